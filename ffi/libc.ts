@@ -1,0 +1,499 @@
+/**
+ * libc bindings: the only module that calls `Deno.dlopen` or touches
+ * `Deno.UnsafePointer`. Everything else sees typed functions, numbers and
+ * {@linkcode ErrnoError}.
+ *
+ * Each isolate (the CLI's main thread, the supervisor worker, the exec stage)
+ * opens its own handle; errno is thread-local, so each reads its own.
+ *
+ * @module
+ */
+
+import { ERRNO_MESSAGES, ERRNO_NAMES } from "../src/errno_table.ts";
+
+const SYMBOLS = {
+  // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
+  // Bound three times: data as an integer (signal, options), as a buffer
+  // (registers, event message) and addr as an integer with data 0.
+  ptrace: { name: "ptrace", parameters: ["i32", "i32", "u64", "u64"], result: "i32" },
+  ptrace_buf: { name: "ptrace", parameters: ["i32", "i32", "u64", "buffer"], result: "i32" },
+  // pid_t waitpid(pid_t pid, int *status, int options)
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  // int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+  //                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  // int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa)
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  // int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd)
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  // int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  // int posix_spawnattr_init(posix_spawnattr_t *attr)
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  // int posix_spawnattr_setflags(posix_spawnattr_t *attr, short flags)
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  // int posix_spawnattr_setsigmask(posix_spawnattr_t *attr, const sigset_t *mask)
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+  // int posix_spawnattr_setsigdefault(posix_spawnattr_t *attr, const sigset_t *set)
+  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+  // int posix_spawnattr_destroy(posix_spawnattr_t *attr)
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  // int pipe2(int fds[2], int flags)
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  // ssize_t read(int fd, void *buf, size_t n)
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // ssize_t write(int fd, const void *buf, size_t n)
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // int close(int fd)
+  close: { parameters: ["i32"], result: "i32" },
+  // int fcntl(int fd, int cmd, long arg)
+  fcntl: { parameters: ["i32", "i32", "i64"], result: "i32" },
+  // int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  // long syscall(long nr, long a1, long a2, long a3)
+  syscall3: { name: "syscall", parameters: ["i64", "u64", "u64", "buffer"], result: "i64" },
+  // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
+  //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
+  process_vm_readv: {
+    parameters: ["i32", "buffer", "u64", "buffer", "u64", "u64"],
+    result: "isize",
+  },
+  // ssize_t process_vm_writev(...): same shape as process_vm_readv
+  process_vm_writev: {
+    parameters: ["i32", "buffer", "u64", "buffer", "u64", "u64"],
+    result: "isize",
+  },
+  // int kill(pid_t pid, int sig)
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  // int tgkill(pid_t tgid, pid_t tid, int sig)
+  tgkill: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  // pid_t getpid(void)
+  getpid: { parameters: [], result: "i32" },
+  // pid_t getpgrp(void)
+  getpgrp: { parameters: [], result: "i32" },
+  // pid_t tcgetpgrp(int fd)
+  tcgetpgrp: { parameters: ["i32"], result: "i32" },
+  // int *__errno_location(void)
+  __errno_location: { parameters: [], result: "pointer" },
+  // int execvpe(const char *file, char *const argv[], char *const envp[])
+  execvpe: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+  pthread_sigmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // sighandler_t signal(int sig, sighandler_t handler): handler as an integer (SIG_DFL = 0)
+  signal: { parameters: ["i32", "u64"], result: "u64" },
+  // void _exit(int status)
+  _exit: { parameters: ["i32"], result: "void" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The raw symbol table; other modules use the wrappers below. */
+const lib = Deno.dlopen("libc.so.6", SYMBOLS);
+const sym = lib.symbols;
+
+let errnoView: Deno.UnsafePointerView | undefined;
+
+/** errno of this thread; meaningful only right after a failed call. */
+export function errno(): number {
+  if (errnoView === undefined) {
+    const p = sym.__errno_location();
+    if (p === null) throw new Error("__errno_location returned NULL");
+    errnoView = new Deno.UnsafePointerView(p);
+  }
+  return errnoView.getInt32(0);
+}
+
+/** The symbolic name of an errno value, such as `ESRCH`. */
+export function errnoName(code: number): string {
+  return ERRNO_NAMES[code] || `errno ${code}`;
+}
+
+/** A failed libc call: which call, and the errno it left. */
+export class ErrnoError extends Error {
+  /** The call that failed, e.g. `ptrace(PTRACE_GETREGS)`. */
+  readonly call: string;
+  /** The errno value. */
+  readonly errno: number;
+  /** The errno's symbolic name, e.g. `ESRCH`. */
+  readonly code: string;
+
+  /**
+   * @param call The call that failed.
+   * @param code The errno value.
+   */
+  constructor(call: string, code: number) {
+    const name = errnoName(code);
+    super(`${call} failed: ${name} (${ERRNO_MESSAGES[code] ?? "unknown error"})`);
+    this.name = "ErrnoError";
+    this.call = call;
+    this.errno = code;
+    this.code = name;
+  }
+}
+
+function check(call: string, rc: number | bigint): number {
+  if (Number(rc) < 0) throw new ErrnoError(call, errno());
+  return Number(rc);
+}
+
+/** NUL-terminated UTF-8 copy of a string, for `const char *` parameters. */
+export function cstring(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = new TextEncoder().encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
+
+/**
+ * A NULL-terminated `char *[]`. The returned holder keeps the strings alive:
+ * keep it referenced until the call that reads it has returned.
+ */
+export function cstringArray(strings: readonly string[]): {
+  array: BigUint64Array<ArrayBuffer>;
+  keep: Uint8Array[];
+} {
+  const keep = strings.map(cstring);
+  const array = new BigUint64Array(keep.length + 1);
+  keep.forEach((s, i) => array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s))));
+  return { array, keep };
+}
+
+/** Address of a buffer, for structures that hold pointers. */
+export function addressOf(buf: ArrayBufferView): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>)));
+}
+
+// ---------------------------------------------------------------- ptrace
+
+/** ptrace requests used by the supervisor. */
+export const PTRACE = {
+  CONT: 7,
+  KILL: 8,
+  GETREGS: 12,
+  SETREGS: 13,
+  SYSCALL: 24,
+  SETOPTIONS: 0x4200,
+  GETEVENTMSG: 0x4201,
+  GETSIGINFO: 0x4202,
+  SEIZE: 0x4206,
+  INTERRUPT: 0x4207,
+  LISTEN: 0x4208,
+} as const;
+
+/** PTRACE_O_* options. */
+export const PTRACE_O = {
+  TRACESYSGOOD: 1,
+  TRACEFORK: 1 << 1,
+  TRACEVFORK: 1 << 2,
+  TRACECLONE: 1 << 3,
+  TRACEEXEC: 1 << 4,
+  TRACEVFORKDONE: 1 << 5,
+  TRACEEXIT: 1 << 6,
+  TRACESECCOMP: 1 << 7,
+  EXITKILL: 1 << 20,
+} as const;
+
+/**
+ * ptrace with an integer `data` (signal to inject, options). Returns 0, or
+ * `-errno` on failure: on the hot path failures (ESRCH) are expected and are
+ * not exceptions.
+ */
+export function ptrace(request: number, tid: number, addr: number, data: number): number {
+  const d = data >= 0 && data < SMALL.length ? SMALL[data] : BigInt(data);
+  if (sym.ptrace(request, tid, BigInt(addr), d) === 0) return 0;
+  return -errno();
+}
+
+/** BigInts for signal numbers and small values: no allocation per request. */
+const SMALL = Array.from({ length: 65 }, (_, i) => BigInt(i));
+
+/** ptrace with a buffer as `data` (registers, event message, siginfo). 0 or `-errno`. */
+export function ptraceBuffer(request: number, tid: number, buf: BufferSource): number {
+  if (sym.ptrace_buf(request, tid, 0n, buf as Uint8Array<ArrayBuffer>) === 0) return 0;
+  return -errno();
+}
+
+// ---------------------------------------------------------------- wait
+
+/** waitpid options. */
+export const WAIT = { WNOHANG: 1, WUNTRACED: 2, WALL: 0x40000000 } as const;
+
+const statusBuf = new Int32Array(1);
+
+/**
+ * waitpid; returns `[pid, status]` in a reused pair, pid 0 for WNOHANG with
+ * nothing ready, or `-errno` (EINTR, ECHILD) as pid.
+ */
+export function waitpid(pid: number, options: number): [number, number] {
+  const rc = sym.waitpid(pid, statusBuf, options);
+  waitResult[0] = rc < 0 ? -errno() : rc;
+  waitResult[1] = statusBuf[0];
+  return waitResult;
+}
+const waitResult: [number, number] = [0, 0];
+
+// ---------------------------------------------------------------- processes
+
+/** Signals by name (x86_64). */
+export const SIGNALS = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
+} as const;
+
+/** Name of a signal number, `SIG?N` when unknown (real-time signals). */
+export function signalName(sig: number): string {
+  for (const [name, n] of Object.entries(SIGNALS)) if (n === sig) return name;
+  return sig >= 34 && sig <= 64 ? `SIGRTMIN+${sig - 34}` : `SIG?${sig}`;
+}
+
+/** kill(2); 0 or `-errno`. */
+export function kill(pid: number, sig: number): number {
+  return sym.kill(pid, sig) === 0 ? 0 : -errno();
+}
+
+/** tgkill(2); 0 or `-errno`. */
+export function tgkill(tgid: number, tid: number, sig: number): number {
+  return sym.tgkill(tgid, tid, sig) === 0 ? 0 : -errno();
+}
+
+/** getpid(2). */
+export function getpid(): number {
+  return sym.getpid();
+}
+
+/** True when this process's group owns the terminal on `fd` (a terminal's signals reach it). */
+export function isForegroundOf(fd: number): boolean {
+  return sym.tcgetpgrp(fd) === sym.getpgrp();
+}
+
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+
+/** Options for {@linkcode spawn}. */
+export interface SpawnOptions {
+  /** Extra descriptors: `[from, to]` pairs dup2'd into the child. */
+  dup2?: readonly (readonly [number, number])[];
+  /** Signals reset to their default action in the child. */
+  defaultSignals?: readonly number[];
+}
+
+/**
+ * posix_spawn with an empty signal mask: the one way this project starts a
+ * process (never `Deno.Command`, whose reaper would consume ptrace stops).
+ *
+ * @throws {ErrnoError} When posix_spawn fails.
+ */
+export function spawn(
+  path: string,
+  argv: readonly string[],
+  env: readonly string[],
+  options: SpawnOptions = {},
+): number {
+  const actions = new Uint8Array(128);
+  const attr = new Uint8Array(512);
+  const emptySet = new Uint8Array(128);
+  const defaults = new BigUint64Array(16);
+  for (const sig of options.defaultSignals ?? []) {
+    defaults[Math.floor((sig - 1) / 64)] |= 1n << BigInt((sig - 1) % 64);
+  }
+  check("posix_spawn_file_actions_init", sym.posix_spawn_file_actions_init(actions));
+  check("posix_spawnattr_init", sym.posix_spawnattr_init(attr));
+  try {
+    for (const [from, to] of options.dup2 ?? []) {
+      const rc = sym.posix_spawn_file_actions_adddup2(actions, from, to);
+      if (rc !== 0) throw new ErrnoError("posix_spawn_file_actions_adddup2", rc);
+    }
+    sym.posix_spawnattr_setsigmask(attr, emptySet);
+    sym.posix_spawnattr_setsigdefault(attr, defaults);
+    sym.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    const pidOut = new Int32Array(1);
+    const a = cstringArray(argv);
+    const e = cstringArray(env);
+    const rc = sym.posix_spawn(pidOut, cstring(path), actions, attr, a.array, e.array);
+    if (rc !== 0) throw new ErrnoError(`posix_spawn(${path})`, rc);
+    return pidOut[0];
+  } finally {
+    sym.posix_spawn_file_actions_destroy(actions);
+    sym.posix_spawnattr_destroy(attr);
+  }
+}
+
+// ---------------------------------------------------------------- descriptors
+
+/** O_CLOEXEC for {@linkcode pipe}. */
+export const O_CLOEXEC = 0o2000000;
+
+/** pipe2(2): `[readEnd, writeEnd]`. */
+export function pipe(flags = O_CLOEXEC): [number, number] {
+  const fds = new Int32Array(2);
+  check("pipe2", sym.pipe2(fds, flags));
+  return [fds[0], fds[1]];
+}
+
+/** read(2), retrying EINTR; returns bytes read (0 at EOF). */
+export function read(fd: number, buf: Uint8Array): number {
+  for (;;) {
+    const rc = Number(sym.read(fd, buf as Uint8Array<ArrayBuffer>, BigInt(buf.length)));
+    if (rc >= 0) return rc;
+    const e = errno();
+    if (e !== 4 /* EINTR */) throw new ErrnoError("read", e);
+  }
+}
+
+/** Reads until EOF. */
+export function readAll(fd: number): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = new Uint8Array(65536);
+    const n = read(fd, buf);
+    if (n === 0) break;
+    chunks.push(buf.subarray(0, n));
+    total += n;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** write(2) of the whole buffer, retrying EINTR and short writes. */
+export function writeAll(fd: number, data: Uint8Array): void {
+  let at = 0;
+  while (at < data.length) {
+    const part = data.subarray(at) as Uint8Array<ArrayBuffer>;
+    const rc = Number(sym.write(fd, part, BigInt(part.length)));
+    if (rc < 0) {
+      const e = errno();
+      if (e === 4) continue;
+      throw new ErrnoError("write", e);
+    }
+    at += rc;
+  }
+}
+
+/** close(2), ignoring errors: used on descriptors this process owns. */
+export function close(fd: number): void {
+  sym.close(fd);
+}
+
+/** Sets FD_CLOEXEC on a descriptor. */
+export function setCloexec(fd: number): void {
+  check("fcntl(F_SETFD)", sym.fcntl(fd, 2, /* F_SETFD */ 1n /* FD_CLOEXEC */));
+}
+
+// ---------------------------------------------------------------- process setup
+
+/** prctl options used here. */
+export const PR = {
+  SET_CHILD_SUBREAPER: 36,
+  SET_NO_NEW_PRIVS: 38,
+} as const;
+
+/** prctl(2). @throws {ErrnoError} */
+export function prctl(option: number, arg2 = 0): void {
+  check(`prctl(${option})`, sym.prctl(option, BigInt(arg2), 0n, 0n, 0n));
+}
+
+const SYS_SECCOMP = 317;
+const SECCOMP_SET_MODE_FILTER = 1;
+
+/**
+ * Installs a seccomp filter on the calling thread only (no TSYNC): the exec
+ * stage's other threads die at execve anyway.
+ *
+ * @param program packed `struct sock_filter` array.
+ * @throws {ErrnoError}
+ */
+export function installSeccompFilter(program: Uint8Array<ArrayBuffer>): void {
+  const fprog = new BigUint64Array(2);
+  fprog[0] = BigInt(program.length / 8);
+  fprog[1] = addressOf(program);
+  const rc = sym.syscall3(BigInt(SYS_SECCOMP), BigInt(SECCOMP_SET_MODE_FILTER), 0n, fprog);
+  check("seccomp(SECCOMP_SET_MODE_FILTER)", rc);
+}
+
+/** Restores an empty signal mask and SIGPIPE's default action (Deno ignores it). */
+export function resetSignalsForExec(): void {
+  sym.pthread_sigmask(
+    2, /* SIG_SETMASK */
+    new Uint8Array(128),
+    null as unknown as Uint8Array<ArrayBuffer>,
+  );
+  sym.signal(SIGNALS.SIGPIPE, 0n);
+}
+
+/** execvpe(3): searches PATH like a shell; returns only on failure, with the errno. */
+export function execvpe(file: string, argv: readonly string[], env: readonly string[]): number {
+  const a = cstringArray(argv);
+  const e = cstringArray(env);
+  sym.execvpe(cstring(file), a.array, e.array);
+  return errno();
+}
+
+/** _exit(2): no exit handlers. */
+export function exitNow(code: number): never {
+  sym._exit(code);
+  throw new Error("unreachable");
+}
+
+// ---------------------------------------------------------------- tracee memory
+
+const localIov = new BigUint64Array(2);
+const remoteIov = new BigUint64Array(2);
+
+/**
+ * Reads tracee memory into `buf`; returns bytes read or `-errno`. A short
+ * read means the range crossed into unmapped memory.
+ */
+export function readMemory(pid: number, address: bigint, buf: Uint8Array): number {
+  localIov[0] = addressOf(buf);
+  localIov[1] = BigInt(buf.length);
+  remoteIov[0] = address;
+  remoteIov[1] = BigInt(buf.length);
+  const rc = Number(sym.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  return rc < 0 ? -errno() : rc;
+}
+
+/** Writes `buf` into tracee memory; returns bytes written or `-errno`. */
+export function writeMemory(pid: number, address: bigint, buf: Uint8Array): number {
+  localIov[0] = addressOf(buf);
+  localIov[1] = BigInt(buf.length);
+  remoteIov[0] = address;
+  remoteIov[1] = BigInt(buf.length);
+  const rc = Number(sym.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  return rc < 0 ? -errno() : rc;
+}

@@ -1,0 +1,741 @@
+/**
+ * A small assembler for the seccomp subset of classic BPF.
+ *
+ * Jumps name symbolic labels instead of offsets. {@linkcode Assembler.assemble}
+ * resolves them in a later pass, and because a conditional jump can only skip
+ * 255 instructions (`jt`/`jf` are 8 bits), it routes longer conditional jumps
+ * through trampolines placed right after the jump.
+ *
+ * @example Usage
+ * ```ts
+ * import { Assembler, AUDIT_ARCH_X86_64, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS } from "./assembler.ts";
+ *
+ * const a = new Assembler();
+ * a.loadArch();
+ * a.jeq(AUDIT_ARCH_X86_64, null, "kill");
+ * a.ret(SECCOMP_RET_ALLOW);
+ * a.label("kill");
+ * a.ret(SECCOMP_RET_KILL_PROCESS);
+ * const program = a.assemble();
+ * program.bytes(); // 32 bytes, ready for SECCOMP_SET_MODE_FILTER
+ * ```
+ *
+ * @module
+ */
+
+// Instruction classes (code & 0x07).
+/** Instruction class: load into A. */
+export const BPF_LD = 0x00;
+/** Instruction class: load into X. */
+export const BPF_LDX = 0x01;
+/** Instruction class: store A into scratch memory. */
+export const BPF_ST = 0x02;
+/** Instruction class: store X into scratch memory. */
+export const BPF_STX = 0x03;
+/** Instruction class: arithmetic on A. */
+export const BPF_ALU = 0x04;
+/** Instruction class: jumps. */
+export const BPF_JMP = 0x05;
+/** Instruction class: return. */
+export const BPF_RET = 0x06;
+/** Instruction class: register transfers (TAX/TXA). */
+export const BPF_MISC = 0x07;
+
+// Load sizes (code & 0x18). Seccomp only accepts word loads.
+/** Load size: 32-bit word. */
+export const BPF_W = 0x00;
+/** Load size: 16-bit half word (rejected by seccomp). */
+export const BPF_H = 0x08;
+/** Load size: byte (rejected by seccomp). */
+export const BPF_B = 0x10;
+
+// Load modes (code & 0xe0).
+/** Load mode: immediate `k`. */
+export const BPF_IMM = 0x00;
+/** Load mode: absolute offset `k` into `seccomp_data`. */
+export const BPF_ABS = 0x20;
+/** Load mode: indirect offset X + k (rejected by seccomp). */
+export const BPF_IND = 0x40;
+/** Load mode: scratch memory word M[k]. */
+export const BPF_MEM = 0x60;
+/** Load mode: length of the input (`sizeof(struct seccomp_data)` for seccomp). */
+export const BPF_LEN = 0x80;
+/** Load mode: IP header length hack (rejected by seccomp). */
+export const BPF_MSH = 0xa0;
+
+// ALU operations (code & 0xf0).
+/** ALU operation: A += src. */
+export const BPF_ADD = 0x00;
+/** ALU operation: A -= src. */
+export const BPF_SUB = 0x10;
+/** ALU operation: A *= src. */
+export const BPF_MUL = 0x20;
+/** ALU operation: A /= src. */
+export const BPF_DIV = 0x30;
+/** ALU operation: A |= src. */
+export const BPF_OR = 0x40;
+/** ALU operation: A &= src. */
+export const BPF_AND = 0x50;
+/** ALU operation: A <<= src. */
+export const BPF_LSH = 0x60;
+/** ALU operation: A >>= src. */
+export const BPF_RSH = 0x70;
+/** ALU operation: A = -A. */
+export const BPF_NEG = 0x80;
+/** ALU operation: A %= src (rejected by seccomp). */
+export const BPF_MOD = 0x90;
+/** ALU operation: A ^= src. */
+export const BPF_XOR = 0xa0;
+
+// Jump operations (code & 0xf0).
+/** Jump: always, by the 32-bit offset `k`. */
+export const BPF_JA = 0x00;
+/** Jump: A == src. */
+export const BPF_JEQ = 0x10;
+/** Jump: A > src (unsigned). */
+export const BPF_JGT = 0x20;
+/** Jump: A >= src (unsigned). */
+export const BPF_JGE = 0x30;
+/** Jump: (A & src) != 0. */
+export const BPF_JSET = 0x40;
+
+// Operand source (code & 0x08), and return value source (code & 0x18).
+/** Operand source: the constant `k`. */
+export const BPF_K = 0x00;
+/** Operand source: the X register. */
+export const BPF_X = 0x08;
+/** Return value source: the A register. */
+export const BPF_A = 0x10;
+
+// MISC operations (code & 0xf8).
+/** MISC operation: X = A. */
+export const BPF_TAX = 0x00;
+/** MISC operation: A = X. */
+export const BPF_TXA = 0x80;
+
+/** The kernel's limit on the number of instructions in one filter (BPF_MAXINSNS). */
+export const BPF_MAXINSNS = 4096;
+/** Number of scratch memory words M[0..15] (BPF_MEMWORDS). */
+export const BPF_MEMWORDS = 16;
+/** Largest forward distance a conditional jump can encode in `jt`/`jf`. */
+export const BPF_MAX_COND_JUMP = 255;
+
+/** Seccomp action: kill the whole process. */
+export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
+/** Seccomp action: kill the calling thread. */
+export const SECCOMP_RET_KILL_THREAD = 0x00000000;
+/** Seccomp action: send SIGSYS; the low 16 bits go to `si_errno`. */
+export const SECCOMP_RET_TRAP = 0x00030000;
+/** Seccomp action: fail the syscall with the errno in the low 16 bits. */
+export const SECCOMP_RET_ERRNO = 0x00050000;
+/** Seccomp action: notify a user-space supervisor through the listener fd. */
+export const SECCOMP_RET_USER_NOTIF = 0x7fc00000;
+/** Seccomp action: stop for the ptrace tracer; the low 16 bits are the event message. */
+export const SECCOMP_RET_TRACE = 0x7ff00000;
+/** Seccomp action: allow and log. */
+export const SECCOMP_RET_LOG = 0x7ffc0000;
+/** Seccomp action: allow. */
+export const SECCOMP_RET_ALLOW = 0x7fff0000;
+/** Mask selecting the action part of a seccomp return value. */
+export const SECCOMP_RET_ACTION_FULL = 0xffff0000;
+/** Mask selecting the data part of a seccomp return value. */
+export const SECCOMP_RET_DATA = 0x0000ffff;
+
+/** `seccomp_data.arch` for x86_64 (EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE). */
+export const AUDIT_ARCH_X86_64 = 0xc000003e;
+/** `seccomp_data.arch` for i386, e.g. `int 0x80` from a 64-bit process. */
+export const AUDIT_ARCH_I386 = 0x40000003;
+/** Bit set in `seccomp_data.nr` for x32 syscalls (__X32_SYSCALL_BIT). */
+export const X32_SYSCALL_BIT = 0x40000000;
+
+/** Offset of `seccomp_data.nr` (int). */
+export const SECCOMP_DATA_NR = 0;
+/** Offset of `seccomp_data.arch` (u32). */
+export const SECCOMP_DATA_ARCH = 4;
+/** Offset of `seccomp_data.instruction_pointer` (u64). */
+export const SECCOMP_DATA_IP = 8;
+/** Offset of `seccomp_data.args[0]` (u64 each). */
+export const SECCOMP_DATA_ARGS = 16;
+/** `sizeof(struct seccomp_data)`. */
+export const SECCOMP_DATA_SIZE = 64;
+
+/**
+ * Offset of the low 32 bits of `seccomp_data.args[i]` (x86_64 is little-endian).
+ *
+ * @param i Argument index, 0..5.
+ * @returns Byte offset into `seccomp_data`.
+ */
+export function argLowOffset(i: number): number {
+  checkArgIndex(i);
+  return SECCOMP_DATA_ARGS + 8 * i;
+}
+
+/**
+ * Offset of the high 32 bits of `seccomp_data.args[i]`.
+ *
+ * @param i Argument index, 0..5.
+ * @returns Byte offset into `seccomp_data`.
+ */
+export function argHighOffset(i: number): number {
+  checkArgIndex(i);
+  return SECCOMP_DATA_ARGS + 8 * i + 4;
+}
+
+function checkArgIndex(i: number): void {
+  if (!Number.isInteger(i) || i < 0 || i > 5) {
+    throw new RangeError(`Invalid syscall argument index: ${i} (must be 0..5)`);
+  }
+}
+
+/** One `struct sock_filter`. */
+export interface Insn {
+  /** Opcode: class | size/op | mode/src. */
+  readonly code: number;
+  /** Forward offset taken when a conditional jump is true (0..255). */
+  readonly jt: number;
+  /** Forward offset taken when a conditional jump is false (0..255). */
+  readonly jf: number;
+  /** Generic 32-bit operand, stored unsigned. */
+  readonly k: number;
+}
+
+/** An assembled filter. */
+export interface Program {
+  /** The instructions, frozen. */
+  readonly instructions: readonly Insn[];
+  /** The packed little-endian `struct sock_filter[]`, 8 bytes per instruction. */
+  bytes(): Uint8Array<ArrayBuffer>;
+}
+
+/** Thrown when a program exceeds {@linkcode BPF_MAXINSNS}. */
+export class BpfProgramTooLongError extends Error {
+  /** How many instructions the program needed. */
+  readonly instructionCount: number;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param instructionCount How many instructions the program needed.
+   */
+  constructor(instructionCount: number) {
+    super(
+      `BPF program too long: ${instructionCount} instructions, the kernel allows ${BPF_MAXINSNS}`,
+    );
+    this.name = "BpfProgramTooLongError";
+    this.instructionCount = instructionCount;
+  }
+}
+
+/**
+ * Packs instructions into the kernel's `struct sock_filter` layout.
+ *
+ * @param instructions The program.
+ * @returns 8 bytes per instruction, little-endian.
+ */
+export function encodeInstructions(instructions: readonly Insn[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(instructions.length * 8);
+  const view = new DataView(out.buffer);
+  instructions.forEach((insn, i) => {
+    view.setUint16(i * 8, insn.code, true);
+    view.setUint8(i * 8 + 2, insn.jt);
+    view.setUint8(i * 8 + 3, insn.jf);
+    view.setUint32(i * 8 + 4, insn.k, true);
+  });
+  return out;
+}
+
+/** Where a conditional branch goes when it names no label: the next instruction. */
+type Target = string | null;
+
+/**
+ * An instruction under construction. Branch destinations are object
+ * references, so inserting trampolines never invalidates them.
+ */
+interface Item {
+  code: number;
+  k: number;
+  /** Position in the item list; refreshed after every insertion. */
+  pos: number;
+  /** Set for jumps: the label names as written, for error messages. */
+  jump?: {
+    /** Label of a JA, or of the true branch of a conditional jump. */
+    jt: Target;
+    jf: Target;
+    /** Resolved destinations. */
+    dt?: Item;
+    df?: Item;
+    /** Trampolines currently used when a destination is too far away. */
+    vt?: Item;
+    vf?: Item;
+  };
+}
+
+function isRet(code: number): boolean {
+  return (code & 0x07) === BPF_RET;
+}
+
+function isCondJump(code: number): boolean {
+  return (code & 0x07) === BPF_JMP && (code & 0xf0) !== BPF_JA;
+}
+
+function u32(k: number, what: string): number {
+  if (!Number.isInteger(k) || k < -0x80000000 || k > 0xffffffff) {
+    throw new RangeError(`Invalid ${what}: ${k} (must be a 32-bit integer)`);
+  }
+  return k >>> 0;
+}
+
+/**
+ * Builds a seccomp BPF program with symbolic, forward-only jump labels.
+ *
+ * Conditional jumps take a `jt` and a `jf` label; `null` means "the next
+ * instruction". Labels may be used before they are bound with
+ * {@linkcode Assembler.label}.
+ */
+export class Assembler {
+  #items: Item[] = [];
+  /** Label name → index of the instruction it precedes. */
+  #labels = new Map<string, number>();
+  #nextLabel = 0;
+
+  /** Number of instructions emitted so far (trampolines not included). */
+  get length(): number {
+    return this.#items.length;
+  }
+
+  /**
+   * Returns a fresh label name, unique within this assembler.
+   *
+   * @param hint Readable prefix, for debugging.
+   * @returns The label name; bind it later with {@linkcode Assembler.label}.
+   */
+  newLabel(hint = "L"): string {
+    // The leading dot keeps generated names apart from hand-written ones;
+    // a clash would still be reported by label().
+    return `.${hint}${this.#nextLabel++}`;
+  }
+
+  /**
+   * Binds a label to the next instruction emitted.
+   *
+   * @param name The label.
+   * @returns this, for chaining.
+   */
+  label(name: string): this {
+    if (name === "") throw new Error("Invalid label: the empty string");
+    if (this.#labels.has(name)) throw new Error(`Label already defined: ${name}`);
+    this.#labels.set(name, this.#items.length);
+    return this;
+  }
+
+  /**
+   * Emits a raw non-jump instruction.
+   *
+   * @param code Opcode.
+   * @param k Operand.
+   * @returns this, for chaining.
+   */
+  emit(code: number, k = 0): this {
+    if ((code & 0x07) === BPF_JMP) {
+      throw new Error(`Invalid use of emit(): jumps must use labels, got code 0x${hex(code)}`);
+    }
+    this.#items.push({ code, k: u32(k, "operand"), pos: this.#items.length });
+    return this;
+  }
+
+  /**
+   * A = the 32-bit word at `offset` in `seccomp_data`.
+   *
+   * @param offset Byte offset, 4-aligned and below 64.
+   * @returns this, for chaining.
+   */
+  loadAbs(offset: number): this {
+    if (!Number.isInteger(offset) || offset < 0 || offset >= SECCOMP_DATA_SIZE || offset % 4) {
+      throw new RangeError(
+        `Invalid seccomp_data offset: ${offset} (must be 4-aligned and below ${SECCOMP_DATA_SIZE})`,
+      );
+    }
+    return this.emit(BPF_LD | BPF_W | BPF_ABS, offset);
+  }
+
+  /**
+   * A = `seccomp_data.nr`.
+   *
+   * @returns this, for chaining.
+   */
+  loadNr(): this {
+    return this.loadAbs(SECCOMP_DATA_NR);
+  }
+
+  /**
+   * A = `seccomp_data.arch`.
+   *
+   * @returns this, for chaining.
+   */
+  loadArch(): this {
+    return this.loadAbs(SECCOMP_DATA_ARCH);
+  }
+
+  /**
+   * A = low 32 bits of `seccomp_data.args[i]`.
+   *
+   * @param i Argument index, 0..5.
+   * @returns this, for chaining.
+   */
+  loadArgLow(i: number): this {
+    return this.loadAbs(argLowOffset(i));
+  }
+
+  /**
+   * A = high 32 bits of `seccomp_data.args[i]`.
+   *
+   * @param i Argument index, 0..5.
+   * @returns this, for chaining.
+   */
+  loadArgHigh(i: number): this {
+    return this.loadAbs(argHighOffset(i));
+  }
+
+  /**
+   * A = k.
+   *
+   * @param k The constant.
+   * @returns this, for chaining.
+   */
+  loadImm(k: number): this {
+    return this.emit(BPF_LD | BPF_IMM, k);
+  }
+
+  /**
+   * A = M[i].
+   *
+   * @param i Scratch word, 0..15.
+   * @returns this, for chaining.
+   */
+  loadMem(i: number): this {
+    return this.emit(BPF_LD | BPF_MEM, memIndex(i));
+  }
+
+  /**
+   * M[i] = A.
+   *
+   * @param i Scratch word, 0..15.
+   * @returns this, for chaining.
+   */
+  store(i: number): this {
+    return this.emit(BPF_ST, memIndex(i));
+  }
+
+  /**
+   * A = A `op` k, e.g. `alu(BPF_AND, 0xff)`.
+   *
+   * @param op One of BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND, BPF_LSH, BPF_RSH, BPF_XOR.
+   * @param k The constant.
+   * @returns this, for chaining.
+   */
+  alu(op: number, k: number): this {
+    return this.emit(BPF_ALU | op | BPF_K, k);
+  }
+
+  /**
+   * A &= k.
+   *
+   * @param k The mask.
+   * @returns this, for chaining.
+   */
+  and(k: number): this {
+    return this.alu(BPF_AND, k);
+  }
+
+  /**
+   * X = A.
+   *
+   * @returns this, for chaining.
+   */
+  tax(): this {
+    return this.emit(BPF_MISC | BPF_TAX);
+  }
+
+  /**
+   * A = X.
+   *
+   * @returns this, for chaining.
+   */
+  txa(): this {
+    return this.emit(BPF_MISC | BPF_TXA);
+  }
+
+  /**
+   * Returns the constant `action` (a SECCOMP_RET_* value) from the filter.
+   *
+   * @param action The 32-bit seccomp return value.
+   * @returns this, for chaining.
+   */
+  ret(action: number): this {
+    return this.emit(BPF_RET | BPF_K, action);
+  }
+
+  /**
+   * Returns A from the filter.
+   *
+   * @returns this, for chaining.
+   */
+  retA(): this {
+    return this.emit(BPF_RET | BPF_A);
+  }
+
+  /**
+   * Jumps unconditionally (32-bit offset, so any forward distance).
+   *
+   * @param target Label of the destination.
+   * @returns this, for chaining.
+   */
+  ja(target: string): this {
+    return this.#jump(BPF_JMP | BPF_JA, 0, target, null);
+  }
+
+  /**
+   * If A == k go to `jt`, else to `jf`.
+   *
+   * @param k The constant.
+   * @param jt Label when true, or `null` for the next instruction.
+   * @param jf Label when false, or `null` for the next instruction.
+   * @returns this, for chaining.
+   */
+  jeq(k: number, jt: Target, jf: Target = null): this {
+    return this.#jump(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf);
+  }
+
+  /**
+   * If A >= k (unsigned) go to `jt`, else to `jf`.
+   *
+   * @param k The constant.
+   * @param jt Label when true, or `null` for the next instruction.
+   * @param jf Label when false, or `null` for the next instruction.
+   * @returns this, for chaining.
+   */
+  jge(k: number, jt: Target, jf: Target = null): this {
+    return this.#jump(BPF_JMP | BPF_JGE | BPF_K, k, jt, jf);
+  }
+
+  /**
+   * If A > k (unsigned) go to `jt`, else to `jf`.
+   *
+   * @param k The constant.
+   * @param jt Label when true, or `null` for the next instruction.
+   * @param jf Label when false, or `null` for the next instruction.
+   * @returns this, for chaining.
+   */
+  jgt(k: number, jt: Target, jf: Target = null): this {
+    return this.#jump(BPF_JMP | BPF_JGT | BPF_K, k, jt, jf);
+  }
+
+  /**
+   * If (A & k) != 0 go to `jt`, else to `jf`.
+   *
+   * @param k The mask.
+   * @param jt Label when true, or `null` for the next instruction.
+   * @param jf Label when false, or `null` for the next instruction.
+   * @returns this, for chaining.
+   */
+  jset(k: number, jt: Target, jf: Target = null): this {
+    return this.#jump(BPF_JMP | BPF_JSET | BPF_K, k, jt, jf);
+  }
+
+  /**
+   * Conditional jump comparing A with X, e.g. `jumpX(BPF_JEQ, "same")`.
+   *
+   * @param op One of BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET.
+   * @param jt Label when true, or `null` for the next instruction.
+   * @param jf Label when false, or `null` for the next instruction.
+   * @returns this, for chaining.
+   */
+  jumpX(op: number, jt: Target, jf: Target = null): this {
+    if (op === BPF_JA || (op & ~0xf0) !== 0) {
+      throw new Error(`Invalid conditional jump operation: 0x${hex(op)}`);
+    }
+    return this.#jump(BPF_JMP | op | BPF_X, 0, jt, jf);
+  }
+
+  #jump(code: number, k: number, jt: Target, jf: Target): this {
+    this.#items.push({
+      code,
+      k: u32(k, "jump operand"),
+      pos: this.#items.length,
+      jump: { jt, jf },
+    });
+    return this;
+  }
+
+  /**
+   * Resolves labels, adds trampolines for conditional jumps longer than 255
+   * instructions, and checks the kernel's limits.
+   *
+   * The assembler can be reused afterwards: assembling does not change what
+   * was emitted.
+   *
+   * @returns The frozen program.
+   * @throws {Error} On an undefined label, a backward jump, a label past the
+   * end, or a program that does not end in `ret`.
+   * @throws {BpfProgramTooLongError} If the result exceeds 4096 instructions.
+   */
+  assemble(): Program {
+    if (this.#items.length === 0) throw new Error("Cannot assemble an empty BPF program");
+    if (this.#items.length > BPF_MAXINSNS) {
+      // Trampolines only add instructions, so there is no point resolving.
+      throw new BpfProgramTooLongError(this.#items.length);
+    }
+    const last = this.#items[this.#items.length - 1];
+    if (!isRet(last.code)) {
+      // The kernel rejects such filters (bpf_check_classic), and an
+      // interpreter would run off the end.
+      throw new Error(
+        `BPF program must end with a ret instruction: the last one has code 0x${hex(last.code)}`,
+      );
+    }
+    // Work on copies so assemble() can run again after more emits.
+    const items: Item[] = this.#items.map((it) => ({
+      ...it,
+      jump: it.jump && { jt: it.jump.jt, jf: it.jump.jf },
+    }));
+    this.#resolve(items);
+    layOutTrampolines(items);
+    if (items.length > BPF_MAXINSNS) throw new BpfProgramTooLongError(items.length);
+    const instructions = Object.freeze(items.map((it) => Object.freeze(encodeItem(it))));
+    return {
+      instructions,
+      bytes: () => encodeInstructions(instructions),
+    };
+  }
+
+  #resolve(items: Item[]): void {
+    const find = (from: Item, name: Target, what: string): Item => {
+      const describe = () => `${mnemonic(from.code)} at instruction ${from.pos} (${what})`;
+      if (name === null) {
+        // Cannot be the last instruction: that one is a ret.
+        return items[from.pos + 1];
+      }
+      const at = this.#labels.get(name);
+      if (at === undefined) throw new Error(`Undefined label: ${name}, used by ${describe()}`);
+      if (at <= from.pos) {
+        throw new Error(
+          `Backward jump to label ${name}: ${describe()} targets instruction ${at}, ` +
+            "and BPF only allows forward jumps",
+        );
+      }
+      if (at >= items.length) {
+        throw new Error(`Label ${name} is past the last instruction, used by ${describe()}`);
+      }
+      return items[at];
+    };
+    for (const item of items) {
+      const j = item.jump;
+      if (!j) continue;
+      if (isCondJump(item.code)) {
+        j.dt = find(item, j.jt, "true branch");
+        j.df = find(item, j.jf, "false branch");
+      } else {
+        j.dt = find(item, j.jt, "target");
+      }
+    }
+  }
+}
+
+/**
+ * Makes every conditional branch fit in 8 bits, by sending the branches that
+ * do not through a trampoline placed just after the jump: a copy of the
+ * destination when that is a `ret` (same size, one less instruction run), or
+ * else a `ja` with a 32-bit offset.
+ *
+ * Jumps are visited from last to first. Since every jump goes forward, an
+ * insertion after jump J only lengthens jumps that start at or before J and
+ * end after it, which are all still to be visited, so one pass suffices.
+ * Visiting backwards also lets earlier jumps share the trampolines that later
+ * jumps created, when those are within reach.
+ */
+function layOutTrampolines(items: Item[]): void {
+  const trampolines = new Map<Item, Item[]>();
+  const reach = (from: Item, to: Item) => to.pos - from.pos - 1 <= BPF_MAX_COND_JUMP;
+
+  for (let idx = items.length - 1; idx >= 0; idx--) {
+    const item = items[idx];
+    const j = item.jump;
+    if (!j || !isCondJump(item.code)) continue;
+    // Inserting a trampoline for one branch lengthens the other by one, so
+    // check both again until neither needs anything: at most two rounds
+    // insert, as a branch sent to an adjacent trampoline stays in reach.
+    let inserted = true;
+    while (inserted) {
+      inserted = false;
+      for (const branch of ["t", "f"] as const) {
+        const dest = branch === "t" ? j.dt! : j.df!;
+        if (reach(item, (branch === "t" ? j.vt : j.vf) ?? dest)) continue;
+        let via = trampolines.get(dest)?.find((t) => t.pos > item.pos && reach(item, t));
+        if (!via) {
+          via = makeTrampoline(dest);
+          items.splice(item.pos + 1, 0, via);
+          for (let i = item.pos + 1; i < items.length; i++) items[i].pos = i;
+          const list = trampolines.get(dest);
+          if (list) list.push(via);
+          else trampolines.set(dest, [via]);
+          inserted = true;
+        }
+        if (branch === "t") j.vt = via;
+        else j.vf = via;
+      }
+    }
+  }
+}
+
+/** A stand-in for `dest` that can be placed anywhere before it. */
+function makeTrampoline(dest: Item): Item {
+  if (isRet(dest.code)) return { code: dest.code, k: dest.k, pos: 0 };
+  // A JA to a JA may as well skip the second hop.
+  const final = finalDestination(dest);
+  return { code: BPF_JMP | BPF_JA, k: 0, pos: 0, jump: { jt: null, jf: null, dt: final } };
+}
+
+/** Follows unconditional jumps; a JA trampoline then needs no second hop. */
+function finalDestination(item: Item): Item {
+  let at = item;
+  while (at.jump && !isCondJump(at.code)) at = at.jump.dt!;
+  return at;
+}
+
+function encodeItem(item: Item): Insn {
+  const j = item.jump;
+  if (!j) return { code: item.code, jt: 0, jf: 0, k: item.k };
+  if (!isCondJump(item.code)) {
+    return { code: item.code, jt: 0, jf: 0, k: j.dt!.pos - item.pos - 1 };
+  }
+  const jt = (j.vt ?? j.dt!).pos - item.pos - 1;
+  const jf = (j.vf ?? j.df!).pos - item.pos - 1;
+  if (jt < 0 || jf < 0 || jt > BPF_MAX_COND_JUMP || jf > BPF_MAX_COND_JUMP) {
+    // layOutTrampolines guarantees this cannot happen.
+    throw new Error(`Internal assembler error: jump offsets ${jt}/${jf} at ${item.pos}`);
+  }
+  return { code: item.code, jt, jf, k: item.k };
+}
+
+function memIndex(i: number): number {
+  if (!Number.isInteger(i) || i < 0 || i >= BPF_MEMWORDS) {
+    throw new RangeError(`Invalid scratch memory index: ${i} (must be 0..${BPF_MEMWORDS - 1})`);
+  }
+  return i;
+}
+
+function mnemonic(code: number): string {
+  if ((code & 0x07) !== BPF_JMP) return `code 0x${hex(code)}`;
+  const names: Record<number, string> = {
+    [BPF_JA]: "ja",
+    [BPF_JEQ]: "jeq",
+    [BPF_JGT]: "jgt",
+    [BPF_JGE]: "jge",
+    [BPF_JSET]: "jset",
+  };
+  return names[code & 0xf0] ?? `jump 0x${hex(code)}`;
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(2, "0");
+}

@@ -1,0 +1,385 @@
+/**
+ * Compiles a normalised filter spec into a seccomp BPF program.
+ *
+ * Layout:
+ *
+ * 1. `ld arch`; anything but x86_64 gets `foreignAbi`.
+ * 2. `ld nr`; x32 numbers (bit 30 set) get `foreignAbi`.
+ * 3. A balanced binary search over syscall-number ranges, with `jge` at each
+ *    node. Consecutive numbers with the same plain action, and the unlisted
+ *    gaps between them (the default action), are merged into one range, so
+ *    the depth is log2 of the number of ranges however many syscalls the
+ *    policy lists.
+ * 4. The argument-rule blocks of the syscalls that have them, one per
+ *    distinct rule list, each ending in an inline `ret` of its `otherwise`.
+ * 5. One shared `ret` per distinct action. The assembler turns jumps that end
+ *    up too far from them into copies placed nearby.
+ *
+ * @module
+ */
+
+import {
+  argHighOffset,
+  argLowOffset,
+  Assembler,
+  AUDIT_ARCH_X86_64,
+  BpfProgramTooLongError,
+  type Program,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_ERRNO,
+  SECCOMP_RET_KILL_PROCESS,
+  SECCOMP_RET_LOG,
+  SECCOMP_RET_TRACE,
+  X32_SYSCALL_BIT,
+} from "./assembler.ts";
+import type { SeccompData } from "./interpreter.ts";
+
+export type { Program } from "./assembler.ts";
+export type { SeccompData } from "./interpreter.ts";
+
+/** What the kernel does with a syscall, without asking the supervisor (except `trace`). */
+export type KernelAction =
+  | { kind: "allow" }
+  | { kind: "errno"; errno: number }
+  /** `data` (0..0xffff) comes back to the tracer via PTRACE_GETEVENTMSG. */
+  | { kind: "trace"; data: number }
+  /** SECCOMP_RET_KILL_PROCESS. */
+  | { kind: "kill" }
+  | { kind: "log" };
+
+/** A test on one syscall argument, as a full unsigned 64-bit value. */
+export type ArgTest =
+  /** `args[arg] === value`, all 64 bits. */
+  | { op: "eq"; arg: number; value: bigint }
+  /** `(args[arg] & mask) === value`. */
+  | { op: "masked_eq"; arg: number; mask: bigint; value: bigint }
+  /** `(args[arg] & mask) !== 0n`. */
+  | { op: "any_set"; arg: number; mask: bigint };
+
+/** An argument test and the action taken when it holds. */
+export type ArgRule = { test: ArgTest; action: KernelAction };
+
+/** What to do for one syscall: a plain action, or arg rules tried in order, first match wins, else `otherwise`. */
+export type SyscallRule = KernelAction | { rules: readonly ArgRule[]; otherwise: KernelAction };
+
+/** A normalised seccomp policy. */
+export interface FilterSpec {
+  /** Action for syscalls not listed. */
+  defaultAction: KernelAction;
+  /** Keyed by x86_64 syscall number (0 .. 0x3fffffff). */
+  syscalls: ReadonlyMap<number, SyscallRule>;
+  /** Action for x32 syscalls (nr & 0x40000000) and for any arch other than x86_64 (i386 int 0x80 etc). */
+  foreignAbi: KernelAction;
+}
+
+/** A run of syscall numbers handled alike, as used by the search tree. */
+export interface NrRange {
+  /** First number in the range. */
+  readonly first: number;
+  /** Last number in the range, inclusive. */
+  readonly last: number;
+  /** A plain action, or the arg rules shared by the whole range. */
+  readonly rule: SyscallRule;
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+const MAX_ERRNO = 4095;
+
+/**
+ * Encodes an action as the value the filter returns.
+ *
+ * @param a The action.
+ * @returns The SECCOMP_RET_* value, as an unsigned 32-bit number.
+ * @throws {RangeError} If errno is not 0..4095 or trace data not 0..0xffff.
+ */
+export function encodeAction(a: KernelAction): number {
+  switch (a.kind) {
+    case "allow":
+      return SECCOMP_RET_ALLOW;
+    case "errno":
+      // The kernel clamps larger values to MAX_ERRNO; refuse them instead of
+      // silently returning a different errno than the policy asked for.
+      if (!Number.isInteger(a.errno) || a.errno < 0 || a.errno > MAX_ERRNO) {
+        throw new RangeError(`Invalid errno in action: ${a.errno} (must be 0..${MAX_ERRNO})`);
+      }
+      return (SECCOMP_RET_ERRNO | a.errno) >>> 0;
+    case "trace":
+      if (!Number.isInteger(a.data) || a.data < 0 || a.data > 0xffff) {
+        throw new RangeError(`Invalid trace data in action: ${a.data} (must be 0..65535)`);
+      }
+      return (SECCOMP_RET_TRACE | a.data) >>> 0;
+    case "kill":
+      return SECCOMP_RET_KILL_PROCESS;
+    case "log":
+      return SECCOMP_RET_LOG;
+    default:
+      throw new Error(`Invalid action kind: ${(a as { kind: unknown }).kind}`);
+  }
+}
+
+/**
+ * Decides a syscall the way the compiled filter would, directly from the spec.
+ *
+ * @param spec The policy.
+ * @param data The syscall.
+ * @returns The action the filter returns for it.
+ */
+export function decideReference(spec: FilterSpec, data: SeccompData): KernelAction {
+  if (data.arch >>> 0 !== AUDIT_ARCH_X86_64) return spec.foreignAbi;
+  // The filter sees the int nr as a u32, so a negative nr has bit 30 set.
+  const nr = data.nr >>> 0;
+  if (nr & X32_SYSCALL_BIT) return spec.foreignAbi;
+  const rule = spec.syscalls.get(nr);
+  if (rule === undefined) return spec.defaultAction;
+  if (!("rules" in rule)) return rule;
+  for (const { test, action } of rule.rules) {
+    if (testHolds(test, BigInt.asUintN(64, data.args[test.arg]))) return action;
+  }
+  return rule.otherwise;
+}
+
+function testHolds(test: ArgTest, arg: bigint): boolean {
+  switch (test.op) {
+    case "eq":
+      return arg === test.value;
+    case "masked_eq":
+      return (arg & test.mask) === test.value;
+    case "any_set":
+      return (arg & test.mask) !== 0n;
+  }
+}
+
+/**
+ * The syscall-number ranges the search tree distinguishes, covering 0 to
+ * 0xffffffff in order: listed syscalls, with neighbours merged when they have
+ * the same plain action or identical rules, and the gaps given the default.
+ *
+ * @param spec The policy.
+ * @returns Non-empty, sorted, contiguous ranges.
+ * @throws {Error} If the spec is invalid.
+ */
+export function syscallRanges(spec: FilterSpec): readonly NrRange[] {
+  validateSpec(spec);
+  const ranges: { first: number; last: number; rule: SyscallRule; key: string }[] = [];
+  const push = (first: number, last: number, rule: SyscallRule) => {
+    const key = ruleKey(rule);
+    const prev = ranges.at(-1);
+    if (prev && prev.key === key) prev.last = last;
+    else ranges.push({ first, last, rule, key });
+  };
+  let next = 0;
+  for (const nr of [...spec.syscalls.keys()].sort((a, b) => a - b)) {
+    if (nr > next) push(next, nr - 1, spec.defaultAction);
+    push(nr, nr, simplify(spec.syscalls.get(nr)!));
+    next = nr + 1;
+  }
+  push(next, 0xffffffff, spec.defaultAction);
+  return ranges.map(({ first, last, rule }) => ({ first, last, rule }));
+}
+
+/**
+ * Compiles a policy into a seccomp filter.
+ *
+ * @param spec The policy.
+ * @returns The program, at most 4096 instructions.
+ * @throws {Error} If the spec is invalid or does not fit in one filter.
+ */
+export function compileFilter(spec: FilterSpec): Program {
+  const ranges = syscallRanges(spec);
+  const a = new Assembler();
+  const retLabels = new Map<number, string>();
+  const retLabel = (action: KernelAction) => {
+    const value = encodeAction(action);
+    let label = retLabels.get(value);
+    if (label === undefined) {
+      label = a.newLabel("ret");
+      retLabels.set(value, label);
+    }
+    return label;
+  };
+  // Rule blocks, by rule key, so identical rule lists are emitted once.
+  const blocks = new Map<string, { label: string; rule: RulesOf }>();
+  const leafLabel = (rule: SyscallRule) => {
+    if (!("rules" in rule)) return retLabel(rule);
+    const key = ruleKey(rule);
+    let block = blocks.get(key);
+    if (!block) {
+      block = { label: a.newLabel("rules"), rule };
+      blocks.set(key, block);
+    }
+    return block.label;
+  };
+
+  a.loadArch();
+  a.jeq(AUDIT_ARCH_X86_64, null, retLabel(spec.foreignAbi));
+  a.loadNr();
+  a.jset(X32_SYSCALL_BIT, retLabel(spec.foreignAbi), null);
+
+  /** Emits the search over ranges[lo..hi), with A holding nr. */
+  const tree = (lo: number, hi: number): void => {
+    const mid = (lo + hi) >> 1;
+    // A one-range side needs no code of its own: jump straight to its leaf.
+    const left = mid - lo === 1 ? leafLabel(ranges[lo].rule) : null;
+    const right = hi - mid === 1 ? leafLabel(ranges[mid].rule) : null;
+    const rightLabel = right ?? a.newLabel("ge");
+    a.jge(ranges[mid].first, rightLabel, left);
+    if (left === null) tree(lo, mid);
+    if (right === null) {
+      a.label(rightLabel);
+      tree(mid, hi);
+    }
+  };
+  if (ranges.length > 1) tree(0, ranges.length);
+  else if ("rules" in ranges[0].rule) leafLabel(ranges[0].rule); // Its block comes next.
+  else a.ret(encodeAction(ranges[0].rule));
+
+  for (const { label, rule } of blocks.values()) {
+    a.label(label);
+    emitRules(a, rule, retLabel);
+  }
+  for (const [value, label] of retLabels) a.label(label).ret(value);
+
+  try {
+    return a.assemble();
+  } catch (e) {
+    if (!(e instanceof BpfProgramTooLongError)) throw e;
+    const rules = ranges.reduce((n, r) => n + ("rules" in r.rule ? r.rule.rules.length : 0), 0);
+    throw new Error(
+      `Filter spec does not fit in one seccomp program: ${ranges.length} syscall ranges and ` +
+        `${rules} argument rules need ${e.instructionCount} instructions, the kernel allows 4096`,
+      { cause: e },
+    );
+  }
+}
+
+type RulesOf = Extract<SyscallRule, { rules: readonly ArgRule[] }>;
+
+/** One 32-bit half of a 64-bit test. */
+interface Half {
+  offset: number;
+  mask: number;
+  value: number;
+}
+
+/**
+ * Emits the arg rules of one syscall, then `ret otherwise`. Each test is
+ * split into its high and low words, high first: for an equality the high
+ * word is usually zero and rarely the one that decides, but either order is
+ * correct since both must hold.
+ */
+function emitRules(a: Assembler, rule: RulesOf, retLabel: (a: KernelAction) => string): void {
+  for (const { test, action } of rule.rules) {
+    const next = a.newLabel("next");
+    const match = retLabel(action);
+    const mask = test.op === "eq" ? U64_MAX : test.mask;
+    const value = test.op === "any_set" ? 0n : test.value;
+    const halves: Half[] = [
+      { offset: argHighOffset(test.arg), mask: hi32(mask), value: hi32(value) },
+      { offset: argLowOffset(test.arg), mask: lo32(mask), value: lo32(value) },
+    ];
+    if (test.op === "any_set") {
+      // Holds if either half has a bit of the mask set.
+      const useful = halves.filter((h) => h.mask !== 0);
+      useful.forEach((h, i) => {
+        a.loadAbs(h.offset);
+        a.jset(h.mask, match, i === useful.length - 1 ? next : null);
+      });
+    } else {
+      // Both halves must hold; a half with an empty mask holds trivially
+      // (simplify() dropped the rules that can never hold).
+      const useful = halves.filter((h) => h.mask !== 0);
+      if (useful.length === 0) {
+        // Always holds, so the rules after it are dead (simplify() cut them).
+        a.ja(match);
+      }
+      useful.forEach((h, i) => {
+        a.loadAbs(h.offset);
+        if (h.mask !== 0xffffffff) a.and(h.mask);
+        a.jeq(h.value, i === useful.length - 1 ? match : null, next);
+      });
+    }
+    a.label(next);
+  }
+  a.ret(encodeAction(rule.otherwise));
+}
+
+/**
+ * Removes what cannot change the outcome, so equivalent rules compare equal
+ * and can share code: tests that can never hold, rules after one that always
+ * holds, and trailing rules whose action is the `otherwise` anyway. What is
+ * left without rules is a plain action.
+ */
+function simplify(rule: SyscallRule): SyscallRule {
+  if (!("rules" in rule)) return rule;
+  const rules: ArgRule[] = [];
+  let otherwise = rule.otherwise;
+  for (const r of rule.rules) {
+    const t = r.test;
+    if (t.op === "any_set" && t.mask === 0n) continue;
+    if (t.op === "masked_eq" && (t.value & ~t.mask) !== 0n) continue;
+    if (t.op === "masked_eq" && t.mask === 0n) {
+      otherwise = r.action; // Always holds.
+      break;
+    }
+    rules.push(r);
+  }
+  const end = encodeAction(otherwise);
+  while (rules.length > 0 && encodeAction(rules[rules.length - 1].action) === end) rules.pop();
+  return rules.length === 0 ? otherwise : { rules, otherwise };
+}
+
+/** A string equal for two rules exactly when they compile to the same code. */
+function ruleKey(rule: SyscallRule): string {
+  if (!("rules" in rule)) return `${encodeAction(rule)}`;
+  const tests = rule.rules.map(({ test: t, action }) => {
+    const mask = t.op === "eq" ? U64_MAX : t.mask;
+    const value = t.op === "any_set" ? "" : t.value;
+    return `${t.op === "any_set" ? "set" : "eq"}:${t.arg}:${mask}:${value}:${encodeAction(action)}`;
+  });
+  return `${tests.join(";")}|${encodeAction(rule.otherwise)}`;
+}
+
+function validateSpec(spec: FilterSpec): void {
+  encodeAction(spec.defaultAction);
+  encodeAction(spec.foreignAbi);
+  for (const [nr, rule] of spec.syscalls) {
+    const where = `syscall ${nr}`;
+    if (!Number.isInteger(nr) || nr < 0 || nr >= X32_SYSCALL_BIT) {
+      throw new RangeError(`Invalid syscall number in filter spec: ${nr} (must be 0..0x3fffffff)`);
+    }
+    try {
+      if (!("rules" in rule)) {
+        encodeAction(rule);
+        continue;
+      }
+      encodeAction(rule.otherwise);
+      for (const { test, action } of rule.rules) {
+        encodeAction(action);
+        if (!Number.isInteger(test.arg) || test.arg < 0 || test.arg > 5) {
+          throw new RangeError(`Invalid argument index: ${test.arg} (must be 0..5)`);
+        }
+        if (!["eq", "masked_eq", "any_set"].includes(test.op)) {
+          throw new Error(`Invalid argument test: ${(test as { op: unknown }).op}`);
+        }
+        if (test.op !== "any_set") checkU64(test.value, "value");
+        if (test.op !== "eq") checkU64(test.mask, "mask");
+      }
+    } catch (e) {
+      throw new Error(`Invalid filter spec for ${where}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+function checkU64(v: bigint, what: string): void {
+  if (typeof v !== "bigint" || v < 0n || v > U64_MAX) {
+    throw new RangeError(`Invalid ${what}: ${v} (must be a bigint in 0..2^64-1)`);
+  }
+}
+
+function hi32(v: bigint): number {
+  return Number(v >> 32n);
+}
+
+function lo32(v: bigint): number {
+  return Number(v & 0xffffffffn);
+}

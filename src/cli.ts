@@ -1,0 +1,244 @@
+/**
+ * Command-line parsing and the `jail` entry point.
+ *
+ * Flags follow Deno's permission flags: `--allow-net` alone allows all,
+ * `--allow-net=a,b` allows a list. Everything after `--` (or from the first
+ * word that is not an option) is the command.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { EXIT_JAIL_ERROR, JailError, runJailed } from "./run.ts";
+import { parseDuration } from "./duration.ts";
+import { ConfigError, type FlagSet, loadPolicy } from "./policy/load.ts";
+import { VERSION } from "./version.ts";
+
+/** A usage error: reported as `jail: <message>`, exit 125. */
+export class UsageError extends Error {
+  /** @param message key, value and what was expected. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Flags that may be given with or without `=value`. */
+const LIST_FLAGS = [
+  "allow-net",
+  "deny-net",
+  "allow-read",
+  "deny-read",
+  "allow-write",
+  "deny-write",
+  "allow-run",
+  "deny-run",
+] as const;
+/** Flags that take a value, as `--flag value` or `--flag=value`. */
+const VALUE_FLAGS = new Set(["config", "timeout", "grace", "log", "learn"]);
+
+const OPTIONS = {
+  ...Object.fromEntries(LIST_FLAGS.map((f) => [f, { type: "string", multiple: true }])),
+  "allow-all": { type: "boolean", short: "A" },
+  config: { type: "string" },
+  "no-config": { type: "boolean" },
+  timeout: { type: "string" },
+  grace: { type: "string" },
+  wait: { type: "boolean" },
+  explain: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+/** HELP text for `jail --help`. */
+export const HELP =
+  `jail ${VERSION}: run a command and its whole process tree under a ptrace+seccomp supervisor
+
+Usage: jail [options] -- <command> [args...]
+
+With no options the built-in policy applies: network limited to loopback and
+unix sockets, everything else allowed, the known escape routes closed.
+
+Permissions (Deno style; a list is comma-separated, repeatable):
+  --allow-net[=<hosts>]    allow network destinations (host, host:port, CIDR, port ranges, unix:<glob>); alone: all
+  --deny-net[=<hosts>]     deny network destinations; alone: all, loopback included
+  --allow-read[=<paths>]   --deny-read[=<paths>]     file reads by path glob
+  --allow-write[=<paths>]  --deny-write[=<paths>]    file writes by path glob
+  --allow-run[=<programs>] --deny-run[=<programs>]   executables by path glob
+  -A, --allow-all          allow everything (observe only)
+
+Policy:
+  --config <file>          jail.config.ts or jail.config.json (default: ./jail.config.ts, ./jail.config.json)
+  --no-config              ignore config files in the current directory
+  --explain                print the compiled seccomp filter and rules, then exit
+
+Run:
+  --timeout <duration>     kill the tree after this long (90s, 5m, 1h); exit 124
+  --grace <duration>       after a forwarded SIGINT/SIGTERM/SIGHUP, SIGKILL the tree after this long (default 2s)
+  --wait                   when the command exits, wait for the rest of its tree instead of killing it
+
+  -h, --help               this text
+  -V, --version            the version
+
+Exit status: the command's own; 128+N when it died of signal N; 124 on timeout;
+125 when jail itself fails (bad option or config); 126 not executable; 127 not found;
+159 (128+SIGSYS) when a "kill" rule fired.
+
+Examples:
+  jail -- npm test                              tests cut off from the network
+  jail --allow-net=localhost:5432 -- npm test   plus a local database
+  jail --deny-net -- ./build.sh                 no network at all
+  jail --timeout=5m -- make                     no build runs longer than five minutes
+  jail --config jail.config.ts -- node app.js   a policy in a file
+`;
+
+/** Parsed command line. */
+export interface Cli {
+  /** The command and its arguments. */
+  command: string[];
+  /** Permission flags, merged over the config. */
+  flags: FlagSet;
+  /** Explicit config file. */
+  config?: string;
+  /** Do not look for config files. */
+  noConfig: boolean;
+  /** Milliseconds, when given. */
+  timeout?: number;
+  /** Milliseconds, when given. */
+  grace?: number;
+  /** `--wait`. */
+  wait: boolean;
+  /** `--explain`. */
+  explain: boolean;
+  /** `-h`. */
+  help: boolean;
+  /** `-V`. */
+  version: boolean;
+}
+
+/** Splits jail's own options from the command: at `--`, or at the first word that is not an option. */
+function splitCommand(args: readonly string[]): [string[], string[]] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") return [args.slice(0, i), args.slice(i + 1)];
+    if (!a.startsWith("-") || a === "-") return [args.slice(0, i), args.slice(i)];
+    if (!a.includes("=") && VALUE_FLAGS.has(a.replace(/^--?/, ""))) i++;
+  }
+  return [[...args], []];
+}
+
+function duration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    throw new UsageError(
+      `--${flag}: invalid duration ${
+        JSON.stringify(value)
+      }: expected a number with an optional unit ms, s, m or h (e.g. 90s, 5m)`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * Parses jail's arguments.
+ *
+ * @throws {UsageError} For an unknown option, a missing value or a bad duration.
+ */
+export function parseCli(args: readonly string[]): Cli {
+  const [own, command] = splitCommand(args);
+  // `--allow-net` alone means "all": give parseArgs the value it needs.
+  const normalised = own.map((a) =>
+    (LIST_FLAGS as readonly string[]).includes(a.slice(2)) ? `${a}=*` : a
+  );
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: normalised,
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+    throw new UsageError(`${msg}; see jail --help`);
+  }
+  const flags: FlagSet = {};
+  for (const f of LIST_FLAGS) {
+    const v = values[f] as string[] | undefined;
+    if (v) {
+      flags[f] = v.flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s !== "");
+      if (v.includes("")) {
+        throw new UsageError(`--${f}: empty list: give a value after = or drop the =`);
+      }
+    }
+  }
+  if (values["allow-all"]) flags["allow-all"] = true;
+  return {
+    command,
+    flags,
+    config: values.config as string | undefined,
+    noConfig: Boolean(values["no-config"]),
+    timeout: duration("timeout", values.timeout as string | undefined),
+    grace: duration("grace", values.grace as string | undefined),
+    wait: Boolean(values.wait),
+    explain: Boolean(values.explain),
+    help: Boolean(values.help),
+    version: Boolean(values.version),
+  };
+}
+
+function report(message: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(`jail: ${message}\n`));
+}
+
+/**
+ * Runs the CLI.
+ *
+ * @param args Command-line arguments (without the program name).
+ * @returns The exit status.
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  try {
+    const cli = parseCli(args);
+    if (cli.help) {
+      console.log(HELP);
+      return 0;
+    }
+    if (cli.version) {
+      console.log(`jail ${VERSION}`);
+      return 0;
+    }
+    if (cli.config !== undefined && cli.noConfig) {
+      throw new UsageError("--config and --no-config: conflicting flags: give one of them");
+    }
+    const loaded = await loadPolicy({
+      flags: cli.flags,
+      config: cli.config,
+      noConfig: cli.noConfig,
+    });
+    if (cli.explain) {
+      console.log(loaded.explain());
+      return 0;
+    }
+    if (cli.command.length === 0) {
+      throw new UsageError("no command given: usage: jail [options] -- <command> [args...]");
+    }
+    const outcome = await runJailed(cli.command, loaded.compiled, {
+      onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
+      timeout: cli.timeout ?? loaded.timeout,
+      grace: cli.grace ?? loaded.grace,
+      forwardSignals: true,
+      reportDenials: true,
+    });
+    if (outcome.message) report(outcome.message);
+    return outcome.exitCode;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof JailError) {
+      report(e.message);
+      return EXIT_JAIL_ERROR;
+    }
+    report(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    return EXIT_JAIL_ERROR;
+  }
+}

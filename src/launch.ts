@@ -1,0 +1,140 @@
+/**
+ * Starting the jailed command: the exec stage is spawned, seized with ptrace
+ * before it does anything, and only then told what to run.
+ *
+ * @module
+ */
+
+import {
+  close,
+  ErrnoError,
+  kill,
+  O_CLOEXEC,
+  pipe,
+  PR,
+  prctl,
+  PTRACE,
+  ptrace,
+  readAll,
+  SIGNALS,
+  spawn,
+  WAIT,
+  waitpid,
+  writeAll,
+} from "../ffi/libc.ts";
+import {
+  EXEC_STAGE_ENV,
+  type ExecFailure,
+  type ExecRequest,
+  REQUEST_FD,
+  STATUS_FD,
+} from "./exec_stage.ts";
+import { SEIZE_OPTIONS } from "./supervisor.ts";
+
+/** What to start. */
+export interface LaunchSpec {
+  /** The command and its arguments. */
+  argv: readonly string[];
+  /** The command's environment, `KEY=value`. */
+  env: readonly string[];
+  /** The packed seccomp program to install before exec. */
+  filter: Uint8Array;
+}
+
+/** A seized exec stage. */
+export interface Launched {
+  /** Its pid: the root of the jailed tree. */
+  pid: number;
+  /** Read end of the status pipe: EOF once exec succeeded, an {@linkcode ExecFailure} otherwise. */
+  statusFd: number;
+}
+
+/** A failure to start the jail itself (not the command): exit 125. */
+export class LaunchError extends Error {
+  /** @param message What failed, and what to do about it. */
+  constructor(message: string) {
+    super(message);
+    this.name = "LaunchError";
+  }
+}
+
+/** argv that starts this program's exec stage, under `deno run` or as a compiled binary. */
+export function execStageCommand(): { path: string; argv: string[]; env: string[] } {
+  const path = Deno.execPath();
+  const env = [`${EXEC_STAGE_ENV}=1`, "DENO_NO_UPDATE_CHECK=1"];
+  if (Deno.build.standalone) return { path, argv: [path], env };
+  const module = new URL("./exec_stage.ts", import.meta.url).href;
+  return {
+    path,
+    argv: [path, "run", "-A", "-q", "--no-check", "--no-config", "--no-lock", module],
+    env,
+  };
+}
+
+let subreaper = false;
+
+/**
+ * Spawns and seizes the exec stage, then sends it the request. Must run on
+ * the thread that will issue every later ptrace request.
+ *
+ * @throws {LaunchError} When the exec stage cannot be started or seized.
+ */
+export function launch(spec: LaunchSpec): Launched {
+  if (!subreaper) {
+    // Orphans of the tree are reparented to us, not to init, so none escapes the reaping.
+    prctl(PR.SET_CHILD_SUBREAPER, 1);
+    subreaper = true;
+  }
+  const [requestRead, requestWrite] = pipe(O_CLOEXEC);
+  const [statusRead, statusWrite] = pipe(O_CLOEXEC);
+  const stage = execStageCommand();
+  const env = [...spec.env.filter((e) => !e.startsWith(`${EXEC_STAGE_ENV}=`)), ...stage.env];
+  let pid: number;
+  try {
+    pid = spawn(stage.path, stage.argv, env, {
+      dup2: [[requestRead, REQUEST_FD], [statusWrite, STATUS_FD]],
+    });
+  } catch (e) {
+    for (const fd of [requestRead, requestWrite, statusRead, statusWrite]) close(fd);
+    throw new LaunchError(`cannot start the exec stage: ${(e as Error).message}`);
+  }
+  close(requestRead);
+  close(statusWrite);
+  const rc = ptrace(PTRACE.SEIZE, pid, 0, SEIZE_OPTIONS);
+  if (rc !== 0) {
+    kill(pid, SIGNALS.SIGKILL);
+    waitpid(pid, WAIT.WALL);
+    close(requestWrite);
+    close(statusRead);
+    const why = new ErrnoError("ptrace(PTRACE_SEIZE)", -rc).message;
+    throw new LaunchError(
+      `cannot trace a child process: ${why}; ptrace may be forbidden here ` +
+        `(kernel.yama.ptrace_scope >= 2, a seccomp profile, or a container without CAP_SYS_PTRACE)`,
+    );
+  }
+  const request: ExecRequest = {
+    file: spec.argv[0],
+    argv: [...spec.argv],
+    env: [...spec.env],
+    filter: btoa(String.fromCharCode(...spec.filter)),
+  };
+  try {
+    writeAll(requestWrite, new TextEncoder().encode(JSON.stringify(request)));
+  } catch {
+    // The exec stage died before reading; its exit status tells the rest.
+  }
+  close(requestWrite);
+  return { pid, statusFd: statusRead };
+}
+
+/** Reads the exec stage's verdict once it has exec'd or exited: undefined means exec succeeded. */
+export function readExecFailure(statusFd: number): ExecFailure | undefined {
+  try {
+    const bytes = readAll(statusFd);
+    return bytes.length ? JSON.parse(new TextDecoder().decode(bytes)) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    close(statusFd);
+  }
+}

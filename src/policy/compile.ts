@@ -1,0 +1,266 @@
+/**
+ * Policy → kernel filter + supervisor rules.
+ *
+ * Each syscall gets the cheapest action that enforces the policy: ALLOW and
+ * ERRNO are settled in the kernel; TRACE only where the supervisor must look
+ * (pointer arguments, function rules, kill with a message, fake results,
+ * argument rewrites, `trace`).
+ *
+ * @module
+ */
+
+import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { SYSCALL_NAMES, SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
+import {
+  type ArgRule,
+  compileFilter,
+  type FilterSpec,
+  type KernelAction,
+  type SyscallRule as KernelRule,
+} from "../bpf/compile.ts";
+import { disassemble } from "../bpf/disasm.ts";
+import type { Decision } from "../decision.ts";
+import type { TraceRule } from "../rules.ts";
+import type { NetCheck, NetPolicy } from "../net/check.ts";
+import { type NetEntry, NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
+import type { JailConfig, SyscallHook, SyscallRule } from "./types.ts";
+import { ConfigError } from "./validate.ts";
+
+const E = ERRNO_NUMBERS;
+const NR = SYSCALL_NUMBERS;
+const ALLOW: KernelAction = { kind: "allow" };
+const errno = (n: number): KernelAction => ({ kind: "errno", errno: n });
+
+const CLONE_UNTRACED = 0x00800000n;
+const TIOCSTI = 0x5412n;
+const TIOCLINUX = 0x541cn;
+const LOW32 = 0xffffffffn;
+const SOCK_TYPE_MASK = 0xfn;
+const SOCK_RAW = 3n;
+const AF_PACKET = 17n;
+
+/** Everything the supervisor needs, ready to cross to its thread (except `hooks`). */
+export interface CompiledPolicy {
+  /** Packed seccomp program. */
+  filter: Uint8Array;
+  /** Traced rules by SECCOMP_RET_TRACE data. */
+  rules: TraceRule[];
+  /** The network policy, when the network is restricted. */
+  net?: NetPolicy;
+  /** Function rules, by index; they run on the caller's thread. */
+  hooks: SyscallHook[];
+  /** The filter spec, for `--explain` and tests. */
+  spec: FilterSpec;
+}
+
+/** Inputs besides the config. */
+export interface CompileOptions {
+  /** The supervisor's pid: signals and ptrace aimed at it are refused. */
+  supervisorPid: number;
+  /** Host name resolver for net entries. */
+  resolve: Resolver;
+  /** `-A`: allow everything, observe only. */
+  allowAll?: boolean;
+}
+
+function netEntries(list: string[] | undefined, key: string, resolve: Resolver): NetEntry[] {
+  const out: NetEntry[] = [];
+  for (const [i, s] of (list ?? []).entries()) {
+    try {
+      out.push(...parseNetEntry(s, resolve));
+    } catch (e) {
+      if (e instanceof NetEntryError) throw new ConfigError(`${key}[${i}]: ${e.message}`);
+      throw e;
+    }
+  }
+  return out;
+}
+
+/**
+ * Compiles a validated config.
+ *
+ * @throws {ConfigError} When a net entry is malformed or does not resolve.
+ */
+export function compilePolicy(config: JailConfig, options: CompileOptions): CompiledPolicy {
+  const syscalls = new Map<number, KernelRule>();
+  const rules: TraceRule[] = [];
+  const hooks: SyscallHook[] = [];
+  const trace = (rule: TraceRule): KernelAction => {
+    rules.push(rule);
+    return { kind: "trace", data: rules.length - 1 };
+  };
+  const me = BigInt(options.supervisorPid);
+
+  // Tree integrity, kept even under -A: without these a process could leave the supervision.
+  // clone3 passes its flags in memory the filter cannot read: ENOSYS makes libc fall back to clone.
+  syscalls.set(NR.clone3, errno(E.ENOSYS));
+  syscalls.set(NR.clone, {
+    rules: [{ test: { op: "any_set", arg: 0, mask: CLONE_UNTRACED }, action: errno(E.EPERM) }],
+    otherwise: ALLOW,
+  });
+
+  let net: NetPolicy | undefined;
+  if (!options.allowAll) {
+    // A jailed tracer could approve every call of a child it seized; nothing outside may be touched.
+    for (const name of ["ptrace", "process_vm_writev", "process_vm_readv"] as const) {
+      syscalls.set(NR[name], errno(E.EPERM));
+    }
+    const denyIfTargetsMe = (arg: number, extra: ArgRule[] = []): KernelRule => ({
+      rules: [...extra, {
+        test: { op: "masked_eq", arg, mask: LOW32, value: me },
+        action: errno(E.EPERM),
+      }],
+      otherwise: ALLOW,
+    });
+    // kill(-1, ...) signals every process the user owns, the supervisor included.
+    syscalls.set(
+      NR.kill,
+      denyIfTargetsMe(0, [{
+        test: { op: "masked_eq", arg: 0, mask: LOW32, value: LOW32 },
+        action: errno(E.EPERM),
+      }]),
+    );
+    syscalls.set(NR.tkill, denyIfTargetsMe(0));
+    syscalls.set(NR.tgkill, denyIfTargetsMe(0));
+    syscalls.set(NR.pidfd_open, denyIfTargetsMe(0));
+    // TIOCSTI types into the user's terminal (CVE-2017-5226); TIOCLINUX can too.
+    syscalls.set(NR.ioctl, {
+      rules: [
+        { test: { op: "masked_eq", arg: 1, mask: LOW32, value: TIOCSTI }, action: errno(E.EPERM) },
+        {
+          test: { op: "masked_eq", arg: 1, mask: LOW32, value: TIOCLINUX },
+          action: errno(E.EPERM),
+        },
+      ],
+      otherwise: ALLOW,
+    });
+    net = netPolicy(config, options.resolve);
+    const openNet = net.allow.some((e) => e.kind === "any") && net.deny.length === 0 &&
+      net.wildcardBind === "allow";
+    if (!openNet) {
+      // io_uring does network and file I/O without syscalls the filter could see.
+      for (const name of ["io_uring_setup", "io_uring_enter", "io_uring_register"] as const) {
+        syscalls.set(NR[name], errno(E.ENOSYS));
+      }
+      const check = (name: string, check: NetCheck): KernelAction =>
+        trace({ syscall: name, decision: { action: "allow", rule: "net" }, net: check });
+      syscalls.set(NR.connect, check("connect", "connect"));
+      syscalls.set(NR.bind, check("bind", "bind"));
+      // sendto without a destination goes to the connected peer, already checked at connect.
+      syscalls.set(NR.sendto, {
+        rules: [{ test: { op: "eq", arg: 4, value: 0n }, action: ALLOW }],
+        otherwise: check("sendto", "sendto"),
+      });
+      syscalls.set(NR.sendmsg, check("sendmsg", "sendmsg"));
+      syscalls.set(NR.sendmmsg, check("sendmmsg", "sendmmsg"));
+      syscalls.set(NR.socket, {
+        rules: [
+          {
+            test: { op: "masked_eq", arg: 0, mask: LOW32, value: AF_PACKET },
+            action: errno(net.errno),
+          },
+          {
+            test: { op: "masked_eq", arg: 1, mask: SOCK_TYPE_MASK, value: SOCK_RAW },
+            action: check("socket", "socket"),
+          },
+        ],
+        otherwise: ALLOW,
+      });
+    } else net = undefined;
+  }
+
+  for (const [name, rule] of Object.entries(config.syscalls ?? {})) {
+    const nr = (NR as Record<string, number>)[name];
+    syscalls.set(nr, kernelRule(name, rule, trace, hooks));
+  }
+
+  const spec: FilterSpec = { defaultAction: ALLOW, syscalls, foreignAbi: { kind: "kill" } };
+  let program;
+  try {
+    program = compileFilter(spec);
+  } catch (e) {
+    throw new ConfigError(
+      `the policy does not compile to a seccomp filter: ${(e as Error).message}`,
+    );
+  }
+  return { filter: program.bytes(), rules, net, hooks, spec };
+}
+
+function kernelRule(
+  name: string,
+  rule: SyscallRule,
+  trace: (rule: TraceRule) => KernelAction,
+  hooks: SyscallHook[],
+): KernelAction {
+  const label = `syscalls.${name}`;
+  const traced = (decision: Decision) =>
+    trace({ syscall: name, decision: { ...decision, rule: label } });
+  if (typeof rule === "function") {
+    hooks.push(rule);
+    return trace({
+      syscall: name,
+      decision: { action: "allow", rule: label },
+      hook: hooks.length - 1,
+    });
+  }
+  if (rule === "allow") return ALLOW;
+  if (rule === "deny") return errno(E.EPERM);
+  if (rule === "kill") return traced({ action: "kill" });
+  if (rule === "trace") return traced({ action: "allow" });
+  if ("deny" in rule) return errno((ERRNO_NUMBERS as Record<string, number>)[rule.deny]);
+  if ("return" in rule) {
+    return traced({ action: "return", value: String(rule.return) as unknown as bigint });
+  }
+  const args: Record<number, bigint> = {};
+  for (const [i, v] of Object.entries(rule.args)) args[Number(i)] = String(v) as unknown as bigint;
+  return traced({ action: "args", args });
+}
+
+function netPolicy(config: JailConfig, resolve: Resolver): NetPolicy {
+  const n = config.net ?? {};
+  return {
+    allow: netEntries(n.allow, "net.allow", resolve),
+    deny: netEntries(n.deny, "net.deny", resolve),
+    loopback: n.loopback ?? true,
+    unix: n.unix ?? true,
+    errno: n.errno ? (ERRNO_NUMBERS as Record<string, number>)[n.errno] : E.EACCES,
+    wildcardBind: n.bind ?? "rewrite",
+  };
+}
+
+/** A readable account of a compiled policy: the rules, then the filter. */
+export function explainPolicy(p: CompiledPolicy): string {
+  const lines = [`traced rules (${p.rules.length}):`];
+  p.rules.forEach((r, i) => {
+    const what = r.net
+      ? `net check ${r.net}`
+      : r.hook !== undefined
+      ? `function rule`
+      : r.decision.action;
+    lines.push(
+      `  TRACE|${i}  ${r.syscall}: ${what}${r.decision.rule ? ` (${r.decision.rule})` : ""}`,
+    );
+  });
+  if (p.net) {
+    const list = (es: NetEntry[]) => es.map((e) => e.source).join(", ") || "(none)";
+    lines.push(
+      `net: allow ${list(p.net.allow)}; deny ${
+        list(p.net.deny)
+      }; loopback ${p.net.loopback}; unix ${p.net.unix}; bind to 0.0.0.0/:: ${p.net.wildcardBind}`,
+    );
+  }
+  const insns = p.filter.length / 8;
+  lines.push(`seccomp filter (${insns} instructions):`);
+  const program = [];
+  const view = new DataView(p.filter.buffer, p.filter.byteOffset, p.filter.byteLength);
+  for (let i = 0; i < insns; i++) {
+    program.push({
+      code: view.getUint16(i * 8, true),
+      jt: view.getUint8(i * 8 + 2),
+      jf: view.getUint8(i * 8 + 3),
+      k: view.getUint32(i * 8 + 4, true),
+    });
+  }
+  lines.push(disassemble(program, { syscallName: (nr) => SYSCALL_NAMES[nr] || undefined }));
+  return lines.join("\n");
+}

@@ -1,0 +1,109 @@
+/**
+ * The policy schema: what `jail.config.ts` default-exports and what
+ * `jail.config.json` contains.
+ *
+ * @module
+ */
+
+/** Allow and deny lists; deny wins. */
+export interface AccessRules {
+  /** Entries allowed. */
+  allow?: string[];
+  /** Entries denied, even when an allow entry also matches. */
+  deny?: string[];
+}
+
+/** Network rules. Entries: `host`, `host:port`, `host:lo-hi`, `[v6]:port`, CIDR, `*:port`, `unix:<glob>`, `*`. */
+export interface NetRules extends AccessRules {
+  /** errno name a denied call fails with (default `EACCES`). */
+  errno?: string;
+  /** A bind to 0.0.0.0 or :: is rewritten to loopback (default), allowed, or denied. */
+  bind?: "rewrite" | "allow" | "deny";
+  /** Allow loopback destinations unless denied (default true). */
+  loopback?: boolean;
+  /** Allow unix sockets unless denied (default true). */
+  unix?: boolean;
+}
+
+/** A syscall, decoded, as a function rule sees it. */
+export interface SyscallCall {
+  /** Syscall name. */
+  name: string;
+  /** Syscall number. */
+  nr: number;
+  /** Process id. */
+  pid: number;
+  /** Thread id. */
+  tid: number;
+  /** The six raw arguments. */
+  args: bigint[];
+}
+
+/** What a function rule returns. */
+export type HookDecision =
+  | "allow"
+  | "deny"
+  | "kill"
+  | { deny: string }
+  | { return: number | bigint }
+  | { args: Record<string, number | bigint> };
+
+/** A function rule: only in a `.ts` config. */
+export type SyscallHook = (call: SyscallCall) => HookDecision | Promise<HookDecision>;
+
+/**
+ * What to do with one syscall.
+ *
+ * - `"allow"`: run it (decided in the kernel).
+ * - `"deny"`: fail it with EPERM; `{ deny: "EACCES" }` with a chosen errno (in the kernel).
+ * - `"kill"`: kill the whole tree, naming the syscall, pid and rule.
+ * - `{ return: n }`: skip it; the caller sees `n`.
+ * - `"trace"`: stop, record, allow.
+ * - `{ args: { "1": v } }`: run it with arguments replaced.
+ * - a function (TypeScript configs only): decide per call.
+ */
+export type SyscallRule =
+  | "allow"
+  | "deny"
+  | "kill"
+  | "trace"
+  | { deny: string }
+  | { return: number | bigint }
+  | { args: Record<string, number | bigint> }
+  | SyscallHook;
+
+/** A jail policy. Every key is optional; omitted keys keep the built-in default. */
+export interface JailConfig {
+  /** Network destinations. Default: loopback and unix sockets only. */
+  net?: NetRules;
+  /** Paths that may be read. */
+  read?: AccessRules;
+  /** Paths that may be written. */
+  write?: AccessRules;
+  /** Programs that may be executed. */
+  run?: AccessRules;
+  /** Rules per syscall name; they override the built-in ones for that syscall. */
+  syscalls?: Record<string, SyscallRule>;
+  /** Kill the tree after this long (`90s`, `5m`, or seconds as a number). */
+  timeout?: string | number;
+  /** When the root exits: kill the rest of the tree (default) or wait for it. */
+  onRootExit?: "kill" | "wait";
+  /** Between a forwarded signal and SIGKILL of the tree (default `2s`). */
+  grace?: string | number;
+}
+
+/**
+ * Identity function that gives a config file its types.
+ *
+ * @example Cut a test suite off the network, except a local database
+ * ```ts
+ * import { defineConfig } from "./mod.ts";
+ * export default defineConfig({ net: { allow: ["localhost:5432"] }, timeout: "10m" });
+ * ```
+ *
+ * @param config The policy.
+ * @returns The same policy.
+ */
+export function defineConfig(config: JailConfig): JailConfig {
+  return config;
+}

@@ -1,0 +1,183 @@
+/**
+ * Checks a config value against the schema, naming the key, the value and
+ * what was expected for the first thing wrong.
+ *
+ * @module
+ */
+
+import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
+import { suggest } from "../suggest.ts";
+import { parseDuration } from "../duration.ts";
+import type { JailConfig } from "./types.ts";
+
+/** A config problem: `where` names the file, `key` the path inside it. */
+export class ConfigError extends Error {
+  /** @param message Full message: `<file>: <key>: <why>`. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+function show(v: unknown): string {
+  if (typeof v === "function") return "a function";
+  if (typeof v === "bigint") return `${v}n`;
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  } catch {
+    return String(v);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+const TOP_KEYS = ["net", "read", "write", "run", "syscalls", "timeout", "onRootExit", "grace"];
+const NET_KEYS = ["allow", "deny", "errno", "bind", "loopback", "unix"];
+const ACCESS_KEYS = ["allow", "deny"];
+
+/** Checks an errno name; returns its number. */
+export function errnoNumber(
+  name: unknown,
+  key: string,
+  fail: (key: string, msg: string) => never,
+): number {
+  if (typeof name !== "string") {
+    fail(key, `expected an errno name such as "EACCES", got ${show(name)}`);
+  }
+  const n = (ERRNO_NUMBERS as Record<string, number>)[name];
+  if (n === undefined) {
+    const guess = suggest(name, Object.keys(ERRNO_NUMBERS));
+    fail(key, `unknown errno ${show(name)}${guess ? `: did you mean "${guess}"?` : ""}`);
+  }
+  return n;
+}
+
+/**
+ * Validates a config.
+ *
+ * @param value What the file produced.
+ * @param where The file, for messages.
+ * @throws {ConfigError} On the first problem found.
+ */
+export function validateConfig(value: unknown, where: string): JailConfig {
+  const fail = (key: string, msg: string): never => {
+    throw new ConfigError(`${where}: ${key ? `${key}: ` : ""}${msg}`);
+  };
+  if (!isObject(value)) {
+    fail("", `expected an object with keys such as net, syscalls, timeout; got ${show(value)}`);
+  }
+  const cfg = value as Record<string, unknown>;
+  const keys = (obj: Record<string, unknown>, allowed: string[], prefix: string) => {
+    for (const k of Object.keys(obj)) {
+      if (!allowed.includes(k)) {
+        const guess = suggest(k, allowed);
+        fail(
+          `${prefix}${k}`,
+          `unknown key${
+            guess ? `: did you mean "${guess}"?` : `: expected one of ${allowed.join(", ")}`
+          }`,
+        );
+      }
+    }
+  };
+  keys(cfg, TOP_KEYS, "");
+  const list = (v: unknown, key: string) => {
+    if (v === undefined) return;
+    if (!Array.isArray(v)) fail(key, `expected an array of strings, got ${show(v)}`);
+    (v as unknown[]).forEach((s, i) => {
+      if (typeof s !== "string" || s.trim() === "") {
+        fail(`${key}[${i}]`, `expected a non-empty string, got ${show(s)}`);
+      }
+    });
+  };
+  for (const section of ["net", "read", "write", "run"]) {
+    const v = cfg[section];
+    if (v === undefined) continue;
+    if (!isObject(v)) {
+      fail(section, `expected an object like { "allow": [...], "deny": [...] }, got ${show(v)}`);
+    }
+    const obj = v as Record<string, unknown>;
+    keys(obj, section === "net" ? NET_KEYS : ACCESS_KEYS, `${section}.`);
+    list(obj.allow, `${section}.allow`);
+    list(obj.deny, `${section}.deny`);
+    if (section === "net") {
+      if (obj.errno !== undefined) errnoNumber(obj.errno, "net.errno", fail);
+      if (obj.bind !== undefined && !["rewrite", "allow", "deny"].includes(obj.bind as string)) {
+        fail("net.bind", `expected "rewrite", "allow" or "deny", got ${show(obj.bind)}`);
+      }
+      for (const b of ["loopback", "unix"]) {
+        if (obj[b] !== undefined && typeof obj[b] !== "boolean") {
+          fail(`net.${b}`, `expected true or false, got ${show(obj[b])}`);
+        }
+      }
+    }
+  }
+  for (const d of ["timeout", "grace"]) {
+    const v = cfg[d];
+    if (v === undefined) continue;
+    if ((typeof v !== "string" && typeof v !== "number") || parseDuration(v) === undefined) {
+      fail(d, `expected a duration such as "90s", "5m" or a number of seconds, got ${show(v)}`);
+    }
+  }
+  if (cfg.onRootExit !== undefined && cfg.onRootExit !== "kill" && cfg.onRootExit !== "wait") {
+    fail("onRootExit", `expected "kill" or "wait", got ${show(cfg.onRootExit)}`);
+  }
+  if (cfg.syscalls !== undefined) {
+    if (!isObject(cfg.syscalls)) {
+      fail("syscalls", `expected an object of syscall name → rule, got ${show(cfg.syscalls)}`);
+    }
+    for (const [name, rule] of Object.entries(cfg.syscalls as Record<string, unknown>)) {
+      const key = `syscalls.${name}`;
+      if (!(name in SYSCALL_NUMBERS)) {
+        const guess = suggest(name, Object.keys(SYSCALL_NUMBERS));
+        fail(key, `unknown syscall ${show(name)}${guess ? `: did you mean "${guess}"?` : ""}`);
+      }
+      validateRule(rule, key, fail);
+    }
+  }
+  return cfg as JailConfig;
+}
+
+const RULE_HELP =
+  `expected "allow", "deny", "kill", "trace", { "deny": "<ERRNO>" }, { "return": <number> }, { "args": { "<0-5>": <number> } } or a function`;
+
+function validateRule(rule: unknown, key: string, fail: (key: string, msg: string) => never): void {
+  if (typeof rule === "function") return;
+  if (typeof rule === "string") {
+    if (!["allow", "deny", "kill", "trace"].includes(rule)) {
+      fail(key, `unknown rule ${show(rule)}: ${RULE_HELP}`);
+    }
+    return;
+  }
+  if (!isObject(rule)) fail(key, `${RULE_HELP}, got ${show(rule)}`);
+  const r = rule as Record<string, unknown>;
+  const ks = Object.keys(r);
+  if (ks.length !== 1) fail(key, `${RULE_HELP}, got ${show(rule)}`);
+  if ("deny" in r) {
+    errnoNumber(r.deny, `${key}.deny`, fail);
+  } else if ("return" in r) {
+    const v = r.return;
+    if (!(typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)))) {
+      fail(`${key}.return`, `expected an integer, got ${show(v)}`);
+    }
+  } else if ("args" in r) {
+    if (!isObject(r.args) || Object.keys(r.args).length === 0) {
+      fail(
+        `${key}.args`,
+        `expected an object of argument index (0-5) → integer, got ${show(r.args)}`,
+      );
+    }
+    for (const [i, v] of Object.entries(r.args as Record<string, unknown>)) {
+      if (!/^[0-5]$/.test(i)) fail(`${key}.args.${i}`, `argument index must be 0 to 5`);
+      if (!(typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)))) {
+        fail(`${key}.args.${i}`, `expected an integer, got ${show(v)}`);
+      }
+    }
+  } else {
+    fail(key, `unknown rule key ${show(ks[0])}: ${RULE_HELP}`);
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Every thread and process of the jailed tree, and each thread's state.
+ *
+ * Threads are ptrace's unit (a tracee is a thread); processes are what the
+ * policy, the reports and teardown talk about. Both live here so that the
+ * quirks (a child whose first stop beats its parent's fork event, threads
+ * that vanish when a sibling execs) are handled in one place.
+ *
+ * @module
+ */
+
+/**
+ * Where a thread is, as the supervisor knows it.
+ *
+ * - `running`: resumed; the next report is a stop or its death.
+ * - `syscall-exit`: resumed with PTRACE_SYSCALL to edit the result at syscall-exit-stop.
+ * - `listening`: group-stopped and parked with PTRACE_LISTEN until SIGCONT.
+ * - `exiting`: resumed from PTRACE_EVENT_EXIT; only its death is left.
+ * - `dying`: a ptrace request failed with ESRCH after the thread was seen
+ *   stopped: it was killed. It may still report PTRACE_EVENT_EXIT, where ptrace
+ *   requests work again, so it is not forgotten until its death is reported.
+ */
+export type ThreadState = "running" | "syscall-exit" | "listening" | "exiting" | "dying";
+
+/** One traced thread. */
+export interface Thread {
+  /** Kernel thread id: the pid ptrace and waitpid use. */
+  tid: number;
+  /** Thread group (process) id. */
+  tgid: number;
+  /** Current state. */
+  state: ThreadState;
+  /** Result to write at the coming syscall-exit-stop, when state is `syscall-exit`. */
+  pendingResult?: bigint;
+}
+
+/** One traced process. */
+export interface Process {
+  /** Process id (thread group id). */
+  pid: number;
+  /** Parent process id as seen at creation (0 for the root). */
+  ppid: number;
+  /** Tids of its live threads. */
+  threads: Set<number>;
+  /** Path of the program it runs, when known. */
+  exe?: string;
+  /** Times it exec'd. */
+  execs: number;
+}
+
+/** Reads `Tgid` and `PPid` from /proc for a task first seen in a stop. */
+export function readTaskIds(tid: number): { tgid: number; ppid: number } {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${tid}/status`);
+    const tgid = Number(/^Tgid:\s*(\d+)/m.exec(text)?.[1] ?? tid);
+    const ppid = Number(/^PPid:\s*(\d+)/m.exec(text)?.[1] ?? 0);
+    return { tgid, ppid };
+  } catch {
+    return { tgid: tid, ppid: 0 };
+  }
+}
+
+/** Live-pid slots shared with the main thread, which may need to SIGKILL the tree while the supervisor blocks in waitpid. */
+export class PidSlots {
+  readonly #slots: Int32Array;
+  readonly #index = new Map<number, number>();
+  #free: number[] = [];
+  #next = 0;
+
+  /** @param slots Shared memory; slot values are live pids, 0 when free. */
+  constructor(slots: Int32Array) {
+    this.#slots = slots;
+  }
+
+  /** Records a live pid. */
+  add(pid: number): void {
+    if (this.#index.has(pid)) return;
+    const i = this.#free.pop() ?? (this.#next < this.#slots.length ? this.#next++ : -1);
+    if (i < 0) return; // More live processes than slots: the supervisor still kills them itself.
+    this.#index.set(pid, i);
+    Atomics.store(this.#slots, i, pid);
+  }
+
+  /** Forgets a pid: called before the kernel can reuse it (while it is still an unreaped zombie). */
+  remove(pid: number): void {
+    const i = this.#index.get(pid);
+    if (i === undefined) return;
+    Atomics.store(this.#slots, i, 0);
+    this.#index.delete(pid);
+    this.#free.push(i);
+  }
+}
+
+/** The registry of the jailed tree. */
+export class Registry {
+  /** Threads by tid. */
+  readonly threads: Map<number, Thread> = new Map();
+  /** Processes by pid. */
+  readonly processes: Map<number, Process> = new Map();
+  /** Processes ever seen, for reports and stress checks. */
+  processCount = 0;
+  /** Threads ever seen. */
+  threadCount = 0;
+  /** Most processes alive at once. */
+  peakProcesses = 0;
+  readonly #slots?: PidSlots;
+
+  /** @param slots Shared live-pid slots, when a main thread may need them. */
+  constructor(slots?: PidSlots) {
+    this.#slots = slots;
+  }
+
+  /** True when no traced thread is left. */
+  get empty(): boolean {
+    return this.threads.size === 0;
+  }
+
+  /** Adds a thread (and its process when new). Idempotent. */
+  addThread(tid: number, tgid: number, ppid: number): Thread {
+    const known = this.threads.get(tid);
+    if (known) return known;
+    const thread: Thread = { tid, tgid, state: "running" };
+    this.threads.set(tid, thread);
+    this.threadCount++;
+    let proc = this.processes.get(tgid);
+    if (!proc) {
+      proc = { pid: tgid, ppid, threads: new Set(), execs: 0 };
+      this.processes.set(tgid, proc);
+      this.processCount++;
+      if (this.processes.size > this.peakProcesses) this.peakProcesses = this.processes.size;
+      this.#slots?.add(tgid);
+    }
+    proc.threads.add(tid);
+    return thread;
+  }
+
+  /**
+   * Removes a thread whose death was reported. When the leader's death is
+   * reported the process is gone: any sibling still listed vanished without
+   * a report, and is dropped too.
+   *
+   * @returns The process, when this death ended it.
+   */
+  removeThread(tid: number): Process | undefined {
+    const thread = this.threads.get(tid);
+    if (!thread) return undefined;
+    this.threads.delete(tid);
+    const proc = this.processes.get(thread.tgid);
+    if (!proc) return undefined;
+    proc.threads.delete(tid);
+    if (tid !== proc.pid && proc.threads.size > 0) return undefined;
+    for (const other of proc.threads) this.threads.delete(other);
+    proc.threads.clear();
+    this.processes.delete(proc.pid);
+    this.#slots?.remove(proc.pid);
+    return proc;
+  }
+
+  /**
+   * After PTRACE_EVENT_EXEC: every other thread of the process is gone
+   * without a report, and the thread that exec'd now has the leader's tid.
+   *
+   * @param pid The process (and now the exec'ing thread's tid).
+   * @param formerTid The tid the exec'ing thread had before (PTRACE_GETEVENTMSG).
+   * @returns The tids that vanished.
+   */
+  execed(pid: number, formerTid: number): number[] {
+    const proc = this.processes.get(pid);
+    const vanished: number[] = [];
+    if (!proc) return vanished;
+    const leader = this.threads.get(pid) ?? this.threads.get(formerTid);
+    for (const tid of proc.threads) {
+      if (tid === pid) continue;
+      this.threads.delete(tid);
+      if (tid !== formerTid) vanished.push(tid);
+    }
+    proc.threads.clear();
+    proc.threads.add(pid);
+    proc.execs++;
+    if (leader) {
+      leader.tid = pid;
+      leader.state = "running";
+      this.threads.set(pid, leader);
+    } else {
+      this.threads.set(pid, { tid: pid, tgid: pid, state: "running" });
+    }
+    return vanished;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The supervisor's half of a policy: what to do with each syscall that the
+ * seccomp filter sent up with SECCOMP_RET_TRACE. The filter's 16-bit data
+ * names the entry of the {@linkcode RuleTable} that applies, so a stop costs
+ * one array lookup before the decision's own work.
+ *
+ * @module
+ */
+
+import type { Decision } from "./decision.ts";
+import type { SyscallStop } from "./supervisor.ts";
+import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "./net/check.ts";
+
+/** One traced rule: plain data, so it crosses to the supervisor's thread. */
+export interface TraceRule {
+  /** Syscall name, for reports. */
+  syscall: string;
+  /** What to do. `allow` with a rule name records the call (`"trace"` rules). */
+  decision: Decision;
+  /** A network check to run first; its denial replaces `decision`. */
+  net?: NetCheck;
+  /** Index of a function rule that runs on the caller's thread. */
+  hook?: number;
+}
+
+/** Traced rules indexed by SECCOMP_RET_TRACE data. */
+export type RuleTable = readonly TraceRule[];
+
+/** Asks the caller's thread to run function rule `hook` for a call. */
+export type HookCaller = (hook: number, call: SyscallStop, rule: TraceRule) => Decision;
+
+/** Decides traced syscalls from a {@linkcode RuleTable}. */
+export class RuleEngine {
+  readonly #table: RuleTable;
+  readonly #net?: NetChecker;
+  readonly #callHook?: HookCaller;
+
+  /**
+   * @param table Rules by SECCOMP_RET_TRACE data.
+   * @param net The network policy, when restricted.
+   * @param callHook Runs function rules.
+   * @param onNetDeny Reports a denied destination.
+   */
+  constructor(
+    table: RuleTable,
+    net?: NetPolicy,
+    callHook?: HookCaller,
+    onNetDeny?: (tid: number, pid: number, denial: NetDenial) => void,
+  ) {
+    this.#table = table;
+    if (net) {
+      this.#net = new NetChecker(net);
+      this.#net.onDeny = onNetDeny;
+    }
+    this.#callHook = callHook;
+  }
+
+  /** The decision for a stopped call; undefined (allow) for data no rule owns. */
+  decide(call: SyscallStop): Decision | undefined {
+    const rule = this.#table[call.data];
+    if (!rule) return undefined;
+    if (rule.net && this.#net) {
+      return this.#net.decide(rule.net, call.tid, call.pid, call.regs) ?? rule.decision;
+    }
+    if (rule.hook !== undefined && this.#callHook) return this.#callHook(rule.hook, call, rule);
+    return rule.decision;
+  }
+}

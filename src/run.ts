@@ -1,0 +1,292 @@
+/**
+ * One jailed run, from the caller's thread: starts the supervisor's worker,
+ * forwards signals, enforces the timeout and the grace period, and turns the
+ * outcome into an exit status.
+ *
+ * @module
+ */
+
+import { isForegroundOf, kill, SIGNALS } from "../ffi/libc.ts";
+import type { ExecFailure } from "./exec_stage.ts";
+import type { CompiledPolicy } from "./policy/compile.ts";
+import type { Decision } from "./decision.ts";
+import { ERRNO_NUMBERS } from "./errno_table.ts";
+import type { HookDecision, SyscallCall } from "./policy/types.ts";
+import { COMMAND_KILL, CONTROL_COMMAND, type SupervisorResult } from "./supervisor.ts";
+import {
+  HOOK_BYTES,
+  HOOK_LENGTH,
+  HOOK_STATE,
+  type HookCall,
+  type StartMessage,
+  type SupervisorEvent,
+  type WorkerMessage,
+} from "./supervisor_worker.ts";
+
+/** Exit status when the jail itself fails (bad usage, cannot trace). */
+export const EXIT_JAIL_ERROR = 125;
+/** Exit status when `--timeout` expired. */
+export const EXIT_TIMEOUT = 124;
+/** Exit status when a policy rule killed the tree: 128 + SIGSYS. */
+export const EXIT_POLICY_KILL = 128 + SIGNALS.SIGSYS;
+
+/** A failure of the jail, not of the command. */
+export class JailError extends Error {
+  /** @param message What failed. */
+  constructor(message: string) {
+    super(message);
+    this.name = "JailError";
+  }
+}
+
+export type { CompiledPolicy };
+
+/** Options for {@linkcode runJailed}. */
+export interface RunJailedOptions {
+  /** The command's environment; defaults to this process's. */
+  env?: Record<string, string>;
+  /** What happens to the rest of the tree when the root exits (default `kill`). */
+  onRootExit?: "kill" | "wait";
+  /** Kill the tree after this many milliseconds. */
+  timeout?: number;
+  /** Milliseconds between a forwarded signal and SIGKILL of the tree (default 2000). */
+  grace?: number;
+  /** Forward SIGINT, SIGTERM, SIGHUP received by this process to the root (the CLI does). */
+  forwardSignals?: boolean;
+  /** Print `jail: denied connect to ...` once per process and destination (the CLI does). */
+  reportDenials?: boolean;
+  /** Called for every event; turns event reporting on. */
+  onEvent?: (event: SupervisorEvent) => void;
+  /** Aborting kills the tree. */
+  signal?: AbortSignal;
+}
+
+/** How a jailed run ended. */
+export interface RunOutcome {
+  /** The status jail exits with. */
+  exitCode: number;
+  /** The root's exit code, when it exited. */
+  code?: number;
+  /** The signal that killed the root, when one did. */
+  signal?: number;
+  /** True when the timeout expired. */
+  timedOut: boolean;
+  /** Set when a policy rule killed the tree: the rule. */
+  policyKill?: string;
+  /** A one-line message for the user, when something other than a plain exit happened. */
+  message?: string;
+  /** Supervisor counters. */
+  stats: { processes: number; threads: number; peakProcesses: number };
+}
+
+const SLOTS = 1 << 16;
+
+/** Turns what a function rule returned into a decision; a bad answer denies with EPERM and says why. */
+function hookDecision(d: HookDecision, rule: string): Decision {
+  if (d === "allow") return { action: "allow", rule };
+  if (d === "deny") return { action: "deny", errno: ERRNO_NUMBERS.EPERM, rule };
+  if (d === "kill") return { action: "kill", rule };
+  if (typeof d === "object" && d !== null) {
+    if ("deny" in d) {
+      const n = (ERRNO_NUMBERS as Record<string, number>)[d.deny];
+      if (n !== undefined) return { action: "deny", errno: n, rule };
+    }
+    if ("return" in d) {
+      return { action: "return", value: String(d.return) as unknown as bigint, rule };
+    }
+    if ("args" in d) {
+      const args: Record<number, bigint> = {};
+      for (const [i, v] of Object.entries(d.args)) args[Number(i)] = String(v) as unknown as bigint;
+      return { action: "args", args, rule };
+    }
+  }
+  throw new Error(
+    `returned ${
+      JSON.stringify(d)
+    }: expected "allow", "deny", "kill", { deny }, { return } or { args }`,
+  );
+}
+
+function execFailureMessage(cmd: string, f: ExecFailure): { code: number; message: string } {
+  if (f.step === "exec") {
+    if (f.errno === 2 && !cmd.includes("/")) {
+      return { code: 127, message: `${cmd}: command not found` };
+    }
+    const text: Record<number, string> = {
+      2: "No such file or directory",
+      13: "Permission denied",
+      8: "Exec format error",
+      20: "Not a directory",
+      21: "Is a directory",
+    };
+    const code = f.errno === 2 || f.errno === 20 ? 127 : 126;
+    return { code, message: `${cmd}: ${text[f.errno] ?? `cannot execute (errno ${f.errno})`}` };
+  }
+  const what = {
+    no_new_privs: "PR_SET_NO_NEW_PRIVS",
+    seccomp: "installing the seccomp filter",
+    request: "reading the exec request",
+  }[f.step];
+  return { code: EXIT_JAIL_ERROR, message: `${what} failed (errno ${f.errno})` };
+}
+
+/**
+ * Runs `argv` under the supervisor with a compiled policy.
+ *
+ * @param argv The command and its arguments.
+ * @param policy The compiled filter and rule table.
+ * @param options Environment, teardown, timeout, signals, events.
+ * @returns How the run ended; never rejects for the command's own failure.
+ * @throws {JailError} When the jail cannot start or its supervisor fails.
+ */
+export function runJailed(
+  argv: readonly string[],
+  policy: CompiledPolicy,
+  options: RunJailedOptions = {},
+): Promise<RunOutcome> {
+  const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
+  const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
+  const answer = async (hook: number, call: HookCall) => {
+    const rule = `syscalls.${call.name}`;
+    let decision: Decision;
+    try {
+      const fn = policy.hooks[hook];
+      const c: SyscallCall = { ...call, args: call.args.map(BigInt) };
+      decision = hookDecision(await fn(c), rule);
+    } catch (e) {
+      console.error(
+        `jail: rule ${rule} failed: ${
+          e instanceof Error ? e.message : e
+        }; the call is denied with EPERM`,
+      );
+      decision = { action: "deny", errno: ERRNO_NUMBERS.EPERM, rule };
+    }
+    const bytes = new TextEncoder().encode(JSON.stringify(decision));
+    new Uint8Array(hookChannel, 8).set(bytes);
+    const words = new Int32Array(hookChannel);
+    Atomics.store(words, HOOK_LENGTH, bytes.length);
+    Atomics.store(words, HOOK_STATE, 1);
+    Atomics.notify(words, HOOK_STATE);
+  };
+  const worker = new Worker(new URL("./supervisor_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  const env = Object.entries(options.env ?? Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+  const grace = options.grace ?? 2000;
+  let rootPid = 0;
+  let timedOut = false;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const listeners: [Deno.Signal, () => void][] = [];
+
+  const killTree = () => {
+    Atomics.store(control, CONTROL_COMMAND, COMMAND_KILL);
+    // The supervisor may be blocked in waitpid on an idle tree: kill from here too.
+    for (let i = 1; i < control.length; i++) {
+      const pid = Atomics.load(control, i);
+      if (pid > 0) kill(pid, SIGNALS.SIGKILL);
+    }
+  };
+  let graceArmed = false;
+  const forward = (sig: Deno.Signal) => {
+    const num = SIGNALS[sig as keyof typeof SIGNALS];
+    // A terminal's ^C or ^\ already reached the whole foreground group, the tree included.
+    const fromTerminal = (sig === "SIGINT" || sig === "SIGQUIT") && isForegroundOf(0);
+    if (rootPid > 0 && !fromTerminal) kill(rootPid, num);
+    if (graceArmed) return killTree(); // A second signal: no more waiting.
+    graceArmed = true;
+    timers.push(setTimeout(killTree, grace));
+  };
+  if (options.forwardSignals) {
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as Deno.Signal[]) {
+      const fn = () => forward(sig);
+      Deno.addSignalListener(sig, fn);
+      listeners.push([sig, fn]);
+    }
+  }
+  if (options.timeout !== undefined) {
+    timers.push(setTimeout(() => {
+      timedOut = true;
+      killTree();
+    }, options.timeout));
+  }
+  const onAbort = () => killTree();
+  options.signal?.addEventListener("abort", onAbort);
+
+  return new Promise<RunOutcome>((resolve, reject) => {
+    const finish = () => {
+      for (const t of timers) clearTimeout(t);
+      for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
+      options.signal?.removeEventListener("abort", onAbort);
+      worker.terminate();
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      killTree();
+      finish();
+      reject(new JailError(`supervisor failed: ${e.message}`));
+    };
+    worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
+      const m = e.data;
+      switch (m.type) {
+        case "started":
+          rootPid = m.pid;
+          return;
+        case "event":
+          options.onEvent?.(m.event);
+          return;
+        case "hook":
+          answer(m.hook, m.call);
+          return;
+        case "error":
+          killTree();
+          finish();
+          reject(new JailError(m.launch ? m.message : `supervisor failed: ${m.message}`));
+          return;
+        case "done":
+          finish();
+          resolve(outcome(argv[0], m.result, m.execFailure, timedOut));
+      }
+    };
+    const start: StartMessage = {
+      type: "start",
+      argv: [...argv],
+      env,
+      filter: policy.filter,
+      rules: policy.rules,
+      net: policy.net,
+      reportDenials: options.reportDenials ?? false,
+      hookChannel,
+      onRootExit: options.onRootExit ?? "kill",
+      control: control.buffer as SharedArrayBuffer,
+      events: options.onEvent !== undefined,
+    };
+    worker.postMessage(start);
+  });
+}
+
+function outcome(
+  cmd: string,
+  r: SupervisorResult,
+  execFailure: ExecFailure | undefined,
+  timedOut: boolean,
+): RunOutcome {
+  const stats = { processes: r.processes, threads: r.threads, peakProcesses: r.peakProcesses };
+  const base = { code: r.root?.code, signal: r.root?.signal, timedOut, stats };
+  if (execFailure && !r.execed) {
+    const { code, message } = execFailureMessage(cmd, execFailure);
+    return { ...base, exitCode: code, message };
+  }
+  if (timedOut) {
+    return { ...base, exitCode: EXIT_TIMEOUT, message: "timed out; the tree was killed" };
+  }
+  if (r.killed === "policy") {
+    return {
+      ...base,
+      exitCode: EXIT_POLICY_KILL,
+      policyKill: r.killRule ?? "kill",
+      message: `killed by policy rule ${r.killRule ?? "kill"}`,
+    };
+  }
+  if (r.root?.signal !== undefined) return { ...base, exitCode: 128 + r.root.signal };
+  return { ...base, exitCode: r.root?.code ?? EXIT_JAIL_ERROR };
+}

@@ -1,0 +1,347 @@
+/**
+ * The supervisor loop: waits for every stop of every tracee, keeps the
+ * registry and each thread's state, applies decisions, resumes with the right
+ * signal, and tears the tree down.
+ *
+ * All ptrace requests for a tracee must come from the thread that attached
+ * it, so this loop runs synchronously on that thread: the seize in
+ * {@linkcode launch}, every request here.
+ *
+ * @module
+ */
+
+import {
+  kill,
+  PTRACE,
+  ptrace,
+  PTRACE_O,
+  ptraceBuffer,
+  SIGNALS,
+  WAIT,
+  waitpid,
+} from "../ffi/libc.ts";
+import { Registers } from "./arch/x86_64.ts";
+import type { Decision } from "./decision.ts";
+import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
+import { decodeWaitStatus } from "./stop.ts";
+
+const ESRCH = 3;
+const EINTR = 4;
+const ECHILD = 10;
+
+/** Options once the root has exec'd: follow everything. */
+export const TRACE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK |
+  PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACEEXIT | PTRACE_O.TRACESECCOMP |
+  PTRACE_O.EXITKILL;
+
+/**
+ * Options at seize time, before the exec stage has exec'd: its Deno threads
+ * must not become tracees, so fork and clone are followed only from the
+ * command's exec on.
+ */
+export const SEIZE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEEXEC | PTRACE_O.TRACEEXIT |
+  PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
+
+/** How the root process ended. */
+export type ExitStatus = { code: number; signal?: undefined } | {
+  signal: number;
+  code?: undefined;
+};
+
+/** A syscall stopped by the filter, as handed to the policy. */
+export interface SyscallStop {
+  /** Thread that made the call. */
+  tid: number;
+  /** Its process. */
+  pid: number;
+  /** Syscall number. */
+  nr: number;
+  /** The SECCOMP_RET_TRACE data: which rule sent it here. */
+  data: number;
+  /** Registers at the stop; valid only during the call. */
+  regs: Registers;
+}
+
+/** Where events go; each callback is optional, and costs nothing when absent. */
+export interface SupervisorHooks {
+  /** Decides a traced syscall; `undefined` means allow. */
+  onSyscall?(call: SyscallStop): Decision | undefined;
+  /** A decision was applied (for traces and logs). */
+  onDecision?(call: SyscallStop, decision: Decision): void;
+  /** A process appeared. */
+  onSpawn?(pid: number, ppid: number): void;
+  /** A process exec'd. */
+  onExec?(pid: number): void;
+  /** A process ended. */
+  onExit?(pid: number, status: ExitStatus): void;
+  /** A thread ended in a way the quirk tests want to see (vanished, dying). */
+  onQuirk?(kind: "vanished" | "esrch" | "exit-after-esrch", tid: number): void;
+}
+
+/** Options for {@linkcode Supervisor}. */
+export interface SupervisorOptions {
+  /** What happens to the rest of the tree when the root exits. */
+  onRootExit: "kill" | "wait";
+  /** Shared control block: `[command, ...live pid slots]`; command 1 = kill the tree. */
+  control?: Int32Array;
+  /** Event callbacks. */
+  hooks?: SupervisorHooks;
+}
+
+/** What a finished supervision reports. */
+export interface SupervisorResult {
+  /** How the root ended; undefined only if it vanished (never expected). */
+  root?: ExitStatus;
+  /** True when the root reached its command's exec. */
+  execed: boolean;
+  /** Why the tree was killed, when it was. */
+  killed?: "root-exit" | "request" | "policy";
+  /** The rule that killed the tree, for `policy`. */
+  killRule?: string;
+  /** Processes seen. */
+  processes: number;
+  /** Threads seen. */
+  threads: number;
+  /** Most processes alive at once. */
+  peakProcesses: number;
+}
+
+/** Index of the command word in the control block. */
+export const CONTROL_COMMAND = 0;
+/** Command: kill the whole tree now. */
+export const COMMAND_KILL = 1;
+
+/** One supervision of one tree. */
+export class Supervisor {
+  readonly registry: Registry;
+  readonly #root: number;
+  readonly #opts: SupervisorOptions;
+  readonly #hooks: SupervisorHooks;
+  readonly #regs = new Registers();
+  readonly #msg = new BigUint64Array(1);
+  #rootStatus?: ExitStatus;
+  #execed = false;
+  #killing = false;
+  #killed?: SupervisorResult["killed"];
+  #killRule?: string;
+
+  /**
+   * @param root The seized exec stage's pid.
+   * @param options Teardown mode, control block, hooks.
+   */
+  constructor(root: number, options: SupervisorOptions) {
+    this.#root = root;
+    this.#opts = options;
+    this.#hooks = options.hooks ?? {};
+    const slots = options.control ? new PidSlots(options.control.subarray(1)) : undefined;
+    this.registry = new Registry(slots);
+    this.registry.addThread(root, root, 0);
+  }
+
+  /** Runs until no tracee is left; returns how the root ended. */
+  run(): SupervisorResult {
+    const control = this.#opts.control;
+    while (!this.registry.empty) {
+      const [pid, status] = waitpid(-1, WAIT.WALL);
+      if (control && !this.#killing && Atomics.load(control, CONTROL_COMMAND) === COMMAND_KILL) {
+        this.killTree("request");
+      }
+      if (pid < 0) {
+        if (pid === -EINTR) continue;
+        if (pid === -ECHILD) break; // Nothing left to wait for, whatever the registry says.
+        throw new Error(`waitpid failed: errno ${-pid}`);
+      }
+      this.#handle(pid, status);
+    }
+    // Orphans reparented to us (the subreaper) that were never traced: reap them.
+    while (waitpid(-1, WAIT.WALL | WAIT.WNOHANG)[0] > 0);
+    return {
+      root: this.#rootStatus,
+      execed: this.#execed,
+      killed: this.#killed,
+      killRule: this.#killRule,
+      processes: this.registry.processCount,
+      threads: this.registry.threadCount,
+      peakProcesses: this.registry.peakProcesses,
+    };
+  }
+
+  /** SIGKILLs every process of the tree; new ones are killed as they appear. */
+  killTree(reason: NonNullable<SupervisorResult["killed"]>, rule?: string): void {
+    if (!this.#killing) {
+      this.#killed = reason;
+      this.#killRule = rule;
+    }
+    this.#killing = true;
+    for (const pid of this.registry.processes.keys()) kill(pid, SIGNALS.SIGKILL);
+  }
+
+  #handle(tid: number, status: number): void {
+    const stop = decodeWaitStatus(status);
+    let thread = this.registry.threads.get(tid);
+    if (stop.kind === "exited" || stop.kind === "killed") {
+      if (thread) {
+        this.#died(thread, stop.kind === "exited" ? { code: stop.code } : { signal: stop.signal });
+      }
+      return; // An unknown tid: a thread already accounted for (vanished at exec).
+    }
+    if (!thread) thread = this.#firstSight(tid);
+    switch (stop.kind) {
+      case "seccomp":
+        return this.#seccomp(thread);
+      case "signal":
+        return this.#resume(thread, stop.signal);
+      case "group-stop":
+        // Park it: it stays stopped like an untraced process until SIGCONT.
+        if (this.#request(thread, PTRACE.LISTEN, 0)) thread.state = "listening";
+        return;
+      case "interrupt":
+        return this.#resume(thread, 0);
+      case "syscall":
+        return this.#syscallExit(thread);
+      case "fork":
+      case "vfork":
+      case "clone":
+        this.#newTask(thread);
+        return this.#resume(thread, 0);
+      case "exec":
+        return this.#exec(thread);
+      case "exit":
+        if (thread.state === "dying") this.#hooks.onQuirk?.("exit-after-esrch", tid);
+        // Resuming lets it finish dying; its death report comes next.
+        if (this.#request(thread, PTRACE.CONT, 0)) thread.state = "exiting";
+        return;
+      default:
+        return this.#resume(thread, 0);
+    }
+  }
+
+  /** A tracee we have no record of stopped: a new child whose first stop beat its parent's event. */
+  #firstSight(tid: number): Thread {
+    const { tgid, ppid } = readTaskIds(tid);
+    const thread = this.registry.addThread(tid, tgid, ppid);
+    if (tgid === tid) this.#hooks.onSpawn?.(tid, ppid);
+    if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
+    return thread;
+  }
+
+  #newTask(parent: Thread): void {
+    if (ptraceBuffer(PTRACE.GETEVENTMSG, parent.tid, this.#msg) !== 0) return;
+    const tid = Number(this.#msg[0]);
+    if (this.registry.threads.has(tid)) return;
+    const { tgid } = readTaskIds(tid);
+    this.registry.addThread(tid, tgid, parent.tgid);
+    if (tgid === tid) this.#hooks.onSpawn?.(tid, parent.tgid);
+    if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
+  }
+
+  #exec(thread: Thread): void {
+    const pid = thread.tid;
+    let former = pid;
+    if (ptraceBuffer(PTRACE.GETEVENTMSG, pid, this.#msg) === 0) former = Number(this.#msg[0]);
+    for (const tid of this.registry.execed(pid, former)) this.#hooks.onQuirk?.("vanished", tid);
+    const current = this.registry.threads.get(pid)!;
+    if (pid === this.#root && !this.#execed) {
+      this.#execed = true;
+      // From the command's first instruction on, follow every fork, vfork and clone.
+      this.#request(current, PTRACE.SETOPTIONS, TRACE_OPTIONS);
+    }
+    this.#hooks.onExec?.(pid);
+    this.#resume(current, 0);
+  }
+
+  #died(thread: Thread, status: ExitStatus): void {
+    const proc = this.registry.removeThread(thread.tid);
+    if (!proc) return;
+    this.#hooks.onExit?.(proc.pid, status);
+    if (proc.pid === this.#root) {
+      this.#rootStatus = status;
+      if (this.#opts.onRootExit === "kill") this.killTree("root-exit");
+    }
+  }
+
+  #seccomp(thread: Thread): void {
+    const tid = thread.tid;
+    const onSyscall = this.#hooks.onSyscall;
+    if (!onSyscall) return this.#resume(thread, 0);
+    if (ptraceBuffer(PTRACE.GETEVENTMSG, tid, this.#msg) !== 0) return this.#lost(thread);
+    const regs = this.#regs;
+    if (ptraceBuffer(PTRACE.GETREGS, tid, regs.buffer) !== 0) return this.#lost(thread);
+    const call: SyscallStop = {
+      tid,
+      pid: thread.tgid,
+      nr: regs.nr,
+      data: Number(this.#msg[0]),
+      regs,
+    };
+    const decision = onSyscall(call);
+    if (decision) this.#apply(thread, call, decision);
+    else this.#resume(thread, 0);
+  }
+
+  #apply(thread: Thread, call: SyscallStop, decision: Decision): void {
+    const regs = call.regs;
+    this.#hooks.onDecision?.(call, decision);
+    switch (decision.action) {
+      case "allow":
+        return this.#resume(thread, 0);
+      case "deny":
+        regs.skipSyscall();
+        regs.setResult(-decision.errno);
+        break;
+      case "return":
+        regs.skipSyscall();
+        regs.setResult(decision.value);
+        break;
+      case "args":
+        for (const [i, v] of Object.entries(decision.args)) regs.setArg(Number(i), BigInt(v));
+        break;
+      case "result":
+        thread.pendingResult = BigInt(decision.value);
+        if (this.#request(thread, PTRACE.SYSCALL, 0)) thread.state = "syscall-exit";
+        return;
+      case "kill":
+        this.killTree("policy", decision.rule);
+        return;
+    }
+    if (ptraceBuffer(PTRACE.SETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
+    this.#resume(thread, 0);
+  }
+
+  #syscallExit(thread: Thread): void {
+    if (thread.state === "syscall-exit" && thread.pendingResult !== undefined) {
+      const regs = this.#regs;
+      if (ptraceBuffer(PTRACE.GETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
+      regs.setResult(thread.pendingResult);
+      thread.pendingResult = undefined;
+      if (ptraceBuffer(PTRACE.SETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
+    }
+    this.#resume(thread, 0);
+  }
+
+  /** Restarts a stopped thread; `sig` is injected (meaningful only at a signal-delivery-stop). */
+  #resume(thread: Thread, sig: number): void {
+    if (this.#request(thread, PTRACE.CONT, sig)) thread.state = "running";
+  }
+
+  /** A restarting or informational request; false when the thread turned out to be dying. */
+  #request(thread: Thread, request: number, data: number): boolean {
+    const rc = ptrace(request, thread.tid, 0, data);
+    if (rc === 0) return true;
+    if (rc === -ESRCH) {
+      this.#lost(thread);
+      return false;
+    }
+    throw new Error(`ptrace(${request}) on ${thread.tid} failed: errno ${-rc}`);
+  }
+
+  /**
+   * ESRCH on a thread seen stopped: it was killed (SIGKILL, a sibling's
+   * exit_group or exec). Not resumed: it will report PTRACE_EVENT_EXIT
+   * (then resumable again) or its death.
+   */
+  #lost(thread: Thread): void {
+    thread.state = "dying";
+    this.#hooks.onQuirk?.("esrch", thread.tid);
+  }
+}
