@@ -55,6 +55,8 @@ const SYMBOLS = {
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
   // long syscall(long nr, long a1, long a2, long a3)
   syscall3: { name: "syscall", parameters: ["i64", "u64", "u64", "buffer"], result: "i64" },
+  // long syscall(long nr, long a1, void *a2, void *a3, long a4): rt_sigaction
+  syscall4: { name: "syscall", parameters: ["i64", "u64", "buffer", "u64", "u64"], result: "i64" },
   // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
   //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
   process_vm_readv: {
@@ -82,8 +84,6 @@ const SYMBOLS = {
   execvpe: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
   pthread_sigmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  // sighandler_t signal(int sig, sighandler_t handler): handler as an integer (SIG_DFL = 0)
-  signal: { parameters: ["i32", "u64"], result: "u64" },
   // void _exit(int status)
   _exit: { parameters: ["i32"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -446,14 +446,24 @@ export function installSeccompFilter(program: Uint8Array<ArrayBuffer>): void {
   check("seccomp(SECCOMP_SET_MODE_FILTER)", rc);
 }
 
-/** Restores an empty signal mask and SIGPIPE's default action (Deno ignores it). */
+const SYS_RT_SIGACTION = 13n;
+
+/**
+ * Restores an empty signal mask and the default action of the signals the
+ * Deno runtime ignores (SIGPIPE, and real-time signal 32). An ignored signal
+ * survives execve, so without this the command would inherit Deno's choices.
+ * The raw syscall is used because glibc refuses to touch its internal signals.
+ */
 export function resetSignalsForExec(): void {
   sym.pthread_sigmask(
     2, /* SIG_SETMASK */
     new Uint8Array(128),
     null as unknown as Uint8Array<ArrayBuffer>,
   );
-  sym.signal(SIGNALS.SIGPIPE, 0n);
+  const act = new BigUint64Array(4); // handler SIG_DFL, flags 0, restorer 0, mask 0
+  for (const sig of [SIGNALS.SIGPIPE, ...Array.from({ length: 33 }, (_, i) => 32 + i)]) {
+    sym.syscall4(SYS_RT_SIGACTION, BigInt(sig), act, 0n, 8n);
+  }
 }
 
 /** execvpe(3): searches PATH like a shell; returns only on failure, with the errno. */

@@ -32,6 +32,9 @@ export const REQUEST_FD = 3;
 /** Descriptor (close-on-exec) on which the exec stage reports a failure; EOF means exec happened. */
 export const STATUS_FD = 4;
 
+/** The byte the exec stage writes once it runs, before it reads its request. */
+export const READY: Uint8Array<ArrayBuffer> = new Uint8Array([0x52]);
+
 /** What the supervisor asks the exec stage to do. */
 export interface ExecRequest {
   /** Command name or path, searched in PATH like a shell. */
@@ -66,6 +69,9 @@ export function runExecStage(): never {
   let request: ExecRequest;
   try {
     setCloexec(STATUS_FD);
+    // Tell the supervisor that our own execve (of Deno) is over: it seizes only after this, so
+    // the only PTRACE_EVENT_EXEC it sees from us is the command's.
+    writeAll(STATUS_FD, READY);
     request = JSON.parse(new TextDecoder().decode(readAll(REQUEST_FD)));
     close(REQUEST_FD);
   } catch {
@@ -88,4 +94,10 @@ export function runExecStage(): never {
   fail({ step: "exec", errno }, errno === 2 || errno === 20 ? 127 : 126);
 }
 
-if (import.meta.main) runExecStage();
+if (import.meta.main) {
+  try {
+    runExecStage();
+  } catch {
+    fail({ step: "request", errno: 0 }, 125);
+  }
+}

@@ -15,6 +15,7 @@ import {
   prctl,
   PTRACE,
   ptrace,
+  read,
   readAll,
   SIGNALS,
   spawn,
@@ -26,6 +27,7 @@ import {
   EXEC_STAGE_ENV,
   type ExecFailure,
   type ExecRequest,
+  READY,
   REQUEST_FD,
   STATUS_FD,
 } from "./exec_stage.ts";
@@ -100,6 +102,16 @@ export function launch(spec: LaunchSpec): Launched {
   }
   close(requestRead);
   close(statusWrite);
+  // posix_spawn returns as soon as the child's execve has released our memory, which is before
+  // that execve completes: seizing now could report Deno's own exec as the command's.
+  const ready = new Uint8Array(1);
+  if (read(statusRead, ready) !== 1 || ready[0] !== READY[0]) {
+    kill(pid, SIGNALS.SIGKILL);
+    waitpid(pid, WAIT.WALL);
+    close(requestWrite);
+    close(statusRead);
+    throw new LaunchError(`the exec stage (${stage.argv.join(" ")}) exited before it was ready`);
+  }
   const rc = ptrace(PTRACE.SEIZE, pid, 0, SEIZE_OPTIONS);
   if (rc !== 0) {
     kill(pid, SIGNALS.SIGKILL);

@@ -244,8 +244,8 @@ export function encodeInstructions(instructions: readonly Insn[]): Uint8Array<Ar
   return out;
 }
 
-/** Where a conditional branch goes when it names no label: the next instruction. */
-type Target = string | null;
+/** A jump destination: a label name, or `null` for the next instruction. */
+export type JumpTarget = string | null;
 
 /**
  * An instruction under construction. Branch destinations are object
@@ -259,8 +259,8 @@ interface Item {
   /** Set for jumps: the label names as written, for error messages. */
   jump?: {
     /** Label of a JA, or of the true branch of a conditional jump. */
-    jt: Target;
-    jf: Target;
+    jt: JumpTarget;
+    jf: JumpTarget;
     /** Resolved destinations. */
     dt?: Item;
     df?: Item;
@@ -502,7 +502,7 @@ export class Assembler {
    * @param jf Label when false, or `null` for the next instruction.
    * @returns this, for chaining.
    */
-  jeq(k: number, jt: Target, jf: Target = null): this {
+  jeq(k: number, jt: JumpTarget, jf: JumpTarget = null): this {
     return this.#jump(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf);
   }
 
@@ -514,7 +514,7 @@ export class Assembler {
    * @param jf Label when false, or `null` for the next instruction.
    * @returns this, for chaining.
    */
-  jge(k: number, jt: Target, jf: Target = null): this {
+  jge(k: number, jt: JumpTarget, jf: JumpTarget = null): this {
     return this.#jump(BPF_JMP | BPF_JGE | BPF_K, k, jt, jf);
   }
 
@@ -526,7 +526,7 @@ export class Assembler {
    * @param jf Label when false, or `null` for the next instruction.
    * @returns this, for chaining.
    */
-  jgt(k: number, jt: Target, jf: Target = null): this {
+  jgt(k: number, jt: JumpTarget, jf: JumpTarget = null): this {
     return this.#jump(BPF_JMP | BPF_JGT | BPF_K, k, jt, jf);
   }
 
@@ -538,7 +538,7 @@ export class Assembler {
    * @param jf Label when false, or `null` for the next instruction.
    * @returns this, for chaining.
    */
-  jset(k: number, jt: Target, jf: Target = null): this {
+  jset(k: number, jt: JumpTarget, jf: JumpTarget = null): this {
     return this.#jump(BPF_JMP | BPF_JSET | BPF_K, k, jt, jf);
   }
 
@@ -550,14 +550,14 @@ export class Assembler {
    * @param jf Label when false, or `null` for the next instruction.
    * @returns this, for chaining.
    */
-  jumpX(op: number, jt: Target, jf: Target = null): this {
+  jumpX(op: number, jt: JumpTarget, jf: JumpTarget = null): this {
     if (op === BPF_JA || (op & ~0xf0) !== 0) {
       throw new Error(`Invalid conditional jump operation: 0x${hex(op)}`);
     }
     return this.#jump(BPF_JMP | op | BPF_X, 0, jt, jf);
   }
 
-  #jump(code: number, k: number, jt: Target, jf: Target): this {
+  #jump(code: number, k: number, jt: JumpTarget, jf: JumpTarget): this {
     this.#items.push({
       code,
       k: u32(k, "jump operand"),
@@ -609,7 +609,7 @@ export class Assembler {
   }
 
   #resolve(items: Item[]): void {
-    const find = (from: Item, name: Target, what: string): Item => {
+    const find = (from: Item, name: JumpTarget, what: string): Item => {
       const describe = () => `${mnemonic(from.code)} at instruction ${from.pos} (${what})`;
       if (name === null) {
         // Cannot be the last instruction: that one is a ret.
@@ -650,11 +650,18 @@ export class Assembler {
  * Jumps are visited from last to first. Since every jump goes forward, an
  * insertion after jump J only lengthens jumps that start at or before J and
  * end after it, which are all still to be visited, so one pass suffices.
- * Visiting backwards also lets earlier jumps share the trampolines that later
- * jumps created, when those are within reach.
+ * Visiting backwards also lets earlier jumps reuse, when within reach, the
+ * trampolines that later jumps created, and any `ret` of the same value.
  */
 function layOutTrampolines(items: Item[]): void {
-  const trampolines = new Map<Item, Item[]>();
+  // Instructions that can stand in for a destination, by what they do.
+  const standIns = new Map<string | Item, Item[]>();
+  const remember = (key: string | Item, item: Item) => {
+    const list = standIns.get(key);
+    if (list) list.push(item);
+    else standIns.set(key, [item]);
+  };
+  for (const item of items) if (isRet(item.code)) remember(standInKey(item), item);
   const reach = (from: Item, to: Item) => to.pos - from.pos - 1 <= BPF_MAX_COND_JUMP;
 
   for (let idx = items.length - 1; idx >= 0; idx--) {
@@ -670,14 +677,16 @@ function layOutTrampolines(items: Item[]): void {
       for (const branch of ["t", "f"] as const) {
         const dest = branch === "t" ? j.dt! : j.df!;
         if (reach(item, (branch === "t" ? j.vt : j.vf) ?? dest)) continue;
-        let via = trampolines.get(dest)?.find((t) => t.pos > item.pos && reach(item, t));
+        const final = finalDestination(dest);
+        const key = standInKey(final);
+        let via = standIns.get(key)?.find((t) => t.pos > item.pos && reach(item, t));
         if (!via) {
-          via = makeTrampoline(dest);
+          via = isRet(final.code)
+            ? { code: final.code, k: final.k, pos: 0 }
+            : { code: BPF_JMP | BPF_JA, k: 0, pos: 0, jump: { jt: null, jf: null, dt: final } };
           items.splice(item.pos + 1, 0, via);
           for (let i = item.pos + 1; i < items.length; i++) items[i].pos = i;
-          const list = trampolines.get(dest);
-          if (list) list.push(via);
-          else trampolines.set(dest, [via]);
+          remember(key, via);
           inserted = true;
         }
         if (branch === "t") j.vt = via;
@@ -687,15 +696,15 @@ function layOutTrampolines(items: Item[]): void {
   }
 }
 
-/** A stand-in for `dest` that can be placed anywhere before it. */
-function makeTrampoline(dest: Item): Item {
-  if (isRet(dest.code)) return { code: dest.code, k: dest.k, pos: 0 };
-  // A JA to a JA may as well skip the second hop.
-  const final = finalDestination(dest);
-  return { code: BPF_JMP | BPF_JA, k: 0, pos: 0, jump: { jt: null, jf: null, dt: final } };
+/**
+ * Equal for instructions that can replace one another as a jump destination:
+ * any `ret` of the same value, or else only the destination itself.
+ */
+function standInKey(dest: Item): string | Item {
+  return isRet(dest.code) ? `ret ${dest.code} ${dest.k}` : dest;
 }
 
-/** Follows unconditional jumps; a JA trampoline then needs no second hop. */
+/** Follows unconditional jumps, so a trampoline never leads to another jump. */
 function finalDestination(item: Item): Item {
   let at = item;
   while (at.jump && !isCondJump(at.code)) at = at.jump.dt!;

@@ -43,7 +43,7 @@ import {
   SECCOMP_RET_TRACE,
   X32_SYSCALL_BIT,
 } from "./assembler.ts";
-import { type RunStats, runFilter, type SeccompData, validateFilter } from "./interpreter.ts";
+import { runFilter, type RunStats, type SeccompData, validateFilter } from "./interpreter.ts";
 import { actionName, disassemble } from "./disasm.ts";
 import {
   type ArgRule,
@@ -89,8 +89,9 @@ const RET_A = BPF_RET | 0x10;
 Deno.test("assembler resolves forward labels, including ones bound together", () => {
   const a = new Assembler();
   a.loadNr();
-  a.jeq(1, "one", "other");
-  a.jgt(5, "big"); // false branch: next instruction
+  a.jeq(1, "one");
+  a.jgt(5, "big");
+  a.jge(3, "other", null);
   a.ret(10);
   a.label("one");
   a.ret(11);
@@ -98,11 +99,15 @@ Deno.test("assembler resolves forward labels, including ones bound together", ()
   a.label("other");
   a.ret(12);
   const { instructions } = a.assemble();
-  assert.deepEqual(instructions[1], { code: BPF_JMP | BPF_JEQ | BPF_K, jt: 2, jf: 3, k: 1 });
-  assert.deepEqual(instructions[2], { code: BPF_JMP | BPF_JGT | BPF_K, jt: 2, jf: 0, k: 5 });
-  assert.deepEqual(runFilter(instructions, data(1)), 11);
-  assert.deepEqual(runFilter(instructions, data(3)), 10);
-  assert.deepEqual(runFilter(instructions, data(6)), 12);
+  assert.deepEqual(instructions.slice(1, 4), [
+    { code: BPF_JMP | BPF_JEQ | BPF_K, jt: 3, jf: 0, k: 1 },
+    { code: BPF_JMP | BPF_JGT | BPF_K, jt: 3, jf: 0, k: 5 },
+    { code: BPF_JMP | BPF_JGE | BPF_K, jt: 2, jf: 0, k: 3 },
+  ]);
+  assert.equal(runFilter(instructions, data(1)), 11);
+  assert.equal(runFilter(instructions, data(2)), 10);
+  assert.equal(runFilter(instructions, data(4)), 12);
+  assert.equal(runFilter(instructions, data(6)), 12);
   assert.ok(Object.isFrozen(instructions) && Object.isFrozen(instructions[0]));
 });
 
@@ -170,7 +175,9 @@ Deno.test("assembler shares trampolines between nearby far jumps", () => {
   const { instructions } = a.assemble();
   // Without sharing there would be one trampoline per jump.
   assert.ok(instructions.length <= 1 + 100 + 400 + 2 + 1, `${instructions.length}`);
-  for (let j = 0; j < 100; j++) assert.deepEqual(runFilter(instructions, data(j)), SECCOMP_RET_ALLOW);
+  for (let j = 0; j < 100; j++) {
+    assert.deepEqual(runFilter(instructions, data(j)), SECCOMP_RET_ALLOW);
+  }
   assert.deepEqual(runFilter(instructions, data(100)), 0);
 });
 
@@ -237,7 +244,10 @@ Deno.test("interpreter loads seccomp_data words little-endian", () => {
   assert.deepEqual(load(56), 0xffffffff); // args[5] = -1 is u64 max
   assert.deepEqual(load(60), 0xffffffff);
   assert.deepEqual(runFilter([i(BPF_LD | BPF_W | BPF_LEN), i(RET_A)], d), 64);
-  assert.deepEqual(runFilter([i(BPF_LDX | BPF_W | BPF_LEN), i(BPF_MISC | BPF_TXA), i(RET_A)], d), 64);
+  assert.deepEqual(
+    runFilter([i(BPF_LDX | BPF_W | BPF_LEN), i(BPF_MISC | BPF_TXA), i(RET_A)], d),
+    64,
+  );
 });
 
 Deno.test("interpreter does u32 arithmetic", () => {
@@ -439,7 +449,10 @@ const sampleSpec: FilterSpec = {
     [SYS.openat, {
       rules: [
         { test: { op: "eq", arg: 0, value: 0xffffff9cn /* AT_FDCWD as u32 */ }, action: LOG },
-        { test: { op: "eq", arg: 0, value: U64_MAX - 99n /* AT_FDCWD as u64 */ }, action: trace(257) },
+        {
+          test: { op: "eq", arg: 0, value: U64_MAX - 99n /* AT_FDCWD as u64 */ },
+          action: trace(257),
+        },
       ],
       otherwise: EACCES,
     }],
@@ -487,6 +500,10 @@ Deno.test("compileFilter decides like the table says", async (t) => {
 });
 
 Deno.test("compileFilter merges ranges and shares rets", () => {
+  const sameRules: SyscallRule = {
+    rules: [{ test: { op: "eq", arg: 0, value: 1n }, action: EPERM }],
+    otherwise: ALLOW,
+  };
   const spec: FilterSpec = {
     defaultAction: ALLOW,
     foreignAbi: KILL,
@@ -495,14 +512,25 @@ Deno.test("compileFilter merges ranges and shares rets", () => {
       [11, EPERM],
       [12, EPERM],
       [14, EPERM],
-      [13, ALLOW], // same as default: 10..14 is one range
+      [20, ALLOW], // Same as the default: merges with the gaps around it.
+      [30, sameRules],
+      [31, { ...sameRules }],
     ]),
   };
   const ranges = syscallRanges(spec);
-  assert.deepEqual(ranges.map((r) => [r.first, r.last]), [[0, 9], [10, 14], [15, 0xffffffff]]);
+  assert.deepEqual(ranges.map((r) => [r.first, r.last]), [
+    [0, 9],
+    [10, 12],
+    [13, 13],
+    [14, 14],
+    [15, 29],
+    [30, 31],
+    [32, 0xffffffff],
+  ]);
   const text = disassemble(compileFilter(spec).instructions);
-  assert.deepEqual(text.match(/ret ALLOW/g)?.length, 1, text);
-  assert.deepEqual(text.match(/ret ERRNO\(1\)/g)?.length, 1, text);
+  assert.equal(text.match(/ret ALLOW/g)?.length, 2, text); // Shared, plus the rules' otherwise.
+  assert.equal(text.match(/ret ERRNO\(1\)/g)?.length, 1, text);
+  assert.equal(text.match(/ld args\[0\]\.hi/g)?.length, 1, text);
 });
 
 Deno.test("compileFilter handles trivial specs", () => {
@@ -583,20 +611,39 @@ function longestPath(spec: FilterSpec, nrs: Iterable<number>): number {
 }
 
 /** Distinct actions for neighbours, so nothing merges. */
-const cycle = (n: number): KernelAction =>
-  [ALLOW, EPERM, trace(n), LOG, EACCES][n % 5];
+const cycle = (n: number): KernelAction => [ALLOW, EPERM, trace(n), LOG, EACCES][n % 5];
 
 Deno.test("compileFilter keeps a 300-rule spec small and shallow", () => {
   const syscalls = new Map<number, SyscallRule>();
-  for (let nr = 0; nr < 300; nr++) syscalls.set(nr, cycle(nr));
+  for (let nr = 0; nr < 300; nr++) {
+    syscalls.set(
+      nr,
+      nr % 10 === 5
+        ? {
+          rules: [
+            { test: { op: "masked_eq", arg: 0, mask: INT, value: BigInt(nr) }, action: EPERM },
+            { test: { op: "any_set", arg: 1, mask: 0x3n }, action: KILL },
+          ],
+          otherwise: ALLOW,
+        }
+        : cycle(nr),
+    );
+  }
   const spec: FilterSpec = { defaultAction: KILL, foreignAbi: KILL, syscalls };
   const count = compileFilter(spec).instructions.length;
   const ranges = syscallRanges(spec).length;
-  const depth = longestPath(spec, [...syscalls.keys(), 300, 1000]);
+  const all = [...syscalls.keys(), 300, 1000];
+  const plainDepth = longestPath(spec, all.filter((nr) => nr % 10 !== 5));
+  const depth = longestPath(spec, all);
   const bound = 2 * Math.ceil(Math.log2(ranges)) + 5;
-  console.log(`300-rule spec: ${count} instructions, ${ranges} ranges, longest path ${depth}`);
+  console.log(
+    `300-rule spec (30 with 2 arg rules): ${count} instructions, ${ranges} ranges, ` +
+      `longest path ${plainDepth} (${depth} through arg rules)`,
+  );
   assert.ok(count < 1000, `${count} instructions`);
-  assert.ok(depth <= bound, `longest path ${depth} > ${bound}`);
+  assert.ok(plainDepth <= bound, `longest path ${plainDepth} > ${bound}`);
+  // The rules add at most 2 × 4 instructions and a ret.
+  assert.ok(depth <= bound + 9, `longest path ${depth} > ${bound + 9}`);
 });
 
 Deno.test("compileFilter fits every syscall, some with arg rules, in one program", () => {
@@ -734,9 +781,7 @@ function dataArb(spec: FilterSpec): fc.Arbitrary<SeccompData> {
     ? fc.oneof(
       u64,
       // A rule's value, with random bits wherever its mask does not look.
-      fc.tuple(fc.constantFrom(...pairs), u64).map(([[v, m], r]) =>
-        (v & m) | (r & ~m & U64_MAX)
-      ),
+      fc.tuple(fc.constantFrom(...pairs), u64).map(([[v, m], r]) => (v & m) | (r & ~m & U64_MAX)),
     )
     : u64;
   return fc.record({
@@ -747,7 +792,8 @@ function dataArb(spec: FilterSpec): fc.Arbitrary<SeccompData> {
   });
 }
 
-function checkAgreement(spec: FilterSpec, points: readonly SeccompData[]): void {
+/** Checks the compiled filter against the reference; returns the program length. */
+function checkAgreement(spec: FilterSpec, points: readonly SeccompData[]): number {
   const { instructions } = compileFilter(spec);
   for (const d of points) {
     const want = encodeAction(decideReference(spec, d));
@@ -760,6 +806,7 @@ function checkAgreement(spec: FilterSpec, points: readonly SeccompData[]): void 
       );
     }
   }
+  return instructions.length;
 }
 
 Deno.test("compileFilter agrees with decideReference on random specs", () => {
@@ -780,13 +827,137 @@ Deno.test("compileFilter agrees with decideReference on random specs", () => {
 });
 
 Deno.test("compileFilter agrees with decideReference on large specs (trampolines)", () => {
+  let longest = 0;
   fc.assert(
     fc.property(
       specArb(200, 470, 2).chain((spec) =>
         fc.tuple(fc.constant(spec), fc.array(dataArb(spec), { minLength: 50, maxLength: 50 }))
       ),
-      ([spec, points]) => checkAgreement(spec, points),
+      ([spec, points]) => {
+        longest = Math.max(longest, checkAgreement(spec, points));
+      },
     ),
     { numRuns: 20 },
+  );
+  assert.ok(longest > 2 * 255, `programs were too short to need trampolines: ${longest}`);
+});
+
+/** A symbolic program for the assembler fuzz test: jump targets are op indices. */
+type Op =
+  | { t: "fill"; n: number }
+  | { t: "ld"; off: number }
+  | { t: "j"; op: number; k: number; jt: number | null; jf: number | null }
+  | { t: "ja"; to: number }
+  | { t: "ret"; k: number };
+
+/** Runs the symbolic program directly, as the meaning the assembly must keep. */
+function runOps(ops: readonly Op[], d: SeccompData): number {
+  const word = (off: number) =>
+    off === 0 ? d.nr : Number((d.args[0] >> (off === 16 ? 0n : 32n)) & 0xffffffffn);
+  let a = 0;
+  for (let pc = 0;;) {
+    const op = ops[pc];
+    switch (op.t) {
+      case "fill":
+        pc++;
+        break;
+      case "ld":
+        a = word(op.off);
+        pc++;
+        break;
+      case "ja":
+        pc = op.to;
+        break;
+      case "ret":
+        return op.k;
+      case "j": {
+        const taken = op.op === BPF_JEQ
+          ? a === op.k
+          : op.op === BPF_JGT
+          ? a > op.k
+          : op.op === BPF_JGE
+          ? a >= op.k
+          : (a & op.k) !== 0;
+        const to = taken ? op.jt : op.jf;
+        pc = to ?? pc + 1;
+        break;
+      }
+    }
+  }
+}
+
+Deno.test("assembler keeps the meaning of random programs with long jumps", () => {
+  // Relative targets, made absolute below so that every jump goes forward.
+  const opArb = fc.oneof(
+    {
+      weight: 2,
+      // Runs just short of and just past the 255 limit find off-by-ones.
+      arbitrary: fc.record({
+        t: fc.constant("fill"),
+        n: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 248, max: 256 })),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant("ld"), off: fc.constantFrom(0, 16, 20) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        t: fc.constant("j"),
+        op: fc.constantFrom(BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET),
+        k: fc.nat(3),
+        jt: fc.option(fc.nat(30)),
+        jf: fc.option(fc.nat(30)),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("ja"), to: fc.nat(30) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("ret"), k: fc.nat(1000) }) },
+  );
+  const size = (raw: readonly { t: string; n?: number }[]) =>
+    raw.reduce((sum, o) => sum + (o.n ?? 1), 1);
+  const programArb = fc.array(opArb, { minLength: 1, maxLength: 40 }).filter((raw) =>
+    // Leave room for trampolines under the kernel's limit.
+    size(raw) < BPF_MAXINSNS - 2 * raw.length
+  ).map((raw) => {
+    const end = raw.length; // The index of the final ret.
+    const abs = (at: number, rel: number) => Math.min(at + 1 + rel, end);
+    const ops = raw.map((o, at): Op =>
+      o.t === "j"
+        ? {
+          ...o,
+          jt: o.jt === null ? null : abs(at, o.jt),
+          jf: o.jf === null ? null : abs(at, o.jf),
+        }
+        : o.t === "ja"
+        ? { t: "ja", to: abs(at, o.to) }
+        : o as Op
+    );
+    ops.push({ t: "ret", k: 7777 });
+    return ops;
+  });
+  const dataPoint = fc.tuple(fc.nat(4), fc.nat(4), fc.nat(4)).map(([nr, lo, hi]) =>
+    data(nr, [(BigInt(hi) << 32n) | BigInt(lo)])
+  );
+  fc.assert(
+    fc.property(programArb, fc.array(dataPoint, { minLength: 4, maxLength: 4 }), (ops, points) => {
+      const a = new Assembler();
+      const at = (i: number) => `op${i}`;
+      ops.forEach((op, i) => {
+        a.label(at(i));
+        if (op.t === "fill") filler(a, op.n);
+        else if (op.t === "ld") a.loadAbs(op.off);
+        else if (op.t === "ret") a.ret(op.k);
+        else if (op.t === "ja") a.ja(at(op.to));
+        else {
+          const jt = op.jt === null ? null : at(op.jt);
+          const jf = op.jf === null ? null : at(op.jf);
+          if (op.op === BPF_JEQ) a.jeq(op.k, jt, jf);
+          else if (op.op === BPF_JGT) a.jgt(op.k, jt, jf);
+          else if (op.op === BPF_JGE) a.jge(op.k, jt, jf);
+          else a.jset(op.k, jt, jf);
+        }
+      });
+      const { instructions } = a.assemble();
+      for (const d of points) assert.equal(runFilter(instructions, d), runOps(ops, d));
+    }),
+    { numRuns: 500 },
   );
 });

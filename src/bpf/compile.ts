@@ -262,10 +262,9 @@ interface Half {
 }
 
 /**
- * Emits the arg rules of one syscall, then `ret otherwise`. Each test is
- * split into its high and low words, high first: for an equality the high
- * word is usually zero and rarely the one that decides, but either order is
- * correct since both must hold.
+ * Emits the arg rules of one syscall, then `ret otherwise`. Each 64-bit test
+ * is split into its high and low words, high first like libseccomp; either
+ * order is correct.
  */
 function emitRules(a: Assembler, rule: RulesOf, retLabel: (a: KernelAction) => string): void {
   for (const { test, action } of rule.rules) {
@@ -273,31 +272,33 @@ function emitRules(a: Assembler, rule: RulesOf, retLabel: (a: KernelAction) => s
     const match = retLabel(action);
     const mask = test.op === "eq" ? U64_MAX : test.mask;
     const value = test.op === "any_set" ? 0n : test.value;
+    // A half with an empty mask says nothing (simplify() dropped the tests
+    // whose value has bits outside the mask, and those with no mask at all).
     const halves: Half[] = [
       { offset: argHighOffset(test.arg), mask: hi32(mask), value: hi32(value) },
       { offset: argLowOffset(test.arg), mask: lo32(mask), value: lo32(value) },
-    ];
-    if (test.op === "any_set") {
-      // Holds if either half has a bit of the mask set.
-      const useful = halves.filter((h) => h.mask !== 0);
-      useful.forEach((h, i) => {
-        a.loadAbs(h.offset);
-        a.jset(h.mask, match, i === useful.length - 1 ? next : null);
-      });
-    } else {
-      // Both halves must hold; a half with an empty mask holds trivially
-      // (simplify() dropped the rules that can never hold).
-      const useful = halves.filter((h) => h.mask !== 0);
-      if (useful.length === 0) {
-        // Always holds, so the rules after it are dead (simplify() cut them).
-        a.ja(match);
-      }
-      useful.forEach((h, i) => {
-        a.loadAbs(h.offset);
-        if (h.mask !== 0xffffffff) a.and(h.mask);
-        a.jeq(h.value, i === useful.length - 1 ? match : null, next);
-      });
+    ].filter((h) => h.mask !== 0);
+    if (halves.length === 0) {
+      // masked_eq with mask 0 always holds; simplify() turns it into the
+      // otherwise action, so this is only a safety net.
+      a.ja(match);
     }
+    halves.forEach((h, i) => {
+      const last = i === halves.length - 1;
+      a.loadAbs(h.offset);
+      if (test.op === "any_set") {
+        // Holds as soon as either half has a bit of the mask set.
+        a.jset(h.mask, match, last ? next : null);
+      } else if (h.mask === 0xffffffff) {
+        a.jeq(h.value, last ? match : null, next);
+      } else if (h.value === 0) {
+        // (A & mask) == 0 needs no AND: it is JSET with the branches swapped.
+        a.jset(h.mask, next, last ? match : null);
+      } else {
+        a.and(h.mask);
+        a.jeq(h.value, last ? match : null, next);
+      }
+    });
     a.label(next);
   }
   a.ret(encodeAction(rule.otherwise));
