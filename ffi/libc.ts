@@ -78,6 +78,16 @@ const SYMBOLS = {
   getpgrp: { parameters: [], result: "i32" },
   // pid_t tcgetpgrp(int fd)
   tcgetpgrp: { parameters: ["i32"], result: "i32" },
+  // long syscall(long nr, long a1, long a2, long a3): pidfd_open, pidfd_getfd
+  syscall_int: { name: "syscall", parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
+  // int connect(int fd, const struct sockaddr *addr, socklen_t len)
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // int bind(int fd, const struct sockaddr *addr, socklen_t len)
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len)
+  sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
+  // ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+  sendmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   // int *__errno_location(void)
   __errno_location: { parameters: [], result: "pointer" },
   // int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -505,5 +515,68 @@ export function writeMemory(pid: number, address: bigint, buf: Uint8Array): numb
   remoteIov[0] = address;
   remoteIov[1] = BigInt(buf.length);
   const rc = Number(sym.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  return rc < 0 ? -errno() : rc;
+}
+
+// ---------------------------------------------------------------- acting for a tracee
+
+const SYS_PIDFD_OPEN = 434n;
+const SYS_PIDFD_GETFD = 438n;
+const F_GETFL = 3;
+const F_SETFL = 4;
+/** O_NONBLOCK file status flag. */
+export const O_NONBLOCK = 0o4000;
+
+/** pidfd_open(2); the pidfd or `-errno`. */
+export function pidfdOpen(pid: number): number {
+  const rc = Number(sym.syscall_int(SYS_PIDFD_OPEN, BigInt(pid), 0n, 0n));
+  return rc < 0 ? -errno() : rc;
+}
+
+/** pidfd_getfd(2): a duplicate (close-on-exec) of another process's descriptor, or `-errno`. */
+export function pidfdGetfd(pidfd: number, fd: number): number {
+  const rc = Number(sym.syscall_int(SYS_PIDFD_GETFD, BigInt(pidfd), BigInt(fd), 0n));
+  return rc < 0 ? -errno() : rc;
+}
+
+/** fcntl(F_GETFL); flags or `-errno`. */
+export function getFileFlags(fd: number): number {
+  const rc = sym.fcntl(fd, F_GETFL, 0n);
+  return rc < 0 ? -errno() : rc;
+}
+
+/** fcntl(F_SETFL); 0 or `-errno`. */
+export function setFileFlags(fd: number, flags: number): number {
+  return sym.fcntl(fd, F_SETFL, BigInt(flags)) < 0 ? -errno() : 0;
+}
+
+/** connect(2); 0 or `-errno`. */
+export function connectSocket(fd: number, addr: Uint8Array): number {
+  return sym.connect(fd, addr as Uint8Array<ArrayBuffer>, addr.length) === 0 ? 0 : -errno();
+}
+
+/** bind(2); 0 or `-errno`. */
+export function bindSocket(fd: number, addr: Uint8Array): number {
+  return sym.bind(fd, addr as Uint8Array<ArrayBuffer>, addr.length) === 0 ? 0 : -errno();
+}
+
+/** sendto(2); bytes sent or `-errno`. */
+export function sendTo(fd: number, data: Uint8Array, flags: number, addr: Uint8Array | null): number {
+  const rc = Number(
+    sym.sendto(
+      fd,
+      data as Uint8Array<ArrayBuffer>,
+      BigInt(data.length),
+      flags,
+      addr as Uint8Array<ArrayBuffer>,
+      addr?.length ?? 0,
+    ),
+  );
+  return rc < 0 ? -errno() : rc;
+}
+
+/** sendmsg(2) with a prepared `struct msghdr`; bytes sent or `-errno`. */
+export function sendMsg(fd: number, msghdr: Uint8Array, flags: number): number {
+  const rc = Number(sym.sendmsg(fd, msghdr as Uint8Array<ArrayBuffer>, flags));
   return rc < 0 ? -errno() : rc;
 }

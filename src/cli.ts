@@ -13,6 +13,7 @@ import { EXIT_JAIL_ERROR, JailError, runJailed } from "./run.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError, type FlagSet, loadPolicy } from "./policy/load.ts";
 import { VERSION } from "./version.ts";
+import { suggest } from "./suggest.ts";
 
 /** A usage error: reported as `jail: <message>`, exit 125. */
 export class UsageError extends Error {
@@ -65,7 +66,8 @@ Permissions (Deno style; a list is comma-separated, repeatable):
   --allow-read[=<paths>]   --deny-read[=<paths>]     file reads by path glob
   --allow-write[=<paths>]  --deny-write[=<paths>]    file writes by path glob
   --allow-run[=<programs>] --deny-run[=<programs>]   executables by path glob
-  -A, --allow-all          allow everything (observe only)
+  -A, --allow-all          allow everything the policy restricts (observe only); deny lists
+                           and a config's syscalls rules still apply
 
 Policy:
   --config <file>          jail.config.ts or jail.config.json (default: ./jail.config.ts, ./jail.config.json)
@@ -127,6 +129,54 @@ function splitCommand(args: readonly string[]): [string[], string[]] {
   return [[...args], []];
 }
 
+const LONG_NAMES = Object.keys(OPTIONS);
+const SHORT_NAMES: Record<string, string> = Object.fromEntries(
+  Object.entries(OPTIONS).flatMap(([name, o]) => "short" in o ? [[o.short, name]] : []),
+);
+
+/** Rejects an option jail does not know before parseArgs does, with a suggestion. */
+function checkOptionNames(own: readonly string[]): void {
+  for (let i = 0; i < own.length; i++) {
+    const a = own[i];
+    if (a.startsWith("--")) {
+      const name = a.slice(2).split("=")[0];
+      if (!LONG_NAMES.includes(name)) {
+        const guess = suggest(name, LONG_NAMES);
+        throw new UsageError(
+          `${a.split("=")[0]}: unknown option${
+            guess ? `: did you mean --${guess}?` : "; see jail --help"
+          }`,
+        );
+      }
+      if (!a.includes("=") && VALUE_FLAGS.has(name)) i++;
+    } else if (a.startsWith("-")) {
+      for (const c of a.slice(1)) {
+        if (!(c in SHORT_NAMES)) {
+          throw new UsageError(
+            `${a}: unknown option${
+              a.length > 2 ? " (short options are -A, -h and -V; they take no value)" : ""
+            }; see jail --help`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/** Rewrites a node:util parseArgs error as `<flag>: <why>`. */
+function parseArgsMessage(message: string): string {
+  const opt = /Option '(-[^' ]+)/.exec(message)?.[1] ?? /'(-[^' ]+)'/.exec(message)?.[1];
+  if (opt && /does not take an argument/.test(message)) {
+    return `${opt}: takes no value; see jail --help`;
+  }
+  if (opt && /argument (is ambiguous|missing)/.test(message)) {
+    return `${opt}: missing value: expected ${opt} <${
+      opt === "--config" ? "file" : "duration"
+    }> or ${opt}=<value>`;
+  }
+  return `${message.split("\n")[0].replace(/\.$/, "")}; see jail --help`;
+}
+
 function duration(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
@@ -151,6 +201,7 @@ export function parseCli(args: readonly string[]): Cli {
   const normalised = own.map((a) =>
     (LIST_FLAGS as readonly string[]).includes(a.slice(2)) ? `${a}=*` : a
   );
+  checkOptionNames(own);
   let values: Record<string, unknown>;
   try {
     ({ values } = parseArgs({
@@ -160,16 +211,19 @@ export function parseCli(args: readonly string[]): Cli {
       allowPositionals: false,
     }));
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "");
-    throw new UsageError(`${msg}; see jail --help`);
+    throw new UsageError(parseArgsMessage((e as Error).message));
   }
   const flags: FlagSet = {};
   for (const f of LIST_FLAGS) {
     const v = values[f] as string[] | undefined;
     if (v) {
       flags[f] = v.flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s !== "");
-      if (v.includes("")) {
-        throw new UsageError(`--${f}: empty list: give a value after = or drop the =`);
+      if (v.some((s) => s.trim() === "") || flags[f].length === 0) {
+        throw new UsageError(
+          `--${f}: empty list ${
+            JSON.stringify(v.find((s) => s.split(",").some((p) => !p.trim())))
+          }: give entries after = (comma-separated) or drop the = to mean all`,
+        );
       }
     }
   }

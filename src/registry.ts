@@ -103,6 +103,8 @@ export class Registry {
   threadCount = 0;
   /** Most processes alive at once. */
   peakProcesses = 0;
+  /** Most threads alive at once. */
+  peakThreads = 0;
   readonly #slots?: PidSlots;
 
   /** @param slots Shared live-pid slots, when a main thread may need them. */
@@ -122,6 +124,7 @@ export class Registry {
     const thread: Thread = { tid, tgid, state: "running" };
     this.threads.set(tid, thread);
     this.threadCount++;
+    if (this.threads.size > this.peakThreads) this.peakThreads = this.threads.size;
     let proc = this.processes.get(tgid);
     if (!proc) {
       proc = { pid: tgid, ppid, threads: new Set(), execs: 0 };
@@ -157,33 +160,38 @@ export class Registry {
   }
 
   /**
-   * After PTRACE_EVENT_EXEC: every other thread of the process is gone
-   * without a report, and the thread that exec'd now has the leader's tid.
+   * After PTRACE_EVENT_EXEC: every other thread of the process is gone, and
+   * the thread that exec'd now has the leader's tid. The kernel guarantees
+   * that at this stop no other thread of the process is alive, so all other
+   * records are dropped. Two kinds never report a death: the old leader when
+   * another thread exec'd (its tid was taken over), and the exec'ing
+   * thread's former tid. Siblings whose death reports were still queued
+   * report later as unknown tids, which the supervisor ignores.
    *
    * @param pid The process (and now the exec'ing thread's tid).
-   * @param formerTid The tid the exec'ing thread had before (PTRACE_GETEVENTMSG).
-   * @returns The tids that vanished.
+   * @param formerTid The tid the exec'ing thread had before (PTRACE_GETEVENTMSG);
+   *   `pid` when the leader exec'd or the former tid could not be read.
+   * @returns The tids dropped without a death report (the former tid excluded:
+   *   that task lives on as `pid`).
    */
   execed(pid: number, formerTid: number): number[] {
     const proc = this.processes.get(pid);
     const vanished: number[] = [];
     if (!proc) return vanished;
-    const leader = this.threads.get(pid) ?? this.threads.get(formerTid);
+    // The record that lives on is the exec'ing task's own, whatever its old tid.
+    const execer = this.threads.get(formerTid) ?? this.threads.get(pid);
     for (const tid of proc.threads) {
-      if (tid === pid) continue;
-      this.threads.delete(tid);
       if (tid !== formerTid) vanished.push(tid);
+      this.threads.delete(tid);
     }
     proc.threads.clear();
     proc.threads.add(pid);
     proc.execs++;
-    if (leader) {
-      leader.tid = pid;
-      leader.state = "running";
-      this.threads.set(pid, leader);
-    } else {
-      this.threads.set(pid, { tid: pid, tgid: pid, state: "running" });
-    }
+    const thread: Thread = execer ?? { tid: pid, tgid: pid, state: "running" };
+    thread.tid = pid;
+    thread.state = "running";
+    thread.pendingResult = undefined;
+    this.threads.set(pid, thread);
     return vanished;
   }
 }

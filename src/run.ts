@@ -11,8 +11,14 @@ import type { ExecFailure } from "./exec_stage.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
 import type { Decision } from "./decision.ts";
 import { ERRNO_NUMBERS } from "./errno_table.ts";
+import { SYSCALL_NAMES } from "./arch/x86_64_syscalls.ts";
 import type { HookDecision, SyscallCall } from "./policy/types.ts";
-import { COMMAND_KILL, CONTROL_COMMAND, type SupervisorResult } from "./supervisor.ts";
+import {
+  COMMAND_KILL,
+  CONTROL_COMMAND,
+  type QuirkCounts,
+  type SupervisorResult,
+} from "./supervisor.ts";
 import {
   HOOK_BYTES,
   HOOK_LENGTH,
@@ -76,35 +82,89 @@ export interface RunOutcome {
   /** A one-line message for the user, when something other than a plain exit happened. */
   message?: string;
   /** Supervisor counters. */
-  stats: { processes: number; threads: number; peakProcesses: number };
+  stats: RunStats;
+}
+
+/** Supervisor counters of one run. */
+export interface RunStats {
+  /** Processes seen. */
+  processes: number;
+  /** Threads seen. */
+  threads: number;
+  /** Most processes alive at once. */
+  peakProcesses: number;
+  /** Most threads alive at once. */
+  peakThreads: number;
+  /** Threads left in the registry at the end (0 after a clean run). */
+  leftover: number;
+  /** How often each ptrace quirk was met. */
+  quirks: QuirkCounts;
+}
+
+/**
+ * When this environment variable names a file, the run's outcome and
+ * counters are written there as JSON at the end: a diagnostic for bug
+ * reports and for the quirk tests, which check that each quirk's path ran.
+ */
+export const STATS_FILE_ENV = "JAIL_STATS_FILE";
+
+function writeStats(outcome: RunOutcome): void {
+  const path = Deno.env.get(STATS_FILE_ENV);
+  if (!path) return;
+  const { exitCode, code, signal, timedOut, stats } = outcome;
+  try {
+    Deno.writeTextFileSync(path, JSON.stringify({ exitCode, code, signal, timedOut, stats }));
+  } catch (e) {
+    console.error(`jail: cannot write ${STATS_FILE_ENV} ${path}: ${(e as Error).message}`);
+  }
 }
 
 const SLOTS = 1 << 16;
+
+const HOOK_HELP =
+  `expected "allow", "deny", "kill", { deny: "<ERRNO>" }, { return: <integer> } or { args: { <0-5>: <integer> } }`;
+
+/** A value a register can hold, as the decimal string that crosses to the supervisor. */
+function registerValue(v: unknown, what: string): bigint {
+  const ok = typeof v === "bigint"
+    ? v >= -(1n << 63n) && v < (1n << 64n)
+    : typeof v === "number" && Number.isSafeInteger(v);
+  if (!ok) throw new Error(`returned ${what} ${show(v)}: expected an integer`);
+  return String(v) as unknown as bigint;
+}
+
+function show(v: unknown): string {
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "function") return "a function";
+  try {
+    return JSON.stringify(v, (_, x) => typeof x === "bigint" ? `${x}n` : x) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
 
 /** Turns what a function rule returned into a decision; a bad answer denies with EPERM and says why. */
 function hookDecision(d: HookDecision, rule: string): Decision {
   if (d === "allow") return { action: "allow", rule };
   if (d === "deny") return { action: "deny", errno: ERRNO_NUMBERS.EPERM, rule };
   if (d === "kill") return { action: "kill", rule };
-  if (typeof d === "object" && d !== null) {
+  if (typeof d === "object" && d !== null && Object.keys(d).length === 1) {
     if ("deny" in d) {
       const n = (ERRNO_NUMBERS as Record<string, number>)[d.deny];
-      if (n !== undefined) return { action: "deny", errno: n, rule };
+      if (n === undefined) throw new Error(`returned { deny: ${show(d.deny)} }: unknown errno`);
+      return { action: "deny", errno: n, rule };
     }
-    if ("return" in d) {
-      return { action: "return", value: String(d.return) as unknown as bigint, rule };
-    }
-    if ("args" in d) {
+    if ("return" in d) return { action: "return", value: registerValue(d.return, "return"), rule };
+    if ("args" in d && typeof d.args === "object" && d.args !== null) {
       const args: Record<number, bigint> = {};
-      for (const [i, v] of Object.entries(d.args)) args[Number(i)] = String(v) as unknown as bigint;
+      for (const [i, v] of Object.entries(d.args)) {
+        if (!/^[0-5]$/.test(i)) throw new Error(`returned args index ${show(i)}: expected 0 to 5`);
+        args[Number(i)] = registerValue(v, `args[${i}]`);
+      }
       return { action: "args", args, rule };
     }
   }
-  throw new Error(
-    `returned ${
-      JSON.stringify(d)
-    }: expected "allow", "deny", "kill", { deny }, { return } or { args }`,
-  );
+  throw new Error(`returned ${show(d)}: ${HOOK_HELP}`);
 }
 
 function execFailureMessage(cmd: string, f: ExecFailure): { code: number; message: string } {
@@ -161,6 +221,12 @@ export function runJailed(
       );
       decision = { action: "deny", errno: ERRNO_NUMBERS.EPERM, rule };
     }
+    reply(decision);
+  };
+  let hookPending = false;
+  const reply = (decision: Decision) => {
+    if (!hookPending) return; // Already answered (the tree is being killed).
+    hookPending = false;
     const bytes = new TextEncoder().encode(JSON.stringify(decision));
     new Uint8Array(hookChannel, 8).set(bytes);
     const words = new Int32Array(hookChannel);
@@ -180,6 +246,8 @@ export function runJailed(
 
   const killTree = () => {
     Atomics.store(control, CONTROL_COMMAND, COMMAND_KILL);
+    // A function rule that never settles must not keep the supervisor waiting for its answer.
+    reply({ action: "deny", errno: ERRNO_NUMBERS.EPERM, rule: "kill" });
     // The supervisor may be blocked in waitpid on an idle tree: kill from here too.
     for (let i = 1; i < control.length; i++) {
       const pid = Atomics.load(control, i);
@@ -235,6 +303,7 @@ export function runJailed(
           options.onEvent?.(m.event);
           return;
         case "hook":
+          hookPending = true;
           answer(m.hook, m.call);
           return;
         case "error":
@@ -242,9 +311,13 @@ export function runJailed(
           finish();
           reject(new JailError(m.launch ? m.message : `supervisor failed: ${m.message}`));
           return;
-        case "done":
+        case "done": {
           finish();
-          resolve(outcome(argv[0], m.result, m.execFailure, timedOut));
+          const result = outcome(argv[0], m.result, m.execFailure, timedOut);
+          writeStats(result);
+          resolve(result);
+          return;
+        }
       }
     };
     const start: StartMessage = {
@@ -270,7 +343,14 @@ function outcome(
   execFailure: ExecFailure | undefined,
   timedOut: boolean,
 ): RunOutcome {
-  const stats = { processes: r.processes, threads: r.threads, peakProcesses: r.peakProcesses };
+  const stats: RunStats = {
+    processes: r.processes,
+    threads: r.threads,
+    peakProcesses: r.peakProcesses,
+    peakThreads: r.peakThreads,
+    leftover: r.leftover,
+    quirks: r.quirks,
+  };
   const base = { code: r.root?.code, signal: r.root?.signal, timedOut, stats };
   if (execFailure && !r.execed) {
     const { code, message } = execFailureMessage(cmd, execFailure);
@@ -280,11 +360,17 @@ function outcome(
     return { ...base, exitCode: EXIT_TIMEOUT, message: "timed out; the tree was killed" };
   }
   if (r.killed === "policy") {
+    const rule = r.killRule ?? "kill";
+    const by = r.killCall
+      ? `${SYSCALL_NAMES[r.killCall.nr] || `syscall ${r.killCall.nr}`} by pid ${r.killCall.pid}${
+        r.killCall.tid !== r.killCall.pid ? `, thread ${r.killCall.tid}` : ""
+      } `
+      : "";
     return {
       ...base,
       exitCode: EXIT_POLICY_KILL,
-      policyKill: r.killRule ?? "kill",
-      message: `killed by policy rule ${r.killRule ?? "kill"}`,
+      policyKill: rule,
+      message: `killed by policy: ${by}(rule ${rule})`,
     };
   }
   if (r.root?.signal !== undefined) return { ...base, exitCode: 128 + r.root.signal };

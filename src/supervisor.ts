@@ -23,7 +23,7 @@ import {
 import { Registers } from "./arch/x86_64.ts";
 import type { Decision } from "./decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
-import { decodeWaitStatus } from "./stop.ts";
+import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
 
 const ESRCH = 3;
 const EINTR = 4;
@@ -98,18 +98,57 @@ export interface SupervisorResult {
   killed?: "root-exit" | "request" | "policy";
   /** The rule that killed the tree, for `policy`. */
   killRule?: string;
+  /** The call that fired it, for `policy`. */
+  killCall?: { pid: number; tid: number; nr: number };
   /** Processes seen. */
   processes: number;
   /** Threads seen. */
   threads: number;
   /** Most processes alive at once. */
   peakProcesses: number;
+  /** Most threads alive at once. */
+  peakThreads: number;
+  /** Threads still in the registry at the end: 0 unless waitpid ran out of children first. */
+  leftover: number;
+  /** How often each ptrace quirk was met. */
+  quirks: QuirkCounts;
+}
+
+/**
+ * How often each ptrace quirk was met in one supervision. Cheap integers,
+ * always kept: reports and the quirk tests read them to see that a path ran.
+ */
+export interface QuirkCounts {
+  /** A ptrace request on a thread seen stopped failed with ESRCH: it was being killed. */
+  esrch: number;
+  /** PTRACE_EVENT_EXIT stops. */
+  exitStops: number;
+  /** A thread that had failed with ESRCH then stopped at PTRACE_EVENT_EXIT and was resumed: requests worked again. */
+  exitAfterEsrch: number;
+  /** Threads that stopped at PTRACE_EVENT_EXIT and then died of SIGKILL. */
+  exitThenSigkill: number;
+  /** Execs by a thread other than the leader: it took the leader's tid. */
+  nonLeaderExecs: number;
+  /** Threads dropped at a sibling's exec without a death report (the old leader; siblings not yet reported). */
+  vanished: number;
+  /** New tasks whose first stop came before their parent's fork, vfork or clone event. */
+  childFirst: number;
+  /** Group-stops parked with PTRACE_LISTEN. */
+  listens: number;
+  /** Signals injected at signal-delivery-stops. */
+  injected: number;
 }
 
 /** Index of the command word in the control block. */
 export const CONTROL_COMMAND = 0;
 /** Command: kill the whole tree now. */
 export const COMMAND_KILL = 1;
+
+const NEW_TASK_EVENTS = {
+  fork: PTRACE_EVENT.FORK,
+  vfork: PTRACE_EVENT.VFORK,
+  clone: PTRACE_EVENT.CLONE,
+} as const;
 
 /** One supervision of one tree. */
 export class Supervisor {
@@ -119,11 +158,26 @@ export class Supervisor {
   readonly #hooks: SupervisorHooks;
   readonly #regs = new Registers();
   readonly #msg = new BigUint64Array(1);
+  readonly #siginfo = new Int32Array(32);
+  /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
+  readonly #round: number[] = [];
   #rootStatus?: ExitStatus;
   #execed = false;
   #killing = false;
   #killed?: SupervisorResult["killed"];
   #killRule?: string;
+  #killCall?: SupervisorResult["killCall"];
+  readonly #quirks: QuirkCounts = {
+    esrch: 0,
+    exitStops: 0,
+    exitAfterEsrch: 0,
+    exitThenSigkill: 0,
+    nonLeaderExecs: 0,
+    vanished: 0,
+    childFirst: 0,
+    listens: 0,
+    injected: 0,
+  };
 
   /**
    * @param root The seized exec stage's pid.
@@ -151,7 +205,22 @@ export class Supervisor {
         if (pid === -ECHILD) break; // Nothing left to wait for, whatever the registry says.
         throw new Error(`waitpid failed: errno ${-pid}`);
       }
-      this.#handle(pid, status);
+      // Fairness: waitpid(-1) reports the first ready tracee in the kernel's
+      // list, so a thread that stops again at once (a loop of traced
+      // syscalls) would be reported over and over while a sibling waits at
+      // its clone event forever. Take every report that is ready now, then
+      // serve them in order: each waiting tracee is resumed once per round.
+      // A stopped tracee cannot report again until resumed, so a tid occurs
+      // twice in a round only as a stop followed by its death, in order.
+      const round = this.#round;
+      round.length = 0;
+      round.push(pid, status);
+      for (;;) {
+        const [more, moreStatus] = waitpid(-1, WAIT.WALL | WAIT.WNOHANG);
+        if (more <= 0) break;
+        round.push(more, moreStatus);
+      }
+      for (let i = 0; i < round.length; i += 2) this.#handle(round[i], round[i + 1]);
     }
     // Orphans reparented to us (the subreaper) that were never traced: reap them.
     while (waitpid(-1, WAIT.WALL | WAIT.WNOHANG)[0] > 0);
@@ -160,9 +229,13 @@ export class Supervisor {
       execed: this.#execed,
       killed: this.#killed,
       killRule: this.#killRule,
+      killCall: this.#killCall,
       processes: this.registry.processCount,
       threads: this.registry.threadCount,
       peakProcesses: this.registry.peakProcesses,
+      peakThreads: this.registry.peakThreads,
+      leftover: this.registry.threads.size,
+      quirks: { ...this.#quirks },
     };
   }
 
@@ -173,7 +246,8 @@ export class Supervisor {
       this.#killRule = rule;
     }
     this.#killing = true;
-    for (const pid of this.registry.processes.keys()) kill(pid, SIGNALS.SIGKILL);
+    // pid > 0 always holds; the guard keeps a bookkeeping slip from becoming kill(0) (our own group).
+    for (const pid of this.registry.processes.keys()) if (pid > 0) kill(pid, SIGNALS.SIGKILL);
   }
 
   #handle(tid: number, status: number): void {
@@ -190,10 +264,15 @@ export class Supervisor {
       case "seccomp":
         return this.#seccomp(thread);
       case "signal":
+        // The only stop where a restart's signal is delivered: inject it unchanged.
+        this.#quirks.injected++;
         return this.#resume(thread, stop.signal);
       case "group-stop":
         // Park it: it stays stopped like an untraced process until SIGCONT.
-        if (this.#request(thread, PTRACE.LISTEN, 0)) thread.state = "listening";
+        if (this.#request(thread, PTRACE.LISTEN, 0)) {
+          thread.state = "listening";
+          this.#quirks.listens++;
+        }
         return;
       case "interrupt":
         return this.#resume(thread, 0);
@@ -202,15 +281,24 @@ export class Supervisor {
       case "fork":
       case "vfork":
       case "clone":
-        this.#newTask(thread);
+        this.#newTask(thread, NEW_TASK_EVENTS[stop.kind]);
         return this.#resume(thread, 0);
       case "exec":
         return this.#exec(thread);
-      case "exit":
-        if (thread.state === "dying") this.#hooks.onQuirk?.("exit-after-esrch", tid);
-        // Resuming lets it finish dying; its death report comes next.
-        if (this.#request(thread, PTRACE.CONT, 0)) thread.state = "exiting";
+      case "exit": {
+        // Even a thread that failed with ESRCH (killed) may stop here, and
+        // requests work again: it must be resumed to finish dying.
+        this.#quirks.exitStops++;
+        const wasDying = thread.state === "dying";
+        if (this.#request(thread, PTRACE.CONT, 0)) {
+          thread.state = "exiting";
+          if (wasDying) {
+            this.#quirks.exitAfterEsrch++;
+            this.#hooks.onQuirk?.("exit-after-esrch", tid);
+          }
+        }
         return;
+      }
       default:
         return this.#resume(thread, 0);
     }
@@ -220,13 +308,17 @@ export class Supervisor {
   #firstSight(tid: number): Thread {
     const { tgid, ppid } = readTaskIds(tid);
     const thread = this.registry.addThread(tid, tgid, ppid);
+    this.#quirks.childFirst++;
     if (tgid === tid) this.#hooks.onSpawn?.(tid, ppid);
     if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
     return thread;
   }
 
-  #newTask(parent: Thread): void {
+  #newTask(parent: Thread, event: number): void {
     if (ptraceBuffer(PTRACE.GETEVENTMSG, parent.tid, this.#msg) !== 0) return;
+    // A stale report: the message is the parent's exit status, not a tid.
+    // The child, if any, registers itself at its own first stop.
+    if (!this.#stillAt(parent, event)) return;
     const tid = Number(this.#msg[0]);
     if (this.registry.threads.has(tid)) return;
     const { tgid } = readTaskIds(tid);
@@ -238,8 +330,17 @@ export class Supervisor {
   #exec(thread: Thread): void {
     const pid = thread.tid;
     let former = pid;
-    if (ptraceBuffer(PTRACE.GETEVENTMSG, pid, this.#msg) === 0) former = Number(this.#msg[0]);
-    for (const tid of this.registry.execed(pid, former)) this.#hooks.onQuirk?.("vanished", tid);
+    if (
+      ptraceBuffer(PTRACE.GETEVENTMSG, pid, this.#msg) === 0 &&
+      this.#stillAt(thread, PTRACE_EVENT.EXEC)
+    ) {
+      former = Number(this.#msg[0]);
+    }
+    if (former !== pid) this.#quirks.nonLeaderExecs++;
+    for (const tid of this.registry.execed(pid, former)) {
+      this.#quirks.vanished++;
+      this.#hooks.onQuirk?.("vanished", tid);
+    }
     const current = this.registry.threads.get(pid)!;
     if (pid === this.#root && !this.#execed) {
       this.#execed = true;
@@ -251,6 +352,9 @@ export class Supervisor {
   }
 
   #died(thread: Thread, status: ExitStatus): void {
+    if (thread.state === "exiting" && status.signal === SIGNALS.SIGKILL) {
+      this.#quirks.exitThenSigkill++;
+    }
     const proc = this.registry.removeThread(thread.tid);
     if (!proc) return;
     this.#hooks.onExit?.(proc.pid, status);
@@ -301,6 +405,9 @@ export class Supervisor {
         if (this.#request(thread, PTRACE.SYSCALL, 0)) thread.state = "syscall-exit";
         return;
       case "kill":
+        // Never kill the tree on a stale stop: the data may be an exit status.
+        if (!this.#stillAt(thread, PTRACE_EVENT.SECCOMP)) return this.#lost(thread);
+        if (!this.#killing) this.#killCall = { pid: call.pid, tid: call.tid, nr: call.nr };
         this.killTree("policy", decision.rule);
         return;
     }
@@ -317,6 +424,22 @@ export class Supervisor {
       if (ptraceBuffer(PTRACE.SETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
     }
     this.#resume(thread, 0);
+  }
+
+  /**
+   * True when the thread still sits in the `event` stop it was reported in.
+   * A thread killed after its report (a sibling's exit_group or exec, a
+   * SIGKILL) may already wait in its PTRACE_EVENT_EXIT stop, where
+   * GETEVENTMSG answers its exit status instead: read as a new task's tid,
+   * 0 or 256 would register (and SIGKILL at teardown) a pid outside the
+   * tree, or the whole process group. Ask after reading the message: a
+   * thread never leaves its exit stop without us, so "still there" means
+   * the message was read there.
+   */
+  #stillAt(thread: Thread, event: number): boolean {
+    if (ptraceBuffer(PTRACE.GETSIGINFO, thread.tid, this.#siginfo) !== 0) return false;
+    // siginfo_t: si_signo, si_errno, si_code; an event stop's si_code is (event << 8) | SIGTRAP.
+    return this.#siginfo[2] === ((event << 8) | SIGNALS.SIGTRAP);
   }
 
   /** Restarts a stopped thread; `sig` is injected (meaningful only at a signal-delivery-stop). */
@@ -342,6 +465,7 @@ export class Supervisor {
    */
   #lost(thread: Thread): void {
     thread.state = "dying";
+    this.#quirks.esrch++;
     this.#hooks.onQuirk?.("esrch", thread.tid);
   }
 }

@@ -67,6 +67,8 @@ export function parseIPv6(s: string): Uint8Array | undefined {
       : part.split(":").map((h) => /^[0-9a-fA-F]{1,4}$/.test(h) ? parseInt(h, 16) : NaN);
   const head = parse(halves[0]);
   const rest = halves.length === 2 ? parse(halves[1]) : [];
+  // "::" stands for at least one zero word.
+  if (halves.length === 2 && head.length + rest.length + tail.length > 7) return undefined;
   const words = halves.length === 2
     ? [...head, ...new Array(8 - head.length - rest.length - tail.length).fill(0), ...rest, ...tail]
     : [...head, ...tail];
@@ -79,9 +81,11 @@ export function parseIPv6(s: string): Uint8Array | undefined {
   return out;
 }
 
-/** Text form of 4 or 16 address bytes. */
+/** Text form of 4 or 16 address bytes (RFC 5952; IPv4-mapped as `::ffff:a.b.c.d`). */
 export function formatIP(bytes: Uint8Array): string {
   if (bytes.length === 4) return bytes.join(".");
+  const v4 = unmapIPv4(bytes);
+  if (v4) return `::ffff:${v4.join(".")}`;
   const words: number[] = [];
   for (let i = 0; i < 16; i += 2) words.push((bytes[i] << 8) | bytes[i + 1]);
   // Longest run of zero words becomes "::".
@@ -208,10 +212,24 @@ export function parseNetEntry(source: string, resolve: Resolver): NetEntry[] {
     return [{
       kind: "ip",
       source,
-      net: normaliseNet(literal),
-      prefix: adjustPrefix(literal, prefix ?? max),
+      ...normalise(literal, prefix ?? max),
       ports,
     }];
+  }
+  if (/^[\d.]+$/.test(host)) {
+    // All digits and dots: meant as an address, never a host name to look up.
+    throw new NetEntryError(
+      `${
+        JSON.stringify(source)
+      }: not an IPv4 address: expected four numbers 0-255 separated by dots, e.g. 10.1.2.3`,
+    );
+  }
+  if (host.includes(":")) {
+    throw new NetEntryError(
+      `${
+        JSON.stringify(source)
+      }: not an IPv6 address: expected e.g. ::1, fd00::7 or [fd00::7]:443 with a port`,
+    );
   }
   if (prefix !== undefined || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) {
     throw new NetEntryError(
@@ -229,20 +247,28 @@ export function parseNetEntry(source: string, resolve: Resolver): NetEntry[] {
     return {
       kind: "ip",
       source,
-      net: normaliseNet(bytes),
-      prefix: adjustPrefix(bytes, bytes.length * 8),
+      ...normalise(bytes, bytes.length * 8),
       ports,
       host,
     };
   });
 }
 
-/** IPv4-mapped IPv6 networks are compared as IPv4. */
-function normaliseNet(bytes: Uint8Array): Uint8Array {
-  return unmapIPv4(bytes) ?? bytes;
+/**
+ * IPv4-mapped IPv6 networks inside `::ffff:0:0/96` are kept as IPv4; a
+ * shorter prefix stays IPv6 and is compared with the mapped form of IPv4
+ * destinations.
+ */
+function normalise(bytes: Uint8Array, prefix: number): { net: Uint8Array; prefix: number } {
+  const v4 = unmapIPv4(bytes);
+  return v4 && prefix >= 96 ? { net: v4, prefix: prefix - 96 } : { net: bytes, prefix };
 }
-function adjustPrefix(bytes: Uint8Array, prefix: number): number {
-  return unmapIPv4(bytes) ? Math.max(0, prefix - 96) : prefix;
+
+function mapIPv4(v4: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16);
+  out[10] = out[11] = 0xff;
+  out.set(v4, 12);
+  return out;
 }
 
 function inNet(ip: Uint8Array, net: Uint8Array, prefix: number): boolean {
@@ -266,8 +292,11 @@ export function entryMatches(entry: NetEntry, addr: SocketAddress): boolean {
   const inPorts = (p?: [number, number]) => !p || (addr.port >= p[0] && addr.port <= p[1]);
   if (entry.kind === "port") return inPorts(entry.ports);
   if (entry.kind !== "ip") return false;
-  const ip = addr.family === "inet6" ? unmapIPv4(addr.bytes) ?? addr.bytes : addr.bytes;
-  return inNet(ip, entry.net, entry.prefix) && inPorts(entry.ports);
+  // A destination is the same whether written as IPv4 or IPv4-mapped IPv6.
+  const v4 = addr.family === "inet" ? addr.bytes : unmapIPv4(addr.bytes);
+  const v6 = addr.family === "inet6" ? addr.bytes : mapIPv4(addr.bytes);
+  const ip = entry.net.length === 4 ? v4 : v6;
+  return ip !== undefined && inNet(ip, entry.net, entry.prefix) && inPorts(entry.ports);
 }
 
 /** Text of an address for messages and suggested flags: `10.1.2.3:443`, `[2001:db8::1]:443`, `unix:/path`. */

@@ -99,7 +99,6 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     otherwise: ALLOW,
   });
 
-  let net: NetPolicy | undefined;
   if (!options.allowAll) {
     // A jailed tracer could approve every call of a child it seized; nothing outside may be touched.
     for (const name of ["ptrace", "process_vm_writev", "process_vm_readv"] as const) {
@@ -134,44 +133,54 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
       ],
       otherwise: ALLOW,
     });
-    net = netPolicy(config, options.resolve);
-    const openNet = net.allow.some((e) => e.kind === "any") && net.deny.length === 0 &&
-      net.wildcardBind === "allow";
-    if (!openNet) {
-      // io_uring does network and file I/O without syscalls the filter could see.
-      for (const name of ["io_uring_setup", "io_uring_enter", "io_uring_register"] as const) {
-        syscalls.set(NR[name], errno(E.ENOSYS));
-      }
-      const check = (name: string, check: NetCheck): KernelAction =>
-        trace({ syscall: name, decision: { action: "allow", rule: "net" }, net: check });
-      syscalls.set(NR.connect, check("connect", "connect"));
-      syscalls.set(NR.bind, check("bind", "bind"));
-      // sendto without a destination goes to the connected peer, already checked at connect.
-      syscalls.set(NR.sendto, {
-        rules: [{ test: { op: "eq", arg: 4, value: 0n }, action: ALLOW }],
-        otherwise: check("sendto", "sendto"),
-      });
-      syscalls.set(NR.sendmsg, check("sendmsg", "sendmsg"));
-      syscalls.set(NR.sendmmsg, check("sendmmsg", "sendmmsg"));
-      syscalls.set(NR.socket, {
-        rules: [
-          {
-            test: { op: "masked_eq", arg: 0, mask: LOW32, value: AF_PACKET },
-            action: errno(net.errno),
-          },
-          {
-            test: { op: "masked_eq", arg: 1, mask: SOCK_TYPE_MASK, value: SOCK_RAW },
-            action: check("socket", "socket"),
-          },
-        ],
-        otherwise: ALLOW,
-      });
-    } else net = undefined;
   }
+
+  // -A allows every destination; deny lists (flags or config) still win, as with Deno's -A.
+  let net: NetPolicy | undefined = netPolicy(config, options.resolve, options.allowAll === true);
+  const openNet = net.allow.some((e) => e.kind === "any") && net.deny.length === 0 &&
+    net.wildcardBind === "allow";
+  if (!openNet) {
+    // io_uring does network and file I/O without syscalls the filter could see.
+    for (const name of ["io_uring_setup", "io_uring_enter", "io_uring_register"] as const) {
+      syscalls.set(NR[name], errno(E.ENOSYS));
+    }
+    const check = (name: string, check: NetCheck): KernelAction =>
+      trace({ syscall: name, decision: { action: "allow", rule: "net" }, net: check });
+    syscalls.set(NR.connect, check("connect", "connect"));
+    syscalls.set(NR.bind, check("bind", "bind"));
+    // sendto without a destination goes to the connected peer, already checked at connect.
+    syscalls.set(NR.sendto, {
+      rules: [{ test: { op: "eq", arg: 4, value: 0n }, action: ALLOW }],
+      otherwise: check("sendto", "sendto"),
+    });
+    syscalls.set(NR.sendmsg, check("sendmsg", "sendmsg"));
+    syscalls.set(NR.sendmmsg, check("sendmmsg", "sendmmsg"));
+    syscalls.set(NR.socket, {
+      rules: [
+        {
+          test: { op: "masked_eq", arg: 0, mask: LOW32, value: AF_PACKET },
+          action: errno(net.errno),
+        },
+        {
+          test: { op: "masked_eq", arg: 1, mask: SOCK_TYPE_MASK, value: SOCK_RAW },
+          action: check("socket", "socket"),
+        },
+      ],
+      otherwise: ALLOW,
+    });
+  } else net = undefined;
 
   for (const [name, rule] of Object.entries(config.syscalls ?? {})) {
     const nr = (NR as Record<string, number>)[name];
-    syscalls.set(nr, kernelRule(name, rule, trace, hooks));
+    const action = kernelRule(name, rule, trace, hooks);
+    // The built-in argument checks that close an escape (CLONE_UNTRACED, kill(-1), signals to
+    // the supervisor, TIOCSTI, AF_PACKET) stay in front of a rule for the same syscall; they are
+    // also what the kernel re-checks after a traced rule rewrites arguments.
+    const builtin = syscalls.get(nr);
+    const guards = builtin && "rules" in builtin
+      ? builtin.rules.filter((r) => r.action.kind === "errno" || r.action.kind === "kill")
+      : [];
+    syscalls.set(nr, guards.length > 0 ? { rules: guards, otherwise: action } : action);
   }
 
   const spec: FilterSpec = { defaultAction: ALLOW, syscalls, foreignAbi: { kind: "kill" } };
@@ -216,15 +225,17 @@ function kernelRule(
   return traced({ action: "args", args });
 }
 
-function netPolicy(config: JailConfig, resolve: Resolver): NetPolicy {
+function netPolicy(config: JailConfig, resolve: Resolver, allowAll: boolean): NetPolicy {
   const n = config.net ?? {};
+  const allow = netEntries(n.allow, "net.allow", resolve);
+  if (allowAll) allow.push({ kind: "any", source: "-A" });
   return {
-    allow: netEntries(n.allow, "net.allow", resolve),
+    allow,
     deny: netEntries(n.deny, "net.deny", resolve),
     loopback: n.loopback ?? true,
     unix: n.unix ?? true,
     errno: n.errno ? (ERRNO_NUMBERS as Record<string, number>)[n.errno] : E.EACCES,
-    wildcardBind: n.bind ?? "rewrite",
+    wildcardBind: n.bind ?? (allowAll ? "allow" : "rewrite"),
   };
 }
 

@@ -9,10 +9,11 @@
 import { lookup } from "node:dns/promises";
 import { getpid } from "../../ffi/libc.ts";
 import { parseDuration } from "../duration.ts";
-import { NetEntryError, parseNetEntry } from "../net/address.ts";
+import { NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
 import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts";
 import type { JailConfig } from "./types.ts";
 import { ConfigError, validateConfig } from "./validate.ts";
+import { locateJsonError } from "./json_error.ts";
 
 export { ConfigError };
 
@@ -63,14 +64,6 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message.split("\n")[0] : String(e);
 }
 
-function lineCol(text: string, message: string): string {
-  const m = /position (\d+)/.exec(message);
-  if (!m) return "";
-  const before = text.slice(0, Number(m[1]));
-  const line = before.split("\n").length;
-  return ` (line ${line}, column ${before.length - before.lastIndexOf("\n")})`;
-}
-
 async function readConfigFile(path: string, label: string): Promise<unknown> {
   if (path.endsWith(".json")) {
     let text: string;
@@ -79,11 +72,17 @@ async function readConfigFile(path: string, label: string): Promise<unknown> {
     } catch (e) {
       throw new ConfigError(`${label}: cannot read ${JSON.stringify(path)}: ${errorText(e)}`);
     }
+    if (text.startsWith("\uFEFF")) text = text.slice(1);
     try {
       return JSON.parse(text);
     } catch (e) {
-      const msg = (e as Error).message;
-      throw new ConfigError(`${path}: invalid JSON: ${msg}${lineCol(text, msg)}`);
+      const at = locateJsonError(text);
+      if (at) {
+        throw new ConfigError(
+          `${path}: invalid JSON at line ${at.line}, column ${at.column}: ${at.message}`,
+        );
+      }
+      throw new ConfigError(`${path}: invalid JSON: ${errorText(e)}`);
     }
   }
   if (!/\.(ts|mts|js|mjs)$/.test(path)) {
@@ -118,7 +117,7 @@ async function discover(opts: LoadOptions): Promise<{ value: unknown; source: st
     for (const name of ["jail.config.ts", "jail.config.json"]) {
       try {
         if ((await Deno.stat(name)).isFile) {
-          return { value: await readConfigFile(`./${name}`, name), source: name };
+          return { value: await readConfigFile(name, name), source: name };
         }
       } catch (e) {
         if (e instanceof ConfigError) throw e;
@@ -143,40 +142,62 @@ export function mergeFlags(config: JailConfig, flags: FlagSet): JailConfig {
   return out;
 }
 
-function checkFlagEntries(flags: FlagSet): void {
-  for (const f of ["allow-net", "deny-net"] as const) {
-    for (const s of flags[f] ?? []) {
+/** Host names resolve within this long, or the lookup counts as failed. */
+const LOOKUP_TIMEOUT_MS = 10_000;
+
+/** Each net list with the label its errors carry: the flag, or the file and key. */
+function netLists(config: JailConfig, flags: FlagSet, source: string): [string, string[]][] {
+  return [
+    ["--allow-net", flags["allow-net"] ?? []],
+    ["--deny-net", flags["deny-net"] ?? []],
+    ...(["allow", "deny"] as const).flatMap((k): [string, string[]][] =>
+      (config.net?.[k] ?? []).map((s, i) => [`${source}: net.${k}[${i}]`, [s]])
+    ),
+  ];
+}
+
+/** Checks every net entry with `resolve`, naming the flag or the config key of the first bad one. */
+function checkNetEntries(lists: [string, string[]][], resolve: Resolver): void {
+  for (const [label, entries] of lists) {
+    for (const s of entries) {
       try {
-        parseNetEntry(s, () => ["0.0.0.0"]);
+        parseNetEntry(s, resolve);
       } catch (e) {
-        if (e instanceof NetEntryError) throw new ConfigError(`--${f}: ${e.message}`);
+        if (e instanceof NetEntryError) throw new ConfigError(`${label}: ${e.message}`);
         throw e;
       }
     }
   }
 }
 
+async function lookupAll(name: string): Promise<string[]> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timed out")), LOOKUP_TIMEOUT_MS);
+  });
+  try {
+    const found = await Promise.race([lookup(name, { all: true }), timeout]);
+    return found.map((a) => a.address);
+  } catch {
+    return [];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Host names in net entries, resolved once at start (like Deno's --allow-net). */
-async function resolveHosts(config: JailConfig): Promise<Map<string, string[]>> {
+async function resolveHosts(lists: [string, string[]][]): Promise<Map<string, string[]>> {
   const names = new Set<string>();
-  for (const s of [...(config.net?.allow ?? []), ...(config.net?.deny ?? [])]) {
-    try {
+  for (const [, entries] of lists) {
+    for (const s of entries) {
       parseNetEntry(s, (host) => {
         names.add(host);
         return ["0.0.0.0"];
       });
-    } catch {
-      // Reported with its key by the compile step.
     }
   }
   const out = new Map<string, string[]>();
-  await Promise.all([...names].map(async (name) => {
-    try {
-      out.set(name, (await lookup(name, { all: true })).map((a) => a.address));
-    } catch {
-      out.set(name, []);
-    }
-  }));
+  await Promise.all([...names].map(async (name) => out.set(name, await lookupAll(name))));
   return out;
 }
 
@@ -187,15 +208,26 @@ async function resolveHosts(config: JailConfig): Promise<Map<string, string[]>> 
  */
 export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> {
   const flags = opts.flags ?? {};
-  checkFlagEntries(flags);
+  // Flags first: a bad flag is reported even when a config file is broken too.
+  checkNetEntries(netLists({}, flags, ""), () => ["0.0.0.0"]);
   const { value, source } = await discover(opts);
-  const config = mergeFlags(validateConfig(value, source), flags);
-  const hosts = await resolveHosts(config);
-  const compiled = compilePolicy(config, {
-    supervisorPid: getpid(),
-    resolve: (host) => hosts.get(host) ?? [],
-    allowAll: flags["allow-all"] === true,
-  });
+  const validated = validateConfig(value, source);
+  const lists = netLists(validated, flags, source);
+  const hosts = await resolveHosts(lists);
+  const resolve: Resolver = (host) => hosts.get(host) ?? [];
+  checkNetEntries(lists, resolve);
+  const config = mergeFlags(validated, flags);
+  let compiled: CompiledPolicy;
+  try {
+    compiled = compilePolicy(config, {
+      supervisorPid: getpid(),
+      resolve,
+      allowAll: flags["allow-all"] === true,
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`${source}: ${e.message}`);
+    throw e;
+  }
   for (const s of ["read", "write", "run"] as const) {
     if (config[s]) {
       console.error(`jail: warning: ${s} rules are parsed but not enforced yet; they are ignored`);

@@ -82,7 +82,13 @@ export interface JailConfig {
   write?: AccessRules;
   /** Programs that may be executed. */
   run?: AccessRules;
-  /** Rules per syscall name; they override the built-in ones for that syscall. */
+  /**
+   * Rules per syscall name; they replace the built-in rule for that syscall,
+   * except the built-in argument checks that close an escape route
+   * (`CLONE_UNTRACED`, `kill(-1)` and signals to the supervisor, `TIOCSTI`,
+   * `AF_PACKET`), which still come first. `clone3` accepts only `"deny"`,
+   * `{ deny }`, `{ return }` or `"kill"`: its flags are out of the filter's reach.
+   */
   syscalls?: Record<string, SyscallRule>;
   /** Kill the tree after this long (`90s`, `5m`, or seconds as a number). */
   timeout?: string | number;

@@ -9,6 +9,7 @@ import { ERRNO_NUMBERS } from "../errno_table.ts";
 import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
 import { suggest } from "../suggest.ts";
 import { parseDuration } from "../duration.ts";
+import { NetEntryError, parseNetEntry } from "../net/address.ts";
 import type { JailConfig } from "./types.ts";
 
 /** A config problem: `where` names the file, `key` the path inside it. */
@@ -105,6 +106,17 @@ export function validateConfig(value: unknown, where: string): JailConfig {
     list(obj.allow, `${section}.allow`);
     list(obj.deny, `${section}.deny`);
     if (section === "net") {
+      // Syntax only: host names resolve later, once, when the policy is loaded.
+      for (const k of ["allow", "deny"]) {
+        ((obj[k] ?? []) as string[]).forEach((entry, i) => {
+          try {
+            parseNetEntry(entry, () => ["0.0.0.0"]);
+          } catch (e) {
+            if (e instanceof NetEntryError) fail(`net.${k}[${i}]`, e.message);
+            throw e;
+          }
+        });
+      }
       if (obj.errno !== undefined) errnoNumber(obj.errno, "net.errno", fail);
       if (obj.bind !== undefined && !["rewrite", "allow", "deny"].includes(obj.bind as string)) {
         fail("net.bind", `expected "rewrite", "allow" or "deny", got ${show(obj.bind)}`);
@@ -137,9 +149,31 @@ export function validateConfig(value: unknown, where: string): JailConfig {
         fail(key, `unknown syscall ${show(name)}${guess ? `: did you mean "${guess}"?` : ""}`);
       }
       validateRule(rule, key, fail);
+      if (name === "clone3" && !isClone3Safe(rule)) {
+        fail(
+          key,
+          `${
+            show(rule)
+          } would let a process leave the supervision (clone3 passes CLONE_UNTRACED in memory the filter cannot read): expected "deny", { "deny": "<ERRNO>" }, { "return": <number> } or "kill"; libc falls back to clone when clone3 fails with ENOSYS, the built-in rule`,
+        );
+      }
     }
   }
   return cfg as JailConfig;
+}
+
+function isClone3Safe(rule: unknown): boolean {
+  if (rule === "deny" || rule === "kill") return true;
+  return isObject(rule) && ("deny" in rule || "return" in rule);
+}
+
+const I64_MIN = -(1n << 63n);
+const U64_MAX = (1n << 64n) - 1n;
+
+/** An integer a register can hold: a safe-integer number, or a bigint in -2^63 .. 2^64-1. */
+function isRegisterValue(v: unknown): boolean {
+  if (typeof v === "number") return Number.isSafeInteger(v);
+  return typeof v === "bigint" && v >= I64_MIN && v <= U64_MAX;
 }
 
 const RULE_HELP =
@@ -148,8 +182,13 @@ const RULE_HELP =
 function validateRule(rule: unknown, key: string, fail: (key: string, msg: string) => never): void {
   if (typeof rule === "function") return;
   if (typeof rule === "string") {
-    if (!["allow", "deny", "kill", "trace"].includes(rule)) {
-      fail(key, `unknown rule ${show(rule)}: ${RULE_HELP}`);
+    const words = ["allow", "deny", "kill", "trace"];
+    if (!words.includes(rule)) {
+      const guess = suggest(rule, words);
+      fail(
+        key,
+        `unknown rule ${show(rule)}: ${guess ? `did you mean "${guess}"? ` : ""}${RULE_HELP}`,
+      );
     }
     return;
   }
@@ -161,8 +200,11 @@ function validateRule(rule: unknown, key: string, fail: (key: string, msg: strin
     errnoNumber(r.deny, `${key}.deny`, fail);
   } else if ("return" in r) {
     const v = r.return;
-    if (!(typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)))) {
-      fail(`${key}.return`, `expected an integer, got ${show(v)}`);
+    if (!isRegisterValue(v)) {
+      fail(
+        `${key}.return`,
+        `expected an integer (a safe integer, or a bigint from -2^63 to 2^64-1), got ${show(v)}`,
+      );
     }
   } else if ("args" in r) {
     if (!isObject(r.args) || Object.keys(r.args).length === 0) {
@@ -172,9 +214,17 @@ function validateRule(rule: unknown, key: string, fail: (key: string, msg: strin
       );
     }
     for (const [i, v] of Object.entries(r.args as Record<string, unknown>)) {
-      if (!/^[0-5]$/.test(i)) fail(`${key}.args.${i}`, `argument index must be 0 to 5`);
-      if (!(typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)))) {
-        fail(`${key}.args.${i}`, `expected an integer, got ${show(v)}`);
+      if (!/^[0-5]$/.test(i)) {
+        fail(
+          `${key}.args`,
+          `unknown argument index ${show(i)}: expected "0" to "5" (rdi, rsi, rdx, r10, r8, r9)`,
+        );
+      }
+      if (!isRegisterValue(v)) {
+        fail(
+          `${key}.args.${i}`,
+          `expected an integer (a safe integer, or a bigint from -2^63 to 2^64-1), got ${show(v)}`,
+        );
       }
     }
   } else {
