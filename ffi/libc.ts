@@ -88,6 +88,10 @@ const SYMBOLS = {
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
   // ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
   sendmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
+  // int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  // int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+  getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // int *__errno_location(void)
   __errno_location: { parameters: [], result: "pointer" },
   // int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -561,7 +565,12 @@ export function bindSocket(fd: number, addr: Uint8Array): number {
 }
 
 /** sendto(2); bytes sent or `-errno`. */
-export function sendTo(fd: number, data: Uint8Array, flags: number, addr: Uint8Array | null): number {
+export function sendTo(
+  fd: number,
+  data: Uint8Array,
+  flags: number,
+  addr: Uint8Array | null,
+): number {
   const rc = Number(
     sym.sendto(
       fd,
@@ -579,4 +588,15 @@ export function sendTo(fd: number, data: Uint8Array, flags: number, addr: Uint8A
 export function sendMsg(fd: number, msghdr: Uint8Array, flags: number): number {
   const rc = Number(sym.sendmsg(fd, msghdr as Uint8Array<ArrayBuffer>, flags));
   return rc < 0 ? -errno() : rc;
+}
+
+/** True when `fd` is a connected stream socket: the kernel ignores (or refuses) a destination on it. */
+export function isConnectedStream(fd: number): boolean {
+  const val = new Int32Array(1);
+  const len = new Uint32Array([4]);
+  if (sym.getsockopt(fd, 1, /* SOL_SOCKET */ 3, /* SO_TYPE */ val, len) !== 0) return false;
+  if (val[0] !== 1 /* SOCK_STREAM */) return false;
+  const addr = new Uint8Array(128);
+  const alen = new Uint32Array([128]);
+  return sym.getpeername(fd, addr, alen) === 0;
 }

@@ -22,6 +22,7 @@ import {
   close,
   connectSocket,
   getFileFlags,
+  isConnectedStream,
   O_NONBLOCK,
   pidfdGetfd,
   pidfdOpen,
@@ -95,6 +96,12 @@ export function actConnect(pid: number, fd: number, addr: Uint8Array, rule: stri
     rc = connectSocket(sock.fd, addr);
   }
   return result(rc, rule);
+}
+
+/** True when the tracee's `fd` is a connected stream socket. */
+export function connectedStream(pid: number, fd: number): boolean {
+  using sock = new Borrowed(pid, fd);
+  return sock.error === 0 && isConnectedStream(sock.fd);
 }
 
 /** Binds the tracee's socket `fd` to `addr` (checked, possibly rewritten to loopback). */

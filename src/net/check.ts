@@ -5,8 +5,9 @@
  * @module
  */
 
-import { readMemory, writeMemory } from "../../ffi/libc.ts";
-import { RED_ZONE, type Registers } from "../arch/x86_64.ts";
+import { readMemory } from "../../ffi/libc.ts";
+import type { Registers } from "../arch/x86_64.ts";
+import { actBind, actConnect, actSendmsg, actSendto, connectedStream } from "./act.ts";
 import type { Decision } from "../decision.ts";
 import {
   entryMatches,
@@ -53,7 +54,6 @@ const SOCK_RAW = 3;
 /** Decides network calls against a {@linkcode NetPolicy}. */
 export class NetChecker {
   readonly #policy: NetPolicy;
-  readonly #buf = new Uint8Array(MAX_SOCKADDR);
   /** Called once per denied destination and process. */
   onDeny?: (tid: number, pid: number, denial: NetDenial) => void;
 
@@ -72,14 +72,12 @@ export class NetChecker {
     return p.loopback && isLoopback(addr);
   }
 
-  #read(tid: number, ptr: bigint, len: number): SocketAddress | undefined {
-    if (ptr === 0n) return undefined;
+  /** Copies a sockaddr out of the tracee: the bytes that are checked are the bytes that are used. */
+  #copy(tid: number, ptr: bigint, len: number): Uint8Array | undefined {
     const n = Math.min(Math.max(len, 0), MAX_SOCKADDR);
-    const buf = this.#buf.subarray(0, n);
-    const got = readMemory(tid, ptr, buf);
-    // Unreadable: the kernel will fail the call with EFAULT itself; let it.
-    if (got <= 0) return undefined;
-    return decodeSockaddr(buf.subarray(0, got));
+    const buf = new Uint8Array(n);
+    const got = n === 0 ? 0 : readMemory(tid, ptr, buf);
+    return got === n ? buf : undefined;
   }
 
   #deny(call: NetCheck, tid: number, pid: number, addr: SocketAddress): Decision {
@@ -87,34 +85,67 @@ export class NetChecker {
     return { action: "deny", errno: this.#policy.errno, rule: "net" };
   }
 
-  /** Decides one stopped network call. */
+  /**
+   * Decides one stopped network call. An allowed call that carries a
+   * destination is performed here on a duplicate of the tracee's socket (see
+   * `act.ts`), so a sibling rewriting the address after the check changes
+   * nothing.
+   */
   decide(check: NetCheck, tid: number, pid: number, regs: Registers): Decision | undefined {
     switch (check) {
       case "connect":
       case "bind": {
-        const addr = this.#read(tid, regs.arg(1), regs.argInt(2));
-        if (!addr) return undefined;
-        if (check === "bind" && isWildcard(addr)) return this.#wildcardBind(tid, pid, regs, addr);
-        if (
-          check === "bind" && (addr.family === "inet" || addr.family === "inet6") &&
-          isLoopback(addr)
-        ) {
-          return undefined;
+        const raw = this.#copy(tid, regs.arg(1), regs.argInt(2));
+        if (!raw) return EFAULT_DECISION;
+        let bytes = raw;
+        const addr = decodeSockaddr(raw);
+        const fd = regs.argInt(0);
+        if (check === "bind") {
+          if (isWildcard(addr)) {
+            if (this.#policy.wildcardBind === "deny") return this.#deny("bind", tid, pid, addr);
+            // Test servers keep working and are never exposed.
+            if (this.#policy.wildcardBind === "rewrite") bytes = loopbackLike(raw);
+          } else if (!isLoopback(addr) && !this.allows(addr)) {
+            return this.#deny("bind", tid, pid, addr);
+          }
+          return actBind(pid, fd, bytes, bytes === raw ? "net" : "net.bind");
         }
-        return this.allows(addr) ? undefined : this.#deny(check, tid, pid, addr);
+        if (!this.allows(addr)) return this.#deny("connect", tid, pid, addr);
+        return actConnect(pid, fd, bytes, "net");
       }
       case "sendto": {
-        const addr = this.#read(tid, regs.arg(4), regs.argInt(5));
-        return !addr || this.allows(addr) ? undefined : this.#deny(check, tid, pid, addr);
+        const raw = this.#copy(tid, regs.arg(4), regs.argInt(5));
+        if (!raw) return EFAULT_DECISION;
+        const addr = decodeSockaddr(raw);
+        if (!this.allows(addr)) return this.#deny("sendto", tid, pid, addr);
+        return actSendto(
+          tid,
+          pid,
+          regs.argInt(0),
+          regs.arg(1),
+          Number(regs.arg(2)),
+          regs.argInt(3),
+          raw,
+          "net",
+        );
       }
       case "sendmsg":
-        return this.#msghdrs(check, tid, pid, regs.arg(1), 1, MSGHDR_SIZE);
       case "sendmmsg": {
-        const count = Math.min(regs.argInt(2) >>> 0, UIO_MAXIOV);
-        return this.#msghdrs(check, tid, pid, regs.arg(1), count, MMSGHDR_SIZE);
+        const vector = check === "sendmmsg";
+        const count = vector ? Math.min(regs.argInt(2) >>> 0, UIO_MAXIOV) : 1;
+        return this.#sendmsg(
+          check,
+          tid,
+          pid,
+          regs.argInt(0),
+          regs.arg(1),
+          count,
+          regs.argInt(vector ? 3 : 2),
+          vector,
+        );
       }
       case "socket": {
-        // Only SOCK_RAW (and AF_PACKET) sockets reach here; netlink needs SOCK_RAW for getifaddrs.
+        // Only AF_PACKET and SOCK_RAW sockets reach here; netlink needs SOCK_RAW for getifaddrs.
         const family = regs.argInt(0);
         const type = regs.argInt(1) & SOCK_TYPE_MASK;
         if (family === AF.NETLINK) return undefined;
@@ -124,7 +155,7 @@ export class NetChecker {
           }
           this.onDeny?.(tid, pid, {
             call: "socket",
-            address: family === AF.PACKET ? "AF_PACKET" : "raw socket",
+            address: family === AF.PACKET ? "AF_PACKET" : "SOCK_RAW",
           });
           return { action: "deny", errno: this.#policy.errno, rule: "net" };
         }
@@ -133,40 +164,38 @@ export class NetChecker {
     }
   }
 
-  #msghdrs(check: NetCheck, tid: number, pid: number, ptr: bigint, count: number, stride: number) {
-    if (ptr === 0n || count === 0) return undefined;
-    const hdrs = new Uint8Array(count * stride);
-    const got = readMemory(tid, ptr, hdrs);
-    if (got <= 0) return undefined;
-    const view = new DataView(hdrs.buffer, 0, got);
-    for (let i = 0; i + MSGHDR_SIZE <= got; i += stride) {
-      const name = view.getBigUint64(i, true);
-      const len = view.getUint32(i + 8, true);
-      const addr = this.#read(tid, name, len);
-      if (addr && !this.allows(addr)) return this.#deny(check, tid, pid, addr);
-    }
-    return undefined;
-  }
-
-  #wildcardBind(
+  #sendmsg(
+    check: NetCheck,
     tid: number,
     pid: number,
-    regs: Registers,
-    addr: SocketAddress,
+    fd: number,
+    ptr: bigint,
+    count: number,
+    flags: number,
+    vector: boolean,
   ): Decision | undefined {
-    switch (this.#policy.wildcardBind) {
-      case "allow":
-        return undefined;
-      case "deny":
-        return this.#deny("bind", tid, pid, addr);
-      case "rewrite": {
-        const original = this.#buf.slice(0, addr.family === "inet6" ? 28 : 16);
-        const replacement = loopbackLike(original);
-        // Below the red zone, 16-byte aligned: memory the tracee does not use at a syscall.
-        const at = (regs.sp - BigInt(RED_ZONE) - 64n) & ~15n;
-        if (writeMemory(tid, at, replacement) !== replacement.length) return undefined;
-        return { action: "args", args: { 1: at, 2: replacement.length }, rule: "net.bind" };
+    if (count === 0) return undefined;
+    const stride = vector ? MMSGHDR_SIZE : MSGHDR_SIZE;
+    const hdrs = new Uint8Array(count * stride);
+    if (readMemory(tid, ptr, hdrs) !== hdrs.length) return EFAULT_DECISION;
+    const view = new DataView(hdrs.buffer);
+    const addrs: (Uint8Array | null)[] = [];
+    for (let i = 0; i < count; i++) {
+      const name = view.getBigUint64(i * stride, true);
+      if (name === 0n) {
+        addrs.push(null);
+        continue;
       }
+      const raw = this.#copy(tid, name, view.getUint32(i * stride + 8, true));
+      if (!raw) return EFAULT_DECISION;
+      const addr = decodeSockaddr(raw);
+      if (!this.allows(addr)) return this.#deny(check, tid, pid, addr);
+      addrs.push(raw);
     }
+    // A connected stream socket ignores or refuses a destination: nothing to race, let it run.
+    if (addrs.every((a) => a === null) && connectedStream(pid, fd)) return undefined;
+    return actSendmsg(tid, pid, fd, ptr, addrs, flags, vector, "net");
   }
 }
+
+const EFAULT_DECISION: Decision = { action: "deny", errno: 14, rule: "net" };
