@@ -13,5 +13,19 @@ if (Deno.env.get(EXEC_STAGE_ENV) === "1" && Deno.build.standalone) {
   runExecStage();
 }
 
+// Start the exec stage and the supervisor's thread first: their start-up then
+// overlaps with parsing options and loading the policy.
+const { prepareRun, discardRun } = await import("./src/run.ts");
+const own = Deno.args.indexOf("--") < 0 ? Deno.args : Deno.args.slice(0, Deno.args.indexOf("--"));
+const runs = !own.some((a) => /^(-h|--help|-V|--version|--explain)$/.test(a)) &&
+  Deno.args.length > 0;
+let prepared;
+try {
+  prepared = runs ? prepareRun() : undefined;
+} catch {
+  prepared = undefined; // main() reports the same failure when it tries again.
+}
 const { main } = await import("./src/cli.ts");
-Deno.exit(await main(Deno.args));
+const code = await main(Deno.args, prepared);
+if (prepared && !prepared.used) discardRun(prepared);
+Deno.exit(code);

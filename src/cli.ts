@@ -9,7 +9,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { EXIT_JAIL_ERROR, JailError, runJailed } from "./run.ts";
+import { EXIT_JAIL_ERROR, JailError, type PreparedRun, runJailed } from "./run.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError, type FlagSet, loadPolicy } from "./policy/load.ts";
 import { VERSION } from "./version.ts";
@@ -250,9 +250,10 @@ function report(message: string): void {
  * Runs the CLI.
  *
  * @param args Command-line arguments (without the program name).
+ * @param prepared An exec stage and worker started ahead of time, used when a command runs.
  * @returns The exit status.
  */
-export async function main(args: readonly string[]): Promise<number> {
+export async function main(args: readonly string[], prepared?: PreparedRun): Promise<number> {
   try {
     const cli = parseCli(args);
     if (cli.help) {
@@ -284,6 +285,7 @@ export async function main(args: readonly string[]): Promise<number> {
       grace: cli.grace ?? loaded.grace,
       forwardSignals: true,
       reportDenials: true,
+      prepared,
     });
     if (outcome.message) report(outcome.message);
     return outcome.exitCode;

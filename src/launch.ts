@@ -73,15 +73,25 @@ export function execStageCommand(): { path: string; argv: string[]; env: string[
   };
 }
 
+/** A spawned exec stage, waiting for its request; not yet traced. */
+export interface SpawnedStage {
+  /** Its pid. */
+  pid: number;
+  /** Write end of the request pipe. */
+  requestFd: number;
+  /** Read end of the status pipe. */
+  statusFd: number;
+}
+
 let subreaper = false;
 
 /**
- * Spawns and seizes the exec stage, then sends it the request. Must run on
- * the thread that will issue every later ptrace request.
+ * Spawns the exec stage. Any thread may do this, early: the stage's own Deno
+ * start then overlaps with loading the policy. It waits for its request.
  *
- * @throws {LaunchError} When the exec stage cannot be started or seized.
+ * @throws {LaunchError} When it cannot be started.
  */
-export function launch(spec: LaunchSpec): Launched {
+export function spawnExecStage(): SpawnedStage {
   if (!subreaper) {
     // Orphans of the tree are reparented to us, not to init, so none escapes the reaping.
     prctl(PR.SET_CHILD_SUBREAPER, 1);
@@ -90,7 +100,12 @@ export function launch(spec: LaunchSpec): Launched {
   const [requestRead, requestWrite] = pipe(O_CLOEXEC);
   const [statusRead, statusWrite] = pipe(O_CLOEXEC);
   const stage = execStageCommand();
-  const env = [...spec.env.filter((e) => !e.startsWith(`${EXEC_STAGE_ENV}=`)), ...stage.env];
+  const env = [
+    ...Object.entries(Deno.env.toObject())
+      .filter(([k]) => k !== EXEC_STAGE_ENV)
+      .map(([k, v]) => `${k}=${v}`),
+    ...stage.env,
+  ];
   let pid: number;
   try {
     pid = spawn(stage.path, stage.argv, env, {
@@ -102,24 +117,47 @@ export function launch(spec: LaunchSpec): Launched {
   }
   close(requestRead);
   close(statusWrite);
+  return { pid, requestFd: requestWrite, statusFd: statusRead };
+}
+
+/** Ends an exec stage that will not be used (a usage error, `--help`). */
+export function discardExecStage(stage: SpawnedStage): void {
+  kill(stage.pid, SIGNALS.SIGKILL);
+  waitpid(stage.pid, WAIT.WALL);
+  close(stage.requestFd);
+  close(stage.statusFd);
+}
+
+function base64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
+
+/**
+ * Seizes a spawned exec stage and sends it the request. Must run on the
+ * thread that will issue every later ptrace request.
+ *
+ * @throws {LaunchError} When the stage died or cannot be seized.
+ */
+export function attachExecStage(stage: SpawnedStage, spec: LaunchSpec): Launched {
+  const { pid, requestFd, statusFd } = stage;
+  const fail = (message: string): never => {
+    discardExecStage(stage);
+    throw new LaunchError(message);
+  };
   // posix_spawn returns as soon as the child's execve has released our memory, which is before
   // that execve completes: seizing now could report Deno's own exec as the command's.
   const ready = new Uint8Array(1);
-  if (read(statusRead, ready) !== 1 || ready[0] !== READY[0]) {
-    kill(pid, SIGNALS.SIGKILL);
-    waitpid(pid, WAIT.WALL);
-    close(requestWrite);
-    close(statusRead);
-    throw new LaunchError(`the exec stage (${stage.argv.join(" ")}) exited before it was ready`);
+  if (read(statusFd, ready) !== 1 || ready[0] !== READY[0]) {
+    fail(`the exec stage (${execStageCommand().argv.join(" ")}) exited before it was ready`);
   }
   const rc = ptrace(PTRACE.SEIZE, pid, 0, SEIZE_OPTIONS);
   if (rc !== 0) {
-    kill(pid, SIGNALS.SIGKILL);
-    waitpid(pid, WAIT.WALL);
-    close(requestWrite);
-    close(statusRead);
     const why = new ErrnoError("ptrace(PTRACE_SEIZE)", -rc).message;
-    throw new LaunchError(
+    fail(
       `cannot trace a child process: ${why}; ptrace may be forbidden here ` +
         `(kernel.yama.ptrace_scope >= 2, a seccomp profile, or a container without CAP_SYS_PTRACE)`,
     );
@@ -128,15 +166,20 @@ export function launch(spec: LaunchSpec): Launched {
     file: spec.argv[0],
     argv: [...spec.argv],
     env: [...spec.env],
-    filter: btoa(String.fromCharCode(...spec.filter)),
+    filter: base64(spec.filter),
   };
   try {
-    writeAll(requestWrite, new TextEncoder().encode(JSON.stringify(request)));
+    writeAll(requestFd, new TextEncoder().encode(JSON.stringify(request)));
   } catch {
     // The exec stage died before reading; its exit status tells the rest.
   }
-  close(requestWrite);
-  return { pid, statusFd: statusRead };
+  close(requestFd);
+  return { pid, statusFd };
+}
+
+/** Spawns, seizes and starts the exec stage in one step, on the tracer thread. */
+export function launch(spec: LaunchSpec, stage: SpawnedStage = spawnExecStage()): Launched {
+  return attachExecStage(stage, spec);
 }
 
 /** Reads the exec stage's verdict once it has exec'd or exited: undefined means exec succeeded. */

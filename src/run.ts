@@ -6,6 +6,7 @@
  * @module
  */
 
+import { discardExecStage, type SpawnedStage, spawnExecStage } from "./launch.ts";
 import { isForegroundOf, kill, SIGNALS } from "../ffi/libc.ts";
 import type { ExecFailure } from "./exec_stage.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
@@ -48,7 +49,46 @@ export class JailError extends Error {
 export type { CompiledPolicy };
 
 /** Options for {@linkcode runJailed}. */
+/** An exec stage and a supervisor thread started ahead of time (see {@linkcode prepareRun}). */
+export interface PreparedRun {
+  /** The exec stage, waiting for its request. */
+  stage: SpawnedStage;
+  /** The supervisor's worker, loading. */
+  worker: Worker;
+  /** Set once a run took it over. */
+  used?: boolean;
+}
+
+/**
+ * Starts the slow parts of a run (the exec stage's Deno start, the worker's
+ * module loading) so they overlap with whatever the caller does next, such as
+ * loading the policy. Hand the result to {@linkcode runJailed}, or to
+ * {@linkcode discardRun} when no run follows.
+ *
+ * @throws {JailError} When the exec stage cannot be spawned.
+ */
+export function prepareRun(): PreparedRun {
+  let stage: SpawnedStage;
+  try {
+    stage = spawnExecStage();
+  } catch (e) {
+    throw new JailError((e as Error).message);
+  }
+  const worker = new Worker(new URL("./supervisor_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  return { stage, worker };
+}
+
+/** Ends a prepared run that will not be used. */
+export function discardRun(prepared: PreparedRun): void {
+  prepared.worker.terminate();
+  discardExecStage(prepared.stage);
+}
+
 export interface RunJailedOptions {
+  /** Parts started ahead of time by {@linkcode prepareRun}. */
+  prepared?: PreparedRun;
   /** The command's environment; defaults to this process's. */
   env?: Record<string, string>;
   /** What happens to the rest of the tree when the root exits (default `kill`). */
@@ -234,9 +274,9 @@ export function runJailed(
     Atomics.store(words, HOOK_STATE, 1);
     Atomics.notify(words, HOOK_STATE);
   };
-  const worker = new Worker(new URL("./supervisor_worker.ts", import.meta.url).href, {
-    type: "module",
-  });
+  if (options.prepared) options.prepared.used = true;
+  const worker = options.prepared?.worker ??
+    new Worker(new URL("./supervisor_worker.ts", import.meta.url).href, { type: "module" });
   const env = Object.entries(options.env ?? Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
   const grace = options.grace ?? 2000;
   let rootPid = 0;
@@ -330,6 +370,7 @@ export function runJailed(
       reportDenials: options.reportDenials ?? false,
       hookChannel,
       onRootExit: options.onRootExit ?? "kill",
+      stage: options.prepared?.stage,
       control: control.buffer as SharedArrayBuffer,
       events: options.onEvent !== undefined,
     };

@@ -9,7 +9,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { launch, LaunchError, readExecFailure } from "./launch.ts";
+import { launch, LaunchError, readExecFailure, type SpawnedStage } from "./launch.ts";
 import type { ExecFailure } from "./exec_stage.ts";
 import { Supervisor, type SupervisorResult } from "./supervisor.ts";
 import { RuleEngine, type RuleTable } from "./rules.ts";
@@ -30,6 +30,8 @@ export interface StartMessage {
   /** `[state, length, ...JSON bytes]`: where the owner answers function rules. */
   hookChannel: SharedArrayBuffer;
   onRootExit: "kill" | "wait";
+  /** An exec stage spawned ahead of time by the owner; spawned here when absent. */
+  stage?: SpawnedStage;
   control: SharedArrayBuffer;
   /** Post an event message per decision and process event. */
   events: boolean;
@@ -81,7 +83,10 @@ function post(message: WorkerMessage): void {
 self.onmessage = (e: MessageEvent<StartMessage>) => {
   const start = e.data;
   try {
-    const launched = launch({ argv: start.argv, env: start.env, filter: start.filter });
+    const launched = launch(
+      { argv: start.argv, env: start.env, filter: start.filter },
+      start.stage,
+    );
     post({ type: "started", pid: launched.pid });
     const control = new Int32Array(start.control);
     const channel = new Int32Array(start.hookChannel);
