@@ -14,6 +14,12 @@ import { parseDuration } from "./duration.ts";
 import { ConfigError, type FlagSet, loadPolicy } from "./policy/load.ts";
 import { VERSION } from "./version.ts";
 import { suggest } from "./suggest.ts";
+import type { RunOutcome } from "./run.ts";
+import type { SupervisorEvent } from "./supervisor_worker.ts";
+import { useColor } from "./report/trace.ts";
+import { renderSummary, renderSummaryMarkdown, SummaryCollector } from "./report/summary.ts";
+import { Learner, learnFormat, renderLearnedConfig } from "./report/learn.ts";
+import { Progress } from "./report/progress.ts";
 
 /** A usage error: reported as `jail: <message>`, exit 125. */
 export class UsageError extends Error {
@@ -47,6 +53,10 @@ const OPTIONS = {
   grace: { type: "string" },
   wait: { type: "boolean" },
   explain: { type: "boolean" },
+  trace: { type: "boolean" },
+  log: { type: "string" },
+  summary: { type: "boolean" },
+  learn: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -79,6 +89,14 @@ Run:
   --grace <duration>       after a forwarded SIGINT/SIGTERM/SIGHUP, SIGKILL the tree after this long (default 2s)
   --wait                   when the command exits, wait for the rest of its tree instead of killing it
 
+Reports (see README.md, "Trace, log, summary, learn"):
+  --trace                  a line per process event and supervised call on stderr (strace-like)
+  --log <file>             a JSON Lines log of the run, one line per event, written as it happens
+  --summary                at the end: the process tree and the denied and rewritten calls
+                           (also appended as markdown to $GITHUB_STEP_SUMMARY when set)
+  --learn <file>           run with everything allowed and write a jail.config.ts or .json (by
+                           extension) that allows exactly the destinations and programs seen
+
   -h, --help               this text
   -V, --version            the version
 
@@ -92,6 +110,7 @@ Examples:
   jail --deny-net -- ./build.sh                 no network at all
   jail --timeout=5m -- make                     no build runs longer than five minutes
   jail --config jail.config.ts -- node app.js   a policy in a file
+  jail --learn jail.config.ts -- npm test       learn a policy from one run
 `;
 
 /** Parsed command line. */
@@ -112,6 +131,14 @@ export interface Cli {
   wait: boolean;
   /** `--explain`. */
   explain: boolean;
+  /** `--trace`. */
+  trace: boolean;
+  /** `--log <file>`. */
+  log?: string;
+  /** `--summary`. */
+  summary: boolean;
+  /** `--learn <file>`, with the form its extension asks for. */
+  learn?: { path: string; format: "ts" | "json" };
   /** `-h`. */
   help: boolean;
   /** `-V`. */
@@ -171,7 +198,7 @@ function parseArgsMessage(message: string): string {
   }
   if (opt && /argument (is ambiguous|missing)/.test(message)) {
     return `${opt}: missing value: expected ${opt} <${
-      opt === "--config" ? "file" : "duration"
+      ["--config", "--log", "--learn"].includes(opt) ? "file" : "duration"
     }> or ${opt}=<value>`;
   }
   return `${message.split("\n")[0].replace(/\.$/, "")}; see jail --help`;
@@ -228,6 +255,21 @@ export function parseCli(args: readonly string[]): Cli {
     }
   }
   if (values["allow-all"]) flags["allow-all"] = true;
+  const learnPath = values.learn as string | undefined;
+  let learn: Cli["learn"];
+  if (learnPath !== undefined) {
+    const format = learnFormat(learnPath);
+    if (!format) {
+      throw new UsageError(
+        `--learn: ${
+          JSON.stringify(learnPath)
+        }: expected a .ts or .json file name, e.g. jail.config.ts`,
+      );
+    }
+    learn = { path: learnPath, format };
+  }
+  const log = values.log as string | undefined;
+  if (log === "") throw new UsageError(`--log: empty file name: expected --log <file>`);
   return {
     command,
     flags,
@@ -237,13 +279,70 @@ export function parseCli(args: readonly string[]): Cli {
     grace: duration("grace", values.grace as string | undefined),
     wait: Boolean(values.wait),
     explain: Boolean(values.explain),
+    trace: Boolean(values.trace),
+    log,
+    summary: Boolean(values.summary),
+    learn,
     help: Boolean(values.help),
     version: Boolean(values.version),
   };
 }
 
 function report(message: string): void {
-  Deno.stderr.writeSync(new TextEncoder().encode(`jail: ${message}\n`));
+  writeStderr(`jail: ${message}\n`);
+}
+
+function writeStderr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  for (let at = 0; at < bytes.length;) at += Deno.stderr.writeSync(bytes.subarray(at));
+}
+
+/** `--summary`: on stderr, and as markdown appended to `$GITHUB_STEP_SUMMARY` when set. */
+function writeSummary(
+  summary: SummaryCollector,
+  outcome: RunOutcome,
+  command: readonly string[],
+): void {
+  const data = summary.data;
+  writeStderr(renderSummary(data, outcome));
+  const step = Deno.env.get("GITHUB_STEP_SUMMARY");
+  if (!step) return;
+  try {
+    Deno.writeTextFileSync(step, renderSummaryMarkdown(data, outcome, command), { append: true });
+  } catch (e) {
+    report(`GITHUB_STEP_SUMMARY ${step}: cannot write: ${(e as Error).message}`);
+  }
+}
+
+/** `--learn`: writes the config; false when it could not be written. */
+function writeLearned(
+  learner: Learner,
+  learn: NonNullable<Cli["learn"]>,
+  command: readonly string[],
+  outcome: RunOutcome,
+): boolean {
+  const { net, run } = learner.learned;
+  if (run.size === 0) {
+    report(`--learn: nothing written to ${learn.path}: the command never ran`);
+    return true;
+  }
+  const text = renderLearnedConfig(learner.learned, learn.format, { command, time: new Date() });
+  try {
+    Deno.writeTextFileSync(learn.path, text);
+  } catch (e) {
+    report(`--learn ${learn.path}: cannot write: ${(e as Error).message}`);
+    return false;
+  }
+  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  const failed = outcome.exitCode !== 0
+    ? ` (the command's exit status was ${outcome.exitCode})`
+    : "";
+  report(
+    `learned ${n(net.size, "destination", "destinations")} and ${
+      n(run.size, "program", "programs")
+    }; wrote ${learn.path}${failed}`,
+  );
+  return true;
 }
 
 /**
@@ -267,10 +366,12 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
     if (cli.config !== undefined && cli.noConfig) {
       throw new UsageError("--config and --no-config: conflicting flags: give one of them");
     }
+    // Learning observes with everything allowed, network calls still stopping so each is seen.
     const loaded = await loadPolicy({
-      flags: cli.flags,
+      flags: cli.learn ? { ...cli.flags, "allow-all": true } : cli.flags,
       config: cli.config,
       noConfig: cli.noConfig,
+      observeNet: cli.learn !== undefined,
     });
     if (cli.explain) {
       console.log(loaded.explain());
@@ -279,6 +380,16 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
     if (cli.command.length === 0) {
       throw new UsageError("no command given: usage: jail [options] -- <command> [args...]");
     }
+    const summary = cli.summary ? new SummaryCollector(cli.command) : undefined;
+    const learner = cli.learn ? new Learner() : undefined;
+    const progress = new Progress({ interactive: Deno.stderr.isTerminal() });
+    const onEvent = summary || learner
+      ? (e: SupervisorEvent) => {
+        summary?.add(e);
+        const item = learner?.add(e);
+        if (item) progress.learned(item);
+      }
+      : undefined;
     const outcome = await runJailed(cli.command, loaded.compiled, {
       onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
       timeout: cli.timeout ?? loaded.timeout,
@@ -286,8 +397,17 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
       forwardSignals: true,
       reportDenials: true,
       prepared,
+      onEvent,
+      trace: cli.trace
+        ? { color: useColor(Deno.stderr.isTerminal(), Deno.env.get("NO_COLOR")) }
+        : undefined,
+      log: cli.log !== undefined ? { path: cli.log, policy: loaded.source } : undefined,
     });
     if (outcome.message) report(outcome.message);
+    if (summary) writeSummary(summary, outcome, cli.command);
+    if (learner && cli.learn && !writeLearned(learner, cli.learn, cli.command, outcome)) {
+      return EXIT_JAIL_ERROR;
+    }
     return outcome.exitCode;
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof JailError) {

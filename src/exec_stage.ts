@@ -24,6 +24,8 @@ import {
   writeAll,
 } from "../ffi/libc.ts";
 import type { ErrnoError } from "../ffi/libc.ts";
+import { applyLandlock, landlockAbi } from "./fs/landlock_install.ts";
+import type { LandlockSpec } from "./fs/landlock.ts";
 
 /** Environment marker that turns a compiled jail binary into its exec stage. */
 export const EXEC_STAGE_ENV = "JAIL_EXEC_STAGE";
@@ -45,12 +47,14 @@ export interface ExecRequest {
   env: string[];
   /** Packed seccomp program, base64. */
   filter: string;
+  /** Landlock rules of the file policy, installed after NO_NEW_PRIVS, before the filter. */
+  landlock?: LandlockSpec;
 }
 
 /** Why the exec stage could not become the command. */
 export interface ExecFailure {
   /** Which step failed. */
-  step: "exec" | "no_new_privs" | "seccomp" | "request";
+  step: "exec" | "no_new_privs" | "landlock" | "seccomp" | "request";
   /** errno of the failure (0 for a malformed request). */
   errno: number;
 }
@@ -82,6 +86,15 @@ export function runExecStage(): never {
     prctl(PR.SET_NO_NEW_PRIVS, 1);
   } catch (e) {
     fail({ step: "no_new_privs", errno: (e as ErrnoError).errno ?? 0 }, 125);
+  }
+  if (request.landlock) {
+    // Kernel-enforced file rules: no check-to-use race. Without Landlock the supervisor warned.
+    try {
+      const abi = landlockAbi();
+      if (abi > 0) applyLandlock(request.landlock, abi);
+    } catch (e) {
+      fail({ step: "landlock", errno: (e as ErrnoError).errno ?? 0 }, 125);
+    }
   }
   try {
     const bytes = Uint8Array.from(atob(request.filter), (c) => c.charCodeAt(0));

@@ -32,6 +32,7 @@ import {
   STATUS_FD,
 } from "./exec_stage.ts";
 import { SEIZE_OPTIONS } from "./supervisor.ts";
+import type { LandlockSpec } from "./fs/landlock.ts";
 
 /** What to start. */
 export interface LaunchSpec {
@@ -41,6 +42,8 @@ export interface LaunchSpec {
   env: readonly string[];
   /** The packed seccomp program to install before exec. */
   filter: Uint8Array;
+  /** Landlock rules to install before exec. */
+  landlock?: LandlockSpec;
 }
 
 /** A seized exec stage. */
@@ -167,6 +170,7 @@ export function attachExecStage(stage: SpawnedStage, spec: LaunchSpec): Launched
     argv: [...spec.argv],
     env: [...spec.env],
     filter: base64(spec.filter),
+    landlock: spec.landlock,
   };
   try {
     writeAll(requestFd, new TextEncoder().encode(JSON.stringify(request)));

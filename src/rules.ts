@@ -10,6 +10,7 @@
 import type { Decision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
 import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "./net/check.ts";
+import type { FsCall, FsChecker } from "./fs/check.ts";
 
 /** One traced rule: plain data, so it crosses to the supervisor's thread. */
 export interface TraceRule {
@@ -21,6 +22,8 @@ export interface TraceRule {
   net?: NetCheck;
   /** Index of a function rule that runs on the caller's thread. */
   hook?: number;
+  /** A file check (read, write, run, redirect) to run first; its denial or rewrite replaces `decision`. */
+  fs?: FsCall;
 }
 
 /** Traced rules indexed by SECCOMP_RET_TRACE data. */
@@ -34,18 +37,21 @@ export class RuleEngine {
   readonly #table: RuleTable;
   readonly #net?: NetChecker;
   readonly #callHook?: HookCaller;
+  readonly #fs?: FsChecker;
 
   /**
    * @param table Rules by SECCOMP_RET_TRACE data.
    * @param net The network policy, when restricted.
    * @param callHook Runs function rules.
    * @param onNetDeny Reports a denied destination.
+   * @param fs The file checks, when the policy has file rules.
    */
   constructor(
     table: RuleTable,
     net?: NetPolicy,
     callHook?: HookCaller,
     onNetDeny?: (tid: number, pid: number, denial: NetDenial) => void,
+    fs?: FsChecker,
   ) {
     this.#table = table;
     if (net) {
@@ -53,6 +59,7 @@ export class RuleEngine {
       this.#net.onDeny = onNetDeny;
     }
     this.#callHook = callHook;
+    this.#fs = fs;
   }
 
   /** The decision for a stopped call; undefined (allow) for data no rule owns. */
@@ -61,6 +68,9 @@ export class RuleEngine {
     if (!rule) return undefined;
     if (rule.net && this.#net) {
       return this.#net.decide(rule.net, call.tid, call.pid, call.regs) ?? rule.decision;
+    }
+    if (rule.fs && this.#fs) {
+      return this.#fs.decide(rule.fs, call.tid, call.pid, call.regs) ?? rule.decision;
     }
     if (rule.hook !== undefined && this.#callHook) return this.#callHook(rule.hook, call, rule);
     return rule.decision;

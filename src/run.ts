@@ -29,6 +29,8 @@ import {
   type SupervisorEvent,
   type WorkerMessage,
 } from "./supervisor_worker.ts";
+import { type EndInfo, endRecord, LogWriter, startRecord } from "./report/log.ts";
+import { VERSION } from "./version.ts";
 
 /** Exit status when the jail itself fails (bad usage, cannot trace). */
 export const EXIT_JAIL_ERROR = 125;
@@ -103,6 +105,10 @@ export interface RunJailedOptions {
   reportDenials?: boolean;
   /** Called for every event; turns event reporting on. */
   onEvent?: (event: SupervisorEvent) => void;
+  /** Write a trace line per event on stderr, from the supervisor's thread (`--trace`). */
+  trace?: { color: boolean };
+  /** Write a JSON Lines log (`--log`): `start`, one line per event, `end`. */
+  log?: { path: string; policy?: string };
   /** Aborting kills the tree. */
   signal?: AbortSignal;
 }
@@ -226,6 +232,7 @@ function execFailureMessage(cmd: string, f: ExecFailure): { code: number; messag
     no_new_privs: "PR_SET_NO_NEW_PRIVS",
     seccomp: "installing the seccomp filter",
     request: "reading the exec request",
+    landlock: "installing the Landlock rules",
   }[f.step];
   return { code: EXIT_JAIL_ERROR, message: `${what} failed (errno ${f.errno})` };
 }
@@ -244,6 +251,13 @@ export function runJailed(
   policy: CompiledPolicy,
   options: RunJailedOptions = {},
 ): Promise<RunOutcome> {
+  // First, so that a log that cannot be written stops the run before anything starts.
+  let log: { path: string } | undefined;
+  try {
+    if (options.log) log = startLog(options.log, argv);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
   const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
   const answer = async (hook: number, call: HookCall) => {
@@ -346,15 +360,30 @@ export function runJailed(
           hookPending = true;
           answer(m.hook, m.call);
           return;
-        case "error":
+        case "error": {
           killTree();
           finish();
-          reject(new JailError(m.launch ? m.message : `supervisor failed: ${m.message}`));
+          const message = m.launch ? m.message : `supervisor failed: ${m.message}`;
+          if (log) endLog(log, { time: Date.now(), exitCode: EXIT_JAIL_ERROR, message });
+          reject(new JailError(message));
           return;
+        }
         case "done": {
           finish();
           const result = outcome(argv[0], m.result, m.execFailure, timedOut);
           writeStats(result);
+          if (log) {
+            endLog(log, {
+              time: Date.now(),
+              exitCode: result.exitCode,
+              code: result.code,
+              signal: result.signal,
+              timedOut: result.timedOut,
+              policyKill: result.policyKill,
+              message: result.message,
+              processes: result.stats.processes,
+            });
+          }
           resolve(result);
           return;
         }
@@ -367,15 +396,54 @@ export function runJailed(
       filter: policy.filter,
       rules: policy.rules,
       net: policy.net,
+      fs: policy.fs,
+      landlock: policy.landlock,
       reportDenials: options.reportDenials ?? false,
       hookChannel,
       onRootExit: options.onRootExit ?? "kill",
       stage: options.prepared?.stage,
       control: control.buffer as SharedArrayBuffer,
       events: options.onEvent !== undefined,
+      trace: options.trace,
+      log: log?.path,
     };
     worker.postMessage(start);
   });
+}
+
+/**
+ * Creates the log file and writes its `start` line; the supervisor's thread
+ * appends the events, this thread the `end` line.
+ *
+ * @throws {JailError} When the file cannot be created.
+ */
+function startLog(
+  log: { path: string; policy?: string },
+  argv: readonly string[],
+): { path: string } {
+  try {
+    using writer = LogWriter.create(log.path, (message) => {
+      throw new Error(message);
+    });
+    writer.write(startRecord({
+      time: Date.now(),
+      pid: Deno.pid,
+      argv,
+      cwd: Deno.cwd(),
+      version: VERSION,
+      policy: log.policy,
+    }));
+  } catch (e) {
+    throw new JailError(`--log ${log.path}: cannot write: ${(e as Error).message}`);
+  }
+  return log;
+}
+
+function endLog(log: { path: string }, info: EndInfo): void {
+  using writer = LogWriter.append(log.path, (message) => {
+    console.error(`jail: --log ${log.path}: ${message}`);
+  });
+  writer.write(endRecord(info));
 }
 
 function outcome(

@@ -137,6 +137,12 @@ export interface QuirkCounts {
   listens: number;
   /** Signals injected at signal-delivery-stops. */
   injected: number;
+  /**
+   * Fork, vfork, clone or exec stops found stale when served: the thread had
+   * been killed meanwhile and already sat in its exit stop, so the event
+   * message was its exit status, not a tid, and was ignored.
+   */
+  staleEvents: number;
 }
 
 /** Index of the command word in the control block. */
@@ -177,6 +183,7 @@ export class Supervisor {
     childFirst: 0,
     listens: 0,
     injected: 0,
+    staleEvents: 0,
   };
 
   /**
@@ -210,8 +217,9 @@ export class Supervisor {
       // syscalls) would be reported over and over while a sibling waits at
       // its clone event forever. Take every report that is ready now, then
       // serve them in order: each waiting tracee is resumed once per round.
-      // A stopped tracee cannot report again until resumed, so a tid occurs
-      // twice in a round only as a stop followed by its death, in order.
+      // A stopped tracee cannot report again until resumed, unless it was
+      // killed meanwhile: then its stale stop comes first, its exit stop or
+      // death after, and they are served in that order.
       const round = this.#round;
       round.length = 0;
       round.push(pid, status);
@@ -437,9 +445,15 @@ export class Supervisor {
    * the message was read there.
    */
   #stillAt(thread: Thread, event: number): boolean {
-    if (ptraceBuffer(PTRACE.GETSIGINFO, thread.tid, this.#siginfo) !== 0) return false;
     // siginfo_t: si_signo, si_errno, si_code; an event stop's si_code is (event << 8) | SIGTRAP.
-    return this.#siginfo[2] === ((event << 8) | SIGNALS.SIGTRAP);
+    if (
+      ptraceBuffer(PTRACE.GETSIGINFO, thread.tid, this.#siginfo) === 0 &&
+      this.#siginfo[2] === ((event << 8) | SIGNALS.SIGTRAP)
+    ) {
+      return true;
+    }
+    this.#quirks.staleEvents++;
+    return false;
   }
 
   /** Restarts a stopped thread; `sig` is injected (meaningful only at a signal-delivery-stop). */

@@ -8,10 +8,20 @@
  * `pidfd_getfd`, performs the call itself with the address bytes it checked
  * (its own copy), and the tracee's syscall is skipped with that result.
  *
- * One exception keeps blocking semantics without blocking the supervisor: a
- * blocking TCP connect is started here non-blocking, and the tracee's own
- * connect then waits for that connection. In that state the kernel ignores the
- * address the tracee passes (beyond AF_UNSPEC, which only disconnects).
+ * A blocking TCP connect keeps its blocking semantics without blocking the
+ * supervisor: it is started here non-blocking, and the tracee's call is turned
+ * into `sendto(fd, NULL, 0, MSG_NOSIGNAL, NULL, 0)`, which waits for that
+ * connection to be established or to fail exactly as a blocking connect
+ * would (same SO_SNDTIMEO, same signals, same error), sends nothing, and
+ * carries no address. Letting the tracee's own connect wait instead is not
+ * safe: the kernel ignores its address only while the socket is marked
+ * "connecting", and a sibling's `shutdown()` on a socket still in SYN_SENT
+ * clears that mark, so the resumed connect would start over towards whatever
+ * address is in memory by then (c/net_race.c, tcp-shutdown mode).
+ * Two visible differences remain: a connect that runs out of SO_SNDTIMEO
+ * fails with EAGAIN rather than EINPROGRESS (socket(7) allows both for a
+ * timeout), and a second connect on the established socket returns 0
+ * rather than EISCONN, as it does after a non-blocking connect.
  *
  * @module
  */
@@ -33,12 +43,17 @@ import {
   writeMemory,
 } from "../../ffi/libc.ts";
 import type { Decision } from "../decision.ts";
+import { REG, type Registers } from "../arch/x86_64.ts";
 
 const EINPROGRESS = 115;
 const EAGAIN = 11;
 const EFAULT = 14;
 const EMSGSIZE = 90;
 const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const SYS_SENDTO = 44n;
+const AF_INET = 2;
+const AF_INET6 = 10;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const MAX_PAYLOAD = 4 << 20;
@@ -74,11 +89,31 @@ class Borrowed {
 }
 
 /**
+ * Turns the stopped connect into `sendto(fd, NULL, 0, MSG_NOSIGNAL, NULL, 0)`:
+ * it blocks until the connection started here is established (returns 0) or
+ * fails (returns its error), and names no destination. The supervisor applies
+ * an `args` decision by writing back this same register set, so the new
+ * syscall number goes with the arguments.
+ */
+function waitForConnection(regs: Registers, rule: string): Decision {
+  new BigUint64Array(regs.buffer.buffer)[REG.orig_rax] = SYS_SENDTO;
+  return { action: "args", args: { 1: 0n, 2: 0n, 3: MSG_NOSIGNAL, 4: 0n, 5: 0n }, rule };
+}
+
+/**
  * Connects the tracee's socket `fd` to `addr` (bytes already checked).
  *
- * @returns A decision: skip with the result, or (blocking TCP) let the tracee wait on the started connection.
+ * @param regs The stopped call's registers: a blocking TCP connect is turned
+ *   into a wait for the connection started here (see {@linkcode waitForConnection}).
+ * @returns A decision: skip with the result, or (blocking TCP) wait without an address.
  */
-export function actConnect(pid: number, fd: number, addr: Uint8Array, rule: string): Decision {
+export function actConnect(
+  pid: number,
+  fd: number,
+  addr: Uint8Array,
+  rule: string,
+  regs: Registers,
+): Decision {
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, rule);
   const flags = getFileFlags(sock.fd);
@@ -88,7 +123,9 @@ export function actConnect(pid: number, fd: number, addr: Uint8Array, rule: stri
   let rc = connectSocket(sock.fd, addr);
   if (blocking) setFileFlags(sock.fd, flags);
   if (rc === -EINPROGRESS && blocking) {
-    // The tracee's own connect now waits for this connection; its address argument is ignored.
+    const family = addr[0] | (addr[1] << 8);
+    if (family === AF_INET || family === AF_INET6) return waitForConnection(regs, rule);
+    // Other families (vsock…) accept no other family's address: their own connect can wait.
     return { action: "allow", rule };
   }
   if (rc === -EAGAIN && blocking) {

@@ -5,6 +5,33 @@
  * @module
  */
 
+/** Names of the families a denial report may mention. */
+const FAMILY_NAMES: Record<number, string> = {
+  3: "AF_AX25",
+  4: "AF_IPX",
+  5: "AF_APPLETALK",
+  9: "AF_X25",
+  15: "AF_KEY",
+  21: "AF_RDS",
+  29: "AF_CAN",
+  30: "AF_TIPC",
+  31: "AF_BLUETOOTH",
+  33: "AF_RXRPC",
+  35: "AF_PHONET",
+  36: "AF_IEEE802154",
+  40: "AF_VSOCK",
+  41: "AF_KCM",
+  42: "AF_QIPCRTR",
+  43: "AF_SMC",
+  44: "AF_XDP",
+  45: "AF_MCTP",
+};
+
+/** `AF_VSOCK` for 40, `address family 99` when unnamed. */
+export function familyName(family: number): string {
+  return FAMILY_NAMES[family] ?? `address family ${family}`;
+}
+
 /** A socket address taken from a tracee. */
 export type SocketAddress =
   | { family: "inet"; ip: string; port: number; bytes: Uint8Array }
@@ -129,6 +156,23 @@ export function isWildcard(addr: SocketAddress): boolean {
   if (addr.family !== "inet" && addr.family !== "inet6") return false;
   const v4 = addr.family === "inet6" ? unmapIPv4(addr.bytes) : undefined;
   return (v4 ?? addr.bytes).every((b) => b === 0);
+}
+
+/**
+ * Where a connect or send to a wildcard address goes: the kernel routes
+ * 0.0.0.0 to 127.0.0.1 and :: to ::1 (this machine), so a destination written
+ * as a wildcard is checked as that loopback address too.
+ */
+export function wildcardDestination(addr: SocketAddress): SocketAddress | undefined {
+  if (!isWildcard(addr)) return undefined;
+  if (addr.family === "inet") {
+    return { family: "inet", ip: "127.0.0.1", port: addr.port, bytes: Uint8Array.of(127, 0, 0, 1) };
+  }
+  if (addr.family !== "inet6") return undefined;
+  const bytes = new Uint8Array(16);
+  if (unmapIPv4(addr.bytes)) bytes.set([0xff, 0xff, 127, 0, 0, 1], 10);
+  else bytes[15] = 1;
+  return { family: "inet6", ip: formatIP(bytes), port: addr.port, bytes };
 }
 
 function parsePorts(s: string, source: string): [number, number] {
@@ -293,9 +337,9 @@ export function entryMatches(entry: NetEntry, addr: SocketAddress): boolean {
   if (entry.kind === "port") return inPorts(entry.ports);
   if (entry.kind !== "ip") return false;
   // A destination is the same whether written as IPv4 or IPv4-mapped IPv6.
-  const v4 = addr.family === "inet" ? addr.bytes : unmapIPv4(addr.bytes);
-  const v6 = addr.family === "inet6" ? addr.bytes : mapIPv4(addr.bytes);
-  const ip = entry.net.length === 4 ? v4 : v6;
+  const ip = entry.net.length === 4
+    ? (addr.family === "inet" ? addr.bytes : unmapIPv4(addr.bytes))
+    : (addr.family === "inet6" ? addr.bytes : mapIPv4(addr.bytes));
   return ip !== undefined && inNet(ip, entry.net, entry.prefix) && inPorts(entry.ports);
 }
 
@@ -313,6 +357,6 @@ export function formatAddress(addr: SocketAddress): string {
     case "unspec":
       return "AF_UNSPEC";
     default:
-      return `family ${addr.number}`;
+      return familyName(addr.number);
   }
 }

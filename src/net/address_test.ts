@@ -13,9 +13,11 @@ import {
   parseNetEntry,
   type SocketAddress,
   unmapIPv4,
+  wildcardDestination,
 } from "./address.ts";
-import { AF, decodeSockaddr, loopbackLike } from "./sockaddr.ts";
-import { NetChecker, type NetPolicy } from "./check.ts";
+import { AF, decodeSockaddr, encodeUnix, loopbackLike, unspecAsInet } from "./sockaddr.ts";
+import { denialLine, NetChecker, type NetPolicy } from "./check.ts";
+import { foldPath } from "./unix_path.ts";
 
 const hosts: Record<string, string[]> = {
   localhost: ["127.0.0.1", "::1"],
@@ -387,4 +389,94 @@ Deno.test("NetChecker.allows() applies deny first, then allow, then loopback and
   assert.ok(!closed.allows(unix("/run/x")));
   const none = policy({ deny: entry("*") });
   assert.ok(!none.allows(ip("127.0.0.1")), "--deny-net alone: loopback included");
+});
+
+Deno.test("AF_UNSPEC destinations are read as IPv4, as UDP does; an AF_UNSPEC wildcard binds as IPv4", () => {
+  const unspec = sockaddrIn("10.1.2.3", 53);
+  unspec[0] = AF.UNSPEC;
+  assert.deepEqual(unspecAsInet(unspec), ip("10.1.2.3", 53));
+  assert.equal(unspecAsInet(unspec.subarray(0, 15)), undefined, "too short for the kernel to read");
+  assert.equal(unspecAsInet(sockaddrIn("10.1.2.3", 53)), undefined, "not AF_UNSPEC");
+  const any = sockaddrIn("0.0.0.0", 8080);
+  any[0] = AF.UNSPEC;
+  assert.equal(formatAddress(decodeSockaddr(loopbackLike(any))), "127.0.0.1:8080");
+});
+
+Deno.test("wildcardDestination(): 0.0.0.0 and :: as destinations are this machine", () => {
+  assert.deepEqual(wildcardDestination(ip("0.0.0.0", 5432)), ip("127.0.0.1", 5432));
+  assert.deepEqual(wildcardDestination(ip("::", 5432)), ip("::1", 5432));
+  assert.deepEqual(wildcardDestination(ip("::ffff:0.0.0.0", 5432)), ip("::ffff:127.0.0.1", 5432));
+  assert.equal(wildcardDestination(ip("10.1.2.3")), undefined);
+});
+
+Deno.test("encodeUnix() and foldPath()", () => {
+  assert.equal(decodeSockaddr(encodeUnix("/run/x.sock")!).family, "unix");
+  assert.deepEqual(decodeSockaddr(encodeUnix("/run/x.sock")!), unix("/run/x.sock"));
+  assert.equal(encodeUnix("/" + "x".repeat(107)), undefined, "longer than sun_path");
+  assert.equal(encodeUnix(""), undefined);
+  assert.equal(foldPath("/a/./b//../c/"), "/a/c");
+  assert.equal(foldPath("/../.."), "/");
+});
+
+Deno.test("NetChecker.allows(): other families only with *, local kernel families always, wildcards as loopback", () => {
+  const policy = (p: Partial<NetPolicy>): NetChecker =>
+    new NetChecker({
+      allow: [],
+      deny: [],
+      loopback: true,
+      unix: true,
+      errno: 13,
+      wildcardBind: "rewrite",
+      ...p,
+    });
+  const vsock: SocketAddress = { family: "other", number: AF.VSOCK };
+  const netlink: SocketAddress = { family: "other", number: AF.NETLINK };
+  const shortInet: SocketAddress = { family: "other", number: AF.INET };
+  const def = policy({});
+  assert.ok(!def.allows(vsock), "AF_VSOCK reaches the hypervisor host");
+  assert.ok(def.allows(netlink));
+  assert.ok(def.allows(shortInet), "too short to connect anywhere: the kernel says EINVAL");
+  assert.ok(def.allows(ip("0.0.0.0", 80)), "0.0.0.0 is 127.0.0.1");
+  assert.ok(def.allows(ip("::", 80)));
+  const all = policy({ allow: entry("*") });
+  assert.ok(all.allows(vsock));
+  const allButLocal = policy({ allow: entry("*"), deny: entry("127.0.0.1:5432") });
+  assert.ok(!allButLocal.allows(ip("0.0.0.0", 5432)), "no way around a loopback deny entry");
+  assert.ok(!allButLocal.allows(ip("::ffff:0.0.0.0", 5432)));
+  assert.ok(allButLocal.allows(ip("0.0.0.0", 5433)));
+  const none = policy({ deny: entry("*") });
+  assert.ok(none.allows(netlink), "--deny-net alone leaves the kernel's own interfaces");
+  assert.ok(!none.allows(vsock));
+});
+
+Deno.test("denialLine() reads as one plain sentence", () => {
+  assert.equal(
+    denialLine(
+      {
+        call: "connect",
+        address: "10.1.2.3:443",
+        hint: "allow with --allow-net=10.1.2.3:443",
+      },
+      1234,
+      "curl",
+    ),
+    "jail: denied connect to 10.1.2.3:443 (pid 1234 curl); allow with --allow-net=10.1.2.3:443",
+  );
+  assert.equal(
+    denialLine(
+      {
+        call: "connect",
+        address: "10.1.2.4:80",
+        host: "db.test",
+        hint: "it matches the deny entry db.test",
+      },
+      7,
+      "psql",
+    ),
+    "jail: denied connect to 10.1.2.4:80 (db.test, pid 7 psql); it matches the deny entry db.test",
+  );
+  assert.equal(
+    denialLine({ call: "socket", address: "a raw socket" }, 9, "ping"),
+    "jail: denied a raw socket (pid 9 ping)",
+  );
 });

@@ -8,7 +8,16 @@
 import { formatIP, type SocketAddress } from "./address.ts";
 
 /** Address families by number (x86_64 Linux). */
-export const AF = { UNSPEC: 0, UNIX: 1, INET: 2, INET6: 10, NETLINK: 16, PACKET: 17 } as const;
+export const AF = {
+  UNSPEC: 0,
+  UNIX: 1,
+  INET: 2,
+  INET6: 10,
+  NETLINK: 16,
+  PACKET: 17,
+  ALG: 38,
+  VSOCK: 40,
+} as const;
 
 /**
  * Decodes a sockaddr.
@@ -50,11 +59,40 @@ export function decodeSockaddr(bytes: Uint8Array): SocketAddress {
   }
 }
 
-/** sockaddr_in for 127.0.0.1 or sockaddr_in6 for ::1, keeping the port of `like`. */
+/**
+ * How an IPv4 datagram socket reads a destination whose family is AF_UNSPEC:
+ * UDP (and L2TP/IP) take `sin_addr` and `sin_port` from it as if it were
+ * AF_INET, so `sendto` with family 0 reaches that address. Undefined when
+ * `bytes` is not such a sockaddr (not AF_UNSPEC, or too short for the kernel
+ * to read one).
+ */
+export function unspecAsInet(bytes: Uint8Array): SocketAddress | undefined {
+  if (bytes.length < 16 || (bytes[0] | (bytes[1] << 8)) !== AF.UNSPEC) return undefined;
+  const inet = bytes.slice(0, 16);
+  inet[0] = AF.INET;
+  return decodeSockaddr(inet);
+}
+
+/** A `struct sockaddr_un` for a path, or undefined when it does not fit `sun_path`. */
+export function encodeUnix(path: string): Uint8Array | undefined {
+  const name = new TextEncoder().encode(path);
+  if (name.length === 0 || name.length > 107 || name.includes(0)) return undefined;
+  const out = new Uint8Array(2 + name.length + 1);
+  out[0] = AF.UNIX;
+  out.set(name, 2);
+  return out;
+}
+
+/**
+ * sockaddr_in for 127.0.0.1 or sockaddr_in6 for ::1, keeping the port of
+ * `like`. An AF_UNSPEC wildcard (which an IPv4 socket binds as 0.0.0.0)
+ * becomes AF_INET.
+ */
 export function loopbackLike(like: Uint8Array): Uint8Array {
   const family = like[0] | (like[1] << 8);
   const out = new Uint8Array(family === AF.INET6 ? 28 : 16);
   out.set(like.subarray(0, Math.min(like.length, out.length)));
+  if (family === AF.UNSPEC) out[0] = AF.INET;
   if (family === AF.INET6) {
     const mapped = like.subarray(8, 20).every((b, i) => b === (i >= 10 ? 0xff : 0));
     out.fill(0, 8, 24);

@@ -24,6 +24,10 @@ import type { TraceRule } from "../rules.ts";
 import type { NetCheck, NetPolicy } from "../net/check.ts";
 import { type NetEntry, NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
 import type { JailConfig, SyscallHook, SyscallRule } from "./types.ts";
+import type { FsPolicy } from "../fs/access.ts";
+import { compileFs, explainFs } from "../fs/compile.ts";
+import { fsFilterRules } from "../fs/filter.ts";
+import type { LandlockSpec } from "../fs/landlock.ts";
 import { ConfigError } from "./validate.ts";
 
 const E = ERRNO_NUMBERS;
@@ -49,6 +53,10 @@ export interface CompiledPolicy {
   net?: NetPolicy;
   /** Function rules, by index; they run on the caller's thread. */
   hooks: SyscallHook[];
+  /** The file policy (read, write, run, redirect), when there is one. */
+  fs?: FsPolicy;
+  /** The Landlock half of the file policy, for the exec stage. */
+  landlock?: LandlockSpec;
   /** The filter spec, for `--explain` and tests. */
   spec: FilterSpec;
 }
@@ -61,6 +69,14 @@ export interface CompileOptions {
   resolve: Resolver;
   /** `-A`: allow everything, observe only. */
   allowAll?: boolean;
+  /**
+   * Keep the network calls stopping at the supervisor even when every
+   * destination is allowed, so that each one is seen and recorded
+   * (`--learn`). Without it an open network is settled in the kernel and
+   * never traced. io_uring stays off and AF_PACKET refused, as under any
+   * restricted network: what a learned config would allow.
+   */
+  observeNet?: boolean;
 }
 
 function netEntries(list: string[] | undefined, key: string, resolve: Resolver): NetEntry[] {
@@ -137,8 +153,8 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
 
   // -A allows every destination; deny lists (flags or config) still win, as with Deno's -A.
   let net: NetPolicy | undefined = netPolicy(config, options.resolve, options.allowAll === true);
-  const openNet = net.allow.some((e) => e.kind === "any") && net.deny.length === 0 &&
-    net.wildcardBind === "allow";
+  const openNet = !options.observeNet && net.allow.some((e) => e.kind === "any") &&
+    net.deny.length === 0 && net.wildcardBind === "allow";
   if (!openNet) {
     // io_uring does network and file I/O without syscalls the filter could see.
     for (const name of ["io_uring_setup", "io_uring_enter", "io_uring_register"] as const) {
@@ -170,6 +186,16 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     });
   } else net = undefined;
 
+  // File rules: traced only when read, write, run or redirect rules exist.
+  const fs = compileFs(config, { allowAll: options.allowAll });
+  if (fs) {
+    const rules = fsFilterRules(
+      fs.policy,
+      (call) => trace({ syscall: call, decision: { action: "allow", rule: "fs" }, fs: call }),
+    );
+    for (const [nr, rule] of rules) syscalls.set(nr, rule);
+  }
+
   for (const [name, rule] of Object.entries(config.syscalls ?? {})) {
     const nr = (NR as Record<string, number>)[name];
     const action = kernelRule(name, rule, trace, hooks);
@@ -192,7 +218,15 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
       `the policy does not compile to a seccomp filter: ${(e as Error).message}`,
     );
   }
-  return { filter: program.bytes(), rules, net, hooks, spec };
+  return {
+    filter: program.bytes(),
+    rules,
+    net,
+    hooks,
+    spec,
+    fs: fs?.policy,
+    landlock: fs?.landlock,
+  };
 }
 
 function kernelRule(
@@ -245,6 +279,8 @@ export function explainPolicy(p: CompiledPolicy): string {
   p.rules.forEach((r, i) => {
     const what = r.net
       ? `net check ${r.net}`
+      : r.fs
+      ? `fs check`
       : r.hook !== undefined
       ? `function rule`
       : r.decision.action;
@@ -260,6 +296,7 @@ export function explainPolicy(p: CompiledPolicy): string {
       }; loopback ${p.net.loopback}; unix ${p.net.unix}; bind to 0.0.0.0/:: ${p.net.wildcardBind}`,
     );
   }
+  if (p.fs) lines.push(explainFs({ policy: p.fs, landlock: p.landlock }));
   const insns = p.filter.length / 8;
   lines.push(`seccomp filter (${insns} instructions):`);
   const program = [];

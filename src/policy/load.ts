@@ -14,6 +14,8 @@ import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts"
 import type { JailConfig } from "./types.ts";
 import { ConfigError, validateConfig } from "./validate.ts";
 import { locateJsonError } from "./json_error.ts";
+import type { LandlockSpec } from "../fs/landlock.ts";
+import { landlockAbi } from "../../ffi/landlock.ts";
 
 export { ConfigError };
 
@@ -40,6 +42,8 @@ export interface LoadOptions {
   noConfig?: boolean;
   /** A config given as a value (library use); skips files. */
   value?: JailConfig;
+  /** Trace network calls even when all are allowed (see `CompileOptions.observeNet`). */
+  observeNet?: boolean;
 }
 
 /** A loaded, compiled policy. */
@@ -142,6 +146,30 @@ export function mergeFlags(config: JailConfig, flags: FlagSet): JailConfig {
   return out;
 }
 
+/**
+ * Set to `1` to leave the Landlock layer of the file rules out, so that only
+ * the ptrace check enforces them: a test knob, to show what the kernel layer
+ * adds (`tests/fs_test.ts` races a sibling thread against the check).
+ */
+export const NO_LANDLOCK_ENV = "JAIL_NO_LANDLOCK";
+
+/** The Landlock spec to install, or undefined (with one warning) when it cannot be. */
+function landlockOrWarn(spec: LandlockSpec): LandlockSpec | undefined {
+  if (Deno.env.get(NO_LANDLOCK_ENV) === "1") {
+    console.error(
+      `jail: warning: ${NO_LANDLOCK_ENV}=1: the file rules are enforced by the ptrace check alone`,
+    );
+    return undefined;
+  }
+  if (landlockAbi() > 0) return spec;
+  console.error(
+    "jail: warning: Landlock is not available in this kernel (Linux 5.13+ with lsm=landlock): " +
+      "the file rules are enforced by the ptrace check alone, which a racing thread or a " +
+      "swapped symlink can get past",
+  );
+  return undefined;
+}
+
 /** Host names resolve within this long, or the lookup counts as failed. */
 const LOOKUP_TIMEOUT_MS = 10_000;
 
@@ -223,16 +251,13 @@ export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> 
       supervisorPid: getpid(),
       resolve,
       allowAll: flags["allow-all"] === true,
+      observeNet: opts.observeNet,
     });
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(`${source}: ${e.message}`);
     throw e;
   }
-  for (const s of ["read", "write", "run"] as const) {
-    if (config[s]) {
-      console.error(`jail: warning: ${s} rules are parsed but not enforced yet; they are ignored`);
-    }
-  }
+  if (compiled.landlock) compiled.landlock = landlockOrWarn(compiled.landlock);
   return {
     config,
     source,

@@ -83,6 +83,13 @@ export interface JailConfig {
   /** Programs that may be executed. */
   run?: AccessRules;
   /**
+   * Path rewrites of the open family (`open`, `openat`, `openat2`, `creat`):
+   * a process that opens the key (a file, or a directory and what it holds)
+   * gets the value instead, e.g. `{ "/etc/hosts": "./fixtures/hosts" }`.
+   * Relative paths are taken against the current directory at start.
+   */
+  redirect?: Record<string, string>;
+  /**
    * Rules per syscall name; they replace the built-in rule for that syscall,
    * except the built-in argument checks that close an escape route
    * (`CLONE_UNTRACED`, `kill(-1)` and signals to the supervisor, `TIOCSTI`,

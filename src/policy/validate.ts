@@ -36,7 +36,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-const TOP_KEYS = ["net", "read", "write", "run", "syscalls", "timeout", "onRootExit", "grace"];
+const TOP_KEYS = [
+  "net",
+  "read",
+  "write",
+  "run",
+  "redirect",
+  "syscalls",
+  "timeout",
+  "onRootExit",
+  "grace",
+];
 const NET_KEYS = ["allow", "deny", "errno", "bind", "loopback", "unix"];
 const ACCESS_KEYS = ["allow", "deny"];
 
@@ -128,6 +138,7 @@ export function validateConfig(value: unknown, where: string): JailConfig {
       }
     }
   }
+  if (cfg.redirect !== undefined) validateRedirect(cfg.redirect, fail);
   for (const d of ["timeout", "grace"]) {
     const v = cfg[d];
     if (v === undefined) continue;
@@ -160,6 +171,32 @@ export function validateConfig(value: unknown, where: string): JailConfig {
     }
   }
   return cfg as JailConfig;
+}
+
+const GLOB_CHARS = /[*?[{]/;
+
+function validateRedirect(v: unknown, fail: (key: string, msg: string) => never): void {
+  if (!isObject(v)) {
+    fail(
+      "redirect",
+      `expected an object of path → replacement path, like { "/etc/hosts": "./fixtures/hosts" }, got ${
+        show(v)
+      }`,
+    );
+  }
+  for (const [from, to] of Object.entries(v as Record<string, unknown>)) {
+    const key = `redirect[${JSON.stringify(from)}]`;
+    if (from.trim() === "") fail("redirect", "an empty path as a key: expected a path");
+    if (GLOB_CHARS.test(from)) {
+      fail(key, "a glob as a key: redirects take exact paths (a directory covers what it holds)");
+    }
+    if (typeof to !== "string" || to.trim() === "") {
+      fail(key, `expected a non-empty replacement path, got ${show(to)}`);
+    }
+    if (GLOB_CHARS.test(to as string)) {
+      fail(key, `${show(to)}: a glob as a replacement: expected an exact path`);
+    }
+  }
 }
 
 function isClone3Safe(rule: unknown): boolean {

@@ -1,0 +1,91 @@
+/**
+ * `lstat` and `readlink` for the supervisor's path resolution: called for
+ * every component of every checked path, so they skip `Deno.lstatSync`'s
+ * full `FileInfo` and reuse their buffers.
+ *
+ * @module
+ */
+
+import { errno } from "./libc.ts";
+
+const SYMBOLS = {
+  // int lstat(const char *path, struct stat *st)
+  lstat: { parameters: ["buffer", "buffer"], result: "i32" },
+  // ssize_t readlink(const char *path, char *buf, size_t size)
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  // int open(const char *path, int flags)
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  // int fstat(int fd, struct stat *st)
+  fstat: { parameters: ["i32", "buffer"], result: "i32" },
+  // ssize_t read(int fd, void *buf, size_t n)
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // int close(int fd)
+  close: { parameters: ["i32"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+const lib = Deno.dlopen("libc.so.6", SYMBOLS);
+const sym = lib.symbols;
+
+const PATH_MAX = 4096;
+const pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
+const stat = new Uint32Array(36); // struct stat is 144 bytes on x86_64
+const linkBuf = new Uint8Array(PATH_MAX);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const ENAMETOOLONG = 36;
+const S_IFREG = 0o100000;
+/** O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC: never blocks on a FIFO, never follows. */
+const OPEN_HEAD = 0o4000 | 0o400 | 0o400000 | 0o2000000;
+
+/** A NUL-terminated copy of `path` in the shared buffer; undefined when too long. */
+function cpath(path: string): Uint8Array<ArrayBuffer> | undefined {
+  const { written } = encoder.encodeInto(path, pathBuf);
+  if (written >= pathBuf.length - 1) return undefined;
+  pathBuf[written] = 0;
+  return pathBuf;
+}
+
+/**
+ * The kind of file at `path`, without following a last symlink.
+ *
+ * @returns `"dir"`, `"symlink"`, `"other"`, or the errno of the failure (ENOENT, ENOTDIR...).
+ */
+export function lstatKind(path: string): "dir" | "symlink" | "other" | number {
+  const p = cpath(path);
+  if (!p) return ENAMETOOLONG;
+  if (sym.lstat(p, stat) !== 0) return errno();
+  const type = stat[6] & S_IFMT; // st_mode sits at byte 24
+  return type === S_IFDIR ? "dir" : type === S_IFLNK ? "symlink" : "other";
+}
+
+/** The target of the symlink at `path`; undefined when it is not one or cannot be read. */
+export function readLink(path: string): string | undefined {
+  const p = cpath(path);
+  if (!p) return undefined;
+  const n = Number(sym.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  return n < 0 ? undefined : decoder.decode(linkBuf.subarray(0, n));
+}
+
+/**
+ * The first bytes of the regular file at `path` (a last symlink is not
+ * followed; a FIFO or device is not read).
+ *
+ * @returns Up to `max` bytes, or undefined when it is not a readable regular file.
+ */
+export function readFileHead(path: string, max: number): Uint8Array | undefined {
+  const p = cpath(path);
+  if (!p) return undefined;
+  const fd = sym.open(p, OPEN_HEAD);
+  if (fd < 0) return undefined;
+  try {
+    if (sym.fstat(fd, stat) !== 0 || (stat[6] & S_IFMT) !== S_IFREG) return undefined;
+    const buf = new Uint8Array(max);
+    const n = Number(sym.read(fd, buf, BigInt(max)));
+    return n < 0 ? undefined : buf.subarray(0, n);
+  } finally {
+    sym.close(fd);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Landlock bindings: `landlock_create_ruleset` (444), `landlock_add_rule`
+ * (445) and `landlock_restrict_self` (446), called through libc's
+ * `syscall()` (glibc has no wrappers), and `open(O_PATH)` for rule parents.
+ *
+ * @module
+ */
+
+import { close, errno, ErrnoError } from "./libc.ts";
+
+const SYMBOLS = {
+  // long syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *attr,
+  //              size_t size, __u32 flags)
+  create_ruleset: { name: "syscall", parameters: ["i64", "buffer", "usize", "u32"], result: "i64" },
+  // long syscall(SYS_landlock_add_rule, int ruleset_fd, enum landlock_rule_type type,
+  //              const void *attr, __u32 flags)
+  add_rule: { name: "syscall", parameters: ["i64", "i32", "u32", "buffer", "u32"], result: "i64" },
+  // long syscall(SYS_landlock_restrict_self, int ruleset_fd, __u32 flags)
+  restrict_self: { name: "syscall", parameters: ["i64", "i32", "u32"], result: "i64" },
+  // int open(const char *path, int flags)
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+const lib = Deno.dlopen("libc.so.6", SYMBOLS);
+const sym = lib.symbols;
+
+const SYS_CREATE_RULESET = 444n;
+const SYS_ADD_RULE = 445n;
+const SYS_RESTRICT_SELF = 446n;
+const CREATE_RULESET_VERSION = 1;
+const RULE_PATH_BENEATH = 1;
+const O_PATH = 0o10000000;
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * The Landlock ABI version of the running kernel.
+ *
+ * @returns 1 or more; 0 when Landlock is missing (ENOSYS) or disabled at boot (EOPNOTSUPP).
+ */
+export function landlockAbi(): number {
+  const rc = Number(sym.create_ruleset(SYS_CREATE_RULESET, null, 0n, CREATE_RULESET_VERSION));
+  return rc > 0 ? rc : 0;
+}
+
+/**
+ * Creates a ruleset handling the file-system rights `handledFs`.
+ *
+ * @returns The ruleset's descriptor.
+ * @throws {ErrnoError}
+ */
+export function createRuleset(handledFs: number): number {
+  // struct landlock_ruleset_attr { __u64 handled_access_fs; ... }: only the first field is
+  // given, so every ABI takes it (the kernel zero-fills the fields of later versions).
+  const attr = new BigUint64Array([BigInt(handledFs)]);
+  const rc = Number(sym.create_ruleset(SYS_CREATE_RULESET, attr, 8n, 0));
+  if (rc < 0) throw new ErrnoError("landlock_create_ruleset", errno());
+  return rc;
+}
+
+/**
+ * Grants `access` beneath `path` (or to the file `path`).
+ *
+ * @returns 0, or the errno of opening `path` (ENOENT when it vanished since the policy was compiled).
+ * @throws {ErrnoError} When the kernel refuses the rule.
+ */
+export function addPathRule(ruleset: number, path: string, access: number): number {
+  const bytes = new TextEncoder().encode(path);
+  const cpath = new Uint8Array(bytes.length + 1);
+  cpath.set(bytes);
+  const fd = sym.open(cpath, O_PATH | O_CLOEXEC);
+  if (fd < 0) return errno();
+  try {
+    // struct landlock_path_beneath_attr { __u64 allowed_access; __s32 parent_fd; } __packed
+    const attr = new Uint8Array(12);
+    const view = new DataView(attr.buffer);
+    view.setBigUint64(0, BigInt(access), true);
+    view.setInt32(8, fd, true);
+    const rc = Number(sym.add_rule(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, attr, 0));
+    if (rc < 0) throw new ErrnoError(`landlock_add_rule(${path})`, errno());
+    return 0;
+  } finally {
+    close(fd);
+  }
+}
+
+/**
+ * Restricts the calling thread (and what it execs and forks) to the ruleset.
+ * Needs `PR_SET_NO_NEW_PRIVS` first.
+ *
+ * @throws {ErrnoError}
+ */
+export function restrictSelf(ruleset: number): void {
+  const rc = Number(sym.restrict_self(SYS_RESTRICT_SELF, ruleset, 0));
+  if (rc < 0) throw new ErrnoError("landlock_restrict_self", errno());
+}

@@ -1,0 +1,224 @@
+/**
+ * The file checks made at seccomp stops: read each path argument from the
+ * tracee, resolve it as the kernel would, match it against the policy,
+ * decide; for the open family, apply a redirect.
+ *
+ * This check reads tracee memory and the file system before the kernel
+ * does, so a sibling thread rewriting the path or a symlink swapped in
+ * between can slip past it. Allow lists are also enforced by Landlock in the
+ * kernel (see `landlock.ts`); this check adds what Landlock cannot express
+ * and the one-line reports.
+ *
+ * @module
+ */
+
+import { readFileHead } from "../../ffi/fs.ts";
+import { readMemory } from "../../ffi/libc.ts";
+import type { Registers } from "../arch/x86_64.ts";
+import type { Decision } from "../decision.ts";
+import { AccessChecker, type AccessKind, type FsPolicy, type Redirect } from "./access.ts";
+import { ELOOP, ENOENT, ENOTDIR, type FsView, realFs, resolvePath } from "./resolve.ts";
+import { AT_FDCWD, type FsCall, OPEN_CALLS, type PathArg, pathArgs } from "./syscalls.ts";
+import { decodePath, EFAULT, pushString, readCString } from "./tracee_memory.ts";
+
+export type { FsCall };
+
+/** A refused access, for the one-line report. */
+export interface FsDenial {
+  /** What was refused. */
+  access: AccessKind;
+  /** The resolved path. */
+  path: string;
+  /** The `deny` entry that matched, when one did. */
+  deniedBy?: string;
+}
+
+const EBADF = 9;
+const SCRIPT_HEAD = 256;
+const OPEN_HOW_SIZE = 24;
+
+/** The first bytes of a regular file as text; undefined when it cannot be read. */
+function readHead(path: string): string | undefined {
+  const bytes = readFileHead(path, SCRIPT_HEAD);
+  return bytes && new TextDecoder().decode(bytes);
+}
+
+/** Decides file calls against an {@linkcode FsPolicy}. */
+export class FsChecker {
+  readonly #policy: FsPolicy;
+  readonly #access: AccessChecker;
+  readonly #redirects: Redirect[];
+  readonly #view: FsView;
+  readonly #how = new BigUint64Array(3);
+  #failed = false;
+  /** Called for each refused access (the caller dedups). */
+  onDeny?: (tid: number, pid: number, denial: FsDenial) => void;
+
+  /**
+   * @param policy The file policy.
+   * @param view The file system (a fake in tests).
+   */
+  constructor(policy: FsPolicy, view: FsView = realFs) {
+    this.#policy = policy;
+    this.#access = new AccessChecker(policy);
+    this.#redirects = [...policy.redirect].sort((a, b) => b.from.length - a.from.length);
+    this.#view = view;
+  }
+
+  #deny(errno: number): Decision {
+    return { action: "deny", errno, rule: "fs" };
+  }
+
+  /** The redirect target of a resolved path, if a redirect covers it. */
+  redirectOf(path: string): string | undefined {
+    for (const r of this.#redirects) {
+      if (path === r.from) return r.to;
+      if (path.startsWith(r.from === "/" ? "/" : `${r.from}/`)) {
+        return r.to + path.slice(r.from === "/" ? 0 : r.from.length);
+      }
+    }
+    return undefined;
+  }
+
+  /** A denial (reported) when `kind` of `path` is refused, else undefined. */
+  #refused(kind: AccessKind, path: string, tid: number, pid: number): Decision | undefined {
+    const refusal = this.#access.refusal(kind, path);
+    if (!refusal) return undefined;
+    this.onDeny?.(tid, pid, { access: kind, path, deniedBy: refusal.deniedBy });
+    return this.#deny(this.#policy.errno);
+  }
+
+  /** The resolved interpreter of a `#!` script, else undefined. */
+  #interpreter(path: string, root: string): string | undefined {
+    const head = readHead(path);
+    if (!head?.startsWith("#!")) return undefined;
+    const name = head.slice(2, head.indexOf("\n") < 0 ? undefined : head.indexOf("\n")).trim()
+      .split(/[ \t]/)[0];
+    if (!name) return undefined;
+    const res = resolvePath(name, {
+      root,
+      base: path.slice(0, path.lastIndexOf("/")) || "/",
+      follow: true,
+      pid: 0,
+      tid: 0,
+    }, this.#view);
+    return res.kind === "path" && res.errno === undefined ? res.path : undefined;
+  }
+
+  /**
+   * Decides one stopped call.
+   *
+   * @returns A denial, an argument rewrite (redirect), or undefined to let it run.
+   */
+  decide(call: FsCall, tid: number, pid: number, regs: Registers): Decision | undefined {
+    try {
+      return this.#decide(call, tid, pid, regs);
+    } catch (e) {
+      // A bug here must not open the jail, nor end the supervision: refuse the call.
+      if (!this.#failed) {
+        this.#failed = true;
+        console.error(`jail: file check of ${call} failed: ${(e as Error).message}; refused`);
+      }
+      return this.#deny(this.#policy.errno);
+    }
+  }
+
+  #decide(call: FsCall, tid: number, pid: number, regs: Registers): Decision | undefined {
+    let how: bigint[] | undefined;
+    if (call === "openat2") {
+      const size = Number(regs.arg(3));
+      const bytes = new Uint8Array(this.#how.buffer);
+      bytes.fill(0);
+      const n = Math.min(size, OPEN_HOW_SIZE);
+      if (n > 0 && readMemory(tid, regs.arg(2), bytes.subarray(0, n)) !== n) {
+        return this.#deny(EFAULT);
+      }
+      how = [...this.#how];
+    }
+    const args = pathArgs(call, regs, how);
+    const opens = (OPEN_CALLS as readonly string[]).includes(call);
+    let rewrite: Decision | undefined;
+    for (const arg of args) {
+      const r = this.#check(arg, tid, pid, opens ? regs : undefined);
+      if (r === undefined) continue;
+      if (r.action !== "args") return r;
+      rewrite = r;
+    }
+    return rewrite;
+  }
+
+  /** Checks one path argument; with `openRegs`, a redirect may rewrite it. */
+  #check(
+    arg: PathArg,
+    tid: number,
+    pid: number,
+    openRegs: Registers | undefined,
+  ): Decision | undefined {
+    let text = "";
+    if (arg.ptr !== 0n) {
+      const bytes = readCString(tid, arg.ptr);
+      if (typeof bytes === "number") return this.#deny(-bytes);
+      const s = decodePath(bytes);
+      if (s === undefined) {
+        // Not UTF-8: it cannot be matched, so it is refused whatever the lists say.
+        for (const kind of arg.access) {
+          if (this.#access.restricts(kind)) {
+            this.onDeny?.(tid, pid, { access: kind, path: "(a path that is not UTF-8)" });
+            return this.#deny(this.#policy.errno);
+          }
+        }
+        return undefined;
+      }
+      text = s;
+      if (text === "" && !arg.emptyPath) return this.#deny(ENOENT);
+    }
+    const view = this.#view;
+    const dirfdPath = arg.dirfd === AT_FDCWD ? `/proc/${tid}/cwd` : `/proc/${tid}/fd/${arg.dirfd}`;
+    let root = view.readlink(`/proc/${tid}/root`) ?? "/";
+    let base = "/";
+    if (text === "") {
+      // The descriptor itself (fchmod, AT_EMPTY_PATH, utimensat with NULL).
+      text = dirfdPath;
+      root = "/";
+    } else if (!text.startsWith("/") || arg.inRoot) {
+      const link = view.readlink(dirfdPath);
+      if (link === undefined) return this.#deny(EBADF);
+      if (!link.startsWith("/") || link.startsWith("/memfd:")) return this.#deny(ENOTDIR);
+      if (link.endsWith(" (deleted)")) return this.#deny(ENOENT);
+      base = link;
+      if (arg.inRoot) root = link;
+    }
+    const res = resolvePath(text, { root, base, follow: arg.follow, pid, tid }, view);
+    if (res.kind === "loop") return this.#deny(ELOOP);
+    if (res.kind === "pseudo") {
+      // Pipes and sockets reopened through /proc are no file; a program run from a memfd is
+      // nothing an allow list names.
+      return arg.access.includes("run") ? this.#refused("run", res.what, tid, pid) : undefined;
+    }
+    const target = openRegs ? this.redirectOf(res.path) : undefined;
+    if (target === undefined && res.errno !== undefined && arg.target === "existing") {
+      // The kernel fails the same way; nothing to report.
+      return this.#deny(res.errno === ENOTDIR ? ENOTDIR : ENOENT);
+    }
+    if (res.errno === undefined && arg.target === "create") return undefined; // EEXIST first
+    for (const kind of arg.access) {
+      const refused = this.#refused(kind, res.path, tid, pid);
+      if (refused) return refused;
+    }
+    if (arg.access.includes("run") && this.#access.restricts("run")) {
+      // The kernel runs a script's interpreter without a syscall: check it here, where the
+      // report can name it (Landlock refuses it either way).
+      const interpreter = this.#interpreter(res.path, root);
+      if (interpreter) {
+        const refused = this.#refused("run", interpreter, tid, pid);
+        if (refused) return refused;
+      }
+    }
+    if (target !== undefined && openRegs) {
+      const addr = pushString(tid, openRegs.sp, target);
+      if (addr === undefined) return this.#deny(EFAULT);
+      return { action: "args", args: { [arg.reg]: addr }, rule: "redirect" };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The one-line report of a refused file access, once per process and path:
+ * `jail: denied write to /etc/passwd (pid 123 sh); allow with --allow-write=/etc/passwd`.
+ *
+ * @module
+ */
+
+import type { FsDenial } from "./check.ts";
+
+const VERB = { read: "read of", write: "write to", run: "run of" } as const;
+
+/**
+ * The report line of a denial.
+ *
+ * @example A path outside the allow list
+ * ```ts
+ * import { denialLine } from "./report.ts";
+ * denialLine(123, "sh", { access: "write", path: "/etc/passwd" });
+ * // "jail: denied write to /etc/passwd (pid 123 sh); allow with --allow-write=/etc/passwd"
+ * ```
+ *
+ * @param pid The process.
+ * @param comm Its command name.
+ * @param d What was refused.
+ * @returns One line, without the newline.
+ */
+export function denialLine(pid: number, comm: string, d: FsDenial): string {
+  const head = `jail: denied ${VERB[d.access]} ${d.path} (pid ${pid} ${comm})`;
+  if (d.deniedBy !== undefined) return `${head}: matches ${d.access}.deny entry ${d.deniedBy}`;
+  if (d.path.startsWith("(")) return head;
+  return `${head}; allow with --allow-${d.access}=${d.path}`;
+}
+
+/**
+ * A reporter that writes each denial once per process, access and path.
+ *
+ * @param write Where lines go (stderr in the CLI).
+ * @returns The callback for `FsChecker.onDeny`.
+ */
+export function fsReporter(
+  write: (line: string) => void,
+): (tid: number, pid: number, d: FsDenial) => void {
+  const seen = new Set<string>();
+  return (_tid, pid, d) => {
+    const key = `${pid} ${d.access} ${d.path}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    let comm = "?";
+    try {
+      comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+    } catch { /* gone already */ }
+    write(`${denialLine(pid, comm, d)}\n`);
+  };
+}

@@ -1,0 +1,302 @@
+/**
+ * The file syscalls the rules govern, as data: which arguments name a path,
+ * relative to which descriptor, whether a last symlink is followed, what
+ * kind of access it is, and whether the object must exist.
+ *
+ * @module
+ */
+
+import type { Registers } from "../arch/x86_64.ts";
+import type { AccessKind } from "./access.ts";
+
+/** The raw number of syscalls newer than the generated table (which stops at 450). */
+export const EXTRA_SYSCALLS = {
+  /** fchmodat2(dirfd, path, mode, flags), Linux 6.6. */
+  fchmodat2: 452,
+  /** setxattrat(dirfd, path, at_flags, name, args, size), Linux 6.13. */
+  setxattrat: 463,
+  /** removexattrat(dirfd, path, at_flags, name), Linux 6.13. */
+  removexattrat: 466,
+  /** open_tree_attr(dirfd, path, flags, attr, size), Linux 6.15. */
+  open_tree_attr: 467,
+} as const;
+
+/** Syscalls of the open family: a redirect may rewrite their path. */
+export const OPEN_CALLS = ["open", "openat", "openat2", "creat"] as const;
+
+/** Syscalls that write (create, remove, rename, link, change metadata). */
+export const WRITE_CALLS = [
+  "mkdir",
+  "mkdirat",
+  "mknod",
+  "mknodat",
+  "rmdir",
+  "unlink",
+  "unlinkat",
+  "rename",
+  "renameat",
+  "renameat2",
+  "link",
+  "linkat",
+  "symlink",
+  "symlinkat",
+  "truncate",
+  "chmod",
+  "fchmod",
+  "fchmodat",
+  "fchmodat2",
+  "chown",
+  "fchown",
+  "lchown",
+  "fchownat",
+  "utimensat",
+  "utime",
+  "utimes",
+  "futimesat",
+  "setxattr",
+  "lsetxattr",
+  "fsetxattr",
+  "removexattr",
+  "lremovexattr",
+  "fremovexattr",
+  "setxattrat",
+  "removexattrat",
+] as const;
+
+/** Syscalls that run a program. */
+export const RUN_CALLS = ["execve", "execveat"] as const;
+
+/** A syscall the file check knows. */
+export type FsCall =
+  | typeof OPEN_CALLS[number]
+  | typeof WRITE_CALLS[number]
+  | typeof RUN_CALLS[number];
+
+/** `dirfd` value meaning the current directory. */
+export const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_SYMLINK_FOLLOW = 0x400;
+const AT_EMPTY_PATH = 0x1000;
+
+/** open(2) flags. */
+export const O = {
+  WRONLY: 0o1,
+  RDWR: 0o2,
+  CREAT: 0o100,
+  EXCL: 0o200,
+  TRUNC: 0o1000,
+  APPEND: 0o2000,
+  NOFOLLOW: 0o400000,
+  PATH: 0o10000000,
+  TMPFILE: 0o20000000,
+} as const;
+
+/** Flags that make an open a write. */
+export const OPEN_WRITE_FLAGS: number = O.WRONLY | O.RDWR | O.CREAT | O.TRUNC | O.APPEND |
+  O.TMPFILE;
+
+/** openat2's `RESOLVE_IN_ROOT`: the dirfd is the root. */
+export const RESOLVE_IN_ROOT = 0x10;
+
+/** One path argument of a call. */
+export interface PathArg {
+  /** The directory descriptor a relative path starts from ({@linkcode AT_FDCWD} for the cwd). */
+  dirfd: number;
+  /** Pointer to the path in tracee memory; 0n: the descriptor `dirfd` itself. */
+  ptr: bigint;
+  /** Register holding `ptr`, for a redirect. */
+  reg: number;
+  /** An empty string names `dirfd` itself (AT_EMPTY_PATH). */
+  emptyPath: boolean;
+  /** Follow a symlink in the last component. */
+  follow: boolean;
+  /** The kinds of access checked. */
+  access: AccessKind[];
+  /**
+   * - `existing`: acts on an existing object; missing, the call fails with the lookup's errno.
+   * - `create`: makes a new name; existing, the kernel fails with EEXIST first.
+   * - `any`: checked either way (open with O_CREAT, a rename's target).
+   */
+  target: "existing" | "create" | "any";
+  /** `dirfd` is the process's root for this path (openat2 `RESOLVE_IN_ROOT`). */
+  inRoot?: boolean;
+}
+
+/** Access kinds of an open, from its flags. */
+export function openAccess(flags: number): AccessKind[] {
+  if (flags & O.PATH) return []; // An O_PATH descriptor reads and writes nothing.
+  const out: AccessKind[] = [];
+  const mode = flags & 3;
+  if (mode === 0 || mode === O.RDWR) out.push("read");
+  if (mode !== 0 || flags & OPEN_WRITE_FLAGS) out.push("write");
+  return out;
+}
+
+function openArg(dirfd: number, ptr: bigint, reg: number, flags: number): PathArg {
+  const creates = (flags & O.CREAT) !== 0;
+  return {
+    dirfd,
+    ptr,
+    reg,
+    emptyPath: false,
+    follow: !(flags & O.NOFOLLOW) && !(creates && flags & O.EXCL),
+    access: openAccess(flags),
+    target: creates ? "any" : "existing",
+  };
+}
+
+const write = (
+  dirfd: number,
+  ptr: bigint,
+  reg: number,
+  target: PathArg["target"],
+  follow: boolean,
+  emptyPath = false,
+): PathArg => ({ dirfd, ptr, reg, emptyPath, follow, access: ["write"], target });
+
+/**
+ * The path arguments of a stopped call.
+ *
+ * @param call The syscall.
+ * @param regs Its registers.
+ * @param openHow openat2's `struct open_how` as `[flags, mode, resolve]`, read by the caller.
+ * @returns The paths to check, in argument order.
+ */
+export function pathArgs(
+  call: FsCall,
+  regs: Registers,
+  openHow?: readonly bigint[],
+): PathArg[] {
+  const fd = (i: number) => regs.argInt(i);
+  const p = (i: number) => regs.arg(i);
+  const flags = (i: number) => regs.argInt(i);
+  const CWD = AT_FDCWD;
+  switch (call) {
+    case "open":
+      return [openArg(CWD, p(0), 0, flags(1))];
+    case "openat":
+      return [openArg(fd(0), p(1), 1, flags(2))];
+    case "openat2": {
+      const [f, , resolve] = openHow ?? [0n, 0n, 0n];
+      const arg = openArg(fd(0), p(1), 1, Number(BigInt.asIntN(32, f)));
+      if (resolve & BigInt(RESOLVE_IN_ROOT)) arg.inRoot = true;
+      return [arg];
+    }
+    case "creat":
+      return [openArg(CWD, p(0), 0, O.CREAT | O.WRONLY | O.TRUNC)];
+    case "mkdir":
+    case "mknod":
+      return [write(CWD, p(0), 0, "create", false)];
+    case "mkdirat":
+    case "mknodat":
+      return [write(fd(0), p(1), 1, "create", false)];
+    case "rmdir":
+    case "unlink":
+      return [write(CWD, p(0), 0, "existing", false)];
+    case "unlinkat":
+      return [write(fd(0), p(1), 1, "existing", false)];
+    case "rename":
+      return [write(CWD, p(0), 0, "existing", false), write(CWD, p(1), 1, "any", false)];
+    case "renameat":
+    case "renameat2":
+      return [write(fd(0), p(1), 1, "existing", false), write(fd(2), p(3), 3, "any", false)];
+    case "link":
+      return [write(CWD, p(0), 0, "existing", false), write(CWD, p(1), 1, "create", false)];
+    case "linkat": {
+      const f = flags(4);
+      return [
+        write(fd(0), p(1), 1, "existing", (f & AT_SYMLINK_FOLLOW) !== 0, (f & AT_EMPTY_PATH) !== 0),
+        write(fd(2), p(3), 3, "create", false),
+      ];
+    }
+    case "symlink":
+      return [write(CWD, p(1), 1, "create", false)];
+    case "symlinkat":
+      return [write(fd(1), p(2), 2, "create", false)];
+    case "truncate":
+    case "chmod":
+    case "chown":
+    case "utime":
+    case "utimes":
+      return [write(CWD, p(0), 0, "existing", true)];
+    case "setxattr":
+    case "removexattr":
+      return [write(CWD, p(0), 0, "existing", true)];
+    case "lchown":
+    case "lsetxattr":
+    case "lremovexattr":
+      return [write(CWD, p(0), 0, "existing", false)];
+    case "setxattrat":
+    case "removexattrat": {
+      const f = flags(2);
+      return [
+        write(
+          fd(0),
+          p(1),
+          1,
+          "existing",
+          (f & AT_SYMLINK_NOFOLLOW) === 0,
+          (f & AT_EMPTY_PATH) !== 0,
+        ),
+      ];
+    }
+    case "fchmod":
+    case "fchown":
+    case "fsetxattr":
+    case "fremovexattr":
+      return [write(fd(0), 0n, -1, "existing", true)];
+    case "fchmodat":
+    case "futimesat":
+      return [write(fd(0), p(1), 1, "existing", true)];
+    case "fchmodat2":
+    case "utimensat": {
+      const f = flags(3);
+      if (call === "utimensat" && p(1) === 0n) return [write(fd(0), 0n, -1, "existing", true)];
+      return [
+        write(
+          fd(0),
+          p(1),
+          1,
+          "existing",
+          (f & AT_SYMLINK_NOFOLLOW) === 0,
+          (f & AT_EMPTY_PATH) !== 0,
+        ),
+      ];
+    }
+    case "fchownat": {
+      const f = flags(4);
+      return [
+        write(
+          fd(0),
+          p(1),
+          1,
+          "existing",
+          (f & AT_SYMLINK_NOFOLLOW) === 0,
+          (f & AT_EMPTY_PATH) !== 0,
+        ),
+      ];
+    }
+    case "execve":
+      return [{
+        dirfd: CWD,
+        ptr: p(0),
+        reg: 0,
+        emptyPath: false,
+        follow: true,
+        access: ["run", "read"],
+        target: "existing",
+      }];
+    case "execveat": {
+      const f = flags(4);
+      return [{
+        dirfd: fd(0),
+        ptr: p(1),
+        reg: 1,
+        emptyPath: (f & AT_EMPTY_PATH) !== 0,
+        follow: (f & AT_SYMLINK_NOFOLLOW) === 0,
+        access: ["run", "read"],
+        target: "existing",
+      }];
+    }
+  }
+}

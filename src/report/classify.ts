@@ -1,0 +1,66 @@
+/**
+ * What a supervised call's decision means for a reader: one word, and the
+ * result the caller saw when jail set it.
+ *
+ * A network call that the supervisor performed on the tracee's behalf (see
+ * `src/net/act.ts`) is an `allow`, whatever it returned; a bind to `0.0.0.0`
+ * or `::` moved to loopback is a `rewrite`.
+ *
+ * @module
+ */
+
+import type { SyscallEvent } from "../supervisor_worker.ts";
+import { errnoName } from "./_text.ts";
+
+/**
+ * The decision words of traces, logs and summaries.
+ *
+ * - `allow`: the call ran (or the supervisor ran it for the caller).
+ * - `deny`: skipped; the caller saw -1 and an errno.
+ * - `return`: skipped; the caller saw a result the policy chose.
+ * - `result`: ran; its result was replaced.
+ * - `rewrite`: ran with arguments (or an address) changed.
+ * - `kill`: the whole tree was killed.
+ */
+export type ReportDecision = "allow" | "deny" | "return" | "result" | "rewrite" | "kill";
+
+/** Rule name of the wildcard-bind rewrite in `src/net/check.ts`. */
+const BIND_REWRITE = "net.bind";
+const MAX_ERRNO = 4095n;
+
+/** The decision word for a syscall event. */
+export function decisionOf(e: Pick<SyscallEvent, "action" | "rule">): ReportDecision {
+  switch (e.action) {
+    case "deny":
+      return "deny";
+    case "kill":
+      return "kill";
+    case "args":
+      return "rewrite";
+    case "result":
+      return "result";
+    case "return":
+      if (e.rule === BIND_REWRITE) return "rewrite";
+      return e.rule === "net" ? "allow" : "return";
+    default:
+      return "allow";
+  }
+}
+
+/** What the caller saw, when jail set it: `result` (-1 on error) and the errno name. */
+export interface CallResult {
+  /** The return value: a number, or a decimal string beyond 2^53. */
+  result?: number | string;
+  /** errno name when the call failed. */
+  errno?: string;
+}
+
+/** The result a syscall event's caller saw, when jail decided it; `{}` when the call ran. */
+export function resultOf(e: Pick<SyscallEvent, "action" | "errno" | "value">): CallResult {
+  if (e.action === "deny") return { result: -1, errno: errnoName(e.errno ?? 0) };
+  if (e.value === undefined || (e.action !== "return" && e.action !== "result")) return {};
+  const v = BigInt(e.value);
+  if (v < 0n && v >= -MAX_ERRNO) return { result: -1, errno: errnoName(Number(-v)) };
+  const n = Number(v);
+  return { result: Number.isSafeInteger(n) ? n : e.value };
+}

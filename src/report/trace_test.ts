@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import type { SyscallEvent } from "../supervisor_worker.ts";
+import { formatArgv, formatCall, traceLine, useColor } from "./trace.ts";
+
+const NO_COLOR = { color: false };
+
+function call(fields: Partial<SyscallEvent>): SyscallEvent {
+  return {
+    kind: "syscall",
+    time: 0,
+    pid: 10,
+    tid: 10,
+    ppid: 1,
+    exe: "/usr/bin/curl",
+    nr: 42,
+    name: "connect",
+    args: ["0x3", "0x7ffd0000", "0x10"],
+    action: "allow",
+    ...fields,
+  };
+}
+
+const remote = { family: "AF_INET", address: "10.1.2.3:80", scope: "remote" } as const;
+
+Deno.test("traceLine() formats a denied connect with its decoded address", () => {
+  assert.equal(
+    traceLine(call({ addr: [remote], action: "deny", errno: 13, rule: "net" }), NO_COLOR),
+    "[10 curl] connect(3, {AF_INET, 10.1.2.3:80}, 16) = -1 EACCES  deny by net",
+  );
+});
+
+Deno.test("traceLine() names each decision and the result jail set", () => {
+  const line = (fields: Partial<SyscallEvent>) => traceLine(call(fields), NO_COLOR);
+  assert.match(
+    line({ addr: [remote], action: "return", value: "0", rule: "net" }),
+    / = 0 {2}allow by net$/,
+  );
+  assert.match(
+    line({ addr: [remote], action: "return", value: "-111", rule: "net" }),
+    / = -1 ECONNREFUSED {2}allow by net$/,
+  );
+  assert.match(line({ addr: [remote], action: "allow", rule: "net" }), / = \? {2}allow by net$/);
+  assert.match(
+    line({ name: "bind", addr: [remote], action: "return", value: "0", rule: "net.bind" }),
+    / = 0 {2}rewrite by net\.bind$/,
+  );
+  assert.equal(
+    line({
+      name: "getppid",
+      nr: 110,
+      args: ["0x1", "0x2", "0x3", "0x4", "0x5", "0x6"],
+      action: "return",
+      value: "7",
+      rule: "syscalls.getppid",
+    }),
+    "[10 curl] getppid(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = 7  return by syscalls.getppid",
+  );
+  assert.match(
+    line({
+      name: "mkdir",
+      args: ["0x1", "0x1ff", "0", "0", "0", "0"],
+      action: "args",
+      newArgs: { "1": "0x1c0" },
+      rule: "syscalls.mkdir",
+    }),
+    / = \? {2}rewrite by syscalls\.mkdir \(arg1=0x1c0\)$/,
+  );
+  assert.match(line({ name: "reboot", action: "kill", rule: "syscalls.reboot" }), /kill by/);
+});
+
+Deno.test("traceLine() shows the thread when it is not the main one, and no name before an exec", () => {
+  assert.match(traceLine(call({ tid: 12 }), NO_COLOR), /^\[10\/12 curl\] /);
+  assert.equal(
+    traceLine({ kind: "spawn", time: 0, pid: 10, ppid: 9 }, NO_COLOR),
+    "[10] spawn by 9",
+  );
+});
+
+Deno.test("traceLine() formats exec with argv and exit with a status or a signal", () => {
+  assert.equal(
+    traceLine(
+      { kind: "exec", time: 0, pid: 5, ppid: 4, exe: "/bin/true", argv: ["true", "a b"] },
+      NO_COLOR,
+    ),
+    '[5 true] exec /bin/true ["true", "a b"]',
+  );
+  assert.equal(
+    traceLine({ kind: "exit", time: 0, pid: 5, ppid: 4, code: 3 }, NO_COLOR),
+    "[5] exit 3",
+  );
+  assert.equal(
+    traceLine({ kind: "exit", time: 0, pid: 5, ppid: 4, exe: "/bin/sh", signal: 9 }, NO_COLOR),
+    "[5 sh] killed by SIGKILL",
+  );
+});
+
+Deno.test("traceLine() decodes sendto, sendmsg, sendmmsg and socket", () => {
+  const dns = { family: "AF_INET", address: "10.0.0.1:53", scope: "remote" } as const;
+  assert.equal(
+    formatCall({
+      name: "sendto",
+      args: ["0x5", "0x1000", "0x20", "0x40", "0x2000", "0x10"],
+      addr: [dns],
+    }),
+    "sendto(5, 0x1000, 32, 0x40, {AF_INET, 10.0.0.1:53}, 16)",
+  );
+  assert.equal(
+    formatCall({ name: "sendmsg", args: ["0x5", "0x1000", "0x0"], addr: [dns] }),
+    "sendmsg(5, {msg_name={AF_INET, 10.0.0.1:53}}, 0x0)",
+  );
+  assert.equal(
+    formatCall({
+      name: "sendmmsg",
+      args: ["0x5", "0x1000", "0x6", "0x0"],
+      addr: Array(6).fill(dns),
+    }),
+    `sendmmsg(5, [${Array(4).fill("{msg_name={AF_INET, 10.0.0.1:53}}").join(", ")}, ...], 6, 0x0)`,
+  );
+  assert.equal(
+    formatCall({ name: "socket", args: ["0x11", "0x3", "0x0"] }),
+    "socket(AF_PACKET, 0x3, 0)",
+  );
+  assert.equal(
+    formatCall({ name: "connect", args: ["0xffffffff", "0x0", "0x0"] }),
+    "connect(-1, NULL, 0)",
+  );
+});
+
+Deno.test("traceLine() never passes a tracee's control characters to the terminal", () => {
+  const line = traceLine(
+    {
+      kind: "exec",
+      time: 0,
+      pid: 5,
+      ppid: 4,
+      exe: "/tmp/\x1b[2Jevil",
+      argv: ["\x1b]0;x\x07", "\u009b"],
+    },
+    { color: true },
+  );
+  const shown = ["\x1b[2m", "\x1b[36m", "\x1b[0m"].reduce((t, sgr) => t.replaceAll(sgr, ""), line);
+  const controls = [...shown].filter((c) => c < " " || (c >= "\x7f" && c <= "\x9f"));
+  assert.deepEqual(controls, []);
+  assert.match(line, /\\x1b\[2Jevil/);
+});
+
+Deno.test("traceLine() colours only when asked", () => {
+  const e = call({ addr: [remote], action: "deny", errno: 13, rule: "net" });
+  assert.ok(!traceLine(e, NO_COLOR).includes("\x1b"));
+  assert.ok(traceLine(e, { color: true }).includes("\x1b[31mdeny\x1b[0m"));
+});
+
+Deno.test("useColor() needs a terminal and no NO_COLOR", () => {
+  assert.equal(useColor(true, undefined), true);
+  assert.equal(useColor(true, ""), true);
+  assert.equal(useColor(true, "1"), false);
+  assert.equal(useColor(false, undefined), false);
+});
+
+Deno.test("formatArgv() cuts long arguments and long lists", () => {
+  assert.equal(formatArgv(["x".repeat(70)]), `["${"x".repeat(61)}..."]`);
+  const many = formatArgv(Array.from({ length: 40 }, (_, i) => String(i)));
+  assert.match(many, /"31", \.\.\. 8 more\]$/);
+});
