@@ -90,6 +90,8 @@ const SYMBOLS = {
   sendmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   // int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  // int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // int *__errno_location(void)
@@ -599,4 +601,12 @@ export function isConnectedStream(fd: number): boolean {
   const addr = new Uint8Array(128);
   const alen = new Uint32Array([128]);
   return sym.getpeername(fd, addr, alen) === 0;
+}
+
+/** getsockname(2): the socket's local address bytes, or `-errno`. */
+export function socketName(fd: number): Uint8Array | number {
+  const addr = new Uint8Array(128);
+  const len = new Uint32Array([128]);
+  if (sym.getsockname(fd, addr, len) !== 0) return -errno();
+  return addr.subarray(0, Math.min(len[0], 128));
 }

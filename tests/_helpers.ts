@@ -15,6 +15,17 @@ export const JAIL = `${ROOT_DIR}/jail.ts`;
 /** Where C tracees are built. */
 export const C_BUILD = `${ROOT_DIR}/c/build`;
 
+/**
+ * Where jail runs unless a test says otherwise: an empty directory, so that
+ * the repository's example `jail.config.ts` is not discovered by accident.
+ */
+export const NEUTRAL_DIR = Deno.makeTempDirSync({ prefix: "jail-test-cwd-" });
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(NEUTRAL_DIR, { recursive: true });
+  } catch { /* already gone */ }
+});
+
 /** The outcome of one jail run. */
 export interface JailRun {
   code: number;
@@ -29,7 +40,7 @@ export interface JailRunOptions {
   stdin?: string;
   /** Extra environment. */
   env?: Record<string, string>;
-  /** Working directory. */
+  /** Working directory (default: {@linkcode NEUTRAL_DIR}). */
   cwd?: string;
   /** Hard limit; the test fails when exceeded (default 60 s). */
   timeoutMs?: number;
@@ -50,7 +61,7 @@ export async function jail(args: string[], opts: JailRunOptions = {}): Promise<J
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1", ...opts.env },
-    cwd: opts.cwd,
+    cwd: opts.cwd ?? NEUTRAL_DIR,
   });
   const child = cmd.spawn();
   if (opts.stdin !== undefined) {

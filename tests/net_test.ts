@@ -1210,3 +1210,14 @@ Deno.test({
     }
   }),
 });
+
+Deno.test("net: listen on a never-bound socket lands on loopback, as a wildcard bind would", async () => {
+  const script = `import socket
+s = socket.socket(); s.listen(); print(s.getsockname()[0])
+s6 = socket.socket(socket.AF_INET6); s6.listen(); print(s6.getsockname()[0])`;
+  const r = await jail(["--", "python3", "-c", script]);
+  assert.equal(r.stdout, "127.0.0.1\n::1\n");
+  // The control: without the guard the kernel picks the wildcard address.
+  const open = await jail(["-A", "--", "python3", "-c", script]);
+  assert.equal(open.stdout, "0.0.0.0\n::\n");
+});

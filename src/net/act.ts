@@ -40,8 +40,10 @@ import {
   sendMsg,
   sendTo,
   setFileFlags,
+  socketName,
   writeMemory,
 } from "../../ffi/libc.ts";
+import { AF, loopbackLike } from "./sockaddr.ts";
 import type { Decision } from "../decision.ts";
 import { REG, type Registers } from "../arch/x86_64.ts";
 
@@ -133,6 +135,30 @@ export function actConnect(
     rc = connectSocket(sock.fd, addr);
   }
   return result(rc, rule);
+}
+
+/**
+ * Before `listen`: an IP socket that was never bound would be bound by the
+ * kernel to the wildcard address, exposed. Bind it to loopback first (or
+ * refuse), as an explicit wildcard bind would be.
+ */
+export function actListenGuard(
+  pid: number,
+  fd: number,
+  wildcardBind: "rewrite" | "allow" | "deny",
+  errno: number,
+): Decision | undefined {
+  if (wildcardBind === "allow") return undefined;
+  using sock = new Borrowed(pid, fd);
+  if (sock.error) return undefined; // listen itself reports EBADF or ENOTSOCK
+  const name = socketName(sock.fd);
+  if (typeof name === "number" || name.length < 4) return undefined;
+  const family = name[0] | (name[1] << 8);
+  const port = (name[2] << 8) | name[3];
+  if ((family !== AF.INET && family !== AF.INET6) || port !== 0) return undefined;
+  if (wildcardBind === "deny") return { action: "deny", errno, rule: "net.bind" };
+  const rc = bindSocket(sock.fd, loopbackLike(name));
+  return rc === 0 ? undefined : result(rc, "net.bind");
 }
 
 /** True when the tracee's `fd` is a connected stream socket. */

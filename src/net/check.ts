@@ -7,7 +7,14 @@
 
 import { readMemory } from "../../ffi/libc.ts";
 import type { Registers } from "../arch/x86_64.ts";
-import { actBind, actConnect, actSendmsg, actSendto, connectedStream } from "./act.ts";
+import {
+  actBind,
+  actConnect,
+  actListenGuard,
+  actSendmsg,
+  actSendto,
+  connectedStream,
+} from "./act.ts";
 import type { Decision } from "../decision.ts";
 import {
   entryMatches,
@@ -38,7 +45,7 @@ export interface NetPolicy {
 }
 
 /** Which call a net rule checks. */
-export type NetCheck = "connect" | "sendto" | "sendmsg" | "sendmmsg" | "bind" | "socket";
+export type NetCheck = "connect" | "sendto" | "sendmsg" | "sendmmsg" | "bind" | "listen" | "socket";
 
 /** A denied destination, for the one-line report. */
 export interface NetDenial {
@@ -283,6 +290,8 @@ export class NetChecker {
           vector,
         );
       }
+      case "listen":
+        return actListenGuard(pid, regs.argInt(0), this.#policy.wildcardBind, this.#policy.errno);
       case "socket": {
         // Only AF_PACKET and SOCK_RAW sockets reach here; netlink needs SOCK_RAW for getifaddrs.
         const family = regs.argInt(0);

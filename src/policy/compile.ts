@@ -164,6 +164,8 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
       trace({ syscall: name, decision: { action: "allow", rule: "net" }, net: check });
     syscalls.set(NR.connect, check("connect", "connect"));
     syscalls.set(NR.bind, check("bind", "bind"));
+    // listen on a never-bound socket binds it to the wildcard address: guard it like a bind.
+    if (net.wildcardBind !== "allow") syscalls.set(NR.listen, check("listen", "listen"));
     // sendto without a destination goes to the connected peer, already checked at connect.
     syscalls.set(NR.sendto, {
       rules: [{ test: { op: "eq", arg: 4, value: 0n }, action: ALLOW }],
