@@ -10,7 +10,7 @@ import { EXEC_STAGE_ENV } from "./src/exec_stage.ts";
 if (Deno.env.get(EXEC_STAGE_ENV) === "1" && Deno.build.standalone) {
   // A compiled binary re-run as its own exec stage.
   const { runExecStage } = await import("./src/exec_stage.ts");
-  runExecStage();
+  await runExecStage(); // Never settles: it becomes the command, or exits.
 }
 
 // Start the exec stage and the supervisor's thread first: their start-up then

@@ -30,8 +30,17 @@ export type {
   SyscallRule,
 } from "./src/policy/types.ts";
 export type { FlagSet } from "./src/policy/load.ts";
-export type { SupervisorEvent } from "./src/supervisor_worker.ts";
-export type { RunOutcome } from "./src/run.ts";
+export type {
+  ExecEvent,
+  ExitEvent,
+  NetAddress,
+  SpawnEvent,
+  SupervisorEvent,
+  SyscallEvent,
+} from "./src/supervisor_worker.ts";
+export type { RunOutcome, RunStats } from "./src/run.ts";
+export type { QuirkCounts } from "./src/supervisor.ts";
+export type { Decision } from "./src/decision.ts";
 export { JailError } from "./src/run.ts";
 export { ConfigError } from "./src/policy/validate.ts";
 

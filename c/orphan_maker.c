@@ -37,6 +37,7 @@ static void orphan(int early) {
   pid_t mid = fork();
   if (mid < 0) exit(1);
   if (mid == 0) {
+    pid_t self = getpid(); /* in here `mid` is 0: the grandchild waits for this pid to go */
     close(done[0]);
     pid_t g = fork();
     if (g < 0) _exit(1);
@@ -48,7 +49,9 @@ static void orphan(int early) {
       }
       char c;
       if (read(go[0], &c, 1) < 0) _exit(1); /* EOF: the intermediate is exiting */
-      for (int i = 0; getppid() == mid; i++) {
+      /* EOF comes when the intermediate closes its descriptors, which is before the kernel
+         reparents its children: wait until that happened too. */
+      for (int i = 0; getppid() == self; i++) {
         if (i > 100000) _exit(1);
         usleep(100);
       }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { errno } from "./libc.ts";
+import { errno, lazySymbols } from "./libc.ts";
 
 const SYMBOLS = {
   // int lstat(const char *path, struct stat *st)
@@ -23,8 +23,7 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-const lib = Deno.dlopen("libc.so.6", SYMBOLS);
-const sym = lib.symbols;
+const sym = lazySymbols(SYMBOLS);
 
 const PATH_MAX = 4096;
 const pathBuf = new Uint8Array(PATH_MAX * 4 + 1);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { close, errno, ErrnoError } from "./libc.ts";
+import { close, errno, ErrnoError, lazySymbols } from "./libc.ts";
 
 const SYMBOLS = {
   // long syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *attr,
@@ -21,8 +21,7 @@ const SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-const lib = Deno.dlopen("libc.so.6", SYMBOLS);
-const sym = lib.symbols;
+const sym = lazySymbols(SYMBOLS);
 
 const SYS_CREATE_RULESET = 444n;
 const SYS_ADD_RULE = 445n;

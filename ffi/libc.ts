@@ -1,7 +1,8 @@
 /**
  * libc bindings: the only module that calls `Deno.dlopen` or touches
- * `Deno.UnsafePointer`. Everything else sees typed functions, numbers and
- * {@linkcode ErrnoError}.
+ * `Deno.UnsafePointer` (`ffi/fs.ts` and `ffi/landlock.ts` declare their
+ * symbols and bind them through {@linkcode lazySymbols}). Everything else sees
+ * typed functions, numbers and {@linkcode ErrnoError}.
  *
  * Each isolate (the CLI's main thread, the supervisor worker, the exec stage)
  * opens its own handle; errno is thread-local, so each reads its own.
@@ -104,9 +105,50 @@ const SYMBOLS = {
   _exit: { parameters: ["i32"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
+/**
+ * A symbol table whose functions are bound on first use.
+ *
+ * Binding is not free: Deno compiles a call trampoline for each symbol, about
+ * 0.25 ms apiece, and every isolate pays for every symbol of the tables it
+ * opens. The exec stage, the CLI's thread and the supervisor's thread each
+ * call a different handful of the symbols here, so each binds only those: an
+ * eager `Deno.dlopen` of this table alone took about 8 ms per isolate. A bound
+ * function replaces its getter, so a call costs the same as through an
+ * eagerly opened library.
+ *
+ * @param symbols The library interface, as for `Deno.dlopen`.
+ * @param path The library (default libc).
+ */
+export function lazySymbols<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+  path = "libc.so.6",
+): Deno.DynamicLibrary<S>["symbols"] {
+  const out = {} as Deno.DynamicLibrary<S>["symbols"];
+  for (const name of Object.keys(symbols)) {
+    Object.defineProperty(out, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const fn = Deno.dlopen(path, { [name]: symbols[name] }).symbols[name];
+        Object.defineProperty(out, name, { value: fn, enumerable: true });
+        return fn;
+      },
+    });
+  }
+  return out;
+}
+
 /** The raw symbol table; other modules use the wrappers below. */
-const lib = Deno.dlopen("libc.so.6", SYMBOLS);
-const sym = lib.symbols;
+const sym = lazySymbols(SYMBOLS);
+
+/**
+ * Binds symbols now rather than at their first call: for a thread that has
+ * idle time before a step where every millisecond counts (the supervisor's
+ * thread before its start message, the exec stage before its request).
+ */
+export function bindNow(names: readonly (keyof typeof SYMBOLS)[]): void {
+  for (const name of names) void sym[name];
+}
 
 let errnoView: Deno.UnsafePointerView | undefined;
 
@@ -216,13 +258,26 @@ export const PTRACE_O = {
  * not exceptions.
  */
 export function ptrace(request: number, tid: number, addr: number, data: number): number {
+  // BigInt arguments keep the call on Deno's fast FFI path (a number for a u64 parameter takes
+  // the slow one, about 170 ns more); the common values come from a table, allocating nothing.
+  const a = addr === 0 ? 0n : BigInt(addr);
   const d = data >= 0 && data < SMALL.length ? SMALL[data] : BigInt(data);
-  if (sym.ptrace(request, tid, BigInt(addr), d) === 0) return 0;
+  if (sym.ptrace(request, tid, a, d) === 0) return 0;
   return -errno();
 }
 
 /** BigInts for signal numbers and small values: no allocation per request. */
 const SMALL = Array.from({ length: 65 }, (_, i) => BigInt(i));
+
+/**
+ * PTRACE_CONT with signal `sig` (0: none): the request that ends almost every
+ * stop, without the generic wrapper's conversions. 0 or `-errno`.
+ */
+export function ptraceCont(tid: number, sig: number): number {
+  if (sym.ptrace(PTRACE_CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
+  return -errno();
+}
+const PTRACE_CONT = 7;
 
 /** ptrace with a buffer as `data` (registers, event message, siginfo). 0 or `-errno`. */
 export function ptraceBuffer(request: number, tid: number, buf: BufferSource): number {
@@ -305,6 +360,11 @@ export function tgkill(tgid: number, tid: number, sig: number): number {
 /** getpid(2). */
 export function getpid(): number {
   return sym.getpid();
+}
+
+/** getpgrp(2). */
+export function getpgrp(): number {
+  return sym.getpgrp();
 }
 
 /** True when this process's group owns the terminal on `fd` (a terminal's signals reach it). */

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { EXIT_JAIL_ERROR, JailError, type PreparedRun, runJailed } from "./run.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError, type FlagSet, loadPolicy } from "./policy/load.ts";
@@ -16,10 +15,8 @@ import { VERSION } from "./version.ts";
 import { suggest } from "./suggest.ts";
 import type { RunOutcome } from "./run.ts";
 import type { SupervisorEvent } from "./supervisor_worker.ts";
-import { useColor } from "./report/trace.ts";
-import { renderSummary, renderSummaryMarkdown, SummaryCollector } from "./report/summary.ts";
+import type { SummaryCollector } from "./report/summary.ts";
 import { Learner, learnFormat, renderLearnedConfig } from "./report/learn.ts";
-import { Progress } from "./report/progress.ts";
 
 /** A usage error: reported as `jail: <message>`, exit 125. */
 export class UsageError extends Error {
@@ -190,18 +187,52 @@ function checkOptionNames(own: readonly string[]): void {
   }
 }
 
-/** Rewrites a node:util parseArgs error as `<flag>: <why>`. */
-function parseArgsMessage(message: string): string {
-  const opt = /Option '(-[^' ]+)/.exec(message)?.[1] ?? /'(-[^' ]+)'/.exec(message)?.[1];
-  if (opt && /does not take an argument/.test(message)) {
-    return `${opt}: takes no value; see jail --help`;
+/**
+ * Reads jail's own options (names already checked by checkOptionNames), with
+ * the rules of `node:util`'s strict `parseArgs`: `--name=value` or `--name
+ * value` for a value option, where a next word that looks like an option
+ * (`-x`, longer than `-`) is no value; a boolean takes none; short options
+ * group (`-Ah`); a repeated list option collects, any other repeat keeps the
+ * last. Written out because importing `node:util` costs about 8 ms of every
+ * start-up (it loads Deno's Node compatibility layer).
+ */
+function parseOptions(own: readonly string[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  const set = (name: string, value: string | boolean) => {
+    const o = OPTIONS[name as keyof typeof OPTIONS];
+    if (o.type === "boolean" && value !== true) {
+      throw new UsageError(`--${name}: takes no value; see jail --help`);
+    }
+    if ("multiple" in o) {
+      const list = (values[name] ??= []) as string[];
+      list.push(value as string);
+    } else values[name] = value;
+  };
+  for (let i = 0; i < own.length; i++) {
+    const a = own[i];
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      if (eq >= 0) {
+        set(name, a.slice(eq + 1));
+      } else if (OPTIONS[name as keyof typeof OPTIONS].type === "boolean") {
+        set(name, true);
+      } else {
+        const next = own[i + 1];
+        if (next === undefined || (next.length > 1 && next.startsWith("-"))) {
+          const what = ["config", "log", "learn"].includes(name) ? "file" : "duration";
+          throw new UsageError(
+            `--${name}: missing value: expected --${name} <${what}> or --${name}=<value>`,
+          );
+        }
+        set(name, next);
+        i++;
+      }
+    } else {
+      for (const c of a.slice(1)) set(SHORT_NAMES[c], true);
+    }
   }
-  if (opt && /argument (is ambiguous|missing)/.test(message)) {
-    return `${opt}: missing value: expected ${opt} <${
-      ["--config", "--log", "--learn"].includes(opt) ? "file" : "duration"
-    }> or ${opt}=<value>`;
-  }
-  return `${message.split("\n")[0].replace(/\.$/, "")}; see jail --help`;
+  return values;
 }
 
 function duration(flag: string, value: string | undefined): number | undefined {
@@ -229,17 +260,7 @@ export function parseCli(args: readonly string[]): Cli {
     (LIST_FLAGS as readonly string[]).includes(a.slice(2)) ? `${a}=*` : a
   );
   checkOptionNames(own);
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args: normalised,
-      options: OPTIONS,
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(parseArgsMessage((e as Error).message));
-  }
+  const values = parseOptions(normalised);
   const flags: FlagSet = {};
   for (const f of LIST_FLAGS) {
     const v = values[f] as string[] | undefined;
@@ -299,6 +320,7 @@ function writeStderr(text: string): void {
 
 /** `--summary`: on stderr, and as markdown appended to `$GITHUB_STEP_SUMMARY` when set. */
 function writeSummary(
+  { renderSummary, renderSummaryMarkdown }: typeof import("./report/summary.ts"),
   summary: SummaryCollector,
   outcome: RunOutcome,
   command: readonly string[],
@@ -380,16 +402,26 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
     if (cli.command.length === 0) {
       throw new UsageError("no command given: usage: jail [options] -- <command> [args...]");
     }
-    const summary = cli.summary ? new SummaryCollector(cli.command) : undefined;
+    // Report modules load only for the flags that use them: each is start-up time otherwise.
+    const summaries = cli.summary ? await import("./report/summary.ts") : undefined;
+    const summary = summaries && new summaries.SummaryCollector(cli.command);
     const learner = cli.learn ? new Learner() : undefined;
-    const progress = new Progress({ interactive: Deno.stderr.isTerminal() });
+    const progress = learner &&
+      new (await import("./report/progress.ts")).Progress({
+        interactive: Deno.stderr.isTerminal(),
+      });
     const onEvent = summary || learner
       ? (e: SupervisorEvent) => {
         summary?.add(e);
         const item = learner?.add(e);
-        if (item) progress.learned(item);
+        if (item) progress?.learned(item);
       }
       : undefined;
+    const color = cli.trace &&
+      (await import("./report/trace.ts")).useColor(
+        Deno.stderr.isTerminal(),
+        Deno.env.get("NO_COLOR"),
+      );
     const outcome = await runJailed(cli.command, loaded.compiled, {
       onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
       timeout: cli.timeout ?? loaded.timeout,
@@ -398,13 +430,11 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
       reportDenials: true,
       prepared,
       onEvent,
-      trace: cli.trace
-        ? { color: useColor(Deno.stderr.isTerminal(), Deno.env.get("NO_COLOR")) }
-        : undefined,
+      trace: cli.trace ? { color: Boolean(color) } : undefined,
       log: cli.log !== undefined ? { path: cli.log, policy: loaded.source } : undefined,
     });
     if (outcome.message) report(outcome.message);
-    if (summary) writeSummary(summary, outcome, cli.command);
+    if (summaries && summary) writeSummary(summaries, summary, outcome, cli.command);
     if (learner && cli.learn && !writeLearned(learner, cli.learn, cli.command, outcome)) {
       return EXIT_JAIL_ERROR;
     }

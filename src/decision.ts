@@ -21,3 +21,34 @@ export type Decision =
 
 /** The shared "allow" decision. */
 export const ALLOW: Decision = { action: "allow" };
+
+/**
+ * A register value in the form the supervisor writes without converting at
+ * each stop: a number when it fits 32 bits signed (every errno, most results),
+ * a bigint otherwise. Policies carry values as decimal strings (they cross to
+ * the supervisor's thread and through JSON); this parses them once.
+ */
+export function registerValue(v: bigint | number | string): bigint | number {
+  const b = typeof v === "bigint" ? v : BigInt(v);
+  return b >= -0x80000000n && b <= 0x7fffffffn ? Number(b) : b;
+}
+
+/**
+ * The same decision with its values prepared by {@linkcode registerValue}:
+ * done once per rule when the rule table is built, and once per answer of a
+ * function rule, never per stop.
+ */
+export function prepareDecision(d: Decision): Decision {
+  switch (d.action) {
+    case "return":
+    case "result":
+      return { ...d, value: registerValue(d.value) };
+    case "args": {
+      const args: Record<number, bigint> = {};
+      for (const [i, v] of Object.entries(d.args)) args[Number(i)] = BigInt(v);
+      return { ...d, args };
+    }
+    default:
+      return d;
+  }
+}

@@ -12,6 +12,7 @@
  */
 
 import {
+  bindNow,
   close,
   execvpe,
   exitNow,
@@ -24,7 +25,6 @@ import {
   writeAll,
 } from "../ffi/libc.ts";
 import type { ErrnoError } from "../ffi/libc.ts";
-import { applyLandlock, landlockAbi } from "./fs/landlock_install.ts";
 import type { LandlockSpec } from "./fs/landlock.ts";
 
 /** Environment marker that turns a compiled jail binary into its exec stage. */
@@ -68,14 +68,22 @@ function fail(failure: ExecFailure, code: number): never {
   exitNow(code);
 }
 
-/** Runs the exec stage; never returns. */
-export function runExecStage(): never {
+/**
+ * Runs the exec stage; never settles (it becomes the command, or exits).
+ *
+ * Its module graph is kept small on purpose, since loading it is part of
+ * every run's start-up: libc symbols are bound on first use, and the Landlock
+ * code is imported only when the request has file rules.
+ */
+export async function runExecStage(): Promise<never> {
   let request: ExecRequest;
   try {
     setCloexec(STATUS_FD);
     // Tell the supervisor that our own execve (of Deno) is over: it seizes only after this, so
     // the only PTRACE_EVENT_EXEC it sees from us is the command's.
     writeAll(STATUS_FD, READY);
+    // The request comes once the policy is loaded; bind the calls that follow it meanwhile.
+    bindNow(["close", "pthread_sigmask", "syscall4", "prctl", "syscall3", "execvpe"]);
     request = JSON.parse(new TextDecoder().decode(readAll(REQUEST_FD)));
     close(REQUEST_FD);
   } catch {
@@ -90,6 +98,7 @@ export function runExecStage(): never {
   if (request.landlock) {
     // Kernel-enforced file rules: no check-to-use race. Without Landlock the supervisor warned.
     try {
+      const { applyLandlock, landlockAbi } = await import("./fs/landlock_install.ts");
       const abi = landlockAbi();
       if (abi > 0) applyLandlock(request.landlock, abi);
     } catch (e) {
@@ -109,7 +118,7 @@ export function runExecStage(): never {
 
 if (import.meta.main) {
   try {
-    runExecStage();
+    await runExecStage();
   } catch {
     fail({ step: "request", errno: 0 }, 125);
   }

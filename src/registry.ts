@@ -31,7 +31,7 @@ export interface Thread {
   /** Current state. */
   state: ThreadState;
   /** Result to write at the coming syscall-exit-stop, when state is `syscall-exit`. */
-  pendingResult?: bigint;
+  pendingResult?: bigint | number;
 }
 
 /** One traced process. */

@@ -7,10 +7,11 @@
  * @module
  */
 
-import type { Decision } from "./decision.ts";
+import { type Decision, prepareDecision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
 import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "./net/check.ts";
 import type { FsCall, FsChecker } from "./fs/check.ts";
+import { deliverToGroup } from "./signal_guard.ts";
 
 /** One traced rule: plain data, so it crosses to the supervisor's thread. */
 export interface TraceRule {
@@ -22,6 +23,8 @@ export interface TraceRule {
   net?: NetCheck;
   /** Index of a function rule that runs on the caller's thread. */
   hook?: number;
+  /** `group`: a kill(0 | -pgrp) the supervisor delivers to the tree's members of the group. */
+  signal?: "group";
   /** A file check (read, write, run, redirect) to run first; its denial or rewrite replaces `decision`. */
   fs?: FsCall;
 }
@@ -38,6 +41,8 @@ export class RuleEngine {
   readonly #net?: NetChecker;
   readonly #callHook?: HookCaller;
   readonly #fs?: FsChecker;
+  /** Pids of the tree's live processes, for signals to a process group. */
+  treePids?: () => Iterable<number>;
 
   /**
    * @param table Rules by SECCOMP_RET_TRACE data.
@@ -53,7 +58,8 @@ export class RuleEngine {
     onNetDeny?: (tid: number, pid: number, denial: NetDenial) => void,
     fs?: FsChecker,
   ) {
-    this.#table = table;
+    // Values parsed once here (they arrive as decimal strings), not at every stop.
+    this.#table = table.map((rule) => ({ ...rule, decision: prepareDecision(rule.decision) }));
     if (net) {
       this.#net = new NetChecker(net);
       this.#net.onDeny = onNetDeny;
@@ -73,6 +79,7 @@ export class RuleEngine {
       return this.#fs.decide(rule.fs, call.tid, call.pid, call.regs) ?? rule.decision;
     }
     if (rule.hook !== undefined && this.#callHook) return this.#callHook(rule.hook, call, rule);
+    if (rule.signal && this.treePids) return deliverToGroup(call.pid, call.regs, this.treePids());
     return rule.decision;
   }
 }

@@ -20,15 +20,13 @@ import {
   type QuirkCounts,
   type SupervisorResult,
 } from "./supervisor.ts";
-import {
-  HOOK_BYTES,
-  HOOK_LENGTH,
-  HOOK_STATE,
-  type HookCall,
-  type StartMessage,
-  type SupervisorEvent,
-  type WorkerMessage,
+import type {
+  HookCall,
+  StartMessage,
+  SupervisorEvent,
+  WorkerMessage,
 } from "./supervisor_worker.ts";
+import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import { type EndInfo, endRecord, LogWriter, startRecord } from "./report/log.ts";
 import { VERSION } from "./version.ts";
 
@@ -41,7 +39,11 @@ export const EXIT_POLICY_KILL = 128 + SIGNALS.SIGSYS;
 
 /** A failure of the jail, not of the command. */
 export class JailError extends Error {
-  /** @param message What failed. */
+  /**
+   * Creates the error.
+   *
+   * @param message What failed.
+   */
   constructor(message: string) {
     super(message);
     this.name = "JailError";
@@ -395,6 +397,7 @@ export function runJailed(
       env,
       filter: policy.filter,
       rules: policy.rules,
+      traceByNr: policy.traceByNr,
       net: policy.net,
       fs: policy.fs,
       landlock: policy.landlock,

@@ -14,17 +14,15 @@ import type { ExecFailure } from "./exec_stage.ts";
 import { Supervisor, type SupervisorResult } from "./supervisor.ts";
 import { RuleEngine, type RuleTable } from "./rules.ts";
 import type { FsPolicy } from "./fs/access.ts";
-import { FsChecker } from "./fs/check.ts";
 import type { LandlockSpec } from "./fs/landlock.ts";
-import { fsReporter } from "./fs/report.ts";
 import { denialLine, type NetDenial, type NetPolicy } from "./net/check.ts";
-import type { Decision } from "./decision.ts";
+import { type Decision, prepareDecision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
-import { SYSCALL_NAMES } from "./arch/x86_64_syscalls.ts";
-import { captureAddresses, captureArgs, captureExec, type NetAddress } from "./report/capture.ts";
-import { ProcessTable } from "./report/processes.ts";
-import { traceLine } from "./report/trace.ts";
-import { logRecord, LogWriter } from "./report/log.ts";
+import type { NetAddress } from "./report/capture.ts";
+export type { NetAddress };
+import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
+import { bindNow } from "../ffi/libc.ts";
+export { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE };
 
 /** The message that starts a supervision. */
 export interface StartMessage {
@@ -33,6 +31,8 @@ export interface StartMessage {
   env: string[];
   filter: Uint8Array;
   rules: RuleTable;
+  /** `[nr, data]` of syscalls that only one traced rule stops (no PTRACE_GETEVENTMSG for them). */
+  traceByNr?: [number, number][];
   net?: NetPolicy;
   /** The file policy, when there is one. */
   fs?: FsPolicy;
@@ -71,13 +71,6 @@ export interface HookCall {
   args: string[];
 }
 
-/** Hook channel layout: state word, then byte length, then the answer's JSON. */
-export const HOOK_STATE = 0;
-/** Index of the answer's byte length. */
-export const HOOK_LENGTH = 1;
-/** Bytes of JSON the channel holds. */
-export const HOOK_BYTES = 64 * 1024;
-
 /** Something that happened in the tree. `time` is when the supervisor saw it (epoch ms). */
 export type SupervisorEvent =
   | SpawnEvent
@@ -87,8 +80,11 @@ export type SupervisorEvent =
 
 /** A process appeared (the root first, as the supervisor starts). */
 export interface SpawnEvent {
+  /** Event kind. */
   kind: "spawn";
+  /** When the supervisor saw it, epoch milliseconds. */
   time: number;
+  /** The process. */
   pid: number;
   /** Its parent; for the root, jail's own pid. */
   ppid: number;
@@ -98,9 +94,13 @@ export interface SpawnEvent {
 
 /** A process exec'd a program. */
 export interface ExecEvent {
+  /** Event kind. */
   kind: "exec";
+  /** When the supervisor saw it, epoch milliseconds. */
   time: number;
+  /** The process. */
   pid: number;
+  /** Its parent process. */
   ppid: number;
   /** The path handed to execve, made absolute (a script's path, not its interpreter's). */
   exe: string;
@@ -112,10 +112,15 @@ export interface ExecEvent {
 
 /** A process ended. */
 export interface ExitEvent {
+  /** Event kind. */
   kind: "exit";
+  /** When the supervisor saw it, epoch milliseconds. */
   time: number;
+  /** The process. */
   pid: number;
+  /** Its parent process. */
   ppid: number;
+  /** The program it runs, when known. */
   exe?: string;
   /** Exit code, when it exited. */
   code?: number;
@@ -125,12 +130,19 @@ export interface ExitEvent {
 
 /** A syscall stopped at the supervisor (a traced rule or a network check) and was decided. */
 export interface SyscallEvent {
+  /** Event kind. */
   kind: "syscall";
+  /** When the supervisor saw it, epoch milliseconds. */
   time: number;
+  /** The process. */
   pid: number;
+  /** The thread. */
   tid: number;
+  /** Its parent process. */
   ppid: number;
+  /** The program it runs, when known. */
   exe?: string;
+  /** Syscall number (x86_64). */
   nr: number;
   /** Syscall name. */
   name: string;
@@ -138,7 +150,9 @@ export interface SyscallEvent {
   args: string[];
   /** Destinations of a network call, decoded. */
   addr?: NetAddress[];
+  /** What the supervisor decided. */
   action: Decision["action"];
+  /** The rule that decided, e.g. `net` or `syscalls.mkdir`. */
   rule?: string;
   /** errno of a `deny`. */
   errno?: number;
@@ -152,9 +166,31 @@ function post(message: WorkerMessage): void {
   self.postMessage(message);
 }
 
-self.onmessage = (e: MessageEvent<StartMessage>) => {
+// The calls of the launch and of the loop, bound while this thread waits for its start message
+// rather than at their first use, when the command is waiting.
+bindNow([
+  "read",
+  "write",
+  "close",
+  "ptrace",
+  "ptrace_buf",
+  "waitpid",
+  "kill",
+  "tgkill",
+  "__errno_location",
+]);
+
+// What only some runs need (file checks, reports) is imported when a start message asks for it:
+// every module loaded up front is start-up time of every run.
+self.onmessage = async (e: MessageEvent<StartMessage>) => {
   const start = e.data;
   try {
+    const fsModules = start.fs
+      ? Promise.all([import("./fs/check.ts"), import("./fs/report.ts")])
+      : undefined;
+    const reportModule = start.trace || start.log || start.events
+      ? import("./report/reporter.ts")
+      : undefined;
     const launched = launch(
       { argv: start.argv, env: start.env, filter: start.filter, landlock: start.landlock },
       start.stage,
@@ -176,7 +212,7 @@ self.onmessage = (e: MessageEvent<StartMessage>) => {
       const text = new TextDecoder().decode(
         channelBytes.slice(0, Atomics.load(channel, HOOK_LENGTH)),
       );
-      return JSON.parse(text) as Decision;
+      return prepareDecision(JSON.parse(text) as Decision);
     };
     const reported = new Set<string>();
     const onNetDeny = start.reportDenials
@@ -192,16 +228,21 @@ self.onmessage = (e: MessageEvent<StartMessage>) => {
         Deno.stderr.writeSync(new TextEncoder().encode(`${denialLine(d, pid, comm)}\n`));
       }
       : undefined;
-    const fs = start.fs ? new FsChecker(start.fs) : undefined;
-    if (fs && start.reportDenials) {
-      fs.onDeny = fsReporter((line) => Deno.stderr.writeSync(new TextEncoder().encode(line)));
+    let fs;
+    if (start.fs && fsModules) {
+      const [{ FsChecker }, { fsReporter }] = await fsModules;
+      fs = new FsChecker(start.fs);
+      if (start.reportDenials) {
+        fs.onDeny = fsReporter((line) => Deno.stderr.writeSync(new TextEncoder().encode(line)));
+      }
     }
     const engine = new RuleEngine(start.rules, start.net, callHook, onNetDeny, fs);
-    const emit = eventSink(start);
-    const reporter = emit && new Reporter(emit);
+    const emit = reportModule && (await reportModule).eventSink(start, post);
+    const reporter = emit && new (await reportModule!).Reporter(emit);
     const supervisor = new Supervisor(launched.pid, {
       onRootExit: start.onRootExit,
       control,
+      traceByNr: start.traceByNr,
       hooks: {
         onSyscall: reporter
           ? (call) => {
@@ -222,6 +263,7 @@ self.onmessage = (e: MessageEvent<StartMessage>) => {
         onExit: reporter && ((pid, s) => reporter.exit(pid, s.code, s.signal)),
       },
     });
+    engine.treePids = () => supervisor.registry.processes.keys();
     // The root exists before the supervisor sees anything of it.
     reporter?.spawn(launched.pid, Deno.pid);
     const result = supervisor.run();
@@ -235,103 +277,3 @@ self.onmessage = (e: MessageEvent<StartMessage>) => {
     });
   }
 };
-
-/** Where enriched events go: trace lines, log lines, messages to the owner. */
-interface EventSink {
-  (event: SupervisorEvent): void;
-  close(): void;
-}
-
-/** The sinks a start message asks for; undefined (no work at all) when none. */
-function eventSink(start: StartMessage): EventSink | undefined {
-  const sinks: ((e: SupervisorEvent) => void)[] = [];
-  const closers: (() => void)[] = [];
-  if (start.trace) {
-    const encoder = new TextEncoder();
-    const options = { color: start.trace.color };
-    sinks.push((e) => writeAll(Deno.stderr, encoder.encode(`${traceLine(e, options)}\n`)));
-  }
-  if (start.log) {
-    const path = start.log;
-    const log = LogWriter.append(path, (message) => {
-      writeAll(Deno.stderr, new TextEncoder().encode(`jail: --log ${path}: ${message}\n`));
-    });
-    sinks.push((e) => log.write(logRecord(e)));
-    closers.push(() => log.close());
-  }
-  if (start.events) sinks.push((event) => post({ type: "event", event }));
-  if (sinks.length === 0) return undefined;
-  const sink = (e: SupervisorEvent) => {
-    for (const s of sinks) s(e);
-  };
-  return Object.assign(sink, { close: () => closers.forEach((c) => c()) });
-}
-
-function writeAll(w: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
-  for (let at = 0; at < bytes.length;) at += w.writeSync(bytes.subarray(at));
-}
-
-/** Turns supervisor hooks into enriched events; exists only when a sink does. */
-class Reporter {
-  readonly #emit: (e: SupervisorEvent) => void;
-  readonly #procs = new ProcessTable();
-
-  constructor(emit: (e: SupervisorEvent) => void) {
-    this.#emit = emit;
-  }
-
-  spawn(pid: number, ppid: number): void {
-    const p = this.#procs.spawn(pid, ppid);
-    this.#emit({ kind: "spawn", time: Date.now(), pid, ppid, exe: p.exe });
-  }
-
-  exec(pid: number): void {
-    const { exe, interpreter, argv } = captureExec(pid);
-    const p = this.#procs.exec(pid, exe, argv);
-    const event: ExecEvent = { kind: "exec", time: Date.now(), pid, ppid: p.ppid, exe, argv };
-    if (interpreter) event.interpreter = interpreter;
-    this.#emit(event);
-  }
-
-  exit(pid: number, code?: number, signal?: number): void {
-    const p = this.#procs.exit(pid);
-    this.#emit({
-      kind: "exit",
-      time: Date.now(),
-      pid,
-      ppid: p?.ppid ?? 0,
-      exe: p?.exe,
-      code,
-      signal,
-    });
-  }
-
-  syscall(call: SyscallStop, d: Decision): void {
-    const name = SYSCALL_NAMES[call.nr] || `syscall_${call.nr}`;
-    const p = this.#procs.get(call.pid);
-    const event: SyscallEvent = {
-      kind: "syscall",
-      time: Date.now(),
-      pid: call.pid,
-      tid: call.tid,
-      ppid: p?.ppid ?? 0,
-      exe: p?.exe,
-      nr: call.nr,
-      name,
-      args: captureArgs(name, call.regs),
-      addr: captureAddresses(name, call.tid, call.regs),
-      action: d.action,
-      rule: d.rule,
-    };
-    if (d.action === "deny") event.errno = d.errno;
-    if (d.action === "return" || d.action === "result") event.value = String(d.value);
-    if (d.action === "args") {
-      const set: Record<string, string> = {};
-      for (const [i, v] of Object.entries(d.args)) {
-        set[i] = `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
-      }
-      event.newArgs = set;
-    }
-    this.#emit(event);
-  }
-}

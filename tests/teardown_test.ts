@@ -368,3 +368,34 @@ Deno.test("teardown: if the supervisor is SIGKILLed, PTRACE_O_EXITKILL kills eve
     }
   });
 });
+
+Deno.test("teardown: kill 0 and kill -STOP 0 reach the tree's process group, never jail itself", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // The tree shares jail's process group; SIGSTOP to "my group" must not freeze the supervisor.
+    // In a session of its own: were the guard broken, SIGSTOP would freeze jail, not this runner.
+    const live = spawnJail([
+      "--",
+      "sh",
+      "-c",
+      `echo $$ > ${dir}/pid; kill -STOP 0; echo resumed; sleep 30 & kill -TERM 0; echo notreached`,
+    ], { prefix: ["setsid"], timeoutMs: 20_000 });
+    try {
+      await until("the shell to write its pid", () => readNumbers(`${dir}/pid`).length === 1);
+      const sh = readNumbers(`${dir}/pid`)[0];
+      await until("the shell to stop", () => /^[Tt]$/.test(procState(sh) ?? ""));
+      // jail is still running (not stopped), and nothing after the stop was printed.
+      assert.match(procState(live.pid) ?? "gone", /^[RS]$/);
+      assert.equal(live.stdout(), "");
+      Deno.kill(sh, "SIGCONT");
+      const r = await live.done;
+      assert.equal(r.stdout, "resumed\n");
+      assert.equal(r.code, 143, "the shell died of its own group's SIGTERM; jail reports it");
+    } catch (e) {
+      await live.stop();
+      throw e;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -74,9 +74,10 @@ export class Registers {
     return this.#i32[ARG_REGS[i] * 2];
   }
 
-  /** Sets argument `i`. */
-  setArg(i: number, value: bigint): void {
-    this.#u64[ARG_REGS[i]] = BigInt.asUintN(64, value);
+  /** Sets argument `i`; a negative value is stored in two's complement. */
+  setArg(i: number, value: bigint | number): void {
+    // A BigUint64Array store wraps modulo 2^64 by itself: no BigInt.asUintN copy.
+    this.#u64[ARG_REGS[i]] = typeof value === "bigint" ? value : BigInt(value);
   }
 
   /** Return value (rax) as a signed 64-bit number. */
@@ -84,13 +85,17 @@ export class Registers {
     return BigInt.asIntN(64, this.#u64[REG.rax]);
   }
 
-  /** Sets rax, e.g. `-errno` or a faked result. */
+  /**
+   * Sets rax, e.g. `-errno` or a faked result. A 32-bit integer (every errno,
+   * most results) is written as two 32-bit halves, allocating nothing; a
+   * bigint is stored as is (the store wraps modulo 2^64).
+   */
   setResult(value: bigint | number): void {
-    if (typeof value === "number" && Number.isInteger(value) && Math.abs(value) < 2 ** 31) {
+    if (typeof value === "number" && (value | 0) === value) {
       this.#i32[REG.rax * 2] = value;
-      this.#i32[REG.rax * 2 + 1] = value < 0 ? -1 : 0;
+      this.#i32[REG.rax * 2 + 1] = value >> 31;
     } else {
-      this.#u64[REG.rax] = BigInt.asUintN(64, BigInt(value));
+      this.#u64[REG.rax] = typeof value === "bigint" ? value : BigInt(value);
     }
   }
 

@@ -17,6 +17,7 @@ import {
   type FilterSpec,
   type KernelAction,
   type SyscallRule as KernelRule,
+  traceDataByNr,
 } from "../bpf/compile.ts";
 import { disassemble } from "../bpf/disasm.ts";
 import type { Decision } from "../decision.ts";
@@ -49,6 +50,11 @@ export interface CompiledPolicy {
   filter: Uint8Array;
   /** Traced rules by SECCOMP_RET_TRACE data. */
   rules: TraceRule[];
+  /**
+   * `[nr, data]` for the syscalls that only one traced rule can stop: the
+   * supervisor finds their rule from the number, without PTRACE_GETEVENTMSG.
+   */
+  traceByNr: [number, number][];
   /** The network policy, when the network is restricted. */
   net?: NetPolicy;
   /** Function rules, by index; they run on the caller's thread. */
@@ -65,6 +71,8 @@ export interface CompiledPolicy {
 export interface CompileOptions {
   /** The supervisor's pid: signals and ptrace aimed at it are refused. */
   supervisorPid: number;
+  /** The supervisor's process group, which the tree shares: signals to it are narrowed to the tree. */
+  supervisorPgrp?: number;
   /** Host name resolver for net entries. */
   resolve: Resolver;
   /** `-A`: allow everything, observe only. */
@@ -127,14 +135,26 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
       }],
       otherwise: ALLOW,
     });
-    // kill(-1, ...) signals every process the user owns, the supervisor included.
-    syscalls.set(
-      NR.kill,
-      denyIfTargetsMe(0, [{
-        test: { op: "masked_eq", arg: 0, mask: LOW32, value: LOW32 },
-        action: errno(E.EPERM),
-      }]),
-    );
+    // kill(-1, ...) signals every process the user owns, the supervisor included. kill(0, ...)
+    // and kill(-pgrp, ...) reach the supervisor too while the tree shares its process group:
+    // those are delivered by the supervisor, to the tree's members of that group only.
+    const group = trace({
+      syscall: "kill",
+      decision: { action: "allow", rule: "signal.group" },
+      signal: "group",
+    });
+    const groupRules: ArgRule[] = [
+      { test: { op: "masked_eq", arg: 0, mask: LOW32, value: LOW32 }, action: errno(E.EPERM) },
+      { test: { op: "masked_eq", arg: 0, mask: LOW32, value: 0n }, action: group },
+    ];
+    if (options.supervisorPgrp !== undefined && options.supervisorPgrp > 1) {
+      const negated = BigInt((-options.supervisorPgrp) >>> 0);
+      groupRules.push({
+        test: { op: "masked_eq", arg: 0, mask: LOW32, value: negated },
+        action: group,
+      });
+    }
+    syscalls.set(NR.kill, denyIfTargetsMe(0, groupRules));
     syscalls.set(NR.tkill, denyIfTargetsMe(0));
     syscalls.set(NR.tgkill, denyIfTargetsMe(0));
     syscalls.set(NR.pidfd_open, denyIfTargetsMe(0));
@@ -223,6 +243,7 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
   return {
     filter: program.bytes(),
     rules,
+    traceByNr: traceDataByNr(spec),
     net,
     hooks,
     spec,

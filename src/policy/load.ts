@@ -6,8 +6,7 @@
  * @module
  */
 
-import { lookup } from "node:dns/promises";
-import { getpid } from "../../ffi/libc.ts";
+import { getpgrp, getpid } from "../../ffi/libc.ts";
 import { parseDuration } from "../duration.ts";
 import { NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
 import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts";
@@ -21,14 +20,23 @@ export { ConfigError };
 
 /** Permission flags from the command line. */
 export interface FlagSet {
+  /** `--allow-net`: destinations to allow (`*` for all). */
   "allow-net"?: string[];
+  /** `--deny-net`: destinations to deny (`*` for all, loopback included). */
   "deny-net"?: string[];
+  /** `--allow-read`: path globs that may be read. */
   "allow-read"?: string[];
+  /** `--deny-read`: path globs that may not be read. */
   "deny-read"?: string[];
+  /** `--allow-write`: path globs that may be written. */
   "allow-write"?: string[];
+  /** `--deny-write`: path globs that may not be written. */
   "deny-write"?: string[];
+  /** `--allow-run`: programs that may be executed. */
   "allow-run"?: string[];
+  /** `--deny-run`: programs that may not be executed. */
   "deny-run"?: string[];
+  /** `-A`: allow everything the policy restricts (observe only). */
   "allow-all"?: boolean;
 }
 
@@ -204,6 +212,8 @@ async function lookupAll(name: string): Promise<string[]> {
     timer = setTimeout(() => reject(new Error("timed out")), LOOKUP_TIMEOUT_MS);
   });
   try {
+    // Imported only when a name must be resolved: the first `node:` module costs about 8 ms.
+    const { lookup } = await import("node:dns/promises");
     const found = await Promise.race([lookup(name, { all: true }), timeout]);
     return found.map((a) => a.address);
   } catch {
@@ -249,6 +259,7 @@ export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> 
   try {
     compiled = compilePolicy(config, {
       supervisorPid: getpid(),
+      supervisorPgrp: getpgrp(),
       resolve,
       allowAll: flags["allow-all"] === true,
       observeNet: opts.observeNet,

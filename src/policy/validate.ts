@@ -14,7 +14,11 @@ import type { JailConfig } from "./types.ts";
 
 /** A config problem: `where` names the file, `key` the path inside it. */
 export class ConfigError extends Error {
-  /** @param message Full message: `<file>: <key>: <why>`. */
+  /**
+   * Creates the error.
+   *
+   * @param message Full message: `<file>: <key>: <why>`.
+   */
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";
