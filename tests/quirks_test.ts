@@ -15,7 +15,15 @@
 
 import assert from "node:assert/strict";
 import type { RunStats } from "../src/run.ts";
-import { buildC, JAIL, jail, type JailRun } from "./_helpers.ts";
+import {
+  buildC,
+  jail,
+  type JailRun,
+  type LiveJail,
+  procState,
+  spawnJail,
+  until,
+} from "./_helpers.ts";
 
 /** What jail writes to `$JAIL_STATS_FILE` at the end of a run (src/run.ts). */
 interface Stats {
@@ -52,110 +60,6 @@ async function runTraced(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** /proc state letter of a pid (R, S, T, t, Z...), undefined when it does not exist. */
-function procState(pid: number): string | undefined {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat[stat.lastIndexOf(")") + 2];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Polls `check` every 5 ms until it holds; fails after `ms`. */
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** A jail run the test watches and talks to while it runs. */
-interface LiveJail {
-  /** The spawned process's pid (jail, or the prefix command). */
-  pid: number;
-  /** Everything printed on stdout so far. */
-  stdout(): string;
-  /** True once the process has exited. */
-  finished(): boolean;
-  /** Writes to stdin. */
-  write(text: string): Promise<void>;
-  /** Resolves when the process has exited and its output ended; the hard timeout rejects. */
-  done: Promise<JailRun>;
-  /** After a failed assertion: asks jail to kill the tree (two SIGTERMs) and waits. */
-  stop(): Promise<void>;
-}
-
-/**
- * Starts jail (behind `prefix`, if any) and streams its output, with a hard
- * timeout. `done` also waits for the end of the output: a tracee that
- * survived jail would hold the pipe open, and the run would time out.
- */
-function spawnJail(
-  args: string[],
-  opts: { env?: Record<string, string>; prefix?: string[]; timeoutMs?: number } = {},
-): LiveJail {
-  const argv = [...(opts.prefix ?? []), Deno.execPath(), "run", "-A", "--no-check", JAIL, ...args];
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", ...opts.env },
-  }).spawn();
-  const texts = ["", ""];
-  const readers = [child.stdout.getReader(), child.stderr.getReader()];
-  const pumps = readers.map(async (reader, i) => {
-    const decoder = new TextDecoder();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        texts[i] += decoder.decode(value, { stream: true });
-      }
-    } catch { /* cancelled at the hard timeout */ }
-  });
-  const writer = child.stdin.getWriter();
-  let finished = false;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-    for (const r of readers) r.cancel().catch(() => {});
-  }, opts.timeoutMs ?? 30_000);
-  const done = (async () => {
-    const status = await child.status;
-    finished = true;
-    await Promise.all(pumps);
-    clearTimeout(timer);
-    await writer.close().catch(() => {});
-    if (timedOut) {
-      throw new Error(`jail ${args.join(" ")} timed out; stdout: ${texts[0]} stderr: ${texts[1]}`);
-    }
-    return { code: status.code, signal: status.signal, stdout: texts[0], stderr: texts[1] };
-  })();
-  return {
-    pid: child.pid,
-    stdout: () => texts[0],
-    finished: () => finished,
-    write: (text) => writer.write(new TextEncoder().encode(text)),
-    done,
-    stop: async () => {
-      if (!finished) {
-        for (let i = 0; i < 2; i++) {
-          try {
-            Deno.kill(child.pid, "SIGTERM");
-          } catch { /* gone */ }
-        }
-      }
-      await done.catch(() => {});
-    },
-  };
 }
 
 Deno.test("quirk: ESRCH from a ptrace request on a dying tracee", async () => {
