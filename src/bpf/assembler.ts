@@ -244,6 +244,26 @@ export function encodeInstructions(instructions: readonly Insn[]): Uint8Array<Ar
   return out;
 }
 
+/**
+ * Unpacks a `struct sock_filter` array: the inverse of {@linkcode encodeInstructions}.
+ *
+ * @param bytes Packed little-endian instructions, 8 bytes each.
+ * @returns The instructions.
+ */
+export function decodeInstructions(bytes: Uint8Array): Insn[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Insn[] = [];
+  for (let at = 0; at + 8 <= bytes.byteLength; at += 8) {
+    out.push({
+      code: view.getUint16(at, true),
+      jt: view.getUint8(at + 2),
+      jf: view.getUint8(at + 3),
+      k: view.getUint32(at + 4, true),
+    });
+  }
+  return out;
+}
+
 /** A jump destination: a label name, or `null` for the next instruction. */
 export type JumpTarget = string | null;
 

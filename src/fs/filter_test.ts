@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_TRACE } from "../bpf/assembler.ts";
+import {
+  decodeInstructions,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_ERRNO,
+  SECCOMP_RET_TRACE,
+} from "../bpf/assembler.ts";
 import { decideReference, encodeAction } from "../bpf/compile.ts";
 import { runFilter } from "../bpf/interpreter.ts";
 import { SYSCALL_NUMBERS as NR } from "../arch/x86_64_syscalls.ts";
@@ -14,16 +19,7 @@ function compile(config: JailConfig): CompiledPolicy {
 
 /** The filter's answer for one call, checked against the spec's reference decision. */
 function run(p: CompiledPolicy, nr: number, args: number[] = []): number {
-  const view = new DataView(p.filter.buffer, p.filter.byteOffset, p.filter.byteLength);
-  const program = [];
-  for (let at = 0; at < p.filter.byteLength; at += 8) {
-    program.push({
-      code: view.getUint16(at, true),
-      jt: view.getUint8(at + 2),
-      jf: view.getUint8(at + 3),
-      k: view.getUint32(at + 4, true),
-    });
-  }
+  const program = decodeInstructions(p.filter);
   const data = {
     nr,
     arch: AUDIT_ARCH,

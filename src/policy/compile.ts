@@ -20,6 +20,7 @@ import {
   traceDataByNr,
 } from "../bpf/compile.ts";
 import { disassemble } from "../bpf/disasm.ts";
+import { decodeInstructions } from "../bpf/assembler.ts";
 import type { Decision } from "../decision.ts";
 import type { TraceRule } from "../rules.ts";
 import type { NetCheck, NetPolicy } from "../net/check.ts";
@@ -320,18 +321,8 @@ export function explainPolicy(p: CompiledPolicy): string {
     );
   }
   if (p.fs) lines.push(explainFs({ policy: p.fs, landlock: p.landlock }));
-  const insns = p.filter.length / 8;
-  lines.push(`seccomp filter (${insns} instructions):`);
-  const program = [];
-  const view = new DataView(p.filter.buffer, p.filter.byteOffset, p.filter.byteLength);
-  for (let i = 0; i < insns; i++) {
-    program.push({
-      code: view.getUint16(i * 8, true),
-      jt: view.getUint8(i * 8 + 2),
-      jf: view.getUint8(i * 8 + 3),
-      k: view.getUint32(i * 8 + 4, true),
-    });
-  }
+  const program = decodeInstructions(p.filter);
+  lines.push(`seccomp filter (${program.length} instructions):`);
   lines.push(disassemble(program, { syscallName: (nr) => SYSCALL_NAMES[nr] || undefined }));
   return lines.join("\n");
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   AUDIT_ARCH_I386,
   AUDIT_ARCH_X86_64,
+  decodeInstructions,
   type Insn,
   SECCOMP_RET_ALLOW,
   SECCOMP_RET_ERRNO,
@@ -37,17 +38,7 @@ function compile(config: JailConfig = {}, allowAll = false): CompiledPolicy {
 
 /** The instructions of the packed filter, exactly as the kernel gets them. */
 function instructions(p: CompiledPolicy): Insn[] {
-  const view = new DataView(p.filter.buffer, p.filter.byteOffset, p.filter.byteLength);
-  const out: Insn[] = [];
-  for (let at = 0; at < p.filter.byteLength; at += 8) {
-    out.push({
-      code: view.getUint16(at, true),
-      jt: view.getUint8(at + 2),
-      jf: view.getUint8(at + 3),
-      k: view.getUint32(at + 4, true),
-    });
-  }
-  return out;
+  return decodeInstructions(p.filter);
 }
 
 /** Runs the compiled filter on one call; checks it agrees with the spec's reference decision. */

@@ -9,7 +9,12 @@
  */
 
 import assert from "node:assert/strict";
-import { AUDIT_ARCH_X86_64, type Insn, SECCOMP_RET_TRACE } from "../bpf/assembler.ts";
+import {
+  AUDIT_ARCH_X86_64,
+  decodeInstructions,
+  type Insn,
+  SECCOMP_RET_TRACE,
+} from "../bpf/assembler.ts";
 import { type FilterSpec, traceDataByNr } from "../bpf/compile.ts";
 import { runFilter } from "../bpf/interpreter.ts";
 import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
@@ -29,17 +34,7 @@ function compile(config: JailConfig, allowAll = false): CompiledPolicy {
 }
 
 function instructions(p: CompiledPolicy): Insn[] {
-  const view = new DataView(p.filter.buffer, p.filter.byteOffset, p.filter.byteLength);
-  const out: Insn[] = [];
-  for (let at = 0; at < p.filter.byteLength; at += 8) {
-    out.push({
-      code: view.getUint16(at, true),
-      jt: view.getUint8(at + 2),
-      jf: view.getUint8(at + 3),
-      k: view.getUint32(at + 4, true),
-    });
-  }
-  return out;
+  return decodeInstructions(p.filter);
 }
 
 /** Argument values that reach every branch the policies below test. */
