@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, canUnshareNet, JAIL, jail, type JailRun } from "./_helpers.ts";
+import { buildC, canUnshareNet, JAIL, jail, type JailRun, until } from "./_helpers.ts";
 
 /** The real interpreter (a pyenv shim would exec a chain of scripts first). */
 const PYTHON = new TextDecoder().decode(
@@ -210,15 +210,6 @@ Deno.test("report: without report flags jail prints only its denial lines", asyn
   });
 });
 
-/** Resolves once `check` holds, polling every 5 ms; fails after `ms`. */
-async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 Deno.test("report: the log holds every line the tree caused when jail itself is SIGKILLed", async () => {
   const [probe, reaper] = await Promise.all([buildC("report_probe"), buildC("reaper")]);
   await inTempDir(async (dir) => {
@@ -254,7 +245,7 @@ Deno.test("report: the log holds every line the tree caused when jail itself is 
     })();
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     try {
-      await until("ready", () => stdout.includes("ready\n"));
+      await until("ready", () => stdout.includes("ready\n"), 20_000);
       // The tree has made all its calls; now jail dies without any chance to flush.
       const records = () =>
         Deno.readTextFileSync(log).trimEnd().split("\n").map((l) => JSON.parse(l));
