@@ -38,8 +38,15 @@ const O_CLOEXEC = 0o2000000;
  */
 export function landlockAbi(): number {
   const rc = Number(sym.create_ruleset(SYS_CREATE_RULESET, null, 0n, CREATE_RULESET_VERSION));
-  return rc > 0 ? rc : 0;
+  const abi = rc > 0 ? rc : 0;
+  // JAIL_LANDLOCK_ABI=N makes jail act as on a kernel whose Landlock ABI is at most N (0: none),
+  // so the fallbacks of older kernels can be tested on this one.
+  const cap = Number.parseInt(Deno.env.get(LANDLOCK_ABI_ENV) ?? "", 10);
+  return Number.isInteger(cap) && cap >= 0 ? Math.min(abi, cap) : abi;
 }
+
+/** Environment variable that caps the Landlock ABI jail uses (tests of older kernels). */
+export const LANDLOCK_ABI_ENV = "JAIL_LANDLOCK_ABI";
 
 /**
  * Creates a ruleset handling the file-system rights `handledFs`.

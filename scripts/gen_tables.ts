@@ -1,6 +1,9 @@
 /**
  * Generates `src/arch/x86_64_syscalls.ts` and `src/errno_table.ts` from the
- * kernel UAPI headers installed on this machine.
+ * kernel tables kept in the repository (`src/arch/kernel/*.tsv`), never from
+ * the headers of the machine it runs on: a machine with older or newer headers
+ * must produce the same tables, and the policy must know every syscall of the
+ * kernels jail runs on, however old the build machine's headers are.
  *
  * ```sh
  * deno run -A scripts/gen_tables.ts          # rewrite both files
@@ -14,11 +17,10 @@
  * @module
  */
 
-/** Header paths read by the generator, and named in the generated files. */
-export const HEADER_PATHS = {
-  unistd: "/usr/include/x86_64-linux-gnu/asm/unistd_64.h",
-  errnoBase: "/usr/include/asm-generic/errno-base.h",
-  errno: "/usr/include/asm-generic/errno.h",
+/** The kernel tables read by the generator (relative to the repository root), named in the output. */
+export const SOURCE_PATHS = {
+  syscalls: "src/arch/kernel/x86_64_syscalls.tsv",
+  errno: "src/arch/kernel/errno.tsv",
 } as const;
 
 /** Output files, relative to the repository root. */
@@ -27,13 +29,11 @@ export const OUTPUT_PATHS = {
   errno: "src/errno_table.ts",
 } as const;
 
-/** Contents of the headers the tables are generated from. */
-export interface HeaderTexts {
-  /** `asm/unistd_64.h`. */
-  unistd: string;
-  /** `asm-generic/errno-base.h`. */
-  errnoBase: string;
-  /** `asm-generic/errno.h`. */
+/** Contents of the kernel tables the modules are generated from. */
+export interface SourceTexts {
+  /** {@link SOURCE_PATHS.syscalls}: `kernel<TAB>version`, then `number<TAB>name` lines. */
+  syscalls: string;
+  /** {@link SOURCE_PATHS.errno}: `name<TAB>value or aliased name<TAB>description` lines. */
   errno: string;
 }
 
@@ -45,15 +45,15 @@ export interface GeneratedTables {
   errno: string;
 }
 
-/** One `#define __NR_<name> <nr>` line. */
+/** One syscall of the table. */
 export interface SyscallDef {
-  /** Name without the `__NR_` prefix. */
+  /** Name, as the kernel's table spells it. */
   name: string;
   /** Syscall number. */
   nr: number;
 }
 
-/** One `#define E<NAME> ...` line, with any alias already resolved. */
+/** One errno name, with any alias already resolved. */
 export interface ErrnoDef {
   /** Symbolic name, e.g. `EPERM`. */
   name: string;
@@ -65,60 +65,82 @@ export interface ErrnoDef {
   message: string;
 }
 
-const SYSCALL_RE = /^#define\s+__NR_(\w+)\s+(\d+)\s*$/;
-const ERRNO_RE = /^#define\s+(E[A-Z0-9]+)\s+(\w+)\s*(?:\/\*\s*(.*?)\s*\*\/)?\s*$/;
+const SYSCALL_RE = /^(\d+)\t([a-z_][a-z0-9_]*)$/;
+const KERNEL_RE = /^kernel\t(\d+\.\d+)$/;
+const ERRNO_RE = /^(E[A-Z0-9]+)\t(\w+)\t(.*)$/;
 const IDENT_RE = /^[A-Za-z_$][\w$]*$/;
 
+/** The syscalls of a table and the kernel version it was taken from. */
+export interface SyscallTable {
+  /** `6.19`. */
+  kernel: string;
+  /** Sorted by number. */
+  defs: SyscallDef[];
+}
+
 /**
- * Parses `__NR_*` definitions, sorted by number.
+ * Parses the syscall table: `#` comments, one `kernel<TAB>version` line,
+ * `number<TAB>name` lines.
  *
- * @throws {Error} on duplicate names or numbers, which would make the tables
- * ambiguous.
+ * @throws {Error} on a malformed line, a missing kernel line, or duplicate
+ * names or numbers, which would make the tables ambiguous.
  */
-export function parseSyscalls(unistd: string): SyscallDef[] {
+export function parseSyscalls(table: string): SyscallTable {
   const defs: SyscallDef[] = [];
   const byName = new Set<string>();
   const byNr = new Map<number, string>();
-  for (const line of unistd.split("\n")) {
-    const m = SYSCALL_RE.exec(line.trim());
-    if (!m) continue;
-    const name = m[1];
-    const nr = Number(m[2]);
+  let kernel: string | undefined;
+  table.split("\n").forEach((line, i) => {
+    if (line === "" || line.startsWith("#")) return;
+    const k = KERNEL_RE.exec(line);
+    if (k) {
+      kernel = k[1];
+      return;
+    }
+    const m = SYSCALL_RE.exec(line);
+    if (!m) throw new Error(`syscall table line ${i + 1}: expected "number<TAB>name": ${line}`);
+    const nr = Number(m[1]);
+    const name = m[2];
     if (byName.has(name)) throw new Error(`duplicate syscall name ${name}`);
     const other = byNr.get(nr);
     if (other !== undefined) throw new Error(`syscalls ${other} and ${name} share number ${nr}`);
     byName.add(name);
     byNr.set(nr, name);
     defs.push({ name, nr });
+  });
+  if (defs.length === 0) throw new Error("no syscalls in the table");
+  if (kernel === undefined) {
+    throw new Error('the syscall table names no kernel ("kernel<TAB>6.19")');
   }
-  if (defs.length === 0) throw new Error("no __NR_ definitions found");
-  return defs.sort((a, b) => a.nr - b.nr);
+  return { kernel, defs: defs.sort((a, b) => a.nr - b.nr) };
 }
 
 /**
- * Parses `E*` definitions from the errno headers, in the order given,
- * resolving aliases such as `#define EWOULDBLOCK EAGAIN`.
+ * Parses the errno table: `#` comments, then `name<TAB>value<TAB>description`
+ * lines, where the value is a number or the name of an earlier entry
+ * (`EWOULDBLOCK<TAB>EAGAIN`), resolved here.
  *
- * @throws {Error} on duplicate names or aliases that do not resolve.
+ * @throws {Error} on malformed lines, duplicate names or aliases that do not resolve.
  */
-export function parseErrno(...texts: string[]): ErrnoDef[] {
+export function parseErrno(table: string): ErrnoDef[] {
   const raw: { name: string; value: string; message: string }[] = [];
   const seen = new Set<string>();
-  for (const text of texts) {
-    for (const line of text.split("\n")) {
-      const m = ERRNO_RE.exec(line.trim());
-      if (!m) continue;
-      if (seen.has(m[1])) throw new Error(`duplicate errno name ${m[1]}`);
-      seen.add(m[1]);
-      raw.push({ name: m[1], value: m[2], message: m[3] ?? "" });
+  table.split("\n").forEach((line, i) => {
+    if (line === "" || line.startsWith("#")) return;
+    const m = ERRNO_RE.exec(line);
+    if (!m) {
+      throw new Error(`errno table line ${i + 1}: expected "name<TAB>value<TAB>text": ${line}`);
     }
-  }
+    if (seen.has(m[1])) throw new Error(`duplicate errno name ${m[1]}`);
+    seen.add(m[1]);
+    raw.push({ name: m[1], value: m[2], message: m[3] });
+  });
   const byName = new Map(raw.map((r) => [r.name, r]));
   const resolve = (name: string, depth: number): number => {
     const r = byName.get(name);
     if (!r) throw new Error(`errno alias refers to unknown name ${name}`);
     if (/^\d+$/.test(r.value)) return Number(r.value);
-    // The headers only nest one level; the bound just stops a cycle looping.
+    // Aliases nest one level at most; the bound just stops a cycle looping.
     if (depth > raw.length) throw new Error(`errno alias cycle through ${name}`);
     return resolve(r.value, depth + 1);
   };
@@ -134,8 +156,8 @@ function key(name: string): string {
   return IDENT_RE.test(name) ? name : JSON.stringify(name);
 }
 
-function header(paths: readonly string[]): string {
-  return `// Generated by scripts/gen_tables.ts from ${paths.join(", ")}; do not edit.\n`;
+function header(path: string): string {
+  return `// Generated by scripts/gen_tables.ts from ${path}; do not edit.\n`;
 }
 
 /** Renders a string array one element per line, the shape `deno fmt` keeps. */
@@ -145,17 +167,20 @@ function stringArray(items: readonly string[]): string {
     : `[\n${items.map((s) => `  ${JSON.stringify(s)},\n`).join("")}]`;
 }
 
-function renderSyscalls(defs: readonly SyscallDef[]): string {
+function renderSyscalls({ kernel, defs }: SyscallTable): string {
   const max = defs[defs.length - 1].nr;
   const names = new Array<string>(max + 1).fill("");
   for (const d of defs) names[d.nr] = d.name;
-  return `${header([HEADER_PATHS.unistd])}
+  return `${header(SOURCE_PATHS.syscalls)}
 /**
- * x86_64 syscall numbers, as defined by the kernel headers this file was
- * generated from.
+ * x86_64 syscall numbers of Linux ${kernel} (the common and 64-bit ABIs of the
+ * kernel's syscall table).
  *
  * @module
  */
+
+/** The kernel version whose table this is: numbers above {@link MAX_SYSCALL_NR} are newer. */
+export const SYSCALL_TABLE_KERNEL = ${JSON.stringify(kernel)};
 
 /** Number of every x86_64 syscall, keyed by name, in number order. */
 export const SYSCALL_NUMBERS = {
@@ -194,10 +219,10 @@ function renderErrno(defs: readonly ErrnoDef[]): string {
     if (d.aliasOf === undefined && names[d.nr] === "") names[d.nr] = d.name;
     if (messages[d.nr] === "") messages[d.nr] = d.message;
   }
-  return `${header([HEADER_PATHS.errnoBase, HEADER_PATHS.errno])}
+  return `${header(SOURCE_PATHS.errno)}
 /**
- * Linux errno values for x86_64 (which uses the asm-generic numbering), as
- * defined by the kernel headers this file was generated from.
+ * Linux errno values for x86_64 (which uses the asm-generic numbering), from
+ * the kernel's asm-generic errno headers.
  *
  * @module
  */
@@ -219,7 +244,7 @@ export type ErrnoName = keyof typeof ERRNO_NUMBERS;
 export const ERRNO_NAMES: readonly string[] = ${stringArray(names)};
 
 /**
- * Kernel header description indexed by errno number, e.g. \`"Permission
+ * Kernel description indexed by errno number, e.g. \`"Permission
  * denied"\` at 13; unassigned numbers hold \`""\`. These are the kernel's
  * comments, which sometimes differ from glibc's \`strerror()\` wording.
  */
@@ -228,29 +253,29 @@ export const ERRNO_MESSAGES: readonly string[] = ${stringArray(messages)};
 }
 
 /**
- * Renders both generated modules from header contents. Pure and
+ * Renders both generated modules from the kernel tables. Pure and
  * deterministic; the output is already in `deno fmt` style.
  */
-export function generate(headers: HeaderTexts): GeneratedTables {
+export function generate(sources: SourceTexts): GeneratedTables {
   return {
-    syscalls: renderSyscalls(parseSyscalls(headers.unistd)),
-    errno: renderErrno(parseErrno(headers.errnoBase, headers.errno)),
+    syscalls: renderSyscalls(parseSyscalls(sources.syscalls)),
+    errno: renderErrno(parseErrno(sources.errno)),
   };
 }
 
-/** Reads the headers at {@link HEADER_PATHS}. */
-export async function readHeaders(): Promise<HeaderTexts> {
-  const [unistd, errnoBase, errno] = await Promise.all([
-    Deno.readTextFile(HEADER_PATHS.unistd),
-    Deno.readTextFile(HEADER_PATHS.errnoBase),
-    Deno.readTextFile(HEADER_PATHS.errno),
+/** Reads the tables at {@link SOURCE_PATHS}, from this repository. */
+export async function readSources(): Promise<SourceTexts> {
+  const root = new URL("../", import.meta.url);
+  const [syscalls, errno] = await Promise.all([
+    Deno.readTextFile(new URL(SOURCE_PATHS.syscalls, root)),
+    Deno.readTextFile(new URL(SOURCE_PATHS.errno, root)),
   ]);
-  return { unistd, errnoBase, errno };
+  return { syscalls, errno };
 }
 
 async function main(args: string[]): Promise<number> {
   const root = new URL("../", import.meta.url);
-  const out = generate(await readHeaders());
+  const out = generate(await readSources());
   const files = [
     [new URL(OUTPUT_PATHS.syscalls, root), out.syscalls],
     [new URL(OUTPUT_PATHS.errno, root), out.errno],

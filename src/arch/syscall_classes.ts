@@ -107,6 +107,16 @@ export const SYSCALL_CLASSES = {
     "openat2",
     "faccessat2",
     "mount_setattr",
+    "fchmodat2",
+    "statmount",
+    "listmount",
+    "setxattrat",
+    "getxattrat",
+    "listxattrat",
+    "removexattrat",
+    "open_tree_attr",
+    "file_getattr",
+    "file_setattr",
   ],
   /** Process lifecycle: creation, exec, exit, wait, and signalling others (strace `%process`). */
   process: [
@@ -175,6 +185,8 @@ export const SYSCALL_CLASSES = {
     "pkey_mprotect",
     "io_uring_register",
     "set_mempolicy_home_node",
+    "map_shadow_stack",
+    "mseal",
   ],
   /** System V IPC; POSIX message queues are descriptors, so they are in `desc` (strace `%ipc`). */
   ipc: [
@@ -316,6 +328,15 @@ export const SYSCALL_CLASSES = {
     "landlock_restrict_self",
     "memfd_secret",
     "process_mrelease",
+    "cachestat",
+    "fchmodat2",
+    "setxattrat",
+    "getxattrat",
+    "listxattrat",
+    "removexattrat",
+    "open_tree_attr",
+    "file_getattr",
+    "file_setattr",
   ],
 } as const satisfies Record<string, readonly SyscallName[]>;
 

@@ -10,16 +10,9 @@ import { ERRNO_NUMBERS } from "../errno_table.ts";
 import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
 import type { KernelAction, SyscallRule as KernelRule } from "../bpf/compile.ts";
 import type { FsPolicy } from "./access.ts";
-import {
-  EXTRA_SYSCALLS,
-  type FsCall,
-  OPEN_CALLS,
-  OPEN_WRITE_FLAGS,
-  RUN_CALLS,
-  WRITE_CALLS,
-} from "./syscalls.ts";
+import { type FsCall, OPEN_CALLS, OPEN_WRITE_FLAGS, RUN_CALLS, WRITE_CALLS } from "./syscalls.ts";
 
-const NR: Record<string, number> = { ...SYSCALL_NUMBERS, ...EXTRA_SYSCALLS };
+const NR: Record<string, number> = SYSCALL_NUMBERS;
 const ALLOW: KernelAction = { kind: "allow" };
 
 /**

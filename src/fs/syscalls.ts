@@ -9,18 +9,6 @@
 import type { Registers } from "../arch/x86_64.ts";
 import type { AccessKind } from "./access.ts";
 
-/** The raw number of syscalls newer than the generated table (which stops at 450). */
-export const EXTRA_SYSCALLS = {
-  /** fchmodat2(dirfd, path, mode, flags), Linux 6.6. */
-  fchmodat2: 452,
-  /** setxattrat(dirfd, path, at_flags, name, args, size), Linux 6.13. */
-  setxattrat: 463,
-  /** removexattrat(dirfd, path, at_flags, name), Linux 6.13. */
-  removexattrat: 466,
-  /** open_tree_attr(dirfd, path, flags, attr, size), Linux 6.15. */
-  open_tree_attr: 467,
-} as const;
-
 /** Syscalls of the open family: a redirect may rewrite their path. */
 export const OPEN_CALLS = ["open", "openat", "openat2", "creat"] as const;
 
@@ -61,6 +49,7 @@ export const WRITE_CALLS = [
   "fremovexattr",
   "setxattrat",
   "removexattrat",
+  "file_setattr",
 ] as const;
 
 /** Syscalls that run a program. */
@@ -229,6 +218,20 @@ export function pathArgs(
     case "setxattrat":
     case "removexattrat": {
       const f = flags(2);
+      return [
+        write(
+          fd(0),
+          p(1),
+          1,
+          "existing",
+          (f & AT_SYMLINK_NOFOLLOW) === 0,
+          (f & AT_EMPTY_PATH) !== 0,
+        ),
+      ];
+    }
+    case "file_setattr": {
+      // file_setattr(dirfd, path, attr, size, at_flags), Linux 6.17: inode flags such as immutable.
+      const f = flags(4);
       return [
         write(
           fd(0),
