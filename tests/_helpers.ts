@@ -122,15 +122,31 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** True when `unshare -n` works here (root with network namespaces). */
+let netnsReason: string | undefined | null = null;
+
+/**
+ * True when a fresh network namespace can be made and set up here: `unshare -n` (root with
+ * network namespaces) and iproute2's `ip`. The first time it is false, says why on stderr, so
+ * that the tests it turns off (counted as ignored) are explained.
+ */
 export async function canUnshareNet(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("unshare", { args: ["-n", "true"], stderr: "null" })
-      .output();
-    return out.success;
-  } catch {
-    return false;
+  if (netnsReason === null) {
+    try {
+      const out = await new Deno.Command("unshare", {
+        args: ["-n", "ip", "link", "set", "lo", "up"],
+        stderr: "piped",
+      }).output();
+      netnsReason = out.success ? undefined : new TextDecoder().decode(out.stderr).trim();
+    } catch (e) {
+      netnsReason = (e as Error).message;
+    }
+    if (netnsReason !== undefined) {
+      console.error(
+        `network-namespace tests are ignored: unshare -n ip link set lo up: ${netnsReason}`,
+      );
+    }
   }
+  return netnsReason === undefined;
 }
 
 /** /proc state letter of a pid (R, S, T, t, Z...), undefined when it does not exist. */

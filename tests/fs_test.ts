@@ -12,12 +12,21 @@ import assert from "node:assert/strict";
 import { buildC, jail, type JailRun } from "./_helpers.ts";
 
 /** The real interpreter and its prefix (a pyenv shim would re-exec from elsewhere). */
-const [PYTHON, PY_PREFIX] = new TextDecoder().decode(
-  (await new Deno.Command("python3", {
-    args: ["-c", "import sys; print(sys.executable); print(sys.base_prefix)"],
-    stdout: "piped",
-  }).output()).stdout,
-).trim().split("\n");
+// Where python3 reads its own files from: its installation (base_prefix) and, inside a
+// virtualenv, the environment (prefix, where pyvenv.cfg lives). Not necessarily under /usr.
+const [PYTHON, ...PY_PREFIXES] = [
+  ...new Set(
+    new TextDecoder().decode(
+      (await new Deno.Command("python3", {
+        args: [
+          "-c",
+          "import sys; print(sys.executable); print(sys.base_prefix); print(sys.prefix)",
+        ],
+        stdout: "piped",
+      }).output()).stdout,
+    ).trim().split("\n"),
+  ),
+];
 
 /** A fresh directory with `in/` (the allowed tree) and `out/` (outside it), holding `files`. */
 async function workdir(files: Record<string, string> = {}): Promise<string> {
@@ -378,7 +387,7 @@ Deno.test("fs: redirect rewrites opens of a file and of a directory's files", as
       `${d}/jail.config.json`,
       JSON.stringify({
         redirect: { "/etc/hosts": "./in/hosts", [`${d}/in/conf`]: "./fixtures" },
-        read: { allow: [`${d}/in/conf`, PY_PREFIX] },
+        read: { allow: [`${d}/in/conf`, ...PY_PREFIXES] },
       }),
     );
     const run = await jail([
