@@ -242,7 +242,7 @@ function duration(flag: string, value: string | undefined): number | undefined {
     throw new UsageError(
       `--${flag}: invalid duration ${
         JSON.stringify(value)
-      }: expected a number with an optional unit ms, s, m or h (e.g. 90s, 5m)`,
+      }: expected a number of seconds or a time with units ms, s, m, h (90s, 5m, 1m30s; 0: none)`,
     );
   }
   return ms;

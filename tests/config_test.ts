@@ -134,14 +134,14 @@ const CASES: BadCase[] = [
   {
     name: "a bad --timeout",
     args: ["--timeout", "abc", ...CMD],
-    message: '--timeout: invalid duration "abc": expected a number with an optional unit ms, s, ' +
-      "m or h (e.g. 90s, 5m)",
+    message: '--timeout: invalid duration "abc": expected a number of seconds or a time with ' +
+      "units ms, s, m, h (90s, 5m, 1m30s; 0: none)",
   },
   {
     name: "a bad --grace",
     args: ["--grace=1y", ...CMD],
-    message: '--grace: invalid duration "1y": expected a number with an optional unit ms, s, m ' +
-      "or h (e.g. 90s, 5m)",
+    message: '--grace: invalid duration "1y": expected a number of seconds or a time with units ' +
+      "ms, s, m, h (90s, 5m, 1m30s; 0: none)",
   },
   {
     name: "a bad timeout in the config",
