@@ -85,6 +85,7 @@ async function start(
     reportDenials: options.reportDenials ?? false,
     onEvent,
     signal: options.signal,
+    capabilities: loaded.capabilities,
   });
 }
 

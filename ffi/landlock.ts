@@ -48,17 +48,31 @@ export function landlockAbi(): number {
 /** Environment variable that caps the Landlock ABI jail uses (tests of older kernels). */
 export const LANDLOCK_ABI_ENV = "JAIL_LANDLOCK_ABI";
 
+/** Landlock scopes (`LANDLOCK_SCOPE_*`, ABI 6). */
+export const SCOPE = {
+  /** Connecting to an abstract unix socket created outside the domain. */
+  ABSTRACT_UNIX_SOCKET: 1 << 0,
+  /** Sending a signal to a process outside the domain (kill, tgkill, pidfd_send_signal, SIGIO...). */
+  SIGNAL: 1 << 1,
+} as const;
+
+/** The first Landlock ABI with scopes. */
+export const SCOPE_ABI = 6;
+
 /**
- * Creates a ruleset handling the file-system rights `handledFs`.
+ * Creates a ruleset handling the file-system rights `handledFs` and the
+ * scopes `scoped` (ABI 6; 0 for none).
  *
  * @returns The ruleset's descriptor.
  * @throws {ErrnoError}
  */
-export function createRuleset(handledFs: number): number {
-  // struct landlock_ruleset_attr { __u64 handled_access_fs; ... }: only the first field is
-  // given, so every ABI takes it (the kernel zero-fills the fields of later versions).
-  const attr = new BigUint64Array([BigInt(handledFs)]);
-  const rc = Number(sym.create_ruleset(SYS_CREATE_RULESET, attr, 8n, 0));
+export function createRuleset(handledFs: number, scoped = 0): number {
+  // struct landlock_ruleset_attr { __u64 handled_access_fs, handled_access_net, scoped; }:
+  // without scopes only the first field is given, so every ABI takes it (the kernel
+  // zero-fills the fields of later versions).
+  const attr = new BigUint64Array([BigInt(handledFs), 0n, BigInt(scoped)]);
+  const size = scoped ? BigInt(attr.byteLength) : 8n;
+  const rc = Number(sym.create_ruleset(SYS_CREATE_RULESET, attr, size, 0));
   if (rc < 0) throw new ErrnoError("landlock_create_ruleset", errno());
   return rc;
 }

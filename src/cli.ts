@@ -39,11 +39,12 @@ const LIST_FLAGS = [
   "deny-run",
 ] as const;
 /** Flags that take a value, as `--flag value` or `--flag=value`. */
-const VALUE_FLAGS = new Set(["config", "timeout", "grace", "log", "learn"]);
+const VALUE_FLAGS = new Set(["config", "timeout", "grace", "log", "learn", "cap-add"]);
 
 const OPTIONS = {
   ...Object.fromEntries(LIST_FLAGS.map((f) => [f, { type: "string", multiple: true }])),
   "allow-all": { type: "boolean", short: "A" },
+  "cap-add": { type: "string", multiple: true },
   config: { type: "string" },
   "no-config": { type: "boolean" },
   timeout: { type: "string" },
@@ -75,6 +76,9 @@ Permissions (Deno style; a list is comma-separated, repeatable):
   --allow-run[=<programs>] --deny-run[=<programs>]   executables by path glob
   -A, --allow-all          allow everything the policy restricts (observe only); deny lists
                            and a config's syscalls rules still apply
+  --cap-add=<names>        capabilities a root command keeps besides the default set (Docker's
+                           without NET_RAW), e.g. NET_RAW,SYS_PTRACE; ALL keeps every one; -A
+                           keeps all but SYS_PTRACE, SYS_MODULE, SYS_RAWIO, BPF and PERFMON
 
 Policy:
   --config <file>          jail.config.ts or jail.config.json (default: ./jail.config.ts, ./jail.config.json)
@@ -220,7 +224,11 @@ function parseOptions(own: readonly string[]): Record<string, unknown> {
       } else {
         const next = own[i + 1];
         if (next === undefined || (next.length > 1 && next.startsWith("-"))) {
-          const what = ["config", "log", "learn"].includes(name) ? "file" : "duration";
+          const what = ["config", "log", "learn"].includes(name)
+            ? "file"
+            : name === "cap-add"
+            ? "names"
+            : "duration";
           throw new UsageError(
             `--${name}: missing value: expected --${name} <${what}> or --${name}=<value>`,
           );
@@ -276,6 +284,13 @@ export function parseCli(args: readonly string[]): Cli {
     }
   }
   if (values["allow-all"]) flags["allow-all"] = true;
+  const capAdd = values["cap-add"] as string[] | undefined;
+  if (capAdd) {
+    flags["cap-add"] = capAdd.flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s);
+    if (flags["cap-add"].length === 0) {
+      throw new UsageError(`--cap-add: empty list: expected names such as --cap-add=NET_RAW`);
+    }
+  }
   const learnPath = values.learn as string | undefined;
   let learn: Cli["learn"];
   if (learnPath !== undefined) {
@@ -432,6 +447,7 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
       onEvent,
       trace: cli.trace ? { color: Boolean(color) } : undefined,
       log: cli.log !== undefined ? { path: cli.log, policy: loaded.source } : undefined,
+      capabilities: loaded.capabilities,
     });
     if (outcome.message) report(outcome.message);
     if (summaries && summary) writeSummary(summaries, summary, outcome, cli.command);

@@ -24,7 +24,9 @@ import {
   setCloexec,
   writeAll,
 } from "../ffi/libc.ts";
-import type { ErrnoError } from "../ffi/libc.ts";
+import { ErrnoError } from "../ffi/libc.ts";
+import { installListenerFilter } from "../ffi/security.ts";
+import { reduceCapabilities } from "./capabilities.ts";
 import type { LandlockSpec } from "./fs/landlock.ts";
 
 /** Environment marker that turns a compiled jail binary into its exec stage. */
@@ -34,8 +36,21 @@ export const REQUEST_FD = 3;
 /** Descriptor (close-on-exec) on which the exec stage reports a failure; EOF means exec happened. */
 export const STATUS_FD = 4;
 
-/** The byte the exec stage writes once it runs, before it reads its request. */
-export const READY: Uint8Array<ArrayBuffer> = new Uint8Array([0x52]);
+/** The byte that opens the exec stage's ready message. */
+export const READY = 0x52;
+/**
+ * Length of the ready message the exec stage writes once it runs, before it
+ * reads its request: {@linkcode READY}, then the number of its seccomp
+ * listener descriptor (int32, little-endian; -1 when it has none).
+ */
+export const READY_LENGTH = 5;
+
+/** Errors of `NEW_LISTENER` that leave the tree unable to add a listener of its own anyway. */
+const EINVAL = 22; // Linux before 5.0: no listeners, no SECCOMP_RET_USER_NOTIF at all.
+const EBUSY = 16; // A listener exists already in the chain (jail under a supervisor that has one).
+
+/** `BPF_RET | BPF_K, SECCOMP_RET_ALLOW`: the listener's own filter lets everything through. */
+const ALLOW_ALL_PROGRAM = new Uint8Array([0x06, 0, 0, 0, 0x00, 0x00, 0xff, 0x7f]);
 
 /** What the supervisor asks the exec stage to do. */
 export interface ExecRequest {
@@ -49,12 +64,14 @@ export interface ExecRequest {
   filter: string;
   /** Landlock rules of the file policy, installed after NO_NEW_PRIVS, before the filter. */
   landlock?: LandlockSpec;
+  /** Capability numbers the command keeps; every other one is dropped (as root). */
+  capabilities: number[];
 }
 
 /** Why the exec stage could not become the command. */
 export interface ExecFailure {
   /** Which step failed. */
-  step: "exec" | "no_new_privs" | "landlock" | "seccomp" | "request";
+  step: "exec" | "no_new_privs" | "landlock" | "seccomp" | "request" | "capabilities";
   /** errno of the failure (0 for a malformed request). */
   errno: number;
 }
@@ -68,42 +85,77 @@ function fail(failure: ExecFailure, code: number): never {
   exitNow(code);
 }
 
+function errnoOf(e: unknown): number {
+  return e instanceof ErrnoError ? e.errno : 0;
+}
+
+/**
+ * Takes the filter chain's one seccomp listener for jail, so that nothing in
+ * the tree can add one: in the kernel SECCOMP_RET_USER_NOTIF outranks
+ * SECCOMP_RET_TRACE, and a listener of the tree's own would answer calls the
+ * supervisor must see. The supervisor duplicates the descriptor before it
+ * sends the request and holds it for the whole run; ours is close-on-exec.
+ *
+ * @returns The descriptor, or -1 when the chain cannot have a listener of the tree's anyway.
+ */
+function takeListener(): number {
+  try {
+    return installListenerFilter(ALLOW_ALL_PROGRAM);
+  } catch (e) {
+    const errno = errnoOf(e);
+    if (errno === EBUSY || errno === EINVAL) return -1;
+    fail({ step: "seccomp", errno }, 125);
+  }
+}
+
 /**
  * Runs the exec stage; never settles (it becomes the command, or exits).
  *
  * Its module graph is kept small on purpose, since loading it is part of
  * every run's start-up: libc symbols are bound on first use, and the Landlock
- * code is imported only when the request has file rules.
+ * code is imported while the request is awaited.
  */
 export async function runExecStage(): Promise<never> {
   let request: ExecRequest;
   try {
     setCloexec(STATUS_FD);
+    prctl(PR.SET_NO_NEW_PRIVS, 1);
+  } catch (e) {
+    fail({ step: "no_new_privs", errno: errnoOf(e) }, 125);
+  }
+  // Before the ready message, so that the supervisor can take the listener before it seizes us:
+  // nothing of ours can stop it then, and the handshake keeps its one blocking point.
+  const listener = takeListener();
+  const landlock = import("./fs/landlock_install.ts");
+  landlock.catch(() => {}); // Awaited below, where a failure is reported; not unhandled meanwhile.
+  try {
     // Tell the supervisor that our own execve (of Deno) is over: it seizes only after this, so
     // the only PTRACE_EVENT_EXEC it sees from us is the command's.
-    writeAll(STATUS_FD, READY);
+    const ready = new Uint8Array(READY_LENGTH);
+    ready[0] = READY;
+    new DataView(ready.buffer).setInt32(1, listener, true);
+    writeAll(STATUS_FD, ready);
     // The request comes once the policy is loaded; bind the calls that follow it meanwhile.
     bindNow(["close", "pthread_sigmask", "syscall4", "prctl", "syscall3", "execvpe"]);
     request = JSON.parse(new TextDecoder().decode(readAll(REQUEST_FD)));
     close(REQUEST_FD);
+    if (listener >= 0) close(listener); // The supervisor holds its duplicate now.
   } catch {
     fail({ step: "request", errno: 0 }, 125);
   }
   resetSignalsForExec();
   try {
-    prctl(PR.SET_NO_NEW_PRIVS, 1);
+    reduceCapabilities(request.capabilities);
   } catch (e) {
-    fail({ step: "no_new_privs", errno: (e as ErrnoError).errno ?? 0 }, 125);
+    fail({ step: "capabilities", errno: errnoOf(e) }, 125);
   }
-  if (request.landlock) {
-    // Kernel-enforced file rules: no check-to-use race. Without Landlock the supervisor warned.
-    try {
-      const { applyLandlock, landlockAbi } = await import("./fs/landlock_install.ts");
-      const abi = landlockAbi();
-      if (abi > 0) applyLandlock(request.landlock, abi);
-    } catch (e) {
-      fail({ step: "landlock", errno: (e as ErrnoError).errno ?? 0 }, 125);
-    }
+  // The tree's Landlock domain: the file rules (kernel-enforced, no check-to-use race) and the
+  // wall around the tree (no ptrace-mode access out of it, no signal out of it from ABI 6).
+  try {
+    const { installDomain, landlockAbi } = await landlock;
+    installDomain(request.landlock, landlockAbi());
+  } catch (e) {
+    fail({ step: "landlock", errno: errnoOf(e) }, 125);
   }
   try {
     const bytes = Uint8Array.from(atob(request.filter), (c) => c.charCodeAt(0));

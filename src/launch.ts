@@ -10,6 +10,8 @@ import {
   ErrnoError,
   kill,
   O_CLOEXEC,
+  pidfdGetfd,
+  pidfdOpen,
   pipe,
   PR,
   prctl,
@@ -28,11 +30,15 @@ import {
   type ExecFailure,
   type ExecRequest,
   READY,
+  READY_LENGTH,
   REQUEST_FD,
   STATUS_FD,
 } from "./exec_stage.ts";
 import { SEIZE_OPTIONS } from "./supervisor.ts";
+import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
 import type { LandlockSpec } from "./fs/landlock.ts";
+import { keptCapabilities } from "./capabilities.ts";
+import { setDumpable } from "../ffi/security.ts";
 
 /** What to start. */
 export interface LaunchSpec {
@@ -44,6 +50,8 @@ export interface LaunchSpec {
   filter: Uint8Array;
   /** Landlock rules to install before exec. */
   landlock?: LandlockSpec;
+  /** Capability numbers the command keeps (default: {@linkcode keptCapabilities} of none added). */
+  capabilities?: readonly number[];
 }
 
 /** A seized exec stage. */
@@ -52,6 +60,13 @@ export interface Launched {
   pid: number;
   /** Read end of the status pipe: EOF once exec succeeded, an {@linkcode ExecFailure} otherwise. */
   statusFd: number;
+  /**
+   * jail's duplicate of the tree's seccomp listener (close-on-exec), -1 when
+   * the kernel has none to give. Held until the supervision ends: while it is
+   * open no process of the tree can add a listener of its own (EBUSY).
+   * Close it with {@linkcode releaseListener}.
+   */
+  listenerFd: number;
 }
 
 /** A failure to start the jail itself (not the command): exit 125. */
@@ -86,7 +101,7 @@ export interface SpawnedStage {
   statusFd: number;
 }
 
-let subreaper = false;
+let processSetUp = false;
 
 /**
  * Spawns the exec stage. Any thread may do this, early: the stage's own Deno
@@ -95,10 +110,14 @@ let subreaper = false;
  * @throws {LaunchError} When it cannot be started.
  */
 export function spawnExecStage(): SpawnedStage {
-  if (!subreaper) {
+  if (!processSetUp) {
     // Orphans of the tree are reparented to us, not to init, so none escapes the reaping.
     prctl(PR.SET_CHILD_SUBREAPER, 1);
-    subreaper = true;
+    // Non-dumpable: our memory, /proc/<pid>/fd and descriptors (pidfd_getfd) need CAP_SYS_PTRACE
+    // even for a process of our uid, which the tree is not given. Our children are unaffected:
+    // each execve makes its process dumpable again.
+    setDumpable(false);
+    processSetUp = true;
   }
   const [requestRead, requestWrite] = pipe(O_CLOEXEC);
   const [statusRead, statusWrite] = pipe(O_CLOEXEC);
@@ -153,16 +172,23 @@ export function attachExecStage(stage: SpawnedStage, spec: LaunchSpec): Launched
   };
   // posix_spawn returns as soon as the child's execve has released our memory, which is before
   // that execve completes: seizing now could report Deno's own exec as the command's.
-  const ready = new Uint8Array(1);
-  if (read(statusFd, ready) !== 1 || ready[0] !== READY[0]) {
+  const ready = readReady(statusFd);
+  if (!ready) {
     fail(`the exec stage (${execStageCommand().argv.join(" ")}) exited before it was ready`);
   }
+  const listenerFd = ready!.listener < 0 ? -1 : takeListener(pid, ready!.listener);
+  if (listenerFd === -2) {
+    fail("cannot take the exec stage's seccomp listener (pidfd_getfd): refusing to run without it");
+  }
+  const failHolding = (message: string): never => {
+    releaseListener({ listenerFd });
+    return fail(message);
+  };
   const rc = ptrace(PTRACE.SEIZE, pid, 0, SEIZE_OPTIONS);
   if (rc !== 0) {
     const why = new ErrnoError("ptrace(PTRACE_SEIZE)", -rc).message;
-    fail(
-      `cannot trace a child process: ${why}; ptrace may be forbidden here ` +
-        `(kernel.yama.ptrace_scope >= 2, a seccomp profile, or a container without CAP_SYS_PTRACE)`,
+    failHolding(
+      `cannot trace a child process: ${why}: ${explainSeizeFailure(-rc, readHostFacts())}`,
     );
   }
   const request: ExecRequest = {
@@ -171,6 +197,7 @@ export function attachExecStage(stage: SpawnedStage, spec: LaunchSpec): Launched
     env: [...spec.env],
     filter: base64(spec.filter),
     landlock: spec.landlock,
+    capabilities: [...(spec.capabilities ?? keptCapabilities([]))],
   };
   try {
     writeAll(requestFd, new TextEncoder().encode(JSON.stringify(request)));
@@ -178,7 +205,38 @@ export function attachExecStage(stage: SpawnedStage, spec: LaunchSpec): Launched
     // The exec stage died before reading; its exit status tells the rest.
   }
   close(requestFd);
-  return { pid, statusFd };
+  return { pid, statusFd, listenerFd };
+}
+
+/** Reads the stage's ready message: its listener descriptor, -1 for none; undefined at EOF or garbage. */
+function readReady(statusFd: number): { listener: number } | undefined {
+  const buf = new Uint8Array(READY_LENGTH);
+  let at = 0;
+  while (at < buf.length) {
+    const n = read(statusFd, buf.subarray(at));
+    if (n === 0) return undefined;
+    at += n;
+  }
+  if (buf[0] !== READY) return undefined;
+  return { listener: new DataView(buf.buffer).getInt32(1, true) };
+}
+
+/** A duplicate of descriptor `fd` of process `pid`; -2 when it cannot be had. */
+function takeListener(pid: number, fd: number): number {
+  const pidfd = pidfdOpen(pid);
+  if (pidfd < 0) return -2;
+  try {
+    const dup = pidfdGetfd(pidfd, fd);
+    return dup < 0 ? -2 : dup;
+  } finally {
+    close(pidfd);
+  }
+}
+
+/** Closes jail's hold on the tree's seccomp listener; call once the supervision is over. */
+export function releaseListener(launched: { listenerFd: number }): void {
+  if (launched.listenerFd >= 0) close(launched.listenerFd);
+  launched.listenerFd = -1;
 }
 
 /** Spawns, seizes and starts the exec stage in one step, on the tracer thread. */

@@ -15,6 +15,7 @@ import { ConfigError, validateConfig } from "./validate.ts";
 import { locateJsonError } from "./json_error.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import { landlockAbi } from "../../ffi/landlock.ts";
+import { capabilityNameError, keptCapabilities } from "../capabilities.ts";
 
 export { ConfigError };
 
@@ -38,6 +39,8 @@ export interface FlagSet {
   "deny-run"?: string[];
   /** `-A`: allow everything the policy restricts (observe only). */
   "allow-all"?: boolean;
+  /** `--cap-add`: capabilities a root command keeps besides the default set (`ALL`: every one). */
+  "cap-add"?: string[];
 }
 
 /** Where to look, and what to merge. */
@@ -66,6 +69,8 @@ export interface LoadedPolicy {
   timeout?: number;
   /** Grace in milliseconds, from the config. */
   grace?: number;
+  /** Capability numbers a root command keeps (config `capabilities`, `--cap-add`, `-A`). */
+  capabilities: number[];
   /** A readable account of the filter and rules. */
   explain(): string;
 }
@@ -178,6 +183,9 @@ function landlockOrWarn(spec: LandlockSpec): LandlockSpec | undefined {
   return undefined;
 }
 
+/** The first Landlock ABI with LANDLOCK_SCOPE_SIGNAL. */
+const LANDLOCK_SCOPE_SIGNAL_ABI = 6;
+
 /** Host names resolve within this long, or the lookup counts as failed. */
 const LOOKUP_TIMEOUT_MS = 10_000;
 
@@ -248,6 +256,10 @@ export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> 
   const flags = opts.flags ?? {};
   // Flags first: a bad flag is reported even when a config file is broken too.
   checkNetEntries(netLists({}, flags, ""), () => ["0.0.0.0"]);
+  for (const name of flags["cap-add"] ?? []) {
+    const why = capabilityNameError(name);
+    if (why) throw new ConfigError(`--cap-add: ${why}`);
+  }
   const { value, source } = await discover(opts);
   const validated = validateConfig(value, source);
   const lists = netLists(validated, flags, source);
@@ -263,6 +275,8 @@ export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> 
       resolve,
       allowAll: flags["allow-all"] === true,
       observeNet: opts.observeNet,
+      // The exec stage scopes the tree's signals with Landlock from ABI 6 on.
+      signalScoped: landlockAbi() >= LANDLOCK_SCOPE_SIGNAL_ABI,
     });
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(`${source}: ${e.message}`);
@@ -275,6 +289,10 @@ export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> 
     compiled,
     timeout: config.timeout !== undefined ? parseDuration(config.timeout) : undefined,
     grace: config.grace !== undefined ? parseDuration(config.grace) : undefined,
+    capabilities: keptCapabilities(
+      [...(config.capabilities ?? []), ...(flags["cap-add"] ?? [])],
+      flags["allow-all"] === true,
+    ),
     explain: () => `policy from ${source}\n${explainPolicy(compiled)}`,
   };
 }

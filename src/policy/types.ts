@@ -17,8 +17,13 @@ export interface AccessRules {
 export interface NetRules extends AccessRules {
   /** errno name a denied call fails with (default `EACCES`). */
   errno?: string;
-  /** A bind to 0.0.0.0 or :: is rewritten to loopback (default), allowed, or denied. */
-  bind?: "rewrite" | "allow" | "deny";
+  /**
+   * A bind to 0.0.0.0 or :: (or any non-loopback address, or the kernel's own
+   * implicit binds) is kept as asked and guarded by a locked socket filter
+   * that admits only loopback and allowed peers ("guard", the default;
+   * "rewrite" is its former name), allowed unguarded, or denied.
+   */
+  bind?: "guard" | "rewrite" | "allow" | "deny";
   /** Allow loopback destinations unless denied (default true). */
   loopback?: boolean;
   /** Allow unix sockets unless denied (default true). */
@@ -97,12 +102,25 @@ export interface JailConfig {
    * `{ deny }`, `{ return }` or `"kill"`: its flags are out of the filter's reach.
    */
   syscalls?: Record<string, SyscallRule>;
+  /**
+   * Syscall numbers jail's table does not know (above its last, or a hole in
+   * it): `"enosys"` (default) fails them with ENOSYS in the kernel, as a
+   * kernel without them would, so that a call newer than jail cannot get
+   * around a rule; `"allow"` lets them run.
+   */
+  unknownSyscalls?: "enosys" | "allow";
   /** Kill the tree after this long (`90s`, `5m`, or seconds as a number). */
   timeout?: string | number;
   /** When the root exits: kill the rest of the tree (default) or wait for it. */
   onRootExit?: "kill" | "wait";
   /** Between a forwarded signal and SIGKILL of the tree (default `2s`). */
   grace?: string | number;
+  /**
+   * Capabilities a root command keeps besides the default set (Docker's
+   * default set without NET_RAW), e.g. `["NET_RAW", "SYS_PTRACE"]`; `"ALL"`
+   * keeps every one. Names are case-insensitive, with or without `CAP_`.
+   */
+  capabilities?: string[];
 }
 
 /**

@@ -9,6 +9,7 @@ import { ERRNO_NUMBERS } from "../errno_table.ts";
 import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
 import { suggest } from "../suggest.ts";
 import { parseDuration } from "../duration.ts";
+import { capabilityNameError } from "../capabilities.ts";
 import { NetEntryError, parseNetEntry } from "../net/address.ts";
 import type { JailConfig } from "./types.ts";
 
@@ -47,9 +48,11 @@ const TOP_KEYS = [
   "run",
   "redirect",
   "syscalls",
+  "unknownSyscalls",
   "timeout",
   "onRootExit",
   "grace",
+  "capabilities",
 ];
 const NET_KEYS = ["allow", "deny", "errno", "bind", "loopback", "unix"];
 const ACCESS_KEYS = ["allow", "deny"];
@@ -132,8 +135,11 @@ export function validateConfig(value: unknown, where: string): JailConfig {
         });
       }
       if (obj.errno !== undefined) errnoNumber(obj.errno, "net.errno", fail);
-      if (obj.bind !== undefined && !["rewrite", "allow", "deny"].includes(obj.bind as string)) {
-        fail("net.bind", `expected "rewrite", "allow" or "deny", got ${show(obj.bind)}`);
+      if (
+        obj.bind !== undefined &&
+        !["guard", "rewrite", "allow", "deny"].includes(obj.bind as string)
+      ) {
+        fail("net.bind", `expected "guard", "allow" or "deny", got ${show(obj.bind)}`);
       }
       for (const b of ["loopback", "unix"]) {
         if (obj[b] !== undefined && typeof obj[b] !== "boolean") {
@@ -143,12 +149,23 @@ export function validateConfig(value: unknown, where: string): JailConfig {
     }
   }
   if (cfg.redirect !== undefined) validateRedirect(cfg.redirect, fail);
+  list(cfg.capabilities, "capabilities");
+  ((cfg.capabilities ?? []) as string[]).forEach((name, i) => {
+    const why = capabilityNameError(name);
+    if (why) fail(`capabilities[${i}]`, why);
+  });
   for (const d of ["timeout", "grace"]) {
     const v = cfg[d];
     if (v === undefined) continue;
     if ((typeof v !== "string" && typeof v !== "number") || parseDuration(v) === undefined) {
       fail(d, `expected a duration such as "90s", "5m" or a number of seconds, got ${show(v)}`);
     }
+  }
+  if (
+    cfg.unknownSyscalls !== undefined && cfg.unknownSyscalls !== "enosys" &&
+    cfg.unknownSyscalls !== "allow"
+  ) {
+    fail("unknownSyscalls", `expected "enosys" or "allow", got ${show(cfg.unknownSyscalls)}`);
   }
   if (cfg.onRootExit !== undefined && cfg.onRootExit !== "kill" && cfg.onRootExit !== "wait") {
     fail("onRootExit", `expected "kill" or "wait", got ${show(cfg.onRootExit)}`);

@@ -1,0 +1,184 @@
+/**
+ * Linux capabilities of the jailed tree: the name table, the sets kept by
+ * default, and reducing them in the exec stage.
+ *
+ * A root command keeps only what an ordinary container keeps (Docker's
+ * default set without NET_RAW): enough to chown, setuid, bind low ports,
+ * but no raw sockets, no namespaces or mounts (SYS_ADMIN, NET_ADMIN), no
+ * ptrace of outsiders (SYS_PTRACE), no modules. Capabilities dropped from the
+ * bounding set never come back in the tree, not even through a setuid or
+ * file-capability program (PR_SET_NO_NEW_PRIVS also holds).
+ *
+ * @module
+ */
+
+import {
+  CAP_SETPCAP,
+  capGet,
+  capSet,
+  clearAmbient,
+  dropBounding,
+  lastCapability,
+} from "../ffi/security.ts";
+import { ErrnoError } from "../ffi/libc.ts";
+import { suggest } from "./suggest.ts";
+
+/** Capability numbers by name, without the `CAP_` prefix (linux/capability.h). */
+export const CAPABILITIES: Readonly<Record<string, number>> = {
+  CHOWN: 0,
+  DAC_OVERRIDE: 1,
+  DAC_READ_SEARCH: 2,
+  FOWNER: 3,
+  FSETID: 4,
+  KILL: 5,
+  SETGID: 6,
+  SETUID: 7,
+  SETPCAP: 8,
+  LINUX_IMMUTABLE: 9,
+  NET_BIND_SERVICE: 10,
+  NET_BROADCAST: 11,
+  NET_ADMIN: 12,
+  NET_RAW: 13,
+  IPC_LOCK: 14,
+  IPC_OWNER: 15,
+  SYS_MODULE: 16,
+  SYS_RAWIO: 17,
+  SYS_CHROOT: 18,
+  SYS_PTRACE: 19,
+  SYS_PACCT: 20,
+  SYS_ADMIN: 21,
+  SYS_BOOT: 22,
+  SYS_NICE: 23,
+  SYS_RESOURCE: 24,
+  SYS_TIME: 25,
+  SYS_TTY_CONFIG: 26,
+  MKNOD: 27,
+  LEASE: 28,
+  AUDIT_WRITE: 29,
+  AUDIT_CONTROL: 30,
+  SETFCAP: 31,
+  MAC_OVERRIDE: 32,
+  MAC_ADMIN: 33,
+  SYSLOG: 34,
+  WAKE_ALARM: 35,
+  BLOCK_SUSPEND: 36,
+  AUDIT_READ: 37,
+  PERFMON: 38,
+  BPF: 39,
+  CHECKPOINT_RESTORE: 40,
+};
+
+/** The name that keeps every capability. */
+export const ALL_CAPABILITIES = "ALL";
+
+/** Every capability number a 64-bit set can hold: what `ALL` keeps, newer kernels' included. */
+const EVERY: readonly number[] = Array.from({ length: 64 }, (_, i) => i);
+
+/** Kept by default: Docker's default set minus NET_RAW. */
+export const DEFAULT_KEEP: readonly string[] = [
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "NET_BIND_SERVICE",
+  "SYS_CHROOT",
+  "MKNOD",
+  "AUDIT_WRITE",
+  "SETFCAP",
+];
+
+/**
+ * Dropped even under `-A` (observe only): each reaches into other processes'
+ * memory or into the kernel itself, past anything the supervisor observes
+ * (ptrace, modules, raw I/O, BPF and perf programs). `--cap-add` keeps them.
+ */
+export const ALLOW_ALL_DROP: readonly string[] = [
+  "SYS_PTRACE",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "BPF",
+  "PERFMON",
+];
+
+/**
+ * The canonical name of a capability: upper case, without `CAP_`.
+ *
+ * @returns The name, or undefined when unknown (`ALL` is known).
+ */
+export function capabilityName(name: string): string | undefined {
+  const n = name.trim().toUpperCase().replace(/^CAP_/, "");
+  return n === ALL_CAPABILITIES || n in CAPABILITIES ? n : undefined;
+}
+
+/**
+ * Why a capability name is not one: the message names the closest known one.
+ *
+ * @returns undefined when the name is known.
+ */
+export function capabilityNameError(name: string): string | undefined {
+  if (capabilityName(name) !== undefined) return undefined;
+  const guess = suggest(name.trim().toUpperCase().replace(/^CAP_/, ""), [
+    ...Object.keys(CAPABILITIES),
+    ALL_CAPABILITIES,
+  ]);
+  return `unknown capability ${JSON.stringify(name)}${
+    guess ? `: did you mean "${guess}"?` : ": expected a name such as NET_RAW, SYS_PTRACE or ALL"
+  }`;
+}
+
+/**
+ * The capability numbers the tree keeps.
+ *
+ * @param added Names to keep besides the defaults (checked already), `ALL` for every one.
+ * @param allowAll `-A`: keep everything but {@linkcode ALLOW_ALL_DROP}.
+ * @returns Sorted numbers.
+ */
+export function keptCapabilities(added: readonly string[], allowAll = false): number[] {
+  const names = added.map((n) => capabilityName(n)).filter((n) => n !== undefined);
+  if (names.includes(ALL_CAPABILITIES)) return [...EVERY];
+  const keep = new Set<number>();
+  if (allowAll) {
+    const dropped = new Set(ALLOW_ALL_DROP.map((n) => CAPABILITIES[n]));
+    for (const c of EVERY) if (!dropped.has(c)) keep.add(c);
+  } else {
+    for (const n of DEFAULT_KEEP) keep.add(CAPABILITIES[n]);
+  }
+  for (const n of names) keep.add(CAPABILITIES[n]);
+  return [...keep].sort((a, b) => a - b);
+}
+
+const EINVAL = 22;
+
+/**
+ * Reduces the calling thread's capabilities to `keep` before it execs: drops
+ * the others from the bounding set (only with CAP_SETPCAP, i.e. as root;
+ * without it the thread has nothing to drop), clears the ambient set and sets
+ * inheritable, permitted and effective to what they hold of `keep`.
+ *
+ * @param keep Capability numbers kept.
+ * @throws {ErrnoError} When the kernel refuses a step.
+ */
+export function reduceCapabilities(keep: readonly number[]): void {
+  let mask = 0n;
+  for (const c of keep) mask |= 1n << BigInt(c);
+  const sets = capGet();
+  if (sets.effective & (1n << BigInt(CAP_SETPCAP))) {
+    const last = lastCapability();
+    for (let c = 0; c <= last; c++) if (!(mask & (1n << BigInt(c)))) dropBounding(c);
+  }
+  try {
+    clearAmbient();
+  } catch (e) {
+    // Before Linux 4.3 there is no ambient set to clear.
+    if (!(e instanceof ErrnoError && e.errno === EINVAL)) throw e;
+  }
+  capSet({
+    effective: sets.effective & mask,
+    permitted: sets.permitted & mask,
+    inheritable: sets.inheritable & mask,
+  });
+}
