@@ -12,6 +12,7 @@ import type { SyscallStop } from "./supervisor.ts";
 import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "./net/check.ts";
 import type { FsCall, FsChecker } from "./fs/check.ts";
 import { deliverToGroup } from "./signal_guard.ts";
+import type { TargetCheck, TargetGuard } from "./target_guard.ts";
 
 /** One traced rule: plain data, so it crosses to the supervisor's thread. */
 export interface TraceRule {
@@ -27,7 +28,11 @@ export interface TraceRule {
   signal?: "group";
   /** A file check (read, write, run, redirect) to run first; its denial or rewrite replaces `decision`. */
   fs?: FsCall;
+  /** The call names another task: allowed only when it is one of the tree's. */
+  target?: TargetCheck;
 }
+
+const EPERM = 1;
 
 /** Traced rules indexed by SECCOMP_RET_TRACE data. */
 export type RuleTable = readonly TraceRule[];
@@ -43,6 +48,8 @@ export class RuleEngine {
   readonly #fs?: FsChecker;
   /** Pids of the tree's live processes, for signals to a process group. */
   treePids?: () => Iterable<number>;
+  /** Checks calls that name another task; without it they are refused. */
+  targets?: TargetGuard;
 
   /**
    * @param table Rules by SECCOMP_RET_TRACE data.
@@ -79,7 +86,14 @@ export class RuleEngine {
       return this.#fs.decide(rule.fs, call.tid, call.pid, call.regs) ?? rule.decision;
     }
     if (rule.hook !== undefined && this.#callHook) return this.#callHook(rule.hook, call, rule);
-    if (rule.signal && this.treePids) return deliverToGroup(call.pid, call.regs, this.treePids());
+    if (rule.signal) {
+      if (!this.treePids) return { action: "deny", errno: EPERM, rule: rule.decision.rule };
+      return deliverToGroup(call.pid, call.regs, this.treePids());
+    }
+    if (rule.target) {
+      if (!this.targets) return { action: "deny", errno: EPERM, rule: rule.decision.rule };
+      return this.targets.decide(rule.target, call, rule.decision.rule ?? "") ?? rule.decision;
+    }
     return rule.decision;
   }
 }

@@ -26,7 +26,10 @@ import { Registers } from "./arch/x86_64.ts";
 import type { Decision } from "./decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
+import type { FilterSpec } from "./bpf/compile.ts";
+import { ORIGIN_NOT_TRACED, TraceOrigin } from "./trace_origin.ts";
 
+const EPERM = 1;
 const ESRCH = 3;
 const EINTR = 4;
 const ECHILD = 10;
@@ -62,7 +65,11 @@ export interface SyscallStop {
   pid: number;
   /** Syscall number. */
   nr: number;
-  /** The SECCOMP_RET_TRACE data: which rule sent it here. */
+  /**
+   * Which of jail's traced rules it belongs to: the SECCOMP_RET_TRACE data
+   * of jail's own filter for this call, computed by the supervisor (the
+   * kernel's report could come from a filter of the tree's).
+   */
   data: number;
   /** Registers at the stop; valid only during the call. */
   regs: Registers;
@@ -93,10 +100,10 @@ export interface SupervisorOptions {
   /** Event callbacks. */
   hooks?: SupervisorHooks;
   /**
-   * `[nr, data]` for syscalls that only one traced rule can stop
-   * (`CompiledPolicy.traceByNr`): their stops skip PTRACE_GETEVENTMSG.
+   * The filter spec jail installed (`CompiledPolicy.spec`): the rule of each
+   * seccomp stop is taken from it, never from the data the kernel reports.
    */
-  traceByNr?: readonly (readonly [number, number])[];
+  filter: FilterSpec;
 }
 
 /** What a finished supervision reports. */
@@ -163,8 +170,6 @@ export const COMMAND_KILL = 1;
 
 /** The wait status of a PTRACE_EVENT_SECCOMP stop: `(7 << 16) | (SIGTRAP << 8) | 0x7f`. */
 const SECCOMP_STATUS = (PTRACE_EVENT.SECCOMP << 16) | (SIGNALS.SIGTRAP << 8) | 0x7f;
-/** Syscall numbers covered by the number-to-data table; others ask PTRACE_GETEVENTMSG. */
-const NR_TABLE_SIZE = 1024;
 
 const NEW_TASK_EVENTS = {
   fork: PTRACE_EVENT.FORK,
@@ -181,8 +186,8 @@ export class Supervisor {
   readonly #regs = new Registers();
   /** PTRACE_GETEVENTMSG's `unsigned long`, read as its low 32 bits (a tid, a filter's data). */
   readonly #msg = new Uint32Array(2);
-  /** Trace data by syscall number, -1 where the number alone does not say (see traceByNr). */
-  readonly #dataByNr = new Int32Array(NR_TABLE_SIZE).fill(-1);
+  /** jail's own filter, which names the rule of each stop. */
+  readonly #origin: TraceOrigin;
   /** The one SyscallStop handed to onSyscall, refilled at each stop. */
   readonly #call: SyscallStop = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#regs };
   readonly #siginfo = new Int32Array(32);
@@ -218,9 +223,7 @@ export class Supervisor {
     const slots = options.control ? new PidSlots(options.control.subarray(1)) : undefined;
     this.registry = new Registry(slots);
     this.registry.addThread(root, root, 0);
-    for (const [nr, data] of options.traceByNr ?? []) {
-      if (nr >= 0 && nr < NR_TABLE_SIZE) this.#dataByNr[nr] = data;
-    }
+    this.#origin = new TraceOrigin(options.filter);
   }
 
   /** Runs until no tracee is left; returns how the root ended. */
@@ -413,13 +416,19 @@ export class Supervisor {
     if (!onSyscall) return this.#resume(thread, 0);
     const regs = this.#regs;
     if (ptraceBuffer(PTRACE.GETREGS, tid, regs.buffer) !== 0) return this.#lost(thread);
-    // The filter's data names the rule; where only one rule can stop this syscall, the number
-    // (in the registers already read) says the same, and the request is saved.
+    // The rule comes from jail's own filter run on this call, not from the data the kernel
+    // reports: with several filters returning TRACE that is the newest one's, which the tree
+    // may have installed to forge it. A call jail's filter allows was stopped by such a filter:
+    // it goes on unchanged.
     const nr = regs.nr;
-    let data = nr >= 0 && nr < NR_TABLE_SIZE ? this.#dataByNr[nr] : -1;
+    const data = this.#origin.ruleOf(nr, regs);
     if (data < 0) {
-      if (ptraceBuffer(PTRACE.GETEVENTMSG, tid, this.#msg) !== 0) return this.#lost(thread);
-      data = this.#msg[0];
+      if (data === ORIGIN_NOT_TRACED) return this.#resume(thread, 0);
+      // A call jail's filter refuses cannot stop here (a refusal outranks a trace): deny it.
+      regs.skipSyscall();
+      regs.setResult(-EPERM);
+      if (ptraceBuffer(PTRACE.SETREGS, tid, regs.buffer) !== 0) return this.#lost(thread);
+      return this.#resume(thread, 0);
     }
     const call = this.#call;
     call.tid = tid;

@@ -9,7 +9,13 @@
 
 /// <reference lib="deno.worker" />
 
-import { launch, LaunchError, readExecFailure, type SpawnedStage } from "./launch.ts";
+import {
+  launch,
+  LaunchError,
+  readExecFailure,
+  releaseListener,
+  type SpawnedStage,
+} from "./launch.ts";
 import type { ExecFailure } from "./exec_stage.ts";
 import { Supervisor, type SupervisorResult } from "./supervisor.ts";
 import { RuleEngine, type RuleTable } from "./rules.ts";
@@ -22,6 +28,8 @@ import type { NetAddress } from "./report/capture.ts";
 export type { NetAddress };
 import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import { bindNow } from "../ffi/libc.ts";
+import type { FilterSpec } from "./bpf/compile.ts";
+import { TargetGuard } from "./target_guard.ts";
 export { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE };
 
 /** The message that starts a supervision. */
@@ -31,13 +39,15 @@ export interface StartMessage {
   env: string[];
   filter: Uint8Array;
   rules: RuleTable;
-  /** `[nr, data]` of syscalls that only one traced rule stops (no PTRACE_GETEVENTMSG for them). */
-  traceByNr?: [number, number][];
+  /** jail's filter spec: the supervisor takes each stop's rule from it. */
+  spec: FilterSpec;
   net?: NetPolicy;
   /** The file policy, when there is one. */
   fs?: FsPolicy;
   /** Landlock rules for the exec stage. */
   landlock?: LandlockSpec;
+  /** Capability numbers the tree keeps (default: the built-in keep set). */
+  capabilities?: number[];
   /** Report each denied destination once per process on stderr. */
   reportDenials: boolean;
   /** `[state, length, ...JSON bytes]`: where the owner answers function rules. */
@@ -150,6 +160,8 @@ export interface SyscallEvent {
   args: string[];
   /** Destinations of a network call, decoded. */
   addr?: NetAddress[];
+  /** For a denied DNS lookup: the question it asked, e.g. `example.com (A, AAAA)`. */
+  dns?: string;
   /** What the supervisor decided. */
   action: Decision["action"];
   /** The rule that decided, e.g. `net` or `syscalls.mkdir`. */
@@ -184,6 +196,7 @@ bindNow([
 // every module loaded up front is start-up time of every run.
 self.onmessage = async (e: MessageEvent<StartMessage>) => {
   const start = e.data;
+  let held: { listenerFd: number } | undefined;
   try {
     const fsModules = start.fs
       ? Promise.all([import("./fs/check.ts"), import("./fs/report.ts")])
@@ -191,10 +204,19 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
     const reportModule = start.trace || start.log || start.events
       ? import("./report/reporter.ts")
       : undefined;
+    // Without jail's filter spec no stop's rule could be trusted: refuse to start.
+    if (!start.spec?.syscalls) throw new Error("the start message carries no filter spec");
     const launched = launch(
-      { argv: start.argv, env: start.env, filter: start.filter, landlock: start.landlock },
+      {
+        argv: start.argv,
+        env: start.env,
+        filter: start.filter,
+        landlock: start.landlock,
+        capabilities: start.capabilities,
+      },
       start.stage,
     );
+    held = launched;
     post({ type: "started", pid: launched.pid });
     const control = new Int32Array(start.control);
     const channel = new Int32Array(start.hookChannel);
@@ -215,19 +237,21 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       return prepareDecision(JSON.parse(text) as Decision);
     };
     const reported = new Set<string>();
-    const onNetDeny = start.reportDenials
-      ? (_tid: number, pid: number, d: NetDenial) => {
-        // Once per process and destination, however often the client retries.
-        const key = `${pid} ${d.address}`;
-        if (reported.has(key)) return;
-        reported.add(key);
-        let comm = "?";
-        try {
-          comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-        } catch { /* gone already */ }
-        Deno.stderr.writeSync(new TextEncoder().encode(`${denialLine(d, pid, comm)}\n`));
-      }
-      : undefined;
+    // The DNS question of a denied lookup, carried into that call's event (log, summary).
+    let deniedDns: { tid: number; dns: string } | undefined;
+    const onNetDeny = (tid: number, pid: number, d: NetDenial) => {
+      if (d.dns !== undefined) deniedDns = { tid, dns: d.dns };
+      if (!start.reportDenials) return;
+      // Once per process and destination (and DNS question), however often the client retries.
+      const key = `${pid} ${d.address}${d.dns ? ` ${d.dns}` : ""}`;
+      if (reported.has(key)) return;
+      reported.add(key);
+      let comm = "?";
+      try {
+        comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+      } catch { /* gone already */ }
+      Deno.stderr.writeSync(new TextEncoder().encode(`${denialLine(d, pid, comm)}\n`));
+    };
     let fs;
     if (start.fs && fsModules) {
       const [{ FsChecker }, { fsReporter }] = await fsModules;
@@ -237,12 +261,19 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       }
     }
     const engine = new RuleEngine(start.rules, start.net, callHook, onNetDeny, fs);
-    const emit = reportModule && (await reportModule).eventSink(start, post);
+    const sink = reportModule && (await reportModule).eventSink(start, post);
+    const emit = sink && Object.assign((e: SupervisorEvent) => {
+      if (e.kind === "syscall") {
+        if (deniedDns?.tid === e.tid && deniedDns.dns) e.dns = deniedDns.dns;
+        deniedDns = undefined;
+      }
+      sink(e);
+    }, { close: sink.close });
     const reporter = emit && new (await reportModule!).Reporter(emit);
     const supervisor = new Supervisor(launched.pid, {
       onRootExit: start.onRootExit,
       control,
-      traceByNr: start.traceByNr,
+      filter: start.spec,
       hooks: {
         onSyscall: reporter
           ? (call) => {
@@ -264,12 +295,17 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       },
     });
     engine.treePids = () => supervisor.registry.processes.keys();
+    engine.targets = new TargetGuard((tid) => supervisor.registry.threads.has(tid));
     // The root exists before the supervisor sees anything of it.
     reporter?.spawn(launched.pid, Deno.pid);
     const result = supervisor.run();
     emit?.close();
-    post({ type: "done", result, execFailure: readExecFailure(launched.statusFd) });
+    const execFailure = readExecFailure(launched.statusFd);
+    // Before "done": the owner may end this thread as soon as it hears it.
+    releaseListener(launched);
+    post({ type: "done", result, execFailure });
   } catch (err) {
+    if (held) releaseListener(held);
     post({
       type: "error",
       message: err instanceof Error ? err.message : String(err),

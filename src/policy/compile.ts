@@ -13,6 +13,7 @@ import { ERRNO_NUMBERS } from "../errno_table.ts";
 import { SYSCALL_NAMES, SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
 import {
   type ArgRule,
+  type ArgTest,
   compileFilter,
   type FilterSpec,
   type KernelAction,
@@ -23,7 +24,7 @@ import { disassemble } from "../bpf/disasm.ts";
 import { decodeInstructions } from "../bpf/assembler.ts";
 import type { Decision } from "../decision.ts";
 import type { TraceRule } from "../rules.ts";
-import type { NetCheck, NetPolicy } from "../net/check.ts";
+import { type NetCheck, type NetPolicy, ROUTE_OPTION_NAMES } from "../net/check.ts";
 import { type NetEntry, NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
 import type { JailConfig, SyscallHook, SyscallRule } from "./types.ts";
 import type { FsPolicy } from "../fs/access.ts";
@@ -44,6 +45,25 @@ const LOW32 = 0xffffffffn;
 const SOCK_TYPE_MASK = 0xfn;
 const SOCK_RAW = 3n;
 const AF_PACKET = 17n;
+const SOCK_PACKET = 10n;
+/** setpriority's `which`: a process group, every process of a user (the supervisor's too). */
+const PRIO_PGRP = 1n;
+const PRIO_USER = 2n;
+/** ioprio_set's `which`, likewise. */
+const IOPRIO_WHO_PGRP = 2n;
+const IOPRIO_WHO_USER = 3n;
+/** pidfd_open flag: a pidfd of one thread (any thread id, the supervisor's threads included). */
+const PIDFD_THREAD = 0o200n; // O_EXCL
+/** pidfd_send_signal flag: signal the target's whole process group (the supervisor's). */
+const PIDFD_SIGNAL_PROCESS_GROUP = 4n;
+/** fcntl commands naming the owner that SIGIO/SIGURG (or F_SETSIG's signal) go to. */
+const F_SETOWN = 8n;
+const F_SETOWN_EX = 15n;
+/** ioctl requests that do the same, with the owner in memory. */
+const FIOSETOWN = 0x8901n;
+const SIOCSPGRP = 0x8902n;
+/** A test that always holds: keeps a traced check a rule, so a config rule cannot drop it. */
+const ALWAYS: ArgTest = { op: "masked_eq", arg: 0, mask: 0n, value: 0n };
 
 /** Everything the supervisor needs, ready to cross to its thread (except `hooks`). */
 export interface CompiledPolicy {
@@ -52,8 +72,9 @@ export interface CompiledPolicy {
   /** Traced rules by SECCOMP_RET_TRACE data. */
   rules: TraceRule[];
   /**
-   * `[nr, data]` for the syscalls that only one traced rule can stop: the
-   * supervisor finds their rule from the number, without PTRACE_GETEVENTMSG.
+   * `[nr, data]` for the syscalls that only one traced rule can stop. The
+   * supervisor does not read it: it runs `spec` on each stopped call (see
+   * src/trace_origin.ts), which also settles the numbers listed here.
    */
   traceByNr: [number, number][];
   /** The network policy, when the network is restricted. */
@@ -78,6 +99,13 @@ export interface CompileOptions {
   resolve: Resolver;
   /** `-A`: allow everything, observe only. */
   allowAll?: boolean;
+  /**
+   * Landlock's LANDLOCK_SCOPE_SIGNAL is in force on the tree (ABI 6 and
+   * later): the kernel stops every signal to a process outside it. Without
+   * it, the calls that can name one of the supervisor's threads stop at the
+   * supervisor, which lets only the tree's be signalled.
+   */
+  signalScoped?: boolean;
   /**
    * Keep the network calls stopping at the supervisor even when every
    * destination is allowed, so that each one is seen and recorded
@@ -123,17 +151,74 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     rules: [{ test: { op: "any_set", arg: 0, mask: CLONE_UNTRACED }, action: errno(E.EPERM) }],
     otherwise: ALLOW,
   });
+  // setns joins a namespace the jail did not make (root could join the host's network namespace
+  // and leave the network policy's reach); a new one (unshare) starts empty.
+  syscalls.set(NR.setns, errno(E.EPERM));
+
+  // The supervisor's limits, scheduling and memory: RLIMIT_NOFILE 0 on it makes its own calls
+  // fail, a low priority slows every decision. Aimed at the caller itself (0) these run; aimed at
+  // another task they stop, and the supervisor allows only the tree's. Kept under -A: they
+  // protect the supervision itself.
+  const taskTarget = (name: string, arg: number, rule: string): KernelAction =>
+    trace({
+      syscall: name,
+      decision: { action: "allow", rule },
+      target: { kind: "task", arg },
+    });
+  const targetIsOther = (arg: number): ArgTest => ({ op: "any_set", arg, mask: LOW32 });
+  for (
+    const name of [
+      "prlimit64",
+      "sched_setaffinity",
+      "sched_setscheduler",
+      "sched_setparam",
+      "sched_setattr",
+      "migrate_pages",
+      "move_pages",
+    ] as const
+  ) {
+    syscalls.set(NR[name], {
+      rules: [{ test: targetIsOther(0), action: taskTarget(name, 0, "guard.target") }],
+      otherwise: ALLOW,
+    });
+  }
+  // A process group or a user's processes include the supervisor (same group, same uid).
+  for (
+    const [name, pgrp, user] of [
+      ["setpriority", PRIO_PGRP, PRIO_USER],
+      ["ioprio_set", IOPRIO_WHO_PGRP, IOPRIO_WHO_USER],
+    ] as const
+  ) {
+    syscalls.set(NR[name], {
+      rules: [
+        { test: { op: "masked_eq", arg: 0, mask: LOW32, value: pgrp }, action: errno(E.EPERM) },
+        { test: { op: "masked_eq", arg: 0, mask: LOW32, value: user }, action: errno(E.EPERM) },
+        { test: targetIsOther(1), action: taskTarget(name, 1, "guard.target") },
+      ],
+      otherwise: ALLOW,
+    });
+  }
 
   if (!options.allowAll) {
     // A jailed tracer could approve every call of a child it seized; nothing outside may be touched.
     for (const name of ["ptrace", "process_vm_writev", "process_vm_readv"] as const) {
       syscalls.set(NR[name], errno(E.EPERM));
     }
-    const denyIfTargetsMe = (arg: number, extra: ArgRule[] = []): KernelRule => ({
+    // The kernel's keyrings are not per process tree: the user keyring (@u) and the session
+    // keyring jail was started in outlive the run and are shared with everything else the user
+    // runs. Refused as container runtimes refuse them (a `syscalls` rule can allow them).
+    for (const name of ["keyctl", "add_key", "request_key"] as const) {
+      syscalls.set(NR[name], errno(E.EPERM));
+    }
+    const denyIfTargetsMe = (
+      arg: number,
+      extra: ArgRule[] = [],
+      after: ArgRule[] = [],
+    ): KernelRule => ({
       rules: [...extra, {
         test: { op: "masked_eq", arg, mask: LOW32, value: me },
         action: errno(E.EPERM),
-      }],
+      }, ...after],
       otherwise: ALLOW,
     });
     // kill(-1, ...) signals every process the user owns, the supervisor included. kill(0, ...)
@@ -155,11 +240,68 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
         action: group,
       });
     }
-    syscalls.set(NR.kill, denyIfTargetsMe(0, groupRules));
-    syscalls.set(NR.tkill, denyIfTargetsMe(0));
+    // Without Landlock's signal scope, a thread id of the supervisor is a target too: kill and
+    // rt_sigqueueinfo of any thread id signal its whole process, tkill the thread, pidfd_open
+    // with PIDFD_THREAD gives a pidfd of it. Those stop, and only the tree's ids pass; so does
+    // pidfd_send_signal, whose descriptor the supervisor inspects and signals through itself.
+    // tgkill and rt_tgsigqueueinfo need the thread group too: the pid comparison settles them.
+    const scoped = options.signalScoped === true;
+    const signalTarget = (name: string, test: ArgTest): ArgRule[] =>
+      scoped ? [] : [{ test, action: taskTarget(name, 0, "signal.target") }];
+    syscalls.set(NR.kill, denyIfTargetsMe(0, groupRules, signalTarget("kill", targetIsOther(0))));
+    syscalls.set(NR.tkill, denyIfTargetsMe(0, [], signalTarget("tkill", targetIsOther(0))));
     syscalls.set(NR.tgkill, denyIfTargetsMe(0));
-    syscalls.set(NR.pidfd_open, denyIfTargetsMe(0));
+    syscalls.set(
+      NR.rt_sigqueueinfo,
+      denyIfTargetsMe(0, [], signalTarget("rt_sigqueueinfo", targetIsOther(0))),
+    );
+    syscalls.set(NR.rt_tgsigqueueinfo, denyIfTargetsMe(0));
+    syscalls.set(
+      NR.pidfd_open,
+      denyIfTargetsMe(
+        0,
+        [],
+        signalTarget("pidfd_open", { op: "any_set", arg: 1, mask: PIDFD_THREAD }),
+      ),
+    );
+    if (!scoped) {
+      const viaPidfd = trace({
+        syscall: "pidfd_send_signal",
+        decision: { action: "allow", rule: "signal.target" },
+        target: { kind: "pidfd-signal" },
+      });
+      syscalls.set(NR.pidfd_send_signal, {
+        rules: [
+          {
+            test: { op: "any_set", arg: 3, mask: PIDFD_SIGNAL_PROCESS_GROUP },
+            action: errno(E.EPERM),
+          },
+          { test: ALWAYS, action: viaPidfd },
+        ],
+        otherwise: ALLOW,
+      });
+    }
     // TIOCSTI types into the user's terminal (CVE-2017-5226); TIOCLINUX can too.
+    // The owner of a file gets its SIGIO (any signal, with F_SETSIG): without the signal scope,
+    // F_SETOWN's pid (or -group) is checked like a kill target; the forms that pass the owner in
+    // memory (F_SETOWN_EX, FIOSETOWN, SIOCSPGRP) could be rewritten after a check: refused.
+    const ownerInMemory = (value: bigint): ArgRule[] =>
+      scoped ? [] : [{
+        test: { op: "masked_eq", arg: 1, mask: LOW32, value },
+        action: errno(E.EPERM),
+      }];
+    if (!scoped) {
+      syscalls.set(NR.fcntl, {
+        rules: [
+          {
+            test: { op: "masked_eq", arg: 1, mask: LOW32, value: F_SETOWN },
+            action: taskTarget("fcntl", 2, "signal.target"),
+          },
+          ...ownerInMemory(F_SETOWN_EX),
+        ],
+        otherwise: ALLOW,
+      });
+    }
     syscalls.set(NR.ioctl, {
       rules: [
         { test: { op: "masked_eq", arg: 1, mask: LOW32, value: TIOCSTI }, action: errno(E.EPERM) },
@@ -167,6 +309,8 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
           test: { op: "masked_eq", arg: 1, mask: LOW32, value: TIOCLINUX },
           action: errno(E.EPERM),
         },
+        ...ownerInMemory(FIOSETOWN),
+        ...ownerInMemory(SIOCSPGRP),
       ],
       otherwise: ALLOW,
     });
@@ -200,11 +344,26 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
           test: { op: "masked_eq", arg: 0, mask: LOW32, value: AF_PACKET },
           action: errno(net.errno),
         },
+        // SOCK_PACKET (socket(AF_INET, SOCK_PACKET)) is a packet socket under another name.
+        {
+          test: { op: "masked_eq", arg: 1, mask: SOCK_TYPE_MASK, value: SOCK_PACKET },
+          action: errno(net.errno),
+        },
         {
           test: { op: "masked_eq", arg: 1, mask: SOCK_TYPE_MASK, value: SOCK_RAW },
           action: check("socket", "socket"),
         },
       ],
+      otherwise: ALLOW,
+    });
+    // Options that choose an interface, next hop or route: traced by name, decided from the
+    // level and name registers (nothing a sibling can change), see ROUTE_OPTIONS.
+    const routeOption = check("setsockopt", "setsockopt");
+    syscalls.set(NR.setsockopt, {
+      rules: ROUTE_OPTION_NAMES.map((name) => ({
+        test: { op: "masked_eq", arg: 2, mask: LOW32, value: BigInt(name) },
+        action: routeOption,
+      })),
       otherwise: ALLOW,
     });
   } else net = undefined;
@@ -226,13 +385,25 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     // the supervisor, TIOCSTI, AF_PACKET) stay in front of a rule for the same syscall; they are
     // also what the kernel re-checks after a traced rule rewrites arguments.
     const builtin = syscalls.get(nr);
+    // The supervisor's own checks (signals to its group or threads, tasks named by id) stay in
+    // front too, unless the rule refuses the call outright anyway.
+    const strict = action.kind === "errno" || action.kind === "kill";
     const guards = builtin && "rules" in builtin
-      ? builtin.rules.filter((r) => r.action.kind === "errno" || r.action.kind === "kill")
+      ? builtin.rules.filter((r) =>
+        r.action.kind === "errno" || r.action.kind === "kill" ||
+        (!strict && r.action.kind === "trace" && isGuardRule(rules[r.action.data]))
+      )
       : [];
     syscalls.set(nr, guards.length > 0 ? { rules: guards, otherwise: action } : action);
   }
 
-  const spec: FilterSpec = { defaultAction: ALLOW, syscalls, foreignAbi: { kind: "kill" } };
+  // A number the table does not know is a call newer than jail (or none at all): no rule can
+  // name it, so it could get around one. It fails as on a kernel without it, unless allowed.
+  const unknown = config.unknownSyscalls === "allow" ? ALLOW : errno(E.ENOSYS);
+  if (unknown.kind !== "allow") {
+    for (const nr of Object.values(NR)) if (!syscalls.has(nr)) syscalls.set(nr, ALLOW);
+  }
+  const spec: FilterSpec = { defaultAction: unknown, syscalls, foreignAbi: { kind: "kill" } };
   let program;
   try {
     program = compileFilter(spec);
@@ -251,6 +422,11 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     fs: fs?.policy,
     landlock: fs?.landlock,
   };
+}
+
+/** A traced rule that protects the supervisor, which a config rule must not replace. */
+function isGuardRule(rule: TraceRule | undefined): boolean {
+  return rule !== undefined && (rule.signal !== undefined || rule.target !== undefined);
 }
 
 function kernelRule(
@@ -293,7 +469,8 @@ function netPolicy(config: JailConfig, resolve: Resolver, allowAll: boolean): Ne
     loopback: n.loopback ?? true,
     unix: n.unix ?? true,
     errno: n.errno ? (ERRNO_NUMBERS as Record<string, number>)[n.errno] : E.EACCES,
-    wildcardBind: n.bind ?? (allowAll ? "allow" : "rewrite"),
+    // "rewrite" is the former name of "guard".
+    wildcardBind: n.bind === "rewrite" ? "guard" : n.bind ?? (allowAll ? "allow" : "guard"),
   };
 }
 
@@ -307,6 +484,10 @@ export function explainPolicy(p: CompiledPolicy): string {
       ? `fs check`
       : r.hook !== undefined
       ? `function rule`
+      : r.target
+      ? `target check (the tree's tasks only)`
+      : r.signal
+      ? `signal to the tree's members of the group`
       : r.decision.action;
     lines.push(
       `  TRACE|${i}  ${r.syscall}: ${what}${r.decision.rule ? ` (${r.decision.rule})` : ""}`,

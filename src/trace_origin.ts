@@ -1,0 +1,93 @@
+/**
+ * Which of jail's traced rules a seccomp stop belongs to, from jail's own filter.
+ *
+ * The SECCOMP_RET_TRACE data that PTRACE_GETEVENTMSG reports is not jail's to
+ * trust: a tracee may install seccomp filters of its own (programs sandbox
+ * themselves), and when several filters return TRACE the kernel reports the
+ * data of the most recently installed one. A filter of the tree's could so
+ * forge which rule the supervisor runs, or stop calls jail's filter allows
+ * with any data it likes. So the supervisor never reads that data: it runs
+ * jail's filter spec on the stopped call's registers and takes the rule from
+ * there. A stop that jail's filter would not trace came from the tree's own
+ * filter, and the call goes on unchanged.
+ *
+ * The common case costs one table lookup: for each syscall number the spec
+ * settles without looking at the arguments, the answer is precomputed.
+ *
+ * @module
+ */
+
+import { decideReference, type FilterSpec, type KernelAction } from "./bpf/compile.ts";
+import { AUDIT_ARCH_X86_64 } from "./bpf/assembler.ts";
+import type { Registers } from "./arch/x86_64.ts";
+
+/** jail's filter allows the call: the stop came from a filter of the tree's own. */
+export const ORIGIN_NOT_TRACED = -1;
+/**
+ * jail's filter refuses or kills the call. The kernel lets a refusal outrank
+ * any TRACE, so such a stop cannot happen; should it, the call is denied.
+ */
+export const ORIGIN_REFUSED = -2;
+/** Internal: the arguments decide; evaluate the spec. */
+const BY_ARGS = -3;
+/** Syscall numbers covered by the table; others evaluate the spec. */
+const NR_TABLE_SIZE = 1024;
+
+/** Decides, from jail's filter spec alone, which traced rule a stopped call belongs to. */
+export class TraceOrigin {
+  readonly #spec: FilterSpec;
+  /** Per number: trace data (>= 0), ORIGIN_NOT_TRACED, ORIGIN_REFUSED or BY_ARGS. */
+  readonly #byNr = new Int32Array(NR_TABLE_SIZE);
+  readonly #args: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
+
+  /** @param spec The filter spec jail installed (`CompiledPolicy.spec`). */
+  constructor(spec: FilterSpec) {
+    this.#spec = spec;
+    for (let nr = 0; nr < NR_TABLE_SIZE; nr++) {
+      const rule = spec.syscalls.get(nr);
+      this.#byNr[nr] = rule === undefined
+        ? code(spec.defaultAction)
+        : "rules" in rule
+        ? BY_ARGS
+        : code(rule);
+    }
+  }
+
+  /**
+   * The rule of a call stopped at PTRACE_EVENT_SECCOMP.
+   *
+   * The architecture is x86_64 whenever a stop happens: jail's filter kills
+   * every other ABI, and a kill outranks a trace.
+   *
+   * @param nr The syscall number (orig_rax).
+   * @param regs The stopped thread's registers.
+   * @returns The trace data of jail's rule (>= 0), {@linkcode ORIGIN_NOT_TRACED}
+   *   or {@linkcode ORIGIN_REFUSED}.
+   */
+  ruleOf(nr: number, regs: Registers): number {
+    const known = nr >= 0 && nr < NR_TABLE_SIZE ? this.#byNr[nr] : BY_ARGS;
+    if (known !== BY_ARGS) return known;
+    const args = this.#args;
+    for (let i = 0; i < 6; i++) args[i] = regs.arg(i);
+    return code(
+      decideReference(this.#spec, {
+        nr,
+        arch: AUDIT_ARCH_X86_64,
+        instructionPointer: regs.ip,
+        args,
+      }),
+    );
+  }
+}
+
+function code(action: KernelAction): number {
+  switch (action.kind) {
+    case "trace":
+      return action.data;
+    case "allow":
+    case "log":
+      return ORIGIN_NOT_TRACED;
+    default:
+      return ORIGIN_REFUSED;
+  }
+}
