@@ -12,7 +12,7 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, canUnshareNet, jail, type JailRun } from "./_helpers.ts";
+import { buildC, canUnshareNet, jail, type JailRun, spawnJail, until } from "./_helpers.ts";
 
 /** The real interpreter (a pyenv shim would chdir and re-exec first). */
 const PYTHON = new TextDecoder().decode(
@@ -713,7 +713,8 @@ exec(${JSON.stringify(CONNECT_PROBE)})`,
 });
 
 Deno.test({
-  name: "net: DNS with the network closed fails at once, where an unjailed lookup hangs",
+  name:
+    "net: DNS with the network closed fails at once, where an unjailed lookup hangs; the name is reported",
   ignore: !netns,
   fn: limited(30_000, async () => {
     const dir = await Deno.makeTempDir({ prefix: "jail_net_dns_" });
@@ -736,10 +737,14 @@ print("elapsed_ms", int((time.monotonic() - start) * 1000))
 `;
       const bounded = (argv: string[]) =>
         native(["timeout", "-s", "KILL", "2.5", ...argv], { prefix: ns.prefix, timeoutMs: 10_000 });
-      const [pyControl, getentControl, py, getent] = await Promise.all([
+      const [pyControl, getentControl, py, curl, getent] = await Promise.all([
         bounded([PYTHON, "-c", lookup]),
         bounded(["getent", "hosts", "example.com"]),
         jail(["--", PYTHON, "-c", lookup], { prefix: ns.prefix, timeoutMs: 20_000 }),
+        jail(["--log", `${dir}/curl.jsonl`, "--", "curl", "-sS", "http://example.org/"], {
+          prefix: ns.prefix,
+          timeoutMs: 20_000,
+        }),
         (async () => {
           const start = performance.now();
           const run = await jail(["--", "getent", "hosts", "example.com"], {
@@ -758,13 +763,29 @@ print("elapsed_ms", int((time.monotonic() - start) * 1000))
       const out = lines(py.stdout);
       assert.match(out.result, /^gaierror /);
       assert.ok(Number(out.elapsed_ms) < 1_000, `jailed lookup took ${out.elapsed_ms} ms`);
-      assert.match(
-        py.stderr,
-        /^jail: denied (connect|sendto|sendmsg|sendmmsg) to 10\.53\.53\.53:53 \(pid \d+ python3\)/m,
+      // The query is read from the datagram that was never sent: one line, with the name.
+      assert.deepEqual(reports(py.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+        "jail: denied DNS lookup of example.com (A, AAAA) via 10.53.53.53:53 (pid N python3)",
+      ]);
+      assert.deepEqual(reports(curl.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+        "jail: denied DNS lookup of example.org (A, AAAA) via 10.53.53.53:53 (pid N curl)",
+      ]);
+      assert.equal(curl.code, 6, curl.stderr);
+      // The log's event for the denied call carries the question too.
+      const log = (await Deno.readTextFile(`${dir}/curl.jsonl`)).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      assert.ok(
+        log.some((r) => r.decision === "deny" && r.dns === "example.org (A, AAAA)"),
+        JSON.stringify(log.filter((r) => r.decision === "deny")),
       );
       assert.equal(getent.code, 2, getent.stderr);
       assert.ok(getent.ms < 2_000, `jailed getent took ${getent.ms} ms, jail start included`);
-      assert.match(getent.stderr, /^jail: denied \w+ to 10\.53\.53\.53:53 \(pid \d+ getent\)/m);
+      // getent sends its single query with send(), which the kernel refuses (the socket was
+      // never connected) without a stop here: reported once, without the name.
+      assert.deepEqual(reports(getent.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+        "jail: denied DNS lookup via 10.53.53.53:53 (pid N getent)",
+      ]);
       console.log(
         `  dns: unjailed lookups still hanging at ${Math.round(pyControl.ms)} ms; jailed ` +
           `getaddrinfo failed in ${out.elapsed_ms} ms, getent in ${
@@ -801,32 +822,31 @@ print("unspec", s.getsockname()[0] if rc == 0 else "errno%d" % ctypes.get_errno(
 `;
 
 Deno.test({
-  name: 'net: bind to 0.0.0.0 / :: becomes loopback by default; net.bind "allow" and "deny"',
+  name:
+    'net: bind to 0.0.0.0 / :: stays a wildcard by default ("guard", alias "rewrite"); net.bind "allow" and "deny"',
   ignore: !netns,
   fn: limited(30_000, async () => {
     const dir = await Deno.makeTempDir({ prefix: "jail_net_bind_" });
-    for (const mode of ["allow", "deny"]) {
+    for (const mode of ["allow", "deny", "rewrite"]) {
       await Deno.writeTextFile(`${dir}/${mode}.json`, JSON.stringify({ net: { bind: mode } }));
     }
     try {
       await using ns = await Netns.open();
       const py = [PYTHON, "-c", BIND_PROBE];
-      const [control, rewrite, allow, deny] = await Promise.all([
+      const [control, guard, rewrite, allow, deny] = await Promise.all([
         native(py, { prefix: ns.prefix }),
         jail(["--", ...py], { prefix: ns.prefix }),
+        jail(["--config", `${dir}/rewrite.json`, "--", ...py], { prefix: ns.prefix }),
         jail(["--config", `${dir}/allow.json`, "--", ...py], { prefix: ns.prefix }),
         jail(["--config", `${dir}/deny.json`, "--", ...py], { prefix: ns.prefix }),
       ]);
-      for (const r of [control, rewrite, allow, deny]) ok(r);
+      for (const r of [control, guard, rewrite, allow, deny]) ok(r);
       const all = { v4: "0.0.0.0", v6: "::", mapped: "::ffff:0.0.0.0", unspec: "0.0.0.0" };
       assert.deepEqual(lines(control.stdout), all);
-      assert.deepEqual(lines(rewrite.stdout), {
-        v4: "127.0.0.1",
-        v6: "::1",
-        mapped: "::ffff:127.0.0.1",
-        unspec: "127.0.0.1",
-      });
-      assert.equal(rewrite.stderr, "", "a rewrite is silent");
+      // Guarded binds are native (the filter that guards them is tested over a veth pair).
+      assert.deepEqual(lines(guard.stdout), all);
+      assert.deepEqual(lines(rewrite.stdout), all, '"rewrite" is the former name of "guard"');
+      assert.equal(guard.stderr, "", "a guarded bind is silent");
       assert.deepEqual(lines(allow.stdout), all);
       assert.deepEqual(lines(deny.stdout), {
         v4: "errno13",
@@ -1085,6 +1105,74 @@ Deno.test({
   }),
 });
 
+Deno.test({
+  name:
+    "net: sendmsg(MSG_FASTOPEN) with a NULL name on a connected socket cannot be raced to a denied address",
+  ignore: !netns,
+  fn: limited(60_000, async () => {
+    const race = await buildC("net_race");
+    await using ns = await Netns.open({ serve: ["127.0.0.1", "10.1.2.3"] });
+    const inNs = { prefix: ns.prefix, timeoutMs: 40_000 };
+    const argv = (n: string) => [race, "fastopen", "127.0.0.1", "10.1.2.3", String(ns.port), n];
+    // The test can fail: unjailed and with -A, the disconnected socket fast-opens to 10.1.2.3.
+    const control = figures((await native(argv("500"), inNs)).stdout);
+    const open = await jail(["-A", "--", ...argv("500")], inNs);
+    ok(open);
+    const c0 = await ns.counts();
+    assert.ok(control.bad > 0, `unjailed: ${JSON.stringify(control)}`);
+    assert.ok(figures(open.stdout).bad > 0, `-A: ${open.stdout}`);
+    // The disconnecting thread may cut a connection to 10.1.2.3 before getpeername looks.
+    assert.ok(c0["10.1.2.3"].tcp >= control.bad + figures(open.stdout).bad, "the server agrees");
+
+    const run = await jail(["--", ...argv("2000")], inNs);
+    ok(run);
+    const j = figures(run.stdout);
+    const c1 = await ns.counts();
+    assert.equal(j.bad, 0, run.stdout);
+    assert.equal(c1["10.1.2.3"].tcp, c0["10.1.2.3"].tcp, "no connection reached 10.1.2.3");
+    assert.equal(j.attempts, 2000, run.stdout);
+    console.log(
+      `  fastopen race: unjailed ${control.bad}/500 and -A ${figures(open.stdout).bad}/500 ` +
+        `(${
+          c0["10.1.2.3"].tcp
+        } connections) reached 10.1.2.3; jailed 0/2000 (${j.ok} sent to the peer, ${j.elapsed_ms} ms)`,
+    );
+  }),
+});
+
+Deno.test({
+  name:
+    "net: sendmsg on a connected stream socket cannot be raced by swapping a UDP socket in under its number",
+  ignore: !netns,
+  fn: limited(60_000, async () => {
+    const race = await buildC("net_race");
+    await using ns = await Netns.open({ serve: ["127.0.0.1", "10.1.2.3"] });
+    const inNs = { prefix: ns.prefix, timeoutMs: 40_000 };
+    const argv = (n: string) => [race, "fdswap", "127.0.0.1", "10.1.2.3", String(ns.port), n];
+    // The test can fail: unjailed and with -A, datagrams reach 10.1.2.3 through the swapped socket.
+    const control = figures((await native(argv("50000"), inNs)).stdout);
+    const open = await jail(["-A", "--", ...argv("50000")], inNs);
+    ok(open);
+    const c0 = await ns.counts();
+    assert.ok(c0["10.1.2.3"].udp > 0, `unjailed and -A: ${JSON.stringify(control)} ${open.stdout}`);
+
+    const run = await jail(["--", ...argv("20000")], inNs);
+    ok(run);
+    const j = figures(run.stdout);
+    const c1 = await ns.counts();
+    assert.equal(
+      c1["10.1.2.3"].udp,
+      c0["10.1.2.3"].udp,
+      `no datagram reached 10.1.2.3: ${run.stdout}`,
+    );
+    assert.ok(j.ok > 0, `sends on the TCP socket went through: ${run.stdout}`);
+    console.log(
+      `  fd swap race: unjailed and -A, ${c0["10.1.2.3"].udp} datagrams reached 10.1.2.3; ` +
+        `jailed 0 of 20000 (${j.ok} sent on TCP, ${j.elapsed_ms} ms)`,
+    );
+  }),
+});
+
 /** Destinations the kernel reads in ways a naive check would not. */
 const ESCAPE_PROBE = `
 import ctypes, socket, struct, sys
@@ -1211,13 +1299,430 @@ Deno.test({
   }),
 });
 
-Deno.test("net: listen on a never-bound socket lands on loopback, as a wildcard bind would", async () => {
+Deno.test("net: listen on a never-bound socket binds the wildcard with the guard filter locked on", async () => {
+  // SO_LOCK_FILTER (44) reads 1 once a locked filter sits on the socket.
   const script = `import socket
-s = socket.socket(); s.listen(); print(s.getsockname()[0])
-s6 = socket.socket(socket.AF_INET6); s6.listen(); print(s6.getsockname()[0])`;
+for fam in (socket.AF_INET, socket.AF_INET6):
+    s = socket.socket(fam); s.listen(); print(s.getsockname()[0], s.getsockopt(socket.SOL_SOCKET, 44))`;
   const r = await jail(["--", "python3", "-c", script]);
-  assert.equal(r.stdout, "127.0.0.1\n::1\n");
-  // The control: without the guard the kernel picks the wildcard address.
+  assert.equal(r.stdout, "0.0.0.0 1\n:: 1\n");
+  // The control: unguarded, the kernel binds the wildcard with no filter.
   const open = await jail(["-A", "--", "python3", "-c", script]);
-  assert.equal(open.stdout, "0.0.0.0\n::\n");
+  assert.equal(open.stdout, "0.0.0.0 0\n:: 0\n");
+});
+
+/**
+ * Two network namespaces joined by a veth pair: "here" (10.77.0.1, fd77::1),
+ * where a command runs through {@linkcode Veth.prefix}, and "there"
+ * (10.77.0.2, fd77::2), the rest of the network as far as the command can
+ * tell, entered with {@linkcode Veth.there}. Nothing is routed beyond them.
+ * The namespace "there" is held by a `cat` whose stdin is the setup shell's
+ * pipe: it ends with the shell, whatever ends the shell.
+ */
+const VETH_SETUP = `
+set -e
+ip link set lo up
+exec {hold}> >(exec unshare -n cat >/dev/null)
+there=$!
+until [ "$(readlink /proc/$there/ns/net)" != "$(readlink /proc/self/ns/net)" ]; do :; done
+ip link add v0 type veth peer name v1 netns "$there"
+ip addr add 10.77.0.1/24 dev v0
+ip -6 addr add fd77::1/64 dev v0 nodad
+ip link set v0 up
+nsenter --net=/proc/$there/ns/net sh -c 'set -e; ip link set lo up
+  ip addr add 10.77.0.2/24 dev v1; ip -6 addr add fd77::2/64 dev v1 nodad; ip link set v1 up'
+echo "there $there"
+"$@"
+`;
+
+/** The argv prefix that runs a command in a fresh "here" namespace; its first stdout line names "there". */
+const vethPrefix = ["unshare", "-n", "bash", "-c", VETH_SETUP, "bash"];
+
+/** Argv prefix that runs a command in the namespace "there" of a run started with {@linkcode vethPrefix}. */
+function there(stdout: string): string[] {
+  const m = /^there (\d+)$/m.exec(stdout);
+  if (!m) throw new Error(`no veth namespace in: ${stdout}`);
+  return ["nsenter", `--net=/proc/${m[1]}/ns/net`, "--"];
+}
+
+/**
+ * A server on wildcard addresses: TCP on 0.0.0.0 and on :: (dual-stack),
+ * UDP auto-bound by a first sendto to 127.0.0.1, UDP bound to ::. Checks
+ * that loopback clients reach each, prints `ports t4 t6 u4 u6` and the
+ * local names, then counts what arrives until stdin closes, and prints it.
+ */
+const WILDCARD_SERVER = `
+import socket, sys, threading
+t4 = socket.socket(); t4.bind(("0.0.0.0", 0)); t4.listen(16)
+t6 = socket.socket(socket.AF_INET6); t6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+t6.bind(("::", 0)); t6.listen(16)
+u4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u4.sendto(b"", ("127.0.0.1", 9))
+u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u6.bind(("::", 0))
+names = [t4.getsockname()[0], t6.getsockname()[0], u4.getsockname()[0], u6.getsockname()[0]]
+print("names", " ".join(names))
+for host, s in [("127.0.0.1", t4), ("127.0.0.1", t6), ("::1", t6)]:
+    c = socket.create_connection((host, s.getsockname()[1]), timeout=2); s.accept()[0].close(); c.close()
+for host, fam, s in [("127.0.0.1", socket.AF_INET, u4), ("::1", socket.AF_INET6, u6)]:
+    c = socket.socket(fam, socket.SOCK_DGRAM); c.sendto(b"hi", (host, s.getsockname()[1]))
+    assert s.recv(8) == b"hi"
+print("loopback ok")
+counts = {"t4": 0, "t6": 0, "u4": 0, "u6": 0}
+def tcp(name, s):
+    while True:
+        s.accept()[0].close(); counts[name] += 1
+def udp(name, s):
+    while True:
+        s.recv(64); counts[name] += 1
+for name, s, f in [("t4", t4, tcp), ("t6", t6, tcp), ("u4", u4, udp), ("u6", u6, udp)]:
+    threading.Thread(target=f, args=(name, s), daemon=True).start()
+print("ports", t4.getsockname()[1], t6.getsockname()[1], u4.getsockname()[1], u6.getsockname()[1], flush=True)
+sys.stdin.readline()
+print("counts", counts["t4"], counts["t6"], counts["u4"], counts["u6"], flush=True)
+`;
+
+/**
+ * From "there": datagrams to each UDP port, then TCP connects (1 s each) to
+ * each TCP port over IPv4 and IPv6; the connects' waits also give the
+ * datagrams time to land. Prints `target ok|timeout|errno`.
+ */
+const REMOTE_PROBE = `
+import socket, sys
+t4, t6, u4, u6 = map(int, sys.argv[1:5])
+for host, fam, port in [("10.77.0.1", socket.AF_INET, u4), ("fd77::1", socket.AF_INET6, u6), ("10.77.0.1", socket.AF_INET, u6)]:
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    for _ in range(3): s.sendto(b"x", (host, port))
+for name, host, port in [("t4", "10.77.0.1", t4), ("t6", "fd77::1", t6), ("t6v4", "10.77.0.1", t6)]:
+    try:
+        socket.create_connection((host, port), timeout=1).close(); print(name, "ok")
+    except socket.timeout:
+        print(name, "timeout")
+    except OSError as e:
+        print(name, e.errno)
+`;
+
+Deno.test({
+  name:
+    "net: wildcard binds stay wildcards, reachable over loopback, guarded against every other peer",
+  ignore: !netns,
+  fn: limited(60_000, async () => {
+    const results: Record<
+      string,
+      { names: string; remote: Record<string, string>; counts: string }
+    > = {};
+    for (const mode of ["jailed", "open"] as const) {
+      const live = spawnJail(
+        [...(mode === "open" ? ["-A"] : []), "--", PYTHON, "-c", WILDCARD_SERVER],
+        { prefix: vethPrefix, timeoutMs: 40_000 },
+      );
+      try {
+        await until("server ports", () => /^ports /m.test(live.stdout()), 20_000);
+        const out = lines(live.stdout());
+        const remote = await native([PYTHON, "-c", REMOTE_PROBE, ...out.ports.split(" ")], {
+          prefix: there(live.stdout()),
+          timeoutMs: 20_000,
+        });
+        ok(remote, "remote probe");
+        await live.write("count\n");
+        const run = await live.done;
+        ok(run);
+        const all = lines(run.stdout);
+        assert.equal(all.loopback, "ok", run.stdout);
+        results[mode] = { names: all.names, remote: lines(remote.stdout), counts: all.counts };
+      } catch (e) {
+        await live.stop();
+        throw e;
+      }
+    }
+    const wild = "0.0.0.0 :: 0.0.0.0 ::";
+    assert.equal(results.open.names, wild);
+    assert.equal(results.jailed.names, wild, "getsockname shows the address asked for");
+    // The control: unguarded, every peer there reaches every server.
+    assert.deepEqual(results.open.remote, { t4: "ok", t6: "ok", t6v4: "ok" });
+    assert.equal(results.open.counts, "1 2 3 6");
+    // Guarded: the SYNs and datagrams from there are dropped by the socket filter.
+    assert.deepEqual(results.jailed.remote, { t4: "timeout", t6: "timeout", t6v4: "timeout" });
+    assert.equal(results.jailed.counts, "0 0 0 0");
+  }),
+});
+
+/** Echoes two TCP connections and two datagrams on port 7007 (dual-stack), then exits. */
+const ECHO_THERE = `
+import socket, threading
+t = socket.socket(socket.AF_INET6); t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind(("::", 7007)); t.listen(4)
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+u.bind(("::", 7007))
+def udp():
+    for _ in range(2):
+        data, peer = u.recvfrom(64); u.sendto(b"pong", peer)
+th = threading.Thread(target=udp); th.start()
+print("ready", flush=True)
+for _ in range(2):
+    c = t.accept()[0]; c.recv(64); c.sendall(b"pong"); c.close()
+th.join()
+`;
+
+/** Waits for a line, then talks to there from sockets bound to the wildcard first. */
+const WILDCARD_CLIENT = `
+import socket, sys
+sys.stdin.readline()
+for v, fam, wild, host in [("4", socket.AF_INET, "0.0.0.0", "10.77.0.2"), ("6", socket.AF_INET6, "::", "fd77::2")]:
+    for kind, typ in [("tcp", socket.SOCK_STREAM), ("udp", socket.SOCK_DGRAM)]:
+        try:
+            s = socket.socket(fam, typ); s.bind((wild, 0)); s.settimeout(5)
+            if typ == socket.SOCK_STREAM:
+                s.connect((host, 7007)); s.sendall(b"ping")
+            else:
+                s.sendto(b"ping", (host, 7007))
+            print(kind + v, s.recv(8).decode(), s.getsockname()[0])
+        except OSError as e:
+            print(kind + v, "errno", e.errno)
+`;
+
+Deno.test({
+  name: "net: a client bound to the wildcard reaches an allowed peer (TCP and UDP, v4 and v6)",
+  ignore: !netns,
+  fn: limited(60_000, async () => {
+    const live = spawnJail(
+      ["--allow-net=10.77.0.2:7007,[fd77::2]:7007", "--", PYTHON, "-c", WILDCARD_CLIENT],
+      { prefix: vethPrefix, timeoutMs: 40_000 },
+    );
+    try {
+      await until("veth namespaces", () => /^there /m.test(live.stdout()), 20_000);
+      const argv = [...there(live.stdout()), PYTHON, "-c", ECHO_THERE];
+      const echo = new Deno.Command(argv[0], { args: argv.slice(1), stdout: "piped" }).spawn();
+      const reader = new LineReader(echo.stdout);
+      try {
+        assert.equal(await within(10_000, "echo server", reader.next()), "ready");
+        await live.write("go\n");
+        const run = await live.done;
+        ok(run);
+        assert.deepEqual(lines(run.stdout), {
+          there: lines(run.stdout).there,
+          // A connected TCP socket takes its route's source address, natively.
+          tcp4: "pong 10.77.0.1",
+          udp4: "pong 0.0.0.0",
+          tcp6: "pong fd77::1",
+          udp6: "pong ::",
+        });
+        assert.equal((await echo.status).code, 0);
+      } finally {
+        try {
+          echo.kill("SIGKILL");
+        } catch { /* done */ }
+        while (await reader.next() !== undefined) { /* drain */ }
+        await echo.status;
+      }
+    } catch (e) {
+      await live.stop();
+      throw e;
+    }
+  }),
+});
+
+/**
+ * Socket options and control messages that choose an interface, next hop or
+ * route, beside harmless ones; and attempts to remove or pre-empt the guard
+ * filter. Prints `name result` (0 or an errno).
+ */
+const ROUTE_PROBE = `
+import ctypes, socket, struct
+libc = ctypes.CDLL(None, use_errno=True)
+lo = socket.if_nametoindex("lo")
+def opt(fam, level, name, val, kind=socket.SOCK_DGRAM):
+    s = socket.socket(fam, kind)  # a fresh socket each: options interact (a bound device)
+    try:
+        s.setsockopt(level, name, val); return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        s.close()
+def send(s, cmsgs, dest):
+    try:
+        s.sendmsg([b"x"], cmsgs, 0, dest); return 0
+    except OSError as e:
+        return e.errno
+V4, V6, TCP = socket.AF_INET, socket.AF_INET6, socket.SOCK_STREAM
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+out = {
+    "so_bindtodevice": opt(V4, 1, 25, b"lo\\0"),
+    "so_bindtoifindex": opt(V4, 1, 62, lo),
+    "so_mark": opt(V4, 1, 36, 7),
+    "ip_options": opt(V4, 0, 4, b"\\x01\\x01\\x01\\x01"),
+    "ip_unicast_if": opt(V4, 0, 50, struct.pack("!I", lo)),
+    "ipv6_unicast_if": opt(V6, 41, 76, struct.pack("!I", lo)),
+    "ipv6_pktinfo": opt(V6, 41, 50, bytes(20)),
+    "ipv6_multicast_if": opt(V6, 41, 17, lo),
+    # Allowed: receive flags and options that share a name number with a refused one.
+    "ip_pktinfo": opt(V4, 0, 8, 1),
+    "ipv6_recvpktinfo": opt(V6, 41, 49, 1),
+    "ipv6_2292pktinfo": opt(V6, 41, 2, 1),
+    "so_keepalive": opt(V4, 1, 9, 1, TCP),
+    "tcp_keepidle": opt(V4, 6, 4, 30, TCP),
+}
+dest = ("127.0.0.1", 9)
+pktinfo = lambda index: struct.pack("=iII", index, 0, 0)
+out.update({
+    "cmsg_ttl": send(u, [(0, 2, struct.pack("=i", 9))], dest),
+    "cmsg_pktinfo_lo": send(u, [(0, 8, pktinfo(lo))], dest),
+    "cmsg_pktinfo_any": send(u, [(0, 8, pktinfo(0))], dest),
+    "cmsg_pktinfo_other": send(u, [(0, 8, pktinfo(2))], dest),
+    "cmsg_retopts": send(u, [(0, 7, b"\\x01\\x01\\x01\\x01")], dest),
+    "cmsg_mark": send(u, [(1, 36, struct.pack("=I", 7))], dest),
+    "cmsg_v6_pktinfo_other": send(u6, [(41, 50, bytes(16) + struct.pack("=i", 2))], ("::1", 9)),
+})
+# The guard on u (auto-bound by the sends above, when jailed): can it be taken off or replaced?
+one = ctypes.c_int(1)
+rc = libc.setsockopt(u.fileno(), 1, 27, ctypes.byref(one), 4)
+out["detach"] = 0 if rc == 0 else ctypes.get_errno()
+accept_all = (ctypes.c_uint64 * 1)(0xFFFFFFFF00000006)  # ret #-1
+class Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+prog = Fprog(1, ctypes.addressof(accept_all))
+rc = libc.setsockopt(u.fileno(), 1, 26, ctypes.byref(prog), ctypes.sizeof(prog))
+out["replace"] = 0 if rc == 0 else ctypes.get_errno()
+# Pre-empting: lock a filter of our own on a fresh socket, then bind the wildcard.
+w = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+libc.setsockopt(w.fileno(), 1, 26, ctypes.byref(prog), ctypes.sizeof(prog))
+libc.setsockopt(w.fileno(), 1, 44, ctypes.byref(one), 4)
+try:
+    w.bind(("0.0.0.0", 0)); out["preempt_bind"] = 0
+except OSError as e:
+    out["preempt_bind"] = e.errno
+try:
+    w.listen(); out["preempt_listen"] = 0
+except OSError as e:
+    out["preempt_listen"] = e.errno
+# socket(AF_INET, SOCK_PACKET): a packet socket under another name.
+try:
+    socket.socket(socket.AF_INET, 10 | socket.SOCK_CLOEXEC, 0x0300).close(); out["sock_packet"] = 0
+except OSError as e:
+    out["sock_packet"] = e.errno
+for k, v in out.items():
+    print(k, v)
+`;
+
+Deno.test({
+  name:
+    "net: options and control messages that choose a route are refused; the guard cannot be removed or pre-empted",
+  ignore: !netns,
+  fn: limited(30_000, async () => {
+    await using ns = await Netns.open({ blackhole: true });
+    const argv = [PYTHON, "-c", ROUTE_PROBE];
+    const [control, run] = await Promise.all([
+      native(argv, { prefix: ns.prefix }),
+      jail(["--", ...argv], { prefix: ns.prefix }),
+    ]);
+    ok(control, "control");
+    ok(run);
+    const refused = [
+      "so_bindtodevice",
+      "so_bindtoifindex",
+      "so_mark",
+      "ip_options",
+      "ip_unicast_if",
+      "ipv6_unicast_if",
+      "ipv6_pktinfo",
+      "ipv6_multicast_if",
+    ];
+    const allowed = [
+      "ip_pktinfo",
+      "ipv6_recvpktinfo",
+      "ipv6_2292pktinfo",
+      "so_keepalive",
+      "tcp_keepidle",
+      "cmsg_ttl",
+      "cmsg_pktinfo_lo",
+      "cmsg_pktinfo_any",
+    ];
+    const refusedCmsg = [
+      "cmsg_pktinfo_other",
+      "cmsg_retopts",
+      "cmsg_mark",
+      "cmsg_v6_pktinfo_other",
+    ];
+    const c = lines(control.stdout);
+    const j = lines(run.stdout);
+    // The control: as root, unjailed, each of these works (interface 2 is the veth).
+    for (const k of [...refused, ...allowed, ...refusedCmsg.slice(0, 3)]) {
+      assert.equal(c[k], "0", `control ${k}`);
+    }
+    // ::1 through the veth (which has no IPv6 address): the kernel took interface 2 as asked.
+    assert.equal(c.cmsg_v6_pktinfo_other, "101");
+    assert.equal(c.detach, "2", "unjailed, the socket carries no filter (ENOENT)");
+    assert.equal(c.preempt_bind, "0");
+    for (const k of refused) assert.equal(j[k], "1", `jailed ${k}: EPERM`);
+    for (const k of allowed) assert.equal(j[k], "0", `jailed ${k}`);
+    for (const k of refusedCmsg) assert.equal(j[k], "13", `jailed ${k}: the policy's errno`);
+    assert.equal(j.detach, "1", "the guard is locked: SO_DETACH_FILTER fails with EPERM");
+    assert.equal(j.replace, "1", "and SO_ATTACH_FILTER too");
+    assert.equal(j.preempt_bind, "13", "a locked filter of the tree's own: the bind is refused");
+    assert.equal(j.preempt_listen, "13");
+    assert.equal(j.sock_packet, "13");
+    assert.notEqual(c.sock_packet, "13");
+    const r = reports(run.stderr).map((l) => l.replace(/pid \d+/, "pid N"));
+    assert.ok(
+      r.includes(
+        "jail: denied setsockopt SO_BINDTODEVICE (pid N python3); it could choose the packet's interface or route",
+      ),
+      r.join("\n"),
+    );
+    assert.ok(
+      r.includes(
+        "jail: denied sendmsg with a control message (level 0, type 8) choosing interface 2 (pid N python3); it could choose the packet's interface or route",
+      ),
+      r.join("\n"),
+    );
+  }),
+});
+
+/** Node's `server.listen(0)` binds :: dual-stack; both loopbacks must reach it. */
+const NODE_LISTEN = `
+const net = require("net");
+const server = net.createServer((c) => c.end("hi\\n"));
+server.listen(0, async () => {
+  const { address, port } = server.address();
+  console.log("address", address);
+  for (const host of ["127.0.0.1", "::1"]) {
+    const got = await new Promise((done) => {
+      const c = net.connect(port, host);
+      let d = "";
+      c.on("data", (b) => d += b).on("end", () => done(d.trim())).on("error", (e) => done(e.code));
+    });
+    console.log(host, got);
+  }
+  server.close();
+});
+`;
+
+Deno.test("net: node's listen(0) stays on :: and serves IPv4 and IPv6 loopback clients", async () => {
+  const r = await jail(["--", "node", "-e", NODE_LISTEN], { env: QUIET, timeoutMs: 30_000 });
+  ok(r);
+  assert.deepEqual(lines(r.stdout), { address: "::", "127.0.0.1": "hi", "::1": "hi" });
+});
+
+Deno.test({
+  name:
+    "net: a blocking connect of another family (vsock) is waited for by jail, with the same outcome",
+  ignore: !netns,
+  fn: limited(30_000, async () => {
+    const probe = `
+import socket
+for cid in (2, 3):
+    try:
+        s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM); s.connect((cid, 1234)); print(cid, 0)
+    except OSError as e:
+        print(cid, e.errno)
+`;
+    const argv = [PYTHON, "-c", probe];
+    // A deny list keeps the network restricted under -A, so the connect stops at jail.
+    const [control, run] = await Promise.all([
+      native(argv, { prefix: ["unshare", "-n"] }),
+      jail(["-A", "--deny-net=10.0.0.0/8", "--", ...argv], { prefix: ["unshare", "-n"] }),
+    ]);
+    ok(control, "control");
+    ok(run);
+    assert.deepEqual(lines(run.stdout), lines(control.stdout));
+  }),
 });

@@ -90,7 +90,7 @@ const GOLDEN_TRACE = `\
 [<p1>] spawn by <p2>
 [<p1> report_probe] exec <probe> ["<probe>"]
 [<p1> report_probe] getppid(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = 7  return by syscalls.getppid
-[<p1> report_probe] bind(3, {AF_INET, 0.0.0.0:0}, 16) = 0  rewrite by net.bind
+[<p1> report_probe] bind(3, {AF_INET, 0.0.0.0:0}, 16) = 0  allow by net
 [<p1> report_probe] connect(3, {AF_INET, 127.0.0.1:9}, 16) = 0  allow by net
 jail: denied connect to 127.0.0.7:80 (pid <p1> report_probe); it matches the deny entry 127.0.0.7
 [<p1> report_probe] connect(4, {AF_INET, 127.0.0.7:80}, 16) = -1 EACCES  deny by net
@@ -105,7 +105,7 @@ jail: denied sendto to 127.0.0.7:53 (pid <p1> report_probe); it matches the deny
 `;
 
 const GOLDEN_SUMMARY = `\
-jail: summary: exit status 3; 3 processes in <s> s; 2 denied, 2 rewritten
+jail: summary: exit status 3; 3 processes in <s> s; 2 denied, 1 rewritten
   <p1> report_probe  exit 3
   ├─ <p3> true 'two words'  exit 0
   └─ <p4> report_probe  killed by SIGKILL
@@ -113,14 +113,13 @@ jail: denied and rewritten calls:
   rule              decision  call     destination   count  by
   net               deny      connect  127.0.0.7:80      1  report_probe
   net               deny      sendto   127.0.0.7:53      1  report_probe
-  net.bind          rewrite   bind     0.0.0.0:0         1  report_probe
   syscalls.getppid  return    getppid  -                 1  report_probe
 `;
 
 const GOLDEN_MARKDOWN = `\
 ### jail: \`<probe>\`
 
-exit status 3; 3 processes in <s> s; 2 denied, 2 rewritten.
+exit status 3; 3 processes in <s> s; 2 denied, 1 rewritten.
 
 \`\`\`text
 <p1> report_probe  exit 3
@@ -132,7 +131,6 @@ exit status 3; 3 processes in <s> s; 2 denied, 2 rewritten.
 | --- | --- | --- | --- | ---: | --- |
 | net | deny | connect | 127.0.0.7:80 | 1 | report_probe |
 | net | deny | sendto | 127.0.0.7:53 | 1 | report_probe |
-| net.bind | rewrite | bind | 0.0.0.0:0 | 1 | report_probe |
 | syscalls.getppid | return | getppid | - | 1 | report_probe |
 
 `;
@@ -142,7 +140,7 @@ const GOLDEN_LOG = [
   `{"v":1,"event":"spawn","time":"<time>","pid":"<p2>","ppid":"<p1>"}`,
   `{"v":1,"event":"exec","time":"<time>","pid":"<p2>","ppid":"<p1>","exe":"<probe>","argv":["<probe>"]}`,
   `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"getppid","nr":110,"args":["0x1","0x2","0x3","0x4","0x5","0x6"],"decision":"return","result":7,"rule":"syscalls.getppid"}`,
-  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"bind","nr":49,"args":["0x3","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"0.0.0.0:0"}],"decision":"rewrite","result":0,"rule":"net.bind"}`,
+  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"bind","nr":49,"args":["0x3","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"0.0.0.0:0"}],"decision":"allow","result":0,"rule":"net"}`,
   `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"connect","nr":42,"args":["0x3","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"127.0.0.1:9"}],"decision":"allow","result":0,"rule":"net"}`,
   `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"connect","nr":42,"args":["0x4","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"127.0.0.7:80"}],"decision":"deny","result":-1,"errno":"EACCES","rule":"net"}`,
   `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"sendto","nr":44,"args":["0x3","<ptr>","0x1","0x0","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"127.0.0.7:53"}],"decision":"deny","result":-1,"errno":"EACCES","rule":"net"}`,
@@ -271,7 +269,7 @@ Deno.test("report: the log holds every line the tree caused when jail itself is 
         "spawn <sh>",
         "exec <probe>",
         "getppid return",
-        "bind rewrite",
+        "bind allow",
         "connect allow",
         "connect deny",
         "sendto deny",

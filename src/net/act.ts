@@ -23,6 +23,16 @@
  * timeout), and a second connect on the established socket returns 0
  * rather than EISCONN, as it does after a non-blocking connect.
  *
+ * Binds are made as asked (0.0.0.0 and :: stay wildcards, so getsockname and
+ * dual-stack behave natively); an inet socket that can be reached from beyond
+ * loopback — bound to a non-loopback address, auto-bound by `listen`, or a
+ * datagram socket the kernel would auto-bind at its first send — first gets
+ * the guard filter of `socket_filter.ts`, locked, so only loopback and
+ * allowed peers reach it. A socket that cannot be guarded is refused.
+ *
+ * Every failure here (a descriptor that cannot be borrowed, memory that
+ * cannot be read, an option that cannot be set) refuses the call.
+ *
  * @module
  */
 
@@ -43,7 +53,20 @@ import {
   socketName,
   writeMemory,
 } from "../../ffi/libc.ts";
-import { AF, loopbackLike } from "./sockaddr.ts";
+import {
+  attachedFilter,
+  attachFilter,
+  awaitConnection,
+  getIntOption,
+  interfaceIndex,
+  listenSocket,
+  setIntOption,
+  SO,
+  SOL,
+} from "../../ffi/socket.ts";
+import { INSPECTOR_ADDRESS } from "../../ffi/inspector_guard.ts";
+import { ActingAs } from "./acting_caps.ts";
+import { AF, wildcardLike } from "./sockaddr.ts";
 import type { Decision } from "../decision.ts";
 import { REG, type Registers } from "../arch/x86_64.ts";
 
@@ -54,13 +77,31 @@ const EMSGSIZE = 90;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 const SYS_SENDTO = 44n;
+const SYS_WRITEV = 20n;
+/** MSG_FASTOPEN: a send that connects first, to msg_name. */
+const MSG_FASTOPEN = 0x20000000;
 const AF_INET = 2;
 const AF_INET6 = 10;
-const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const MAX_PAYLOAD = 4 << 20;
 const MAX_IOV = 1024;
 const MAX_CONTROL = 64 << 10;
+const EPERM = 1;
+const EINVAL = 22;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const IPPROTO_TCP = 6;
+const IPPROTO_MPTCP = 262;
+
+/**
+ * Makes `call` (a socket call on the tracee's behalf) with this thread's
+ * capabilities narrowed to the tracee's, so the kernel's capability checks
+ * (netlink, SCM_CREDENTIALS, ports below 1024) judge the tree, not jail.
+ */
+function asTracee(pid: number, call: () => number): number {
+  using acting = new ActingAs(pid);
+  return acting.error || call();
+}
 
 /** The result a skipped syscall returns to the tracee. */
 function result(rc: number, rule: string): Decision {
@@ -102,6 +143,9 @@ function waitForConnection(regs: Registers, rule: string): Decision {
   return { action: "args", args: { 1: 0n, 2: 0n, 3: MSG_NOSIGNAL, 4: 0n, 5: 0n }, rule };
 }
 
+/** How long the supervisor waits for a non-IP connection before refusing it (ETIMEDOUT). */
+const CONNECT_WAIT_MS = 10_000;
+
 /**
  * Connects the tracee's socket `fd` to `addr` (bytes already checked).
  *
@@ -115,63 +159,281 @@ export function actConnect(
   addr: Uint8Array,
   rule: string,
   regs: Registers,
+  guard?: Guard,
 ): Decision {
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, rule);
+  if (guard) {
+    // Disconnecting (AF_UNSPEC) puts a UDP socket back on 0.0.0.0, whatever it was bound to.
+    const unspec = addr.length >= 2 && (addr[0] | (addr[1] << 8)) === AF.UNSPEC;
+    const rc = guardDatagram(sock.fd, guard.filter, unspec);
+    if (rc !== 0) return { action: "deny", errno: guard.errno, rule: "net.bind" };
+  }
   const flags = getFileFlags(sock.fd);
   if (flags < 0) return result(flags, rule);
   const blocking = (flags & O_NONBLOCK) === 0;
-  if (blocking) setFileFlags(sock.fd, flags | O_NONBLOCK);
-  let rc = connectSocket(sock.fd, addr);
+  if (blocking) {
+    // Connecting with the socket still blocking would stall the supervisor: refuse instead.
+    const set = setFileFlags(sock.fd, flags | O_NONBLOCK);
+    if (set !== 0) return result(set, rule);
+  }
+  let rc = asTracee(pid, () => connectSocket(sock.fd, addr));
   if (blocking) setFileFlags(sock.fd, flags);
   if (rc === -EINPROGRESS && blocking) {
     const family = addr[0] | (addr[1] << 8);
     if (family === AF_INET || family === AF_INET6) return waitForConnection(regs, rule);
-    // Other families (vsock…) accept no other family's address: their own connect can wait.
-    return { action: "allow", rule };
+    // Other families (vsock…): letting the tracee's own connect wait would let a sibling swap
+    // an IP socket in under the descriptor number and point the address elsewhere. Wait here
+    // (the supervisor stalls for as long as the family's connect timeout, a rare case).
+    return result(awaitConnection(sock.fd, CONNECT_WAIT_MS), rule);
   }
   if (rc === -EAGAIN && blocking) {
     // A unix listener with a full backlog: a blocking caller expects to wait for it.
-    rc = connectSocket(sock.fd, addr);
+    rc = asTracee(pid, () => connectSocket(sock.fd, addr));
   }
   return result(rc, rule);
 }
 
+/** What the guard needs: the packed socket filter, or none when it cannot be built. */
+export type GuardFilter = Uint8Array | undefined;
+
+/** Guarding of datagram sockets the supervisor sends or connects on. */
+export interface Guard {
+  /** The packed guard filter (undefined: too long to attach; such sockets are refused). */
+  filter: GuardFilter;
+  /** errno for a call refused because its socket cannot be guarded. */
+  errno: number;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** True when `fd` carries exactly `filter`, locked. */
+function guarded(fd: number, filter: Uint8Array): boolean {
+  if (getIntOption(fd, SOL.SOCKET, SO.LOCK_FILTER) !== 1) return false;
+  const attached = attachedFilter(fd);
+  return typeof attached !== "number" && sameBytes(attached, filter);
+}
+
 /**
- * Before `listen`: an IP socket that was never bound would be bound by the
- * kernel to the wildcard address, exposed. Bind it to loopback first (or
- * refuse), as an explicit wildcard bind would be.
+ * Puts the guard filter on the socket and locks it (SO_LOCK_FILTER), so
+ * nothing in the tree can detach or replace it. A socket that already
+ * carries a locked filter is accepted only if that filter is exactly ours.
+ * The result is checked after the lock, so a sibling that swaps in its own
+ * filter between the two setsockopts is caught.
+ *
+ * @returns 0, or `-errno` (EPERM: someone else's filter is locked there).
  */
-export function actListenGuard(
+export function ensureGuard(fd: number, filter: GuardFilter): number {
+  if (!filter) return -EPERM;
+  if (guarded(fd, filter)) return 0;
+  const rc = attachFilter(fd, filter);
+  if (rc !== 0 && rc !== -EPERM) return rc;
+  if (rc === 0) {
+    const locked = setIntOption(fd, SOL.SOCKET, SO.LOCK_FILTER, 1);
+    if (locked !== 0) return locked;
+  }
+  return guarded(fd, filter) ? 0 : -EPERM;
+}
+
+/** The socket's family (SO_DOMAIN) and type (SO_TYPE), or `-errno`. */
+function kindOf(fd: number): { domain: number; type: number } | number {
+  const domain = getIntOption(fd, SOL.SOCKET, SO.DOMAIN);
+  if (domain < 0) return domain;
+  const type = getIntOption(fd, SOL.SOCKET, SO.TYPE);
+  if (type < 0) return type;
+  return { domain, type };
+}
+
+/** Local address of an inet socket: its port and whether its address is loopback. */
+function localOf(fd: number): { port: number; loopback: boolean } | number {
+  const name = socketName(fd);
+  if (typeof name === "number") return name;
+  const family = name.length >= 2 ? name[0] | (name[1] << 8) : -1;
+  if (family === AF.INET && name.length >= 8) {
+    return { port: (name[2] << 8) | name[3], loopback: name[4] === 127 };
+  }
+  if (family === AF.INET6 && name.length >= 24) {
+    const ip = name.subarray(8, 24);
+    const mapped = ip.subarray(0, 12).every((b, i) => b === (i >= 10 ? 0xff : 0));
+    const loopback = mapped ? ip[12] === 127 : ip.every((b, i) => b === (i === 15 ? 1 : 0));
+    return { port: (name[2] << 8) | name[3], loopback };
+  }
+  return -EINVAL;
+}
+
+/**
+ * Before the supervisor sends or connects on a datagram socket: an unbound
+ * inet datagram socket would be bound by the kernel to the wildcard address
+ * (and a connected one falls back to it when disconnected), reachable from
+ * anywhere. Bind it to its family's wildcard, port 0, ourselves, with the
+ * guard filter locked on it first; a datagram socket bound to any
+ * non-loopback address must carry the guard too.
+ *
+ * @returns 0 or `-errno` (the call must then be refused).
+ */
+function guardDatagram(fd: number, filter: GuardFilter, always = false): number {
+  const kind = kindOf(fd);
+  if (typeof kind === "number") return kind;
+  if ((kind.domain !== AF.INET && kind.domain !== AF.INET6) || kind.type !== SOCK_DGRAM) return 0;
+  const local = localOf(fd);
+  if (typeof local === "number") return local;
+  if (local.loopback && !always) return 0;
+  const rc = ensureGuard(fd, filter);
+  if (rc !== 0 || local.port !== 0) return rc;
+  return bindSocket(fd, wildcardLike(kind.domain));
+}
+
+/**
+ * `listen`, performed here on the tracee's socket. A never-bound inet socket
+ * would be bound by the kernel to the wildcard address: bind it to that
+ * wildcard ourselves (port 0; IPV6_V6ONLY stays as the socket has it) with
+ * the guard filter locked on first, or refuse under net.bind "deny". A socket
+ * bound to a non-loopback address must carry the guard. The listen itself is
+ * made here too: letting the tracee's call run would let a sibling swap
+ * another socket in under the same descriptor number after the check.
+ */
+export function actListen(
   pid: number,
   fd: number,
-  wildcardBind: "rewrite" | "allow" | "deny",
+  backlog: number,
+  wildcardBind: "guard" | "rewrite" | "allow" | "deny",
   errno: number,
-): Decision | undefined {
-  if (wildcardBind === "allow") return undefined;
+  filter: GuardFilter,
+): Decision {
   using sock = new Borrowed(pid, fd);
-  if (sock.error) return undefined; // listen itself reports EBADF or ENOTSOCK
-  const name = socketName(sock.fd);
-  if (typeof name === "number" || name.length < 4) return undefined;
-  const family = name[0] | (name[1] << 8);
-  const port = (name[2] << 8) | name[3];
-  if ((family !== AF.INET && family !== AF.INET6) || port !== 0) return undefined;
-  if (wildcardBind === "deny") return { action: "deny", errno, rule: "net.bind" };
-  const rc = bindSocket(sock.fd, loopbackLike(name));
-  return rc === 0 ? undefined : result(rc, "net.bind");
+  if (sock.error) return result(sock.error, "net");
+  const kind = kindOf(sock.fd);
+  if (typeof kind === "number") return result(kind, "net");
+  if (kind.domain === AF.INET || kind.domain === AF.INET6) {
+    const local = localOf(sock.fd);
+    if (typeof local === "number") return result(local, "net");
+    if (local.port === 0) {
+      if (wildcardBind === "deny") return { action: "deny", errno, rule: "net" };
+      if (ensureGuard(sock.fd, filter) !== 0) return { action: "deny", errno, rule: "net.bind" };
+      const rc = bindSocket(sock.fd, wildcardLike(kind.domain));
+      if (rc !== 0) return result(rc, "net");
+    } else if (!local.loopback && ensureGuard(sock.fd, filter) !== 0) {
+      return { action: "deny", errno, rule: "net.bind" };
+    }
+  }
+  return result(listenSocket(sock.fd, backlog), "net");
 }
 
-/** True when the tracee's `fd` is a connected stream socket. */
+/**
+ * A sendmsg without a destination on a connected TCP, MPTCP or unix stream
+ * socket, turned into a call that carries no destination at all: one buffer
+ * becomes `sendto(fd, base, len, flags, NULL, 0)`, several (with no flags)
+ * `writev(fd, iov, n)`; MSG_FASTOPEN is dropped. Letting the sendmsg itself
+ * run would let a sibling swap another socket (a UDP one, say) in under the
+ * same descriptor number and point msg_name at a denied address before the
+ * kernel reads it; the new call's registers name no address, whatever the
+ * descriptor turns out to be. Undefined when the message carries control
+ * messages or flags with several buffers: then it is performed here.
+ *
+ * @param msghdr The `struct msghdr` as read at the check.
+ */
+export function namelessSend(
+  tid: number,
+  regs: Registers,
+  msghdr: Uint8Array,
+  flags: number,
+  rule: string,
+): Decision | undefined {
+  const v = new DataView(msghdr.buffer, msghdr.byteOffset, 56);
+  if (v.getBigUint64(40, true) !== 0n) return undefined;
+  const iovPtr = v.getBigUint64(16, true);
+  const iovLen = v.getBigUint64(24, true);
+  const kept = (flags & ~MSG_FASTOPEN) >>> 0;
+  const raw = new BigUint64Array(regs.buffer.buffer);
+  if (iovLen === 1n) {
+    const iov = new Uint8Array(16);
+    if (readMemory(tid, iovPtr, iov) !== 16) return result(-EFAULT, rule);
+    const iv = new DataView(iov.buffer);
+    raw[REG.orig_rax] = SYS_SENDTO;
+    const args = {
+      1: iv.getBigUint64(0, true),
+      2: iv.getBigUint64(8, true),
+      3: kept,
+      4: 0n,
+      5: 0n,
+    };
+    return { action: "args", args, rule };
+  }
+  if (kept !== 0) return undefined;
+  raw[REG.orig_rax] = SYS_WRITEV;
+  return { action: "args", args: { 1: iovPtr, 2: iovLen }, rule };
+}
+
+/** The SO_TYPE of the tracee's socket `fd`, or `-errno`. */
+export function socketType(pid: number, fd: number): number {
+  using sock = new Borrowed(pid, fd);
+  if (sock.error) return sock.error;
+  return getIntOption(sock.fd, SOL.SOCKET, SO.TYPE);
+}
+
+/**
+ * True when the tracee's `fd` is a connected TCP, MPTCP or unix stream
+ * socket: the kernel ignores (TCP, MPTCP without MSG_FASTOPEN) or refuses
+ * (unix) a destination given to sendmsg on it, even if a sibling disconnects
+ * it first. Other stream protocols (SCTP) may act on a destination.
+ */
 export function connectedStream(pid: number, fd: number): boolean {
   using sock = new Borrowed(pid, fd);
-  return sock.error === 0 && isConnectedStream(sock.fd);
+  if (sock.error !== 0) return false;
+  const kind = kindOf(sock.fd);
+  if (typeof kind === "number" || kind.type !== SOCK_STREAM) return false;
+  if (kind.domain !== AF.UNIX) {
+    if (kind.domain !== AF.INET && kind.domain !== AF.INET6) return false;
+    const protocol = getIntOption(sock.fd, SOL.SOCKET, SO.PROTOCOL);
+    if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_MPTCP) return false;
+  }
+  return isConnectedStream(sock.fd);
 }
 
-/** Binds the tracee's socket `fd` to `addr` (checked, possibly rewritten to loopback). */
-export function actBind(pid: number, fd: number, addr: Uint8Array, rule: string): Decision {
+/**
+ * Binds the tracee's socket `fd` to `addr` (checked), exactly as asked. An
+ * inet socket bound to anything but loopback gets the guard filter, locked,
+ * before the bind: only loopback and allowed peers can reach it.
+ */
+export function actBind(
+  pid: number,
+  fd: number,
+  addr: Uint8Array,
+  guard: boolean,
+  filter: GuardFilter,
+  errno: number,
+  rule: string,
+): Decision {
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, rule);
-  return result(bindSocket(sock.fd, addr), rule);
+  if (guard) {
+    const kind = kindOf(sock.fd);
+    if (typeof kind === "number") return result(kind, rule);
+    if (
+      (kind.domain === AF.INET || kind.domain === AF.INET6) &&
+      ensureGuard(sock.fd, filter) !== 0
+    ) {
+      return { action: "deny", errno, rule: "net.bind" };
+    }
+  }
+  if (onInspectorPort(addr)) {
+    // jail holds this port (without listening) so that Deno's SIGUSR1 inspector cannot open
+    // (ffi/inspector_guard.ts); a program of the tree that wants it (`node --inspect`) shares
+    // it with that hold through SO_REUSEPORT, which Deno's own inspector socket never sets.
+    const rc = setIntOption(sock.fd, SOL.SOCKET, SO.REUSEPORT, 1);
+    if (rc < 0) return result(rc, rule);
+  }
+  return result(asTracee(pid, () => bindSocket(sock.fd, addr)), rule);
+}
+
+/** True for an IPv4 or IPv6 address on the port of Deno's inspector, which jail holds. */
+function onInspectorPort(addr: Uint8Array): boolean {
+  if (addr.length < 4) return false;
+  const family = addr[0] | (addr[1] << 8);
+  return (family === AF_INET || family === AF_INET6) &&
+    ((addr[2] << 8) | addr[3]) === INSPECTOR_ADDRESS.port;
 }
 
 /** Sends with an explicit destination, with the tracee's flags; waits only if the socket is blocking. */
@@ -197,13 +459,30 @@ export function actSendto(
   flags: number,
   addr: Uint8Array,
   rule: string,
+  guard?: Guard,
 ): Decision {
   if (len > MAX_PAYLOAD) return result(-EMSGSIZE, rule);
   const data = new Uint8Array(len);
   if (len > 0 && readMemory(tid, buf, data) !== len) return result(-EFAULT, rule);
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, rule);
-  return result(sendBlockingAware(sock.fd, flags, (f) => sendTo(sock.fd, data, f, addr)), rule);
+  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) {
+    return { action: "deny", errno: guard.errno, rule: "net.bind" };
+  }
+  return result(
+    sendBlockingAware(sock.fd, flags, (f) => asTracee(pid, () => sendTo(sock.fd, data, f, addr))),
+    rule,
+  );
+}
+
+/** What to do with a control message that could choose a route. */
+export interface ControlPolicy {
+  /** Every destination is allowed: any control message may pass. */
+  open: boolean;
+  /** errno the refused call returns. */
+  errno: number;
+  /** Reports the refusal (one line). */
+  onRefused: (what: string) => void;
 }
 
 /** One message of a sendmsg/sendmmsg, copied out of the tracee. */
@@ -219,6 +498,71 @@ function u64(view: DataView, at: number): bigint {
   return view.getBigUint64(at, true);
 }
 
+const CMSG_HEADER = 16;
+const SCM_CREDENTIALS = 2;
+const SO_TIMESTAMPING_OLD = 37;
+const SO_TIMESTAMPING_NEW = 65;
+const IP_TOS = 1;
+const IP_TTL = 2;
+const IP_PKTINFO = 8;
+const IPV6_PKTINFO = 50;
+const IPV6_HOPLIMIT = 52;
+const IPV6_DONTFRAG = 62;
+const IPV6_TCLASS = 67;
+const UDP_SEGMENT = 103;
+/** struct in_pktinfo { int ipi_ifindex; ... }; struct in6_pktinfo { in6_addr; int ipi6_ifindex }. */
+const IN_PKTINFO_SIZE = 12;
+const IN6_PKTINFO_SIZE = 20;
+const IN6_PKTINFO_IFINDEX = 16;
+
+/** Control messages that change neither a packet's destination nor its route. */
+const HARMLESS_CONTROL: ReadonlySet<string> = new Set([
+  `${SOL.SOCKET}/${SCM_RIGHTS}`,
+  `${SOL.SOCKET}/${SCM_CREDENTIALS}`,
+  `${SOL.SOCKET}/${SO_TIMESTAMPING_OLD}`,
+  `${SOL.SOCKET}/${SO_TIMESTAMPING_NEW}`,
+  `${SOL.IP}/${IP_TTL}`,
+  `${SOL.IP}/${IP_TOS}`,
+  `${SOL.IPV6}/${IPV6_HOPLIMIT}`,
+  `${SOL.IPV6}/${IPV6_TCLASS}`,
+  `${SOL.IPV6}/${IPV6_DONTFRAG}`,
+  `${SOL.UDP}/${UDP_SEGMENT}`,
+]);
+
+let loopbackIndex: number | undefined;
+
+/** The loopback interface's index (0 when it cannot be found: then only index 0 passes). */
+function loopbackInterface(): number {
+  loopbackIndex ??= interfaceIndex("lo");
+  return loopbackIndex;
+}
+
+/**
+ * Why the control message at `off` may not be sent, or undefined when it may:
+ * anything that can choose an interface, a next hop, a source route or a
+ * mark is refused; IP_PKTINFO/IPV6_PKTINFO pass only with interface index 0
+ * or loopback's, so "loopback allowed" keeps the packet on lo.
+ */
+function refusedControl(
+  cv: DataView,
+  off: number,
+  len: number,
+  level: number,
+  type: number,
+): string | undefined {
+  if (HARMLESS_CONTROL.has(`${level}/${type}`)) return undefined;
+  const what = `a control message (level ${level}, type ${type})`;
+  const ifindexAt = level === SOL.IP && type === IP_PKTINFO
+    ? (len >= CMSG_HEADER + IN_PKTINFO_SIZE ? off + CMSG_HEADER : -1)
+    : level === SOL.IPV6 && type === IPV6_PKTINFO
+    ? (len >= CMSG_HEADER + IN6_PKTINFO_SIZE ? off + CMSG_HEADER + IN6_PKTINFO_IFINDEX : -1)
+    : undefined;
+  if (ifindexAt === undefined || ifindexAt < 0) return what;
+  const index = cv.getInt32(ifindexAt, true);
+  if (index === 0 || index === loopbackInterface()) return undefined;
+  return `${what} choosing interface ${index}`;
+}
+
 /**
  * Copies one `struct msghdr` at `ptr` and everything it points to, with the
  * checked destination `addr` in place of the tracee's, and SCM_RIGHTS
@@ -229,7 +573,8 @@ function copyMessage(
   pidfd: number,
   ptr: bigint,
   addr: Uint8Array | null,
-): CopiedMessage | number {
+  anyControl = false,
+): CopiedMessage | number | string {
   const raw = new Uint8Array(56);
   if (readMemory(tid, ptr, raw) !== 56) return -EFAULT;
   const v = new DataView(raw.buffer);
@@ -255,18 +600,24 @@ function copyMessage(
   const control = new Uint8Array(Math.min(ctlLen, MAX_CONTROL));
   if (control.length && readMemory(tid, ctlPtr, control) !== control.length) return -EFAULT;
   const borrowed: number[] = [];
+  const fail = (rc: number | string) => {
+    for (const fd of borrowed) close(fd);
+    return rc;
+  };
   // Walk the cmsghdrs: { u64 len; i32 level; i32 type; data }, each aligned to 8.
   const cv = new DataView(control.buffer);
-  for (let off = 0; off + 16 <= control.length;) {
+  for (let off = 0; off + CMSG_HEADER <= control.length;) {
     const len = Number(u64(cv, off));
-    if (len < 16 || off + len > control.length) break;
-    if (cv.getInt32(off + 8, true) === SOL_SOCKET && cv.getInt32(off + 12, true) === SCM_RIGHTS) {
-      for (let p = off + 16; p + 4 <= off + len; p += 4) {
+    // The kernel refuses a malformed header (EINVAL) before sending: refuse it here, unsent.
+    if (len < CMSG_HEADER || off + len > control.length) return fail(-EINVAL);
+    const level = cv.getInt32(off + 8, true);
+    const type = cv.getInt32(off + 12, true);
+    const refused = anyControl ? undefined : refusedControl(cv, off, len, level, type);
+    if (refused) return fail(refused);
+    if (level === SOL.SOCKET && type === SCM_RIGHTS) {
+      for (let p = off + CMSG_HEADER; p + 4 <= off + len; p += 4) {
         const dup = pidfdGetfd(pidfd, cv.getInt32(p, true));
-        if (dup < 0) {
-          for (const fd of borrowed) close(fd);
-          return dup;
-        }
+        if (dup < 0) return fail(dup);
         borrowed.push(dup);
         cv.setInt32(p, dup, true);
       }
@@ -301,20 +652,34 @@ export function actSendmsg(
   flags: number,
   vector: boolean,
   rule: string,
+  control: ControlPolicy,
+  guard?: Guard,
 ): Decision {
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, rule);
+  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) {
+    return { action: "deny", errno: guard.errno, rule: "net.bind" };
+  }
   const pidfd = pidfdOpen(pid);
   if (pidfd < 0) return result(pidfd, rule);
   try {
     let sent = 0;
     for (let i = 0; i < addrs.length; i++) {
       const at = ptr + BigInt(i * (vector ? 64 : 56));
-      const msg = copyMessage(tid, pidfd, at, addrs[i]);
+      const msg = copyMessage(tid, pidfd, at, addrs[i], control.open);
+      if (typeof msg === "string") {
+        if (vector && sent > 0) return result(sent, rule);
+        control.onRefused(msg);
+        return { action: "deny", errno: control.errno, rule: "net.cmsg" };
+      }
       if (typeof msg === "number") return result(vector && sent > 0 ? sent : msg, rule);
       let rc: number;
       try {
-        rc = sendBlockingAware(sock.fd, flags, (f) => sendMsg(sock.fd, msg.msghdr, f));
+        rc = sendBlockingAware(
+          sock.fd,
+          flags,
+          (f) => asTracee(pid, () => sendMsg(sock.fd, msg.msghdr, f)),
+        );
       } finally {
         for (const b of msg.borrowed) close(b);
       }

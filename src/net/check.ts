@@ -10,11 +10,17 @@ import type { Registers } from "../arch/x86_64.ts";
 import {
   actBind,
   actConnect,
-  actListenGuard,
+  actListen,
   actSendmsg,
   actSendto,
   connectedStream,
+  type ControlPolicy,
+  type Guard,
+  namelessSend,
+  socketType,
 } from "./act.ts";
+import { guardFilter } from "./socket_filter.ts";
+import { describeQueries, DNS_PORT, parseDnsQuery } from "./dns.ts";
 import type { Decision } from "../decision.ts";
 import {
   entryMatches,
@@ -25,7 +31,7 @@ import {
   type SocketAddress,
   wildcardDestination,
 } from "./address.ts";
-import { AF, decodeSockaddr, encodeUnix, loopbackLike, unspecAsInet } from "./sockaddr.ts";
+import { AF, decodeSockaddr, encodeUnix, unspecAsInet } from "./sockaddr.ts";
 import { resolveUnixPath } from "./unix_path.ts";
 
 /** The network half of a policy, as plain data for the supervisor's thread. */
@@ -40,22 +46,84 @@ export interface NetPolicy {
   unix: boolean;
   /** errno for a denied call (EACCES by default). */
   errno: number;
-  /** What to do with a bind to 0.0.0.0 or ::. */
-  wildcardBind: "rewrite" | "allow" | "deny";
+  /**
+   * What to do with a bind to 0.0.0.0 or :: (and any other non-loopback
+   * address, and the binds the kernel makes implicitly): "guard" (also
+   * spelled "rewrite", its former name) binds as asked with a locked socket
+   * filter that admits only loopback and allowed peers; "allow" binds
+   * unguarded; "deny" refuses explicit wildcard binds.
+   */
+  wildcardBind: "guard" | "rewrite" | "allow" | "deny";
 }
 
 /** Which call a net rule checks. */
-export type NetCheck = "connect" | "sendto" | "sendmsg" | "sendmmsg" | "bind" | "listen" | "socket";
+export type NetCheck =
+  | "connect"
+  | "sendto"
+  | "sendmsg"
+  | "sendmmsg"
+  | "bind"
+  | "listen"
+  | "socket"
+  | "setsockopt";
+
+/**
+ * Socket options that choose a packet's interface, next hop, route or mark,
+ * by level and name: refused while the network is restricted, since an
+ * allowed address (loopback included) must not become a way out through
+ * another interface. Receive-side flags (IP_PKTINFO, IPV6_RECVPKTINFO, the
+ * IPV6_2292* flags but IPV6_2292PKTOPTIONS) stay allowed.
+ */
+export const ROUTE_OPTIONS: Readonly<Record<number, Readonly<Record<number, string>>>> = {
+  // SOL_SOCKET
+  1: { 25: "SO_BINDTODEVICE", 36: "SO_MARK", 62: "SO_BINDTOIFINDEX" },
+  // IPPROTO_IP
+  0: {
+    4: "IP_OPTIONS",
+    7: "IP_RETOPTS",
+    32: "IP_MULTICAST_IF",
+    50: "IP_UNICAST_IF",
+  },
+  // IPPROTO_IPV6
+  41: {
+    6: "IPV6_2292PKTOPTIONS",
+    9: "IPV6_NEXTHOP",
+    17: "IPV6_MULTICAST_IF",
+    50: "IPV6_PKTINFO",
+    57: "IPV6_RTHDR",
+    76: "IPV6_UNICAST_IF",
+  },
+};
+
+/** Option names of {@linkcode ROUTE_OPTIONS} at any level: what the kernel filter sends here. */
+export const ROUTE_OPTION_NAMES: readonly number[] = [
+  ...new Set(Object.values(ROUTE_OPTIONS).flatMap((names) => Object.keys(names).map(Number))),
+].sort((a, b) => a - b);
+
+/** The name of a refused setsockopt (level, name), or undefined when it is allowed. */
+export function refusedOption(level: number, name: number): string | undefined {
+  return ROUTE_OPTIONS[level]?.[name];
+}
 
 /** A denied destination, for the one-line report. */
 export interface NetDenial {
   call: NetCheck;
-  /** What was denied: `10.1.2.3:443`, `unix:/run/x.sock`, `AF_VSOCK`, `a raw socket`. */
+  /**
+   * What was denied: `10.1.2.3:443`, `unix:/run/x.sock`, `AF_VSOCK`, `a raw socket`;
+   * for "socket" and "setsockopt", and a refused control message, the whole phrase.
+   */
   address: string;
   /** A host name of the policy that stands for this address. */
   host?: string;
   /** What the user can do about it, e.g. `allow with --allow-net=10.1.2.3:443`. */
   hint?: string;
+  /** True when `address` is the whole phrase (`setsockopt SO_MARK`), not a destination. */
+  phrase?: boolean;
+  /**
+   * For a denied DNS query: what it asked, e.g. `example.com (A, AAAA)`
+   * (empty when the lookup was stopped before a query was seen).
+   */
+  dns?: string;
 }
 
 /**
@@ -64,7 +132,10 @@ export interface NetDenial {
  */
 export function denialLine(d: NetDenial, pid: number, comm: string): string {
   const who = `${d.host ? `${d.host}, ` : ""}pid ${pid} ${comm}`;
-  const what = d.call === "socket" ? d.address : `${d.call} to ${d.address}`;
+  if (d.dns !== undefined) {
+    return `jail: denied DNS lookup ${d.dns ? `of ${d.dns} ` : ""}via ${d.address} (${who})`;
+  }
+  const what = d.call === "socket" || d.phrase ? d.address : `${d.call} to ${d.address}`;
   return `jail: denied ${what} (${who})${d.hint ? `; ${d.hint}` : ""}`;
 }
 
@@ -74,6 +145,7 @@ const MMSGHDR_SIZE = 64;
 const UIO_MAXIOV = 1024;
 const SOCK_TYPE_MASK = 0xf;
 const SOCK_RAW = 3;
+const SOCK_DGRAM = 2;
 
 /**
  * Families that name something on this machine's kernel, never a network
@@ -111,12 +183,57 @@ interface Target {
 /** Decides network calls against a {@linkcode NetPolicy}. */
 export class NetChecker {
   readonly #policy: NetPolicy;
+  /** UDP sockets whose connect to a DNS server was denied but reported as done, by `pid:inode`. */
+  readonly #lookups = new RecentMap<SocketAddress>(1024);
+  /** By `pid resolver`: true while the last faked connect to it has seen no query. */
+  readonly #unnamed = new RecentMap<boolean>(1024);
+  /** Guarding of non-loopback and implicitly bound sockets; undefined under net.bind "allow". */
+  readonly #guard?: Guard;
   /** Called once per denied destination and process. */
   onDeny?: (tid: number, pid: number, denial: NetDenial) => void;
 
   /** @param policy The network policy. */
   constructor(policy: NetPolicy) {
     this.#policy = policy;
+    if (policy.wildcardBind !== "allow") {
+      this.#guard = { filter: guardFilter(policy), errno: policy.errno };
+    }
+  }
+
+  /** True when every destination is allowed: no interface or route can lead anywhere denied. */
+  get #open(): boolean {
+    return this.#policy.deny.length === 0 && this.#policy.allow.some((e) => e.kind === "any");
+  }
+
+  /**
+   * Reports a call refused because its socket could not be guarded (a locked
+   * filter of the tree's own on it, or a policy too long for one filter).
+   */
+  #guarded(call: NetCheck, tid: number, pid: number, d: Decision): Decision {
+    if (d.action === "deny" && d.rule === "net.bind") {
+      this.onDeny?.(tid, pid, {
+        call,
+        address: `${call} on a socket that cannot carry the guard filter`,
+        phrase: true,
+        hint: "it has a locked socket filter of its own, or the policy is too long for one",
+      });
+    }
+    return d;
+  }
+
+  /** How refused control messages of a call are reported. */
+  #control(call: NetCheck, tid: number, pid: number): ControlPolicy {
+    return {
+      open: this.#open,
+      errno: this.#policy.errno,
+      onRefused: (what) =>
+        this.onDeny?.(tid, pid, {
+          call,
+          address: `${call} with ${what}`,
+          phrase: true,
+          hint: "it could choose the packet's interface or route",
+        }),
+    };
   }
 
   #verdict(addr: SocketAddress, also: readonly SocketAddress[] = []): Verdict {
@@ -169,6 +286,7 @@ export class NetChecker {
       return { addr, also: [], bytes: raw };
     }
     const t = resolveUnixPath(tid, addr.path, forBind);
+    if (t.unplaced) return { error: this.#policy.errno, addr, also: [], bytes: raw };
     const real: SocketAddress = { family: "unix", abstract: false, path: t.real ?? t.written };
     const written: SocketAddress = { family: "unix", abstract: false, path: t.written };
     // Too long for sun_path as a real path: the written one, resolvable from here, or none.
@@ -185,7 +303,14 @@ export class NetChecker {
     return { addr: real, also: [written], bytes };
   }
 
-  #deny(call: NetCheck, tid: number, pid: number, addr: SocketAddress, v: Verdict): Decision {
+  #deny(
+    call: NetCheck,
+    tid: number,
+    pid: number,
+    addr: SocketAddress,
+    v: Verdict,
+    dns?: () => string | undefined,
+  ): Decision {
     if (this.onDeny) {
       const address = formatAddress(addr);
       const host = this.#hostOf(addr);
@@ -200,7 +325,8 @@ export class NetChecker {
         const port = addr.family === "inet" || addr.family === "inet6" ? `:${addr.port}` : "";
         hint = `allow with --allow-net=${host ? `${host}${port}` : address}`;
       }
-      this.onDeny(tid, pid, { call, address, host, hint });
+      const query = dns && isDnsServer(addr) ? dns() : undefined;
+      this.onDeny(tid, pid, { call, address, host, hint, dns: query });
     }
     return { action: "deny", errno: this.#policy.errno, rule: "net" };
   }
@@ -236,12 +362,33 @@ export class NetChecker {
             : this.#target(tid, raw);
           if (t.error) return { action: "deny", errno: t.error, rule: "net" };
           const v = this.#verdict(t.addr, t.also);
-          if (!v.allowed) return this.#deny("connect", tid, pid, t.addr, v);
-          return actConnect(pid, fd, t.bytes, "net", regs);
+          if (!v.allowed) {
+            // A resolver's UDP socket: "connected" without connecting, so that the query that
+            // follows (sendmsg/sendmmsg, which stop here) is denied and reported by name.
+            const socket = isDnsServer(t.addr) ? datagramSocket(pid, fd) : undefined;
+            if (socket) {
+              // A lookup whose query went by send() (not stopped here) is only seen when the
+              // resolver tries again: it is reported then, without a name.
+              const resolver = `${pid} ${formatAddress(t.addr)}`;
+              if (this.#unnamed.get(resolver) === true) {
+                this.#deny("connect", tid, pid, t.addr, v, () => "");
+              }
+              this.#unnamed.remember(resolver, true);
+              this.#lookups.remember(`${pid}:${socket}`, t.addr);
+              return { action: "return", value: 0, rule: "net" };
+            }
+            return this.#deny("connect", tid, pid, t.addr, v);
+          }
+          return this.#guarded(
+            "connect",
+            tid,
+            pid,
+            actConnect(pid, fd, t.bytes, "net", regs, this.#guard),
+          );
         }
         const t = this.#target(tid, raw, true);
         if (t.error) return { action: "deny", errno: t.error, rule: "net" };
-        let bytes = t.bytes;
+        const inet = t.addr.family === "inet" || t.addr.family === "inet6";
         if (isWildcard(t.addr)) {
           if (this.#policy.wildcardBind === "deny") {
             return this.#deny("bind", tid, pid, t.addr, {
@@ -249,13 +396,27 @@ export class NetChecker {
               hint: 'net.bind is "deny": bind to 127.0.0.1 or ::1',
             });
           }
-          // Test servers keep working and are never exposed.
-          if (this.#policy.wildcardBind === "rewrite") bytes = loopbackLike(raw);
         } else if (!isLoopback(t.addr)) {
           const v = this.#verdict(t.addr, t.also);
           if (!v.allowed) return this.#deny("bind", tid, pid, t.addr, v);
         }
-        return actBind(pid, fd, bytes, bytes === t.bytes ? "net" : "net.bind");
+        // Bound as asked (native getsockname, dual-stack): a socket reachable from beyond
+        // loopback carries the guard filter, so only loopback and allowed peers reach it.
+        const guard = this.#guard !== undefined && inet && !isLoopback(t.addr);
+        return this.#guarded(
+          "bind",
+          tid,
+          pid,
+          actBind(
+            pid,
+            fd,
+            t.bytes,
+            guard,
+            this.#guard?.filter,
+            this.#policy.errno,
+            "net",
+          ),
+        );
       }
       case "sendto": {
         const raw = this.#copy(tid, regs.arg(4), regs.argInt(5));
@@ -263,16 +424,29 @@ export class NetChecker {
         const t = this.#target(tid, raw);
         if (t.error) return { action: "deny", errno: t.error, rule: "net" };
         const v = this.#verdict(t.addr, t.also);
-        if (!v.allowed) return this.#deny("sendto", tid, pid, t.addr, v);
-        return actSendto(
+        if (!v.allowed) {
+          return this.#deny("sendto", tid, pid, t.addr, v, () => {
+            const n = Math.min(Number(regs.arg(2)), MAX_DNS_QUERY);
+            const payload = new Uint8Array(Math.max(n, 0));
+            if (readMemory(tid, regs.arg(1), payload) !== payload.length) return undefined;
+            return describeQueries([parseDnsQuery(payload) ?? []]);
+          });
+        }
+        return this.#guarded(
+          "sendto",
           tid,
           pid,
-          regs.argInt(0),
-          regs.arg(1),
-          Number(regs.arg(2)),
-          regs.argInt(3),
-          t.bytes,
-          "net",
+          actSendto(
+            tid,
+            pid,
+            regs.argInt(0),
+            regs.arg(1),
+            Number(regs.arg(2)),
+            regs.argInt(3),
+            t.bytes,
+            "net",
+            this.#guard,
+          ),
         );
       }
       case "sendmsg":
@@ -288,10 +462,36 @@ export class NetChecker {
           count,
           regs.argInt(vector ? 3 : 2),
           vector,
+          regs,
         );
       }
       case "listen":
-        return actListenGuard(pid, regs.argInt(0), this.#policy.wildcardBind, this.#policy.errno);
+        return this.#guarded(
+          "listen",
+          tid,
+          pid,
+          actListen(
+            pid,
+            regs.argInt(0),
+            regs.argInt(1),
+            this.#policy.wildcardBind,
+            this.#policy.errno,
+            this.#guard?.filter,
+          ),
+        );
+      case "setsockopt": {
+        // Level and name are registers: nothing a sibling can change after this look.
+        const refused = refusedOption(regs.argInt(1), regs.argInt(2));
+        // With every destination allowed (--learn observing an open network) no route escapes.
+        if (refused === undefined || this.#open) return undefined;
+        this.onDeny?.(tid, pid, {
+          call: "setsockopt",
+          address: `setsockopt ${refused}`,
+          phrase: true,
+          hint: "it could choose the packet's interface or route",
+        });
+        return { action: "deny", errno: E_PERM, rule: "net" };
+      }
       case "socket": {
         // Only AF_PACKET and SOCK_RAW sockets reach here; netlink needs SOCK_RAW for getifaddrs.
         const family = regs.argInt(0);
@@ -315,6 +515,27 @@ export class NetChecker {
     }
   }
 
+  /** The DNS questions in the first buffer of each message of a sendmsg/sendmmsg. */
+  #queries(tid: number, ptr: bigint, stride: number, count: number): string | undefined {
+    const found = [];
+    for (let i = 0; i < count; i++) {
+      const hdr = new Uint8Array(MSGHDR_SIZE);
+      if (readMemory(tid, ptr + BigInt(i * stride), hdr) !== MSGHDR_SIZE) break;
+      const hv = new DataView(hdr.buffer);
+      if (hv.getBigUint64(24, true) === 0n) continue; // no iovec
+      const iov = new Uint8Array(16);
+      if (readMemory(tid, hv.getBigUint64(16, true), iov) !== 16) continue;
+      const iv = new DataView(iov.buffer);
+      const length = iv.getBigUint64(8, true);
+      const n = length > BigInt(MAX_DNS_QUERY) ? MAX_DNS_QUERY : Number(length);
+      const payload = new Uint8Array(n);
+      if (readMemory(tid, iv.getBigUint64(0, true), payload) !== n) continue;
+      const q = parseDnsQuery(payload);
+      if (q) found.push(q);
+    }
+    return describeQueries(found);
+  }
+
   #sendmsg(
     check: NetCheck,
     tid: number,
@@ -324,6 +545,7 @@ export class NetChecker {
     count: number,
     flags: number,
     vector: boolean,
+    regs: Registers,
   ): Decision | undefined {
     if (count === 0) return undefined;
     const stride = vector ? MMSGHDR_SIZE : MSGHDR_SIZE;
@@ -342,12 +564,48 @@ export class NetChecker {
       const t = this.#target(tid, raw);
       if (t.error) return { action: "deny", errno: t.error, rule: "net" };
       const v = this.#verdict(t.addr, t.also);
-      if (!v.allowed) return this.#deny(check, tid, pid, t.addr, v);
+      if (!v.allowed) {
+        return this.#deny(check, tid, pid, t.addr, v, () => this.#queries(tid, ptr, stride, count));
+      }
       addrs.push(t.bytes);
     }
-    // A connected stream socket ignores or refuses a destination: nothing to race, let it run.
-    if (addrs.every((a) => a === null) && connectedStream(pid, fd)) return undefined;
-    return actSendmsg(tid, pid, fd, ptr, addrs, flags, vector, "net");
+    if (addrs.every((a) => a === null) && this.#lookups.size > 0) {
+      const socket = datagramSocket(pid, fd);
+      const resolver = socket ? this.#lookups.get(`${pid}:${socket}`) : undefined;
+      if (resolver) {
+        this.#unnamed.remember(`${pid} ${formatAddress(resolver)}`, false);
+        return this.#deny(
+          check,
+          tid,
+          pid,
+          resolver,
+          { allowed: false },
+          () => this.#queries(tid, ptr, stride, count) ?? "",
+        );
+      }
+    }
+    if (!vector && addrs[0] === null && connectedStream(pid, fd)) {
+      // Left to the kernel as a call with no address in it (registers cannot be raced).
+      const nameless = namelessSend(tid, regs, hdrs, flags, "net");
+      if (nameless) return nameless;
+    }
+    return this.#guarded(
+      check,
+      tid,
+      pid,
+      actSendmsg(
+        tid,
+        pid,
+        fd,
+        ptr,
+        addrs,
+        flags,
+        vector,
+        "net",
+        this.#control(check, tid, pid),
+        this.#guard,
+      ),
+    );
   }
 }
 
@@ -360,5 +618,46 @@ function realCwd(tid: number | undefined): string | undefined {
   }
 }
 
+/** Enough of a datagram for the question of any query (the classic UDP limit). */
+const MAX_DNS_QUERY = 512;
+
+/** True for an IPv4/IPv6 destination on the DNS port. */
+function isDnsServer(addr: SocketAddress): boolean {
+  return (addr.family === "inet" || addr.family === "inet6") && addr.port === DNS_PORT;
+}
+
+/** The inode of the tracee's `fd` when it is a socket (`socket:[N]`), else undefined. */
+function datagramSocket(pid: number, fd: number): string | undefined {
+  try {
+    const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${fd}`));
+    if (!m) return undefined;
+    // Only datagram sockets: a TCP resolver connection is denied at connect as usual.
+    return socketType(pid, fd) === SOCK_DGRAM ? m[1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A map that forgets its oldest entries beyond `limit`. */
+class RecentMap<V> {
+  readonly #map = new Map<string, V>();
+  readonly #limit: number;
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+  get size(): number {
+    return this.#map.size;
+  }
+  get(key: string): V | undefined {
+    return this.#map.get(key);
+  }
+  remember(key: string, value: V): void {
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    if (this.#map.size > this.#limit) this.#map.delete(this.#map.keys().next().value!);
+  }
+}
+
 const EFAULT_DECISION: Decision = { action: "deny", errno: 14, rule: "net" };
+const E_PERM = 1;
 const ENAMETOOLONG = 36;

@@ -105,3 +105,13 @@ export function loopbackLike(like: Uint8Array): Uint8Array {
   }
   return out;
 }
+
+/**
+ * The wildcard address of a family, port 0: what the kernel binds a socket
+ * to implicitly (listen, or a first send on a datagram socket).
+ */
+export function wildcardLike(family: number): Uint8Array {
+  const out = new Uint8Array(family === AF.INET6 ? 28 : 16);
+  out[0] = family === AF.INET6 ? AF.INET6 : AF.INET;
+  return out;
+}

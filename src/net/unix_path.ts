@@ -27,6 +27,8 @@ export interface UnixTarget {
   use: string;
   /** The written path in a form that resolves from anywhere (through `/proc/<tid>/cwd` when relative). */
   anywhere: string;
+  /** True when a relative path could not be placed (the tracee's cwd unreadable): refuse the call. */
+  unplaced?: boolean;
 }
 
 /** Folds `.`, `..` and repeated slashes of an absolute path, as text. */
@@ -59,10 +61,14 @@ export function resolveUnixPath(tid: number, path: string, forBind: boolean): Un
   // The tracee's working directory, through its magic link: right even if it was renamed.
   const viaProc = relative ? `/proc/${tid}/cwd/${path}` : path;
   let cwd = "/";
+  let unplaced = false;
   if (relative) {
     try {
       cwd = Deno.readLinkSync(`/proc/${tid}/cwd`);
-    } catch { /* the tracee is gone; the call fails anyway */ }
+    } catch {
+      // Checking the path against "/" instead could miss a deny entry: the caller refuses.
+      unplaced = true;
+    }
   }
   const written = foldPath(relative ? `${cwd}/${path}` : path);
   let real: string | undefined;
@@ -76,5 +82,5 @@ export function resolveUnixPath(tid: number, path: string, forBind: boolean): Un
   } else {
     real = realPath(viaProc);
   }
-  return { written, real, use: real ?? viaProc, anywhere: viaProc };
+  return { written, real, use: real ?? viaProc, anywhere: viaProc, unplaced };
 }

@@ -83,6 +83,7 @@ export function logRecord(e: SupervisorEvent): LogRecord {
         nr: e.nr,
         args: e.args,
         addr: e.addr?.map((a) => ({ family: a.family, address: a.address })),
+        dns: e.dns,
         decision: decisionOf(e),
         result,
         errno,

@@ -107,7 +107,8 @@ export class SummaryCollector {
         const decision = decisionOf(e);
         if (decision === "allow") return;
         const name = e.exe ? basename(e.exe) : "?";
-        const dests = e.addr?.length ? e.addr.map((a) => a.address) : ["-"];
+        let dests = e.addr?.length ? e.addr.map((a) => a.address) : ["-"];
+        if (e.dns) dests = dests.map((d) => `${d === "-" ? "" : `${d} `}DNS ${e.dns}`);
         for (const destination of dests) {
           const rule = e.rule ?? "-";
           const key = JSON.stringify([rule, decision, e.name, destination]);
