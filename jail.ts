@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run -A
+#!/usr/bin/env -S DENO_NO_UPDATE_CHECK=1 deno run -A
 /**
  * The `jail` command line: `jail [options] -- cmd args...`.
  *
@@ -25,6 +25,12 @@ try {
 } catch {
   prepared = undefined; // main() reports the same failure when it tries again.
 }
+// Deno cannot listen to real-time signals, so jail cannot forward them: ignored, none of them
+// ends jail (and with it the tree, unwarned). The command gets their default action back at exec.
+const { ignoreSignals, SIGRTMIN_USABLE, SIGRTMAX } = await import("./ffi/ignore_signals.ts");
+ignoreSignals(
+  Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i),
+);
 const { main } = await import("./src/cli.ts");
 const code = await main(Deno.args, prepared);
 if (prepared && !prepared.used) discardRun(prepared);

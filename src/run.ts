@@ -8,6 +8,7 @@
 
 import { discardExecStage, type SpawnedStage, spawnExecStage } from "./launch.ts";
 import { isForegroundOf, kill, SIGNALS } from "../ffi/libc.ts";
+import { holdInspectorAddress, inspectorRequested } from "../ffi/inspector_guard.ts";
 import type { ExecFailure } from "./exec_stage.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
 import type { Decision } from "./decision.ts";
@@ -36,6 +37,42 @@ export const EXIT_JAIL_ERROR = 125;
 export const EXIT_TIMEOUT = 124;
 /** Exit status when a policy rule killed the tree: 128 + SIGSYS. */
 export const EXIT_POLICY_KILL = 128 + SIGNALS.SIGSYS;
+
+/**
+ * Signals that ask the command to end: forwarded to the root, then the tree
+ * is SIGKILLed after the grace period, or at once on a second one.
+ */
+export const TEARDOWN_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
+
+/**
+ * Every signal jail forwards to the root, as tini does, so that none of them
+ * is acted on by jail (SIGUSR2 or SIGALRM would end it; SIGUSR1 would open
+ * Deno's inspector). Not here: signals the kernel sends jail about itself
+ * (SIGCHLD, SIGPIPE, SIGXCPU, SIGXFSZ, SIGSYS and the faults), job control
+ * (SIGTSTP, SIGTTIN, SIGTTOU stop jail with the tree, as for any job), and
+ * real-time signals, which Deno cannot listen to (the CLI ignores them).
+ */
+export const FORWARDED_SIGNALS = [
+  ...TEARDOWN_SIGNALS,
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGALRM",
+  "SIGWINCH",
+  "SIGCONT",
+  "SIGPWR",
+  "SIGVTALRM",
+  "SIGPROF",
+  "SIGURG",
+  "SIGIO",
+  "SIGSTKFLT",
+] as const satisfies readonly Deno.Signal[];
+
+/**
+ * Signals a terminal sends to its whole foreground process group (^C, ^\,
+ * a resize, `fg`'s SIGCONT): while jail's group is in the foreground the tree
+ * shares it and already got them.
+ */
+const TERMINAL_SIGNALS: ReadonlySet<string> = new Set(["SIGINT", "SIGQUIT", "SIGWINCH", "SIGCONT"]);
 
 /** A failure of the jail, not of the command. */
 export class JailError extends Error {
@@ -101,7 +138,11 @@ export interface RunJailedOptions {
   timeout?: number;
   /** Milliseconds between a forwarded signal and SIGKILL of the tree (default 2000). */
   grace?: number;
-  /** Forward SIGINT, SIGTERM, SIGHUP received by this process to the root (the CLI does). */
+  /**
+   * Forward the signals of {@linkcode FORWARDED_SIGNALS} received by this
+   * process to the root (the CLI does); those of {@linkcode TEARDOWN_SIGNALS}
+   * also start the grace period.
+   */
   forwardSignals?: boolean;
   /** Print `jail: denied connect to ...` once per process and destination (the CLI does). */
   reportDenials?: boolean;
@@ -113,6 +154,8 @@ export interface RunJailedOptions {
   log?: { path: string; policy?: string };
   /** Aborting kills the tree. */
   signal?: AbortSignal;
+  /** Capability numbers a root tree keeps (`LoadedPolicy.capabilities`); default: the built-in set. */
+  capabilities?: number[];
 }
 
 /** How a jailed run ended. */
@@ -235,6 +278,7 @@ function execFailureMessage(cmd: string, f: ExecFailure): { code: number; messag
     seccomp: "installing the seccomp filter",
     request: "reading the exec request",
     landlock: "installing the Landlock rules",
+    capabilities: "dropping capabilities",
   }[f.step];
   return { code: EXIT_JAIL_ERROR, message: `${what} failed (errno ${f.errno})` };
 }
@@ -260,6 +304,15 @@ export function runJailed(
   } catch (e) {
     return Promise.reject(e);
   }
+  if (inspectorRequested()) {
+    return Promise.reject(
+      new JailError(
+        "Deno's inspector is on (--inspect or NODE_OPTIONS): the tree could connect to it and run code in jail",
+      ),
+    );
+  }
+  // Deno opens its inspector on SIGUSR1 (from anyone outside); keep its address taken for the run.
+  const releaseInspector = holdInspectorAddress();
   const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
   const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
   const answer = async (hook: number, call: HookCall) => {
@@ -313,15 +366,16 @@ export function runJailed(
   let graceArmed = false;
   const forward = (sig: Deno.Signal) => {
     const num = SIGNALS[sig as keyof typeof SIGNALS];
-    // A terminal's ^C or ^\ already reached the whole foreground group, the tree included.
-    const fromTerminal = (sig === "SIGINT" || sig === "SIGQUIT") && isForegroundOf(0);
+    // Any of the standard descriptors may be the terminal (`cmd | jail -- ...` has stdin a pipe).
+    const fromTerminal = TERMINAL_SIGNALS.has(sig) && [0, 1, 2].some((fd) => isForegroundOf(fd));
     if (rootPid > 0 && !fromTerminal) kill(rootPid, num);
+    if (!(TEARDOWN_SIGNALS as readonly string[]).includes(sig)) return;
     if (graceArmed) return killTree(); // A second signal: no more waiting.
     graceArmed = true;
     timers.push(setTimeout(killTree, grace));
   };
   if (options.forwardSignals) {
-    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as Deno.Signal[]) {
+    for (const sig of FORWARDED_SIGNALS) {
       const fn = () => forward(sig);
       Deno.addSignalListener(sig, fn);
       listeners.push([sig, fn]);
@@ -342,6 +396,7 @@ export function runJailed(
       for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
       options.signal?.removeEventListener("abort", onAbort);
       worker.terminate();
+      releaseInspector();
     };
     worker.onerror = (e) => {
       e.preventDefault();
@@ -397,10 +452,11 @@ export function runJailed(
       env,
       filter: policy.filter,
       rules: policy.rules,
-      traceByNr: policy.traceByNr,
+      spec: policy.spec,
       net: policy.net,
       fs: policy.fs,
       landlock: policy.landlock,
+      capabilities: options.capabilities,
       reportDenials: options.reportDenials ?? false,
       hookChannel,
       onRootExit: options.onRootExit ?? "kill",

@@ -56,8 +56,9 @@ Deno.test("jail passes the environment and the cwd through", async () => {
       cwd: dir,
     });
     assert.equal(r.stdout, `value with spaces\n${await Deno.realPath(dir)}\n`);
-    // jail's own exec-stage marker never reaches the command.
-    const env = await jail(["--", "env"]);
+    // jail's own exec-stage marker, and the variable that keeps Deno quiet in it, never reach the
+    // command (started without it here: `deno task test` sets it for the whole suite).
+    const env = await jail(["--", "env"], { prefix: ["env", "-u", "DENO_NO_UPDATE_CHECK"] });
     assert.doesNotMatch(env.stdout, /JAIL_EXEC_STAGE|DENO_NO_UPDATE_CHECK/);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -126,4 +127,21 @@ Deno.test("jail without a command is a usage error (125)", async () => {
   const r = await jail([]);
   assert.equal(r.code, 125);
   assert.match(r.stderr, /^jail: no command given/m);
+});
+
+const hasStrace = await new Deno.Command("sh", { args: ["-c", "command -v strace"] }).output()
+  .then((o) => o.success, () => false);
+
+Deno.test({
+  name: "jail under another tracer says it is being traced, not that ptrace is forbidden (125)",
+  ignore: !hasStrace,
+  fn: async () => {
+    const r = await jail(["--", "true"], { prefix: ["strace", "-f", "-o", "/dev/null"] });
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(
+      r.stderr,
+      /^jail: cannot trace a child process: .*EPERM.*: jail is itself being traced \(by pid \d+/m,
+    );
+    assert.doesNotMatch(r.stderr, /ptrace_scope|\n {4}at /);
+  },
 });
