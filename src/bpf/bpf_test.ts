@@ -55,6 +55,7 @@ import {
   type KernelAction,
   syscallRanges,
   type SyscallRule,
+  testsOf,
 } from "./compile.ts";
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -727,10 +728,20 @@ const ruleArb = (maxRules: number): fc.Arbitrary<SyscallRule> =>
     {
       weight: 1,
       arbitrary: fc.record({
-        rules: fc.array(fc.record({ test: argTestArb, action: actionArb }), {
-          minLength: 1,
-          maxLength: maxRules,
-        }),
+        rules: fc.array(
+          fc.record({
+            // One test, or a conjunction of two or three (a setsockopt level and name).
+            test: fc.oneof(
+              { weight: 3, arbitrary: argTestArb },
+              { weight: 1, arbitrary: fc.array(argTestArb, { minLength: 2, maxLength: 3 }) },
+            ),
+            action: actionArb,
+          }),
+          {
+            minLength: 1,
+            maxLength: maxRules,
+          },
+        ),
         otherwise: actionArb,
       }),
     },
@@ -769,7 +780,7 @@ function dataArb(spec: FilterSpec): fc.Arbitrary<SeccompData> {
   const pairs: [bigint, bigint][] = [];
   for (const rule of spec.syscalls.values()) {
     if (!("rules" in rule)) continue;
-    for (const { test: t } of rule.rules) {
+    for (const t of rule.rules.flatMap(testsOf)) {
       const value = t.op === "any_set" ? 0n : t.value;
       const mask = t.op === "eq" ? U64_MAX : t.mask;
       pairs.push([value, mask]);

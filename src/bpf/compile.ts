@@ -56,8 +56,16 @@ export type ArgTest =
   /** `(args[arg] & mask) !== 0n`. */
   | { op: "any_set"; arg: number; mask: bigint };
 
-/** An argument test and the action taken when it holds. */
-export type ArgRule = { test: ArgTest; action: KernelAction };
+/**
+ * An argument test, or several that must all hold (a conjunction, e.g.
+ * `setsockopt` level and option name), and the action taken when it holds.
+ */
+export type ArgRule = { test: ArgTest | readonly ArgTest[]; action: KernelAction };
+
+/** The tests of a rule as a list: one, or the conjunction's. */
+export function testsOf(rule: ArgRule): readonly ArgTest[] {
+  return Array.isArray(rule.test) ? rule.test : [rule.test as ArgTest];
+}
 
 /** What to do for one syscall: a plain action, or arg rules tried in order, first match wins, else `otherwise`. */
 export type SyscallRule = KernelAction | { rules: readonly ArgRule[]; otherwise: KernelAction };
@@ -132,8 +140,10 @@ export function decideReference(spec: FilterSpec, data: SeccompData): KernelActi
   const rule = spec.syscalls.get(nr);
   if (rule === undefined) return spec.defaultAction;
   if (!("rules" in rule)) return rule;
-  for (const { test, action } of rule.rules) {
-    if (testHolds(test, BigInt.asUintN(64, data.args[test.arg]))) return action;
+  for (const r of rule.rules) {
+    if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
+      return r.action;
+    }
   }
   return rule.otherwise;
 }
@@ -267,37 +277,44 @@ interface Half {
  * order is correct.
  */
 function emitRules(a: Assembler, rule: RulesOf, retLabel: (a: KernelAction) => string): void {
-  for (const { test, action } of rule.rules) {
+  for (const r of rule.rules) {
     const next = a.newLabel("next");
-    const match = retLabel(action);
-    const mask = test.op === "eq" ? U64_MAX : test.mask;
-    const value = test.op === "any_set" ? 0n : test.value;
-    // A half with an empty mask says nothing (simplify() dropped the tests
-    // whose value has bits outside the mask, and those with no mask at all).
-    const halves: Half[] = [
-      { offset: argHighOffset(test.arg), mask: hi32(mask), value: hi32(value) },
-      { offset: argLowOffset(test.arg), mask: lo32(mask), value: lo32(value) },
-    ].filter((h) => h.mask !== 0);
-    if (halves.length === 0) {
-      // masked_eq with mask 0 always holds; simplify() turns it into the
-      // otherwise action, so this is only a safety net.
-      a.ja(match);
-    }
-    halves.forEach((h, i) => {
-      const last = i === halves.length - 1;
-      a.loadAbs(h.offset);
-      if (test.op === "any_set") {
-        // Holds as soon as either half has a bit of the mask set.
-        a.jset(h.mask, match, last ? next : null);
-      } else if (h.mask === 0xffffffff) {
-        a.jeq(h.value, last ? match : null, next);
-      } else if (h.value === 0) {
-        // (A & mask) == 0 needs no AND: it is JSET with the branches swapped.
-        a.jset(h.mask, next, last ? match : null);
-      } else {
-        a.and(h.mask);
-        a.jeq(h.value, last ? match : null, next);
+    const match = retLabel(r.action);
+    const tests = testsOf(r);
+    tests.forEach((test, t) => {
+      // A conjunction: each test that holds goes on to the next one; the last one to the match.
+      const lastTest = t === tests.length - 1;
+      const holds = lastTest ? match : a.newLabel("and");
+      const mask = test.op === "eq" ? U64_MAX : test.mask;
+      const value = test.op === "any_set" ? 0n : test.value;
+      // A half with an empty mask says nothing (simplify() dropped the tests
+      // whose value has bits outside the mask, and those with no mask at all).
+      const halves: Half[] = [
+        { offset: argHighOffset(test.arg), mask: hi32(mask), value: hi32(value) },
+        { offset: argLowOffset(test.arg), mask: lo32(mask), value: lo32(value) },
+      ].filter((h) => h.mask !== 0);
+      if (halves.length === 0) {
+        // masked_eq with mask 0 always holds; simplify() drops such tests,
+        // so this is only a safety net.
+        a.ja(holds);
       }
+      halves.forEach((h, i) => {
+        const last = i === halves.length - 1;
+        a.loadAbs(h.offset);
+        if (test.op === "any_set") {
+          // Holds as soon as either half has a bit of the mask set.
+          a.jset(h.mask, holds, last ? next : null);
+        } else if (h.mask === 0xffffffff) {
+          a.jeq(h.value, last ? holds : null, next);
+        } else if (h.value === 0) {
+          // (A & mask) == 0 needs no AND: it is JSET with the branches swapped.
+          a.jset(h.mask, next, last ? holds : null);
+        } else {
+          a.and(h.mask);
+          a.jeq(h.value, last ? holds : null, next);
+        }
+      });
+      if (!lastTest) a.label(holds);
     });
     a.label(next);
   }
@@ -315,14 +332,18 @@ function simplify(rule: SyscallRule): SyscallRule {
   const rules: ArgRule[] = [];
   let otherwise = rule.otherwise;
   for (const r of rule.rules) {
-    const t = r.test;
-    if (t.op === "any_set" && t.mask === 0n) continue;
-    if (t.op === "masked_eq" && (t.value & ~t.mask) !== 0n) continue;
-    if (t.op === "masked_eq" && t.mask === 0n) {
+    const never = (t: ArgTest) =>
+      (t.op === "any_set" && t.mask === 0n) ||
+      (t.op === "masked_eq" && (t.value & ~t.mask) !== 0n);
+    const always = (t: ArgTest) => t.op === "masked_eq" && t.mask === 0n;
+    const all = testsOf(r);
+    if (all.some(never)) continue;
+    const tests = all.filter((t) => !always(t));
+    if (tests.length === 0) {
       otherwise = r.action; // Always holds.
       break;
     }
-    rules.push(r);
+    rules.push({ test: tests.length === 1 ? tests[0] : tests, action: r.action });
   }
   const end = encodeAction(otherwise);
   while (rules.length > 0 && encodeAction(rules[rules.length - 1].action) === end) rules.pop();
@@ -332,10 +353,13 @@ function simplify(rule: SyscallRule): SyscallRule {
 /** A string equal for two rules exactly when they compile to the same code. */
 function ruleKey(rule: SyscallRule): string {
   if (!("rules" in rule)) return `${encodeAction(rule)}`;
-  const tests = rule.rules.map(({ test: t, action }) => {
-    const mask = t.op === "eq" ? U64_MAX : t.mask;
-    const value = t.op === "any_set" ? "" : t.value;
-    return `${t.op === "any_set" ? "set" : "eq"}:${t.arg}:${mask}:${value}:${encodeAction(action)}`;
+  const tests = rule.rules.map((r) => {
+    const key = testsOf(r).map((t) => {
+      const mask = t.op === "eq" ? U64_MAX : t.mask;
+      const value = t.op === "any_set" ? "" : t.value;
+      return `${t.op === "any_set" ? "set" : "eq"}:${t.arg}:${mask}:${value}`;
+    });
+    return `${key.join("&")}:${encodeAction(r.action)}`;
   });
   return `${tests.join(";")}|${encodeAction(rule.otherwise)}`;
 }
@@ -354,16 +378,20 @@ function validateSpec(spec: FilterSpec): void {
         continue;
       }
       encodeAction(rule.otherwise);
-      for (const { test, action } of rule.rules) {
-        encodeAction(action);
-        if (!Number.isInteger(test.arg) || test.arg < 0 || test.arg > 5) {
-          throw new RangeError(`Invalid argument index: ${test.arg} (must be 0..5)`);
+      for (const r of rule.rules) {
+        encodeAction(r.action);
+        const tests = testsOf(r);
+        if (tests.length === 0) throw new Error("Invalid argument rule: no test");
+        for (const test of tests) {
+          if (!Number.isInteger(test.arg) || test.arg < 0 || test.arg > 5) {
+            throw new RangeError(`Invalid argument index: ${test.arg} (must be 0..5)`);
+          }
+          if (!["eq", "masked_eq", "any_set"].includes(test.op)) {
+            throw new Error(`Invalid argument test: ${(test as { op: unknown }).op}`);
+          }
+          if (test.op !== "any_set") checkU64(test.value, "value");
+          if (test.op !== "eq") checkU64(test.mask, "mask");
         }
-        if (!["eq", "masked_eq", "any_set"].includes(test.op)) {
-          throw new Error(`Invalid argument test: ${(test as { op: unknown }).op}`);
-        }
-        if (test.op !== "any_set") checkU64(test.value, "value");
-        if (test.op !== "eq") checkU64(test.mask, "mask");
       }
     } catch (e) {
       throw new Error(`Invalid filter spec for ${where}: ${(e as Error).message}`, { cause: e });

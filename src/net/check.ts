@@ -95,11 +95,6 @@ export const ROUTE_OPTIONS: Readonly<Record<number, Readonly<Record<number, stri
   },
 };
 
-/** Option names of {@linkcode ROUTE_OPTIONS} at any level: what the kernel filter sends here. */
-export const ROUTE_OPTION_NAMES: readonly number[] = [
-  ...new Set(Object.values(ROUTE_OPTIONS).flatMap((names) => Object.keys(names).map(Number))),
-].sort((a, b) => a - b);
-
 /** The name of a refused setsockopt (level, name), or undefined when it is allowed. */
 export function refusedOption(level: number, name: number): string | undefined {
   return ROUTE_OPTIONS[level]?.[name];

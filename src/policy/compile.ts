@@ -24,7 +24,7 @@ import { disassemble } from "../bpf/disasm.ts";
 import { decodeInstructions } from "../bpf/assembler.ts";
 import type { Decision } from "../decision.ts";
 import type { TraceRule } from "../rules.ts";
-import { type NetCheck, type NetPolicy, ROUTE_OPTION_NAMES } from "../net/check.ts";
+import { type NetCheck, type NetPolicy, ROUTE_OPTIONS } from "../net/check.ts";
 import { type NetEntry, NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
 import type { JailConfig, SyscallHook, SyscallRule } from "./types.ts";
 import type { FsPolicy } from "../fs/access.ts";
@@ -356,14 +356,20 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
       ],
       otherwise: ALLOW,
     });
-    // Options that choose an interface, next hop or route: traced by name, decided from the
-    // level and name registers (nothing a sibling can change), see ROUTE_OPTIONS.
+    // Options that choose an interface, next hop or route (ROUTE_OPTIONS): the filter matches
+    // their level and name together, so only those stop (to be refused and reported; registers
+    // only, nothing a sibling can change) and every other setsockopt stays in the kernel.
     const routeOption = check("setsockopt", "setsockopt");
     syscalls.set(NR.setsockopt, {
-      rules: ROUTE_OPTION_NAMES.map((name) => ({
-        test: { op: "masked_eq", arg: 2, mask: LOW32, value: BigInt(name) },
-        action: routeOption,
-      })),
+      rules: Object.entries(ROUTE_OPTIONS).flatMap(([level, names]) =>
+        Object.keys(names).map((name): ArgRule => ({
+          test: [
+            { op: "masked_eq", arg: 1, mask: LOW32, value: BigInt(level) },
+            { op: "masked_eq", arg: 2, mask: LOW32, value: BigInt(name) },
+          ],
+          action: routeOption,
+        }))
+      ),
       otherwise: ALLOW,
     });
   } else net = undefined;

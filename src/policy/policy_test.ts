@@ -273,6 +273,13 @@ Deno.test("compilePolicy() default: the filter traces the net calls and closes t
   assert.equal(run(p, 20, [], AUDIT_ARCH_I386), SECCOMP_RET_KILL_PROCESS, "i386 getpid");
   assert.equal(run(p, NR.getpid, [], 0), SECCOMP_RET_KILL_PROCESS, "arch 0");
   assert.equal(run(p, -1), SECCOMP_RET_KILL_PROCESS, "nr -1 has the x32 bit set as a u32");
+  // setsockopt stops only for the options that choose a route, matched by level and name
+  // together: SO_KEEPALIVE (SOL_SOCKET, 9) stays in the kernel, IPV6_NEXTHOP (IPV6, 9) stops.
+  assert.equal(run(p, NR.setsockopt, [3, 1, 9]), SECCOMP_RET_ALLOW, "SO_KEEPALIVE");
+  assert.equal(run(p, NR.setsockopt, [3, 6, 4]), SECCOMP_RET_ALLOW, "TCP_KEEPIDLE");
+  assert.equal(traced(p, run(p, NR.setsockopt, [3, 41, 9])).net, "setsockopt", "IPV6_NEXTHOP");
+  assert.equal(traced(p, run(p, NR.setsockopt, [3, 1, 25])).net, "setsockopt", "BINDTODEVICE");
+  assert.equal(traced(p, run(p, NR.setsockopt, [3, 0, 4])).net, "setsockopt", "IP_OPTIONS");
   // Numbers the table does not know fail as on a kernel without them: above the table, a hole
   // in it, and far out. Known calls without a rule run.
   assert.equal(run(p, 1000), errno(E.ENOSYS), "above the table");
