@@ -17,8 +17,12 @@
  * @module
  */
 
-import { decideReference, type FilterSpec, type KernelAction } from "./bpf/compile.ts";
-import { AUDIT_ARCH_X86_64 } from "./bpf/assembler.ts";
+import {
+  AUDIT_ARCH_X86_64,
+  decideReference,
+  type FilterSpec,
+  type KernelAction,
+} from "./bpf/spec.ts";
 import type { Registers } from "./arch/x86_64.ts";
 
 /** jail's filter allows the call: the stop came from a filter of the tree's own. */

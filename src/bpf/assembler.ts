@@ -141,12 +141,7 @@ export const SECCOMP_RET_ACTION_FULL = 0xffff0000;
 /** Mask selecting the data part of a seccomp return value. */
 export const SECCOMP_RET_DATA = 0x0000ffff;
 
-/** `seccomp_data.arch` for x86_64 (EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE). */
-export const AUDIT_ARCH_X86_64 = 0xc000003e;
-/** `seccomp_data.arch` for i386, e.g. `int 0x80` from a 64-bit process. */
-export const AUDIT_ARCH_I386 = 0x40000003;
-/** Bit set in `seccomp_data.nr` for x32 syscalls (__X32_SYSCALL_BIT). */
-export const X32_SYSCALL_BIT = 0x40000000;
+export { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT } from "./spec.ts";
 
 /** Offset of `seccomp_data.nr` (int). */
 export const SECCOMP_DATA_NR = 0;

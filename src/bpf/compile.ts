@@ -34,51 +34,19 @@ import {
 } from "./assembler.ts";
 import type { SeccompData } from "./interpreter.ts";
 
+import {
+  type ArgRule,
+  type ArgTest,
+  type FilterSpec,
+  type KernelAction,
+  type SyscallRule,
+  testsOf,
+} from "./spec.ts";
+
 export type { Program } from "./assembler.ts";
 export type { SeccompData } from "./interpreter.ts";
-
-/** What the kernel does with a syscall, without asking the supervisor (except `trace`). */
-export type KernelAction =
-  | { kind: "allow" }
-  | { kind: "errno"; errno: number }
-  /** `data` (0..0xffff) comes back to the tracer via PTRACE_GETEVENTMSG. */
-  | { kind: "trace"; data: number }
-  /** SECCOMP_RET_KILL_PROCESS. */
-  | { kind: "kill" }
-  | { kind: "log" };
-
-/** A test on one syscall argument, as a full unsigned 64-bit value. */
-export type ArgTest =
-  /** `args[arg] === value`, all 64 bits. */
-  | { op: "eq"; arg: number; value: bigint }
-  /** `(args[arg] & mask) === value`. */
-  | { op: "masked_eq"; arg: number; mask: bigint; value: bigint }
-  /** `(args[arg] & mask) !== 0n`. */
-  | { op: "any_set"; arg: number; mask: bigint };
-
-/**
- * An argument test, or several that must all hold (a conjunction, e.g.
- * `setsockopt` level and option name), and the action taken when it holds.
- */
-export type ArgRule = { test: ArgTest | readonly ArgTest[]; action: KernelAction };
-
-/** The tests of a rule as a list: one, or the conjunction's. */
-export function testsOf(rule: ArgRule): readonly ArgTest[] {
-  return Array.isArray(rule.test) ? rule.test : [rule.test as ArgTest];
-}
-
-/** What to do for one syscall: a plain action, or arg rules tried in order, first match wins, else `otherwise`. */
-export type SyscallRule = KernelAction | { rules: readonly ArgRule[]; otherwise: KernelAction };
-
-/** A normalised seccomp policy. */
-export interface FilterSpec {
-  /** Action for syscalls not listed. */
-  defaultAction: KernelAction;
-  /** Keyed by x86_64 syscall number (0 .. 0x3fffffff). */
-  syscalls: ReadonlyMap<number, SyscallRule>;
-  /** Action for x32 syscalls (nr & 0x40000000) and for any arch other than x86_64 (i386 int 0x80 etc). */
-  foreignAbi: KernelAction;
-}
+export type { ArgRule, ArgTest, FilterSpec, KernelAction, SyscallRule } from "./spec.ts";
+export { decideReference, testsOf } from "./spec.ts";
 
 /** A run of syscall numbers handled alike, as used by the search tree. */
 export interface NrRange {
@@ -122,40 +90,6 @@ export function encodeAction(a: KernelAction): number {
       return SECCOMP_RET_LOG;
     default:
       throw new Error(`Invalid action kind: ${(a as { kind: unknown }).kind}`);
-  }
-}
-
-/**
- * Decides a syscall the way the compiled filter would, directly from the spec.
- *
- * @param spec The policy.
- * @param data The syscall.
- * @returns The action the filter returns for it.
- */
-export function decideReference(spec: FilterSpec, data: SeccompData): KernelAction {
-  if (data.arch >>> 0 !== AUDIT_ARCH_X86_64) return spec.foreignAbi;
-  // The filter sees the int nr as a u32, so a negative nr has bit 30 set.
-  const nr = data.nr >>> 0;
-  if (nr & X32_SYSCALL_BIT) return spec.foreignAbi;
-  const rule = spec.syscalls.get(nr);
-  if (rule === undefined) return spec.defaultAction;
-  if (!("rules" in rule)) return rule;
-  for (const r of rule.rules) {
-    if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
-      return r.action;
-    }
-  }
-  return rule.otherwise;
-}
-
-function testHolds(test: ArgTest, arg: bigint): boolean {
-  switch (test.op) {
-    case "eq":
-      return arg === test.value;
-    case "masked_eq":
-      return (arg & test.mask) === test.value;
-    case "any_set":
-      return (arg & test.mask) !== 0n;
   }
 }
 

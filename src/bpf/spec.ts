@@ -1,0 +1,94 @@
+/**
+ * A seccomp filter as data: the actions, the argument tests, the spec, and
+ * {@linkcode decideReference}, which decides a call from the spec the way the
+ * compiled filter does. Kept apart from the assembler and the compiler: the
+ * supervisor's thread decides from the spec at every stop and needs neither.
+ *
+ * @module
+ */
+
+import type { SeccompData } from "./interpreter.ts";
+
+/** `seccomp_data.arch` for x86_64 (EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE). */
+export const AUDIT_ARCH_X86_64 = 0xc000003e;
+/** `seccomp_data.arch` for i386, e.g. `int 0x80` from a 64-bit process. */
+export const AUDIT_ARCH_I386 = 0x40000003;
+/** Bit set in `seccomp_data.nr` for x32 syscalls (__X32_SYSCALL_BIT). */
+export const X32_SYSCALL_BIT = 0x40000000;
+
+/** What the kernel does with a syscall, without asking the supervisor (except `trace`). */
+export type KernelAction =
+  | { kind: "allow" }
+  | { kind: "errno"; errno: number }
+  /** `data` (0..0xffff) comes back to the tracer via PTRACE_GETEVENTMSG. */
+  | { kind: "trace"; data: number }
+  /** SECCOMP_RET_KILL_PROCESS. */
+  | { kind: "kill" }
+  | { kind: "log" };
+
+/** A test on one syscall argument, as a full unsigned 64-bit value. */
+export type ArgTest =
+  /** `args[arg] === value`, all 64 bits. */
+  | { op: "eq"; arg: number; value: bigint }
+  /** `(args[arg] & mask) === value`. */
+  | { op: "masked_eq"; arg: number; mask: bigint; value: bigint }
+  /** `(args[arg] & mask) !== 0n`. */
+  | { op: "any_set"; arg: number; mask: bigint };
+
+/**
+ * An argument test, or several that must all hold (a conjunction, e.g.
+ * `setsockopt` level and option name), and the action taken when it holds.
+ */
+export type ArgRule = { test: ArgTest | readonly ArgTest[]; action: KernelAction };
+
+/** The tests of a rule as a list: one, or the conjunction's. */
+export function testsOf(rule: ArgRule): readonly ArgTest[] {
+  return Array.isArray(rule.test) ? rule.test : [rule.test as ArgTest];
+}
+
+/** What to do for one syscall: a plain action, or arg rules tried in order, first match wins, else `otherwise`. */
+export type SyscallRule = KernelAction | { rules: readonly ArgRule[]; otherwise: KernelAction };
+
+/** A normalised seccomp policy. */
+export interface FilterSpec {
+  /** Action for syscalls not listed. */
+  defaultAction: KernelAction;
+  /** Keyed by x86_64 syscall number (0 .. 0x3fffffff). */
+  syscalls: ReadonlyMap<number, SyscallRule>;
+  /** Action for x32 syscalls (nr & 0x40000000) and for any arch other than x86_64 (i386 int 0x80 etc). */
+  foreignAbi: KernelAction;
+}
+
+/**
+ * Decides a syscall the way the compiled filter would, directly from the spec.
+ *
+ * @param spec The policy.
+ * @param data The syscall.
+ * @returns The action the filter returns for it.
+ */
+export function decideReference(spec: FilterSpec, data: SeccompData): KernelAction {
+  if (data.arch >>> 0 !== AUDIT_ARCH_X86_64) return spec.foreignAbi;
+  // The filter sees the int nr as a u32, so a negative nr has bit 30 set.
+  const nr = data.nr >>> 0;
+  if (nr & X32_SYSCALL_BIT) return spec.foreignAbi;
+  const rule = spec.syscalls.get(nr);
+  if (rule === undefined) return spec.defaultAction;
+  if (!("rules" in rule)) return rule;
+  for (const r of rule.rules) {
+    if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
+      return r.action;
+    }
+  }
+  return rule.otherwise;
+}
+
+function testHolds(test: ArgTest, arg: bigint): boolean {
+  switch (test.op) {
+    case "eq":
+      return arg === test.value;
+    case "masked_eq":
+      return (arg & test.mask) === test.value;
+    case "any_set":
+      return (arg & test.mask) !== 0n;
+  }
+}
