@@ -5,7 +5,7 @@
  * @module
  */
 
-import { EXEC_STAGE_ENV } from "./src/exec_stage.ts";
+import { EXEC_STAGE_ENV } from "./src/exec_protocol.ts";
 
 if (Deno.env.get(EXEC_STAGE_ENV) === "1" && Deno.build.standalone) {
   // A compiled binary re-run as its own exec stage.
@@ -25,12 +25,6 @@ try {
 } catch {
   prepared = undefined; // main() reports the same failure when it tries again.
 }
-// Deno cannot listen to real-time signals, so jail cannot forward them: ignored, none of them
-// ends jail (and with it the tree, unwarned). The command gets their default action back at exec.
-const { ignoreSignals, SIGRTMIN_USABLE, SIGRTMAX } = await import("./ffi/ignore_signals.ts");
-ignoreSignals(
-  Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i),
-);
 const { main } = await import("./src/cli.ts");
 const code = await main(Deno.args, prepared);
 if (prepared && !prepared.used) discardRun(prepared);

@@ -14,6 +14,7 @@
 
 import { loadPolicy } from "./src/policy/load.ts";
 import { parseDuration } from "./src/duration.ts";
+import { ConfigError } from "./src/policy/validate.ts";
 import { runJailed, type RunOutcome } from "./src/run.ts";
 import type { SupervisorEvent } from "./src/supervisor_worker.ts";
 import type { JailConfig } from "./src/policy/types.ts";
@@ -52,7 +53,11 @@ export interface RunOptions {
   flags?: FlagSet;
   /** The command's environment (default: this process's). */
   env?: Record<string, string>;
-  /** Kill the tree after this long (`"90s"`, `"5m"`, or milliseconds as a number). */
+  /**
+   * Kill the tree after this long: `"90s"`, `"5m"`, `"1m30s"`, `"250ms"`, or a
+   * number of seconds (`1` is one second, as in a config and on the command
+   * line); `0` means no limit. Overrides the config's `timeout`.
+   */
   timeout?: string | number;
   /** Wait for the rest of the tree when the command exits, instead of killing it. */
   wait?: boolean;
@@ -62,9 +67,18 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-function ms(v: string | number | undefined): number | undefined {
+/** A duration option in milliseconds: the same text or number means the same time as in a config. */
+function ms(key: string, v: string | number | undefined): number | undefined {
   if (v === undefined) return undefined;
-  return typeof v === "number" ? v : parseDuration(v);
+  const n = parseDuration(v);
+  if (n === undefined) {
+    throw new ConfigError(
+      `options.${key}: invalid duration ${
+        JSON.stringify(v)
+      }: expected seconds as a number or a time with units ms, s, m, h (90s, 5m, 1m30s; 0: none)`,
+    );
+  }
+  return n;
 }
 
 async function start(
@@ -72,6 +86,7 @@ async function start(
   options: RunOptions,
   onEvent?: (e: SupervisorEvent) => void,
 ): Promise<RunOutcome> {
+  const timeout = ms("timeout", options.timeout); // A bad value fails before anything starts.
   const loaded = await loadPolicy({
     value: options.config ?? {},
     flags: options.flags,
@@ -80,7 +95,7 @@ async function start(
   return runJailed(cmd, loaded.compiled, {
     env: options.env,
     onRootExit: options.wait ? "wait" : loaded.config.onRootExit ?? "kill",
-    timeout: ms(options.timeout) ?? loaded.timeout,
+    timeout: timeout ?? loaded.timeout,
     grace: loaded.grace,
     reportDenials: options.reportDenials ?? false,
     onEvent,

@@ -3,7 +3,8 @@
  *
  * Flags follow Deno's permission flags: `--allow-net` alone allows all,
  * `--allow-net=a,b` allows a list. Everything after `--` (or from the first
- * word that is not an option) is the command.
+ * word that is not an option) is the command, except right after a flag whose
+ * value is optional: `--allow-net localhost` is refused, not run.
  *
  * @module
  */
@@ -38,6 +39,10 @@ const LIST_FLAGS = [
   "allow-run",
   "deny-run",
 ] as const;
+/** Flags whose value is optional: given only as `--flag=value`, so a bare word after one is an error. */
+const OPTIONAL_VALUE_FLAGS: readonly string[] = [...LIST_FLAGS, "trace"];
+/** What `--trace` alone becomes for the parser: no file name can hold a NUL. */
+const TRACE_TO_STDERR = "\0";
 /** Flags that take a value, as `--flag value` or `--flag=value`. */
 const VALUE_FLAGS = new Set(["config", "timeout", "grace", "log", "learn", "cap-add"]);
 
@@ -51,7 +56,7 @@ const OPTIONS = {
   grace: { type: "string" },
   wait: { type: "boolean" },
   explain: { type: "boolean" },
-  trace: { type: "boolean" },
+  trace: { type: "string" },
   log: { type: "string" },
   summary: { type: "boolean" },
   learn: { type: "string" },
@@ -91,7 +96,8 @@ Run:
   --wait                   when the command exits, wait for the rest of its tree instead of killing it
 
 Reports (see README.md, "Trace, log, summary, learn"):
-  --trace                  a line per process event and supervised call on stderr (strace-like)
+  --trace[=<file>]         a line per process event and supervised call on stderr (strace-like),
+                           or in <file>, where the command's own output cannot interleave
   --log <file>             a JSON Lines log of the run, one line per event, written as it happens
   --summary                at the end: the process tree and the denied and rewritten calls
                            (also appended as markdown to $GITHUB_STEP_SUMMARY when set)
@@ -124,7 +130,7 @@ export interface Cli {
   config?: string;
   /** Do not look for config files. */
   noConfig: boolean;
-  /** Milliseconds, when given. */
+  /** Milliseconds, when given; 0 is no limit. */
   timeout?: number;
   /** Milliseconds, when given. */
   grace?: number;
@@ -132,8 +138,10 @@ export interface Cli {
   wait: boolean;
   /** `--explain`. */
   explain: boolean;
-  /** `--trace`. */
+  /** `--trace` or `--trace=<file>`. */
   trace: boolean;
+  /** `--trace=<file>`: the trace goes there instead of stderr. */
+  traceFile?: string;
   /** `--log <file>`. */
   log?: string;
   /** `--summary`. */
@@ -146,12 +154,25 @@ export interface Cli {
   version: boolean;
 }
 
-/** Splits jail's own options from the command: at `--`, or at the first word that is not an option. */
+/**
+ * Splits jail's own options from the command: at `--`, or at the first word that is not an option.
+ *
+ * @throws {UsageError} When a list flag without `=` is followed by a bare word: `--allow-net
+ * localhost -- true` would otherwise run `localhost` with every destination allowed.
+ */
 function splitCommand(args: readonly string[]): [string[], string[]] {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--") return [args.slice(0, i), args.slice(i + 1)];
-    if (!a.startsWith("-") || a === "-") return [args.slice(0, i), args.slice(i)];
+    if (!a.startsWith("-") || a === "-") {
+      const flag = args[i - 1];
+      if (i > 0 && OPTIONAL_VALUE_FLAGS.includes(flag.slice(2))) {
+        throw new UsageError(
+          `${flag} takes its value with '=': ${flag}=${a} (or ${flag} -- ${a} to run ${a} with ${flag} alone)`,
+        );
+      }
+      return [args.slice(0, i), args.slice(i)];
+    }
     if (!a.includes("=") && VALUE_FLAGS.has(a.replace(/^--?/, ""))) i++;
   }
   return [[...args], []];
@@ -265,7 +286,11 @@ export function parseCli(args: readonly string[]): Cli {
   const [own, command] = splitCommand(args);
   // `--allow-net` alone means "all": give parseArgs the value it needs.
   const normalised = own.map((a) =>
-    (LIST_FLAGS as readonly string[]).includes(a.slice(2)) ? `${a}=*` : a
+    (LIST_FLAGS as readonly string[]).includes(a.slice(2))
+      ? `${a}=*`
+      : a === "--trace"
+      ? `${a}=${TRACE_TO_STDERR}`
+      : a
   );
   checkOptionNames(own);
   const values = parseOptions(normalised);
@@ -306,6 +331,10 @@ export function parseCli(args: readonly string[]): Cli {
   }
   const log = values.log as string | undefined;
   if (log === "") throw new UsageError(`--log: empty file name: expected --log <file>`);
+  const trace = values.trace as string | undefined;
+  if (trace === "") {
+    throw new UsageError(`--trace: empty file name: expected --trace or --trace=<file>`);
+  }
   return {
     command,
     flags,
@@ -315,7 +344,8 @@ export function parseCli(args: readonly string[]): Cli {
     grace: duration("grace", values.grace as string | undefined),
     wait: Boolean(values.wait),
     explain: Boolean(values.explain),
-    trace: Boolean(values.trace),
+    trace: trace !== undefined,
+    traceFile: trace !== undefined && trace !== TRACE_TO_STDERR ? trace : undefined,
     log,
     summary: Boolean(values.summary),
     learn,
@@ -417,6 +447,19 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
     if (cli.command.length === 0) {
       throw new UsageError("no command given: usage: jail [options] -- <command> [args...]");
     }
+    // Before the command starts: a report that cannot be written at the end loses the run.
+    const outputs = [
+      ...(cli.learn ? [{ what: "--learn", path: cli.learn.path }] : []),
+      ...(cli.log !== undefined ? [{ what: "--log", path: cli.log }] : []),
+      ...(cli.traceFile !== undefined ? [{ what: "--trace", path: cli.traceFile }] : []),
+      ...(cli.summary && Deno.env.get("GITHUB_STEP_SUMMARY")
+        ? [{ what: "--summary: GITHUB_STEP_SUMMARY", path: Deno.env.get("GITHUB_STEP_SUMMARY")! }]
+        : []),
+    ];
+    if (outputs.length) {
+      const unwritable = (await import("./report/output_paths.ts")).checkOutputPaths(outputs);
+      if (unwritable) throw new UsageError(unwritable);
+    }
     // Report modules load only for the flags that use them: each is start-up time otherwise.
     const summaries = cli.summary ? await import("./report/summary.ts") : undefined;
     const summary = summaries && new summaries.SummaryCollector(cli.command);
@@ -432,12 +475,12 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
         if (item) progress?.learned(item);
       }
       : undefined;
-    const color = cli.trace &&
+    const color = cli.trace && cli.traceFile === undefined &&
       (await import("./report/trace.ts")).useColor(
         Deno.stderr.isTerminal(),
         Deno.env.get("NO_COLOR"),
       );
-    const outcome = await runJailed(cli.command, loaded.compiled, {
+    const running = runJailed(cli.command, loaded.compiled, {
       onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
       timeout: cli.timeout ?? loaded.timeout,
       grace: cli.grace ?? loaded.grace,
@@ -445,10 +488,18 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
       reportDenials: true,
       prepared,
       onEvent,
-      trace: cli.trace ? { color: Boolean(color) } : undefined,
+      trace: cli.trace ? { color: Boolean(color), path: cli.traceFile } : undefined,
       log: cli.log !== undefined ? { path: cli.log, policy: loaded.source } : undefined,
       capabilities: loaded.capabilities,
     });
+    // Deno cannot listen to real-time signals, so jail cannot forward them: ignored, so that none
+    // ends jail (and with it the tree, unwarned); the command gets their default action back at
+    // exec. Done once the start message is posted, off the start-up path.
+    const { ignoreSignals, SIGRTMIN_USABLE, SIGRTMAX } = await import("../ffi/ignore_signals.ts");
+    ignoreSignals(
+      Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i),
+    );
+    const outcome = await running;
     if (outcome.message) report(outcome.message);
     if (summaries && summary) writeSummary(summaries, summary, outcome, cli.command);
     if (learner && cli.learn && !writeLearned(learner, cli.learn, cli.command, outcome)) {

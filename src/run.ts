@@ -9,7 +9,7 @@
 import { discardExecStage, type SpawnedStage, spawnExecStage } from "./launch.ts";
 import { isForegroundOf, kill, SIGNALS } from "../ffi/libc.ts";
 import { holdInspectorAddress, inspectorRequested } from "../ffi/inspector_guard.ts";
-import type { ExecFailure } from "./exec_stage.ts";
+import type { ExecFailure } from "./exec_protocol.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
 import type { Decision } from "./decision.ts";
 import { ERRNO_NUMBERS } from "./errno_table.ts";
@@ -134,7 +134,7 @@ export interface RunJailedOptions {
   env?: Record<string, string>;
   /** What happens to the rest of the tree when the root exits (default `kill`). */
   onRootExit?: "kill" | "wait";
-  /** Kill the tree after this many milliseconds. */
+  /** Kill the tree after this many milliseconds; 0 or undefined: no limit. */
   timeout?: number;
   /** Milliseconds between a forwarded signal and SIGKILL of the tree (default 2000). */
   grace?: number;
@@ -148,8 +148,11 @@ export interface RunJailedOptions {
   reportDenials?: boolean;
   /** Called for every event; turns event reporting on. */
   onEvent?: (event: SupervisorEvent) => void;
-  /** Write a trace line per event on stderr, from the supervisor's thread (`--trace`). */
-  trace?: { color: boolean };
+  /**
+   * Write a trace line per event, from the supervisor's thread (`--trace`): on
+   * stderr, or in the file `path` (created or truncated) when given.
+   */
+  trace?: { color: boolean; path?: string };
   /** Write a JSON Lines log (`--log`): `start`, one line per event, `end`. */
   log?: { path: string; policy?: string };
   /** Aborting kills the tree. */
@@ -311,10 +314,13 @@ export function runJailed(
       ),
     );
   }
-  // Deno opens its inspector on SIGUSR1 (from anyone outside); keep its address taken for the run.
-  const releaseInspector = holdInspectorAddress();
+  // Deno opens its inspector on SIGUSR1 (from anyone outside); its address is kept taken for the
+  // run, from just after the start message (off the start-up path; Deno listens for SIGUSR1
+  // only 500 ms after its own start).
+  let releaseInspector = () => {};
   const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
   const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
+  const failedRules = new Set<string>();
   const answer = async (hook: number, call: HookCall) => {
     const rule = `syscalls.${call.name}`;
     let decision: Decision;
@@ -323,12 +329,17 @@ export function runJailed(
       const c: SyscallCall = { ...call, args: call.args.map(BigInt) };
       decision = hookDecision(await fn(c), rule);
     } catch (e) {
-      console.error(
-        `jail: rule ${rule} failed: ${
-          e instanceof Error ? e.message : e
-        }; the call is denied with EPERM`,
-      );
+      // Fail closed: a rule that cannot answer denies. Said once per rule: a rule that throws
+      // throws for every call it sees (11 identical lines for one `cat`).
       decision = { action: "deny", errno: ERRNO_NUMBERS.EPERM, rule };
+      if (!failedRules.has(rule)) {
+        failedRules.add(rule);
+        let why = "a value that cannot be shown";
+        try {
+          why = e instanceof Error ? e.message : String(e);
+        } catch { /* a thrown object whose text throws too: the call is denied all the same */ }
+        console.error(`jail: rule ${rule} failed: ${why}; the call is denied with EPERM`);
+      }
     }
     reply(decision);
   };
@@ -381,7 +392,8 @@ export function runJailed(
       listeners.push([sig, fn]);
     }
   }
-  if (options.timeout !== undefined) {
+  // 0 is no limit, as for GNU timeout (and a 0 ms timer would end the run at once).
+  if (options.timeout !== undefined && options.timeout > 0) {
     timers.push(setTimeout(() => {
       timedOut = true;
       killTree();
@@ -467,6 +479,7 @@ export function runJailed(
       log: log?.path,
     };
     worker.postMessage(start);
+    releaseInspector = holdInspectorAddress();
   });
 }
 

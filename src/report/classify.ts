@@ -11,6 +11,7 @@
 
 import type { SyscallEvent } from "../supervisor_worker.ts";
 import { errnoName } from "./_text.ts";
+import { ERRNO_NUMBERS } from "../errno_table.ts";
 
 /**
  * The decision words of traces, logs and summaries.
@@ -28,10 +29,29 @@ export type ReportDecision = "allow" | "deny" | "return" | "result" | "rewrite" 
 const BIND_REWRITE = "net.bind";
 const MAX_ERRNO = 4095n;
 
+/**
+ * errnos with which the file checks of `src/fs/check.ts` fail a call the way
+ * the kernel itself would (no such file, not a directory, a symlink loop, a
+ * bad descriptor or pointer): the policy refused nothing, so reports must not
+ * count a denial (a shell's PATH search would count one per entry). A file
+ * the policy refuses fails with EACCES.
+ */
+const FS_KERNEL_ERRNOS: ReadonlySet<number> = new Set([
+  ERRNO_NUMBERS.ENOENT,
+  ERRNO_NUMBERS.ENOTDIR,
+  ERRNO_NUMBERS.ELOOP,
+  ERRNO_NUMBERS.EBADF,
+  ERRNO_NUMBERS.EFAULT,
+]);
+
 /** The decision word for a syscall event. */
-export function decisionOf(e: Pick<SyscallEvent, "action" | "rule">): ReportDecision {
+export function decisionOf(e: Pick<SyscallEvent, "action" | "rule" | "errno">): ReportDecision {
   switch (e.action) {
     case "deny":
+      // The call failed as it would have without jail: it ran, as far as a reader can tell.
+      if (e.rule === "fs" && e.errno !== undefined && FS_KERNEL_ERRNOS.has(e.errno)) {
+        return "allow";
+      }
       return "deny";
     case "kill":
       return "kill";

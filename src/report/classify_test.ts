@@ -26,3 +26,13 @@ Deno.test("resultOf() gives -1 and the errno name for failures, the value otherw
   assert.deepEqual(resultOf({ action: "allow" }), {});
   assert.deepEqual(resultOf({ action: "args" }), {});
 });
+
+Deno.test("decisionOf(): a file call failed as the kernel would (missing file) is no denial; EACCES is", () => {
+  for (const errno of [2, 20, 40, 9, 14]) {
+    assert.equal(decisionOf({ action: "deny", rule: "fs", errno }), "allow", `errno ${errno}`);
+  }
+  assert.equal(decisionOf({ action: "deny", rule: "fs", errno: 13 }), "deny");
+  // Only the file checks answer for the kernel: a network or a config rule's ENOENT is a denial.
+  assert.equal(decisionOf({ action: "deny", rule: "net", errno: 2 }), "deny");
+  assert.equal(decisionOf({ action: "deny", rule: "syscalls.openat", errno: 2 }), "deny");
+});

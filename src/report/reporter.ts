@@ -35,7 +35,7 @@ export interface EventSink {
  * @param post Posts a message to the owner (for `events`).
  */
 export function eventSink(
-  start: Pick<StartMessage, "trace" | "log" | "events">,
+  start: Pick<StartMessage, "log" | "events"> & { trace?: { color: boolean; path?: string } },
   post: (message: WorkerMessage) => void,
 ): EventSink | undefined {
   const sinks: ((e: SupervisorEvent) => void)[] = [];
@@ -43,7 +43,13 @@ export function eventSink(
   if (start.trace) {
     const encoder = new TextEncoder();
     const options = { color: start.trace.color };
-    sinks.push((e) => writeAll(Deno.stderr, encoder.encode(`${traceLine(e, options)}\n`)));
+    // A file of its own (`--trace=<file>`): the command's writes to stderr cannot tear its lines.
+    const file = start.trace.path === undefined
+      ? undefined
+      : Deno.openSync(start.trace.path, { write: true, create: true, truncate: true });
+    const out = file ?? Deno.stderr;
+    sinks.push((e) => writeAll(out, encoder.encode(`${traceLine(e, options)}\n`)));
+    if (file) closers.push(() => file.close());
   }
   if (start.log) {
     const path = start.log;

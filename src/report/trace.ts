@@ -13,8 +13,9 @@
  *
  * The bracket holds the pid (and the thread, when not the main one) and the
  * program's name; `= ?` means the call ran and jail did not see its result.
- * Network calls show their decoded destination; other calls their six raw
- * argument registers in hex (the supervisor does not know their arity).
+ * Network calls show their decoded destination; `open`, `openat` and
+ * `creat` their descriptor, flags and mode (the path stays a pointer: events
+ * carry no path); other calls their raw argument registers in hex.
  *
  * @module
  */
@@ -155,10 +156,80 @@ export function formatCall(e: Pick<SyscallEvent, "name" | "args" | "addr">): str
     case "socket":
       args = `${familyName(Number(int(a[0])))}, ${a[1]}, ${int(a[2])}`;
       break;
+    case "open":
+      args = `${a[0]}, ${openFlags(a[1])}${modeText(a[1], a[2])}`;
+      break;
+    case "openat":
+      args = `${dirfd(a[0])}, ${a[1]}, ${openFlags(a[2])}${modeText(a[2], a[3])}`;
+      break;
+    case "creat":
+      args = `${a[0]}, ${octal(a[1])}`;
+      break;
+    case "execve":
+      args = a.slice(0, 3).join(", ");
+      break;
     default:
       args = a.join(", ");
   }
   return `${printable(e.name)}(${args})`;
+}
+
+/** `dirfd` of the `*at` calls (AT_FDCWD is -100). */
+const AT_FDCWD = -100;
+/** open(2) access modes, by the low two bits. */
+const ACCESS_MODES = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"];
+/** open(2) flags beyond the access mode, x86_64 values; O_TMPFILE includes O_DIRECTORY. */
+const OPEN_FLAGS: readonly [string, number][] = [
+  ["O_TMPFILE", 0o20200000],
+  ["O_CREAT", 0o100],
+  ["O_EXCL", 0o200],
+  ["O_NOCTTY", 0o400],
+  ["O_TRUNC", 0o1000],
+  ["O_APPEND", 0o2000],
+  ["O_NONBLOCK", 0o4000],
+  ["O_DSYNC", 0o10000],
+  ["O_ASYNC", 0o20000],
+  ["O_DIRECT", 0o40000],
+  ["O_LARGEFILE", 0o100000],
+  ["O_DIRECTORY", 0o200000],
+  ["O_NOFOLLOW", 0o400000],
+  ["O_NOATIME", 0o1000000],
+  ["O_CLOEXEC", 0o2000000],
+  ["O_SYNC", 0o4010000],
+  ["O_PATH", 0o10000000],
+];
+
+/** `AT_FDCWD`, or the descriptor's number. */
+function dirfd(hex: string | undefined): string {
+  const n = int(hex);
+  return n === String(AT_FDCWD) ? "AT_FDCWD" : n;
+}
+
+/** `O_WRONLY|O_CREAT|O_CLOEXEC`, unknown bits in hex at the end, as strace writes them. */
+export function openFlags(hex: string | undefined): string {
+  if (hex === undefined) return "?";
+  let rest = Number(BigInt(hex) & 0xffffffffn);
+  const names = [ACCESS_MODES[rest & 3]];
+  rest &= ~3;
+  for (const [name, bits] of OPEN_FLAGS) {
+    if ((rest & bits) === bits) {
+      names.push(name);
+      rest &= ~bits;
+    }
+  }
+  if (rest !== 0) names.push(`0x${(rest >>> 0).toString(16)}`);
+  return names.join("|");
+}
+
+function octal(hex: string | undefined): string {
+  return hex === undefined ? "?" : `0${(BigInt(hex) & 0o7777n).toString(8)}`;
+}
+
+/** The mode argument, which open and openat read only when they create a file. */
+function modeText(flags: string | undefined, mode: string | undefined): string {
+  if (flags === undefined) return "";
+  const f = Number(BigInt(flags) & 0xffffffffn);
+  return (f & 0o100) !== 0 || (f & 0o20200000) === 0o20200000 ? `, ${octal(mode)}` : "";
 }
 
 /** `-1 EACCES`, `0`, `7`, or `?` when the call ran and jail did not see its result. */

@@ -162,3 +162,29 @@ Deno.test("formatArgv() cuts long arguments and long lists", () => {
   const many = formatArgv(Array.from({ length: 40 }, (_, i) => String(i)));
   assert.match(many, /"31", \.\.\. 8 more\]$/);
 });
+
+Deno.test("formatCall() decodes the open family's descriptor, flags and mode", () => {
+  assert.equal(
+    formatCall({
+      name: "openat",
+      args: ["0xffffffffffffff9c", "0x7ffd10", "0x80000", "0x0", "0x0", "0x0"],
+    }),
+    "openat(AT_FDCWD, 0x7ffd10, O_RDONLY|O_CLOEXEC)",
+  );
+  assert.equal(
+    formatCall({ name: "openat", args: ["0x3", "0x7ffd10", "0x80241", "0x1a4", "0x0", "0x0"] }),
+    "openat(3, 0x7ffd10, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644)",
+  );
+  assert.equal(
+    formatCall({ name: "open", args: ["0x7ffd10", "0x410002", "0x1ff", "0x0", "0x0", "0x0"] }),
+    "open(0x7ffd10, O_RDWR|O_TMPFILE, 0777)",
+  );
+  assert.equal(
+    formatCall({ name: "open", args: ["0x7ffd10", "0x40000000", "0x0", "0x0", "0x0", "0x0"] }),
+    "open(0x7ffd10, O_RDONLY|0x40000000)",
+  );
+  assert.equal(
+    formatCall({ name: "execve", args: ["0x1", "0x2", "0x3", "0x4", "0x5", "0x6"] }),
+    "execve(0x1, 0x2, 0x3)",
+  );
+});

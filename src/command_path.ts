@@ -1,0 +1,82 @@
+/**
+ * Finds a command in PATH the way a shell does, before the exec stage
+ * installs its filter: done under the filter, `execvpe`'s search shows the
+ * supervisor one failed `execve` per PATH entry, which reports counted as
+ * denials of the command's. The one `execve` left is of the path found.
+ *
+ * @module
+ */
+
+/** glibc's PATH when the environment has none (`execvpe(3)`). */
+export const DEFAULT_PATH = "/bin:/usr/bin";
+/** errno of a command found nowhere. */
+export const ENOENT = 2;
+/** errno of a command found only where it cannot be run. */
+export const EACCES = 13;
+
+/** What a search found: the path to run, or the errno `execvpe` would have failed with. */
+export type CommandPath = { path: string } | { errno: number };
+
+/** Who asks: execute permission depends on it. */
+export interface Caller {
+  /** Effective uid (0: any execute bit will do). */
+  uid: number;
+  /** Effective gid and supplementary groups. */
+  groups: ReadonlySet<number>;
+}
+
+/** The PATH of a `KEY=value` environment, or {@linkcode DEFAULT_PATH}. */
+export function pathOf(env: readonly string[]): string {
+  const entry = env.findLast((e) => e.startsWith("PATH="));
+  return entry === undefined ? DEFAULT_PATH : entry.slice("PATH=".length);
+}
+
+function executable(info: Deno.FileInfo, caller: Caller): boolean {
+  const mode = info.mode ?? 0;
+  if (caller.uid === 0) return (mode & 0o111) !== 0;
+  if (info.uid === caller.uid) return (mode & 0o100) !== 0;
+  if (info.gid !== null && caller.groups.has(info.gid)) return (mode & 0o010) !== 0;
+  return (mode & 0o001) !== 0;
+}
+
+/**
+ * Looks `file` up as `execvpe(3)` would: a name with a slash is used as it is;
+ * otherwise the first PATH entry (an empty one is the current directory) that
+ * holds a regular file the caller may execute. A file found but not runnable
+ * makes the search fail with EACCES (exit 126) rather than ENOENT (127), as
+ * in glibc.
+ *
+ * @param file The command's name or path.
+ * @param path The PATH to search.
+ * @param caller Whose execute permission counts.
+ * @returns The path to execve, or the errno of the failed search.
+ */
+export function findCommand(file: string, path: string, caller: Caller): CommandPath {
+  if (file === "") return { errno: ENOENT };
+  if (file.includes("/")) return { path: file };
+  let errno = ENOENT;
+  for (const dir of path.split(":")) {
+    const candidate = `${dir === "" ? "." : dir.replace(/\/+$/, "")}/${file}`;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(candidate);
+    } catch (e) {
+      if (e instanceof Deno.errors.PermissionDenied) errno = EACCES;
+      continue;
+    }
+    if (info.isFile && executable(info, caller)) return { path: candidate };
+    errno = EACCES;
+  }
+  return { errno };
+}
+
+/** The calling process's uid and groups, from `/proc/self/status`. */
+export function currentCaller(): Caller {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const field = (name: string) =>
+    (status.match(new RegExp(`^${name}:\\s*(.*)$`, "m"))?.[1] ?? "").trim().split(/\s+/)
+      .filter((s) => s !== "").map(Number);
+  const [, euid] = field("Uid");
+  const [, egid] = field("Gid");
+  return { uid: euid, groups: new Set([egid, ...field("Groups")]) };
+}
