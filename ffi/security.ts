@@ -19,6 +19,11 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
+/** Binds every symbol of this module now (see `bindNow` in ffi/libc.ts): for the exec stage's idle wait. */
+export function bindSecurityNow(): void {
+  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) void sym[name];
+}
+
 const SYS_CAPGET = 125n;
 const SYS_CAPSET = 126n;
 const SYS_SECCOMP = 317n;

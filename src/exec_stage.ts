@@ -25,25 +25,20 @@ import {
   writeAll,
 } from "../ffi/libc.ts";
 import { ErrnoError } from "../ffi/libc.ts";
-import { installListenerFilter } from "../ffi/security.ts";
+import { bindSecurityNow, installListenerFilter } from "../ffi/security.ts";
+import { bindLandlockNow } from "../ffi/landlock.ts";
 import { reduceCapabilities } from "./capabilities.ts";
-import type { LandlockSpec } from "./fs/landlock.ts";
+import { type Caller, currentCaller, findCommand, pathOf } from "./command_path.ts";
+import {
+  type ExecFailure,
+  type ExecRequest,
+  READY,
+  READY_LENGTH,
+  REQUEST_FD,
+  STATUS_FD,
+} from "./exec_protocol.ts";
 
-/** Environment marker that turns a compiled jail binary into its exec stage. */
-export const EXEC_STAGE_ENV = "JAIL_EXEC_STAGE";
-/** Descriptor on which the exec stage reads its {@linkcode ExecRequest}. */
-export const REQUEST_FD = 3;
-/** Descriptor (close-on-exec) on which the exec stage reports a failure; EOF means exec happened. */
-export const STATUS_FD = 4;
-
-/** The byte that opens the exec stage's ready message. */
-export const READY = 0x52;
-/**
- * Length of the ready message the exec stage writes once it runs, before it
- * reads its request: {@linkcode READY}, then the number of its seccomp
- * listener descriptor (int32, little-endian; -1 when it has none).
- */
-export const READY_LENGTH = 5;
+export * from "./exec_protocol.ts";
 
 /** Errors of `NEW_LISTENER` that leave the tree unable to add a listener of its own anyway. */
 const EINVAL = 22; // Linux before 5.0: no listeners, no SECCOMP_RET_USER_NOTIF at all.
@@ -51,30 +46,6 @@ const EBUSY = 16; // A listener exists already in the chain (jail under a superv
 
 /** `BPF_RET | BPF_K, SECCOMP_RET_ALLOW`: the listener's own filter lets everything through. */
 const ALLOW_ALL_PROGRAM = new Uint8Array([0x06, 0, 0, 0, 0x00, 0x00, 0xff, 0x7f]);
-
-/** What the supervisor asks the exec stage to do. */
-export interface ExecRequest {
-  /** Command name or path, searched in PATH like a shell. */
-  file: string;
-  /** argv, argv[0] included. */
-  argv: string[];
-  /** The command's environment, `KEY=value`. */
-  env: string[];
-  /** Packed seccomp program, base64. */
-  filter: string;
-  /** Landlock rules of the file policy, installed after NO_NEW_PRIVS, before the filter. */
-  landlock?: LandlockSpec;
-  /** Capability numbers the command keeps; every other one is dropped (as root). */
-  capabilities: number[];
-}
-
-/** Why the exec stage could not become the command. */
-export interface ExecFailure {
-  /** Which step failed. */
-  step: "exec" | "no_new_privs" | "landlock" | "seccomp" | "request" | "capabilities";
-  /** errno of the failure (0 for a malformed request). */
-  errno: number;
-}
 
 function fail(failure: ExecFailure, code: number): never {
   try {
@@ -108,6 +79,23 @@ function takeListener(): number {
   }
 }
 
+/** Longest command name the kernel keeps (TASK_COMM_LEN 16, with its NUL). */
+const COMM_MAX = 15;
+
+/**
+ * Takes the command's name before its execve, which would give it the same:
+ * until then this process is a Deno named "deno", and a denial of the
+ * command's own execve would name that instead of the program (`denied run
+ * of /usr/bin/env (pid 12 env)`). Best effort: a name is for reports only.
+ */
+function nameSelf(file: string): void {
+  const base = file.slice(file.lastIndexOf("/") + 1);
+  if (base === "") return;
+  try {
+    Deno.writeFileSync("/proc/self/comm", new TextEncoder().encode(base).subarray(0, COMM_MAX));
+  } catch { /* the name stays "deno" */ }
+}
+
 /**
  * Runs the exec stage; never settles (it becomes the command, or exits).
  *
@@ -128,6 +116,15 @@ export async function runExecStage(): Promise<never> {
   const listener = takeListener();
   const landlock = import("./fs/landlock_install.ts");
   landlock.catch(() => {}); // Awaited below, where a failure is reported; not unhandled meanwhile.
+  // Read before the Landlock domain, whose read rules could refuse /proc/self/status; and before
+  // the request, like everything that does not depend on it: the stage waits for the policy
+  // anyway, and from the request to the command's exec every millisecond is start-up time.
+  let caller: Caller;
+  try {
+    caller = currentCaller();
+  } catch {
+    fail({ step: "request", errno: 0 }, 125);
+  }
   try {
     // Tell the supervisor that our own execve (of Deno) is over: it seizes only after this, so
     // the only PTRACE_EVENT_EXEC it sees from us is the command's.
@@ -135,8 +132,13 @@ export async function runExecStage(): Promise<never> {
     ready[0] = READY;
     new DataView(ready.buffer).setInt32(1, listener, true);
     writeAll(STATUS_FD, ready);
-    // The request comes once the policy is loaded; bind the calls that follow it meanwhile.
+    // The request comes once the policy is loaded; bind the calls that follow it meanwhile, and
+    // load what the Landlock step needs.
     bindNow(["close", "pthread_sigmask", "syscall4", "prctl", "syscall3", "execvpe"]);
+    bindSecurityNow();
+    bindLandlockNow();
+    Deno.statSync("/"); // The PATH search's first stat would pay for the op's set-up.
+    await landlock.catch(() => {});
     request = JSON.parse(new TextDecoder().decode(readAll(REQUEST_FD)));
     close(REQUEST_FD);
     if (listener >= 0) close(listener); // The supervisor holds its duplicate now.
@@ -144,6 +146,7 @@ export async function runExecStage(): Promise<never> {
     fail({ step: "request", errno: 0 }, 125);
   }
   resetSignalsForExec();
+  nameSelf(request.file);
   try {
     reduceCapabilities(request.capabilities);
   } catch (e) {
@@ -157,13 +160,19 @@ export async function runExecStage(): Promise<never> {
   } catch (e) {
     fail({ step: "landlock", errno: errnoOf(e) }, 125);
   }
+  // Searched here, before the filter: under it each PATH entry tried would be a supervised
+  // execve that fails, reported as the command's own. Not found: nothing ran, nothing to report.
+  const found = findCommand(request.file, pathOf(request.env), caller);
+  if ("errno" in found) fail({ step: "exec", errno: found.errno }, found.errno === 2 ? 127 : 126);
   try {
-    const bytes = Uint8Array.from(atob(request.filter), (c) => c.charCodeAt(0));
+    const bytes = Uint8Array.fromBase64(request.filter);
     installSeccompFilter(bytes);
   } catch (e) {
     fail({ step: "seccomp", errno: (e as ErrnoError).errno ?? 0 }, 125);
   }
-  const errno = execvpe(request.file, request.argv, request.env);
+  // A path with a slash: execvpe searches nothing, and keeps its fallback of running a file
+  // without a #! line (ENOEXEC) with /bin/sh.
+  const errno = execvpe(found.path, request.argv, request.env);
   // ENOENT or ENOTDIR: not found (127); anything else: found but not runnable (126).
   fail({ step: "exec", errno }, errno === 2 || errno === 20 ? 127 : 126);
 }

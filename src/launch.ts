@@ -33,7 +33,7 @@ import {
   READY_LENGTH,
   REQUEST_FD,
   STATUS_FD,
-} from "./exec_stage.ts";
+} from "./exec_protocol.ts";
 import { SEIZE_OPTIONS } from "./supervisor.ts";
 import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
 import type { LandlockSpec } from "./fs/landlock.ts";
@@ -150,14 +150,6 @@ export function discardExecStage(stage: SpawnedStage): void {
   close(stage.statusFd);
 }
 
-function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
-}
-
 /**
  * Seizes a spawned exec stage and sends it the request. Must run on the
  * thread that will issue every later ptrace request.
@@ -195,7 +187,7 @@ export function attachExecStage(stage: SpawnedStage, spec: LaunchSpec): Launched
     file: spec.argv[0],
     argv: [...spec.argv],
     env: [...spec.env],
-    filter: base64(spec.filter),
+    filter: spec.filter.toBase64(),
     landlock: spec.landlock,
     capabilities: [...(spec.capabilities ?? keptCapabilities([]))],
   };

@@ -16,7 +16,7 @@ import {
   releaseListener,
   type SpawnedStage,
 } from "./launch.ts";
-import type { ExecFailure } from "./exec_stage.ts";
+import type { ExecFailure } from "./exec_protocol.ts";
 import { Supervisor, type SupervisorResult } from "./supervisor.ts";
 import { RuleEngine, type RuleTable } from "./rules.ts";
 import type { FsPolicy } from "./fs/access.ts";
@@ -190,6 +190,7 @@ bindNow([
   "kill",
   "tgkill",
   "__errno_location",
+  "syscall_int", // pidfd_open and pidfd_getfd: the listener at launch, sockets at net checks
 ]);
 
 // What only some runs need (file checks, reports) is imported when a start message asks for it:

@@ -22,6 +22,7 @@ import {
   decideReference,
   type FilterSpec,
   type KernelAction,
+  unlistedAction,
 } from "./bpf/spec.ts";
 import type { Registers } from "./arch/x86_64.ts";
 
@@ -50,7 +51,7 @@ export class TraceOrigin {
     for (let nr = 0; nr < NR_TABLE_SIZE; nr++) {
       const rule = spec.syscalls.get(nr);
       this.#byNr[nr] = rule === undefined
-        ? code(spec.defaultAction)
+        ? code(unlistedAction(spec, nr))
         : "rules" in rule
         ? BY_ARGS
         : code(rule);

@@ -756,11 +756,22 @@ const specArb = (minSyscalls: number, maxSyscalls: number, maxRules: number) =>
       minLength: minSyscalls,
       maxLength: maxSyscalls,
     }),
-  }).map(({ defaultAction, foreignAbi, entries }): FilterSpec => ({
-    defaultAction,
-    foreignAbi,
-    syscalls: new Map(entries),
-  }));
+    // Cut points of up to three unlisted ranges (sorted, disjoint), and their actions.
+    cuts: fc.uniqueArray(fc.integer({ min: 0, max: 520 }), { maxLength: 6 }),
+    unlistedActions: fc.array(actionArb, { minLength: 3, maxLength: 3 }),
+  }).map(({ defaultAction, foreignAbi, entries, cuts, unlistedActions }): FilterSpec => {
+    const points = [...cuts].sort((a, b) => a - b);
+    const unlisted = [];
+    for (let i = 0; i + 1 < points.length; i += 2) {
+      unlisted.push({ first: points[i], last: points[i + 1], action: unlistedActions[i >> 1] });
+    }
+    return {
+      defaultAction,
+      foreignAbi,
+      syscalls: new Map(entries),
+      ...(unlisted.length ? { unlisted } : {}),
+    };
+  });
 
 /** Syscalls aimed at the spec: its numbers and their neighbours, its rule values. */
 function dataArb(spec: FilterSpec): fc.Arbitrary<SeccompData> {

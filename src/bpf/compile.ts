@@ -32,7 +32,6 @@ import {
   SECCOMP_RET_TRACE,
   X32_SYSCALL_BIT,
 } from "./assembler.ts";
-import type { SeccompData } from "./interpreter.ts";
 
 import {
   type ArgRule,
@@ -45,7 +44,14 @@ import {
 
 export type { Program } from "./assembler.ts";
 export type { SeccompData } from "./interpreter.ts";
-export type { ArgRule, ArgTest, FilterSpec, KernelAction, SyscallRule } from "./spec.ts";
+export type {
+  ArgRule,
+  ArgTest,
+  FilterSpec,
+  KernelAction,
+  SyscallRule,
+  UnlistedRange,
+} from "./spec.ts";
 export { decideReference, testsOf } from "./spec.ts";
 
 /** A run of syscall numbers handled alike, as used by the search tree. */
@@ -111,13 +117,26 @@ export function syscallRanges(spec: FilterSpec): readonly NrRange[] {
     if (prev && prev.key === key) prev.last = last;
     else ranges.push({ first, last, rule, key });
   };
+  /** The unlisted numbers first..last: split where an `unlisted` range begins or ends. */
+  const gap = (first: number, last: number) => {
+    let at = first;
+    for (const r of spec.unlisted ?? []) {
+      if (r.last < at || r.first > last) continue;
+      if (r.first > at) push(at, r.first - 1, spec.defaultAction);
+      const end = Math.min(r.last, last);
+      push(Math.max(r.first, at), end, r.action);
+      at = end + 1;
+      if (at > last) return;
+    }
+    push(at, last, spec.defaultAction);
+  };
   let next = 0;
   for (const nr of [...spec.syscalls.keys()].sort((a, b) => a - b)) {
-    if (nr > next) push(next, nr - 1, spec.defaultAction);
+    if (nr > next) gap(next, nr - 1);
     push(nr, nr, simplify(spec.syscalls.get(nr)!));
     next = nr + 1;
   }
-  push(next, 0xffffffff, spec.defaultAction);
+  if (next <= 0xffffffff) gap(next, 0xffffffff);
   return ranges.map(({ first, last, rule }) => ({ first, last, rule }));
 }
 
@@ -300,6 +319,15 @@ function ruleKey(rule: SyscallRule): string {
 
 function validateSpec(spec: FilterSpec): void {
   encodeAction(spec.defaultAction);
+  let previous = -1;
+  for (const r of spec.unlisted ?? []) {
+    if (!Number.isInteger(r.first) || !Number.isInteger(r.last) || r.first > r.last) {
+      throw new RangeError(`Invalid unlisted range: ${r.first}..${r.last}`);
+    }
+    if (r.first <= previous) throw new RangeError("Unlisted ranges must be sorted and disjoint");
+    previous = r.last;
+    encodeAction(r.action);
+  }
   encodeAction(spec.foreignAbi);
   for (const [nr, rule] of spec.syscalls) {
     const where = `syscall ${nr}`;
@@ -359,7 +387,10 @@ function lo32(v: bigint): number {
  * @returns `[nr, data]` pairs.
  */
 export function traceDataByNr(spec: FilterSpec): [number, number][] {
-  if (spec.defaultAction.kind === "trace" || spec.foreignAbi.kind === "trace") return [];
+  if (
+    spec.defaultAction.kind === "trace" || spec.foreignAbi.kind === "trace" ||
+    spec.unlisted?.some((r) => r.action.kind === "trace")
+  ) return [];
   const out: [number, number][] = [];
   for (const [nr, rule] of spec.syscalls) {
     const actions = "rules" in rule ? [...rule.rules.map((r) => r.action), rule.otherwise] : [rule];

@@ -49,10 +49,26 @@ export function testsOf(rule: ArgRule): readonly ArgTest[] {
 /** What to do for one syscall: a plain action, or arg rules tried in order, first match wins, else `otherwise`. */
 export type SyscallRule = KernelAction | { rules: readonly ArgRule[]; otherwise: KernelAction };
 
+/** A run of syscall numbers, inclusive, and the action for those of them the spec does not list. */
+export interface UnlistedRange {
+  /** First number. */
+  readonly first: number;
+  /** Last number, inclusive. */
+  readonly last: number;
+  /** What the numbers of the run that `syscalls` does not list get, instead of `defaultAction`. */
+  readonly action: KernelAction;
+}
+
 /** A normalised seccomp policy. */
 export interface FilterSpec {
-  /** Action for syscalls not listed. */
+  /** Action for syscalls not listed (and not in an `unlisted` range). */
   defaultAction: KernelAction;
+  /**
+   * Sorted, disjoint runs of numbers whose unlisted members get another action
+   * than `defaultAction`: for example ENOSYS for the numbers the syscall
+   * table does not know, without listing each known one.
+   */
+  unlisted?: readonly UnlistedRange[];
   /** Keyed by x86_64 syscall number (0 .. 0x3fffffff). */
   syscalls: ReadonlyMap<number, SyscallRule>;
   /** Action for x32 syscalls (nr & 0x40000000) and for any arch other than x86_64 (i386 int 0x80 etc). */
@@ -72,7 +88,7 @@ export function decideReference(spec: FilterSpec, data: SeccompData): KernelActi
   const nr = data.nr >>> 0;
   if (nr & X32_SYSCALL_BIT) return spec.foreignAbi;
   const rule = spec.syscalls.get(nr);
-  if (rule === undefined) return spec.defaultAction;
+  if (rule === undefined) return unlistedAction(spec, nr);
   if (!("rules" in rule)) return rule;
   for (const r of rule.rules) {
     if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
@@ -91,4 +107,17 @@ function testHolds(test: ArgTest, arg: bigint): boolean {
     case "any_set":
       return (arg & test.mask) !== 0n;
   }
+}
+
+/**
+ * The action for a number the spec does not list: its `unlisted` range's, or
+ * the default.
+ *
+ * @param spec The policy.
+ * @param nr The syscall number, as a u32.
+ * @returns The action.
+ */
+export function unlistedAction(spec: FilterSpec, nr: number): KernelAction {
+  for (const r of spec.unlisted ?? []) if (nr >= r.first && nr <= r.last) return r.action;
+  return spec.defaultAction;
 }

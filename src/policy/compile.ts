@@ -19,12 +19,14 @@ import {
   type KernelAction,
   type SyscallRule as KernelRule,
   traceDataByNr,
+  type UnlistedRange,
 } from "../bpf/compile.ts";
 import { disassemble } from "../bpf/disasm.ts";
 import { decodeInstructions } from "../bpf/assembler.ts";
 import type { Decision } from "../decision.ts";
 import type { TraceRule } from "../rules.ts";
-import { type NetCheck, type NetPolicy, ROUTE_OPTIONS } from "../net/check.ts";
+import type { NetCheck, NetPolicy } from "../net/check.ts";
+import { ROUTE_OPTIONS } from "../net/route_options.ts";
 import { type NetEntry, NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
 import type { JailConfig, SyscallHook, SyscallRule } from "./types.ts";
 import type { FsPolicy } from "../fs/access.ts";
@@ -64,6 +66,21 @@ const FIOSETOWN = 0x8901n;
 const SIOCSPGRP = 0x8902n;
 /** A test that always holds: keeps a traced check a rule, so a config rule cannot drop it. */
 const ALWAYS: ArgTest = { op: "masked_eq", arg: 0, mask: 0n, value: 0n };
+
+/** The numbers the syscall table does not know (holes, and above its last): ENOSYS. */
+const UNKNOWN_NUMBERS: readonly UnlistedRange[] = (() => {
+  const out: UnlistedRange[] = [];
+  const enosys = errno(E.ENOSYS);
+  for (let nr = 0; nr <= SYSCALL_NAMES.length; nr++) {
+    if (nr < SYSCALL_NAMES.length && SYSCALL_NAMES[nr] !== "") continue;
+    const last = out.at(-1);
+    if (last && last.last === nr - 1) out[out.length - 1] = { ...last, last: nr };
+    else out.push({ first: nr, last: nr, action: enosys });
+  }
+  // Everything above the table, up to the x32 bit (which the filter kills before this).
+  out[out.length - 1] = { ...out[out.length - 1], last: 0x3fffffff };
+  return out;
+})();
 
 /** Everything the supervisor needs, ready to cross to its thread (except `hooks`). */
 export interface CompiledPolicy {
@@ -405,11 +422,12 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
 
   // A number the table does not know is a call newer than jail (or none at all): no rule can
   // name it, so it could get around one. It fails as on a kernel without it, unless allowed.
-  const unknown = config.unknownSyscalls === "allow" ? ALLOW : errno(E.ENOSYS);
-  if (unknown.kind !== "allow") {
-    for (const nr of Object.values(NR)) if (!syscalls.has(nr)) syscalls.set(nr, ALLOW);
-  }
-  const spec: FilterSpec = { defaultAction: unknown, syscalls, foreignAbi: { kind: "kill" } };
+  const spec: FilterSpec = {
+    defaultAction: ALLOW,
+    unlisted: config.unknownSyscalls === "allow" ? undefined : UNKNOWN_NUMBERS,
+    syscalls,
+    foreignAbi: { kind: "kill" },
+  };
   let program;
   try {
     program = compileFilter(spec);
