@@ -341,7 +341,7 @@ ip route add default via ${FAR.v4}
 ip -6 route add default via ${FAR.v6}
 ip neigh add ${FAR.v4} lladdr ${FAR_MAC} dev ${NEAR.dev} nud permanent
 ip -6 neigh add ${FAR.v6} lladdr ${FAR_MAC} dev ${NEAR.dev} nud permanent
-sysctl -qw net.ipv4.tcp_fastopen=3
+echo 3 > /proc/sys/net/ipv4/tcp_fastopen
 ip rule add pref 100 lookup local
 ip rule del pref 0
 ip rule add fwmark ${MARK} lookup ${MARK} pref 10
@@ -354,7 +354,9 @@ ip -6 route add ::1/128 via ${FAR.v6} table ${MARK}`,
       await sh(
         bed.farNs,
         `ip link set lo up
-sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0 net.ipv4.tcp_fastopen=3
+echo 0 > /proc/sys/net/ipv4/ip_forward
+echo 0 > /proc/sys/net/ipv6/conf/all/forwarding
+echo 3 > /proc/sys/net/ipv4/tcp_fastopen
 ip addr add ${FAR.v4}/24 dev ${FAR.dev}
 ip -6 addr add ${FAR.v6}/64 dev ${FAR.dev} nodad
 ip link set ${FAR.dev} up

@@ -143,15 +143,18 @@ Deno.test("jail's own PATH search is no denial in --summary or --log; the comman
 });
 
 Deno.test("a file that does not exist is not counted as a denial: a shell's own search, cat of a missing file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jail-everyday-" });
+  const secret = `${await Deno.realPath(dir)}/secret`;
+  await Deno.writeTextFile(secret, "x\n");
   const run = await jail([
-    "--deny-read=/etc/shadow",
+    `--deny-read=${secret}`,
     "--deny-run=/usr/bin/wget",
     "--summary",
     "--",
     "sh",
     "-c",
-    "cat /nonexistent-jail-file 2>/dev/null; jail-no-such-command 2>/dev/null; cat /etc/shadow",
-  ]);
+    `cat /nonexistent-jail-file 2>/dev/null; jail-no-such-command 2>/dev/null; cat ${secret}`,
+  ]).finally(() => Deno.remove(dir, { recursive: true }));
   assert.equal(run.code, 1, run.stderr);
   // The one real denial, and nothing for the missing files.
   assert.match(run.stderr, /; 1 denied, 0 rewritten/);

@@ -137,6 +137,13 @@ class LineReader {
   }
 }
 
+/** SIGKILLs a child that may have exited already (a failed namespace set-up). */
+function kill(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch { /* already gone */ }
+}
+
 /** What reached each address of a {@linkcode Netns}'s server. */
 type Counts = Record<string, { tcp: number; udp: number }>;
 
@@ -218,15 +225,15 @@ class Netns implements AsyncDisposable {
     try {
       ready = await within(10_000, "net_serve start", out.next());
     } catch (e) {
-      child.kill("SIGKILL");
+      kill(child);
       await child.status;
       throw e;
     }
     const m = /^ready (\d+)$/.exec(ready ?? "");
     if (!m) {
-      child.kill("SIGKILL");
+      kill(child);
       await child.status;
-      throw new Error(`net_serve did not start: ${ready}`);
+      throw new Error(`net_serve did not start (the namespace's set-up failed): ${ready}`);
     }
     return new Netns(child, out, Number(m[1]), mount);
   }

@@ -237,7 +237,8 @@ async function framesSent(cmd: string, dir: string): Promise<{ frames: number; l
     "set -e",
     "ip link set lo up",
     // No IPv6 router solicitations or address probes of its own on the link.
-    "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1",
+    "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6",
+    "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6",
     "ip link add v0 type veth peer name v1",
     "ip addr add 10.200.0.1/24 dev v0",
     "ip link set v1 up && ip link set v0 up",
