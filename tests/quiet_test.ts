@@ -335,3 +335,38 @@ async function npmCache(): Promise<string> {
   }).output();
   return JSON.parse(new TextDecoder().decode(out.stdout)).npmCache ?? "";
 }
+
+const hasNode = await new Deno.Command("sh", { args: ["-c", "command -v node"] }).output()
+  .then((o) => o.success, () => false);
+
+Deno.test({
+  // Found by the differential suite (execa's own tests): jail's hold on Deno's inspector address
+  // made `node --inspect` in the tree fail with "address already in use".
+  name: "quiet: a program of the tree can still listen on 127.0.0.1:9229 (node --inspect)",
+  ignore: SKIP || !hasNode,
+  fn: async () => {
+    const script = "setTimeout(() => console.log('node ran'), 100)";
+    const out = await new Deno.Command(IN_NETNS[0], {
+      args: [
+        ...IN_NETNS.slice(1),
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--no-check",
+        JAIL,
+        "--",
+        "node",
+        "--inspect=127.0.0.1:9229",
+        "-e",
+        script,
+      ],
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.match(stderr, /Debugger listening on ws:\/\/127\.0\.0\.1:9229\//);
+    assert.equal(new TextDecoder().decode(out.stdout), "node ran\n");
+  },
+});
