@@ -42,6 +42,9 @@ echo "host: $(uname -sr); userland: $(. "$root/etc/os-release"; echo "$PRETTY_NA
 unshare -m --propagation private -- sh -c '
   set -e
   root=$1
+  # A mount point of its own, as / is on a booted system: the tests that run `unshare -m` make
+  # the root private, which needs it.
+  mount --bind "$root" "$root"
   mount -t proc proc "$root/proc"
   mount --rbind /dev "$root/dev"
   mount -t sysfs sysfs "$root/sys"
