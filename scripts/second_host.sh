@@ -25,7 +25,7 @@ mkdir -p "$work"
 if [ ! -s "$tar" ]; then
   echo "building a $suite root file system with mmdebstrap"
   mmdebstrap --variant=apt \
-    --include=iproute2,python3,curl,gcc,libc6-dev,nodejs,strace,util-linux,bsdutils,ca-certificates,procps,git \
+    --include=iproute2,python3,curl,gcc,libc6-dev,nodejs,strace,util-linux,mount,bsdutils,ca-certificates,procps,git \
     "$suite" "$tar" http://deb.debian.org/debian
 fi
 rm -rf "$root" && mkdir -p "$root" && tar -C "$root" -xf "$tar"

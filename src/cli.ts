@@ -91,8 +91,9 @@ Policy:
   --explain                print the compiled seccomp filter and rules, then exit
 
 Run:
-  --timeout <duration>     kill the tree after this long (90s, 5m, 1h); exit 124
-  --grace <duration>       after a forwarded SIGINT/SIGTERM/SIGHUP, SIGKILL the tree after this long (default 2s)
+  --timeout <duration>     kill the tree after this long (90s, 5m, 1m30s, 1h; 0: no limit); exit 124
+  --grace <duration>       after a forwarded SIGINT/SIGTERM/SIGHUP/SIGQUIT, SIGKILL the tree after
+                           this long (default 2s)
   --wait                   when the command exits, wait for the rest of its tree instead of killing it
 
 Reports (see README.md, "Trace, log, summary, learn"):
@@ -107,13 +108,18 @@ Reports (see README.md, "Trace, log, summary, learn"):
   -h, --help               this text
   -V, --version            the version
 
+Signals: every catchable signal sent to jail is forwarded to the command once (INT, TERM, HUP,
+QUIT, USR1, USR2, ALRM, WINCH, CONT, PWR, VTALRM, PROF, URG, IO, STKFLT); jail keeps CHLD,
+PIPE, XCPU, XFSZ, SYS and job control (TSTP, TTIN, TTOU) for itself and ignores real-time
+signals (Deno cannot receive them). USR1 never opens Deno's inspector.
+
 Exit status: the command's own; 128+N when it died of signal N; 124 on timeout;
 125 when jail itself fails (bad option or config); 126 not executable; 127 not found;
 159 (128+SIGSYS) when a "kill" rule fired.
 
 Examples:
   jail -- npm test                              tests cut off from the network
-  jail --allow-net=localhost:5432 -- npm test   plus a local database
+  jail --allow-net=10.0.0.5:5432 -- npm test    plus one database host (loopback is allowed)
   jail --deny-net -- ./build.sh                 no network at all
   jail --timeout=5m -- make                     no build runs longer than five minutes
   jail --config jail.config.ts -- node app.js   a policy in a file

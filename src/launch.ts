@@ -34,7 +34,7 @@ import {
   REQUEST_FD,
   STATUS_FD,
 } from "./exec_protocol.ts";
-import { SEIZE_OPTIONS } from "./supervisor.ts";
+import { SEIZE_OPTIONS } from "./trace_options.ts";
 import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
 import type { LandlockSpec } from "./fs/landlock.ts";
 import { keptCapabilities } from "./capabilities.ts";

@@ -15,12 +15,8 @@ import type { Decision } from "./decision.ts";
 import { ERRNO_NUMBERS } from "./errno_table.ts";
 import { SYSCALL_NAMES } from "./arch/x86_64_syscalls.ts";
 import type { HookDecision, SyscallCall } from "./policy/types.ts";
-import {
-  COMMAND_KILL,
-  CONTROL_COMMAND,
-  type QuirkCounts,
-  type SupervisorResult,
-} from "./supervisor.ts";
+import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
+import type { QuirkCounts, SupervisorResult } from "./supervisor.ts";
 import type {
   HookCall,
   StartMessage,

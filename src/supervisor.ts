@@ -14,7 +14,6 @@ import {
   kill,
   PTRACE,
   ptrace,
-  PTRACE_O,
   ptraceBuffer,
   ptraceCont,
   SIGNALS,
@@ -25,6 +24,8 @@ import {
 import { Registers } from "./arch/x86_64.ts";
 import type { Decision } from "./decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
+import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
+import { TRACE_OPTIONS } from "./trace_options.ts";
 import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
 import type { FilterSpec } from "./bpf/compile.ts";
 import { ORIGIN_NOT_TRACED, TraceOrigin } from "./trace_origin.ts";
@@ -34,18 +35,7 @@ const ESRCH = 3;
 const EINTR = 4;
 const ECHILD = 10;
 
-/** Options once the root has exec'd: follow everything. */
-export const TRACE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK |
-  PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACEEXIT | PTRACE_O.TRACESECCOMP |
-  PTRACE_O.EXITKILL;
-
-/**
- * Options at seize time, before the exec stage has exec'd: its Deno threads
- * must not become tracees, so fork and clone are followed only from the
- * command's exec on.
- */
-export const SEIZE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEEXEC | PTRACE_O.TRACEEXIT |
-  PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
+export { SEIZE_OPTIONS, TRACE_OPTIONS } from "./trace_options.ts";
 
 /** How the root process ended. */
 export type ExitStatus = { code: number; signal?: undefined } | {
@@ -163,10 +153,7 @@ export interface QuirkCounts {
   staleEvents: number;
 }
 
-/** Index of the command word in the control block. */
-export const CONTROL_COMMAND = 0;
-/** Command: kill the whole tree now. */
-export const COMMAND_KILL = 1;
+export { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 
 /** The wait status of a PTRACE_EVENT_SECCOMP stop: `(7 << 16) | (SIGTRAP << 8) | 0x7f`. */
 const SECCOMP_STATUS = (PTRACE_EVENT.SECCOMP << 16) | (SIGNALS.SIGTRAP << 8) | 0x7f;
