@@ -240,8 +240,11 @@ class Netns implements AsyncDisposable {
 
   /** Argv prefix that runs a command inside this namespace. */
   get prefix(): string[] {
-    const ns = `/proc/${this.#child.pid}/ns`;
-    return ["nsenter", `--net=${ns}/net`, ...(this.#mount ? [`--mount=${ns}/mnt`] : []), "--"];
+    const proc = `/proc/${this.#child.pid}`;
+    // Entering the mount namespace sets the root to the namespace's own: keep the one the
+    // namespace's holder has (the same, unless the suite itself runs in a chroot).
+    const mount = this.#mount ? [`--mount=${proc}/ns/mnt`, `--root=${proc}/root`] : [];
+    return ["nsenter", `--net=${proc}/ns/net`, ...mount, "--"];
   }
 
   /** What reached each served address so far. */
