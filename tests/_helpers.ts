@@ -12,6 +12,15 @@ const ROOT = new URL("../", import.meta.url);
 export const ROOT_DIR = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
 /** Path of jail.ts. */
 export const JAIL = `${ROOT_DIR}/jail.ts`;
+/**
+ * The real python3 interpreter (a pyenv shim would chdir and re-exec first, and a virtualenv's
+ * lives elsewhere than Debian's).
+ */
+export const PYTHON: string = await new Deno.Command("python3", {
+  args: ["-c", "import sys; print(sys.executable)"],
+  stdout: "piped",
+}).output().then((o) => new TextDecoder().decode(o.stdout).trim() || "python3", () => "python3");
+
 /** Where C tracees are built. */
 export const C_BUILD = `${ROOT_DIR}/c/build`;
 
@@ -250,5 +259,46 @@ export function spawnJail(
       }
       await done.catch(() => {});
     },
+  };
+}
+
+/** Options for {@linkcode native}. */
+export interface NativeOptions {
+  /** Wrap the command in this argv prefix (e.g. `nsenter ...`). */
+  prefix?: string[];
+  /** Hard limit: the command is SIGKILLed then (default 60 s). */
+  timeoutMs?: number;
+  /** Extra environment. */
+  env?: Record<string, string>;
+}
+
+/** Runs a command outside the jail (the controls), killed at its time limit; `ms`: how long it took. */
+export async function native(
+  argv: string[],
+  opts: NativeOptions = {},
+): Promise<JailRun & { ms: number }> {
+  const all = [...(opts.prefix ?? []), ...argv];
+  const child = new Deno.Command(all[0], {
+    args: all.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: opts.env,
+  }).spawn();
+  const start = performance.now();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, opts.timeoutMs ?? 60_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    signal: out.signal,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+    ms: performance.now() - start,
   };
 }

@@ -16,7 +16,16 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, canUnshareNet, jail, type JailRun, spawnJail, until } from "./_helpers.ts";
+import {
+  buildC,
+  canUnshareNet,
+  jail,
+  type JailRun,
+  native,
+  PYTHON,
+  spawnJail,
+  until,
+} from "./_helpers.ts";
 
 /** The allowed non-loopback destinations, served inside the namespace. */
 const V4_PEER = "10.77.0.99";
@@ -29,14 +38,6 @@ const ALLOW = `--allow-net=${V4_PEER}:${PEER_PORT},[${V6_PEER}]:${PEER_PORT}`;
 
 /** Env for jailed runtimes: no update checks going out on their own. */
 const QUIET = { DENO_NO_UPDATE_CHECK: "1", NO_UPDATE_NOTIFIER: "1", NO_COLOR: "1" };
-
-/** The real interpreter (a pyenv shim would chdir and re-exec first). */
-const PYTHON = new TextDecoder().decode(
-  (await new Deno.Command("python3", {
-    args: ["-c", "import sys; print(sys.executable)"],
-    stdout: "piped",
-  }).output()).stdout,
-).trim();
 
 const NODE = new TextDecoder().decode(
   (await new Deno.Command("sh", { args: ["-c", "command -v node"], stdout: "piped" }).output())
@@ -399,32 +400,6 @@ class Ns implements AsyncDisposable {
   }
 }
 
-/** Runs a command unjailed inside the namespace, killed at 30 s. */
-async function native(prefix: string[], argv: string[]): Promise<JailRun> {
-  const all = [...prefix, ...argv];
-  const child = new Deno.Command(all[0], {
-    args: all.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-    env: QUIET,
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, 30_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    signal: out.signal,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
-
 /** `key value` lines as a record (the first space splits). */
 function lines(stdout: string): Record<string, string> {
   return Object.fromEntries(
@@ -445,7 +420,7 @@ async function same(
   expect: Record<string, string | RegExp>,
 ): Promise<void> {
   await using ns = await Ns.open();
-  const nat = await native(ns.prefix, argv);
+  const nat = await native(argv, { prefix: ns.prefix, env: QUIET, timeoutMs: 30_000 });
   assert.equal(nat.code, 0, `native run failed:\n${nat.stdout}${nat.stderr}`);
   const want = lines(nat.stdout);
   for (const [k, v] of Object.entries(expect)) {
@@ -690,9 +665,17 @@ async function wideServer(ns: Ns, jailed: boolean): Promise<Record<string, strin
   }
   await until("server's port", () => /^port \d+/m.test(stdout()), 15_000);
   const [, port, address] = /^port (\d+) (\S+)/m.exec(stdout())!;
-  const peer = await native(ns.peerPrefix, [PYTHON, "-c", PEER_CLIENT, port, V4_LOCAL, V6_LOCAL]);
+  const peer = await native([PYTHON, "-c", PEER_CLIENT, port, V4_LOCAL, V6_LOCAL], {
+    prefix: ns.peerPrefix,
+    env: QUIET,
+    timeoutMs: 30_000,
+  });
   assert.equal(peer.code, 0, peer.stderr);
-  const barrier = await native(ns.prefix, [PYTHON, "-c", BARRIER, port]);
+  const barrier = await native([PYTHON, "-c", BARRIER, port], {
+    prefix: ns.prefix,
+    env: QUIET,
+    timeoutMs: 30_000,
+  });
   assert.equal(barrier.code, 0, barrier.stderr);
   const end = await done;
   assert.equal(end.code, 0, end.stdout + end.stderr);

@@ -12,15 +12,16 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, canUnshareNet, jail, type JailRun, spawnJail, until } from "./_helpers.ts";
-
-/** The real interpreter (a pyenv shim would chdir and re-exec first). */
-const PYTHON = new TextDecoder().decode(
-  (await new Deno.Command("python3", {
-    args: ["-c", "import sys; print(sys.executable)"],
-    stdout: "piped",
-  }).output()).stdout,
-).trim();
+import {
+  buildC,
+  canUnshareNet,
+  jail,
+  type JailRun,
+  native,
+  PYTHON,
+  spawnJail,
+  until,
+} from "./_helpers.ts";
 
 const hasNsenter = await new Deno.Command("sh", { args: ["-c", "command -v nsenter"] })
   .output().then((o) => o.success, () => false);
@@ -34,36 +35,6 @@ if (!netns) {
 
 /** Env for jailed runtimes: no update checks going out on their own. */
 const QUIET = { DENO_NO_UPDATE_CHECK: "1", NO_UPDATE_NOTIFIER: "1" };
-
-/** Runs a command outside the jail (servers' controls), killed at `timeoutMs`. */
-async function native(
-  argv: string[],
-  opts: { prefix?: string[]; timeoutMs?: number } = {},
-): Promise<JailRun & { ms: number }> {
-  const all = [...(opts.prefix ?? []), ...argv];
-  const child = new Deno.Command(all[0], {
-    args: all.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
-  const start = performance.now();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, opts.timeoutMs ?? 60_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    signal: out.signal,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-    ms: performance.now() - start,
-  };
-}
 
 /** `key value` lines printed by a probe, as a record (the first space splits). */
 function lines(stdout: string): Record<string, string> {

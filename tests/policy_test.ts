@@ -6,38 +6,21 @@
  */
 
 import assert from "node:assert/strict";
-import { alive, buildC, canUnshareNet, jail, type JailRun, ROOT_DIR } from "./_helpers.ts";
+import {
+  alive,
+  buildC,
+  canUnshareNet,
+  jail,
+  type JailRun,
+  native,
+  PYTHON,
+  ROOT_DIR,
+} from "./_helpers.ts";
 
 const TYPES_URL = new URL("../src/policy/types.ts", import.meta.url).href;
 const MOD_URL = new URL("../mod.ts", import.meta.url).href;
 
-/** The real interpreter (a pyenv shim would chdir and re-exec first). */
-const PYTHON = new TextDecoder().decode(
-  (await new Deno.Command("python3", {
-    args: ["-c", "import sys; print(sys.executable)"],
-    stdout: "piped",
-  }).output()).stdout,
-).trim();
-
 const py = (code: string) => [PYTHON, "-c", code];
-
-/** Runs a command outside the jail (the controls). */
-async function native(argv: string[], prefix: string[] = []): Promise<JailRun> {
-  const all = [...prefix, ...argv];
-  const out = await new Deno.Command(all[0], {
-    args: all.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    signal: out.signal,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
 
 /** A fresh directory holding `files`; removed by the returned disposer. */
 async function workdir(files: Record<string, string> = {}): Promise<string> {
@@ -433,7 +416,7 @@ Deno.test({
   ignore: !netns,
   fn: async () => {
     // Unjailed in the same kind of namespace: the network is unreachable (the test can fail).
-    const control = lines((await native(py(NET_PROBE), NETNS)).stdout);
+    const control = lines((await native(py(NET_PROBE), { prefix: NETNS })).stdout);
     assert.equal(control.connect, "101", "ENETUNREACH");
     assert.equal(control.packet, "0");
     assert.equal(control.loopback, "hi");
@@ -456,7 +439,7 @@ Deno.test({
     assert.match(run.stderr, /^jail: denied sendto to 10\.1\.2\.3:53 /m);
 
     // Where packets vanish, an unjailed connect hangs until its timeout; jailed it fails at once.
-    const hang = lines((await native(py(NET_PROBE), NETNS_BLACKHOLE)).stdout);
+    const hang = lines((await native(py(NET_PROBE), { prefix: NETNS_BLACKHOLE })).stdout);
     assert.equal(hang.connect, "timeout");
     const fast = lines((await jail(["--", ...py(NET_PROBE)], { prefix: NETNS_BLACKHOLE })).stdout);
     assert.equal(fast.connect, "13");

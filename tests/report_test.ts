@@ -7,15 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, canUnshareNet, JAIL, jail, type JailRun, until } from "./_helpers.ts";
-
-/** The real interpreter (a pyenv shim would exec a chain of scripts first). */
-const PYTHON = new TextDecoder().decode(
-  (await new Deno.Command("python3", {
-    args: ["-c", "import sys; print(sys.executable)"],
-    stdout: "piped",
-  }).output()).stdout,
-).trim();
+import { buildC, canUnshareNet, JAIL, jail, type JailRun, PYTHON, until } from "./_helpers.ts";
 
 function ok(run: JailRun, what = "jail"): void {
   assert.equal(

@@ -216,22 +216,10 @@ export function pathArgs(
     case "lremovexattr":
       return [write(CWD, p(0), 0, "existing", false)];
     case "setxattrat":
-    case "removexattrat": {
-      const f = flags(2);
-      return [
-        write(
-          fd(0),
-          p(1),
-          1,
-          "existing",
-          (f & AT_SYMLINK_NOFOLLOW) === 0,
-          (f & AT_EMPTY_PATH) !== 0,
-        ),
-      ];
-    }
+    case "removexattrat":
     case "file_setattr": {
-      // file_setattr(dirfd, path, attr, size, at_flags), Linux 6.17: inode flags such as immutable.
-      const f = flags(4);
+      // file_setattr(dirfd, path, attr, size, at_flags), Linux 6.17: inode flags (immutable…).
+      const f = flags(call === "file_setattr" ? 4 : 2);
       return [
         write(
           fd(0),
