@@ -178,6 +178,10 @@ export class Supervisor {
   /** The one SyscallStop handed to onSyscall, refilled at each stop. */
   readonly #call: SyscallStop = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#regs };
   readonly #siginfo = new Int32Array(32);
+  /** Tasks registered at their own first stop whose parent's fork/vfork/clone event is still due. */
+  readonly #unannounced = new Set<number>();
+  /** Such tasks that died before that event came: it must not register them again. */
+  readonly #goneUnannounced = new Set<number>();
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
   readonly #round: number[] = [];
   #rootStatus?: ExitStatus;
@@ -340,6 +344,7 @@ export class Supervisor {
     const { tgid, ppid } = readTaskIds(tid);
     const thread = this.registry.addThread(tid, tgid, ppid);
     this.#quirks.childFirst++;
+    this.#unannounced.add(tid);
     if (tgid === tid) this.#hooks.onSpawn?.(tid, ppid);
     if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
     return thread;
@@ -351,6 +356,9 @@ export class Supervisor {
     // The child, if any, registers itself at its own first stop.
     if (!this.#stillAt(parent, event)) return;
     const tid = this.#msg[0];
+    // Its first stop came first: it registered itself then (and may even have died since: a
+    // vfork child that _exit()s before its parent's event is served must not come back).
+    if (this.#unannounced.delete(tid) || this.#goneUnannounced.delete(tid)) return;
     if (this.registry.threads.has(tid)) return;
     // A new process leads its own thread group; a new thread joins its creator's. tgkill(tid,
     // tid, 0) fails unless tid leads its group: one syscall instead of a /proc read (17 µs).
@@ -388,6 +396,7 @@ export class Supervisor {
     if (thread.state === "exiting" && status.signal === SIGNALS.SIGKILL) {
       this.#quirks.exitThenSigkill++;
     }
+    if (this.#unannounced.delete(thread.tid)) this.#goneUnannounced.add(thread.tid);
     const proc = this.registry.removeThread(thread.tid);
     if (!proc) return;
     this.#hooks.onExit?.(proc.pid, status);
