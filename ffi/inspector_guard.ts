@@ -19,6 +19,7 @@
  */
 
 import { close, errno, lazySymbols } from "./libc.ts";
+import { INSPECTOR_ADDRESS } from "./socket.ts";
 
 const SYMBOLS = {
   // int socket(int domain, int type, int protocol)
@@ -38,8 +39,7 @@ const SOL_SOCKET = 1;
 const SO_REUSEPORT = 15;
 const SOCKADDR_IN_SIZE = 16;
 
-/** The address Deno's SIGUSR1 handler binds its inspector to (hard-wired in Deno). */
-export const INSPECTOR_ADDRESS = { hostname: "127.0.0.1", port: 9229 } as const;
+export { INSPECTOR_ADDRESS };
 
 /**
  * Binds a TCP socket to {@linkcode INSPECTOR_ADDRESS} without listening.

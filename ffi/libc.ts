@@ -495,6 +495,7 @@ export function setCloexec(fd: number): void {
 
 /** prctl options used here. */
 export const PR = {
+  SET_DUMPABLE: 4,
   SET_CHILD_SUBREAPER: 36,
   SET_NO_NEW_PRIVS: 38,
 } as const;

@@ -1,7 +1,7 @@
 /**
  * Bindings for the exec stage's kernel walls: seccomp with flags (the
- * listener), capabilities (`capget`/`capset`, the bounding and ambient sets)
- * and dumpability. Raw syscalls through libc's `syscall()`, bound on first use.
+ * listener) and capabilities (`capget`/`capset`, the bounding and ambient
+ * sets). Raw syscalls through libc's `syscall()`, bound on first use.
  *
  * @module
  */
@@ -31,7 +31,6 @@ const SECCOMP_SET_MODE_FILTER = 1;
 /** Returns a listener descriptor (close-on-exec) for the filter's USER_NOTIF results. */
 const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-const PR_SET_DUMPABLE = 4;
 const PR_CAPBSET_READ = 23;
 const PR_CAPBSET_DROP = 24;
 const PR_CAP_AMBIENT = 47;
@@ -73,13 +72,6 @@ function seccomp(flags: number, program: Uint8Array): number {
  */
 export function installListenerFilter(program: Uint8Array): number {
   return seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER, program);
-}
-
-/** `prctl(PR_SET_DUMPABLE, on)`: a non-dumpable process's /proc files and memory need CAP_SYS_PTRACE. */
-export function setDumpable(on: boolean): void {
-  if (sym.prctl(PR_SET_DUMPABLE, on ? 1n : 0n, 0n, 0n, 0n) !== 0) {
-    throw new ErrnoError("prctl(PR_SET_DUMPABLE)", errno());
-  }
 }
 
 /** The highest capability number of the running kernel. */

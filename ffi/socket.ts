@@ -26,6 +26,13 @@ const sym = lazySymbols(SYMBOLS);
 
 /** Socket option levels and names used here (x86_64 Linux). */
 export const SOL = { SOCKET: 1, IP: 0, IPV6: 41, UDP: 17, TCP: 6 } as const;
+/**
+ * The address Deno's SIGUSR1 handler binds its inspector to (hard-wired in
+ * Deno). jail holds it (ffi/inspector_guard.ts) and lets the tree share it
+ * (src/net/act.ts).
+ */
+export const INSPECTOR_ADDRESS = { hostname: "127.0.0.1", port: 9229 } as const;
+
 /** SOL_SOCKET option names. */
 export const SO = {
   TYPE: 3,

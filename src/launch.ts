@@ -37,8 +37,6 @@ import {
 import { SEIZE_OPTIONS } from "./trace_options.ts";
 import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
 import type { LandlockSpec } from "./fs/landlock.ts";
-import { keptCapabilities } from "./capabilities.ts";
-import { setDumpable } from "../ffi/security.ts";
 
 /** What to start. */
 export interface LaunchSpec {
@@ -50,8 +48,8 @@ export interface LaunchSpec {
   filter: Uint8Array;
   /** Landlock rules to install before exec. */
   landlock?: LandlockSpec;
-  /** Capability numbers the command keeps (default: {@linkcode keptCapabilities} of none added). */
-  capabilities?: readonly number[];
+  /** Capability numbers the command keeps (`keptCapabilities` in capabilities.ts); all others go. */
+  capabilities: readonly number[];
 }
 
 /** A seized exec stage. */
@@ -116,7 +114,7 @@ export function spawnExecStage(): SpawnedStage {
     // Non-dumpable: our memory, /proc/<pid>/fd and descriptors (pidfd_getfd) need CAP_SYS_PTRACE
     // even for a process of our uid, which the tree is not given. Our children are unaffected:
     // each execve makes its process dumpable again.
-    setDumpable(false);
+    prctl(PR.SET_DUMPABLE, 0);
     processSetUp = true;
   }
   const [requestRead, requestWrite] = pipe(O_CLOEXEC);
@@ -189,7 +187,7 @@ export function attachExecStage(stage: SpawnedStage, spec: LaunchSpec): Launched
     env: [...spec.env],
     filter: spec.filter.toBase64(),
     landlock: spec.landlock,
-    capabilities: [...(spec.capabilities ?? keptCapabilities([]))],
+    capabilities: [...spec.capabilities],
   };
   try {
     writeAll(requestFd, new TextEncoder().encode(JSON.stringify(request)));

@@ -16,6 +16,7 @@ import { ERRNO_NUMBERS } from "./errno_table.ts";
 import { SYSCALL_NAMES } from "./arch/x86_64_syscalls.ts";
 import type { HookDecision, SyscallCall } from "./policy/types.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
+import { keptCapabilities } from "./capabilities.ts";
 import type { QuirkCounts, SupervisorResult } from "./supervisor.ts";
 import type {
   HookCall,
@@ -464,7 +465,7 @@ export function runJailed(
       net: policy.net,
       fs: policy.fs,
       landlock: policy.landlock,
-      capabilities: options.capabilities,
+      capabilities: options.capabilities ?? keptCapabilities([]),
       reportDenials: options.reportDenials ?? false,
       hookChannel,
       onRootExit: options.onRootExit ?? "kill",

@@ -46,8 +46,8 @@ export interface StartMessage {
   fs?: FsPolicy;
   /** Landlock rules for the exec stage. */
   landlock?: LandlockSpec;
-  /** Capability numbers the tree keeps (default: the built-in keep set). */
-  capabilities?: number[];
+  /** Capability numbers the tree keeps (`keptCapabilities` in capabilities.ts). */
+  capabilities: number[];
   /** Report each denied destination once per process on stderr. */
   reportDenials: boolean;
   /** `[state, length, ...JSON bytes]`: where the owner answers function rules. */

@@ -58,13 +58,13 @@ import {
   attachFilter,
   awaitConnection,
   getIntOption,
+  INSPECTOR_ADDRESS,
   interfaceIndex,
   listenSocket,
   setIntOption,
   SO,
   SOL,
 } from "../../ffi/socket.ts";
-import { INSPECTOR_ADDRESS } from "../../ffi/inspector_guard.ts";
 import { ActingAs } from "./acting_caps.ts";
 import { AF, wildcardLike } from "./sockaddr.ts";
 import type { Decision } from "../decision.ts";
