@@ -374,29 +374,3 @@ function hi32(v: bigint): number {
 function lo32(v: bigint): number {
   return Number(v & 0xffffffffn);
 }
-
-/**
- * Syscall numbers whose every path through the filter that returns TRACE
- * returns the same data: for those, the number alone names the supervisor's
- * rule, and the supervisor can skip PTRACE_GETEVENTMSG at the stop (it reads
- * the number from the registers it needs anyway). A number with two traced
- * rules (different data depending on the arguments) is left out, and so is
- * every number when the default action traces, or when foreign-ABI calls
- * trace (an i386 number would read as an unrelated x86_64 one).
- *
- * @returns `[nr, data]` pairs.
- */
-export function traceDataByNr(spec: FilterSpec): [number, number][] {
-  if (
-    spec.defaultAction.kind === "trace" || spec.foreignAbi.kind === "trace" ||
-    spec.unlisted?.some((r) => r.action.kind === "trace")
-  ) return [];
-  const out: [number, number][] = [];
-  for (const [nr, rule] of spec.syscalls) {
-    const actions = "rules" in rule ? [...rule.rules.map((r) => r.action), rule.otherwise] : [rule];
-    const data = new Set<number>();
-    for (const a of actions) if (a.kind === "trace") data.add(a.data);
-    if (data.size === 1) out.push([nr, [...data][0]]);
-  }
-  return out;
-}

@@ -18,7 +18,6 @@ import {
   type FilterSpec,
   type KernelAction,
   type SyscallRule as KernelRule,
-  traceDataByNr,
   type UnlistedRange,
 } from "../bpf/compile.ts";
 import { disassemble } from "../bpf/disasm.ts";
@@ -88,12 +87,6 @@ export interface CompiledPolicy {
   filter: Uint8Array;
   /** Traced rules by SECCOMP_RET_TRACE data. */
   rules: TraceRule[];
-  /**
-   * `[nr, data]` for the syscalls that only one traced rule can stop. The
-   * supervisor does not read it: it runs `spec` on each stopped call (see
-   * src/trace_origin.ts), which also settles the numbers listed here.
-   */
-  traceByNr: [number, number][];
   /** The network policy, when the network is restricted. */
   net?: NetPolicy;
   /** Function rules, by index; they run on the caller's thread. */
@@ -439,7 +432,6 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
   return {
     filter: program.bytes(),
     rules,
-    traceByNr: traceDataByNr(spec),
     net,
     hooks,
     spec,
