@@ -7,6 +7,7 @@
  * Bytes meant for the far side carry MARKER ":" <route> ";". */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -70,3 +71,24 @@ __attribute__((unused)) static struct sockaddr_in6 sin6(const char *ip, int port
 
 /* The supervisor: the command's parent is jail itself. */
 __attribute__((unused)) static pid_t jail_pid(void) { return getppid(); }
+
+/*
+ * The thread ids of process `pid`, from /proc/<pid>/task (max at most), or -1
+ * when the list cannot be read (printed as "blocked list-threads").
+ */
+__attribute__((unused)) static int thread_ids(pid_t pid, int *tids, int max) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task", pid);
+  DIR *d = opendir(path);
+  if (!d) {
+    out("blocked list-threads %s", strerrorname_np(errno));
+    return -1;
+  }
+  struct dirent *e;
+  int n = 0;
+  while ((e = readdir(d)) && n < max) {
+    if (e->d_name[0] != '.') tids[n++] = atoi(e->d_name);
+  }
+  closedir(d);
+  return n;
+}

@@ -27,19 +27,12 @@ static siginfo_t info(void) {
 }
 
 static void each_thread(void) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/task", P);
-  DIR *d = opendir(path);
-  if (!d) {
-    out("blocked list-threads %s", strerrorname_np(errno));
-    return;
-  }
-  struct dirent *e;
-  int n = 0, tk = 0, tg = 0, tq = 0, tp = 0;
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.') continue;
-    int t = atoi(e->d_name);
-    n++;
+  int tids[256];
+  int n = thread_ids(P, tids, 256);
+  if (n < 0) return;
+  int tk = 0, tg = 0, tq = 0, tp = 0;
+  for (int i = 0; i < n; i++) {
+    int t = tids[i];
     if (syscall(SYS_tkill, t, PROBE) == 0) tk++;
     if (syscall(SYS_tgkill, P, t, PROBE) == 0) tg++;
     siginfo_t si = info();
@@ -50,7 +43,6 @@ static void each_thread(void) {
       close(pfd);
     }
   }
-  closedir(d);
   out("%s tkill %d of %d threads", tk ? "escaped" : "blocked", tk, n);
   out("%s tgkill %d of %d threads", tg ? "escaped" : "blocked", tg, n);
   out("%s rt-tgsigqueueinfo %d of %d threads", tq ? "escaped" : "blocked", tq, n);

@@ -19,18 +19,11 @@ static pid_t P;
 static int tids[256], ntids;
 
 static void threads(void) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/task", P);
-  DIR *d = opendir(path);
-  if (!d) {
-    out("blocked list-threads %s", strerrorname_np(errno));
+  ntids = thread_ids(P, tids, 256);
+  if (ntids < 0) {
+    ntids = 0;
     return;
   }
-  struct dirent *e;
-  while ((e = readdir(d)) && ntids < 256) {
-    if (e->d_name[0] != '.') tids[ntids++] = atoi(e->d_name);
-  }
-  closedir(d);
   out("info jail pid %d has %d threads", P, ntids);
 }
 
