@@ -32,6 +32,12 @@ export interface Thread {
   state: ThreadState;
   /** Result to write at the coming syscall-exit-stop, when state is `syscall-exit`. */
   pendingResult?: bigint | number;
+  /**
+   * Inside a call whose syscall-exit-stop the supervisor awaits (a `result`
+   * rule, or `--trace` reporting results): resumed with PTRACE_SYSCALL until
+   * that stop.
+   */
+  exitStop?: boolean;
 }
 
 /** One traced process. */
