@@ -166,6 +166,11 @@ export interface QuirkCounts {
    * message was its exit status, not a tid, and was ignored.
    */
   staleEvents: number;
+  /**
+   * Syscall-exit-stops served: one per call that ran under `--trace` or a
+   * `result` rule; none otherwise.
+   */
+  syscallExits: number;
 }
 
 export { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
@@ -218,6 +223,7 @@ export class Supervisor {
     listens: 0,
     injected: 0,
     staleEvents: 0,
+    syscallExits: 0,
   };
 
   /**
@@ -521,6 +527,7 @@ export class Supervisor {
    */
   #syscallExit(thread: Thread): void {
     if (!thread.exitStop) return this.#resume(thread, 0);
+    this.#quirks.syscallExits++;
     const regs = this.#regs;
     if (ptraceBuffer(PTRACE.GETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
     if (thread.pendingResult !== undefined) {

@@ -113,7 +113,9 @@ export function traceLine(e: SupervisorEvent, options: TraceOptions): string {
       if (e.rule === TRACE_ONLY_RULE && e.action === "allow") return call;
       const decision = decisionOf(e);
       const by = e.rule ? ` by ${e.rule}` : "";
-      return `${call}  ${paint(DECISION_COLOR[decision], decision)}${by}${rewriteText(e)}`;
+      // A blocking connect the supervisor performed waits in a rewritten call: no rewrite to show.
+      const rewrite = decision === "rewrite" ? rewriteText(e) : "";
+      return `${call}  ${paint(DECISION_COLOR[decision], decision)}${by}${rewrite}`;
     }
   }
 }
