@@ -542,6 +542,8 @@ export class Supervisor {
   /** The reported call of `thread` returned `result` (undefined: never will). */
   #callEnded(thread: Thread, result: bigint | undefined): void {
     thread.exitStop = false;
+    // A result rule's value belongs to this call alone, whichever way it ended.
+    thread.pendingResult = undefined;
     if (this.#results) this.#hooks.onSyscallExit?.(thread.tid, result);
   }
 

@@ -286,3 +286,48 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "trace: the ptrace quirk tracees run unchanged under --trace, every traced call ending with a result or ?",
+  T,
+  async () => {
+    // name, arguments, exit status, stdout (as tests/quirks_test.ts expects them untraced).
+    const cases: [string, string[], number, RegExp][] = [
+      ["esrch_dying", ["30", "8"], 0, /^rounds 30 threads 8 bad 0$/m],
+      ["exit_group_seccomp", ["50", "16"], 42, /^rounds 50 threads 16 bad 0$/m],
+      ["stale_event", ["50"], 0, /^rounds 50 bad 0$/m],
+      ["exec_non_leader", ["20", "4"], 0, /^rounds 20 bad 0$/m],
+      ["vanish_threads", ["20", "4"], 33, /^rounds 20 bad 0$/m],
+      ["vfork_exec", ["50"], 0, /^rounds 50 bad 0$/m],
+      ["vfork_exit", ["50"], 0, /^rounds 50 bad 0$/m],
+    ];
+    await withTempDir(async (dir) => {
+      const config = `${dir}/getppid.json`;
+      await Deno.writeTextFile(config, JSON.stringify({ syscalls: { getppid: "trace" } }));
+      for (const [name, args, code, stdout] of cases) {
+        const bin = await buildC(name);
+        const file = `${dir}/${name}.trace`;
+        const statsFile = `${dir}/${name}.json`;
+        const run = await jail([
+          "--config",
+          config,
+          `--trace=${file}`,
+          "--trace-calls=getppid,%process,execve",
+          "--",
+          bin,
+          ...args,
+        ], { env: { JAIL_STATS_FILE: statsFile }, timeoutMs: 60_000 });
+        assert.equal(run.code, code, `${name}: ${run.stderr}`);
+        assert.match(run.stdout, stdout, name);
+        const stats = JSON.parse(await Deno.readTextFile(statsFile)).stats;
+        assert.equal(stats.leftover, 0, name);
+        const lines = calls(await Deno.readTextFile(file));
+        assert.ok(lines.length > 0, name);
+        for (const l of lines) {
+          assert.match(l, /\) = (\?|-?\d+|-1 E\w+ \(.*\))( {2}.*)?$/, `${name}: ${l}`);
+        }
+        assert.ok(stats.quirks.syscallExits > 0, name);
+      }
+    });
+  },
+);
