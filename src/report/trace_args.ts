@@ -21,147 +21,9 @@ import { readCString } from "../fs/tracee_memory.ts";
 import type { Registers } from "../arch/x86_64.ts";
 import { familyName } from "./capture.ts";
 import { signalName } from "./_text.ts";
+import { type ArgKind, SIGNATURES } from "./trace_signatures.ts";
 
-/** How one argument is shown. */
-export type ArgKind =
-  | "int" // C int, signed decimal
-  | "long" // signed 64-bit decimal
-  | "ulong" // unsigned 64-bit decimal (sizes, counts)
-  | "hex" // raw, 0x...
-  | "ptr" // NULL or 0x...
-  | "fd" // descriptor (signed int)
-  | "dirfd" // AT_FDCWD or a descriptor
-  | "path" // a NUL-terminated path, shown whole
-  | "string" // a NUL-terminated string, cut after 32 bytes
-  | "oflags" // open(2) flags
-  | "mode" // permission bits in octal
-  | "omode" // open's mode: shown only when the flags create a file
-  | "domain" // AF_*
-  | "socktype" // SOCK_* with SOCK_CLOEXEC|SOCK_NONBLOCK
-  | "protocol" // IPPROTO_* for inet sockets
-  | "signal" // SIG*
-  | "sockaddr" // a decoded destination (network calls)
-  | "msghdr" // {msg_name=...}
-  | "mmsghdr" // [{msg_name=...}, ...]
-  | "msgflags" // MSG_*
-  | "atflags" // AT_* of the *at calls
-  | "unlinkflags" // AT_REMOVEDIR
-  | "amode" // F_OK or R_OK|W_OK|X_OK
-  | "whence"; // SEEK_*
-
-/**
- * Signatures of the calls whose arguments are decoded. A call missing here
- * shows its six argument registers in hex.
- */
-export const SIGNATURES: Readonly<Record<string, readonly ArgKind[]>> = {
-  read: ["fd", "ptr", "ulong"],
-  write: ["fd", "ptr", "ulong"],
-  pread64: ["fd", "ptr", "ulong", "long"],
-  pwrite64: ["fd", "ptr", "ulong", "long"],
-  readv: ["fd", "ptr", "int"],
-  writev: ["fd", "ptr", "int"],
-  close: ["fd"],
-  open: ["path", "oflags", "omode"],
-  openat: ["dirfd", "path", "oflags", "omode"],
-  openat2: ["dirfd", "path", "ptr", "ulong"],
-  creat: ["path", "mode"],
-  stat: ["path", "ptr"],
-  lstat: ["path", "ptr"],
-  fstat: ["fd", "ptr"],
-  newfstatat: ["dirfd", "path", "ptr", "atflags"],
-  statx: ["dirfd", "path", "atflags", "hex", "ptr"],
-  access: ["path", "amode"],
-  faccessat: ["dirfd", "path", "amode"],
-  faccessat2: ["dirfd", "path", "amode", "atflags"],
-  mkdir: ["path", "mode"],
-  mkdirat: ["dirfd", "path", "mode"],
-  rmdir: ["path"],
-  unlink: ["path"],
-  unlinkat: ["dirfd", "path", "unlinkflags"],
-  rename: ["path", "path"],
-  renameat: ["dirfd", "path", "dirfd", "path"],
-  renameat2: ["dirfd", "path", "dirfd", "path", "hex"],
-  link: ["path", "path"],
-  linkat: ["dirfd", "path", "dirfd", "path", "atflags"],
-  symlink: ["path", "path"],
-  symlinkat: ["path", "dirfd", "path"],
-  readlink: ["path", "ptr", "ulong"],
-  readlinkat: ["dirfd", "path", "ptr", "ulong"],
-  chmod: ["path", "mode"],
-  fchmod: ["fd", "mode"],
-  fchmodat: ["dirfd", "path", "mode"],
-  chown: ["path", "int", "int"],
-  lchown: ["path", "int", "int"],
-  fchownat: ["dirfd", "path", "int", "int", "atflags"],
-  chdir: ["path"],
-  fchdir: ["fd"],
-  chroot: ["path"],
-  truncate: ["path", "long"],
-  ftruncate: ["fd", "long"],
-  getcwd: ["ptr", "ulong"],
-  lseek: ["fd", "long", "whence"],
-  dup: ["fd"],
-  dup2: ["fd", "fd"],
-  dup3: ["fd", "fd", "oflags"],
-  pipe: ["ptr"],
-  pipe2: ["ptr", "oflags"],
-  execve: ["path", "ptr", "ptr"],
-  execveat: ["dirfd", "path", "ptr", "ptr", "atflags"],
-  socket: ["domain", "socktype", "protocol"],
-  socketpair: ["domain", "socktype", "protocol", "ptr"],
-  connect: ["fd", "sockaddr", "int"],
-  bind: ["fd", "sockaddr", "int"],
-  listen: ["fd", "int"],
-  accept: ["fd", "ptr", "ptr"],
-  accept4: ["fd", "ptr", "ptr", "socktype"],
-  sendto: ["fd", "ptr", "ulong", "msgflags", "sockaddr", "int"],
-  recvfrom: ["fd", "ptr", "ulong", "msgflags", "ptr", "ptr"],
-  sendmsg: ["fd", "msghdr", "msgflags"],
-  sendmmsg: ["fd", "mmsghdr", "int", "msgflags"],
-  recvmsg: ["fd", "ptr", "msgflags"],
-  shutdown: ["fd", "int"],
-  getsockname: ["fd", "ptr", "ptr"],
-  getpeername: ["fd", "ptr", "ptr"],
-  setsockopt: ["fd", "int", "int", "ptr", "int"],
-  getsockopt: ["fd", "int", "int", "ptr", "ptr"],
-  kill: ["int", "signal"],
-  tkill: ["int", "signal"],
-  tgkill: ["int", "int", "signal"],
-  rt_sigqueueinfo: ["int", "signal", "ptr"],
-  pidfd_send_signal: ["fd", "signal", "ptr", "hex"],
-  getpid: [],
-  getppid: [],
-  gettid: [],
-  getuid: [],
-  geteuid: [],
-  getgid: [],
-  getegid: [],
-  getpgrp: [],
-  setsid: [],
-  fork: [],
-  vfork: [],
-  sched_yield: [],
-  exit: ["int"],
-  exit_group: ["int"],
-  wait4: ["int", "ptr", "hex", "ptr"],
-  clone: ["hex", "ptr", "ptr", "ptr", "hex"],
-  ioctl: ["fd", "hex", "hex"],
-  fcntl: ["fd", "int", "hex"],
-  nanosleep: ["ptr", "ptr"],
-  getrandom: ["ptr", "ulong", "hex"],
-  uname: ["ptr"],
-  brk: ["ptr"],
-  munmap: ["ptr", "ulong"],
-  mmap: ["ptr", "ulong", "hex", "hex", "fd", "hex"],
-  mprotect: ["ptr", "ulong", "hex"],
-  unshare: ["hex"],
-  setns: ["fd", "hex"],
-  prlimit64: ["int", "int", "ptr", "ptr"],
-  setpriority: ["int", "int", "int"],
-};
-
-/** Calls whose result is an address, shown in hex like strace. */
-export const ADDRESS_RESULTS: ReadonlySet<string> = new Set(["mmap", "mremap", "brk", "shmat"]);
+export { ADDRESS_RESULTS, type ArgKind, SIGNATURES } from "./trace_signatures.ts";
 
 /** Flag tables: name and bits, tested in order (a multi-bit name before its parts). */
 type Flags = readonly (readonly [string, number])[];
@@ -243,6 +105,39 @@ const AT_FLAGS: Flags = [
 const UNLINK_FLAGS: Flags = [["AT_REMOVEDIR", 0x200]];
 const ACCESS_BITS: Flags = [["R_OK", 4], ["W_OK", 2], ["X_OK", 1]];
 const WHENCE = ["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"];
+/** Socket option levels. */
+const LEVELS: Readonly<Record<number, string>> = {
+  0: "SOL_IP",
+  1: "SOL_SOCKET",
+  6: "SOL_TCP",
+  17: "SOL_UDP",
+  41: "SOL_IPV6",
+  255: "SOL_RAW",
+};
+/** Common options of the levels, by level. */
+const SOCKOPTS: Readonly<Record<number, Readonly<Record<number, string>>>> = {
+  1: {
+    2: "SO_REUSEADDR",
+    6: "SO_BROADCAST",
+    7: "SO_SNDBUF",
+    8: "SO_RCVBUF",
+    9: "SO_KEEPALIVE",
+    13: "SO_LINGER",
+    15: "SO_REUSEPORT",
+    20: "SO_RCVTIMEO",
+    21: "SO_SNDTIMEO",
+    25: "SO_BINDTODEVICE",
+    36: "SO_MARK",
+  },
+  6: {
+    1: "TCP_NODELAY",
+    4: "TCP_KEEPIDLE",
+    5: "TCP_KEEPINTVL",
+    6: "TCP_KEEPCNT",
+    23: "TCP_FASTOPEN",
+    30: "TCP_FASTOPEN_CONNECT",
+  },
+};
 /** `dirfd` of the `*at` calls. */
 const AT_FDCWD = -100;
 /** strace's default string limit (`-s 32`). */
@@ -385,6 +280,8 @@ export const DECODERS: Readonly<Record<ArgKind, (hex: string, c: ArgContext) => 
   unlinkflags: (h) => flagsText(uint32(h), UNLINK_FLAGS),
   amode: (h) => uint32(h) === 0 ? "F_OK" : flagsText(uint32(h), ACCESS_BITS),
   whence: (h) => WHENCE[uint32(h)] ?? String(int32(h)),
+  level: (h) => LEVELS[int32(h)] ?? String(int32(h)),
+  sockopt: (h, c) => SOCKOPTS[int32(c.args[c.index - 1] ?? "0x0")]?.[int32(h)] ?? String(int32(h)),
 };
 
 /**

@@ -70,6 +70,18 @@ Deno.test("decodeArgs() names socket domains, types, protocols, message flags an
     decode("sendto", ["0x3", "0x10", "0x1", "0x4040", "0x20", "0x10"]),
     "sendto(3, 0x10, 1, MSG_DONTWAIT|MSG_NOSIGNAL, {AF_INET, 127.0.0.1:80}, 16)",
   );
+  assert.equal(
+    decode("setsockopt", ["0x5", "0x6", "0x1", "0x7ffc10", "0x4"]),
+    "setsockopt(5, SOL_TCP, TCP_NODELAY, 0x7ffc10, 4)",
+  );
+  assert.equal(
+    decode("setsockopt", ["0x5", "0x1", "0x9", "0x7ffc10", "0x4"]),
+    "setsockopt(5, SOL_SOCKET, SO_KEEPALIVE, 0x7ffc10, 4)",
+  );
+  assert.equal(
+    decode("setsockopt", ["0x5", "0x29", "0x1a", "0x7ffc10", "0x4"]),
+    "setsockopt(5, SOL_IPV6, 26, 0x7ffc10, 4)",
+  );
   assert.equal(decode("kill", ["0x10d2", "0xf"]), "kill(4306, SIGTERM)");
   assert.equal(decode("kill", ["0xffffffff", "0x0"]), "kill(-1, 0)");
   assert.equal(decode("tgkill", ["0x5", "0x6", "0x9"]), "tgkill(5, 6, SIGKILL)");
