@@ -37,7 +37,7 @@ export interface Thread {
    * rule, or `--trace` reporting results): resumed with PTRACE_SYSCALL until
    * that stop.
    */
-  exitStop?: boolean;
+  exitStop: boolean;
 }
 
 /** One traced process. */
@@ -127,7 +127,7 @@ export class Registry {
   addThread(tid: number, tgid: number, ppid: number): Thread {
     const known = this.threads.get(tid);
     if (known) return known;
-    const thread: Thread = { tid, tgid, state: "running" };
+    const thread: Thread = { tid, tgid, state: "running", exitStop: false };
     this.threads.set(tid, thread);
     this.threadCount++;
     if (this.threads.size > this.peakThreads) this.peakThreads = this.threads.size;
@@ -193,7 +193,7 @@ export class Registry {
     proc.threads.clear();
     proc.threads.add(pid);
     proc.execs++;
-    const thread: Thread = execer ?? { tid: pid, tgid: pid, state: "running" };
+    const thread: Thread = execer ?? { tid: pid, tgid: pid, state: "running", exitStop: false };
     thread.tid = pid;
     thread.state = "running";
     thread.pendingResult = undefined;

@@ -85,6 +85,10 @@ Deno.test("decodeArgs() names socket domains, types, protocols, message flags an
   assert.equal(decode("kill", ["0x10d2", "0xf"]), "kill(4306, SIGTERM)");
   assert.equal(decode("kill", ["0xffffffff", "0x0"]), "kill(-1, 0)");
   assert.equal(decode("tgkill", ["0x5", "0x6", "0x9"]), "tgkill(5, 6, SIGKILL)");
+  assert.equal(
+    decode("rt_sigaction", ["0x2", "0x7ffc10", "0x0", "0x8"]),
+    "rt_sigaction(SIGINT, 0x7ffc10, NULL, 8)",
+  );
   assert.equal(decode("exit_group", ["0x0"]), "exit_group(0)");
   assert.equal(decode("getpid", []), "getpid()");
 });

@@ -113,6 +113,7 @@ export const SIGNATURES: Readonly<Record<string, readonly ArgKind[]>> = {
   tkill: ["int", "signal"],
   tgkill: ["int", "int", "signal"],
   rt_sigqueueinfo: ["int", "signal", "ptr"],
+  rt_sigaction: ["signal", "ptr", "ptr", "ulong"],
   pidfd_send_signal: ["fd", "signal", "ptr", "hex"],
   getpid: [],
   getppid: [],
