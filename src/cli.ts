@@ -18,6 +18,7 @@ import type { RunOutcome } from "./run.ts";
 import type { SupervisorEvent } from "./supervisor_worker.ts";
 import type { SummaryCollector } from "./report/summary.ts";
 import { Learner, learnFormat, renderLearnedConfig } from "./report/learn.ts";
+import { resolveTraceCalls, TraceCallsError } from "./report/trace_calls.ts";
 
 /** A usage error: reported as `jail: <message>`, exit 125. */
 export class UsageError extends Error {
@@ -44,7 +45,15 @@ const OPTIONAL_VALUE_FLAGS: readonly string[] = [...LIST_FLAGS, "trace"];
 /** What `--trace` alone becomes for the parser: no file name can hold a NUL. */
 const TRACE_TO_STDERR = "\0";
 /** Flags that take a value, as `--flag value` or `--flag=value`. */
-const VALUE_FLAGS = new Set(["config", "timeout", "grace", "log", "learn", "cap-add"]);
+const VALUE_FLAGS = new Set([
+  "config",
+  "timeout",
+  "grace",
+  "log",
+  "learn",
+  "cap-add",
+  "trace-calls",
+]);
 
 const OPTIONS = {
   ...Object.fromEntries(LIST_FLAGS.map((f) => [f, { type: "string", multiple: true }])),
@@ -57,6 +66,7 @@ const OPTIONS = {
   wait: { type: "boolean" },
   explain: { type: "boolean" },
   trace: { type: "string" },
+  "trace-calls": { type: "string", multiple: true },
   log: { type: "string" },
   summary: { type: "boolean" },
   learn: { type: "string" },
@@ -97,8 +107,11 @@ Run:
   --wait                   when the command exits, wait for the rest of its tree instead of killing it
 
 Reports (see README.md, "Trace, log, summary, learn"):
-  --trace[=<file>]         a line per process event and supervised call on stderr (strace-like),
-                           or in <file>, where the command's own output cannot interleave
+  --trace[=<file>]         a line per process event and supervised call on stderr (strace-like:
+                           decoded arguments, the result each call returned), or appended to <file>
+  --trace-calls=<calls>    trace these syscalls (names and classes, like strace -e trace=), e.g.
+                           openat,connect,%net,%file; classes: %network (%net), %file, %process,
+                           %signal, %memory, %ipc, %desc. Implies --trace
   --log <file>             a JSON Lines log of the run, one line per event, written as it happens
   --summary                at the end: the process tree and the denied and rewritten calls
                            (also appended as markdown to $GITHUB_STEP_SUMMARY when set)
@@ -148,6 +161,8 @@ export interface Cli {
   trace: boolean;
   /** `--trace=<file>`: the trace goes there instead of stderr. */
   traceFile?: string;
+  /** `--trace-calls`: the syscalls to trace, resolved to names. */
+  traceCalls?: string[];
   /** `--log <file>`. */
   log?: string;
   /** `--summary`. */
@@ -253,7 +268,7 @@ function parseOptions(own: readonly string[]): Record<string, unknown> {
         if (next === undefined || (next.length > 1 && next.startsWith("-"))) {
           const what = ["config", "log", "learn"].includes(name)
             ? "file"
-            : name === "cap-add"
+            : name === "cap-add" || name === "trace-calls"
             ? "names"
             : "duration";
           throw new UsageError(
@@ -341,6 +356,24 @@ export function parseCli(args: readonly string[]): Cli {
   if (trace === "") {
     throw new UsageError(`--trace: empty file name: expected --trace or --trace=<file>`);
   }
+  const callsValues = values["trace-calls"] as string[] | undefined;
+  let traceCalls: string[] | undefined;
+  if (callsValues) {
+    const entries = callsValues.flatMap((s) => s.split(",")).map((s) => s.trim());
+    if (entries.some((s) => s === "")) {
+      throw new UsageError(
+        `--trace-calls: empty entry in ${
+          JSON.stringify(callsValues.join(","))
+        }: expected names and classes such as --trace-calls=openat,%net`,
+      );
+    }
+    try {
+      traceCalls = resolveTraceCalls(entries);
+    } catch (e) {
+      if (e instanceof TraceCallsError) throw new UsageError(`--trace-calls: ${e.message}`);
+      throw e;
+    }
+  }
   return {
     command,
     flags,
@@ -350,7 +383,8 @@ export function parseCli(args: readonly string[]): Cli {
     grace: duration("grace", values.grace as string | undefined),
     wait: Boolean(values.wait),
     explain: Boolean(values.explain),
-    trace: trace !== undefined,
+    trace: trace !== undefined || traceCalls !== undefined,
+    traceCalls,
     traceFile: trace !== undefined && trace !== TRACE_TO_STDERR ? trace : undefined,
     log,
     summary: Boolean(values.summary),
@@ -445,6 +479,7 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
       config: cli.config,
       noConfig: cli.noConfig,
       observeNet: cli.learn !== undefined,
+      traceCalls: cli.traceCalls,
     });
     if (cli.explain) {
       console.log(loaded.explain());
@@ -494,7 +529,9 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
       reportDenials: true,
       prepared,
       onEvent,
-      trace: cli.trace ? { color: Boolean(color), path: cli.traceFile } : undefined,
+      trace: cli.trace
+        ? { color: Boolean(color), path: cli.traceFile, calls: cli.traceCalls }
+        : undefined,
       log: cli.log !== undefined ? { path: cli.log, policy: loaded.source } : undefined,
       capabilities: loaded.capabilities,
     });

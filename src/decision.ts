@@ -19,6 +19,9 @@ export type Decision =
   /** Run it, then replace what it returned. */
   | { action: "result"; value: bigint | number; rule?: string };
 
+/** The rule name of trace-only stops (`--trace-calls`): allowed, and shown without a decision. */
+export const TRACE_ONLY_RULE = "trace";
+
 /** The shared "allow" decision. */
 export const ALLOW: Decision = { action: "allow" };
 

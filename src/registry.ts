@@ -32,6 +32,12 @@ export interface Thread {
   state: ThreadState;
   /** Result to write at the coming syscall-exit-stop, when state is `syscall-exit`. */
   pendingResult?: bigint | number;
+  /**
+   * Inside a call whose syscall-exit-stop the supervisor awaits (a `result`
+   * rule, or `--trace` reporting results): resumed with PTRACE_SYSCALL until
+   * that stop.
+   */
+  exitStop: boolean;
 }
 
 /** One traced process. */
@@ -121,7 +127,7 @@ export class Registry {
   addThread(tid: number, tgid: number, ppid: number): Thread {
     const known = this.threads.get(tid);
     if (known) return known;
-    const thread: Thread = { tid, tgid, state: "running" };
+    const thread: Thread = { tid, tgid, state: "running", exitStop: false };
     this.threads.set(tid, thread);
     this.threadCount++;
     if (this.threads.size > this.peakThreads) this.peakThreads = this.threads.size;
@@ -187,7 +193,7 @@ export class Registry {
     proc.threads.clear();
     proc.threads.add(pid);
     proc.execs++;
-    const thread: Thread = execer ?? { tid: pid, tgid: pid, state: "running" };
+    const thread: Thread = execer ?? { tid: pid, tgid: pid, state: "running", exitStop: false };
     thread.tid = pid;
     thread.state = "running";
     thread.pendingResult = undefined;

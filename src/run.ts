@@ -147,9 +147,10 @@ export interface RunJailedOptions {
   onEvent?: (event: SupervisorEvent) => void;
   /**
    * Write a trace line per event, from the supervisor's thread (`--trace`): on
-   * stderr, or in the file `path` (created or truncated) when given.
+   * stderr, or in the file `path` (emptied, then appended to) when given;
+   * only the syscalls in `calls` (`--trace-calls`) when given.
    */
-  trace?: { color: boolean; path?: string };
+  trace?: { color: boolean; path?: string; calls?: string[] };
   /** Write a JSON Lines log (`--log`): `start`, one line per event, `end`. */
   log?: { path: string; policy?: string };
   /** Aborting kills the tree. */

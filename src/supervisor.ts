@@ -73,8 +73,16 @@ export interface SupervisorHooks {
   onDecision?(call: SyscallStop, decision: Decision): void;
   /** A process appeared. */
   onSpawn?(pid: number, ppid: number): void;
-  /** A process exec'd. */
-  onExec?(pid: number): void;
+  /** A process exec'd; `formerTid` is the tid of the thread that exec'd (the pid for the leader). */
+  onExec?(pid: number, formerTid: number): void;
+  /**
+   * A call that ran (decided by onSyscall with allow, args or result, or
+   * undecided) ended: `result` is what it returned, read at its
+   * syscall-exit-stop; undefined when the thread died (or vanished at a
+   * sibling's exec) inside it. Called once per such call, only when
+   * {@linkcode SupervisorOptions.results} is on.
+   */
+  onSyscallExit?(tid: number, result: bigint | undefined): void;
   /** A process ended. */
   onExit?(pid: number, status: ExitStatus): void;
   /** A thread ended in a way the quirk tests want to see (vanished, dying). */
@@ -94,6 +102,13 @@ export interface SupervisorOptions {
    * seccomp stop is taken from it, never from the data the kernel reports.
    */
   filter: FilterSpec;
+  /**
+   * Report what each call that runs returned (`--trace`): such a call is
+   * resumed with PTRACE_SYSCALL instead of PTRACE_CONT, one more stop per
+   * call, and its result goes to `onSyscallExit`. Off: no call costs a stop
+   * more.
+   */
+  results?: boolean;
 }
 
 /** What a finished supervision reports. */
@@ -151,6 +166,11 @@ export interface QuirkCounts {
    * message was its exit status, not a tid, and was ignored.
    */
   staleEvents: number;
+  /**
+   * Syscall-exit-stops served: one per call that ran under `--trace` or a
+   * `result` rule; none otherwise.
+   */
+  syscallExits: number;
 }
 
 export { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
@@ -178,6 +198,8 @@ export class Supervisor {
   /** The one SyscallStop handed to onSyscall, refilled at each stop. */
   readonly #call: SyscallStop = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#regs };
   readonly #siginfo = new Int32Array(32);
+  /** `results`: calls that run are followed to their syscall-exit-stop. */
+  readonly #results: boolean;
   /** Tasks registered at their own first stop whose parent's fork/vfork/clone event is still due. */
   readonly #unannounced = new Set<number>();
   /** Such tasks that died before that event came: it must not register them again. */
@@ -201,6 +223,7 @@ export class Supervisor {
     listens: 0,
     injected: 0,
     staleEvents: 0,
+    syscallExits: 0,
   };
 
   /**
@@ -215,6 +238,7 @@ export class Supervisor {
     this.registry = new Registry(slots);
     this.registry.addThread(root, root, 0);
     this.#origin = new TraceOrigin(options.filter);
+    this.#results = options.results === true;
   }
 
   /** Runs until no tracee is left; returns how the root ended. */
@@ -324,6 +348,8 @@ export class Supervisor {
         // Even a thread that failed with ESRCH (killed) may stop here, and
         // requests work again: it must be resumed to finish dying.
         this.#quirks.exitStops++;
+        // The call it sat in (exit, exit_group, or one a SIGKILL cut short) never returns.
+        if (thread.exitStop) this.#callEnded(thread, undefined);
         const wasDying = thread.state === "dying";
         if (this.#request(thread, PTRACE.CONT, 0)) {
           thread.state = "exiting";
@@ -378,6 +404,11 @@ export class Supervisor {
       former = this.#msg[0];
     }
     if (former !== pid) this.#quirks.nonLeaderExecs++;
+    // Siblings inside a reported call die at this exec without ever returning from it.
+    for (const tid of this.registry.processes.get(pid)?.threads ?? []) {
+      const t = this.registry.threads.get(tid);
+      if (t?.exitStop && tid !== former) this.#callEnded(t, undefined);
+    }
     for (const tid of this.registry.execed(pid, former)) {
       this.#quirks.vanished++;
       this.#hooks.onQuirk?.("vanished", tid);
@@ -388,7 +419,8 @@ export class Supervisor {
       // From the command's first instruction on, follow every fork, vfork and clone.
       this.#request(current, PTRACE.SETOPTIONS, TRACE_OPTIONS);
     }
-    this.#hooks.onExec?.(pid);
+    this.#hooks.onExec?.(pid, former);
+    // An execve whose result is reported goes on to its syscall-exit-stop (#resume keeps it).
     this.#resume(current, 0);
   }
 
@@ -397,6 +429,15 @@ export class Supervisor {
       this.#quirks.exitThenSigkill++;
     }
     if (this.#unannounced.delete(thread.tid)) this.#goneUnannounced.add(thread.tid);
+    if (thread.exitStop) this.#callEnded(thread, undefined);
+    // The leader's death drops siblings that never report theirs: their calls end here too.
+    const group = this.registry.processes.get(thread.tgid);
+    if (group && group.pid === thread.tid) {
+      for (const tid of group.threads) {
+        const t = this.registry.threads.get(tid);
+        if (t?.exitStop) this.#callEnded(t, undefined);
+      }
+    }
     const proc = this.registry.removeThread(thread.tid);
     if (!proc) return;
     this.#hooks.onExit?.(proc.pid, status);
@@ -408,6 +449,8 @@ export class Supervisor {
 
   #seccomp(thread: Thread): void {
     const tid = thread.tid;
+    // A new call while the last one's exit was still awaited: that exit stop never came.
+    if (thread.exitStop) this.#callEnded(thread, undefined);
     const onSyscall = this.#hooks.onSyscall;
     if (!onSyscall) return this.#resume(thread, 0);
     const regs = this.#regs;
@@ -433,7 +476,10 @@ export class Supervisor {
     call.data = data;
     const decision = onSyscall(call);
     if (decision) this.#apply(thread, call, decision);
-    else this.#resume(thread, 0);
+    else {
+      if (this.#results) thread.exitStop = true;
+      this.#resume(thread, 0);
+    }
   }
 
   #apply(thread: Thread, call: SyscallStop, decision: Decision): void {
@@ -441,6 +487,7 @@ export class Supervisor {
     this.#hooks.onDecision?.(call, decision);
     switch (decision.action) {
       case "allow":
+        if (this.#results) thread.exitStop = true;
         return this.#resume(thread, 0);
       case "deny":
         regs.skipSyscall();
@@ -452,9 +499,11 @@ export class Supervisor {
         break;
       case "args":
         for (const i in decision.args) regs.setArg(+i, decision.args[i as unknown as number]);
+        if (this.#results) thread.exitStop = true;
         break;
       case "result":
         thread.pendingResult = decision.value;
+        thread.exitStop = true;
         if (this.#request(thread, PTRACE.SYSCALL, 0)) thread.state = "syscall-exit";
         return;
       case "kill":
@@ -468,15 +517,34 @@ export class Supervisor {
     this.#resume(thread, 0);
   }
 
+  /**
+   * A syscall stop. Only a thread resumed with PTRACE_SYSCALL from a seccomp
+   * stop (or from an event stop inside that call) reaches one, and its next
+   * syscall stop is that call's exit: a syscall-enter-stop would need a
+   * PTRACE_SYSCALL outside a call, which is never made. Were one taken for
+   * an exit all the same, nothing would be allowed by it: the call's
+   * seccomp stop comes after its enter stop and is decided as ever.
+   */
   #syscallExit(thread: Thread): void {
-    if (thread.state === "syscall-exit" && thread.pendingResult !== undefined) {
-      const regs = this.#regs;
-      if (ptraceBuffer(PTRACE.GETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
+    if (!thread.exitStop) return this.#resume(thread, 0);
+    this.#quirks.syscallExits++;
+    const regs = this.#regs;
+    if (ptraceBuffer(PTRACE.GETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
+    if (thread.pendingResult !== undefined) {
       regs.setResult(thread.pendingResult);
       thread.pendingResult = undefined;
       if (ptraceBuffer(PTRACE.SETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
     }
+    this.#callEnded(thread, regs.result);
     this.#resume(thread, 0);
+  }
+
+  /** The reported call of `thread` returned `result` (undefined: never will). */
+  #callEnded(thread: Thread, result: bigint | undefined): void {
+    thread.exitStop = false;
+    // A result rule's value belongs to this call alone, whichever way it ended.
+    thread.pendingResult = undefined;
+    if (this.#results) this.#hooks.onSyscallExit?.(thread.tid, result);
   }
 
   /**
@@ -501,9 +569,16 @@ export class Supervisor {
     return false;
   }
 
-  /** Restarts a stopped thread; `sig` is injected (meaningful only at a signal-delivery-stop). */
+  /**
+   * Restarts a stopped thread; `sig` is injected (meaningful only at a
+   * signal-delivery-stop). A thread inside a call whose exit is awaited
+   * (a fork, clone or exec event on the way) goes on with PTRACE_SYSCALL, so
+   * that the exit still stops.
+   */
   #resume(thread: Thread, sig: number): void {
-    const rc = ptraceCont(thread.tid, sig);
+    const rc = thread.exitStop
+      ? ptrace(PTRACE.SYSCALL, thread.tid, 0, sig)
+      : ptraceCont(thread.tid, sig);
     if (rc === 0) thread.state = "running";
     else if (rc === -ESRCH) this.#lost(thread);
     else throw new Error(`ptrace(PTRACE_CONT) on ${thread.tid} failed: errno ${-rc}`);

@@ -58,8 +58,13 @@ export interface StartMessage {
   control: SharedArrayBuffer;
   /** Post an event message per decision and process event. */
   events: boolean;
-  /** Write a trace line per event on stderr. */
-  trace?: { color: boolean };
+  /**
+   * Write a trace line per event (`--trace`): on stderr, or appended to the
+   * file `path`; only the syscalls named in `calls` when given
+   * (`--trace-calls`). Turns on the syscall-exit-stops that give each call's
+   * result.
+   */
+  trace?: { color: boolean; path?: string; calls?: string[] };
   /** Append a JSON line per event to this file (opened and started by the owner). */
   log?: string;
 }
@@ -172,6 +177,14 @@ export interface SyscallEvent {
   value?: string;
   /** Arguments replaced by an `args` decision: index → hex. */
   newArgs?: Record<string, string>;
+  /** Strings the call pointed to (paths), read at its stop and quoted: argument index → text. */
+  strings?: Record<number, string>;
+  /**
+   * What a call that ran returned, read at its syscall-exit-stop, in decimal
+   * (negative: -errno); only under `--trace`. Absent when the thread never
+   * returned from it (or without `--trace`).
+   */
+  returned?: string;
 }
 
 function post(message: WorkerMessage): void {
@@ -270,11 +283,13 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       }
       sink(e);
     }, { close: sink.close });
-    const reporter = emit && new (await reportModule!).Reporter(emit);
+    const results = start.trace !== undefined;
+    const reporter = emit && new (await reportModule!).Reporter(emit, { results });
     const supervisor = new Supervisor(launched.pid, {
       onRootExit: start.onRootExit,
       control,
       filter: start.spec,
+      results,
       hooks: {
         onSyscall: reporter
           ? (call) => {
@@ -291,7 +306,8 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
           : (call) => engine.decide(call),
         onDecision: reporter && ((call, d) => reporter.syscall(call, d)),
         onSpawn: reporter && ((pid, ppid) => reporter.spawn(pid, ppid)),
-        onExec: reporter && ((pid) => reporter.exec(pid)),
+        onExec: reporter && ((pid, former) => reporter.exec(pid, former)),
+        onSyscallExit: reporter && ((tid, result) => reporter.returned(tid, result)),
         onExit: reporter && ((pid, s) => reporter.exit(pid, s.code, s.signal)),
       },
     });

@@ -81,13 +81,13 @@ const PROBE_CONFIG = JSON.stringify({ syscalls: { getppid: { return: 7 } } });
 const GOLDEN_TRACE = `\
 [<p1>] spawn by <p2>
 [<p1> report_probe] exec <probe> ["<probe>"]
-[<p1> report_probe] getppid(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = 7  return by syscalls.getppid
+[<p1> report_probe] getppid() = 7  return by syscalls.getppid
 [<p1> report_probe] bind(3, {AF_INET, 0.0.0.0:0}, 16) = 0  allow by net
 [<p1> report_probe] connect(3, {AF_INET, 127.0.0.1:9}, 16) = 0  allow by net
 jail: denied connect to 127.0.0.7:80 (pid <p1> report_probe); it matches the deny entry 127.0.0.7
-[<p1> report_probe] connect(4, {AF_INET, 127.0.0.7:80}, 16) = -1 EACCES  deny by net
+[<p1> report_probe] connect(4, {AF_INET, 127.0.0.7:80}, 16) = -1 EACCES (Permission denied)  deny by net
 jail: denied sendto to 127.0.0.7:53 (pid <p1> report_probe); it matches the deny entry 127.0.0.7
-[<p1> report_probe] sendto(3, <ptr>, 1, 0x0, {AF_INET, 127.0.0.7:53}, 16) = -1 EACCES  deny by net
+[<p1> report_probe] sendto(3, <ptr>, 1, 0, {AF_INET, 127.0.0.7:53}, 16) = -1 EACCES (Permission denied)  deny by net
 [<p3> report_probe] spawn by <p1>
 [<p3> true] exec /bin/true ["true", "two words"]
 [<p3> true] exit 0

@@ -22,7 +22,7 @@ import {
 } from "../bpf/compile.ts";
 import { disassemble } from "../bpf/disasm.ts";
 import { decodeInstructions } from "../bpf/assembler.ts";
-import type { Decision } from "../decision.ts";
+import { type Decision, TRACE_ONLY_RULE } from "../decision.ts";
 import type { TraceRule } from "../rules.ts";
 import type { NetCheck, NetPolicy } from "../net/check.ts";
 import { ROUTE_OPTIONS } from "../net/route_options.ts";
@@ -124,6 +124,13 @@ export interface CompileOptions {
    * restricted network: what a learned config would allow.
    */
   observeNet?: boolean;
+  /**
+   * Syscalls to stop only to be traced (`--trace-calls`): where the policy
+   * would let one run in the kernel it stops at the supervisor instead,
+   * which allows it and records it. Every stop and refusal of the policy
+   * stays as it is.
+   */
+  traceCalls?: readonly string[];
 }
 
 function netEntries(list: string[] | undefined, key: string, resolve: Resolver): NetEntry[] {
@@ -413,6 +420,8 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     syscalls.set(nr, guards.length > 0 ? { rules: guards, otherwise: action } : action);
   }
 
+  if (options.traceCalls) addTraceOnly(syscalls, options.traceCalls, trace);
+
   // A number the table does not know is a call newer than jail (or none at all): no rule can
   // name it, so it could get around one. It fails as on a kernel without it, unless allowed.
   const spec: FilterSpec = {
@@ -438,6 +447,40 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     fs: fs?.policy,
     landlock: fs?.landlock,
   };
+}
+
+/**
+ * Turns every ALLOW of each named syscall (its rule's `otherwise`, an
+ * argument rule's action, or the filter's default) into a stop with a
+ * trace-only rule: the supervisor allows it, as the kernel would have.
+ * ERRNO, KILL and TRACE actions stay: a refusal is not weakened into a stop,
+ * and a call stopped for a check keeps its check.
+ */
+function addTraceOnly(
+  syscalls: Map<number, KernelRule>,
+  names: readonly string[],
+  trace: (rule: TraceRule) => KernelAction,
+): void {
+  for (const name of names) {
+    const nr = (NR as Record<string, number>)[name];
+    if (nr === undefined) continue;
+    const rule = syscalls.get(nr) ?? ALLOW;
+    let traced: KernelAction | undefined;
+    const onlyTraced = (a: KernelAction): KernelAction =>
+      a.kind !== "allow" ? a : (traced ??= trace({
+        syscall: name,
+        decision: { action: "allow", rule: TRACE_ONLY_RULE },
+      }));
+    syscalls.set(
+      nr,
+      "rules" in rule
+        ? {
+          rules: rule.rules.map((r) => ({ ...r, action: onlyTraced(r.action) })),
+          otherwise: onlyTraced(rule.otherwise),
+        }
+        : onlyTraced(rule),
+    );
+  }
 }
 
 /** A traced rule that protects the supervisor, which a config rule must not replace. */

@@ -55,6 +55,8 @@ export interface LoadOptions {
   value?: JailConfig;
   /** Trace network calls even when all are allowed (see `CompileOptions.observeNet`). */
   observeNet?: boolean;
+  /** Syscalls stopped only to be traced (see `CompileOptions.traceCalls`). */
+  traceCalls?: readonly string[];
 }
 
 /** A loaded, compiled policy. */
@@ -275,6 +277,7 @@ export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> 
       resolve,
       allowAll: flags["allow-all"] === true,
       observeNet: opts.observeNet,
+      traceCalls: opts.traceCalls,
       // The exec stage scopes the tree's signals with Landlock from ABI 6 on.
       signalScoped: landlockAbi() >= LANDLOCK_SCOPE_SIGNAL_ABI,
     });

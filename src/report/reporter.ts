@@ -20,6 +20,7 @@ import { SYSCALL_NAMES } from "../arch/x86_64_syscalls.ts";
 import { captureAddresses, captureArgs, captureExec } from "./capture.ts";
 import { ProcessTable } from "./processes.ts";
 import { traceLine } from "./trace.ts";
+import { captureStrings } from "./trace_args.ts";
 import { logRecord, LogWriter } from "./log.ts";
 
 /** Where enriched events go: trace lines, log lines, messages to the owner. */
@@ -35,7 +36,7 @@ export interface EventSink {
  * @param post Posts a message to the owner (for `events`).
  */
 export function eventSink(
-  start: Pick<StartMessage, "log" | "events"> & { trace?: { color: boolean; path?: string } },
+  start: Pick<StartMessage, "log" | "events" | "trace">,
   post: (message: WorkerMessage) => void,
 ): EventSink | undefined {
   const sinks: ((e: SupervisorEvent) => void)[] = [];
@@ -43,12 +44,17 @@ export function eventSink(
   if (start.trace) {
     const encoder = new TextEncoder();
     const options = { color: start.trace.color };
-    // A file of its own (`--trace=<file>`): the command's writes to stderr cannot tear its lines.
-    const file = start.trace.path === undefined
-      ? undefined
-      : Deno.openSync(start.trace.path, { write: true, create: true, truncate: true });
+    const calls = start.trace.calls && new Set(start.trace.calls);
+    // A file of its own (`--trace=<file>`), emptied, then written with O_APPEND: each line lands
+    // whole at the end, whoever else (a command told to write there) appends to it.
+    const path = start.trace.path;
+    if (path !== undefined) Deno.writeFileSync(path, new Uint8Array(0));
+    const file = path === undefined ? undefined : Deno.openSync(path, { append: true });
     const out = file ?? Deno.stderr;
-    sinks.push((e) => writeAll(out, encoder.encode(`${traceLine(e, options)}\n`)));
+    sinks.push((e) => {
+      if (calls && e.kind === "syscall" && !calls.has(e.name)) return;
+      writeAll(out, encoder.encode(`${traceLine(e, options)}\n`));
+    });
     if (file) closers.push(() => file.close());
   }
   if (start.log) {
@@ -67,17 +73,48 @@ export function eventSink(
   return Object.assign(sink, { close: () => closers.forEach((c) => c()) });
 }
 
+/**
+ * Writes all of `bytes`. A trace line goes out in one write(2), so the
+ * command's own writes to the same stderr land between lines, never inside
+ * one (a line is far below PIPE_BUF, which a pipe writes whole); only a
+ * short write (a full disk, a signal) leaves a rest to write after.
+ */
 function writeAll(w: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length;) at += w.writeSync(bytes.subarray(at));
+}
+
+/** Options for {@linkcode Reporter}. */
+export interface ReporterOptions {
+  /**
+   * The supervisor reports what each call that runs returned (`--trace`):
+   * such a call's event waits for {@linkcode Reporter.returned}.
+   */
+  results?: boolean;
 }
 
 /** Turns supervisor hooks into enriched events; exists only when a sink does. */
 export class Reporter {
   readonly #emit: (e: SupervisorEvent) => void;
   readonly #procs = new ProcessTable();
+  readonly #results: boolean;
+  /** Events of calls that are running, by thread: each is emitted when its call returns. */
+  readonly #running = new Map<number, SyscallEvent>();
 
-  constructor(emit: (e: SupervisorEvent) => void) {
+  constructor(emit: (e: SupervisorEvent) => void, options: ReporterOptions = {}) {
     this.#emit = emit;
+    this.#results = options.results === true;
+  }
+
+  /**
+   * The running call of thread `tid` returned `result` (undefined: the
+   * thread died inside it): its event goes out now.
+   */
+  returned(tid: number, result: bigint | undefined): void {
+    const event = this.#running.get(tid);
+    if (!event) return;
+    this.#running.delete(tid);
+    if (result !== undefined) event.returned = result.toString();
+    this.#emit(event);
   }
 
   spawn(pid: number, ppid: number): void {
@@ -85,7 +122,13 @@ export class Reporter {
     this.#emit({ kind: "spawn", time: Date.now(), pid, ppid, exe: p.exe });
   }
 
-  exec(pid: number): void {
+  exec(pid: number, formerTid = pid): void {
+    // A thread other than the leader exec'd: its execve, still running, goes on under the pid.
+    const execve = formerTid !== pid ? this.#running.get(formerTid) : undefined;
+    if (execve) {
+      this.#running.delete(formerTid);
+      this.#running.set(pid, execve);
+    }
     const { exe, interpreter, argv } = captureExec(pid);
     const p = this.#procs.exec(pid, exe, argv);
     const event: ExecEvent = { kind: "exec", time: Date.now(), pid, ppid: p.ppid, exe, argv };
@@ -123,6 +166,8 @@ export class Reporter {
       action: d.action,
       rule: d.rule,
     };
+    const strings = captureStrings(name, call.tid, call.regs);
+    if (strings) event.strings = strings;
     if (d.action === "deny") event.errno = d.errno;
     if (d.action === "return" || d.action === "result") event.value = String(d.value);
     if (d.action === "args") {
@@ -131,6 +176,11 @@ export class Reporter {
         set[i] = `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
       }
       event.newArgs = set;
+    }
+    // A call that runs is followed to its exit (the supervisor resumed it with PTRACE_SYSCALL).
+    if (this.#results && (d.action === "allow" || d.action === "args" || d.action === "result")) {
+      this.#running.set(call.tid, event);
+      return;
     }
     this.#emit(event);
   }

@@ -4,27 +4,38 @@
  * ```text
  * [4242] spawn by 4241
  * [4242 python3] exec /usr/bin/python3 ["python3", "-c", "import socket"]
- * [4242 python3] connect(3, {AF_INET, 10.1.2.3:80}, 16) = -1 EACCES  deny by net
+ * [4242 python3] openat(AT_FDCWD, "/etc/hosts", O_RDONLY|O_CLOEXEC) = 3
+ * [4242 python3] openat(AT_FDCWD, "/nope", O_RDONLY) = -1 ENOENT (No such file or directory)
+ * [4242 python3] connect(3, {AF_INET, 10.1.2.3:80}, 16) = -1 EACCES (Permission denied)  deny by net
  * [4242 python3] bind(4, {AF_INET, 0.0.0.0:0}, 16) = 0  rewrite by net.bind
- * [4242 python3] getppid(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = 7  return by syscalls.getppid
- * [4242/4250 python3] uname(0x7ffc3a4b1c20, 0x0, 0x0, 0x0, 0x0, 0x0) = ?  allow by syscalls.uname
+ * [4242 python3] getppid() = 7  return by syscalls.getppid
+ * [4242/4250 python3] exit_group(0) = ?
  * [4242 python3] exit 1
  * ```
  *
  * The bracket holds the pid (and the thread, when not the main one) and the
- * program's name; `= ?` means the call ran and jail did not see its result.
- * Network calls show their decoded destination; `open`, `openat` and
- * `creat` their descriptor, flags and mode (the path stays a pointer: events
- * carry no path); other calls their raw argument registers in hex.
+ * program's name. A line is written when its call has returned, with what it
+ * returned (read at its syscall-exit-stop, or set by jail); `= ?` when the
+ * thread never returned from it (exit, exit_group, killed, or gone at a
+ * sibling's execve), as strace writes it. A blocking call's line therefore
+ * comes after the lines of what ran meanwhile, never torn in two (no
+ * `<unfinished ...>` pairs). After the result, the decision of a rule of
+ * jail's, when one decided: `deny by net`; calls stopped only to be traced
+ * (`--trace-calls`) have none. Arguments are decoded by the tables of
+ * `trace_args.ts`.
  *
  * @module
  */
 
 import type { ExitEvent, SupervisorEvent, SyscallEvent } from "../supervisor_worker.ts";
 import type { NetAddress } from "./capture.ts";
-import { familyName } from "./capture.ts";
-import { decisionOf, type ReportDecision, resultOf } from "./classify.ts";
-import { basename, printable, quote, signalName } from "./_text.ts";
+import { decisionOf, type ReportDecision } from "./classify.ts";
+import { basename, errnoName, printable, quote, signalName } from "./_text.ts";
+import { ADDRESS_RESULTS, decodeArgs } from "./trace_args.ts";
+import { ERRNO_MESSAGES } from "../errno_table.ts";
+
+export { openFlags } from "./trace_args.ts";
+import { TRACE_ONLY_RULE } from "../decision.ts";
 
 /** Options for {@linkcode traceLine}. */
 export interface TraceOptions {
@@ -77,7 +88,7 @@ const MAX_MMSG = 4;
  *   addr: [{ family: "AF_INET", address: "10.1.2.3:80", scope: "remote" }],
  *   action: "deny", errno: 13, rule: "net",
  * }, { color: false });
- * // "[7 curl] connect(3, {AF_INET, 10.1.2.3:80}, 16) = -1 EACCES  deny by net"
+ * // "[7 curl] connect(3, {AF_INET, 10.1.2.3:80}, 16) = -1 EACCES (Permission denied)  deny by net"
  * ```
  *
  * @param e The event.
@@ -98,11 +109,13 @@ export function traceLine(e: SupervisorEvent, options: TraceOptions): string {
     case "exit":
       return `${head} ${exitText(e, paint)}`;
     case "syscall": {
+      const call = `${head} ${formatCall(e)} = ${resultText(e)}`;
+      if (e.rule === TRACE_ONLY_RULE && e.action === "allow") return call;
       const decision = decisionOf(e);
       const by = e.rule ? ` by ${e.rule}` : "";
-      return `${head} ${formatCall(e)} = ${resultText(e)}  ${
-        paint(DECISION_COLOR[decision], decision)
-      }${by}${rewriteText(e)}`;
+      // A blocking connect the supervisor performed waits in a rewritten call: no rewrite to show.
+      const rewrite = decision === "rewrite" ? rewriteText(e) : "";
+      return `${call}  ${paint(DECISION_COLOR[decision], decision)}${by}${rewrite}`;
     }
   }
 }
@@ -125,118 +138,64 @@ export function formatSockaddr(a: NetAddress | undefined): string {
   return a ? `{${a.family}, ${printable(a.address)}}` : "NULL";
 }
 
-function int(hex: string | undefined): string {
-  return hex === undefined ? "?" : String(BigInt.asIntN(32, BigInt(hex)));
-}
-
-/** The call with its arguments: decoded for network calls, raw hex otherwise. */
-export function formatCall(e: Pick<SyscallEvent, "name" | "args" | "addr">): string {
-  const a = e.args;
+/**
+ * The call with its arguments, decoded by its signature (`trace_args.ts`);
+ * a call without one shows its argument registers in hex.
+ */
+export function formatCall(
+  e: Pick<SyscallEvent, "name" | "args" | "addr" | "strings">,
+): string {
   const addr = e.addr ?? [];
-  let args: string;
-  switch (e.name) {
-    case "connect":
-    case "bind":
-      args = `${int(a[0])}, ${formatSockaddr(addr[0])}, ${int(a[2])}`;
-      break;
-    case "sendto":
-      args = `${int(a[0])}, ${a[1]}, ${BigInt(a[2] ?? "0")}, ${a[3]}, ${formatSockaddr(addr[0])}, ${
-        int(a[5])
-      }`;
-      break;
-    case "sendmsg":
-      args = `${int(a[0])}, {msg_name=${formatSockaddr(addr[0])}}, ${a[2]}`;
-      break;
-    case "sendmmsg": {
+  const decoded = decodeArgs(e.name, {
+    args: e.args,
+    strings: e.strings,
+    sockaddr: () => formatSockaddr(addr[0]),
+    messages: () => {
+      if (e.name === "sendmsg") return `{msg_name=${formatSockaddr(addr[0])}}`;
       const msgs = addr.slice(0, MAX_MMSG).map((x) => `{msg_name=${formatSockaddr(x)}}`);
       if (addr.length > MAX_MMSG) msgs.push("...");
-      args = `${int(a[0])}, [${msgs.join(", ")}], ${int(a[2])}, ${a[3]}`;
-      break;
-    }
-    case "socket":
-      args = `${familyName(Number(int(a[0])))}, ${a[1]}, ${int(a[2])}`;
-      break;
-    case "open":
-      args = `${a[0]}, ${openFlags(a[1])}${modeText(a[1], a[2])}`;
-      break;
-    case "openat":
-      args = `${dirfd(a[0])}, ${a[1]}, ${openFlags(a[2])}${modeText(a[2], a[3])}`;
-      break;
-    case "creat":
-      args = `${a[0]}, ${octal(a[1])}`;
-      break;
-    case "execve":
-      args = a.slice(0, 3).join(", ");
-      break;
-    default:
-      args = a.join(", ");
+      return `[${msgs.join(", ")}]`;
+    },
+  });
+  return `${printable(e.name)}(${(decoded ?? e.args).join(", ")})`;
+}
+
+/** Kernel-internal restart codes a call can end with when a signal interrupts it (strace's words). */
+const RESTART_CODES: Readonly<Record<number, [string, string]>> = {
+  512: ["ERESTARTSYS", "To be restarted if SA_RESTART is set"],
+  513: ["ERESTARTNOINTR", "To be restarted"],
+  514: ["ERESTARTNOHAND", "To be restarted if no handler"],
+  515: ["ENOIOCTLCMD", "No ioctl command"],
+  516: ["ERESTART_RESTARTBLOCK", "Interrupted by signal"],
+};
+const MAX_ERRNO = 4095n;
+
+/**
+ * What a call returned, as strace writes it: `3`, `0x7f0000000000` for an
+ * address, `-1 ENOENT (No such file or directory)`, `? ERESTARTSYS (...)`.
+ *
+ * @param name The call (a few return addresses).
+ * @param value The raw return value (rax, signed).
+ */
+export function formatReturn(name: string, value: bigint): string {
+  if (value < 0n && value >= -MAX_ERRNO) {
+    const n = Number(-value);
+    const restart = RESTART_CODES[n];
+    if (restart) return `? ${restart[0]} (${restart[1]})`;
+    const message = ERRNO_MESSAGES[n];
+    return `-1 ${errnoName(n)}${message ? ` (${message})` : ""}`;
   }
-  return `${printable(e.name)}(${args})`;
+  if (ADDRESS_RESULTS.has(name)) return `0x${BigInt.asUintN(64, value).toString(16)}`;
+  return String(value);
 }
 
-/** `dirfd` of the `*at` calls (AT_FDCWD is -100). */
-const AT_FDCWD = -100;
-/** open(2) access modes, by the low two bits. */
-const ACCESS_MODES = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"];
-/** open(2) flags beyond the access mode, x86_64 values; O_TMPFILE includes O_DIRECTORY. */
-const OPEN_FLAGS: readonly [string, number][] = [
-  ["O_TMPFILE", 0o20200000],
-  ["O_CREAT", 0o100],
-  ["O_EXCL", 0o200],
-  ["O_NOCTTY", 0o400],
-  ["O_TRUNC", 0o1000],
-  ["O_APPEND", 0o2000],
-  ["O_NONBLOCK", 0o4000],
-  ["O_DSYNC", 0o10000],
-  ["O_ASYNC", 0o20000],
-  ["O_DIRECT", 0o40000],
-  ["O_LARGEFILE", 0o100000],
-  ["O_DIRECTORY", 0o200000],
-  ["O_NOFOLLOW", 0o400000],
-  ["O_NOATIME", 0o1000000],
-  ["O_CLOEXEC", 0o2000000],
-  ["O_SYNC", 0o4010000],
-  ["O_PATH", 0o10000000],
-];
-
-/** `AT_FDCWD`, or the descriptor's number. */
-function dirfd(hex: string | undefined): string {
-  const n = int(hex);
-  return n === String(AT_FDCWD) ? "AT_FDCWD" : n;
-}
-
-/** `O_WRONLY|O_CREAT|O_CLOEXEC`, unknown bits in hex at the end, as strace writes them. */
-export function openFlags(hex: string | undefined): string {
-  if (hex === undefined) return "?";
-  let rest = Number(BigInt(hex) & 0xffffffffn);
-  const names = [ACCESS_MODES[rest & 3]];
-  rest &= ~3;
-  for (const [name, bits] of OPEN_FLAGS) {
-    if ((rest & bits) === bits) {
-      names.push(name);
-      rest &= ~bits;
-    }
-  }
-  if (rest !== 0) names.push(`0x${(rest >>> 0).toString(16)}`);
-  return names.join("|");
-}
-
-function octal(hex: string | undefined): string {
-  return hex === undefined ? "?" : `0${(BigInt(hex) & 0o7777n).toString(8)}`;
-}
-
-/** The mode argument, which open and openat read only when they create a file. */
-function modeText(flags: string | undefined, mode: string | undefined): string {
-  if (flags === undefined) return "";
-  const f = Number(BigInt(flags) & 0xffffffffn);
-  return (f & 0o100) !== 0 || (f & 0o20200000) === 0o20200000 ? `, ${octal(mode)}` : "";
-}
-
-/** `-1 EACCES`, `0`, `7`, or `?` when the call ran and jail did not see its result. */
+/** What the caller saw: set by jail, or read at the call's exit; `?` when it never returned. */
 function resultText(e: SyscallEvent): string {
-  const r = resultOf(e);
-  if (r.result === undefined) return "?";
-  return r.errno ? `${r.result} ${r.errno}` : String(r.result);
+  if (e.action === "deny") return formatReturn(e.name, BigInt(-(e.errno ?? 0)));
+  if (e.value !== undefined && (e.action === "return" || e.action === "result")) {
+    return formatReturn(e.name, BigInt(e.value));
+  }
+  return e.returned === undefined ? "?" : formatReturn(e.name, BigInt(e.returned));
 }
 
 function rewriteText(e: SyscallEvent): string {

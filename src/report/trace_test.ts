@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { SyscallEvent } from "../supervisor_worker.ts";
-import { formatArgv, formatCall, traceLine, useColor } from "./trace.ts";
+import { formatArgv, formatCall, formatReturn, traceLine, useColor } from "./trace.ts";
 
 const NO_COLOR = { color: false };
 
@@ -25,7 +25,7 @@ const remote = { family: "AF_INET", address: "10.1.2.3:80", scope: "remote" } as
 Deno.test("traceLine() formats a denied connect with its decoded address", () => {
   assert.equal(
     traceLine(call({ addr: [remote], action: "deny", errno: 13, rule: "net" }), NO_COLOR),
-    "[10 curl] connect(3, {AF_INET, 10.1.2.3:80}, 16) = -1 EACCES  deny by net",
+    "[10 curl] connect(3, {AF_INET, 10.1.2.3:80}, 16) = -1 EACCES (Permission denied)  deny by net",
   );
 });
 
@@ -37,7 +37,7 @@ Deno.test("traceLine() names each decision and the result jail set", () => {
   );
   assert.match(
     line({ addr: [remote], action: "return", value: "-111", rule: "net" }),
-    / = -1 ECONNREFUSED {2}allow by net$/,
+    / = -1 ECONNREFUSED \(Connection refused\) {2}allow by net$/,
   );
   assert.match(line({ addr: [remote], action: "allow", rule: "net" }), / = \? {2}allow by net$/);
   assert.match(
@@ -53,7 +53,7 @@ Deno.test("traceLine() names each decision and the result jail set", () => {
       value: "7",
       rule: "syscalls.getppid",
     }),
-    "[10 curl] getppid(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = 7  return by syscalls.getppid",
+    "[10 curl] getppid() = 7  return by syscalls.getppid",
   );
   assert.match(
     line({
@@ -102,11 +102,11 @@ Deno.test("traceLine() decodes sendto, sendmsg, sendmmsg and socket", () => {
       args: ["0x5", "0x1000", "0x20", "0x40", "0x2000", "0x10"],
       addr: [dns],
     }),
-    "sendto(5, 0x1000, 32, 0x40, {AF_INET, 10.0.0.1:53}, 16)",
+    "sendto(5, 0x1000, 32, MSG_DONTWAIT, {AF_INET, 10.0.0.1:53}, 16)",
   );
   assert.equal(
     formatCall({ name: "sendmsg", args: ["0x5", "0x1000", "0x0"], addr: [dns] }),
-    "sendmsg(5, {msg_name={AF_INET, 10.0.0.1:53}}, 0x0)",
+    "sendmsg(5, {msg_name={AF_INET, 10.0.0.1:53}}, 0)",
   );
   assert.equal(
     formatCall({
@@ -114,11 +114,11 @@ Deno.test("traceLine() decodes sendto, sendmsg, sendmmsg and socket", () => {
       args: ["0x5", "0x1000", "0x6", "0x0"],
       addr: Array(6).fill(dns),
     }),
-    `sendmmsg(5, [${Array(4).fill("{msg_name={AF_INET, 10.0.0.1:53}}").join(", ")}, ...], 6, 0x0)`,
+    `sendmmsg(5, [${Array(4).fill("{msg_name={AF_INET, 10.0.0.1:53}}").join(", ")}, ...], 6, 0)`,
   );
   assert.equal(
     formatCall({ name: "socket", args: ["0x11", "0x3", "0x0"] }),
-    "socket(AF_PACKET, 0x3, 0)",
+    "socket(AF_PACKET, SOCK_RAW, 0)",
   );
   assert.equal(
     formatCall({ name: "connect", args: ["0xffffffff", "0x0", "0x0"] }),
@@ -186,5 +186,42 @@ Deno.test("formatCall() decodes the open family's descriptor, flags and mode", (
   assert.equal(
     formatCall({ name: "execve", args: ["0x1", "0x2", "0x3", "0x4", "0x5", "0x6"] }),
     "execve(0x1, 0x2, 0x3)",
+  );
+});
+
+Deno.test("formatReturn() writes results as strace does: errno name and text, addresses in hex", () => {
+  assert.equal(formatReturn("openat", 3n), "3");
+  assert.equal(formatReturn("openat", -2n), "-1 ENOENT (No such file or directory)");
+  assert.equal(formatReturn("read", -512n), "? ERESTARTSYS (To be restarted if SA_RESTART is set)");
+  assert.equal(formatReturn("mmap", 0x7f0000001000n), "0x7f0000001000");
+  assert.equal(formatReturn("lseek", -4095n), "-1 E4095");
+  assert.equal(formatReturn("lseek", -4096n), "-4096");
+});
+
+Deno.test("traceLine() shows the result a call returned, ? when it never did, and no decision for trace-only calls", () => {
+  const open = (fields: Partial<SyscallEvent>) =>
+    traceLine(
+      call({
+        name: "openat",
+        nr: 257,
+        args: ["0xffffffffffffff9c", "0x10", "0x0", "0x0", "0x0", "0x0"],
+        strings: { 1: '"/etc/hosts"' },
+        rule: "trace",
+        ...fields,
+      }),
+      NO_COLOR,
+    );
+  assert.equal(
+    open({ returned: "3" }),
+    '[10 curl] openat(AT_FDCWD, "/etc/hosts", O_RDONLY) = 3',
+  );
+  assert.equal(
+    open({ returned: "-2" }),
+    '[10 curl] openat(AT_FDCWD, "/etc/hosts", O_RDONLY) = -1 ENOENT (No such file or directory)',
+  );
+  assert.equal(open({}), '[10 curl] openat(AT_FDCWD, "/etc/hosts", O_RDONLY) = ?');
+  assert.equal(
+    open({ rule: "fs", returned: "3" }),
+    '[10 curl] openat(AT_FDCWD, "/etc/hosts", O_RDONLY) = 3  allow by fs',
   );
 });
