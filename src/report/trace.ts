@@ -25,6 +25,7 @@ import type { NetAddress } from "./capture.ts";
 import { familyName } from "./capture.ts";
 import { decisionOf, type ReportDecision, resultOf } from "./classify.ts";
 import { basename, printable, quote, signalName } from "./_text.ts";
+import { HOST_ABI } from "../arch/abi.ts";
 
 /** Options for {@linkcode traceLine}. */
 export interface TraceOptions {
@@ -178,9 +179,9 @@ export function formatCall(e: Pick<SyscallEvent, "name" | "args" | "addr">): str
 const AT_FDCWD = -100;
 /** open(2) access modes, by the low two bits. */
 const ACCESS_MODES = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"];
-/** open(2) flags beyond the access mode, x86_64 values; O_TMPFILE includes O_DIRECTORY. */
+/** open(2) flags beyond the access mode, this machine's values; O_TMPFILE includes O_DIRECTORY. */
 const OPEN_FLAGS: readonly [string, number][] = [
-  ["O_TMPFILE", 0o20200000],
+  ["O_TMPFILE", 0o20000000 | HOST_ABI.open.DIRECTORY],
   ["O_CREAT", 0o100],
   ["O_EXCL", 0o200],
   ["O_NOCTTY", 0o400],
@@ -189,10 +190,10 @@ const OPEN_FLAGS: readonly [string, number][] = [
   ["O_NONBLOCK", 0o4000],
   ["O_DSYNC", 0o10000],
   ["O_ASYNC", 0o20000],
-  ["O_DIRECT", 0o40000],
-  ["O_LARGEFILE", 0o100000],
-  ["O_DIRECTORY", 0o200000],
-  ["O_NOFOLLOW", 0o400000],
+  ["O_DIRECT", HOST_ABI.open.DIRECT],
+  ["O_LARGEFILE", HOST_ABI.open.LARGEFILE],
+  ["O_DIRECTORY", HOST_ABI.open.DIRECTORY],
+  ["O_NOFOLLOW", HOST_ABI.open.NOFOLLOW],
   ["O_NOATIME", 0o1000000],
   ["O_CLOEXEC", 0o2000000],
   ["O_SYNC", 0o4010000],
