@@ -28,7 +28,7 @@ import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 import { TRACE_OPTIONS } from "./trace_options.ts";
 import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
 import type { FilterSpec } from "./bpf/compile.ts";
-import { ORIGIN_NOT_TRACED, TraceOrigin } from "./trace_origin.ts";
+import { ORIGIN_NOT_TRACED, refusalOf, TraceOrigin } from "./trace_origin.ts";
 
 const EPERM = 1;
 const ESRCH = 3;
@@ -452,6 +452,15 @@ export class Supervisor {
         break;
       case "args":
         for (const i in decision.args) regs.setArg(+i, decision.args[i as unknown as number]);
+        // arm64's re-check after this stop reads argument 0 from orig_x0, not the rewrite: jail's
+        // filter judges the rewritten call here instead, and a refusal denies it.
+        if (!HOST_ARCH.recheckSeesArg0 && "0" in decision.args) {
+          const refused = refusalOf(this.#opts.filter, regs.nr, regs);
+          if (refused) {
+            regs.skipSyscall();
+            regs.setResult(-(refused.kind === "errno" ? refused.errno : EPERM));
+          }
+        }
         break;
       case "result":
         thread.pendingResult = decision.value;

@@ -87,6 +87,31 @@ export class TraceOrigin {
   }
 }
 
+/**
+ * What jail's filter answers for a call as its registers now hold it, when
+ * that answer refuses it (errno or kill). The kernel runs the filters again
+ * after a trace stop; where that re-check cannot see a rewritten first
+ * argument (arm64: it reads `orig_x0`), the supervisor asks this instead.
+ *
+ * @param spec The filter spec jail installed.
+ * @param nr The call's number.
+ * @param regs Its registers, arguments as rewritten.
+ * @returns The refusing action, or undefined when the filter lets the call through or traces it.
+ */
+export function refusalOf(
+  spec: FilterSpec,
+  nr: number,
+  regs: SyscallRegisters,
+): KernelAction | undefined {
+  const action = decideReference(spec, {
+    nr,
+    arch: specArch(spec),
+    instructionPointer: regs.ip,
+    args: [0, 1, 2, 3, 4, 5].map((i) => regs.arg(i)),
+  });
+  return action.kind === "errno" || action.kind === "kill" ? action : undefined;
+}
+
 function code(action: KernelAction): number {
   switch (action.kind) {
     case "trace":

@@ -38,6 +38,13 @@ export interface ArchAbi {
   readonly redZone: number;
   /** The machine code of the syscall instruction. */
   readonly syscallInstruction: readonly number[];
+  /**
+   * After a seccomp trace stop the kernel runs the filters again on the call
+   * as the tracer left it. True where that re-check reads argument 0 from the
+   * registers ptrace writes (x86_64); false on arm64, where it reads the
+   * saved `orig_x0`, which no register set ptrace offers can change.
+   */
+  readonly recheckSeesArg0: boolean;
 }
 
 /** AUDIT_ARCH_X86_64: EM_X86_64 (62) | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE. */
@@ -62,6 +69,7 @@ export const ABIS: Readonly<Record<ArchName, ArchAbi>> = {
     // The System V ABI lets a leaf function use 128 bytes below %rsp.
     redZone: 128,
     syscallInstruction: [0x0f, 0x05], // syscall
+    recheckSeesArg0: true,
   },
   aarch64: {
     name: "aarch64",
@@ -75,6 +83,7 @@ export const ABIS: Readonly<Record<ArchName, ArchAbi>> = {
     // or stack-probe code that a compiler might still place below sp.
     redZone: 128,
     syscallInstruction: [0x01, 0x00, 0x00, 0xd4], // svc #0, little-endian
+    recheckSeesArg0: false,
   },
 };
 

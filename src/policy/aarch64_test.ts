@@ -21,6 +21,9 @@ import {
 import { decideReference, encodeAction } from "../bpf/compile.ts";
 import { runFilter, type SeccompData } from "../bpf/interpreter.ts";
 import { AARCH64, type Arch, X86_64 } from "../arch/arch.ts";
+import { ABIS } from "../arch/abi.ts";
+import { Registers as Aarch64Registers } from "../arch/aarch64.ts";
+import { refusalOf } from "../trace_origin.ts";
 import { ERRNO_NUMBERS as E } from "../errno_table.ts";
 import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts";
 import type { JailConfig } from "./types.ts";
@@ -209,4 +212,26 @@ Deno.test("aarch64 filter: every rule kind at aarch64's numbers", () => {
   assert.equal(run(all, NR.clone, [CLONE_UNTRACED]), errno(E.EPERM));
   assert.equal(run(all, NR.connect, [3, 0x1000, 16]), SECCOMP_RET_ALLOW);
   assert.equal(run(all, 20, [], AUDIT_ARCH_ARM), SECCOMP_RET_KILL_PROCESS);
+});
+
+Deno.test("refusalOf() judges a rewritten first argument, which arm64's re-check cannot see", () => {
+  const p = compile({ syscalls: { kill: { args: { 0: -1 } } } } as unknown as JailConfig);
+  // The rule stops kill, which then runs with argument 0 rewritten. On arm64 the kernel's
+  // re-check after the stop reads orig_x0 (the original pid), so jail judges the rewrite itself.
+  assert.equal(ABIS.aarch64.recheckSeesArg0, false);
+  assert.equal(ABIS.x86_64.recheckSeesArg0, true);
+  const regs = new Aarch64Registers();
+  regs.setNr(NR.kill);
+  regs.setArg(0, 1234);
+  regs.setArg(1, 15);
+  assert.equal(refusalOf(p.spec, NR.kill, regs), undefined, "another pid: traced, not refused");
+  regs.setArg(0, -1);
+  assert.deepEqual(refusalOf(p.spec, NR.kill, regs), { kind: "errno", errno: E.EPERM });
+  regs.setArg(0, SUPERVISOR);
+  assert.deepEqual(refusalOf(p.spec, NR.kill, regs), { kind: "errno", errno: E.EPERM });
+  // A refused call counts; an allowed one does not.
+  const denying = compile({ syscalls: { getuid: "deny" } } as JailConfig);
+  regs.setArg(0, 0);
+  assert.deepEqual(refusalOf(denying.spec, NR.getuid, regs), { kind: "errno", errno: E.EPERM });
+  assert.equal(refusalOf(denying.spec, NR.getpid, regs), undefined);
 });
