@@ -64,14 +64,13 @@ export function fsFilterRules(
   arch: Arch = HOST_ARCH,
 ): Map<number, KernelRule> {
   const out = new Map<number, KernelRule>();
-  // A missing name would key the rule at undefined, which the filter compiler refuses: skip it.
-  const set = (name: string, rule: KernelRule) => {
-    if (Object.hasOwn(arch.numbers, name)) out.set(arch.numbers[name], rule);
-  };
+  // Calls this architecture lacks are left out before a traced rule is made for them.
+  const has = (name: string) => Object.hasOwn(arch.numbers, name);
+  const set = (name: string, rule: KernelRule) => out.set(arch.numbers[name], rule);
   const restricted = policy.read || policy.write || policy.run;
   const allOpens = policy.read !== undefined || policy.redirect.length > 0;
   if (allOpens || policy.write) {
-    for (const call of OPEN_CALLS) {
+    for (const call of OPEN_CALLS.filter(has)) {
       const flagsArg = call === "open" ? 1 : call === "openat" ? 2 : -1;
       if (allOpens || flagsArg < 0) set(call, trace(call));
       else {
@@ -85,15 +84,17 @@ export function fsFilterRules(
       }
     }
   }
-  if (policy.write) { for (const call of WRITE_CALLS) set(call, trace(call)); }
-  if (policy.run || policy.read) { for (const call of RUN_CALLS) set(call, trace(call)); }
+  if (policy.write) { for (const call of WRITE_CALLS.filter(has)) set(call, trace(call)); }
+  if (policy.run || policy.read) {
+    for (const call of RUN_CALLS.filter(has)) set(call, trace(call));
+  }
   if (restricted || policy.redirect.length > 0) {
-    for (const name of URING_CALLS) {
+    for (const name of URING_CALLS.filter(has)) {
       set(name, { kind: "errno", errno: ERRNO_NUMBERS.ENOSYS });
     }
   }
   if (restricted) {
-    for (const name of BYPASS_CALLS) {
+    for (const name of BYPASS_CALLS.filter(has)) {
       set(name, { kind: "errno", errno: ERRNO_NUMBERS.EPERM });
     }
   }

@@ -168,6 +168,8 @@ Deno.test("aarch64 filter: file rules govern the *at calls; calls aarch64 lacks 
     assert.notEqual(AARCH64.names[nr] ?? "", "", `rule at ${nr}, no aarch64 call`);
     assert.ok(rule);
   }
+  // Nor is a traced rule made for them.
+  for (const rule of p.rules) assert.ok(Object.hasOwn(NR, rule.syscall), rule.syscall);
 });
 
 Deno.test("aarch64 filter: a config rule for a call only x86_64 has is left out and said so", () => {
