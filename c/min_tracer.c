@@ -1,8 +1,10 @@
 // The minimal ptrace+seccomp tracer jail's per-stop cost is measured against:
 // it traces getppid with SECCOMP_RET_TRACE and fakes its result, doing per stop
-// what jail does for a { "return": n } rule: GETREGS, SETREGS, CONT.
+// what jail does for a { "return": n } rule: GETREGS, SETREGS, CONT (on aarch64:
+// GETREGSET of the registers and of the number, SETREGSET of both, CONT).
 // Usage: min_tracer <result> <cmd> [args...]
 #include <linux/audit.h>
+#include <linux/elf.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -12,9 +14,38 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#if defined(__x86_64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
+/* Skips the stopped call and fakes its result. */
+static void fake_result(pid_t pid, long fake) {
+  struct user_regs_struct regs;
+  ptrace(PTRACE_GETREGS, pid, 0, &regs);
+  regs.orig_rax = -1;
+  regs.rax = fake;
+  ptrace(PTRACE_SETREGS, pid, 0, &regs);
+}
+#elif defined(__aarch64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+/* The number lives in its own regset: -1 there skips the call; x0 carries the result. */
+static void fake_result(pid_t pid, long fake) {
+  struct user_regs_struct regs;
+  int nr;
+  struct iovec r = {&regs, sizeof regs}, n = {&nr, sizeof nr};
+  ptrace(PTRACE_GETREGSET, pid, NT_PRSTATUS, &r);
+  ptrace(PTRACE_GETREGSET, pid, NT_ARM_SYSTEM_CALL, &n);
+  regs.regs[0] = fake;
+  nr = -1;
+  ptrace(PTRACE_SETREGSET, pid, NT_PRSTATUS, &r);
+  ptrace(PTRACE_SETREGSET, pid, NT_ARM_SYSTEM_CALL, &n);
+}
+#else
+#error "min_tracer: x86_64 or aarch64 only"
+#endif
 
 int main(int argc, char **argv) {
   if (argc < 3) {
@@ -26,7 +57,7 @@ int main(int argc, char **argv) {
   if (pid == 0) {
     struct sock_filter filter[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
@@ -51,11 +82,7 @@ int main(int argc, char **argv) {
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     int sig = 0;
     if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
-      struct user_regs_struct regs;
-      ptrace(PTRACE_GETREGS, pid, 0, &regs);
-      regs.orig_rax = -1;
-      regs.rax = fake;
-      ptrace(PTRACE_SETREGS, pid, 0, &regs);
+      fake_result(pid, fake);
     } else if (WSTOPSIG(status) != SIGTRAP) {
       sig = WSTOPSIG(status);
     }

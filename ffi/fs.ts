@@ -7,6 +7,7 @@
  */
 
 import { errno, lazySymbols } from "./libc.ts";
+import { HOST_ABI } from "../src/arch/abi.ts";
 
 const SYMBOLS = {
   // int lstat(const char *path, struct stat *st)
@@ -27,7 +28,9 @@ const sym = lazySymbols(SYMBOLS);
 
 const PATH_MAX = 4096;
 const pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
-const stat = new Uint32Array(36); // struct stat is 144 bytes on x86_64
+const stat = new Uint32Array(HOST_ABI.statSize / 4);
+/** st_mode's index in {@link stat}: its byte offset differs by architecture. */
+const ST_MODE = HOST_ABI.statModeOffset / 4;
 const linkBuf = new Uint8Array(PATH_MAX);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -37,7 +40,7 @@ const S_IFLNK = 0o120000;
 const ENAMETOOLONG = 36;
 const S_IFREG = 0o100000;
 /** O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC: never blocks on a FIFO, never follows. */
-const OPEN_HEAD = 0o4000 | 0o400 | 0o400000 | 0o2000000;
+const OPEN_HEAD = 0o4000 | 0o400 | HOST_ABI.open.NOFOLLOW | 0o2000000;
 
 /** A NUL-terminated copy of `path` in the shared buffer; undefined when too long. */
 function cpath(path: string): Uint8Array<ArrayBuffer> | undefined {
@@ -56,7 +59,7 @@ export function lstatKind(path: string): "dir" | "symlink" | "other" | number {
   const p = cpath(path);
   if (!p) return ENAMETOOLONG;
   if (sym.lstat(p, stat) !== 0) return errno();
-  const type = stat[6] & S_IFMT; // st_mode sits at byte 24
+  const type = stat[ST_MODE] & S_IFMT;
   return type === S_IFDIR ? "dir" : type === S_IFLNK ? "symlink" : "other";
 }
 
@@ -80,7 +83,7 @@ export function readFileHead(path: string, max: number): Uint8Array | undefined 
   const fd = sym.open(p, OPEN_HEAD);
   if (fd < 0) return undefined;
   try {
-    if (sym.fstat(fd, stat) !== 0 || (stat[6] & S_IFMT) !== S_IFREG) return undefined;
+    if (sym.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IFMT) !== S_IFREG) return undefined;
     const buf = new Uint8Array(max);
     const n = Number(sym.read(fd, buf, BigInt(max)));
     return n < 0 ? undefined : buf.subarray(0, n);

@@ -12,6 +12,7 @@
  */
 
 import { lazySymbols } from "./libc.ts";
+import { hostNr } from "../src/arch/host_syscalls.ts";
 
 const SYMBOLS = {
   // long syscall(SYS_rt_sigaction, int sig, const struct kernel_sigaction *act,
@@ -25,14 +26,14 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
-const SYS_RT_SIGACTION = 13n;
+const SYS_RT_SIGACTION = hostNr("rt_sigaction");
 const SIG_IGN = 1n;
 /** The kernel's sigset_t: 64 signals. */
 const KERNEL_SIGSET_BYTES = 8n;
 
 /** First real-time signal jail may touch: glibc keeps 32 and 33 for itself. */
 export const SIGRTMIN_USABLE = 34;
-/** Last real-time signal (x86_64). */
+/** Last real-time signal (x86_64 and aarch64). */
 export const SIGRTMAX = 64;
 
 /**

@@ -7,6 +7,7 @@
  */
 
 import { close, errno, ErrnoError, lazySymbols } from "./libc.ts";
+import { hostNr } from "../src/arch/host_syscalls.ts";
 
 const SYMBOLS = {
   // long syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *attr,
@@ -28,9 +29,9 @@ export function bindLandlockNow(): void {
   for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) void sym[name];
 }
 
-const SYS_CREATE_RULESET = 444n;
-const SYS_ADD_RULE = 445n;
-const SYS_RESTRICT_SELF = 446n;
+const SYS_CREATE_RULESET = hostNr("landlock_create_ruleset");
+const SYS_ADD_RULE = hostNr("landlock_add_rule");
+const SYS_RESTRICT_SELF = hostNr("landlock_restrict_self");
 const CREATE_RULESET_VERSION = 1;
 const RULE_PATH_BENEATH = 1;
 const O_PATH = 0o10000000;

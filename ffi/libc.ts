@@ -11,6 +11,7 @@
  */
 
 import { ERRNO_MESSAGES, ERRNO_NAMES } from "../src/errno_table.ts";
+import { hostNr } from "../src/arch/host_syscalls.ts";
 
 const SYMBOLS = {
   // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
@@ -230,6 +231,8 @@ export const PTRACE = {
   KILL: 8,
   GETREGS: 12,
   SETREGS: 13,
+  GETREGSET: 0x4204,
+  SETREGSET: 0x4205,
   SYSCALL: 24,
   SETOPTIONS: 0x4200,
   GETEVENTMSG: 0x4201,
@@ -282,6 +285,15 @@ const PTRACE_CONT = 7;
 /** ptrace with a buffer as `data` (registers, event message, siginfo). 0 or `-errno`. */
 export function ptraceBuffer(request: number, tid: number, buf: BufferSource): number {
   if (sym.ptrace_buf(request, tid, 0n, buf as Uint8Array<ArrayBuffer>) === 0) return 0;
+  return -errno();
+}
+
+/**
+ * PTRACE_GETREGSET or PTRACE_SETREGSET: `nt` names the register set (NT_*),
+ * `iov` is a `struct iovec` pointing at its buffer. 0 or `-errno`.
+ */
+export function ptraceRegset(request: number, tid: number, nt: bigint, iov: BufferSource): number {
+  if (sym.ptrace_buf(request, tid, nt, iov as Uint8Array<ArrayBuffer>) === 0) return 0;
   return -errno();
 }
 
@@ -505,7 +517,7 @@ export function prctl(option: number, arg2 = 0): void {
   check(`prctl(${option})`, sym.prctl(option, BigInt(arg2), 0n, 0n, 0n));
 }
 
-const SYS_SECCOMP = 317;
+const SYS_SECCOMP = hostNr("seccomp");
 const SECCOMP_SET_MODE_FILTER = 1;
 
 /**
@@ -519,11 +531,11 @@ export function installSeccompFilter(program: Uint8Array<ArrayBuffer>): void {
   const fprog = new BigUint64Array(2);
   fprog[0] = BigInt(program.length / 8);
   fprog[1] = addressOf(program);
-  const rc = sym.syscall3(BigInt(SYS_SECCOMP), BigInt(SECCOMP_SET_MODE_FILTER), 0n, fprog);
+  const rc = sym.syscall3(SYS_SECCOMP, BigInt(SECCOMP_SET_MODE_FILTER), 0n, fprog);
   check("seccomp(SECCOMP_SET_MODE_FILTER)", rc);
 }
 
-const SYS_RT_SIGACTION = 13n;
+const SYS_RT_SIGACTION = hostNr("rt_sigaction");
 
 /**
  * Restores an empty signal mask and the default action of the signals the
@@ -587,8 +599,8 @@ export function writeMemory(pid: number, address: bigint, buf: Uint8Array): numb
 
 // ---------------------------------------------------------------- acting for a tracee
 
-const SYS_PIDFD_OPEN = 434n;
-const SYS_PIDFD_GETFD = 438n;
+const SYS_PIDFD_OPEN = hostNr("pidfd_open");
+const SYS_PIDFD_GETFD = hostNr("pidfd_getfd");
 const F_GETFL = 3;
 const F_SETFL = 4;
 /** O_NONBLOCK file status flag. */

@@ -7,6 +7,7 @@
  */
 
 import { addressOf, errno, ErrnoError, lazySymbols } from "./libc.ts";
+import { hostNr } from "../src/arch/host_syscalls.ts";
 
 const SYMBOLS = {
   // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
@@ -24,9 +25,9 @@ export function bindSecurityNow(): void {
   for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) void sym[name];
 }
 
-const SYS_CAPGET = 125n;
-const SYS_CAPSET = 126n;
-const SYS_SECCOMP = 317n;
+const SYS_CAPGET = hostNr("capget");
+const SYS_CAPSET = hostNr("capset");
+const SYS_SECCOMP = hostNr("seccomp");
 const SECCOMP_SET_MODE_FILTER = 1;
 /** Returns a listener descriptor (close-on-exec) for the filter's USER_NOTIF results. */
 const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;

@@ -1,13 +1,14 @@
 /**
- * Generates `src/arch/x86_64_syscalls.ts` and `src/errno_table.ts` from the
- * kernel tables kept in the repository (`src/arch/kernel/*.tsv`), never from
+ * Generates `src/arch/x86_64_syscalls.ts`, `src/arch/aarch64_syscalls.ts` and
+ * `src/errno_table.ts` from the kernel tables kept in the repository
+ * (`src/arch/kernel/*.tsv`), never from
  * the headers of the machine it runs on: a machine with older or newer headers
  * must produce the same tables, and the policy must know every syscall of the
  * kernels jail runs on, however old the build machine's headers are.
  *
  * ```sh
- * deno run -A scripts/gen_tables.ts          # rewrite both files
- * deno run -A scripts/gen_tables.ts --check  # exit 1 if either file is stale
+ * deno run -A scripts/gen_tables.ts          # rewrite the files
+ * deno run -A scripts/gen_tables.ts --check  # exit 1 if any file is stale
  * ```
  *
  * {@link generate} is pure and emits code that `deno fmt` already accepts, so
@@ -17,33 +18,42 @@
  * @module
  */
 
+/** The architectures with a syscall table; each has its own numbering. */
+export const TABLE_ARCHES = ["x86_64", "aarch64"] as const;
+
+/** An architecture of {@link TABLE_ARCHES}. */
+export type TableArch = typeof TABLE_ARCHES[number];
+
 /** The kernel tables read by the generator (relative to the repository root), named in the output. */
 export const SOURCE_PATHS = {
-  syscalls: "src/arch/kernel/x86_64_syscalls.tsv",
+  x86_64: "src/arch/kernel/x86_64_syscalls.tsv",
+  aarch64: "src/arch/kernel/aarch64_syscalls.tsv",
   errno: "src/arch/kernel/errno.tsv",
 } as const;
 
 /** Output files, relative to the repository root. */
 export const OUTPUT_PATHS = {
-  syscalls: "src/arch/x86_64_syscalls.ts",
+  x86_64: "src/arch/x86_64_syscalls.ts",
+  aarch64: "src/arch/aarch64_syscalls.ts",
   errno: "src/errno_table.ts",
 } as const;
 
-/** Contents of the kernel tables the modules are generated from. */
-export interface SourceTexts {
-  /** {@link SOURCE_PATHS.syscalls}: `kernel<TAB>version`, then `number<TAB>name` lines. */
-  syscalls: string;
-  /** {@link SOURCE_PATHS.errno}: `name<TAB>value or aliased name<TAB>description` lines. */
-  errno: string;
-}
+/**
+ * Contents of the kernel tables the modules are generated from: per
+ * architecture, `kernel<TAB>version`, then `number<TAB>name` lines; `errno`:
+ * `name<TAB>value or aliased name<TAB>description` lines.
+ */
+export type SourceTexts = Record<keyof typeof SOURCE_PATHS, string>;
 
-/** Source text of the generated modules. */
-export interface GeneratedTables {
-  /** Contents for {@link OUTPUT_PATHS.syscalls}. */
-  syscalls: string;
-  /** Contents for {@link OUTPUT_PATHS.errno}. */
-  errno: string;
-}
+/** Source text of the generated modules, keyed like {@link OUTPUT_PATHS}. */
+export type GeneratedTables = Record<keyof typeof OUTPUT_PATHS, string>;
+
+/** What the header of each generated syscall module says the table holds. */
+const TABLE_ORIGIN: Record<TableArch, string> = {
+  x86_64: "the common and 64-bit ABIs of the\n * kernel's syscall table",
+  aarch64:
+    "the generic table's common, 64-bit,\n * renameat, newstat, rlimit and memfd_secret ABIs, as arm64 builds it",
+};
 
 /** One syscall of the table. */
 export interface SyscallDef {
@@ -167,14 +177,13 @@ function stringArray(items: readonly string[]): string {
     : `[\n${items.map((s) => `  ${JSON.stringify(s)},\n`).join("")}]`;
 }
 
-function renderSyscalls({ kernel, defs }: SyscallTable): string {
+function renderSyscalls(arch: TableArch, { kernel, defs }: SyscallTable): string {
   const max = defs[defs.length - 1].nr;
   const names = new Array<string>(max + 1).fill("");
   for (const d of defs) names[d.nr] = d.name;
-  return `${header(SOURCE_PATHS.syscalls)}
+  return `${header(SOURCE_PATHS[arch])}
 /**
- * x86_64 syscall numbers of Linux ${kernel} (the common and 64-bit ABIs of the
- * kernel's syscall table).
+ * ${arch} syscall numbers of Linux ${kernel} (${TABLE_ORIGIN[arch]}).
  *
  * @module
  */
@@ -182,7 +191,7 @@ function renderSyscalls({ kernel, defs }: SyscallTable): string {
 /** The kernel version whose table this is: numbers above {@link MAX_SYSCALL_NR} are newer. */
 export const SYSCALL_TABLE_KERNEL = ${JSON.stringify(kernel)};
 
-/** Number of every x86_64 syscall, keyed by name, in number order. */
+/** Number of every ${arch} syscall, keyed by name, in number order. */
 export const SYSCALL_NUMBERS = {
 ${defs.map((d) => `  ${key(d.name)}: ${d.nr},\n`).join("")}} as const;
 
@@ -221,7 +230,7 @@ function renderErrno(defs: readonly ErrnoDef[]): string {
   }
   return `${header(SOURCE_PATHS.errno)}
 /**
- * Linux errno values for x86_64 (which uses the asm-generic numbering), from
+ * Linux errno values for x86_64 and aarch64 (both use the asm-generic numbering), from
  * the kernel's asm-generic errno headers.
  *
  * @module
@@ -253,12 +262,13 @@ export const ERRNO_MESSAGES: readonly string[] = ${stringArray(messages)};
 }
 
 /**
- * Renders both generated modules from the kernel tables. Pure and
+ * Renders the generated modules from the kernel tables. Pure and
  * deterministic; the output is already in `deno fmt` style.
  */
 export function generate(sources: SourceTexts): GeneratedTables {
   return {
-    syscalls: renderSyscalls(parseSyscalls(sources.syscalls)),
+    x86_64: renderSyscalls("x86_64", parseSyscalls(sources.x86_64)),
+    aarch64: renderSyscalls("aarch64", parseSyscalls(sources.aarch64)),
     errno: renderErrno(parseErrno(sources.errno)),
   };
 }
@@ -266,20 +276,20 @@ export function generate(sources: SourceTexts): GeneratedTables {
 /** Reads the tables at {@link SOURCE_PATHS}, from this repository. */
 export async function readSources(): Promise<SourceTexts> {
   const root = new URL("../", import.meta.url);
-  const [syscalls, errno] = await Promise.all([
-    Deno.readTextFile(new URL(SOURCE_PATHS.syscalls, root)),
-    Deno.readTextFile(new URL(SOURCE_PATHS.errno, root)),
-  ]);
-  return { syscalls, errno };
+  const [x86_64, aarch64, errno] = await Promise.all(
+    [SOURCE_PATHS.x86_64, SOURCE_PATHS.aarch64, SOURCE_PATHS.errno].map((p) =>
+      Deno.readTextFile(new URL(p, root))
+    ),
+  );
+  return { x86_64, aarch64, errno };
 }
 
 async function main(args: string[]): Promise<number> {
   const root = new URL("../", import.meta.url);
   const out = generate(await readSources());
-  const files = [
-    [new URL(OUTPUT_PATHS.syscalls, root), out.syscalls],
-    [new URL(OUTPUT_PATHS.errno, root), out.errno],
-  ] as const;
+  const files = (Object.keys(OUTPUT_PATHS) as (keyof typeof OUTPUT_PATHS)[]).map((k) =>
+    [new URL(OUTPUT_PATHS[k], root), out[k]] as const
+  );
 
   if (args.includes("--check")) {
     let stale = 0;

@@ -13,7 +13,7 @@ import type { ExecFailure } from "./exec_protocol.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
 import type { Decision } from "./decision.ts";
 import { ERRNO_NUMBERS } from "./errno_table.ts";
-import { SYSCALL_NAMES } from "./arch/x86_64_syscalls.ts";
+import { HOST_ARCH } from "./arch/arch.ts";
 import type { HookDecision, SyscallCall } from "./policy/types.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 import { keptCapabilities } from "./capabilities.ts";
@@ -541,7 +541,7 @@ function outcome(
   if (r.killed === "policy") {
     const rule = r.killRule ?? "kill";
     const by = r.killCall
-      ? `${SYSCALL_NAMES[r.killCall.nr] || `syscall ${r.killCall.nr}`} by pid ${r.killCall.pid}${
+      ? `${HOST_ARCH.names[r.killCall.nr] || `syscall ${r.killCall.nr}`} by pid ${r.killCall.pid}${
         r.killCall.tid !== r.killCall.pid ? `, thread ${r.killCall.tid}` : ""
       } `
       : "";

@@ -12,7 +12,7 @@
 
 import { kill } from "../ffi/libc.ts";
 import type { Decision } from "./decision.ts";
-import type { Registers } from "./arch/x86_64.ts";
+import type { SyscallRegisters } from "./arch/registers.ts";
 
 const ESRCH = 3;
 const EINVAL = 22;
@@ -37,7 +37,11 @@ export function processGroupOf(pid: number): number | undefined {
  * @param tree Pids of every live process of the tree.
  * @returns A decision that skips the call with kill's result.
  */
-export function deliverToGroup(pid: number, regs: Registers, tree: Iterable<number>): Decision {
+export function deliverToGroup(
+  pid: number,
+  regs: SyscallRegisters,
+  tree: Iterable<number>,
+): Decision {
   const target = regs.argInt(0);
   const sig = regs.argInt(1);
   const rule = "signal.group";

@@ -21,14 +21,14 @@ import {
   WAIT,
   waitpid,
 } from "../ffi/libc.ts";
-import { Registers } from "./arch/x86_64.ts";
+import { HOST_ARCH, type SyscallRegisters } from "./arch/arch.ts";
 import type { Decision } from "./decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 import { TRACE_OPTIONS } from "./trace_options.ts";
 import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
 import type { FilterSpec } from "./bpf/compile.ts";
-import { ORIGIN_NOT_TRACED, TraceOrigin } from "./trace_origin.ts";
+import { ORIGIN_NOT_TRACED, refusalOf, TraceOrigin } from "./trace_origin.ts";
 
 const EPERM = 1;
 const ESRCH = 3;
@@ -62,7 +62,7 @@ export interface SyscallStop {
    */
   data: number;
   /** Registers at the stop; valid only during the call. */
-  regs: Registers;
+  regs: SyscallRegisters;
 }
 
 /** Where events go; each callback is optional, and costs nothing when absent. */
@@ -190,7 +190,7 @@ export class Supervisor {
   readonly #root: number;
   readonly #opts: SupervisorOptions;
   readonly #hooks: SupervisorHooks;
-  readonly #regs = new Registers();
+  readonly #regs = HOST_ARCH.newRegisters();
   /** PTRACE_GETEVENTMSG's `unsigned long`, read as its low 32 bits (a tid, a filter's data). */
   readonly #msg = new Uint32Array(2);
   /** jail's own filter, which names the rule of each stop. */
@@ -454,7 +454,7 @@ export class Supervisor {
     const onSyscall = this.#hooks.onSyscall;
     if (!onSyscall) return this.#resume(thread, 0);
     const regs = this.#regs;
-    if (ptraceBuffer(PTRACE.GETREGS, tid, regs.buffer) !== 0) return this.#lost(thread);
+    if (regs.read(tid) !== 0) return this.#lost(thread);
     // The rule comes from jail's own filter run on this call, not from the data the kernel
     // reports: with several filters returning TRACE that is the newest one's, which the tree
     // may have installed to forge it. A call jail's filter allows was stopped by such a filter:
@@ -466,7 +466,7 @@ export class Supervisor {
       // A call jail's filter refuses cannot stop here (a refusal outranks a trace): deny it.
       regs.skipSyscall();
       regs.setResult(-EPERM);
-      if (ptraceBuffer(PTRACE.SETREGS, tid, regs.buffer) !== 0) return this.#lost(thread);
+      if (regs.write(tid) !== 0) return this.#lost(thread);
       return this.#resume(thread, 0);
     }
     const call = this.#call;
@@ -499,6 +499,16 @@ export class Supervisor {
         break;
       case "args":
         for (const i in decision.args) regs.setArg(+i, decision.args[i as unknown as number]);
+        // arm64's re-check after this stop reads argument 0 from orig_x0, not the rewrite: jail's
+        // filter judges the rewritten call here instead, and a refusal denies it.
+        if (!HOST_ARCH.recheckSeesArg0 && "0" in decision.args) {
+          const refused = refusalOf(this.#opts.filter, regs.nr, regs);
+          if (refused) {
+            regs.skipSyscall();
+            regs.setResult(-(refused.kind === "errno" ? refused.errno : EPERM));
+            break;
+          }
+        }
         if (this.#results) thread.exitStop = true;
         break;
       case "result":
@@ -513,7 +523,7 @@ export class Supervisor {
         this.killTree("policy", decision.rule);
         return;
     }
-    if (ptraceBuffer(PTRACE.SETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
+    if (regs.write(thread.tid) !== 0) return this.#lost(thread);
     this.#resume(thread, 0);
   }
 
@@ -529,11 +539,11 @@ export class Supervisor {
     if (!thread.exitStop) return this.#resume(thread, 0);
     this.#quirks.syscallExits++;
     const regs = this.#regs;
-    if (ptraceBuffer(PTRACE.GETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
+    if (regs.read(thread.tid) !== 0) return this.#lost(thread);
     if (thread.pendingResult !== undefined) {
       regs.setResult(thread.pendingResult);
       thread.pendingResult = undefined;
-      if (ptraceBuffer(PTRACE.SETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
+      if (regs.write(thread.tid) !== 0) return this.#lost(thread);
     }
     this.#callEnded(thread, regs.result);
     this.#resume(thread, 0);

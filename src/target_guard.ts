@@ -26,6 +26,7 @@ import {
   pidfdOpen,
   readMemory,
 } from "../ffi/libc.ts";
+import { hostNr } from "./arch/host_syscalls.ts";
 import type { Decision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
 
@@ -43,7 +44,7 @@ const EPERM = 1;
 const ESRCH = 3;
 const EBADF = 9;
 const EFAULT = 14;
-const SYS_PIDFD_SEND_SIGNAL = 424n;
+const SYS_PIDFD_SEND_SIGNAL = hostNr("pidfd_send_signal");
 /** sizeof(siginfo_t). */
 const SIGINFO_SIZE = 128;
 /** CAP_KILL: signals any process, whatever its uid. */

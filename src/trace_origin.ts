@@ -18,13 +18,13 @@
  */
 
 import {
-  AUDIT_ARCH_X86_64,
   decideReference,
   type FilterSpec,
   type KernelAction,
+  specArch,
   unlistedAction,
 } from "./bpf/spec.ts";
-import type { Registers } from "./arch/x86_64.ts";
+import type { SyscallRegisters } from "./arch/registers.ts";
 
 /** jail's filter allows the call: the stop came from a filter of the tree's own. */
 export const ORIGIN_NOT_TRACED = -1;
@@ -41,6 +41,7 @@ const NR_TABLE_SIZE = 1024;
 /** Decides, from jail's filter spec alone, which traced rule a stopped call belongs to. */
 export class TraceOrigin {
   readonly #spec: FilterSpec;
+  readonly #arch: number;
   /** Per number: trace data (>= 0), ORIGIN_NOT_TRACED, ORIGIN_REFUSED or BY_ARGS. */
   readonly #byNr = new Int32Array(NR_TABLE_SIZE);
   readonly #args: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
@@ -48,6 +49,7 @@ export class TraceOrigin {
   /** @param spec The filter spec jail installed (`CompiledPolicy.spec`). */
   constructor(spec: FilterSpec) {
     this.#spec = spec;
+    this.#arch = specArch(spec);
     for (let nr = 0; nr < NR_TABLE_SIZE; nr++) {
       const rule = spec.syscalls.get(nr);
       this.#byNr[nr] = rule === undefined
@@ -61,15 +63,15 @@ export class TraceOrigin {
   /**
    * The rule of a call stopped at PTRACE_EVENT_SECCOMP.
    *
-   * The architecture is x86_64 whenever a stop happens: jail's filter kills
-   * every other ABI, and a kill outranks a trace.
+   * The architecture is the filter's own (x86_64 or aarch64) whenever a stop
+   * happens: jail's filter kills every other ABI, and a kill outranks a trace.
    *
-   * @param nr The syscall number (orig_rax).
+   * @param nr The syscall number (orig_rax on x86_64, NT_ARM_SYSTEM_CALL on aarch64).
    * @param regs The stopped thread's registers.
    * @returns The trace data of jail's rule (>= 0), {@linkcode ORIGIN_NOT_TRACED}
    *   or {@linkcode ORIGIN_REFUSED}.
    */
-  ruleOf(nr: number, regs: Registers): number {
+  ruleOf(nr: number, regs: SyscallRegisters): number {
     const known = nr >= 0 && nr < NR_TABLE_SIZE ? this.#byNr[nr] : BY_ARGS;
     if (known !== BY_ARGS) return known;
     const args = this.#args;
@@ -77,12 +79,37 @@ export class TraceOrigin {
     return code(
       decideReference(this.#spec, {
         nr,
-        arch: AUDIT_ARCH_X86_64,
+        arch: this.#arch,
         instructionPointer: regs.ip,
         args,
       }),
     );
   }
+}
+
+/**
+ * What jail's filter answers for a call as its registers now hold it, when
+ * that answer refuses it (errno or kill). The kernel runs the filters again
+ * after a trace stop; where that re-check cannot see a rewritten first
+ * argument (arm64: it reads `orig_x0`), the supervisor asks this instead.
+ *
+ * @param spec The filter spec jail installed.
+ * @param nr The call's number.
+ * @param regs Its registers, arguments as rewritten.
+ * @returns The refusing action, or undefined when the filter lets the call through or traces it.
+ */
+export function refusalOf(
+  spec: FilterSpec,
+  nr: number,
+  regs: SyscallRegisters,
+): KernelAction | undefined {
+  const action = decideReference(spec, {
+    nr,
+    arch: specArch(spec),
+    instructionPointer: regs.ip,
+    args: [0, 1, 2, 3, 4, 5].map((i) => regs.arg(i)),
+  });
+  return action.kind === "errno" || action.kind === "kill" ? action : undefined;
 }
 
 function code(action: KernelAction): number {

@@ -19,10 +19,8 @@ import { buildC, jail, NEUTRAL_DIR } from "./_helpers.ts";
 import { compilePolicy } from "../src/policy/compile.ts";
 import { validateConfig } from "../src/policy/validate.ts";
 import { ORIGIN_NOT_TRACED, TraceOrigin } from "../src/trace_origin.ts";
-import { REG, Registers } from "../src/arch/x86_64.ts";
-import { SYSCALL_NUMBERS as NR } from "../src/arch/x86_64_syscalls.ts";
+import { HOST_ARCH, type SyscallRegisters } from "../src/arch/arch.ts";
 import { decideReference } from "../src/bpf/compile.ts";
-import { AUDIT_ARCH_X86_64 } from "../src/bpf/assembler.ts";
 import type { JailConfig } from "../src/policy/types.ts";
 
 const SUPERVISOR = 4242;
@@ -43,9 +41,12 @@ function compiled(config: unknown, opts: { signalScoped?: boolean; allowAll?: bo
   });
 }
 
-function stopped(nr: number, args: (number | bigint)[] = []): Registers {
-  const regs = new Registers();
-  new BigUint64Array(regs.buffer.buffer)[REG.orig_rax] = BigInt(nr);
+/** This machine's numbers: the tests run wherever jail does. */
+const NR = HOST_ARCH.numbers;
+
+function stopped(nr: number, args: (number | bigint)[] = []): SyscallRegisters {
+  const regs = HOST_ARCH.newRegisters();
+  regs.setNr(nr);
   args.forEach((a, i) => regs.setArg(i, a));
   return regs;
 }
@@ -147,7 +148,7 @@ Deno.test("guard: the origin table agrees with the filter spec for every syscall
         for (const a of args) {
           const want = decideReference(p.spec, {
             nr,
-            arch: AUDIT_ARCH_X86_64,
+            arch: HOST_ARCH.auditArch,
             instructionPointer: 0n,
             args: a.map(BigInt),
           });
@@ -288,7 +289,7 @@ Deno.test("guard: setns is refused, with and without -A; unshare is left to the 
     const spec = compiled({}, { allowAll }).spec;
     const data = (nr: number) => ({
       nr,
-      arch: AUDIT_ARCH_X86_64,
+      arch: HOST_ARCH.auditArch,
       instructionPointer: 0n,
       args: [0x40000000n, 0n, 0n, 0n, 0n, 0n],
     });
@@ -311,7 +312,7 @@ Deno.test("guard: a config rule for a guarded call runs behind the supervisor's 
   const kill = (args: number[]) =>
     decideReference(p.spec, {
       nr: NR.kill,
-      arch: AUDIT_ARCH_X86_64,
+      arch: HOST_ARCH.auditArch,
       instructionPointer: 0n,
       args: args.map(BigInt),
     });

@@ -16,8 +16,13 @@ import {
   PYTHON,
   ROOT_DIR,
 } from "./_helpers.ts";
+import { HOST_ARCH } from "../src/arch/arch.ts";
 
 const TYPES_URL = new URL("../src/policy/types.ts", import.meta.url).href;
+/** This machine's numbers and names: aarch64 has no rmdir or mkdir, only unlinkat and mkdirat. */
+const NR = HOST_ARCH.numbers;
+const RMDIR = Object.hasOwn(NR, "rmdir") ? "rmdir" : "unlinkat";
+const MKDIR = Object.hasOwn(NR, "mkdir") ? "mkdir" : "mkdirat";
 const MOD_URL = new URL("../mod.ts", import.meta.url).href;
 
 const py = (code: string) => [PYTHON, "-c", code];
@@ -86,7 +91,7 @@ Deno.test("policy: deny, { deny }, { return }, trace and allow from a .json conf
       syscalls: {
         getppid: { return: 42 },
         chdir: "deny",
-        rmdir: { deny: "EACCES" },
+        [RMDIR]: { deny: "EACCES" },
         getuid: "trace",
         umask: "allow",
         ptrace: "allow",
@@ -160,15 +165,18 @@ Deno.writeTextFileSync(report, JSON.stringify({ exitCode: outcome.exitCode, even
     const seen = report.events.map((e: { nr: number; action: string; rule?: string }) =>
       `${e.nr} ${e.action} ${e.rule}`
     );
-    assert.deepEqual(seen.filter((s: string) => s.startsWith("110 ")), [
-      "110 allow syscalls.getppid",
-      "110 allow syscalls.getppid",
-      "110 allow syscalls.getppid",
+    assert.deepEqual(seen.filter((s: string) => s.startsWith(`${NR.getppid} `)), [
+      `${NR.getppid} allow syscalls.getppid`,
+      `${NR.getppid} allow syscalls.getppid`,
+      `${NR.getppid} allow syscalls.getppid`,
     ]);
     // Python asks getuid at start-up too: every call is faked, each one recorded.
-    const uids = seen.filter((s: string) => s.startsWith("102 "));
+    const uids = seen.filter((s: string) => s.startsWith(`${NR.getuid} `));
     assert.ok(uids.length >= 1);
-    assert.ok(uids.every((s: string) => s === "102 return syscalls.getuid"), uids.join(", "));
+    assert.ok(
+      uids.every((s: string) => s === `${NR.getuid} return syscalls.getuid`),
+      uids.join(", "),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -199,7 +207,7 @@ Deno.test("policy: { args } rewrites arguments before the call runs", async () =
 
 Deno.test('policy: "kill" kills the whole tree and names the syscall, the pid and the rule', async () => {
   const dir = await workdir({
-    "policy.json": JSON.stringify({ syscalls: { mkdir: "kill" } }),
+    "policy.json": JSON.stringify({ syscalls: { [MKDIR]: "kill" } }),
   });
   try {
     const probe = `
@@ -216,7 +224,7 @@ print("survived", flush=True)
     assert.equal(out.survived, undefined);
     assert.equal(
       run.stderr.trim(),
-      `jail: killed by policy: mkdir by pid ${out.me} (rule syscalls.mkdir)`,
+      `jail: killed by policy: ${MKDIR} by pid ${out.me} (rule syscalls.${MKDIR})`,
     );
     assert.ok(!alive(Number(out.sleeper)), "the rest of the tree is gone");
     await assert.rejects(
@@ -243,12 +251,12 @@ export default defineConfig({
       return call.args[1] === 1234n ? { deny: "ESPIPE" } : "allow";
     },
     // Checks the decoded name, number and tid; a bad answer denies with EPERM.
-    getpgid: (call) => call.name === "getpgid" && call.nr === 121 && call.tid === call.pid
+    getpgid: (call) => call.name === "getpgid" && call.nr === ${NR.getpgid} && call.tid === call.pid
       ? { return: BigInt(call.args[0]) + 1n }
       : "deny",
     setpgid: () => ({ deny: "ENOPE" }),
     getsid: () => { throw new Error("rule broke"); },
-    rmdir: async () => "kill",
+    ${RMDIR}: async () => "kill",
   },
 });
 `,
@@ -285,7 +293,7 @@ os.rmdir("/nonexistent-jail-test")
     assert.deepEqual(err, [
       'jail: rule syscalls.setpgid failed: returned { deny: "ENOPE" }: unknown errno; the call is denied with EPERM',
       "jail: rule syscalls.getsid failed: rule broke; the call is denied with EPERM",
-      `jail: killed by policy: rmdir by pid ${out.pid} (rule syscalls.rmdir)`,
+      `jail: killed by policy: ${RMDIR} by pid ${out.pid} (rule syscalls.${RMDIR})`,
     ]);
   } finally {
     await Deno.remove(dir, { recursive: true });

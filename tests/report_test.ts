@@ -8,6 +8,10 @@
 
 import assert from "node:assert/strict";
 import { buildC, canUnshareNet, JAIL, jail, type JailRun, PYTHON, until } from "./_helpers.ts";
+import { HOST_ARCH } from "../src/arch/arch.ts";
+
+/** The log names syscall numbers of the machine it runs on. */
+const NR = HOST_ARCH.numbers;
 
 function ok(run: JailRun, what = "jail"): void {
   assert.equal(
@@ -131,11 +135,11 @@ const GOLDEN_LOG = [
   `{"v":1,"event":"start","time":"<time>","pid":"<p1>","argv":["<probe>"],"cwd":"<cwd>","jail":"<version>","policy":"<config>"}`,
   `{"v":1,"event":"spawn","time":"<time>","pid":"<p2>","ppid":"<p1>"}`,
   `{"v":1,"event":"exec","time":"<time>","pid":"<p2>","ppid":"<p1>","exe":"<probe>","argv":["<probe>"]}`,
-  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"getppid","nr":110,"args":["0x1","0x2","0x3","0x4","0x5","0x6"],"decision":"return","result":7,"rule":"syscalls.getppid"}`,
-  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"bind","nr":49,"args":["0x3","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"0.0.0.0:0"}],"decision":"allow","result":0,"rule":"net"}`,
-  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"connect","nr":42,"args":["0x3","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"127.0.0.1:9"}],"decision":"allow","result":0,"rule":"net"}`,
-  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"connect","nr":42,"args":["0x4","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"127.0.0.7:80"}],"decision":"deny","result":-1,"errno":"EACCES","rule":"net"}`,
-  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"sendto","nr":44,"args":["0x3","<ptr>","0x1","0x0","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"127.0.0.7:53"}],"decision":"deny","result":-1,"errno":"EACCES","rule":"net"}`,
+  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"getppid","nr":${NR.getppid},"args":["0x1","0x2","0x3","0x4","0x5","0x6"],"decision":"return","result":7,"rule":"syscalls.getppid"}`,
+  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"bind","nr":${NR.bind},"args":["0x3","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"0.0.0.0:0"}],"decision":"allow","result":0,"rule":"net"}`,
+  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"connect","nr":${NR.connect},"args":["0x3","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"127.0.0.1:9"}],"decision":"allow","result":0,"rule":"net"}`,
+  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"connect","nr":${NR.connect},"args":["0x4","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"127.0.0.7:80"}],"decision":"deny","result":-1,"errno":"EACCES","rule":"net"}`,
+  `{"v":1,"event":"syscall","time":"<time>","pid":"<p2>","tid":"<p2>","ppid":"<p1>","exe":"<probe>","syscall":"sendto","nr":${NR.sendto},"args":["0x3","<ptr>","0x1","0x0","<ptr>","0x10"],"addr":[{"family":"AF_INET","address":"127.0.0.7:53"}],"decision":"deny","result":-1,"errno":"EACCES","rule":"net"}`,
   `{"v":1,"event":"spawn","time":"<time>","pid":"<p3>","ppid":"<p2>","exe":"<probe>"}`,
   `{"v":1,"event":"exec","time":"<time>","pid":"<p3>","ppid":"<p2>","exe":"/bin/true","argv":["true","two words"]}`,
   `{"v":1,"event":"exit","time":"<time>","pid":"<p3>","ppid":"<p2>","exe":"/bin/true","code":0}`,

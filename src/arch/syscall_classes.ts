@@ -1,5 +1,7 @@
 /**
- * Named groups of x86_64 syscalls, for policies such as "deny network".
+ * Named groups of syscalls, for policies such as "deny network". The lists
+ * name x86_64's calls, a superset of aarch64's: {@linkcode classNumbers}
+ * leaves out those an architecture lacks (`open`, `fork`... on aarch64).
  *
  * Membership mirrors strace's `TRACE_*` flags (`strace -e trace=%network`,
  * `%file`, ...) for syscalls 0..450, so that what users know from strace
@@ -10,7 +12,7 @@
  * @module
  */
 
-import type { SyscallName } from "./x86_64_syscalls.ts";
+import type { AnySyscallName as SyscallName, Arch } from "./arch.ts";
 
 /** Syscalls grouped by what they act on, like strace's `%class` sets. */
 export const SYSCALL_CLASSES = {
@@ -342,3 +344,17 @@ export const SYSCALL_CLASSES = {
 
 /** Name of a group in {@link SYSCALL_CLASSES}. */
 export type SyscallClass = keyof typeof SYSCALL_CLASSES;
+
+/**
+ * The numbers of a class's members on one architecture; members it lacks
+ * are left out.
+ *
+ * @param cls The class.
+ * @param arch The architecture.
+ * @returns Syscall numbers, in the class's order.
+ */
+export function classNumbers(cls: keyof typeof SYSCALL_CLASSES, arch: Arch): number[] {
+  return SYSCALL_CLASSES[cls].filter((n) => Object.hasOwn(arch.numbers, n)).map((n) =>
+    arch.numbers[n]
+  );
+}

@@ -96,15 +96,20 @@ Deno.test("parseSyscalls needs a kernel line and refuses duplicates", () => {
 
 Deno.test("generate() is deterministic and puts aliases after canonical names", () => {
   const sources = {
-    syscalls: "kernel\t6.1\n1\twrite\n0\tread\n3\texit\n",
+    x86_64: "kernel\t6.1\n1\twrite\n0\tread\n3\texit\n",
+    aarch64: "kernel\t6.19\n63\tread\n64\twrite\n",
     errno: "EPERM\t1\tOperation not permitted\nEOLD\tEPERM\t\nENEW\t3\tNew\n",
   };
   const a = generate(sources);
   assert.deepEqual(generate(sources), a);
-  assert.match(a.syscalls, /read: 0,\n {2}write: 1,\n {2}exit: 3,\n/);
-  assert.match(a.syscalls, /\[\n {2}"read",\n {2}"write",\n {2}"",\n {2}"exit",\n\];/);
-  assert.match(a.syscalls, /MAX_SYSCALL_NR: number = 3;/);
-  assert.match(a.syscalls, /SYSCALL_TABLE_KERNEL = "6.1";/);
+  assert.match(a.x86_64, /read: 0,\n {2}write: 1,\n {2}exit: 3,\n/);
+  assert.match(a.x86_64, /\[\n {2}"read",\n {2}"write",\n {2}"",\n {2}"exit",\n\];/);
+  assert.match(a.x86_64, /MAX_SYSCALL_NR: number = 3;/);
+  assert.match(a.x86_64, /SYSCALL_TABLE_KERNEL = "6.1";/);
+  assert.match(a.x86_64, /^ \* x86_64 syscall numbers of Linux 6\.1 /m);
+  assert.match(a.aarch64, /^ \* aarch64 syscall numbers of Linux 6\.19 /m);
+  assert.match(a.aarch64, /read: 63,\n {2}write: 64,\n/);
+  assert.match(a.aarch64, /MAX_SYSCALL_NR: number = 64;/);
   assert.match(a.errno, /EPERM: 1,\n {2}EOLD: 1,\n {2}ENEW: 3,\n/);
   assert.match(a.errno, /ERRNO_NAMES: readonly string\[\] = \[\n {2}"",\n {2}"EPERM",\n {2}"",/);
 });
@@ -116,7 +121,12 @@ Deno.test("committed tables match the generator's output for the kernel tables i
   const hint = "stale generated file: run `deno task gen`";
   assert.equal(
     await Deno.readTextFile(new URL("src/arch/x86_64_syscalls.ts", root)),
-    out.syscalls,
+    out.x86_64,
+    hint,
+  );
+  assert.equal(
+    await Deno.readTextFile(new URL("src/arch/aarch64_syscalls.ts", root)),
+    out.aarch64,
     hint,
   );
   assert.equal(await Deno.readTextFile(new URL("src/errno_table.ts", root)), out.errno, hint);

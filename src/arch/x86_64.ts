@@ -8,8 +8,12 @@
  * @module
  */
 
+import { PTRACE, ptraceBuffer } from "../../ffi/libc.ts";
+import { ABIS, AUDIT_ARCH_X86_64 } from "./abi.ts";
+import type { SyscallRegisters } from "./registers.ts";
+
 /** AUDIT_ARCH_X86_64, as seen in `seccomp_data.arch`. */
-export const AUDIT_ARCH = 0xc000003e;
+export const AUDIT_ARCH = AUDIT_ARCH_X86_64;
 
 /** Index of each register in `user_regs_struct` (27 × u64). */
 export const REG = {
@@ -49,10 +53,13 @@ export const ARG_REGS = [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9] as 
 export const REGS_SIZE = 27 * 8;
 
 /** Bytes below the stack pointer that a leaf function may use (System V ABI). */
-export const RED_ZONE = 128;
+export const RED_ZONE = ABIS.x86_64.redZone;
 
-/** A reusable register buffer for PTRACE_GETREGS / PTRACE_SETREGS. */
-export class Registers {
+/**
+ * A reusable register buffer for PTRACE_GETREGS / PTRACE_SETREGS: one request
+ * moves the whole set, the syscall number (`orig_rax`) included.
+ */
+export class Registers implements SyscallRegisters {
   /** The raw buffer handed to ptrace. */
   readonly buffer: Uint8Array<ArrayBuffer> = new Uint8Array(REGS_SIZE);
   #u32 = new Uint32Array(this.buffer.buffer);
@@ -105,6 +112,12 @@ export class Registers {
     this.#i32[REG.orig_rax * 2 + 1] = -1;
   }
 
+  /** Changes the call the kernel makes at a seccomp stop (orig_rax). */
+  setNr(nr: number): void {
+    this.#i32[REG.orig_rax * 2] = nr;
+    this.#i32[REG.orig_rax * 2 + 1] = nr >> 31;
+  }
+
   /** Stack pointer. */
   get sp(): bigint {
     return this.#u64[REG.rsp];
@@ -113,5 +126,15 @@ export class Registers {
   /** Instruction pointer. */
   get ip(): bigint {
     return this.#u64[REG.rip];
+  }
+
+  /** PTRACE_GETREGS. 0 or `-errno`. */
+  read(tid: number): number {
+    return ptraceBuffer(PTRACE.GETREGS, tid, this.buffer);
+  }
+
+  /** PTRACE_SETREGS. 0 or `-errno`. */
+  write(tid: number): number {
+    return ptraceBuffer(PTRACE.SETREGS, tid, this.buffer);
   }
 }

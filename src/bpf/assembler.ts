@@ -141,7 +141,13 @@ export const SECCOMP_RET_ACTION_FULL = 0xffff0000;
 /** Mask selecting the data part of a seccomp return value. */
 export const SECCOMP_RET_DATA = 0x0000ffff;
 
-export { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT } from "./spec.ts";
+export {
+  AUDIT_ARCH_AARCH64,
+  AUDIT_ARCH_ARM,
+  AUDIT_ARCH_I386,
+  AUDIT_ARCH_X86_64,
+  X32_SYSCALL_BIT,
+} from "./spec.ts";
 
 /** Offset of `seccomp_data.nr` (int). */
 export const SECCOMP_DATA_NR = 0;

@@ -3,7 +3,8 @@
  *
  * Layout:
  *
- * 1. `ld arch`; anything but x86_64 gets `foreignAbi`.
+ * 1. `ld arch`; anything but the spec's architecture (x86_64 or aarch64) gets
+ *    `foreignAbi`.
  * 2. `ld nr`; x32 numbers (bit 30 set) get `foreignAbi`.
  * 3. A balanced binary search over syscall-number ranges, with `jge` at each
  *    node. Consecutive numbers with the same plain action, and the unlisted
@@ -22,7 +23,6 @@ import {
   argHighOffset,
   argLowOffset,
   Assembler,
-  AUDIT_ARCH_X86_64,
   BpfProgramTooLongError,
   type Program,
   SECCOMP_RET_ALLOW,
@@ -38,6 +38,7 @@ import {
   type ArgTest,
   type FilterSpec,
   type KernelAction,
+  specArch,
   type SyscallRule,
   testsOf,
 } from "./spec.ts";
@@ -174,7 +175,7 @@ export function compileFilter(spec: FilterSpec): Program {
   };
 
   a.loadArch();
-  a.jeq(AUDIT_ARCH_X86_64, null, retLabel(spec.foreignAbi));
+  a.jeq(specArch(spec), null, retLabel(spec.foreignAbi));
   a.loadNr();
   a.jset(X32_SYSCALL_BIT, retLabel(spec.foreignAbi), null);
 
@@ -329,6 +330,9 @@ function validateSpec(spec: FilterSpec): void {
     encodeAction(r.action);
   }
   encodeAction(spec.foreignAbi);
+  if (spec.arch !== undefined && !Number.isInteger(spec.arch)) {
+    throw new RangeError(`Invalid arch in filter spec: ${spec.arch}`);
+  }
   for (const [nr, rule] of spec.syscalls) {
     const where = `syscall ${nr}`;
     if (!Number.isInteger(nr) || nr < 0 || nr >= X32_SYSCALL_BIT) {

@@ -20,6 +20,8 @@
  */
 
 import {
+  AUDIT_ARCH_AARCH64,
+  AUDIT_ARCH_ARM,
   AUDIT_ARCH_I386,
   AUDIT_ARCH_X86_64,
   BPF_A,
@@ -213,6 +215,8 @@ function operand(k: number, a: Contents, op: string, opts: DisassembleOptions): 
   if (a === "arch") {
     if (k === AUDIT_ARCH_X86_64) return `${num(k)} (AUDIT_ARCH_X86_64)`;
     if (k === AUDIT_ARCH_I386) return `${num(k)} (AUDIT_ARCH_I386)`;
+    if (k === AUDIT_ARCH_AARCH64) return `${num(k)} (AUDIT_ARCH_AARCH64)`;
+    if (k === AUDIT_ARCH_ARM) return `${num(k)} (AUDIT_ARCH_ARM)`;
   }
   return num(k);
 }

@@ -8,12 +8,18 @@
  */
 
 import type { SeccompData } from "./interpreter.ts";
+import { AUDIT_ARCH_X86_64 } from "../arch/abi.ts";
 
-/** `seccomp_data.arch` for x86_64 (EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE). */
-export const AUDIT_ARCH_X86_64 = 0xc000003e;
-/** `seccomp_data.arch` for i386, e.g. `int 0x80` from a 64-bit process. */
-export const AUDIT_ARCH_I386 = 0x40000003;
-/** Bit set in `seccomp_data.nr` for x32 syscalls (__X32_SYSCALL_BIT). */
+export {
+  AUDIT_ARCH_AARCH64,
+  AUDIT_ARCH_ARM,
+  AUDIT_ARCH_I386,
+  AUDIT_ARCH_X86_64,
+} from "../arch/abi.ts";
+/**
+ * Bit set in `seccomp_data.nr` for x32 syscalls (__X32_SYSCALL_BIT). No
+ * aarch64 call has it either: the filter treats it alike on both.
+ */
 export const X32_SYSCALL_BIT = 0x40000000;
 
 /** What the kernel does with a syscall, without asking the supervisor (except `trace`). */
@@ -61,6 +67,11 @@ export interface UnlistedRange {
 
 /** A normalised seccomp policy. */
 export interface FilterSpec {
+  /**
+   * AUDIT_ARCH_* of the one ABI the filter lets through (the architecture
+   * whose numbers `syscalls` uses); x86_64 when absent.
+   */
+  arch?: number;
   /** Action for syscalls not listed (and not in an `unlisted` range). */
   defaultAction: KernelAction;
   /**
@@ -69,9 +80,13 @@ export interface FilterSpec {
    * table does not know, without listing each known one.
    */
   unlisted?: readonly UnlistedRange[];
-  /** Keyed by x86_64 syscall number (0 .. 0x3fffffff). */
+  /** Keyed by syscall number of {@link FilterSpec.arch} (0 .. 0x3fffffff). */
   syscalls: ReadonlyMap<number, SyscallRule>;
-  /** Action for x32 syscalls (nr & 0x40000000) and for any arch other than x86_64 (i386 int 0x80 etc). */
+  /**
+   * Action for any arch value other than {@link FilterSpec.arch} (i386's
+   * `int 0x80` on x86_64, AArch32 compat tasks on arm64) and for numbers
+   * with bit 30 set (x32).
+   */
   foreignAbi: KernelAction;
 }
 
@@ -83,7 +98,7 @@ export interface FilterSpec {
  * @returns The action the filter returns for it.
  */
 export function decideReference(spec: FilterSpec, data: SeccompData): KernelAction {
-  if (data.arch >>> 0 !== AUDIT_ARCH_X86_64) return spec.foreignAbi;
+  if (data.arch >>> 0 !== specArch(spec)) return spec.foreignAbi;
   // The filter sees the int nr as a u32, so a negative nr has bit 30 set.
   const nr = data.nr >>> 0;
   if (nr & X32_SYSCALL_BIT) return spec.foreignAbi;
@@ -96,6 +111,11 @@ export function decideReference(spec: FilterSpec, data: SeccompData): KernelActi
     }
   }
   return rule.otherwise;
+}
+
+/** The AUDIT_ARCH_* value a spec's filter lets through. */
+export function specArch(spec: FilterSpec): number {
+  return spec.arch ?? AUDIT_ARCH_X86_64;
 }
 
 function testHolds(test: ArgTest, arg: bigint): boolean {

@@ -14,7 +14,7 @@
 
 import { readFileHead } from "../../ffi/fs.ts";
 import { readMemory } from "../../ffi/libc.ts";
-import type { Registers } from "../arch/x86_64.ts";
+import type { SyscallRegisters } from "../arch/registers.ts";
 import type { Decision } from "../decision.ts";
 import { AccessChecker, type AccessKind, type FsPolicy, type Redirect } from "./access.ts";
 import { ELOOP, ENOENT, ENOTDIR, type FsView, realFs, resolvePath } from "./resolve.ts";
@@ -110,7 +110,7 @@ export class FsChecker {
    *
    * @returns A denial, an argument rewrite (redirect), or undefined to let it run.
    */
-  decide(call: FsCall, tid: number, pid: number, regs: Registers): Decision | undefined {
+  decide(call: FsCall, tid: number, pid: number, regs: SyscallRegisters): Decision | undefined {
     try {
       return this.#decide(call, tid, pid, regs);
     } catch (e) {
@@ -123,7 +123,7 @@ export class FsChecker {
     }
   }
 
-  #decide(call: FsCall, tid: number, pid: number, regs: Registers): Decision | undefined {
+  #decide(call: FsCall, tid: number, pid: number, regs: SyscallRegisters): Decision | undefined {
     let how: bigint[] | undefined;
     if (call === "openat2") {
       const size = Number(regs.arg(3));
@@ -152,7 +152,7 @@ export class FsChecker {
     arg: PathArg,
     tid: number,
     pid: number,
-    openRegs: Registers | undefined,
+    openRegs: SyscallRegisters | undefined,
   ): Decision | undefined {
     let text = "";
     if (arg.ptr !== 0n) {

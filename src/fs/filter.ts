@@ -7,12 +7,11 @@
  */
 
 import { ERRNO_NUMBERS } from "../errno_table.ts";
-import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
+import { type Arch, HOST_ARCH } from "../arch/arch.ts";
 import type { KernelAction, SyscallRule as KernelRule } from "../bpf/compile.ts";
 import type { FsPolicy } from "./access.ts";
 import { type FsCall, OPEN_CALLS, OPEN_WRITE_FLAGS, RUN_CALLS, WRITE_CALLS } from "./syscalls.ts";
 
-const NR: Record<string, number> = SYSCALL_NUMBERS;
 const ALLOW: KernelAction = { kind: "allow" };
 
 /**
@@ -51,24 +50,31 @@ const URING_CALLS = ["io_uring_setup", "io_uring_enter", "io_uring_register"] as
  * - The write calls stop when writes are restricted.
  * - `execve` and `execveat` stop when runs or reads are restricted.
  * - Mounts and `open_by_handle_at` fail with EPERM, io_uring with ENOSYS.
+ * - A call the architecture lacks (`open`, `mkdir`... on aarch64) gets no rule:
+ *   its `*at` form, which every architecture has, is governed instead.
  *
  * @param policy The file policy.
  * @param trace Makes the traced action of a call.
+ * @param arch The architecture whose numbers the rules use.
  * @returns Rules by syscall number.
  */
 export function fsFilterRules(
   policy: FsPolicy,
   trace: (call: FsCall) => KernelAction,
+  arch: Arch = HOST_ARCH,
 ): Map<number, KernelRule> {
   const out = new Map<number, KernelRule>();
+  // Calls this architecture lacks are left out before a traced rule is made for them.
+  const has = (name: string) => Object.hasOwn(arch.numbers, name);
+  const set = (name: string, rule: KernelRule) => out.set(arch.numbers[name], rule);
   const restricted = policy.read || policy.write || policy.run;
   const allOpens = policy.read !== undefined || policy.redirect.length > 0;
   if (allOpens || policy.write) {
-    for (const call of OPEN_CALLS) {
+    for (const call of OPEN_CALLS.filter(has)) {
       const flagsArg = call === "open" ? 1 : call === "openat" ? 2 : -1;
-      if (allOpens || flagsArg < 0) out.set(NR[call], trace(call));
+      if (allOpens || flagsArg < 0) set(call, trace(call));
       else {
-        out.set(NR[call], {
+        set(call, {
           rules: [{
             test: { op: "any_set", arg: flagsArg, mask: BigInt(OPEN_WRITE_FLAGS) },
             action: trace(call),
@@ -78,16 +84,18 @@ export function fsFilterRules(
       }
     }
   }
-  if (policy.write) { for (const call of WRITE_CALLS) out.set(NR[call], trace(call)); }
-  if (policy.run || policy.read) { for (const call of RUN_CALLS) out.set(NR[call], trace(call)); }
+  if (policy.write) { for (const call of WRITE_CALLS.filter(has)) set(call, trace(call)); }
+  if (policy.run || policy.read) {
+    for (const call of RUN_CALLS.filter(has)) set(call, trace(call));
+  }
   if (restricted || policy.redirect.length > 0) {
-    for (const name of URING_CALLS) {
-      out.set(NR[name], { kind: "errno", errno: ERRNO_NUMBERS.ENOSYS });
+    for (const name of URING_CALLS.filter(has)) {
+      set(name, { kind: "errno", errno: ERRNO_NUMBERS.ENOSYS });
     }
   }
   if (restricted) {
-    for (const name of BYPASS_CALLS) {
-      out.set(NR[name], { kind: "errno", errno: ERRNO_NUMBERS.EPERM });
+    for (const name of BYPASS_CALLS.filter(has)) {
+      set(name, { kind: "errno", errno: ERRNO_NUMBERS.EPERM });
     }
   }
   return out;

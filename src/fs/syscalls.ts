@@ -6,8 +6,9 @@
  * @module
  */
 
-import type { Registers } from "../arch/x86_64.ts";
+import type { SyscallRegisters } from "../arch/registers.ts";
 import type { AccessKind } from "./access.ts";
+import { type ArchOpenFlags, HOST_ABI } from "../arch/abi.ts";
 
 /** Syscalls of the open family: a redirect may rewrite their path. */
 export const OPEN_CALLS = ["open", "openat", "openat2", "creat"] as const;
@@ -67,7 +68,7 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_SYMLINK_FOLLOW = 0x400;
 const AT_EMPTY_PATH = 0x1000;
 
-/** open(2) flags. */
+/** open(2) flags, this machine's values (O_NOFOLLOW differs between architectures). */
 export const O = {
   WRONLY: 0o1,
   RDWR: 0o2,
@@ -75,7 +76,7 @@ export const O = {
   EXCL: 0o200,
   TRUNC: 0o1000,
   APPEND: 0o2000,
-  NOFOLLOW: 0o400000,
+  NOFOLLOW: HOST_ABI.open.NOFOLLOW,
   PATH: 0o10000000,
   TMPFILE: 0o20000000,
 } as const;
@@ -121,14 +122,23 @@ export function openAccess(flags: number): AccessKind[] {
   return out;
 }
 
-function openArg(dirfd: number, ptr: bigint, reg: number, flags: number): PathArg {
+function openArg(
+  dirfd: number,
+  ptr: bigint,
+  reg: number,
+  flags: number,
+  open: ArchOpenFlags,
+): PathArg {
   const creates = (flags & O.CREAT) !== 0;
   return {
     dirfd,
     ptr,
     reg,
     emptyPath: false,
-    follow: !(flags & O.NOFOLLOW) && !(creates && flags & O.EXCL),
+    // The architecture's own bit: on aarch64 x86_64's O_NOFOLLOW is O_LARGEFILE, which the
+    // kernel ignores for 64-bit callers; taken for O_NOFOLLOW it would let the supervisor check
+    // a symlink while the kernel opens its target.
+    follow: !(flags & open.NOFOLLOW) && !(creates && flags & O.EXCL),
     access: openAccess(flags),
     target: creates ? "any" : "existing",
   };
@@ -149,12 +159,14 @@ const write = (
  * @param call The syscall.
  * @param regs Its registers.
  * @param openHow openat2's `struct open_how` as `[flags, mode, resolve]`, read by the caller.
+ * @param open The open(2) flag bits of the tracee's architecture (this machine's).
  * @returns The paths to check, in argument order.
  */
 export function pathArgs(
   call: FsCall,
-  regs: Registers,
+  regs: SyscallRegisters,
   openHow?: readonly bigint[],
+  open: ArchOpenFlags = HOST_ABI.open,
 ): PathArg[] {
   const fd = (i: number) => regs.argInt(i);
   const p = (i: number) => regs.arg(i);
@@ -162,17 +174,17 @@ export function pathArgs(
   const CWD = AT_FDCWD;
   switch (call) {
     case "open":
-      return [openArg(CWD, p(0), 0, flags(1))];
+      return [openArg(CWD, p(0), 0, flags(1), open)];
     case "openat":
-      return [openArg(fd(0), p(1), 1, flags(2))];
+      return [openArg(fd(0), p(1), 1, flags(2), open)];
     case "openat2": {
       const [f, , resolve] = openHow ?? [0n, 0n, 0n];
-      const arg = openArg(fd(0), p(1), 1, Number(BigInt.asIntN(32, f)));
+      const arg = openArg(fd(0), p(1), 1, Number(BigInt.asIntN(32, f)), open);
       if (resolve & BigInt(RESOLVE_IN_ROOT)) arg.inRoot = true;
       return [arg];
     }
     case "creat":
-      return [openArg(CWD, p(0), 0, O.CREAT | O.WRONLY | O.TRUNC)];
+      return [openArg(CWD, p(0), 0, O.CREAT | O.WRONLY | O.TRUNC, open)];
     case "mkdir":
     case "mknod":
       return [write(CWD, p(0), 0, "create", false)];

@@ -6,7 +6,7 @@
  */
 
 import { readMemory, writeMemory } from "../../ffi/libc.ts";
-import { RED_ZONE } from "../arch/x86_64.ts";
+import { HOST_ABI } from "../arch/abi.ts";
 
 /** PATH_MAX, the terminating NUL included. */
 export const PATH_MAX = 4096;
@@ -64,6 +64,6 @@ export function decodePath(bytes: Uint8Array): string | undefined {
  */
 export function pushString(tid: number, sp: bigint, path: string): bigint | undefined {
   const bytes = new TextEncoder().encode(`${path}\0`);
-  const addr = (sp - BigInt(RED_ZONE) - BigInt(bytes.length)) & ~15n;
+  const addr = (sp - BigInt(HOST_ABI.redZone) - BigInt(bytes.length)) & ~15n;
   return writeMemory(tid, addr, bytes) === bytes.length ? addr : undefined;
 }

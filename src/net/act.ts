@@ -68,7 +68,8 @@ import {
 import { ActingAs } from "./acting_caps.ts";
 import { AF, wildcardLike } from "./sockaddr.ts";
 import type { Decision } from "../decision.ts";
-import { REG, type Registers } from "../arch/x86_64.ts";
+import type { SyscallRegisters } from "../arch/registers.ts";
+import { HOST_ARCH } from "../arch/arch.ts";
 
 const EINPROGRESS = 115;
 const EAGAIN = 11;
@@ -76,8 +77,8 @@ const EFAULT = 14;
 const EMSGSIZE = 90;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
-const SYS_SENDTO = 44n;
-const SYS_WRITEV = 20n;
+const SYS_SENDTO = HOST_ARCH.numbers.sendto;
+const SYS_WRITEV = HOST_ARCH.numbers.writev;
 /** MSG_FASTOPEN: a send that connects first, to msg_name. */
 const MSG_FASTOPEN = 0x20000000;
 const AF_INET = 2;
@@ -138,8 +139,8 @@ class Borrowed {
  * an `args` decision by writing back this same register set, so the new
  * syscall number goes with the arguments.
  */
-function waitForConnection(regs: Registers, rule: string): Decision {
-  new BigUint64Array(regs.buffer.buffer)[REG.orig_rax] = SYS_SENDTO;
+function waitForConnection(regs: SyscallRegisters, rule: string): Decision {
+  regs.setNr(SYS_SENDTO);
   return { action: "args", args: { 1: 0n, 2: 0n, 3: MSG_NOSIGNAL, 4: 0n, 5: 0n }, rule };
 }
 
@@ -158,7 +159,7 @@ export function actConnect(
   fd: number,
   addr: Uint8Array,
   rule: string,
-  regs: Registers,
+  regs: SyscallRegisters,
   guard?: Guard,
 ): Decision {
   using sock = new Borrowed(pid, fd);
@@ -336,7 +337,7 @@ export function actListen(
  */
 export function namelessSend(
   tid: number,
-  regs: Registers,
+  regs: SyscallRegisters,
   msghdr: Uint8Array,
   flags: number,
   rule: string,
@@ -346,12 +347,11 @@ export function namelessSend(
   const iovPtr = v.getBigUint64(16, true);
   const iovLen = v.getBigUint64(24, true);
   const kept = (flags & ~MSG_FASTOPEN) >>> 0;
-  const raw = new BigUint64Array(regs.buffer.buffer);
   if (iovLen === 1n) {
     const iov = new Uint8Array(16);
     if (readMemory(tid, iovPtr, iov) !== 16) return result(-EFAULT, rule);
     const iv = new DataView(iov.buffer);
-    raw[REG.orig_rax] = SYS_SENDTO;
+    regs.setNr(SYS_SENDTO);
     const args = {
       1: iv.getBigUint64(0, true),
       2: iv.getBigUint64(8, true),
@@ -362,7 +362,7 @@ export function namelessSend(
     return { action: "args", args, rule };
   }
   if (kept !== 0) return undefined;
-  raw[REG.orig_rax] = SYS_WRITEV;
+  regs.setNr(SYS_WRITEV);
   return { action: "args", args: { 1: iovPtr, 2: iovLen }, rule };
 }
 

@@ -6,7 +6,7 @@
  */
 
 import { readMemory } from "../../ffi/libc.ts";
-import type { Registers } from "../arch/x86_64.ts";
+import type { SyscallRegisters } from "../arch/registers.ts";
 import {
   actBind,
   actConnect,
@@ -313,7 +313,7 @@ export class NetChecker {
    * `act.ts`), so a sibling rewriting the address after the check changes
    * nothing.
    */
-  decide(check: NetCheck, tid: number, pid: number, regs: Registers): Decision | undefined {
+  decide(check: NetCheck, tid: number, pid: number, regs: SyscallRegisters): Decision | undefined {
     switch (check) {
       case "connect":
       case "bind": {
@@ -510,7 +510,7 @@ export class NetChecker {
     count: number,
     flags: number,
     vector: boolean,
-    regs: Registers,
+    regs: SyscallRegisters,
   ): Decision | undefined {
     if (count === 0) return undefined;
     const stride = vector ? MMSGHDR_SIZE : MSGHDR_SIZE;

@@ -10,7 +10,7 @@
  */
 
 import { ERRNO_NUMBERS } from "../errno_table.ts";
-import { SYSCALL_NAMES, SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
+import { type Arch, ARCHES, HOST_ARCH } from "../arch/arch.ts";
 import {
   type ArgRule,
   type ArgTest,
@@ -35,7 +35,6 @@ import type { LandlockSpec } from "../fs/landlock.ts";
 import { ConfigError } from "./validate.ts";
 
 const E = ERRNO_NUMBERS;
-const NR = SYSCALL_NUMBERS;
 const ALLOW: KernelAction = { kind: "allow" };
 const errno = (n: number): KernelAction => ({ kind: "errno", errno: n });
 
@@ -66,12 +65,13 @@ const SIOCSPGRP = 0x8902n;
 /** A test that always holds: keeps a traced check a rule, so a config rule cannot drop it. */
 const ALWAYS: ArgTest = { op: "masked_eq", arg: 0, mask: 0n, value: 0n };
 
-/** The numbers the syscall table does not know (holes, and above its last): ENOSYS. */
-const UNKNOWN_NUMBERS: readonly UnlistedRange[] = (() => {
+/** The numbers an architecture's syscall table does not know (holes, and above its last): ENOSYS. */
+function unknownNumbers(arch: Arch): readonly UnlistedRange[] {
+  const names = arch.names;
   const out: UnlistedRange[] = [];
   const enosys = errno(E.ENOSYS);
-  for (let nr = 0; nr <= SYSCALL_NAMES.length; nr++) {
-    if (nr < SYSCALL_NAMES.length && SYSCALL_NAMES[nr] !== "") continue;
+  for (let nr = 0; nr <= names.length; nr++) {
+    if (nr < names.length && names[nr] !== "") continue;
     const last = out.at(-1);
     if (last && last.last === nr - 1) out[out.length - 1] = { ...last, last: nr };
     else out.push({ first: nr, last: nr, action: enosys });
@@ -79,7 +79,7 @@ const UNKNOWN_NUMBERS: readonly UnlistedRange[] = (() => {
   // Everything above the table, up to the x32 bit (which the filter kills before this).
   out[out.length - 1] = { ...out[out.length - 1], last: 0x3fffffff };
   return out;
-})();
+}
 
 /** Everything the supervisor needs, ready to cross to its thread (except `hooks`). */
 export interface CompiledPolicy {
@@ -97,6 +97,10 @@ export interface CompiledPolicy {
   landlock?: LandlockSpec;
   /** The filter spec, for `--explain` and tests. */
   spec: FilterSpec;
+  /** The architecture the filter is for. */
+  arch: Arch["name"];
+  /** `syscalls` rules left out: calls that only another architecture has. */
+  skippedSyscalls: string[];
 }
 
 /** Inputs besides the config. */
@@ -131,6 +135,11 @@ export interface CompileOptions {
    * stays as it is.
    */
   traceCalls?: readonly string[];
+  /**
+   * The architecture the filter is for: its AUDIT_ARCH value and syscall
+   * numbers. This machine's when absent; the tests compile for the other one.
+   */
+  arch?: Arch;
 }
 
 function netEntries(list: string[] | undefined, key: string, resolve: Resolver): NetEntry[] {
@@ -160,6 +169,9 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     return { kind: "trace", data: rules.length - 1 };
   };
   const me = BigInt(options.supervisorPid);
+  const arch = options.arch ?? HOST_ARCH;
+  // Every call named below exists on both architectures (the tests check it).
+  const NR = arch.numbers;
 
   // Tree integrity, kept even under -A: without these a process could leave the supervision.
   // clone3 passes its flags in memory the filter cannot read: ENOSYS makes libc fall back to clone.
@@ -397,12 +409,21 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     const rules = fsFilterRules(
       fs.policy,
       (call) => trace({ syscall: call, decision: { action: "allow", rule: "fs" }, fs: call }),
+      arch,
     );
     for (const [nr, rule] of rules) syscalls.set(nr, rule);
   }
 
+  const skipped: string[] = [];
   for (const [name, rule] of Object.entries(config.syscalls ?? {})) {
-    const nr = (NR as Record<string, number>)[name];
+    // A call of another architecture (open, fork... on aarch64) cannot be made here: its rule
+    // has nothing to act on, so one policy file serves both. Names no architecture knows were
+    // refused by validation.
+    if (!Object.hasOwn(NR, name)) {
+      skipped.push(name);
+      continue;
+    }
+    const nr = NR[name];
     const action = kernelRule(name, rule, trace, hooks);
     // The built-in argument checks that close an escape (CLONE_UNTRACED, kill(-1), signals to
     // the supervisor, TIOCSTI, AF_PACKET) stay in front of a rule for the same syscall; they are
@@ -420,13 +441,14 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     syscalls.set(nr, guards.length > 0 ? { rules: guards, otherwise: action } : action);
   }
 
-  if (options.traceCalls) addTraceOnly(syscalls, options.traceCalls, trace);
+  if (options.traceCalls) addTraceOnly(syscalls, options.traceCalls, NR, trace);
 
   // A number the table does not know is a call newer than jail (or none at all): no rule can
   // name it, so it could get around one. It fails as on a kernel without it, unless allowed.
   const spec: FilterSpec = {
+    arch: arch.auditArch,
     defaultAction: ALLOW,
-    unlisted: config.unknownSyscalls === "allow" ? undefined : UNKNOWN_NUMBERS,
+    unlisted: config.unknownSyscalls === "allow" ? undefined : unknownNumbers(arch),
     syscalls,
     foreignAbi: { kind: "kill" },
   };
@@ -446,6 +468,8 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     spec,
     fs: fs?.policy,
     landlock: fs?.landlock,
+    arch: arch.name,
+    skippedSyscalls: skipped,
   };
 }
 
@@ -459,10 +483,11 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
 function addTraceOnly(
   syscalls: Map<number, KernelRule>,
   names: readonly string[],
+  numbers: Readonly<Record<string, number>>,
   trace: (rule: TraceRule) => KernelAction,
 ): void {
   for (const name of names) {
-    const nr = (NR as Record<string, number>)[name];
+    const nr = numbers[name];
     if (nr === undefined) continue;
     const rule = syscalls.get(nr) ?? ALLOW;
     let traced: KernelAction | undefined;
@@ -561,8 +586,12 @@ export function explainPolicy(p: CompiledPolicy): string {
     );
   }
   if (p.fs) lines.push(explainFs({ policy: p.fs, landlock: p.landlock }));
+  if (p.skippedSyscalls.length > 0) {
+    lines.push(`not on ${p.arch}, rules left out: ${p.skippedSyscalls.join(", ")}`);
+  }
   const program = decodeInstructions(p.filter);
+  const names = ARCHES[p.arch].names;
   lines.push(`seccomp filter (${program.length} instructions):`);
-  lines.push(disassemble(program, { syscallName: (nr) => SYSCALL_NAMES[nr] || undefined }));
+  lines.push(disassemble(program, { syscallName: (nr) => names[nr] || undefined }));
   return lines.join("\n");
 }

@@ -15,7 +15,7 @@
  */
 
 import { readMemory } from "../../ffi/libc.ts";
-import type { Registers } from "../arch/x86_64.ts";
+import type { SyscallRegisters } from "../arch/registers.ts";
 import { formatAddress, isLoopback, isWildcard } from "../net/address.ts";
 import { AF, decodeSockaddr } from "../net/sockaddr.ts";
 
@@ -56,7 +56,7 @@ const AT_EXECFN = 31n;
 const PATH_MAX = 4096;
 
 /** The call's arguments as hex strings: as many as a network call takes, else all six. */
-export function captureArgs(name: string, regs: Registers): string[] {
+export function captureArgs(name: string, regs: SyscallRegisters): string[] {
   const n = NET_ARITY[name] ?? 6;
   const out = new Array<string>(n);
   for (let i = 0; i < n; i++) out[i] = `0x${regs.arg(i).toString(16)}`;
@@ -92,7 +92,7 @@ function sockaddrAt(tid: number, ptr: bigint, len: number): NetAddress {
 export function captureAddresses(
   name: string,
   tid: number,
-  regs: Registers,
+  regs: SyscallRegisters,
 ): NetAddress[] | undefined {
   switch (name) {
     case "connect":

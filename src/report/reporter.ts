@@ -16,7 +16,7 @@ import type {
   SyscallEvent,
   WorkerMessage,
 } from "../supervisor_worker.ts";
-import { SYSCALL_NAMES } from "../arch/x86_64_syscalls.ts";
+import { HOST_ARCH } from "../arch/arch.ts";
 import { captureAddresses, captureArgs, captureExec } from "./capture.ts";
 import { ProcessTable } from "./processes.ts";
 import { traceLine } from "./trace.ts";
@@ -150,7 +150,7 @@ export class Reporter {
   }
 
   syscall(call: SyscallStop, d: Decision): void {
-    const name = SYSCALL_NAMES[call.nr] || `syscall_${call.nr}`;
+    const name = HOST_ARCH.names[call.nr] || `syscall_${call.nr}`;
     const p = this.#procs.get(call.pid);
     const event: SyscallEvent = {
       kind: "syscall",

@@ -18,9 +18,10 @@
  */
 
 import { readCString } from "../fs/tracee_memory.ts";
-import type { Registers } from "../arch/x86_64.ts";
+import type { SyscallRegisters as Registers } from "../arch/arch.ts";
 import { familyName } from "./capture.ts";
 import { signalName } from "./_text.ts";
+import { HOST_ABI } from "../arch/abi.ts";
 import { type ArgKind, SIGNATURES } from "./trace_signatures.ts";
 
 export { ADDRESS_RESULTS, type ArgKind, SIGNATURES } from "./trace_signatures.ts";
@@ -30,9 +31,9 @@ type Flags = readonly (readonly [string, number])[];
 
 /** open(2) access modes, by the low two bits. */
 const ACCESS_MODES = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"];
-/** open(2) flags beyond the access mode, x86_64 values; O_TMPFILE includes O_DIRECTORY. */
+/** open(2) flags beyond the access mode, this machine's values; O_TMPFILE includes O_DIRECTORY. */
 const OPEN_FLAGS: Flags = [
-  ["O_TMPFILE", 0o20200000],
+  ["O_TMPFILE", 0o20000000 | HOST_ABI.open.DIRECTORY],
   ["O_CREAT", 0o100],
   ["O_EXCL", 0o200],
   ["O_NOCTTY", 0o400],
@@ -41,10 +42,10 @@ const OPEN_FLAGS: Flags = [
   ["O_NONBLOCK", 0o4000],
   ["O_DSYNC", 0o10000],
   ["O_ASYNC", 0o20000],
-  ["O_DIRECT", 0o40000],
-  ["O_LARGEFILE", 0o100000],
-  ["O_DIRECTORY", 0o200000],
-  ["O_NOFOLLOW", 0o400000],
+  ["O_DIRECT", HOST_ABI.open.DIRECT],
+  ["O_LARGEFILE", HOST_ABI.open.LARGEFILE],
+  ["O_DIRECTORY", HOST_ABI.open.DIRECTORY],
+  ["O_NOFOLLOW", HOST_ABI.open.NOFOLLOW],
   ["O_NOATIME", 0o1000000],
   ["O_CLOEXEC", 0o2000000],
   ["O_SYNC", 0o4010000],

@@ -6,9 +6,12 @@
  * @module
  */
 
-import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
+import { HOST_ARCH } from "../arch/arch.ts";
 import { SYSCALL_CLASSES } from "../arch/syscall_classes.ts";
 import { suggest } from "../suggest.ts";
+
+/** This machine's syscall numbers, by name. */
+const NUMBERS: Readonly<Record<string, number>> = HOST_ARCH.numbers;
 
 /** `%name` → class; strace's short `%net` included. */
 const CLASS_NAMES: Readonly<Record<string, readonly string[]>> = {
@@ -54,11 +57,12 @@ export function resolveTraceCalls(entries: readonly string[]): string[] {
           } (classes: ${TRACE_CLASSES.join(", ")})`,
         );
       }
-      for (const name of members) chosen.add(name);
-    } else if (Object.hasOwn(SYSCALL_NUMBERS, entry)) {
+      // A class member this architecture lacks (`open` on aarch64) has nothing to trace.
+      for (const name of members) if (Object.hasOwn(NUMBERS, name)) chosen.add(name);
+    } else if (Object.hasOwn(NUMBERS, entry)) {
       chosen.add(entry);
     } else {
-      const guess = suggest(entry, Object.keys(SYSCALL_NUMBERS));
+      const guess = suggest(entry, Object.keys(NUMBERS));
       throw new TraceCallsError(
         `unknown syscall ${JSON.stringify(entry)}${
           guess ? `: did you mean ${guess}?` : ""
@@ -66,6 +70,5 @@ export function resolveTraceCalls(entries: readonly string[]): string[] {
       );
     }
   }
-  const numbers = SYSCALL_NUMBERS as Record<string, number>;
-  return [...chosen].sort((a, b) => numbers[a] - numbers[b]);
+  return [...chosen].sort((a, b) => NUMBERS[a] - NUMBERS[b]);
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { SyscallEvent } from "../supervisor_worker.ts";
 import { formatArgv, formatCall, formatReturn, traceLine, useColor } from "./trace.ts";
+import { HOST_ABI } from "../arch/abi.ts";
 
 const NO_COLOR = { color: false };
 
@@ -175,8 +176,10 @@ Deno.test("formatCall() decodes the open family's descriptor, flags and mode", (
     formatCall({ name: "openat", args: ["0x3", "0x7ffd10", "0x80241", "0x1a4", "0x0", "0x0"] }),
     "openat(3, 0x7ffd10, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644)",
   );
+  // O_TMPFILE includes O_DIRECTORY, whose bit differs by architecture (0x410000 on x86_64).
+  const tmpfile = `0x${(0o20000000 | HOST_ABI.open.DIRECTORY | 2).toString(16)}`;
   assert.equal(
-    formatCall({ name: "open", args: ["0x7ffd10", "0x410002", "0x1ff", "0x0", "0x0", "0x0"] }),
+    formatCall({ name: "open", args: ["0x7ffd10", tmpfile, "0x1ff", "0x0", "0x0", "0x0"] }),
     "open(0x7ffd10, O_RDWR|O_TMPFILE, 0777)",
   );
   assert.equal(
