@@ -22,10 +22,10 @@ import {
   waitpid,
 } from "../ffi/libc.ts";
 import { Registers } from "./arch/x86_64.ts";
+import type { ExecFailure } from "./launch.ts";
 import type { Decision } from "./decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
-import { TRACE_OPTIONS } from "./trace_options.ts";
 import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
 import type { FilterSpec } from "./bpf/compile.ts";
 import { ORIGIN_NOT_TRACED, TraceOrigin } from "./trace_origin.ts";
@@ -34,8 +34,9 @@ const EPERM = 1;
 const ESRCH = 3;
 const EINTR = 4;
 const ECHILD = 10;
+const ENOEXEC = 8;
 
-export { SEIZE_OPTIONS, TRACE_OPTIONS } from "./trace_options.ts";
+export { TRACE_OPTIONS } from "./trace_options.ts";
 
 /** How the root process ended. */
 export type ExitStatus = { code: number; signal?: undefined } | {
@@ -94,6 +95,23 @@ export interface SupervisorOptions {
    * seccomp stop is taken from it, never from the data the kernel reports.
    */
   filter: FilterSpec;
+  /**
+   * The root's first execve is set up by the launch and run by this loop,
+   * which resumes the root with PTRACE_SYSCALL until its exec so that a
+   * failed one stops at its syscall exit. When it fails with ENOEXEC, this
+   * call runs instead: `/bin/sh path args`, as execvpe does.
+   */
+  script?: ScriptExec;
+}
+
+/** A syscall for the root to make instead of its failed execve (see `Launched` in launch.ts). */
+export interface ScriptExec {
+  /** The `syscall` instruction it runs from. */
+  ip: bigint;
+  /** Its number. */
+  nr: number;
+  /** Its arguments: addresses in the root's memory. */
+  args: readonly bigint[];
 }
 
 /** What a finished supervision reports. */
@@ -102,6 +120,8 @@ export interface SupervisorResult {
   root?: ExitStatus;
   /** True when the root reached its command's exec. */
   execed: boolean;
+  /** Why the root's first execve failed, when it did (the root was killed then). */
+  execFailure?: ExecFailure;
   /** Why the tree was killed, when it was. */
   killed?: "root-exit" | "request" | "policy";
   /** The rule that killed the tree, for `policy`. */
@@ -164,6 +184,30 @@ const NEW_TASK_EVENTS = {
   clone: PTRACE_EVENT.CLONE,
 } as const;
 
+/** The result of a supervision that never started (the command was not found). */
+export function emptyResult(): SupervisorResult {
+  return {
+    execed: false,
+    processes: 0,
+    threads: 0,
+    peakProcesses: 0,
+    peakThreads: 0,
+    leftover: 0,
+    quirks: {
+      esrch: 0,
+      exitStops: 0,
+      exitAfterEsrch: 0,
+      exitThenSigkill: 0,
+      nonLeaderExecs: 0,
+      vanished: 0,
+      childFirst: 0,
+      listens: 0,
+      injected: 0,
+      staleEvents: 0,
+    },
+  };
+}
+
 /** One supervision of one tree. */
 export class Supervisor {
   readonly registry: Registry;
@@ -186,6 +230,10 @@ export class Supervisor {
   readonly #round: number[] = [];
   #rootStatus?: ExitStatus;
   #execed = false;
+  /** Before the root's exec: its next syscall stop is the execve's entry (else its exit). */
+  #atEntry = true;
+  #scriptTried = false;
+  #execFailure?: ExecFailure;
   #killing = false;
   #killed?: SupervisorResult["killed"];
   #killRule?: string;
@@ -204,7 +252,7 @@ export class Supervisor {
   };
 
   /**
-   * @param root The seized exec stage's pid.
+   * @param root The seized root, its execve set up (launch.ts).
    * @param options Teardown mode, control block, hooks.
    */
   constructor(root: number, options: SupervisorOptions) {
@@ -215,6 +263,11 @@ export class Supervisor {
     this.registry = new Registry(slots);
     this.registry.addThread(root, root, 0);
     this.#origin = new TraceOrigin(options.filter);
+  }
+
+  /** Resumes the root, stopped by the launch with its execve set up. */
+  start(): void {
+    this.#resume(this.registry.threads.get(this.#root)!, 0);
   }
 
   /** Runs until no tracee is left; returns how the root ended. */
@@ -260,6 +313,7 @@ export class Supervisor {
     return {
       root: this.#rootStatus,
       execed: this.#execed,
+      execFailure: this.#execFailure,
       killed: this.#killed,
       killRule: this.#killRule,
       killCall: this.#killCall,
@@ -312,6 +366,7 @@ export class Supervisor {
       case "interrupt":
         return this.#resume(thread, 0);
       case "syscall":
+        if (!this.#execed && tid === this.#root) return this.#firstExecStop(thread);
         return this.#syscallExit(thread);
       case "fork":
       case "vfork":
@@ -383,11 +438,8 @@ export class Supervisor {
       this.#hooks.onQuirk?.("vanished", tid);
     }
     const current = this.registry.threads.get(pid)!;
-    if (pid === this.#root && !this.#execed) {
-      this.#execed = true;
-      // From the command's first instruction on, follow every fork, vfork and clone.
-      this.#request(current, PTRACE.SETOPTIONS, TRACE_OPTIONS);
-    }
+    // From here the root is resumed without syscall stops (see #firstExecStop).
+    if (pid === this.#root) this.#execed = true;
     this.#hooks.onExec?.(pid);
     this.#resume(current, 0);
   }
@@ -501,9 +553,39 @@ export class Supervisor {
     return false;
   }
 
+  /**
+   * A syscall stop of the root before its exec: the entry of the execve the
+   * launch set up (resumed), or its exit, which only a failure reaches (a
+   * success stops at PTRACE_EVENT_EXEC first, and is resumed without syscall
+   * stops). ENOEXEC runs the file with /bin/sh once, as execvpe does; any
+   * other failure ends the run with it.
+   */
+  #firstExecStop(thread: Thread): void {
+    if (this.#atEntry) {
+      this.#atEntry = false;
+      return this.#resume(thread, 0);
+    }
+    this.#atEntry = true;
+    const regs = this.#regs;
+    if (ptraceBuffer(PTRACE.GETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
+    const errno = -Number(regs.result);
+    const script = this.#opts.script;
+    if (errno === ENOEXEC && script && !this.#scriptTried) {
+      this.#scriptTried = true;
+      regs.setSyscall(script.ip, script.nr, script.args);
+      if (ptraceBuffer(PTRACE.SETREGS, thread.tid, regs.buffer) !== 0) return this.#lost(thread);
+      return this.#resume(thread, 0);
+    }
+    this.#execFailure = { step: "exec", errno: errno > 0 ? errno : 0 };
+    kill(thread.tgid, SIGNALS.SIGKILL);
+  }
+
   /** Restarts a stopped thread; `sig` is injected (meaningful only at a signal-delivery-stop). */
   #resume(thread: Thread, sig: number): void {
-    const rc = ptraceCont(thread.tid, sig);
+    // Until its exec the root stops at its syscalls' entry and exit too: see #firstExecStop.
+    const rc = !this.#execed && thread.tid === this.#root
+      ? ptrace(PTRACE.SYSCALL, thread.tid, 0, sig)
+      : ptraceCont(thread.tid, sig);
     if (rc === 0) thread.state = "running";
     else if (rc === -ESRCH) this.#lost(thread);
     else throw new Error(`ptrace(PTRACE_CONT) on ${thread.tid} failed: errno ${-rc}`);

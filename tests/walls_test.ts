@@ -1,5 +1,5 @@
 /**
- * The kernel walls the exec stage and the launch put around the tree: jail
+ * The kernel walls the launch puts around the tree: jail
  * holds the filter chain's one seccomp listener, a Landlock domain (ptrace
  * wall; signal scope from ABI 6), a non-dumpable supervisor, and a reduced
  * capability set for root commands. Each test has the unjailed (or
@@ -191,6 +191,22 @@ Deno.test("walls: signals leave the tree only below Landlock ABI 6", async () =>
     expectAllowed(results(abi5.stdout), ["signal"], "ABI 5 (no signal scope)");
   } finally {
     await target.stop();
+  }
+});
+
+Deno.test("walls: jail run as uid 65534 starts its command (dumpable only around the clone) and stays out of its tree's reach", async () => {
+  const bin = await attack();
+  const home = await Deno.makeTempDir({ prefix: "jail-walls-home-" });
+  await Deno.chown(home, 65534, 65534);
+  try {
+    const env = { HOME: home, DENO_DIR: `${home}/deno` };
+    const r = await jail(["--no-config", "-A", "--", bin], { prefix: NOBODY, env });
+    assert.equal(r.code, 0, r.stderr);
+    expectRefused(results(r.stdout), ALL_ACCESSES, "uid 65534 jail, Landlock on");
+    const id = await jail(["--no-config", "--", "id", "-u"], { prefix: NOBODY, env });
+    assert.equal(id.stdout, "65534\n", id.stderr);
+  } finally {
+    await Deno.remove(home, { recursive: true });
   }
 });
 

@@ -48,6 +48,9 @@ export const ARG_REGS = [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9] as 
 /** Size in bytes of `struct user_regs_struct`. */
 export const REGS_SIZE = 27 * 8;
 
+/** The `syscall` instruction: what the launch looks for in libc's code to run a call in a child. */
+export const SYSCALL_INSTRUCTION: readonly number[] = [0x0f, 0x05];
+
 /** Bytes below the stack pointer that a leaf function may use (System V ABI). */
 export const RED_ZONE = 128;
 
@@ -103,6 +106,19 @@ export class Registers {
   skipSyscall(): void {
     this.#i32[REG.orig_rax * 2] = -1;
     this.#i32[REG.orig_rax * 2 + 1] = -1;
+  }
+
+  /**
+   * Sets up a stopped thread to run syscall `nr` with `args` from the
+   * `syscall` instruction at `ip` (see {@linkcode SYSCALL_INSTRUCTION}).
+   * orig_rax is -1: the thread is not in a syscall, so no restart fix-up of
+   * an interrupted one (its `pause`) may move `ip` or change rax.
+   */
+  setSyscall(ip: bigint, nr: number, args: readonly (bigint | number)[]): void {
+    this.skipSyscall();
+    this.setResult(nr);
+    for (let i = 0; i < ARG_REGS.length; i++) this.setArg(i, args[i] ?? 0);
+    this.#u64[REG.rip] = ip;
   }
 
   /** Stack pointer. */

@@ -275,7 +275,7 @@ export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> 
       resolve,
       allowAll: flags["allow-all"] === true,
       observeNet: opts.observeNet,
-      // The exec stage scopes the tree's signals with Landlock from ABI 6 on.
+      // The launch scopes the tree's signals with Landlock from ABI 6 on.
       signalScoped: landlockAbi() >= LANDLOCK_SCOPE_SIGNAL_ABI,
     });
   } catch (e) {
