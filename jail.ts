@@ -5,14 +5,21 @@
  * @module
  */
 
-// Start the supervisor's thread first: its start-up then overlaps with parsing
-// options and loading the policy.
-const { prepareRun, discardRun } = await import("./src/run.ts");
+import type { PreparedRun } from "./src/run.ts";
+
+// Start the supervisor's thread first, before loading anything else: its module
+// loading then overlaps with this thread's, parsing options and loading the policy.
 const own = Deno.args.indexOf("--") < 0 ? Deno.args : Deno.args.slice(0, Deno.args.indexOf("--"));
 const runs = !own.some((a) => /^(-h|--help|-V|--version|--explain)$/.test(a)) &&
   Deno.args.length > 0;
-const prepared = runs ? prepareRun() : undefined;
+const prepared: PreparedRun | undefined = runs
+  ? {
+    worker: new Worker(new URL("./src/supervisor_worker.ts", import.meta.url).href, {
+      type: "module",
+    }),
+  }
+  : undefined;
 const { main } = await import("./src/cli.ts");
 const code = await main(Deno.args, prepared);
-if (prepared && !prepared.used) discardRun(prepared);
+if (prepared && !prepared.used) prepared.worker.terminate();
 Deno.exit(code);
