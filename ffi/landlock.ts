@@ -22,6 +22,11 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
+/** Binds every symbol of this module now (see `bindNow` in ffi/libc.ts). */
+export function bindLandlockNow(): void {
+  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) void sym[name];
+}
+
 const SYS_CREATE_RULESET = 444n;
 const SYS_ADD_RULE = 445n;
 const CREATE_RULESET_VERSION = 1;

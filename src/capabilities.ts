@@ -157,6 +157,26 @@ export interface CapabilityPlan {
   sets: CapabilitySets;
 }
 
+/** This process's capabilities: its three sets and its bounding set. */
+export interface OwnCapabilities {
+  /** Effective, permitted, inheritable. */
+  sets: CapabilitySets;
+  /** The capabilities in the bounding set. */
+  bounding: number[];
+}
+
+/**
+ * Reads this process's capabilities (they do not change while jail runs).
+ *
+ * @throws {ErrnoError} When capget fails.
+ */
+export function ownCapabilities(): OwnCapabilities {
+  const bounding: number[] = [];
+  const last = lastCapability();
+  for (let c = 0; c <= last; c++) if (inBounding(c)) bounding.push(c);
+  return { sets: capGet(), bounding };
+}
+
 /**
  * Plans the reduction to `keep` of this process's capabilities, which the
  * command's process has as a copy of jail: drop the others from the bounding
@@ -166,18 +186,15 @@ export interface CapabilityPlan {
  * are not dropped again.
  *
  * @param keep Capability numbers kept.
- * @throws {ErrnoError} When capget fails.
+ * @param own What this process has ({@linkcode ownCapabilities}).
  */
-export function capabilityPlan(keep: readonly number[]): CapabilityPlan {
+export function capabilityPlan(keep: readonly number[], own: OwnCapabilities): CapabilityPlan {
   let mask = 0n;
   for (const c of keep) mask |= 1n << BigInt(c);
-  const sets = capGet();
+  const { sets } = own;
   const dropBounding: number[] = [];
   if (sets.effective & (1n << BigInt(CAP_SETPCAP))) {
-    const last = lastCapability();
-    for (let c = 0; c <= last; c++) {
-      if (!(mask & (1n << BigInt(c))) && inBounding(c)) dropBounding.push(c);
-    }
+    for (const c of own.bounding) if (!(mask & (1n << BigInt(c)))) dropBounding.push(c);
   }
   return {
     dropBounding,

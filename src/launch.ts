@@ -30,19 +30,20 @@ import {
   WAIT,
   waitpid,
 } from "../ffi/libc.ts";
-import { cloneIntoPause } from "../ffi/clone.ts";
+import { bindCloneNow, cloneIntoPause } from "../ffi/clone.ts";
+import { bindAffinityNow, currentCpuMask, getAffinity, setAffinity } from "../ffi/affinity.ts";
 import {
   CAP_SYS_PTRACE,
-  capGet,
+  type CapabilitySets,
   capsetBuffers,
   PR_CAP_AMBIENT,
   PR_CAP_AMBIENT_CLEAR_ALL,
   PR_CAPBSET_DROP,
 } from "../ffi/security.ts";
-import { landlockAbi } from "../ffi/landlock.ts";
+import { bindLandlockNow, landlockAbi } from "../ffi/landlock.ts";
 import { SYSCALL_NUMBERS as NR } from "./arch/x86_64_syscalls.ts";
-import { capabilityPlan } from "./capabilities.ts";
-import { currentCaller, findCommand, pathOf } from "./command_path.ts";
+import { capabilityPlan, type OwnCapabilities, ownCapabilities } from "./capabilities.ts";
+import { type Caller, currentCaller, findCommand, pathOf } from "./command_path.ts";
 import { buildRuleset } from "./fs/landlock_install.ts";
 import type { LandlockSpec } from "./fs/landlock.ts";
 import { InjectError, Injector, syscallInstruction } from "./inject.ts";
@@ -150,6 +151,38 @@ function nonDefaultSignals(): number[] {
   return out;
 }
 
+/** What the launch reads of jail itself: the same for every run, read once per thread. */
+interface Host {
+  caller: Caller;
+  landlockAbi: number;
+  capabilities: OwnCapabilities;
+  needsDumpable: boolean;
+}
+
+let host: Host | undefined;
+
+/**
+ * Reads what every launch needs of jail itself, and binds the calls it will
+ * make: for the supervisor's thread to do while it waits for its start
+ * message rather than when the command is waiting.
+ *
+ * @throws {Error} When /proc or capget cannot be read.
+ */
+export function readHost(): Host {
+  if (host) return host;
+  const capabilities = ownCapabilities();
+  bindCloneNow();
+  bindLandlockNow();
+  bindAffinityNow();
+  syscallInstruction();
+  return host = {
+    caller: currentCaller(),
+    landlockAbi: landlockAbi(),
+    capabilities,
+    needsDumpable: needsDumpable(capabilities.sets),
+  };
+}
+
 /**
  * The one wall that needs a care: a child cloned from non-dumpable jail is
  * non-dumpable too, and only CAP_SYS_PTRACE may seize it. Without that
@@ -162,8 +195,8 @@ function nonDefaultSignals(): number[] {
  * library API) use the window: then jail refuses to launch while it has any
  * other child.
  */
-function needsDumpable(): boolean {
-  return (capGet().effective & (1n << BigInt(CAP_SYS_PTRACE))) === 0n;
+function needsDumpable(sets: CapabilitySets): boolean {
+  return (sets.effective & (1n << BigInt(CAP_SYS_PTRACE))) === 0n;
 }
 
 /** True when a thread of this process has a child (a tree of a concurrent run). */
@@ -185,10 +218,16 @@ function hasChildren(): boolean {
  */
 export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   setUpProcess();
+  let own: Host;
+  try {
+    own = readHost();
+  } catch (e) {
+    throw new LaunchError(`reading jail's own state failed: ${(e as Error).message}`);
+  }
   const file = spec.argv[0];
   // Searched here, before anything runs: under the filter each PATH entry tried would be a
   // supervised execve that fails, reported as the command's own.
-  const found = findCommand(file, pathOf(spec.env), currentCaller());
+  const found = findCommand(file, pathOf(spec.env), own.caller);
   if ("errno" in found) return { failure: { step: "exec", errno: found.errno } };
 
   // Everything the child reads, prepared before the clone: it has a copy at the same addresses.
@@ -200,12 +239,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   const listenerProgram = fprog(ALLOW_ALL_PROGRAM);
   const filter = new Uint8Array(spec.filter);
   const filterProgram = fprog(filter);
-  let caps;
-  try {
-    caps = capabilityPlan(spec.capabilities);
-  } catch (e) {
-    throw new LaunchError(`reading jail's capabilities failed: ${(e as Error).message}`);
-  }
+  const caps = capabilityPlan(spec.capabilities, own.capabilities);
   const capset = capsetBuffers(caps.sets);
   const base = file.slice(file.lastIndexOf("/") + 1);
   const comm = new Uint8Array(COMM_MAX + 1); // NUL-terminated, as PR_SET_NAME reads it
@@ -215,7 +249,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   const stack = new Uint8Array(STACK_BYTES);
   let ruleset: number;
   try {
-    ruleset = buildRuleset(spec.landlock, landlockAbi());
+    ruleset = buildRuleset(spec.landlock, own.landlockAbi);
   } catch (e) {
     throw new LaunchError(`building the Landlock rules failed: ${(e as Error).message}`);
   }
@@ -239,7 +273,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
 
   let child;
   let resetSignals: number[];
-  const dumpable = needsDumpable();
+  const dumpable = own.needsDumpable;
   try {
     if (dumpable) {
       prctl(PR.SET_DUMPABLE, 1);
@@ -283,6 +317,11 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     fail(`cannot trace a child process: ${why}: ${explainSeizeFailure(-rc, readHostFacts())}`);
   }
   try {
+    // On this thread's CPU while jail makes its calls (about a hundred stops), then back to
+    // the CPUs it inherited. Best effort: without it each stop costs two cross-CPU wake-ups.
+    const inherited = getAffinity(pid);
+    const here = currentCpuMask();
+    const pinned = here !== undefined && tryAffinity(pid, here);
     const child = new Injector(pid);
     child.mustCall("PR_SET_NO_NEW_PRIVS", NR.prctl, [PR.SET_NO_NEW_PRIVS, 1]);
     // Take the filter chain's one seccomp listener for jail, so that nothing in the tree can add
@@ -345,6 +384,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
       0,
       at.filterProgram,
     ]);
+    if (pinned) setAffinity(pid, inherited);
     child.setUp("execve", NR.execve, [at.path, at.argv, at.envp]);
     close(pidfd);
     return {
@@ -359,6 +399,15 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     };
   } catch (e) {
     return fail(`starting the command: ${(e as Error).message}`);
+  }
+}
+
+function tryAffinity(pid: number, mask: Uint8Array): boolean {
+  try {
+    setAffinity(pid, mask);
+    return true;
+  } catch {
+    return false;
   }
 }
 

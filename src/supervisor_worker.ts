@@ -9,7 +9,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { type ExecFailure, launch, LaunchError, releaseListener } from "./launch.ts";
+import { type ExecFailure, launch, LaunchError, readHost, releaseListener } from "./launch.ts";
 import { emptyResult, Supervisor, type SupervisorResult } from "./supervisor.ts";
 import { RuleEngine, type RuleTable } from "./rules.ts";
 import type { FsPolicy } from "./fs/access.ts";
@@ -21,8 +21,6 @@ import type { NetAddress } from "./report/capture.ts";
 export type { NetAddress };
 import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import { bindNow, kill } from "../ffi/libc.ts";
-import { bindCloneNow } from "../ffi/clone.ts";
-import { syscallInstruction } from "./inject.ts";
 import type { FilterSpec } from "./bpf/compile.ts";
 import { TargetGuard } from "./target_guard.ts";
 export { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE };
@@ -186,8 +184,10 @@ bindNow([
   "syscall_int", // pidfd_getfd: the listener at launch, sockets at net checks
   "prctl",
 ]);
-bindCloneNow();
-syscallInstruction(); // Found once, off the start-up path.
+// What every launch reads of jail itself, read now; a failure is reported by the launch.
+try {
+  readHost();
+} catch { /* launch() tries again and says why */ }
 
 // What only some runs need (file checks, reports) is imported when a start message asks for it:
 // every module loaded up front is start-up time of every run.
