@@ -276,12 +276,14 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   const dumpable = own.needsDumpable;
   try {
     if (dumpable) {
-      prctl(PR.SET_DUMPABLE, 1);
+      // Checked before the window opens: a tree started after the check cannot exec (a hundred
+      // injected calls away) before the clone below is done.
       if (ruleset < 0 && hasChildren()) {
         throw new LaunchError(
           "cannot start a second tree in this process without Landlock and without CAP_SYS_PTRACE",
         );
       }
+      prctl(PR.SET_DUMPABLE, 1);
     }
     // The caught and ignored signals, read as late as possible: a listener added meanwhile counts.
     resetSignals = nonDefaultSignals();
@@ -293,7 +295,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   } finally {
     if (dumpable) prctl(PR.SET_DUMPABLE, 0);
   }
-  // Referenced past the clone, so that nothing is freed before the address above was taken.
+  // Referenced past the clone, so that none is collected (its bytes reused) before it was copied.
   void [path, argv, envp, shPath, shArgv, filter, capset, comm, emptySet, defaultAction, stack];
   const { pid, pidfd } = child;
   let listenerFd = -1;

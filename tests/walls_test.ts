@@ -14,7 +14,7 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, canUnshareNet, jail, NEUTRAL_DIR } from "./_helpers.ts";
+import { buildC, canUnshareNet, jail, native, NEUTRAL_DIR, ROOT_DIR } from "./_helpers.ts";
 import { run } from "../mod.ts";
 import { CAPABILITIES, DEFAULT_KEEP } from "../src/capabilities.ts";
 
@@ -227,6 +227,44 @@ Deno.test("walls: jail run as uid 65534 without Landlock: non-dumpable is what s
     expectAllowed(results(atOther.stdout), PTRACE_MODE, "at a dumpable uid 65534 process");
   } finally {
     await target.stop();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("walls: without Landlock nor CAP_SYS_PTRACE, a library run is refused while another tree lives (jail would be dumpable for its clone)", async () => {
+  const home = await Deno.makeTempDir({ prefix: "jail-walls-home-" });
+  await Deno.chown(home, 65534, 65534);
+  const script = `${home}/two_runs.ts`;
+  await Deno.writeTextFile(
+    script,
+    [
+      `import { run, spawn } from ${JSON.stringify(`${ROOT_DIR}/mod.ts`)};`,
+      `const first = spawn(["sleep", "30"]);`,
+      `for await (const e of first) if (e.kind === "exec") break;`,
+      `try {`,
+      `  const second = await run(["true"]);`,
+      `  console.log("second", second.code);`,
+      `} catch (e) {`,
+      `  console.log("refused:", (e as Error).message);`,
+      `}`,
+      `first.kill();`,
+      `await first.status;`,
+      `console.log("after", (await run(["true"])).code);`,
+    ].join("\n"),
+  );
+  try {
+    const deno = [Deno.execPath(), "run", "-A", "--no-check", script];
+    const env = {
+      HOME: home,
+      DENO_DIR: `${home}/deno`,
+      DENO_NO_UPDATE_CHECK: "1",
+      JAIL_LANDLOCK_ABI: "0",
+    };
+    const noLandlock = await native([...NOBODY, ...deno], { env, timeoutMs: 30_000 });
+    assert.match(noLandlock.stdout, /^refused: cannot start a second tree/m, noLandlock.stderr);
+    // Control: once the first tree is gone, the same process runs a tree again.
+    assert.match(noLandlock.stdout, /^after 0$/m, noLandlock.stderr);
+  } finally {
     await Deno.remove(home, { recursive: true });
   }
 });
