@@ -269,6 +269,45 @@ Deno.test("walls: without Landlock nor CAP_SYS_PTRACE, a library run is refused 
   }
 });
 
+/** Runs its arguments under a seccomp filter that fails `landlock_restrict_self` with EPERM. */
+const DENY_LANDLOCK = `
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+prog = b"".join([
+    struct.pack("HBBI", 0x20, 0, 0, 0),           # A = seccomp_data.nr
+    struct.pack("HBBI", 0x15, 0, 1, 446),         # landlock_restrict_self?
+    struct.pack("HBBI", 0x06, 0, 0, 0x00050001),  # SECCOMP_RET_ERRNO | EPERM
+    struct.pack("HBBI", 0x06, 0, 0, 0x7fff0000),  # SECCOMP_RET_ALLOW
+])
+buf = ctypes.create_string_buffer(prog)
+fprog = ctypes.create_string_buffer(struct.pack("HxxxxxxQ", 4, ctypes.addressof(buf)))
+assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.c_ulong(ctypes.addressof(fprog)), 0, 0) == 0
+os.execvp(sys.argv[1], sys.argv[1:])
+`;
+
+Deno.test("walls: a step of the launch that fails ends the run with 125, naming the step and errno, before the command runs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jail-walls-step-" });
+  try {
+    const mark = `${dir}/ran`;
+    const r = await jail(["--no-config", "--", "touch", mark], {
+      prefix: ["python3", "-c", DENY_LANDLOCK],
+    });
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stderr, "jail: starting the command: landlock_restrict_self failed: EPERM\n");
+    await assert.rejects(() => Deno.stat(mark), Deno.errors.NotFound);
+    // Control: the same command and prefix, with no Landlock domain to install, runs.
+    const none = await jail(["--no-config", "--", "touch", mark], {
+      prefix: ["python3", "-c", DENY_LANDLOCK],
+      env: { JAIL_LANDLOCK_ABI: "0" },
+    });
+    assert.equal(none.code, 0, none.stderr);
+    await Deno.stat(mark);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("walls: the command is dumpable again after exec (jail's own state is not inherited)", async () => {
   const r = await jail([
     "--no-config",
