@@ -4,12 +4,13 @@
  * jail prepares in its own memory everything the command's process needs
  * (execve's arrays, both seccomp programs, capability data, the comm name),
  * builds the Landlock ruleset itself, then clones a copy of itself that only
- * runs `pause()` (ffi/clone.ts). Seized before it can do anything, that child
- * makes the syscalls of the old exec stage (a second Deno start) one by one as jail injects them
- * (src/inject.ts), pointers into the copied buffers: no_new_privs, the
- * listener filter, capabilities, signal dispositions, comm name, Landlock,
- * jail's filter. Its execve is left set up for the supervisor's loop, which
- * runs it through the filter like any call of the tree.
+ * runs `pause()` (ffi/clone.ts). Seized before it can do anything, that
+ * child makes the syscalls that the exec stage, a second Deno start, used to
+ * make, one by one as jail injects them (src/inject.ts), with pointers into
+ * the copied buffers: no_new_privs, the listener filter, capabilities, signal
+ * dispositions, comm name, Landlock, jail's filter. Its execve is left set up
+ * for the supervisor's loop, which runs it through the filter like any call
+ * of the tree.
  *
  * @module
  */
