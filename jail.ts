@@ -5,27 +5,21 @@
  * @module
  */
 
-import { EXEC_STAGE_ENV } from "./src/exec_protocol.ts";
+import type { PreparedRun } from "./src/run.ts";
 
-if (Deno.env.get(EXEC_STAGE_ENV) === "1" && Deno.build.standalone) {
-  // A compiled binary re-run as its own exec stage.
-  const { runExecStage } = await import("./src/exec_stage.ts");
-  await runExecStage(); // Never settles: it becomes the command, or exits.
-}
-
-// Start the exec stage and the supervisor's thread first: their start-up then
-// overlaps with parsing options and loading the policy.
-const { prepareRun, discardRun } = await import("./src/run.ts");
+// Start the supervisor's thread first, before loading anything else: its module
+// loading then overlaps with this thread's, parsing options and loading the policy.
 const own = Deno.args.indexOf("--") < 0 ? Deno.args : Deno.args.slice(0, Deno.args.indexOf("--"));
 const runs = !own.some((a) => /^(-h|--help|-V|--version|--explain)$/.test(a)) &&
   Deno.args.length > 0;
-let prepared;
-try {
-  prepared = runs ? prepareRun() : undefined;
-} catch {
-  prepared = undefined; // main() reports the same failure when it tries again.
-}
+const prepared: PreparedRun | undefined = runs
+  ? {
+    worker: new Worker(new URL("./src/supervisor_worker.ts", import.meta.url).href, {
+      type: "module",
+    }),
+  }
+  : undefined;
 const { main } = await import("./src/cli.ts");
 const code = await main(Deno.args, prepared);
-if (prepared && !prepared.used) discardRun(prepared);
+if (prepared && !prepared.used) prepared.worker.terminate();
 Deno.exit(code);

@@ -4,8 +4,8 @@
  * `Deno.addSignalListener` refuses real-time signals by name, so jail can
  * neither forward them nor catch them, and their default action would end
  * jail (and, through PTRACE_O_EXITKILL, the tree without a chance to clean
- * up). The CLI ignores them instead. The exec stage restores their default
- * action before the command's execve (`resetSignalsForExec`), so the command
+ * up). The CLI ignores them instead. The launch restores their default
+ * action in the command's process before its execve (src/launch.ts), so the command
  * sees the dispositions it would have seen without jail.
  *
  * @module

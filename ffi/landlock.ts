@@ -1,7 +1,8 @@
 /**
  * Landlock bindings: `landlock_create_ruleset` (444), `landlock_add_rule`
- * (445) and `landlock_restrict_self` (446), called through libc's
- * `syscall()` (glibc has no wrappers), and `open(O_PATH)` for rule parents.
+ * (445), called through libc's `syscall()` (glibc has no wrappers), and
+ * `open(O_PATH)` for rule parents. `landlock_restrict_self` is made by the
+ * launch in the command's process (src/launch.ts).
  *
  * @module
  */
@@ -16,22 +17,19 @@ const SYMBOLS = {
   // long syscall(SYS_landlock_add_rule, int ruleset_fd, enum landlock_rule_type type,
   //              const void *attr, __u32 flags)
   add_rule: { name: "syscall", parameters: ["i64", "i32", "u32", "buffer", "u32"], result: "i64" },
-  // long syscall(SYS_landlock_restrict_self, int ruleset_fd, __u32 flags)
-  restrict_self: { name: "syscall", parameters: ["i64", "i32", "u32"], result: "i64" },
   // int open(const char *path, int flags)
   open: { parameters: ["buffer", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
 
-/** Binds every symbol of this module now (see `bindNow` in ffi/libc.ts): for the exec stage's idle wait. */
+/** Binds every symbol of this module now (see `bindNow` in ffi/libc.ts). */
 export function bindLandlockNow(): void {
   for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) void sym[name];
 }
 
 const SYS_CREATE_RULESET = hostNr("landlock_create_ruleset");
 const SYS_ADD_RULE = hostNr("landlock_add_rule");
-const SYS_RESTRICT_SELF = hostNr("landlock_restrict_self");
 const CREATE_RULESET_VERSION = 1;
 const RULE_PATH_BENEATH = 1;
 const O_PATH = 0o10000000;
@@ -107,15 +105,4 @@ export function addPathRule(ruleset: number, path: string, access: number): numb
   } finally {
     close(fd);
   }
-}
-
-/**
- * Restricts the calling thread (and what it execs and forks) to the ruleset.
- * Needs `PR_SET_NO_NEW_PRIVS` first.
- *
- * @throws {ErrnoError}
- */
-export function restrictSelf(ruleset: number): void {
-  const rc = Number(sym.restrict_self(SYS_RESTRICT_SELF, ruleset, 0));
-  if (rc < 0) throw new ErrnoError("landlock_restrict_self", errno());
 }

@@ -4,7 +4,7 @@
  * symbols and bind them through {@linkcode lazySymbols}). Everything else sees
  * typed functions, numbers and {@linkcode ErrnoError}.
  *
- * Each isolate (the CLI's main thread, the supervisor worker, the exec stage)
+ * Each isolate (the CLI's main thread, the supervisor worker)
  * opens its own handle; errno is thread-local, so each reads its own.
  *
  * @module
@@ -21,30 +21,6 @@ const SYMBOLS = {
   ptrace_buf: { name: "ptrace", parameters: ["i32", "i32", "u64", "buffer"], result: "i32" },
   // pid_t waitpid(pid_t pid, int *status, int options)
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-  // int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-  //                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
-  posix_spawn: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
-  },
-  // int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa)
-  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
-  // int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd)
-  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
-  // int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
-  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
-  // int posix_spawnattr_init(posix_spawnattr_t *attr)
-  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
-  // int posix_spawnattr_setflags(posix_spawnattr_t *attr, short flags)
-  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
-  // int posix_spawnattr_setsigmask(posix_spawnattr_t *attr, const sigset_t *mask)
-  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
-  // int posix_spawnattr_setsigdefault(posix_spawnattr_t *attr, const sigset_t *set)
-  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
-  // int posix_spawnattr_destroy(posix_spawnattr_t *attr)
-  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
-  // int pipe2(int fds[2], int flags)
-  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   // ssize_t read(int fd, void *buf, size_t n)
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   // ssize_t write(int fd, const void *buf, size_t n)
@@ -55,10 +31,6 @@ const SYMBOLS = {
   fcntl: { parameters: ["i32", "i32", "i64"], result: "i32" },
   // int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-  // long syscall(long nr, long a1, long a2, long a3)
-  syscall3: { name: "syscall", parameters: ["i64", "u64", "u64", "buffer"], result: "i64" },
-  // long syscall(long nr, long a1, void *a2, void *a3, long a4): rt_sigaction
-  syscall4: { name: "syscall", parameters: ["i64", "u64", "buffer", "u64", "u64"], result: "i64" },
   // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
   //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
   process_vm_readv: {
@@ -98,12 +70,6 @@ const SYMBOLS = {
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // int *__errno_location(void)
   __errno_location: { parameters: [], result: "pointer" },
-  // int execvpe(const char *file, char *const argv[], char *const envp[])
-  execvpe: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
-  // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-  pthread_sigmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  // void _exit(int status)
-  _exit: { parameters: ["i32"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /**
@@ -111,7 +77,7 @@ const SYMBOLS = {
  *
  * Binding is not free: Deno compiles a call trampoline for each symbol, about
  * 0.25 ms apiece, and every isolate pays for every symbol of the tables it
- * opens. The exec stage, the CLI's thread and the supervisor's thread each
+ * opens. The CLI's thread and the supervisor's thread each
  * call a different handful of the symbols here, so each binds only those: an
  * eager `Deno.dlopen` of this table alone took about 8 ms per isolate. A bound
  * function replaces its getter, so a call costs the same as through an
@@ -145,7 +111,7 @@ const sym = lazySymbols(SYMBOLS);
 /**
  * Binds symbols now rather than at their first call: for a thread that has
  * idle time before a step where every millisecond counts (the supervisor's
- * thread before its start message, the exec stage before its request).
+ * thread before its start message).
  */
 export function bindNow(names: readonly (keyof typeof SYMBOLS)[]): void {
   for (const name of names) void sym[name];
@@ -233,6 +199,7 @@ export const PTRACE = {
   SETREGS: 13,
   GETREGSET: 0x4204,
   SETREGSET: 0x4205,
+  SINGLESTEP: 9,
   SYSCALL: 24,
   SETOPTIONS: 0x4200,
   GETEVENTMSG: 0x4201,
@@ -384,69 +351,7 @@ export function isForegroundOf(fd: number): boolean {
   return sym.tcgetpgrp(fd) === sym.getpgrp();
 }
 
-const POSIX_SPAWN_SETSIGMASK = 0x08;
-const POSIX_SPAWN_SETSIGDEF = 0x04;
-
-/** Options for {@linkcode spawn}. */
-export interface SpawnOptions {
-  /** Extra descriptors: `[from, to]` pairs dup2'd into the child. */
-  dup2?: readonly (readonly [number, number])[];
-  /** Signals reset to their default action in the child. */
-  defaultSignals?: readonly number[];
-}
-
-/**
- * posix_spawn with an empty signal mask: the one way this project starts a
- * process (never `Deno.Command`, whose reaper would consume ptrace stops).
- *
- * @throws {ErrnoError} When posix_spawn fails.
- */
-export function spawn(
-  path: string,
-  argv: readonly string[],
-  env: readonly string[],
-  options: SpawnOptions = {},
-): number {
-  const actions = new Uint8Array(128);
-  const attr = new Uint8Array(512);
-  const emptySet = new Uint8Array(128);
-  const defaults = new BigUint64Array(16);
-  for (const sig of options.defaultSignals ?? []) {
-    defaults[Math.floor((sig - 1) / 64)] |= 1n << BigInt((sig - 1) % 64);
-  }
-  check("posix_spawn_file_actions_init", sym.posix_spawn_file_actions_init(actions));
-  check("posix_spawnattr_init", sym.posix_spawnattr_init(attr));
-  try {
-    for (const [from, to] of options.dup2 ?? []) {
-      const rc = sym.posix_spawn_file_actions_adddup2(actions, from, to);
-      if (rc !== 0) throw new ErrnoError("posix_spawn_file_actions_adddup2", rc);
-    }
-    sym.posix_spawnattr_setsigmask(attr, emptySet);
-    sym.posix_spawnattr_setsigdefault(attr, defaults);
-    sym.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    const pidOut = new Int32Array(1);
-    const a = cstringArray(argv);
-    const e = cstringArray(env);
-    const rc = sym.posix_spawn(pidOut, cstring(path), actions, attr, a.array, e.array);
-    if (rc !== 0) throw new ErrnoError(`posix_spawn(${path})`, rc);
-    return pidOut[0];
-  } finally {
-    sym.posix_spawn_file_actions_destroy(actions);
-    sym.posix_spawnattr_destroy(attr);
-  }
-}
-
 // ---------------------------------------------------------------- descriptors
-
-/** O_CLOEXEC for {@linkcode pipe}. */
-export const O_CLOEXEC = 0o2000000;
-
-/** pipe2(2): `[readEnd, writeEnd]`. */
-export function pipe(flags = O_CLOEXEC): [number, number] {
-  const fds = new Int32Array(2);
-  check("pipe2", sym.pipe2(fds, flags));
-  return [fds[0], fds[1]];
-}
 
 /** read(2), retrying EINTR; returns bytes read (0 at EOF). */
 export function read(fd: number, buf: Uint8Array): number {
@@ -456,26 +361,6 @@ export function read(fd: number, buf: Uint8Array): number {
     const e = errno();
     if (e !== 4 /* EINTR */) throw new ErrnoError("read", e);
   }
-}
-
-/** Reads until EOF. */
-export function readAll(fd: number): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const buf = new Uint8Array(65536);
-    const n = read(fd, buf);
-    if (n === 0) break;
-    chunks.push(buf.subarray(0, n));
-    total += n;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** write(2) of the whole buffer, retrying EINTR and short writes. */
@@ -498,11 +383,6 @@ export function close(fd: number): void {
   sym.close(fd);
 }
 
-/** Sets FD_CLOEXEC on a descriptor. */
-export function setCloexec(fd: number): void {
-  check("fcntl(F_SETFD)", sym.fcntl(fd, 2, /* F_SETFD */ 1n /* FD_CLOEXEC */));
-}
-
 // ---------------------------------------------------------------- process setup
 
 /** prctl options used here. */
@@ -515,58 +395,6 @@ export const PR = {
 /** prctl(2). @throws {ErrnoError} */
 export function prctl(option: number, arg2 = 0): void {
   check(`prctl(${option})`, sym.prctl(option, BigInt(arg2), 0n, 0n, 0n));
-}
-
-const SYS_SECCOMP = hostNr("seccomp");
-const SECCOMP_SET_MODE_FILTER = 1;
-
-/**
- * Installs a seccomp filter on the calling thread only (no TSYNC): the exec
- * stage's other threads die at execve anyway.
- *
- * @param program packed `struct sock_filter` array.
- * @throws {ErrnoError}
- */
-export function installSeccompFilter(program: Uint8Array<ArrayBuffer>): void {
-  const fprog = new BigUint64Array(2);
-  fprog[0] = BigInt(program.length / 8);
-  fprog[1] = addressOf(program);
-  const rc = sym.syscall3(SYS_SECCOMP, BigInt(SECCOMP_SET_MODE_FILTER), 0n, fprog);
-  check("seccomp(SECCOMP_SET_MODE_FILTER)", rc);
-}
-
-const SYS_RT_SIGACTION = hostNr("rt_sigaction");
-
-/**
- * Restores an empty signal mask and the default action of the signals the
- * Deno runtime ignores (SIGPIPE, and real-time signal 32). An ignored signal
- * survives execve, so without this the command would inherit Deno's choices.
- * The raw syscall is used because glibc refuses to touch its internal signals.
- */
-export function resetSignalsForExec(): void {
-  sym.pthread_sigmask(
-    2, /* SIG_SETMASK */
-    new Uint8Array(128),
-    null as unknown as Uint8Array<ArrayBuffer>,
-  );
-  const act = new BigUint64Array(4); // handler SIG_DFL, flags 0, restorer 0, mask 0
-  for (const sig of [SIGNALS.SIGPIPE, ...Array.from({ length: 33 }, (_, i) => 32 + i)]) {
-    sym.syscall4(SYS_RT_SIGACTION, BigInt(sig), act, 0n, 8n);
-  }
-}
-
-/** execvpe(3): searches PATH like a shell; returns only on failure, with the errno. */
-export function execvpe(file: string, argv: readonly string[], env: readonly string[]): number {
-  const a = cstringArray(argv);
-  const e = cstringArray(env);
-  sym.execvpe(cstring(file), a.array, e.array);
-  return errno();
-}
-
-/** _exit(2): no exit handlers. */
-export function exitNow(code: number): never {
-  sym._exit(code);
-  throw new Error("unreachable");
 }
 
 // ---------------------------------------------------------------- tracee memory

@@ -1,17 +1,16 @@
 /**
- * Bindings for the exec stage's kernel walls: seccomp with flags (the
- * listener) and capabilities (`capget`/`capset`, the bounding and ambient
- * sets). Raw syscalls through libc's `syscall()`, bound on first use.
+ * Capability bindings (`capget`/`capset`, the bounding set) and the
+ * constants and buffers the launch needs to reduce the command's
+ * capabilities in its process. Raw syscalls through libc's `syscall()`,
+ * bound on first use.
  *
  * @module
  */
 
-import { addressOf, errno, ErrnoError, lazySymbols } from "./libc.ts";
+import { errno, ErrnoError, lazySymbols } from "./libc.ts";
 import { hostNr } from "../src/arch/host_syscalls.ts";
 
 const SYMBOLS = {
-  // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
-  seccomp: { name: "syscall", parameters: ["i64", "u32", "u32", "buffer"], result: "i64" },
   // long syscall(SYS_capget / SYS_capset, cap_user_header_t hdr, cap_user_data_t data)
   capcall: { name: "syscall", parameters: ["i64", "buffer", "buffer"], result: "i64" },
   // int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
@@ -20,22 +19,16 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
-/** Binds every symbol of this module now (see `bindNow` in ffi/libc.ts): for the exec stage's idle wait. */
-export function bindSecurityNow(): void {
-  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) void sym[name];
-}
-
 const SYS_CAPGET = hostNr("capget");
 const SYS_CAPSET = hostNr("capset");
-const SYS_SECCOMP = hostNr("seccomp");
-const SECCOMP_SET_MODE_FILTER = 1;
-/** Returns a listener descriptor (close-on-exec) for the filter's USER_NOTIF results. */
-const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 const PR_CAPBSET_READ = 23;
-const PR_CAPBSET_DROP = 24;
-const PR_CAP_AMBIENT = 47;
-const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+/** `prctl(PR_CAPBSET_DROP, cap)`: drops `cap` from the bounding set (needs CAP_SETPCAP). */
+export const PR_CAPBSET_DROP = 24;
+/** `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`: empties the ambient set. */
+export const PR_CAP_AMBIENT = 47;
+/** See {@linkcode PR_CAP_AMBIENT}. */
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 /** The highest capability number this kernel knows when /proc cannot say (Linux 5.9+). */
 const CAP_LAST_FALLBACK = 40;
 /** Capability numbers fit in the two 32-bit words of `_LINUX_CAPABILITY_VERSION_3`. */
@@ -43,37 +36,8 @@ const CAP_WORDS = 2;
 
 /** The capability CAP_SETPCAP: needed to drop from the bounding set. */
 export const CAP_SETPCAP = 8;
-
-function seccomp(flags: number, program: Uint8Array): number {
-  const fprog = new BigUint64Array(2);
-  fprog[0] = BigInt(program.length / 8);
-  fprog[1] = addressOf(program);
-  const rc = Number(
-    sym.seccomp(
-      SYS_SECCOMP,
-      SECCOMP_SET_MODE_FILTER,
-      flags,
-      fprog as unknown as Uint8Array<ArrayBuffer>,
-    ),
-  );
-  if (rc < 0) throw new ErrnoError("seccomp(SECCOMP_SET_MODE_FILTER)", errno());
-  return rc;
-}
-
-/**
- * Installs a seccomp filter on the calling thread with
- * `SECCOMP_FILTER_FLAG_NEW_LISTENER`. A filter chain holds at most one
- * listener while that listener's file is open: a later `NEW_LISTENER` in the
- * chain (by anything the thread runs) fails with EBUSY. Needs
- * `PR_SET_NO_NEW_PRIVS` first.
- *
- * @param program packed `struct sock_filter` array.
- * @returns The listener's descriptor, close-on-exec.
- * @throws {ErrnoError} EBUSY when the chain already has a listener; EINVAL before Linux 5.0.
- */
-export function installListenerFilter(program: Uint8Array): number {
-  return seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER, program);
-}
+/** The capability CAP_SYS_PTRACE: tracing a non-dumpable process. */
+export const CAP_SYS_PTRACE = 19;
 
 /** The highest capability number of the running kernel. */
 export function lastCapability(): number {
@@ -123,6 +87,26 @@ export function capGet(tid = 0): CapabilitySets {
 
 /** capset(2) of the calling thread. @throws {ErrnoError} */
 export function capSet(sets: CapabilitySets): void {
+  const { header, data } = capsetBuffers(sets);
+  if (
+    Number(
+      sym.capcall(SYS_CAPSET, header as Uint32Array<ArrayBuffer>, data as Uint32Array<ArrayBuffer>),
+    ) < 0
+  ) {
+    throw new ErrnoError("capset", errno());
+  }
+}
+
+/** True when capability `cap` is in this thread's bounding set. */
+export function inBounding(cap: number): boolean {
+  return sym.prctl(PR_CAPBSET_READ, BigInt(cap), 0n, 0n, 0n) === 1;
+}
+
+/**
+ * The buffers `capset(2)` reads to set `sets`: a header for the calling
+ * thread and the two-word data, for a call made elsewhere (the launch).
+ */
+export function capsetBuffers(sets: CapabilitySets): { header: Uint32Array; data: Uint32Array } {
   const data = new Uint32Array(3 * CAP_WORDS);
   const split = (i: number, v: bigint) => {
     data[i] = Number(v & 0xffffffffn);
@@ -131,21 +115,5 @@ export function capSet(sets: CapabilitySets): void {
   split(0, sets.effective);
   split(1, sets.permitted);
   split(2, sets.inheritable);
-  if (Number(sym.capcall(SYS_CAPSET, capHeader(), data)) < 0) {
-    throw new ErrnoError("capset", errno());
-  }
-}
-
-/** `prctl(PR_CAPBSET_DROP, cap)`: needs CAP_SETPCAP. @throws {ErrnoError} */
-export function dropBounding(cap: number): void {
-  if (sym.prctl(PR_CAPBSET_DROP, BigInt(cap), 0n, 0n, 0n) !== 0) {
-    throw new ErrnoError(`prctl(PR_CAPBSET_DROP, ${cap})`, errno());
-  }
-}
-
-/** `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`: needs no privilege. @throws {ErrnoError} */
-export function clearAmbient(): void {
-  if (sym.prctl(PR_CAP_AMBIENT, BigInt(PR_CAP_AMBIENT_CLEAR_ALL), 0n, 0n, 0n) !== 0) {
-    throw new ErrnoError("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", errno());
-  }
+  return { header: capHeader(), data };
 }

@@ -1,6 +1,6 @@
 /**
  * Linux capabilities of the jailed tree: the name table, the sets kept by
- * default, and reducing them in the exec stage.
+ * default, and the plan of their reduction in the command's process.
  *
  * A root command keeps only what an ordinary container keeps (Docker's
  * default set without NET_RAW): enough to chown, setuid, bind low ports,
@@ -14,13 +14,11 @@
 
 import {
   CAP_SETPCAP,
+  type CapabilitySets,
   capGet,
-  capSet,
-  clearAmbient,
-  dropBounding,
+  inBounding,
   lastCapability,
 } from "../ffi/security.ts";
-import { ErrnoError } from "../ffi/libc.ts";
 import { suggest } from "./suggest.ts";
 
 /** Capability numbers by name, without the `CAP_` prefix (linux/capability.h). */
@@ -151,34 +149,59 @@ export function keptCapabilities(added: readonly string[], allowAll = false): nu
   return [...keep].sort((a, b) => a - b);
 }
 
-const EINVAL = 22;
+/** How the command's capabilities are reduced before it execs (made by the launch, in its process). */
+export interface CapabilityPlan {
+  /** Capabilities to drop from the bounding set, one `PR_CAPBSET_DROP` each. */
+  dropBounding: number[];
+  /** The sets to `capset` after the ambient set is cleared. */
+  sets: CapabilitySets;
+}
+
+/** This process's capabilities: its three sets and its bounding set. */
+export interface OwnCapabilities {
+  /** Effective, permitted, inheritable. */
+  sets: CapabilitySets;
+  /** The capabilities in the bounding set. */
+  bounding: number[];
+}
 
 /**
- * Reduces the calling thread's capabilities to `keep` before it execs: drops
- * the others from the bounding set (only with CAP_SETPCAP, i.e. as root;
- * without it the thread has nothing to drop), clears the ambient set and sets
- * inheritable, permitted and effective to what they hold of `keep`.
+ * Reads this process's capabilities (they do not change while jail runs).
+ *
+ * @throws {ErrnoError} When capget fails.
+ */
+export function ownCapabilities(): OwnCapabilities {
+  const bounding: number[] = [];
+  const last = lastCapability();
+  for (let c = 0; c <= last; c++) if (inBounding(c)) bounding.push(c);
+  return { sets: capGet(), bounding };
+}
+
+/**
+ * Plans the reduction to `keep` of this process's capabilities, which the
+ * command's process has as a copy of jail: drop the others from the bounding
+ * set (only with CAP_SETPCAP, i.e. as root; without it there is nothing to
+ * drop), clear the ambient set, and set inheritable, permitted and effective
+ * to what they hold of `keep`. Capabilities already out of the bounding set
+ * are not dropped again.
  *
  * @param keep Capability numbers kept.
- * @throws {ErrnoError} When the kernel refuses a step.
+ * @param own What this process has ({@linkcode ownCapabilities}).
  */
-export function reduceCapabilities(keep: readonly number[]): void {
+export function capabilityPlan(keep: readonly number[], own: OwnCapabilities): CapabilityPlan {
   let mask = 0n;
   for (const c of keep) mask |= 1n << BigInt(c);
-  const sets = capGet();
+  const { sets } = own;
+  const dropBounding: number[] = [];
   if (sets.effective & (1n << BigInt(CAP_SETPCAP))) {
-    const last = lastCapability();
-    for (let c = 0; c <= last; c++) if (!(mask & (1n << BigInt(c)))) dropBounding(c);
+    for (const c of own.bounding) if (!(mask & (1n << BigInt(c)))) dropBounding.push(c);
   }
-  try {
-    clearAmbient();
-  } catch (e) {
-    // Before Linux 4.3 there is no ambient set to clear.
-    if (!(e instanceof ErrnoError && e.errno === EINVAL)) throw e;
-  }
-  capSet({
-    effective: sets.effective & mask,
-    permitted: sets.permitted & mask,
-    inheritable: sets.inheritable & mask,
-  });
+  return {
+    dropBounding,
+    sets: {
+      effective: sets.effective & mask,
+      permitted: sets.permitted & mask,
+      inheritable: sets.inheritable & mask,
+    },
+  };
 }

@@ -456,7 +456,7 @@ function writeLearned(
  * Runs the CLI.
  *
  * @param args Command-line arguments (without the program name).
- * @param prepared An exec stage and worker started ahead of time, used when a command runs.
+ * @param prepared A supervisor worker started ahead of time, used when a command runs.
  * @returns The exit status.
  */
 export async function main(args: readonly string[], prepared?: PreparedRun): Promise<number> {

@@ -1,6 +1,6 @@
 /**
- * Finds a command in PATH the way a shell does, before the exec stage
- * installs its filter: done under the filter, `execvpe`'s search shows the
+ * Finds a command in PATH the way a shell does, in jail before the launch
+ * installs the filter: done under the filter, `execvpe`'s search shows the
  * supervisor one failed `execve` per PATH entry, which reports counted as
  * denials of the command's. The one `execve` left is of the path found.
  *

@@ -1,42 +1,59 @@
 /**
- * Starting the jailed command: the exec stage is spawned, seized with ptrace
- * before it does anything, and only then told what to run.
+ * Starting the jailed command without running any code in its process.
+ *
+ * jail prepares in its own memory everything the command's process needs
+ * (execve's arrays, both seccomp programs, capability data, the comm name),
+ * builds the Landlock ruleset itself, then clones a copy of itself that only
+ * runs `pause()` (ffi/clone.ts). Seized before it can do anything, that
+ * child makes the syscalls that the exec stage, a second Deno start, used to
+ * make, one by one as jail injects them (src/inject.ts), with pointers into
+ * the copied buffers: no_new_privs, the listener filter, capabilities, signal
+ * dispositions, comm name, Landlock, jail's filter. Its execve is left set up
+ * for the supervisor's loop, which runs it through the filter like any call
+ * of the tree.
  *
  * @module
  */
 
 import {
+  addressOf,
   close,
+  cstring,
+  cstringArray,
   ErrnoError,
   kill,
-  O_CLOEXEC,
   pidfdGetfd,
-  pidfdOpen,
-  pipe,
   PR,
   prctl,
   PTRACE,
   ptrace,
-  read,
-  readAll,
   SIGNALS,
-  spawn,
   WAIT,
   waitpid,
-  writeAll,
 } from "../ffi/libc.ts";
+import { bindCloneNow, cloneIntoPause } from "../ffi/clone.ts";
+import { bindAffinityNow, currentCpuMask, getAffinity, setAffinity } from "../ffi/affinity.ts";
 import {
-  EXEC_STAGE_ENV,
-  type ExecFailure,
-  type ExecRequest,
-  READY,
-  READY_LENGTH,
-  REQUEST_FD,
-  STATUS_FD,
-} from "./exec_protocol.ts";
-import { SEIZE_OPTIONS } from "./trace_options.ts";
-import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
+  CAP_SYS_PTRACE,
+  type CapabilitySets,
+  capsetBuffers,
+  PR_CAP_AMBIENT,
+  PR_CAP_AMBIENT_CLEAR_ALL,
+  PR_CAPBSET_DROP,
+} from "../ffi/security.ts";
+import { bindLandlockNow, landlockAbi } from "../ffi/landlock.ts";
+import { HOST_ARCH } from "./arch/arch.ts";
+
+/** This machine's syscall numbers. */
+const NR = HOST_ARCH.numbers;
+import { capabilityPlan, type OwnCapabilities, ownCapabilities } from "./capabilities.ts";
+import { type Caller, currentCaller, findCommand, pathOf } from "./command_path.ts";
+import { buildRuleset } from "./fs/landlock_install.ts";
 import type { LandlockSpec } from "./fs/landlock.ts";
+import { InjectError, Injector, syscallInstruction } from "./inject.ts";
+import type { ScriptExec } from "./supervisor.ts";
+import { TRACE_OPTIONS } from "./trace_options.ts";
+import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
 
 /** What to start. */
 export interface LaunchSpec {
@@ -52,12 +69,18 @@ export interface LaunchSpec {
   capabilities: readonly number[];
 }
 
-/** A seized exec stage. */
+/** Why the command could not be exec'd: exit 127 (not found) or 126. */
+export interface ExecFailure {
+  /** Always `exec`: failures of the other steps are {@linkcode LaunchError}s. */
+  step: "exec";
+  /** errno of the failed search or execve. */
+  errno: number;
+}
+
+/** The root of the tree, seized and stopped with its execve set up; not yet resumed. */
 export interface Launched {
-  /** Its pid: the root of the jailed tree. */
+  /** Its pid. */
   pid: number;
-  /** Read end of the status pipe: EOF once exec succeeded, an {@linkcode ExecFailure} otherwise. */
-  statusFd: number;
   /**
    * jail's duplicate of the tree's seccomp listener (close-on-exec), -1 when
    * the kernel has none to give. Held until the supervision ends: while it is
@@ -65,6 +88,10 @@ export interface Launched {
    * Close it with {@linkcode releaseListener}.
    */
   listenerFd: number;
+  /** For an execve that fails with ENOEXEC: `/bin/sh path args`, as execvpe runs such a file. */
+  script: ScriptExec;
+  /** Signals that reached the child during the launch, held back: send them once it runs. */
+  deferred: number[];
 }
 
 /** A failure to start the jail itself (not the command): exit 125. */
@@ -76,150 +103,317 @@ export class LaunchError extends Error {
   }
 }
 
-/** argv that starts this program's exec stage, under `deno run` or as a compiled binary. */
-export function execStageCommand(): { path: string; argv: string[]; env: string[] } {
-  const path = Deno.execPath();
-  const env = [`${EXEC_STAGE_ENV}=1`, "DENO_NO_UPDATE_CHECK=1"];
-  if (Deno.build.standalone) return { path, argv: [path], env };
-  const module = new URL("./exec_stage.ts", import.meta.url).href;
-  return {
-    path,
-    argv: [path, "run", "-A", "-q", "--no-check", "--no-config", "--no-lock", module],
-    env,
-  };
-}
+/** Errors of `NEW_LISTENER` that leave the tree unable to add a listener of its own anyway. */
+const EINVAL = 22; // Linux before 5.0: no listeners, no SECCOMP_RET_USER_NOTIF at all.
+const EBUSY = 16; // A listener exists already in the chain (jail under a supervisor that has one).
 
-/** A spawned exec stage, waiting for its request; not yet traced. */
-export interface SpawnedStage {
-  /** Its pid. */
-  pid: number;
-  /** Write end of the request pipe. */
-  requestFd: number;
-  /** Read end of the status pipe. */
-  statusFd: number;
-}
+/** `BPF_RET | BPF_K, SECCOMP_RET_ALLOW`: the listener's own filter lets everything through. */
+const ALLOW_ALL_PROGRAM = new Uint8Array([0x06, 0, 0, 0, 0x00, 0x00, 0xff, 0x7f]);
+const SECCOMP_SET_MODE_FILTER = 1;
+/** Returns a listener descriptor (close-on-exec) for the filter's USER_NOTIF results. */
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
+const PR_SET_NAME = 15;
+/** Longest command name the kernel keeps (TASK_COMM_LEN 16, with its NUL). */
+const COMM_MAX = 15;
+const SIG_SETMASK = 2;
+/** The kernel's `sigset_t`: 64 signals. */
+const KERNEL_SIGSET_BYTES = 8;
+/** The child's stack: `pause()` needs a few hundred bytes. */
+const STACK_BYTES = 16384;
+/** The shell execvpe hands a file without a `#!` line to. */
+const SCRIPT_SHELL = "/bin/sh";
 
 let processSetUp = false;
 
-/**
- * Spawns the exec stage. Any thread may do this, early: the stage's own Deno
- * start then overlaps with loading the policy. It waits for its request.
- *
- * @throws {LaunchError} When it cannot be started.
- */
-export function spawnExecStage(): SpawnedStage {
-  if (!processSetUp) {
-    // Orphans of the tree are reparented to us, not to init, so none escapes the reaping.
-    prctl(PR.SET_CHILD_SUBREAPER, 1);
-    // Non-dumpable: our memory, /proc/<pid>/fd and descriptors (pidfd_getfd) need CAP_SYS_PTRACE
-    // even for a process of our uid, which the tree is not given. Our children are unaffected:
-    // each execve makes its process dumpable again.
-    prctl(PR.SET_DUMPABLE, 0);
-    processSetUp = true;
+function setUpProcess(): void {
+  if (processSetUp) return;
+  // Orphans of the tree are reparented to us, not to init, so none escapes the reaping.
+  prctl(PR.SET_CHILD_SUBREAPER, 1);
+  // Non-dumpable: our memory, /proc/<pid>/fd and descriptors (pidfd_getfd) need CAP_SYS_PTRACE
+  // even for a process of our uid, which the tree is not given. The command is unaffected: its
+  // execve makes its process dumpable again.
+  prctl(PR.SET_DUMPABLE, 0);
+  processSetUp = true;
+}
+
+/** A `struct sock_fprog` for `program`; both must stay referenced until the clone. */
+function fprog(program: Uint8Array): BigUint64Array {
+  return new BigUint64Array([BigInt(program.length / 8), addressOf(program)]);
+}
+
+/** Signals whose action in jail is not the default: ignored (SigIgn) or caught (SigCgt). */
+function nonDefaultSignals(): number[] {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const mask = (name: string) =>
+    BigInt(`0x${status.match(new RegExp(`^${name}:\\s*(\\w+)`, "m"))?.[1] ?? "0"}`);
+  const set = mask("SigIgn") | mask("SigCgt");
+  const out: number[] = [];
+  for (let sig = 1; sig <= 64; sig++) {
+    if (sig === SIGNALS.SIGKILL || sig === SIGNALS.SIGSTOP) continue;
+    if (set & (1n << BigInt(sig - 1))) out.push(sig);
   }
-  const [requestRead, requestWrite] = pipe(O_CLOEXEC);
-  const [statusRead, statusWrite] = pipe(O_CLOEXEC);
-  const stage = execStageCommand();
-  const env = [
-    ...Object.entries(Deno.env.toObject())
-      .filter(([k]) => k !== EXEC_STAGE_ENV)
-      .map(([k, v]) => `${k}=${v}`),
-    ...stage.env,
-  ];
-  let pid: number;
+  return out;
+}
+
+/** What the launch reads of jail itself: the same for every run, read once per thread. */
+interface Host {
+  caller: Caller;
+  landlockAbi: number;
+  capabilities: OwnCapabilities;
+  needsDumpable: boolean;
+}
+
+let host: Host | undefined;
+
+/**
+ * Reads what every launch needs of jail itself, and binds the calls it will
+ * make: for the supervisor's thread to do while it waits for its start
+ * message rather than when the command is waiting.
+ *
+ * @throws {Error} When /proc or capget cannot be read.
+ */
+export function readHost(): Host {
+  if (host) return host;
+  const capabilities = ownCapabilities();
+  bindCloneNow();
+  bindLandlockNow();
+  bindAffinityNow();
+  syscallInstruction();
+  return host = {
+    caller: currentCaller(),
+    landlockAbi: landlockAbi(),
+    capabilities,
+    needsDumpable: needsDumpable(capabilities.sets),
+  };
+}
+
+/**
+ * The one wall that needs a care: a child cloned from non-dumpable jail is
+ * non-dumpable too, and only CAP_SYS_PTRACE may seize it. Without that
+ * capability jail is dumpable for the few microseconds of the clone.
+ *
+ * Why that window is safe: any tree jail runs has a Landlock domain whenever
+ * the kernel has Landlock (5.13+), and a domain refuses every ptrace-mode
+ * access from inside it to a process outside it, whatever dumpable says. Only
+ * without Landlock could a tree of a concurrent run in this same process (the
+ * library API) use the window: then jail refuses to launch while it has any
+ * other child.
+ */
+function needsDumpable(sets: CapabilitySets): boolean {
+  return (sets.effective & (1n << BigInt(CAP_SYS_PTRACE))) === 0n;
+}
+
+/** True when a thread of this process has a child (a tree of a concurrent run). */
+function hasChildren(): boolean {
+  for (const task of Deno.readDirSync("/proc/self/task")) {
+    try {
+      if (Deno.readTextFileSync(`/proc/self/task/${task.name}/children`).trim() !== "") return true;
+    } catch { /* the thread ended */ }
+  }
+  return false;
+}
+
+/**
+ * Starts the command's process: PATH search, clone, seize, every step before
+ * execve. Must run on the thread that will issue every later ptrace request.
+ *
+ * @returns The seized root with its execve set up, or the failure of the PATH search (nothing ran).
+ * @throws {LaunchError} When a step fails; the child is killed and reaped then.
+ */
+export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
+  setUpProcess();
+  let own: Host;
   try {
-    pid = spawn(stage.path, stage.argv, env, {
-      dup2: [[requestRead, REQUEST_FD], [statusWrite, STATUS_FD]],
-    });
+    own = readHost();
   } catch (e) {
-    for (const fd of [requestRead, requestWrite, statusRead, statusWrite]) close(fd);
-    throw new LaunchError(`cannot start the exec stage: ${(e as Error).message}`);
+    throw new LaunchError(`reading jail's own state failed: ${(e as Error).message}`);
   }
-  close(requestRead);
-  close(statusWrite);
-  return { pid, requestFd: requestWrite, statusFd: statusRead };
-}
+  const file = spec.argv[0];
+  // Searched here, before anything runs: under the filter each PATH entry tried would be a
+  // supervised execve that fails, reported as the command's own.
+  const found = findCommand(file, pathOf(spec.env), own.caller);
+  if ("errno" in found) return { failure: { step: "exec", errno: found.errno } };
 
-/** Ends an exec stage that will not be used (a usage error, `--help`). */
-export function discardExecStage(stage: SpawnedStage): void {
-  kill(stage.pid, SIGNALS.SIGKILL);
-  waitpid(stage.pid, WAIT.WALL);
-  close(stage.requestFd);
-  close(stage.statusFd);
-}
+  // Everything the child reads, prepared before the clone: it has a copy at the same addresses.
+  const path = cstring(found.path);
+  const argv = cstringArray(spec.argv);
+  const envp = cstringArray(spec.env);
+  const shPath = cstring(SCRIPT_SHELL);
+  const shArgv = cstringArray([SCRIPT_SHELL, found.path, ...spec.argv.slice(1)]);
+  const listenerProgram = fprog(ALLOW_ALL_PROGRAM);
+  const filter = new Uint8Array(spec.filter);
+  const filterProgram = fprog(filter);
+  const caps = capabilityPlan(spec.capabilities, own.capabilities);
+  const capset = capsetBuffers(caps.sets);
+  const base = file.slice(file.lastIndexOf("/") + 1);
+  const comm = new Uint8Array(COMM_MAX + 1); // NUL-terminated, as PR_SET_NAME reads it
+  comm.set(new TextEncoder().encode(base).subarray(0, COMM_MAX));
+  const emptySet = new Uint8Array(KERNEL_SIGSET_BYTES);
+  const defaultAction = new BigUint64Array(4); // handler SIG_DFL, flags 0, restorer 0, mask 0
+  const stack = new Uint8Array(STACK_BYTES);
+  let ruleset: number;
+  try {
+    ruleset = buildRuleset(spec.landlock, own.landlockAbi);
+  } catch (e) {
+    throw new LaunchError(`building the Landlock rules failed: ${(e as Error).message}`);
+  }
 
-/**
- * Seizes a spawned exec stage and sends it the request. Must run on the
- * thread that will issue every later ptrace request.
- *
- * @throws {LaunchError} When the stage died or cannot be seized.
- */
-export function attachExecStage(stage: SpawnedStage, spec: LaunchSpec): Launched {
-  const { pid, requestFd, statusFd } = stage;
+  // Every address taken now: taking one can move a small array's bytes out of the JS heap, and
+  // the child has only the bytes as they were at the clone.
+  const at = {
+    path: addressOf(path),
+    argv: addressOf(argv.array),
+    envp: addressOf(envp.array),
+    shPath: addressOf(shPath),
+    shArgv: addressOf(shArgv.array),
+    listenerProgram: addressOf(listenerProgram),
+    filterProgram: addressOf(filterProgram),
+    capHeader: addressOf(capset.header),
+    capData: addressOf(capset.data),
+    comm: addressOf(comm),
+    emptySet: addressOf(emptySet),
+    defaultAction: addressOf(defaultAction),
+  };
+
+  let child;
+  let resetSignals: number[];
+  const dumpable = own.needsDumpable;
+  try {
+    if (dumpable) {
+      // Checked before the window opens: a tree started after the check cannot exec (a hundred
+      // injected calls away) before the clone below is done.
+      if (ruleset < 0 && hasChildren()) {
+        throw new LaunchError(
+          "cannot start a second tree in this process without Landlock and without CAP_SYS_PTRACE",
+        );
+      }
+      prctl(PR.SET_DUMPABLE, 1);
+    }
+    // The caught and ignored signals, read as late as possible: a listener added meanwhile counts.
+    resetSignals = nonDefaultSignals();
+    child = cloneIntoPause(stack);
+  } catch (e) {
+    if (ruleset >= 0) close(ruleset);
+    if (e instanceof LaunchError) throw e;
+    throw new LaunchError(`cannot create the command's process: ${(e as Error).message}`);
+  } finally {
+    if (dumpable) prctl(PR.SET_DUMPABLE, 0);
+  }
+  // Referenced past the clone, so that none is collected (its bytes reused) before it was copied.
+  void [path, argv, envp, shPath, shArgv, filter, capset, comm, emptySet, defaultAction, stack];
+  const { pid, pidfd } = child;
+  let listenerFd = -1;
   const fail = (message: string): never => {
-    discardExecStage(stage);
+    kill(pid, SIGNALS.SIGKILL);
+    // A traced child killed: its exit stop or death comes; reap until it is gone.
+    for (;;) {
+      const [got, status] = waitpid(pid, WAIT.WALL);
+      if (got < 0 || (status & 0x7f) !== 0x7f) break;
+      ptrace(PTRACE.CONT, pid, 0, 0);
+    }
+    if (listenerFd >= 0) close(listenerFd);
+    if (ruleset >= 0) close(ruleset);
+    close(pidfd);
     throw new LaunchError(message);
   };
-  // posix_spawn returns as soon as the child's execve has released our memory, which is before
-  // that execve completes: seizing now could report Deno's own exec as the command's.
-  const ready = readReady(statusFd);
-  if (!ready) {
-    fail(`the exec stage (${execStageCommand().argv.join(" ")}) exited before it was ready`);
-  }
-  const listenerFd = ready!.listener < 0 ? -1 : takeListener(pid, ready!.listener);
-  if (listenerFd === -2) {
-    fail("cannot take the exec stage's seccomp listener (pidfd_getfd): refusing to run without it");
-  }
-  const failHolding = (message: string): never => {
-    releaseListener({ listenerFd });
-    return fail(message);
-  };
-  const rc = ptrace(PTRACE.SEIZE, pid, 0, SEIZE_OPTIONS);
+
+  const rc = ptrace(PTRACE.SEIZE, pid, 0, TRACE_OPTIONS);
   if (rc !== 0) {
     const why = new ErrnoError("ptrace(PTRACE_SEIZE)", -rc).message;
-    failHolding(
-      `cannot trace a child process: ${why}: ${explainSeizeFailure(-rc, readHostFacts())}`,
-    );
+    fail(`cannot trace a child process: ${why}: ${explainSeizeFailure(-rc, readHostFacts())}`);
   }
-  const request: ExecRequest = {
-    file: spec.argv[0],
-    argv: [...spec.argv],
-    env: [...spec.env],
-    filter: spec.filter.toBase64(),
-    landlock: spec.landlock,
-    capabilities: [...spec.capabilities],
-  };
   try {
-    writeAll(requestFd, new TextEncoder().encode(JSON.stringify(request)));
-  } catch {
-    // The exec stage died before reading; its exit status tells the rest.
-  }
-  close(requestFd);
-  return { pid, statusFd, listenerFd };
-}
-
-/** Reads the stage's ready message: its listener descriptor, -1 for none; undefined at EOF or garbage. */
-function readReady(statusFd: number): { listener: number } | undefined {
-  const buf = new Uint8Array(READY_LENGTH);
-  let at = 0;
-  while (at < buf.length) {
-    const n = read(statusFd, buf.subarray(at));
-    if (n === 0) return undefined;
-    at += n;
-  }
-  if (buf[0] !== READY) return undefined;
-  return { listener: new DataView(buf.buffer).getInt32(1, true) };
-}
-
-/** A duplicate of descriptor `fd` of process `pid`; -2 when it cannot be had. */
-function takeListener(pid: number, fd: number): number {
-  const pidfd = pidfdOpen(pid);
-  if (pidfd < 0) return -2;
-  try {
-    const dup = pidfdGetfd(pidfd, fd);
-    return dup < 0 ? -2 : dup;
-  } finally {
+    // On this thread's CPU while jail makes its calls (about a hundred stops), then back to
+    // the CPUs it inherited. Best effort: without it each stop costs two cross-CPU wake-ups.
+    const inherited = getAffinity(pid);
+    const here = currentCpuMask();
+    const pinned = here !== undefined && tryAffinity(pid, here);
+    const child = new Injector(pid);
+    child.mustCall("PR_SET_NO_NEW_PRIVS", NR.prctl, [PR.SET_NO_NEW_PRIVS, 1]);
+    // Take the filter chain's one seccomp listener for jail, so that nothing in the tree can add
+    // one: in the kernel SECCOMP_RET_USER_NOTIF outranks SECCOMP_RET_TRACE, and a listener of the
+    // tree's own would answer calls the supervisor must see.
+    const listener = child.call("seccomp(NEW_LISTENER)", NR.seccomp, [
+      SECCOMP_SET_MODE_FILTER,
+      SECCOMP_FILTER_FLAG_NEW_LISTENER,
+      at.listenerProgram,
+    ]);
+    if (listener >= 0) {
+      listenerFd = pidfdGetfd(pidfd, listener);
+      if (listenerFd < 0) {
+        throw new InjectError("taking the seccomp listener (pidfd_getfd)", -listenerFd);
+      }
+      child.mustCall("close(listener)", NR.close, [listener]);
+    } else if (listener !== -EBUSY && listener !== -EINVAL) {
+      throw new InjectError("seccomp(NEW_LISTENER)", -listener);
+    }
+    for (const cap of caps.dropBounding) {
+      child.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [PR_CAPBSET_DROP, cap]);
+    }
+    const ambient = child.call("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", NR.prctl, [
+      PR_CAP_AMBIENT,
+      PR_CAP_AMBIENT_CLEAR_ALL,
+    ]);
+    // Before Linux 4.3 there is no ambient set to clear.
+    if (ambient < 0 && ambient !== -EINVAL) {
+      throw new InjectError("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", -ambient);
+    }
+    child.mustCall("capset", NR.capset, [at.capHeader, at.capData]);
+    // An ignored signal stays ignored across execve, and a caught one would run Deno's handler
+    // here: the command starts with every action at its default, as after a fresh start.
+    for (const sig of resetSignals) {
+      child.mustCall(`rt_sigaction(${sig})`, NR.rt_sigaction, [
+        sig,
+        at.defaultAction,
+        0,
+        KERNEL_SIGSET_BYTES,
+      ]);
+    }
+    // Best effort, for reports: a denial of the command's own execve names the program.
+    if (base !== "") child.call("PR_SET_NAME", NR.prctl, [PR_SET_NAME, at.comm]);
+    if (ruleset >= 0) {
+      child.mustCall("landlock_restrict_self", NR.landlock_restrict_self, [ruleset, 0]);
+      child.mustCall("close(ruleset)", NR.close, [ruleset]);
+      close(ruleset);
+      ruleset = -1;
+    }
+    // Emptied as late as possible: from here a signal may stop the child (held back, see
+    // Injector), and with every action at its default no code of jail's can run.
+    child.mustCall("rt_sigprocmask", NR.rt_sigprocmask, [
+      SIG_SETMASK,
+      at.emptySet,
+      0,
+      KERNEL_SIGSET_BYTES,
+    ]);
+    child.mustCall("seccomp(SECCOMP_SET_MODE_FILTER)", NR.seccomp, [
+      SECCOMP_SET_MODE_FILTER,
+      0,
+      at.filterProgram,
+    ]);
+    if (pinned) setAffinity(pid, inherited);
+    child.setUp("execve", NR.execve, [at.path, at.argv, at.envp]);
     close(pidfd);
+    return {
+      pid,
+      listenerFd,
+      script: {
+        ip: syscallInstruction(),
+        nr: NR.execve,
+        args: [at.shPath, at.shArgv, at.envp],
+      },
+      deferred: child.deferred,
+    };
+  } catch (e) {
+    return fail(`starting the command: ${(e as Error).message}`);
+  }
+}
+
+function tryAffinity(pid: number, mask: Uint8Array): boolean {
+  try {
+    setAffinity(pid, mask);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -227,21 +421,4 @@ function takeListener(pid: number, fd: number): number {
 export function releaseListener(launched: { listenerFd: number }): void {
   if (launched.listenerFd >= 0) close(launched.listenerFd);
   launched.listenerFd = -1;
-}
-
-/** Spawns, seizes and starts the exec stage in one step, on the tracer thread. */
-export function launch(spec: LaunchSpec, stage: SpawnedStage = spawnExecStage()): Launched {
-  return attachExecStage(stage, spec);
-}
-
-/** Reads the exec stage's verdict once it has exec'd or exited: undefined means exec succeeded. */
-export function readExecFailure(statusFd: number): ExecFailure | undefined {
-  try {
-    const bytes = readAll(statusFd);
-    return bytes.length ? JSON.parse(new TextDecoder().decode(bytes)) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    close(statusFd);
-  }
 }

@@ -6,10 +6,9 @@
  * @module
  */
 
-import { discardExecStage, type SpawnedStage, spawnExecStage } from "./launch.ts";
 import { isForegroundOf, kill, SIGNALS } from "../ffi/libc.ts";
 import { holdInspectorAddress, inspectorRequested } from "../ffi/inspector_guard.ts";
-import type { ExecFailure } from "./exec_protocol.ts";
+import type { ExecFailure } from "./launch.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
 import type { Decision } from "./decision.ts";
 import { ERRNO_NUMBERS } from "./errno_table.ts";
@@ -86,11 +85,8 @@ export class JailError extends Error {
 
 export type { CompiledPolicy };
 
-/** Options for {@linkcode runJailed}. */
-/** An exec stage and a supervisor thread started ahead of time (see {@linkcode prepareRun}). */
+/** A supervisor thread started ahead of time (see {@linkcode prepareRun}). */
 export interface PreparedRun {
-  /** The exec stage, waiting for its request. */
-  stage: SpawnedStage;
   /** The supervisor's worker, loading. */
   worker: Worker;
   /** Set once a run took it over. */
@@ -98,32 +94,24 @@ export interface PreparedRun {
 }
 
 /**
- * Starts the slow parts of a run (the exec stage's Deno start, the worker's
- * module loading) so they overlap with whatever the caller does next, such as
- * loading the policy. Hand the result to {@linkcode runJailed}, or to
- * {@linkcode discardRun} when no run follows.
- *
- * @throws {JailError} When the exec stage cannot be spawned.
+ * Starts the slow part of a run (the worker's module loading) so that it
+ * overlaps with whatever the caller does next, such as loading the policy.
+ * Hand the result to {@linkcode runJailed}, or to {@linkcode discardRun} when
+ * no run follows.
  */
 export function prepareRun(): PreparedRun {
-  let stage: SpawnedStage;
-  try {
-    stage = spawnExecStage();
-  } catch (e) {
-    throw new JailError((e as Error).message);
-  }
   const worker = new Worker(new URL("./supervisor_worker.ts", import.meta.url).href, {
     type: "module",
   });
-  return { stage, worker };
+  return { worker };
 }
 
 /** Ends a prepared run that will not be used. */
 export function discardRun(prepared: PreparedRun): void {
   prepared.worker.terminate();
-  discardExecStage(prepared.stage);
 }
 
+/** Options for {@linkcode runJailed}. */
 export interface RunJailedOptions {
   /** Parts started ahead of time by {@linkcode prepareRun}. */
   prepared?: PreparedRun;
@@ -260,28 +248,18 @@ function hookDecision(d: HookDecision, rule: string): Decision {
 }
 
 function execFailureMessage(cmd: string, f: ExecFailure): { code: number; message: string } {
-  if (f.step === "exec") {
-    if (f.errno === 2 && !cmd.includes("/")) {
-      return { code: 127, message: `${cmd}: command not found` };
-    }
-    const text: Record<number, string> = {
-      2: "No such file or directory",
-      13: "Permission denied",
-      8: "Exec format error",
-      20: "Not a directory",
-      21: "Is a directory",
-    };
-    const code = f.errno === 2 || f.errno === 20 ? 127 : 126;
-    return { code, message: `${cmd}: ${text[f.errno] ?? `cannot execute (errno ${f.errno})`}` };
+  if (f.errno === 2 && !cmd.includes("/")) {
+    return { code: 127, message: `${cmd}: command not found` };
   }
-  const what = {
-    no_new_privs: "PR_SET_NO_NEW_PRIVS",
-    seccomp: "installing the seccomp filter",
-    request: "reading the exec request",
-    landlock: "installing the Landlock rules",
-    capabilities: "dropping capabilities",
-  }[f.step];
-  return { code: EXIT_JAIL_ERROR, message: `${what} failed (errno ${f.errno})` };
+  const text: Record<number, string> = {
+    2: "No such file or directory",
+    13: "Permission denied",
+    8: "Exec format error",
+    20: "Not a directory",
+    21: "Is a directory",
+  };
+  const code = f.errno === 2 || f.errno === 20 ? 127 : 126;
+  return { code, message: `${cmd}: ${text[f.errno] ?? `cannot execute (errno ${f.errno})`}` };
 }
 
 /**
@@ -470,7 +448,6 @@ export function runJailed(
       reportDenials: options.reportDenials ?? false,
       hookChannel,
       onRootExit: options.onRootExit ?? "kill",
-      stage: options.prepared?.stage,
       control: control.buffer as SharedArrayBuffer,
       events: options.onEvent !== undefined,
       trace: options.trace,

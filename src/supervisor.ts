@@ -22,10 +22,10 @@ import {
   waitpid,
 } from "../ffi/libc.ts";
 import { HOST_ARCH, type SyscallRegisters } from "./arch/arch.ts";
+import type { ExecFailure } from "./launch.ts";
 import type { Decision } from "./decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
-import { TRACE_OPTIONS } from "./trace_options.ts";
 import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
 import type { FilterSpec } from "./bpf/compile.ts";
 import { ORIGIN_NOT_TRACED, refusalOf, TraceOrigin } from "./trace_origin.ts";
@@ -34,8 +34,9 @@ const EPERM = 1;
 const ESRCH = 3;
 const EINTR = 4;
 const ECHILD = 10;
+const ENOEXEC = 8;
 
-export { SEIZE_OPTIONS, TRACE_OPTIONS } from "./trace_options.ts";
+export { TRACE_OPTIONS } from "./trace_options.ts";
 
 /** How the root process ended. */
 export type ExitStatus = { code: number; signal?: undefined } | {
@@ -109,6 +110,23 @@ export interface SupervisorOptions {
    * more.
    */
   results?: boolean;
+  /**
+   * The root's first execve is set up by the launch and run by this loop,
+   * which resumes the root with PTRACE_SYSCALL until its exec so that a
+   * failed one stops at its syscall exit. When it fails with ENOEXEC, this
+   * call runs instead: `/bin/sh path args`, as execvpe does.
+   */
+  script?: ScriptExec;
+}
+
+/** A syscall for the root to make instead of its failed execve (see `Launched` in launch.ts). */
+export interface ScriptExec {
+  /** The `syscall` instruction it runs from. */
+  ip: bigint;
+  /** Its number. */
+  nr: number;
+  /** Its arguments: addresses in the root's memory. */
+  args: readonly bigint[];
 }
 
 /** What a finished supervision reports. */
@@ -117,6 +135,8 @@ export interface SupervisorResult {
   root?: ExitStatus;
   /** True when the root reached its command's exec. */
   execed: boolean;
+  /** Why the root's first execve failed, when it did (the root was killed then). */
+  execFailure?: ExecFailure;
   /** Why the tree was killed, when it was. */
   killed?: "root-exit" | "request" | "policy";
   /** The rule that killed the tree, for `policy`. */
@@ -184,6 +204,31 @@ const NEW_TASK_EVENTS = {
   clone: PTRACE_EVENT.CLONE,
 } as const;
 
+/** The result of a supervision that never started (the command was not found). */
+export function emptyResult(): SupervisorResult {
+  return {
+    execed: false,
+    processes: 0,
+    threads: 0,
+    peakProcesses: 0,
+    peakThreads: 0,
+    leftover: 0,
+    quirks: {
+      esrch: 0,
+      exitStops: 0,
+      exitAfterEsrch: 0,
+      exitThenSigkill: 0,
+      nonLeaderExecs: 0,
+      vanished: 0,
+      childFirst: 0,
+      listens: 0,
+      injected: 0,
+      staleEvents: 0,
+      syscallExits: 0,
+    },
+  };
+}
+
 /** One supervision of one tree. */
 export class Supervisor {
   readonly registry: Registry;
@@ -208,6 +253,10 @@ export class Supervisor {
   readonly #round: number[] = [];
   #rootStatus?: ExitStatus;
   #execed = false;
+  /** Before the root's exec: its next syscall stop is the execve's entry (else its exit). */
+  #atEntry = true;
+  #scriptTried = false;
+  #execFailure?: ExecFailure;
   #killing = false;
   #killed?: SupervisorResult["killed"];
   #killRule?: string;
@@ -227,7 +276,7 @@ export class Supervisor {
   };
 
   /**
-   * @param root The seized exec stage's pid.
+   * @param root The seized root, its execve set up (launch.ts).
    * @param options Teardown mode, control block, hooks.
    */
   constructor(root: number, options: SupervisorOptions) {
@@ -239,6 +288,11 @@ export class Supervisor {
     this.registry.addThread(root, root, 0);
     this.#origin = new TraceOrigin(options.filter);
     this.#results = options.results === true;
+  }
+
+  /** Resumes the root, stopped by the launch with its execve set up. */
+  start(): void {
+    this.#resume(this.registry.threads.get(this.#root)!, 0);
   }
 
   /** Runs until no tracee is left; returns how the root ended. */
@@ -284,6 +338,7 @@ export class Supervisor {
     return {
       root: this.#rootStatus,
       execed: this.#execed,
+      execFailure: this.#execFailure,
       killed: this.#killed,
       killRule: this.#killRule,
       killCall: this.#killCall,
@@ -336,6 +391,7 @@ export class Supervisor {
       case "interrupt":
         return this.#resume(thread, 0);
       case "syscall":
+        if (!this.#execed && tid === this.#root) return this.#firstExecStop(thread);
         return this.#syscallExit(thread);
       case "fork":
       case "vfork":
@@ -414,13 +470,10 @@ export class Supervisor {
       this.#hooks.onQuirk?.("vanished", tid);
     }
     const current = this.registry.threads.get(pid)!;
-    if (pid === this.#root && !this.#execed) {
-      this.#execed = true;
-      // From the command's first instruction on, follow every fork, vfork and clone.
-      this.#request(current, PTRACE.SETOPTIONS, TRACE_OPTIONS);
-    }
+    // From here the root is resumed without syscall stops (see #firstExecStop), unless a reported
+    // execve goes on to its syscall-exit-stop (#resume keeps it).
+    if (pid === this.#root) this.#execed = true;
     this.#hooks.onExec?.(pid, former);
-    // An execve whose result is reported goes on to its syscall-exit-stop (#resume keeps it).
     this.#resume(current, 0);
   }
 
@@ -580,13 +633,42 @@ export class Supervisor {
   }
 
   /**
+   * A syscall stop of the root before its exec: the entry of the execve the
+   * launch set up (resumed), or its exit, which only a failure reaches (a
+   * success stops at PTRACE_EVENT_EXEC first, and is resumed without syscall
+   * stops). ENOEXEC runs the file with /bin/sh once, as execvpe does; any
+   * other failure ends the run with it.
+   */
+  #firstExecStop(thread: Thread): void {
+    if (this.#atEntry) {
+      this.#atEntry = false;
+      return this.#resume(thread, 0);
+    }
+    this.#atEntry = true;
+    const regs = this.#regs;
+    if (regs.read(thread.tid) !== 0) return this.#lost(thread);
+    if (thread.exitStop) this.#callEnded(thread, regs.result);
+    const errno = -Number(regs.result);
+    const script = this.#opts.script;
+    if (errno === ENOEXEC && script && !this.#scriptTried) {
+      this.#scriptTried = true;
+      regs.setSyscall(script.ip, script.nr, script.args);
+      if (regs.write(thread.tid) !== 0) return this.#lost(thread);
+      return this.#resume(thread, 0);
+    }
+    this.#execFailure = { step: "exec", errno: errno > 0 ? errno : 0 };
+    kill(thread.tgid, SIGNALS.SIGKILL);
+  }
+
+  /**
    * Restarts a stopped thread; `sig` is injected (meaningful only at a
    * signal-delivery-stop). A thread inside a call whose exit is awaited
    * (a fork, clone or exec event on the way) goes on with PTRACE_SYSCALL, so
-   * that the exit still stops.
+   * that the exit still stops; until its exec the root stops at its
+   * syscalls' entry and exit too (see #firstExecStop).
    */
   #resume(thread: Thread, sig: number): void {
-    const rc = thread.exitStop
+    const rc = thread.exitStop || (!this.#execed && thread.tid === this.#root)
       ? ptrace(PTRACE.SYSCALL, thread.tid, 0, sig)
       : ptraceCont(thread.tid, sig);
     if (rc === 0) thread.state = "running";

@@ -9,15 +9,8 @@
 
 /// <reference lib="deno.worker" />
 
-import {
-  launch,
-  LaunchError,
-  readExecFailure,
-  releaseListener,
-  type SpawnedStage,
-} from "./launch.ts";
-import type { ExecFailure } from "./exec_protocol.ts";
-import { Supervisor, type SupervisorResult } from "./supervisor.ts";
+import { type ExecFailure, launch, LaunchError, readHost, releaseListener } from "./launch.ts";
+import { emptyResult, Supervisor, type SupervisorResult } from "./supervisor.ts";
 import { RuleEngine, type RuleTable } from "./rules.ts";
 import type { FsPolicy } from "./fs/access.ts";
 import type { LandlockSpec } from "./fs/landlock.ts";
@@ -27,7 +20,7 @@ import type { SyscallStop } from "./supervisor.ts";
 import type { NetAddress } from "./report/capture.ts";
 export type { NetAddress };
 import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
-import { bindNow } from "../ffi/libc.ts";
+import { bindNow, kill } from "../ffi/libc.ts";
 import type { FilterSpec } from "./bpf/compile.ts";
 import { TargetGuard } from "./target_guard.ts";
 export { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE };
@@ -44,7 +37,7 @@ export interface StartMessage {
   net?: NetPolicy;
   /** The file policy, when there is one. */
   fs?: FsPolicy;
-  /** Landlock rules for the exec stage. */
+  /** Landlock rules of the tree's domain. */
   landlock?: LandlockSpec;
   /** Capability numbers the tree keeps (`keptCapabilities` in capabilities.ts). */
   capabilities: number[];
@@ -53,8 +46,6 @@ export interface StartMessage {
   /** `[state, length, ...JSON bytes]`: where the owner answers function rules. */
   hookChannel: SharedArrayBuffer;
   onRootExit: "kill" | "wait";
-  /** An exec stage spawned ahead of time by the owner; spawned here when absent. */
-  stage?: SpawnedStage;
   control: SharedArrayBuffer;
   /** Post an event message per decision and process event. */
   events: boolean;
@@ -203,8 +194,13 @@ bindNow([
   "kill",
   "tgkill",
   "__errno_location",
-  "syscall_int", // pidfd_open and pidfd_getfd: the listener at launch, sockets at net checks
+  "syscall_int", // pidfd_getfd: the listener at launch, sockets at net checks
+  "prctl",
 ]);
+// What every launch reads of jail itself, read now; a failure is reported by the launch.
+try {
+  readHost();
+} catch { /* launch() tries again and says why */ }
 
 // What only some runs need (file checks, reports) is imported when a start message asks for it:
 // every module loaded up front is start-up time of every run.
@@ -220,16 +216,18 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       : undefined;
     // Without jail's filter spec no stop's rule could be trusted: refuse to start.
     if (!start.spec?.syscalls) throw new Error("the start message carries no filter spec");
-    const launched = launch(
-      {
-        argv: start.argv,
-        env: start.env,
-        filter: start.filter,
-        landlock: start.landlock,
-        capabilities: start.capabilities,
-      },
-      start.stage,
-    );
+    const launched = launch({
+      argv: start.argv,
+      env: start.env,
+      filter: start.filter,
+      landlock: start.landlock,
+      capabilities: start.capabilities,
+    });
+    if ("failure" in launched) {
+      // Not found or not runnable: nothing ran, nothing to supervise.
+      post({ type: "done", result: emptyResult(), execFailure: launched.failure });
+      return;
+    }
     held = launched;
     post({ type: "started", pid: launched.pid });
     const control = new Int32Array(start.control);
@@ -290,6 +288,7 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       control,
       filter: start.spec,
       results,
+      script: launched.script,
       hooks: {
         onSyscall: reporter
           ? (call) => {
@@ -315,12 +314,15 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
     engine.targets = new TargetGuard((tid) => supervisor.registry.threads.has(tid));
     // The root exists before the supervisor sees anything of it.
     reporter?.spawn(launched.pid, Deno.pid);
+    // Signals that came during the launch, held back then: pending now, delivered at the resume.
+    for (const sig of launched.deferred) kill(launched.pid, sig);
+    // The root sits before its execve: resumed by the loop's rules for a root before its exec.
+    supervisor.start();
     const result = supervisor.run();
     emit?.close();
-    const execFailure = readExecFailure(launched.statusFd);
     // Before "done": the owner may end this thread as soon as it hears it.
     releaseListener(launched);
-    post({ type: "done", result, execFailure });
+    post({ type: "done", result, execFailure: result.execFailure });
   } catch (err) {
     if (held) releaseListener(held);
     post({

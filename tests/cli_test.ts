@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { jail, ROOT_DIR } from "./_helpers.ts";
+import { jail, native, ROOT_DIR } from "./_helpers.ts";
 
 Deno.test("jail passes the command's output and exit code through", async () => {
   const r = await jail(["--", "sh", "-c", "echo hi; exit 7"]);
@@ -72,6 +72,16 @@ Deno.test("jail's command starts with no signal ignored or blocked (Deno ignores
   const y = await jail(["--", "sh", "-c", "yes | head -n 1; exit 0"]);
   assert.equal(y.stdout, "y\n");
   assert.equal(y.stderr, "");
+});
+
+Deno.test("jail's command runs on the CPUs jail may use (the launch pins it to one only meanwhile)", async () => {
+  const read = "grep Cpus_allowed_list /proc/self/status";
+  const plain = await native(["sh", "-c", read]);
+  const jailed = await jail(["--", "sh", "-c", read]);
+  assert.equal(jailed.stdout, plain.stdout, jailed.stderr);
+  // Under a narrower mask jail was given, the command gets that one.
+  const narrow = await jail(["--", "sh", "-c", read], { prefix: ["taskset", "-c", "0"] });
+  assert.equal(narrow.stdout, "Cpus_allowed_list:\t0\n", narrow.stderr);
 });
 
 Deno.test("jail loses nothing the command writes", async () => {

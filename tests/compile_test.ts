@@ -3,7 +3,7 @@
  * which comes from DENORT_BIN or Deno's download cache. Where neither has it
  * the test is ignored (the runner counts it as such) and says why, rather
  * than downloading it or passing without having run; where it is, the binary
- * must run a jailed command, exec stage included.
+ * must run a jailed command.
  */
 
 import assert from "node:assert/strict";
@@ -41,7 +41,7 @@ const missing = await denortMissing();
 if (missing) console.log(`compile_test: IGNORED: ${missing}`);
 
 Deno.test({
-  name: "deno compile builds one binary whose exec stage works",
+  name: "deno compile builds one binary that runs a jailed command",
   ignore: missing !== undefined,
 }, async () => {
   const dir = await Deno.makeTempDir();
@@ -52,8 +52,6 @@ Deno.test({
         "compile",
         "-A",
         "--no-check",
-        "--include",
-        `${ROOT_DIR}/src/exec_stage.ts`,
         "--include",
         `${ROOT_DIR}/src/supervisor_worker.ts`,
         "-o",

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, JAIL, jail, spawnJail, until } from "./_helpers.ts";
+import { buildC, JAIL, jail, native, spawnJail, until } from "./_helpers.ts";
 
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGINT: 2,
@@ -137,7 +137,7 @@ Deno.test("signals: a real-time signal to jail neither ends it nor the tree; the
   } finally {
     await live.stop();
   }
-  // The exec stage restores the default action of what jail ignores.
+  // The launch restores the default action of what jail ignores.
   const run = await jail(["--", "sh", "-c", "grep SigIgn /proc/self/status"]);
   assert.equal(run.code, 0, run.stderr);
   const ignored = BigInt(`0x${run.stdout.trim().split(/\s+/)[1]}`);
@@ -146,6 +146,25 @@ Deno.test("signals: a real-time signal to jail neither ends it nor the tree; the
     0n,
     `the command inherited ignored real-time signals: ${run.stdout}`,
   );
+});
+
+Deno.test("signals: the command starts with every action at its default and an empty mask, as natively, whatever jail inherited", async () => {
+  const bin = await buildC("sig_start");
+  const clean = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n";
+  // What a login shell's command sees (no native start from here can show it: Deno ignores
+  // signals 32 and 33, which glibc's sigaction, env's and python's too, refuses to reset).
+  // jail started with a signal blocked and two ignored, catching its forwarded ones and
+  // ignoring SIGPIPE and real-time signals itself: none of it reaches the command.
+  const inherited = ["env", "--default-signal", "--block-signal=USR1", "--ignore-signal=PIPE,HUP"];
+  const jailed = await jail(["--", bin], { prefix: inherited });
+  assert.equal(jailed.code, 0, jailed.stderr);
+  assert.equal(jailed.stdout, clean);
+  // Control: the same start without jail hands all of it on (the program sees inheritance).
+  const control = await native([...inherited, bin]);
+  const mask = (name: string) =>
+    BigInt(`0x${control.stdout.match(new RegExp(`${name}:\\t(\\w+)`))?.[1] ?? "0"}`);
+  assert.equal(mask("SigBlk") & (1n << 9n), 1n << 9n, control.stdout); // SIGUSR1
+  assert.equal(mask("SigIgn") & 0x1001n, 0x1001n, control.stdout); // SIGHUP, SIGPIPE
 });
 
 Deno.test("signals: control: a real-time signal ends a plain Deno process", async () => {

@@ -1,5 +1,5 @@
 /**
- * The kernel walls the exec stage and the launch put around the tree: jail
+ * The kernel walls the launch puts around the tree: jail
  * holds the filter chain's one seccomp listener, a Landlock domain (ptrace
  * wall; signal scope from ABI 6), a non-dumpable supervisor, and a reduced
  * capability set for root commands. Each test has the unjailed (or
@@ -14,7 +14,7 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, canUnshareNet, jail, NEUTRAL_DIR } from "./_helpers.ts";
+import { buildC, canUnshareNet, jail, native, NEUTRAL_DIR, ROOT_DIR } from "./_helpers.ts";
 import { run } from "../mod.ts";
 import { CAPABILITIES, DEFAULT_KEEP } from "../src/capabilities.ts";
 
@@ -194,6 +194,22 @@ Deno.test("walls: signals leave the tree only below Landlock ABI 6", async () =>
   }
 });
 
+Deno.test("walls: jail run as uid 65534 starts its command (dumpable only around the clone) and stays out of its tree's reach", async () => {
+  const bin = await attack();
+  const home = await Deno.makeTempDir({ prefix: "jail-walls-home-" });
+  await Deno.chown(home, 65534, 65534);
+  try {
+    const env = { HOME: home, DENO_DIR: `${home}/deno` };
+    const r = await jail(["--no-config", "-A", "--", bin], { prefix: NOBODY, env });
+    assert.equal(r.code, 0, r.stderr);
+    expectRefused(results(r.stdout), ALL_ACCESSES, "uid 65534 jail, Landlock on");
+    const id = await jail(["--no-config", "--", "id", "-u"], { prefix: NOBODY, env });
+    assert.equal(id.stdout, "65534\n", id.stderr);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 Deno.test("walls: jail run as uid 65534 without Landlock: non-dumpable is what stops the tree", async () => {
   const bin = await attack();
   const home = await Deno.makeTempDir({ prefix: "jail-walls-home-" });
@@ -212,6 +228,83 @@ Deno.test("walls: jail run as uid 65534 without Landlock: non-dumpable is what s
   } finally {
     await target.stop();
     await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("walls: without Landlock nor CAP_SYS_PTRACE, a library run is refused while another tree lives (jail would be dumpable for its clone)", async () => {
+  const home = await Deno.makeTempDir({ prefix: "jail-walls-home-" });
+  await Deno.chown(home, 65534, 65534);
+  const script = `${home}/two_runs.ts`;
+  await Deno.writeTextFile(
+    script,
+    [
+      `import { run, spawn } from ${JSON.stringify(`${ROOT_DIR}/mod.ts`)};`,
+      `const first = spawn(["sleep", "30"]);`,
+      `for await (const e of first) if (e.kind === "exec") break;`,
+      `try {`,
+      `  const second = await run(["true"]);`,
+      `  console.log("second", second.code);`,
+      `} catch (e) {`,
+      `  console.log("refused:", (e as Error).message);`,
+      `}`,
+      `first.kill();`,
+      `await first.status;`,
+      `console.log("after", (await run(["true"])).code);`,
+    ].join("\n"),
+  );
+  try {
+    const deno = [Deno.execPath(), "run", "-A", "--no-check", script];
+    const env = {
+      HOME: home,
+      DENO_DIR: `${home}/deno`,
+      DENO_NO_UPDATE_CHECK: "1",
+      JAIL_LANDLOCK_ABI: "0",
+    };
+    const noLandlock = await native([...NOBODY, ...deno], { env, timeoutMs: 30_000 });
+    assert.match(noLandlock.stdout, /^refused: cannot start a second tree/m, noLandlock.stderr);
+    // Control: once the first tree is gone, the same process runs a tree again.
+    assert.match(noLandlock.stdout, /^after 0$/m, noLandlock.stderr);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+/** Runs its arguments under a seccomp filter that fails `landlock_restrict_self` with EPERM. */
+const DENY_LANDLOCK = `
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+prog = b"".join([
+    struct.pack("HBBI", 0x20, 0, 0, 0),           # A = seccomp_data.nr
+    struct.pack("HBBI", 0x15, 0, 1, 446),         # landlock_restrict_self?
+    struct.pack("HBBI", 0x06, 0, 0, 0x00050001),  # SECCOMP_RET_ERRNO | EPERM
+    struct.pack("HBBI", 0x06, 0, 0, 0x7fff0000),  # SECCOMP_RET_ALLOW
+])
+buf = ctypes.create_string_buffer(prog)
+fprog = ctypes.create_string_buffer(struct.pack("HxxxxxxQ", 4, ctypes.addressof(buf)))
+assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.c_ulong(ctypes.addressof(fprog)), 0, 0) == 0
+os.execvp(sys.argv[1], sys.argv[1:])
+`;
+
+Deno.test("walls: a step of the launch that fails ends the run with 125, naming the step and errno, before the command runs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jail-walls-step-" });
+  try {
+    const mark = `${dir}/ran`;
+    const r = await jail(["--no-config", "--", "touch", mark], {
+      prefix: ["python3", "-c", DENY_LANDLOCK],
+    });
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stderr, "jail: starting the command: landlock_restrict_self failed: EPERM\n");
+    await assert.rejects(() => Deno.stat(mark), Deno.errors.NotFound);
+    // Control: the same command and prefix, with no Landlock domain to install, runs.
+    const none = await jail(["--no-config", "--", "touch", mark], {
+      prefix: ["python3", "-c", DENY_LANDLOCK],
+      env: { JAIL_LANDLOCK_ABI: "0" },
+    });
+    assert.equal(none.code, 0, none.stderr);
+    await Deno.stat(mark);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

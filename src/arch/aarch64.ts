@@ -135,6 +135,21 @@ export class Registers implements SyscallRegisters {
     this.#nrDirty = true;
   }
 
+  /**
+   * Sets up an interrupted thread to make syscall `nr` (x8) with `args`
+   * (x0..x5) from the `svc` at `ip`; `syscallno` -1, as outside any call.
+   */
+  setSyscall(ip: bigint, nr: number, args: readonly (bigint | number)[]): void {
+    this.skipSyscall();
+    for (let i = 0; i < 6; i++) {
+      const v = args[i] ?? 0;
+      this.#u64[i] = typeof v === "bigint" ? v : BigInt(v);
+    }
+    this.#arg0Set = false;
+    this.#u64[REG.x8] = BigInt(nr);
+    this.#u64[REG.pc] = ip;
+  }
+
   /** Stack pointer. */
   get sp(): bigint {
     return this.#u64[REG.sp];

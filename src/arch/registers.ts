@@ -39,6 +39,15 @@ export interface SyscallRegisters {
    * architecture's number; the kernel runs the filters again on the new call.
    */
   setNr(nr: number): void;
+  /**
+   * Sets up a stopped thread that is not inside a call (the launch's child,
+   * interrupted) to make syscall `nr` with `args` from the syscall
+   * instruction at `ip` (`syscallInstruction` in abi.ts) once resumed. Its
+   * number register for the kernel stays -1, so that no restart fix-up of an
+   * interrupted call (the child's `pause`) moves `ip` or changes the
+   * registers.
+   */
+  setSyscall(ip: bigint, nr: number, args: readonly (bigint | number)[]): void;
   /** Stack pointer. */
   readonly sp: bigint;
   /** Instruction pointer: the instruction after the syscall instruction, at a syscall stop. */

@@ -6,17 +6,19 @@ import {
   ptraceBuffer,
   ptraceRegset,
   SIGNALS,
-  spawn,
   WAIT,
   waitpid,
 } from "../../ffi/libc.ts";
-import { addressOf } from "../../ffi/libc.ts";
+import { addressOf, close } from "../../ffi/libc.ts";
+import { cloneIntoPause } from "../../ffi/clone.ts";
 import { HOST_ARCH } from "./arch.ts";
 import { NT_PRSTATUS } from "./aarch64.ts";
 
-/** Runs `fn` on a seized `sleep` held in a PTRACE_INTERRUPT stop, then kills and reaps it. */
+/** Runs `fn` on a seized child (a paused clone, as the launch makes) in a PTRACE_INTERRUPT stop, then kills and reaps it. */
 function withStoppedSleep(fn: (pid: number) => void): void {
-  const pid = spawn("/bin/sleep", ["sleep", "30"], []);
+  const stack = new Uint8Array(64 * 1024);
+  const { pid, pidfd } = cloneIntoPause(stack);
+  close(pidfd);
   try {
     assert.equal(ptrace(PTRACE.SEIZE, pid, 0, 0), 0);
     assert.equal(ptrace(PTRACE.INTERRUPT, pid, 0, 0), 0);

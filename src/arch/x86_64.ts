@@ -118,6 +118,19 @@ export class Registers implements SyscallRegisters {
     this.#i32[REG.orig_rax * 2 + 1] = nr >> 31;
   }
 
+  /**
+   * Sets up a stopped thread to run syscall `nr` with `args` from the
+   * `syscall` instruction at `ip` (`syscallInstruction` in abi.ts).
+   * orig_rax is -1: the thread is not in a syscall, so no restart fix-up of
+   * an interrupted one (its `pause`) may move `ip` or change rax.
+   */
+  setSyscall(ip: bigint, nr: number, args: readonly (bigint | number)[]): void {
+    this.skipSyscall();
+    this.setResult(nr);
+    for (let i = 0; i < ARG_REGS.length; i++) this.setArg(i, args[i] ?? 0);
+    this.#u64[REG.rip] = ip;
+  }
+
   /** Stack pointer. */
   get sp(): bigint {
     return this.#u64[REG.rsp];

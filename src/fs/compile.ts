@@ -44,7 +44,7 @@ export interface FsCompileOptions {
 export interface CompiledFs {
   /** For the supervisor's check. */
   policy: FsPolicy;
-  /** For the exec stage; undefined when Landlock has nothing to enforce. */
+  /** For the launch; undefined when Landlock has nothing to enforce. */
   landlock?: LandlockSpec;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The kernel-enforced layer of the file rules: what Landlock can express of
- * a {@linkcode FsPolicy}, and installing it in the exec stage.
+ * a {@linkcode FsPolicy}, and installing it in the command's process.
  *
  * Landlock grants rights beneath directories (or to single files) and
  * refuses, race-free, everything else it handles. So each `allow` list
@@ -75,7 +75,7 @@ export interface LandlockRule {
   dir: boolean;
 }
 
-/** What the exec stage installs, independent of the kernel's ABI. */
+/** What the launch installs, independent of the kernel's ABI. */
 export interface LandlockSpec {
   /** Rights handled (refused unless a rule grants them). */
   handled: number;

@@ -1,6 +1,6 @@
 /**
- * Installing the tree's Landlock domain in the exec stage, after
- * `PR_SET_NO_NEW_PRIVS` and before `execve`: the file rules of a
+ * The tree's Landlock domain, built by jail and installed by the launch in the
+ * command's process after `PR_SET_NO_NEW_PRIVS`, before `execve`: the file rules of a
  * {@linkcode LandlockSpec} when the policy has them, and always, when the
  * kernel allows, a domain that walls the tree in.
  *
@@ -14,27 +14,16 @@
  * @module
  */
 
-import { addPathRule, createRuleset, restrictSelf, SCOPE, SCOPE_ABI } from "../../ffi/landlock.ts";
+import { addPathRule, createRuleset, SCOPE, SCOPE_ABI } from "../../ffi/landlock.ts";
 import { close } from "../../ffi/libc.ts";
 import { ACCESS, FILE_RIGHTS, type LandlockSpec, rightsOfAbi } from "./landlock.ts";
 
 export { landlockAbi } from "../../ffi/landlock.ts";
 
-/** What {@linkcode installDomain} put in place. */
-export interface InstalledDomain {
-  /** File rules installed (the wall's own grant on `/` included). */
-  rules: number;
-  /** Rights handled; 0 for a scope-only domain or none. */
-  handled: number;
-  /** Scopes of the domain (0 before ABI 6). */
-  scoped: number;
-  /** False when no domain was installed (no Landlock; ABI 1 without file rules). */
-  installed: boolean;
-}
-
 /**
- * Installs the tree's domain on the calling thread; everything it execs and
- * forks inherits it. Needs `PR_SET_NO_NEW_PRIVS` first.
+ * Builds, in jail, the ruleset of the tree's domain; the child only has to
+ * `landlock_restrict_self` it (after `PR_SET_NO_NEW_PRIVS`) and close it.
+ * Everything it execs and forks inherits the domain.
  *
  * - ABI 6 and later: the file rules (if any) and `LANDLOCK_SCOPE_SIGNAL`, one domain.
  * - ABI 2 to 5 without file rules: a domain that handles only REFER and
@@ -45,35 +34,34 @@ export interface InstalledDomain {
  *   cross-directory renames and links (EXDEV).
  *
  * Rights the kernel's ABI lacks are dropped; a rule whose path vanished since
- * compile time is skipped.
+ * compile time is skipped. The rules' paths are opened by jail, with its own
+ * credentials, which are the child's.
  *
  * @param spec The file rules, when the policy has them.
  * @param abi The kernel's Landlock ABI (from `landlockAbi()`).
+ * @returns The ruleset's descriptor (close-on-exec), or -1 when there is no domain to install.
  * @throws {ErrnoError} When the kernel refuses the ruleset or a rule.
  */
-export function installDomain(spec: LandlockSpec | undefined, abi: number): InstalledDomain {
-  const none = { rules: 0, handled: 0, scoped: 0, installed: false };
-  if (abi <= 0) return none;
+export function buildRuleset(spec: LandlockSpec | undefined, abi: number): number {
+  if (abi <= 0) return -1;
   const known = rightsOfAbi(abi);
   const scoped = abi >= SCOPE_ABI ? SCOPE.SIGNAL : 0;
   let handled = spec ? spec.handled & known : 0;
   let rules = spec?.rules ?? [];
   if (handled === 0 && scoped === 0) {
-    if (!(known & ACCESS.REFER)) return none;
+    if (!(known & ACCESS.REFER)) return -1;
     handled = ACCESS.REFER;
     rules = [{ path: "/", access: ACCESS.REFER, dir: true }];
   }
   const ruleset = createRuleset(handled, scoped);
-  let n = 0;
   try {
     for (const r of rules) {
       const access = r.access & handled & (r.dir ? known : FILE_RIGHTS);
-      if (access === 0) continue;
-      if (addPathRule(ruleset, r.path, access) === 0) n++;
+      if (access !== 0) addPathRule(ruleset, r.path, access);
     }
-    restrictSelf(ruleset);
-  } finally {
-    close(ruleset); // The domain keeps its own reference.
+  } catch (e) {
+    close(ruleset);
+    throw e;
   }
-  return { rules: n, handled, scoped, installed: true };
+  return ruleset;
 }

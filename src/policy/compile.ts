@@ -93,7 +93,7 @@ export interface CompiledPolicy {
   hooks: SyscallHook[];
   /** The file policy (read, write, run, redirect), when there is one. */
   fs?: FsPolicy;
-  /** The Landlock half of the file policy, for the exec stage. */
+  /** The Landlock half of the file policy, for the launch. */
   landlock?: LandlockSpec;
   /** The filter spec, for `--explain` and tests. */
   spec: FilterSpec;

@@ -278,7 +278,7 @@ export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> 
       allowAll: flags["allow-all"] === true,
       observeNet: opts.observeNet,
       traceCalls: opts.traceCalls,
-      // The exec stage scopes the tree's signals with Landlock from ABI 6 on.
+      // The launch scopes the tree's signals with Landlock from ABI 6 on.
       signalScoped: landlockAbi() >= LANDLOCK_SCOPE_SIGNAL_ABI,
     });
   } catch (e) {

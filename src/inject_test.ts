@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { close, kill, PTRACE, ptrace, SIGNALS, WAIT, waitpid } from "../ffi/libc.ts";
+import { cloneIntoPause } from "../ffi/clone.ts";
+import { SYSCALL_NUMBERS as NR } from "./arch/x86_64_syscalls.ts";
+import { decodeWaitStatus } from "./stop.ts";
+import { InjectError, Injector, syscallInstruction } from "./inject.ts";
+import { TRACE_OPTIONS } from "./trace_options.ts";
+
+const EBADF = 9;
+
+/** Reaps a killed tracee: its exit stop (resumed) and then its death. */
+function reap(pid: number): void {
+  for (;;) {
+    const [got, status] = waitpid(pid, WAIT.WALL);
+    if (got < 0) return;
+    const stop = decodeWaitStatus(status);
+    if (stop.kind === "exited" || stop.kind === "killed") return;
+    ptrace(PTRACE.CONT, pid, 0, 0);
+  }
+}
+
+Deno.test("syscallInstruction() finds 0f 05 in libc's syscall()", () => {
+  const at = syscallInstruction();
+  const code = new Uint8Array(
+    Deno.UnsafePointerView.getArrayBuffer(Deno.UnsafePointer.create(at)!, 2),
+  );
+  assert.deepEqual([...code], [0x0f, 0x05]);
+});
+
+Deno.test("Injector runs syscalls in a cloned, paused child: its own pid, an errno, a string in copied memory", () => {
+  // PR_SET_NAME reads a buffer of ours: the child has it at the same address.
+  const name = new TextEncoder().encode("injected\0");
+  const address = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(name)));
+  const stack = new Uint8Array(16384);
+  const { pid, pidfd } = cloneIntoPause(stack);
+  try {
+    assert.equal(ptrace(PTRACE.SEIZE, pid, 0, TRACE_OPTIONS), 0);
+    const child = new Injector(pid);
+    assert.equal(child.call("getpid", NR.getpid, []), pid);
+    assert.equal(child.call("close(-1)", NR.close, [-1]), -EBADF);
+    assert.throws(() => child.mustCall("close(-1)", NR.close, [-1]), InjectError);
+    const PR_SET_NAME = 15;
+    assert.equal(child.call("PR_SET_NAME", NR.prctl, [PR_SET_NAME, address]), 0);
+    assert.equal(Deno.readTextFileSync(`/proc/${pid}/comm`), "injected\n");
+    // Nothing ran in it but the calls: the copy still blocks the signals it was cloned with
+    // blocked (SIGTRAP aside: the kernel unblocks it to deliver each step's trap).
+    const blocked = BigInt(
+      `0x${Deno.readTextFileSync(`/proc/${pid}/status`).match(/^SigBlk:\s*(\w+)/m)?.[1]}`,
+    );
+    for (const sig of [SIGNALS.SIGINT, SIGNALS.SIGTERM, SIGNALS.SIGUSR1, SIGNALS.SIGCHLD]) {
+      assert.equal((blocked >> BigInt(sig - 1)) & 1n, 1n, `signal ${sig} blocked`);
+    }
+  } finally {
+    kill(pid, SIGNALS.SIGKILL);
+    reap(pid);
+    close(pidfd);
+  }
+});
