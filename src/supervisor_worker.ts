@@ -187,6 +187,7 @@ bindNow([
   "ptrace",
   "ptrace_buf",
   "waitpid",
+  "sched_yield",
   "kill",
   "tgkill",
   "__errno_location",
