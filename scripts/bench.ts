@@ -408,7 +408,7 @@ if (GROUPS.has("parallel")) {
       : "";
     const c = g("c");
     row("parallel", `P=${p}: native, ${p} × ${PAR_STOPS} getppid side by side`, ms(g("native")));
-    row("parallel", `P=${p}: ${p} min C tracers, one a loop${over}`, ms(c), 1);
+    row("parallel", `P=${p}: ${p} min C tracer${p > 1 ? "s" : ""}, one a loop${over}`, ms(c), 1);
     row("parallel", `P=${p}: one jail, { "return": 7 } rule${over}`, ms(g("jail")), g("jail") / c, {
       max: 1.5,
       text: "≤ 1.5× C tracers",
@@ -418,7 +418,7 @@ if (GROUPS.has("parallel")) {
     row("parallel", `P=${p}: ${one}, polling 50 µs first`, ms(g("one poll")), g("one poll") / c);
     row(
       "parallel",
-      `P=${p}: reference: seccomp user notifications, ${p} serving threads`,
+      `P=${p}: reference: seccomp user notifications, ${p} serving thread${p > 1 ? "s" : ""}`,
       ms(g("notif")),
       g("notif") / c,
     );
