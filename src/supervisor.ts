@@ -16,7 +16,6 @@ import {
   ptrace,
   ptraceBuffer,
   ptraceCont,
-  schedYield,
   SIGNALS,
   tgkill,
   WAIT,
@@ -30,6 +29,7 @@ import { TRACE_OPTIONS } from "./trace_options.ts";
 import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
 import type { FilterSpec } from "./bpf/compile.ts";
 import { ORIGIN_NOT_TRACED, TraceOrigin } from "./trace_origin.ts";
+import { PollingWait } from "./polling_wait.ts";
 
 const EPERM = 1;
 const ESRCH = 3;
@@ -156,32 +156,6 @@ export interface QuirkCounts {
 
 export { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 
-/**
- * The longest the loop polls for the next report before it sleeps in
- * waitpid, in ms. Sleeping costs more than the stop itself where CPUs idle:
- * the next report must wake this thread's CPU from its halt (about 35 µs a
- * wake-up on the development VM), and a thread serving tracees that run on
- * other CPUs is woken at every stop, where independent tracers share a CPU
- * with their tracee and are not. 50 µs covers the few µs between a resume and
- * a loop's next stop with room to spare.
- */
-const POLL_MAX_MS = 0.05;
-/** The window a poll starts from when it grows from nothing, in ms. */
-const POLL_MIN_MS = 0.005;
-/**
- * A sleep that ended within this (ms) would mostly have been caught by a
- * longer poll: the window doubles. A longer one halves it, so a tree whose
- * stops come far apart (builds, exec churn) soon costs no polling at all.
- */
-const POLL_GROW_MS = 0.2;
-/**
- * A poll whose yield took longer than this (ms) gave the CPU to someone
- * else: the CPU is busy, so sleeping wakes no halted CPU, while each further
- * yield would hand a whole time slice to other work with a report waiting.
- */
-const YIELDED_MS = 0.02;
-/** How long the loop then sleeps at once, without polling, in ms. */
-const BUSY_PAUSE_MS = 10;
 /** The wait status of a PTRACE_EVENT_SECCOMP stop: `(7 << 16) | (SIGTRAP << 8) | 0x7f`. */
 const SECCOMP_STATUS = (PTRACE_EVENT.SECCOMP << 16) | (SIGNALS.SIGTRAP << 8) | 0x7f;
 
@@ -211,10 +185,8 @@ export class Supervisor {
   readonly #goneUnannounced = new Set<number>();
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
   readonly #round: number[] = [];
-  /** Until when (performance.now()) the loop sleeps for reports without polling first. */
-  #pollPausedUntil = 0;
-  /** How long the next wait polls before it sleeps, in ms (see {@linkcode POLL_MAX_MS}). */
-  #pollMs = POLL_MAX_MS;
+  /** Where reports come from: waitpid(-1), polled first while that pays. */
+  readonly #wait = new PollingWait();
   #rootStatus?: ExitStatus;
   #execed = false;
   #killing = false;
@@ -252,7 +224,7 @@ export class Supervisor {
   run(): SupervisorResult {
     const control = this.#opts.control;
     while (!this.registry.empty) {
-      const [pid, status] = this.#next();
+      const [pid, status] = this.#wait.next();
       if (control && !this.#killing && Atomics.load(control, CONTROL_COMMAND) === COMMAND_KILL) {
         this.killTree("request");
       }
@@ -301,39 +273,6 @@ export class Supervisor {
       leftover: this.registry.threads.size,
       quirks: { ...this.#quirks },
     };
-  }
-
-  /**
-   * The next report: polled while that pays (a window that adapts, as the
-   * kernel's haltpoll does for idle CPUs) and while this thread's CPU has
-   * nothing else to run, then waited for. Each poll yields the CPU, so a
-   * tracee that shares it runs meanwhile. Returns the shared result pair as
-   * waitpid filled it.
-   */
-  #next(): [number, number] {
-    let now = performance.now();
-    if (this.#pollMs > 0 && now >= this.#pollPausedUntil) {
-      const until = now + this.#pollMs;
-      do {
-        const report = waitpid(-1, WAIT.WALL | WAIT.WNOHANG);
-        if (report[0] !== 0) return report; // A report, or an error (ECHILD) for the caller.
-        schedYield();
-        const before = now;
-        now = performance.now();
-        if (now - before > YIELDED_MS) {
-          this.#pollPausedUntil = now + BUSY_PAUSE_MS;
-          break;
-        }
-      } while (now < until);
-    }
-    const report = waitpid(-1, WAIT.WALL);
-    const slept = performance.now() - now;
-    if (slept <= POLL_GROW_MS) {
-      this.#pollMs = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, this.#pollMs * 2));
-    } else {
-      this.#pollMs = this.#pollMs / 2 < POLL_MIN_MS ? 0 : this.#pollMs / 2;
-    }
-    return report;
   }
 
   /** SIGKILLs every process of the tree; new ones are killed as they appear. */
