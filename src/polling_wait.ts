@@ -34,8 +34,13 @@ const POLL_GROW_MS = 0.2;
  * yield would hand a whole time slice to other work with a report waiting.
  */
 const YIELDED_MS = 0.02;
-/** How long the wait then sleeps at once, without polling, in ms. */
+/**
+ * How long the wait then sleeps at once, without polling, in ms; doubled at
+ * each busy poll in a row (up to {@linkcode BUSY_PAUSE_MAX_MS}), so that on a
+ * machine kept busy by other work the yields that find it so stay rare.
+ */
 const BUSY_PAUSE_MS = 10;
+const BUSY_PAUSE_MAX_MS = 1000;
 
 /** Reports of waitpid(-1, __WALL), polled for first while that pays. */
 export class PollingWait {
@@ -43,6 +48,8 @@ export class PollingWait {
   #pollMs = POLL_MAX_MS;
   /** Until when (performance.now()) waits sleep without polling first. */
   #pausedUntil = 0;
+  /** The pause the next busy poll starts. */
+  #pauseMs = BUSY_PAUSE_MS;
 
   /**
    * The next report: polled while that pays (a window that adapts, as the
@@ -57,15 +64,21 @@ export class PollingWait {
       const until = now + this.#pollMs;
       do {
         const report = waitpid(-1, WAIT.WALL | WAIT.WNOHANG);
-        if (report[0] !== 0) return report; // A report, or an error (ECHILD) for the caller.
+        if (report[0] !== 0) {
+          this.#pauseMs = BUSY_PAUSE_MS;
+          return report; // A report, or an error (ECHILD) for the caller.
+        }
         schedYield();
         const before = now;
         now = performance.now();
         if (now - before > YIELDED_MS) {
-          this.#pausedUntil = now + BUSY_PAUSE_MS;
+          this.#pausedUntil = now + this.#pauseMs;
+          this.#pauseMs = Math.min(BUSY_PAUSE_MAX_MS, this.#pauseMs * 2);
           break;
         }
       } while (now < until);
+      if (now < this.#pausedUntil) return waitpid(-1, WAIT.WALL); // Busy: no window to adapt.
+      this.#pauseMs = BUSY_PAUSE_MS;
     }
     const report = waitpid(-1, WAIT.WALL);
     const slept = performance.now() - now;
