@@ -54,6 +54,8 @@ const SYMBOLS = {
   tcgetpgrp: { parameters: ["i32"], result: "i32" },
   // long syscall(long nr, long a1, long a2, long a3): pidfd_open, pidfd_getfd
   syscall_int: { name: "syscall", parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
+  // int sched_yield(void)
+  sched_yield: { parameters: [], result: "i32" },
   // int connect(int fd, const struct sockaddr *addr, socklen_t len)
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   // int bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -282,6 +284,11 @@ export function waitpid(pid: number, options: number): [number, number] {
   return waitResult;
 }
 const waitResult: [number, number] = [0, 0];
+
+/** Gives the CPU to another runnable thread of its run queue, if any. */
+export function schedYield(): void {
+  sym.sched_yield();
+}
 
 // ---------------------------------------------------------------- processes
 

@@ -4,8 +4,10 @@
  * each measurement and its ratio, next to the target it is held to.
  *
  * Options: `--runs N` (default and minimum 5), `--quick` (smaller workloads),
- * `--only <group,...>` (per-stop, pinned, untraced, startup, churn, rss),
- * `--jail <path>` (another checkout's jail.ts, for before/after figures).
+ * `--only <group,...>` (per-stop, pinned, untraced, startup, churn, parallel,
+ * parallel-churn, rss), `--jail <path>` (another checkout's jail.ts, for
+ * before/after figures), `--parallel 1,2,4` (the P of the parallel groups;
+ * `--cores N` is `--parallel 1,N`).
  *
  * How each figure is taken:
  *
@@ -19,6 +21,11 @@
  * - untraced and churn: the workload's own time, measured inside the jail by
  *   `c/bench_time.c` (fork, exec, wait of the workload), so jail's start-up is
  *   not in the ratio. The same wrapper times the native run.
+ * - parallel: P loops of 20,000 getppid side by side, each call stopped by a
+ *   `{ "return": 7 }` rule: one jail for all P, against P minimal C tracers
+ *   (one each) and native. The workload's own time: `c/bench_time.c` times a
+ *   shell that starts the P loops and waits for them (inside the jail for
+ *   jail). parallel-churn: P shell loops of 300 `/bin/true` the same way.
  * - startup: wall time of the whole command, from spawn to exit.
  * - rss: VmHWM of the jail process (main thread, supervisor thread, all of
  *   it) once 1,000 tracees are alive.
@@ -40,6 +47,8 @@ const { values } = parseArgs({
     quick: { type: "boolean" },
     only: { type: "string" },
     jail: { type: "string" },
+    parallel: { type: "string" },
+    cores: { type: "string" },
   },
 });
 const RUNS = Math.max(5, Number(values.runs) || 5);
@@ -48,8 +57,16 @@ const STOPS = QUICK ? 20_000 : 100_000;
 const UNTRACED = QUICK ? 200_000 : 1_000_000;
 const CHURN = QUICK ? 500 : 2000;
 const HOLD = 1000;
+const PAR_STOPS = QUICK ? 5000 : 20_000;
+const PAR_CHURN = QUICK ? 100 : 300;
+const PARALLEL = [
+  ...new Set(
+    (values.parallel ?? (values.cores ? `1,${values.cores}` : "1,2,4")).split(",").map(Number),
+  ),
+].filter((p) => Number.isInteger(p) && p > 0);
 const GROUPS = new Set(
-  (values.only ?? "per-stop,pinned,untraced,startup,churn,rss").split(",").map((s) => s.trim()),
+  (values.only ?? "per-stop,pinned,untraced,startup,churn,parallel,parallel-churn,rss")
+    .split(",").map((s) => s.trim()),
 );
 const JAIL_TS = values.jail ? await Deno.realPath(values.jail) : `${ROOT}/jail.ts`;
 const JAIL = [Deno.execPath(), "run", "-A", "--no-check", JAIL_TS];
@@ -165,6 +182,8 @@ const minTracer = await build("min_tracer");
 const hold = await build("bench_hold");
 const timer = await build("bench_time");
 const seccomp = await build("bench_seccomp");
+const oneTracer = await build("bench_one_tracer");
+const notif = await build("bench_notif");
 const config = `${CWD}/return.json`;
 await Deno.writeTextFile(config, JSON.stringify({ syscalls: { getppid: { return: 7 } } }));
 const empty = `${CWD}/empty.ts`;
@@ -372,6 +391,88 @@ if (GROUPS.has("churn")) {
   if (hasStrace) row("churn", "strace -f", ms(g("strace")), g("strace") / g("native"));
 }
 
+/** `sh -c` running `p` copies of a command line side by side and waiting for all of them. */
+function sideBySide(p: number, cmd: string): string[] {
+  return ["sh", "-c", `${Array(p).fill(`${cmd} &`).join(" ")} wait`];
+}
+
+// Decisions in parallel: P loops stopped by a return rule, in one jail against P C tracers.
+if (GROUPS.has("parallel")) {
+  const loop = `${getppid} ${PAR_STOPS}`;
+  for (const p of PARALLEL) {
+    const m = await measure(
+      `parallel P=${p}`,
+      [
+        { name: "native", argv: [timer, ...sideBySide(p, loop)], inner: "bench_time_ns" },
+        {
+          name: "c",
+          argv: [timer, ...sideBySide(p, `${minTracer} 7 ${loop}`)],
+          inner: "bench_time_ns",
+        },
+        {
+          name: "jail",
+          argv: [...JAIL, "--config", config, "--", timer, ...sideBySide(p, loop)],
+          inner: "bench_time_ns",
+        },
+        // References that separate the loop's structure from Deno: one C tracer for all P loops.
+        { name: "one block", argv: [timer, oneTracer, "block", String(p), ...loop.split(" ")] },
+        { name: "one poll", argv: [timer, oneTracer, "poll", String(p), ...loop.split(" ")] },
+        // And the other design: a seccomp user-notification listener served by P threads.
+        { name: "notif", argv: [timer, notif, String(p), String(p), ...loop.split(" ")] },
+      ].map((s) => ({ inner: "bench_time_ns", ...s })),
+    );
+    const g = (k: string) => m.get(k)!.inner;
+    const over = p > navigator.hardwareConcurrency
+      ? `, ${p} loops on ${navigator.hardwareConcurrency} CPUs`
+      : "";
+    const c = g("c");
+    row("parallel", `P=${p}: native, ${p} × ${PAR_STOPS} getppid side by side`, ms(g("native")));
+    row("parallel", `P=${p}: ${p} min C tracer${p > 1 ? "s" : ""}, one a loop${over}`, ms(c), 1);
+    row("parallel", `P=${p}: one jail, { "return": 7 } rule${over}`, ms(g("jail")), g("jail") / c, {
+      max: 1.5,
+      text: "≤ 1.5× C tracers",
+    });
+    const one = "reference: one C tracer for all loops, jail's loop";
+    row("parallel", `P=${p}: ${one}, sleeping in waitpid`, ms(g("one block")), g("one block") / c);
+    row("parallel", `P=${p}: ${one}, polling 50 µs first`, ms(g("one poll")), g("one poll") / c);
+    row(
+      "parallel",
+      `P=${p}: reference: seccomp user notifications, ${p} serving thread${p > 1 ? "s" : ""}`,
+      ms(g("notif")),
+      g("notif") / c,
+    );
+  }
+}
+
+// Exec churn in parallel: P shells that each run /bin/true PAR_CHURN times.
+if (GROUPS.has("parallel-churn")) {
+  const script = `i=0; while [ $i -lt ${PAR_CHURN} ]; do /bin/true; i=$((i+1)); done`;
+  const loop = `sh -c '${script}'`;
+  for (const p of PARALLEL) {
+    const m = await measure(`parallel-churn P=${p}`, [
+      { name: "native", argv: [timer, ...sideBySide(p, loop)], inner: "bench_time_ns" },
+      {
+        name: "jail",
+        argv: [...JAIL, "--", timer, ...sideBySide(p, loop)],
+        inner: "bench_time_ns",
+      },
+    ]);
+    const g = (k: string) => m.get(k)!.inner;
+    const over = p > navigator.hardwareConcurrency
+      ? `, on ${navigator.hardwareConcurrency} CPUs`
+      : "";
+    row(
+      "parallel-churn",
+      `P=${p}: native, ${p} × ${PAR_CHURN} fork+exec /bin/true from sh${over}`,
+      ms(g("native")),
+    );
+    row("parallel-churn", `P=${p}: jail, built-in policy`, ms(g("jail")), g("jail") / g("native"), {
+      max: 1.3,
+      text: "≤ 1.3× native",
+    });
+  }
+}
+
 // Supervisor peak RSS with 1,000 live tracees.
 if (GROUPS.has("rss")) {
   const peaks: number[] = [];
@@ -415,5 +516,6 @@ console.log(
   `\n${RUNS} runs each, interleaved; per-stop = (traced loop − native loop) / ${STOPS}, timed inside ` +
     `the workload; untraced and churn: the workload's own time, timed inside the jail by ` +
     `c/bench_time.c; startup: wall time of the whole command. Ratios: per-stop to the C tracer, ` +
-    `untraced and churn to native, startup to deno run.`,
+    `untraced and churn to native, startup to deno run; parallel: P loops in one jail to P C ` +
+    `tracers, parallel-churn to native, both the workload's own time (bench_time).`,
 );

@@ -29,6 +29,7 @@ import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
 import type { FilterSpec } from "./bpf/compile.ts";
 import { ORIGIN_NOT_TRACED, refusalOf, TraceOrigin } from "./trace_origin.ts";
+import { PollingWait } from "./polling_wait.ts";
 
 const EPERM = 1;
 const ESRCH = 3;
@@ -251,6 +252,8 @@ export class Supervisor {
   readonly #goneUnannounced = new Set<number>();
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
   readonly #round: number[] = [];
+  /** Where reports come from: waitpid(-1), polled first while that pays. */
+  readonly #wait = new PollingWait();
   #rootStatus?: ExitStatus;
   #execed = false;
   /** Before the root's exec: its next syscall stop is the execve's entry (else its exit). */
@@ -299,7 +302,7 @@ export class Supervisor {
   run(): SupervisorResult {
     const control = this.#opts.control;
     while (!this.registry.empty) {
-      const [pid, status] = waitpid(-1, WAIT.WALL);
+      const [pid, status] = this.#wait.next();
       if (control && !this.#killing && Atomics.load(control, CONTROL_COMMAND) === COMMAND_KILL) {
         this.killTree("request");
       }

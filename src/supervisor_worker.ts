@@ -191,6 +191,7 @@ bindNow([
   "ptrace",
   "ptrace_buf",
   "waitpid",
+  "sched_yield",
   "kill",
   "tgkill",
   "__errno_location",

@@ -1402,7 +1402,8 @@ Deno.test({
         { prefix: vethPrefix, timeoutMs: 40_000 },
       );
       try {
-        await until("server ports", () => /^ports /m.test(live.stdout()), 20_000);
+        // The whole line: with PYTHONUNBUFFERED each of print's pieces is a write of its own.
+        await until("server ports", () => /^ports( \d+){4}\n/m.test(live.stdout()), 20_000);
         const out = lines(live.stdout());
         const remote = await native([PYTHON, "-c", REMOTE_PROBE, ...out.ports.split(" ")], {
           prefix: there(live.stdout()),
