@@ -77,8 +77,6 @@ const SYMBOLS = {
   getpid: { parameters: [], result: "i32" },
   // pid_t getpgrp(void)
   getpgrp: { parameters: [], result: "i32" },
-  // pid_t tcgetpgrp(int fd)
-  tcgetpgrp: { parameters: ["i32"], result: "i32" },
   // long syscall(long nr, long a1, long a2, long a3): pidfd_open, pidfd_getfd
   syscall_int: { name: "syscall", parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
   // int connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -367,11 +365,7 @@ export function getpgrp(): number {
   return sym.getpgrp();
 }
 
-/** True when this process's group owns the terminal on `fd` (a terminal's signals reach it). */
-export function isForegroundOf(fd: number): boolean {
-  return sym.tcgetpgrp(fd) === sym.getpgrp();
-}
-
+const POSIX_SPAWN_SETPGROUP = 0x02;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 
@@ -381,6 +375,11 @@ export interface SpawnOptions {
   dup2?: readonly (readonly [number, number])[];
   /** Signals reset to their default action in the child. */
   defaultSignals?: readonly number[];
+  /**
+   * Make the child the leader of a new process group (its own pid) before it
+   * execs: a signal sent to the parent's group then no longer reaches it.
+   */
+  newProcessGroup?: boolean;
 }
 
 /**
@@ -411,7 +410,9 @@ export function spawn(
     }
     sym.posix_spawnattr_setsigmask(attr, emptySet);
     sym.posix_spawnattr_setsigdefault(attr, defaults);
-    sym.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    // posix_spawnattr_init left the group at 0: with SETPGROUP the child's own pid.
+    const group = options.newProcessGroup ? POSIX_SPAWN_SETPGROUP : 0;
+    sym.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | group);
     const pidOut = new Int32Array(1);
     const a = cstringArray(argv);
     const e = cstringArray(env);

@@ -130,6 +130,10 @@ export function spawnExecStage(): SpawnedStage {
   try {
     pid = spawn(stage.path, stage.argv, env, {
       dup2: [[requestRead, REQUEST_FD], [statusWrite, STATUS_FD]],
+      // The tree's own process group (the root's pid), as tini and dumb-init make it: a signal to
+      // jail's group (GNU timeout, a terminal) reaches jail alone, which forwards it once
+      // (job_control.ts). The root does setpgid(0, 0) before its execve.
+      newProcessGroup: true,
     });
   } catch (e) {
     for (const fd of [requestRead, requestWrite, statusRead, statusWrite]) close(fd);

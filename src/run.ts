@@ -7,7 +7,8 @@
  */
 
 import { discardExecStage, type SpawnedStage, spawnExecStage } from "./launch.ts";
-import { isForegroundOf, kill, SIGNALS } from "../ffi/libc.ts";
+import { kill, SIGNALS } from "../ffi/libc.ts";
+import { JobControl } from "./job_control.ts";
 import { holdInspectorAddress, inspectorRequested } from "../ffi/inspector_guard.ts";
 import type { ExecFailure } from "./exec_protocol.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
@@ -42,11 +43,14 @@ export const EXIT_POLICY_KILL = 128 + SIGNALS.SIGSYS;
 export const TEARDOWN_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 /**
- * Every signal jail forwards to the root, as tini does, so that none of them
- * is acted on by jail (SIGUSR2 or SIGALRM would end it; SIGUSR1 would open
- * Deno's inspector). Not here: signals the kernel sends jail about itself
- * (SIGCHLD, SIGPIPE, SIGXCPU, SIGXFSZ, SIGSYS and the faults), job control
- * (SIGTSTP, SIGTTIN, SIGTTOU stop jail with the tree, as for any job), and
+ * Every signal jail forwards to the tree's process group, as dumb-init does,
+ * so that none of them is acted on by jail (SIGUSR2 or SIGALRM would end it;
+ * SIGUSR1 would open Deno's inspector). The tree has a group of its own, so
+ * a signal sent to jail's group reaches jail alone and the tree once. SIGCONT
+ * is job control's too (job_control.ts). Not here: signals the kernel sends
+ * jail about itself (SIGCHLD, SIGPIPE, SIGXCPU, SIGXFSZ, SIGSYS and the
+ * faults), SIGTSTP, SIGTTIN, SIGTTOU (jail stops itself when the tree's
+ * group stops; sent to jail, they stop jail alone, as for any process), and
  * real-time signals, which Deno cannot listen to (the CLI ignores them).
  */
 export const FORWARDED_SIGNALS = [
@@ -63,13 +67,6 @@ export const FORWARDED_SIGNALS = [
   "SIGIO",
   "SIGSTKFLT",
 ] as const satisfies readonly Deno.Signal[];
-
-/**
- * Signals a terminal sends to its whole foreground process group (^C, ^\,
- * a resize, `fg`'s SIGCONT): while jail's group is in the foreground the tree
- * shares it and already got them.
- */
-const TERMINAL_SIGNALS: ReadonlySet<string> = new Set(["SIGINT", "SIGQUIT", "SIGWINCH", "SIGCONT"]);
 
 /** A failure of the jail, not of the command. */
 export class JailError extends Error {
@@ -137,8 +134,8 @@ export interface RunJailedOptions {
   grace?: number;
   /**
    * Forward the signals of {@linkcode FORWARDED_SIGNALS} received by this
-   * process to the root (the CLI does); those of {@linkcode TEARDOWN_SIGNALS}
-   * also start the grace period.
+   * process to the tree's process group (the CLI does); those of
+   * {@linkcode TEARDOWN_SIGNALS} also start the grace period.
    */
   forwardSignals?: boolean;
   /** Print `jail: denied connect to ...` once per process and destination (the CLI does). */
@@ -352,6 +349,17 @@ export function runJailed(
     Atomics.store(words, HOOK_STATE, 1);
     Atomics.notify(words, HOOK_STATE);
   };
+  // With a controlling terminal the root's group must exist before the worker starts the command,
+  // to hand it the terminal first: the exec stage is then spawned here when none was prepared.
+  const jobs = JobControl.open();
+  let stage = options.prepared?.stage;
+  if (jobs && !stage) {
+    try {
+      stage = spawnExecStage();
+    } catch (e) {
+      return Promise.reject(new JailError((e as Error).message));
+    }
+  }
   if (options.prepared) options.prepared.used = true;
   const worker = options.prepared?.worker ??
     new Worker(new URL("./supervisor_worker.ts", import.meta.url).href, { type: "module" });
@@ -373,22 +381,24 @@ export function runJailed(
     }
   };
   let graceArmed = false;
+  const early: number[] = [];
   const forward = (sig: Deno.Signal) => {
     const num = SIGNALS[sig as keyof typeof SIGNALS];
-    // Any of the standard descriptors may be the terminal (`cmd | jail -- ...` has stdin a pipe).
-    const fromTerminal = TERMINAL_SIGNALS.has(sig) && [0, 1, 2].some((fd) => isForegroundOf(fd));
-    if (rootPid > 0 && !fromTerminal) kill(rootPid, num);
+    // To the tree's group (the root's pid; the guard keeps kill(-0), jail's own group, out).
+    if (sig === "SIGCONT" && jobs) jobs.continued();
+    else if (rootPid > 0) kill(-rootPid, num);
+    else early.push(num); // Before the root is traced: sent once it is (it was the group's, too).
     if (!(TEARDOWN_SIGNALS as readonly string[]).includes(sig)) return;
     if (graceArmed) return killTree(); // A second signal: no more waiting.
     graceArmed = true;
     timers.push(setTimeout(killTree, grace));
   };
-  if (options.forwardSignals) {
-    for (const sig of FORWARDED_SIGNALS) {
-      const fn = () => forward(sig);
-      Deno.addSignalListener(sig, fn);
-      listeners.push([sig, fn]);
-    }
+  // Only with a controlling terminal: then the shell's SIGCONT after a stop must reach the tree.
+  const signals = options.forwardSignals ? FORWARDED_SIGNALS : jobs ? ["SIGCONT" as const] : [];
+  for (const sig of signals) {
+    const fn = () => forward(sig);
+    Deno.addSignalListener(sig, fn);
+    listeners.push([sig, fn]);
   }
   // 0 is no limit, as for GNU timeout (and a 0 ms timer would end the run at once).
   if (options.timeout !== undefined && options.timeout > 0) {
@@ -402,6 +412,7 @@ export function runJailed(
 
   return new Promise<RunOutcome>((resolve, reject) => {
     const finish = () => {
+      jobs?.end();
       for (const t of timers) clearTimeout(t);
       for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
       options.signal?.removeEventListener("abort", onAbort);
@@ -419,6 +430,10 @@ export function runJailed(
       switch (m.type) {
         case "started":
           rootPid = m.pid;
+          for (const num of early.splice(0)) kill(-rootPid, num);
+          return;
+        case "stopped":
+          jobs?.treeStopped(m.signal);
           return;
         case "event":
           options.onEvent?.(m.event);
@@ -470,12 +485,14 @@ export function runJailed(
       reportDenials: options.reportDenials ?? false,
       hookChannel,
       onRootExit: options.onRootExit ?? "kill",
-      stage: options.prepared?.stage,
+      stage,
       control: control.buffer as SharedArrayBuffer,
       events: options.onEvent !== undefined,
       trace: options.trace,
       log: log?.path,
     };
+    // Before the command can read: the root execs it only once the worker sent its request.
+    if (jobs && stage) jobs.start(stage.pid);
     worker.postMessage(start);
     releaseInspector = holdInspectorAddress();
   });

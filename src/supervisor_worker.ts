@@ -72,6 +72,8 @@ export interface StartMessage {
 /** Messages from the worker to its owner. */
 export type WorkerMessage =
   | { type: "started"; pid: number }
+  /** The root's main thread took a group-stop (job control: the tree's group stopped). */
+  | { type: "stopped"; signal: number }
   | { type: "event"; event: SupervisorEvent }
   | { type: "hook"; hook: number; call: HookCall }
   | { type: "done"; result: SupervisorResult; execFailure?: ExecFailure }
@@ -309,6 +311,10 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
         onExec: reporter && ((pid, former) => reporter.exec(pid, former)),
         onSyscallExit: reporter && ((tid, result) => reporter.returned(tid, result)),
         onExit: reporter && ((pid, s) => reporter.exit(pid, s.code, s.signal)),
+        // The root stands for the tree's group: ^Z and SIGTTIN go to the whole group.
+        onGroupStop: (tid, signal) => {
+          if (tid === launched.pid) post({ type: "stopped", signal });
+        },
       },
     });
     engine.treePids = () => supervisor.registry.processes.keys();
