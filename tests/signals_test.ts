@@ -274,6 +274,62 @@ Deno.test("signals: on a terminal, a resize, ^Z, fg and ^C each reach the comman
 });
 
 /**
+ * An interactive bash runs jail in the background; the command reads the
+ * terminal, so the kernel stops its group with SIGTTIN; jail stops with the
+ * same signal and bash says so. `fg` continues jail, which hands the
+ * terminal to the tree's group and continues it: the read then gets a line.
+ */
+const BACKGROUND_DRIVER = [
+  "import os, pty, select, sys, time",
+  "pid, fd = pty.fork()",
+  "if pid == 0:",
+  "    os.environ['PS1'] = 'PROMPT$ '",
+  "    os.execvp('bash', ['bash', '--norc', '--noprofile', '-i'])",
+  "buf = b''",
+  "seen = b''",
+  "def expect(pat):",
+  "    global buf, seen",
+  "    end = time.time() + 20",
+  "    while pat.encode() not in buf:",
+  "        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))",
+  "        if not r: sys.exit('timed out waiting for %r: %r' % (pat, buf))",
+  "        buf += os.read(fd, 4096)",
+  "    i = buf.index(pat.encode()) + len(pat)",
+  "    seen += buf[:i]",
+  "    buf = buf[i:]",
+  "expect('PROMPT$ ')",
+  // set -b: bash reports the stop at once, not at its next prompt.
+  "os.write(fd, ('set -b; ' + sys.argv[1] + ' &\\n').encode())",
+  "expect('Stopped')",
+  "os.write(fd, b'fg\\n')",
+  "expect('line:$x')", // bash echoes the job it brings to the foreground
+  "os.write(fd, b'hello\\n')",
+  "expect('PROMPT$ ')",
+  "os.write(fd, b'echo status $?\\n')",
+  "expect('PROMPT$ ')",
+  "os.write(fd, b'exit\\n')",
+  "os.waitpid(pid, 0)",
+  "sys.stdout.write(seen.decode(errors='replace').replace('\\r', ''))",
+].join("\n");
+
+Deno.test("signals: on a terminal, a command that reads from the background stops (SIGTTIN) with jail, and fg lets it read", async () => {
+  // Its read stops it in the background; after fg the same read gets the line.
+  const command = `sh -c 'read x; echo "line:$x"'`;
+  const cmd = `'${Deno.execPath()}' run -A --no-check '${JAIL}' -- ${command}`;
+  const out = await new Deno.Command("python3", {
+    args: ["-c", BACKGROUND_DRIVER, cmd],
+    stdout: "piped",
+    stderr: "piped",
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const text = plain(out.stdout);
+  assert.ok(out.success, `${text} ${new TextDecoder().decode(out.stderr)}`);
+  assert.match(text, /^line:hello$/m, text);
+  assert.match(text, /^status 0$/m, text);
+});
+
+/**
  * A session whose shell does no job control (`sh -c`, the pty's session
  * leader): after each jail run, however it ended, the terminal must be the
  * shell's again, or the shell's own `read` fails (EIO: its group is orphaned).
