@@ -68,6 +68,17 @@ export const FORWARDED_SIGNALS = [
   "SIGSTKFLT",
 ] as const satisfies readonly Deno.Signal[];
 
+/**
+ * Two of the same signal that reach jail within this many milliseconds are
+ * forwarded as one. A sender that signals jail's pid and then its group (GNU
+ * timeout) makes two deliveries to jail microseconds apart, which the kernel
+ * merges into one for a process that has not yet taken the first (a native
+ * command's handler runs once); jail may take the first in between when the
+ * sender is preempted, and its forwards then land milliseconds apart, each
+ * running the command's handler (1 run in about 30 under load, before).
+ */
+export const SIGNAL_MERGE_MS = 100;
+
 /** A failure of the jail, not of the command. */
 export class JailError extends Error {
   /**
@@ -382,8 +393,12 @@ export function runJailed(
   };
   let graceArmed = false;
   const early: number[] = [];
+  const lastForwarded = new Map<Deno.Signal, number>();
   const forward = (sig: Deno.Signal) => {
     const num = SIGNALS[sig as keyof typeof SIGNALS];
+    const now = performance.now();
+    if (now - (lastForwarded.get(sig) ?? -Infinity) < SIGNAL_MERGE_MS) return;
+    lastForwarded.set(sig, now);
     // To the tree's group (the root's pid; the guard keeps kill(-0), jail's own group, out).
     if (sig === "SIGCONT" && jobs) jobs.continued();
     else if (rootPid > 0) kill(-rootPid, num);
