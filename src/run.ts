@@ -146,7 +146,9 @@ export interface RunJailedOptions {
   /**
    * Forward the signals of {@linkcode FORWARDED_SIGNALS} received by this
    * process to the tree's process group (the CLI does); those of
-   * {@linkcode TEARDOWN_SIGNALS} also start the grace period.
+   * {@linkcode TEARDOWN_SIGNALS} also start the grace period. Whether or not
+   * this is set, a process with a controlling terminal hands it to the tree
+   * and relays its stops (job_control.ts).
    */
   forwardSignals?: boolean;
   /** Print `jail: denied connect to ...` once per process and destination (the CLI does). */
