@@ -158,7 +158,8 @@ static void probe_signals(pid_t p, pid_t t) {
   if (pipe(pipefd) != 0) exit(3);
   report("fsetown", fcntl(pipefd[0], F_SETOWN, p));
   report("fsetown_thread", fcntl(pipefd[0], F_SETOWN, t));
-  report("fsetown_pgrp", fcntl(pipefd[0], F_SETOWN, -getpgrp()));
+  // The target's group: jail's when probing jail (the tree runs in a group of its own).
+  report("fsetown_pgrp", fcntl(pipefd[0], F_SETOWN, -getpgid(p)));
   struct f_owner_ex ex = {F_OWNER_TID, t};
   report("fsetown_ex", fcntl(pipefd[0], F_SETOWN_EX, &ex));
   close(pipefd[0]);

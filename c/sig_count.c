@@ -7,12 +7,16 @@
  * then reads stdin until a line or EOF (the test holds the pipe), prints one line
  * "count <signal number> <times>" per signal received, and exits with 7.
  *
- * usage: sig_count
+ * Signal numbers given as arguments keep their default action (e.g. 20:
+ * SIGTSTP stops it, as ^Z stops most programs).
+ *
+ * usage: sig_count [signal number...]
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,7 +31,14 @@ static void on_signal(int sig) {
   if (write(1, buf, n) != n) _exit(1);
 }
 
-int main(void) {
+static int kept(int sig, int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (atoi(argv[i]) == sig) return 1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -35,6 +46,7 @@ int main(void) {
   sigfillset(&sa.sa_mask);
   for (int sig = 1; sig <= 64; sig++) {
     if (sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD || sig == 32 || sig == 33) continue;
+    if (kept(sig, argc, argv)) continue;
     if (sigaction(sig, &sa, NULL) != 0) return perror("sigaction"), 2;
   }
   setvbuf(stdout, NULL, _IONBF, 0);

@@ -50,8 +50,6 @@ const SYMBOLS = {
   getpid: { parameters: [], result: "i32" },
   // pid_t getpgrp(void)
   getpgrp: { parameters: [], result: "i32" },
-  // pid_t tcgetpgrp(int fd)
-  tcgetpgrp: { parameters: ["i32"], result: "i32" },
   // long syscall(long nr, long a1, long a2, long a3): pidfd_open, pidfd_getfd
   syscall_int: { name: "syscall", parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
   // int sched_yield(void)
@@ -351,11 +349,6 @@ export function getpid(): number {
 /** getpgrp(2). */
 export function getpgrp(): number {
   return sym.getpgrp();
-}
-
-/** True when this process's group owns the terminal on `fd` (a terminal's signals reach it). */
-export function isForegroundOf(fd: number): boolean {
-  return sym.tcgetpgrp(fd) === sym.getpgrp();
 }
 
 // ---------------------------------------------------------------- descriptors

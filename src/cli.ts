@@ -121,10 +121,14 @@ Reports (see README.md, "Trace, log, summary, learn"):
   -h, --help               this text
   -V, --version            the version
 
-Signals: every catchable signal sent to jail is forwarded to the command once (INT, TERM, HUP,
-QUIT, USR1, USR2, ALRM, WINCH, CONT, PWR, VTALRM, PROF, URG, IO, STKFLT); jail keeps CHLD,
-PIPE, XCPU, XFSZ, SYS and job control (TSTP, TTIN, TTOU) for itself and ignores real-time
-signals (Deno cannot receive them). USR1 never opens Deno's inspector.
+Signals: the command runs in a process group of its own. Every catchable signal sent to jail
+(to its pid, its group, or both, as GNU timeout does) reaches that group once (INT, TERM, HUP,
+QUIT, USR1, USR2, ALRM, WINCH, CONT, PWR, VTALRM, PROF, URG, IO, STKFLT); processes that left
+the group (setsid daemons) are not reached. jail keeps CHLD, PIPE, XCPU, XFSZ, SYS and TSTP,
+TTIN, TTOU for itself and ignores real-time signals (Deno cannot receive them). USR1 never
+opens Deno's inspector. On a terminal the command's group is the foreground (^C, ^\\, ^Z reach
+it alone); when it stops, jail stops too, and fg or bg continues it; the terminal goes back to
+jail's group when the run ends.
 
 Exit status: the command's own; 128+N when it died of signal N; 124 on timeout;
 125 when jail itself fails (bad option or config); 126 not executable; 127 not found;

@@ -32,6 +32,7 @@ import {
   waitpid,
 } from "../ffi/libc.ts";
 import { bindCloneNow, cloneIntoPause } from "../ffi/clone.ts";
+import { foregroundGroup, setForegroundGroup } from "../ffi/terminal.ts";
 import { bindAffinityNow, currentCpuMask, getAffinity, setAffinity } from "../ffi/affinity.ts";
 import {
   CAP_SYS_PTRACE,
@@ -67,6 +68,13 @@ export interface LaunchSpec {
   landlock?: LandlockSpec;
   /** Capability numbers the command keeps (`keptCapabilities` in capabilities.ts); all others go. */
   capabilities: readonly number[];
+  /**
+   * jail's controlling terminal and jail's own process group (job_control.ts):
+   * when that group is in the terminal's foreground, the tree's group gets
+   * the terminal before the command runs, so that it can read it and the
+   * terminal's ^C, ^\ and ^Z reach it alone.
+   */
+  terminal?: { fd: number; group: number };
 }
 
 /** Why the command could not be exec'd: exit 127 (not found) or 126. */
@@ -330,6 +338,14 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     const pinned = here !== undefined && tryAffinity(pid, here);
     const child = new Injector(pid);
     child.mustCall("PR_SET_NO_NEW_PRIVS", NR.prctl, [PR.SET_NO_NEW_PRIVS, 1]);
+    // The tree's own process group (the root's pid), as tini and dumb-init make it: a signal to
+    // jail's group (GNU timeout, a terminal) reaches jail alone, which forwards it once
+    // (job_control.ts, run.ts).
+    child.mustCall("setpgid", NR.setpgid, [0, 0]);
+    if (spec.terminal && foregroundGroup(spec.terminal.fd) === spec.terminal.group) {
+      // Before the command can read: from the terminal's background it would stop (SIGTTIN).
+      setForegroundGroup(spec.terminal.fd, pid);
+    }
     // Take the filter chain's one seccomp listener for jail, so that nothing in the tree can add
     // one: in the kernel SECCOMP_RET_USER_NOTIF outranks SECCOMP_RET_TRACE, and a listener of the
     // tree's own would answer calls the supervisor must see.

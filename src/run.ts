@@ -6,7 +6,8 @@
  * @module
  */
 
-import { isForegroundOf, kill, SIGNALS } from "../ffi/libc.ts";
+import { kill, SIGNALS } from "../ffi/libc.ts";
+import { JobControl } from "./job_control.ts";
 import { holdInspectorAddress, inspectorRequested } from "../ffi/inspector_guard.ts";
 import type { ExecFailure } from "./launch.ts";
 import type { CompiledPolicy } from "./policy/compile.ts";
@@ -41,11 +42,14 @@ export const EXIT_POLICY_KILL = 128 + SIGNALS.SIGSYS;
 export const TEARDOWN_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 /**
- * Every signal jail forwards to the root, as tini does, so that none of them
- * is acted on by jail (SIGUSR2 or SIGALRM would end it; SIGUSR1 would open
- * Deno's inspector). Not here: signals the kernel sends jail about itself
- * (SIGCHLD, SIGPIPE, SIGXCPU, SIGXFSZ, SIGSYS and the faults), job control
- * (SIGTSTP, SIGTTIN, SIGTTOU stop jail with the tree, as for any job), and
+ * Every signal jail forwards to the tree's process group, as dumb-init does,
+ * so that none of them is acted on by jail (SIGUSR2 or SIGALRM would end it;
+ * SIGUSR1 would open Deno's inspector). The tree has a group of its own, so
+ * a signal sent to jail's group reaches jail alone and the tree once. SIGCONT
+ * is job control's too (job_control.ts). Not here: signals the kernel sends
+ * jail about itself (SIGCHLD, SIGPIPE, SIGXCPU, SIGXFSZ, SIGSYS and the
+ * faults), SIGTSTP, SIGTTIN, SIGTTOU (jail stops itself when the tree's
+ * group stops; sent to jail, they stop jail alone, as for any process), and
  * real-time signals, which Deno cannot listen to (the CLI ignores them).
  */
 export const FORWARDED_SIGNALS = [
@@ -64,11 +68,15 @@ export const FORWARDED_SIGNALS = [
 ] as const satisfies readonly Deno.Signal[];
 
 /**
- * Signals a terminal sends to its whole foreground process group (^C, ^\,
- * a resize, `fg`'s SIGCONT): while jail's group is in the foreground the tree
- * shares it and already got them.
+ * Two of the same signal that reach jail within this many milliseconds are
+ * forwarded as one. A sender that signals jail's pid and then its group (GNU
+ * timeout) makes two deliveries to jail microseconds apart, which the kernel
+ * merges into one for a process that has not yet taken the first (a native
+ * command's handler runs once); jail may take the first in between when the
+ * sender is preempted, and its forwards then land milliseconds apart, each
+ * running the command's handler (1 run in about 30 under load, before).
  */
-const TERMINAL_SIGNALS: ReadonlySet<string> = new Set(["SIGINT", "SIGQUIT", "SIGWINCH", "SIGCONT"]);
+export const SIGNAL_MERGE_MS = 100;
 
 /** A failure of the jail, not of the command. */
 export class JailError extends Error {
@@ -125,8 +133,10 @@ export interface RunJailedOptions {
   grace?: number;
   /**
    * Forward the signals of {@linkcode FORWARDED_SIGNALS} received by this
-   * process to the root (the CLI does); those of {@linkcode TEARDOWN_SIGNALS}
-   * also start the grace period.
+   * process to the tree's process group (the CLI does); those of
+   * {@linkcode TEARDOWN_SIGNALS} also start the grace period. Whether or not
+   * this is set, a process with a controlling terminal hands it to the tree
+   * and relays its stops (job_control.ts).
    */
   forwardSignals?: boolean;
   /** Print `jail: denied connect to ...` once per process and destination (the CLI does). */
@@ -330,6 +340,9 @@ export function runJailed(
     Atomics.store(words, HOOK_STATE, 1);
     Atomics.notify(words, HOOK_STATE);
   };
+  // With a controlling terminal the launch hands the tree's group the terminal before the command
+  // runs (launch.ts); this thread then relays job control.
+  const jobs = JobControl.open();
   if (options.prepared) options.prepared.used = true;
   const worker = options.prepared?.worker ??
     new Worker(new URL("./supervisor_worker.ts", import.meta.url).href, { type: "module" });
@@ -351,22 +364,28 @@ export function runJailed(
     }
   };
   let graceArmed = false;
+  const early: number[] = [];
+  const lastForwarded = new Map<Deno.Signal, number>();
   const forward = (sig: Deno.Signal) => {
     const num = SIGNALS[sig as keyof typeof SIGNALS];
-    // Any of the standard descriptors may be the terminal (`cmd | jail -- ...` has stdin a pipe).
-    const fromTerminal = TERMINAL_SIGNALS.has(sig) && [0, 1, 2].some((fd) => isForegroundOf(fd));
-    if (rootPid > 0 && !fromTerminal) kill(rootPid, num);
+    const now = performance.now();
+    if (now - (lastForwarded.get(sig) ?? -Infinity) < SIGNAL_MERGE_MS) return;
+    lastForwarded.set(sig, now);
+    // To the tree's group (the root's pid; the guard keeps kill(-0), jail's own group, out).
+    if (sig === "SIGCONT" && jobs) jobs.continued();
+    else if (rootPid > 0) kill(-rootPid, num);
+    else early.push(num); // Before the root is traced: sent once it is (it was the group's, too).
     if (!(TEARDOWN_SIGNALS as readonly string[]).includes(sig)) return;
     if (graceArmed) return killTree(); // A second signal: no more waiting.
     graceArmed = true;
     timers.push(setTimeout(killTree, grace));
   };
-  if (options.forwardSignals) {
-    for (const sig of FORWARDED_SIGNALS) {
-      const fn = () => forward(sig);
-      Deno.addSignalListener(sig, fn);
-      listeners.push([sig, fn]);
-    }
+  // Only with a controlling terminal: then the shell's SIGCONT after a stop must reach the tree.
+  const signals = options.forwardSignals ? FORWARDED_SIGNALS : jobs ? ["SIGCONT" as const] : [];
+  for (const sig of signals) {
+    const fn = () => forward(sig);
+    Deno.addSignalListener(sig, fn);
+    listeners.push([sig, fn]);
   }
   // 0 is no limit, as for GNU timeout (and a 0 ms timer would end the run at once).
   if (options.timeout !== undefined && options.timeout > 0) {
@@ -380,6 +399,7 @@ export function runJailed(
 
   return new Promise<RunOutcome>((resolve, reject) => {
     const finish = () => {
+      jobs?.end();
       for (const t of timers) clearTimeout(t);
       for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
       options.signal?.removeEventListener("abort", onAbort);
@@ -397,6 +417,11 @@ export function runJailed(
       switch (m.type) {
         case "started":
           rootPid = m.pid;
+          jobs?.start(m.pid);
+          for (const num of early.splice(0)) kill(-rootPid, num);
+          return;
+        case "stopped":
+          jobs?.treeStopped(m.signal);
           return;
         case "event":
           options.onEvent?.(m.event);
@@ -448,6 +473,7 @@ export function runJailed(
       reportDenials: options.reportDenials ?? false,
       hookChannel,
       onRootExit: options.onRootExit ?? "kill",
+      terminal: jobs?.terminal,
       control: control.buffer as SharedArrayBuffer,
       events: options.onEvent !== undefined,
       trace: options.trace,

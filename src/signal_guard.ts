@@ -1,9 +1,9 @@
 /**
  * Signals to a process group, delivered by the supervisor.
  *
- * The jailed tree starts in jail's own process group, so `kill(0, sig)` (a
- * shell's `kill 0`, `kill -STOP 0`) or `kill(-pgrp, sig)` would reach jail
- * too: SIGSTOP would freeze the supervisor, SIGKILL would end the run. The
+ * The jailed tree starts in a group of its own, but any of its processes may
+ * join jail's (setpgid within the session); then `kill(0, sig)` (a shell's
+ * `kill 0`, `kill -STOP 0`) or `kill(-pgrp, sig)` would reach jail too: SIGSTOP would freeze the supervisor, SIGKILL would end the run. The
  * filter sends those calls here; the signal goes to every member of the tree
  * in that group, and nowhere else.
  *

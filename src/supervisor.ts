@@ -87,6 +87,8 @@ export interface SupervisorHooks {
   onSyscallExit?(tid: number, result: bigint | undefined): void;
   /** A process ended. */
   onExit?(pid: number, status: ExitStatus): void;
+  /** A thread took a group-stop (SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU) and was parked. */
+  onGroupStop?(tid: number, signal: number): void;
   /** A thread ended in a way the quirk tests want to see (vanished, dying). */
   onQuirk?(kind: "vanished" | "esrch" | "exit-after-esrch", tid: number): void;
 }
@@ -389,6 +391,7 @@ export class Supervisor {
         if (this.#request(thread, PTRACE.LISTEN, 0)) {
           thread.state = "listening";
           this.#quirks.listens++;
+          this.#hooks.onGroupStop?.(tid, stop.signal);
         }
         return;
       case "interrupt":

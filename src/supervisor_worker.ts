@@ -46,6 +46,8 @@ export interface StartMessage {
   /** `[state, length, ...JSON bytes]`: where the owner answers function rules. */
   hookChannel: SharedArrayBuffer;
   onRootExit: "kill" | "wait";
+  /** jail's controlling terminal and group, for the hand-over to the tree (job_control.ts). */
+  terminal?: { fd: number; group: number };
   control: SharedArrayBuffer;
   /** Post an event message per decision and process event. */
   events: boolean;
@@ -63,6 +65,8 @@ export interface StartMessage {
 /** Messages from the worker to its owner. */
 export type WorkerMessage =
   | { type: "started"; pid: number }
+  /** The root's main thread took a group-stop (job control: the tree's group stopped). */
+  | { type: "stopped"; signal: number }
   | { type: "event"; event: SupervisorEvent }
   | { type: "hook"; hook: number; call: HookCall }
   | { type: "done"; result: SupervisorResult; execFailure?: ExecFailure }
@@ -223,6 +227,7 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       filter: start.filter,
       landlock: start.landlock,
       capabilities: start.capabilities,
+      terminal: start.terminal,
     });
     if ("failure" in launched) {
       // Not found or not runnable: nothing ran, nothing to supervise.
@@ -309,6 +314,10 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
         onExec: reporter && ((pid, former) => reporter.exec(pid, former)),
         onSyscallExit: reporter && ((tid, result) => reporter.returned(tid, result)),
         onExit: reporter && ((pid, s) => reporter.exit(pid, s.code, s.signal)),
+        // The root stands for the tree's group: ^Z and SIGTTIN go to the whole group.
+        onGroupStop: (tid, signal) => {
+          if (tid === launched.pid) post({ type: "stopped", signal });
+        },
       },
     });
     engine.treePids = () => supervisor.registry.processes.keys();
