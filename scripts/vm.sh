@@ -29,7 +29,9 @@
 # (passwd/group from base-passwd, the cc and other alternatives' links, ldconfig at boot).
 #
 # Environment: VM_MEM (MiB, default 4096), VM_CPUS (default 2), VM_TIMEOUT (seconds the whole
-# boot may take, default 3600 for amd64, 10800 for arm64), MIRROR (default deb.debian.org).
+# boot may take, default 3600 for amd64, 10800 for arm64), VM_ACCEL (kvm or tcg; default kvm
+# where /dev/kvm is a usable KVM), VM_TIME_SCALE (the tests' hard time limits are multiplied by
+# it: default 1 with KVM, 20 under TCG), MIRROR (default deb.debian.org).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -230,7 +232,7 @@ boot() {
   cat "$VM/rootfs.cpio" "$VM/modules.cpio" "$VM/deno.cpio" "$VM/repo.cpio" >"$VM/initrd"
   # The stock kernel's own LSM list (Debian 12's starts with landlock): nothing is added.
   local append="console=ttyS0 rdinit=/vm-init panic=-1 vm.mode=$mode"
-  local qemu
+  local qemu scale=1
   if [ "$ARCH" = amd64 ]; then
     qemu=(qemu-system-x86_64 -M q35)
     # kvm_pvm (a paravirtual KVM for nested guests, as on this project's machines) runs only
@@ -244,11 +246,15 @@ boot() {
     else
       log "no usable KVM here (/dev/kvm missing or kvm_pvm): emulating x86_64 with TCG"
       qemu+=(-accel tcg,thread=multi -cpu max)
+      scale=20
     fi
   else
     append=${append/console=ttyS0/console=ttyAMA0}
     qemu=(qemu-system-aarch64 -M virt -accel tcg,thread=multi -cpu max)
+    scale=20
   fi
+  # The tests' hard time limits (JAIL_TEST_TIME_SCALE in the guest) grow under emulation.
+  append+=" vm.timescale=${VM_TIME_SCALE:-$scale}"
   qemu+=(-smp "$cpus" -m "$mem" -nographic -no-reboot -kernel "$VM/vmlinuz"
     -initrd "$VM/initrd" -append "$append" -nic none)
   if [ "$mode" = shell ]; then
