@@ -30,8 +30,13 @@ ln -sf /proc/self/fd/0 /dev/stdin 2>/dev/null
 ln -sf /proc/self/fd/1 /dev/stdout 2>/dev/null
 ln -sf /proc/self/fd/2 /dev/stderr 2>/dev/null
 ldconfig 2>/dev/null
+# The modules travel in /usr/lib/modules; the extracted arm64 tree has no merged /usr, and
+# Debian's kmod looks in /lib/modules. modules.dep is made by the package's postinst: here.
+[ -e /lib/modules ] || ln -s /usr/lib/modules /lib/modules
 depmod -a 2>/dev/null
 ip link set lo up
+# What kmod-static-nodes does on a normal boot: /dev/net/tun exists before its module loads.
+modprobe tun 2>/dev/null
 
 echo "VM-KERNEL $(uname -srm)"
 echo "VM-LSM $(cat /sys/kernel/security/lsm 2>/dev/null)"
@@ -61,13 +66,15 @@ scale=$(sed -nE 's/.*vm\.timescale=([0-9]+).*/\1/p' /proc/cmdline)
 export JAIL_TEST_TIME_SCALE=${scale:-1}
 echo "VM-TIME-SCALE $JAIL_TEST_TIME_SCALE"
 start=$(date +%s)
-deno test -A --no-check=remote "${tests[@]}" 2>&1 | tee /tmp/test.log
+# TAP: each failure's message comes right after it, so a run cut short still says why.
+# A session and process group of its own, as under a login or CI: PID 1's children are in
+# process group 0, where the tests' `-getpgrp()` names no group at all.
+setsid -w deno test -A --no-check=remote --reporter=tap "${tests[@]}" 2>&1 | tee /tmp/test.log
 rc=${PIPESTATUS[0]}
 echo "VM-TEST-SECONDS $(($(date +%s) - start))"
-summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' /tmp/test.log | tail -1)
-passed=$(printf '%s\n' "$summary" | sed -nE 's/.*\| ([0-9]+) passed.*/\1/p')
-failed=$(printf '%s\n' "$summary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p')
-[ -n "$summary" ] || failed=1
+passed=$(grep -cE '^ok [0-9]+ ' /tmp/test.log)
+failed=$(grep -cE '^not ok [0-9]+ ' /tmp/test.log)
+[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "VM-RC $rc"
 echo "VM-RESULT ${passed:-0} passed, ${failed:-0} failed"
 power_off
