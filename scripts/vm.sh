@@ -18,8 +18,9 @@
 # kernel needs no disk driver and Debian's stock kernel boots it as is.
 #
 # Inside, /vm-init (PID 1) mounts proc, sys, /dev, /dev/pts, /dev/shm, /tmp, cgroup2, brings
-# loopback up, builds c/, runs `deno test -A --no-check=remote <files>` as root, prints
-# deno's summary and a last line "N passed, N failed" on the serial console, and powers off.
+# loopback up, builds c/, runs `deno test -A --no-check=remote --reporter=tap <files>` as root
+# (TAP: a failure's message follows it at once), prints a last line "N passed, N failed" on the
+# serial console, and powers off.
 # The console is kept in .vm/<arch>/last.log; the script exits 1 when a test failed or the
 # summary is missing.
 #
@@ -274,8 +275,8 @@ boot() {
   if [ -z "$line" ]; then
     # Cut short (time limit or crash): count the tests that did finish.
     local ok bad
-    ok=$(grep -acE ' \.\.\. ok \(' "$logf" || true)
-    bad=$(grep -acE ' \.\.\. FAILED' "$logf" || true)
+    ok=$(grep -acE '^ok [0-9]+ ' "$logf" || true)
+    bad=$(grep -acE '^not ok [0-9]+ ' "$logf" || true)
     log "no result line on the console (crash, or the ${limit}s limit): incomplete run"
     log "tests that finished: $ok passed, $bad failed"
     echo "0 passed, 1 failed"
