@@ -78,7 +78,7 @@ stamp_ok() { [ -f "$1.stamp" ] && [ "$(cat "$1.stamp")" = "$2" ] && [ -e "$1" ];
 
 build_rootfs() {
   local out=$VM/rootfs.cpio key
-  key="$SUITE ${PACKAGES[*]} v3"
+  key="$SUITE ${PACKAGES[*]} v4"
   stamp_ok "$out" "$key" && return 0
   log "building the $ARCH root filesystem (mmdebstrap, $SUITE)"
   local dir=$VM/rootfs
@@ -115,10 +115,21 @@ build_rootfs() {
 # What the skipped maintainer scripts would have done, as far as the tests need it.
 fixup_extracted() {
   local dir=$1
+  # Merged /usr, as Debian 12's own installs (and the amd64 tree) have it: /bin, /sbin and /lib
+  # are links into /usr (the tests name /usr/bin/sh).
+  local d
+  for d in bin sbin lib; do
+    if [ -d "$dir/$d" ] && [ ! -L "$dir/$d" ]; then
+      mkdir -p "$dir/usr/$d"
+      cp -a "$dir/$d/." "$dir/usr/$d/"
+      rm -rf "${dir:?}/$d"
+      ln -s "usr/$d" "$dir/$d"
+    fi
+  done
   cp "$dir/usr/share/base-passwd/passwd.master" "$dir/etc/passwd"
   cp "$dir/usr/share/base-passwd/group.master" "$dir/etc/group"
   [ -e "$dir/usr/bin/cc" ] || ln -s gcc "$dir/usr/bin/cc"
-  [ -e "$dir/bin/sh" ] || ln -s dash "$dir/bin/sh"
+  [ -e "$dir/usr/bin/sh" ] || ln -s dash "$dir/usr/bin/sh"
   [ -e "$dir/usr/bin/awk" ] || { [ -e "$dir/usr/bin/mawk" ] && ln -s mawk "$dir/usr/bin/awk"; }
   [ -e "$dir/usr/bin/node" ] || { [ -e "$dir/usr/bin/nodejs" ] && ln -s nodejs "$dir/usr/bin/node"; }
   true
