@@ -84,7 +84,7 @@ export async function jail(args: string[], opts: JailRunOptions = {}): Promise<J
     try {
       child.kill("SIGKILL");
     } catch { /* already gone */ }
-  }, opts.timeoutMs ?? 60_000);
+  }, (opts.timeoutMs ?? 60_000) * TIME_SCALE);
   const out = await child.output();
   clearTimeout(timer);
   const result = {
@@ -168,8 +168,15 @@ export function procState(pid: number): string | undefined {
   }
 }
 
-/** Polls `check` every 5 ms until it holds; fails after `ms`. */
+/**
+ * Multiplier of the tests' hard time limits, from `JAIL_TEST_TIME_SCALE` (default 1): the
+ * emulated machines of `scripts/vm.sh` run 10 to 50 times slower than the host.
+ */
+export const TIME_SCALE = Math.max(1, Number(Deno.env.get("JAIL_TEST_TIME_SCALE")) || 1);
+
+/** Polls `check` every 5 ms until it holds; fails after `ms` (times {@linkcode TIME_SCALE}). */
 export async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  ms *= TIME_SCALE;
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -231,7 +238,7 @@ export function spawnJail(
       child.kill("SIGKILL");
     } catch { /* gone */ }
     for (const r of readers) r.cancel().catch(() => {});
-  }, opts.timeoutMs ?? 30_000);
+  }, (opts.timeoutMs ?? 30_000) * TIME_SCALE);
   const done = (async () => {
     const status = await child.status;
     finished = true;
@@ -290,7 +297,7 @@ export async function native(
     try {
       child.kill("SIGKILL");
     } catch { /* gone */ }
-  }, opts.timeoutMs ?? 60_000);
+  }, (opts.timeoutMs ?? 60_000) * TIME_SCALE);
   const out = await child.output();
   clearTimeout(timer);
   const dec = new TextDecoder();
