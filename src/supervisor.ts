@@ -207,6 +207,23 @@ const NEW_TASK_EVENTS = {
   clone: PTRACE_EVENT.CLONE,
 } as const;
 
+/** Every quirk counted zero times. */
+function noQuirks(): QuirkCounts {
+  return {
+    esrch: 0,
+    exitStops: 0,
+    exitAfterEsrch: 0,
+    exitThenSigkill: 0,
+    nonLeaderExecs: 0,
+    vanished: 0,
+    childFirst: 0,
+    listens: 0,
+    injected: 0,
+    staleEvents: 0,
+    syscallExits: 0,
+  };
+}
+
 /** The result of a supervision that never started (the command was not found). */
 export function emptyResult(): SupervisorResult {
   return {
@@ -216,19 +233,7 @@ export function emptyResult(): SupervisorResult {
     peakProcesses: 0,
     peakThreads: 0,
     leftover: 0,
-    quirks: {
-      esrch: 0,
-      exitStops: 0,
-      exitAfterEsrch: 0,
-      exitThenSigkill: 0,
-      nonLeaderExecs: 0,
-      vanished: 0,
-      childFirst: 0,
-      listens: 0,
-      injected: 0,
-      staleEvents: 0,
-      syscallExits: 0,
-    },
+    quirks: noQuirks(),
   };
 }
 
@@ -266,19 +271,7 @@ export class Supervisor {
   #killed?: SupervisorResult["killed"];
   #killRule?: string;
   #killCall?: SupervisorResult["killCall"];
-  readonly #quirks: QuirkCounts = {
-    esrch: 0,
-    exitStops: 0,
-    exitAfterEsrch: 0,
-    exitThenSigkill: 0,
-    nonLeaderExecs: 0,
-    vanished: 0,
-    childFirst: 0,
-    listens: 0,
-    injected: 0,
-    staleEvents: 0,
-    syscallExits: 0,
-  };
+  readonly #quirks: QuirkCounts = noQuirks();
 
   /**
    * @param root The seized root, its execve set up (launch.ts).

@@ -200,13 +200,11 @@ Deno.test("signals: control: a real-time signal ends a plain Deno process", asyn
 });
 
 /**
- * Drives an interactive bash on a pseudo-terminal: runs jail there, resizes
- * the terminal, types ^Z, `fg`, ^C, then a line that ends sig_count (read
- * from the terminal after `fg`). Prints everything it read, then
- * `status <jail's exit status>`.
+ * Python lines shared by the terminal drivers: an interactive bash on a new
+ * pty (prompt `PROMPT$ `), and `expect(pat)`, which waits (20 s at most) for
+ * `pat` in its output and keeps what came before in `seen`.
  */
-const TERMINAL_DRIVER = [
-  "import fcntl, os, pty, select, struct, sys, termios, time",
+const BASH_ON_PTY = [
   "pid, fd = pty.fork()",
   "if pid == 0:",
   "    os.environ['PS1'] = 'PROMPT$ '",
@@ -223,6 +221,17 @@ const TERMINAL_DRIVER = [
   "    i = buf.index(pat.encode()) + len(pat)",
   "    seen += buf[:i]",
   "    buf = buf[i:]",
+];
+
+/**
+ * Drives an interactive bash on a pseudo-terminal: runs jail there, resizes
+ * the terminal, types ^Z, `fg`, ^C, then a line that ends sig_count (read
+ * from the terminal after `fg`). Prints everything it read, then
+ * `status <jail's exit status>`.
+ */
+const TERMINAL_DRIVER = [
+  "import fcntl, os, pty, select, struct, sys, termios, time",
+  ...BASH_ON_PTY,
   "expect('PROMPT$ ')",
   "os.write(fd, (' '.join(sys.argv[1:]) + '\\n').encode())",
   "expect('ready')",
@@ -300,22 +309,7 @@ Deno.test("signals: on a terminal, a resize, ^Z, fg and ^C each reach the comman
  */
 const BACKGROUND_DRIVER = [
   "import os, pty, select, sys, time",
-  "pid, fd = pty.fork()",
-  "if pid == 0:",
-  "    os.environ['PS1'] = 'PROMPT$ '",
-  "    os.execvp('bash', ['bash', '--norc', '--noprofile', '-i'])",
-  "buf = b''",
-  "seen = b''",
-  "def expect(pat):",
-  "    global buf, seen",
-  "    end = time.time() + 20",
-  "    while pat.encode() not in buf:",
-  "        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))",
-  "        if not r: sys.exit('timed out waiting for %r: %r' % (pat, buf))",
-  "        buf += os.read(fd, 4096)",
-  "    i = buf.index(pat.encode()) + len(pat)",
-  "    seen += buf[:i]",
-  "    buf = buf[i:]",
+  ...BASH_ON_PTY,
   "expect('PROMPT$ ')",
   // set -b: bash reports the stop at once, not at its next prompt.
   "os.write(fd, ('set -b; ' + sys.argv[1] + ' &\\n').encode())",
