@@ -149,9 +149,9 @@ function fprog(program: Uint8Array): BigUint64Array {
   return new BigUint64Array([BigInt(program.length / 8), addressOf(program)]);
 }
 
-/** Signals whose action in jail is not the default: ignored (SigIgn) or caught (SigCgt). */
-function nonDefaultSignals(): number[] {
-  const status = Deno.readTextFileSync("/proc/self/status");
+/** Signals whose action in process `pid` is not the default: ignored (SigIgn) or caught (SigCgt). */
+function nonDefaultSignals(pid: number): number[] {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const mask = (name: string) =>
     BigInt(`0x${status.match(new RegExp(`^${name}:\\s*(\\w+)`, "m"))?.[1] ?? "0"}`);
   const set = mask("SigIgn") | mask("SigCgt");
@@ -284,7 +284,6 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   };
 
   let child;
-  let resetSignals: number[];
   const dumpable = own.needsDumpable;
   try {
     if (dumpable) {
@@ -297,8 +296,6 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
       }
       prctl(PR.SET_DUMPABLE, 1);
     }
-    // The caught and ignored signals, read as late as possible: a listener added meanwhile counts.
-    resetSignals = nonDefaultSignals();
     child = cloneIntoPause(stack);
   } catch (e) {
     if (ruleset >= 0) close(ruleset);
@@ -376,8 +373,11 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     }
     child.mustCall("capset", NR.capset, [at.capHeader, at.capData]);
     // An ignored signal stays ignored across execve, and a caught one would run Deno's handler
-    // here: the command starts with every action at its default, as after a fresh start.
-    for (const sig of resetSignals) {
+    // here: the command starts with every action at its default, as after a fresh start. Read
+    // from the child, whose actions are frozen since the clone: jail's own may change meanwhile
+    // (the CLI thread ignores real-time signals once a run starts), and a set read from jail before
+    // the clone once missed them.
+    for (const sig of nonDefaultSignals(pid)) {
       child.mustCall(`rt_sigaction(${sig})`, NR.rt_sigaction, [
         sig,
         at.defaultAction,
