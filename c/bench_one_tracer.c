@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake_result.h"
+
 #define POLL_NS 50000
 #define MAX_ROUND 256
 
@@ -55,11 +57,7 @@ static int serve(pid_t pid, int status) {
   if (WIFEXITED(status) || WIFSIGNALED(status)) return 1;
   int sig = 0;
   if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
-    struct user_regs_struct regs;
-    ptrace(PTRACE_GETREGS, pid, 0, &regs);
-    regs.orig_rax = -1;
-    regs.rax = 7;
-    ptrace(PTRACE_SETREGS, pid, 0, &regs);
+    fake_result(pid, 7);
   } else if (WSTOPSIG(status) != SIGTRAP) {
     sig = WSTOPSIG(status);
   }
