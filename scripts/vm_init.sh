@@ -6,6 +6,9 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root DENO_DIR=/opt/deno_dir NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 LANG=C.UTF-8
 export TERM=dumb
+# The arm64 tree is extracted without maintainer scripts, so no .pyc was compiled: python would
+# create __pycache__ (mkdirat) at its first import, which a test's "kill" rule on mkdirat catches.
+export PYTHONDONTWRITEBYTECODE=1
 
 power_off() {
   sync

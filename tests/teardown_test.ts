@@ -12,7 +12,7 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, jail, procState, spawnJail, until } from "./_helpers.ts";
+import { buildC, jail, procState, spawnJail, TIME_SCALE, until } from "./_helpers.ts";
 
 /** Parent pid of a pid, undefined when it does not exist. */
 function parentOf(pid: number): number | undefined {
@@ -226,11 +226,15 @@ Deno.test("teardown: --timeout kills the tree and exits 124", async () => {
     const pids = `${dir}/pids`;
     const script = `${await hardToKill(pids)} && echo $$ >> ${pids} && exec sleep 600`;
     const started = Date.now();
-    const run = await jail(["--timeout", "1s", "--", "sh", "-c", script], { timeoutMs: 30_000 });
+    // 1 s, longer on an emulated machine, where the five processes take longer to start.
+    const limit = 1000 * TIME_SCALE;
+    const run = await jail(["--timeout", `${limit}ms`, "--", "sh", "-c", script], {
+      timeoutMs: 30_000,
+    });
     const elapsed = Date.now() - started;
     assert.equal(run.code, 124, run.stderr);
     assert.match(run.stderr, /timed out/);
-    assert.ok(elapsed >= 1000, `returned after ${elapsed} ms`);
+    assert.ok(elapsed >= limit, `returned after ${elapsed} ms`);
     const recorded = readNumbers(pids);
     assert.equal(recorded.length, 5, `pid file: ${recorded}`);
     assertGone(recorded, "after jail returned");
