@@ -20,6 +20,7 @@ import {
   native,
   PYTHON,
   spawnJail,
+  TIME_SCALE,
   until,
 } from "./_helpers.ts";
 
@@ -70,7 +71,7 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 
 /** A test body with a hard time limit (each command in it has its own too). */
 function limited(ms: number, body: () => Promise<void>): () => Promise<void> {
-  return () => within(ms, "test", body());
+  return () => within(ms * TIME_SCALE, "test", body());
 }
 
 /** Reads a child's stdout line by line. */
