@@ -583,7 +583,7 @@ function copyMessage(
   const iovLen = Number(u64(v, 24));
   const ctlPtr = u64(v, 32);
   const ctlLen = Number(u64(v, 40));
-  if (iovLen > MAX_IOV) return -22; // EINVAL, as the kernel says for msg_iovlen > UIO_MAXIOV
+  if (iovLen > MAX_IOV) return -EINVAL; // As the kernel says for msg_iovlen > UIO_MAXIOV.
   const iovs = new Uint8Array(16 * iovLen);
   if (iovLen && readMemory(tid, iovPtr, iovs) !== iovs.length) return -EFAULT;
   const iv = new DataView(iovs.buffer);
