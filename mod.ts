@@ -16,7 +16,7 @@ import { loadPolicy } from "./src/policy/load.ts";
 import { parseDuration } from "./src/duration.ts";
 import { ConfigError } from "./src/policy/validate.ts";
 import { runJailed, type RunOutcome } from "./src/run.ts";
-import type { SupervisorEvent } from "./src/supervisor_worker.ts";
+import type { SupervisorEvent } from "./src/events.ts";
 import type { JailConfig } from "./src/policy/types.ts";
 import type { FlagSet } from "./src/policy/load.ts";
 
@@ -38,7 +38,7 @@ export type {
   SpawnEvent,
   SupervisorEvent,
   SyscallEvent,
-} from "./src/supervisor_worker.ts";
+} from "./src/events.ts";
 export type { RunOutcome, RunStats } from "./src/run.ts";
 export type { QuirkCounts } from "./src/supervisor.ts";
 export type { Decision } from "./src/decision.ts";

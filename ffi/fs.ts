@@ -8,6 +8,7 @@
 
 import { errno, lazySymbols } from "./libc.ts";
 import { HOST_ABI } from "../src/arch/abi.ts";
+import { ERRNO_NUMBERS } from "../src/errno_table.ts";
 
 const SYMBOLS = {
   // int lstat(const char *path, struct stat *st)
@@ -37,7 +38,7 @@ const decoder = new TextDecoder();
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
-const ENAMETOOLONG = 36;
+const ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
 const S_IFREG = 0o100000;
 /** O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC: never blocks on a FIFO, never follows. */
 const OPEN_HEAD = 0o4000 | 0o400 | HOST_ABI.open.NOFOLLOW | 0o2000000;

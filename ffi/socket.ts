@@ -8,6 +8,7 @@
  */
 
 import { addressOf, cstring, errno, lazySymbols } from "./libc.ts";
+import { ERRNO_NUMBERS } from "../src/errno_table.ts";
 
 const SYMBOLS = {
   // int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
@@ -97,7 +98,7 @@ export function attachedFilter(fd: number): Uint8Array | number {
   return len[0] === n ? out : -EAGAIN;
 }
 
-const EAGAIN = 11;
+const EAGAIN = ERRNO_NUMBERS.EAGAIN;
 
 /** listen(2): 0 or `-errno`. */
 export function listenSocket(fd: number, backlog: number): number {
@@ -106,8 +107,8 @@ export function listenSocket(fd: number, backlog: number): number {
 
 const POLLOUT = 0x4;
 const SO_ERROR = 4;
-const EINTR = 4;
-const ETIMEDOUT = 110;
+const EINTR = ERRNO_NUMBERS.EINTR;
+const ETIMEDOUT = ERRNO_NUMBERS.ETIMEDOUT;
 
 /**
  * Waits until a connect started on `fd` completes (POLLOUT), then reads its

@@ -15,7 +15,7 @@ import { ConfigError, type FlagSet, loadPolicy } from "./policy/load.ts";
 import { VERSION } from "./version.ts";
 import { suggest } from "./suggest.ts";
 import type { RunOutcome } from "./run.ts";
-import type { SupervisorEvent } from "./supervisor_worker.ts";
+import type { SupervisorEvent } from "./events.ts";
 import type { SummaryCollector } from "./report/summary.ts";
 import { Learner, learnFormat, renderLearnedConfig } from "./report/learn.ts";
 import { resolveTraceCalls, TraceCallsError } from "./report/trace_calls.ts";

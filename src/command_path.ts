@@ -7,12 +7,14 @@
  * @module
  */
 
+import { ERRNO_NUMBERS } from "./errno_table.ts";
+
 /** glibc's PATH when the environment has none (`execvpe(3)`). */
 export const DEFAULT_PATH = "/bin:/usr/bin";
 /** errno of a command found nowhere. */
-export const ENOENT = 2;
+export const ENOENT: number = ERRNO_NUMBERS.ENOENT;
 /** errno of a command found only where it cannot be run. */
-export const EACCES = 13;
+export const EACCES: number = ERRNO_NUMBERS.EACCES;
 
 /** What a search found: the path to run, or the errno `execvpe` would have failed with. */
 export type CommandPath = { path: string } | { errno: number };

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { ERRNO_NUMBERS } from "./errno_table.ts";
+
 /** What the kernel shows about jail's own process and the host's ptrace settings. */
 export interface HostFacts {
   /** `/proc/self/status` of jail. */
@@ -17,7 +19,7 @@ export interface HostFacts {
 
 /** CAP_SYS_PTRACE's bit in the capability sets. */
 const CAP_SYS_PTRACE = 19n;
-const EPERM = 1;
+const EPERM = ERRNO_NUMBERS.EPERM;
 
 /** A field of `/proc/<pid>/status`, e.g. `TracerPid`, trimmed. */
 function field(status: string, name: string): string | undefined {

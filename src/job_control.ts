@@ -20,8 +20,9 @@
 
 import { kill, SIGNALS } from "../ffi/libc.ts";
 import { foregroundGroup, ownGroup, setForegroundGroup } from "../ffi/terminal.ts";
+import { ERRNO_NUMBERS } from "./errno_table.ts";
 
-const ESRCH = 3;
+const ESRCH = ERRNO_NUMBERS.ESRCH;
 const STOP_SIGNALS: ReadonlySet<number> = new Set([
   SIGNALS.SIGTSTP,
   SIGNALS.SIGTTIN,

@@ -55,6 +55,7 @@ import { InjectError, Injector, syscallInstruction } from "./inject.ts";
 import type { ScriptExec } from "./supervisor.ts";
 import { TRACE_OPTIONS } from "./trace_options.ts";
 import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
+import { ERRNO_NUMBERS } from "./errno_table.ts";
 
 /** What to start. */
 export interface LaunchSpec {
@@ -112,8 +113,8 @@ export class LaunchError extends Error {
 }
 
 /** Errors of `NEW_LISTENER` that leave the tree unable to add a listener of its own anyway. */
-const EINVAL = 22; // Linux before 5.0: no listeners, no SECCOMP_RET_USER_NOTIF at all.
-const EBUSY = 16; // A listener exists already in the chain (jail under a supervisor that has one).
+const EINVAL = ERRNO_NUMBERS.EINVAL; // Linux before 5.0: no listeners, no SECCOMP_RET_USER_NOTIF at all.
+const EBUSY = ERRNO_NUMBERS.EBUSY; // A listener exists already in the chain (jail under a supervisor that has one).
 
 /** `BPF_RET | BPF_K, SECCOMP_RET_ALLOW`: the listener's own filter lets everything through. */
 const ALLOW_ALL_PROGRAM = new Uint8Array([0x06, 0, 0, 0, 0x00, 0x00, 0xff, 0x7f]);

@@ -13,6 +13,7 @@ import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "./net
 import type { FsCall, FsChecker } from "./fs/check.ts";
 import { deliverToGroup } from "./signal_guard.ts";
 import type { TargetCheck, TargetGuard } from "./target_guard.ts";
+import { ERRNO_NUMBERS } from "./errno_table.ts";
 
 /** One traced rule: plain data, so it crosses to the supervisor's thread. */
 export interface TraceRule {
@@ -32,7 +33,7 @@ export interface TraceRule {
   target?: TargetCheck;
 }
 
-const EPERM = 1;
+const EPERM = ERRNO_NUMBERS.EPERM;
 
 /** Traced rules indexed by SECCOMP_RET_TRACE data. */
 export type RuleTable = readonly TraceRule[];

@@ -18,12 +18,8 @@ import type { HookDecision, SyscallCall } from "./policy/types.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 import { keptCapabilities } from "./capabilities.ts";
 import type { QuirkCounts, SupervisorResult } from "./supervisor.ts";
-import type {
-  HookCall,
-  StartMessage,
-  SupervisorEvent,
-  WorkerMessage,
-} from "./supervisor_worker.ts";
+import type { SupervisorEvent } from "./events.ts";
+import type { HookCall, StartMessage, WorkerMessage } from "./worker_protocol.ts";
 import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import { type EndInfo, endRecord, LogWriter, startRecord } from "./report/log.ts";
 import { VERSION } from "./version.ts";

@@ -13,9 +13,10 @@
 import { kill } from "../ffi/libc.ts";
 import type { Decision } from "./decision.ts";
 import type { SyscallRegisters } from "./arch/registers.ts";
+import { ERRNO_NUMBERS } from "./errno_table.ts";
 
-const ESRCH = 3;
-const EINVAL = 22;
+const ESRCH = ERRNO_NUMBERS.ESRCH;
+const EINVAL = ERRNO_NUMBERS.EINVAL;
 
 /** The process group of `pid`, from /proc; undefined when it is gone. */
 export function processGroupOf(pid: number): number | undefined {

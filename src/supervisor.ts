@@ -30,12 +30,13 @@ import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
 import type { FilterSpec } from "./bpf/compile.ts";
 import { ORIGIN_NOT_TRACED, refusalOf, TraceOrigin } from "./trace_origin.ts";
 import { PollingWait } from "./polling_wait.ts";
+import { ERRNO_NUMBERS } from "./errno_table.ts";
 
-const EPERM = 1;
-const ESRCH = 3;
-const EINTR = 4;
-const ECHILD = 10;
-const ENOEXEC = 8;
+const EPERM = ERRNO_NUMBERS.EPERM;
+const ESRCH = ERRNO_NUMBERS.ESRCH;
+const EINTR = ERRNO_NUMBERS.EINTR;
+const ECHILD = ERRNO_NUMBERS.ECHILD;
+const ENOEXEC = ERRNO_NUMBERS.ENOEXEC;
 
 export { TRACE_OPTIONS } from "./trace_options.ts";
 

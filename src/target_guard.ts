@@ -29,6 +29,7 @@ import {
 import { hostNr } from "./arch/host_syscalls.ts";
 import type { Decision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
+import { ERRNO_NUMBERS } from "./errno_table.ts";
 
 /** What a traced target rule checks. */
 export type TargetCheck =
@@ -40,10 +41,10 @@ export type TargetCheck =
   /** pidfd_send_signal(fd, sig, info, flags): the target of the descriptor. */
   | { kind: "pidfd-signal" };
 
-const EPERM = 1;
-const ESRCH = 3;
-const EBADF = 9;
-const EFAULT = 14;
+const EPERM = ERRNO_NUMBERS.EPERM;
+const ESRCH = ERRNO_NUMBERS.ESRCH;
+const EBADF = ERRNO_NUMBERS.EBADF;
+const EFAULT = ERRNO_NUMBERS.EFAULT;
 const SYS_PIDFD_SEND_SIGNAL = hostNr("pidfd_send_signal");
 /** sizeof(siginfo_t). */
 const SIGINFO_SIZE = 128;

@@ -21,6 +21,7 @@
 import { addressOf, PTRACE, ptraceRegset } from "../../ffi/libc.ts";
 import { ABIS, AUDIT_ARCH_AARCH64 } from "./abi.ts";
 import type { SyscallRegisters } from "./registers.ts";
+import { ERRNO_NUMBERS } from "../errno_table.ts";
 
 /** AUDIT_ARCH_AARCH64, as seen in `seccomp_data.arch`. */
 export const AUDIT_ARCH = AUDIT_ARCH_AARCH64;
@@ -47,7 +48,7 @@ export const REGS_SIZE = 34 * 8;
 export const RED_ZONE = ABIS.aarch64.redZone;
 
 /** EIO: what {@linkcode Registers.read} answers for a register set that is not AArch64's. */
-const EIO = 5;
+const EIO = ERRNO_NUMBERS.EIO;
 
 /** Byte offset of the syscall number's int in the backing store, after the registers. */
 const NR_OFFSET = REGS_SIZE;

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { Assembler, type Insn } from "./assembler.ts";
 import {
-  Assembler,
-  AUDIT_ARCH_I386,
-  AUDIT_ARCH_X86_64,
   BPF_ABS,
   BPF_ADD,
   BPF_ALU,
@@ -36,13 +34,13 @@ import {
   BPF_TXA,
   BPF_W,
   BPF_X,
-  type Insn,
   SECCOMP_RET_ALLOW,
   SECCOMP_RET_ERRNO,
   SECCOMP_RET_KILL_PROCESS,
   SECCOMP_RET_TRACE,
   X32_SYSCALL_BIT,
-} from "./assembler.ts";
+} from "./opcodes.ts";
+import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from "../arch/abi.ts";
 import { runFilter, type RunStats, type SeccompData, validateFilter } from "./interpreter.ts";
 import { actionName, disassemble } from "./disasm.ts";
 import {

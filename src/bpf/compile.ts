@@ -19,19 +19,17 @@
  * @module
  */
 
+import { Assembler, BpfProgramTooLongError, type Program } from "./assembler.ts";
 import {
   argHighOffset,
   argLowOffset,
-  Assembler,
-  BpfProgramTooLongError,
-  type Program,
   SECCOMP_RET_ALLOW,
   SECCOMP_RET_ERRNO,
   SECCOMP_RET_KILL_PROCESS,
   SECCOMP_RET_LOG,
   SECCOMP_RET_TRACE,
   X32_SYSCALL_BIT,
-} from "./assembler.ts";
+} from "./opcodes.ts";
 
 import {
   type ArgRule,

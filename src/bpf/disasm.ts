@@ -4,7 +4,8 @@
  *
  * @example Usage
  * ```ts
- * import { Assembler, SECCOMP_RET_ALLOW } from "./assembler.ts";
+ * import { Assembler } from "./assembler.ts";
+ * import { SECCOMP_RET_ALLOW } from "./opcodes.ts";
  * import { disassemble } from "./disasm.ts";
  *
  * const a = new Assembler();
@@ -19,11 +20,8 @@
  * @module
  */
 
+import type { Insn } from "./assembler.ts";
 import {
-  AUDIT_ARCH_AARCH64,
-  AUDIT_ARCH_ARM,
-  AUDIT_ARCH_I386,
-  AUDIT_ARCH_X86_64,
   BPF_A,
   BPF_ABS,
   BPF_ALU,
@@ -43,7 +41,6 @@ import {
   BPF_TXA,
   BPF_W,
   BPF_X,
-  type Insn,
   SECCOMP_DATA_ARCH,
   SECCOMP_DATA_ARGS,
   SECCOMP_DATA_IP,
@@ -59,7 +56,13 @@ import {
   SECCOMP_RET_TRAP,
   SECCOMP_RET_USER_NOTIF,
   X32_SYSCALL_BIT,
-} from "./assembler.ts";
+} from "./opcodes.ts";
+import {
+  AUDIT_ARCH_AARCH64,
+  AUDIT_ARCH_ARM,
+  AUDIT_ARCH_I386,
+  AUDIT_ARCH_X86_64,
+} from "../arch/abi.ts";
 
 /** Options for {@linkcode disassemble}. */
 export interface DisassembleOptions {

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { Insn } from "./assembler.ts";
 import {
   BPF_A,
   BPF_ABS,
@@ -46,9 +47,8 @@ import {
   BPF_W,
   BPF_X,
   BPF_XOR,
-  type Insn,
   SECCOMP_DATA_SIZE,
-} from "./assembler.ts";
+} from "./opcodes.ts";
 
 /** The input of a seccomp filter, `struct seccomp_data`. */
 export interface SeccompData {

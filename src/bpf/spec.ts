@@ -10,17 +10,7 @@
 import type { SeccompData } from "./interpreter.ts";
 import { AUDIT_ARCH_X86_64 } from "../arch/abi.ts";
 
-export {
-  AUDIT_ARCH_AARCH64,
-  AUDIT_ARCH_ARM,
-  AUDIT_ARCH_I386,
-  AUDIT_ARCH_X86_64,
-} from "../arch/abi.ts";
-/**
- * Bit set in `seccomp_data.nr` for x32 syscalls (__X32_SYSCALL_BIT). No
- * aarch64 call has it either: the filter treats it alike on both.
- */
-export const X32_SYSCALL_BIT = 0x40000000;
+import { X32_SYSCALL_BIT } from "./opcodes.ts";
 
 /** What the kernel does with a syscall, without asking the supervisor (except `trace`). */
 export type KernelAction =

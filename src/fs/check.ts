@@ -20,6 +20,7 @@ import { AccessChecker, type AccessKind, type FsPolicy, type Redirect } from "./
 import { ELOOP, ENOENT, ENOTDIR, type FsView, realFs, resolvePath } from "./resolve.ts";
 import { AT_FDCWD, type FsCall, OPEN_CALLS, type PathArg, pathArgs } from "./syscalls.ts";
 import { decodePath, EFAULT, pushString, readCString } from "./tracee_memory.ts";
+import { ERRNO_NUMBERS } from "../errno_table.ts";
 
 export type { FsCall };
 
@@ -33,7 +34,7 @@ export interface FsDenial {
   deniedBy?: string;
 }
 
-const EBADF = 9;
+const EBADF = ERRNO_NUMBERS.EBADF;
 const SCRIPT_HEAD = 256;
 const OPEN_HOW_SIZE = 24;
 

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  decodeInstructions,
-  SECCOMP_RET_ALLOW,
-  SECCOMP_RET_ERRNO,
-  SECCOMP_RET_TRACE,
-} from "../bpf/assembler.ts";
+import { decodeInstructions } from "../bpf/assembler.ts";
+import { SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_TRACE } from "../bpf/opcodes.ts";
 import { decideReference, encodeAction } from "../bpf/compile.ts";
 import { runFilter } from "../bpf/interpreter.ts";
 import { SYSCALL_NUMBERS as NR } from "../arch/x86_64_syscalls.ts";

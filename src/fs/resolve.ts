@@ -13,6 +13,7 @@
 
 import { lstatKind, readLink } from "../../ffi/fs.ts";
 import { normalizePath } from "./glob.ts";
+import { ERRNO_NUMBERS } from "../errno_table.ts";
 
 /** What one component is, as `lstat` tells. */
 export type Probed = "dir" | "symlink" | "other" | { missing: number };
@@ -49,11 +50,11 @@ export type Resolved =
   | { kind: "loop" };
 
 /** ENOENT. */
-export const ENOENT = 2;
+export const ENOENT: number = ERRNO_NUMBERS.ENOENT;
 /** ENOTDIR. */
-export const ENOTDIR = 20;
+export const ENOTDIR: number = ERRNO_NUMBERS.ENOTDIR;
 /** ELOOP. */
-export const ELOOP = 40;
+export const ELOOP: number = ERRNO_NUMBERS.ELOOP;
 const MAX_LINKS = 40;
 
 function join(dir: string, name: string): string {

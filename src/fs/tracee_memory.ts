@@ -7,14 +7,15 @@
 
 import { readMemory, writeMemory } from "../../ffi/libc.ts";
 import { HOST_ABI } from "../arch/abi.ts";
+import { ERRNO_NUMBERS } from "../errno_table.ts";
 
 /** PATH_MAX, the terminating NUL included. */
 export const PATH_MAX = 4096;
 const PAGE = 4096n;
 /** EFAULT. */
-export const EFAULT = 14;
+export const EFAULT: number = ERRNO_NUMBERS.EFAULT;
 /** ENAMETOOLONG. */
-export const ENAMETOOLONG = 36;
+export const ENAMETOOLONG: number = ERRNO_NUMBERS.ENAMETOOLONG;
 
 const scratch = new Uint8Array(PATH_MAX);
 const decoder = new TextDecoder("utf-8", { fatal: true });

@@ -70,11 +70,12 @@ import { AF, wildcardLike } from "./sockaddr.ts";
 import type { Decision } from "../decision.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
+import { ERRNO_NUMBERS } from "../errno_table.ts";
 
-const EINPROGRESS = 115;
-const EAGAIN = 11;
-const EFAULT = 14;
-const EMSGSIZE = 90;
+const EINPROGRESS = ERRNO_NUMBERS.EINPROGRESS;
+const EAGAIN = ERRNO_NUMBERS.EAGAIN;
+const EFAULT = ERRNO_NUMBERS.EFAULT;
+const EMSGSIZE = ERRNO_NUMBERS.EMSGSIZE;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 const SYS_SENDTO = HOST_ARCH.numbers.sendto;
@@ -87,8 +88,8 @@ const SCM_RIGHTS = 1;
 const MAX_PAYLOAD = 4 << 20;
 const MAX_IOV = 1024;
 const MAX_CONTROL = 64 << 10;
-const EPERM = 1;
-const EINVAL = 22;
+const EPERM = ERRNO_NUMBERS.EPERM;
+const EINVAL = ERRNO_NUMBERS.EINVAL;
 const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
 const IPPROTO_TCP = 6;
@@ -582,7 +583,7 @@ function copyMessage(
   const iovLen = Number(u64(v, 24));
   const ctlPtr = u64(v, 32);
   const ctlLen = Number(u64(v, 40));
-  if (iovLen > MAX_IOV) return -22; // EINVAL, as the kernel says for msg_iovlen > UIO_MAXIOV
+  if (iovLen > MAX_IOV) return -EINVAL; // As the kernel says for msg_iovlen > UIO_MAXIOV.
   const iovs = new Uint8Array(16 * iovLen);
   if (iovLen && readMemory(tid, iovPtr, iovs) !== iovs.length) return -EFAULT;
   const iv = new DataView(iovs.buffer);

@@ -36,6 +36,7 @@ import {
 } from "./address.ts";
 import { AF, decodeSockaddr, encodeUnix, unspecAsInet } from "./sockaddr.ts";
 import { resolveUnixPath } from "./unix_path.ts";
+import { ERRNO_NUMBERS } from "../errno_table.ts";
 
 /** The network half of a policy, as plain data for the supervisor's thread. */
 export interface NetPolicy {
@@ -623,6 +624,6 @@ class RecentMap<V> {
   }
 }
 
-const EFAULT_DECISION: Decision = { action: "deny", errno: 14, rule: "net" };
-const E_PERM = 1;
-const ENAMETOOLONG = 36;
+const EFAULT_DECISION: Decision = { action: "deny", errno: ERRNO_NUMBERS.EFAULT, rule: "net" };
+const E_PERM = ERRNO_NUMBERS.EPERM;
+const ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;

@@ -6,18 +6,20 @@
  */
 
 import assert from "node:assert/strict";
+import { decodeInstructions } from "../bpf/assembler.ts";
 import {
-  AUDIT_ARCH_AARCH64,
-  AUDIT_ARCH_ARM,
-  AUDIT_ARCH_I386,
-  AUDIT_ARCH_X86_64,
-  decodeInstructions,
   SECCOMP_RET_ALLOW,
   SECCOMP_RET_ERRNO,
   SECCOMP_RET_KILL_PROCESS,
   SECCOMP_RET_TRACE,
   X32_SYSCALL_BIT,
-} from "../bpf/assembler.ts";
+} from "../bpf/opcodes.ts";
+import {
+  AUDIT_ARCH_AARCH64,
+  AUDIT_ARCH_ARM,
+  AUDIT_ARCH_I386,
+  AUDIT_ARCH_X86_64,
+} from "../arch/abi.ts";
 import { decideReference, encodeAction } from "../bpf/compile.ts";
 import { runFilter, type SeccompData } from "../bpf/interpreter.ts";
 import { AARCH64, type Arch, X86_64 } from "../arch/arch.ts";

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
+import { decodeInstructions, type Insn } from "../bpf/assembler.ts";
 import {
-  AUDIT_ARCH_I386,
-  AUDIT_ARCH_X86_64,
-  decodeInstructions,
-  type Insn,
   SECCOMP_RET_ALLOW,
   SECCOMP_RET_ERRNO,
   SECCOMP_RET_KILL_PROCESS,
   SECCOMP_RET_TRACE,
   X32_SYSCALL_BIT,
-} from "../bpf/assembler.ts";
+} from "../bpf/opcodes.ts";
+import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from "../arch/abi.ts";
 import { decideReference, encodeAction } from "../bpf/compile.ts";
 import { runFilter, type SeccompData } from "../bpf/interpreter.ts";
 import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";

@@ -18,16 +18,7 @@ import { readMemory } from "../../ffi/libc.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import { formatAddress, isLoopback, isWildcard } from "../net/address.ts";
 import { AF, decodeSockaddr } from "../net/sockaddr.ts";
-
-/** A decoded socket address of a network call. */
-export interface NetAddress {
-  /** `AF_INET`, `AF_INET6`, `AF_UNIX`, `AF_UNSPEC`, or `AF_<n>`. */
-  family: string;
-  /** As `--allow-net` writes it: `10.1.2.3:80`, `[2001:db8::1]:443`, `unix:/run/x.sock`. */
-  address: string;
-  /** What kind of destination it is, for reports that skip the ones allowed by default. */
-  scope: "remote" | "loopback" | "wildcard" | "unix" | "other";
-}
+import type { NetAddress } from "../events.ts";
 
 /** Arguments the network calls take (the others print all six registers). */
 export const NET_ARITY: Readonly<Record<string, number>> = {

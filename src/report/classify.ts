@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { SyscallEvent } from "../supervisor_worker.ts";
+import type { SyscallEvent } from "../events.ts";
 import { errnoName } from "./_text.ts";
 import { ERRNO_NUMBERS } from "../errno_table.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { SupervisorEvent } from "../supervisor_worker.ts";
+import type { SupervisorEvent } from "../events.ts";
 import { decisionOf } from "./classify.ts";
 import { basename, printable, shellQuote } from "./_text.ts";
 

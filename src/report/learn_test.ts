@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import type { SupervisorEvent, SyscallEvent } from "../supervisor_worker.ts";
-import type { NetAddress } from "./capture.ts";
+import type { NetAddress, SupervisorEvent, SyscallEvent } from "../events.ts";
 import { Learner, learnFormat, renderLearnedConfig } from "./learn.ts";
 
 function net(name: string, addr: NetAddress[], fields: Partial<SyscallEvent> = {}): SyscallEvent {

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { SupervisorEvent } from "../supervisor_worker.ts";
+import type { SupervisorEvent } from "../events.ts";
 import { decisionOf, resultOf } from "./classify.ts";
 import { signalName } from "./_text.ts";
 

@@ -9,13 +9,8 @@
 
 import type { Decision } from "../decision.ts";
 import type { SyscallStop } from "../supervisor.ts";
-import type {
-  ExecEvent,
-  StartMessage,
-  SupervisorEvent,
-  SyscallEvent,
-  WorkerMessage,
-} from "../supervisor_worker.ts";
+import type { ExecEvent, SupervisorEvent, SyscallEvent } from "../events.ts";
+import type { StartMessage, WorkerMessage } from "../worker_protocol.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { captureAddresses, captureArgs, captureExec } from "./capture.ts";
 import { ProcessTable } from "./processes.ts";

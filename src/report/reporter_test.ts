@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Registers } from "../arch/x86_64.ts";
 import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
-import type { SupervisorEvent, SyscallEvent } from "../supervisor_worker.ts";
+import type { SupervisorEvent, SyscallEvent } from "../events.ts";
 import { Reporter } from "./reporter.ts";
 
 /** A pid no process has (above pid_max's ceiling): nothing is read from it. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { SupervisorEvent } from "../supervisor_worker.ts";
+import type { SupervisorEvent } from "../events.ts";
 import { decisionOf, type ReportDecision } from "./classify.ts";
 import { basename, printable, shellQuote, signalName, truncate } from "./_text.ts";
 

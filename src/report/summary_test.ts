@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SupervisorEvent } from "../supervisor_worker.ts";
+import type { SupervisorEvent } from "../events.ts";
 import { renderSummary, renderSummaryMarkdown, SummaryCollector, treeLines } from "./summary.ts";
 
 function collect(events: SupervisorEvent[]): SummaryCollector {

@@ -27,8 +27,7 @@
  * @module
  */
 
-import type { ExitEvent, SupervisorEvent, SyscallEvent } from "../supervisor_worker.ts";
-import type { NetAddress } from "./capture.ts";
+import type { ExitEvent, NetAddress, SupervisorEvent, SyscallEvent } from "../events.ts";
 import { decisionOf, type ReportDecision } from "./classify.ts";
 import { basename, errnoName, printable, quote, signalName } from "./_text.ts";
 import { ADDRESS_RESULTS, decodeArgs } from "./trace_args.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SyscallEvent } from "../supervisor_worker.ts";
+import type { SyscallEvent } from "../events.ts";
 import { formatArgv, formatCall, formatReturn, traceLine, useColor } from "./trace.ts";
 import { HOST_ABI } from "../arch/abi.ts";
 

@@ -1,0 +1,72 @@
+/**
+ * The messages between the supervisor's Worker and its owner (run.ts): the
+ * start message, and what the worker posts back. Types only. The shared
+ * buffer's layout for function rules is in hook_channel.ts.
+ *
+ * @module
+ */
+
+import type { ExecFailure } from "./launch.ts";
+import type { SupervisorResult } from "./supervisor.ts";
+import type { RuleTable } from "./rules.ts";
+import type { FsPolicy } from "./fs/access.ts";
+import type { LandlockSpec } from "./fs/landlock.ts";
+import type { NetPolicy } from "./net/check.ts";
+import type { FilterSpec } from "./bpf/compile.ts";
+import type { SupervisorEvent } from "./events.ts";
+
+/** The message that starts a supervision. */
+export interface StartMessage {
+  type: "start";
+  argv: string[];
+  env: string[];
+  filter: Uint8Array;
+  rules: RuleTable;
+  /** jail's filter spec: the supervisor takes each stop's rule from it. */
+  spec: FilterSpec;
+  net?: NetPolicy;
+  /** The file policy, when there is one. */
+  fs?: FsPolicy;
+  /** Landlock rules of the tree's domain. */
+  landlock?: LandlockSpec;
+  /** Capability numbers the tree keeps (`keptCapabilities` in capabilities.ts). */
+  capabilities: number[];
+  /** Report each denied destination once per process on stderr. */
+  reportDenials: boolean;
+  /** `[state, length, ...JSON bytes]`: where the owner answers function rules. */
+  hookChannel: SharedArrayBuffer;
+  onRootExit: "kill" | "wait";
+  /** jail's controlling terminal and group, for the hand-over to the tree (job_control.ts). */
+  terminal?: { fd: number; group: number };
+  control: SharedArrayBuffer;
+  /** Post an event message per decision and process event. */
+  events: boolean;
+  /**
+   * Write a trace line per event (`--trace`): on stderr, or appended to the
+   * file `path`; only the syscalls named in `calls` when given
+   * (`--trace-calls`). Turns on the syscall-exit-stops that give each call's
+   * result.
+   */
+  trace?: { color: boolean; path?: string; calls?: string[] };
+  /** Append a JSON line per event to this file (opened and started by the owner). */
+  log?: string;
+}
+
+/** Messages from the worker to its owner. */
+export type WorkerMessage =
+  | { type: "started"; pid: number }
+  /** The root's main thread took a group-stop (job control: the tree's group stopped). */
+  | { type: "stopped"; signal: number }
+  | { type: "event"; event: SupervisorEvent }
+  | { type: "hook"; hook: number; call: HookCall }
+  | { type: "done"; result: SupervisorResult; execFailure?: ExecFailure }
+  | { type: "error"; message: string; launch: boolean };
+
+/** A call handed to a function rule (arguments as decimal strings: BigInts do not survive JSON). */
+export interface HookCall {
+  name: string;
+  nr: number;
+  pid: number;
+  tid: number;
+  args: string[];
+}
