@@ -6,6 +6,7 @@
  * @module
  */
 
+import { mark } from "./timing.ts";
 import { kill, SIGNALS } from "../ffi/libc.ts";
 import { JobControl } from "./job_control.ts";
 import { holdInspectorAddress, inspectorRequested } from "../ffi/inspector_guard.ts";
@@ -419,6 +420,7 @@ export function runJailed(
       const m = e.data;
       switch (m.type) {
         case "started":
+          mark("started received");
           rootPid = m.pid;
           jobs?.start(m.pid);
           for (const num of early.splice(0)) kill(-rootPid, num);
@@ -442,6 +444,7 @@ export function runJailed(
           return;
         }
         case "done": {
+          mark("done received");
           finish();
           const result = outcome(argv[0], m.result, m.execFailure, timedOut);
           writeStats(result);
@@ -483,6 +486,7 @@ export function runJailed(
       log: log?.path,
     };
     worker.postMessage(start);
+    mark("start posted");
     releaseInspector = holdInspectorAddress();
   });
 }

@@ -9,6 +9,7 @@
 
 /// <reference lib="deno.worker" />
 
+import { mark } from "./timing.ts";
 import { type ExecFailure, launch, LaunchError, readHost, releaseListener } from "./launch.ts";
 import { emptyResult, Supervisor, type SupervisorResult } from "./supervisor.ts";
 import { RuleEngine, type RuleTable } from "./rules.ts";
@@ -202,6 +203,7 @@ bindNow([
   "syscall_int", // pidfd_getfd: the listener at launch, sockets at net checks
   "prctl",
 ]);
+mark("worker graph loaded");
 // What every launch reads of jail itself, read now; a failure is reported by the launch.
 try {
   readHost();
@@ -211,6 +213,7 @@ try {
 // every module loaded up front is start-up time of every run.
 self.onmessage = async (e: MessageEvent<StartMessage>) => {
   const start = e.data;
+  mark("worker got start");
   let held: { listenerFd: number } | undefined;
   try {
     const fsModules = start.fs
@@ -235,6 +238,7 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       return;
     }
     held = launched;
+    mark("launch done");
     post({ type: "started", pid: launched.pid });
     const control = new Int32Array(start.control);
     const channel = new Int32Array(start.hookChannel);
@@ -329,6 +333,7 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
     // The root sits before its execve: resumed by the loop's rules for a root before its exec.
     supervisor.start();
     const result = supervisor.run();
+    mark("supervisor loop ended");
     emit?.close();
     // Before "done": the owner may end this thread as soon as it hears it.
     releaseListener(launched);
