@@ -7,6 +7,8 @@
 
 import type { PreparedRun } from "./src/run.ts";
 
+import { mark } from "./src/timing.ts";
+mark("jail.ts first line");
 // Start the supervisor's thread first, before loading anything else: its module
 // loading then overlaps with this thread's, parsing options and loading the policy.
 const own = Deno.args.indexOf("--") < 0 ? Deno.args : Deno.args.slice(0, Deno.args.indexOf("--"));
@@ -19,7 +21,10 @@ const prepared: PreparedRun | undefined = runs
     }),
   }
   : undefined;
+mark("new Worker returned");
 const { main } = await import("./src/cli.ts");
+mark("cli loaded");
 const code = await main(Deno.args, prepared);
 if (prepared && !prepared.used) prepared.worker.terminate();
+mark("exit");
 Deno.exit(code);

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { mark } from "./timing.ts";
 import { EXIT_JAIL_ERROR, JailError, type PreparedRun, runJailed } from "./run.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError, type FlagSet, loadPolicy } from "./policy/load.ts";
@@ -485,6 +486,7 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
       observeNet: cli.learn !== undefined,
       traceCalls: cli.traceCalls,
     });
+    mark("policy loaded and compiled");
     if (cli.explain) {
       console.log(loaded.explain());
       return 0;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { mark } from "./timing.ts";
 import { kill, SIGNALS } from "../ffi/libc.ts";
 import { JobControl } from "./job_control.ts";
 import { holdInspectorAddress, inspectorRequested } from "../ffi/inspector_guard.ts";
@@ -415,6 +416,7 @@ export function runJailed(
       const m = e.data;
       switch (m.type) {
         case "started":
+          mark("started received");
           rootPid = m.pid;
           jobs?.start(m.pid);
           for (const num of early.splice(0)) kill(-rootPid, num);
@@ -438,6 +440,7 @@ export function runJailed(
           return;
         }
         case "done": {
+          mark("done received");
           finish();
           const result = outcome(argv[0], m.result, m.execFailure, timedOut);
           writeStats(result);
@@ -479,6 +482,7 @@ export function runJailed(
       log: log?.path,
     };
     worker.postMessage(start);
+    mark("start posted");
     releaseInspector = holdInspectorAddress();
   });
 }

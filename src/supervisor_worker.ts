@@ -9,6 +9,7 @@
 
 /// <reference lib="deno.worker" />
 
+import { mark } from "./timing.ts";
 import { launch, LaunchError, readHost, releaseListener } from "./launch.ts";
 import { emptyResult, Supervisor } from "./supervisor.ts";
 import { RuleEngine } from "./rules.ts";
@@ -41,6 +42,7 @@ bindNow([
   "syscall_int", // pidfd_getfd: the listener at launch, sockets at net checks
   "prctl",
 ]);
+mark("worker graph loaded");
 // What every launch reads of jail itself, read now; a failure is reported by the launch.
 try {
   readHost();
@@ -50,6 +52,7 @@ try {
 // every module loaded up front is start-up time of every run.
 self.onmessage = async (e: MessageEvent<StartMessage>) => {
   const start = e.data;
+  mark("worker got start");
   let held: { listenerFd: number } | undefined;
   try {
     const fsModules = start.fs
@@ -74,6 +77,7 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       return;
     }
     held = launched;
+    mark("launch done");
     post({ type: "started", pid: launched.pid });
     const control = new Int32Array(start.control);
     const channel = new Int32Array(start.hookChannel);
@@ -168,6 +172,7 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
     // The root sits before its execve: resumed by the loop's rules for a root before its exec.
     supervisor.start();
     const result = supervisor.run();
+    mark("supervisor loop ended");
     emit?.close();
     // Before "done": the owner may end this thread as soon as it hears it.
     releaseListener(launched);

@@ -155,3 +155,40 @@ Deno.test({
     assert.doesNotMatch(r.stderr, /ptrace_scope|\n {4}at /);
   },
 });
+
+Deno.test("JAIL_TIMING prints each start-up phase once, in order, from both threads; unset, none", async () => {
+  const spawned = Date.now();
+  const r = await jail(["--", "sh", "-c", "echo ok"], { env: { JAIL_TIMING: `${spawned}` } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "ok\n");
+  const lines = r.stderr.split("\n").filter((l) => l.startsWith("jail timing: "));
+  const phases = lines.map((l) => l.split(" ").slice(3).join(" "));
+  // The CLI thread's phases in order; the worker's in order among themselves.
+  const order = (names: string[]) => names.map((n) => phases.indexOf(n));
+  const cli = order([
+    "jail.ts first line",
+    "new Worker returned",
+    "cli loaded",
+    "policy loaded and compiled",
+    "start posted",
+    "started received",
+    "done received",
+    "exit",
+  ]);
+  const worker = order([
+    "worker graph loaded",
+    "worker got start",
+    "launch done",
+    "supervisor loop ended",
+  ]);
+  for (const seq of [cli, worker]) {
+    assert.ok(seq.every((at) => at >= 0), r.stderr);
+    assert.deepEqual(seq, [...seq].sort((a, b) => a - b), r.stderr);
+  }
+  assert.equal(new Set(phases).size, phases.length, r.stderr);
+  // Times since the spawn: positive, and never past the moment the run was over.
+  const ms = lines.map((l) => Number(l.split(" ")[2]));
+  assert.ok(ms.every((t) => t > 0 && t <= Date.now() - spawned), r.stderr);
+  const quiet = await jail(["--", "sh", "-c", "echo ok"]);
+  assert.equal(quiet.stderr.includes("jail timing"), false, quiet.stderr);
+});
