@@ -23,34 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fake_result.h"
+#include "tracer_common.h"
 
 #define POLL_NS 50000
 #define MAX_ROUND 256
 
-static pid_t start_child(char **cmd) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    struct sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
-    ptrace(PTRACE_TRACEME, 0, 0, 0);
-    raise(SIGSTOP);
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) _exit(125);
-    execvp(cmd[0], cmd);
-    _exit(127);
-  }
-  int status;
-  waitpid(pid, &status, __WALL);
-  ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL);
-  ptrace(PTRACE_CONT, pid, 0, 0);
-  return pid;
-}
 
 // Serves one report; returns 1 when the tracee ended.
 static int serve(pid_t pid, int status) {
@@ -90,7 +67,7 @@ int main(int argc, char **argv) {
   }
   int poll = !strcmp(argv[1], "poll");
   int live = atoi(argv[2]);
-  for (int i = 0; i < live; i++) start_child(argv + 3);
+  for (int i = 0; i < live; i++) start_traced_child(argv + 3);
   int round[MAX_ROUND], status;
   while (live > 0) {
     pid_t pid = next_report(poll, &status);

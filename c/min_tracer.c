@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fake_result.h"
+#include "tracer_common.h"
 
 int main(int argc, char **argv) {
   if (argc < 3) {
@@ -27,29 +27,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   long fake = atol(argv[1]);
-  pid_t pid = fork();
-  if (pid == 0) {
-    struct sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
-    ptrace(PTRACE_TRACEME, 0, 0, 0);
-    raise(SIGSTOP);
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) _exit(125);
-    execvp(argv[2], argv + 2);
-    _exit(127);
-  }
+  pid_t pid = start_traced_child(argv + 2);
   int status;
-  waitpid(pid, &status, 0);
-  ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL);
-  ptrace(PTRACE_CONT, pid, 0, 0);
   for (;;) {
     if (waitpid(pid, &status, __WALL) < 0) return 1;
     if (WIFEXITED(status)) return WEXITSTATUS(status);
