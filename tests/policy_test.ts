@@ -603,7 +603,7 @@ Deno.test("policy: a syscall number the table does not know fails with ENOSYS un
     assert.deepEqual(lines(await jail(["--", ...py(UNKNOWN_PROBE)], { cwd: dir })), {
       nr500: "38", // the kernel's own answer now: this kernel has no call 500
       nr400: "38",
-      fchmodat2: "0",
+      fchmodat2,
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
