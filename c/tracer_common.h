@@ -45,38 +45,6 @@ static void fake_result(pid_t pid, long fake) {
 }
 #else
 #error "tracer_common.h: x86_64 or aarch64 only"
-/*
- * Forks a child that stops for the tracer (PTRACE_TRACEME, SIGSTOP), then
- * installs a filter tracing getppid (any other arch killed) and execs `cmd`;
- * returns it seized with TRACESECCOMP and EXITKILL, running.
- */
-static pid_t start_traced_child(char **cmd) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    struct sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
-    ptrace(PTRACE_TRACEME, 0, 0, 0);
-    raise(SIGSTOP);
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) _exit(125);
-    execvp(cmd[0], cmd);
-    _exit(127);
-  }
-  int status;
-  waitpid(pid, &status, __WALL);
-  ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL);
-  ptrace(PTRACE_CONT, pid, 0, 0);
-  return pid;
-}
-
 #endif
 
 /*
