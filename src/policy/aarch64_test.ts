@@ -7,21 +7,13 @@
 
 import assert from "node:assert/strict";
 import { decodeInstructions } from "../bpf/assembler.ts";
-import {
-  SECCOMP_RET_ALLOW,
-  SECCOMP_RET_ERRNO,
-  SECCOMP_RET_KILL_PROCESS,
-  SECCOMP_RET_TRACE,
-  X32_SYSCALL_BIT,
-} from "../bpf/opcodes.ts";
+import { SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, X32_SYSCALL_BIT } from "../bpf/opcodes.ts";
 import {
   AUDIT_ARCH_AARCH64,
   AUDIT_ARCH_ARM,
   AUDIT_ARCH_I386,
   AUDIT_ARCH_X86_64,
 } from "../arch/abi.ts";
-import { decideReference, encodeAction } from "../bpf/compile.ts";
-import { runFilter, type SeccompData } from "../bpf/interpreter.ts";
 import { AARCH64, type Arch, X86_64 } from "../arch/arch.ts";
 import { ABIS } from "../arch/abi.ts";
 import { Registers as Aarch64Registers } from "../arch/aarch64.ts";
@@ -30,6 +22,7 @@ import { ERRNO_NUMBERS as E } from "../errno_table.ts";
 import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts";
 import type { JailConfig } from "./types.ts";
 import { validateConfig } from "./validate.ts";
+import { errnoResult, runChecked, tracedRule } from "./_filter_check.ts";
 
 const NR = AARCH64.numbers;
 const SUPERVISOR = 4242;
@@ -54,30 +47,12 @@ function run(
   args: (bigint | number)[] = [],
   arch = AUDIT_ARCH_AARCH64,
 ): number {
-  const data: SeccompData = {
-    nr,
-    arch,
-    instructionPointer: 0x400000n,
-    args: [0, 1, 2, 3, 4, 5].map((i) => BigInt.asUintN(64, BigInt(args[i] ?? 0))),
-  };
-  const got = runFilter(decodeInstructions(p.filter), data);
-  assert.equal(got, encodeAction(decideReference(p.spec, data)), `nr ${nr}: filter vs spec`);
-  return got;
+  return runChecked(p, nr, args, arch, 0x400000n);
 }
 
-const errno = (n: number) => (SECCOMP_RET_ERRNO | n) >>> 0;
+const errno = errnoResult;
 
-/** The traced rule a filter result points at. */
-function traced(p: CompiledPolicy, v: number) {
-  assert.equal(
-    (v & 0xffff0000) >>> 0,
-    SECCOMP_RET_TRACE,
-    `expected TRACE, got 0x${v.toString(16)}`,
-  );
-  const rule = p.rules[v & 0xffff];
-  assert.ok(rule, `no rule ${v & 0xffff}`);
-  return rule;
-}
+const traced = tracedRule;
 
 Deno.test("aarch64 filter: only AUDIT_ARCH_AARCH64 passes; AArch32, x86_64 and i386 are killed", () => {
   const p = compile();

@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
 import { decodeInstructions, type Insn } from "../bpf/assembler.ts";
-import {
-  SECCOMP_RET_ALLOW,
-  SECCOMP_RET_ERRNO,
-  SECCOMP_RET_KILL_PROCESS,
-  SECCOMP_RET_TRACE,
-  X32_SYSCALL_BIT,
-} from "../bpf/opcodes.ts";
+import { SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, X32_SYSCALL_BIT } from "../bpf/opcodes.ts";
 import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from "../arch/abi.ts";
-import { decideReference, encodeAction } from "../bpf/compile.ts";
-import { runFilter, type SeccompData } from "../bpf/interpreter.ts";
+import { runFilter } from "../bpf/interpreter.ts";
 import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
 import { X86_64 } from "../arch/arch.ts";
 import { ERRNO_NUMBERS } from "../errno_table.ts";
@@ -18,6 +11,7 @@ import { locateJsonError } from "./json_error.ts";
 import { mergeFlags } from "./load.ts";
 import type { JailConfig, SyscallRule } from "./types.ts";
 import { ConfigError, validateConfig } from "./validate.ts";
+import { errnoResult, runChecked, tracedRule } from "./_filter_check.ts";
 
 const NR = SYSCALL_NUMBERS;
 const E = ERRNO_NUMBERS;
@@ -49,25 +43,12 @@ function run(
   args: (bigint | number)[] = [],
   arch = AUDIT_ARCH_X86_64,
 ): number {
-  const data: SeccompData = {
-    nr,
-    arch,
-    instructionPointer: 0x401000n,
-    args: [0, 1, 2, 3, 4, 5].map((i) => BigInt.asUintN(64, BigInt(args[i] ?? 0))),
-  };
-  const got = runFilter(instructions(p), data);
-  assert.equal(got, encodeAction(decideReference(p.spec, data)), `nr ${nr}: filter vs spec`);
-  return got;
+  return runChecked(p, nr, args, arch, 0x401000n);
 }
 
-const errno = (n: number) => (SECCOMP_RET_ERRNO | n) >>> 0;
-const isTrace = (v: number) => (v & 0xffff0000) >>> 0 === SECCOMP_RET_TRACE;
+const errno = errnoResult;
 
-/** The traced rule a filter result points at. */
-function traced(p: CompiledPolicy, v: number) {
-  assert.ok(isTrace(v), `expected TRACE, got 0x${v.toString(16)}`);
-  return p.rules[v & 0xffff];
-}
+const traced = tracedRule;
 
 Deno.test("validateConfig() accepts every rule kind and returns the config", () => {
   const config: JailConfig = {
