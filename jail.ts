@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { PreparedRun } from "./src/run.ts";
+import type { PreparedRun } from "./src/run/run.ts";
 
 import { mark } from "./src/timing.ts";
 mark("jail.ts first line");
@@ -16,13 +16,13 @@ const runs = !own.some((a) => /^(-h|--help|-V|--version|--explain)$/.test(a)) &&
   Deno.args.length > 0;
 const prepared: PreparedRun | undefined = runs
   ? {
-    worker: new Worker(new URL("./src/supervisor_worker.ts", import.meta.url).href, {
+    worker: new Worker(new URL("./src/supervisor/worker.ts", import.meta.url).href, {
       type: "module",
     }),
   }
   : undefined;
 mark("new Worker returned");
-const { main } = await import("./src/cli.ts");
+const { main } = await import("./src/cli/cli.ts");
 mark("cli loaded");
 const code = await main(Deno.args, prepared);
 if (prepared && !prepared.used) prepared.worker.terminate();

@@ -13,9 +13,9 @@
  */
 
 import { loadPolicy } from "./src/policy/load.ts";
-import { parseDuration } from "./src/duration.ts";
+import { parseDuration } from "./src/cli/duration.ts";
 import { ConfigError } from "./src/policy/validate.ts";
-import { runJailed, type RunOutcome } from "./src/run.ts";
+import { runJailed, type RunOutcome } from "./src/run/run.ts";
 import type { SupervisorEvent } from "./src/events.ts";
 import type { JailConfig } from "./src/policy/types.ts";
 import type { FlagSet } from "./src/policy/load.ts";
@@ -39,10 +39,10 @@ export type {
   SupervisorEvent,
   SyscallEvent,
 } from "./src/events.ts";
-export type { RunOutcome, RunStats } from "./src/run.ts";
-export type { QuirkCounts } from "./src/supervisor.ts";
-export type { Decision } from "./src/decision.ts";
-export { JailError } from "./src/run.ts";
+export type { RunOutcome, RunStats } from "./src/run/run.ts";
+export type { QuirkCounts } from "./src/supervisor/supervisor.ts";
+export type { Decision } from "./src/supervisor/decision.ts";
+export { JailError } from "./src/run/run.ts";
 export { ConfigError } from "./src/policy/validate.ts";
 
 /** Options for {@linkcode run} and {@linkcode spawn}. */

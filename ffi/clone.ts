@@ -3,7 +3,7 @@
  * `clone(fn, stack, flags, arg)` without `CLONE_VM`, a fork-like copy of this
  * process whose only code is `fn`, here libc's `pause`. Every buffer jail
  * prepared sits at the same address in the copy, so the supervisor can make
- * the child's syscalls by ptrace with pointers into them (src/inject.ts).
+ * the child's syscalls by ptrace with pointers into them (src/launch/inject.ts).
  * Addresses of libc's own code come from `dlsym`.
  *
  * @module

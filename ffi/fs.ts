@@ -7,8 +7,8 @@
  */
 
 import { errno, lazySymbols } from "./libc.ts";
-import { HOST_ABI } from "../src/arch/abi.ts";
-import { ERRNO_NUMBERS } from "../src/errno_table.ts";
+import { HOST_ABI } from "../kernel/abi.ts";
+import { ERRNO_NUMBERS } from "../kernel/errno.ts";
 
 const SYMBOLS = {
   // int lstat(const char *path, struct stat *st)

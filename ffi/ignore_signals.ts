@@ -5,14 +5,14 @@
  * neither forward them nor catch them, and their default action would end
  * jail (and, through PTRACE_O_EXITKILL, the tree without a chance to clean
  * up). The CLI ignores them instead. The launch restores their default
- * action in the command's process before its execve (src/launch.ts), so the command
+ * action in the command's process before its execve (src/launch/launch.ts), so the command
  * sees the dispositions it would have seen without jail.
  *
  * @module
  */
 
 import { lazySymbols } from "./libc.ts";
-import { hostNr } from "../src/arch/host_syscalls.ts";
+import { hostNr } from "../kernel/host_syscalls.ts";
 
 const SYMBOLS = {
   // long syscall(SYS_rt_sigaction, int sig, const struct kernel_sigaction *act,

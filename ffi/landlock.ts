@@ -2,13 +2,13 @@
  * Landlock bindings: `landlock_create_ruleset` (444), `landlock_add_rule`
  * (445), called through libc's `syscall()` (glibc has no wrappers), and
  * `open(O_PATH)` for rule parents. `landlock_restrict_self` is made by the
- * launch in the command's process (src/launch.ts).
+ * launch in the command's process (src/launch/launch.ts).
  *
  * @module
  */
 
 import { close, errno, ErrnoError, lazySymbols } from "./libc.ts";
-import { hostNr } from "../src/arch/host_syscalls.ts";
+import { hostNr } from "../kernel/host_syscalls.ts";
 
 const SYMBOLS = {
   // long syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *attr,

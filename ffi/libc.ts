@@ -10,8 +10,8 @@
  * @module
  */
 
-import { ERRNO_MESSAGES, ERRNO_NAMES } from "../src/errno_table.ts";
-import { hostNr } from "../src/arch/host_syscalls.ts";
+import { ERRNO_MESSAGES, ERRNO_NAMES } from "../kernel/errno.ts";
+import { hostNr } from "../kernel/host_syscalls.ts";
 
 const SYMBOLS = {
   // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)

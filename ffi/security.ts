@@ -8,7 +8,7 @@
  */
 
 import { errno, ErrnoError, lazySymbols } from "./libc.ts";
-import { hostNr } from "../src/arch/host_syscalls.ts";
+import { hostNr } from "../kernel/host_syscalls.ts";
 
 const SYMBOLS = {
   // long syscall(SYS_capget / SYS_capset, cap_user_header_t hdr, cap_user_data_t data)

@@ -8,7 +8,7 @@
  */
 
 import { addressOf, cstring, errno, lazySymbols } from "./libc.ts";
-import { ERRNO_NUMBERS } from "../src/errno_table.ts";
+import { ERRNO_NUMBERS } from "../kernel/errno.ts";
 
 const SYMBOLS = {
   // int getsockopt(int fd, int level, int name, void *val, socklen_t *len)

@@ -1,7 +1,7 @@
 /**
- * Generates `src/arch/x86_64_syscalls.ts`, `src/arch/aarch64_syscalls.ts` and
- * `src/errno_table.ts` from the kernel tables kept in the repository
- * (`src/arch/kernel/*.tsv`), never from
+ * Generates `kernel/x86_64_syscalls.ts`, `kernel/aarch64_syscalls.ts` and
+ * `kernel/errno.ts` from the kernel tables kept in the repository
+ * (`kernel/tables/*.tsv`), never from
  * the headers of the machine it runs on: a machine with older or newer headers
  * must produce the same tables, and the policy must know every syscall of the
  * kernels jail runs on, however old the build machine's headers are.
@@ -26,16 +26,16 @@ export type TableArch = typeof TABLE_ARCHES[number];
 
 /** The kernel tables read by the generator (relative to the repository root), named in the output. */
 export const SOURCE_PATHS = {
-  x86_64: "src/arch/kernel/x86_64_syscalls.tsv",
-  aarch64: "src/arch/kernel/aarch64_syscalls.tsv",
-  errno: "src/arch/kernel/errno.tsv",
+  x86_64: "kernel/tables/x86_64_syscalls.tsv",
+  aarch64: "kernel/tables/aarch64_syscalls.tsv",
+  errno: "kernel/tables/errno.tsv",
 } as const;
 
 /** Output files, relative to the repository root. */
 export const OUTPUT_PATHS = {
-  x86_64: "src/arch/x86_64_syscalls.ts",
-  aarch64: "src/arch/aarch64_syscalls.ts",
-  errno: "src/errno_table.ts",
+  x86_64: "kernel/x86_64_syscalls.ts",
+  aarch64: "kernel/aarch64_syscalls.ts",
+  errno: "kernel/errno.ts",
 } as const;
 
 /**

@@ -11,7 +11,7 @@
 # arm64: the same, Debian's arm64 packages and kernel (linux-image-arm64), booted with
 #        qemu-system-aarch64 -M virt -cpu max under TCG emulation (no KVM for a foreign arch).
 #
-# With no test files, amd64 runs the whole suite (tests/ src/, as `deno task test`) and arm64
+# With no test files, amd64 runs the whole suite (tests/ src/ kernel/, as `deno task test`) and arm64
 # runs ARM64_TESTS below. Every piece is cached under .vm/<arch>/ (git-ignored); a rerun only
 # rebuilds the repository copy. The whole machine lives in one initramfs (the root filesystem
 # as a cpio archive, then the kernel's modules, deno and its cache, the repository), so the
@@ -48,7 +48,7 @@ PACKAGES=(iproute2 mount util-linux python3 curl gcc libc6-dev nodejs strace bsd
 MODULE_DIRS=(kernel/net kernel/drivers/net kernel/fs kernel/lib kernel/crypto kernel/arch)
 # The arm64 subset: emulation runs about 10-20x slower than KVM (see README).
 ARM64_TESTS=(tests/quirks_test.ts tests/teardown_test.ts tests/policy_test.ts tests/net_test.ts
-  src/)
+  src/ kernel/)
 
 log() { printf 'vm: %s\n' "$*" >&2; }
 die() {
@@ -191,7 +191,7 @@ build_deno() {
   chmod 755 "$stage/usr/local/bin/deno"
   # The module and npm caches are the same for every arch; fill them with this host's deno.
   DENO_DIR=$stage/opt/deno_dir DENO_NO_UPDATE_CHECK=1 \
-    deno cache --quiet jail.ts mod.ts $(git ls-files 'tests/*.ts' 'src/*_test.ts' 'scripts/*.ts')
+    deno cache --quiet jail.ts mod.ts $(git ls-files 'tests/*.ts' 'src/*_test.ts' 'kernel/*_test.ts' 'scripts/*.ts')
   (cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) >"$out.tmp"
   mv "$out.tmp" "$out"
   rm -rf "$stage"
@@ -309,7 +309,7 @@ case "$cmd" in
   run)
     tests=("$@")
     if [ "${#tests[@]}" -eq 0 ]; then
-      if [ "$ARCH" = amd64 ]; then tests=(tests/ src/); else tests=("${ARM64_TESTS[@]}"); fi
+      if [ "$ARCH" = amd64 ]; then tests=(tests/ src/ kernel/); else tests=("${ARM64_TESTS[@]}"); fi
     fi
     build_all
     build_repo "${tests[@]}"

@@ -18,7 +18,7 @@ import assert from "node:assert/strict";
 import { buildC, jail, NEUTRAL_DIR } from "./_helpers.ts";
 import { compilePolicy } from "../src/policy/compile.ts";
 import { validateConfig } from "../src/policy/validate.ts";
-import { ORIGIN_NOT_TRACED, TraceOrigin } from "../src/trace_origin.ts";
+import { ORIGIN_NOT_TRACED, TraceOrigin } from "../src/supervisor/trace_origin.ts";
 import { HOST_ARCH, type SyscallRegisters } from "../src/arch/arch.ts";
 import { decideReference } from "../src/bpf/compile.ts";
 import type { JailConfig } from "../src/policy/types.ts";

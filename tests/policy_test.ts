@@ -133,7 +133,7 @@ Deno.test('policy: "trace" stops, records and allows each call', async () => {
     "policy.json": JSON.stringify({ syscalls: { getppid: "trace", getuid: { return: 7 } } }),
     "driver.ts": `
 import { loadPolicy } from "${new URL("../src/policy/load.ts", import.meta.url).href}";
-import { runJailed } from "${new URL("../src/run.ts", import.meta.url).href}";
+import { runJailed } from "${new URL("../src/run/run.ts", import.meta.url).href}";
 const [config, report, ...argv] = Deno.args;
 const loaded = await loadPolicy({ config, noConfig: true });
 const events: unknown[] = [];

@@ -14,7 +14,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { RunStats } from "../src/run.ts";
+import type { RunStats } from "../src/run/run.ts";
 import {
   buildC,
   jail,
@@ -25,7 +25,7 @@ import {
   until,
 } from "./_helpers.ts";
 
-/** What jail writes to `$JAIL_STATS_FILE` at the end of a run (src/run.ts). */
+/** What jail writes to `$JAIL_STATS_FILE` at the end of a run (src/run/run.ts). */
 interface Stats {
   exitCode: number;
   stats: RunStats;

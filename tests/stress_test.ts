@@ -10,10 +10,10 @@
  */
 
 import assert from "node:assert/strict";
-import type { RunStats } from "../src/run.ts";
+import type { RunStats } from "../src/run/run.ts";
 import { buildC, jail, type JailRun } from "./_helpers.ts";
 
-/** What jail writes to `$JAIL_STATS_FILE` at the end of a run (src/run.ts). */
+/** What jail writes to `$JAIL_STATS_FILE` at the end of a run (src/run/run.ts). */
 interface Stats {
   exitCode: number;
   stats: RunStats;

@@ -19,9 +19,9 @@
  */
 
 import { addressOf, PTRACE, ptraceRegset } from "../../ffi/libc.ts";
-import { ABIS, AUDIT_ARCH_AARCH64 } from "./abi.ts";
+import { ABIS, AUDIT_ARCH_AARCH64 } from "../../kernel/abi.ts";
 import type { SyscallRegisters } from "./registers.ts";
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /** AUDIT_ARCH_AARCH64, as seen in `seccomp_data.arch`. */
 export const AUDIT_ARCH = AUDIT_ARCH_AARCH64;

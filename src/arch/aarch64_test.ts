@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_SYSCALL_NR, SYSCALL_NAMES, SYSCALL_NUMBERS } from "./aarch64_syscalls.ts";
+import { MAX_SYSCALL_NR, SYSCALL_NAMES, SYSCALL_NUMBERS } from "../../kernel/aarch64_syscalls.ts";
 import {
   AARCH64,
   allSyscallNames,
@@ -10,9 +10,9 @@ import {
   X86_64,
 } from "./arch.ts";
 import { NT_ARM_SYSTEM_CALL, NT_PRSTATUS, REG, Registers, REGS_SIZE } from "./aarch64.ts";
-import { ABIS, AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, HOST_ABI } from "./abi.ts";
+import { ABIS, AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, HOST_ABI } from "../../kernel/abi.ts";
 import { classNumbers, SYSCALL_CLASSES } from "./syscall_classes.ts";
-import { HOST_SYSCALL_NUMBERS } from "./host_syscalls.ts";
+import { HOST_SYSCALL_NUMBERS } from "../../kernel/host_syscalls.ts";
 import { O, pathArgs } from "../fs/syscalls.ts";
 
 Deno.test("aarch64 table: the generic numbering, as arm64 builds it", () => {

@@ -8,14 +8,14 @@
  * @module
  */
 
-import { abiOf, ABIS, type ArchAbi, type ArchName } from "./abi.ts";
-import * as aarch64Table from "./aarch64_syscalls.ts";
-import * as x86_64Table from "./x86_64_syscalls.ts";
+import { abiOf, ABIS, type ArchAbi, type ArchName } from "../../kernel/abi.ts";
+import * as aarch64Table from "../../kernel/aarch64_syscalls.ts";
+import * as x86_64Table from "../../kernel/x86_64_syscalls.ts";
 import { Registers as Aarch64Registers } from "./aarch64.ts";
 import { Registers as X86_64Registers } from "./x86_64.ts";
 import type { SyscallRegisters } from "./registers.ts";
 
-export type { ArchName } from "./abi.ts";
+export type { ArchName } from "../../kernel/abi.ts";
 export type { SyscallRegisters } from "./registers.ts";
 
 /** A syscall name of any architecture jail supports. */

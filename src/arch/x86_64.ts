@@ -9,7 +9,7 @@
  */
 
 import { PTRACE, ptraceBuffer } from "../../ffi/libc.ts";
-import { ABIS, AUDIT_ARCH_X86_64 } from "./abi.ts";
+import { ABIS, AUDIT_ARCH_X86_64 } from "../../kernel/abi.ts";
 import type { SyscallRegisters } from "./registers.ts";
 
 /** AUDIT_ARCH_X86_64, as seen in `seccomp_data.arch`. */

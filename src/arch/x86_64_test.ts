@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { REG, Registers } from "./x86_64.ts";
-import { prepareDecision, registerValue } from "../decision.ts";
+import { prepareDecision, registerValue } from "../supervisor/decision.ts";
 
 function rax(r: Registers): bigint {
   return new BigUint64Array(r.buffer.buffer)[REG.rax];

@@ -10,7 +10,7 @@
  * ```ts
  * import { Assembler } from "./assembler.ts";
  * import { SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS } from "./opcodes.ts";
- * import { AUDIT_ARCH_X86_64 } from "../arch/abi.ts";
+ * import { AUDIT_ARCH_X86_64 } from "../../kernel/abi.ts";
  *
  * const a = new Assembler();
  * a.loadArch();

@@ -40,7 +40,7 @@ import {
   SECCOMP_RET_TRACE,
   X32_SYSCALL_BIT,
 } from "./opcodes.ts";
-import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from "../arch/abi.ts";
+import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from "../../kernel/abi.ts";
 import { runFilter, type RunStats, type SeccompData, validateFilter } from "./interpreter.ts";
 import { actionName, disassemble } from "./disasm.ts";
 import {

@@ -62,7 +62,7 @@ import {
   AUDIT_ARCH_ARM,
   AUDIT_ARCH_I386,
   AUDIT_ARCH_X86_64,
-} from "../arch/abi.ts";
+} from "../../kernel/abi.ts";
 
 /** Options for {@linkcode disassemble}. */
 export interface DisassembleOptions {

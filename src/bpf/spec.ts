@@ -8,7 +8,7 @@
  */
 
 import type { SeccompData } from "./interpreter.ts";
-import { AUDIT_ARCH_X86_64 } from "../arch/abi.ts";
+import { AUDIT_ARCH_X86_64 } from "../../kernel/abi.ts";
 
 import { X32_SYSCALL_BIT } from "./opcodes.ts";
 

@@ -15,12 +15,12 @@
 import { readFileHead } from "../../ffi/fs.ts";
 import { readMemory } from "../../ffi/libc.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
-import type { Decision } from "../decision.ts";
+import type { Decision } from "../supervisor/decision.ts";
 import { AccessChecker, type AccessKind, type FsPolicy, type Redirect } from "./access.ts";
 import { ELOOP, ENOENT, ENOTDIR, type FsView, realFs, resolvePath } from "./resolve.ts";
 import { AT_FDCWD, type FsCall, OPEN_CALLS, type PathArg, pathArgs } from "./syscalls.ts";
 import { decodePath, EFAULT, pushString, readCString } from "./tracee_memory.ts";
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 export type { FsCall };
 

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { JailConfig } from "../policy/types.ts";
 import { ConfigError } from "../policy/validate.ts";
 import {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { type Arch, HOST_ARCH } from "../arch/arch.ts";
 import type { KernelAction, SyscallRule as KernelRule } from "../bpf/compile.ts";
 import type { FsPolicy } from "./access.ts";

@@ -3,7 +3,7 @@ import { decodeInstructions } from "../bpf/assembler.ts";
 import { SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_TRACE } from "../bpf/opcodes.ts";
 import { decideReference, encodeAction } from "../bpf/compile.ts";
 import { runFilter } from "../bpf/interpreter.ts";
-import { SYSCALL_NUMBERS as NR } from "../arch/x86_64_syscalls.ts";
+import { SYSCALL_NUMBERS as NR } from "../../kernel/x86_64_syscalls.ts";
 import { AUDIT_ARCH } from "../arch/x86_64.ts";
 import { X86_64 } from "../arch/arch.ts";
 import { type CompiledPolicy, compilePolicy } from "../policy/compile.ts";

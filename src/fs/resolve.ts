@@ -13,7 +13,7 @@
 
 import { lstatKind, readLink } from "../../ffi/fs.ts";
 import { normalizePath } from "./glob.ts";
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /** What one component is, as `lstat` tells. */
 export type Probed = "dir" | "symlink" | "other" | { missing: number };

@@ -8,7 +8,7 @@
 
 import type { SyscallRegisters } from "../arch/registers.ts";
 import type { AccessKind } from "./access.ts";
-import { type ArchOpenFlags, HOST_ABI } from "../arch/abi.ts";
+import { type ArchOpenFlags, HOST_ABI } from "../../kernel/abi.ts";
 
 /** Syscalls of the open family: a redirect may rewrite their path. */
 export const OPEN_CALLS = ["open", "openat", "openat2", "creat"] as const;

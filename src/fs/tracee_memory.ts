@@ -6,8 +6,8 @@
  */
 
 import { readMemory, writeMemory } from "../../ffi/libc.ts";
-import { HOST_ABI } from "../arch/abi.ts";
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { HOST_ABI } from "../../kernel/abi.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /** PATH_MAX, the terminating NUL included. */
 export const PATH_MAX = 4096;

@@ -67,10 +67,10 @@ import {
 } from "../../ffi/socket.ts";
 import { ActingAs } from "./acting_caps.ts";
 import { AF, wildcardLike } from "./sockaddr.ts";
-import type { Decision } from "../decision.ts";
+import type { Decision } from "../supervisor/decision.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 const EINPROGRESS = ERRNO_NUMBERS.EINPROGRESS;
 const EAGAIN = ERRNO_NUMBERS.EAGAIN;

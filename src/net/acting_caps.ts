@@ -8,7 +8,7 @@
  * destination (`ip link add`, routes: CAP_NET_ADMIN), SCM_CREDENTIALS naming
  * another pid (CAP_SYS_ADMIN), a port below 1024 (CAP_NET_BIND_SERVICE). A
  * root jail has them all, while a root tree has kept far fewer (see
- * `src/capabilities.ts`): made with jail's own, such a call would launder
+ * `src/launch/capabilities.ts`): made with jail's own, such a call would launder
  * capabilities the tree gave up. So for the length of each performed call
  * the supervisor's thread narrows its effective set to what the tracee has
  * (capabilities are per thread); the permitted set stays, to restore it

@@ -24,7 +24,7 @@ import { refusedOption } from "./route_options.ts";
 
 export { refusedOption, ROUTE_OPTIONS } from "./route_options.ts";
 import { describeQueries, DNS_PORT, parseDnsQuery } from "./dns.ts";
-import type { Decision } from "../decision.ts";
+import type { Decision } from "../supervisor/decision.ts";
 import {
   entryMatches,
   formatAddress,
@@ -36,7 +36,7 @@ import {
 } from "./address.ts";
 import { AF, decodeSockaddr, encodeUnix, unspecAsInet } from "./sockaddr.ts";
 import { resolveUnixPath } from "./unix_path.ts";
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /** The network half of a policy, as plain data for the supervisor's thread. */
 export interface NetPolicy {

@@ -13,12 +13,12 @@ import {
   AUDIT_ARCH_ARM,
   AUDIT_ARCH_I386,
   AUDIT_ARCH_X86_64,
-} from "../arch/abi.ts";
+} from "../../kernel/abi.ts";
 import { AARCH64, type Arch, X86_64 } from "../arch/arch.ts";
-import { ABIS } from "../arch/abi.ts";
+import { ABIS } from "../../kernel/abi.ts";
 import { Registers as Aarch64Registers } from "../arch/aarch64.ts";
-import { refusalOf } from "../trace_origin.ts";
-import { ERRNO_NUMBERS as E } from "../errno_table.ts";
+import { refusalOf } from "../supervisor/trace_origin.ts";
+import { ERRNO_NUMBERS as E } from "../../kernel/errno.ts";
 import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts";
 import type { JailConfig } from "./types.ts";
 import { validateConfig } from "./validate.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { type Arch, ARCHES, HOST_ARCH } from "../arch/arch.ts";
 import {
   type ArgRule,
@@ -22,8 +22,8 @@ import {
 } from "../bpf/compile.ts";
 import { disassemble } from "../bpf/disasm.ts";
 import { decodeInstructions } from "../bpf/assembler.ts";
-import { type Decision, TRACE_ONLY_RULE } from "../decision.ts";
-import type { TraceRule } from "../rules.ts";
+import { type Decision, TRACE_ONLY_RULE } from "../supervisor/decision.ts";
+import type { TraceRule } from "../supervisor/rules.ts";
 import type { NetCheck, NetPolicy } from "../net/check.ts";
 import { ROUTE_OPTIONS } from "../net/route_options.ts";
 import { type NetEntry, NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";

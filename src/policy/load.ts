@@ -7,7 +7,7 @@
  */
 
 import { getpgrp, getpid } from "../../ffi/libc.ts";
-import { parseDuration } from "../duration.ts";
+import { parseDuration } from "../cli/duration.ts";
 import { NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
 import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts";
 import type { JailConfig } from "./types.ts";
@@ -15,7 +15,7 @@ import { ConfigError, validateConfig } from "./validate.ts";
 import { locateJsonError } from "./json_error.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import { landlockAbi } from "../../ffi/landlock.ts";
-import { capabilityNameError, keptCapabilities } from "../capabilities.ts";
+import { capabilityNameError, keptCapabilities } from "../launch/capabilities.ts";
 
 export { ConfigError };
 

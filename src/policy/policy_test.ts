@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { decodeInstructions, type Insn } from "../bpf/assembler.ts";
 import { SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, X32_SYSCALL_BIT } from "../bpf/opcodes.ts";
-import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from "../arch/abi.ts";
+import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64 } from "../../kernel/abi.ts";
 import { runFilter } from "../bpf/interpreter.ts";
-import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
+import { SYSCALL_NUMBERS } from "../../kernel/x86_64_syscalls.ts";
 import { X86_64 } from "../arch/arch.ts";
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts";
 import { locateJsonError } from "./json_error.ts";
 import { mergeFlags } from "./load.ts";

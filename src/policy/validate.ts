@@ -5,11 +5,11 @@
  * @module
  */
 
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { allSyscallNames, isKnownSyscall } from "../arch/arch.ts";
 import { suggest } from "../suggest.ts";
-import { parseDuration } from "../duration.ts";
-import { capabilityNameError } from "../capabilities.ts";
+import { parseDuration } from "../cli/duration.ts";
+import { capabilityNameError } from "../launch/capabilities.ts";
 import { NetEntryError, parseNetEntry } from "../net/address.ts";
 import type { JailConfig } from "./types.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ERRNO_NAMES } from "../errno_table.ts";
+import { ERRNO_NAMES } from "../../kernel/errno.ts";
 import { signalName as libcSignalName } from "../../ffi/libc.ts";
 
 /** `EACCES` for 13; `E<n>` for a number without a name. */

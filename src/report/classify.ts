@@ -11,7 +11,7 @@
 
 import type { SyscallEvent } from "../events.ts";
 import { errnoName } from "./_text.ts";
-import { ERRNO_NUMBERS } from "../errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /**
  * The decision words of traces, logs and summaries.

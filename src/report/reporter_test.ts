@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Registers } from "../arch/x86_64.ts";
-import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
+import { SYSCALL_NUMBERS } from "../../kernel/x86_64_syscalls.ts";
 import type { SupervisorEvent, SyscallEvent } from "../events.ts";
 import { Reporter } from "./reporter.ts";
 

@@ -31,10 +31,10 @@ import type { ExitEvent, NetAddress, SupervisorEvent, SyscallEvent } from "../ev
 import { decisionOf, type ReportDecision } from "./classify.ts";
 import { basename, errnoName, printable, quote, signalName } from "./_text.ts";
 import { ADDRESS_RESULTS, decodeArgs } from "./trace_args.ts";
-import { ERRNO_MESSAGES } from "../errno_table.ts";
+import { ERRNO_MESSAGES } from "../../kernel/errno.ts";
 
 export { openFlags } from "./trace_args.ts";
-import { TRACE_ONLY_RULE } from "../decision.ts";
+import { TRACE_ONLY_RULE } from "../supervisor/decision.ts";
 
 /** Options for {@linkcode traceLine}. */
 export interface TraceOptions {

@@ -21,7 +21,7 @@ import { readCString } from "../fs/tracee_memory.ts";
 import type { SyscallRegisters as Registers } from "../arch/arch.ts";
 import { familyName } from "./capture.ts";
 import { signalName } from "./_text.ts";
-import { HOST_ABI } from "../arch/abi.ts";
+import { HOST_ABI } from "../../kernel/abi.ts";
 import { type ArgKind, SIGNATURES } from "./trace_signatures.ts";
 
 export { ADDRESS_RESULTS, type ArgKind, SIGNATURES } from "./trace_signatures.ts";

@@ -7,7 +7,7 @@ import {
   quoteBytes,
   SIGNATURES,
 } from "./trace_args.ts";
-import { SYSCALL_NUMBERS } from "../arch/x86_64_syscalls.ts";
+import { SYSCALL_NUMBERS } from "../../kernel/x86_64_syscalls.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

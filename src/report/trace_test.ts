@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { SyscallEvent } from "../events.ts";
 import { formatArgv, formatCall, formatReturn, traceLine, useColor } from "./trace.ts";
-import { HOST_ABI } from "../arch/abi.ts";
+import { HOST_ABI } from "../../kernel/abi.ts";
 
 const NO_COLOR = { color: false };
 

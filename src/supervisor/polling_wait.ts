@@ -13,7 +13,7 @@
  * @module
  */
 
-import { schedYield, WAIT, waitpid } from "../ffi/libc.ts";
+import { schedYield, WAIT, waitpid } from "../../ffi/libc.ts";
 
 /**
  * The longest a wait polls before it sleeps, in ms: the few µs between a

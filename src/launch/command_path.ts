@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ERRNO_NUMBERS } from "./errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /** glibc's PATH when the environment has none (`execvpe(3)`). */
 export const DEFAULT_PATH = "/bin:/usr/bin";

@@ -6,7 +6,7 @@
  * builds the Landlock ruleset itself, then clones a copy of itself that only
  * runs `pause()` (ffi/clone.ts). Seized before it can do anything, that
  * child makes the syscalls that the exec stage, a second Deno start, used to
- * make, one by one as jail injects them (src/inject.ts), with pointers into
+ * make, one by one as jail injects them (src/launch/inject.ts), with pointers into
  * the copied buffers: no_new_privs, the listener filter, capabilities, signal
  * dispositions, comm name, Landlock, jail's filter. Its execve is left set up
  * for the supervisor's loop, which runs it through the filter like any call
@@ -30,10 +30,10 @@ import {
   SIGNALS,
   WAIT,
   waitpid,
-} from "../ffi/libc.ts";
-import { bindCloneNow, cloneIntoPause } from "../ffi/clone.ts";
-import { foregroundGroup, setForegroundGroup } from "../ffi/terminal.ts";
-import { bindAffinityNow, currentCpuMask, getAffinity, setAffinity } from "../ffi/affinity.ts";
+} from "../../ffi/libc.ts";
+import { bindCloneNow, cloneIntoPause } from "../../ffi/clone.ts";
+import { foregroundGroup, setForegroundGroup } from "../../ffi/terminal.ts";
+import { bindAffinityNow, currentCpuMask, getAffinity, setAffinity } from "../../ffi/affinity.ts";
 import {
   CAP_SYS_PTRACE,
   type CapabilitySets,
@@ -41,21 +41,21 @@ import {
   PR_CAP_AMBIENT,
   PR_CAP_AMBIENT_CLEAR_ALL,
   PR_CAPBSET_DROP,
-} from "../ffi/security.ts";
-import { bindLandlockNow, landlockAbi } from "../ffi/landlock.ts";
-import { HOST_ARCH } from "./arch/arch.ts";
+} from "../../ffi/security.ts";
+import { bindLandlockNow, landlockAbi } from "../../ffi/landlock.ts";
+import { HOST_ARCH } from "../arch/arch.ts";
 
 /** This machine's syscall numbers. */
 const NR = HOST_ARCH.numbers;
 import { capabilityPlan, type OwnCapabilities, ownCapabilities } from "./capabilities.ts";
 import { type Caller, currentCaller, findCommand, pathOf } from "./command_path.ts";
-import { buildRuleset } from "./fs/landlock_install.ts";
-import type { LandlockSpec } from "./fs/landlock.ts";
+import { buildRuleset } from "../fs/landlock_install.ts";
+import type { LandlockSpec } from "../fs/landlock.ts";
 import { InjectError, Injector, syscallInstruction } from "./inject.ts";
-import type { ScriptExec } from "./supervisor.ts";
-import { TRACE_OPTIONS } from "./trace_options.ts";
+import type { ScriptExec } from "../supervisor/supervisor.ts";
+import { TRACE_OPTIONS } from "../supervisor/trace_options.ts";
 import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
-import { ERRNO_NUMBERS } from "./errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /** What to start. */
 export interface LaunchSpec {

@@ -9,11 +9,11 @@
 
 import { type Decision, prepareDecision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
-import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "./net/check.ts";
-import type { FsCall, FsChecker } from "./fs/check.ts";
+import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "../net/check.ts";
+import type { FsCall, FsChecker } from "../fs/check.ts";
 import { deliverToGroup } from "./signal_guard.ts";
 import type { TargetCheck, TargetGuard } from "./target_guard.ts";
-import { ERRNO_NUMBERS } from "./errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /** One traced rule: plain data, so it crosses to the supervisor's thread. */
 export interface TraceRule {

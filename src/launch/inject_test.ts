@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { close, kill, PTRACE, ptrace, SIGNALS, WAIT, waitpid } from "../ffi/libc.ts";
-import { cloneIntoPause } from "../ffi/clone.ts";
-import { SYSCALL_NUMBERS as NR } from "./arch/x86_64_syscalls.ts";
-import { decodeWaitStatus } from "./stop.ts";
+import { close, kill, PTRACE, ptrace, SIGNALS, WAIT, waitpid } from "../../ffi/libc.ts";
+import { cloneIntoPause } from "../../ffi/clone.ts";
+import { SYSCALL_NUMBERS as NR } from "../../kernel/x86_64_syscalls.ts";
+import { decodeWaitStatus } from "../supervisor/stop.ts";
 import { InjectError, Injector, syscallInstruction } from "./inject.ts";
-import { TRACE_OPTIONS } from "./trace_options.ts";
+import { TRACE_OPTIONS } from "../supervisor/trace_options.ts";
 
 const EBADF = 9;
 

@@ -6,14 +6,14 @@
  * @module
  */
 
-import type { ExecFailure } from "./launch.ts";
+import type { ExecFailure } from "../launch/launch.ts";
 import type { SupervisorResult } from "./supervisor.ts";
 import type { RuleTable } from "./rules.ts";
-import type { FsPolicy } from "./fs/access.ts";
-import type { LandlockSpec } from "./fs/landlock.ts";
-import type { NetPolicy } from "./net/check.ts";
-import type { FilterSpec } from "./bpf/compile.ts";
-import type { SupervisorEvent } from "./events.ts";
+import type { FsPolicy } from "../fs/access.ts";
+import type { LandlockSpec } from "../fs/landlock.ts";
+import type { NetPolicy } from "../net/check.ts";
+import type { FilterSpec } from "../bpf/compile.ts";
+import type { SupervisorEvent } from "../events.ts";
 
 /** The message that starts a supervision. */
 export interface StartMessage {

@@ -20,17 +20,17 @@ import {
   tgkill,
   WAIT,
   waitpid,
-} from "../ffi/libc.ts";
-import { HOST_ARCH, type SyscallRegisters } from "./arch/arch.ts";
-import type { ExecFailure } from "./launch.ts";
+} from "../../ffi/libc.ts";
+import { HOST_ARCH, type SyscallRegisters } from "../arch/arch.ts";
+import type { ExecFailure } from "../launch/launch.ts";
 import type { Decision } from "./decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
-import type { FilterSpec } from "./bpf/compile.ts";
+import type { FilterSpec } from "../bpf/compile.ts";
 import { ORIGIN_NOT_TRACED, refusalOf, TraceOrigin } from "./trace_origin.ts";
 import { PollingWait } from "./polling_wait.ts";
-import { ERRNO_NUMBERS } from "./errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 const EPERM = ERRNO_NUMBERS.EPERM;
 const ESRCH = ERRNO_NUMBERS.ESRCH;

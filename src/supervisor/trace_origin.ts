@@ -23,8 +23,8 @@ import {
   type KernelAction,
   specArch,
   unlistedAction,
-} from "./bpf/spec.ts";
-import type { SyscallRegisters } from "./arch/registers.ts";
+} from "../bpf/spec.ts";
+import type { SyscallRegisters } from "../arch/registers.ts";
 
 /** jail's filter allows the call: the stop came from a filter of the tree's own. */
 export const ORIGIN_NOT_TRACED = -1;

@@ -25,11 +25,11 @@ import {
   pidfdGetfd,
   pidfdOpen,
   readMemory,
-} from "../ffi/libc.ts";
-import { hostNr } from "./arch/host_syscalls.ts";
+} from "../../ffi/libc.ts";
+import { hostNr } from "../../kernel/host_syscalls.ts";
 import type { Decision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
-import { ERRNO_NUMBERS } from "./errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /** What a traced target rule checks. */
 export type TargetCheck =

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ERRNO_NUMBERS } from "./errno_table.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /** What the kernel shows about jail's own process and the host's ptrace settings. */
 export interface HostFacts {

@@ -9,17 +9,17 @@
  * @module
  */
 
-import { mark } from "./timing.ts";
-import { EXIT_JAIL_ERROR, JailError, type PreparedRun, runJailed } from "./run.ts";
+import { mark } from "../timing.ts";
+import { EXIT_JAIL_ERROR, JailError, type PreparedRun, runJailed } from "../run/run.ts";
 import { parseDuration } from "./duration.ts";
-import { ConfigError, type FlagSet, loadPolicy } from "./policy/load.ts";
-import { VERSION } from "./version.ts";
-import { suggest } from "./suggest.ts";
-import type { RunOutcome } from "./run.ts";
-import type { SupervisorEvent } from "./events.ts";
-import type { SummaryCollector } from "./report/summary.ts";
-import { Learner, learnFormat, renderLearnedConfig } from "./report/learn.ts";
-import { resolveTraceCalls, TraceCallsError } from "./report/trace_calls.ts";
+import { ConfigError, type FlagSet, loadPolicy } from "../policy/load.ts";
+import { VERSION } from "../version.ts";
+import { suggest } from "../suggest.ts";
+import type { RunOutcome } from "../run/run.ts";
+import type { SupervisorEvent } from "../events.ts";
+import type { SummaryCollector } from "../report/summary.ts";
+import { Learner, learnFormat, renderLearnedConfig } from "../report/learn.ts";
+import { resolveTraceCalls, TraceCallsError } from "../report/trace_calls.ts";
 
 /** A usage error: reported as `jail: <message>`, exit 125. */
 export class UsageError extends Error {
@@ -410,7 +410,7 @@ function writeStderr(text: string): void {
 
 /** `--summary`: on stderr, and as markdown appended to `$GITHUB_STEP_SUMMARY` when set. */
 function writeSummary(
-  { renderSummary, renderSummaryMarkdown }: typeof import("./report/summary.ts"),
+  { renderSummary, renderSummaryMarkdown }: typeof import("../report/summary.ts"),
   summary: SummaryCollector,
   outcome: RunOutcome,
   command: readonly string[],
@@ -504,15 +504,15 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
         : []),
     ];
     if (outputs.length) {
-      const unwritable = (await import("./report/output_paths.ts")).checkOutputPaths(outputs);
+      const unwritable = (await import("../report/output_paths.ts")).checkOutputPaths(outputs);
       if (unwritable) throw new UsageError(unwritable);
     }
     // Report modules load only for the flags that use them: each is start-up time otherwise.
-    const summaries = cli.summary ? await import("./report/summary.ts") : undefined;
+    const summaries = cli.summary ? await import("../report/summary.ts") : undefined;
     const summary = summaries && new summaries.SummaryCollector(cli.command);
     const learner = cli.learn ? new Learner() : undefined;
     const progress = learner &&
-      new (await import("./report/progress.ts")).Progress({
+      new (await import("../report/progress.ts")).Progress({
         interactive: Deno.stderr.isTerminal(),
       });
     const onEvent = summary || learner
@@ -523,7 +523,7 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
       }
       : undefined;
     const color = cli.trace && cli.traceFile === undefined &&
-      (await import("./report/trace.ts")).useColor(
+      (await import("../report/trace.ts")).useColor(
         Deno.stderr.isTerminal(),
         Deno.env.get("NO_COLOR"),
       );
@@ -544,7 +544,9 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
     // Deno cannot listen to real-time signals, so jail cannot forward them: ignored, so that none
     // ends jail (and with it the tree, unwarned); the command gets their default action back at
     // exec. Done once the start message is posted, off the start-up path.
-    const { ignoreSignals, SIGRTMIN_USABLE, SIGRTMAX } = await import("../ffi/ignore_signals.ts");
+    const { ignoreSignals, SIGRTMIN_USABLE, SIGRTMAX } = await import(
+      "../../ffi/ignore_signals.ts"
+    );
     ignoreSignals(
       Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i),
     );

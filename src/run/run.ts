@@ -6,24 +6,24 @@
  * @module
  */
 
-import { mark } from "./timing.ts";
-import { kill, SIGNALS } from "../ffi/libc.ts";
+import { mark } from "../timing.ts";
+import { kill, SIGNALS } from "../../ffi/libc.ts";
 import { JobControl } from "./job_control.ts";
-import { holdInspectorAddress, inspectorRequested } from "../ffi/inspector_guard.ts";
-import type { ExecFailure } from "./launch.ts";
-import type { CompiledPolicy } from "./policy/compile.ts";
-import type { Decision } from "./decision.ts";
-import { ERRNO_NUMBERS } from "./errno_table.ts";
-import { HOST_ARCH } from "./arch/arch.ts";
-import type { HookDecision, SyscallCall } from "./policy/types.ts";
-import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
-import { keptCapabilities } from "./capabilities.ts";
-import type { QuirkCounts, SupervisorResult } from "./supervisor.ts";
-import type { SupervisorEvent } from "./events.ts";
-import type { HookCall, StartMessage, WorkerMessage } from "./worker_protocol.ts";
-import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
-import { type EndInfo, endRecord, LogWriter, startRecord } from "./report/log.ts";
-import { VERSION } from "./version.ts";
+import { holdInspectorAddress, inspectorRequested } from "../../ffi/inspector_guard.ts";
+import type { ExecFailure } from "../launch/launch.ts";
+import type { CompiledPolicy } from "../policy/compile.ts";
+import type { Decision } from "../supervisor/decision.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { HOST_ARCH } from "../arch/arch.ts";
+import type { HookDecision, SyscallCall } from "../policy/types.ts";
+import { COMMAND_KILL, CONTROL_COMMAND } from "../supervisor/control.ts";
+import { keptCapabilities } from "../launch/capabilities.ts";
+import type { QuirkCounts, SupervisorResult } from "../supervisor/supervisor.ts";
+import type { SupervisorEvent } from "../events.ts";
+import type { HookCall, StartMessage, WorkerMessage } from "../supervisor/worker_protocol.ts";
+import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "../supervisor/hook_channel.ts";
+import { type EndInfo, endRecord, LogWriter, startRecord } from "../report/log.ts";
+import { VERSION } from "../version.ts";
 
 /** Exit status when the jail itself fails (bad usage, cannot trace). */
 export const EXIT_JAIL_ERROR = 125;
@@ -108,7 +108,7 @@ export interface PreparedRun {
  * no run follows.
  */
 export function prepareRun(): PreparedRun {
-  const worker = new Worker(new URL("./supervisor_worker.ts", import.meta.url).href, {
+  const worker = new Worker(new URL("../supervisor/worker.ts", import.meta.url).href, {
     type: "module",
   });
   return { worker };
@@ -345,7 +345,7 @@ export function runJailed(
   const jobs = JobControl.open();
   if (options.prepared) options.prepared.used = true;
   const worker = options.prepared?.worker ??
-    new Worker(new URL("./supervisor_worker.ts", import.meta.url).href, { type: "module" });
+    new Worker(new URL("../supervisor/worker.ts", import.meta.url).href, { type: "module" });
   const env = Object.entries(options.env ?? Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
   const grace = options.grace ?? 2000;
   let rootPid = 0;

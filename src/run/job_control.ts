@@ -18,9 +18,9 @@
  * @module
  */
 
-import { kill, SIGNALS } from "../ffi/libc.ts";
-import { foregroundGroup, ownGroup, setForegroundGroup } from "../ffi/terminal.ts";
-import { ERRNO_NUMBERS } from "./errno_table.ts";
+import { kill, SIGNALS } from "../../ffi/libc.ts";
+import { foregroundGroup, ownGroup, setForegroundGroup } from "../../ffi/terminal.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 const ESRCH = ERRNO_NUMBERS.ESRCH;
 const STOP_SIGNALS: ReadonlySet<number> = new Set([

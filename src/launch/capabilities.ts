@@ -18,8 +18,8 @@ import {
   capGet,
   inBounding,
   lastCapability,
-} from "../ffi/security.ts";
-import { suggest } from "./suggest.ts";
+} from "../../ffi/security.ts";
+import { suggest } from "../suggest.ts";
 
 /** Capability numbers by name, without the `CAP_` prefix (linux/capability.h). */
 export const CAPABILITIES: Readonly<Record<string, number>> = {

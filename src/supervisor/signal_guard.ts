@@ -10,10 +10,10 @@
  * @module
  */
 
-import { kill } from "../ffi/libc.ts";
+import { kill } from "../../ffi/libc.ts";
 import type { Decision } from "./decision.ts";
-import type { SyscallRegisters } from "./arch/registers.ts";
-import { ERRNO_NUMBERS } from "./errno_table.ts";
+import type { SyscallRegisters } from "../arch/registers.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 const ESRCH = ERRNO_NUMBERS.ESRCH;
 const EINVAL = ERRNO_NUMBERS.EINVAL;

@@ -9,17 +9,17 @@
 
 /// <reference lib="deno.worker" />
 
-import { mark } from "./timing.ts";
-import { launch, LaunchError, readHost, releaseListener } from "./launch.ts";
+import { mark } from "../timing.ts";
+import { launch, LaunchError, readHost, releaseListener } from "../launch/launch.ts";
 import { emptyResult, Supervisor } from "./supervisor.ts";
 import { RuleEngine } from "./rules.ts";
-import { denialLine, type NetDenial } from "./net/check.ts";
+import { denialLine, type NetDenial } from "../net/check.ts";
 import { type Decision, prepareDecision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
 import { HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
-import type { SupervisorEvent } from "./events.ts";
+import type { SupervisorEvent } from "../events.ts";
 import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";
-import { bindNow, kill } from "../ffi/libc.ts";
+import { bindNow, kill } from "../../ffi/libc.ts";
 import { TargetGuard } from "./target_guard.ts";
 
 function post(message: WorkerMessage): void {
@@ -56,10 +56,10 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
   let held: { listenerFd: number } | undefined;
   try {
     const fsModules = start.fs
-      ? Promise.all([import("./fs/check.ts"), import("./fs/report.ts")])
+      ? Promise.all([import("../fs/check.ts"), import("../fs/report.ts")])
       : undefined;
     const reportModule = start.trace || start.log || start.events
-      ? import("./report/reporter.ts")
+      ? import("../report/reporter.ts")
       : undefined;
     // Without jail's filter spec no stop's rule could be trusted: refuse to start.
     if (!start.spec?.syscalls) throw new Error("the start message carries no filter spec");

@@ -10,10 +10,10 @@
  * @module
  */
 
-import { ErrnoError, PTRACE, ptrace, SIGNALS, WAIT, waitpid } from "../ffi/libc.ts";
-import { ownMemory, symbolAddress } from "../ffi/clone.ts";
-import { HOST_ARCH } from "./arch/arch.ts";
-import { decodeWaitStatus } from "./stop.ts";
+import { ErrnoError, PTRACE, ptrace, SIGNALS, WAIT, waitpid } from "../../ffi/libc.ts";
+import { ownMemory, symbolAddress } from "../../ffi/clone.ts";
+import { HOST_ARCH } from "../arch/arch.ts";
+import { decodeWaitStatus } from "../supervisor/stop.ts";
 
 /** How far into libc's `syscall()` its `syscall` instruction may sit. */
 const SCAN_BYTES = 64;
