@@ -6,7 +6,7 @@
  * @module
  */
 
-import { errno, ErrnoError, lazySymbols } from "./libc.ts";
+import { bindSymbols, errno, ErrnoError, lazySymbols } from "./libc.ts";
 
 const SYMBOLS = {
   // int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *mask)
@@ -19,9 +19,9 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
-/** Binds every symbol of this module now (see `bindNow` in ffi/libc.ts). */
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
 export function bindAffinityNow(): void {
-  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) void sym[name];
+  bindSymbols(sym);
 }
 
 /** glibc's `cpu_set_t`: 1024 CPUs. */

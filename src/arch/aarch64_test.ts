@@ -9,11 +9,13 @@ import {
   syscallNr,
   X86_64,
 } from "./arch.ts";
-import { NT_ARM_SYSTEM_CALL, NT_PRSTATUS, REG, Registers, REGS_SIZE } from "./aarch64.ts";
+import { REG, Registers, REGS_SIZE } from "./aarch64.ts";
+import { NT_ARM_SYSTEM_CALL, NT_PRSTATUS } from "../../kernel/ptrace.ts";
 import { ABIS, AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, HOST_ABI } from "../../kernel/abi.ts";
 import { classNumbers, SYSCALL_CLASSES } from "./syscall_classes.ts";
 import { HOST_SYSCALL_NUMBERS } from "../../kernel/host_syscalls.ts";
-import { O, pathArgs } from "../fs/syscalls.ts";
+import { pathArgs } from "../fs/syscalls.ts";
+import { O } from "../../kernel/fcntl.ts";
 
 Deno.test("aarch64 table: the generic numbering, as arm64 builds it", () => {
   assert.equal(SYSCALL_NUMBERS.io_setup, 0);

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { SIGRTMAX, SIGRTMIN_USABLE } from "../../kernel/signals.ts";
 import { mark } from "../timing.ts";
 import { EXIT_JAIL_ERROR, JailError, type PreparedRun, runJailed } from "../run/run.ts";
 import { parseDuration } from "./duration.ts";
@@ -544,9 +545,7 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
     // Deno cannot listen to real-time signals, so jail cannot forward them: ignored, so that none
     // ends jail (and with it the tree, unwarned); the command gets their default action back at
     // exec. Done once the start message is posted, off the start-up path.
-    const { ignoreSignals, SIGRTMIN_USABLE, SIGRTMAX } = await import(
-      "../../ffi/ignore_signals.ts"
-    );
+    const { ignoreSignals } = await import("../../ffi/ignore_signals.ts");
     ignoreSignals(
       Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i),
     );

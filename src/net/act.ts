@@ -36,23 +36,19 @@
  * @module
  */
 
+import { addressOf } from "../../ffi/libc.ts";
 import {
-  addressOf,
   bindSocket,
-  close,
   connectSocket,
-  getFileFlags,
   isConnectedStream,
-  O_NONBLOCK,
-  pidfdGetfd,
-  pidfdOpen,
-  readMemory,
   sendMsg,
   sendTo,
-  setFileFlags,
   socketName,
-  writeMemory,
-} from "../../ffi/libc.ts";
+} from "../../ffi/socket.ts";
+import { close, getFileFlags, setFileFlags } from "../../ffi/io.ts";
+import { O } from "../../kernel/fcntl.ts";
+import { pidfdGetfd, pidfdOpen } from "../../ffi/process.ts";
+import { readMemory, writeMemory } from "../../ffi/memory.ts";
 import {
   attachedFilter,
   attachFilter,
@@ -62,11 +58,28 @@ import {
   interfaceIndex,
   listenSocket,
   setIntOption,
-  SO,
-  SOL,
 } from "../../ffi/socket.ts";
+import {
+  AF,
+  CMSG_HEADER_SIZE,
+  IN6_PKTINFO_IFINDEX,
+  IN6_PKTINFO_SIZE,
+  IN_PKTINFO_SIZE,
+  IP,
+  IPPROTO,
+  IPV6,
+  MMSGHDR_SIZE,
+  MSG,
+  MSGHDR_SIZE,
+  SCM,
+  SO,
+  SOCK,
+  SOL,
+  UDP_SEGMENT,
+  UIO_MAXIOV,
+} from "../../kernel/socket.ts";
 import { ActingAs } from "./acting_caps.ts";
-import { AF, wildcardLike } from "./sockaddr.ts";
+import { wildcardLike } from "./sockaddr.ts";
 import type { Decision } from "../supervisor/decision.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
@@ -76,24 +89,24 @@ const EINPROGRESS = ERRNO_NUMBERS.EINPROGRESS;
 const EAGAIN = ERRNO_NUMBERS.EAGAIN;
 const EFAULT = ERRNO_NUMBERS.EFAULT;
 const EMSGSIZE = ERRNO_NUMBERS.EMSGSIZE;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
+const MSG_DONTWAIT = MSG.DONTWAIT;
+const MSG_NOSIGNAL = MSG.NOSIGNAL;
 const SYS_SENDTO = HOST_ARCH.numbers.sendto;
 const SYS_WRITEV = HOST_ARCH.numbers.writev;
 /** MSG_FASTOPEN: a send that connects first, to msg_name. */
-const MSG_FASTOPEN = 0x20000000;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SCM_RIGHTS = 1;
+const MSG_FASTOPEN = MSG.FASTOPEN;
+const AF_INET = AF.INET;
+const AF_INET6 = AF.INET6;
+const SCM_RIGHTS = SCM.RIGHTS;
 const MAX_PAYLOAD = 4 << 20;
-const MAX_IOV = 1024;
+const MAX_IOV = UIO_MAXIOV;
 const MAX_CONTROL = 64 << 10;
 const EPERM = ERRNO_NUMBERS.EPERM;
 const EINVAL = ERRNO_NUMBERS.EINVAL;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
-const IPPROTO_TCP = 6;
-const IPPROTO_MPTCP = 262;
+const SOCK_STREAM = SOCK.STREAM;
+const SOCK_DGRAM = SOCK.DGRAM;
+const IPPROTO_TCP = IPPROTO.TCP;
+const IPPROTO_MPTCP = IPPROTO.MPTCP;
 
 /**
  * Makes `call` (a socket call on the tracee's behalf) with this thread's
@@ -173,10 +186,10 @@ export function actConnect(
   }
   const flags = getFileFlags(sock.fd);
   if (flags < 0) return result(flags, rule);
-  const blocking = (flags & O_NONBLOCK) === 0;
+  const blocking = (flags & O.NONBLOCK) === 0;
   if (blocking) {
     // Connecting with the socket still blocking would stall the supervisor: refuse instead.
-    const set = setFileFlags(sock.fd, flags | O_NONBLOCK);
+    const set = setFileFlags(sock.fd, flags | O.NONBLOCK);
     if (set !== 0) return result(set, rule);
   }
   let rc = asTracee(pid, () => connectSocket(sock.fd, addr));
@@ -343,7 +356,7 @@ export function namelessSend(
   flags: number,
   rule: string,
 ): Decision | undefined {
-  const v = new DataView(msghdr.buffer, msghdr.byteOffset, 56);
+  const v = new DataView(msghdr.buffer, msghdr.byteOffset, MSGHDR_SIZE);
   if (v.getBigUint64(40, true) !== 0n) return undefined;
   const iovPtr = v.getBigUint64(16, true);
   const iovLen = v.getBigUint64(24, true);
@@ -442,7 +455,7 @@ function sendBlockingAware(fd: number, flags: number, send: (flags: number) => n
   const fileFlags = getFileFlags(fd);
   let rc = send(flags | MSG_DONTWAIT);
   if (
-    rc === -EAGAIN && fileFlags >= 0 && (fileFlags & O_NONBLOCK) === 0 &&
+    rc === -EAGAIN && fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 &&
     (flags & MSG_DONTWAIT) === 0
   ) {
     rc = send(flags);
@@ -499,22 +512,17 @@ function u64(view: DataView, at: number): bigint {
   return view.getBigUint64(at, true);
 }
 
-const CMSG_HEADER = 16;
-const SCM_CREDENTIALS = 2;
-const SO_TIMESTAMPING_OLD = 37;
-const SO_TIMESTAMPING_NEW = 65;
-const IP_TOS = 1;
-const IP_TTL = 2;
-const IP_PKTINFO = 8;
-const IPV6_PKTINFO = 50;
-const IPV6_HOPLIMIT = 52;
-const IPV6_DONTFRAG = 62;
-const IPV6_TCLASS = 67;
-const UDP_SEGMENT = 103;
-/** struct in_pktinfo { int ipi_ifindex; ... }; struct in6_pktinfo { in6_addr; int ipi6_ifindex }. */
-const IN_PKTINFO_SIZE = 12;
-const IN6_PKTINFO_SIZE = 20;
-const IN6_PKTINFO_IFINDEX = 16;
+const CMSG_HEADER = CMSG_HEADER_SIZE;
+const SCM_CREDENTIALS = SCM.CREDENTIALS;
+const SO_TIMESTAMPING_OLD = SO.TIMESTAMPING_OLD;
+const SO_TIMESTAMPING_NEW = SO.TIMESTAMPING_NEW;
+const IP_TOS = IP.TOS;
+const IP_TTL = IP.TTL;
+const IP_PKTINFO = IP.PKTINFO;
+const IPV6_PKTINFO = IPV6.PKTINFO;
+const IPV6_HOPLIMIT = IPV6.HOPLIMIT;
+const IPV6_DONTFRAG = IPV6.DONTFRAG;
+const IPV6_TCLASS = IPV6.TCLASS;
 
 /** Control messages that change neither a packet's destination nor its route. */
 const HARMLESS_CONTROL: ReadonlySet<string> = new Set([
@@ -576,8 +584,8 @@ function copyMessage(
   addr: Uint8Array | null,
   anyControl = false,
 ): CopiedMessage | number | string {
-  const raw = new Uint8Array(56);
-  if (readMemory(tid, ptr, raw) !== 56) return -EFAULT;
+  const raw = new Uint8Array(MSGHDR_SIZE);
+  if (readMemory(tid, ptr, raw) !== MSGHDR_SIZE) return -EFAULT;
   const v = new DataView(raw.buffer);
   const iovPtr = u64(v, 16);
   const iovLen = Number(u64(v, 24));
@@ -626,7 +634,7 @@ function copyMessage(
     off += (len + 7) & ~7;
   }
   const iov = new BigUint64Array([addressOf(data), BigInt(data.length)]);
-  const out = new Uint8Array(56);
+  const out = new Uint8Array(MSGHDR_SIZE);
   const ov = new DataView(out.buffer);
   ov.setBigUint64(0, addr ? addressOf(addr) : 0n, true);
   ov.setUint32(8, addr?.length ?? 0, true);
@@ -666,7 +674,7 @@ export function actSendmsg(
   try {
     let sent = 0;
     for (let i = 0; i < addrs.length; i++) {
-      const at = ptr + BigInt(i * (vector ? 64 : 56));
+      const at = ptr + BigInt(i * (vector ? MMSGHDR_SIZE : MSGHDR_SIZE));
       const msg = copyMessage(tid, pidfd, at, addrs[i], control.open);
       if (typeof msg === "string") {
         if (vector && sent > 0) return result(sent, rule);

@@ -18,7 +18,8 @@
  * @module
  */
 
-import { kill, SIGNALS } from "../../ffi/libc.ts";
+import { kill } from "../../ffi/process.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
 import { foregroundGroup, ownGroup, setForegroundGroup } from "../../ffi/terminal.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { kill } from "../../ffi/libc.ts";
+import { kill } from "../../ffi/process.ts";
 import type { Decision } from "./decision.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";

@@ -17,19 +17,16 @@
  * @module
  */
 
-import {
-  close,
-  errno,
-  getpgrp,
-  lazySymbols,
-  pidfdGetfd,
-  pidfdOpen,
-  readMemory,
-} from "../../ffi/libc.ts";
+import { close } from "../../ffi/io.ts";
+import { errno, lazySymbols } from "../../ffi/libc.ts";
+import { getpgrp, pidfdGetfd, pidfdOpen } from "../../ffi/process.ts";
+import { readMemory } from "../../ffi/memory.ts";
 import { hostNr } from "../../kernel/host_syscalls.ts";
 import type { Decision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { CAPABILITIES } from "../../kernel/capability.ts";
+import { SIGINFO_SIZE } from "../../kernel/signals.ts";
 
 /** What a traced target rule checks. */
 export type TargetCheck =
@@ -46,10 +43,8 @@ const ESRCH = ERRNO_NUMBERS.ESRCH;
 const EBADF = ERRNO_NUMBERS.EBADF;
 const EFAULT = ERRNO_NUMBERS.EFAULT;
 const SYS_PIDFD_SEND_SIGNAL = hostNr("pidfd_send_signal");
-/** sizeof(siginfo_t). */
-const SIGINFO_SIZE = 128;
 /** CAP_KILL: signals any process, whatever its uid. */
-const CAP_KILL = 5n;
+const CAP_KILL = BigInt(CAPABILITIES.KILL);
 /** The pidfd of a thread group or a thread, as /proc/self/fd shows it (pidfs: `pidfd:[ino]`). */
 const PIDFD_LINK = /^(anon_inode:\[pidfd\]|pidfd:)/;
 const PROC_PID_LINK = /^\/proc\/(\d+)$/;
