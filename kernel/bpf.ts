@@ -97,6 +97,9 @@ export const BPF_TAX = 0x00;
 /** MISC operation: A = X. */
 export const BPF_TXA = 0x80;
 
+/** SKF_NET_OFF: in a socket filter, negative load offsets from here address the network header. */
+export const SKF_NET_OFF = -0x100000;
+
 /** The kernel's limit on the number of instructions in one filter (BPF_MAXINSNS). */
 export const BPF_MAXINSNS = 4096;
 /** Number of scratch memory words M[0..15] (BPF_MEMWORDS). */

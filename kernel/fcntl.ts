@@ -94,6 +94,30 @@ export const S_IF = {
   LNK: 0o120000,
 } as const;
 
+/** access(2) mode bits; 0 is F_OK (linux/fcntl.h's MAY_* as unistd.h names them). */
+export const ACCESS_OK = {
+  /** R_OK. */
+  R: 4,
+  /** W_OK. */
+  W: 2,
+  /** X_OK. */
+  X: 1,
+} as const;
+
+/** lseek(2) `whence` (linux/fs.h). */
+export const SEEK = {
+  /** SEEK_SET. */
+  SET: 0,
+  /** SEEK_CUR. */
+  CUR: 1,
+  /** SEEK_END. */
+  END: 2,
+  /** SEEK_DATA. */
+  DATA: 3,
+  /** SEEK_HOLE. */
+  HOLE: 4,
+} as const;
+
 /** PATH_MAX: the longest path a syscall takes, its NUL included (linux/limits.h). */
 export const PATH_MAX = 4096;
 /** MAXSYMLINKS: symlinks one path lookup follows before ELOOP (linux/namei.h). */

@@ -27,6 +27,12 @@ export const SOCK = {
   DGRAM: 2,
   /** SOCK_RAW. */
   RAW: 3,
+  /** SOCK_RDM. */
+  RDM: 4,
+  /** SOCK_SEQPACKET. */
+  SEQPACKET: 5,
+  /** SOCK_DCCP. */
+  DCCP: 6,
   /** SOCK_PACKET: the obsolete packet socket type. */
   PACKET: 10,
   /** The bits of the type proper; the rest are SOCK_NONBLOCK and SOCK_CLOEXEC. */
@@ -41,12 +47,22 @@ export const SOCK = {
 export const IPPROTO = {
   /** IPPROTO_IP. */
   IP: 0,
+  /** IPPROTO_ICMP. */
+  ICMP: 1,
   /** IPPROTO_TCP. */
   TCP: 6,
   /** IPPROTO_UDP. */
   UDP: 17,
   /** IPPROTO_IPV6. */
   IPV6: 41,
+  /** IPPROTO_ICMPV6. */
+  ICMPV6: 58,
+  /** IPPROTO_SCTP. */
+  SCTP: 132,
+  /** IPPROTO_UDPLITE. */
+  UDPLITE: 136,
+  /** IPPROTO_RAW. */
+  RAW: 255,
   /** IPPROTO_MPTCP. */
   MPTCP: 262,
 } as const;
@@ -58,22 +74,43 @@ export const SOL = {
   IPV6: IPPROTO.IPV6,
   UDP: IPPROTO.UDP,
   TCP: IPPROTO.TCP,
+  RAW: IPPROTO.RAW,
 } as const;
 
 /** SOL_SOCKET option names (asm-generic/socket.h). */
 export const SO = {
+  /** SO_REUSEADDR. */
+  REUSEADDR: 2,
   /** SO_TYPE. */
   TYPE: 3,
   /** SO_ERROR. */
   ERROR: 4,
+  /** SO_BROADCAST. */
+  BROADCAST: 6,
+  /** SO_SNDBUF. */
+  SNDBUF: 7,
+  /** SO_RCVBUF. */
+  RCVBUF: 8,
+  /** SO_KEEPALIVE. */
+  KEEPALIVE: 9,
+  /** SO_LINGER. */
+  LINGER: 13,
   /** SO_REUSEPORT. */
   REUSEPORT: 15,
+  /** SO_RCVTIMEO (SO_RCVTIMEO_OLD on 64-bit). */
+  RCVTIMEO: 20,
+  /** SO_SNDTIMEO (SO_SNDTIMEO_OLD on 64-bit). */
+  SNDTIMEO: 21,
+  /** SO_BINDTODEVICE. */
+  BINDTODEVICE: 25,
   /** SO_ATTACH_FILTER. */
   ATTACH_FILTER: 26,
   /** SO_GET_FILTER: same number as SO_ATTACH_FILTER, read with getsockopt. */
   GET_FILTER: 26,
   /** SO_DETACH_FILTER. */
   DETACH_FILTER: 27,
+  /** SO_MARK. */
+  MARK: 36,
   /** SO_TIMESTAMPING_OLD. */
   TIMESTAMPING_OLD: 37,
   /** SO_PROTOCOL. */
@@ -110,17 +147,57 @@ export const IPV6 = {
   TCLASS: 67,
 } as const;
 
+/** IPPROTO_TCP option names (linux/tcp.h). */
+export const TCP = {
+  /** TCP_NODELAY. */
+  NODELAY: 1,
+  /** TCP_KEEPIDLE. */
+  KEEPIDLE: 4,
+  /** TCP_KEEPINTVL. */
+  KEEPINTVL: 5,
+  /** TCP_KEEPCNT. */
+  KEEPCNT: 6,
+  /** TCP_FASTOPEN. */
+  FASTOPEN: 23,
+  /** TCP_FASTOPEN_CONNECT. */
+  FASTOPEN_CONNECT: 30,
+} as const;
+
 /** SOL_UDP `UDP_SEGMENT`: GSO segment size (linux/udp.h). */
 export const UDP_SEGMENT = 103;
 
-/** send/recv flags (bits/socket.h). */
+/** send/recv flags (linux/socket.h). */
 export const MSG = {
+  /** MSG_OOB. */
+  OOB: 0x1,
+  /** MSG_PEEK. */
+  PEEK: 0x2,
+  /** MSG_DONTROUTE. */
+  DONTROUTE: 0x4,
+  /** MSG_TRUNC. */
+  TRUNC: 0x20,
   /** MSG_DONTWAIT. */
   DONTWAIT: 0x40,
+  /** MSG_EOR. */
+  EOR: 0x80,
+  /** MSG_WAITALL. */
+  WAITALL: 0x100,
+  /** MSG_CONFIRM. */
+  CONFIRM: 0x800,
+  /** MSG_ERRQUEUE. */
+  ERRQUEUE: 0x2000,
   /** MSG_NOSIGNAL. */
   NOSIGNAL: 0x4000,
+  /** MSG_MORE. */
+  MORE: 0x8000,
+  /** MSG_WAITFORONE. */
+  WAITFORONE: 0x10000,
+  /** MSG_ZEROCOPY. */
+  ZEROCOPY: 0x4000000,
   /** MSG_FASTOPEN: a send that connects first, to msg_name. */
   FASTOPEN: 0x20000000,
+  /** MSG_CMSG_CLOEXEC. */
+  CMSG_CLOEXEC: 0x40000000,
 } as const;
 
 /** Control-message types at SOL_SOCKET (linux/socket.h). */

@@ -89,24 +89,12 @@ const EINPROGRESS = ERRNO_NUMBERS.EINPROGRESS;
 const EAGAIN = ERRNO_NUMBERS.EAGAIN;
 const EFAULT = ERRNO_NUMBERS.EFAULT;
 const EMSGSIZE = ERRNO_NUMBERS.EMSGSIZE;
-const MSG_DONTWAIT = MSG.DONTWAIT;
-const MSG_NOSIGNAL = MSG.NOSIGNAL;
 const SYS_SENDTO = HOST_ARCH.numbers.sendto;
 const SYS_WRITEV = HOST_ARCH.numbers.writev;
-/** MSG_FASTOPEN: a send that connects first, to msg_name. */
-const MSG_FASTOPEN = MSG.FASTOPEN;
-const AF_INET = AF.INET;
-const AF_INET6 = AF.INET6;
-const SCM_RIGHTS = SCM.RIGHTS;
 const MAX_PAYLOAD = 4 << 20;
-const MAX_IOV = UIO_MAXIOV;
 const MAX_CONTROL = 64 << 10;
 const EPERM = ERRNO_NUMBERS.EPERM;
 const EINVAL = ERRNO_NUMBERS.EINVAL;
-const SOCK_STREAM = SOCK.STREAM;
-const SOCK_DGRAM = SOCK.DGRAM;
-const IPPROTO_TCP = IPPROTO.TCP;
-const IPPROTO_MPTCP = IPPROTO.MPTCP;
 
 /**
  * Makes `call` (a socket call on the tracee's behalf) with this thread's
@@ -155,7 +143,7 @@ class Borrowed {
  */
 function waitForConnection(regs: SyscallRegisters, rule: string): Decision {
   regs.setNr(SYS_SENDTO);
-  return { action: "args", args: { 1: 0n, 2: 0n, 3: MSG_NOSIGNAL, 4: 0n, 5: 0n }, rule };
+  return { action: "args", args: { 1: 0n, 2: 0n, 3: MSG.NOSIGNAL, 4: 0n, 5: 0n }, rule };
 }
 
 /** How long the supervisor waits for a non-IP connection before refusing it (ETIMEDOUT). */
@@ -196,7 +184,7 @@ export function actConnect(
   if (blocking) setFileFlags(sock.fd, flags);
   if (rc === -EINPROGRESS && blocking) {
     const family = addr[0] | (addr[1] << 8);
-    if (family === AF_INET || family === AF_INET6) return waitForConnection(regs, rule);
+    if (family === AF.INET || family === AF.INET6) return waitForConnection(regs, rule);
     // Other families (vsock…): letting the tracee's own connect wait would let a sibling swap
     // an IP socket in under the descriptor number and point the address elsewhere. Wait here
     // (the supervisor stalls for as long as the family's connect timeout, a rare case).
@@ -291,7 +279,7 @@ function localOf(fd: number): { port: number; loopback: boolean } | number {
 function guardDatagram(fd: number, filter: GuardFilter, always = false): number {
   const kind = kindOf(fd);
   if (typeof kind === "number") return kind;
-  if ((kind.domain !== AF.INET && kind.domain !== AF.INET6) || kind.type !== SOCK_DGRAM) return 0;
+  if ((kind.domain !== AF.INET && kind.domain !== AF.INET6) || kind.type !== SOCK.DGRAM) return 0;
   const local = localOf(fd);
   if (typeof local === "number") return local;
   if (local.loopback && !always) return 0;
@@ -360,7 +348,7 @@ export function namelessSend(
   if (v.getBigUint64(40, true) !== 0n) return undefined;
   const iovPtr = v.getBigUint64(16, true);
   const iovLen = v.getBigUint64(24, true);
-  const kept = (flags & ~MSG_FASTOPEN) >>> 0;
+  const kept = (flags & ~MSG.FASTOPEN) >>> 0;
   if (iovLen === 1n) {
     const iov = new Uint8Array(16);
     if (readMemory(tid, iovPtr, iov) !== 16) return result(-EFAULT, rule);
@@ -397,11 +385,11 @@ export function connectedStream(pid: number, fd: number): boolean {
   using sock = new Borrowed(pid, fd);
   if (sock.error !== 0) return false;
   const kind = kindOf(sock.fd);
-  if (typeof kind === "number" || kind.type !== SOCK_STREAM) return false;
+  if (typeof kind === "number" || kind.type !== SOCK.STREAM) return false;
   if (kind.domain !== AF.UNIX) {
     if (kind.domain !== AF.INET && kind.domain !== AF.INET6) return false;
     const protocol = getIntOption(sock.fd, SOL.SOCKET, SO.PROTOCOL);
-    if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_MPTCP) return false;
+    if (protocol !== IPPROTO.TCP && protocol !== IPPROTO.MPTCP) return false;
   }
   return isConnectedStream(sock.fd);
 }
@@ -446,17 +434,17 @@ export function actBind(
 function onInspectorPort(addr: Uint8Array): boolean {
   if (addr.length < 4) return false;
   const family = addr[0] | (addr[1] << 8);
-  return (family === AF_INET || family === AF_INET6) &&
+  return (family === AF.INET || family === AF.INET6) &&
     ((addr[2] << 8) | addr[3]) === INSPECTOR_ADDRESS.port;
 }
 
 /** Sends with an explicit destination, with the tracee's flags; waits only if the socket is blocking. */
 function sendBlockingAware(fd: number, flags: number, send: (flags: number) => number): number {
   const fileFlags = getFileFlags(fd);
-  let rc = send(flags | MSG_DONTWAIT);
+  let rc = send(flags | MSG.DONTWAIT);
   if (
     rc === -EAGAIN && fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 &&
-    (flags & MSG_DONTWAIT) === 0
+    (flags & MSG.DONTWAIT) === 0
   ) {
     rc = send(flags);
   }
@@ -512,29 +500,17 @@ function u64(view: DataView, at: number): bigint {
   return view.getBigUint64(at, true);
 }
 
-const CMSG_HEADER = CMSG_HEADER_SIZE;
-const SCM_CREDENTIALS = SCM.CREDENTIALS;
-const SO_TIMESTAMPING_OLD = SO.TIMESTAMPING_OLD;
-const SO_TIMESTAMPING_NEW = SO.TIMESTAMPING_NEW;
-const IP_TOS = IP.TOS;
-const IP_TTL = IP.TTL;
-const IP_PKTINFO = IP.PKTINFO;
-const IPV6_PKTINFO = IPV6.PKTINFO;
-const IPV6_HOPLIMIT = IPV6.HOPLIMIT;
-const IPV6_DONTFRAG = IPV6.DONTFRAG;
-const IPV6_TCLASS = IPV6.TCLASS;
-
 /** Control messages that change neither a packet's destination nor its route. */
 const HARMLESS_CONTROL: ReadonlySet<string> = new Set([
-  `${SOL.SOCKET}/${SCM_RIGHTS}`,
-  `${SOL.SOCKET}/${SCM_CREDENTIALS}`,
-  `${SOL.SOCKET}/${SO_TIMESTAMPING_OLD}`,
-  `${SOL.SOCKET}/${SO_TIMESTAMPING_NEW}`,
-  `${SOL.IP}/${IP_TTL}`,
-  `${SOL.IP}/${IP_TOS}`,
-  `${SOL.IPV6}/${IPV6_HOPLIMIT}`,
-  `${SOL.IPV6}/${IPV6_TCLASS}`,
-  `${SOL.IPV6}/${IPV6_DONTFRAG}`,
+  `${SOL.SOCKET}/${SCM.RIGHTS}`,
+  `${SOL.SOCKET}/${SCM.CREDENTIALS}`,
+  `${SOL.SOCKET}/${SO.TIMESTAMPING_OLD}`,
+  `${SOL.SOCKET}/${SO.TIMESTAMPING_NEW}`,
+  `${SOL.IP}/${IP.TTL}`,
+  `${SOL.IP}/${IP.TOS}`,
+  `${SOL.IPV6}/${IPV6.HOPLIMIT}`,
+  `${SOL.IPV6}/${IPV6.TCLASS}`,
+  `${SOL.IPV6}/${IPV6.DONTFRAG}`,
   `${SOL.UDP}/${UDP_SEGMENT}`,
 ]);
 
@@ -561,10 +537,12 @@ function refusedControl(
 ): string | undefined {
   if (HARMLESS_CONTROL.has(`${level}/${type}`)) return undefined;
   const what = `a control message (level ${level}, type ${type})`;
-  const ifindexAt = level === SOL.IP && type === IP_PKTINFO
-    ? (len >= CMSG_HEADER + IN_PKTINFO_SIZE ? off + CMSG_HEADER : -1)
-    : level === SOL.IPV6 && type === IPV6_PKTINFO
-    ? (len >= CMSG_HEADER + IN6_PKTINFO_SIZE ? off + CMSG_HEADER + IN6_PKTINFO_IFINDEX : -1)
+  const ifindexAt = level === SOL.IP && type === IP.PKTINFO
+    ? (len >= CMSG_HEADER_SIZE + IN_PKTINFO_SIZE ? off + CMSG_HEADER_SIZE : -1)
+    : level === SOL.IPV6 && type === IPV6.PKTINFO
+    ? (len >= CMSG_HEADER_SIZE + IN6_PKTINFO_SIZE
+      ? off + CMSG_HEADER_SIZE + IN6_PKTINFO_IFINDEX
+      : -1)
     : undefined;
   if (ifindexAt === undefined || ifindexAt < 0) return what;
   const index = cv.getInt32(ifindexAt, true);
@@ -591,7 +569,7 @@ function copyMessage(
   const iovLen = Number(u64(v, 24));
   const ctlPtr = u64(v, 32);
   const ctlLen = Number(u64(v, 40));
-  if (iovLen > MAX_IOV) return -EINVAL; // As the kernel says for msg_iovlen > UIO_MAXIOV.
+  if (iovLen > UIO_MAXIOV) return -EINVAL; // As the kernel says for msg_iovlen > UIO_MAXIOV.
   const iovs = new Uint8Array(16 * iovLen);
   if (iovLen && readMemory(tid, iovPtr, iovs) !== iovs.length) return -EFAULT;
   const iv = new DataView(iovs.buffer);
@@ -615,16 +593,16 @@ function copyMessage(
   };
   // Walk the cmsghdrs: { u64 len; i32 level; i32 type; data }, each aligned to 8.
   const cv = new DataView(control.buffer);
-  for (let off = 0; off + CMSG_HEADER <= control.length;) {
+  for (let off = 0; off + CMSG_HEADER_SIZE <= control.length;) {
     const len = Number(u64(cv, off));
     // The kernel refuses a malformed header (EINVAL) before sending: refuse it here, unsent.
-    if (len < CMSG_HEADER || off + len > control.length) return fail(-EINVAL);
+    if (len < CMSG_HEADER_SIZE || off + len > control.length) return fail(-EINVAL);
     const level = cv.getInt32(off + 8, true);
     const type = cv.getInt32(off + 12, true);
     const refused = anyControl ? undefined : refusedControl(cv, off, len, level, type);
     if (refused) return fail(refused);
-    if (level === SOL.SOCKET && type === SCM_RIGHTS) {
-      for (let p = off + CMSG_HEADER; p + 4 <= off + len; p += 4) {
+    if (level === SOL.SOCKET && type === SCM.RIGHTS) {
+      for (let p = off + CMSG_HEADER_SIZE; p + 4 <= off + len; p += 4) {
         const dup = pidfdGetfd(pidfd, cv.getInt32(p, true));
         if (dup < 0) return fail(dup);
         borrowed.push(dup);

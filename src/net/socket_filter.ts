@@ -14,6 +14,24 @@
  */
 
 import { type NetEntry, unmapIPv4 } from "./address.ts";
+import {
+  BPF_ABS,
+  BPF_ALU,
+  BPF_AND,
+  BPF_B,
+  BPF_H,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JMP,
+  BPF_K,
+  BPF_LD,
+  BPF_MAXINSNS,
+  BPF_RET,
+  BPF_W,
+  SKF_NET_OFF,
+} from "../../kernel/bpf.ts";
 
 /** One `struct sock_filter`. */
 export interface SockInsn {
@@ -23,23 +41,18 @@ export interface SockInsn {
   k: number;
 }
 
-/** Classic BPF opcodes used here (linux/filter.h). */
+/** Classic BPF opcodes used here, composed from kernel/bpf.ts's parts. */
 export const BPF = {
-  LD_W_ABS: 0x20,
-  LD_H_ABS: 0x28,
-  LD_B_ABS: 0x30,
-  ALU_AND_K: 0x54,
-  JMP_JA: 0x05,
-  JMP_JEQ_K: 0x15,
-  JMP_JGT_K: 0x25,
-  JMP_JGE_K: 0x35,
-  RET_K: 0x06,
+  LD_W_ABS: BPF_LD | BPF_W | BPF_ABS,
+  LD_H_ABS: BPF_LD | BPF_H | BPF_ABS,
+  LD_B_ABS: BPF_LD | BPF_B | BPF_ABS,
+  ALU_AND_K: BPF_ALU | BPF_AND | BPF_K,
+  JMP_JA: BPF_JMP | BPF_JA,
+  JMP_JEQ_K: BPF_JMP | BPF_JEQ | BPF_K,
+  JMP_JGT_K: BPF_JMP | BPF_JGT | BPF_K,
+  JMP_JGE_K: BPF_JMP | BPF_JGE | BPF_K,
+  RET_K: BPF_RET | BPF_K,
 } as const;
-
-/** SKF_NET_OFF: negative load offsets from here address the network header. */
-export const SKF_NET_OFF = -0x100000;
-/** The kernel's limit on a classic program's length (BPF_MAXINSNS). */
-export const BPF_MAXINSNS = 4096;
 /** The return value that keeps the whole packet. */
 export const ACCEPT = 0xffffffff;
 

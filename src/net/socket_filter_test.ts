@@ -6,9 +6,9 @@ import {
   guardFilter,
   guardInstructions,
   packSockFilter,
-  SKF_NET_OFF,
   type SockInsn,
 } from "./socket_filter.ts";
+import { SKF_NET_OFF } from "../../kernel/bpf.ts";
 import { entryMatches, isLoopback, type NetEntry, parseNetEntry } from "./address.ts";
 import { formatIP } from "./address.ts";
 

@@ -11,7 +11,7 @@
 
 import type { SyscallEvent } from "../events.ts";
 import { errnoName } from "./_text.ts";
-import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { ERRNO_NUMBERS, MAX_ERRNO as KERNEL_MAX_ERRNO } from "../../kernel/errno.ts";
 
 /**
  * The decision words of traces, logs and summaries.
@@ -27,7 +27,7 @@ export type ReportDecision = "allow" | "deny" | "return" | "result" | "rewrite" 
 
 /** Rule name of the wildcard-bind rewrite in `src/net/check.ts`. */
 const BIND_REWRITE = "net.bind";
-const MAX_ERRNO = 4095n;
+const MAX_ERRNO = BigInt(KERNEL_MAX_ERRNO);
 
 /**
  * errnos with which the file checks of `src/fs/check.ts` fail a call the way

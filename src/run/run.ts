@@ -14,7 +14,7 @@ import { holdInspectorAddress, inspectorRequested } from "../../ffi/inspector_gu
 import type { ExecFailure } from "../launch/launch.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
 import type { Decision } from "../supervisor/decision.ts";
-import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { ERRNO_MESSAGES, ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import type { HookDecision, SyscallCall } from "../policy/types.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "../supervisor/control.ts";
@@ -259,18 +259,15 @@ function hookDecision(d: HookDecision, rule: string): Decision {
 }
 
 function execFailureMessage(cmd: string, f: ExecFailure): { code: number; message: string } {
-  if (f.errno === 2 && !cmd.includes("/")) {
+  const { ENOENT, EACCES, ENOEXEC, ENOTDIR, EISDIR } = ERRNO_NUMBERS;
+  if (f.errno === ENOENT && !cmd.includes("/")) {
     return { code: 127, message: `${cmd}: command not found` };
   }
-  const text: Record<number, string> = {
-    2: "No such file or directory",
-    13: "Permission denied",
-    8: "Exec format error",
-    20: "Not a directory",
-    21: "Is a directory",
-  };
-  const code = f.errno === 2 || f.errno === 20 ? 127 : 126;
-  return { code, message: `${cmd}: ${text[f.errno] ?? `cannot execute (errno ${f.errno})`}` };
+  // The errors a shell names; any other is shown by number.
+  const named = new Set<number>([ENOENT, EACCES, ENOEXEC, ENOTDIR, EISDIR]).has(f.errno);
+  const text = named ? ERRNO_MESSAGES[f.errno] : `cannot execute (errno ${f.errno})`;
+  const code = f.errno === ENOENT || f.errno === ENOTDIR ? 127 : 126;
+  return { code, message: `${cmd}: ${text}` };
 }
 
 /**

@@ -13,7 +13,7 @@
 import { kill, tgkill } from "../../ffi/process.ts";
 import { PTRACE, PTRACE_EVENT } from "../../kernel/ptrace.ts";
 import { ptrace, ptraceBuffer, ptraceCont, waitpid } from "../../ffi/ptrace.ts";
-import { SIGNALS } from "../../kernel/signals.ts";
+import { SIGINFO_SIZE, SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
 import { HOST_ARCH, type SyscallRegisters } from "../arch/arch.ts";
 import type { ExecFailure } from "../launch/launch.ts";
@@ -245,7 +245,7 @@ export class Supervisor {
   readonly #origin: TraceOrigin;
   /** The one SyscallStop handed to onSyscall, refilled at each stop. */
   readonly #call: SyscallStop = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#regs };
-  readonly #siginfo = new Int32Array(32);
+  readonly #siginfo = new Int32Array(SIGINFO_SIZE / 4);
   /** `results`: calls that run are followed to their syscall-exit-stop. */
   readonly #results: boolean;
   /** Tasks registered at their own first stop whose parent's fork/vfork/clone event is still due. */
