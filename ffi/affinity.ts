@@ -19,11 +19,6 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
-/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
-export function bindAffinityNow(): void {
-  bindSymbols(sym);
-}
-
 /** glibc's `cpu_set_t`: 1024 CPUs. */
 const CPU_SET_BYTES = 128;
 
@@ -50,4 +45,9 @@ export function currentCpuMask(): Uint8Array | undefined {
   const mask = new Uint8Array(CPU_SET_BYTES);
   mask[cpu >> 3] = 1 << (cpu & 7);
   return mask;
+}
+
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
+export function bindAffinityNow(): void {
+  bindSymbols(sym);
 }

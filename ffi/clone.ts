@@ -25,11 +25,6 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
-/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
-export function bindCloneNow(): void {
-  bindSymbols(sym);
-}
-
 /**
  * The address of `name` in this process (libc's and the loaded libraries'
  * exports), as `dlsym(RTLD_DEFAULT, name)`.
@@ -88,4 +83,9 @@ export function cloneIntoPause(stack: Uint8Array): PausedChild {
   }
   if (pid < 0) throw new ErrnoError("clone", cloneErrno);
   return { pid, pidfd: pidfd[0] };
+}
+
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
+export function bindCloneNow(): void {
+  bindSymbols(sym);
 }

@@ -21,18 +21,12 @@
 import { errno, lazySymbols, type SysResult } from "./libc.ts";
 import { close } from "./io.ts";
 import { AF, SO, SOCK, SOCKADDR_IN_SIZE, SOL } from "../kernel/socket.ts";
-import { INSPECTOR_ADDRESS } from "./socket.ts";
+import { bindSocket, INSPECTOR_ADDRESS, setIntOption } from "./socket.ts";
 
-const SYMBOLS = {
+const sym = lazySymbols({
   // int socket(int domain, int type, int protocol)
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  // int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  // int bind(int fd, const struct sockaddr *addr, socklen_t len)
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-const sym = lazySymbols(SYMBOLS);
+});
 
 export { INSPECTOR_ADDRESS };
 
@@ -46,22 +40,16 @@ export { INSPECTOR_ADDRESS };
 export function bindInspectorAddress(): SysResult {
   const fd = sym.socket(AF.INET, SOCK.STREAM | SOCK.CLOEXEC, 0);
   if (fd < 0) return -errno();
-  const one = new Int32Array([1]);
   // struct sockaddr_in: family (host order), port and address (network order), zero padding.
   const addr = new Uint8Array(SOCKADDR_IN_SIZE);
   const view = new DataView(addr.buffer);
   view.setUint16(0, AF.INET, true);
   view.setUint16(2, INSPECTOR_ADDRESS.port, false);
   addr.set(INSPECTOR_ADDRESS.hostname.split(".").map(Number), 4);
-  if (
-    sym.setsockopt(fd, SOL.SOCKET, SO.REUSEPORT, one, 4) !== 0 ||
-    sym.bind(fd, addr, SOCKADDR_IN_SIZE) !== 0
-  ) {
-    const e = errno();
-    close(fd);
-    return -e;
-  }
-  return fd;
+  let rc = setIntOption(fd, SOL.SOCKET, SO.REUSEPORT, 1);
+  if (rc === 0) rc = bindSocket(fd, addr);
+  if (rc < 0) close(fd);
+  return rc < 0 ? rc : fd;
 }
 
 /** Retry interval while someone else holds the port (the guard is taken as soon as they let go). */

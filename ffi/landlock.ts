@@ -26,11 +26,6 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
-/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
-export function bindLandlockNow(): void {
-  bindSymbols(sym);
-}
-
 const SYS_CREATE_RULESET = hostNr("landlock_create_ruleset");
 const SYS_ADD_RULE = hostNr("landlock_add_rule");
 
@@ -90,4 +85,9 @@ export function addPathRule(ruleset: number, path: string, access: number): SysR
   } finally {
     close(fd);
   }
+}
+
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
+export function bindLandlockNow(): void {
+  bindSymbols(sym);
 }

@@ -22,6 +22,12 @@ const SYMBOLS = {
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
   // long syscall(long nr, long a1, long a2, long a3): pidfd_open, pidfd_getfd
   syscall_int: { name: "syscall", parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
+  // long syscall(SYS_pidfd_send_signal, int pidfd, int sig, siginfo_t *info, unsigned int flags)
+  pidfd_send_signal: {
+    name: "syscall",
+    parameters: ["i64", "i64", "i64", "buffer", "u64"],
+    result: "i64",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
@@ -58,6 +64,7 @@ export function prctl(option: number, arg2 = 0): void {
 
 const SYS_PIDFD_OPEN = hostNr("pidfd_open");
 const SYS_PIDFD_GETFD = hostNr("pidfd_getfd");
+const SYS_PIDFD_SEND_SIGNAL = hostNr("pidfd_send_signal");
 
 /** pidfd_open(2); the pidfd or `-errno`. */
 export function pidfdOpen(pid: number): SysResult {
@@ -67,4 +74,25 @@ export function pidfdOpen(pid: number): SysResult {
 /** pidfd_getfd(2): a duplicate (close-on-exec) of another process's descriptor, or `-errno`. */
 export function pidfdGetfd(pidfd: number, fd: number): SysResult {
   return sysResult(sym.syscall_int(SYS_PIDFD_GETFD, BigInt(pidfd), BigInt(fd), 0n));
+}
+
+/**
+ * pidfd_send_signal(2) on behalf of a tracee: `info` is the `siginfo_t` it
+ * passed (null for none). 0 or `-errno`.
+ */
+export function pidfdSendSignal(
+  pidfd: number,
+  sig: number,
+  info: Uint8Array | null,
+  flags: bigint,
+): SysResult {
+  return sysResult(
+    sym.pidfd_send_signal(
+      SYS_PIDFD_SEND_SIGNAL,
+      BigInt(pidfd),
+      BigInt(sig),
+      info as Uint8Array<ArrayBuffer> | null,
+      flags,
+    ),
+  );
 }

@@ -24,11 +24,6 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
-/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
-export function bindPtraceNow(): void {
-  bindSymbols(sym);
-}
-
 /** BigInts for signal numbers and small values: no allocation per request. */
 const SMALL = Array.from({ length: 65 }, (_, i) => BigInt(i));
 
@@ -88,4 +83,9 @@ export function waitpid(pid: number, options: number): [SysResult, number] {
 /** Gives the CPU to another runnable thread of its run queue, if any. */
 export function schedYield(): void {
   sym.sched_yield();
+}
+
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
+export function bindPtraceNow(): void {
+  bindSymbols(sym);
 }

@@ -15,8 +15,6 @@ const SYMBOLS = {
   tcgetpgrp: { parameters: ["i32"], result: "i32" },
   // int tcsetpgrp(int fd, pid_t pgrp)
   tcsetpgrp: { parameters: ["i32", "i32"], result: "i32" },
-  // pid_t getpgrp(void)
-  getpgrp: { parameters: [], result: "i32" },
   // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
   pthread_sigmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -32,11 +30,6 @@ const SIGTTOU = SIGNALS.SIGTTOU;
 export function foregroundGroup(fd: number): SysResult {
   const rc = sym.tcgetpgrp(fd);
   return rc < 0 ? -errno() : rc;
-}
-
-/** getpgrp(2): this process's group. */
-export function ownGroup(): number {
-  return sym.getpgrp();
 }
 
 /**
