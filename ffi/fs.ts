@@ -7,6 +7,7 @@
  */
 
 import { errno, lazySymbols, type SysResult } from "./libc.ts";
+import { close } from "./io.ts";
 import { HOST_ABI } from "../kernel/abi.ts";
 import { ERRNO_NUMBERS } from "../kernel/errno.ts";
 import { O, PATH_MAX, S_IF } from "../kernel/fcntl.ts";
@@ -22,8 +23,6 @@ const SYMBOLS = {
   fstat: { parameters: ["i32", "buffer"], result: "i32" },
   // ssize_t read(int fd, void *buf, size_t n)
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  // int close(int fd)
-  close: { parameters: ["i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
@@ -85,6 +84,6 @@ export function readFileHead(path: string, max: number): Uint8Array | undefined 
     const n = Number(sym.read(fd, buf, BigInt(max)));
     return n < 0 ? undefined : buf.subarray(0, n);
   } finally {
-    sym.close(fd);
+    close(fd);
   }
 }
