@@ -20,14 +20,14 @@ const SYMBOLS = {
   getpgrp: { parameters: [], result: "i32" },
   // int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-  // long syscall(long nr, long a1, long a2, long a3): pidfd_open, pidfd_getfd
-  syscall_int: { name: "syscall", parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
   // long syscall(SYS_pidfd_send_signal, int pidfd, int sig, siginfo_t *info, unsigned int flags)
   pidfd_send_signal: {
     name: "syscall",
     parameters: ["i64", "i64", "i64", "buffer", "u64"],
     result: "i64",
   },
+  // long syscall(long nr, long a1, long a2, long a3): pidfd_open, pidfd_getfd
+  syscall_int: { name: "syscall", parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
