@@ -10,6 +10,7 @@
  */
 
 import { mark } from "../timing.ts";
+import { writeStderr } from "../stderr.ts";
 import { EXIT_JAIL_ERROR, JailError, type PreparedRun, runJailed } from "../run/run.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError, type FlagSet, loadPolicy } from "../policy/load.ts";
@@ -401,11 +402,6 @@ export function parseCli(args: readonly string[]): Cli {
 
 function report(message: string): void {
   writeStderr(`jail: ${message}\n`);
-}
-
-function writeStderr(text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  for (let at = 0; at < bytes.length;) at += Deno.stderr.writeSync(bytes.subarray(at));
 }
 
 /** `--summary`: on stderr, and as markdown appended to `$GITHUB_STEP_SUMMARY` when set. */

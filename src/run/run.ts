@@ -24,6 +24,7 @@ import type { HookCall, StartMessage, WorkerMessage } from "../supervisor/worker
 import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "../supervisor/hook_channel.ts";
 import { type EndInfo, endRecord, LogWriter, startRecord } from "../report/log.ts";
 import { VERSION } from "../version.ts";
+import { writeStderr } from "../stderr.ts";
 
 /** Exit status when the jail itself fails (bad usage, cannot trace). */
 export const EXIT_JAIL_ERROR = 125;
@@ -205,7 +206,7 @@ function writeStats(outcome: RunOutcome): void {
   try {
     Deno.writeTextFileSync(path, JSON.stringify({ exitCode, code, signal, timedOut, stats }));
   } catch (e) {
-    console.error(`jail: cannot write ${STATS_FILE_ENV} ${path}: ${(e as Error).message}`);
+    writeStderr(`jail: cannot write ${STATS_FILE_ENV} ${path}: ${(e as Error).message}\n`);
   }
 }
 
@@ -324,7 +325,7 @@ export function runJailed(
         try {
           why = e instanceof Error ? e.message : String(e);
         } catch { /* a thrown object whose text throws too: the call is denied all the same */ }
-        console.error(`jail: rule ${rule} failed: ${why}; the call is denied with EPERM`);
+        writeStderr(`jail: rule ${rule} failed: ${why}; the call is denied with EPERM\n`);
       }
     }
     reply(decision);
@@ -517,7 +518,7 @@ function startLog(
 
 function endLog(log: { path: string }, info: EndInfo): void {
   using writer = LogWriter.append(log.path, (message) => {
-    console.error(`jail: --log ${log.path}: ${message}`);
+    writeStderr(`jail: --log ${log.path}: ${message}\n`);
   });
   writer.write(endRecord(info));
 }
