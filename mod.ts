@@ -39,10 +39,10 @@ export type {
   SupervisorEvent,
   SyscallEvent,
 } from "./src/events.ts";
-export type { RunOutcome, RunStats } from "./src/run/run.ts";
+export type { RunOutcome, RunStats } from "./src/run/exit_status.ts";
 export type { QuirkCounts } from "./src/supervisor/supervisor.ts";
 export type { Decision } from "./src/supervisor/decision.ts";
-export { JailError } from "./src/run/run.ts";
+export { JailError } from "./src/run/exit_status.ts";
 export { ConfigError } from "./src/policy/validate.ts";
 
 /** Options for {@linkcode run} and {@linkcode spawn}. */

@@ -11,12 +11,13 @@
 
 import { mark } from "../timing.ts";
 import { writeStderr } from "../stderr.ts";
-import { EXIT_JAIL_ERROR, JailError, type PreparedRun, runJailed } from "../run/run.ts";
+import { runJailed } from "../run/run.ts";
+import { EXIT_JAIL_ERROR, JailError, type RunOutcome } from "../run/exit_status.ts";
+import type { PreparedRun } from "../run/worker_start.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError, type FlagSet, loadPolicy } from "../policy/load.ts";
 import { VERSION } from "../version.ts";
 import { suggest } from "../suggest.ts";
-import type { RunOutcome } from "../run/run.ts";
 import type { SupervisorEvent } from "../events.ts";
 import type { SummaryCollector } from "../report/summary.ts";
 import { Learner, learnFormat, renderLearnedConfig } from "../report/learn.ts";
