@@ -16,7 +16,7 @@ const runs = !own.some((a) => /^(-h|--help|-V|--version|--explain)$/.test(a)) &&
   Deno.args.length > 0;
 const prepared: PreparedRun | undefined = runs ? prepareRun() : undefined;
 mark("new Worker returned");
-const { main } = await import("./src/cli/cli.ts");
+const { main } = await import("./src/cli/main.ts");
 mark("cli loaded");
 const code = await main(Deno.args, prepared);
 if (prepared && !prepared.used) prepared.worker.terminate();
