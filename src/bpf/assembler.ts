@@ -25,6 +25,7 @@
  * @module
  */
 
+import { encodeInstructions, type Insn } from "./insn.ts";
 import {
   argHighOffset,
   argLowOffset,
@@ -52,22 +53,16 @@ import {
   BPF_TXA,
   BPF_W,
   BPF_X,
+  bpfClass,
+  bpfOp,
+  isCondJump,
   SECCOMP_DATA_ARCH,
   SECCOMP_DATA_NR,
   SECCOMP_DATA_SIZE,
 } from "./opcodes.ts";
 
-/** One `struct sock_filter`. */
-export interface Insn {
-  /** Opcode: class | size/op | mode/src. */
-  readonly code: number;
-  /** Forward offset taken when a conditional jump is true (0..255). */
-  readonly jt: number;
-  /** Forward offset taken when a conditional jump is false (0..255). */
-  readonly jf: number;
-  /** Generic 32-bit operand, stored unsigned. */
-  readonly k: number;
-}
+// The policy compiler and its tests take the instruction codec with the assembler.
+export { decodeInstructions, encodeInstructions, type Insn } from "./insn.ts";
 
 /** An assembled filter. */
 export interface Program {
@@ -94,44 +89,6 @@ export class BpfProgramTooLongError extends Error {
     this.name = "BpfProgramTooLongError";
     this.instructionCount = instructionCount;
   }
-}
-
-/**
- * Packs instructions into the kernel's `struct sock_filter` layout.
- *
- * @param instructions The program.
- * @returns 8 bytes per instruction, little-endian.
- */
-export function encodeInstructions(instructions: readonly Insn[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(instructions.length * 8);
-  const view = new DataView(out.buffer);
-  instructions.forEach((insn, i) => {
-    view.setUint16(i * 8, insn.code, true);
-    view.setUint8(i * 8 + 2, insn.jt);
-    view.setUint8(i * 8 + 3, insn.jf);
-    view.setUint32(i * 8 + 4, insn.k, true);
-  });
-  return out;
-}
-
-/**
- * Unpacks a `struct sock_filter` array: the inverse of {@linkcode encodeInstructions}.
- *
- * @param bytes Packed little-endian instructions, 8 bytes each.
- * @returns The instructions.
- */
-export function decodeInstructions(bytes: Uint8Array): Insn[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Insn[] = [];
-  for (let at = 0; at + 8 <= bytes.byteLength; at += 8) {
-    out.push({
-      code: view.getUint16(at, true),
-      jt: view.getUint8(at + 2),
-      jf: view.getUint8(at + 3),
-      k: view.getUint32(at + 4, true),
-    });
-  }
-  return out;
 }
 
 /** A jump destination: a label name, or `null` for the next instruction. */
@@ -161,11 +118,7 @@ interface Item {
 }
 
 function isRet(code: number): boolean {
-  return (code & 0x07) === BPF_RET;
-}
-
-function isCondJump(code: number): boolean {
-  return (code & 0x07) === BPF_JMP && (code & 0xf0) !== BPF_JA;
+  return bpfClass(code) === BPF_RET;
 }
 
 function u32(k: number, what: string): number {
@@ -226,7 +179,7 @@ export class Assembler {
    * @returns this, for chaining.
    */
   emit(code: number, k = 0): this {
-    if ((code & 0x07) === BPF_JMP) {
+    if (bpfClass(code) === BPF_JMP) {
       throw new Error(`Invalid use of emit(): jumps must use labels, got code 0x${hex(code)}`);
     }
     this.#items.push({ code, k: u32(k, "operand"), pos: this.#items.length });
@@ -624,7 +577,7 @@ function memIndex(i: number): number {
 }
 
 function mnemonic(code: number): string {
-  if ((code & 0x07) !== BPF_JMP) return `code 0x${hex(code)}`;
+  if (bpfClass(code) !== BPF_JMP) return `code 0x${hex(code)}`;
   const names: Record<number, string> = {
     [BPF_JA]: "ja",
     [BPF_JEQ]: "jeq",
@@ -632,7 +585,7 @@ function mnemonic(code: number): string {
     [BPF_JGE]: "jge",
     [BPF_JSET]: "jset",
   };
-  return names[code & 0xf0] ?? `jump 0x${hex(code)}`;
+  return names[bpfOp(code)] ?? `jump 0x${hex(code)}`;
 }
 
 function hex(n: number): string {
