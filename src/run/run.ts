@@ -33,7 +33,7 @@ const SLOTS = 1 << 16;
 
 /** Options for {@linkcode runJailed}. */
 export interface RunJailedOptions {
-  /** Parts started ahead of time by {@linkcode prepareRun}. */
+  /** Parts started ahead of time by `prepareRun` (worker_start.ts). */
   prepared?: PreparedRun;
   /** The command's environment; defaults to this process's. */
   env?: Record<string, string>;
