@@ -21,6 +21,7 @@ import { ELOOP, ENOENT, ENOTDIR, type FsView, realFs, resolvePath } from "./reso
 import { AT_FDCWD, type FsCall, OPEN_CALLS, type PathArg, pathArgs } from "./syscalls.ts";
 import { decodePath, EFAULT, pushString, readCString } from "./tracee_memory.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { writeStderr } from "../stderr.ts";
 
 export type { FsCall };
 
@@ -118,7 +119,7 @@ export class FsChecker {
       // A bug here must not open the jail, nor end the supervision: refuse the call.
       if (!this.#failed) {
         this.#failed = true;
-        console.error(`jail: file check of ${call} failed: ${(e as Error).message}; refused`);
+        writeStderr(`jail: file check of ${call} failed: ${(e as Error).message}; refused\n`);
       }
       return this.#deny(this.#policy.errno);
     }

@@ -14,32 +14,40 @@
  */
 
 import { type NetEntry, unmapIPv4 } from "./address.ts";
+import { encodeInstructions, type Insn } from "../bpf/insn.ts";
+import {
+  BPF_ABS,
+  BPF_ALU,
+  BPF_AND,
+  BPF_B,
+  BPF_H,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JMP,
+  BPF_K,
+  BPF_LD,
+  BPF_MAXINSNS,
+  BPF_RET,
+  BPF_W,
+} from "../bpf/opcodes.ts";
 
-/** One `struct sock_filter`. */
-export interface SockInsn {
-  code: number;
-  jt: number;
-  jf: number;
-  k: number;
-}
-
-/** Classic BPF opcodes used here (linux/filter.h). */
+/** The classic BPF opcodes the guard uses, whole. */
 export const BPF = {
-  LD_W_ABS: 0x20,
-  LD_H_ABS: 0x28,
-  LD_B_ABS: 0x30,
-  ALU_AND_K: 0x54,
-  JMP_JA: 0x05,
-  JMP_JEQ_K: 0x15,
-  JMP_JGT_K: 0x25,
-  JMP_JGE_K: 0x35,
-  RET_K: 0x06,
+  LD_W_ABS: BPF_LD | BPF_W | BPF_ABS,
+  LD_H_ABS: BPF_LD | BPF_H | BPF_ABS,
+  LD_B_ABS: BPF_LD | BPF_B | BPF_ABS,
+  ALU_AND_K: BPF_ALU | BPF_AND | BPF_K,
+  JMP_JA: BPF_JMP | BPF_JA,
+  JMP_JEQ_K: BPF_JMP | BPF_JEQ | BPF_K,
+  JMP_JGT_K: BPF_JMP | BPF_JGT | BPF_K,
+  JMP_JGE_K: BPF_JMP | BPF_JGE | BPF_K,
+  RET_K: BPF_RET | BPF_K,
 } as const;
 
 /** SKF_NET_OFF: negative load offsets from here address the network header. */
 export const SKF_NET_OFF = -0x100000;
-/** The kernel's limit on a classic program's length (BPF_MAXINSNS). */
-export const BPF_MAXINSNS = 4096;
 /** The return value that keeps the whole packet. */
 export const ACCEPT = 0xffffffff;
 
@@ -54,7 +62,8 @@ type Label = { at?: number };
  * conditional offsets.
  */
 class Builder {
-  readonly #insns: SockInsn[] = [];
+  /** Mutable until {@linkcode Builder.finish} fills in the jump offsets. */
+  readonly #insns: { code: number; jt: number; jf: number; k: number }[] = [];
   readonly #fixups: { index: number; label: Label }[] = [];
 
   label(): Label {
@@ -87,7 +96,7 @@ class Builder {
     this.goto(label);
   }
 
-  finish(): SockInsn[] {
+  finish(): Insn[] {
     for (const { index, label } of this.#fixups) {
       if (label.at === undefined) throw new Error("socket filter: jump to an unplaced label");
       this.#insns[index].k = label.at - index - 1;
@@ -176,7 +185,7 @@ export interface GuardPolicy {
  * a deny entry is dropped; then one matching an allow entry passes; every
  * other packet (and anything neither IPv4 nor IPv6) is dropped.
  */
-export function guardInstructions(policy: GuardPolicy): SockInsn[] {
+export function guardInstructions(policy: GuardPolicy): Insn[] {
   const b = new Builder();
   const accept = b.label();
   const drop = b.label();
@@ -229,19 +238,6 @@ export function guardInstructions(policy: GuardPolicy): SockInsn[] {
   return b.finish();
 }
 
-/** Packs instructions as `struct sock_filter`s for SO_ATTACH_FILTER. */
-export function packSockFilter(insns: readonly SockInsn[]): Uint8Array {
-  const out = new Uint8Array(insns.length * 8);
-  const v = new DataView(out.buffer);
-  insns.forEach((ins, i) => {
-    v.setUint16(i * 8, ins.code, true);
-    v.setUint8(i * 8 + 2, ins.jt);
-    v.setUint8(i * 8 + 3, ins.jf);
-    v.setUint32(i * 8 + 4, ins.k, true);
-  });
-  return out;
-}
-
 /**
  * The packed guard filter for a policy, or undefined when it is longer than
  * the kernel accepts (then no socket can be guarded, and non-loopback binds
@@ -249,5 +245,5 @@ export function packSockFilter(insns: readonly SockInsn[]): Uint8Array {
  */
 export function guardFilter(policy: GuardPolicy): Uint8Array | undefined {
   const insns = guardInstructions(policy);
-  return insns.length <= BPF_MAXINSNS ? packSockFilter(insns) : undefined;
+  return insns.length <= BPF_MAXINSNS ? encodeInstructions(insns) : undefined;
 }

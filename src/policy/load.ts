@@ -16,6 +16,7 @@ import { locateJsonError } from "./json_error.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import { landlockAbi } from "../../ffi/landlock.ts";
 import { capabilityNameError, keptCapabilities } from "../launch/capabilities.ts";
+import { writeStderr } from "../stderr.ts";
 
 export { ConfigError };
 
@@ -171,16 +172,16 @@ export const NO_LANDLOCK_ENV = "JAIL_NO_LANDLOCK";
 /** The Landlock spec to install, or undefined (with one warning) when it cannot be. */
 function landlockOrWarn(spec: LandlockSpec): LandlockSpec | undefined {
   if (Deno.env.get(NO_LANDLOCK_ENV) === "1") {
-    console.error(
-      `jail: warning: ${NO_LANDLOCK_ENV}=1: the file rules are enforced by the ptrace check alone`,
+    writeStderr(
+      `jail: warning: ${NO_LANDLOCK_ENV}=1: the file rules are enforced by the ptrace check alone\n`,
     );
     return undefined;
   }
   if (landlockAbi() > 0) return spec;
-  console.error(
+  writeStderr(
     "jail: warning: Landlock is not available in this kernel (Linux 5.13+ with lsm=landlock): " +
       "the file rules are enforced by the ptrace check alone, which a racing thread or a " +
-      "swapped symlink can get past",
+      "swapped symlink can get past\n",
   );
   return undefined;
 }

@@ -133,8 +133,27 @@ export interface ScriptExec {
   args: readonly bigint[];
 }
 
-/** What a finished supervision reports. */
-export interface SupervisorResult {
+/** Supervisor counters of one run. */
+export interface RunStats {
+  /** Processes seen. */
+  processes: number;
+  /** Threads seen. */
+  threads: number;
+  /** Most processes alive at once. */
+  peakProcesses: number;
+  /** Most threads alive at once. */
+  peakThreads: number;
+  /** Threads left in the registry at the end (0 after a clean run). */
+  leftover: number;
+  /** How often each ptrace quirk was met. */
+  quirks: QuirkCounts;
+}
+
+/**
+ * What a finished supervision reports: its counters ({@linkcode RunStats};
+ * `leftover` is 0 unless waitpid ran out of children first), and how it ended.
+ */
+export interface SupervisorResult extends RunStats {
   /** How the root ended; undefined only if it vanished (never expected). */
   root?: ExitStatus;
   /** True when the root reached its command's exec. */
@@ -147,18 +166,6 @@ export interface SupervisorResult {
   killRule?: string;
   /** The call that fired it, for `policy`. */
   killCall?: { pid: number; tid: number; nr: number };
-  /** Processes seen. */
-  processes: number;
-  /** Threads seen. */
-  threads: number;
-  /** Most processes alive at once. */
-  peakProcesses: number;
-  /** Most threads alive at once. */
-  peakThreads: number;
-  /** Threads still in the registry at the end: 0 unless waitpid ran out of children first. */
-  leftover: number;
-  /** How often each ptrace quirk was met. */
-  quirks: QuirkCounts;
 }
 
 /**

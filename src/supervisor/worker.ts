@@ -10,6 +10,7 @@
 /// <reference lib="deno.worker" />
 
 import { mark } from "../timing.ts";
+import { writeStderr } from "../stderr.ts";
 import { launch, LaunchError, readHost, releaseListener } from "../launch/launch.ts";
 import { emptyResult, Supervisor } from "./supervisor.ts";
 import { RuleEngine } from "./rules.ts";
@@ -111,14 +112,14 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       try {
         comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
       } catch { /* gone already */ }
-      Deno.stderr.writeSync(new TextEncoder().encode(`${denialLine(d, pid, comm)}\n`));
+      writeStderr(`${denialLine(d, pid, comm)}\n`);
     };
     let fs;
     if (start.fs && fsModules) {
       const [{ FsChecker }, { fsReporter }] = await fsModules;
       fs = new FsChecker(start.fs);
       if (start.reportDenials) {
-        fs.onDeny = fsReporter((line) => Deno.stderr.writeSync(new TextEncoder().encode(line)));
+        fs.onDeny = fsReporter((line) => writeStderr(line));
       }
     }
     const engine = new RuleEngine(start.rules, start.net, callHook, onNetDeny, fs);
