@@ -68,14 +68,10 @@ import {
 import { ActingAs } from "./acting_caps.ts";
 import { AF, wildcardLike } from "./sockaddr.ts";
 import type { Decision } from "../supervisor/decision.ts";
-import type { SyscallRegisters } from "../arch/registers.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
-const EINPROGRESS = ERRNO_NUMBERS.EINPROGRESS;
-const EAGAIN = ERRNO_NUMBERS.EAGAIN;
-const EFAULT = ERRNO_NUMBERS.EFAULT;
-const EMSGSIZE = ERRNO_NUMBERS.EMSGSIZE;
+const { EAGAIN, EFAULT, EINPROGRESS, EINVAL, EMSGSIZE, EPERM } = ERRNO_NUMBERS;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 const SYS_SENDTO = HOST_ARCH.numbers.sendto;
@@ -88,8 +84,6 @@ const SCM_RIGHTS = 1;
 const MAX_PAYLOAD = 4 << 20;
 const MAX_IOV = 1024;
 const MAX_CONTROL = 64 << 10;
-const EPERM = ERRNO_NUMBERS.EPERM;
-const EINVAL = ERRNO_NUMBERS.EINVAL;
 const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
 const IPPROTO_TCP = 6;
@@ -105,9 +99,9 @@ function asTracee(pid: number, call: () => number): number {
   return acting.error || call();
 }
 
-/** The result a skipped syscall returns to the tracee. */
+/** The call was made here (or could not be): the tracee's is skipped and sees `rc`. */
 function result(rc: number, rule: string): Decision {
-  return { action: "return", value: rc, rule };
+  return { action: "perform", value: rc, rule };
 }
 
 /** A duplicate of a tracee's descriptor, held for one call. */
@@ -136,13 +130,15 @@ class Borrowed {
 /**
  * Turns the stopped connect into `sendto(fd, NULL, 0, MSG_NOSIGNAL, NULL, 0)`:
  * it blocks until the connection started here is established (returns 0) or
- * fails (returns its error), and names no destination. The supervisor applies
- * an `args` decision by writing back this same register set, so the new
- * syscall number goes with the arguments.
+ * fails (returns its error), and names no destination.
  */
-function waitForConnection(regs: SyscallRegisters, rule: string): Decision {
-  regs.setNr(SYS_SENDTO);
-  return { action: "args", args: { 1: 0n, 2: 0n, 3: MSG_NOSIGNAL, 4: 0n, 5: 0n }, rule };
+export function waitForConnection(rule: string): Decision {
+  return {
+    action: "replace",
+    nr: SYS_SENDTO,
+    args: { 1: 0n, 2: 0n, 3: MSG_NOSIGNAL, 4: 0n, 5: 0n },
+    rule,
+  };
 }
 
 /** How long the supervisor waits for a non-IP connection before refusing it (ETIMEDOUT). */
@@ -151,16 +147,14 @@ const CONNECT_WAIT_MS = 10_000;
 /**
  * Connects the tracee's socket `fd` to `addr` (bytes already checked).
  *
- * @param regs The stopped call's registers: a blocking TCP connect is turned
- *   into a wait for the connection started here (see {@linkcode waitForConnection}).
- * @returns A decision: skip with the result, or (blocking TCP) wait without an address.
+ * @returns A decision: skip with the result, or (blocking TCP) wait without an address
+ *   for the connection started here (see {@linkcode waitForConnection}).
  */
 export function actConnect(
   pid: number,
   fd: number,
   addr: Uint8Array,
   rule: string,
-  regs: SyscallRegisters,
   guard?: Guard,
 ): Decision {
   using sock = new Borrowed(pid, fd);
@@ -183,7 +177,7 @@ export function actConnect(
   if (blocking) setFileFlags(sock.fd, flags);
   if (rc === -EINPROGRESS && blocking) {
     const family = addr[0] | (addr[1] << 8);
-    if (family === AF_INET || family === AF_INET6) return waitForConnection(regs, rule);
+    if (family === AF_INET || family === AF_INET6) return waitForConnection(rule);
     // Other families (vsock…): letting the tracee's own connect wait would let a sibling swap
     // an IP socket in under the descriptor number and point the address elsewhere. Wait here
     // (the supervisor stalls for as long as the family's connect timeout, a rare case).
@@ -338,7 +332,6 @@ export function actListen(
  */
 export function namelessSend(
   tid: number,
-  regs: SyscallRegisters,
   msghdr: Uint8Array,
   flags: number,
   rule: string,
@@ -352,7 +345,6 @@ export function namelessSend(
     const iov = new Uint8Array(16);
     if (readMemory(tid, iovPtr, iov) !== 16) return result(-EFAULT, rule);
     const iv = new DataView(iov.buffer);
-    regs.setNr(SYS_SENDTO);
     const args = {
       1: iv.getBigUint64(0, true),
       2: iv.getBigUint64(8, true),
@@ -360,11 +352,10 @@ export function namelessSend(
       4: 0n,
       5: 0n,
     };
-    return { action: "args", args, rule };
+    return { action: "replace", nr: SYS_SENDTO, args, rule };
   }
   if (kept !== 0) return undefined;
-  regs.setNr(SYS_WRITEV);
-  return { action: "args", args: { 1: iovPtr, 2: iovLen }, rule };
+  return { action: "replace", nr: SYS_WRITEV, args: { 1: iovPtr, 2: iovLen }, rule };
 }
 
 /** The SO_TYPE of the tracee's socket `fd`, or `-errno`. */

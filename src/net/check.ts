@@ -341,7 +341,7 @@ export class NetChecker {
               }
               this.#unnamed.remember(resolver, true);
               this.#lookups.remember(`${pid}:${socket}`, t.addr);
-              return { action: "return", value: 0, rule: "net" };
+              return { action: "perform", value: 0, rule: "net" };
             }
             return this.#deny("connect", tid, pid, t.addr, v);
           }
@@ -349,7 +349,7 @@ export class NetChecker {
             "connect",
             tid,
             pid,
-            actConnect(pid, fd, t.bytes, "net", regs, this.#guard),
+            actConnect(pid, fd, t.bytes, "net", this.#guard),
           );
         }
         const t = this.#target(tid, raw, true);
@@ -428,7 +428,6 @@ export class NetChecker {
           count,
           regs.argInt(vector ? 3 : 2),
           vector,
-          regs,
         );
       }
       case "listen":
@@ -511,7 +510,6 @@ export class NetChecker {
     count: number,
     flags: number,
     vector: boolean,
-    regs: SyscallRegisters,
   ): Decision | undefined {
     if (count === 0) return undefined;
     const stride = vector ? MMSGHDR_SIZE : MSGHDR_SIZE;
@@ -552,7 +550,7 @@ export class NetChecker {
     }
     if (!vector && addrs[0] === null && connectedStream(pid, fd)) {
       // Left to the kernel as a call with no address in it (registers cannot be raced).
-      const nameless = namelessSend(tid, regs, hdrs, flags, "net");
+      const nameless = namelessSend(tid, hdrs, flags, "net");
       if (nameless) return nameless;
     }
     return this.#guarded(

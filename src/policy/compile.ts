@@ -22,7 +22,7 @@ import {
 } from "../bpf/compile.ts";
 import { disassemble } from "../bpf/disasm.ts";
 import { decodeInstructions } from "../bpf/assembler.ts";
-import { type Decision, TRACE_ONLY_RULE } from "../supervisor/decision.ts";
+import { type Decision, registerValue, TRACE_ONLY_RULE } from "../supervisor/decision.ts";
 import type { TraceRule } from "../supervisor/rules.ts";
 import type { NetCheck, NetPolicy } from "../net/check.ts";
 import { ROUTE_OPTIONS } from "../net/route_options.ts";
@@ -535,11 +535,9 @@ function kernelRule(
   if (rule === "kill") return traced({ action: "kill" });
   if (rule === "trace") return traced({ action: "allow" });
   if ("deny" in rule) return errno((ERRNO_NUMBERS as Record<string, number>)[rule.deny]);
-  if ("return" in rule) {
-    return traced({ action: "return", value: String(rule.return) as unknown as bigint });
-  }
+  if ("return" in rule) return traced({ action: "return", value: registerValue(rule.return) });
   const args: Record<number, bigint> = {};
-  for (const [i, v] of Object.entries(rule.args)) args[Number(i)] = String(v) as unknown as bigint;
+  for (const [i, v] of Object.entries(rule.args)) args[Number(i)] = BigInt(v);
   return traced({ action: "args", args });
 }
 

@@ -547,10 +547,13 @@ export class Supervisor {
         regs.setResult(-decision.errno);
         break;
       case "return":
+      case "perform":
         regs.skipSyscall();
         regs.setResult(decision.value);
         break;
+      case "replace":
       case "args":
+        if (decision.action === "replace") regs.setNr(decision.nr);
         for (const i in decision.args) regs.setArg(+i, decision.args[i as unknown as number]);
         // arm64's re-check after this stop reads argument 0 from orig_x0, not the rewrite: jail's
         // filter judges the rewritten call here instead, and a refusal denies it.
