@@ -38,32 +38,14 @@ function decodeArgs(args: WireArgs): Record<number, RegisterValue> {
 
 /** The JSON-safe form of a decision. */
 export function encodeDecision(d: Decision): WireDecision {
-  switch (d.action) {
-    case "return":
-    case "result":
-    case "perform":
-      return { ...d, value: String(d.value) };
-    case "args":
-      return { ...d, args: encodeArgs(d.args) };
-    case "replace":
-      return { ...d, args: encodeArgs(d.args) };
-    default:
-      return d;
-  }
+  if ("args" in d) return { ...d, args: encodeArgs(d.args) };
+  if ("value" in d) return { ...d, value: String(d.value) };
+  return d;
 }
 
 /** The decision a {@linkcode WireDecision} stands for, its values ready for the registers. */
 export function decodeDecision(w: WireDecision): Decision {
-  switch (w.action) {
-    case "return":
-    case "result":
-    case "perform":
-      return { ...w, value: registerValue(w.value) };
-    case "args":
-      return { ...w, args: decodeArgs(w.args) };
-    case "replace":
-      return { ...w, args: decodeArgs(w.args) };
-    default:
-      return w;
-  }
+  if ("args" in w) return { ...w, args: decodeArgs(w.args) };
+  if ("value" in w) return { ...w, value: registerValue(w.value) };
+  return w;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { HOST_ARCH } from "../arch/arch.ts";
 import type { NetPolicy } from "../net/check.ts";
+import { compilePolicy } from "../policy/compile.ts";
 import type { Decision } from "./decision.ts";
 import { type HookCaller, RuleEngine, type RuleTable } from "./rules.ts";
 import type { SyscallStop } from "./supervisor.ts";
@@ -28,14 +29,8 @@ const TABLE: RuleTable = [
   { syscall: "openat", decision: { action: "allow", rule: "fs" }, fs: "openat" },
 ];
 
-const CLOSED_NET: NetPolicy = {
-  allow: [],
-  deny: [],
-  loopback: true,
-  unix: true,
-  errno: 13,
-  wildcardBind: "guard",
-};
+/** The default network policy: loopback and unix sockets only. */
+const CLOSED_NET: NetPolicy = compilePolicy({}, { supervisorPid: 1, resolve: () => [] }).net!;
 
 Deno.test("RuleEngine: a stop no rule owns is left undecided; a plain rule answers its decision", () => {
   const engine = new RuleEngine(TABLE);
