@@ -163,7 +163,7 @@ export function actConnect(
     // Disconnecting (AF_UNSPEC) puts a UDP socket back on 0.0.0.0, whatever it was bound to.
     const unspec = addr.length >= 2 && (addr[0] | (addr[1] << 8)) === AF.UNSPEC;
     const rc = guardDatagram(sock.fd, guard.filter, unspec);
-    if (rc !== 0) return { action: "deny", errno: guard.errno, rule: "net.bind" };
+    if (rc !== 0) return guard.refuse();
   }
   const flags = getFileFlags(sock.fd);
   if (flags < 0) return result(flags, rule);
@@ -193,12 +193,12 @@ export function actConnect(
 /** What the guard needs: the packed socket filter, or none when it cannot be built. */
 export type GuardFilter = Uint8Array | undefined;
 
-/** Guarding of datagram sockets the supervisor sends or connects on. */
+/** Guarding of the sockets of one call: those reachable from beyond loopback. */
 export interface Guard {
   /** The packed guard filter (undefined: too long to attach; such sockets are refused). */
   filter: GuardFilter;
-  /** errno for a call refused because its socket cannot be guarded. */
-  errno: number;
+  /** Reports the call refused because its socket cannot carry the guard, and denies it. */
+  refuse(): Decision;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -289,14 +289,15 @@ function guardDatagram(fd: number, filter: GuardFilter, always = false): number 
  * bound to a non-loopback address must carry the guard. The listen itself is
  * made here too: letting the tracee's call run would let a sibling swap
  * another socket in under the same descriptor number after the check.
+ *
+ * @param denyWildcard The refusal of an implicit wildcard bind (net.bind "deny"), if refused.
  */
 export function actListen(
   pid: number,
   fd: number,
   backlog: number,
-  wildcardBind: "guard" | "rewrite" | "allow" | "deny",
-  errno: number,
-  filter: GuardFilter,
+  guard: Guard,
+  denyWildcard?: Decision,
 ): Decision {
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, "net");
@@ -306,12 +307,12 @@ export function actListen(
     const local = localOf(sock.fd);
     if (typeof local === "number") return result(local, "net");
     if (local.port === 0) {
-      if (wildcardBind === "deny") return { action: "deny", errno, rule: "net" };
-      if (ensureGuard(sock.fd, filter) !== 0) return { action: "deny", errno, rule: "net.bind" };
+      if (denyWildcard) return denyWildcard;
+      if (ensureGuard(sock.fd, guard.filter) !== 0) return guard.refuse();
       const rc = bindSocket(sock.fd, wildcardLike(kind.domain));
       if (rc !== 0) return result(rc, "net");
-    } else if (!local.loopback && ensureGuard(sock.fd, filter) !== 0) {
-      return { action: "deny", errno, rule: "net.bind" };
+    } else if (!local.loopback && ensureGuard(sock.fd, guard.filter) !== 0) {
+      return guard.refuse();
     }
   }
   return result(listenSocket(sock.fd, backlog), "net");
@@ -388,14 +389,14 @@ export function connectedStream(pid: number, fd: number): boolean {
  * Binds the tracee's socket `fd` to `addr` (checked), exactly as asked. An
  * inet socket bound to anything but loopback gets the guard filter, locked,
  * before the bind: only loopback and allowed peers can reach it.
+ *
+ * @param guard Given when the address is not loopback and the policy guards such binds.
  */
 export function actBind(
   pid: number,
   fd: number,
   addr: Uint8Array,
-  guard: boolean,
-  filter: GuardFilter,
-  errno: number,
+  guard: Guard | undefined,
   rule: string,
 ): Decision {
   using sock = new Borrowed(pid, fd);
@@ -405,9 +406,9 @@ export function actBind(
     if (typeof kind === "number") return result(kind, rule);
     if (
       (kind.domain === AF.INET || kind.domain === AF.INET6) &&
-      ensureGuard(sock.fd, filter) !== 0
+      ensureGuard(sock.fd, guard.filter) !== 0
     ) {
-      return { action: "deny", errno, rule: "net.bind" };
+      return guard.refuse();
     }
   }
   if (onInspectorPort(addr)) {
@@ -458,9 +459,7 @@ export function actSendto(
   if (len > 0 && readMemory(tid, buf, data) !== len) return result(-EFAULT, rule);
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, rule);
-  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) {
-    return { action: "deny", errno: guard.errno, rule: "net.bind" };
-  }
+  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) return guard.refuse();
   return result(
     sendBlockingAware(sock.fd, flags, (f) => asTracee(pid, () => sendTo(sock.fd, data, f, addr))),
     rule,
@@ -649,9 +648,7 @@ export function actSendmsg(
 ): Decision {
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, rule);
-  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) {
-    return { action: "deny", errno: guard.errno, rule: "net.bind" };
-  }
+  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) return guard.refuse();
   const pidfd = pidfdOpen(pid);
   if (pidfd < 0) return result(pidfd, rule);
   try {
