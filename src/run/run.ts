@@ -217,11 +217,9 @@ const HOOK_HELP =
 
 /** A value a register can hold, checked. */
 function checkedRegisterValue(v: unknown, what: string): RegisterValue {
-  const ok = typeof v === "bigint"
-    ? v >= -(1n << 63n) && v < (1n << 64n)
-    : typeof v === "number" && Number.isSafeInteger(v);
-  if (!ok) throw new Error(`returned ${what} ${show(v)}: expected an integer`);
-  return registerValue(v as bigint | number);
+  if (typeof v === "bigint" && v >= -(1n << 63n) && v < (1n << 64n)) return registerValue(v);
+  if (typeof v === "number" && Number.isSafeInteger(v)) return registerValue(v);
+  throw new Error(`returned ${what} ${show(v)}: expected an integer`);
 }
 
 function show(v: unknown): string {
