@@ -156,8 +156,11 @@ export class Reporter {
     const strings = captureStrings(name, call.tid, call.regs);
     if (strings) event.strings = strings;
     if (d.action === "deny") event.errno = d.errno;
-    if (d.action === "return" || d.action === "result") event.value = String(d.value);
-    if (d.action === "args") {
+    if (d.action === "deny" && d.kernel) event.kernel = true;
+    if (d.action === "return" || d.action === "result" || d.action === "perform") {
+      event.value = String(d.value);
+    }
+    if (d.action === "args" || d.action === "replace") {
       const set: Record<string, string> = {};
       for (const [i, v] of Object.entries(d.args)) {
         set[i] = `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
@@ -165,7 +168,9 @@ export class Reporter {
       event.newArgs = set;
     }
     // A call that runs is followed to its exit (the supervisor resumed it with PTRACE_SYSCALL).
-    if (this.#results && (d.action === "allow" || d.action === "args" || d.action === "result")) {
+    const runs = d.action === "allow" || d.action === "args" || d.action === "replace" ||
+      d.action === "result";
+    if (this.#results && runs) {
       this.#running.set(call.tid, event);
       return;
     }

@@ -8,7 +8,8 @@
  */
 
 import type { CompiledPolicy } from "../policy/compile.ts";
-import type { Decision } from "../supervisor/decision.ts";
+import { type Decision, type RegisterValue, registerValue } from "../supervisor/decision.ts";
+import { encodeDecision } from "../supervisor/decision_wire.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { HookDecision, SyscallCall } from "../policy/types.ts";
 import type { HookCall } from "../supervisor/worker_protocol.ts";
@@ -18,13 +19,11 @@ import { writeStderr } from "../stderr.ts";
 const HOOK_HELP =
   `expected "allow", "deny", "kill", { deny: "<ERRNO>" }, { return: <integer> } or { args: { <0-5>: <integer> } }`;
 
-/** A value a register can hold, as the decimal string that crosses to the supervisor. */
-function registerValue(v: unknown, what: string): bigint {
-  const ok = typeof v === "bigint"
-    ? v >= -(1n << 63n) && v < (1n << 64n)
-    : typeof v === "number" && Number.isSafeInteger(v);
-  if (!ok) throw new Error(`returned ${what} ${show(v)}: expected an integer`);
-  return String(v) as unknown as bigint;
+/** A value a register can hold, checked. */
+function checkedRegisterValue(v: unknown, what: string): RegisterValue {
+  if (typeof v === "bigint" && v >= -(1n << 63n) && v < (1n << 64n)) return registerValue(v);
+  if (typeof v === "number" && Number.isSafeInteger(v)) return registerValue(v);
+  throw new Error(`returned ${what} ${show(v)}: expected an integer`);
 }
 
 function show(v: unknown): string {
@@ -48,12 +47,14 @@ function hookDecision(d: HookDecision, rule: string): Decision {
       if (n === undefined) throw new Error(`returned { deny: ${show(d.deny)} }: unknown errno`);
       return { action: "deny", errno: n, rule };
     }
-    if ("return" in d) return { action: "return", value: registerValue(d.return, "return"), rule };
+    if ("return" in d) {
+      return { action: "return", value: checkedRegisterValue(d.return, "return"), rule };
+    }
     if ("args" in d && typeof d.args === "object" && d.args !== null) {
-      const args: Record<number, bigint> = {};
+      const args: Record<number, RegisterValue> = {};
       for (const [i, v] of Object.entries(d.args)) {
         if (!/^[0-5]$/.test(i)) throw new Error(`returned args index ${show(i)}: expected 0 to 5`);
-        args[Number(i)] = registerValue(v, `args[${i}]`);
+        args[Number(i)] = BigInt(checkedRegisterValue(v, `args[${i}]`));
       }
       return { action: "args", args, rule };
     }
@@ -120,7 +121,7 @@ export class HookAnswers {
   reply(decision: Decision): void {
     if (!this.#pending) return; // Already answered (the tree is being killed).
     this.#pending = false;
-    const bytes = new TextEncoder().encode(JSON.stringify(decision));
+    const bytes = new TextEncoder().encode(JSON.stringify(encodeDecision(decision)));
     new Uint8Array(this.#channel, 8).set(bytes);
     const words = new Int32Array(this.#channel);
     Atomics.store(words, HOOK_LENGTH, bytes.length);

@@ -554,11 +554,14 @@ export class Supervisor {
         regs.setResult(-decision.errno);
         break;
       case "return":
+      case "perform":
         regs.skipSyscall();
         regs.setResult(decision.value);
         break;
+      case "replace":
       case "args":
-        for (const i in decision.args) regs.setArg(+i, decision.args[i as unknown as number]);
+        if (decision.action === "replace") regs.setNr(decision.nr);
+        for (const i in decision.args) regs.setArg(+i, decision.args[+i]);
         // arm64's re-check after this stop reads argument 0 from orig_x0, not the rewrite: jail's
         // filter judges the rewritten call here instead, and a refusal denies it.
         if (!HOST_ARCH.recheckSeesArg0 && "0" in decision.args) {

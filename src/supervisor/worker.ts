@@ -15,7 +15,8 @@ import { launch, LaunchError, readHost, releaseListener } from "../launch/launch
 import { emptyResult, Supervisor } from "./supervisor.ts";
 import { RuleEngine } from "./rules.ts";
 import { denialLine, type NetDenial } from "../net/check.ts";
-import { type Decision, prepareDecision } from "./decision.ts";
+import type { Decision } from "./decision.ts";
+import { decodeDecision, type WireDecision } from "./decision_wire.ts";
 import type { SyscallStop } from "./supervisor.ts";
 import { HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import type { SupervisorEvent } from "../events.ts";
@@ -96,7 +97,7 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       const text = new TextDecoder().decode(
         channelBytes.slice(0, Atomics.load(channel, HOOK_LENGTH)),
       );
-      return prepareDecision(JSON.parse(text) as Decision);
+      return decodeDecision(JSON.parse(text) as WireDecision);
     };
     const reported = new Set<string>();
     // The DNS question of a denied lookup, carried into that call's event (log, summary).
