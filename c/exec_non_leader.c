@@ -65,15 +65,7 @@ int main(int argc, char **argv) {
   if (argc >= 5 && strcmp(argv[1], "--execed") == 0) return execed(argv);
   int rounds = argc > 1 ? atoi(argv[1]) : 50;
   int threads = argc > 2 ? atoi(argv[2]) : 4;
-  int bad = 0;
-  for (int i = 0; i < rounds; i++) {
-    code = i % 50 + 1;
-    pid_t pid = fork_or_die();
-    if (pid == 0) run(threads);
-    bad += round_failed(i, pid, code);
-  }
-  printf("rounds %d bad %d\n", rounds, bad);
-  fflush(stdout);
+  int bad = exit_code_rounds(rounds, threads, &code, run);
   code = bad ? 1 : 0;
   verbose = 1;
   run(threads);

@@ -39,6 +39,7 @@
  * "elapsed_ms".
  */
 #define _GNU_SOURCE
+#include "tracee_common.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -49,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 static struct sockaddr_in shared_addr;
@@ -109,7 +109,6 @@ static void *name_flipper(void *arg) {
   return NULL;
 }
 
-static double now_ms(void);
 
 static void *disconnecter(void *arg) {
   (void)arg;
@@ -144,12 +143,6 @@ static void *shutter(void *arg) {
     if (fd >= 0) shutdown(fd, SHUT_RDWR);
   }
   return NULL;
-}
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static void count_errno(int e) { errs[e >= 0 && e < 256 ? e : 255]++; }

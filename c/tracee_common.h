@@ -1,9 +1,11 @@
-/* What the C tracees (the quirks, the teardown fixtures, the probes) share:
- * threads that loop in a traced call, rounds of forked children whose end
- * the parent checks, a ready pipe between a fixture and its first process,
- * and IPv4 addresses. Each program stays one quirk; the scaffolding around
- * it lives here, so the lines the tests parse are written in one place.
- * Include it first: it defines _GNU_SOURCE. */
+/* What the C tracees (the quirks, the teardown fixtures, the probes, the
+ * benchmarks' workloads) share: threads that loop in a traced call, rounds
+ * of forked children whose end the parent checks, a ready pipe between a
+ * fixture and its first process, socket addresses, a monotonic clock. Each
+ * program stays one quirk; the scaffolding around it lives here, so the
+ * lines the tests parse are written in one place. Everything is static
+ * inline: a program pays only for what it calls. Include it first: it
+ * defines _GNU_SOURCE. */
 #ifndef TRACEE_COMMON_H
 #define TRACEE_COMMON_H
 #ifndef _GNU_SOURCE
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Threads started by start_spinners that have begun, and their getppid calls so far. */
@@ -48,7 +51,7 @@ static inline void start_spinners(int n) {
   for (int i = 0; i < n; i++) start_thread(spin, NULL);
 }
 
-/* Loops in getppid itself until `started` threads have begun and made `calls` calls between them. */
+/* Loops in getppid itself until `started` threads began and made `calls` calls in all. */
 static inline void await_spinners(int started, int calls) {
   while (__atomic_load_n(&spin_started, __ATOMIC_SEQ_CST) < started ||
          __atomic_load_n(&spin_calls, __ATOMIC_RELAXED) < calls)
@@ -81,6 +84,25 @@ static inline int round_failed(int round, pid_t pid, int want) {
   if (want == KILLED) fprintf(stderr, "round %d: status %#x, expected SIGKILL\n", round, status);
   else fprintf(stderr, "round %d: status %#x, expected exit %d\n", round, status, want);
   return 1;
+}
+
+/*
+ * The rounds of a quirk whose child exits with the code it reads from *code:
+ * round i sets *code to i % 50 + 1 and forks a child that runs run(threads)
+ * (never returning) and must exit with it. Prints "rounds N bad B" (flushed,
+ * as the root goes on to do the quirk itself) and returns B.
+ */
+static inline int exit_code_rounds(int rounds, int threads, int *code, void (*run)(int)) {
+  int bad = 0;
+  for (int i = 0; i < rounds; i++) {
+    *code = i % 50 + 1;
+    pid_t pid = fork_or_die();
+    if (pid == 0) run(threads);
+    bad += round_failed(i, pid, *code);
+  }
+  printf("rounds %d bad %d\n", rounds, bad);
+  fflush(stdout);
+  return bad;
 }
 
 /*
@@ -130,6 +152,16 @@ static inline char proc_state(pid_t pid) {
   char *p = strrchr(buf, ')');
   return p && p[1] && p[2] ? p[2] : 0;
 }
+
+/* CLOCK_MONOTONIC in nanoseconds, for the programs that time themselves. */
+static inline long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The same in milliseconds. */
+static inline double now_ms(void) { return now_ns() / 1e6; }
 
 /* An IPv4 address and port, the rest zero. */
 static inline struct sockaddr_in sin4(const char *ip, int port) {
