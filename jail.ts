@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { PreparedRun } from "./src/run/run.ts";
+import { type PreparedRun, prepareRun } from "./src/run/worker_start.ts";
 
 import { mark } from "./src/timing.ts";
 mark("jail.ts first line");
@@ -14,15 +14,9 @@ mark("jail.ts first line");
 const own = Deno.args.indexOf("--") < 0 ? Deno.args : Deno.args.slice(0, Deno.args.indexOf("--"));
 const runs = !own.some((a) => /^(-h|--help|-V|--version|--explain)$/.test(a)) &&
   Deno.args.length > 0;
-const prepared: PreparedRun | undefined = runs
-  ? {
-    worker: new Worker(new URL("./src/supervisor/worker.ts", import.meta.url).href, {
-      type: "module",
-    }),
-  }
-  : undefined;
+const prepared: PreparedRun | undefined = runs ? prepareRun() : undefined;
 mark("new Worker returned");
-const { main } = await import("./src/cli/cli.ts");
+const { main } = await import("./src/cli/main.ts");
 mark("cli loaded");
 const code = await main(Deno.args, prepared);
 if (prepared && !prepared.used) prepared.worker.terminate();

@@ -5,25 +5,18 @@
  *   sent <route>               bytes handed to the kernel; far's sniffer decides
  *   info <route> <detail>      not an escape by itself, worth knowing
  * Bytes meant for the far side carry MARKER ":" <route> ";". */
+#ifndef ADV_COMMON_H
+#define ADV_COMMON_H
 #define _GNU_SOURCE
-#include <arpa/inet.h>
+#include "tracee_common.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define MARKER "JAILESCAPEMARKER"
 #define NEAR_DEV "vnear"
@@ -42,31 +35,69 @@ static void out(const char *fmt, ...) {
   (void)!write(1, buf, n);
 }
 
+/* errno's name (EPERM), "?" for a value without one. */
+__attribute__((unused)) static const char *errname(void) {
+  const char *name = strerrorname_np(errno);
+  return name ? name : "?";
+}
+
+/* "blocked <route> <errno>": the call that route needs was refused. */
+__attribute__((unused)) static void blocked(const char *route) {
+  out("blocked %s %s", route, errname());
+}
+
+/* "blocked <route> <step>:<errno>": a step on the way was refused (the socket, an option). */
+__attribute__((unused)) static void blocked_at(const char *route, const char *step) {
+  out("blocked %s %s:%s", route, step, errname());
+}
+
 /* Reports a syscall result: escaped when ok, blocked with errno otherwise. */
 __attribute__((unused)) static void verdict(const char *route, long rc) {
   if (rc >= 0) out("escaped %s rc=%ld", route, rc);
-  else out("blocked %s %s", route, strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+  else blocked(route);
 }
 
+/* Reports a send: sent when the kernel took the bytes, blocked with errno otherwise. */
 __attribute__((unused)) static void sent(const char *route, long rc) {
   if (rc >= 0) out("sent %s", route);
-  else out("blocked %s %s", route, strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+  else blocked(route);
 }
 
 __attribute__((unused)) static int payload(char *buf, size_t n, const char *route) {
   return snprintf(buf, n, MARKER ":%s;", route);
 }
 
-__attribute__((unused)) static struct sockaddr_in sin4(const char *ip, int port) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-  inet_pton(AF_INET, ip, &a.sin_addr);
-  return a;
+/* Sends MARKER:<route>; on s to the address a (len bytes) and reports it: sent or blocked. */
+__attribute__((unused)) static void send_marked(int s, const char *route, const void *a,
+                                                socklen_t len, int flags) {
+  char buf[128];
+  int n = payload(buf, sizeof buf, route);
+  sent(route, sendto(s, buf, n, flags, (const struct sockaddr *)a, len));
 }
 
-__attribute__((unused)) static struct sockaddr_in6 sin6(const char *ip, int port) {
-  struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
-  inet_pton(AF_INET6, ip, &a.sin6_addr);
-  return a;
+/* ip:port of family fam (AF_INET or AF_INET6) in *a; returns the address's length. */
+__attribute__((unused)) static socklen_t sin_any(int fam, const char *ip, int port,
+                                                 struct sockaddr_storage *a) {
+  if (fam == AF_INET) {
+    struct sockaddr_in a4 = sin4(ip, port);
+    memcpy(a, &a4, sizeof a4);
+    return sizeof a4;
+  }
+  struct sockaddr_in6 a6 = sin6(ip, port);
+  memcpy(a, &a6, sizeof a6);
+  return sizeof a6;
+}
+
+/*
+ * Fills the first control message of m (whose msg_control is set) with level
+ * and type and room for len bytes; returns where those bytes go.
+ */
+__attribute__((unused)) static void *put_cmsg(struct msghdr *m, int level, int type, size_t len) {
+  struct cmsghdr *c = CMSG_FIRSTHDR(m);
+  c->cmsg_level = level;
+  c->cmsg_type = type;
+  c->cmsg_len = CMSG_LEN(len);
+  return CMSG_DATA(c);
 }
 
 /* The supervisor: the command's parent is jail itself. */
@@ -81,7 +112,7 @@ __attribute__((unused)) static int thread_ids(pid_t pid, int *tids, int max) {
   snprintf(path, sizeof path, "/proc/%d/task", pid);
   DIR *d = opendir(path);
   if (!d) {
-    out("blocked list-threads %s", strerrorname_np(errno));
+    blocked("list-threads");
     return -1;
   }
   struct dirent *e;
@@ -92,3 +123,5 @@ __attribute__((unused)) static int thread_ids(pid_t pid, int *tids, int max) {
   closedir(d);
   return n;
 }
+
+#endif

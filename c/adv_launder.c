@@ -6,10 +6,8 @@
  *  - SCM_CREDENTIALS naming pid 1 passes the CAP_SYS_ADMIN check.
  * Each is an escape only when the tree itself lacks the capability (checked).
  * Usage: adv_launder <token> */
-#include "adv_common.h"
+#include "adv_netlink.h"
 #include <linux/capability.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <sys/un.h>
 
 static unsigned long long cap_eff(void) {
@@ -26,23 +24,9 @@ static unsigned long long cap_eff(void) {
 /* RTM_NEWADDR of a run-unique 10.77.x.y/32 on lo; returns the ack's errno (0 = done). */
 static int newaddr(int by_sendto, int salt) {
   int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-  struct {
-    struct nlmsghdr h;
-    struct ifaddrmsg a;
-    char at[64];
-  } m = {0};
-  m.h.nlmsg_len = NLMSG_LENGTH(sizeof m.a);
-  m.h.nlmsg_type = RTM_NEWADDR;
-  m.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-  m.a.ifa_family = AF_INET;
-  m.a.ifa_prefixlen = 32;
-  m.a.ifa_index = if_nametoindex("lo");
-  struct rtattr *r = (void *)((char *)&m + NLMSG_ALIGN(m.h.nlmsg_len));
-  r->rta_type = IFA_LOCAL;
-  r->rta_len = RTA_LENGTH(4);
-  unsigned ip = htonl(0x0a4d0000 | ((getpid() * 2 + salt) & 0xffff));
-  memcpy(RTA_DATA(r), &ip, 4);
-  m.h.nlmsg_len += RTA_ALIGN(r->rta_len);
+  struct nl_addr m;
+  struct in_addr ip = {htonl(0x0a4d0000 | ((getpid() * 2 + salt) & 0xffff))};
+  newaddr_lo(&m, &ip);
   struct sockaddr_nl k = {.nl_family = AF_NETLINK};
   long rc = by_sendto ? sendto(fd, &m, m.h.nlmsg_len, 0, (struct sockaddr *)&k, sizeof k)
                       : send(fd, &m, m.h.nlmsg_len, 0);
@@ -65,7 +49,7 @@ static void creds(unsigned long long caps) {
   int d = socket(AF_UNIX, SOCK_DGRAM, 0), one = 1;
   setsockopt(d, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
   if (bind(d, (struct sockaddr *)&a, sizeof a) < 0) {
-    out("blocked scm-credentials-pid1 bind:%s", strerrorname_np(errno));
+    blocked_at("scm-credentials-pid1", "bind");
     return;
   }
   int s = socket(AF_UNIX, SOCK_DGRAM, 0);
@@ -73,14 +57,10 @@ static void creds(unsigned long long caps) {
   struct iovec v = {"x", 1};
   struct msghdr m = {.msg_name = &a, .msg_namelen = sizeof a, .msg_iov = &v, .msg_iovlen = 1,
                      .msg_control = cb, .msg_controllen = sizeof cb};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_CREDENTIALS;
-  c->cmsg_len = CMSG_LEN(sizeof(struct ucred));
   struct ucred u = {.pid = 1, .uid = getuid(), .gid = getgid()};
-  memcpy(CMSG_DATA(c), &u, sizeof u);
+  memcpy(put_cmsg(&m, SOL_SOCKET, SCM_CREDENTIALS, sizeof u), &u, sizeof u);
   if (sendmsg(s, &m, 0) < 0) {
-    out("blocked scm-credentials-pid1 %s", strerrorname_np(errno));
+    blocked("scm-credentials-pid1");
   } else {
     char b[8], rb[256];
     struct iovec rv = {b, sizeof b};

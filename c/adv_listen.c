@@ -49,89 +49,50 @@ static void start(int fd, int udp, int fam, const char *name) {
                                 : (void *)&((struct sockaddr_in6 *)&a)->sin6_addr,
             host, sizeof host);
   struct srv *s = &srvs[nsrv++];
-  *s = (struct srv){fd, udp, fam};
+  *s = (struct srv){.fd = fd, .udp = udp, .fam = fam};
   snprintf(s->name, sizeof s->name, "%s", name);
   out("listen %s %d %d %s %s", udp ? "udp" : "tcp", fam == AF_INET ? 4 : 6, port, name, host);
   pthread_t th;
   pthread_create(&th, NULL, serve, s);
 }
 
-static void tcp_bound(int fam, const char *name) {
+/*
+ * A TCP server bound to ip, or with ip NULL listening unbound (the kernel
+ * picks the wildcard); `reuse` sets SO_REUSEADDR first and, on IPv6, clears
+ * IPV6_V6ONLY (so "::" takes IPv4 too).
+ */
+static void tcp(int fam, const char *ip, int reuse, const char *name) {
   int s = socket(fam, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  long rc;
-  if (fam == AF_INET) {
-    struct sockaddr_in a = sin4("0.0.0.0", 0);
-    rc = bind(s, (struct sockaddr *)&a, sizeof a);
-  } else {
-    int zero = 0;
-    setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    struct sockaddr_in6 a = sin6("::", 0);
-    rc = bind(s, (struct sockaddr *)&a, sizeof a);
+  int one = 1, zero = 0;
+  if (reuse) setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse && fam == AF_INET6) setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  long rc = 0;
+  if (ip) {
+    struct sockaddr_storage a;
+    socklen_t l = sin_any(fam, ip, 0, &a);
+    rc = bind(s, (struct sockaddr *)&a, l);
   }
   if (rc < 0 || listen(s, 8) < 0) {
-    out("blocked %s %s", name, strerrorname_np(errno));
+    blocked(name);
     return;
   }
   start(s, 0, fam, name);
 }
 
-static void tcp_at(int fam, const char *ip, const char *name) {
-  int s = socket(fam, SOCK_STREAM, 0);
-  long rc;
-  if (fam == AF_INET) {
-    struct sockaddr_in a = sin4(ip, 0);
-    rc = bind(s, (struct sockaddr *)&a, sizeof a);
-  } else {
-    struct sockaddr_in6 a = sin6(ip, 0);
-    rc = bind(s, (struct sockaddr *)&a, sizeof a);
-  }
-  if (rc < 0 || listen(s, 8) < 0) {
-    out("blocked %s %s", name, strerrorname_np(errno));
-    return;
-  }
-  start(s, 0, fam, name);
-}
-
-static void tcp_unbound(int fam, const char *name) {
-  int s = socket(fam, SOCK_STREAM, 0);
-  if (listen(s, 8) < 0) {
-    out("blocked %s %s", name, strerrorname_np(errno));
-    return;
-  }
-  start(s, 0, fam, name);
-}
-
-static void udp_autobound(int fam, const char *name) {
+/* A UDP socket of family fam, autobound by one byte sent to loopback or bound to the wildcard. */
+static void udp(int fam, int autobound, const char *name) {
   int s = socket(fam, SOCK_DGRAM, 0);
+  struct sockaddr_storage a;
   long rc;
-  if (fam == AF_INET) {
-    struct sockaddr_in a = sin4("127.0.0.1", 9);
-    rc = sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof a);
+  if (autobound) {
+    socklen_t l = sin_any(fam, fam == AF_INET ? "127.0.0.1" : "::1", 9, &a);
+    rc = sendto(s, "x", 1, 0, (struct sockaddr *)&a, l);
   } else {
-    struct sockaddr_in6 a = sin6("::1", 9);
-    rc = sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof a);
+    socklen_t l = sin_any(fam, fam == AF_INET ? "0.0.0.0" : "::", 0, &a);
+    rc = bind(s, (struct sockaddr *)&a, l);
   }
   if (rc < 0) {
-    out("blocked %s %s", name, strerrorname_np(errno));
-    return;
-  }
-  start(s, 1, fam, name);
-}
-
-static void udp_bound(int fam, const char *name) {
-  int s = socket(fam, SOCK_DGRAM, 0);
-  long rc;
-  if (fam == AF_INET) {
-    struct sockaddr_in a = sin4("0.0.0.0", 0);
-    rc = bind(s, (struct sockaddr *)&a, sizeof a);
-  } else {
-    struct sockaddr_in6 a = sin6("::", 0);
-    rc = bind(s, (struct sockaddr *)&a, sizeof a);
-  }
-  if (rc < 0) {
-    out("blocked %s %s", name, strerrorname_np(errno));
+    blocked(name);
     return;
   }
   start(s, 1, fam, name);
@@ -142,17 +103,17 @@ int main(int argc, char **argv) {
     struct rlimit zero = {0, 0};
     verdict("prlimit-jail-nofile", syscall(SYS_prlimit64, jail_pid(), RLIMIT_NOFILE, &zero, NULL));
   }
-  tcp_unbound(AF_INET, "tcp4-listen-unbound");
-  tcp_unbound(AF_INET6, "tcp6-listen-unbound");
-  udp_autobound(AF_INET, "udp4-autobound");
-  udp_autobound(AF_INET6, "udp6-autobound");
+  tcp(AF_INET, NULL, 0, "tcp4-listen-unbound");
+  tcp(AF_INET6, NULL, 0, "tcp6-listen-unbound");
+  udp(AF_INET, 1, "udp4-autobound");
+  udp(AF_INET6, 1, "udp6-autobound");
   if (argc <= 2) {
-    tcp_bound(AF_INET, "tcp4-wildcard");
-    tcp_bound(AF_INET6, "tcp6-wildcard");
-    udp_bound(AF_INET, "udp4-wildcard");
-    udp_bound(AF_INET6, "udp6-wildcard");
-    tcp_at(AF_INET, "10.88.0.1", "tcp4-near-address");
-    tcp_at(AF_INET6, "fd88::1", "tcp6-near-address");
+    tcp(AF_INET, "0.0.0.0", 1, "tcp4-wildcard");
+    tcp(AF_INET6, "::", 1, "tcp6-wildcard");
+    udp(AF_INET, 0, "udp4-wildcard");
+    udp(AF_INET6, 0, "udp6-wildcard");
+    tcp(AF_INET, "10.88.0.1", 0, "tcp4-near-address");
+    tcp(AF_INET6, "fd88::1", 0, "tcp6-near-address");
   }
   out("ready");
   char c;

@@ -40,7 +40,7 @@ static void uring(void) {
   struct io_uring_params p = {0};
   int fd = syscall(SYS_io_uring_setup, 4, &p);
   if (fd < 0) {
-    out("blocked io-uring-setup %s", strerrorname_np(errno));
+    blocked("io-uring-setup");
     return;
   }
   out("escaped io-uring-setup fd %d", fd);
@@ -86,36 +86,30 @@ static void int80(void) {
 static void x32(void) {
   long r = syscall(X32_SYSCALL_BIT | __NR_getpid);
   if (r > 0) out("escaped x32-getpid returned %ld", r);
-  else out("blocked x32-getpid %s", strerrorname_np(errno));
+  else blocked("x32-getpid");
+}
+
+/* After a clone that returned c: the child reaches far, the parent reports the clone. */
+static void untraced(const char *route, long c) {
+  if (c == 0) {
+    reach(route);
+    _exit(0);
+  }
+  if (c < 0) {
+    blocked(route);
+    return;
+  }
+  out("sent %s child %ld", route, c);
+  waitpid(c, NULL, 0);
 }
 
 static void clone3_untraced(void) {
   struct clone_args args = {.flags = CLONE_UNTRACED, .exit_signal = SIGCHLD};
-  long c = syscall(SYS_clone3, &args, sizeof args);
-  if (c == 0) {
-    reach("clone3-untraced");
-    _exit(0);
-  }
-  if (c < 0) {
-    out("blocked clone3-untraced %s", strerrorname_np(errno));
-    return;
-  }
-  out("sent clone3-untraced child %ld", c);
-  waitpid(c, NULL, 0);
+  untraced("clone3-untraced", syscall(SYS_clone3, &args, sizeof args));
 }
 
 static void clone_untraced(void) {
-  long c = syscall(SYS_clone, CLONE_UNTRACED | SIGCHLD, 0, 0, 0, 0);
-  if (c == 0) {
-    reach("clone-untraced");
-    _exit(0);
-  }
-  if (c < 0) {
-    out("blocked clone-untraced %s", strerrorname_np(errno));
-    return;
-  }
-  out("sent clone-untraced child %ld", c);
-  waitpid(c, NULL, 0);
+  untraced("clone-untraced", syscall(SYS_clone, CLONE_UNTRACED | SIGCHLD, 0, 0, 0, 0));
 }
 
 static void sibling_ptrace(void) {
@@ -131,7 +125,7 @@ static void sibling_ptrace(void) {
   pid_t a = fork();
   if (a == 0) {
     if (ptrace(PTRACE_SEIZE, b, 0, 0) == 0) out("escaped ptrace-sibling seized pid %d", b);
-    else out("blocked ptrace-sibling %s", strerrorname_np(errno));
+    else blocked("ptrace-sibling");
     _exit(0);
   }
   waitpid(a, NULL, 0);
@@ -147,13 +141,13 @@ static void handles(void) {
   } fh = {.h.handle_bytes = 128};
   int mount_id;
   if (name_to_handle_at(AT_FDCWD, "/etc/hostname", &fh.h, &mount_id, 0) < 0) {
-    out("blocked name-to-handle-at %s", strerrorname_np(errno));
+    blocked("name-to-handle-at");
     return;
   }
   int root = open("/", O_RDONLY | O_DIRECTORY);
   int fd = open_by_handle_at(root, &fh.h, O_RDONLY);
   if (fd >= 0) out("info open-by-handle-at opened a file by handle (skips path rules)");
-  else out("blocked open-by-handle-at %s", strerrorname_np(errno));
+  else blocked("open-by-handle-at");
 }
 
 static const char *token = "adv";
@@ -168,7 +162,7 @@ static void keyring(void) {
     syscall(SYS_keyctl, KEYCTL_SET_TIMEOUT, k, 60);
     out("info keyctl-session-keyring %ld: added key %ld", id, k);
   } else {
-    out("blocked keyctl-session-keyring %s", strerrorname_np(errno));
+    blocked("keyctl-session-keyring");
   }
   /* The user keyring (@u) is reachable whatever the session keyring is. */
   char desc[128];
@@ -178,14 +172,14 @@ static void keyring(void) {
     syscall(SYS_keyctl, KEYCTL_SET_TIMEOUT, k, 60);
     out("info keyctl-user-keyring added key %ld", k);
   } else {
-    out("blocked keyctl-user-keyring %s", strerrorname_np(errno));
+    blocked("keyctl-user-keyring");
   }
 }
 
 static void uffd(void) {
   int fd = syscall(SYS_userfaultfd, O_CLOEXEC);
   if (fd >= 0) out("info userfaultfd available (widens address races)");
-  else out("blocked userfaultfd %s", strerrorname_np(errno));
+  else blocked("userfaultfd");
 }
 
 static void bpf_load(void) {
@@ -203,7 +197,7 @@ static void bpf_load(void) {
   /* Such a program, attached to a cgroup, rewrites connect() addresses after
    * any check: loading it is the step that matters (nothing is attached). */
   if (fd >= 0) out("escaped bpf-cgroup-connect-prog loaded (could rewrite connect addresses)");
-  else out("blocked bpf-cgroup-connect-prog %s", strerrorname_np(errno));
+  else blocked("bpf-cgroup-connect-prog");
 }
 
 /* The capabilities the tree runs with (a root tree keeps them unless jail drops them). */

@@ -13,93 +13,60 @@
 
 static int ifindex;
 
-static void udp4_to_lo(const char *route, int level, int opt, const void *val, socklen_t len) {
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
+/* The family and type of to_lo's socket. */
+#define UDP4 AF_INET, SOCK_DGRAM
+#define UDP6 AF_INET6, SOCK_DGRAM
+#define TCP4 AF_INET, SOCK_STREAM
+
+/*
+ * A socket of family fam and type type, with the option (level >= 0) set,
+ * sends the marker to loopback (127.0.0.1 or ::1); a stream socket does it
+ * with MSG_FASTOPEN, the data riding on the SYN.
+ */
+static void to_lo(int fam, int type, const char *route, int level, int opt, const void *val,
+                  socklen_t len) {
+  int s = socket(fam, type, 0);
   if (level >= 0 && setsockopt(s, level, opt, val, len) < 0) {
-    out("blocked %s setsockopt:%s", route, strerrorname_np(errno));
+    blocked_at(route, "setsockopt");
     close(s);
     return;
   }
-  char buf[128];
-  int n = payload(buf, sizeof buf, route);
-  struct sockaddr_in a = sin4("127.0.0.1", FAR_PORT);
-  sent(route, sendto(s, buf, n, 0, (struct sockaddr *)&a, sizeof a));
-  close(s);
-}
-
-static void udp6_to_lo(const char *route, int level, int opt, const void *val, socklen_t len) {
-  int s = socket(AF_INET6, SOCK_DGRAM, 0);
-  if (level >= 0 && setsockopt(s, level, opt, val, len) < 0) {
-    out("blocked %s setsockopt:%s", route, strerrorname_np(errno));
-    close(s);
-    return;
+  struct sockaddr_storage a;
+  socklen_t l = sin_any(fam, fam == AF_INET ? "127.0.0.1" : "::1", FAR_PORT, &a);
+  if (type == SOCK_STREAM) {
+    struct timeval tv = {.tv_sec = 1};
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   }
-  char buf[128];
-  int n = payload(buf, sizeof buf, route);
-  struct sockaddr_in6 a = sin6("::1", FAR_PORT);
-  sent(route, sendto(s, buf, n, 0, (struct sockaddr *)&a, sizeof a));
+  send_marked(s, route, &a, l, type == SOCK_STREAM ? MSG_FASTOPEN : 0);
   close(s);
 }
 
-static void tcp4_to_lo(const char *route, int level, int opt, const void *val, socklen_t len) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  if (setsockopt(s, level, opt, val, len) < 0) {
-    out("blocked %s setsockopt:%s", route, strerrorname_np(errno));
-    close(s);
-    return;
-  }
-  char buf[128];
-  int n = payload(buf, sizeof buf, route);
-  struct sockaddr_in a = sin4("127.0.0.1", FAR_PORT);
-  struct timeval tv = {.tv_sec = 1};
-  setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sent(route, sendto(s, buf, n, MSG_FASTOPEN, (struct sockaddr *)&a, sizeof a));
-  close(s);
-}
-
-static void pktinfo4(void) {
-  const char *route = "ip-pktinfo";
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
-  char buf[128], cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = {0};
-  int n = payload(buf, sizeof buf, route);
-  struct sockaddr_in a = sin4("127.0.0.1", FAR_PORT);
-  struct iovec iov = {buf, n};
-  struct msghdr m = {.msg_name = &a, .msg_namelen = sizeof a, .msg_iov = &iov, .msg_iovlen = 1,
-                     .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = IPPROTO_IP;
-  c->cmsg_type = IP_PKTINFO;
-  c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-  struct in_pktinfo *pi = (void *)CMSG_DATA(c);
-  pi->ipi_ifindex = ifindex;
-  inet_pton(AF_INET, "10.88.0.1", &pi->ipi_spec_dst);
-  sent(route, sendmsg(s, &m, 0));
-  close(s);
-}
-
-static void pktinfo6(const char *route, int type) {
-  int s = socket(AF_INET6, SOCK_DGRAM, 0);
+/* Sends the marker to loopback by sendmsg with one control message (level,
+ * type, len bytes of data). */
+static void cmsg_to_lo(int fam, const char *route, int level, int type, const void *data,
+                       size_t len) {
+  int s = socket(fam, SOCK_DGRAM, 0);
   char buf[128], cbuf[CMSG_SPACE(sizeof(struct sockaddr_in6))] = {0};
   int n = payload(buf, sizeof buf, route);
-  struct sockaddr_in6 a = sin6("::1", FAR_PORT);
+  struct sockaddr_storage a;
+  socklen_t l = sin_any(fam, fam == AF_INET ? "127.0.0.1" : "::1", FAR_PORT, &a);
   struct iovec iov = {buf, n};
-  struct msghdr m = {.msg_name = &a, .msg_namelen = sizeof a, .msg_iov = &iov, .msg_iovlen = 1,
-                     .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = IPPROTO_IPV6;
-  c->cmsg_type = type;
-  if (type == IPV6_PKTINFO) {
-    c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-    struct in6_pktinfo *pi = (void *)CMSG_DATA(c);
-    pi->ipi6_ifindex = ifindex;
-  } else { /* IPV6_NEXTHOP: a sockaddr_in6 naming the gateway */
-    c->cmsg_len = CMSG_LEN(sizeof(struct sockaddr_in6));
-    struct sockaddr_in6 nh = sin6(FAR6, 0);
-    memcpy(CMSG_DATA(c), &nh, sizeof nh);
-  }
-  m.msg_controllen = CMSG_SPACE(c->cmsg_len - CMSG_LEN(0));
+  struct msghdr m = {.msg_name = &a, .msg_namelen = l, .msg_iov = &iov, .msg_iovlen = 1,
+                     .msg_control = cbuf, .msg_controllen = CMSG_SPACE(len)};
+  memcpy(put_cmsg(&m, level, type, len), data, len);
   sent(route, sendmsg(s, &m, 0));
   close(s);
+}
+
+/* The source address and interface, and the next hop, given per message. */
+static void pktinfo(void) {
+  struct in_pktinfo pi = {.ipi_ifindex = ifindex};
+  inet_pton(AF_INET, "10.88.0.1", &pi.ipi_spec_dst);
+  cmsg_to_lo(AF_INET, "ip-pktinfo", IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
+  struct in6_pktinfo pi6 = {.ipi6_ifindex = ifindex};
+  cmsg_to_lo(AF_INET6, "ipv6-pktinfo", IPPROTO_IPV6, IPV6_PKTINFO, &pi6, sizeof pi6);
+  struct sockaddr_in6 nh = sin6(FAR6, 0); /* IPV6_NEXTHOP: a sockaddr_in6 naming the gateway */
+  cmsg_to_lo(AF_INET6, "ipv6-nexthop-cmsg", IPPROTO_IPV6, IPV6_NEXTHOP, &nh, sizeof nh);
 }
 
 static void srh(void) {
@@ -112,44 +79,41 @@ static void srh(void) {
   h[4] = 1; /* last entry */
   inet_pton(AF_INET6, "::1", h + 8);
   inet_pton(AF_INET6, FAR6, h + 24);
-  udp6_to_lo("ipv6-rthdr-srh", IPPROTO_IPV6, IPV6_RTHDR, h, sizeof h);
+  to_lo(UDP6, "ipv6-rthdr-srh", IPPROTO_IPV6, IPV6_RTHDR, h, sizeof h);
   /* A type 0 header, in case the kernel still takes it. */
   unsigned char h0[8 + 16] = {0};
   h0[1] = 2;
   h0[2] = 0;
   h0[3] = 1;
   inet_pton(AF_INET6, FAR6, h0 + 8);
-  udp6_to_lo("ipv6-rthdr-type0", IPPROTO_IPV6, IPV6_RTHDR, h0, sizeof h0);
+  to_lo(UDP6, "ipv6-rthdr-type0", IPPROTO_IPV6, IPV6_RTHDR, h0, sizeof h0);
 }
 
 static void lsrr(void) {
   unsigned char o[8] = {1 /* NOP, for alignment */, IPOPT_LSRR_TYPE, 7, 4};
   inet_pton(AF_INET, FAR4, o + 4);
-  udp4_to_lo("ip-options-lsrr", IPPROTO_IP, IP_OPTIONS, o, sizeof o);
+  to_lo(UDP4, "ip-options-lsrr", IPPROTO_IP, IP_OPTIONS, o, sizeof o);
 }
 
 static void direct(void) {
   int s = socket(AF_INET, SOCK_DGRAM, 0);
-  char buf[128];
-  int n = payload(buf, sizeof buf, "direct-udp4");
   struct sockaddr_in a = sin4(FAR4, FAR_PORT);
-  sent("direct-udp4", sendto(s, buf, n, 0, (struct sockaddr *)&a, sizeof a));
+  send_marked(s, "direct-udp4", &a, sizeof a, 0);
   close(s);
   s = socket(AF_INET6, SOCK_DGRAM, 0);
-  n = payload(buf, sizeof buf, "mapped-udp6");
   struct sockaddr_in6 b = sin6("::ffff:" FAR4, FAR_PORT);
-  sent("mapped-udp6", sendto(s, buf, n, 0, (struct sockaddr *)&b, sizeof b));
+  send_marked(s, "mapped-udp6", &b, sizeof b, 0);
   close(s);
   s = socket(AF_INET6, SOCK_STREAM, 0);
-  n = payload(buf, sizeof buf, "mapped-tcp6");
+  char buf[128];
+  int n = payload(buf, sizeof buf, "mapped-tcp6");
   int rc = connect(s, (struct sockaddr *)&b, sizeof b);
   if (rc == 0) rc = send(s, buf, n, 0);
   sent("mapped-tcp6", rc);
   close(s);
   s = socket(AF_INET6, SOCK_DGRAM, 0);
-  n = payload(buf, sizeof buf, "direct-udp6");
   b = sin6(FAR6, FAR_PORT);
-  sent("direct-udp6", sendto(s, buf, n, 0, (struct sockaddr *)&b, sizeof b));
+  send_marked(s, "direct-udp6", &b, sizeof b, 0);
   close(s);
 }
 
@@ -171,33 +135,25 @@ static void mmsg(void) {
 
 /* Multicast and broadcast leave by an interface, whatever "loopback" means. */
 static void cast(void) {
-  char buf[128];
   int s = socket(AF_INET, SOCK_DGRAM, 0);
-  int n = payload(buf, sizeof buf, "multicast-udp4");
   struct sockaddr_in a = sin4("224.0.0.251", FAR_PORT);
-  sent("multicast-udp4", sendto(s, buf, n, 0, (struct sockaddr *)&a, sizeof a));
+  send_marked(s, "multicast-udp4", &a, sizeof a, 0);
   int one = 1;
   setsockopt(s, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
-  n = payload(buf, sizeof buf, "broadcast-udp4");
   a = sin4("255.255.255.255", FAR_PORT);
-  sent("broadcast-udp4", sendto(s, buf, n, 0, (struct sockaddr *)&a, sizeof a));
-  n = payload(buf, sizeof buf, "subnet-broadcast-udp4");
+  send_marked(s, "broadcast-udp4", &a, sizeof a, 0);
   a = sin4("10.88.0.255", FAR_PORT);
-  sent("subnet-broadcast-udp4", sendto(s, buf, n, 0, (struct sockaddr *)&a, sizeof a));
+  send_marked(s, "subnet-broadcast-udp4", &a, sizeof a, 0);
   close(s);
   s = socket(AF_INET6, SOCK_DGRAM, 0);
-  n = payload(buf, sizeof buf, "multicast-udp6-scoped");
-  struct sockaddr_in6 b = sin6("ff02::1", FAR_PORT);
-  b.sin6_scope_id = ifindex;
-  sent("multicast-udp6-scoped", sendto(s, buf, n, 0, (struct sockaddr *)&b, sizeof b));
-  n = payload(buf, sizeof buf, "loopback6-scope-id");
-  b = sin6("::1", FAR_PORT);
-  b.sin6_scope_id = ifindex;
-  sent("loopback6-scope-id", sendto(s, buf, n, 0, (struct sockaddr *)&b, sizeof b));
-  n = payload(buf, sizeof buf, "link-local-far");
-  b = sin6("fe80::88:ff:fe00:2", FAR_PORT);
-  b.sin6_scope_id = ifindex;
-  sent("link-local-far", sendto(s, buf, n, 0, (struct sockaddr *)&b, sizeof b));
+  const char *scoped[][2] = {{"multicast-udp6-scoped", "ff02::1"},
+                             {"loopback6-scope-id", "::1"},
+                             {"link-local-far", "fe80::88:ff:fe00:2"}};
+  for (size_t i = 0; i < sizeof scoped / sizeof scoped[0]; i++) {
+    struct sockaddr_in6 b = sin6(scoped[i][1], FAR_PORT);
+    b.sin6_scope_id = ifindex;
+    send_marked(s, scoped[i][0], &b, sizeof b, 0);
+  }
   close(s);
 }
 
@@ -208,24 +164,22 @@ int main(void) {
   direct();
   mmsg();
   cast();
-  udp4_to_lo("so-bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, NEAR_DEV, sizeof NEAR_DEV);
-  udp4_to_lo("so-bindtoifindex", SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, sizeof ifindex);
+  to_lo(UDP4, "so-bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, NEAR_DEV, sizeof NEAR_DEV);
+  to_lo(UDP4, "so-bindtoifindex", SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, sizeof ifindex);
   int be = htonl(ifindex);
-  udp4_to_lo("ip-unicast-if", IPPROTO_IP, IP_UNICAST_IF, &be, sizeof be);
-  udp6_to_lo("ipv6-unicast-if", IPPROTO_IPV6, IPV6_UNICAST_IF, &be, sizeof be);
-  udp6_to_lo("ipv6-bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, NEAR_DEV, sizeof NEAR_DEV);
-  tcp4_to_lo("tcp-bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, NEAR_DEV, sizeof NEAR_DEV);
+  to_lo(UDP4, "ip-unicast-if", IPPROTO_IP, IP_UNICAST_IF, &be, sizeof be);
+  to_lo(UDP6, "ipv6-unicast-if", IPPROTO_IPV6, IPV6_UNICAST_IF, &be, sizeof be);
+  to_lo(UDP6, "ipv6-bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, NEAR_DEV, sizeof NEAR_DEV);
+  to_lo(TCP4, "tcp-bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, NEAR_DEV, sizeof NEAR_DEV);
   srh();
   lsrr();
-  pktinfo4();
-  pktinfo6("ipv6-pktinfo", IPV6_PKTINFO);
-  pktinfo6("ipv6-nexthop-cmsg", IPV6_NEXTHOP);
+  pktinfo();
   struct sockaddr_in6 nh = sin6(FAR6, 0);
-  udp6_to_lo("ipv6-nexthop-sockopt", IPPROTO_IPV6, IPV6_NEXTHOP, &nh, sizeof nh);
+  to_lo(UDP6, "ipv6-nexthop-sockopt", IPPROTO_IPV6, IPV6_NEXTHOP, &nh, sizeof nh);
   int mark = MARK_ROUTED;
-  udp4_to_lo("so-mark-udp4", SOL_SOCKET, SO_MARK, &mark, sizeof mark);
-  udp6_to_lo("so-mark-udp6", SOL_SOCKET, SO_MARK, &mark, sizeof mark);
-  tcp4_to_lo("so-mark-tcp4", SOL_SOCKET, SO_MARK, &mark, sizeof mark);
+  to_lo(UDP4, "so-mark-udp4", SOL_SOCKET, SO_MARK, &mark, sizeof mark);
+  to_lo(UDP6, "so-mark-udp6", SOL_SOCKET, SO_MARK, &mark, sizeof mark);
+  to_lo(TCP4, "so-mark-tcp4", SOL_SOCKET, SO_MARK, &mark, sizeof mark);
   out("done");
   return 0;
 }

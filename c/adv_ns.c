@@ -2,10 +2,8 @@
  * network namespace, a tun device, rtnetlink changes to addresses and
  * routes, a new user+network namespace and back. Most need root.
  * Usage: adv_ns <token> <far netns path> */
-#include "adv_common.h"
+#include "adv_netlink.h"
 #include <linux/if_tun.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 
@@ -21,11 +19,11 @@ static void in_child(void (*fn)(const char *), const char *arg) {
 static void setns_far(const char *path) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) {
-    out("blocked setns-far open:%s", strerrorname_np(errno));
+    blocked_at("setns-far", "open");
     return;
   }
   if (setns(fd, CLONE_NEWNET) < 0) {
-    out("blocked setns-far %s", strerrorname_np(errno));
+    blocked("setns-far");
     return;
   }
   out("escaped setns-far joined far's network namespace");
@@ -42,7 +40,7 @@ static void setns_host(const char *unused) {
   (void)unused;
   int fd = open("/proc/1/ns/net", O_RDONLY);
   if (fd < 0) {
-    out("blocked setns-host open:%s", strerrorname_np(errno));
+    blocked_at("setns-host", "open");
     return;
   }
   /* Nothing is sent from there: that namespace reaches real networks. */
@@ -53,7 +51,7 @@ static void tun(const char *unused) {
   (void)unused;
   int fd = open("/dev/net/tun", O_RDWR);
   if (fd < 0) {
-    out("blocked tun-open %s", strerrorname_np(errno));
+    blocked("tun-open");
     return;
   }
   struct ifreq ifr = {0};
@@ -63,14 +61,6 @@ static void tun(const char *unused) {
 }
 
 static int nl_fd = -1;
-
-static void rta(struct nlmsghdr *h, int type, const void *data, int len) {
-  struct rtattr *r = (void *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-  r->rta_type = type;
-  r->rta_len = RTA_LENGTH(len);
-  memcpy(RTA_DATA(r), data, len);
-  h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(r->rta_len);
-}
 
 /* Sends one request with NLM_F_ACK; returns 0 or -1 with errno from the ack. */
 static long nl_request(struct nlmsghdr *h) {
@@ -118,94 +108,73 @@ static long rule_msg(int type, int table, unsigned int pref, const struct in_add
   return nl_request(&rule.h);
 }
 
+/* Adds a route dst/dst_len via gw to table (flags: NLM_F_EXCL or NLM_F_REPLACE);
+ * returns 0 or -1 with errno. */
+static long new_route(int table, int flags, const struct in_addr *dst, int dst_len,
+                      const struct in_addr *gw) {
+  struct {
+    struct nlmsghdr h;
+    struct rtmsg r;
+    char attrs[256];
+  } route = {0};
+  route.h.nlmsg_len = NLMSG_LENGTH(sizeof route.r);
+  route.h.nlmsg_type = RTM_NEWROUTE;
+  route.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | flags;
+  route.r.rtm_family = AF_INET;
+  route.r.rtm_dst_len = dst_len;
+  route.r.rtm_table = table;
+  route.r.rtm_protocol = RTPROT_STATIC;
+  route.r.rtm_scope = RT_SCOPE_UNIVERSE;
+  route.r.rtm_type = RTN_UNICAST;
+  rta(&route.h, RTA_DST, dst, 4);
+  rta(&route.h, RTA_GATEWAY, gw, 4);
+  return nl_request(&route.h);
+}
+
 /* With CAP_NET_ADMIN: route one loopback address (127.0.0.9) to far by a
  * rule ahead of the local table, then send to it: "loopback" leaves. */
 static void hijack_loopback(void) {
   struct in_addr lo9, gw;
   inet_pton(AF_INET, "127.0.0.9", &lo9);
   inet_pton(AF_INET, FAR4, &gw);
-  struct {
-    struct nlmsghdr h;
-    struct rtmsg r;
-    char attrs[256];
-  } route = {0};
-  route.h.nlmsg_len = NLMSG_LENGTH(sizeof route.r);
-  route.h.nlmsg_type = RTM_NEWROUTE;
-  route.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
-  route.r.rtm_family = AF_INET;
-  route.r.rtm_dst_len = 32;
-  route.r.rtm_table = HIJACK_TABLE;
-  route.r.rtm_protocol = RTPROT_STATIC;
-  route.r.rtm_scope = RT_SCOPE_UNIVERSE;
-  route.r.rtm_type = RTN_UNICAST;
-  rta(&route.h, RTA_DST, &lo9, 4);
-  rta(&route.h, RTA_GATEWAY, &gw, 4);
-  if (nl_request(&route.h) < 0) {
-    out("blocked rtnetlink-loopback-hijack route:%s", strerrorname_np(errno));
+  if (new_route(HIJACK_TABLE, NLM_F_REPLACE, &lo9, 32, &gw) < 0) {
+    blocked_at("rtnetlink-loopback-hijack", "route");
     return;
   }
   /* On a stock host the local table's rule sits at priority 0, ahead of
    * anything: move it behind ours first (add it at 100, drop the one at 0). */
   if (rule_msg(RTM_NEWRULE, RT_TABLE_LOCAL, 100, NULL) < 0 && errno != EEXIST) {
-    out("blocked rtnetlink-loopback-hijack local-rule:%s", strerrorname_np(errno));
+    blocked_at("rtnetlink-loopback-hijack", "local-rule");
     return;
   }
   rule_msg(RTM_DELRULE, RT_TABLE_LOCAL, 0, NULL);
   if (rule_msg(RTM_NEWRULE, HIJACK_TABLE, HIJACK_PREF, &lo9) < 0 && errno != EEXIST) {
-    out("blocked rtnetlink-loopback-hijack rule:%s", strerrorname_np(errno));
+    blocked_at("rtnetlink-loopback-hijack", "rule");
     return;
   }
-  char buf[128];
-  int n = payload(buf, sizeof buf, "rtnetlink-loopback-hijack");
   int s = socket(AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in a = sin4("127.0.0.9", FAR_PORT);
-  sent("rtnetlink-loopback-hijack", sendto(s, buf, n, 0, (struct sockaddr *)&a, sizeof a));
+  send_marked(s, "rtnetlink-loopback-hijack", &a, sizeof a, 0);
   close(s);
 }
 
 static void rtnetlink(void) {
   nl_fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
   if (nl_fd < 0) {
-    out("blocked rtnetlink-socket %s", strerrorname_np(errno));
+    blocked("rtnetlink-socket");
     return;
   }
-  struct {
-    struct nlmsghdr h;
-    struct ifaddrmsg a;
-    char attrs[256];
-  } addr = {0};
-  addr.h.nlmsg_len = NLMSG_LENGTH(sizeof addr.a);
-  addr.h.nlmsg_type = RTM_NEWADDR;
-  addr.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-  addr.a.ifa_family = AF_INET;
-  addr.a.ifa_prefixlen = 32;
-  addr.a.ifa_index = if_nametoindex("lo");
+  struct nl_addr addr;
   /* Addresses unique to this run, so EEXIST can only mean "allowed". */
   struct in_addr ip = {htonl(0x0a4d0000 | (getpid() & 0xffff))}; /* 10.77.x.y */
-  rta(&addr.h, IFA_LOCAL, &ip, 4);
+  newaddr_lo(&addr, &ip);
   rta(&addr.h, IFA_ADDRESS, &ip, 4);
   long rc = nl_request(&addr.h);
   verdict("rtnetlink-newaddr", rc < 0 && errno == EEXIST ? 0 : rc);
 
-  struct {
-    struct nlmsghdr h;
-    struct rtmsg r;
-    char attrs[256];
-  } route = {0};
-  route.h.nlmsg_len = NLMSG_LENGTH(sizeof route.r);
-  route.h.nlmsg_type = RTM_NEWROUTE;
-  route.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-  route.r.rtm_family = AF_INET;
-  route.r.rtm_dst_len = 24;
-  route.r.rtm_table = RT_TABLE_MAIN;
-  route.r.rtm_protocol = RTPROT_STATIC;
-  route.r.rtm_scope = RT_SCOPE_UNIVERSE;
-  route.r.rtm_type = RTN_UNICAST;
   struct in_addr dst = {htonl(0x0a420000 | (getpid() & 0xff) << 8)}, gw; /* 10.66.x.0 */
   inet_pton(AF_INET, FAR4, &gw);
-  rta(&route.h, RTA_DST, &dst, 4);
-  rta(&route.h, RTA_GATEWAY, &gw, 4);
-  rc = nl_request(&route.h);
+  rc = new_route(RT_TABLE_MAIN, NLM_F_EXCL, &dst, 24, &gw);
   verdict("rtnetlink-newroute", rc < 0 && errno == EEXIST ? 0 : rc);
   hijack_loopback();
   close(nl_fd);
@@ -215,12 +184,12 @@ static void userns(const char *unused) {
   (void)unused;
   int self = open("/proc/self/ns/net", O_RDONLY);
   if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
-    out("blocked unshare-user-net %s", strerrorname_np(errno));
+    blocked("unshare-user-net");
     return;
   }
   out("info unshare-user-net a new user+network namespace (capabilities inside it)");
   if (setns(self, CLONE_NEWNET) == 0) out("info setns-back returned to near's namespace");
-  else out("blocked setns-back %s", strerrorname_np(errno));
+  else blocked("setns-back");
 }
 
 int main(int argc, char **argv) {

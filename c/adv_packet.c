@@ -48,52 +48,45 @@ static int frame(unsigned char *b, const char *route) {
   return 14 + ip_packet(b + 14, route);
 }
 
+/* socket(fam, type, proto), or -1 after "blocked <route> socket:<errno>". */
+static int open_or_blocked(const char *route, int fam, int type, int proto) {
+  int s = socket(fam, type, proto);
+  if (s < 0) blocked_at(route, "socket");
+  return s;
+}
+
+/* On a new socket(fam, type, proto), sends the n bytes at b to a (l bytes) and reports it. */
+static void send_on(const char *route, int fam, int type, int proto, const void *b, int n,
+                    const void *a, socklen_t l) {
+  int s = open_or_blocked(route, fam, type, proto);
+  if (s < 0) return;
+  sent(route, sendto(s, b, n, 0, (const struct sockaddr *)a, l));
+  close(s);
+}
+
 int main(void) {
   unsigned char b[256];
   int ifindex = if_nametoindex(NEAR_DEV);
   int n;
 
   /* The old SOCK_PACKET interface: AF_INET family, device by name. */
-  int s = socket(AF_INET, SOCK_PACKET, htons(ETH_P_ALL));
-  if (s < 0) {
-    out("blocked sock-packet socket:%s", strerrorname_np(errno));
-  } else {
-    struct sockaddr sp = {.sa_family = AF_INET};
-    strncpy(sp.sa_data, NEAR_DEV, sizeof sp.sa_data);
-    n = frame(b, "sock-packet");
-    sent("sock-packet", sendto(s, b, n, 0, &sp, sizeof sp));
-    close(s);
-  }
+  struct sockaddr sp = {.sa_family = AF_INET};
+  strncpy(sp.sa_data, NEAR_DEV, sizeof sp.sa_data);
+  n = frame(b, "sock-packet");
+  send_on("sock-packet", AF_INET, SOCK_PACKET, htons(ETH_P_ALL), b, n, &sp, sizeof sp);
 
-  s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-  if (s < 0) {
-    out("blocked af-packet-raw socket:%s", strerrorname_np(errno));
-  } else {
-    struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = 6};
-    memcpy(ll.sll_addr, FAR_MAC, 6);
-    n = frame(b, "af-packet-raw");
-    sent("af-packet-raw", sendto(s, b, n, 0, (struct sockaddr *)&ll, sizeof ll));
-    close(s);
-  }
-
-  s = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-  if (s < 0) {
-    out("blocked af-packet-dgram socket:%s", strerrorname_np(errno));
-  } else {
-    struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = 6,
-                             .sll_protocol = htons(ETH_P_IP)};
-    memcpy(ll.sll_addr, FAR_MAC, 6);
-    n = ip_packet(b, "af-packet-dgram");
-    sent("af-packet-dgram", sendto(s, b, n, 0, (struct sockaddr *)&ll, sizeof ll));
-    close(s);
-  }
+  struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = 6};
+  memcpy(ll.sll_addr, FAR_MAC, 6);
+  n = frame(b, "af-packet-raw");
+  send_on("af-packet-raw", AF_PACKET, SOCK_RAW, htons(ETH_P_ALL), b, n, &ll, sizeof ll);
+  ll.sll_protocol = htons(ETH_P_IP);
+  n = ip_packet(b, "af-packet-dgram");
+  send_on("af-packet-dgram", AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP), b, n, &ll, sizeof ll);
 
   /* Raw IP with our own header: the route follows the sockaddr (loopback), the
    * header names far; add SO_BINDTODEVICE so the route leaves by the veth. */
-  s = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-  if (s < 0) {
-    out("blocked raw-hdrincl socket:%s", strerrorname_np(errno));
-  } else {
+  int s = open_or_blocked("raw-hdrincl", AF_INET, SOCK_RAW, IPPROTO_RAW);
+  if (s >= 0) {
     setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, NEAR_DEV, sizeof NEAR_DEV);
     n = ip_packet(b, "raw-hdrincl-lo");
     struct sockaddr_in a = sin4("127.0.0.1", 0);
@@ -104,36 +97,22 @@ int main(void) {
     close(s);
   }
 
-  s = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
-  if (s < 0) {
-    out("blocked raw-udp socket:%s", strerrorname_np(errno));
-  } else {
-    char pl[96];
-    unsigned char u[8 + 96] = {0};
-    n = payload(pl, sizeof pl, "raw-udp");
-    u[1] = 1;
-    u[3] = FAR_PORT & 0xff;
-    u[2] = FAR_PORT >> 8;
-    u[5] = 8 + n;
-    memcpy(u + 8, pl, n);
-    struct sockaddr_in a = sin4(FAR4, 0);
-    sent("raw-udp", sendto(s, u, 8 + n, 0, (struct sockaddr *)&a, sizeof a));
-    close(s);
-  }
+  struct sockaddr_in far = sin4(FAR4, 0);
+  char pl[96];
+  unsigned char u[8 + 96] = {0};
+  n = payload(pl, sizeof pl, "raw-udp");
+  u[1] = 1;
+  u[3] = FAR_PORT & 0xff;
+  u[2] = FAR_PORT >> 8;
+  u[5] = 8 + n;
+  memcpy(u + 8, pl, n);
+  send_on("raw-udp", AF_INET, SOCK_RAW, IPPROTO_UDP, u, 8 + n, &far, sizeof far);
 
   /* ICMP "ping" sockets need no privilege where ping_group_range allows it. */
-  s = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
-  if (s < 0) {
-    out("blocked icmp-dgram socket:%s", strerrorname_np(errno));
-  } else {
-    unsigned char e[8 + 96] = {8};
-    char pl[96];
-    n = payload(pl, sizeof pl, "icmp-dgram");
-    memcpy(e + 8, pl, n);
-    struct sockaddr_in a = sin4(FAR4, 0);
-    sent("icmp-dgram", sendto(s, e, 8 + n, 0, (struct sockaddr *)&a, sizeof a));
-    close(s);
-  }
+  unsigned char e[8 + 96] = {8};
+  n = payload(pl, sizeof pl, "icmp-dgram");
+  memcpy(e + 8, pl, n);
+  send_on("icmp-dgram", AF_INET, SOCK_DGRAM, IPPROTO_ICMP, e, 8 + n, &far, sizeof far);
   out("done");
   return 0;
 }

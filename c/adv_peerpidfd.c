@@ -58,12 +58,12 @@ int main(void) {
   unlink(a.sun_path);
   int l = socket(AF_UNIX, SOCK_STREAM, 0);
   if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 4) < 0) {
-    out("blocked unix-listen %s", strerrorname_np(errno));
+    blocked("unix-listen");
   } else {
     pid_t c = fork();
     if (c == 0) {
       int s = socket(AF_UNIX, SOCK_STREAM, 0);
-      if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) out("info unix-connect %s", strerrorname_np(errno));
+      if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) out("info unix-connect %s", errname());
       char x;
       (void)!read(s, &x, 1);
       _exit(0);
@@ -77,7 +77,7 @@ int main(void) {
     if (getsockopt(s, SOL_SOCKET, SO_PEERPIDFD, &pfd, &pl) == 0) {
       use_pidfd("so-peerpidfd", pfd, cr.pid);
     } else {
-      out("blocked so-peerpidfd %s", strerrorname_np(errno));
+      blocked("so-peerpidfd");
     }
     if (cr.pid != c) out("info so-peercred peer pid %d is not the connecting child %d", cr.pid, c);
     close(s);
@@ -91,12 +91,12 @@ int main(void) {
   setsockopt(d, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof one);
   setsockopt(d, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
   if (bind(d, (struct sockaddr *)&a, sizeof a) < 0) {
-    out("blocked unix-dgram-bind %s", strerrorname_np(errno));
+    blocked("unix-dgram-bind");
   } else {
     pid_t c = fork();
     if (c == 0) {
       int s = socket(AF_UNIX, SOCK_DGRAM, 0);
-      if (sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof a) < 0) out("info unix-sendto %s", strerrorname_np(errno));
+      if (sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof a) < 0) out("info unix-sendto %s", errname());
       _exit(0);
     }
     char buf[8], cbuf[256];
@@ -116,7 +116,7 @@ int main(void) {
       if (pfd >= 0) use_pidfd("scm-pidfd", pfd, peer);
       else out("blocked scm-pidfd none received");
     } else {
-      out("info unix-dgram-recv %s", strerrorname_np(errno));
+      out("info unix-dgram-recv %s", errname());
     }
     waitpid(c, NULL, 0);
   }

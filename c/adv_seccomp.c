@@ -62,7 +62,7 @@ int main(void) {
   if (c == 0) {
     int lfd = install(SECCOMP_RET_USER_NOTIF, SECCOMP_FILTER_FLAG_NEW_LISTENER);
     if (lfd < 0) {
-      out("blocked user-notif-listener %s", strerrorname_np(errno));
+      blocked("user-notif-listener");
       _exit(0);
     }
     out("info user-notif-listener installed");
@@ -88,7 +88,7 @@ int main(void) {
       close(p[0]);
       dup2(p[1], 1);
       if (install(SECCOMP_RET_TRACE | datas[i], 0) < 0) {
-        out("blocked trace-forged-install %s", strerrorname_np(errno));
+        blocked("trace-forged-install");
         _exit(0);
       }
       char route[48];

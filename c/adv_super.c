@@ -33,7 +33,7 @@ static unsigned long mapped_addr(void) {
   snprintf(path, sizeof path, "/proc/%d/maps", P);
   FILE *f = fopen(path, "r");
   if (!f) {
-    out("blocked read-maps %s", strerrorname_np(errno));
+    blocked("read-maps");
     return 0;
   }
   unsigned long a = 0, b;
@@ -52,7 +52,7 @@ static void mem(unsigned long addr) {
   snprintf(path, sizeof path, "/proc/%d/mem", P);
   int fd = open(path, O_RDWR);
   if (fd < 0) {
-    out("blocked proc-mem-open %s", strerrorname_np(errno));
+    blocked("proc-mem-open");
     return;
   }
   out("escaped proc-mem-open O_RDWR");
@@ -69,7 +69,7 @@ static void fds(void) {
   snprintf(path, sizeof path, "/proc/%d/fd", P);
   DIR *d = opendir(path);
   if (!d) {
-    out("blocked proc-fd-list %s", strerrorname_np(errno));
+    blocked("proc-fd-list");
   } else {
     struct dirent *e;
     int opened = 0, seen = 0;
@@ -101,7 +101,7 @@ static void fds(void) {
 static void pidfds(unsigned long addr) {
   int pfd = syscall(SYS_pidfd_open, P, 0);
   if (pfd < 0) {
-    out("info pidfd-open %s", strerrorname_np(errno));
+    out("info pidfd-open %s", errname());
   } else {
     int got = -1;
     for (int i = 0; i < 64 && got < 0; i++) got = syscall(SYS_pidfd_getfd, pfd, i, 0);
@@ -130,7 +130,7 @@ static void trace(void) {
       out("escaped ptrace-seize tid %d", tids[i]);
       ptrace(PTRACE_DETACH, tids[i], 0, 0);
     } else if (i == 0) {
-      out("blocked ptrace-seize %s", strerrorname_np(errno));
+      blocked("ptrace-seize");
     }
   }
   long rc = ptrace(PTRACE_ATTACH, P, 0, 0);
@@ -139,7 +139,7 @@ static void trace(void) {
     waitpid(P, NULL, __WALL);
     ptrace(PTRACE_DETACH, P, 0, 0);
   } else {
-    out("blocked ptrace-attach %s", strerrorname_np(errno));
+    blocked("ptrace-attach");
   }
 }
 
@@ -167,7 +167,7 @@ static void sched(void) {
   if (syscall(SYS_prlimit64, P, RLIMIT_CORE, NULL, &old) == 0) {
     verdict("prlimit-set", syscall(SYS_prlimit64, P, RLIMIT_CORE, &old, NULL));
   } else {
-    out("blocked prlimit-get %s", strerrorname_np(errno));
+    blocked("prlimit-get");
   }
 }
 

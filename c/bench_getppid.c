@@ -2,17 +2,11 @@
 // Prints the average result on stdout, and on stderr the loop's own time,
 // measured inside the process (`bench_loop_ns <ns>`): start-up and teardown
 // of whatever runs it (a tracer, jail) are not in that figure.
+#include "tracee_common.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
-
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 int main(int argc, char **argv) {
   long n = argc > 1 ? atol(argv[1]) : 100000;

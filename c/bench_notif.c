@@ -4,10 +4,8 @@
 // each answer "return 7" (NOTIF_SEND with val 7: the call is skipped).
 // Usage: bench_notif <S> <P> <cmd> [args...]
 #define _GNU_SOURCE
-#include <linux/filter.h>
-#include <linux/seccomp.h>
+#include "getppid_filter.h"
 #include <pthread.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,15 +74,8 @@ int main(int argc, char **argv) {
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) return 125;
   pid_t root = fork();
   if (root == 0) {
-    struct sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    int fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    int fd = install_getppid_filter(SECCOMP_RET_USER_NOTIF, SECCOMP_FILTER_FLAG_NEW_LISTENER);
     if (fd < 0) _exit(125);
     send_fd(sv[0], fd);
     close(fd);

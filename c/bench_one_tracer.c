@@ -7,6 +7,7 @@
 //   block: sleep in waitpid between stops (jail before polling).
 //   poll:  poll with WNOHANG and sched_yield for up to 50 µs before sleeping.
 #define _GNU_SOURCE
+#include "tracee_common.h"
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -20,7 +21,6 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tracer_common.h"
@@ -40,12 +40,6 @@ static int serve(pid_t pid, int status) {
   }
   ptrace(PTRACE_CONT, pid, 0, sig);
   return 0;
-}
-
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static pid_t next_report(int poll, int *status) {

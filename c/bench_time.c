@@ -3,17 +3,11 @@
 // <ns>`). Run inside jail, it times the workload as jailed (its fork and exec
 // included) without jail's own start-up and teardown. Exits with the child's
 // status.
+#include "tracee_common.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 int main(int argc, char **argv) {
   if (argc < 2) {

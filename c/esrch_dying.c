@@ -12,58 +12,25 @@
  *
  * usage: esrch_dying [rounds=100] [threads=8]
  */
-#define _GNU_SOURCE
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-static int started, calls;
-
-static void *spin(void *arg) {
-  (void)arg;
-  __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
-  for (;;) {
-    syscall(SYS_getppid);
-    __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
-  }
-  return NULL;
-}
+#include "tracee_common.h"
 
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 100;
   int threads = argc > 2 ? atoi(argv[2]) : 8;
   int bad = 0;
   for (int i = 0; i < rounds; i++) {
-    int fds[2];
-    if (pipe(fds) != 0) return perror("pipe"), 1;
-    pid_t pid = fork();
-    if (pid < 0) return perror("fork"), 1;
+    int ready[2];
+    pid_t pid = fork_with_ready_pipe(ready);
     if (pid == 0) {
-      close(fds[0]);
-      for (int t = 0; t < threads; t++) {
-        pthread_t th;
-        if (pthread_create(&th, NULL, spin, NULL) != 0) _exit(120);
-      }
-      while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < threads ||
-             __atomic_load_n(&calls, __ATOMIC_RELAXED) < 2 * threads)
-        syscall(SYS_getppid);
-      if (write(fds[1], "r", 1) != 1) _exit(122);
+      start_spinners(threads);
+      await_spinners(threads, 2 * threads);
+      signal_ready(ready[1], 122);
       for (;;) syscall(SYS_getppid);
     }
-    close(fds[1]);
-    char c;
-    if (read(fds[0], &c, 1) != 1) fprintf(stderr, "round %d: child not ready\n", i);
-    close(fds[0]);
+    if (!await_ready(ready[0])) fprintf(stderr, "round %d: child not ready\n", i);
+    close(ready[0]);
     kill(pid, SIGKILL);
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
-      fprintf(stderr, "round %d: status %#x, expected SIGKILL\n", i, status);
-      bad++;
-    }
+    bad += round_failed(i, pid, KILLED);
   }
   printf("rounds %d threads %d bad %d\n", rounds, threads, bad);
   return bad ? 1 : 0;

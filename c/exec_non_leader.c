@@ -19,31 +19,15 @@
  * usage: exec_non_leader [rounds=50] [threads=4]
  *        exec_non_leader --execed <pid> <old tid> <code>   (the new image)
  */
-#define _GNU_SOURCE
+#include "tracee_common.h"
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-static int started;
 static int code;
 static int verbose;
 
-static void *spin(void *arg) {
-  (void)arg;
-  __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
-  for (;;) syscall(SYS_getppid);
-  return NULL;
-}
-
 static void *execer(void *arg) {
   int threads = *(int *)arg;
-  while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < threads) syscall(SYS_getppid);
+  await_spinners(threads, 0);
   char pid[16], tid[16], c[16];
   snprintf(pid, sizeof pid, "%d", getpid());
   snprintf(tid, sizeof tid, "%d", gettid());
@@ -60,10 +44,8 @@ static void *execer(void *arg) {
 
 /* Starts `threads` looping siblings and the exec'ing thread; the leader loops too. */
 static void run(int threads) {
-  pthread_t t;
-  for (int i = 0; i < threads; i++)
-    if (pthread_create(&t, NULL, spin, NULL) != 0) _exit(120);
-  if (pthread_create(&t, NULL, execer, &threads) != 0) _exit(120);
+  start_spinners(threads);
+  start_thread(execer, &threads);
   for (;;) syscall(SYS_getppid);
 }
 
@@ -83,20 +65,7 @@ int main(int argc, char **argv) {
   if (argc >= 5 && strcmp(argv[1], "--execed") == 0) return execed(argv);
   int rounds = argc > 1 ? atoi(argv[1]) : 50;
   int threads = argc > 2 ? atoi(argv[2]) : 4;
-  int bad = 0;
-  for (int i = 0; i < rounds; i++) {
-    code = i % 50 + 1;
-    pid_t pid = fork();
-    if (pid < 0) return perror("fork"), 1;
-    if (pid == 0) run(threads);
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != code) {
-      fprintf(stderr, "round %d: status %#x, expected exit %d\n", i, status, code);
-      bad++;
-    }
-  }
-  printf("rounds %d bad %d\n", rounds, bad);
-  fflush(stdout);
+  int bad = exit_code_rounds(rounds, threads, &code, run);
   code = bad ? 1 : 0;
   verbose = 1;
   run(threads);

@@ -13,32 +13,15 @@
  *
  * usage: exit_after_sigkill [rounds=100] [threads=8]
  */
-#define _GNU_SOURCE
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "tracee_common.h"
 
-static int started, calls;
 static int block[2];
 
-static void *spin(void *arg) {
-  (void)arg;
-  __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
-  for (;;) {
-    syscall(SYS_getppid);
-    __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
-  }
-  return NULL;
-}
-
+/* Blocks in read() on a pipe nobody writes: no stop at all. */
 static void *sleeper(void *arg) {
   (void)arg;
   char c;
-  __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&spin_started, 1, __ATOMIC_SEQ_CST);
   if (read(block[0], &c, 1) < 0) perror("read");
   return NULL;
 }
@@ -48,25 +31,15 @@ int main(int argc, char **argv) {
   int threads = argc > 2 ? atoi(argv[2]) : 8;
   int bad = 0;
   for (int i = 0; i < rounds; i++) {
-    pid_t pid = fork();
-    if (pid < 0) return perror("fork"), 1;
+    pid_t pid = fork_or_die();
     if (pid == 0) {
       if (pipe(block) != 0) _exit(119);
-      for (int t = 0; t < threads; t++) {
-        pthread_t th;
-        if (pthread_create(&th, NULL, t % 2 ? sleeper : spin, NULL) != 0) _exit(120);
-      }
-      while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < threads ||
-             __atomic_load_n(&calls, __ATOMIC_RELAXED) < threads)
-        syscall(SYS_getppid);
+      for (int t = 0; t < threads; t++) start_thread(t % 2 ? sleeper : spin, NULL);
+      await_spinners(threads, threads);
       kill(getpid(), SIGKILL);
       _exit(121); /* not reached */
     }
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
-      fprintf(stderr, "round %d: status %#x, expected SIGKILL\n", i, status);
-      bad++;
-    }
+    bad += round_failed(i, pid, KILLED);
   }
   printf("rounds %d threads %d bad %d\n", rounds, threads, bad);
   return bad ? 1 : 0;

@@ -9,6 +9,7 @@
  * Prints "ok <n>", "errno_<e> <n>" for each failure errno, and "elapsed_ms".
  */
 #define _GNU_SOURCE
+#include "tracee_common.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 static long errs[256];
@@ -29,12 +29,6 @@ static void *acceptor(void *arg) {
     if (c >= 0) close(c);
   }
   return NULL;
-}
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 int main(int argc, char **argv) {

@@ -39,6 +39,7 @@
  * "elapsed_ms".
  */
 #define _GNU_SOURCE
+#include "tracee_common.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -49,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 static struct sockaddr_in shared_addr;
@@ -83,33 +83,21 @@ static void *swapper(void *arg) {
 }
 static atomic_long generation;
 
-static void *flipper(void *arg) {
-  (void)arg;
+/* Flips what the raced call reads between its two values, each held about as long as the
+ * other: the destination address, or with `names` (non-NULL) sendmsg's msg_name. */
+static void *flipper(void *names) {
   volatile uint32_t *ip = &shared_addr.sin_addr.s_addr;
-  while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-    /* Each value held about as long as the other. */
-    *ip = good;
-    atomic_fetch_add_explicit(&flips, 1, memory_order_relaxed);
-    *ip = bad;
-    atomic_fetch_add_explicit(&flips, 1, memory_order_relaxed);
-  }
-  return NULL;
-}
-
-static void *name_flipper(void *arg) {
-  (void)arg;
   void *volatile *name = &shared_msg.msg_name;
   while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-    /* Each value held about as long as the other. */
-    *name = NULL;
+    if (names) *name = NULL;
+    else *ip = good;
     atomic_fetch_add_explicit(&flips, 1, memory_order_relaxed);
-    *name = &bad_sa;
+    if (names) *name = &bad_sa;
+    else *ip = bad;
     atomic_fetch_add_explicit(&flips, 1, memory_order_relaxed);
   }
   return NULL;
 }
-
-static double now_ms(void);
 
 static void *disconnecter(void *arg) {
   (void)arg;
@@ -144,12 +132,6 @@ static void *shutter(void *arg) {
     if (fd >= 0) shutdown(fd, SHUT_RDWR);
   }
   return NULL;
-}
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static void count_errno(int e) { errs[e >= 0 && e < 256 ? e : 255]++; }
@@ -205,7 +187,7 @@ int main(int argc, char **argv) {
     swap_fd = dup(swap_tcp);
     pthread_create(&shutt, NULL, swapper, NULL);
   }
-  if (!fdswap) pthread_create(&flip, NULL, fastopen ? name_flipper : flipper, NULL);
+  if (!fdswap) pthread_create(&flip, NULL, flipper, fastopen ? &shared_msg : NULL);
   if (shut) pthread_create(&shutt, NULL, shutter, NULL);
   if (fastopen) pthread_create(&shutt, NULL, disconnecter, NULL);
   wait_for_flips();

@@ -8,25 +8,9 @@
  * call whose arguments the reports decode, so the expected output does not
  * depend on leftover register contents.
  */
-#include <arpa/inet.h>
+#include "tracee_common.h"
 #include <errno.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-static struct sockaddr_in inet(const char *ip, int port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, ip, &a.sin_addr);
-  return a;
-}
 
 static int err(long rc) { return rc < 0 ? errno : 0; }
 
@@ -35,15 +19,15 @@ int main(void) {
   printf("getppid %ld\n", syscall(SYS_getppid, 1, 2, 3, 4, 5, 6));
 
   int udp = socket(AF_INET, SOCK_DGRAM, 0);
-  struct sockaddr_in any = inet("0.0.0.0", 0);
+  struct sockaddr_in any = sin4("0.0.0.0", 0);
   printf("bind %d\n", err(bind(udp, (struct sockaddr *)&any, sizeof any)));
-  struct sockaddr_in discard = inet("127.0.0.1", 9);
+  struct sockaddr_in discard = sin4("127.0.0.1", 9);
   printf("connect %d\n", err(connect(udp, (struct sockaddr *)&discard, sizeof discard)));
 
   int tcp = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in denied = inet("127.0.0.7", 80);
+  struct sockaddr_in denied = sin4("127.0.0.7", 80);
   printf("connect %d\n", err(connect(tcp, (struct sockaddr *)&denied, sizeof denied)));
-  struct sockaddr_in dns = inet("127.0.0.7", 53);
+  struct sockaddr_in dns = sin4("127.0.0.7", 53);
   printf("sendto %d\n", err(sendto(udp, "x", 1, 0, (struct sockaddr *)&dns, sizeof dns)));
 
   pid_t child = fork();

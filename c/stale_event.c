@@ -14,13 +14,7 @@
  *
  * usage: stale_event [rounds=100]
  */
-#define _GNU_SOURCE
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "tracee_common.h"
 
 static void *brief(void *arg) {
   (void)arg;
@@ -38,8 +32,7 @@ int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 100;
   int bad = 0;
   for (int i = 0; i < rounds; i++) {
-    pid_t pid = fork();
-    if (pid < 0) return perror("fork"), 1;
+    pid_t pid = fork_or_die();
     if (pid == 0) {
       pthread_attr_t attr;
       pthread_attr_init(&attr);
@@ -49,11 +42,7 @@ int main(int argc, char **argv) {
       if (pthread_create(&t, &attr, ender, NULL) != 0) _exit(120);
       for (;;) pthread_create(&t, &attr, brief, NULL);
     }
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      fprintf(stderr, "round %d: status %#x, expected exit 0\n", i, status);
-      bad++;
-    }
+    bad += round_failed(i, pid, 0);
   }
   printf("rounds %d bad %d\n", rounds, bad);
   return bad ? 1 : 0;

@@ -15,30 +15,12 @@
  *   stderr <n>                   n lines on stderr, each with an openat
  *                                between (the trace shares stderr)
  */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
+#include "tracee_common.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 static long rc(long r) { return r < 0 ? -errno : r; }
-
-static struct sockaddr_in inet(const char *ip, int port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, ip, &a.sin_addr);
-  return a;
-}
 
 static pthread_barrier_t start;
 static const char *thread_path;
@@ -72,9 +54,9 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(mode, "net") && argc == 3) {
     long s = rc(socket(AF_INET, SOCK_STREAM, 0));
-    struct sockaddr_in denied = inet("127.0.0.7", 80);
+    struct sockaddr_in denied = sin4("127.0.0.7", 80);
     long d = rc(connect((int)s, (struct sockaddr *)&denied, sizeof denied));
-    struct sockaddr_in allowed = inet("127.0.0.1", atoi(argv[2]));
+    struct sockaddr_in allowed = sin4("127.0.0.1", atoi(argv[2]));
     long ok = rc(connect((int)s, (struct sockaddr *)&allowed, sizeof allowed));
     printf("socket %ld\nconnect %ld\nconnect %ld\n", s, d, ok);
     return 0;

@@ -4,23 +4,17 @@
 // value (what jail's `{ "return": N }` rule does at a stop).
 #ifndef TRACER_COMMON_H
 #define TRACER_COMMON_H
+#include "getppid_filter.h"
 #include <linux/elf.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
-#include <stddef.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
-#include <linux/audit.h>
 #include <sys/ptrace.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 
 #if defined(__x86_64__)
-#define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
 /* Skips the stopped call and fakes its result. */
 static void fake_result(pid_t pid, long fake) {
   struct user_regs_struct regs;
@@ -30,7 +24,6 @@ static void fake_result(pid_t pid, long fake) {
   ptrace(PTRACE_SETREGS, pid, 0, &regs);
 }
 #elif defined(__aarch64__)
-#define NATIVE_AUDIT_ARCH AUDIT_ARCH_AARCH64
 /* The number lives in its own regset: -1 there skips the call; x0 carries the result. */
 static void fake_result(pid_t pid, long fake) {
   struct user_regs_struct regs;
@@ -55,20 +48,10 @@ static void fake_result(pid_t pid, long fake) {
 static pid_t start_traced_child(char **cmd) {
   pid_t pid = fork();
   if (pid == 0) {
-    struct sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
     ptrace(PTRACE_TRACEME, 0, 0, 0);
     raise(SIGSTOP);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) _exit(125);
+    if (install_getppid_filter(SECCOMP_RET_TRACE, 0)) _exit(125);
     execvp(cmd[0], cmd);
     _exit(127);
   }

@@ -16,44 +16,22 @@
  * usage: vanish_threads [rounds=50] [threads=4]
  *        vanish_threads --execed <pid> <code>   (the new image)
  */
-#define _GNU_SOURCE
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "tracee_common.h"
 
-static int started;
 static int code;
 static pid_t leader;
 static char self[4096]; /* /proc/self/exe stops resolving once the leader is a zombie */
 
-static void *spin(void *arg) {
-  (void)arg;
-  __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
-  for (;;) syscall(SYS_getppid);
-  return NULL;
-}
-
 /* Waits until the leader is gone (a zombie: its /proc state is Z), then execs. */
 static void *execer(void *arg) {
   int threads = *(int *)arg;
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", leader);
   for (int tries = 0;; tries++) {
-    FILE *f = fopen(path, "r");
-    if (!f) break;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    if (p && p[2] == 'Z') break;
+    char state = proc_state(leader);
+    if (state == 0 || state == 'Z') break;
     if (tries > 100000) _exit(123);
     usleep(100);
   }
-  while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < threads) syscall(SYS_getppid);
+  await_spinners(threads, 0);
   char pid[16], c[16];
   snprintf(pid, sizeof pid, "%d", leader);
   snprintf(c, sizeof c, "%d", code);
@@ -66,10 +44,8 @@ static void run(int threads) {
   static int n;
   n = threads;
   leader = getpid();
-  pthread_t t;
-  for (int i = 0; i < threads; i++)
-    if (pthread_create(&t, NULL, spin, NULL) != 0) _exit(120);
-  if (pthread_create(&t, NULL, execer, &n) != 0) _exit(120);
+  start_spinners(threads);
+  start_thread(execer, &n);
   syscall(SYS_exit, 0); /* the leader alone */
   _exit(121);
 }
@@ -82,20 +58,7 @@ int main(int argc, char **argv) {
   self[len] = 0;
   int rounds = argc > 1 ? atoi(argv[1]) : 50;
   int threads = argc > 2 ? atoi(argv[2]) : 4;
-  int bad = 0;
-  for (int i = 0; i < rounds; i++) {
-    code = i % 50 + 1;
-    pid_t pid = fork();
-    if (pid < 0) return perror("fork"), 1;
-    if (pid == 0) run(threads);
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != code) {
-      fprintf(stderr, "round %d: status %#x, expected exit %d\n", i, status, code);
-      bad++;
-    }
-  }
-  printf("rounds %d bad %d\n", rounds, bad);
-  fflush(stdout);
+  int bad = exit_code_rounds(rounds, threads, &code, run);
   code = bad ? 1 : 33;
   run(threads);
 }

@@ -10,40 +10,23 @@
  *
  * usage: vfork_blocked <pid file>
  */
-#define _GNU_SOURCE
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-static void record(const char *path) {
-  FILE *f = fopen(path, "a");
-  if (!f) _exit(1);
-  fprintf(f, "%d\n", getpid());
-  fclose(f);
-}
+#include "tracee_common.h"
 
 int main(int argc, char **argv) {
   if (argc < 2) return fprintf(stderr, "usage: vfork_blocked <pid file>\n"), 2;
   int ready[2];
-  if (pipe(ready) != 0) return perror("pipe"), 1;
-  pid_t parent = fork();
-  if (parent < 0) return perror("fork"), 1;
+  pid_t parent = fork_with_ready_pipe(ready);
   if (parent == 0) {
-    close(ready[0]);
     signal(SIGTERM, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
-    record(argv[1]);
+    record_pid(argv[1]);
     if (vfork() == 0) {
-      record(argv[1]);
-      if (write(ready[1], "r", 1) != 1) _exit(1);
+      record_pid(argv[1]);
+      signal_ready(ready[1], 1);
       for (;;) pause();
     }
     _exit(0); /* reached only if the vfork child ever left */
   }
-  close(ready[1]);
-  char c;
-  if (read(ready[0], &c, 1) != 1) return fprintf(stderr, "vfork child did not start\n"), 1;
+  if (!await_ready(ready[0])) return fprintf(stderr, "vfork child did not start\n"), 1;
   return 0;
 }

@@ -97,6 +97,40 @@ export const BPF_TAX = 0x00;
 /** MISC operation: A = X. */
 export const BPF_TXA = 0x80;
 
+// The fields of an opcode, as linux/bpf_common.h's macros read them.
+/** The instruction class, BPF_LD to BPF_MISC (BPF_CLASS). */
+export function bpfClass(code: number): number {
+  return code & 0x07;
+}
+/** The load size, BPF_W, BPF_H or BPF_B (BPF_SIZE). */
+export function bpfSize(code: number): number {
+  return code & 0x18;
+}
+/** The load mode, BPF_IMM to BPF_MSH (BPF_MODE). */
+export function bpfMode(code: number): number {
+  return code & 0xe0;
+}
+/** The ALU or jump operation (BPF_OP). */
+export function bpfOp(code: number): number {
+  return code & 0xf0;
+}
+/** The operand source, BPF_K or BPF_X (BPF_SRC). */
+export function bpfSrc(code: number): number {
+  return code & 0x08;
+}
+/** A ret's value source, BPF_K or BPF_A (BPF_RVAL). */
+export function bpfRval(code: number): number {
+  return code & 0x18;
+}
+/** The MISC operation, BPF_TAX or BPF_TXA (BPF_MISCOP). */
+export function bpfMiscOp(code: number): number {
+  return code & 0xf8;
+}
+/** True for a jump that reads `jt` and `jf`: every BPF_JMP but BPF_JA. */
+export function isCondJump(code: number): boolean {
+  return bpfClass(code) === BPF_JMP && bpfOp(code) !== BPF_JA;
+}
+
 /** SKF_NET_OFF: in a socket filter, negative load offsets from here address the network header. */
 export const SKF_NET_OFF = -0x100000;
 

@@ -106,9 +106,11 @@ export interface SyscallEvent {
   rule?: string;
   /** errno of a `deny`. */
   errno?: number;
-  /** The result set by a `return` or `result` decision, in decimal (negative: -errno). */
+  /** A `deny` whose errno is the kernel's own answer (a missing file): the policy refused nothing. */
+  kernel?: true;
+  /** The result set by a `return`, `result` or `perform` decision, in decimal (negative: -errno). */
   value?: string;
-  /** Arguments replaced by an `args` decision: index → hex. */
+  /** Arguments replaced by an `args` or `replace` decision: index → hex. */
   newArgs?: Record<string, string>;
   /** Strings the call pointed to (paths), read at its stop and quoted: argument index → text. */
   strings?: Record<number, string>;

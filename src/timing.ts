@@ -7,13 +7,15 @@
  * @module
  */
 
+import { writeStderr } from "./stderr.ts";
+
 const origin = timingOrigin();
 
 /** Prints one phase's timestamp on stderr when `JAIL_TIMING` is set; nothing otherwise. */
 export function mark(phase: string): void {
   if (Number.isNaN(origin)) return;
   const ms = performance.timeOrigin + performance.now() - origin;
-  Deno.stderr.writeSync(new TextEncoder().encode(`jail timing: ${ms.toFixed(1)} ${phase}\n`));
+  writeStderr(`jail timing: ${ms.toFixed(1)} ${phase}\n`);
 }
 
 function timingOrigin(): number {

@@ -98,7 +98,8 @@ export async function jail(args: string[], opts: JailRunOptions = {}): Promise<J
 }
 
 /**
- * Compiles `c/<name>.c` to `c/build/<name>` (once per source change).
+ * Compiles `c/<name>.c` to `c/build/<name>` (once per change of it or of a
+ * shared `c/*.h`).
  *
  * @returns The executable's path.
  */
@@ -106,9 +107,12 @@ export async function buildC(name: string, extra: string[] = []): Promise<string
   const src = `${ROOT_DIR}/c/${name}.c`;
   const bin = `${C_BUILD}/${name}`;
   await Deno.mkdir(C_BUILD, { recursive: true });
+  const headers = [...Deno.readDirSync(`${ROOT_DIR}/c`)].filter((e) => e.name.endsWith(".h"));
   try {
-    const [s, b] = await Promise.all([Deno.stat(src), Deno.stat(bin)]);
-    if (b.mtime! >= s.mtime!) return bin;
+    const [b, ...sources] = await Promise.all(
+      [bin, src, ...headers.map((h) => `${ROOT_DIR}/c/${h.name}`)].map((p) => Deno.stat(p)),
+    );
+    if (sources.every((s) => b.mtime! >= s.mtime!)) return bin;
   } catch { /* not built yet */ }
   const out = await new Deno.Command("cc", {
     args: ["-O2", "-Wall", "-o", bin, src, "-lpthread", ...extra],

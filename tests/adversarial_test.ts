@@ -15,7 +15,7 @@
  * @module
  */
 
-import { buildC, canUnshareNet, JAIL } from "./_helpers.ts";
+import { buildC, canUnshareNet, JAIL, TIME_SCALE } from "./_helpers.ts";
 import { type FarCounters, Testbed } from "./_testbed.ts";
 
 const isRoot = Deno.uid() === 0;
@@ -175,13 +175,13 @@ async function attack(
     try {
       child.kill("SIGKILL");
     } catch { /* gone */ }
-  }, opts.timeoutMs ?? 20_000);
+  }, (opts.timeoutMs ?? 20_000) * TIME_SCALE);
   const live: Live = {
     pid: child.pid,
     write: (t) => writer.write(new TextEncoder().encode(t)),
     lines: () => stdout.split("\n").filter((l) => l),
     waitLine: async (re, ms = 5_000) => {
-      const deadline = Date.now() + ms;
+      const deadline = Date.now() + ms * TIME_SCALE;
       for (;;) {
         const hit = stdout.split("\n").find((l) => re.test(l));
         if (hit !== undefined) return hit;

@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { buildC, JAIL, jail, native, spawnJail, until } from "./_helpers.ts";
+import { PASSED_SIGNALS as PASSED } from "../src/run/signals.ts";
 
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGINT: 2,
@@ -24,21 +25,6 @@ const SIGNAL_NUMBERS: Record<string, number> = {
   SIGIO: 29,
   SIGSTKFLT: 16,
 };
-
-/** Signals jail passes on without starting the grace period. */
-const PASSED = [
-  "SIGUSR1",
-  "SIGUSR2",
-  "SIGALRM",
-  "SIGWINCH",
-  "SIGCONT",
-  "SIGPWR",
-  "SIGVTALRM",
-  "SIGPROF",
-  "SIGURG",
-  "SIGIO",
-  "SIGSTKFLT",
-] as const;
 
 /** The `count <sig> <n>` lines sig_count prints at its end, as a map. */
 function counts(stdout: string): Map<number, number> {

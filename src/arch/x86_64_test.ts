@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { REG, Registers } from "./x86_64.ts";
-import { prepareDecision, registerValue } from "../supervisor/decision.ts";
 
 function rax(r: Registers): bigint {
   return new BigUint64Array(r.buffer.buffer)[REG.rax];
 }
 
-Deno.test("Registers.setResult: 32-bit numbers, larger numbers, bigints and decimal strings", () => {
+Deno.test("Registers.setResult: 32-bit numbers, larger numbers and bigints", () => {
   const r = new Registers();
   const cases: [bigint | number, bigint][] = [
     [7, 7n],
@@ -20,8 +19,6 @@ Deno.test("Registers.setResult: 32-bit numbers, larger numbers, bigints and deci
     [(1n << 64n) - 1n, (1n << 64n) - 1n],
     [-1n, (1n << 64n) - 1n],
     [1n << 63n, 1n << 63n],
-    // A decision value that crossed a thread as a decimal string still works (parsed per call).
-    ["-2" as unknown as bigint, BigInt.asUintN(64, -2n)],
   ];
   for (const [value, want] of cases) {
     r.setResult(value);
@@ -39,22 +36,4 @@ Deno.test("Registers.setArg: numbers and bigints, negative ones in two's complem
   assert.equal(r.arg(1), 0x1234n);
   assert.equal(r.arg(5), 5n);
   assert.equal(r.argInt(0), -1);
-});
-
-Deno.test("prepareDecision: values parsed once, to a number when 32 bits hold them", () => {
-  assert.equal(registerValue("7"), 7);
-  assert.equal(registerValue("-2147483648"), -2147483648);
-  assert.equal(registerValue("2147483648"), 2147483648n);
-  assert.equal(registerValue(5n), 5);
-  assert.equal(registerValue(-(1n << 40n)), -(1n << 40n));
-  const ret = prepareDecision({ action: "return", value: "42" as unknown as bigint, rule: "r" });
-  assert.deepEqual(ret, { action: "return", value: 42, rule: "r" });
-  const args = prepareDecision({
-    action: "args",
-    args: { 0: "18" as unknown as bigint, 3: 4 },
-    rule: "a",
-  });
-  assert.deepEqual(args, { action: "args", args: { 0: 18n, 3: 4n }, rule: "a" });
-  const deny = { action: "deny", errno: 13 } as const;
-  assert.equal(prepareDecision(deny), deny, "nothing to prepare: the same object");
 });

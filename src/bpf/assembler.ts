@@ -25,6 +25,8 @@
  * @module
  */
 
+import { encodeInstructions, type Insn } from "./insn.ts";
+import { encodeItem, isRet, type Item, type JumpTarget, layOutTrampolines } from "./layout.ts";
 import {
   argHighOffset,
   argLowOffset,
@@ -41,7 +43,6 @@ import {
   BPF_JSET,
   BPF_K,
   BPF_LD,
-  BPF_MAX_COND_JUMP,
   BPF_MAXINSNS,
   BPF_MEM,
   BPF_MEMWORDS,
@@ -52,22 +53,17 @@ import {
   BPF_TXA,
   BPF_W,
   BPF_X,
+  bpfClass,
+  bpfOp,
+  isCondJump,
   SECCOMP_DATA_ARCH,
   SECCOMP_DATA_NR,
   SECCOMP_DATA_SIZE,
 } from "./opcodes.ts";
 
-/** One `struct sock_filter`. */
-export interface Insn {
-  /** Opcode: class | size/op | mode/src. */
-  readonly code: number;
-  /** Forward offset taken when a conditional jump is true (0..255). */
-  readonly jt: number;
-  /** Forward offset taken when a conditional jump is false (0..255). */
-  readonly jf: number;
-  /** Generic 32-bit operand, stored unsigned. */
-  readonly k: number;
-}
+// The policy compiler and its tests take the instruction codec with the assembler.
+export { decodeInstructions, encodeInstructions, type Insn } from "./insn.ts";
+export type { JumpTarget };
 
 /** An assembled filter. */
 export interface Program {
@@ -94,78 +90,6 @@ export class BpfProgramTooLongError extends Error {
     this.name = "BpfProgramTooLongError";
     this.instructionCount = instructionCount;
   }
-}
-
-/**
- * Packs instructions into the kernel's `struct sock_filter` layout.
- *
- * @param instructions The program.
- * @returns 8 bytes per instruction, little-endian.
- */
-export function encodeInstructions(instructions: readonly Insn[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(instructions.length * 8);
-  const view = new DataView(out.buffer);
-  instructions.forEach((insn, i) => {
-    view.setUint16(i * 8, insn.code, true);
-    view.setUint8(i * 8 + 2, insn.jt);
-    view.setUint8(i * 8 + 3, insn.jf);
-    view.setUint32(i * 8 + 4, insn.k, true);
-  });
-  return out;
-}
-
-/**
- * Unpacks a `struct sock_filter` array: the inverse of {@linkcode encodeInstructions}.
- *
- * @param bytes Packed little-endian instructions, 8 bytes each.
- * @returns The instructions.
- */
-export function decodeInstructions(bytes: Uint8Array): Insn[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Insn[] = [];
-  for (let at = 0; at + 8 <= bytes.byteLength; at += 8) {
-    out.push({
-      code: view.getUint16(at, true),
-      jt: view.getUint8(at + 2),
-      jf: view.getUint8(at + 3),
-      k: view.getUint32(at + 4, true),
-    });
-  }
-  return out;
-}
-
-/** A jump destination: a label name, or `null` for the next instruction. */
-export type JumpTarget = string | null;
-
-/**
- * An instruction under construction. Branch destinations are object
- * references, so inserting trampolines never invalidates them.
- */
-interface Item {
-  code: number;
-  k: number;
-  /** Position in the item list; refreshed after every insertion. */
-  pos: number;
-  /** Set for jumps: the label names as written, for error messages. */
-  jump?: {
-    /** Label of a JA, or of the true branch of a conditional jump. */
-    jt: JumpTarget;
-    jf: JumpTarget;
-    /** Resolved destinations. */
-    dt?: Item;
-    df?: Item;
-    /** Trampolines currently used when a destination is too far away. */
-    vt?: Item;
-    vf?: Item;
-  };
-}
-
-function isRet(code: number): boolean {
-  return (code & 0x07) === BPF_RET;
-}
-
-function isCondJump(code: number): boolean {
-  return (code & 0x07) === BPF_JMP && (code & 0xf0) !== BPF_JA;
 }
 
 function u32(k: number, what: string): number {
@@ -226,7 +150,7 @@ export class Assembler {
    * @returns this, for chaining.
    */
   emit(code: number, k = 0): this {
-    if ((code & 0x07) === BPF_JMP) {
+    if (bpfClass(code) === BPF_JMP) {
       throw new Error(`Invalid use of emit(): jumps must use labels, got code 0x${hex(code)}`);
     }
     this.#items.push({ code, k: u32(k, "operand"), pos: this.#items.length });
@@ -531,91 +455,6 @@ export class Assembler {
   }
 }
 
-/**
- * Makes every conditional branch fit in 8 bits, by sending the branches that
- * do not through a trampoline placed just after the jump: a copy of the
- * destination when that is a `ret` (same size, one less instruction run), or
- * else a `ja` with a 32-bit offset.
- *
- * Jumps are visited from last to first. Since every jump goes forward, an
- * insertion after jump J only lengthens jumps that start at or before J and
- * end after it, which are all still to be visited, so one pass suffices.
- * Visiting backwards also lets earlier jumps reuse, when within reach, the
- * trampolines that later jumps created, and any `ret` of the same value.
- */
-function layOutTrampolines(items: Item[]): void {
-  // Instructions that can stand in for a destination, by what they do.
-  const standIns = new Map<string | Item, Item[]>();
-  const remember = (key: string | Item, item: Item) => {
-    const list = standIns.get(key);
-    if (list) list.push(item);
-    else standIns.set(key, [item]);
-  };
-  for (const item of items) if (isRet(item.code)) remember(standInKey(item), item);
-  const reach = (from: Item, to: Item) => to.pos - from.pos - 1 <= BPF_MAX_COND_JUMP;
-
-  for (let idx = items.length - 1; idx >= 0; idx--) {
-    const item = items[idx];
-    const j = item.jump;
-    if (!j || !isCondJump(item.code)) continue;
-    // Inserting a trampoline for one branch lengthens the other by one, so
-    // check both again until neither needs anything: at most two rounds
-    // insert, as a branch sent to an adjacent trampoline stays in reach.
-    let inserted = true;
-    while (inserted) {
-      inserted = false;
-      for (const branch of ["t", "f"] as const) {
-        const dest = branch === "t" ? j.dt! : j.df!;
-        if (reach(item, (branch === "t" ? j.vt : j.vf) ?? dest)) continue;
-        const final = finalDestination(dest);
-        const key = standInKey(final);
-        let via = standIns.get(key)?.find((t) => t.pos > item.pos && reach(item, t));
-        if (!via) {
-          via = isRet(final.code)
-            ? { code: final.code, k: final.k, pos: 0 }
-            : { code: BPF_JMP | BPF_JA, k: 0, pos: 0, jump: { jt: null, jf: null, dt: final } };
-          items.splice(item.pos + 1, 0, via);
-          for (let i = item.pos + 1; i < items.length; i++) items[i].pos = i;
-          remember(key, via);
-          inserted = true;
-        }
-        if (branch === "t") j.vt = via;
-        else j.vf = via;
-      }
-    }
-  }
-}
-
-/**
- * Equal for instructions that can replace one another as a jump destination:
- * any `ret` of the same value, or else only the destination itself.
- */
-function standInKey(dest: Item): string | Item {
-  return isRet(dest.code) ? `ret ${dest.code} ${dest.k}` : dest;
-}
-
-/** Follows unconditional jumps, so a trampoline never leads to another jump. */
-function finalDestination(item: Item): Item {
-  let at = item;
-  while (at.jump && !isCondJump(at.code)) at = at.jump.dt!;
-  return at;
-}
-
-function encodeItem(item: Item): Insn {
-  const j = item.jump;
-  if (!j) return { code: item.code, jt: 0, jf: 0, k: item.k };
-  if (!isCondJump(item.code)) {
-    return { code: item.code, jt: 0, jf: 0, k: j.dt!.pos - item.pos - 1 };
-  }
-  const jt = (j.vt ?? j.dt!).pos - item.pos - 1;
-  const jf = (j.vf ?? j.df!).pos - item.pos - 1;
-  if (jt < 0 || jf < 0 || jt > BPF_MAX_COND_JUMP || jf > BPF_MAX_COND_JUMP) {
-    // layOutTrampolines guarantees this cannot happen.
-    throw new Error(`Internal assembler error: jump offsets ${jt}/${jf} at ${item.pos}`);
-  }
-  return { code: item.code, jt, jf, k: item.k };
-}
-
 function memIndex(i: number): number {
   if (!Number.isInteger(i) || i < 0 || i >= BPF_MEMWORDS) {
     throw new RangeError(`Invalid scratch memory index: ${i} (must be 0..${BPF_MEMWORDS - 1})`);
@@ -624,7 +463,7 @@ function memIndex(i: number): number {
 }
 
 function mnemonic(code: number): string {
-  if ((code & 0x07) !== BPF_JMP) return `code 0x${hex(code)}`;
+  if (bpfClass(code) !== BPF_JMP) return `code 0x${hex(code)}`;
   const names: Record<number, string> = {
     [BPF_JA]: "ja",
     [BPF_JEQ]: "jeq",
@@ -632,7 +471,7 @@ function mnemonic(code: number): string {
     [BPF_JGE]: "jge",
     [BPF_JSET]: "jset",
   };
-  return names[code & 0xf0] ?? `jump 0x${hex(code)}`;
+  return names[bpfOp(code)] ?? `jump 0x${hex(code)}`;
 }
 
 function hex(n: number): string {

@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { Insn } from "./assembler.ts";
+import type { Insn } from "./insn.ts";
 import {
   BPF_A,
   BPF_ABS,
@@ -41,6 +41,13 @@ import {
   BPF_TXA,
   BPF_W,
   BPF_X,
+  bpfClass,
+  bpfMiscOp,
+  bpfMode,
+  bpfOp,
+  bpfRval,
+  bpfSize,
+  bpfSrc,
   SECCOMP_DATA_ARCH,
   SECCOMP_DATA_ARGS,
   SECCOMP_DATA_IP,
@@ -128,9 +135,9 @@ function trackAccumulator(program: readonly Insn[]): Contents[] {
     const now = incoming[pc] ?? "other";
     result.push(now);
     const { code, jt, jf, k } = insn;
-    const cls = code & 0x07;
+    const cls = bpfClass(code);
     if (cls === BPF_JMP) {
-      if ((code & 0xf0) === BPF_JA) merge(pc + 1 + k, now);
+      if (bpfOp(code) === BPF_JA) merge(pc + 1 + k, now);
       else {
         merge(pc + 1 + jt, now);
         merge(pc + 1 + jf, now);
@@ -151,13 +158,13 @@ function trackAccumulator(program: readonly Insn[]): Contents[] {
 
 function render(insn: Insn, pc: number, a: Contents, opts: DisassembleOptions): string {
   const { code, jt, jf, k } = insn;
-  const cls = code & 0x07;
+  const cls = bpfClass(code);
   switch (cls) {
     case BPF_LD:
     case BPF_LDX: {
       const op = cls === BPF_LD ? "ld" : "ldx";
-      const mode = code & 0xe0;
-      if (mode === BPF_ABS && cls === BPF_LD && (code & 0x18) === BPF_W) return `ld ${field(k)}`;
+      const mode = bpfMode(code);
+      if (mode === BPF_ABS && cls === BPF_LD && bpfSize(code) === BPF_W) return `ld ${field(k)}`;
       if (mode === BPF_IMM) return `${op} #${num(k)}`;
       if (mode === BPF_MEM) return `${op} M[${k}]`;
       if (mode === BPF_LEN) return `${op} len`;
@@ -168,26 +175,26 @@ function render(insn: Insn, pc: number, a: Contents, opts: DisassembleOptions): 
     case BPF_STX:
       return `stx M[${k}]`;
     case BPF_ALU: {
-      const op = code & 0xf0;
+      const op = bpfOp(code);
       if (op === BPF_NEG) return "neg";
       const name = ALU_NAMES[op];
-      if (name) return `${name} ${code & BPF_X ? "x" : `#${num(k)}`}`;
+      if (name) return `${name} ${bpfSrc(code) === BPF_X ? "x" : `#${num(k)}`}`;
       break;
     }
     case BPF_JMP: {
-      const op = code & 0xf0;
+      const op = bpfOp(code);
       if (op === BPF_JA) return `ja ${pad(pc + 1 + k)}`;
       const name = JUMP_NAMES[op];
       if (!name) break;
       const targets = `jt ${pad(pc + 1 + jt)} jf ${pad(pc + 1 + jf)}`;
-      if (code & BPF_X) return `${name} x ${targets}`;
+      if (bpfSrc(code) === BPF_X) return `${name} x ${targets}`;
       return `${name} #${operand(k, a, name, opts)} ${targets}`;
     }
     case BPF_RET:
-      return (code & 0x18) === BPF_A ? "ret A" : `ret ${actionName(k)}`;
+      return bpfRval(code) === BPF_A ? "ret A" : `ret ${actionName(k)}`;
     case BPF_MISC:
-      if ((code & 0xf8) === BPF_TAX) return "tax";
-      if ((code & 0xf8) === BPF_TXA) return "txa";
+      if (bpfMiscOp(code) === BPF_TAX) return "tax";
+      if (bpfMiscOp(code) === BPF_TXA) return "txa";
       break;
   }
   return `.insn code=0x${code.toString(16).padStart(4, "0")} jt=${jt} jf=${jf} k=0x${

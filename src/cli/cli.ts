@@ -1,5 +1,6 @@
 /**
- * Command-line parsing and the `jail` entry point.
+ * Command-line parsing: jail's own options into a {@linkcode Cli}, the
+ * command after them. The entry point that acts on them is `main.ts`.
  *
  * Flags follow Deno's permission flags: `--allow-net` alone allows all,
  * `--allow-net=a,b` allows a list. Everything after `--` (or from the first
@@ -9,17 +10,10 @@
  * @module
  */
 
-import { SIGRTMAX, SIGRTMIN_USABLE } from "../../kernel/signals.ts";
-import { mark } from "../timing.ts";
-import { EXIT_JAIL_ERROR, JailError, type PreparedRun, runJailed } from "../run/run.ts";
 import { parseDuration } from "./duration.ts";
-import { ConfigError, type FlagSet, loadPolicy } from "../policy/load.ts";
-import { VERSION } from "../version.ts";
+import type { FlagSet } from "../policy/load.ts";
 import { suggest } from "../suggest.ts";
-import type { RunOutcome } from "../run/run.ts";
-import type { SupervisorEvent } from "../events.ts";
-import type { SummaryCollector } from "../report/summary.ts";
-import { Learner, learnFormat, renderLearnedConfig } from "../report/learn.ts";
+import { learnFormat } from "../report/learn.ts";
 import { resolveTraceCalls, TraceCallsError } from "../report/trace_calls.ts";
 
 /** A usage error: reported as `jail: <message>`, exit 125. */
@@ -75,75 +69,6 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
-
-/** HELP text for `jail --help`. */
-export const HELP =
-  `jail ${VERSION}: run a command and its whole process tree under a ptrace+seccomp supervisor
-
-Usage: jail [options] -- <command> [args...]
-
-With no options the built-in policy applies: network limited to loopback and
-unix sockets, everything else allowed, the known escape routes closed.
-
-Permissions (Deno style; a list is comma-separated, repeatable):
-  --allow-net[=<hosts>]    allow network destinations (host, host:port, CIDR, port ranges, unix:<glob>); alone: all
-  --deny-net[=<hosts>]     deny network destinations; alone: all, loopback included
-  --allow-read[=<paths>]   --deny-read[=<paths>]     file reads by path glob
-  --allow-write[=<paths>]  --deny-write[=<paths>]    file writes by path glob
-  --allow-run[=<programs>] --deny-run[=<programs>]   executables by path glob
-  -A, --allow-all          allow everything the policy restricts (observe only); deny lists
-                           and a config's syscalls rules still apply
-  --cap-add=<names>        capabilities a root command keeps besides the default set (Docker's
-                           without NET_RAW), e.g. NET_RAW,SYS_PTRACE; ALL keeps every one; -A
-                           keeps all but SYS_PTRACE, SYS_MODULE, SYS_RAWIO, BPF and PERFMON
-
-Policy:
-  --config <file>          jail.config.ts or jail.config.json (default: ./jail.config.ts, ./jail.config.json)
-  --no-config              ignore config files in the current directory
-  --explain                print the compiled seccomp filter and rules, then exit
-
-Run:
-  --timeout <duration>     kill the tree after this long (90s, 5m, 1m30s, 1h; 0: no limit); exit 124
-  --grace <duration>       after a forwarded SIGINT/SIGTERM/SIGHUP/SIGQUIT, SIGKILL the tree after
-                           this long (default 2s)
-  --wait                   when the command exits, wait for the rest of its tree instead of killing it
-
-Reports (see README.md, "Trace, log, summary, learn"):
-  --trace[=<file>]         a line per process event and supervised call on stderr (strace-like:
-                           decoded arguments, the result each call returned), or appended to <file>
-  --trace-calls=<calls>    trace these syscalls (names and classes, like strace -e trace=), e.g.
-                           openat,connect,%net,%file; classes: %network (%net), %file, %process,
-                           %signal, %memory, %ipc, %desc. Implies --trace
-  --log <file>             a JSON Lines log of the run, one line per event, written as it happens
-  --summary                at the end: the process tree and the denied and rewritten calls
-                           (also appended as markdown to $GITHUB_STEP_SUMMARY when set)
-  --learn <file>           run with everything allowed and write a jail.config.ts or .json (by
-                           extension) that allows exactly the destinations and programs seen
-
-  -h, --help               this text
-  -V, --version            the version
-
-Signals: the command runs in a process group of its own. Every catchable signal sent to jail
-(to its pid, its group, or both, as GNU timeout does) reaches that group once (INT, TERM, HUP,
-QUIT, USR1, USR2, ALRM, WINCH, CONT, PWR, VTALRM, PROF, URG, IO, STKFLT); processes that left
-the group (setsid daemons) are not reached. jail keeps CHLD, PIPE, XCPU, XFSZ, SYS and TSTP,
-TTIN, TTOU for itself and ignores real-time signals (Deno cannot receive them). USR1 never
-opens Deno's inspector. On a terminal the command's group is the foreground (^C, ^\\, ^Z reach
-it alone); when it stops, jail stops too, and fg or bg continues it; the terminal goes back to
-jail's group when the run ends.
-
-Exit status: the command's own; 128+N when it died of signal N; 124 on timeout;
-125 when jail itself fails (bad option or config); 126 not executable; 127 not found;
-159 (128+SIGSYS) when a "kill" rule fired.
-
-Examples:
-  jail -- npm test                              tests cut off from the network
-  jail --allow-net=10.0.0.5:5432 -- npm test    plus one database host (loopback is allowed)
-  jail --deny-net -- ./build.sh                 no network at all
-  jail --timeout=5m -- make                     no build runs longer than five minutes
-  jail --config jail.config.ts -- node app.js   a policy in a file
-  jail --learn jail.config.ts -- npm test       learn a policy from one run
-`;
 
 /** Parsed command line. */
 export interface Cli {
@@ -398,170 +323,4 @@ export function parseCli(args: readonly string[]): Cli {
     help: Boolean(values.help),
     version: Boolean(values.version),
   };
-}
-
-function report(message: string): void {
-  writeStderr(`jail: ${message}\n`);
-}
-
-function writeStderr(text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  for (let at = 0; at < bytes.length;) at += Deno.stderr.writeSync(bytes.subarray(at));
-}
-
-/** `--summary`: on stderr, and as markdown appended to `$GITHUB_STEP_SUMMARY` when set. */
-function writeSummary(
-  { renderSummary, renderSummaryMarkdown }: typeof import("../report/summary.ts"),
-  summary: SummaryCollector,
-  outcome: RunOutcome,
-  command: readonly string[],
-): void {
-  const data = summary.data;
-  writeStderr(renderSummary(data, outcome));
-  const step = Deno.env.get("GITHUB_STEP_SUMMARY");
-  if (!step) return;
-  try {
-    Deno.writeTextFileSync(step, renderSummaryMarkdown(data, outcome, command), { append: true });
-  } catch (e) {
-    report(`GITHUB_STEP_SUMMARY ${step}: cannot write: ${(e as Error).message}`);
-  }
-}
-
-/** `--learn`: writes the config; false when it could not be written. */
-function writeLearned(
-  learner: Learner,
-  learn: NonNullable<Cli["learn"]>,
-  command: readonly string[],
-  outcome: RunOutcome,
-): boolean {
-  const { net, run } = learner.learned;
-  if (run.size === 0) {
-    report(`--learn: nothing written to ${learn.path}: the command never ran`);
-    return true;
-  }
-  const text = renderLearnedConfig(learner.learned, learn.format, { command, time: new Date() });
-  try {
-    Deno.writeTextFileSync(learn.path, text);
-  } catch (e) {
-    report(`--learn ${learn.path}: cannot write: ${(e as Error).message}`);
-    return false;
-  }
-  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
-  const failed = outcome.exitCode !== 0
-    ? ` (the command's exit status was ${outcome.exitCode})`
-    : "";
-  report(
-    `learned ${n(net.size, "destination", "destinations")} and ${
-      n(run.size, "program", "programs")
-    }; wrote ${learn.path}${failed}`,
-  );
-  return true;
-}
-
-/**
- * Runs the CLI.
- *
- * @param args Command-line arguments (without the program name).
- * @param prepared A supervisor worker started ahead of time, used when a command runs.
- * @returns The exit status.
- */
-export async function main(args: readonly string[], prepared?: PreparedRun): Promise<number> {
-  try {
-    const cli = parseCli(args);
-    if (cli.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (cli.version) {
-      console.log(`jail ${VERSION}`);
-      return 0;
-    }
-    if (cli.config !== undefined && cli.noConfig) {
-      throw new UsageError("--config and --no-config: conflicting flags: give one of them");
-    }
-    // Learning observes with everything allowed, network calls still stopping so each is seen.
-    const loaded = await loadPolicy({
-      flags: cli.learn ? { ...cli.flags, "allow-all": true } : cli.flags,
-      config: cli.config,
-      noConfig: cli.noConfig,
-      observeNet: cli.learn !== undefined,
-      traceCalls: cli.traceCalls,
-    });
-    mark("policy loaded and compiled");
-    if (cli.explain) {
-      console.log(loaded.explain());
-      return 0;
-    }
-    if (cli.command.length === 0) {
-      throw new UsageError("no command given: usage: jail [options] -- <command> [args...]");
-    }
-    // Before the command starts: a report that cannot be written at the end loses the run.
-    const outputs = [
-      ...(cli.learn ? [{ what: "--learn", path: cli.learn.path }] : []),
-      ...(cli.log !== undefined ? [{ what: "--log", path: cli.log }] : []),
-      ...(cli.traceFile !== undefined ? [{ what: "--trace", path: cli.traceFile }] : []),
-      ...(cli.summary && Deno.env.get("GITHUB_STEP_SUMMARY")
-        ? [{ what: "--summary: GITHUB_STEP_SUMMARY", path: Deno.env.get("GITHUB_STEP_SUMMARY")! }]
-        : []),
-    ];
-    if (outputs.length) {
-      const unwritable = (await import("../report/output_paths.ts")).checkOutputPaths(outputs);
-      if (unwritable) throw new UsageError(unwritable);
-    }
-    // Report modules load only for the flags that use them: each is start-up time otherwise.
-    const summaries = cli.summary ? await import("../report/summary.ts") : undefined;
-    const summary = summaries && new summaries.SummaryCollector(cli.command);
-    const learner = cli.learn ? new Learner() : undefined;
-    const progress = learner &&
-      new (await import("../report/progress.ts")).Progress({
-        interactive: Deno.stderr.isTerminal(),
-      });
-    const onEvent = summary || learner
-      ? (e: SupervisorEvent) => {
-        summary?.add(e);
-        const item = learner?.add(e);
-        if (item) progress?.learned(item);
-      }
-      : undefined;
-    const color = cli.trace && cli.traceFile === undefined &&
-      (await import("../report/trace.ts")).useColor(
-        Deno.stderr.isTerminal(),
-        Deno.env.get("NO_COLOR"),
-      );
-    const running = runJailed(cli.command, loaded.compiled, {
-      onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
-      timeout: cli.timeout ?? loaded.timeout,
-      grace: cli.grace ?? loaded.grace,
-      forwardSignals: true,
-      reportDenials: true,
-      prepared,
-      onEvent,
-      trace: cli.trace
-        ? { color: Boolean(color), path: cli.traceFile, calls: cli.traceCalls }
-        : undefined,
-      log: cli.log !== undefined ? { path: cli.log, policy: loaded.source } : undefined,
-      capabilities: loaded.capabilities,
-    });
-    // Deno cannot listen to real-time signals, so jail cannot forward them: ignored, so that none
-    // ends jail (and with it the tree, unwarned); the command gets their default action back at
-    // exec. Done once the start message is posted, off the start-up path.
-    const { ignoreSignals } = await import("../../ffi/ignore_signals.ts");
-    ignoreSignals(
-      Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i),
-    );
-    const outcome = await running;
-    if (outcome.message) report(outcome.message);
-    if (summaries && summary) writeSummary(summaries, summary, outcome, cli.command);
-    if (learner && cli.learn && !writeLearned(learner, cli.learn, cli.command, outcome)) {
-      return EXIT_JAIL_ERROR;
-    }
-    return outcome.exitCode;
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError || e instanceof JailError) {
-      report(e.message);
-      return EXIT_JAIL_ERROR;
-    }
-    report(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    return EXIT_JAIL_ERROR;
-  }
 }

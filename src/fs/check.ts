@@ -22,6 +22,7 @@ import { type FsCall, OPEN_CALLS, type PathArg, pathArgs } from "./syscalls.ts";
 import { decodePath, EFAULT, pushString, readCString } from "./tracee_memory.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { AT_FDCWD, OPEN_HOW_SIZE } from "../../kernel/fcntl.ts";
+import { writeStderr } from "../stderr.ts";
 
 export type { FsCall };
 
@@ -66,8 +67,18 @@ export class FsChecker {
     this.#view = view;
   }
 
+  /** A refusal of the policy. */
   #deny(errno: number): Decision {
     return { action: "deny", errno, rule: "fs" };
+  }
+
+  /**
+   * A failure the kernel itself would give (no such file, not a directory, a
+   * symlink loop, a bad descriptor or pointer): the policy refused nothing,
+   * and reports count no denial (a shell's PATH search would count one per entry).
+   */
+  #fail(errno: number): Decision {
+    return { action: "deny", errno, rule: "fs", kernel: true };
   }
 
   /** The redirect target of a resolved path, if a redirect covers it. */
@@ -118,7 +129,7 @@ export class FsChecker {
       // A bug here must not open the jail, nor end the supervision: refuse the call.
       if (!this.#failed) {
         this.#failed = true;
-        console.error(`jail: file check of ${call} failed: ${(e as Error).message}; refused`);
+        writeStderr(`jail: file check of ${call} failed: ${(e as Error).message}; refused\n`);
       }
       return this.#deny(this.#policy.errno);
     }
@@ -132,7 +143,7 @@ export class FsChecker {
       bytes.fill(0);
       const n = Math.min(size, OPEN_HOW_SIZE);
       if (n > 0 && readMemory(tid, regs.arg(2), bytes.subarray(0, n)) !== n) {
-        return this.#deny(EFAULT);
+        return this.#fail(EFAULT);
       }
       how = [...this.#how];
     }
@@ -158,7 +169,10 @@ export class FsChecker {
     let text = "";
     if (arg.ptr !== 0n) {
       const bytes = readCString(tid, arg.ptr);
-      if (typeof bytes === "number") return this.#deny(-bytes);
+      // A path longer than PATH_MAX is counted as refused, a bad pointer as the kernel's EFAULT.
+      if (typeof bytes === "number") {
+        return -bytes === EFAULT ? this.#fail(EFAULT) : this.#deny(-bytes);
+      }
       const s = decodePath(bytes);
       if (s === undefined) {
         // Not UTF-8: it cannot be matched, so it is refused whatever the lists say.
@@ -171,7 +185,7 @@ export class FsChecker {
         return undefined;
       }
       text = s;
-      if (text === "" && !arg.emptyPath) return this.#deny(ENOENT);
+      if (text === "" && !arg.emptyPath) return this.#fail(ENOENT);
     }
     const view = this.#view;
     const dirfdPath = arg.dirfd === AT_FDCWD ? `/proc/${tid}/cwd` : `/proc/${tid}/fd/${arg.dirfd}`;
@@ -183,14 +197,14 @@ export class FsChecker {
       root = "/";
     } else if (!text.startsWith("/") || arg.inRoot) {
       const link = view.readlink(dirfdPath);
-      if (link === undefined) return this.#deny(EBADF);
-      if (!link.startsWith("/") || link.startsWith("/memfd:")) return this.#deny(ENOTDIR);
-      if (link.endsWith(" (deleted)")) return this.#deny(ENOENT);
+      if (link === undefined) return this.#fail(EBADF);
+      if (!link.startsWith("/") || link.startsWith("/memfd:")) return this.#fail(ENOTDIR);
+      if (link.endsWith(" (deleted)")) return this.#fail(ENOENT);
       base = link;
       if (arg.inRoot) root = link;
     }
     const res = resolvePath(text, { root, base, follow: arg.follow, pid, tid }, view);
-    if (res.kind === "loop") return this.#deny(ELOOP);
+    if (res.kind === "loop") return this.#fail(ELOOP);
     if (res.kind === "pseudo") {
       // Pipes and sockets reopened through /proc are no file; a program run from a memfd is
       // nothing an allow list names.
@@ -199,7 +213,7 @@ export class FsChecker {
     const target = openRegs ? this.redirectOf(res.path) : undefined;
     if (target === undefined && res.errno !== undefined && arg.target === "existing") {
       // The kernel fails the same way; nothing to report.
-      return this.#deny(res.errno === ENOTDIR ? ENOTDIR : ENOENT);
+      return this.#fail(res.errno === ENOTDIR ? ENOTDIR : ENOENT);
     }
     if (res.errno === undefined && arg.target === "create") return undefined; // EEXIST first
     for (const kind of arg.access) {
@@ -217,7 +231,7 @@ export class FsChecker {
     }
     if (target !== undefined && openRegs) {
       const addr = pushString(tid, openRegs.sp, target);
-      if (addr === undefined) return this.#deny(EFAULT);
+      if (addr === undefined) return this.#fail(EFAULT);
       return { action: "args", args: { [arg.reg]: addr }, rule: "redirect" };
     }
     return undefined;

@@ -14,7 +14,7 @@
 
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { JailConfig } from "../policy/types.ts";
-import { ConfigError } from "../policy/validate.ts";
+import { ConfigError } from "../policy/config_error.ts";
 import {
   type FsPolicy,
   type PathEntry,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../policy/validate.ts";
+import { ConfigError } from "../policy/config_error.ts";
 import { compileFs } from "./compile.ts";
 
 const patterns = (es: { pattern: string }[] | undefined) => es?.map((e) => e.pattern);

@@ -81,20 +81,14 @@ import {
 import { ActingAs } from "./acting_caps.ts";
 import { wildcardLike } from "./sockaddr.ts";
 import type { Decision } from "../supervisor/decision.ts";
-import type { SyscallRegisters } from "../arch/registers.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
-const EINPROGRESS = ERRNO_NUMBERS.EINPROGRESS;
-const EAGAIN = ERRNO_NUMBERS.EAGAIN;
-const EFAULT = ERRNO_NUMBERS.EFAULT;
-const EMSGSIZE = ERRNO_NUMBERS.EMSGSIZE;
+const { EAGAIN, EFAULT, EINPROGRESS, EINVAL, EMSGSIZE, EPERM } = ERRNO_NUMBERS;
 const SYS_SENDTO = HOST_ARCH.numbers.sendto;
 const SYS_WRITEV = HOST_ARCH.numbers.writev;
 const MAX_PAYLOAD = 4 << 20;
 const MAX_CONTROL = 64 << 10;
-const EPERM = ERRNO_NUMBERS.EPERM;
-const EINVAL = ERRNO_NUMBERS.EINVAL;
 
 /**
  * Makes `call` (a socket call on the tracee's behalf) with this thread's
@@ -106,9 +100,9 @@ function asTracee(pid: number, call: () => number): number {
   return acting.error || call();
 }
 
-/** The result a skipped syscall returns to the tracee. */
+/** The call was made here (or could not be): the tracee's is skipped and sees `rc`. */
 function result(rc: number, rule: string): Decision {
-  return { action: "return", value: rc, rule };
+  return { action: "perform", value: rc, rule };
 }
 
 /** A duplicate of a tracee's descriptor, held for one call. */
@@ -137,13 +131,15 @@ class Borrowed {
 /**
  * Turns the stopped connect into `sendto(fd, NULL, 0, MSG_NOSIGNAL, NULL, 0)`:
  * it blocks until the connection started here is established (returns 0) or
- * fails (returns its error), and names no destination. The supervisor applies
- * an `args` decision by writing back this same register set, so the new
- * syscall number goes with the arguments.
+ * fails (returns its error), and names no destination.
  */
-function waitForConnection(regs: SyscallRegisters, rule: string): Decision {
-  regs.setNr(SYS_SENDTO);
-  return { action: "args", args: { 1: 0n, 2: 0n, 3: MSG.NOSIGNAL, 4: 0n, 5: 0n }, rule };
+export function waitForConnection(rule: string): Decision {
+  return {
+    action: "replace",
+    nr: SYS_SENDTO,
+    args: { 1: 0n, 2: 0n, 3: MSG.NOSIGNAL, 4: 0n, 5: 0n },
+    rule,
+  };
 }
 
 /** How long the supervisor waits for a non-IP connection before refusing it (ETIMEDOUT). */
@@ -152,16 +148,14 @@ const CONNECT_WAIT_MS = 10_000;
 /**
  * Connects the tracee's socket `fd` to `addr` (bytes already checked).
  *
- * @param regs The stopped call's registers: a blocking TCP connect is turned
- *   into a wait for the connection started here (see {@linkcode waitForConnection}).
- * @returns A decision: skip with the result, or (blocking TCP) wait without an address.
+ * @returns A decision: skip with the result, or (blocking TCP) wait without an address
+ *   for the connection started here (see {@linkcode waitForConnection}).
  */
 export function actConnect(
   pid: number,
   fd: number,
   addr: Uint8Array,
   rule: string,
-  regs: SyscallRegisters,
   guard?: Guard,
 ): Decision {
   using sock = new Borrowed(pid, fd);
@@ -170,7 +164,7 @@ export function actConnect(
     // Disconnecting (AF_UNSPEC) puts a UDP socket back on 0.0.0.0, whatever it was bound to.
     const unspec = addr.length >= 2 && (addr[0] | (addr[1] << 8)) === AF.UNSPEC;
     const rc = guardDatagram(sock.fd, guard.filter, unspec);
-    if (rc !== 0) return { action: "deny", errno: guard.errno, rule: "net.bind" };
+    if (rc !== 0) return guard.refuse();
   }
   const flags = getFileFlags(sock.fd);
   if (flags < 0) return result(flags, rule);
@@ -184,7 +178,7 @@ export function actConnect(
   if (blocking) setFileFlags(sock.fd, flags);
   if (rc === -EINPROGRESS && blocking) {
     const family = addr[0] | (addr[1] << 8);
-    if (family === AF.INET || family === AF.INET6) return waitForConnection(regs, rule);
+    if (family === AF.INET || family === AF.INET6) return waitForConnection(rule);
     // Other families (vsock…): letting the tracee's own connect wait would let a sibling swap
     // an IP socket in under the descriptor number and point the address elsewhere. Wait here
     // (the supervisor stalls for as long as the family's connect timeout, a rare case).
@@ -200,12 +194,12 @@ export function actConnect(
 /** What the guard needs: the packed socket filter, or none when it cannot be built. */
 export type GuardFilter = Uint8Array | undefined;
 
-/** Guarding of datagram sockets the supervisor sends or connects on. */
+/** Guarding of the sockets of one call: those reachable from beyond loopback. */
 export interface Guard {
   /** The packed guard filter (undefined: too long to attach; such sockets are refused). */
   filter: GuardFilter;
-  /** errno for a call refused because its socket cannot be guarded. */
-  errno: number;
+  /** Reports the call refused because its socket cannot carry the guard, and denies it. */
+  refuse(): Decision;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -296,14 +290,15 @@ function guardDatagram(fd: number, filter: GuardFilter, always = false): number 
  * bound to a non-loopback address must carry the guard. The listen itself is
  * made here too: letting the tracee's call run would let a sibling swap
  * another socket in under the same descriptor number after the check.
+ *
+ * @param denyWildcard The refusal of an implicit wildcard bind (net.bind "deny"), if refused.
  */
 export function actListen(
   pid: number,
   fd: number,
   backlog: number,
-  wildcardBind: "guard" | "rewrite" | "allow" | "deny",
-  errno: number,
-  filter: GuardFilter,
+  guard: Guard,
+  denyWildcard?: Decision,
 ): Decision {
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, "net");
@@ -313,12 +308,12 @@ export function actListen(
     const local = localOf(sock.fd);
     if (typeof local === "number") return result(local, "net");
     if (local.port === 0) {
-      if (wildcardBind === "deny") return { action: "deny", errno, rule: "net" };
-      if (ensureGuard(sock.fd, filter) !== 0) return { action: "deny", errno, rule: "net.bind" };
+      if (denyWildcard) return denyWildcard;
+      if (ensureGuard(sock.fd, guard.filter) !== 0) return guard.refuse();
       const rc = bindSocket(sock.fd, wildcardLike(kind.domain));
       if (rc !== 0) return result(rc, "net");
-    } else if (!local.loopback && ensureGuard(sock.fd, filter) !== 0) {
-      return { action: "deny", errno, rule: "net.bind" };
+    } else if (!local.loopback && ensureGuard(sock.fd, guard.filter) !== 0) {
+      return guard.refuse();
     }
   }
   return result(listenSocket(sock.fd, backlog), "net");
@@ -339,7 +334,6 @@ export function actListen(
  */
 export function namelessSend(
   tid: number,
-  regs: SyscallRegisters,
   msghdr: Uint8Array,
   flags: number,
   rule: string,
@@ -353,7 +347,6 @@ export function namelessSend(
     const iov = new Uint8Array(16);
     if (readMemory(tid, iovPtr, iov) !== 16) return result(-EFAULT, rule);
     const iv = new DataView(iov.buffer);
-    regs.setNr(SYS_SENDTO);
     const args = {
       1: iv.getBigUint64(0, true),
       2: iv.getBigUint64(8, true),
@@ -361,11 +354,10 @@ export function namelessSend(
       4: 0n,
       5: 0n,
     };
-    return { action: "args", args, rule };
+    return { action: "replace", nr: SYS_SENDTO, args, rule };
   }
   if (kept !== 0) return undefined;
-  regs.setNr(SYS_WRITEV);
-  return { action: "args", args: { 1: iovPtr, 2: iovLen }, rule };
+  return { action: "replace", nr: SYS_WRITEV, args: { 1: iovPtr, 2: iovLen }, rule };
 }
 
 /** The SO_TYPE of the tracee's socket `fd`, or `-errno`. */
@@ -398,14 +390,14 @@ export function connectedStream(pid: number, fd: number): boolean {
  * Binds the tracee's socket `fd` to `addr` (checked), exactly as asked. An
  * inet socket bound to anything but loopback gets the guard filter, locked,
  * before the bind: only loopback and allowed peers can reach it.
+ *
+ * @param guard Given when the address is not loopback and the policy guards such binds.
  */
 export function actBind(
   pid: number,
   fd: number,
   addr: Uint8Array,
-  guard: boolean,
-  filter: GuardFilter,
-  errno: number,
+  guard: Guard | undefined,
   rule: string,
 ): Decision {
   using sock = new Borrowed(pid, fd);
@@ -415,9 +407,9 @@ export function actBind(
     if (typeof kind === "number") return result(kind, rule);
     if (
       (kind.domain === AF.INET || kind.domain === AF.INET6) &&
-      ensureGuard(sock.fd, filter) !== 0
+      ensureGuard(sock.fd, guard.filter) !== 0
     ) {
-      return { action: "deny", errno, rule: "net.bind" };
+      return guard.refuse();
     }
   }
   if (onInspectorPort(addr)) {
@@ -468,9 +460,7 @@ export function actSendto(
   if (len > 0 && readMemory(tid, buf, data) !== len) return result(-EFAULT, rule);
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, rule);
-  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) {
-    return { action: "deny", errno: guard.errno, rule: "net.bind" };
-  }
+  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) return guard.refuse();
   return result(
     sendBlockingAware(sock.fd, flags, (f) => asTracee(pid, () => sendTo(sock.fd, data, f, addr))),
     rule,
@@ -644,9 +634,7 @@ export function actSendmsg(
 ): Decision {
   using sock = new Borrowed(pid, fd);
   if (sock.error) return result(sock.error, rule);
-  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) {
-    return { action: "deny", errno: guard.errno, rule: "net.bind" };
-  }
+  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) return guard.refuse();
   const pidfd = pidfdOpen(pid);
   if (pidfd < 0) return result(pidfd, rule);
   try {

@@ -3,6 +3,8 @@ import { addressOf } from "../../ffi/libc.ts";
 import { Registers } from "../arch/x86_64.ts";
 import type { Decision } from "../supervisor/decision.ts";
 import { type NetCheck, NetChecker, type NetPolicy } from "./check.ts";
+import { namelessSend, waitForConnection } from "./act.ts";
+import { HOST_ARCH } from "../arch/arch.ts";
 
 const policy: NetPolicy = {
   allow: [{ kind: "any", source: "*" }],
@@ -33,7 +35,7 @@ function regs(...args: (bigint | number)[]): Registers {
 function refused(d: Decision | undefined): boolean {
   if (d === undefined) return false;
   if (d.action === "deny" || d.action === "kill") return true;
-  return d.action === "return" && Number(d.value) < 0;
+  return (d.action === "return" || d.action === "perform") && Number(d.value) < 0;
 }
 
 Deno.test("net checks fail closed: a socket the supervisor cannot borrow denies every call", async () => {
@@ -110,4 +112,52 @@ Deno.test("setsockopt: route-choosing options are refused by level and name, oth
     assert.equal(call(level, name)?.action, "deny", `${level}/${name}`);
   }
   assert.deepEqual(denied.slice(0, 2), ["setsockopt SO_BINDTODEVICE", "setsockopt SO_MARK"]);
+});
+
+/** A `struct msghdr` with no name: iovec pointer and count, control length. */
+function msghdr(iov: bigint, iovLen: number, controlLen = 0): Uint8Array {
+  const m = new BigUint64Array(7);
+  m[2] = iov;
+  m[3] = BigInt(iovLen);
+  m[5] = BigInt(controlLen);
+  return new Uint8Array(m.buffer);
+}
+
+Deno.test("namelessSend(): a sendmsg on a connected stream becomes a call that names no address", () => {
+  const me = Deno.pid; // the iovec is read from this process's memory
+  const data = new Uint8Array(8);
+  const iov = new BigUint64Array([addressOf(data), 8n, addressOf(data), 4n]);
+  const { sendto, writev } = HOST_ARCH.numbers;
+  // One buffer: sendto(fd, base, len, flags without MSG_FASTOPEN, NULL, 0).
+  assert.deepEqual(namelessSend(me, msghdr(addressOf(iov), 1), 0x20000040, "net"), {
+    action: "replace",
+    nr: sendto,
+    args: { 1: addressOf(data), 2: 8n, 3: 0x40, 4: 0n, 5: 0n },
+    rule: "net",
+  });
+  // Several buffers, no flags: writev(fd, iov, n).
+  assert.deepEqual(namelessSend(me, msghdr(addressOf(iov), 2), 0, "net"), {
+    action: "replace",
+    nr: writev,
+    args: { 1: addressOf(iov), 2: 2n },
+    rule: "net",
+  });
+  // Several buffers with flags, or control messages: performed by the supervisor instead.
+  assert.equal(namelessSend(me, msghdr(addressOf(iov), 2), 0x40, "net"), undefined);
+  assert.equal(namelessSend(me, msghdr(addressOf(iov), 1, 16), 0, "net"), undefined);
+  // An iovec that cannot be read: the call fails with EFAULT, unsent.
+  assert.deepEqual(namelessSend(me, msghdr(0x1000n, 1), 0, "net"), {
+    action: "perform",
+    value: -14,
+    rule: "net",
+  });
+});
+
+Deno.test("waitForConnection(): a blocking connect waits in sendto(fd, NULL, 0, MSG_NOSIGNAL, NULL, 0)", () => {
+  assert.deepEqual(waitForConnection("net"), {
+    action: "replace",
+    nr: HOST_ARCH.numbers.sendto,
+    args: { 1: 0n, 2: 0n, 3: 0x4000, 4: 0n, 5: 0n },
+    rule: "net",
+  });
 });

@@ -208,23 +208,31 @@ function globToRegExp(glob: string): RegExp {
 export type Resolver = (host: string) => string[];
 
 /**
+ * One net entry, parsed: a {@linkcode NetEntry}, or a host name whose
+ * addresses are looked up once, at start ({@linkcode resolveNetSpec}).
+ */
+export type NetSpec =
+  | NetEntry
+  | { kind: "host"; source: string; host: string; ports?: [number, number] };
+
+/**
  * Parses one net entry: `*`, `host`, `host:port`, `host:lo-hi`, `[v6]:port`,
  * `a.b.c.d/len`, `*:port`, `:port`, `unix:<glob>`, `unix:@<abstract glob>`.
  *
- * @throws {NetEntryError} When the entry is malformed or a host does not resolve.
+ * @throws {NetEntryError} When the entry is malformed.
  */
-export function parseNetEntry(source: string, resolve: Resolver): NetEntry[] {
+export function parseNetSpec(source: string): NetSpec {
   const s = source.trim();
-  if (s === "*" || s === "") return [{ kind: "any", source }];
+  if (s === "*" || s === "") return { kind: "any", source };
   if (s.startsWith("unix:")) {
     const rest = s.slice(5);
     const abstract = rest.startsWith("@");
-    return [{
+    return {
       kind: "unix",
       source,
       pattern: globToRegExp(abstract ? rest.slice(1) : rest),
       abstract,
-    }];
+    };
   }
   let host = s;
   let ports: [number, number] | undefined;
@@ -238,8 +246,8 @@ export function parseNetEntry(source: string, resolve: Resolver): NetEntry[] {
     ports = parsePorts(s.slice(i + 1), source);
   }
   if (host === "" || host === "*") {
-    if (!ports) return [{ kind: "any", source }];
-    return [{ kind: "port", source, ports }];
+    if (!ports) return { kind: "any", source };
+    return { kind: "port", source, ports };
   }
   let prefix: number | undefined;
   const slash = host.indexOf("/");
@@ -253,12 +261,12 @@ export function parseNetEntry(source: string, resolve: Resolver): NetEntry[] {
     if (prefix !== undefined && !(Number.isInteger(prefix) && prefix >= 0 && prefix <= max)) {
       throw new NetEntryError(`${JSON.stringify(source)}: bad prefix length: expected 0-${max}`);
     }
-    return [{
+    return {
       kind: "ip",
       source,
       ...normalise(literal, prefix ?? max),
       ports,
-    }];
+    };
   }
   if (/^[\d.]+$/.test(host)) {
     // All digits and dots: meant as an address, never a host name to look up.
@@ -282,6 +290,18 @@ export function parseNetEntry(source: string, resolve: Resolver): NetEntry[] {
       }: not a host, address or CIDR: expected e.g. example.com, 10.0.0.0/8, [::1]:80, localhost:5432, unix:/run/*.sock`,
     );
   }
+  return { kind: "host", source, host, ports };
+}
+
+/**
+ * The entries a parsed net entry stands for: a host name becomes one entry
+ * per address it resolves to.
+ *
+ * @throws {NetEntryError} When a host does not resolve.
+ */
+export function resolveNetSpec(spec: NetSpec, resolve: Resolver): NetEntry[] {
+  if (spec.kind !== "host") return [spec];
+  const { source, host, ports } = spec;
   const ips = resolve(host);
   if (ips.length === 0) {
     throw new NetEntryError(`${JSON.stringify(source)}: host ${host} does not resolve`);
@@ -296,6 +316,15 @@ export function parseNetEntry(source: string, resolve: Resolver): NetEntry[] {
       host,
     };
   });
+}
+
+/**
+ * Parses one net entry and resolves its host name, if any.
+ *
+ * @throws {NetEntryError} When the entry is malformed or a host does not resolve.
+ */
+export function parseNetEntry(source: string, resolve: Resolver): NetEntry[] {
+  return resolveNetSpec(parseNetSpec(source), resolve);
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   connectedStream,
   type ControlPolicy,
   type Guard,
+  type GuardFilter,
   namelessSend,
   socketType,
 } from "./act.ts";
@@ -155,17 +156,18 @@ export class NetChecker {
   readonly #lookups = new RecentMap<SocketAddress>(1024);
   /** By `pid resolver`: true while the last faked connect to it has seen no query. */
   readonly #unnamed = new RecentMap<boolean>(1024);
-  /** Guarding of non-loopback and implicitly bound sockets; undefined under net.bind "allow". */
-  readonly #guard?: Guard;
+  /** Guarding of non-loopback and implicitly bound sockets; false under net.bind "allow". */
+  readonly #guarding: boolean;
+  /** The guard's socket filter (undefined: too long for one; such sockets are refused). */
+  readonly #guardFilter?: GuardFilter;
   /** Called once per denied destination and process. */
   onDeny?: (tid: number, pid: number, denial: NetDenial) => void;
 
   /** @param policy The network policy. */
   constructor(policy: NetPolicy) {
     this.#policy = policy;
-    if (policy.wildcardBind !== "allow") {
-      this.#guard = { filter: guardFilter(policy), errno: policy.errno };
-    }
+    this.#guarding = policy.wildcardBind !== "allow";
+    if (this.#guarding) this.#guardFilter = guardFilter(policy);
   }
 
   /** True when every destination is allowed: no interface or route can lead anywhere denied. */
@@ -174,19 +176,28 @@ export class NetChecker {
   }
 
   /**
-   * Reports a call refused because its socket could not be guarded (a locked
-   * filter of the tree's own on it, or a policy too long for one filter).
+   * The guard for one call. A call refused because its socket cannot be
+   * guarded (a locked filter of the tree's own on it, or a policy too long
+   * for one filter) is reported.
    */
-  #guarded(call: NetCheck, tid: number, pid: number, d: Decision): Decision {
-    if (d.action === "deny" && d.rule === "net.bind") {
-      this.onDeny?.(tid, pid, {
-        call,
-        address: `${call} on a socket that cannot carry the guard filter`,
-        phrase: true,
-        hint: "it has a locked socket filter of its own, or the policy is too long for one",
-      });
-    }
-    return d;
+  #guard(call: NetCheck, tid: number, pid: number): Guard {
+    return {
+      filter: this.#guardFilter,
+      refuse: () => {
+        this.onDeny?.(tid, pid, {
+          call,
+          address: `${call} on a socket that cannot carry the guard filter`,
+          phrase: true,
+          hint: "it has a locked socket filter of its own, or the policy is too long for one",
+        });
+        return { action: "deny", errno: this.#policy.errno, rule: "net.bind" };
+      },
+    };
+  }
+
+  /** The guard for a call that may send from or connect a datagram socket, if the policy guards. */
+  #datagramGuard(call: NetCheck, tid: number, pid: number): Guard | undefined {
+    return this.#guarding ? this.#guard(call, tid, pid) : undefined;
   }
 
   /** How refused control messages of a call are reported. */
@@ -343,16 +354,11 @@ export class NetChecker {
               }
               this.#unnamed.remember(resolver, true);
               this.#lookups.remember(`${pid}:${socket}`, t.addr);
-              return { action: "return", value: 0, rule: "net" };
+              return { action: "perform", value: 0, rule: "net" };
             }
             return this.#deny("connect", tid, pid, t.addr, v);
           }
-          return this.#guarded(
-            "connect",
-            tid,
-            pid,
-            actConnect(pid, fd, t.bytes, "net", regs, this.#guard),
-          );
+          return actConnect(pid, fd, t.bytes, "net", this.#datagramGuard("connect", tid, pid));
         }
         const t = this.#target(tid, raw, true);
         if (t.error) return { action: "deny", errno: t.error, rule: "net" };
@@ -370,21 +376,8 @@ export class NetChecker {
         }
         // Bound as asked (native getsockname, dual-stack): a socket reachable from beyond
         // loopback carries the guard filter, so only loopback and allowed peers reach it.
-        const guard = this.#guard !== undefined && inet && !isLoopback(t.addr);
-        return this.#guarded(
-          "bind",
-          tid,
-          pid,
-          actBind(
-            pid,
-            fd,
-            t.bytes,
-            guard,
-            this.#guard?.filter,
-            this.#policy.errno,
-            "net",
-          ),
-        );
+        const guard = this.#guarding && inet && !isLoopback(t.addr);
+        return actBind(pid, fd, t.bytes, guard ? this.#guard("bind", tid, pid) : undefined, "net");
       }
       case "sendto": {
         const raw = this.#copy(tid, regs.arg(4), regs.argInt(5));
@@ -400,21 +393,16 @@ export class NetChecker {
             return describeQueries([parseDnsQuery(payload) ?? []]);
           });
         }
-        return this.#guarded(
-          "sendto",
+        return actSendto(
           tid,
           pid,
-          actSendto(
-            tid,
-            pid,
-            regs.argInt(0),
-            regs.arg(1),
-            Number(regs.arg(2)),
-            regs.argInt(3),
-            t.bytes,
-            "net",
-            this.#guard,
-          ),
+          regs.argInt(0),
+          regs.arg(1),
+          Number(regs.arg(2)),
+          regs.argInt(3),
+          t.bytes,
+          "net",
+          this.#datagramGuard("sendto", tid, pid),
         );
       }
       case "sendmsg":
@@ -430,23 +418,21 @@ export class NetChecker {
           count,
           regs.argInt(vector ? 3 : 2),
           vector,
-          regs,
         );
       }
-      case "listen":
-        return this.#guarded(
-          "listen",
-          tid,
+      case "listen": {
+        const p = this.#policy;
+        const denyWildcard: Decision | undefined = p.wildcardBind === "deny"
+          ? { action: "deny", errno: p.errno, rule: "net" }
+          : undefined;
+        return actListen(
           pid,
-          actListen(
-            pid,
-            regs.argInt(0),
-            regs.argInt(1),
-            this.#policy.wildcardBind,
-            this.#policy.errno,
-            this.#guard?.filter,
-          ),
+          regs.argInt(0),
+          regs.argInt(1),
+          this.#guard("listen", tid, pid),
+          denyWildcard,
         );
+      }
       case "setsockopt": {
         // Level and name are registers: nothing a sibling can change after this look.
         const refused = refusedOption(regs.argInt(1), regs.argInt(2));
@@ -513,7 +499,6 @@ export class NetChecker {
     count: number,
     flags: number,
     vector: boolean,
-    regs: SyscallRegisters,
   ): Decision | undefined {
     if (count === 0) return undefined;
     const stride = vector ? MMSGHDR_SIZE : MSGHDR_SIZE;
@@ -554,25 +539,20 @@ export class NetChecker {
     }
     if (!vector && addrs[0] === null && connectedStream(pid, fd)) {
       // Left to the kernel as a call with no address in it (registers cannot be raced).
-      const nameless = namelessSend(tid, regs, hdrs, flags, "net");
+      const nameless = namelessSend(tid, hdrs, flags, "net");
       if (nameless) return nameless;
     }
-    return this.#guarded(
-      check,
+    return actSendmsg(
       tid,
       pid,
-      actSendmsg(
-        tid,
-        pid,
-        fd,
-        ptr,
-        addrs,
-        flags,
-        vector,
-        "net",
-        this.#control(check, tid, pid),
-        this.#guard,
-      ),
+      fd,
+      ptr,
+      addrs,
+      flags,
+      vector,
+      "net",
+      this.#control(check, tid, pid),
+      this.#datagramGuard(check, tid, pid),
     );
   }
 }

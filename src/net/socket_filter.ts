@@ -14,6 +14,7 @@
  */
 
 import { type NetEntry, unmapIPv4 } from "./address.ts";
+import { encodeInstructions, type Insn } from "../bpf/insn.ts";
 import {
   BPF_ABS,
   BPF_ALU,
@@ -31,17 +32,9 @@ import {
   BPF_RET,
   BPF_W,
   SKF_NET_OFF,
-} from "../../kernel/bpf.ts";
+} from "../bpf/opcodes.ts";
 
-/** One `struct sock_filter`. */
-export interface SockInsn {
-  code: number;
-  jt: number;
-  jf: number;
-  k: number;
-}
-
-/** Classic BPF opcodes used here, composed from kernel/bpf.ts's parts. */
+/** The classic BPF opcodes the guard uses, whole. */
 export const BPF = {
   LD_W_ABS: BPF_LD | BPF_W | BPF_ABS,
   LD_H_ABS: BPF_LD | BPF_H | BPF_ABS,
@@ -53,6 +46,7 @@ export const BPF = {
   JMP_JGE_K: BPF_JMP | BPF_JGE | BPF_K,
   RET_K: BPF_RET | BPF_K,
 } as const;
+
 /** The return value that keeps the whole packet. */
 export const ACCEPT = 0xffffffff;
 
@@ -67,7 +61,8 @@ type Label = { at?: number };
  * conditional offsets.
  */
 class Builder {
-  readonly #insns: SockInsn[] = [];
+  /** Mutable until {@linkcode Builder.finish} fills in the jump offsets. */
+  readonly #insns: { code: number; jt: number; jf: number; k: number }[] = [];
   readonly #fixups: { index: number; label: Label }[] = [];
 
   label(): Label {
@@ -100,7 +95,7 @@ class Builder {
     this.goto(label);
   }
 
-  finish(): SockInsn[] {
+  finish(): Insn[] {
     for (const { index, label } of this.#fixups) {
       if (label.at === undefined) throw new Error("socket filter: jump to an unplaced label");
       this.#insns[index].k = label.at - index - 1;
@@ -189,7 +184,7 @@ export interface GuardPolicy {
  * a deny entry is dropped; then one matching an allow entry passes; every
  * other packet (and anything neither IPv4 nor IPv6) is dropped.
  */
-export function guardInstructions(policy: GuardPolicy): SockInsn[] {
+export function guardInstructions(policy: GuardPolicy): Insn[] {
   const b = new Builder();
   const accept = b.label();
   const drop = b.label();
@@ -242,19 +237,6 @@ export function guardInstructions(policy: GuardPolicy): SockInsn[] {
   return b.finish();
 }
 
-/** Packs instructions as `struct sock_filter`s for SO_ATTACH_FILTER. */
-export function packSockFilter(insns: readonly SockInsn[]): Uint8Array {
-  const out = new Uint8Array(insns.length * 8);
-  const v = new DataView(out.buffer);
-  insns.forEach((ins, i) => {
-    v.setUint16(i * 8, ins.code, true);
-    v.setUint8(i * 8 + 2, ins.jt);
-    v.setUint8(i * 8 + 3, ins.jf);
-    v.setUint32(i * 8 + 4, ins.k, true);
-  });
-  return out;
-}
-
 /**
  * The packed guard filter for a policy, or undefined when it is longer than
  * the kernel accepts (then no socket can be guarded, and non-loopback binds
@@ -262,5 +244,5 @@ export function packSockFilter(insns: readonly SockInsn[]): Uint8Array {
  */
 export function guardFilter(policy: GuardPolicy): Uint8Array | undefined {
   const insns = guardInstructions(policy);
-  return insns.length <= BPF_MAXINSNS ? packSockFilter(insns) : undefined;
+  return insns.length <= BPF_MAXINSNS ? encodeInstructions(insns) : undefined;
 }

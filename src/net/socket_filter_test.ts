@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  ACCEPT,
-  BPF,
-  guardFilter,
-  guardInstructions,
-  packSockFilter,
-  type SockInsn,
-} from "./socket_filter.ts";
+import { ACCEPT, BPF, guardFilter, guardInstructions } from "./socket_filter.ts";
 import { SKF_NET_OFF } from "../../kernel/bpf.ts";
+import { encodeInstructions, type Insn } from "../bpf/insn.ts";
 import { entryMatches, isLoopback, type NetEntry, parseNetEntry } from "./address.ts";
 import { formatIP } from "./address.ts";
 
@@ -19,7 +13,7 @@ interface Packet {
 }
 
 /** Runs a classic socket filter the way the kernel does for the opcodes the guard uses. */
-function run(prog: readonly SockInsn[], p: Packet): number {
+function run(prog: readonly Insn[], p: Packet): number {
   let a = 0;
   const load = (k: number, size: number): number | undefined => {
     const signed = k | 0;
@@ -185,7 +179,7 @@ Deno.test("socket filter: agrees with the policy's own matching on random source
 
 Deno.test("socket filter: packs as struct sock_filter, within the kernel's length limit", () => {
   const insns = guardInstructions({ allow: entries("10.1.2.3:443"), deny: [] });
-  const bytes = packSockFilter(insns);
+  const bytes = encodeInstructions(insns);
   assert.equal(bytes.length, insns.length * 8);
   const v = new DataView(bytes.buffer);
   assert.equal(v.getUint16(0, true), BPF.LD_B_ABS);

@@ -27,7 +27,7 @@ import {
 } from "../bpf/compile.ts";
 import { disassemble } from "../bpf/disasm.ts";
 import { decodeInstructions } from "../bpf/assembler.ts";
-import { type Decision, TRACE_ONLY_RULE } from "../supervisor/decision.ts";
+import { type Decision, registerValue, TRACE_ONLY_RULE } from "../supervisor/decision.ts";
 import type { TraceRule } from "../supervisor/rules.ts";
 import type { NetCheck, NetPolicy } from "../net/check.ts";
 import { ROUTE_OPTIONS } from "../net/route_options.ts";
@@ -37,7 +37,7 @@ import type { FsPolicy } from "../fs/access.ts";
 import { compileFs, explainFs } from "../fs/compile.ts";
 import { fsFilterRules } from "../fs/filter.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
-import { ConfigError } from "./validate.ts";
+import { ConfigError } from "./config_error.ts";
 
 const E = ERRNO_NUMBERS;
 const ALLOW: KernelAction = { kind: "allow" };
@@ -108,6 +108,14 @@ export interface CompiledPolicy {
   skippedSyscalls: string[];
 }
 
+/** The net allow and deny lists, parsed and resolved (flags merged in). */
+export interface NetLists {
+  /** Entries allowed. */
+  allow: NetEntry[];
+  /** Entries denied. */
+  deny: NetEntry[];
+}
+
 /** Inputs besides the config. */
 export interface CompileOptions {
   /** The supervisor's pid: signals and ptrace aimed at it are refused. */
@@ -116,6 +124,11 @@ export interface CompileOptions {
   supervisorPgrp?: number;
   /** Host name resolver for net entries. */
   resolve: Resolver;
+  /**
+   * The net lists, parsed and resolved once at load (`loadPolicy`); when
+   * absent, `config.net`'s lists are parsed here with `resolve`.
+   */
+  net?: NetLists;
   /** `-A`: allow everything, observe only. */
   allowAll?: boolean;
   /**
@@ -351,7 +364,11 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
   }
 
   // -A allows every destination; deny lists (flags or config) still win, as with Deno's -A.
-  let net: NetPolicy | undefined = netPolicy(config, options.resolve, options.allowAll === true);
+  const lists = options.net ?? {
+    allow: netEntries(config.net?.allow, "net.allow", options.resolve),
+    deny: netEntries(config.net?.deny, "net.deny", options.resolve),
+  };
+  let net: NetPolicy | undefined = netPolicy(config, lists, options.allowAll === true);
   const openNet = !options.observeNet && net.allow.some((e) => e.kind === "any") &&
     net.deny.length === 0 && net.wildcardBind === "allow";
   if (!openNet) {
@@ -540,21 +557,19 @@ function kernelRule(
   if (rule === "kill") return traced({ action: "kill" });
   if (rule === "trace") return traced({ action: "allow" });
   if ("deny" in rule) return errno((ERRNO_NUMBERS as Record<string, number>)[rule.deny]);
-  if ("return" in rule) {
-    return traced({ action: "return", value: String(rule.return) as unknown as bigint });
-  }
+  if ("return" in rule) return traced({ action: "return", value: registerValue(rule.return) });
   const args: Record<number, bigint> = {};
-  for (const [i, v] of Object.entries(rule.args)) args[Number(i)] = String(v) as unknown as bigint;
+  for (const [i, v] of Object.entries(rule.args)) args[Number(i)] = BigInt(v);
   return traced({ action: "args", args });
 }
 
-function netPolicy(config: JailConfig, resolve: Resolver, allowAll: boolean): NetPolicy {
+function netPolicy(config: JailConfig, lists: NetLists, allowAll: boolean): NetPolicy {
   const n = config.net ?? {};
-  const allow = netEntries(n.allow, "net.allow", resolve);
+  const allow = [...lists.allow];
   if (allowAll) allow.push({ kind: "any", source: "-A" });
   return {
     allow,
-    deny: netEntries(n.deny, "net.deny", resolve),
+    deny: lists.deny,
     loopback: n.loopback ?? true,
     unix: n.unix ?? true,
     errno: n.errno ? (ERRNO_NUMBERS as Record<string, number>)[n.errno] : E.EACCES,

@@ -7,16 +7,17 @@
  */
 
 import { getpgrp, getpid } from "../../ffi/process.ts";
-import { parseDuration } from "../cli/duration.ts";
-import { NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
-import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts";
+import { type NetEntry, NetEntryError, resolveNetSpec, type Resolver } from "../net/address.ts";
+import { type CompiledPolicy, compilePolicy, explainPolicy, type NetLists } from "./compile.ts";
 import type { JailConfig } from "./types.ts";
-import { ConfigError, validateConfig } from "./validate.ts";
+import { ConfigError } from "./config_error.ts";
+import { type NetItem, netItem, parseConfig } from "./validate.ts";
 import { locateJsonError } from "./json_error.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import { landlockAbi } from "../../ffi/landlock.ts";
 import { capabilityNameError, keptCapabilities } from "../launch/capabilities.ts";
 import { SCOPE_ABI } from "../../kernel/landlock.ts";
+import { writeStderr } from "../stderr.ts";
 
 export { ConfigError };
 
@@ -172,16 +173,16 @@ export const NO_LANDLOCK_ENV = "JAIL_NO_LANDLOCK";
 /** The Landlock spec to install, or undefined (with one warning) when it cannot be. */
 function landlockOrWarn(spec: LandlockSpec): LandlockSpec | undefined {
   if (Deno.env.get(NO_LANDLOCK_ENV) === "1") {
-    console.error(
-      `jail: warning: ${NO_LANDLOCK_ENV}=1: the file rules are enforced by the ptrace check alone`,
+    writeStderr(
+      `jail: warning: ${NO_LANDLOCK_ENV}=1: the file rules are enforced by the ptrace check alone\n`,
     );
     return undefined;
   }
   if (landlockAbi() > 0) return spec;
-  console.error(
+  writeStderr(
     "jail: warning: Landlock is not available in this kernel (Linux 5.13+ with lsm=landlock): " +
       "the file rules are enforced by the ptrace check alone, which a racing thread or a " +
-      "swapped symlink can get past",
+      "swapped symlink can get past\n",
   );
   return undefined;
 }
@@ -192,29 +193,24 @@ const LANDLOCK_SCOPE_SIGNAL_ABI = SCOPE_ABI;
 /** Host names resolve within this long, or the lookup counts as failed. */
 const LOOKUP_TIMEOUT_MS = 10_000;
 
-/** Each net list with the label its errors carry: the flag, or the file and key. */
-function netLists(config: JailConfig, flags: FlagSet, source: string): [string, string[]][] {
-  return [
-    ["--allow-net", flags["allow-net"] ?? []],
-    ["--deny-net", flags["deny-net"] ?? []],
-    ...(["allow", "deny"] as const).flatMap((k): [string, string[]][] =>
-      (config.net?.[k] ?? []).map((s, i) => [`${source}: net.${k}[${i}]`, [s]])
-    ),
-  ];
+/** The net flags' entries, parsed, each labelled with its flag. */
+function flagItems(flags: FlagSet): { allow: NetItem[]; deny: NetItem[] } {
+  return {
+    allow: (flags["allow-net"] ?? []).map((s) => netItem(s, "--allow-net")),
+    deny: (flags["deny-net"] ?? []).map((s) => netItem(s, "--deny-net")),
+  };
 }
 
-/** Checks every net entry with `resolve`, naming the flag or the config key of the first bad one. */
-function checkNetEntries(lists: [string, string[]][], resolve: Resolver): void {
-  for (const [label, entries] of lists) {
-    for (const s of entries) {
-      try {
-        parseNetEntry(s, resolve);
-      } catch (e) {
-        if (e instanceof NetEntryError) throw new ConfigError(`${label}: ${e.message}`);
-        throw e;
-      }
+/** The entries of parsed net items, host names resolved; errors name the flag or config key. */
+function resolveItems(items: readonly NetItem[], resolve: Resolver): NetEntry[] {
+  return items.flatMap(({ spec, label }) => {
+    try {
+      return resolveNetSpec(spec, resolve);
+    } catch (e) {
+      if (e instanceof NetEntryError) throw new ConfigError(`${label}: ${e.message}`);
+      throw e;
     }
-  }
+  });
 }
 
 async function lookupAll(name: string): Promise<string[]> {
@@ -235,16 +231,9 @@ async function lookupAll(name: string): Promise<string[]> {
 }
 
 /** Host names in net entries, resolved once at start (like Deno's --allow-net). */
-async function resolveHosts(lists: [string, string[]][]): Promise<Map<string, string[]>> {
+async function resolveHosts(items: readonly NetItem[]): Promise<Map<string, string[]>> {
   const names = new Set<string>();
-  for (const [, entries] of lists) {
-    for (const s of entries) {
-      parseNetEntry(s, (host) => {
-        names.add(host);
-        return ["0.0.0.0"];
-      });
-    }
-  }
+  for (const { spec } of items) if (spec.kind === "host") names.add(spec.host);
   const out = new Map<string, string[]>();
   await Promise.all([...names].map(async (name) => out.set(name, await lookupAll(name))));
   return out;
@@ -258,24 +247,39 @@ async function resolveHosts(lists: [string, string[]][]): Promise<Map<string, st
 export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> {
   const flags = opts.flags ?? {};
   // Flags first: a bad flag is reported even when a config file is broken too.
-  checkNetEntries(netLists({}, flags, ""), () => ["0.0.0.0"]);
+  const fromFlags = flagItems(flags);
   for (const name of flags["cap-add"] ?? []) {
     const why = capabilityNameError(name);
     if (why) throw new ConfigError(`--cap-add: ${why}`);
   }
   const { value, source } = await discover(opts);
-  const validated = validateConfig(value, source);
-  const lists = netLists(validated, flags, source);
-  const hosts = await resolveHosts(lists);
+  const parsed = parseConfig(value, source);
+  const fromConfig = parsed.net;
+  const hosts = await resolveHosts([
+    ...fromFlags.allow,
+    ...fromFlags.deny,
+    ...fromConfig.allow,
+    ...fromConfig.deny,
+  ]);
   const resolve: Resolver = (host) => hosts.get(host) ?? [];
-  checkNetEntries(lists, resolve);
-  const config = mergeFlags(validated, flags);
+  // Resolved in this order, so that the first name that does not resolve is a flag's.
+  const [flagAllow, flagDeny] = [
+    resolveItems(fromFlags.allow, resolve),
+    resolveItems(fromFlags.deny, resolve),
+  ];
+  // The merged lists, as mergeFlags orders them: the config's entries, then the flags'.
+  const net: NetLists = {
+    allow: [...resolveItems(fromConfig.allow, resolve), ...flagAllow],
+    deny: [...resolveItems(fromConfig.deny, resolve), ...flagDeny],
+  };
+  const config = mergeFlags(parsed.config, flags);
   let compiled: CompiledPolicy;
   try {
     compiled = compilePolicy(config, {
       supervisorPid: getpid(),
       supervisorPgrp: getpgrp(),
       resolve,
+      net,
       allowAll: flags["allow-all"] === true,
       observeNet: opts.observeNet,
       traceCalls: opts.traceCalls,
@@ -291,8 +295,8 @@ export async function loadPolicy(opts: LoadOptions = {}): Promise<LoadedPolicy> 
     config,
     source,
     compiled,
-    timeout: config.timeout !== undefined ? parseDuration(config.timeout) : undefined,
-    grace: config.grace !== undefined ? parseDuration(config.grace) : undefined,
+    timeout: parsed.timeout,
+    grace: parsed.grace,
     capabilities: keptCapabilities(
       [...(config.capabilities ?? []), ...(flags["cap-add"] ?? [])],
       flags["allow-all"] === true,

@@ -10,7 +10,7 @@ import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts"
 import { locateJsonError } from "./json_error.ts";
 import { mergeFlags } from "./load.ts";
 import type { JailConfig, SyscallRule } from "./types.ts";
-import { ConfigError, validateConfig } from "./validate.ts";
+import { ConfigError, parseConfig, validateConfig } from "./validate.ts";
 import { errnoResult, runChecked, tracedRule } from "./_filter_check.ts";
 
 const NR = SYSCALL_NUMBERS;
@@ -177,6 +177,26 @@ Deno.test("validateConfig() names the file, the key, the value and what was expe
       },
     );
   }
+});
+
+Deno.test("parseConfig() parses net entries and durations once, labelled for later errors", () => {
+  const parsed = parseConfig({
+    net: { allow: ["db.test:5432", "10.0.0.0/8"], deny: ["unix:/run/*.sock"] },
+    timeout: "90s",
+    grace: 2,
+  }, "f.json");
+  assert.deepEqual(parsed.net.allow.map((i) => [i.label, i.spec.kind]), [
+    ["f.json: net.allow[0]", "host"],
+    ["f.json: net.allow[1]", "ip"],
+  ]);
+  assert.deepEqual(parsed.net.deny.map((i) => [i.label, i.spec.kind]), [
+    ["f.json: net.deny[0]", "unix"],
+  ]);
+  assert.equal(parsed.timeout, 90_000);
+  assert.equal(parsed.grace, 2_000);
+  // A host name is parsed, not looked up: compile takes it resolved (CompileOptions.net).
+  const host = parsed.net.allow[0].spec;
+  assert.deepEqual(host.kind === "host" && [host.host, host.ports], ["db.test", [5432, 5432]]);
 });
 
 Deno.test("mergeFlags() appends flag lists to the config's and leaves the config unchanged", () => {
@@ -390,6 +410,17 @@ Deno.test("compilePolicy() resolves host names through the injected resolver", (
     () => compile({ net: { allow: ["nowhere.test"] } }),
     /net\.allow\[0\]: "nowhere\.test": host nowhere\.test does not resolve/,
   );
+});
+
+Deno.test("compilePolicy() takes the net lists parsed and resolved at load as they are", () => {
+  const allow = [{ kind: "port" as const, source: "*:443", ports: [443, 443] as [number, number] }];
+  const p = compilePolicy({ net: { allow: ["unparsed.test"] } }, {
+    supervisorPid: SUPERVISOR,
+    resolve: () => assert.fail("nothing is parsed or resolved again"),
+    net: { allow, deny: [] },
+    arch: X86_64,
+  });
+  assert.deepEqual(p.net?.allow, allow);
 });
 
 Deno.test("compilePolicy() fits 300 syscall rules of mixed kinds in a short filter", () => {

@@ -10,21 +10,11 @@ import { allSyscallNames, isKnownSyscall } from "../arch/arch.ts";
 import { suggest } from "../suggest.ts";
 import { parseDuration } from "../cli/duration.ts";
 import { capabilityNameError } from "../launch/capabilities.ts";
-import { NetEntryError, parseNetEntry } from "../net/address.ts";
+import { NetEntryError, type NetSpec, parseNetSpec } from "../net/address.ts";
 import type { JailConfig } from "./types.ts";
+import { ConfigError } from "./config_error.ts";
 
-/** A config problem: `where` names the file, `key` the path inside it. */
-export class ConfigError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @param message Full message: `<file>: <key>: <why>`.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 function show(v: unknown): string {
   if (typeof v === "function") return "a function";
@@ -74,6 +64,40 @@ export function errnoNumber(
   return n;
 }
 
+/** A net list entry, parsed once, with the label its errors carry (the flag, or the file and key). */
+export interface NetItem {
+  /** The entry, parsed; a host name is resolved later, once, at load. */
+  spec: NetSpec;
+  /** `--allow-net`, or `<file>: net.allow[0]`. */
+  label: string;
+}
+
+/**
+ * Parses one net list entry.
+ *
+ * @throws {ConfigError} `<label>: <why>` when it is malformed.
+ */
+export function netItem(entry: string, label: string): NetItem {
+  try {
+    return { spec: parseNetSpec(entry), label };
+  } catch (e) {
+    if (e instanceof NetEntryError) throw new ConfigError(`${label}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A config checked against the schema, with the values compile and the run take parsed once. */
+export interface ParsedConfig {
+  /** The config as written (validated). */
+  config: JailConfig;
+  /** `net.allow` and `net.deny`, parsed. */
+  net: { allow: NetItem[]; deny: NetItem[] };
+  /** `timeout` in milliseconds. */
+  timeout?: number;
+  /** `grace` in milliseconds. */
+  grace?: number;
+}
+
 /**
  * Validates a config.
  *
@@ -82,6 +106,19 @@ export function errnoNumber(
  * @throws {ConfigError} On the first problem found.
  */
 export function validateConfig(value: unknown, where: string): JailConfig {
+  return parseConfig(value, where).config;
+}
+
+/**
+ * Validates a config and parses its values once: net entries, durations.
+ *
+ * @param value What the file produced.
+ * @param where The file, for messages.
+ * @throws {ConfigError} On the first problem found.
+ */
+export function parseConfig(value: unknown, where: string): ParsedConfig {
+  const net: ParsedConfig["net"] = { allow: [], deny: [] };
+  const durations: { timeout?: number; grace?: number } = {};
   const fail = (key: string, msg: string): never => {
     throw new ConfigError(`${where}: ${key ? `${key}: ` : ""}${msg}`);
   };
@@ -123,15 +160,10 @@ export function validateConfig(value: unknown, where: string): JailConfig {
     list(obj.allow, `${section}.allow`);
     list(obj.deny, `${section}.deny`);
     if (section === "net") {
-      // Syntax only: host names resolve later, once, when the policy is loaded.
-      for (const k of ["allow", "deny"]) {
+      // Host names resolve later, once, when the policy is loaded.
+      for (const k of ["allow", "deny"] as const) {
         ((obj[k] ?? []) as string[]).forEach((entry, i) => {
-          try {
-            parseNetEntry(entry, () => ["0.0.0.0"]);
-          } catch (e) {
-            if (e instanceof NetEntryError) fail(`net.${k}[${i}]`, e.message);
-            throw e;
-          }
+          net[k].push(netItem(entry, `${where}: net.${k}[${i}]`));
         });
       }
       if (obj.errno !== undefined) errnoNumber(obj.errno, "net.errno", fail);
@@ -154,12 +186,14 @@ export function validateConfig(value: unknown, where: string): JailConfig {
     const why = capabilityNameError(name);
     if (why) fail(`capabilities[${i}]`, why);
   });
-  for (const d of ["timeout", "grace"]) {
+  for (const d of ["timeout", "grace"] as const) {
     const v = cfg[d];
     if (v === undefined) continue;
-    if ((typeof v !== "string" && typeof v !== "number") || parseDuration(v) === undefined) {
+    const ms = typeof v === "string" || typeof v === "number" ? parseDuration(v) : undefined;
+    if (ms === undefined) {
       fail(d, `expected a duration such as "90s", "5m" or a number of seconds, got ${show(v)}`);
     }
+    durations[d] = ms;
   }
   if (
     cfg.unknownSyscalls !== undefined && cfg.unknownSyscalls !== "enosys" &&
@@ -193,7 +227,7 @@ export function validateConfig(value: unknown, where: string): JailConfig {
       }
     }
   }
-  return cfg as JailConfig;
+  return { config: cfg as JailConfig, net, ...durations };
 }
 
 const GLOB_CHARS = /[*?[{]/;

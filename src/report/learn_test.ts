@@ -14,7 +14,7 @@ function net(name: string, addr: NetAddress[], fields: Partial<SyscallEvent> = {
     name,
     args: [],
     addr,
-    action: "return",
+    action: "perform",
     value: "0",
     rule: "net",
     ...fields,

@@ -13,6 +13,7 @@
 import type { SupervisorEvent } from "../events.ts";
 import { decisionOf, resultOf } from "./classify.ts";
 import { signalName } from "./_text.ts";
+import { writeAll } from "../stderr.ts";
 
 /** Version of the log schema; bumped on any incompatible change. */
 export const LOG_VERSION = 1;
@@ -218,7 +219,7 @@ export class LogWriter {
     if (!file || this.#closed) return;
     const bytes = this.#encoder.encode(`${JSON.stringify(record)}\n`);
     try {
-      for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+      writeAll(file, bytes);
     } catch (e) {
       this.#file = undefined;
       file.close();

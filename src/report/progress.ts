@@ -11,6 +11,7 @@
 
 import type { LearnedItem } from "./learn.ts";
 import { printable } from "./_text.ts";
+import { writeStderr } from "../stderr.ts";
 
 /** One line for something learned for the first time. */
 export function learnedLine(item: LearnedItem): string {
@@ -35,11 +36,7 @@ export class Progress {
   /** @param options Whether stderr is a terminal, and where lines go. */
   constructor(options: ProgressOptions) {
     this.#interactive = options.interactive;
-    const encoder = new TextEncoder();
-    this.#write = options.write ?? ((text) => {
-      const bytes = encoder.encode(text);
-      for (let at = 0; at < bytes.length;) at += Deno.stderr.writeSync(bytes.subarray(at));
-    });
+    this.#write = options.write ?? ((text) => writeStderr(text));
   }
 
   /** Reports something learned for the first time. */

@@ -17,6 +17,7 @@ import { ProcessTable } from "./processes.ts";
 import { traceLine } from "./trace.ts";
 import { captureStrings } from "./trace_args.ts";
 import { logRecord, LogWriter } from "./log.ts";
+import { writeAll, writeStderr } from "../stderr.ts";
 
 /** Where enriched events go: trace lines, log lines, messages to the owner. */
 export interface EventSink {
@@ -45,17 +46,18 @@ export function eventSink(
     const path = start.trace.path;
     if (path !== undefined) Deno.writeFileSync(path, new Uint8Array(0));
     const file = path === undefined ? undefined : Deno.openSync(path, { append: true });
-    const out = file ?? Deno.stderr;
     sinks.push((e) => {
       if (calls && e.kind === "syscall" && !calls.has(e.name)) return;
-      writeAll(out, encoder.encode(`${traceLine(e, options)}\n`));
+      const line = `${traceLine(e, options)}\n`;
+      if (file) writeAll(file, encoder.encode(line));
+      else writeStderr(line);
     });
     if (file) closers.push(() => file.close());
   }
   if (start.log) {
     const path = start.log;
     const log = LogWriter.append(path, (message) => {
-      writeAll(Deno.stderr, new TextEncoder().encode(`jail: --log ${path}: ${message}\n`));
+      writeStderr(`jail: --log ${path}: ${message}\n`);
     });
     sinks.push((e) => log.write(logRecord(e)));
     closers.push(() => log.close());
@@ -66,16 +68,6 @@ export function eventSink(
     for (const s of sinks) s(e);
   };
   return Object.assign(sink, { close: () => closers.forEach((c) => c()) });
-}
-
-/**
- * Writes all of `bytes`. A trace line goes out in one write(2), so the
- * command's own writes to the same stderr land between lines, never inside
- * one (a line is far below PIPE_BUF, which a pipe writes whole); only a
- * short write (a full disk, a signal) leaves a rest to write after.
- */
-function writeAll(w: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
-  for (let at = 0; at < bytes.length;) at += w.writeSync(bytes.subarray(at));
 }
 
 /** Options for {@linkcode Reporter}. */
@@ -164,8 +156,11 @@ export class Reporter {
     const strings = captureStrings(name, call.tid, call.regs);
     if (strings) event.strings = strings;
     if (d.action === "deny") event.errno = d.errno;
-    if (d.action === "return" || d.action === "result") event.value = String(d.value);
-    if (d.action === "args") {
+    if (d.action === "deny" && d.kernel) event.kernel = true;
+    if (d.action === "return" || d.action === "result" || d.action === "perform") {
+      event.value = String(d.value);
+    }
+    if (d.action === "args" || d.action === "replace") {
       const set: Record<string, string> = {};
       for (const [i, v] of Object.entries(d.args)) {
         set[i] = `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
@@ -173,7 +168,9 @@ export class Reporter {
       event.newArgs = set;
     }
     // A call that runs is followed to its exit (the supervisor resumed it with PTRACE_SYSCALL).
-    if (this.#results && (d.action === "allow" || d.action === "args" || d.action === "result")) {
+    const runs = d.action === "allow" || d.action === "args" || d.action === "replace" ||
+      d.action === "result";
+    if (this.#results && runs) {
       this.#running.set(call.tid, event);
       return;
     }

@@ -28,7 +28,7 @@
  */
 
 import type { ExitEvent, NetAddress, SupervisorEvent, SyscallEvent } from "../events.ts";
-import { decisionOf, type ReportDecision } from "./classify.ts";
+import { decisionOf, type ReportDecision, valueOf } from "./classify.ts";
 import { basename, errnoName, printable, quote, signalName } from "./_text.ts";
 import { ADDRESS_RESULTS, decodeArgs } from "./trace_args.ts";
 import { ERRNO_MESSAGES, MAX_ERRNO as KERNEL_MAX_ERRNO } from "../../kernel/errno.ts";
@@ -190,10 +190,8 @@ export function formatReturn(name: string, value: bigint): string {
 
 /** What the caller saw: set by jail, or read at the call's exit; `?` when it never returned. */
 function resultText(e: SyscallEvent): string {
-  if (e.action === "deny") return formatReturn(e.name, BigInt(-(e.errno ?? 0)));
-  if (e.value !== undefined && (e.action === "return" || e.action === "result")) {
-    return formatReturn(e.name, BigInt(e.value));
-  }
+  const value = valueOf(e);
+  if (value !== undefined) return formatReturn(e.name, BigInt(value));
   return e.returned === undefined ? "?" : formatReturn(e.name, BigInt(e.returned));
 }
 

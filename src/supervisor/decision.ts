@@ -1,23 +1,60 @@
 /**
- * What the supervisor does with a stopped syscall.
+ * What the supervisor does with a stopped syscall: each kind of decision
+ * says in its type what it does to the call's registers and who ran the
+ * call, so that the supervisor applies it and reports classify it without
+ * looking at rule names.
+ *
+ * Values are register values ({@linkcode RegisterValue}) from the start:
+ * the form that crosses between threads as JSON is {@linkcode WireDecision}
+ * in `decision_wire.ts`.
  *
  * @module
  */
+
+/**
+ * A register value in the form the supervisor writes without converting at
+ * each stop: a number when it fits 32 bits signed (every errno, most
+ * results), a bigint otherwise ({@linkcode registerValue} makes one). The
+ * values of a {@linkcode Decision} take this form.
+ */
+export type RegisterValue = bigint | number;
 
 /** A decision for one syscall that stopped at the supervisor. */
 export type Decision =
   /** Let it run unchanged. */
   | { action: "allow"; rule?: string }
-  /** Skip it; the caller sees -1 with this errno. */
-  | { action: "deny"; errno: number; rule?: string }
-  /** Skip it; the caller sees this result. */
+  /**
+   * Skip it; the caller sees -1 with this errno. `kernel`: the call fails as
+   * the kernel itself would fail it (a missing file, a bad pointer), so the
+   * policy refused nothing.
+   */
+  | { action: "deny"; errno: number; rule?: string; kernel?: true }
+  /** Skip it; the caller sees this result, chosen by the policy. */
   | { action: "return"; value: bigint | number; rule?: string }
   /** Kill the whole tree. */
   | { action: "kill"; rule?: string }
   /** Run it with these arguments replaced (index 0..5 → new value). */
   | { action: "args"; args: Readonly<Record<number, bigint | number>>; rule?: string }
   /** Run it, then replace what it returned. */
-  | { action: "result"; value: bigint | number; rule?: string };
+  | { action: "result"; value: bigint | number; rule?: string }
+  /**
+   * Skip it: the supervisor made the call itself on the caller's behalf (a
+   * network call on a duplicate of the caller's socket, with the address
+   * bytes it checked; or a resolver's connect to a denied DNS server, taken
+   * note of so that the query that follows is refused by name), and the
+   * caller sees its result.
+   */
+  | { action: "perform"; value: bigint | number; rule?: string }
+  /**
+   * Run syscall `nr` in its place, with these arguments replaced: a call
+   * that carries no address where the caller's carried one.
+   */
+  | {
+    action: "replace";
+    nr: number;
+    args: Readonly<Record<number, bigint | number>>;
+    rule?: string;
+  };
 
 /** The rule name of trace-only stops (`--trace-calls`): allowed, and shown without a decision. */
 export const TRACE_ONLY_RULE = "trace";
@@ -26,32 +63,10 @@ export const TRACE_ONLY_RULE = "trace";
 export const ALLOW: Decision = { action: "allow" };
 
 /**
- * A register value in the form the supervisor writes without converting at
- * each stop: a number when it fits 32 bits signed (every errno, most results),
- * a bigint otherwise. Policies carry values as decimal strings (they cross to
- * the supervisor's thread and through JSON); this parses them once.
+ * A value as a register holds it: a number when it fits 32 bits signed, a
+ * bigint otherwise; decimal strings (the wire form) are parsed here.
  */
-export function registerValue(v: bigint | number | string): bigint | number {
+export function registerValue(v: bigint | number | string): RegisterValue {
   const b = typeof v === "bigint" ? v : BigInt(v);
   return b >= -0x80000000n && b <= 0x7fffffffn ? Number(b) : b;
-}
-
-/**
- * The same decision with its values prepared by {@linkcode registerValue}:
- * done once per rule when the rule table is built, and once per answer of a
- * function rule, never per stop.
- */
-export function prepareDecision(d: Decision): Decision {
-  switch (d.action) {
-    case "return":
-    case "result":
-      return { ...d, value: registerValue(d.value) };
-    case "args": {
-      const args: Record<number, bigint> = {};
-      for (const [i, v] of Object.entries(d.args)) args[Number(i)] = BigInt(v);
-      return { ...d, args };
-    }
-    default:
-      return d;
-  }
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Decision, prepareDecision } from "./decision.ts";
+import type { Decision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
 import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "../net/check.ts";
 import type { FsCall, FsChecker } from "../fs/check.ts";
@@ -66,8 +66,7 @@ export class RuleEngine {
     onNetDeny?: (tid: number, pid: number, denial: NetDenial) => void,
     fs?: FsChecker,
   ) {
-    // Values parsed once here (they arrive as decimal strings), not at every stop.
-    this.#table = table.map((rule) => ({ ...rule, decision: prepareDecision(rule.decision) }));
+    this.#table = table;
     if (net) {
       this.#net = new NetChecker(net);
       this.#net.onDeny = onNetDeny;

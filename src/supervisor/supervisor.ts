@@ -127,8 +127,27 @@ export interface ScriptExec {
   args: readonly bigint[];
 }
 
-/** What a finished supervision reports. */
-export interface SupervisorResult {
+/** Supervisor counters of one run. */
+export interface RunStats {
+  /** Processes seen. */
+  processes: number;
+  /** Threads seen. */
+  threads: number;
+  /** Most processes alive at once. */
+  peakProcesses: number;
+  /** Most threads alive at once. */
+  peakThreads: number;
+  /** Threads left in the registry at the end (0 after a clean run). */
+  leftover: number;
+  /** How often each ptrace quirk was met. */
+  quirks: QuirkCounts;
+}
+
+/**
+ * What a finished supervision reports: its counters ({@linkcode RunStats};
+ * `leftover` is 0 unless waitpid ran out of children first), and how it ended.
+ */
+export interface SupervisorResult extends RunStats {
   /** How the root ended; undefined only if it vanished (never expected). */
   root?: ExitStatus;
   /** True when the root reached its command's exec. */
@@ -141,18 +160,6 @@ export interface SupervisorResult {
   killRule?: string;
   /** The call that fired it, for `policy`. */
   killCall?: { pid: number; tid: number; nr: number };
-  /** Processes seen. */
-  processes: number;
-  /** Threads seen. */
-  threads: number;
-  /** Most processes alive at once. */
-  peakProcesses: number;
-  /** Most threads alive at once. */
-  peakThreads: number;
-  /** Threads still in the registry at the end: 0 unless waitpid ran out of children first. */
-  leftover: number;
-  /** How often each ptrace quirk was met. */
-  quirks: QuirkCounts;
 }
 
 /**
@@ -541,11 +548,14 @@ export class Supervisor {
         regs.setResult(-decision.errno);
         break;
       case "return":
+      case "perform":
         regs.skipSyscall();
         regs.setResult(decision.value);
         break;
+      case "replace":
       case "args":
-        for (const i in decision.args) regs.setArg(+i, decision.args[i as unknown as number]);
+        if (decision.action === "replace") regs.setNr(decision.nr);
+        for (const i in decision.args) regs.setArg(+i, decision.args[+i]);
         // arm64's re-check after this stop reads argument 0 from orig_x0, not the rewrite: jail's
         // filter judges the rewritten call here instead, and a refusal denies it.
         if (!HOST_ARCH.recheckSeesArg0 && "0" in decision.args) {

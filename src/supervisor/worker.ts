@@ -10,11 +10,13 @@
 /// <reference lib="deno.worker" />
 
 import { mark } from "../timing.ts";
+import { writeStderr } from "../stderr.ts";
 import { launch, LaunchError, readHost, releaseListener } from "../launch/launch.ts";
 import { emptyResult, Supervisor } from "./supervisor.ts";
 import { RuleEngine } from "./rules.ts";
 import { denialLine, type NetDenial } from "../net/check.ts";
-import { type Decision, prepareDecision } from "./decision.ts";
+import type { Decision } from "./decision.ts";
+import { decodeDecision, type WireDecision } from "./decision_wire.ts";
 import type { SyscallStop } from "./supervisor.ts";
 import { HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import type { SupervisorEvent } from "../events.ts";
@@ -91,7 +93,7 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       const text = new TextDecoder().decode(
         channelBytes.slice(0, Atomics.load(channel, HOOK_LENGTH)),
       );
-      return prepareDecision(JSON.parse(text) as Decision);
+      return decodeDecision(JSON.parse(text) as WireDecision);
     };
     const reported = new Set<string>();
     // The DNS question of a denied lookup, carried into that call's event (log, summary).
@@ -107,14 +109,14 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       try {
         comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
       } catch { /* gone already */ }
-      Deno.stderr.writeSync(new TextEncoder().encode(`${denialLine(d, pid, comm)}\n`));
+      writeStderr(`${denialLine(d, pid, comm)}\n`);
     };
     let fs;
     if (start.fs && fsModules) {
       const [{ FsChecker }, { fsReporter }] = await fsModules;
       fs = new FsChecker(start.fs);
       if (start.reportDenials) {
-        fs.onDeny = fsReporter((line) => Deno.stderr.writeSync(new TextEncoder().encode(line)));
+        fs.onDeny = fsReporter((line) => writeStderr(line));
       }
     }
     const engine = new RuleEngine(start.rules, start.net, callHook, onNetDeny, fs);
