@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, JAIL, jail, native, spawnJail, until } from "./_helpers.ts";
+import { buildC, JAIL, jail, native, spawnJail, TIME_SCALE, until } from "./_helpers.ts";
 import { PASSED_SIGNALS as PASSED } from "../src/run/signals.ts";
 
 const SIGNAL_NUMBERS: Record<string, number> = {
@@ -59,7 +59,9 @@ Deno.test("signals: each forwarded signal sent to jail reaches the root exactly 
     const got = counts(run.stdout);
     for (const sig of PASSED) assert.equal(got.get(SIGNAL_NUMBERS[sig]), 1, `${sig} count`);
     assert.equal(got.size, PASSED.length, `unexpected signals: ${run.stdout}`);
-    assert.equal(run.stderr, "");
+    // Deno's own line when SIGUSR1 lands after its start-up grace period (a slow machine): its
+    // inspector cannot bind 127.0.0.1:9229, which jail holds (tests/quiet_test.ts proves it).
+    assert.equal(run.stderr.replace(/^Failed to start inspector server.*\n/m, ""), "");
   } finally {
     await live.stop();
   }
@@ -199,7 +201,7 @@ const BASH_ON_PTY = [
   "seen = b''",
   "def expect(pat):",
   "    global buf, seen",
-  "    end = time.time() + 20",
+  "    end = time.time() + 20 * float(os.environ.get('JAIL_TEST_TIME_SCALE') or 1)",
   "    while pat.encode() not in buf:",
   "        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))",
   "        if not r: sys.exit('timed out waiting for %r: %r' % (pat, buf))",
@@ -265,7 +267,7 @@ Deno.test("signals: on a terminal, a resize, ^Z, fg and ^C each reach the comman
       stdout: "piped",
       stderr: "piped",
       env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-      signal: AbortSignal.timeout(60_000),
+      signal: AbortSignal.timeout(60_000 * TIME_SCALE),
     }).output();
     return { out, text: plain(out.stdout) };
   };
@@ -320,7 +322,7 @@ Deno.test("signals: on a terminal, a command that reads from the background stop
     stdout: "piped",
     stderr: "piped",
     env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-    signal: AbortSignal.timeout(60_000),
+    signal: AbortSignal.timeout(60_000 * TIME_SCALE),
   }).output();
   const text = plain(out.stdout);
   assert.ok(out.success, `${text} ${new TextDecoder().decode(out.stderr)}`);
@@ -339,7 +341,7 @@ const RETURN_DRIVER = [
   "if pid == 0:",
   "    os.execvp('sh', ['sh', '-c', sys.argv[1]])",
   "buf = b''",
-  "end = time.time() + 50",
+  "end = time.time() + 50 * float(os.environ.get('JAIL_TEST_TIME_SCALE') or 1)",
   "wrote = False",
   "while True:",
   "    r, _, _ = select.select([fd], [], [], max(0, end - time.time()))",
@@ -382,7 +384,7 @@ Deno.test("signals: on a terminal the tree's group gets it, and the shell's grou
     stdout: "piped",
     stderr: "piped",
     env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-    signal: AbortSignal.timeout(60_000),
+    signal: AbortSignal.timeout(60_000 * TIME_SCALE),
   }).output();
   const text = plain(out.stdout);
   assert.ok(out.success, `${text} ${new TextDecoder().decode(out.stderr)}`);
