@@ -6,7 +6,7 @@
  * @module
  */
 
-import { errno, ErrnoError, lazySymbols } from "./libc.ts";
+import { bindSymbols, errno, ErrnoError, lazySymbols } from "./libc.ts";
 
 const SYMBOLS = {
   // int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *mask)
@@ -18,11 +18,6 @@ const SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
-
-/** Binds every symbol of this module now (see `bindNow` in ffi/libc.ts). */
-export function bindAffinityNow(): void {
-  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) void sym[name];
-}
 
 /** glibc's `cpu_set_t`: 1024 CPUs. */
 const CPU_SET_BYTES = 128;
@@ -50,4 +45,9 @@ export function currentCpuMask(): Uint8Array | undefined {
   const mask = new Uint8Array(CPU_SET_BYTES);
   mask[cpu >> 3] = 1 << (cpu & 7);
   return mask;
+}
+
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
+export function bindAffinityNow(): void {
+  bindSymbols(sym);
 }

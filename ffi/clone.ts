@@ -9,7 +9,9 @@
  * @module
  */
 
-import { addressOf, errno, ErrnoError, lazySymbols } from "./libc.ts";
+import { addressOf, bindSymbols, errno, ErrnoError, lazySymbols } from "./libc.ts";
+import { CLONE } from "../kernel/clone.ts";
+import { LIBC_SIGSET_BYTES, SIG, SIGNALS } from "../kernel/signals.ts";
 
 const SYMBOLS = {
   // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, ...)
@@ -22,19 +24,6 @@ const SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
-
-/** Binds every symbol of this module now (see `bindNow` in ffi/libc.ts). */
-export function bindCloneNow(): void {
-  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) void sym[name];
-}
-
-/** The exit signal the parent gets: a child like any fork's. */
-const SIGCHLD = 17;
-/** Returns a pidfd of the child in `parent_tid` (Linux 5.2). */
-const CLONE_PIDFD = 0x1000;
-const SIG_SETMASK = 2;
-/** `sigset_t` as glibc lays it out (1024 bits); the kernel reads its first 8 bytes. */
-const SIGSET_BYTES = 128;
 
 /**
  * The address of `name` in this process (libc's and the loaded libraries'
@@ -77,20 +66,26 @@ export function cloneIntoPause(stack: Uint8Array): PausedChild {
   const pause = Deno.UnsafePointer.create(symbolAddress("pause"));
   // The stack grows down from its end, 16-byte aligned as the ABI wants at a call.
   const top = Deno.UnsafePointer.create((addressOf(stack) + BigInt(stack.length)) & ~15n);
-  const all = new Uint8Array(SIGSET_BYTES).fill(0xff);
-  const old = new Uint8Array(SIGSET_BYTES);
+  const all = new Uint8Array(LIBC_SIGSET_BYTES).fill(0xff);
+  const old = new Uint8Array(LIBC_SIGSET_BYTES);
   const pidfd = new Int32Array(1);
-  if (sym.pthread_sigmask(SIG_SETMASK, all, old) !== 0) {
+  if (sym.pthread_sigmask(SIG.SETMASK, all, old) !== 0) {
     throw new ErrnoError("pthread_sigmask", errno());
   }
   let pid: number;
   let cloneErrno = 0;
   try {
-    pid = sym.clone(pause, top, SIGCHLD | CLONE_PIDFD, null, pidfd);
+    // SIGCHLD: the exit signal of a child like any fork's; CLONE_PIDFD: its pidfd in `pidfd`.
+    pid = sym.clone(pause, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
     if (pid < 0) cloneErrno = errno();
   } finally {
-    sym.pthread_sigmask(SIG_SETMASK, old, null as unknown as Uint8Array<ArrayBuffer>);
+    sym.pthread_sigmask(SIG.SETMASK, old, null as unknown as Uint8Array<ArrayBuffer>);
   }
   if (pid < 0) throw new ErrnoError("clone", cloneErrno);
   return { pid, pidfd: pidfd[0] };
+}
+
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
+export function bindCloneNow(): void {
+  bindSymbols(sym);
 }

@@ -6,9 +6,11 @@
  * @module
  */
 
-import { errno, lazySymbols } from "./libc.ts";
+import { errno, lazySymbols, type SysResult } from "./libc.ts";
+import { close } from "./io.ts";
 import { HOST_ABI } from "../kernel/abi.ts";
 import { ERRNO_NUMBERS } from "../kernel/errno.ts";
+import { O, PATH_MAX, S_IF } from "../kernel/fcntl.ts";
 
 const SYMBOLS = {
   // int lstat(const char *path, struct stat *st)
@@ -21,13 +23,10 @@ const SYMBOLS = {
   fstat: { parameters: ["i32", "buffer"], result: "i32" },
   // ssize_t read(int fd, void *buf, size_t n)
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  // int close(int fd)
-  close: { parameters: ["i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
 
-const PATH_MAX = 4096;
 const pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
 const stat = new Uint32Array(HOST_ABI.statSize / 4);
 /** st_mode's index in {@link stat}: its byte offset differs by architecture. */
@@ -35,13 +34,9 @@ const ST_MODE = HOST_ABI.statModeOffset / 4;
 const linkBuf = new Uint8Array(PATH_MAX);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
 const ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
-const S_IFREG = 0o100000;
 /** O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC: never blocks on a FIFO, never follows. */
-const OPEN_HEAD = 0o4000 | 0o400 | HOST_ABI.open.NOFOLLOW | 0o2000000;
+const OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
 
 /** A NUL-terminated copy of `path` in the shared buffer; undefined when too long. */
 function cpath(path: string): Uint8Array<ArrayBuffer> | undefined {
@@ -54,14 +49,14 @@ function cpath(path: string): Uint8Array<ArrayBuffer> | undefined {
 /**
  * The kind of file at `path`, without following a last symlink.
  *
- * @returns `"dir"`, `"symlink"`, `"other"`, or the errno of the failure (ENOENT, ENOTDIR...).
+ * @returns `"dir"`, `"symlink"`, `"other"`, or `-errno` of the failure (ENOENT, ENOTDIR...).
  */
-export function lstatKind(path: string): "dir" | "symlink" | "other" | number {
+export function lstatKind(path: string): "dir" | "symlink" | "other" | SysResult {
   const p = cpath(path);
-  if (!p) return ENAMETOOLONG;
-  if (sym.lstat(p, stat) !== 0) return errno();
-  const type = stat[ST_MODE] & S_IFMT;
-  return type === S_IFDIR ? "dir" : type === S_IFLNK ? "symlink" : "other";
+  if (!p) return -ENAMETOOLONG;
+  if (sym.lstat(p, stat) !== 0) return -errno();
+  const type = stat[ST_MODE] & S_IF.MT;
+  return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 }
 
 /** The target of the symlink at `path`; undefined when it is not one or cannot be read. */
@@ -84,11 +79,11 @@ export function readFileHead(path: string, max: number): Uint8Array | undefined 
   const fd = sym.open(p, OPEN_HEAD);
   if (fd < 0) return undefined;
   try {
-    if (sym.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IFMT) !== S_IFREG) return undefined;
+    if (sym.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return undefined;
     const buf = new Uint8Array(max);
     const n = Number(sym.read(fd, buf, BigInt(max)));
     return n < 0 ? undefined : buf.subarray(0, n);
   } finally {
-    sym.close(fd);
+    close(fd);
   }
 }

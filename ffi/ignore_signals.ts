@@ -13,6 +13,7 @@
 
 import { lazySymbols } from "./libc.ts";
 import { hostNr } from "../kernel/host_syscalls.ts";
+import { KERNEL_SIGSET_BYTES, SIG_IGN } from "../kernel/signals.ts";
 
 const SYMBOLS = {
   // long syscall(SYS_rt_sigaction, int sig, const struct kernel_sigaction *act,
@@ -27,14 +28,7 @@ const SYMBOLS = {
 const sym = lazySymbols(SYMBOLS);
 
 const SYS_RT_SIGACTION = hostNr("rt_sigaction");
-const SIG_IGN = 1n;
-/** The kernel's sigset_t: 64 signals. */
-const KERNEL_SIGSET_BYTES = 8n;
-
-/** First real-time signal jail may touch: glibc keeps 32 and 33 for itself. */
-export const SIGRTMIN_USABLE = 34;
-/** Last real-time signal (x86_64 and aarch64). */
-export const SIGRTMAX = 64;
+const SIGSET_SIZE = BigInt(KERNEL_SIGSET_BYTES);
 
 /**
  * Ignores each of `signals` in this whole process (the raw syscall: glibc's
@@ -46,6 +40,6 @@ export function ignoreSignals(signals: readonly number[]): number[] {
   // struct kernel_sigaction { handler, flags, restorer, mask }.
   const act = new BigUint64Array([SIG_IGN, 0n, 0n, 0n]);
   return signals.filter((sig) =>
-    sym.rt_sigaction(SYS_RT_SIGACTION, BigInt(sig), act, 0n, KERNEL_SIGSET_BYTES) !== 0n
+    sym.rt_sigaction(SYS_RT_SIGACTION, BigInt(sig), act, 0n, SIGSET_SIZE) !== 0n
   );
 }

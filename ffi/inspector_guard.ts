@@ -18,26 +18,15 @@
  * @module
  */
 
-import { close, errno, lazySymbols } from "./libc.ts";
-import { INSPECTOR_ADDRESS } from "./socket.ts";
+import { errno, lazySymbols, type SysResult } from "./libc.ts";
+import { close } from "./io.ts";
+import { AF, SO, SOCK, SOCKADDR_IN_SIZE, SOL } from "../kernel/socket.ts";
+import { bindSocket, INSPECTOR_ADDRESS, setIntOption } from "./socket.ts";
 
-const SYMBOLS = {
+const sym = lazySymbols({
   // int socket(int domain, int type, int protocol)
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  // int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  // int bind(int fd, const struct sockaddr *addr, socklen_t len)
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-const sym = lazySymbols(SYMBOLS);
-
-const AF_INET = 2;
-const SOCK_STREAM = 1;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_REUSEPORT = 15;
-const SOCKADDR_IN_SIZE = 16;
+});
 
 export { INSPECTOR_ADDRESS };
 
@@ -48,25 +37,19 @@ export { INSPECTOR_ADDRESS };
  *   (EADDRINUSE: someone else holds the port, which keeps Deno's inspector
  *   from binding as long as they do).
  */
-export function bindInspectorAddress(): number {
-  const fd = sym.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+export function bindInspectorAddress(): SysResult {
+  const fd = sym.socket(AF.INET, SOCK.STREAM | SOCK.CLOEXEC, 0);
   if (fd < 0) return -errno();
-  const one = new Int32Array([1]);
   // struct sockaddr_in: family (host order), port and address (network order), zero padding.
   const addr = new Uint8Array(SOCKADDR_IN_SIZE);
   const view = new DataView(addr.buffer);
-  view.setUint16(0, AF_INET, true);
+  view.setUint16(0, AF.INET, true);
   view.setUint16(2, INSPECTOR_ADDRESS.port, false);
   addr.set(INSPECTOR_ADDRESS.hostname.split(".").map(Number), 4);
-  if (
-    sym.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, one, 4) !== 0 ||
-    sym.bind(fd, addr, SOCKADDR_IN_SIZE) !== 0
-  ) {
-    const e = errno();
-    close(fd);
-    return -e;
-  }
-  return fd;
+  let rc = setIntOption(fd, SOL.SOCKET, SO.REUSEPORT, 1);
+  if (rc === 0) rc = bindSocket(fd, addr);
+  if (rc < 0) close(fd);
+  return rc < 0 ? rc : fd;
 }
 
 /** Retry interval while someone else holds the port (the guard is taken as soon as they let go). */

@@ -7,7 +7,10 @@
  * @module
  */
 
-import { close, errno, ErrnoError, lazySymbols } from "./libc.ts";
+import { bindSymbols, cstring, errno, ErrnoError, lazySymbols, type SysResult } from "./libc.ts";
+import { close } from "./io.ts";
+import { CREATE_RULESET_VERSION, RULE_PATH_BENEATH } from "../kernel/landlock.ts";
+import { O } from "../kernel/fcntl.ts";
 import { hostNr } from "../kernel/host_syscalls.ts";
 
 const SYMBOLS = {
@@ -23,17 +26,8 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
-/** Binds every symbol of this module now (see `bindNow` in ffi/libc.ts). */
-export function bindLandlockNow(): void {
-  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) void sym[name];
-}
-
 const SYS_CREATE_RULESET = hostNr("landlock_create_ruleset");
 const SYS_ADD_RULE = hostNr("landlock_add_rule");
-const CREATE_RULESET_VERSION = 1;
-const RULE_PATH_BENEATH = 1;
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
 
 /**
  * The Landlock ABI version of the running kernel.
@@ -51,17 +45,6 @@ export function landlockAbi(): number {
 
 /** Environment variable that caps the Landlock ABI jail uses (tests of older kernels). */
 export const LANDLOCK_ABI_ENV = "JAIL_LANDLOCK_ABI";
-
-/** Landlock scopes (`LANDLOCK_SCOPE_*`, ABI 6). */
-export const SCOPE = {
-  /** Connecting to an abstract unix socket created outside the domain. */
-  ABSTRACT_UNIX_SOCKET: 1 << 0,
-  /** Sending a signal to a process outside the domain (kill, tgkill, pidfd_send_signal, SIGIO...). */
-  SIGNAL: 1 << 1,
-} as const;
-
-/** The first Landlock ABI with scopes. */
-export const SCOPE_ABI = 6;
 
 /**
  * Creates a ruleset handling the file-system rights `handledFs` and the
@@ -84,15 +67,12 @@ export function createRuleset(handledFs: number, scoped = 0): number {
 /**
  * Grants `access` beneath `path` (or to the file `path`).
  *
- * @returns 0, or the errno of opening `path` (ENOENT when it vanished since the policy was compiled).
+ * @returns 0, or `-errno` of opening `path` (ENOENT when it vanished since the policy was compiled).
  * @throws {ErrnoError} When the kernel refuses the rule.
  */
-export function addPathRule(ruleset: number, path: string, access: number): number {
-  const bytes = new TextEncoder().encode(path);
-  const cpath = new Uint8Array(bytes.length + 1);
-  cpath.set(bytes);
-  const fd = sym.open(cpath, O_PATH | O_CLOEXEC);
-  if (fd < 0) return errno();
+export function addPathRule(ruleset: number, path: string, access: number): SysResult {
+  const fd = sym.open(cstring(path), O.PATH | O.CLOEXEC);
+  if (fd < 0) return -errno();
   try {
     // struct landlock_path_beneath_attr { __u64 allowed_access; __s32 parent_fd; } __packed
     const attr = new Uint8Array(12);
@@ -105,4 +85,9 @@ export function addPathRule(ruleset: number, path: string, access: number): numb
   } finally {
     close(fd);
   }
+}
+
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
+export function bindLandlockNow(): void {
+  bindSymbols(sym);
 }

@@ -7,7 +7,9 @@
  * @module
  */
 
-import { errno, ErrnoError, lazySymbols } from "./libc.ts";
+import { lazySymbols, orThrow } from "./libc.ts";
+import { CAP_LAST_FALLBACK, CAP_WORDS, LINUX_CAPABILITY_VERSION_3 } from "../kernel/capability.ts";
+import { PR } from "../kernel/prctl.ts";
 import { hostNr } from "../kernel/host_syscalls.ts";
 
 const SYMBOLS = {
@@ -21,23 +23,6 @@ const sym = lazySymbols(SYMBOLS);
 
 const SYS_CAPGET = hostNr("capget");
 const SYS_CAPSET = hostNr("capset");
-const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-const PR_CAPBSET_READ = 23;
-/** `prctl(PR_CAPBSET_DROP, cap)`: drops `cap` from the bounding set (needs CAP_SETPCAP). */
-export const PR_CAPBSET_DROP = 24;
-/** `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`: empties the ambient set. */
-export const PR_CAP_AMBIENT = 47;
-/** See {@linkcode PR_CAP_AMBIENT}. */
-export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
-/** The highest capability number this kernel knows when /proc cannot say (Linux 5.9+). */
-const CAP_LAST_FALLBACK = 40;
-/** Capability numbers fit in the two 32-bit words of `_LINUX_CAPABILITY_VERSION_3`. */
-const CAP_WORDS = 2;
-
-/** The capability CAP_SETPCAP: needed to drop from the bounding set. */
-export const CAP_SETPCAP = 8;
-/** The capability CAP_SYS_PTRACE: tracing a non-dumpable process. */
-export const CAP_SYS_PTRACE = 19;
 
 /** The highest capability number of the running kernel. */
 export function lastCapability(): number {
@@ -49,7 +34,7 @@ export function lastCapability(): number {
   }
   let last = -1;
   while (
-    last + 1 < CAP_WORDS * 32 && sym.prctl(PR_CAPBSET_READ, BigInt(last + 1), 0n, 0n, 0n) >= 0
+    last + 1 < CAP_WORDS * 32 && sym.prctl(PR.CAPBSET_READ, BigInt(last + 1), 0n, 0n, 0n) >= 0
   ) {
     last++;
   }
@@ -78,9 +63,7 @@ function capHeader(tid = 0): Uint32Array<ArrayBuffer> {
 export function capGet(tid = 0): CapabilitySets {
   // struct __user_cap_data_struct { __u32 effective, permitted, inheritable; } [2]
   const data = new Uint32Array(3 * CAP_WORDS);
-  if (Number(sym.capcall(SYS_CAPGET, capHeader(tid), data)) < 0) {
-    throw new ErrnoError("capget", errno());
-  }
+  orThrow("capget", sym.capcall(SYS_CAPGET, capHeader(tid), data));
   const join = (i: number) => BigInt(data[i]) | (BigInt(data[i + 3]) << 32n);
   return { effective: join(0), permitted: join(1), inheritable: join(2) };
 }
@@ -88,18 +71,15 @@ export function capGet(tid = 0): CapabilitySets {
 /** capset(2) of the calling thread. @throws {ErrnoError} */
 export function capSet(sets: CapabilitySets): void {
   const { header, data } = capsetBuffers(sets);
-  if (
-    Number(
-      sym.capcall(SYS_CAPSET, header as Uint32Array<ArrayBuffer>, data as Uint32Array<ArrayBuffer>),
-    ) < 0
-  ) {
-    throw new ErrnoError("capset", errno());
-  }
+  orThrow(
+    "capset",
+    sym.capcall(SYS_CAPSET, header as Uint32Array<ArrayBuffer>, data as Uint32Array<ArrayBuffer>),
+  );
 }
 
 /** True when capability `cap` is in this thread's bounding set. */
 export function inBounding(cap: number): boolean {
-  return sym.prctl(PR_CAPBSET_READ, BigInt(cap), 0n, 0n, 0n) === 1;
+  return sym.prctl(PR.CAPBSET_READ, BigInt(cap), 0n, 0n, 0n) === 1;
 }
 
 /**

@@ -1,20 +1,41 @@
 /**
- * Socket options and calls the network guard needs on a duplicate of a
- * tracee's socket: `getsockopt`/`setsockopt` (socket filters, SO_DOMAIN,
- * SO_PROTOCOL), `listen`, and `if_nametoindex`. Bound through
- * {@linkcode lazySymbols}: only the supervisor's thread binds them.
+ * Socket calls the network guard makes on a duplicate of a tracee's socket:
+ * connect, bind, sendto, sendmsg, listen, options (socket filters,
+ * SO_DOMAIN, SO_PROTOCOL), names, and `if_nametoindex`. Only the
+ * supervisor's thread binds them. The option numbers are in
+ * `kernel/socket.ts`.
  *
  * @module
  */
 
-import { addressOf, cstring, errno, lazySymbols } from "./libc.ts";
+import { addressOf, cstring, errno, lazySymbols, type SysResult, sysResult } from "./libc.ts";
 import { ERRNO_NUMBERS } from "../kernel/errno.ts";
+import {
+  POLLOUT,
+  SO,
+  SOCK,
+  SOCK_FILTER_SIZE,
+  SOCKADDR_STORAGE_SIZE,
+  SOL,
+} from "../kernel/socket.ts";
 
 const SYMBOLS = {
+  // int connect(int fd, const struct sockaddr *addr, socklen_t len)
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // int bind(int fd, const struct sockaddr *addr, socklen_t len)
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len)
+  sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
+  // ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+  sendmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   // int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   // int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  // int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+  getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // int listen(int fd, int backlog)
   listen: { parameters: ["i32", "i32"], result: "i32" },
   // int poll(struct pollfd *fds, nfds_t n, int timeout)
@@ -25,8 +46,6 @@ const SYMBOLS = {
 
 const sym = lazySymbols(SYMBOLS);
 
-/** Socket option levels and names used here (x86_64 Linux). */
-export const SOL = { SOCKET: 1, IP: 0, IPV6: 41, UDP: 17, TCP: 6 } as const;
 /**
  * The address Deno's SIGUSR1 handler binds its inspector to (hard-wired in
  * Deno). jail holds it (ffi/inspector_guard.ts) and lets the tree share it
@@ -34,25 +53,47 @@ export const SOL = { SOCKET: 1, IP: 0, IPV6: 41, UDP: 17, TCP: 6 } as const;
  */
 export const INSPECTOR_ADDRESS = { hostname: "127.0.0.1", port: 9229 } as const;
 
-/** SOL_SOCKET option names. */
-export const SO = {
-  TYPE: 3,
-  ATTACH_FILTER: 26,
-  /** Same number as SO_ATTACH_FILTER, read with getsockopt. */
-  GET_FILTER: 26,
-  DETACH_FILTER: 27,
-  PROTOCOL: 38,
-  DOMAIN: 39,
-  LOCK_FILTER: 44,
-  REUSEPORT: 15,
-} as const;
-/** IPPROTO_IPV6 IPV6_V6ONLY. */
-export const IPV6_V6ONLY = 26;
+/** connect(2); 0 or `-errno`. */
+export function connectSocket(fd: number, addr: Uint8Array): SysResult {
+  return sym.connect(fd, addr as Uint8Array<ArrayBuffer>, addr.length) === 0 ? 0 : -errno();
+}
 
-const SOCK_FILTER_SIZE = 8;
+/** bind(2); 0 or `-errno`. */
+export function bindSocket(fd: number, addr: Uint8Array): SysResult {
+  return sym.bind(fd, addr as Uint8Array<ArrayBuffer>, addr.length) === 0 ? 0 : -errno();
+}
+
+/** sendto(2); bytes sent or `-errno`. */
+export function sendTo(
+  fd: number,
+  data: Uint8Array,
+  flags: number,
+  addr: Uint8Array | null,
+): SysResult {
+  return sysResult(
+    sym.sendto(
+      fd,
+      data as Uint8Array<ArrayBuffer>,
+      BigInt(data.length),
+      flags,
+      addr as Uint8Array<ArrayBuffer>,
+      addr?.length ?? 0,
+    ),
+  );
+}
+
+/** sendmsg(2) with a prepared `struct msghdr`; bytes sent or `-errno`. */
+export function sendMsg(fd: number, msghdr: Uint8Array, flags: number): SysResult {
+  return sysResult(sym.sendmsg(fd, msghdr as Uint8Array<ArrayBuffer>, flags));
+}
+
+/** listen(2): 0 or `-errno`. */
+export function listenSocket(fd: number, backlog: number): SysResult {
+  return sym.listen(fd, backlog) === 0 ? 0 : -errno();
+}
 
 /** getsockopt of an int option: its value, or `-errno`. */
-export function getIntOption(fd: number, level: number, name: number): number {
+export function getIntOption(fd: number, level: number, name: number): SysResult {
   const val = new Int32Array(1);
   const len = new Uint32Array([4]);
   if (sym.getsockopt(fd, level, name, val, len) !== 0) return -errno();
@@ -60,9 +101,25 @@ export function getIntOption(fd: number, level: number, name: number): number {
 }
 
 /** setsockopt of an int option: 0 or `-errno`. */
-export function setIntOption(fd: number, level: number, name: number, value: number): number {
+export function setIntOption(fd: number, level: number, name: number, value: number): SysResult {
   const val = new Int32Array([value]);
   return sym.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
+}
+
+/** True when `fd` is a connected stream socket: the kernel ignores (or refuses) a destination on it. */
+export function isConnectedStream(fd: number): boolean {
+  if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;
+  const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  const alen = new Uint32Array([SOCKADDR_STORAGE_SIZE]);
+  return sym.getpeername(fd, addr, alen) === 0;
+}
+
+/** getsockname(2): the socket's local address bytes, or `-errno`. */
+export function socketName(fd: number): Uint8Array | SysResult {
+  const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  const len = new Uint32Array([SOCKADDR_STORAGE_SIZE]);
+  if (sym.getsockname(fd, addr, len) !== 0) return -errno();
+  return addr.subarray(0, Math.min(len[0], SOCKADDR_STORAGE_SIZE));
 }
 
 /**
@@ -71,7 +128,7 @@ export function setIntOption(fd: number, level: number, name: number, value: num
  *
  * @returns 0 or `-errno` (EPERM when a locked filter is already attached).
  */
-export function attachFilter(fd: number, program: Uint8Array): number {
+export function attachFilter(fd: number, program: Uint8Array): SysResult {
   const insns = new Uint8Array(program);
   // struct sock_fprog { unsigned short len; struct sock_filter *filter; }: the pointer at 8.
   const fprog = new BigUint64Array(2);
@@ -85,7 +142,7 @@ export function attachFilter(fd: number, program: Uint8Array): number {
  * SO_GET_FILTER: the classic BPF program attached to the socket (empty
  * when none), or `-errno`.
  */
-export function attachedFilter(fd: number): Uint8Array | number {
+export function attachedFilter(fd: number): Uint8Array | SysResult {
   // With a zero length the kernel reports the program's length, in instructions.
   const count = new Uint32Array([0]);
   if (sym.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
@@ -99,14 +156,6 @@ export function attachedFilter(fd: number): Uint8Array | number {
 }
 
 const EAGAIN = ERRNO_NUMBERS.EAGAIN;
-
-/** listen(2): 0 or `-errno`. */
-export function listenSocket(fd: number, backlog: number): number {
-  return sym.listen(fd, backlog) === 0 ? 0 : -errno();
-}
-
-const POLLOUT = 0x4;
-const SO_ERROR = 4;
 const EINTR = ERRNO_NUMBERS.EINTR;
 const ETIMEDOUT = ERRNO_NUMBERS.ETIMEDOUT;
 
@@ -116,7 +165,7 @@ const ETIMEDOUT = ERRNO_NUMBERS.ETIMEDOUT;
  *
  * @returns 0, the connect's `-errno`, or `-ETIMEDOUT` after `ms`.
  */
-export function awaitConnection(fd: number, ms: number): number {
+export function awaitConnection(fd: number, ms: number): SysResult {
   // struct pollfd { int fd; short events; short revents; }
   const pfd = new Int32Array([fd, POLLOUT]);
   const end = Date.now() + ms;
@@ -131,7 +180,7 @@ export function awaitConnection(fd: number, ms: number): number {
     }
     if (rc > 0) break;
   }
-  const err = getIntOption(fd, SOL.SOCKET, SO_ERROR);
+  const err = getIntOption(fd, SOL.SOCKET, SO.ERROR);
   return err < 0 ? err : -err;
 }
 

@@ -7,53 +7,43 @@
  * @module
  */
 
-import { errno, lazySymbols } from "./libc.ts";
+import { errno, lazySymbols, type SysResult } from "./libc.ts";
+import { LIBC_SIGSET_BYTES, SIG, SIGNALS } from "../kernel/signals.ts";
 
 const SYMBOLS = {
   // pid_t tcgetpgrp(int fd)
   tcgetpgrp: { parameters: ["i32"], result: "i32" },
   // int tcsetpgrp(int fd, pid_t pgrp)
   tcsetpgrp: { parameters: ["i32", "i32"], result: "i32" },
-  // pid_t getpgrp(void)
-  getpgrp: { parameters: [], result: "i32" },
   // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
   pthread_sigmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
 
-const SIG_BLOCK = 0;
-const SIG_SETMASK = 2;
-const SIGTTOU = 22;
-/** glibc's sigset_t: 1024 bits. */
-const SIGSET_BYTES = 128;
+const SIGTTOU = SIGNALS.SIGTTOU;
 
 /**
  * The foreground process group of the terminal on `fd`; `-errno` when `fd`
  * is not this process's controlling terminal (ENOTTY), or not a terminal.
  */
-export function foregroundGroup(fd: number): number {
+export function foregroundGroup(fd: number): SysResult {
   const rc = sym.tcgetpgrp(fd);
   return rc < 0 ? -errno() : rc;
-}
-
-/** getpgrp(2): this process's group. */
-export function ownGroup(): number {
-  return sym.getpgrp();
 }
 
 /**
  * tcsetpgrp(3) with SIGTTOU blocked for the call (the kernel then lets a
  * background group set the foreground); 0 or `-errno`.
  */
-export function setForegroundGroup(fd: number, pgrp: number): number {
-  const block = new Uint8Array(SIGSET_BYTES);
+export function setForegroundGroup(fd: number, pgrp: number): SysResult {
+  const block = new Uint8Array(LIBC_SIGSET_BYTES);
   block[Math.floor((SIGTTOU - 1) / 8)] = 1 << ((SIGTTOU - 1) % 8);
-  const old = new Uint8Array(SIGSET_BYTES);
-  sym.pthread_sigmask(SIG_BLOCK, block, old);
+  const old = new Uint8Array(LIBC_SIGSET_BYTES);
+  sym.pthread_sigmask(SIG.BLOCK, block, old);
   try {
     return sym.tcsetpgrp(fd, pgrp) === 0 ? 0 : -errno();
   } finally {
-    sym.pthread_sigmask(SIG_SETMASK, old, null as unknown as Uint8Array<ArrayBuffer>);
+    sym.pthread_sigmask(SIG.SETMASK, old, null as unknown as Uint8Array<ArrayBuffer>);
   }
 }

@@ -432,3 +432,9 @@ export const ERRNO_MESSAGES: readonly string[] = [
   "Operation not possible due to RF-kill",
   "Memory page has hardware error",
 ];
+
+/**
+ * MAX_ERRNO (linux/err.h): a syscall's return value in `-MAX_ERRNO..-1` is
+ * an error; seccomp clamps a larger SECCOMP_RET_ERRNO datum to it.
+ */
+export const MAX_ERRNO = 4095;

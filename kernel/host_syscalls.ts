@@ -1,8 +1,8 @@
 /**
  * This machine's syscall numbers, picked by `Deno.build.arch`, for the
  * modules that make raw syscalls themselves (`ffi/`). Kept apart from
- * `arch.ts`, which binds ptrace through `ffi/libc.ts`: the ffi modules import
- * this one without a cycle.
+ * `src/arch/arch.ts`, which binds ptrace through `ffi/ptrace.ts`: `ffi/`
+ * imports only `kernel/`.
  *
  * @module
  */

@@ -258,6 +258,12 @@ export const ERRNO_NAMES: readonly string[] = ${stringArray(names)};
  * comments, which sometimes differ from glibc's \`strerror()\` wording.
  */
 export const ERRNO_MESSAGES: readonly string[] = ${stringArray(messages)};
+
+/**
+ * MAX_ERRNO (linux/err.h): a syscall's return value in \`-MAX_ERRNO..-1\` is
+ * an error; seccomp clamps a larger SECCOMP_RET_ERRNO datum to it.
+ */
+export const MAX_ERRNO = 4095;
 `;
 }
 

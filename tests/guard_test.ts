@@ -22,7 +22,8 @@ import { ORIGIN_NOT_TRACED, TraceOrigin } from "../src/supervisor/trace_origin.t
 import { HOST_ARCH, type SyscallRegisters } from "../src/arch/arch.ts";
 import { decideReference } from "../src/bpf/compile.ts";
 import type { JailConfig } from "../src/policy/types.ts";
-import { landlockAbi, SCOPE_ABI } from "../ffi/landlock.ts";
+import { SCOPE_ABI } from "../kernel/landlock.ts";
+import { landlockAbi } from "../ffi/landlock.ts";
 
 const SUPERVISOR = 4242;
 const PGRP = 4240;

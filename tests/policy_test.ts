@@ -17,7 +17,8 @@ import {
   ROOT_DIR,
 } from "./_helpers.ts";
 import { HOST_ARCH } from "../src/arch/arch.ts";
-import { landlockAbi, SCOPE_ABI } from "../ffi/landlock.ts";
+import { SCOPE_ABI } from "../kernel/landlock.ts";
+import { landlockAbi } from "../ffi/landlock.ts";
 
 const TYPES_URL = new URL("../src/policy/types.ts", import.meta.url).href;
 /** This machine's numbers and names: aarch64 has no rmdir or mkdir, only unlinkat and mkdirat. */

@@ -17,7 +17,8 @@ import assert from "node:assert/strict";
 import { buildC, canUnshareNet, jail, native, NEUTRAL_DIR, ROOT_DIR } from "./_helpers.ts";
 import { run } from "../mod.ts";
 import { CAPABILITIES, DEFAULT_KEEP } from "../src/launch/capabilities.ts";
-import { landlockAbi, SCOPE_ABI } from "../ffi/landlock.ts";
+import { SCOPE_ABI } from "../kernel/landlock.ts";
+import { landlockAbi } from "../ffi/landlock.ts";
 
 const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"];
 /** The ptrace-mode accesses (everything the attacker tries but the signal). */

@@ -18,18 +18,15 @@
  * @module
  */
 
-import { addressOf, PTRACE, ptraceRegset } from "../../ffi/libc.ts";
+import { addressOf } from "../../ffi/libc.ts";
+import { NT_ARM_SYSTEM_CALL, NT_PRSTATUS, PTRACE } from "../../kernel/ptrace.ts";
+import { ptraceRegset } from "../../ffi/ptrace.ts";
 import { ABIS, AUDIT_ARCH_AARCH64 } from "../../kernel/abi.ts";
 import type { SyscallRegisters } from "./registers.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 /** AUDIT_ARCH_AARCH64, as seen in `seccomp_data.arch`. */
 export const AUDIT_ARCH = AUDIT_ARCH_AARCH64;
-
-/** `NT_PRSTATUS`: the general registers (include/uapi/linux/elf.h). */
-export const NT_PRSTATUS = 1n;
-/** `NT_ARM_SYSTEM_CALL`: the syscall number of the stopped call (include/uapi/linux/elf.h). */
-export const NT_ARM_SYSTEM_CALL = 0x404n;
 
 /** Index of each register in `struct user_pt_regs` (34 × u64). */
 export const REG = {

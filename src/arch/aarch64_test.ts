@@ -9,11 +9,12 @@ import {
   syscallNr,
   X86_64,
 } from "./arch.ts";
-import { NT_ARM_SYSTEM_CALL, NT_PRSTATUS, REG, Registers, REGS_SIZE } from "./aarch64.ts";
+import { REG, Registers, REGS_SIZE } from "./aarch64.ts";
+import { NT_ARM_SYSTEM_CALL, NT_PRSTATUS } from "../../kernel/ptrace.ts";
 import { ABIS, AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, HOST_ABI } from "../../kernel/abi.ts";
-import { classNumbers, SYSCALL_CLASSES } from "./syscall_classes.ts";
 import { HOST_SYSCALL_NUMBERS } from "../../kernel/host_syscalls.ts";
-import { O, pathArgs } from "../fs/syscalls.ts";
+import { pathArgs } from "../fs/syscalls.ts";
+import { O } from "../../kernel/fcntl.ts";
 
 Deno.test("aarch64 table: the generic numbering, as arm64 builds it", () => {
   assert.equal(SYSCALL_NUMBERS.io_setup, 0);
@@ -175,14 +176,4 @@ Deno.test("aarch64 Registers: skip and a new call go to the number, not to x8", 
   r.skipSyscall();
   assert.equal(r.nr, -1);
   assert.equal(u64[REG.x8], 0n);
-});
-
-Deno.test("syscall classes: aarch64 keeps the members it has", () => {
-  const file = classNumbers("file", AARCH64);
-  assert.ok(file.includes(AARCH64.numbers.openat));
-  assert.ok(file.includes(AARCH64.numbers.execve));
-  assert.ok(file.every((nr) => AARCH64.names[nr] !== ""));
-  assert.equal(file.length < SYSCALL_CLASSES.file.length, true, "open, stat... left out");
-  assert.ok(classNumbers("network", AARCH64).includes(203));
-  assert.equal(classNumbers("network", X86_64).length, SYSCALL_CLASSES.network.length);
 });

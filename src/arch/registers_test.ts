@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
-import {
-  kill,
-  PTRACE,
-  ptrace,
-  ptraceBuffer,
-  ptraceRegset,
-  SIGNALS,
-  WAIT,
-  waitpid,
-} from "../../ffi/libc.ts";
-import { addressOf, close } from "../../ffi/libc.ts";
+import { kill } from "../../ffi/process.ts";
+import { PTRACE } from "../../kernel/ptrace.ts";
+import { ptrace, ptraceBuffer, ptraceRegset, waitpid } from "../../ffi/ptrace.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
+import { WAIT } from "../../kernel/wait.ts";
+import { addressOf } from "../../ffi/libc.ts";
+import { close } from "../../ffi/io.ts";
 import { cloneIntoPause } from "../../ffi/clone.ts";
 import { HOST_ARCH } from "./arch.ts";
-import { NT_PRSTATUS } from "./aarch64.ts";
+import { NT_PRSTATUS } from "../../kernel/ptrace.ts";
 
 /** Runs `fn` on a seized child (a paused clone, as the launch makes) in a PTRACE_INTERRUPT stop, then kills and reaps it. */
 function withStoppedSleep(fn: (pid: number) => void): void {

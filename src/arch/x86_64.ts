@@ -8,7 +8,8 @@
  * @module
  */
 
-import { PTRACE, ptraceBuffer } from "../../ffi/libc.ts";
+import { PTRACE } from "../../kernel/ptrace.ts";
+import { ptraceBuffer } from "../../ffi/ptrace.ts";
 import { ABIS, AUDIT_ARCH_X86_64 } from "../../kernel/abi.ts";
 import type { SyscallRegisters } from "./registers.ts";
 

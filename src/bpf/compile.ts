@@ -40,6 +40,7 @@ import {
   type SyscallRule,
   testsOf,
 } from "./spec.ts";
+import { MAX_ERRNO } from "../../kernel/errno.ts";
 
 export type { Program } from "./assembler.ts";
 export type { SeccompData } from "./interpreter.ts";
@@ -64,7 +65,6 @@ export interface NrRange {
 }
 
 const U64_MAX = (1n << 64n) - 1n;
-const MAX_ERRNO = 4095;
 
 /**
  * Encodes an action as the value the filter returns.

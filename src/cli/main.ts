@@ -17,6 +17,7 @@ import type { SummaryCollector } from "../report/summary.ts";
 import { Learner, renderLearnedConfig } from "../report/learn.ts";
 import { type Cli, parseCli, UsageError } from "./cli.ts";
 import { HELP } from "./help.ts";
+import { SIGRTMAX, SIGRTMIN_USABLE } from "../../kernel/signals.ts";
 
 function report(message: string): void {
   writeStderr(`jail: ${message}\n`);
@@ -158,9 +159,7 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
     // Deno cannot listen to real-time signals, so jail cannot forward them: ignored, so that none
     // ends jail (and with it the tree, unwarned); the command gets their default action back at
     // exec. Done once the start message is posted, off the start-up path.
-    const { ignoreSignals, SIGRTMIN_USABLE, SIGRTMAX } = await import(
-      "../../ffi/ignore_signals.ts"
-    );
+    const { ignoreSignals } = await import("../../ffi/ignore_signals.ts");
     ignoreSignals(
       Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i),
     );

@@ -13,14 +13,15 @@
  */
 
 import { readFileHead } from "../../ffi/fs.ts";
-import { readMemory } from "../../ffi/libc.ts";
+import { readMemory } from "../../ffi/memory.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import type { Decision } from "../supervisor/decision.ts";
 import { AccessChecker, type AccessKind, type FsPolicy, type Redirect } from "./access.ts";
 import { ELOOP, ENOENT, ENOTDIR, type FsView, realFs, resolvePath } from "./resolve.ts";
-import { AT_FDCWD, type FsCall, OPEN_CALLS, type PathArg, pathArgs } from "./syscalls.ts";
+import { type FsCall, OPEN_CALLS, type PathArg, pathArgs } from "./syscalls.ts";
 import { decodePath, EFAULT, pushString, readCString } from "./tracee_memory.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { AT_FDCWD, OPEN_HOW_SIZE } from "../../kernel/fcntl.ts";
 import { writeStderr } from "../stderr.ts";
 
 export type { FsCall };
@@ -37,7 +38,6 @@ export interface FsDenial {
 
 const EBADF = ERRNO_NUMBERS.EBADF;
 const SCRIPT_HEAD = 256;
-const OPEN_HOW_SIZE = 24;
 
 /** The first bytes of a regular file as text; undefined when it cannot be read. */
 function readHead(path: string): string | undefined {

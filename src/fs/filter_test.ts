@@ -8,7 +8,7 @@ import { AUDIT_ARCH } from "../arch/x86_64.ts";
 import { X86_64 } from "../arch/arch.ts";
 import { type CompiledPolicy, compilePolicy } from "../policy/compile.ts";
 import type { JailConfig } from "../policy/types.ts";
-import { O } from "./syscalls.ts";
+import { O } from "../../kernel/fcntl.ts";
 
 function compile(config: JailConfig): CompiledPolicy {
   // x86_64 numbers below, whatever machine runs the tests.

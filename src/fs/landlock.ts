@@ -14,29 +14,7 @@
 
 import { AccessChecker, type FsPolicy, type PathRules } from "./access.ts";
 import { staticPrefix } from "./glob.ts";
-
-/** Landlock file-system access rights (`LANDLOCK_ACCESS_FS_*`). */
-export const ACCESS = {
-  EXECUTE: 1 << 0,
-  WRITE_FILE: 1 << 1,
-  READ_FILE: 1 << 2,
-  READ_DIR: 1 << 3,
-  REMOVE_DIR: 1 << 4,
-  REMOVE_FILE: 1 << 5,
-  MAKE_CHAR: 1 << 6,
-  MAKE_DIR: 1 << 7,
-  MAKE_REG: 1 << 8,
-  MAKE_SOCK: 1 << 9,
-  MAKE_FIFO: 1 << 10,
-  MAKE_BLOCK: 1 << 11,
-  MAKE_SYM: 1 << 12,
-  /** ABI 2: link or rename into another directory. */
-  REFER: 1 << 13,
-  /** ABI 3: truncate(2), O_TRUNC. */
-  TRUNCATE: 1 << 14,
-  /** ABI 5: ioctl on devices. Never handled here: terminals need their ioctls. */
-  IOCTL_DEV: 1 << 15,
-} as const;
+import { ACCESS } from "../../kernel/landlock.ts";
 
 /** Rights a rule on a non-directory may carry. */
 export const FILE_RIGHTS: number = ACCESS.EXECUTE | ACCESS.WRITE_FILE | ACCESS.READ_FILE |

@@ -14,9 +14,11 @@
  * @module
  */
 
-import { addPathRule, createRuleset, SCOPE, SCOPE_ABI } from "../../ffi/landlock.ts";
-import { close } from "../../ffi/libc.ts";
-import { ACCESS, FILE_RIGHTS, type LandlockSpec, rightsOfAbi } from "./landlock.ts";
+import { SCOPE, SCOPE_ABI } from "../../kernel/landlock.ts";
+import { addPathRule, createRuleset } from "../../ffi/landlock.ts";
+import { close } from "../../ffi/io.ts";
+import { FILE_RIGHTS, type LandlockSpec, rightsOfAbi } from "./landlock.ts";
+import { ACCESS } from "../../kernel/landlock.ts";
 
 export { landlockAbi } from "../../ffi/landlock.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { FsPolicy } from "./access.ts";
+import { ACCESS } from "../../kernel/landlock.ts";
 import {
-  ACCESS,
   FILE_RIGHTS,
   landlockSpec,
   type PathKinds,

@@ -14,6 +14,7 @@
 import { lstatKind, readLink } from "../../ffi/fs.ts";
 import { normalizePath } from "./glob.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { MAXSYMLINKS } from "../../kernel/fcntl.ts";
 
 /** What one component is, as `lstat` tells. */
 export type Probed = "dir" | "symlink" | "other" | { missing: number };
@@ -55,7 +56,8 @@ export const ENOENT: number = ERRNO_NUMBERS.ENOENT;
 export const ENOTDIR: number = ERRNO_NUMBERS.ENOTDIR;
 /** ELOOP. */
 export const ELOOP: number = ERRNO_NUMBERS.ELOOP;
-const MAX_LINKS = 40;
+/** Symlinks one lookup follows before ELOOP, as the kernel counts. */
+const MAX_LINKS = MAXSYMLINKS;
 
 function join(dir: string, name: string): string {
   return dir === "/" ? `/${name}` : `${dir}/${name}`;
@@ -176,7 +178,7 @@ export function resolvePath(path: string, opts: ResolveOptions, view: FsView): R
 export const realFs: FsView = {
   lstat(path: string): Probed {
     const kind = lstatKind(path);
-    return typeof kind === "number" ? { missing: kind === ENOTDIR ? ENOTDIR : ENOENT } : kind;
+    return typeof kind === "number" ? { missing: kind === -ENOTDIR ? ENOTDIR : ENOENT } : kind;
   },
   readlink: readLink,
 };

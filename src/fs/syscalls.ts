@@ -9,6 +9,7 @@
 import type { SyscallRegisters } from "../arch/registers.ts";
 import type { AccessKind } from "./access.ts";
 import { type ArchOpenFlags, HOST_ABI } from "../../kernel/abi.ts";
+import { AT, AT_FDCWD, O, RESOLVE_IN_ROOT } from "../../kernel/fcntl.ts";
 
 /** Syscalls of the open family: a redirect may rewrite their path. */
 export const OPEN_CALLS = ["open", "openat", "openat2", "creat"] as const;
@@ -62,31 +63,9 @@ export type FsCall =
   | typeof WRITE_CALLS[number]
   | typeof RUN_CALLS[number];
 
-/** `dirfd` value meaning the current directory. */
-export const AT_FDCWD = -100;
-const AT_SYMLINK_NOFOLLOW = 0x100;
-const AT_SYMLINK_FOLLOW = 0x400;
-const AT_EMPTY_PATH = 0x1000;
-
-/** open(2) flags, this machine's values (O_NOFOLLOW differs between architectures). */
-export const O = {
-  WRONLY: 0o1,
-  RDWR: 0o2,
-  CREAT: 0o100,
-  EXCL: 0o200,
-  TRUNC: 0o1000,
-  APPEND: 0o2000,
-  NOFOLLOW: HOST_ABI.open.NOFOLLOW,
-  PATH: 0o10000000,
-  TMPFILE: 0o20000000,
-} as const;
-
 /** Flags that make an open a write. */
 export const OPEN_WRITE_FLAGS: number = O.WRONLY | O.RDWR | O.CREAT | O.TRUNC | O.APPEND |
   O.TMPFILE;
-
-/** openat2's `RESOLVE_IN_ROOT`: the dirfd is the root. */
-export const RESOLVE_IN_ROOT = 0x10;
 
 /** One path argument of a call. */
 export interface PathArg {
@@ -153,6 +132,10 @@ const write = (
   emptyPath = false,
 ): PathArg => ({ dirfd, ptr, reg, emptyPath, follow, access: ["write"], target });
 
+/** A write to an existing `dirfd`-relative path (argument 1) as its `*at` flags `f` say. */
+const writeAt = (dirfd: number, ptr: bigint, f: number): PathArg =>
+  write(dirfd, ptr, 1, "existing", (f & AT.SYMLINK_NOFOLLOW) === 0, (f & AT.EMPTY_PATH) !== 0);
+
 /**
  * The path arguments of a stopped call.
  *
@@ -206,7 +189,7 @@ export function pathArgs(
     case "linkat": {
       const f = flags(4);
       return [
-        write(fd(0), p(1), 1, "existing", (f & AT_SYMLINK_FOLLOW) !== 0, (f & AT_EMPTY_PATH) !== 0),
+        write(fd(0), p(1), 1, "existing", (f & AT.SYMLINK_FOLLOW) !== 0, (f & AT.EMPTY_PATH) !== 0),
         write(fd(2), p(3), 3, "create", false),
       ];
     }
@@ -231,17 +214,7 @@ export function pathArgs(
     case "removexattrat":
     case "file_setattr": {
       // file_setattr(dirfd, path, attr, size, at_flags), Linux 6.17: inode flags (immutable…).
-      const f = flags(call === "file_setattr" ? 4 : 2);
-      return [
-        write(
-          fd(0),
-          p(1),
-          1,
-          "existing",
-          (f & AT_SYMLINK_NOFOLLOW) === 0,
-          (f & AT_EMPTY_PATH) !== 0,
-        ),
-      ];
+      return [writeAt(fd(0), p(1), flags(call === "file_setattr" ? 4 : 2))];
     }
     case "fchmod":
     case "fchown":
@@ -253,32 +226,11 @@ export function pathArgs(
       return [write(fd(0), p(1), 1, "existing", true)];
     case "fchmodat2":
     case "utimensat": {
-      const f = flags(3);
       if (call === "utimensat" && p(1) === 0n) return [write(fd(0), 0n, -1, "existing", true)];
-      return [
-        write(
-          fd(0),
-          p(1),
-          1,
-          "existing",
-          (f & AT_SYMLINK_NOFOLLOW) === 0,
-          (f & AT_EMPTY_PATH) !== 0,
-        ),
-      ];
+      return [writeAt(fd(0), p(1), flags(3))];
     }
-    case "fchownat": {
-      const f = flags(4);
-      return [
-        write(
-          fd(0),
-          p(1),
-          1,
-          "existing",
-          (f & AT_SYMLINK_NOFOLLOW) === 0,
-          (f & AT_EMPTY_PATH) !== 0,
-        ),
-      ];
-    }
+    case "fchownat":
+      return [writeAt(fd(0), p(1), flags(4))];
     case "execve":
       return [{
         dirfd: CWD,
@@ -295,8 +247,8 @@ export function pathArgs(
         dirfd: fd(0),
         ptr: p(1),
         reg: 1,
-        emptyPath: (f & AT_EMPTY_PATH) !== 0,
-        follow: (f & AT_SYMLINK_NOFOLLOW) === 0,
+        emptyPath: (f & AT.EMPTY_PATH) !== 0,
+        follow: (f & AT.SYMLINK_NOFOLLOW) === 0,
         access: ["run", "read"],
         target: "existing",
       }];

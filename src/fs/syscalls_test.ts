@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Registers } from "../arch/x86_64.ts";
-import { AT_FDCWD, O, openAccess, pathArgs } from "./syscalls.ts";
+import { openAccess, pathArgs } from "./syscalls.ts";
+import { AT_FDCWD, O } from "../../kernel/fcntl.ts";
 
 function regs(...args: (number | bigint)[]): Registers {
   const r = new Registers();

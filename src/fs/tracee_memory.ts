@@ -5,12 +5,11 @@
  * @module
  */
 
-import { readMemory, writeMemory } from "../../ffi/libc.ts";
+import { readMemory, writeMemory } from "../../ffi/memory.ts";
 import { HOST_ABI } from "../../kernel/abi.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { PATH_MAX } from "../../kernel/fcntl.ts";
 
-/** PATH_MAX, the terminating NUL included. */
-export const PATH_MAX = 4096;
 const PAGE = 4096n;
 /** EFAULT. */
 export const EFAULT: number = ERRNO_NUMBERS.EFAULT;

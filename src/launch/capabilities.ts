@@ -12,59 +12,12 @@
  * @module
  */
 
-import {
-  CAP_SETPCAP,
-  type CapabilitySets,
-  capGet,
-  inBounding,
-  lastCapability,
-} from "../../ffi/security.ts";
+import { CAPABILITIES as CAPABILITY_NUMBERS } from "../../kernel/capability.ts";
+import { type CapabilitySets, capGet, inBounding, lastCapability } from "../../ffi/security.ts";
 import { suggest } from "../suggest.ts";
 
 /** Capability numbers by name, without the `CAP_` prefix (linux/capability.h). */
-export const CAPABILITIES: Readonly<Record<string, number>> = {
-  CHOWN: 0,
-  DAC_OVERRIDE: 1,
-  DAC_READ_SEARCH: 2,
-  FOWNER: 3,
-  FSETID: 4,
-  KILL: 5,
-  SETGID: 6,
-  SETUID: 7,
-  SETPCAP: 8,
-  LINUX_IMMUTABLE: 9,
-  NET_BIND_SERVICE: 10,
-  NET_BROADCAST: 11,
-  NET_ADMIN: 12,
-  NET_RAW: 13,
-  IPC_LOCK: 14,
-  IPC_OWNER: 15,
-  SYS_MODULE: 16,
-  SYS_RAWIO: 17,
-  SYS_CHROOT: 18,
-  SYS_PTRACE: 19,
-  SYS_PACCT: 20,
-  SYS_ADMIN: 21,
-  SYS_BOOT: 22,
-  SYS_NICE: 23,
-  SYS_RESOURCE: 24,
-  SYS_TIME: 25,
-  SYS_TTY_CONFIG: 26,
-  MKNOD: 27,
-  LEASE: 28,
-  AUDIT_WRITE: 29,
-  AUDIT_CONTROL: 30,
-  SETFCAP: 31,
-  MAC_OVERRIDE: 32,
-  MAC_ADMIN: 33,
-  SYSLOG: 34,
-  WAKE_ALARM: 35,
-  BLOCK_SUSPEND: 36,
-  AUDIT_READ: 37,
-  PERFMON: 38,
-  BPF: 39,
-  CHECKPOINT_RESTORE: 40,
-};
+export const CAPABILITIES: Readonly<Record<string, number>> = CAPABILITY_NUMBERS;
 
 /** The name that keeps every capability. */
 export const ALL_CAPABILITIES = "ALL";
@@ -193,7 +146,7 @@ export function capabilityPlan(keep: readonly number[], own: OwnCapabilities): C
   for (const c of keep) mask |= 1n << BigInt(c);
   const { sets } = own;
   const dropBounding: number[] = [];
-  if (sets.effective & (1n << BigInt(CAP_SETPCAP))) {
+  if (sets.effective & (1n << BigInt(CAPABILITY_NUMBERS.SETPCAP))) {
     for (const c of own.bounding) if (!(mask & (1n << BigInt(c)))) dropBounding.push(c);
   }
   return {

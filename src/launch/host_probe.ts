@@ -8,6 +8,7 @@
  */
 
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { CAPABILITIES } from "../../kernel/capability.ts";
 
 /** What the kernel shows about jail's own process and the host's ptrace settings. */
 export interface HostFacts {
@@ -18,7 +19,7 @@ export interface HostFacts {
 }
 
 /** CAP_SYS_PTRACE's bit in the capability sets. */
-const CAP_SYS_PTRACE = 19n;
+const CAP_SYS_PTRACE = BigInt(CAPABILITIES.SYS_PTRACE);
 const EPERM = ERRNO_NUMBERS.EPERM;
 
 /** A field of `/proc/<pid>/status`, e.g. `TracerPid`, trimmed. */

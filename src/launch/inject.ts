@@ -10,7 +10,11 @@
  * @module
  */
 
-import { ErrnoError, PTRACE, ptrace, SIGNALS, WAIT, waitpid } from "../../ffi/libc.ts";
+import { ErrnoError } from "../../ffi/libc.ts";
+import { PTRACE } from "../../kernel/ptrace.ts";
+import { ptrace, waitpid } from "../../ffi/ptrace.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
+import { WAIT } from "../../kernel/wait.ts";
 import { ownMemory, symbolAddress } from "../../ffi/clone.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { decodeWaitStatus } from "../supervisor/stop.ts";

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { close, kill, PTRACE, ptrace, SIGNALS, WAIT, waitpid } from "../../ffi/libc.ts";
+import { close } from "../../ffi/io.ts";
+import { kill } from "../../ffi/process.ts";
+import { PTRACE } from "../../kernel/ptrace.ts";
+import { ptrace, waitpid } from "../../ffi/ptrace.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
+import { WAIT } from "../../kernel/wait.ts";
 import { cloneIntoPause } from "../../ffi/clone.ts";
 import { SYSCALL_NUMBERS as NR } from "../../kernel/x86_64_syscalls.ts";
 import { decodeWaitStatus } from "../supervisor/stop.ts";

@@ -15,33 +15,25 @@
  * @module
  */
 
-import {
-  addressOf,
-  close,
-  cstring,
-  cstringArray,
-  ErrnoError,
-  kill,
-  pidfdGetfd,
-  PR,
-  prctl,
-  PTRACE,
-  ptrace,
-  SIGNALS,
-  WAIT,
-  waitpid,
-} from "../../ffi/libc.ts";
+import { addressOf, cstring, cstringArray, ErrnoError } from "../../ffi/libc.ts";
+import { close } from "../../ffi/io.ts";
+import { kill, pidfdGetfd, prctl } from "../../ffi/process.ts";
+import { PTRACE } from "../../kernel/ptrace.ts";
+import { ptrace, waitpid } from "../../ffi/ptrace.ts";
+import { WAIT } from "../../kernel/wait.ts";
 import { bindCloneNow, cloneIntoPause } from "../../ffi/clone.ts";
 import { foregroundGroup, setForegroundGroup } from "../../ffi/terminal.ts";
 import { bindAffinityNow, currentCpuMask, getAffinity, setAffinity } from "../../ffi/affinity.ts";
+import { CAPABILITIES } from "../../kernel/capability.ts";
+import { COMM_MAX, PR, PR_CAP_AMBIENT_CLEAR_ALL } from "../../kernel/prctl.ts";
+import { KERNEL_SIGSET_BYTES, SIG, SIGNALS } from "../../kernel/signals.ts";
 import {
-  CAP_SYS_PTRACE,
-  type CapabilitySets,
-  capsetBuffers,
-  PR_CAP_AMBIENT,
-  PR_CAP_AMBIENT_CLEAR_ALL,
-  PR_CAPBSET_DROP,
-} from "../../ffi/security.ts";
+  SECCOMP_FILTER_FLAG_NEW_LISTENER,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_SET_MODE_FILTER,
+} from "../../kernel/seccomp.ts";
+import { BPF_K, BPF_RET } from "../../kernel/bpf.ts";
+import { type CapabilitySets, capsetBuffers } from "../../ffi/security.ts";
 import { bindLandlockNow, landlockAbi } from "../../ffi/landlock.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 
@@ -116,17 +108,13 @@ export class LaunchError extends Error {
 const EINVAL = ERRNO_NUMBERS.EINVAL; // Linux before 5.0: no listeners, no SECCOMP_RET_USER_NOTIF at all.
 const EBUSY = ERRNO_NUMBERS.EBUSY; // A listener exists already in the chain (jail under a supervisor that has one).
 
-/** `BPF_RET | BPF_K, SECCOMP_RET_ALLOW`: the listener's own filter lets everything through. */
-const ALLOW_ALL_PROGRAM = new Uint8Array([0x06, 0, 0, 0, 0x00, 0x00, 0xff, 0x7f]);
-const SECCOMP_SET_MODE_FILTER = 1;
-/** Returns a listener descriptor (close-on-exec) for the filter's USER_NOTIF results. */
-const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
-const PR_SET_NAME = 15;
-/** Longest command name the kernel keeps (TASK_COMM_LEN 16, with its NUL). */
-const COMM_MAX = 15;
-const SIG_SETMASK = 2;
-/** The kernel's `sigset_t`: 64 signals. */
-const KERNEL_SIGSET_BYTES = 8;
+/**
+ * `BPF_RET | BPF_K, SECCOMP_RET_ALLOW`: the listener's own filter lets everything through. One
+ * `struct sock_filter` { u16 code; u8 jt, jf; u32 k }, little-endian.
+ */
+const ALLOW_ALL_PROGRAM = new Uint8Array(
+  new Uint32Array([BPF_RET | BPF_K, SECCOMP_RET_ALLOW]).buffer,
+);
 /** The child's stack: `pause()` needs a few hundred bytes. */
 const STACK_BYTES = 16384;
 /** The shell execvpe hands a file without a `#!` line to. */
@@ -209,7 +197,7 @@ export function readHost(): Host {
  * other child.
  */
 function needsDumpable(sets: CapabilitySets): boolean {
-  return (sets.effective & (1n << BigInt(CAP_SYS_PTRACE))) === 0n;
+  return (sets.effective & (1n << BigInt(CAPABILITIES.SYS_PTRACE))) === 0n;
 }
 
 /** True when a thread of this process has a child (a tree of a concurrent run). */
@@ -362,10 +350,10 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
       throw new InjectError("seccomp(NEW_LISTENER)", -listener);
     }
     for (const cap of caps.dropBounding) {
-      child.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [PR_CAPBSET_DROP, cap]);
+      child.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [PR.CAPBSET_DROP, cap]);
     }
     const ambient = child.call("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", NR.prctl, [
-      PR_CAP_AMBIENT,
+      PR.CAP_AMBIENT,
       PR_CAP_AMBIENT_CLEAR_ALL,
     ]);
     // Before Linux 4.3 there is no ambient set to clear.
@@ -387,7 +375,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
       ]);
     }
     // Best effort, for reports: a denial of the command's own execve names the program.
-    if (base !== "") child.call("PR_SET_NAME", NR.prctl, [PR_SET_NAME, at.comm]);
+    if (base !== "") child.call("PR_SET_NAME", NR.prctl, [PR.SET_NAME, at.comm]);
     if (ruleset >= 0) {
       child.mustCall("landlock_restrict_self", NR.landlock_restrict_self, [ruleset, 0]);
       child.mustCall("close(ruleset)", NR.close, [ruleset]);
@@ -397,7 +385,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     // Emptied as late as possible: from here a signal may stop the child (held back, see
     // Injector), and with every action at its default no code of jail's can run.
     child.mustCall("rt_sigprocmask", NR.rt_sigprocmask, [
-      SIG_SETMASK,
+      SIG.SETMASK,
       at.emptySet,
       0,
       KERNEL_SIGSET_BYTES,

@@ -36,23 +36,19 @@
  * @module
  */
 
+import { addressOf } from "../../ffi/libc.ts";
 import {
-  addressOf,
   bindSocket,
-  close,
   connectSocket,
-  getFileFlags,
   isConnectedStream,
-  O_NONBLOCK,
-  pidfdGetfd,
-  pidfdOpen,
-  readMemory,
   sendMsg,
   sendTo,
-  setFileFlags,
   socketName,
-  writeMemory,
-} from "../../ffi/libc.ts";
+} from "../../ffi/socket.ts";
+import { close, getFileFlags, setFileFlags } from "../../ffi/io.ts";
+import { O } from "../../kernel/fcntl.ts";
+import { pidfdGetfd, pidfdOpen } from "../../ffi/process.ts";
+import { readMemory, writeMemory } from "../../ffi/memory.ts";
 import {
   attachedFilter,
   attachFilter,
@@ -62,32 +58,37 @@ import {
   interfaceIndex,
   listenSocket,
   setIntOption,
-  SO,
-  SOL,
 } from "../../ffi/socket.ts";
+import {
+  AF,
+  CMSG_HEADER_SIZE,
+  IN6_PKTINFO_IFINDEX,
+  IN6_PKTINFO_SIZE,
+  IN_PKTINFO_SIZE,
+  IP,
+  IPPROTO,
+  IPV6,
+  MMSGHDR_SIZE,
+  MSG,
+  MSGHDR_SIZE,
+  SCM,
+  SO,
+  SOCK,
+  SOL,
+  UDP_SEGMENT,
+  UIO_MAXIOV,
+} from "../../kernel/socket.ts";
 import { ActingAs } from "./acting_caps.ts";
-import { AF, wildcardLike } from "./sockaddr.ts";
+import { wildcardLike } from "./sockaddr.ts";
 import type { Decision } from "../supervisor/decision.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 const { EAGAIN, EFAULT, EINPROGRESS, EINVAL, EMSGSIZE, EPERM } = ERRNO_NUMBERS;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
 const SYS_SENDTO = HOST_ARCH.numbers.sendto;
 const SYS_WRITEV = HOST_ARCH.numbers.writev;
-/** MSG_FASTOPEN: a send that connects first, to msg_name. */
-const MSG_FASTOPEN = 0x20000000;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SCM_RIGHTS = 1;
 const MAX_PAYLOAD = 4 << 20;
-const MAX_IOV = 1024;
 const MAX_CONTROL = 64 << 10;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
-const IPPROTO_TCP = 6;
-const IPPROTO_MPTCP = 262;
 
 /**
  * Makes `call` (a socket call on the tracee's behalf) with this thread's
@@ -136,7 +137,7 @@ export function waitForConnection(rule: string): Decision {
   return {
     action: "replace",
     nr: SYS_SENDTO,
-    args: { 1: 0n, 2: 0n, 3: MSG_NOSIGNAL, 4: 0n, 5: 0n },
+    args: { 1: 0n, 2: 0n, 3: MSG.NOSIGNAL, 4: 0n, 5: 0n },
     rule,
   };
 }
@@ -167,17 +168,17 @@ export function actConnect(
   }
   const flags = getFileFlags(sock.fd);
   if (flags < 0) return result(flags, rule);
-  const blocking = (flags & O_NONBLOCK) === 0;
+  const blocking = (flags & O.NONBLOCK) === 0;
   if (blocking) {
     // Connecting with the socket still blocking would stall the supervisor: refuse instead.
-    const set = setFileFlags(sock.fd, flags | O_NONBLOCK);
+    const set = setFileFlags(sock.fd, flags | O.NONBLOCK);
     if (set !== 0) return result(set, rule);
   }
   let rc = asTracee(pid, () => connectSocket(sock.fd, addr));
   if (blocking) setFileFlags(sock.fd, flags);
   if (rc === -EINPROGRESS && blocking) {
     const family = addr[0] | (addr[1] << 8);
-    if (family === AF_INET || family === AF_INET6) return waitForConnection(rule);
+    if (family === AF.INET || family === AF.INET6) return waitForConnection(rule);
     // Other families (vsock…): letting the tracee's own connect wait would let a sibling swap
     // an IP socket in under the descriptor number and point the address elsewhere. Wait here
     // (the supervisor stalls for as long as the family's connect timeout, a rare case).
@@ -272,7 +273,7 @@ function localOf(fd: number): { port: number; loopback: boolean } | number {
 function guardDatagram(fd: number, filter: GuardFilter, always = false): number {
   const kind = kindOf(fd);
   if (typeof kind === "number") return kind;
-  if ((kind.domain !== AF.INET && kind.domain !== AF.INET6) || kind.type !== SOCK_DGRAM) return 0;
+  if ((kind.domain !== AF.INET && kind.domain !== AF.INET6) || kind.type !== SOCK.DGRAM) return 0;
   const local = localOf(fd);
   if (typeof local === "number") return local;
   if (local.loopback && !always) return 0;
@@ -337,11 +338,11 @@ export function namelessSend(
   flags: number,
   rule: string,
 ): Decision | undefined {
-  const v = new DataView(msghdr.buffer, msghdr.byteOffset, 56);
+  const v = new DataView(msghdr.buffer, msghdr.byteOffset, MSGHDR_SIZE);
   if (v.getBigUint64(40, true) !== 0n) return undefined;
   const iovPtr = v.getBigUint64(16, true);
   const iovLen = v.getBigUint64(24, true);
-  const kept = (flags & ~MSG_FASTOPEN) >>> 0;
+  const kept = (flags & ~MSG.FASTOPEN) >>> 0;
   if (iovLen === 1n) {
     const iov = new Uint8Array(16);
     if (readMemory(tid, iovPtr, iov) !== 16) return result(-EFAULT, rule);
@@ -376,11 +377,11 @@ export function connectedStream(pid: number, fd: number): boolean {
   using sock = new Borrowed(pid, fd);
   if (sock.error !== 0) return false;
   const kind = kindOf(sock.fd);
-  if (typeof kind === "number" || kind.type !== SOCK_STREAM) return false;
+  if (typeof kind === "number" || kind.type !== SOCK.STREAM) return false;
   if (kind.domain !== AF.UNIX) {
     if (kind.domain !== AF.INET && kind.domain !== AF.INET6) return false;
     const protocol = getIntOption(sock.fd, SOL.SOCKET, SO.PROTOCOL);
-    if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_MPTCP) return false;
+    if (protocol !== IPPROTO.TCP && protocol !== IPPROTO.MPTCP) return false;
   }
   return isConnectedStream(sock.fd);
 }
@@ -425,17 +426,17 @@ export function actBind(
 function onInspectorPort(addr: Uint8Array): boolean {
   if (addr.length < 4) return false;
   const family = addr[0] | (addr[1] << 8);
-  return (family === AF_INET || family === AF_INET6) &&
+  return (family === AF.INET || family === AF.INET6) &&
     ((addr[2] << 8) | addr[3]) === INSPECTOR_ADDRESS.port;
 }
 
 /** Sends with an explicit destination, with the tracee's flags; waits only if the socket is blocking. */
 function sendBlockingAware(fd: number, flags: number, send: (flags: number) => number): number {
   const fileFlags = getFileFlags(fd);
-  let rc = send(flags | MSG_DONTWAIT);
+  let rc = send(flags | MSG.DONTWAIT);
   if (
-    rc === -EAGAIN && fileFlags >= 0 && (fileFlags & O_NONBLOCK) === 0 &&
-    (flags & MSG_DONTWAIT) === 0
+    rc === -EAGAIN && fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 &&
+    (flags & MSG.DONTWAIT) === 0
   ) {
     rc = send(flags);
   }
@@ -489,34 +490,17 @@ function u64(view: DataView, at: number): bigint {
   return view.getBigUint64(at, true);
 }
 
-const CMSG_HEADER = 16;
-const SCM_CREDENTIALS = 2;
-const SO_TIMESTAMPING_OLD = 37;
-const SO_TIMESTAMPING_NEW = 65;
-const IP_TOS = 1;
-const IP_TTL = 2;
-const IP_PKTINFO = 8;
-const IPV6_PKTINFO = 50;
-const IPV6_HOPLIMIT = 52;
-const IPV6_DONTFRAG = 62;
-const IPV6_TCLASS = 67;
-const UDP_SEGMENT = 103;
-/** struct in_pktinfo { int ipi_ifindex; ... }; struct in6_pktinfo { in6_addr; int ipi6_ifindex }. */
-const IN_PKTINFO_SIZE = 12;
-const IN6_PKTINFO_SIZE = 20;
-const IN6_PKTINFO_IFINDEX = 16;
-
 /** Control messages that change neither a packet's destination nor its route. */
 const HARMLESS_CONTROL: ReadonlySet<string> = new Set([
-  `${SOL.SOCKET}/${SCM_RIGHTS}`,
-  `${SOL.SOCKET}/${SCM_CREDENTIALS}`,
-  `${SOL.SOCKET}/${SO_TIMESTAMPING_OLD}`,
-  `${SOL.SOCKET}/${SO_TIMESTAMPING_NEW}`,
-  `${SOL.IP}/${IP_TTL}`,
-  `${SOL.IP}/${IP_TOS}`,
-  `${SOL.IPV6}/${IPV6_HOPLIMIT}`,
-  `${SOL.IPV6}/${IPV6_TCLASS}`,
-  `${SOL.IPV6}/${IPV6_DONTFRAG}`,
+  `${SOL.SOCKET}/${SCM.RIGHTS}`,
+  `${SOL.SOCKET}/${SCM.CREDENTIALS}`,
+  `${SOL.SOCKET}/${SO.TIMESTAMPING_OLD}`,
+  `${SOL.SOCKET}/${SO.TIMESTAMPING_NEW}`,
+  `${SOL.IP}/${IP.TTL}`,
+  `${SOL.IP}/${IP.TOS}`,
+  `${SOL.IPV6}/${IPV6.HOPLIMIT}`,
+  `${SOL.IPV6}/${IPV6.TCLASS}`,
+  `${SOL.IPV6}/${IPV6.DONTFRAG}`,
   `${SOL.UDP}/${UDP_SEGMENT}`,
 ]);
 
@@ -543,10 +527,12 @@ function refusedControl(
 ): string | undefined {
   if (HARMLESS_CONTROL.has(`${level}/${type}`)) return undefined;
   const what = `a control message (level ${level}, type ${type})`;
-  const ifindexAt = level === SOL.IP && type === IP_PKTINFO
-    ? (len >= CMSG_HEADER + IN_PKTINFO_SIZE ? off + CMSG_HEADER : -1)
-    : level === SOL.IPV6 && type === IPV6_PKTINFO
-    ? (len >= CMSG_HEADER + IN6_PKTINFO_SIZE ? off + CMSG_HEADER + IN6_PKTINFO_IFINDEX : -1)
+  const ifindexAt = level === SOL.IP && type === IP.PKTINFO
+    ? (len >= CMSG_HEADER_SIZE + IN_PKTINFO_SIZE ? off + CMSG_HEADER_SIZE : -1)
+    : level === SOL.IPV6 && type === IPV6.PKTINFO
+    ? (len >= CMSG_HEADER_SIZE + IN6_PKTINFO_SIZE
+      ? off + CMSG_HEADER_SIZE + IN6_PKTINFO_IFINDEX
+      : -1)
     : undefined;
   if (ifindexAt === undefined || ifindexAt < 0) return what;
   const index = cv.getInt32(ifindexAt, true);
@@ -566,14 +552,14 @@ function copyMessage(
   addr: Uint8Array | null,
   anyControl = false,
 ): CopiedMessage | number | string {
-  const raw = new Uint8Array(56);
-  if (readMemory(tid, ptr, raw) !== 56) return -EFAULT;
+  const raw = new Uint8Array(MSGHDR_SIZE);
+  if (readMemory(tid, ptr, raw) !== MSGHDR_SIZE) return -EFAULT;
   const v = new DataView(raw.buffer);
   const iovPtr = u64(v, 16);
   const iovLen = Number(u64(v, 24));
   const ctlPtr = u64(v, 32);
   const ctlLen = Number(u64(v, 40));
-  if (iovLen > MAX_IOV) return -EINVAL; // As the kernel says for msg_iovlen > UIO_MAXIOV.
+  if (iovLen > UIO_MAXIOV) return -EINVAL; // As the kernel says for msg_iovlen > UIO_MAXIOV.
   const iovs = new Uint8Array(16 * iovLen);
   if (iovLen && readMemory(tid, iovPtr, iovs) !== iovs.length) return -EFAULT;
   const iv = new DataView(iovs.buffer);
@@ -597,16 +583,16 @@ function copyMessage(
   };
   // Walk the cmsghdrs: { u64 len; i32 level; i32 type; data }, each aligned to 8.
   const cv = new DataView(control.buffer);
-  for (let off = 0; off + CMSG_HEADER <= control.length;) {
+  for (let off = 0; off + CMSG_HEADER_SIZE <= control.length;) {
     const len = Number(u64(cv, off));
     // The kernel refuses a malformed header (EINVAL) before sending: refuse it here, unsent.
-    if (len < CMSG_HEADER || off + len > control.length) return fail(-EINVAL);
+    if (len < CMSG_HEADER_SIZE || off + len > control.length) return fail(-EINVAL);
     const level = cv.getInt32(off + 8, true);
     const type = cv.getInt32(off + 12, true);
     const refused = anyControl ? undefined : refusedControl(cv, off, len, level, type);
     if (refused) return fail(refused);
-    if (level === SOL.SOCKET && type === SCM_RIGHTS) {
-      for (let p = off + CMSG_HEADER; p + 4 <= off + len; p += 4) {
+    if (level === SOL.SOCKET && type === SCM.RIGHTS) {
+      for (let p = off + CMSG_HEADER_SIZE; p + 4 <= off + len; p += 4) {
         const dup = pidfdGetfd(pidfd, cv.getInt32(p, true));
         if (dup < 0) return fail(dup);
         borrowed.push(dup);
@@ -616,7 +602,7 @@ function copyMessage(
     off += (len + 7) & ~7;
   }
   const iov = new BigUint64Array([addressOf(data), BigInt(data.length)]);
-  const out = new Uint8Array(56);
+  const out = new Uint8Array(MSGHDR_SIZE);
   const ov = new DataView(out.buffer);
   ov.setBigUint64(0, addr ? addressOf(addr) : 0n, true);
   ov.setUint32(8, addr?.length ?? 0, true);
@@ -654,7 +640,7 @@ export function actSendmsg(
   try {
     let sent = 0;
     for (let i = 0; i < addrs.length; i++) {
-      const at = ptr + BigInt(i * (vector ? 64 : 56));
+      const at = ptr + BigInt(i * (vector ? MMSGHDR_SIZE : MSGHDR_SIZE));
       const msg = copyMessage(tid, pidfd, at, addrs[i], control.open);
       if (typeof msg === "string") {
         if (vector && sent > 0) return result(sent, rule);

@@ -15,7 +15,8 @@ import {
   unmapIPv4,
   wildcardDestination,
 } from "./address.ts";
-import { AF, decodeSockaddr, encodeUnix, loopbackLike, unspecAsInet } from "./sockaddr.ts";
+import { decodeSockaddr, encodeUnix, loopbackLike, unspecAsInet } from "./sockaddr.ts";
+import { AF } from "../../kernel/socket.ts";
 import { denialLine, NetChecker, type NetPolicy } from "./check.ts";
 import { foldPath } from "./unix_path.ts";
 

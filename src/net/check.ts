@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readMemory } from "../../ffi/libc.ts";
+import { readMemory } from "../../ffi/memory.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import {
   actBind,
@@ -35,9 +35,17 @@ import {
   type SocketAddress,
   wildcardDestination,
 } from "./address.ts";
-import { AF, decodeSockaddr, encodeUnix, unspecAsInet } from "./sockaddr.ts";
+import { decodeSockaddr, encodeUnix, unspecAsInet } from "./sockaddr.ts";
 import { resolveUnixPath } from "./unix_path.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import {
+  AF,
+  MMSGHDR_SIZE,
+  MSGHDR_SIZE,
+  SOCK,
+  SOCKADDR_STORAGE_SIZE,
+  UIO_MAXIOV,
+} from "../../kernel/socket.ts";
 
 /** The network half of a policy, as plain data for the supervisor's thread. */
 export interface NetPolicy {
@@ -106,13 +114,7 @@ export function denialLine(d: NetDenial, pid: number, comm: string): string {
   return `jail: denied ${what} (${who})${d.hint ? `; ${d.hint}` : ""}`;
 }
 
-const MAX_SOCKADDR = 128;
-const MSGHDR_SIZE = 56;
-const MMSGHDR_SIZE = 64;
-const UIO_MAXIOV = 1024;
-const SOCK_TYPE_MASK = 0xf;
-const SOCK_RAW = 3;
-const SOCK_DGRAM = 2;
+const MAX_SOCKADDR = SOCKADDR_STORAGE_SIZE;
 
 /**
  * Families that name something on this machine's kernel, never a network
@@ -447,9 +449,9 @@ export class NetChecker {
       case "socket": {
         // Only AF_PACKET and SOCK_RAW sockets reach here; netlink needs SOCK_RAW for getifaddrs.
         const family = regs.argInt(0);
-        const type = regs.argInt(1) & SOCK_TYPE_MASK;
+        const type = regs.argInt(1) & SOCK.TYPE_MASK;
         if (family === AF.NETLINK) return undefined;
-        if (family === AF.PACKET || type === SOCK_RAW) {
+        if (family === AF.PACKET || type === SOCK.RAW) {
           const p = this.#policy;
           const open = p.allow.some((e) => e.kind === "any");
           if (open && p.deny.length === 0) return undefined;
@@ -578,7 +580,7 @@ function datagramSocket(pid: number, fd: number): string | undefined {
     const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${fd}`));
     if (!m) return undefined;
     // Only datagram sockets: a TCP resolver connection is denied at connect as usual.
-    return socketType(pid, fd) === SOCK_DGRAM ? m[1] : undefined;
+    return socketType(pid, fd) === SOCK.DGRAM ? m[1] : undefined;
   } catch {
     return undefined;
   }

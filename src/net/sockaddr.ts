@@ -6,18 +6,7 @@
  */
 
 import { formatIP, type SocketAddress } from "./address.ts";
-
-/** Address families by number (x86_64 Linux). */
-export const AF = {
-  UNSPEC: 0,
-  UNIX: 1,
-  INET: 2,
-  INET6: 10,
-  NETLINK: 16,
-  PACKET: 17,
-  ALG: 38,
-  VSOCK: 40,
-} as const;
+import { AF } from "../../kernel/socket.ts";
 
 /**
  * Decodes a sockaddr.

@@ -31,6 +31,7 @@ import {
   BPF_MAXINSNS,
   BPF_RET,
   BPF_W,
+  SKF_NET_OFF,
 } from "../bpf/opcodes.ts";
 
 /** The classic BPF opcodes the guard uses, whole. */
@@ -46,8 +47,6 @@ export const BPF = {
   RET_K: BPF_RET | BPF_K,
 } as const;
 
-/** SKF_NET_OFF: negative load offsets from here address the network header. */
-export const SKF_NET_OFF = -0x100000;
 /** The return value that keeps the whole packet. */
 export const ACCEPT = 0xffffffff;
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ACCEPT, BPF, guardFilter, guardInstructions, SKF_NET_OFF } from "./socket_filter.ts";
+import { ACCEPT, BPF, guardFilter, guardInstructions } from "./socket_filter.ts";
+import { SKF_NET_OFF } from "../../kernel/bpf.ts";
 import { encodeInstructions, type Insn } from "../bpf/insn.ts";
 import { entryMatches, isLoopback, type NetEntry, parseNetEntry } from "./address.ts";
 import { formatIP } from "./address.ts";

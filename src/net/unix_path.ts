@@ -12,7 +12,7 @@
  * What is left: between the resolution here and the connect, a process that
  * can write to a directory on the real path could swap in a symlink. Closing
  * that needs the socket opened with O_PATH and connected through
- * `/proc/self/fd/N`, which needs `open(2)` in `ffi/libc.ts`.
+ * `/proc/self/fd/N`, which needs an `open(2)` binding in `ffi/`.
  *
  * @module
  */

@@ -10,6 +10,11 @@
  */
 
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { CLONE, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_THREAD } from "../../kernel/clone.ts";
+import { IOCTL } from "../../kernel/ioctl.ts";
+import { IOPRIO_WHO, PRIO } from "../../kernel/resource.ts";
+import { AF, SOCK } from "../../kernel/socket.ts";
+import { F } from "../../kernel/fcntl.ts";
 import { type Arch, ARCHES, HOST_ARCH } from "../arch/arch.ts";
 import {
   type ArgRule,
@@ -38,30 +43,30 @@ const E = ERRNO_NUMBERS;
 const ALLOW: KernelAction = { kind: "allow" };
 const errno = (n: number): KernelAction => ({ kind: "errno", errno: n });
 
-const CLONE_UNTRACED = 0x00800000n;
-const TIOCSTI = 0x5412n;
-const TIOCLINUX = 0x541cn;
+const CLONE_UNTRACED = BigInt(CLONE.UNTRACED);
+const TIOCSTI = BigInt(IOCTL.TIOCSTI);
+const TIOCLINUX = BigInt(IOCTL.TIOCLINUX);
 const LOW32 = 0xffffffffn;
-const SOCK_TYPE_MASK = 0xfn;
-const SOCK_RAW = 3n;
-const AF_PACKET = 17n;
-const SOCK_PACKET = 10n;
+const SOCK_TYPE_MASK = BigInt(SOCK.TYPE_MASK);
+const SOCK_RAW = BigInt(SOCK.RAW);
+const AF_PACKET = BigInt(AF.PACKET);
+const SOCK_PACKET = BigInt(SOCK.PACKET);
 /** setpriority's `which`: a process group, every process of a user (the supervisor's too). */
-const PRIO_PGRP = 1n;
-const PRIO_USER = 2n;
+const PRIO_PGRP = BigInt(PRIO.PGRP);
+const PRIO_USER = BigInt(PRIO.USER);
 /** ioprio_set's `which`, likewise. */
-const IOPRIO_WHO_PGRP = 2n;
-const IOPRIO_WHO_USER = 3n;
+const IOPRIO_WHO_PGRP = BigInt(IOPRIO_WHO.PGRP);
+const IOPRIO_WHO_USER = BigInt(IOPRIO_WHO.USER);
 /** pidfd_open flag: a pidfd of one thread (any thread id, the supervisor's threads included). */
-const PIDFD_THREAD = 0o200n; // O_EXCL
+const PIDFD_THREAD_FLAG = BigInt(PIDFD_THREAD);
 /** pidfd_send_signal flag: signal the target's whole process group (the supervisor's). */
-const PIDFD_SIGNAL_PROCESS_GROUP = 4n;
+const PIDFD_SIGNAL_GROUP_FLAG = BigInt(PIDFD_SIGNAL_PROCESS_GROUP);
 /** fcntl commands naming the owner that SIGIO/SIGURG (or F_SETSIG's signal) go to. */
-const F_SETOWN = 8n;
-const F_SETOWN_EX = 15n;
+const F_SETOWN = BigInt(F.SETOWN);
+const F_SETOWN_EX = BigInt(F.SETOWN_EX);
 /** ioctl requests that do the same, with the owner in memory. */
-const FIOSETOWN = 0x8901n;
-const SIOCSPGRP = 0x8902n;
+const FIOSETOWN = BigInt(IOCTL.FIOSETOWN);
+const SIOCSPGRP = BigInt(IOCTL.SIOCSPGRP);
 /** A test that always holds: keeps a traced check a rule, so a config rule cannot drop it. */
 const ALWAYS: ArgTest = { op: "masked_eq", arg: 0, mask: 0n, value: 0n };
 
@@ -303,7 +308,7 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
       denyIfTargetsMe(
         0,
         [],
-        signalTarget("pidfd_open", { op: "any_set", arg: 1, mask: PIDFD_THREAD }),
+        signalTarget("pidfd_open", { op: "any_set", arg: 1, mask: PIDFD_THREAD_FLAG }),
       ),
     );
     if (!scoped) {
@@ -315,7 +320,7 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
       syscalls.set(NR.pidfd_send_signal, {
         rules: [
           {
-            test: { op: "any_set", arg: 3, mask: PIDFD_SIGNAL_PROCESS_GROUP },
+            test: { op: "any_set", arg: 3, mask: PIDFD_SIGNAL_GROUP_FLAG },
             action: errno(E.EPERM),
           },
           { test: ALWAYS, action: viaPidfd },

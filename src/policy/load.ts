@@ -6,7 +6,7 @@
  * @module
  */
 
-import { getpgrp, getpid } from "../../ffi/libc.ts";
+import { getpgrp, getpid } from "../../ffi/process.ts";
 import { type NetEntry, NetEntryError, resolveNetSpec, type Resolver } from "../net/address.ts";
 import { type CompiledPolicy, compilePolicy, explainPolicy, type NetLists } from "./compile.ts";
 import type { JailConfig } from "./types.ts";
@@ -16,6 +16,7 @@ import { locateJsonError } from "./json_error.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import { landlockAbi } from "../../ffi/landlock.ts";
 import { capabilityNameError, keptCapabilities } from "../launch/capabilities.ts";
+import { SCOPE_ABI } from "../../kernel/landlock.ts";
 import { writeStderr } from "../stderr.ts";
 
 export { ConfigError };
@@ -187,7 +188,7 @@ function landlockOrWarn(spec: LandlockSpec): LandlockSpec | undefined {
 }
 
 /** The first Landlock ABI with LANDLOCK_SCOPE_SIGNAL. */
-const LANDLOCK_SCOPE_SIGNAL_ABI = 6;
+const LANDLOCK_SCOPE_SIGNAL_ABI = SCOPE_ABI;
 
 /** Host names resolve within this long, or the lookup counts as failed. */
 const LOOKUP_TIMEOUT_MS = 10_000;

@@ -5,7 +5,7 @@
  */
 
 import { ERRNO_NAMES } from "../../kernel/errno.ts";
-import { signalName as libcSignalName } from "../../ffi/libc.ts";
+import { signalName as libcSignalName } from "../../kernel/signals.ts";
 
 /** `EACCES` for 13; `E<n>` for a number without a name. */
 export function errnoName(n: number): string {

@@ -14,11 +14,20 @@
  * @module
  */
 
-import { readMemory } from "../../ffi/libc.ts";
+import { readMemory } from "../../ffi/memory.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import { formatAddress, isLoopback, isWildcard } from "../net/address.ts";
-import { AF, decodeSockaddr } from "../net/sockaddr.ts";
+import { decodeSockaddr } from "../net/sockaddr.ts";
+import {
+  AF,
+  MMSGHDR_SIZE,
+  MSGHDR_SIZE,
+  SOCKADDR_STORAGE_SIZE,
+  UIO_MAXIOV,
+} from "../../kernel/socket.ts";
+import { PATH_MAX } from "../../kernel/fcntl.ts";
 import type { NetAddress } from "../events.ts";
+import { AT_EXECFN, AT_NULL } from "../../kernel/auxv.ts";
 
 /** Arguments the network calls take (the others print all six registers). */
 export const NET_ARITY: Readonly<Record<string, number>> = {
@@ -39,12 +48,7 @@ export function familyName(n: number): string {
   return FAMILY_NAMES[n] ?? `AF_${n}`;
 }
 
-const MAX_SOCKADDR = 128;
-const MSGHDR_SIZE = 56;
-const MMSGHDR_SIZE = 64;
-const UIO_MAXIOV = 1024;
-const AT_EXECFN = 31n;
-const PATH_MAX = 4096;
+const MAX_SOCKADDR = SOCKADDR_STORAGE_SIZE;
 
 /** The call's arguments as hex strings: as many as a network call takes, else all six. */
 export function captureArgs(name: string, regs: SyscallRegisters): string[] {
@@ -124,7 +128,7 @@ export function parseCmdline(bytes: Uint8Array): string[] {
 export function execfnPointer(auxv: Uint8Array): bigint | undefined {
   const words = new BigUint64Array(auxv.buffer, auxv.byteOffset, Math.floor(auxv.length / 8));
   for (let i = 0; i + 1 < words.length; i += 2) {
-    if (words[i] === 0n) return undefined;
+    if (words[i] === AT_NULL) return undefined;
     if (words[i] === AT_EXECFN) return words[i + 1];
   }
   return undefined;

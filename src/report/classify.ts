@@ -8,6 +8,7 @@
 
 import type { SyscallEvent } from "../events.ts";
 import { errnoName } from "./_text.ts";
+import { MAX_ERRNO as KERNEL_MAX_ERRNO } from "../../kernel/errno.ts";
 
 /**
  * The decision words of traces, logs and summaries.
@@ -22,7 +23,7 @@ import { errnoName } from "./_text.ts";
  */
 export type ReportDecision = "allow" | "deny" | "return" | "result" | "rewrite" | "kill";
 
-const MAX_ERRNO = 4095n;
+const MAX_ERRNO = BigInt(KERNEL_MAX_ERRNO);
 
 /** The decision word for a syscall event. */
 export function decisionOf(e: Pick<SyscallEvent, "action" | "kernel">): ReportDecision {

@@ -31,7 +31,7 @@ import type { ExitEvent, NetAddress, SupervisorEvent, SyscallEvent } from "../ev
 import { decisionOf, type ReportDecision, valueOf } from "./classify.ts";
 import { basename, errnoName, printable, quote, signalName } from "./_text.ts";
 import { ADDRESS_RESULTS, decodeArgs } from "./trace_args.ts";
-import { ERRNO_MESSAGES } from "../../kernel/errno.ts";
+import { ERRNO_MESSAGES, MAX_ERRNO as KERNEL_MAX_ERRNO } from "../../kernel/errno.ts";
 
 export { openFlags } from "./trace_args.ts";
 import { TRACE_ONLY_RULE } from "../supervisor/decision.ts";
@@ -167,7 +167,7 @@ const RESTART_CODES: Readonly<Record<number, [string, string]>> = {
   515: ["ENOIOCTLCMD", "No ioctl command"],
   516: ["ERESTART_RESTARTBLOCK", "Interrupted by signal"],
 };
-const MAX_ERRNO = 4095n;
+const MAX_ERRNO = BigInt(KERNEL_MAX_ERRNO);
 
 /**
  * What a call returned, as strace writes it: `3`, `0x7f0000000000` for an

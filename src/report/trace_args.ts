@@ -22,6 +22,8 @@ import type { SyscallRegisters as Registers } from "../arch/arch.ts";
 import { familyName } from "./capture.ts";
 import { signalName } from "./_text.ts";
 import { HOST_ABI } from "../../kernel/abi.ts";
+import { ACCESS_OK, AT, AT_FDCWD, O, SEEK } from "../../kernel/fcntl.ts";
+import { AF, IPPROTO, MSG, SO, SOCK, SOL, TCP } from "../../kernel/socket.ts";
 import { type ArgKind, SIGNATURES } from "./trace_signatures.ts";
 
 export { ADDRESS_RESULTS, type ArgKind, SIGNATURES } from "./trace_signatures.ts";
@@ -33,114 +35,115 @@ type Flags = readonly (readonly [string, number])[];
 const ACCESS_MODES = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"];
 /** open(2) flags beyond the access mode, this machine's values; O_TMPFILE includes O_DIRECTORY. */
 const OPEN_FLAGS: Flags = [
-  ["O_TMPFILE", 0o20000000 | HOST_ABI.open.DIRECTORY],
-  ["O_CREAT", 0o100],
-  ["O_EXCL", 0o200],
-  ["O_NOCTTY", 0o400],
-  ["O_TRUNC", 0o1000],
-  ["O_APPEND", 0o2000],
-  ["O_NONBLOCK", 0o4000],
-  ["O_DSYNC", 0o10000],
-  ["O_ASYNC", 0o20000],
+  ["O_TMPFILE", O.TMPFILE | HOST_ABI.open.DIRECTORY],
+  ["O_CREAT", O.CREAT],
+  ["O_EXCL", O.EXCL],
+  ["O_NOCTTY", O.NOCTTY],
+  ["O_TRUNC", O.TRUNC],
+  ["O_APPEND", O.APPEND],
+  ["O_NONBLOCK", O.NONBLOCK],
+  ["O_DSYNC", O.DSYNC],
+  ["O_ASYNC", O.ASYNC],
   ["O_DIRECT", HOST_ABI.open.DIRECT],
   ["O_LARGEFILE", HOST_ABI.open.LARGEFILE],
   ["O_DIRECTORY", HOST_ABI.open.DIRECTORY],
   ["O_NOFOLLOW", HOST_ABI.open.NOFOLLOW],
-  ["O_NOATIME", 0o1000000],
-  ["O_CLOEXEC", 0o2000000],
-  ["O_SYNC", 0o4010000],
-  ["O_PATH", 0o10000000],
+  ["O_NOATIME", O.NOATIME],
+  ["O_CLOEXEC", O.CLOEXEC],
+  ["O_SYNC", O.SYNC],
+  ["O_PATH", O.PATH],
 ];
-const O_CREAT = 0o100;
-const O_TMPFILE = 0o20200000;
+const O_TMPFILE = O.TMPFILE | HOST_ABI.open.DIRECTORY;
 /** socket(2) types, by the low four bits. */
 const SOCK_TYPES: Readonly<Record<number, string>> = {
-  1: "SOCK_STREAM",
-  2: "SOCK_DGRAM",
-  3: "SOCK_RAW",
-  4: "SOCK_RDM",
-  5: "SOCK_SEQPACKET",
-  6: "SOCK_DCCP",
-  10: "SOCK_PACKET",
+  [SOCK.STREAM]: "SOCK_STREAM",
+  [SOCK.DGRAM]: "SOCK_DGRAM",
+  [SOCK.RAW]: "SOCK_RAW",
+  [SOCK.RDM]: "SOCK_RDM",
+  [SOCK.SEQPACKET]: "SOCK_SEQPACKET",
+  [SOCK.DCCP]: "SOCK_DCCP",
+  [SOCK.PACKET]: "SOCK_PACKET",
 };
-const SOCK_TYPE_MASK = 0xf;
-const SOCK_FLAGS: Flags = [["SOCK_CLOEXEC", 0o2000000], ["SOCK_NONBLOCK", 0o4000]];
+const SOCK_FLAGS: Flags = [["SOCK_CLOEXEC", SOCK.CLOEXEC], ["SOCK_NONBLOCK", SOCK.NONBLOCK]];
 /** Protocols of inet sockets. */
-const IPPROTO: Readonly<Record<number, string>> = {
-  0: "IPPROTO_IP",
-  1: "IPPROTO_ICMP",
-  6: "IPPROTO_TCP",
-  17: "IPPROTO_UDP",
-  58: "IPPROTO_ICMPV6",
-  132: "IPPROTO_SCTP",
-  136: "IPPROTO_UDPLITE",
-  255: "IPPROTO_RAW",
-  262: "IPPROTO_MPTCP",
+const PROTOCOLS: Readonly<Record<number, string>> = {
+  [IPPROTO.IP]: "IPPROTO_IP",
+  [IPPROTO.ICMP]: "IPPROTO_ICMP",
+  [IPPROTO.TCP]: "IPPROTO_TCP",
+  [IPPROTO.UDP]: "IPPROTO_UDP",
+  [IPPROTO.ICMPV6]: "IPPROTO_ICMPV6",
+  [IPPROTO.SCTP]: "IPPROTO_SCTP",
+  [IPPROTO.UDPLITE]: "IPPROTO_UDPLITE",
+  [IPPROTO.RAW]: "IPPROTO_RAW",
+  [IPPROTO.MPTCP]: "IPPROTO_MPTCP",
 };
-const AF_INET = 2;
-const AF_INET6 = 10;
 const MSG_FLAGS: Flags = [
-  ["MSG_OOB", 0x1],
-  ["MSG_PEEK", 0x2],
-  ["MSG_DONTROUTE", 0x4],
-  ["MSG_TRUNC", 0x20],
-  ["MSG_DONTWAIT", 0x40],
-  ["MSG_EOR", 0x80],
-  ["MSG_WAITALL", 0x100],
-  ["MSG_CONFIRM", 0x800],
-  ["MSG_ERRQUEUE", 0x2000],
-  ["MSG_NOSIGNAL", 0x4000],
-  ["MSG_MORE", 0x8000],
-  ["MSG_WAITFORONE", 0x10000],
-  ["MSG_ZEROCOPY", 0x4000000],
-  ["MSG_FASTOPEN", 0x20000000],
-  ["MSG_CMSG_CLOEXEC", 0x40000000],
+  ["MSG_OOB", MSG.OOB],
+  ["MSG_PEEK", MSG.PEEK],
+  ["MSG_DONTROUTE", MSG.DONTROUTE],
+  ["MSG_TRUNC", MSG.TRUNC],
+  ["MSG_DONTWAIT", MSG.DONTWAIT],
+  ["MSG_EOR", MSG.EOR],
+  ["MSG_WAITALL", MSG.WAITALL],
+  ["MSG_CONFIRM", MSG.CONFIRM],
+  ["MSG_ERRQUEUE", MSG.ERRQUEUE],
+  ["MSG_NOSIGNAL", MSG.NOSIGNAL],
+  ["MSG_MORE", MSG.MORE],
+  ["MSG_WAITFORONE", MSG.WAITFORONE],
+  ["MSG_ZEROCOPY", MSG.ZEROCOPY],
+  ["MSG_FASTOPEN", MSG.FASTOPEN],
+  ["MSG_CMSG_CLOEXEC", MSG.CMSG_CLOEXEC],
 ];
 const AT_FLAGS: Flags = [
-  ["AT_SYMLINK_NOFOLLOW", 0x100],
-  ["AT_SYMLINK_FOLLOW", 0x400],
-  ["AT_NO_AUTOMOUNT", 0x800],
-  ["AT_EMPTY_PATH", 0x1000],
-  ["AT_EACCESS", 0x200],
+  ["AT_SYMLINK_NOFOLLOW", AT.SYMLINK_NOFOLLOW],
+  ["AT_SYMLINK_FOLLOW", AT.SYMLINK_FOLLOW],
+  ["AT_NO_AUTOMOUNT", AT.NO_AUTOMOUNT],
+  ["AT_EMPTY_PATH", AT.EMPTY_PATH],
+  ["AT_EACCESS", AT.EACCESS],
 ];
-const UNLINK_FLAGS: Flags = [["AT_REMOVEDIR", 0x200]];
-const ACCESS_BITS: Flags = [["R_OK", 4], ["W_OK", 2], ["X_OK", 1]];
-const WHENCE = ["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"];
+const UNLINK_FLAGS: Flags = [["AT_REMOVEDIR", AT.REMOVEDIR]];
+const ACCESS_BITS: Flags = [["R_OK", ACCESS_OK.R], ["W_OK", ACCESS_OK.W], ["X_OK", ACCESS_OK.X]];
+/** lseek's `whence`, by value. */
+const WHENCE: Readonly<Record<number, string>> = {
+  [SEEK.SET]: "SEEK_SET",
+  [SEEK.CUR]: "SEEK_CUR",
+  [SEEK.END]: "SEEK_END",
+  [SEEK.DATA]: "SEEK_DATA",
+  [SEEK.HOLE]: "SEEK_HOLE",
+};
 /** Socket option levels. */
 const LEVELS: Readonly<Record<number, string>> = {
-  0: "SOL_IP",
-  1: "SOL_SOCKET",
-  6: "SOL_TCP",
-  17: "SOL_UDP",
-  41: "SOL_IPV6",
-  255: "SOL_RAW",
+  [SOL.IP]: "SOL_IP",
+  [SOL.SOCKET]: "SOL_SOCKET",
+  [SOL.TCP]: "SOL_TCP",
+  [SOL.UDP]: "SOL_UDP",
+  [SOL.IPV6]: "SOL_IPV6",
+  [SOL.RAW]: "SOL_RAW",
 };
 /** Common options of the levels, by level. */
 const SOCKOPTS: Readonly<Record<number, Readonly<Record<number, string>>>> = {
-  1: {
-    2: "SO_REUSEADDR",
-    6: "SO_BROADCAST",
-    7: "SO_SNDBUF",
-    8: "SO_RCVBUF",
-    9: "SO_KEEPALIVE",
-    13: "SO_LINGER",
-    15: "SO_REUSEPORT",
-    20: "SO_RCVTIMEO",
-    21: "SO_SNDTIMEO",
-    25: "SO_BINDTODEVICE",
-    36: "SO_MARK",
+  [SOL.SOCKET]: {
+    [SO.REUSEADDR]: "SO_REUSEADDR",
+    [SO.BROADCAST]: "SO_BROADCAST",
+    [SO.SNDBUF]: "SO_SNDBUF",
+    [SO.RCVBUF]: "SO_RCVBUF",
+    [SO.KEEPALIVE]: "SO_KEEPALIVE",
+    [SO.LINGER]: "SO_LINGER",
+    [SO.REUSEPORT]: "SO_REUSEPORT",
+    [SO.RCVTIMEO]: "SO_RCVTIMEO",
+    [SO.SNDTIMEO]: "SO_SNDTIMEO",
+    [SO.BINDTODEVICE]: "SO_BINDTODEVICE",
+    [SO.MARK]: "SO_MARK",
   },
-  6: {
-    1: "TCP_NODELAY",
-    4: "TCP_KEEPIDLE",
-    5: "TCP_KEEPINTVL",
-    6: "TCP_KEEPCNT",
-    23: "TCP_FASTOPEN",
-    30: "TCP_FASTOPEN_CONNECT",
+  [SOL.TCP]: {
+    [TCP.NODELAY]: "TCP_NODELAY",
+    [TCP.KEEPIDLE]: "TCP_KEEPIDLE",
+    [TCP.KEEPINTVL]: "TCP_KEEPINTVL",
+    [TCP.KEEPCNT]: "TCP_KEEPCNT",
+    [TCP.FASTOPEN]: "TCP_FASTOPEN",
+    [TCP.FASTOPEN_CONNECT]: "TCP_FASTOPEN_CONNECT",
   },
 };
-/** `dirfd` of the `*at` calls. */
-const AT_FDCWD = -100;
 /** strace's default string limit (`-s 32`). */
 export const MAX_STRING = 32;
 
@@ -168,8 +171,8 @@ export function openFlags(hex: string | undefined): string {
 
 /** `SOCK_STREAM|SOCK_CLOEXEC`. */
 export function sockType(value: number): string {
-  const base = SOCK_TYPES[value & SOCK_TYPE_MASK] ?? `${value & SOCK_TYPE_MASK}`;
-  const rest = flagsText(value & ~SOCK_TYPE_MASK, SOCK_FLAGS, "");
+  const base = SOCK_TYPES[value & SOCK.TYPE_MASK] ?? `${value & SOCK.TYPE_MASK}`;
+  const rest = flagsText(value & ~SOCK.TYPE_MASK, SOCK_FLAGS, "");
   return rest ? `${base}|${rest}` : base;
 }
 
@@ -270,7 +273,7 @@ export const DECODERS: Readonly<Record<ArgKind, (hex: string, c: ArgContext) => 
   protocol: (h, c) => {
     const family = int32(c.args[0] ?? "0x0");
     const n = int32(h);
-    return family === AF_INET || family === AF_INET6 ? IPPROTO[n] ?? String(n) : String(n);
+    return family === AF.INET || family === AF.INET6 ? PROTOCOLS[n] ?? String(n) : String(n);
   },
   signal: (h) => int32(h) === 0 ? "0" : signalName(int32(h)),
   sockaddr: (_h, c) => c.sockaddr(c.index),
@@ -305,7 +308,7 @@ export function decodeArgs(
     // open's mode is read only when the flags create a file.
     if (kinds[i] === "omode") {
       const flags = uint32(context.args[i - 1] ?? "0x0");
-      if ((flags & O_CREAT) === 0 && (flags & O_TMPFILE) !== O_TMPFILE) continue;
+      if ((flags & O.CREAT) === 0 && (flags & O_TMPFILE) !== O_TMPFILE) continue;
     }
     out.push(DECODERS[kinds[i]](hex, { ...context, index: i }));
   }

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { SIGNALS } from "../../ffi/libc.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
+import { ERRNO_MESSAGES, ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { ExecFailure } from "../launch/launch.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import type { RunStats, SupervisorResult } from "../supervisor/supervisor.ts";
@@ -53,18 +54,15 @@ export interface RunOutcome {
 
 /** The shell's status and message for a command whose exec failed (127 not found, 126 the rest). */
 export function execFailureMessage(cmd: string, f: ExecFailure): { code: number; message: string } {
-  if (f.errno === 2 && !cmd.includes("/")) {
+  const { ENOENT, EACCES, ENOEXEC, ENOTDIR, EISDIR } = ERRNO_NUMBERS;
+  if (f.errno === ENOENT && !cmd.includes("/")) {
     return { code: 127, message: `${cmd}: command not found` };
   }
-  const text: Record<number, string> = {
-    2: "No such file or directory",
-    13: "Permission denied",
-    8: "Exec format error",
-    20: "Not a directory",
-    21: "Is a directory",
-  };
-  const code = f.errno === 2 || f.errno === 20 ? 127 : 126;
-  return { code, message: `${cmd}: ${text[f.errno] ?? `cannot execute (errno ${f.errno})`}` };
+  // The errors a shell names; any other is shown by number.
+  const named = new Set<number>([ENOENT, EACCES, ENOEXEC, ENOTDIR, EISDIR]).has(f.errno);
+  const text = named ? ERRNO_MESSAGES[f.errno] : `cannot execute (errno ${f.errno})`;
+  const code = f.errno === ENOENT || f.errno === ENOTDIR ? 127 : 126;
+  return { code, message: `${cmd}: ${text}` };
 }
 
 /**

@@ -18,8 +18,9 @@
  * @module
  */
 
-import { kill, SIGNALS } from "../../ffi/libc.ts";
-import { foregroundGroup, ownGroup, setForegroundGroup } from "../../ffi/terminal.ts";
+import { getpgrp, kill } from "../../ffi/process.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
+import { foregroundGroup, setForegroundGroup } from "../../ffi/terminal.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
 const ESRCH = ERRNO_NUMBERS.ESRCH;
@@ -44,7 +45,7 @@ export class JobControl {
 
   private constructor(fd: number) {
     this.#fd = fd;
-    this.#group = ownGroup();
+    this.#group = getpgrp();
   }
 
   /** The terminal and jail's group, for the launch's hand-over (`LaunchSpec.terminal`). */

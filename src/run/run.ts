@@ -9,7 +9,8 @@
  */
 
 import { mark } from "../timing.ts";
-import { kill, SIGNALS } from "../../ffi/libc.ts";
+import { kill } from "../../ffi/process.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
 import { JobControl } from "./job_control.ts";
 import { holdInspectorAddress, inspectorRequested } from "../../ffi/inspector_guard.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";

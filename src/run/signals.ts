@@ -6,7 +6,8 @@
  * @module
  */
 
-import { kill, SIGNALS } from "../../ffi/libc.ts";
+import { kill } from "../../ffi/process.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
 import type { JobControl } from "./job_control.ts";
 
 /**

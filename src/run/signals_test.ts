@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SIGNALS } from "../../ffi/libc.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
 import { FORWARDED_SIGNALS, PASSED_SIGNALS, SignalRelay, TEARDOWN_SIGNALS } from "./signals.ts";
 
 function relay(grace = 60_000) {

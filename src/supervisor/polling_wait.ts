@@ -13,7 +13,8 @@
  * @module
  */
 
-import { schedYield, WAIT, waitpid } from "../../ffi/libc.ts";
+import { schedYield, waitpid } from "../../ffi/ptrace.ts";
+import { WAIT } from "../../kernel/wait.ts";
 
 /**
  * The longest a wait polls before it sleeps, in ms: the few µs between a

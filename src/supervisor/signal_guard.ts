@@ -10,10 +10,11 @@
  * @module
  */
 
-import { kill } from "../../ffi/libc.ts";
+import { kill } from "../../ffi/process.ts";
 import type { Decision } from "./decision.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { SIGRTMAX } from "../../kernel/signals.ts";
 
 const ESRCH = ERRNO_NUMBERS.ESRCH;
 const EINVAL = ERRNO_NUMBERS.EINVAL;
@@ -46,7 +47,7 @@ export function deliverToGroup(
   const target = regs.argInt(0);
   const sig = regs.argInt(1);
   const rule = "signal.group";
-  if (sig < 0 || sig > 64) return { action: "deny", errno: EINVAL, rule };
+  if (sig < 0 || sig > SIGRTMAX) return { action: "deny", errno: EINVAL, rule };
   const group = target === 0 ? processGroupOf(pid) : -target;
   if (group === undefined) return { action: "deny", errno: ESRCH, rule };
   let delivered = false;

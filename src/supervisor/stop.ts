@@ -6,20 +6,16 @@
  * @module
  */
 
-/** PTRACE_EVENT_* numbers as they appear in `status >> 16`. */
-export const PTRACE_EVENT = {
-  FORK: 1,
-  VFORK: 2,
-  CLONE: 3,
-  EXEC: 4,
-  VFORK_DONE: 5,
-  EXIT: 6,
-  SECCOMP: 7,
-  STOP: 128,
-} as const;
+import { PTRACE_EVENT } from "../../kernel/ptrace.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
 
-const SIGTRAP = 5;
-const STOPPING_SIGNALS = new Set([19, 20, 21, 22]); // SIGSTOP SIGTSTP SIGTTIN SIGTTOU
+const { SIGTRAP } = SIGNALS;
+const STOPPING_SIGNALS = new Set<number>([
+  SIGNALS.SIGSTOP,
+  SIGNALS.SIGTSTP,
+  SIGNALS.SIGTTIN,
+  SIGNALS.SIGTTOU,
+]);
 
 /** One report from `waitpid(-1, &status, __WALL)`. */
 export type Stop =

@@ -7,7 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { decodeWaitStatus, encodeWaitStatus, PTRACE_EVENT, type Stop } from "./stop.ts";
+import { decodeWaitStatus, encodeWaitStatus, type Stop } from "./stop.ts";
+import { PTRACE_EVENT } from "../../kernel/ptrace.ts";
 
 const SIGTRAP = 5;
 const SIGSTOP = 19;

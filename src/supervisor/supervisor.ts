@@ -10,23 +10,17 @@
  * @module
  */
 
-import {
-  kill,
-  PTRACE,
-  ptrace,
-  ptraceBuffer,
-  ptraceCont,
-  SIGNALS,
-  tgkill,
-  WAIT,
-  waitpid,
-} from "../../ffi/libc.ts";
+import { kill, tgkill } from "../../ffi/process.ts";
+import { PTRACE, PTRACE_EVENT } from "../../kernel/ptrace.ts";
+import { ptrace, ptraceBuffer, ptraceCont, waitpid } from "../../ffi/ptrace.ts";
+import { SIGINFO_SIZE, SIGNALS } from "../../kernel/signals.ts";
+import { WAIT } from "../../kernel/wait.ts";
 import { HOST_ARCH, type SyscallRegisters } from "../arch/arch.ts";
 import type { ExecFailure } from "../launch/launch.ts";
 import type { Decision } from "./decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
-import { decodeWaitStatus, PTRACE_EVENT } from "./stop.ts";
+import { decodeWaitStatus } from "./stop.ts";
 import type { FilterSpec } from "../bpf/compile.ts";
 import { ORIGIN_NOT_TRACED, refusalOf, TraceOrigin } from "./trace_origin.ts";
 import { PollingWait } from "./polling_wait.ts";
@@ -258,7 +252,7 @@ export class Supervisor {
   readonly #origin: TraceOrigin;
   /** The one SyscallStop handed to onSyscall, refilled at each stop. */
   readonly #call: SyscallStop = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#regs };
-  readonly #siginfo = new Int32Array(32);
+  readonly #siginfo = new Int32Array(SIGINFO_SIZE / 4);
   /** `results`: calls that run are followed to their syscall-exit-stop. */
   readonly #results: boolean;
   /** Tasks registered at their own first stop whose parent's fork/vfork/clone event is still due. */

@@ -17,19 +17,14 @@
  * @module
  */
 
-import {
-  close,
-  errno,
-  getpgrp,
-  lazySymbols,
-  pidfdGetfd,
-  pidfdOpen,
-  readMemory,
-} from "../../ffi/libc.ts";
-import { hostNr } from "../../kernel/host_syscalls.ts";
+import { close } from "../../ffi/io.ts";
+import { getpgrp, pidfdGetfd, pidfdOpen, pidfdSendSignal } from "../../ffi/process.ts";
+import { readMemory } from "../../ffi/memory.ts";
 import type { Decision } from "./decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { CAPABILITIES } from "../../kernel/capability.ts";
+import { SIGINFO_SIZE } from "../../kernel/signals.ts";
 
 /** What a traced target rule checks. */
 export type TargetCheck =
@@ -45,23 +40,11 @@ const EPERM = ERRNO_NUMBERS.EPERM;
 const ESRCH = ERRNO_NUMBERS.ESRCH;
 const EBADF = ERRNO_NUMBERS.EBADF;
 const EFAULT = ERRNO_NUMBERS.EFAULT;
-const SYS_PIDFD_SEND_SIGNAL = hostNr("pidfd_send_signal");
-/** sizeof(siginfo_t). */
-const SIGINFO_SIZE = 128;
 /** CAP_KILL: signals any process, whatever its uid. */
-const CAP_KILL = 5n;
+const CAP_KILL = BigInt(CAPABILITIES.KILL);
 /** The pidfd of a thread group or a thread, as /proc/self/fd shows it (pidfs: `pidfd:[ino]`). */
 const PIDFD_LINK = /^(anon_inode:\[pidfd\]|pidfd:)/;
 const PROC_PID_LINK = /^\/proc\/(\d+)$/;
-
-const sym = lazySymbols({
-  // long syscall(SYS_pidfd_send_signal, int pidfd, int sig, siginfo_t *info, unsigned int flags)
-  pidfd_send_signal: {
-    name: "syscall",
-    parameters: ["i64", "i64", "i64", "buffer", "u64"],
-    result: "i64",
-  },
-});
 
 /** Decides the calls of {@linkcode TargetCheck} rules. */
 export class TargetGuard {
@@ -136,16 +119,8 @@ export class TargetGuard {
         // the supervisor, to any other process: a caller signalling itself gets EPERM too.
         info = this.#info;
       }
-      const rc = Number(
-        sym.pidfd_send_signal(
-          SYS_PIDFD_SEND_SIGNAL,
-          BigInt(dup),
-          BigInt(regs.argInt(1)),
-          info as Uint8Array<ArrayBuffer> | null,
-          regs.arg(3) & 0xffffffffn,
-        ),
-      );
-      return rc < 0 ? deny(errno()) : { action: "return", value: rc, rule };
+      const rc = pidfdSendSignal(dup, regs.argInt(1), info, regs.arg(3) & 0xffffffffn);
+      return rc < 0 ? deny(-rc) : { action: "return", value: rc, rule };
     } finally {
       close(dup);
     }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { PTRACE_O } from "../../ffi/libc.ts";
+import { PTRACE_O } from "../../kernel/ptrace.ts";
 
 /**
  * Options of every tracee, set at the seize of the root: follow everything.

@@ -21,7 +21,9 @@ import type { SyscallStop } from "./supervisor.ts";
 import { HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import type { SupervisorEvent } from "../events.ts";
 import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";
-import { bindNow, kill } from "../../ffi/libc.ts";
+import { bindProcessNow, kill } from "../../ffi/process.ts";
+import { bindPtraceNow } from "../../ffi/ptrace.ts";
+import { bindIoNow } from "../../ffi/io.ts";
 import { TargetGuard } from "./target_guard.ts";
 
 function post(message: WorkerMessage): void {
@@ -30,17 +32,11 @@ function post(message: WorkerMessage): void {
 
 // The calls of the launch and of the loop, bound while this thread waits for its start message
 // rather than at their first use, when the command is waiting.
-bindNow([
-  "read",
-  "write",
-  "close",
-  "ptrace",
-  "ptrace_buf",
-  "waitpid",
-  "sched_yield",
+bindPtraceNow(); // ptrace, waitpid, sched_yield
+bindIoNow(["close"]);
+bindProcessNow([
   "kill",
   "tgkill",
-  "__errno_location",
   "syscall_int", // pidfd_getfd: the listener at launch, sockets at net checks
   "prctl",
 ]);

@@ -1,0 +1,91 @@
+/**
+ * ptrace(2) and waitpid(2): the calls of the supervisor's loop, made at
+ * every stop. They return {@linkcode SysResult}s (`-errno` on failure) and
+ * allocate nothing: ESRCH from a tracee that died is an expected answer here,
+ * not an exception. The request numbers are in `kernel/ptrace.ts`.
+ *
+ * @module
+ */
+
+import { bindSymbols, errno, lazySymbols, type SysResult } from "./libc.ts";
+import { PTRACE } from "../kernel/ptrace.ts";
+
+const SYMBOLS = {
+  // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
+  // Bound twice: data as an integer (signal, options, addr as an integer with data 0) and as a
+  // buffer (registers, event message, siginfo).
+  ptrace: { name: "ptrace", parameters: ["i32", "i32", "u64", "u64"], result: "i32" },
+  ptrace_buf: { name: "ptrace", parameters: ["i32", "i32", "u64", "buffer"], result: "i32" },
+  // pid_t waitpid(pid_t pid, int *status, int options)
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  // int sched_yield(void)
+  sched_yield: { parameters: [], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+const sym = lazySymbols(SYMBOLS);
+
+/** BigInts for signal numbers and small values: no allocation per request. */
+const SMALL = Array.from({ length: 65 }, (_, i) => BigInt(i));
+
+/** ptrace with an integer `data` (signal to inject, options). 0 or `-errno`. */
+export function ptrace(request: number, tid: number, addr: number, data: number): SysResult {
+  // BigInt arguments keep the call on Deno's fast FFI path (a number for a u64 parameter takes
+  // the slow one, about 170 ns more); the common values come from a table, allocating nothing.
+  const a = addr === 0 ? 0n : BigInt(addr);
+  const d = data >= 0 && data < SMALL.length ? SMALL[data] : BigInt(data);
+  if (sym.ptrace(request, tid, a, d) === 0) return 0;
+  return -errno();
+}
+
+/**
+ * PTRACE_CONT with signal `sig` (0: none): the request that ends almost every
+ * stop, without the generic wrapper's conversions. 0 or `-errno`.
+ */
+export function ptraceCont(tid: number, sig: number): SysResult {
+  if (sym.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
+  return -errno();
+}
+
+/** ptrace with a buffer as `data` (registers, event message, siginfo). 0 or `-errno`. */
+export function ptraceBuffer(request: number, tid: number, buf: BufferSource): SysResult {
+  if (sym.ptrace_buf(request, tid, 0n, buf as Uint8Array<ArrayBuffer>) === 0) return 0;
+  return -errno();
+}
+
+/**
+ * PTRACE_GETREGSET or PTRACE_SETREGSET: `nt` names the register set (NT_*),
+ * `iov` is a `struct iovec` pointing at its buffer. 0 or `-errno`.
+ */
+export function ptraceRegset(
+  request: number,
+  tid: number,
+  nt: bigint,
+  iov: BufferSource,
+): SysResult {
+  if (sym.ptrace_buf(request, tid, nt, iov as Uint8Array<ArrayBuffer>) === 0) return 0;
+  return -errno();
+}
+
+const statusBuf = new Int32Array(1);
+const waitResult: [number, number] = [0, 0];
+
+/**
+ * waitpid; returns `[pid, status]` in a reused pair: pid 0 for WNOHANG with
+ * nothing ready, or `-errno` (EINTR, ECHILD) as pid.
+ */
+export function waitpid(pid: number, options: number): [SysResult, number] {
+  const rc = sym.waitpid(pid, statusBuf, options);
+  waitResult[0] = rc < 0 ? -errno() : rc;
+  waitResult[1] = statusBuf[0];
+  return waitResult;
+}
+
+/** Gives the CPU to another runnable thread of its run queue, if any. */
+export function schedYield(): void {
+  sym.sched_yield();
+}
+
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
+export function bindPtraceNow(): void {
+  bindSymbols(sym);
+}

@@ -1,0 +1,18 @@
+/**
+ * ioctl(2) requests jail refuses or inspects (asm-generic/ioctls.h,
+ * linux/sockios.h).
+ *
+ * @module
+ */
+
+/** ioctl requests (asm-generic/ioctls.h, linux/sockios.h). */
+export const IOCTL = {
+  /** TIOCSTI: push a byte into the terminal's input. */
+  TIOCSTI: 0x5412,
+  /** TIOCLINUX: the Linux console's subcommands (selection paste among them). */
+  TIOCLINUX: 0x541c,
+  /** FIOSETOWN: the owner that SIGIO/SIGURG go to. */
+  FIOSETOWN: 0x8901,
+  /** SIOCSPGRP: the same, for sockets. */
+  SIOCSPGRP: 0x8902,
+} as const;
