@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { jail, ROOT_DIR } from "./_helpers.ts";
+import { jail, ROOT_DIR, TIME_SCALE } from "./_helpers.ts";
 
 const MOD = `${ROOT_DIR}/mod.ts`;
 
@@ -71,7 +71,7 @@ Deno.test("timeout: 0 in a config is no limit", async () => {
 Deno.test("library: a number timeout is seconds, as in a config; 0 is no limit; a bad one throws", async () => {
   const out = await library(`
 const cmd = ["sh", "-c", "sleep 0.3; exit 7"];
-console.log("one", (await run(cmd, { timeout: 1 })).code);
+console.log("one", (await run(cmd, { timeout: ${TIME_SCALE} })).code);
 console.log("zero", (await run(cmd, { timeout: 0 })).code);
 console.log("zero-over-config", (await run(cmd, { timeout: 0, config: { timeout: "0.1s" } })).code);
 console.log("tenth", (await run(["sleep", "5"], { timeout: 0.1 })).code);

@@ -473,7 +473,7 @@ Deno.test("signals: a signal to jail's process group alone reaches the command o
 Deno.test("signals: timeout -s INT (the child's pid, then its process group) reaches the handler once", async () => {
   for (let i = 0; i < 3; i++) {
     const live = spawnJail(["--", "python3", "-c", INT_HANDLER], {
-      prefix: ["timeout", "--preserve-status", "-s", "INT", "3"],
+      prefix: ["timeout", "--preserve-status", "-s", "INT", String(3 * TIME_SCALE)],
     });
     try {
       const run = await live.done;
