@@ -15,7 +15,7 @@
  * @module
  */
 
-import { buildC, canUnshareNet, JAIL, TIME_SCALE } from "./_helpers.ts";
+import { buildC, canUnshareNet, jailArgv, TIME_SCALE } from "./_helpers.ts";
 import { type FarCounters, Testbed } from "./_testbed.ts";
 
 const isRoot = Deno.uid() === 0;
@@ -117,7 +117,7 @@ async function attack(
 ): Promise<AttackRun> {
   await bed.reset();
   const token = `adv-${crypto.randomUUID()}`;
-  const jailArgv = [Deno.execPath(), "run", "-A", "--no-check", JAIL, "--"];
+  const jailed = jailArgv(["--"]);
   const drop = [
     "setpriv",
     `--reuid=${NOBODY}`,
@@ -130,7 +130,7 @@ async function attack(
     ...(mode === "nobody" ? drop : []),
     // Unjailed, a shell stands in for jail as the attacker's parent: attacks on
     // "jail's pid" (getppid) then hit a same-uid process, never the test runner.
-    ...(mode === "control" ? ["sh", "-c", '"$@"; exit $?', "sh"] : jailArgv),
+    ...(mode === "control" ? ["sh", "-c", '"$@"; exit $?', "sh"] : jailed),
     bin,
     token,
     ...args,

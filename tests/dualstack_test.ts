@@ -21,10 +21,12 @@ import {
   canUnshareNet,
   jail,
   type JailRun,
+  keyValues,
   native,
   PYTHON,
   spawnJail,
   until,
+  which,
 } from "./_helpers.ts";
 
 /** The allowed non-loopback destinations, served inside the namespace. */
@@ -39,20 +41,12 @@ const ALLOW = `--allow-net=${V4_PEER}:${PEER_PORT},[${V6_PEER}]:${PEER_PORT}`;
 /** Env for jailed runtimes: no update checks going out on their own. */
 const QUIET = { DENO_NO_UPDATE_CHECK: "1", NO_UPDATE_NOTIFIER: "1", NO_COLOR: "1" };
 
-const NODE = new TextDecoder().decode(
-  (await new Deno.Command("sh", { args: ["-c", "command -v node"], stdout: "piped" }).output())
-    .stdout,
-).trim();
+const NODE = await which("node");
 
 /** The deno on PATH, else the one running this test. */
-const DENO = new TextDecoder().decode(
-  (await new Deno.Command("sh", { args: ["-c", "command -v deno"], stdout: "piped" }).output())
-    .stdout,
-).trim() || Deno.execPath();
+const DENO = await which("deno") || Deno.execPath();
 
-const hasNsenter = await new Deno.Command("sh", { args: ["-c", "command -v nsenter"] })
-  .output().then((o) => o.success, () => false);
-const netns = await canUnshareNet() && hasNsenter;
+const netns = await canUnshareNet() && await which("nsenter") !== "";
 const ignore = !netns || !NODE;
 if (ignore) {
   console.log(
@@ -400,16 +394,6 @@ class Ns implements AsyncDisposable {
   }
 }
 
-/** `key value` lines as a record (the first space splits). */
-function lines(stdout: string): Record<string, string> {
-  return Object.fromEntries(
-    stdout.trim().split("\n").filter((l) => l.includes(" ")).map((l) => {
-      const i = l.indexOf(" ");
-      return [l.slice(0, i), l.slice(i + 1)];
-    }),
-  );
-}
-
 /**
  * Runs `argv` natively then jailed (with the peers allowed) in one fresh
  * namespace; checks the native answer with `expect`, then that the jailed
@@ -422,7 +406,7 @@ async function same(
   await using ns = await Ns.open();
   const nat = await native(argv, { prefix: ns.prefix, env: QUIET, timeoutMs: 30_000 });
   assert.equal(nat.code, 0, `native run failed:\n${nat.stdout}${nat.stderr}`);
-  const want = lines(nat.stdout);
+  const want = keyValues(nat.stdout);
   for (const [k, v] of Object.entries(expect)) {
     if (v instanceof RegExp) assert.match(want[k] ?? "", v, `native ${k}: ${nat.stdout}`);
     else assert.equal(want[k], v, `native ${k}: ${nat.stdout}`);
@@ -433,12 +417,24 @@ async function same(
     timeoutMs: 60_000,
   });
   assert.deepEqual(
-    lines(jailed.stdout),
+    keyValues(jailed.stdout),
     want,
     `jailed differs from native (exit ${jailed.code})\nstderr: ${jailed.stderr}`,
   );
   assert.equal(jailed.code, 0, jailed.stderr);
 }
+
+/** The probes' first arguments: where the peers are. */
+const PEERS = [V4_PEER, V6_PEER, `${PEER_PORT}`];
+/** The client cases, each probe's own way: UDP and TCP, IPv4 and IPv6, from the wildcard. */
+const CLIENTS = ["udp4", "udp6", "tcp4", "tcp6"];
+/** What every client probe's TCP connects find: the peer reached, from this side's address. */
+const TCP_CLIENTS = {
+  "tcp4.connect": "ok",
+  "tcp4.local": V4_LOCAL,
+  "tcp6.connect": "ok",
+  "tcp6.local": V6_LOCAL,
+};
 
 const t = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore, sanitizeResources: false, sanitizeOps: false, fn });
@@ -459,9 +455,7 @@ t("dualstack: node servers on ::, :: v6-only, 0.0.0.0, default host and loopback
   await same([
     NODE,
     NODE_PROBE,
-    V4_PEER,
-    V6_PEER,
-    `${PEER_PORT}`,
+    ...PEERS,
     "dual",
     "v6only",
     "any4",
@@ -489,9 +483,7 @@ t(
     await same([
       PYTHON,
       PY_PROBE,
-      V4_PEER,
-      V6_PEER,
-      `${PEER_PORT}`,
+      ...PEERS,
       "dual",
       "v6only",
       "any4",
@@ -525,19 +517,13 @@ t("dualstack: deno servers on ::, 0.0.0.0 and the default host", async () => {
 t(
   "dualstack: node clients bound to the wildcard send to an allowed peer (udp/tcp, v4/v6)",
   async () => {
-    await same(
-      [NODE, NODE_PROBE, V4_PEER, V6_PEER, `${PEER_PORT}`, "udp4", "udp6", "tcp4", "tcp6"],
-      {
-        "udp4.bound": "0.0.0.0",
-        "udp4.send": "ok",
-        "udp6.bound": "::",
-        "udp6.send": "ok",
-        "tcp4.connect": "ok",
-        "tcp4.local": V4_LOCAL,
-        "tcp6.connect": "ok",
-        "tcp6.local": V6_LOCAL,
-      },
-    );
+    await same([NODE, NODE_PROBE, ...PEERS, ...CLIENTS], {
+      "udp4.bound": "0.0.0.0",
+      "udp4.send": "ok",
+      "udp6.bound": "::",
+      "udp6.send": "ok",
+      ...TCP_CLIENTS,
+    });
   },
 );
 
@@ -550,19 +536,13 @@ t("dualstack: the udp4 repro: bind(0) then send to an allowed 10.77.0.99:53", as
 t(
   "dualstack: python3 clients bound to the wildcard send to an allowed peer (udp/tcp, v4/v6)",
   async () => {
-    await same(
-      [PYTHON, PY_PROBE, V4_PEER, V6_PEER, `${PEER_PORT}`, "udp4", "udp6", "tcp4", "tcp6"],
-      {
-        "udp4.bound": "0.0.0.0",
-        "udp4.send": "ok",
-        "udp4.local": "0.0.0.0",
-        "udp6.send": "ok",
-        "tcp4.connect": "ok",
-        "tcp4.local": V4_LOCAL,
-        "tcp6.connect": "ok",
-        "tcp6.local": V6_LOCAL,
-      },
-    );
+    await same([PYTHON, PY_PROBE, ...PEERS, ...CLIENTS], {
+      "udp4.bound": "0.0.0.0",
+      "udp4.send": "ok",
+      "udp4.local": "0.0.0.0",
+      "udp6.send": "ok",
+      ...TCP_CLIENTS,
+    });
   },
 );
 
@@ -680,8 +660,8 @@ async function wideServer(ns: Ns, jailed: boolean): Promise<Record<string, strin
   assert.equal(barrier.code, 0, barrier.stderr);
   const end = await done;
   assert.equal(end.code, 0, end.stdout + end.stderr);
-  const { port: _, ...counts } = lines(end.stdout);
-  return { address, ...lines(peer.stdout), ...counts };
+  const { port: _, ...counts } = keyValues(end.stdout);
+  return { address, ...keyValues(peer.stdout), ...counts };
 }
 
 t("dualstack: a jailed server on :: is not reachable from a peer that is not allowed", async () => {

@@ -15,18 +15,20 @@ import assert from "node:assert/strict";
 import {
   buildC,
   canUnshareNet,
+  denials,
   jail,
-  type JailRun,
+  keyValues,
   native,
+  ok,
   PYTHON,
   spawnJail,
   TIME_SCALE,
   until,
+  which,
 } from "./_helpers.ts";
+import { LineReader, within } from "./_streams.ts";
 
-const hasNsenter = await new Deno.Command("sh", { args: ["-c", "command -v nsenter"] })
-  .output().then((o) => o.success, () => false);
-const netns = await canUnshareNet() && hasNsenter;
+const netns = await canUnshareNet() && await which("nsenter") !== "";
 if (!netns) {
   console.log(
     "net_test: `unshare -n` (or nsenter) is not available here: the tests that try " +
@@ -37,76 +39,9 @@ if (!netns) {
 /** Env for jailed runtimes: no update checks going out on their own. */
 const QUIET = { DENO_NO_UPDATE_CHECK: "1", NO_UPDATE_NOTIFIER: "1" };
 
-/** `key value` lines printed by a probe, as a record (the first space splits). */
-function lines(stdout: string): Record<string, string> {
-  return Object.fromEntries(
-    stdout.trim().split("\n").filter((l) => l.includes(" ")).map((l) => {
-      const i = l.indexOf(" ");
-      return [l.slice(0, i), l.slice(i + 1)];
-    }),
-  );
-}
-
-/** Denial report lines in stderr. */
-function reports(stderr: string): string[] {
-  return stderr.split("\n").filter((l) => l.startsWith("jail: denied"));
-}
-
-function ok(run: JailRun, what = "jail"): void {
-  assert.equal(
-    run.code,
-    0,
-    `${what} exited ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
-  );
-}
-
-/** Rejects when `p` takes longer than `ms`. */
-function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: over ${ms} ms`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
 /** A test body with a hard time limit (each command in it has its own too). */
 function limited(ms: number, body: () => Promise<void>): () => Promise<void> {
   return () => within(ms * TIME_SCALE, "test", body());
-}
-
-/** Reads a child's stdout line by line. */
-class LineReader {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #buf = "";
-  #dec = new TextDecoder();
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-  }
-
-  async next(): Promise<string | undefined> {
-    for (;;) {
-      const nl = this.#buf.indexOf("\n");
-      if (nl >= 0) {
-        const line = this.#buf.slice(0, nl);
-        this.#buf = this.#buf.slice(nl + 1);
-        return line;
-      }
-      const { value, done } = await this.#reader.read();
-      if (done) return this.#buf ? this.#take() : undefined;
-      this.#buf += this.#dec.decode(value, { stream: true });
-    }
-  }
-
-  #take(): string {
-    const s = this.#buf;
-    this.#buf = "";
-    return s;
-  }
-
-  cancel(): Promise<void> {
-    return this.#reader.cancel().catch(() => {});
-  }
 }
 
 /** SIGKILLs a child that may have exited already (a failed namespace set-up). */
@@ -293,7 +228,7 @@ Deno.test({
     const run = (flags: string[], ...targets: string[]) =>
       jail([...flags, "--", ...probe(...targets)], { prefix: ns.prefix, timeoutMs: 30_000 });
     // Unjailed, every server is reachable: what the jail denies below is the jail's doing.
-    const control = lines(
+    const control = keyValues(
       (await native(probe(`10.1.2.4:${P}`, `[fd00::4]:${P}`), { prefix: ns.prefix })).stdout,
     );
     assert.deepEqual(control, {
@@ -330,7 +265,7 @@ Deno.test({
     ]);
     const runs = [exact, cidr, range, portOnly, denyWins, v6, v6deny, wildcard];
     for (const r of runs) ok(r);
-    const out = runs.map((r) => lines(r.stdout));
+    const out = runs.map((r) => keyValues(r.stdout));
     assert.deepEqual(out[0], {
       [`10.1.2.3:${P}`]: "ok:10.1.2.3",
       [`10.1.2.4:${P}`]: "13",
@@ -375,11 +310,11 @@ Deno.test({
     }, "a wildcard destination is no way around a loopback deny entry");
 
     // The reports: one line each, with the flag that would allow it, or the deny entry that matched.
-    assert.deepEqual(reports(exact.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+    assert.deepEqual(denials(exact.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
       `jail: denied connect to 10.1.2.4:${P} (pid N python3); allow with --allow-net=10.1.2.4:${P}`,
       `jail: denied connect to 10.1.2.3:${Q} (pid N python3); allow with --allow-net=10.1.2.3:${Q}`,
     ]);
-    assert.deepEqual(reports(denyWins.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+    assert.deepEqual(denials(denyWins.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
       `jail: denied connect to 10.1.2.4:${P} (pid N python3); it matches the deny entry 10.1.2.4`,
       `jail: denied connect to 10.2.0.5:${P} (pid N python3); it matches the deny entry 10.2.0.5:${P}`,
     ]);
@@ -508,11 +443,11 @@ Deno.test({
         ),
       ]);
       for (const r of [open, denied, allowed]) ok(r);
-      assert.deepEqual(lines(open.stdout), {
+      assert.deepEqual(keyValues(open.stdout), {
         a: `ok:${dir}/srv/a.sock`,
         abstract: `ok:@${tag}-a`,
       }, "unix sockets are allowed by default");
-      assert.deepEqual(lines(denied.stdout), {
+      assert.deepEqual(keyValues(denied.stdout), {
         direct: "13",
         symlink: "13", // a symlink to a denied socket is that socket
         dotdot: "13",
@@ -521,7 +456,7 @@ Deno.test({
         abstract: "13",
         other_abstract: `ok:@other-${Deno.pid}`,
       });
-      assert.deepEqual(lines(allowed.stdout), {
+      assert.deepEqual(keyValues(allowed.stdout), {
         a: `ok:${dir}/srv/a.sock`,
         b: "13",
         link_to_a: `ok:${dir}/srv/a.sock`,
@@ -530,7 +465,7 @@ Deno.test({
         abstract_b: "13",
       }, '"unix": false with an allow list');
       // One report per process and real destination, naming the deny entry.
-      assert.deepEqual(reports(denied.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+      assert.deepEqual(denials(denied.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
         `jail: denied connect to unix:${dir}/srv/a.sock (pid N python3); it matches the deny entry unix:${dir}/srv/*.sock`,
         `jail: denied connect to unix:${dir}/srv/b.sock (pid N python3); it matches the deny entry unix:${dir}/srv/*.sock`,
         `jail: denied connect to unix:@${tag}-a (pid N python3); it matches the deny entry unix:@${tag}-*`,
@@ -556,7 +491,7 @@ print("bound", os.path.exists(${JSON.stringify(`${dir}/work/rel.sock`)}))
 print("stray", os.path.exists(${JSON.stringify(`${dir}/rel.sock`)}))`,
       ], { cwd: dir, timeoutMs: 20_000 });
       ok(bind);
-      assert.deepEqual(lines(bind.stdout), { bound: "True", stray: "False" });
+      assert.deepEqual(keyValues(bind.stdout), { bound: "True", stray: "False" });
 
       // The server saw only the connections the probes report.
       await child.stdin.close();
@@ -565,7 +500,11 @@ print("stray", os.path.exists(${JSON.stringify(`${dir}/rel.sock`)}))`,
         const [name, n] = l.split(" ");
         served[name] = n;
       }
-      const seen = reached(lines(open.stdout), lines(denied.stdout), lines(allowed.stdout));
+      const seen = reached(
+        keyValues(open.stdout),
+        keyValues(denied.stdout),
+        keyValues(allowed.stdout),
+      );
       assert.deepEqual(served, {
         [`${dir}/srv/a.sock`]: String(seen[`${dir}/srv/a.sock`]),
         [`${dir}/srv/b.sock`]: "0",
@@ -628,7 +567,7 @@ Deno.test({
         ),
       ]);
       for (const r of [named, denyNamed, local]) ok(r);
-      assert.deepEqual(lines(named.stdout), {
+      assert.deepEqual(keyValues(named.stdout), {
         [`api.jailtest:${P}`]: "ok:10.1.2.3",
         [`10.1.2.4:${P}`]: "13",
         [`api.jailtest:${Q}`]: "13",
@@ -641,7 +580,7 @@ Deno.test({
         ),
         "the policy's name for the address, and a flag in its terms",
       );
-      assert.deepEqual(lines(denyNamed.stdout), {
+      assert.deepEqual(keyValues(denyNamed.stdout), {
         [`10.1.2.3:${P}`]: "ok:10.1.2.3",
         [`blocked.jailtest:${P}`]: "13",
       });
@@ -652,7 +591,7 @@ Deno.test({
           "m",
         ),
       );
-      assert.deepEqual(lines(local.stdout), {
+      assert.deepEqual(keyValues(local.stdout), {
         [`localhost:${P}`]: "ok:::1",
         [`127.0.0.1:${P}`]: "ok:127.0.0.1",
         [`[::1]:${P}`]: "ok:::1",
@@ -673,7 +612,7 @@ exec(${JSON.stringify(CONNECT_PROBE)})`,
         `10.1.2.3:${P}`,
       ], { prefix: ns.prefix, timeoutMs: 20_000 });
       ok(moved);
-      assert.deepEqual(lines(moved.stdout), {
+      assert.deepEqual(keyValues(moved.stdout), {
         [`moving.jailtest:${P}`]: "13", // now 10.1.2.4: not what was allowed
         [`10.1.2.3:${P}`]: "ok:10.1.2.3",
       });
@@ -742,17 +681,17 @@ print("elapsed_ms", int((time.monotonic() - start) * 1000))
         assert.ok(c.ms >= 2_400, `${c.ms} ms`);
       }
       ok(py);
-      const out = lines(py.stdout);
+      const out = keyValues(py.stdout);
       assert.match(out.result, /^gaierror /);
       assert.ok(
         Number(out.elapsed_ms) < 1_000 * TIME_SCALE,
         `jailed lookup took ${out.elapsed_ms} ms`,
       );
       // The query is read from the datagram that was never sent: one line, with the name.
-      assert.deepEqual(reports(py.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+      assert.deepEqual(denials(py.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
         "jail: denied DNS lookup of example.com (A, AAAA) via 10.53.53.53:53 (pid N python3)",
       ]);
-      assert.deepEqual(reports(curl.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+      assert.deepEqual(denials(curl.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
         "jail: denied DNS lookup of example.org (A, AAAA) via 10.53.53.53:53 (pid N curl)",
       ]);
       assert.equal(curl.code, 6, curl.stderr);
@@ -771,7 +710,7 @@ print("elapsed_ms", int((time.monotonic() - start) * 1000))
       );
       // getent sends its single query with send(), which the kernel refuses (the socket was
       // never connected) without a stop here: reported once, without the name.
-      assert.deepEqual(reports(getent.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+      assert.deepEqual(denials(getent.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
         "jail: denied DNS lookup via 10.53.53.53:53 (pid N getent)",
       ]);
       console.log(
@@ -830,13 +769,13 @@ Deno.test({
       ]);
       for (const r of [control, guard, rewrite, allow, deny]) ok(r);
       const all = { v4: "0.0.0.0", v6: "::", mapped: "::ffff:0.0.0.0", unspec: "0.0.0.0" };
-      assert.deepEqual(lines(control.stdout), all);
+      assert.deepEqual(keyValues(control.stdout), all);
       // Guarded binds are native (the filter that guards them is tested over a veth pair).
-      assert.deepEqual(lines(guard.stdout), all);
-      assert.deepEqual(lines(rewrite.stdout), all, '"rewrite" is the former name of "guard"');
+      assert.deepEqual(keyValues(guard.stdout), all);
+      assert.deepEqual(keyValues(rewrite.stdout), all, '"rewrite" is the former name of "guard"');
       assert.equal(guard.stderr, "", "a guarded bind is silent");
-      assert.deepEqual(lines(allow.stdout), all);
-      assert.deepEqual(lines(deny.stdout), {
+      assert.deepEqual(keyValues(allow.stdout), all);
+      assert.deepEqual(keyValues(deny.stdout), {
         v4: "errno13",
         v6: "errno13",
         mapped: "errno13",
@@ -899,7 +838,7 @@ s.on("data", (c) => d += c).on("end", () => console.log(d.split("\\r\\n\\r\\n")[
     got.forEach((r, i) => {
       ok(r, names[i]);
       assert.equal(r.stdout.trim(), "hello from the test server", names[i]);
-      assert.equal(reports(r.stderr).length, 0, `${names[i]}: ${r.stderr}`);
+      assert.equal(denials(r.stderr).length, 0, `${names[i]}: ${r.stderr}`);
     });
     assert.equal(served, names.length);
 
@@ -984,7 +923,7 @@ console.log("elapsed_ms", Date.now() - t);`,
     const times: string[] = [];
     denied.forEach((r, i) => {
       const name = names[i];
-      const out = lines(r.stdout);
+      const out = keyValues(r.stdout);
       if (name === "curl") {
         assert.equal(r.code, 7, r.stderr);
         assert.match(r.stderr, /Immediate connect fail for 10\.1\.2\.3: Permission denied/);
@@ -1012,7 +951,7 @@ console.log("elapsed_ms", Date.now() - t);`,
       // Exactly one report per process and destination, however often the client retried.
       const who = comm[name] ?? (name.startsWith("node") ? "node" : "python3");
       assert.deepEqual(
-        reports(r.stderr).map((l) => l.replace(/pid \d+/, "pid N")),
+        denials(r.stderr).map((l) => l.replace(/pid \d+/, "pid N")),
         [`jail: denied connect to 10.1.2.3:80 (pid N ${who}); allow with --allow-net=10.1.2.3:80`],
         `${name}: ${r.stderr}`,
       );
@@ -1024,7 +963,7 @@ console.log("elapsed_ms", Date.now() - t);`,
       prefix: ns.prefix,
       timeoutMs: 20_000,
     });
-    const pids = reports(twice.stderr).map((l) => /pid (\d+)/.exec(l)![1]);
+    const pids = denials(twice.stderr).map((l) => /pid (\d+)/.exec(l)![1]);
     assert.equal(pids.length, 2, twice.stderr);
     assert.notEqual(pids[0], pids[1]);
   }),
@@ -1032,7 +971,7 @@ console.log("elapsed_ms", Date.now() - t);`,
 
 /** `net_race` / `net_connect_loop` output as numbers. */
 function figures(stdout: string): Record<string, number> {
-  return Object.fromEntries(Object.entries(lines(stdout)).map(([k, v]) => [k, Number(v)]));
+  return Object.fromEntries(Object.entries(keyValues(stdout)).map(([k, v]) => [k, Number(v)]));
 }
 
 Deno.test({
@@ -1090,7 +1029,7 @@ Deno.test({
     assert.equal(c1["127.0.0.1"].tcp - c0["127.0.0.1"].tcp, t.ok);
     assert.equal(c1["127.0.0.1"].udp - c0["127.0.0.1"].udp, u.ok);
     for (const r of [tcp, udp]) {
-      assert.equal(reports(r.stderr).length, 1, `one report for thousands of denials: ${r.stderr}`);
+      assert.equal(denials(r.stderr).length, 1, `one report for thousands of denials: ${r.stderr}`);
     }
     console.log(
       `  race, ${N} each under jail: connect ${t.elapsed_ms} ms (${t.ok} to 127.0.0.1, ` +
@@ -1222,7 +1161,7 @@ Deno.test({
     const argv = [PYTHON, "-c", ESCAPE_PROBE, String(ns.port)];
     const control = await native(argv, inNs);
     ok(control, "control");
-    assert.deepEqual(lines(control.stdout), {
+    assert.deepEqual(keyValues(control.stdout), {
       unspec_sendto: "0",
       vsock_family: "22",
       raw: "0",
@@ -1233,14 +1172,14 @@ Deno.test({
 
     const run = await jail(["--", ...argv], inNs);
     ok(run);
-    assert.deepEqual(lines(run.stdout), {
+    assert.deepEqual(keyValues(run.stdout), {
       unspec_sendto: "13",
       vsock_family: "13",
       raw: "13",
       netlink: "16",
     });
     assert.equal((await ns.counts())["10.1.2.4"].udp, 1, "jailed, nothing more arrived");
-    assert.deepEqual(reports(run.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+    assert.deepEqual(denials(run.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
       `jail: denied sendto to 10.1.2.4:${ns.port} (pid N python3); allow with --allow-net=10.1.2.4:${ns.port}`,
       "jail: denied connect to AF_VSOCK (pid N python3); only --allow-net with no list (every destination) allows this family",
       "jail: denied a raw socket (pid N python3); raw sockets need --allow-net with no list (every destination)",
@@ -1278,7 +1217,7 @@ Deno.test({
       assert.equal(nativeLo.ok, N);
       assert.equal(jl.ok, N);
       assert.equal(dn.errno_13, N);
-      assert.equal(reports(denied.stderr).length, 1);
+      assert.equal(denials(denied.stderr).length, 1);
       const ns0 = Number(/ns=(\d+)/.exec(nativePpid.stdout)![1]);
       const ns1 = Number(/ns=(\d+)/.exec(tracedPpid.stdout)![1]);
       const us = (ms: number) => (ms * 1000 / N).toFixed(1);
@@ -1429,7 +1368,7 @@ Deno.test({
       try {
         // The whole line: with PYTHONUNBUFFERED each of print's pieces is a write of its own.
         await until("server ports", () => /^ports( \d+){4}\n/m.test(live.stdout()), 20_000);
-        const out = lines(live.stdout());
+        const out = keyValues(live.stdout());
         const remote = await native([PYTHON, "-c", REMOTE_PROBE, ...out.ports.split(" ")], {
           prefix: there(live.stdout()),
           timeoutMs: 20_000,
@@ -1438,9 +1377,9 @@ Deno.test({
         await live.write("count\n");
         const run = await live.done;
         ok(run);
-        const all = lines(run.stdout);
+        const all = keyValues(run.stdout);
         assert.equal(all.loopback, "ok", run.stdout);
-        results[mode] = { names: all.names, remote: lines(remote.stdout), counts: all.counts };
+        results[mode] = { names: all.names, remote: keyValues(remote.stdout), counts: all.counts };
       } catch (e) {
         await live.stop();
         throw e;
@@ -1510,8 +1449,8 @@ Deno.test({
         await live.write("go\n");
         const run = await live.done;
         ok(run);
-        assert.deepEqual(lines(run.stdout), {
-          there: lines(run.stdout).there,
+        assert.deepEqual(keyValues(run.stdout), {
+          there: keyValues(run.stdout).there,
           // A connected TCP socket takes its route's source address, natively.
           tcp4: "pong 10.77.0.1",
           udp4: "pong 0.0.0.0",
@@ -1655,8 +1594,8 @@ Deno.test({
       "cmsg_mark",
       "cmsg_v6_pktinfo_other",
     ];
-    const c = lines(control.stdout);
-    const j = lines(run.stdout);
+    const c = keyValues(control.stdout);
+    const j = keyValues(run.stdout);
     // The control: as root, unjailed, each of these works (interface 2 is the veth).
     for (const k of [...refused, ...allowed, ...refusedCmsg.slice(0, 3)]) {
       assert.equal(c[k], "0", `control ${k}`);
@@ -1674,7 +1613,7 @@ Deno.test({
     assert.equal(j.preempt_listen, "13");
     assert.equal(j.sock_packet, "13");
     assert.notEqual(c.sock_packet, "13");
-    const r = reports(run.stderr).map((l) => l.replace(/pid \d+/, "pid N"));
+    const r = denials(run.stderr).map((l) => l.replace(/pid \d+/, "pid N"));
     assert.ok(
       r.includes(
         "jail: denied setsockopt SO_BINDTODEVICE (pid N python3); it could choose the packet's interface or route",
@@ -1712,7 +1651,7 @@ server.listen(0, async () => {
 Deno.test("net: node's listen(0) stays on :: and serves IPv4 and IPv6 loopback clients", async () => {
   const r = await jail(["--", "node", "-e", NODE_LISTEN], { env: QUIET, timeoutMs: 30_000 });
   ok(r);
-  assert.deepEqual(lines(r.stdout), { address: "::", "127.0.0.1": "hi", "::1": "hi" });
+  assert.deepEqual(keyValues(r.stdout), { address: "::", "127.0.0.1": "hi", "::1": "hi" });
 });
 
 Deno.test({
@@ -1736,6 +1675,6 @@ for cid in (2, 3):
     ]);
     ok(control, "control");
     ok(run);
-    assert.deepEqual(lines(run.stdout), lines(control.stdout));
+    assert.deepEqual(keyValues(run.stdout), keyValues(control.stdout));
   }),
 });

@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { canUnshareNet, JAIL, ROOT_DIR, spawnJail, until } from "./_helpers.ts";
+import { canUnshareNet, jailArgv, native, ROOT_DIR, spawnJail, until, which } from "./_helpers.ts";
 
 const NETNS = await canUnshareNet();
 // Skipped where `unshare -n` is not allowed (it needs root).
@@ -44,8 +44,7 @@ Deno.test({
   ignore: SKIP,
   fn: async () => {
     const started = Date.now();
-    const argv = [...IN_NETNS, Deno.execPath(), "run", "-A", "--no-check", JAIL];
-    const live = spawnLive([...argv, "--", "python3", "-c", PROBE], {});
+    const live = spawnLive([...IN_NETNS, ...jailArgv(["--", "python3", "-c", PROBE])], {});
     try {
       await until("ready", () => live.out().includes("ready\n"));
       // Deno arms its inspector on SIGUSR1 only after its start-up grace period.
@@ -190,7 +189,7 @@ Deno.test({
   ignore: SKIP,
   fn: async () => {
     const child = new Deno.Command(IN_NETNS[0], {
-      args: [...IN_NETNS.slice(1), Deno.execPath(), "run", "-A", "--no-check", JAIL, "--", "true"],
+      args: [...IN_NETNS.slice(1), ...jailArgv(["--", "true"])],
       stdout: "piped",
       stderr: "piped",
       env: { NODE_OPTIONS: "--inspect", DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
@@ -336,8 +335,7 @@ async function npmCache(): Promise<string> {
   return JSON.parse(new TextDecoder().decode(out.stdout)).npmCache ?? "";
 }
 
-const hasNode = await new Deno.Command("sh", { args: ["-c", "command -v node"] }).output()
-  .then((o) => o.success, () => false);
+const hasNode = await which("node") !== "";
 
 Deno.test({
   // Found by the differential suite (execa's own tests): jail's hold on Deno's inspector address
@@ -346,27 +344,12 @@ Deno.test({
   ignore: SKIP || !hasNode,
   fn: async () => {
     const script = "setTimeout(() => console.log('node ran'), 100)";
-    const out = await new Deno.Command(IN_NETNS[0], {
-      args: [
-        ...IN_NETNS.slice(1),
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--no-check",
-        JAIL,
-        "--",
-        "node",
-        "--inspect=127.0.0.1:9229",
-        "-e",
-        script,
-      ],
-      env: { DENO_NO_UPDATE_CHECK: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, stderr);
-    assert.match(stderr, /Debugger listening on ws:\/\/127\.0\.0\.1:9229\//);
-    assert.equal(new TextDecoder().decode(out.stdout), "node ran\n");
+    const out = await native(
+      [...IN_NETNS, ...jailArgv(["--", "node", "--inspect=127.0.0.1:9229", "-e", script])],
+      { env: { DENO_NO_UPDATE_CHECK: "1" } },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stderr, /Debugger listening on ws:\/\/127\.0\.0\.1:9229\//);
+    assert.equal(out.stdout, "node ran\n");
   },
 });
