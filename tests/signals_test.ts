@@ -220,6 +220,15 @@ const BASH_ON_PTY = [
   "    buf = buf[i:]",
 ];
 
+/** Python lines that end a driver: bash prints `status <$?>` and exits; everything read goes out. */
+const BASH_STATUS_AND_EXIT = [
+  "os.write(fd, b'echo status $?\\n')",
+  "expect('PROMPT$ ')",
+  "os.write(fd, b'exit\\n')",
+  "os.waitpid(pid, 0)",
+  "sys.stdout.write(seen.decode(errors='replace').replace('\\r', ''))",
+];
+
 /**
  * Drives an interactive bash on a pseudo-terminal: runs jail there, resizes
  * the terminal, types ^Z, `fg`, ^C, then a line that ends sig_count (read
@@ -243,11 +252,7 @@ const TERMINAL_DRIVER = [
   "expect('got 2')",
   "os.write(fd, b'end\\n')",
   "expect('PROMPT$ ')",
-  "os.write(fd, b'echo status $?\\n')",
-  "expect('PROMPT$ ')",
-  "os.write(fd, b'exit\\n')",
-  "os.waitpid(pid, 0)",
-  "sys.stdout.write(seen.decode(errors='replace').replace('\\r', ''))",
+  ...BASH_STATUS_AND_EXIT,
 ].join("\n");
 
 /** Without bash's terminal escapes (bracketed paste mode). */
@@ -325,11 +330,7 @@ const BACKGROUND_DRIVER = [
   "expect('line:$x')", // bash echoes the job it brings to the foreground
   "os.write(fd, b'hello\\n')",
   "expect('PROMPT$ ')",
-  "os.write(fd, b'echo status $?\\n')",
-  "expect('PROMPT$ ')",
-  "os.write(fd, b'exit\\n')",
-  "os.waitpid(pid, 0)",
-  "sys.stdout.write(seen.decode(errors='replace').replace('\\r', ''))",
+  ...BASH_STATUS_AND_EXIT,
 ].join("\n");
 
 Deno.test("signals: on a terminal, a command that reads from the background stops (SIGTTIN) with jail, and fg lets it read", async () => {

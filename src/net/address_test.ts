@@ -113,36 +113,25 @@ Deno.test("parseNetEntry() reads every entry form", () => {
         ? { kind: e.kind, ports: e.ports }
         : { kind: e.kind }
     );
-  const u = undefined;
   assert.deepEqual(shape("*"), [{ kind: "any" }]);
   assert.deepEqual(shape("*:443"), [{ kind: "port", ports: [443, 443] }]);
   assert.deepEqual(shape(":8000-8999"), [{ kind: "port", ports: [8000, 8999] }]);
-  assert.deepEqual(shape("10.1.2.3"), [
-    { kind: "ip", net: "10.1.2.3", prefix: 32, ports: u, host: u },
-  ]);
-  assert.deepEqual(shape("10.0.0.0/8"), [
-    { kind: "ip", net: "10.0.0.0", prefix: 8, ports: u, host: u },
-  ]);
-  assert.deepEqual(shape("10.1.2.3:0-1023"), [
-    { kind: "ip", net: "10.1.2.3", prefix: 32, ports: [0, 1023], host: u },
-  ]);
-  assert.deepEqual(shape("::1"), [{ kind: "ip", net: "::1", prefix: 128, ports: u, host: u }]);
-  assert.deepEqual(shape("[::1]:80"), [
-    { kind: "ip", net: "::1", prefix: 128, ports: [80, 80], host: u },
-  ]);
-  assert.deepEqual(shape("[fd00::]"), [
-    { kind: "ip", net: "fd00::", prefix: 128, ports: u, host: u },
-  ]);
-  assert.deepEqual(shape("fe80::/10"), [
-    { kind: "ip", net: "fe80::", prefix: 10, ports: u, host: u },
-  ]);
-  // IPv4-mapped entries are kept as IPv4, prefix and all.
-  assert.deepEqual(shape("::ffff:10.0.0.0/104"), [
-    { kind: "ip", net: "10.0.0.0", prefix: 8, ports: u, host: u },
-  ]);
-  assert.deepEqual(shape("[::ffff:10.1.2.3]:443"), [
-    { kind: "ip", net: "10.1.2.3", prefix: 32, ports: [443, 443], host: u },
-  ]);
+  // Address and CIDR forms: [entry, network, prefix length, ports].
+  const ips: [string, string, number, [number, number]?][] = [
+    ["10.1.2.3", "10.1.2.3", 32],
+    ["10.0.0.0/8", "10.0.0.0", 8],
+    ["10.1.2.3:0-1023", "10.1.2.3", 32, [0, 1023]],
+    ["::1", "::1", 128],
+    ["[::1]:80", "::1", 128, [80, 80]],
+    ["[fd00::]", "fd00::", 128],
+    ["fe80::/10", "fe80::", 10],
+    // IPv4-mapped entries are kept as IPv4, prefix and all.
+    ["::ffff:10.0.0.0/104", "10.0.0.0", 8],
+    ["[::ffff:10.1.2.3]:443", "10.1.2.3", 32, [443, 443]],
+  ];
+  for (const [text, net, prefix, ports] of ips) {
+    assert.deepEqual(shape(text), [{ kind: "ip", net, prefix, ports, host: undefined }], text);
+  }
   // Host names resolve through the injected resolver, every address kept.
   assert.deepEqual(shape("localhost:5432"), [
     { kind: "ip", net: "127.0.0.1", prefix: 32, ports: [5432, 5432], host: "localhost" },
