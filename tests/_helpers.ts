@@ -279,12 +279,14 @@ export async function inTempDir<T>(
   }
 }
 
-/** A jail run the test watches and talks to while it runs. */
+/** A jail run (or another command) the test watches and talks to while it runs. */
 export interface LiveJail {
   /** The spawned process's pid (jail, or the prefix command). */
   pid: number;
   /** Everything printed on stdout so far. */
   stdout(): string;
+  /** Everything printed on stderr so far. */
+  stderr(): string;
   /** True once the process has exited. */
   finished(): boolean;
   /** Writes to stdin. */
@@ -304,7 +306,14 @@ export function spawnJail(
   args: string[],
   opts: { env?: Record<string, string>; prefix?: string[]; timeoutMs?: number } = {},
 ): LiveJail {
-  const argv = [...(opts.prefix ?? []), ...jailArgv(args)];
+  return spawnLive([...(opts.prefix ?? []), ...jailArgv(args)], opts);
+}
+
+/** {@linkcode spawnJail} for any argv: jail behind a prefix of its own, or a control. */
+export function spawnLive(
+  argv: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): LiveJail {
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdin: "piped",
@@ -341,13 +350,14 @@ export function spawnJail(
     clearTimeout(timer);
     await writer.close().catch(() => {});
     if (timedOut) {
-      throw new Error(`jail ${args.join(" ")} timed out; stdout: ${texts[0]} stderr: ${texts[1]}`);
+      throw new Error(`${argv.join(" ")} timed out; stdout: ${texts[0]} stderr: ${texts[1]}`);
     }
     return { code: status.code, signal: status.signal, stdout: texts[0], stderr: texts[1] };
   })();
   return {
     pid: child.pid,
     stdout: () => texts[0],
+    stderr: () => texts[1],
     finished: () => finished,
     write: (text) => writer.write(new TextEncoder().encode(text)),
     done,

@@ -297,6 +297,15 @@ async function close(
   clearTimeout(timer);
 }
 
+/** Shell steps that give `dev` an IPv4 /24 and an IPv6 /64 address and bring it up. */
+function addressed(dev: string, v4: string, v6: string): string[] {
+  return [
+    `ip addr add ${v4}/24 dev ${dev}`,
+    `ip -6 addr add ${v6}/64 dev ${dev} nodad`,
+    `ip link set ${dev} up`,
+  ];
+}
+
 /**
  * Two fresh network namespaces joined by a veth pair: the test's, where the
  * commands run (lo up, `v0` holding 10.77.0.1/24 and fd77::1/64), and the
@@ -313,9 +322,11 @@ class Ns implements AsyncDisposable {
     stdout: ReadableStreamDefaultReader<Uint8Array>;
   }[] = [];
 
-  #spawn(args: string[]) {
+  /** `net_serve <serveArgs>` in a fresh network namespace set up by `steps` (sh, set -e). */
+  #spawn(serve: string, steps: string[], serveArgs: string[]) {
+    const script = ["set -e", "ip link set lo up", ...steps, 'exec "$@"'].join("\n");
     const child = new Deno.Command("unshare", {
-      args,
+      args: ["-n", "sh", "-c", script, "sh", serve, ...serveArgs],
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -330,43 +341,16 @@ class Ns implements AsyncDisposable {
     const ns = new Ns();
     try {
       // The peer's namespace waits (on a line of stdin) until its end of the pair arrives.
-      const peer = ns.#spawn([
-        "-n",
-        "sh",
-        "-c",
-        [
-          "set -e",
-          "read go",
-          "ip link set lo up",
-          `ip addr add ${V4_PEER}/24 dev v1`,
-          `ip -6 addr add ${V6_PEER}/64 dev v1 nodad`,
-          "ip link set v1 up",
-          'exec "$@"',
-        ].join("\n"),
-        "sh",
+      const peer = ns.#spawn(
         serve,
-        `${PEER_PORT}`,
-        V4_PEER,
-        V6_PEER,
-      ]);
+        ["read go", ...addressed("v1", V4_PEER, V6_PEER)],
+        [`${PEER_PORT}`, V4_PEER, V6_PEER],
+      );
       // `unshare -n sh` execs in place: the child's pid is in the peer's namespace.
-      const here = ns.#spawn([
-        "-n",
-        "sh",
-        "-c",
-        [
-          "set -e",
-          "ip link set lo up",
-          `ip link add v0 type veth peer name v1 netns ${peer.child.pid}`,
-          `ip addr add ${V4_LOCAL}/24 dev v0`,
-          `ip -6 addr add ${V6_LOCAL}/64 dev v0 nodad`,
-          "ip link set v0 up",
-          'exec "$@"',
-        ].join("\n"),
-        "sh",
-        serve,
-        "0",
-      ]);
+      const here = ns.#spawn(serve, [
+        `ip link add v0 type veth peer name v1 netns ${peer.child.pid}`,
+        ...addressed("v0", V4_LOCAL, V6_LOCAL),
+      ], ["0"]);
       const held = await firstLine(here.child, here.stdout, 10_000);
       if (!held.startsWith("ready")) throw new Error(`test namespace did not start: ${held}`);
       await peer.stdin.write(new TextEncoder().encode("go\n"));

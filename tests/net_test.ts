@@ -44,6 +44,11 @@ function limited(ms: number, body: () => Promise<void>): () => Promise<void> {
   return () => within(ms * TIME_SCALE, "test", body());
 }
 
+/** A test that tries non-loopback destinations (ignored without a namespace), time-limited. */
+function netnsTest(name: string, ms: number, body: () => Promise<void>): void {
+  Deno.test({ name, ignore: !netns, fn: limited(ms, body) });
+}
+
 /** SIGKILLs a child that may have exited already (a failed namespace set-up). */
 function kill(child: Deno.ChildProcess): void {
   try {
@@ -214,11 +219,10 @@ function reached(...outs: Record<string, string>[]): Record<string, number> {
   return n;
 }
 
-Deno.test({
-  name:
-    "net: allow and deny lists decide real connections: host:port, CIDR, port ranges, deny wins, IPv6",
-  ignore: !netns,
-  fn: limited(40_000, async () => {
+netnsTest(
+  "net: allow and deny lists decide real connections: host:port, CIDR, port ranges, deny wins, IPv6",
+  40_000,
+  async () => {
     await using ns = await Netns.open({
       serve: ["10.1.2.3", "10.1.2.4", "10.2.0.5", "127.0.0.1", "fd00::3", "fd00::4", "::1"],
     });
@@ -335,8 +339,8 @@ Deno.test({
       const control = addr === "10.1.2.4" || addr === "fd00::4" ? 1 : 0;
       assert.equal(counts[addr].tcp, (seen[addr] ?? 0) + control, `connections at ${addr}`);
     }
-  }),
-});
+  },
+);
 
 /** Unjailed unix server: listens on each path (or `@abstract` name), greets with its name, counts. */
 const UNIX_SERVER = `
@@ -523,11 +527,10 @@ print("stray", os.path.exists(${JSON.stringify(`${dir}/rel.sock`)}))`,
   }),
 });
 
-Deno.test({
-  name:
-    "net: host names resolve once, at start (localhost, /etc/hosts), and name the address in reports",
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  "net: host names resolve once, at start (localhost, /etc/hosts), and name the address in reports",
+  30_000,
+  async () => {
     const dir = await Deno.makeTempDir({ prefix: "jail_net_hosts_" });
     const hosts = `${dir}/hosts`;
     const hostsText =
@@ -630,14 +633,13 @@ exec(${JSON.stringify(CONNECT_PROBE)})`,
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  }),
-});
+  },
+);
 
-Deno.test({
-  name:
-    "net: DNS with the network closed fails at once, where an unjailed lookup hangs; the name is reported",
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  "net: DNS with the network closed fails at once, where an unjailed lookup hangs; the name is reported",
+  30_000,
+  async () => {
     const dir = await Deno.makeTempDir({ prefix: "jail_net_dns_" });
     await Deno.writeTextFile(`${dir}/resolv.conf`, "nameserver 10.53.53.53\n");
     try {
@@ -722,8 +724,8 @@ print("elapsed_ms", int((time.monotonic() - start) * 1000))
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  }),
-});
+  },
+);
 
 /** Binds wildcard addresses (including AF_UNSPEC, which IPv4 binds as 0.0.0.0); prints what getsockname says. */
 const BIND_PROBE = `
@@ -748,11 +750,10 @@ rc = libc.bind(s.fileno(), unspec, len(unspec))
 print("unspec", s.getsockname()[0] if rc == 0 else "errno%d" % ctypes.get_errno())
 `;
 
-Deno.test({
-  name:
-    'net: bind to 0.0.0.0 / :: stays a wildcard by default ("guard", alias "rewrite"); net.bind "allow" and "deny"',
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  'net: bind to 0.0.0.0 / :: stays a wildcard by default ("guard", alias "rewrite"); net.bind "allow" and "deny"',
+  30_000,
+  async () => {
     const dir = await Deno.makeTempDir({ prefix: "jail_net_bind_" });
     for (const mode of ["allow", "deny", "rewrite"]) {
       await Deno.writeTextFile(`${dir}/${mode}.json`, JSON.stringify({ net: { bind: mode } }));
@@ -788,14 +789,13 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  }),
-});
+  },
+);
 
-Deno.test({
-  name:
-    "net: real clients (curl, python, node, deno) reach a loopback server, and fail at once elsewhere",
-  ignore: !netns,
-  fn: limited(40_000, async () => {
+netnsTest(
+  "net: real clients (curl, python, node, deno) reach a loopback server, and fail at once elsewhere",
+  40_000,
+  async () => {
     let served = 0;
     await using server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
@@ -966,19 +966,18 @@ console.log("elapsed_ms", Date.now() - t);`,
     const pids = denials(twice.stderr).map((l) => /pid (\d+)/.exec(l)![1]);
     assert.equal(pids.length, 2, twice.stderr);
     assert.notEqual(pids[0], pids[1]);
-  }),
-});
+  },
+);
 
 /** `net_race` / `net_connect_loop` output as numbers. */
 function figures(stdout: string): Record<string, number> {
   return Object.fromEntries(Object.entries(keyValues(stdout)).map(([k, v]) => [k, Number(v)]));
 }
 
-Deno.test({
-  name:
-    "net: check-to-use race: a thread flipping the sockaddr never gets a connect or datagram to the denied address",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: check-to-use race: a thread flipping the sockaddr never gets a connect or datagram to the denied address",
+  60_000,
+  async () => {
     const race = await buildC("net_race");
     // 10.1.2.3 sits on lo with a listener: a connect that won the race WOULD land there.
     await using ns = await Netns.open({ serve: ["127.0.0.1", "10.1.2.3"], blackhole: true });
@@ -1040,14 +1039,13 @@ Deno.test({
           c0["10.1.2.3"].udp
         } datagrams reached 10.1.2.3 (connect loop ${control.elapsed_ms} ms)`,
     );
-  }),
-});
+  },
+);
 
-Deno.test({
-  name:
-    "net: sendmsg(MSG_FASTOPEN) with a NULL name on a connected socket cannot be raced to a denied address",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: sendmsg(MSG_FASTOPEN) with a NULL name on a connected socket cannot be raced to a denied address",
+  60_000,
+  async () => {
     const race = await buildC("net_race");
     await using ns = await Netns.open({ serve: ["127.0.0.1", "10.1.2.3"] });
     const inNs = { prefix: ns.prefix, timeoutMs: 40_000 };
@@ -1078,14 +1076,13 @@ Deno.test({
           c0["10.1.2.3"].tcp
         } connections) reached 10.1.2.3; jailed 0/2000 (${j.ok} sent to the peer, ${j.elapsed_ms} ms)`,
     );
-  }),
-});
+  },
+);
 
-Deno.test({
-  name:
-    "net: sendmsg on a connected stream socket cannot be raced by swapping a UDP socket in under its number",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: sendmsg on a connected stream socket cannot be raced by swapping a UDP socket in under its number",
+  60_000,
+  async () => {
     const race = await buildC("net_race");
     await using ns = await Netns.open({ serve: ["127.0.0.1", "10.1.2.3"] });
     const inNs = { prefix: ns.prefix, timeoutMs: 40_000 };
@@ -1121,8 +1118,8 @@ Deno.test({
       `  fd swap race: unjailed and -A, ${c0["10.1.2.3"].udp} datagrams reached 10.1.2.3; ` +
         `jailed 0 of 20000 (${j.ok} sent on TCP, ${j.elapsed_ms} ms)`,
     );
-  }),
-});
+  },
+);
 
 /** Destinations the kernel reads in ways a naive check would not. */
 const ESCAPE_PROBE = `
@@ -1151,11 +1148,10 @@ n.bind((0, 0))
 print("netlink", n.sendto(struct.pack("=LHHLL", 16, 18, 0x301, 1, 0), (0, 0)))
 `;
 
-Deno.test({
-  name:
-    "net: AF_UNSPEC datagrams, other families and raw sockets are denied and reported in plain words",
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  "net: AF_UNSPEC datagrams, other families and raw sockets are denied and reported in plain words",
+  30_000,
+  async () => {
     await using ns = await Netns.open({ serve: ["10.1.2.4"] });
     const inNs = { prefix: ns.prefix, timeoutMs: 20_000 };
     const argv = [PYTHON, "-c", ESCAPE_PROBE, String(ns.port)];
@@ -1184,14 +1180,13 @@ Deno.test({
       "jail: denied connect to AF_VSOCK (pid N python3); only --allow-net with no list (every destination) allows this family",
       "jail: denied a raw socket (pid N python3); raw sockets need --allow-net with no list (every destination)",
     ]);
-  }),
-});
+  },
+);
 
-Deno.test({
-  name:
-    "net: measure 10,000 connects: loopback native vs jailed, denied jailed, against a traced getppid",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: measure 10,000 connects: loopback native vs jailed, denied jailed, against a traced getppid",
+  60_000,
+  async () => {
     const loop = await buildC("net_connect_loop");
     const getppid = await buildC("policy_getppid_loop");
     const dir = await Deno.makeTempDir({ prefix: "jail_net_bench_" });
@@ -1247,8 +1242,8 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  }),
-});
+  },
+);
 
 Deno.test("net: listen on a never-bound socket binds the wildcard with the guard filter locked on", async () => {
   // SO_LOCK_FILTER (44) reads 1 once a locked filter sits on the socket.
@@ -1351,11 +1346,10 @@ for name, host, port in [("t4", "10.77.0.1", t4), ("t6", "fd77::1", t6), ("t6v4"
         print(name, e.errno)
 `;
 
-Deno.test({
-  name:
-    "net: wildcard binds stay wildcards, reachable over loopback, guarded against every other peer",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: wildcard binds stay wildcards, reachable over loopback, guarded against every other peer",
+  60_000,
+  async () => {
     const results: Record<
       string,
       { names: string; remote: Record<string, string>; counts: string }
@@ -1394,8 +1388,8 @@ Deno.test({
     // Guarded: the SYNs and datagrams from there are dropped by the socket filter.
     assert.deepEqual(results.jailed.remote, { t4: "timeout", t6: "timeout", t6v4: "timeout" });
     assert.equal(results.jailed.counts, "0 0 0 0");
-  }),
-});
+  },
+);
 
 /** Echoes two TCP connections and two datagrams on port 7007 (dual-stack), then exits. */
 const ECHO_THERE = `
@@ -1431,10 +1425,10 @@ for v, fam, wild, host in [("4", socket.AF_INET, "0.0.0.0", "10.77.0.2"), ("6", 
             print(kind + v, "errno", e.errno)
 `;
 
-Deno.test({
-  name: "net: a client bound to the wildcard reaches an allowed peer (TCP and UDP, v4 and v6)",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: a client bound to the wildcard reaches an allowed peer (TCP and UDP, v4 and v6)",
+  60_000,
+  async () => {
     const live = spawnJail(
       ["--allow-net=10.77.0.2:7007,[fd77::2]:7007", "--", PYTHON, "-c", WILDCARD_CLIENT],
       { prefix: vethPrefix, timeoutMs: 40_000 },
@@ -1469,8 +1463,8 @@ Deno.test({
       await live.stop();
       throw e;
     }
-  }),
-});
+  },
+);
 
 /**
  * Socket options and control messages that choose an interface, next hop or
@@ -1555,11 +1549,10 @@ for k, v in out.items():
     print(k, v)
 `;
 
-Deno.test({
-  name:
-    "net: options and control messages that choose a route are refused; the guard cannot be removed or pre-empted",
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  "net: options and control messages that choose a route are refused; the guard cannot be removed or pre-empted",
+  30_000,
+  async () => {
     await using ns = await Netns.open({ blackhole: true });
     const argv = [PYTHON, "-c", ROUTE_PROBE];
     const [control, run] = await Promise.all([
@@ -1626,8 +1619,8 @@ Deno.test({
       ),
       r.join("\n"),
     );
-  }),
-});
+  },
+);
 
 /** Node's `server.listen(0)` binds :: dual-stack; both loopbacks must reach it. */
 const NODE_LISTEN = `
@@ -1654,11 +1647,10 @@ Deno.test("net: node's listen(0) stays on :: and serves IPv4 and IPv6 loopback c
   assert.deepEqual(keyValues(r.stdout), { address: "::", "127.0.0.1": "hi", "::1": "hi" });
 });
 
-Deno.test({
-  name:
-    "net: a blocking connect of another family (vsock) is waited for by jail, with the same outcome",
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  "net: a blocking connect of another family (vsock) is waited for by jail, with the same outcome",
+  30_000,
+  async () => {
     const probe = `
 import socket
 for cid in (2, 3):
@@ -1676,5 +1668,5 @@ for cid in (2, 3):
     ok(control, "control");
     ok(run);
     assert.deepEqual(keyValues(run.stdout), keyValues(control.stdout));
-  }),
-});
+  },
+);

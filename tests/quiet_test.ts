@@ -10,7 +10,16 @@
  */
 
 import assert from "node:assert/strict";
-import { canUnshareNet, jailArgv, native, ROOT_DIR, spawnJail, until, which } from "./_helpers.ts";
+import {
+  canUnshareNet,
+  jailArgv,
+  native,
+  ROOT_DIR,
+  spawnJail,
+  spawnLive,
+  until,
+  which,
+} from "./_helpers.ts";
 
 const NETNS = await canUnshareNet();
 // Skipped where `unshare -n` is not allowed (it needs root).
@@ -18,6 +27,9 @@ const SKIP = !NETNS;
 
 /** Deno installs its SIGUSR1 inspector handler this long after start (Deno 2.9). */
 const DENO_INSPECTOR_GRACE_MS = 500;
+
+/** Env of the watched runs: Deno's own update check is not what these tests look for. */
+const QUIET_ENV = { DENO_NO_UPDATE_CHECK: "1" };
 
 /** `unshare -n` with loopback up, then the rest of argv. */
 const IN_NETNS = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"];
@@ -44,79 +56,32 @@ Deno.test({
   ignore: SKIP,
   fn: async () => {
     const started = Date.now();
-    const live = spawnLive([...IN_NETNS, ...jailArgv(["--", "python3", "-c", PROBE])], {});
+    const live = spawnLive([...IN_NETNS, ...jailArgv(["--", "python3", "-c", PROBE])], {
+      env: QUIET_ENV,
+    });
     try {
-      await until("ready", () => live.out().includes("ready\n"));
+      await until("ready", () => live.stdout().includes("ready\n"));
       // Deno arms its inspector on SIGUSR1 only after its start-up grace period.
       await until(
         "Deno's grace period",
         () => Date.now() - started > DENO_INSPECTOR_GRACE_MS + 200,
       );
       Deno.kill(live.pid, "SIGUSR1"); // unshare and sh exec'd: this pid is jail's
-      await until("SIGUSR1 at the command", () => live.out().includes("got usr1\n"));
+      await until("SIGUSR1 at the command", () => live.stdout().includes("got usr1\n"));
       // Deno's own attempt: proof that the signal reached its inspector handler.
       await until(
         "Deno's inspector attempt",
-        () => live.err().includes("Failed to start inspector"),
+        () => live.stderr().includes("Failed to start inspector"),
       );
       await live.write("\n");
       const run = await live.done;
-      assert.equal(run.code, 0, run.err);
-      assert.equal(run.out, "ready\ngot usr1\nrefused\nusr1 1\n");
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, "ready\ngot usr1\nrefused\nusr1 1\n");
     } finally {
-      await live.end();
+      await live.stop();
     }
   },
 });
-
-/** A process whose stdout and stderr the test reads as they come. */
-interface Live {
-  pid: number;
-  out(): string;
-  err(): string;
-  write(text: string): Promise<void>;
-  /** Exit status and whole output; a hard timeout SIGKILLs it first. */
-  done: Promise<{ code: number; out: string; err: string }>;
-  /** After a failed assertion: SIGKILLs it unless it already ended, and waits. */
-  end(): Promise<void>;
-}
-
-function spawnLive(argv: string[], env: Record<string, string>, timeoutMs = 30_000): Live {
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...env },
-  }).spawn();
-  const texts = ["", ""];
-  const pumps = [child.stdout, child.stderr].map(async (stream, i) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) texts[i] += decoder.decode(chunk, { stream: true });
-  });
-  const writer = child.stdin.getWriter();
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  let exited = false;
-  const done = (async () => {
-    const status = await child.status;
-    exited = true;
-    await Promise.all(pumps);
-    clearTimeout(timer);
-    await writer.close().catch(() => {});
-    return { code: status.code, out: texts[0], err: texts[1] };
-  })();
-  return {
-    pid: child.pid,
-    out: () => texts[0],
-    err: () => texts[1],
-    write: (text) => writer.write(new TextEncoder().encode(text)),
-    done,
-    end: async () => {
-      if (!exited) child.kill("SIGKILL");
-      await done;
-    },
-  };
-}
 
 Deno.test({
   name: "quiet: control: without the guard, SIGUSR1 opens Deno's inspector on 127.0.0.1:9229",
@@ -131,9 +96,9 @@ Deno.test({
       "Deno.exit(0);",
     ].join("\n");
     const started = Date.now();
-    const live = spawnLive([...IN_NETNS, Deno.execPath(), "eval", script], {});
+    const live = spawnLive([...IN_NETNS, Deno.execPath(), "eval", script], { env: QUIET_ENV });
     try {
-      await until("ready", () => live.out().includes("ready\n"));
+      await until("ready", () => live.stdout().includes("ready\n"));
       await until(
         "Deno's grace period",
         () => Date.now() - started > DENO_INSPECTOR_GRACE_MS + 200,
@@ -141,13 +106,13 @@ Deno.test({
       Deno.kill(live.pid, "SIGUSR1");
       await until(
         "the inspector",
-        () => live.err().includes("Debugger listening on ws://127.0.0.1:9229/"),
+        () => live.stderr().includes("Debugger listening on ws://127.0.0.1:9229/"),
       );
       await live.write("\n");
       const run = await live.done;
-      assert.equal(run.out, "ready\nconnected\n");
+      assert.equal(run.stdout, "ready\nconnected\n");
     } finally {
-      await live.end();
+      await live.stop();
     }
   },
 });
