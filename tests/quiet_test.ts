@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import {
   canUnshareNet,
   jailArgv,
+  type LiveJail,
   native,
   ROOT_DIR,
   spawnJail,
@@ -33,6 +34,14 @@ const QUIET_ENV = { DENO_NO_UPDATE_CHECK: "1" };
 
 /** `unshare -n` with loopback up, then the rest of argv. */
 const IN_NETNS = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"];
+
+/** Once `ready` is out and Deno's start-up grace (from `started`) is over, SIGUSR1 to the pid. */
+async function usr1WhenArmed(live: LiveJail, started: number): Promise<void> {
+  await until("ready", () => live.stdout().includes("ready\n"));
+  // Deno arms its inspector on SIGUSR1 only after its start-up grace period.
+  await until("Deno's grace period", () => Date.now() - started > DENO_INSPECTOR_GRACE_MS + 200);
+  Deno.kill(live.pid, "SIGUSR1");
+}
 
 /** Python: counts SIGUSR1, waits for a line, then tries Deno's inspector port. */
 const PROBE = [
@@ -60,13 +69,7 @@ Deno.test({
       env: QUIET_ENV,
     });
     try {
-      await until("ready", () => live.stdout().includes("ready\n"));
-      // Deno arms its inspector on SIGUSR1 only after its start-up grace period.
-      await until(
-        "Deno's grace period",
-        () => Date.now() - started > DENO_INSPECTOR_GRACE_MS + 200,
-      );
-      Deno.kill(live.pid, "SIGUSR1"); // unshare and sh exec'd: this pid is jail's
+      await usr1WhenArmed(live, started); // unshare and sh exec'd: this pid is jail's
       await until("SIGUSR1 at the command", () => live.stdout().includes("got usr1\n"));
       // Deno's own attempt: proof that the signal reached its inspector handler.
       await until(
@@ -98,12 +101,7 @@ Deno.test({
     const started = Date.now();
     const live = spawnLive([...IN_NETNS, Deno.execPath(), "eval", script], { env: QUIET_ENV });
     try {
-      await until("ready", () => live.stdout().includes("ready\n"));
-      await until(
-        "Deno's grace period",
-        () => Date.now() - started > DENO_INSPECTOR_GRACE_MS + 200,
-      );
-      Deno.kill(live.pid, "SIGUSR1");
+      await usr1WhenArmed(live, started);
       await until(
         "the inspector",
         () => live.stderr().includes("Debugger listening on ws://127.0.0.1:9229/"),
