@@ -15,7 +15,7 @@
  * @module
  */
 
-import { buildC, canUnshareNet, jailArgv, TIME_SCALE } from "./_helpers.ts";
+import { buildC, canUnshareNet, jailArgv, native, TIME_SCALE } from "./_helpers.ts";
 import { type FarCounters, Testbed } from "./_testbed.ts";
 
 const isRoot = Deno.uid() === 0;
@@ -84,13 +84,7 @@ async function keysVisibleTo(uid: number): Promise<string> {
     "cat",
     "/proc/keys",
   ];
-  const out = await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output();
-  return new TextDecoder().decode(out.stdout);
+  return (await native(argv)).stdout;
 }
 
 /** Where each attacker runs: a fresh empty directory any uid can write. */
