@@ -25,6 +25,8 @@
  * @module
  */
 
+import { type GroupRun, runGroup } from "./_group_run.ts";
+
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 
 /** One project of `realworld/projects.json`. */
@@ -62,12 +64,7 @@ interface Counts {
 }
 
 /** One suite run. */
-interface Run {
-  code: number;
-  ms: number;
-  out: string;
-  stderr: string;
-  timedOut: boolean;
+interface Run extends GroupRun {
   counts: Counts;
   /** Titles of the failing tests, as the runner prints them. */
   failed: string[];
@@ -164,41 +161,16 @@ function netns(steps: string[]): string[] {
   return ["unshare", "-n", "sh", "-c", [...steps, 'exec "$@"'].join(" && "), "sh"];
 }
 
-/**
- * Runs argv in its own process group (setsid execs in place: pid == pgid),
- * killing the whole group at the time limit.
- */
-async function run(
+/** Runs argv in its own process group, killed whole at the time limit. */
+function run(
   argv: string[],
   opts: { cwd: string; timeoutS: number; env?: Record<string, string> },
-): Promise<Omit<Run, "counts" | "failed">> {
-  const child = new Deno.Command("setsid", {
-    args: argv,
+): Promise<GroupRun> {
+  return runGroup(argv, {
     cwd: opts.cwd,
+    timeoutMs: opts.timeoutS * 1000,
     env: { ...ENV, ...opts.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const start = performance.now();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      Deno.kill(-child.pid, "SIGKILL");
-    } catch { /* gone */ }
-  }, opts.timeoutS * 1000);
-  const out = await child.output();
-  const ms = performance.now() - start;
-  clearTimeout(timer);
-  // Whatever the suite left behind in its group goes too.
-  try {
-    Deno.kill(-child.pid, "SIGKILL");
-  } catch { /* none left */ }
-  const dec = new TextDecoder();
-  const stdout = dec.decode(out.stdout);
-  const stderr = dec.decode(out.stderr);
-  return { code: out.code, ms, out: stdout + stderr, stderr, timedOut };
+  });
 }
 
 /** The last number matched by `re` in `text`. */
@@ -354,6 +326,20 @@ function fmtS(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** A table row: the project, its native and jailed counts and times, `extra`, the verdict. */
+function resultRow(p: Project, nat: Run, jl: Run, extra: string, verdict: string[]): string[] {
+  return [
+    p.name,
+    p.version,
+    fmtCounts(nat.counts),
+    fmtS(nat.ms),
+    fmtCounts(jl.counts),
+    fmtS(jl.ms),
+    extra,
+    verdict.length ? `FAIL: ${verdict.join(", ")}` : "ok",
+  ];
+}
+
 /** Prints rows as a Markdown table. */
 function table(head: string[], rows: string[][]): void {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -440,16 +426,7 @@ async function main(): Promise<number> {
       );
     }
     for (const d of denials(jl.stderr).slice(0, 5)) console.log(`  ${p.name} jailed: ${d}`);
-    rows.push([
-      p.name,
-      p.version,
-      fmtCounts(nat.counts),
-      fmtS(nat.ms),
-      fmtCounts(jl.counts),
-      fmtS(jl.ms),
-      `${ratio.toFixed(2)}x`,
-      verdict.length ? `FAIL: ${verdict.join(", ")}` : "ok",
-    ]);
+    rows.push(resultRow(p, nat, jl, `${ratio.toFixed(2)}x`, verdict));
   }
 
   const holeRows: string[][] = [];
@@ -468,16 +445,7 @@ async function main(): Promise<number> {
       if (denied.length === 0) verdict.push("no jail: denied line");
       for (const d of denied) console.log(`  ${p.name} jailed: ${d}`);
       if (verdict.length) problems.push(`${p.name} (black hole): ${verdict.join(", ")}`);
-      holeRows.push([
-        p.name,
-        p.version,
-        fmtCounts(nat.counts),
-        fmtS(nat.ms),
-        fmtCounts(jl.counts),
-        fmtS(jl.ms),
-        `${denied.length}`,
-        verdict.length ? `FAIL: ${verdict.join(", ")}` : "ok",
-      ]);
+      holeRows.push(resultRow(p, nat, jl, `${denied.length}`, verdict));
     }
   }
 

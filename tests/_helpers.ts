@@ -7,19 +7,40 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+
 const ROOT = new URL("../", import.meta.url);
 /** Absolute path of the repository. */
 export const ROOT_DIR = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
 /** Path of jail.ts. */
 export const JAIL = `${ROOT_DIR}/jail.ts`;
+const [python, ...pythonPrefixes]: string[] = await new Deno.Command("python3", {
+  args: ["-c", "import sys; print(sys.executable); print(sys.base_prefix); print(sys.prefix)"],
+  stdout: "piped",
+}).output().then(
+  (o) => [...new Set(new TextDecoder().decode(o.stdout).trim().split("\n").filter((l) => l))],
+  () => [],
+);
 /**
  * The real python3 interpreter (a pyenv shim would chdir and re-exec first, and a virtualenv's
  * lives elsewhere than Debian's).
  */
-export const PYTHON: string = await new Deno.Command("python3", {
-  args: ["-c", "import sys; print(sys.executable)"],
-  stdout: "piped",
-}).output().then((o) => new TextDecoder().decode(o.stdout).trim() || "python3", () => "python3");
+export const PYTHON: string = python ?? "python3";
+/**
+ * Where python3 reads its own files from: its installation (base_prefix) and, inside a
+ * virtualenv, the environment (prefix, where pyvenv.cfg lives). Not necessarily under /usr.
+ */
+export const PYTHON_PREFIXES: readonly string[] = pythonPrefixes;
+
+/** The path of a command on PATH (`command -v`), or "" when there is none. */
+export async function which(name: string): Promise<string> {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", 'command -v "$0"', name],
+    stdout: "piped",
+    stderr: "null",
+  }).output().catch(() => undefined);
+  return out?.success ? new TextDecoder().decode(out.stdout).trim() : "";
+}
 
 /** Where C tracees are built. */
 export const C_BUILD = `${ROOT_DIR}/c/build`;
@@ -34,6 +55,16 @@ globalThis.addEventListener("unload", () => {
     Deno.removeSync(NEUTRAL_DIR, { recursive: true });
   } catch { /* already gone */ }
 });
+
+/** The argv that runs jail.ts with `args` under this Deno, as {@linkcode jail} does. */
+export function jailArgv(args: readonly string[]): string[] {
+  return [Deno.execPath(), "run", "-A", "--no-check", JAIL, ...args];
+}
+
+/** Words quoted for `sh -c`: each in single quotes. */
+export function shellQuote(words: readonly string[]): string {
+  return words.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+}
 
 /** The outcome of one jail run. */
 export interface JailRun {
@@ -63,7 +94,7 @@ export interface JailRunOptions {
  * @throws {Error} When the run exceeds its hard timeout (the process is killed first).
  */
 export async function jail(args: string[], opts: JailRunOptions = {}): Promise<JailRun> {
-  const argv = [...(opts.prefix ?? []), Deno.execPath(), "run", "-A", "--no-check", JAIL, ...args];
+  const argv = [...(opts.prefix ?? []), ...jailArgv(args)];
   const cmd = new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdin: opts.stdin !== undefined ? "piped" : "null",
@@ -126,13 +157,8 @@ export async function buildC(name: string, extra: string[] = []): Promise<string
 
 /** True when a pid still exists (a zombie counts as gone: its state is Z). */
 export function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
+  const state = procState(pid);
+  return state !== undefined && state !== "Z" && state !== "X";
 }
 
 let netnsReason: string | undefined | null = null;
@@ -188,12 +214,79 @@ export async function until(what: string, check: () => boolean, ms = 10_000): Pr
   }
 }
 
-/** A jail run the test watches and talks to while it runs. */
+/**
+ * Calls `check` every 10 ms for `ms` milliseconds: for what must stay true for a while (a stopped
+ * process stays stopped, a waiting jail keeps waiting). `check` asserts; its first failure fails.
+ * Not scaled by {@linkcode TIME_SCALE}: a minimum span of observation, not a deadline.
+ */
+export async function holds(check: () => void, ms = 300): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    check();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  check();
+}
+
+/** `key value` lines (as probes print them) as a record: the first `sep` splits. */
+export function keyValues(stdout: string, sep = " "): Record<string, string> {
+  return Object.fromEntries(
+    stdout.trim().split("\n").filter((l) => l.includes(sep)).map((l) => {
+      const i = l.indexOf(sep);
+      return [l.slice(0, i), l.slice(i + sep.length)];
+    }),
+  );
+}
+
+/** The `jail: denied ...` report lines of a run's stderr. */
+export function denials(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => l.startsWith("jail: denied"));
+}
+
+/** Asserts that a run exited 0, showing its output when it did not. */
+export function ok(run: JailRun, what = "jail"): void {
+  assert.equal(
+    run.code,
+    0,
+    `${what} exited ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
+  );
+}
+
+/**
+ * A fresh directory (its real path) holding `files`, each a path relative to it; the caller
+ * removes it, or uses {@linkcode inTempDir}.
+ */
+export async function tempDir(prefix: string, files: Record<string, string> = {}): Promise<string> {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix }));
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.mkdir(`${dir}/${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
+    await Deno.writeTextFile(`${dir}/${name}`, text);
+  }
+  return dir;
+}
+
+/** Runs `fn` in a fresh directory (see {@linkcode tempDir}), removed afterwards. */
+export async function inTempDir<T>(
+  prefix: string,
+  fn: (dir: string) => Promise<T>,
+  files: Record<string, string> = {},
+): Promise<T> {
+  const dir = await tempDir(prefix, files);
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A jail run (or another command) the test watches and talks to while it runs. */
 export interface LiveJail {
   /** The spawned process's pid (jail, or the prefix command). */
   pid: number;
   /** Everything printed on stdout so far. */
   stdout(): string;
+  /** Everything printed on stderr so far. */
+  stderr(): string;
   /** True once the process has exited. */
   finished(): boolean;
   /** Writes to stdin. */
@@ -213,7 +306,14 @@ export function spawnJail(
   args: string[],
   opts: { env?: Record<string, string>; prefix?: string[]; timeoutMs?: number } = {},
 ): LiveJail {
-  const argv = [...(opts.prefix ?? []), Deno.execPath(), "run", "-A", "--no-check", JAIL, ...args];
+  return spawnLive([...(opts.prefix ?? []), ...jailArgv(args)], opts);
+}
+
+/** {@linkcode spawnJail} for any argv: jail behind a prefix of its own, or a control. */
+export function spawnLive(
+  argv: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): LiveJail {
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdin: "piped",
@@ -250,13 +350,14 @@ export function spawnJail(
     clearTimeout(timer);
     await writer.close().catch(() => {});
     if (timedOut) {
-      throw new Error(`jail ${args.join(" ")} timed out; stdout: ${texts[0]} stderr: ${texts[1]}`);
+      throw new Error(`${argv.join(" ")} timed out; stdout: ${texts[0]} stderr: ${texts[1]}`);
     }
     return { code: status.code, signal: status.signal, stdout: texts[0], stderr: texts[1] };
   })();
   return {
     pid: child.pid,
     stdout: () => texts[0],
+    stderr: () => texts[1],
     finished: () => finished,
     write: (text) => writer.write(new TextEncoder().encode(text)),
     done,
@@ -281,6 +382,8 @@ export interface NativeOptions {
   timeoutMs?: number;
   /** Extra environment. */
   env?: Record<string, string>;
+  /** Working directory (default: the test's). */
+  cwd?: string;
 }
 
 /** Runs a command outside the jail (the controls), killed at its time limit; `ms`: how long it took. */
@@ -295,6 +398,7 @@ export async function native(
     stderr: "piped",
     stdin: "null",
     env: opts.env,
+    cwd: opts.cwd,
   }).spawn();
   const start = performance.now();
   const timer = setTimeout(() => {

@@ -19,6 +19,8 @@
  * @module
  */
 
+import { LineReader, within } from "./_streams.ts";
+
 /** The string every attacker puts in the bytes it tries to get out. */
 export const MARKER = "JAILESCAPEMARKER";
 /** near's addresses. */
@@ -196,49 +198,10 @@ for line in sys.stdin:
         print("sent", flush=True)
 `;
 
-/** Reads a child's stdout line by line. */
-class Lines {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #buf = "";
-  #dec = new TextDecoder();
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-  }
-
-  async next(ms = 10_000, what = "agent reply"): Promise<string> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const nl = this.#buf.indexOf("\n");
-      if (nl >= 0) {
-        const line = this.#buf.slice(0, nl);
-        this.#buf = this.#buf.slice(nl + 1);
-        return line;
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const r = await Promise.race([
-        this.#reader.read(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`testbed: timed out waiting for ${what}`)),
-            Math.max(1, deadline - Date.now()),
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
-      if (r.done) throw new Error(`testbed: agent ended while waiting for ${what}`);
-      this.#buf += this.#dec.decode(r.value, { stream: true });
-    }
-  }
-
-  cancel(): Promise<void> {
-    return this.#reader.cancel().catch(() => {});
-  }
-}
-
 /** One agent process holding a namespace. */
 class Agent {
   readonly child: Deno.ChildProcess;
-  readonly lines: Lines;
+  readonly lines: LineReader;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -249,7 +212,7 @@ class Agent {
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
-    this.lines = new Lines(this.child.stdout);
+    this.lines = new LineReader(this.child.stdout);
     this.#stdin = this.child.stdin.getWriter();
   }
 
@@ -265,10 +228,17 @@ class Agent {
   ask(line: string, ms = 10_000): Promise<string> {
     const p = this.#queue.then(async () => {
       await this.send(line);
-      return await this.lines.next(ms, line);
+      return await this.next(ms, line);
     });
     this.#queue = p.catch(() => {});
     return p;
+  }
+
+  /** The agent's next line; an error when it ends first or stays silent for `ms`. */
+  async next(ms: number, what: string): Promise<string> {
+    const line = await within(ms, `testbed: waiting for ${what}`, this.lines.next());
+    if (line === undefined) throw new Error(`testbed: agent ended while waiting for ${what}`);
+    return line;
   }
 
   async close(): Promise<void> {
@@ -325,7 +295,7 @@ export class Testbed implements AsyncDisposable {
     ]);
     const bed = new Testbed(near, far);
     try {
-      await near.lines.next(10_000, "near agent start");
+      await near.next(10_000, "near agent start");
       await sh(
         [],
         `ip link add name ${NEAR.dev} address ${NEAR_MAC} netns ${near.pid} type veth ` +

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { buildC, canUnshareNet, JAIL, TIME_SCALE } from "./_helpers.ts";
+import { buildC, canUnshareNet, jailArgv, native, TIME_SCALE } from "./_helpers.ts";
 import { type FarCounters, Testbed } from "./_testbed.ts";
 
 const isRoot = Deno.uid() === 0;
@@ -84,13 +84,7 @@ async function keysVisibleTo(uid: number): Promise<string> {
     "cat",
     "/proc/keys",
   ];
-  const out = await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output();
-  return new TextDecoder().decode(out.stdout);
+  return (await native(argv)).stdout;
 }
 
 /** Where each attacker runs: a fresh empty directory any uid can write. */
@@ -117,7 +111,7 @@ async function attack(
 ): Promise<AttackRun> {
   await bed.reset();
   const token = `adv-${crypto.randomUUID()}`;
-  const jailArgv = [Deno.execPath(), "run", "-A", "--no-check", JAIL, "--"];
+  const jailed = jailArgv(["--"]);
   const drop = [
     "setpriv",
     `--reuid=${NOBODY}`,
@@ -130,7 +124,7 @@ async function attack(
     ...(mode === "nobody" ? drop : []),
     // Unjailed, a shell stands in for jail as the attacker's parent: attacks on
     // "jail's pid" (getppid) then hit a same-uid process, never the test runner.
-    ...(mode === "control" ? ["sh", "-c", '"$@"; exit $?', "sh"] : jailArgv),
+    ...(mode === "control" ? ["sh", "-c", '"$@"; exit $?', "sh"] : jailed),
     bin,
     token,
     ...args,

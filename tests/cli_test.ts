@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { jail, native, ROOT_DIR } from "./_helpers.ts";
+import { jail, native, ROOT_DIR, which } from "./_helpers.ts";
 
 Deno.test("jail passes the command's output and exit code through", async () => {
   const r = await jail(["--", "sh", "-c", "echo hi; exit 7"]);
@@ -92,10 +92,10 @@ Deno.test("jail loses nothing the command writes", async () => {
 
 Deno.test("jail passes exactly the descriptors it was given, none of its own", async () => {
   const script = "ls /proc/$$/fd";
-  const native = await new Deno.Command("sh", { args: ["-c", script], stdin: "null" }).output();
+  const plain = await native(["sh", "-c", script]);
   const r = await jail(["--", "sh", "-c", script]);
   const fds = (s: string) => s.trim().split(/\s+/).sort();
-  assert.deepEqual(fds(r.stdout), fds(new TextDecoder().decode(native.stdout)));
+  assert.deepEqual(fds(r.stdout), fds(plain.stdout));
 });
 
 Deno.test("jail seccomp-stop path: a traced connect is looked at and allowed to loopback", async () => {
@@ -139,8 +139,7 @@ Deno.test("jail without a command is a usage error (125)", async () => {
   assert.match(r.stderr, /^jail: no command given/m);
 });
 
-const hasStrace = await new Deno.Command("sh", { args: ["-c", "command -v strace"] }).output()
-  .then((o) => o.success, () => false);
+const hasStrace = await which("strace") !== "";
 
 Deno.test({
   name: "jail under another tracer says it is being traced, not that ptrace is forbidden (125)",

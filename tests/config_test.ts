@@ -24,7 +24,8 @@ interface BadCase {
   prefix?: string[];
 }
 
-const CMD = ["--", "true"];
+/** A command that says when it runs: no bad input may let it. */
+const CMD = ["--", "echo", "ran"];
 
 const CASES: BadCase[] = [
   {
@@ -233,8 +234,11 @@ const CASES: BadCase[] = [
   },
 ];
 
-/** Runs one case in a fresh directory; returns the run and the message with $DIR filled in. */
-async function runCase(c: BadCase): Promise<{ run: JailRun; want: string | RegExp }> {
+/**
+ * Runs one case in a fresh directory (removed again); returns the run, the message with $DIR
+ * filled in, and the directory's name, for the message.
+ */
+async function runCase(c: BadCase): Promise<{ dir: string; run: JailRun; want: string | RegExp }> {
   const dir = await Deno.makeTempDir({ prefix: "jail_config_" });
   try {
     for (const [name, text] of Object.entries(c.files ?? {})) {
@@ -246,33 +250,50 @@ async function runCase(c: BadCase): Promise<{ run: JailRun; want: string | RegEx
     const want = typeof c.message === "string" ? c.message.replaceAll("$DIR", dir) : new RegExp(
       c.message.source.replaceAll("\\$DIR", dir.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")),
     );
-    return { run, want };
+    return { dir, run, want };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-function check(c: BadCase, run: JailRun, want: string | RegExp): void {
+/**
+ * What a case's message may start with: the config file (given or discovered) or a flag of the
+ * case, or, when it gives no command, the usage line: the key comes first.
+ */
+function culprits(c: BadCase, dir: string): string[] {
+  const args = c.args.map((a) => a.replaceAll("$DIR", dir));
+  const command = args.includes("--") ? args.slice(args.indexOf("--") + 1) : [];
+  const files = Object.keys(c.files ?? {}).flatMap((f) => [`${dir}/${f}:`, `${f}:`]);
+  const flags = args.filter((a) => a.startsWith("-") && a !== "--").map((a) => a.split("=")[0]);
+  return [
+    ...files,
+    ...flags.flatMap((f) => [`${f}:`, `${f} `]),
+    ...(command.length === 0 ? ["no command given:"] : []),
+  ];
+}
+
+function check(c: BadCase, dir: string, run: JailRun, want: string | RegExp): void {
   const where = `${c.name}: stderr ${JSON.stringify(run.stderr)}`;
   assert.equal(run.code, 125, where);
-  assert.equal(run.stdout, "", where);
+  assert.equal(run.stdout, "", `${where}: the command ran`);
   assert.ok(!/^ {4}at /m.test(run.stderr), `${where}: a stack trace`);
   const text = run.stderr.replace(/\n$/, "");
   assert.ok(!text.includes("\n"), `${where}: more than one line`);
   assert.ok(text.startsWith("jail: "), where);
   const message = text.slice("jail: ".length);
+  const names = culprits(c, dir);
+  assert.ok(names.some((n) => message.startsWith(n)), `${where}: names none of ${names}`);
   if (typeof want === "string") assert.equal(message, want, c.name);
   else assert.match(message, want, c.name);
 }
 
 Deno.test(`config: ${CASES.length} bad inputs each exit 125 with one clear line`, async () => {
-  assert.ok(CASES.length >= 15);
   // Four at a time: each is a separate deno process.
-  const results: { run: JailRun; want: string | RegExp }[] = [];
+  const results: { dir: string; run: JailRun; want: string | RegExp }[] = [];
   for (let i = 0; i < CASES.length; i += 4) {
     results.push(...await Promise.all(CASES.slice(i, i + 4).map(runCase)));
   }
-  CASES.forEach((c, i) => check(c, results[i].run, results[i].want));
+  CASES.forEach((c, i) => check(c, results[i].dir, results[i].run, results[i].want));
 });
 
 Deno.test({
@@ -297,8 +318,8 @@ Deno.test({
       },
     ];
     for (const c of cases) {
-      const { run, want } = await runCase(c);
-      check(c, run, want);
+      const { dir, run, want } = await runCase(c);
+      check(c, dir, run, want);
     }
   },
 });

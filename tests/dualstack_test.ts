@@ -21,10 +21,12 @@ import {
   canUnshareNet,
   jail,
   type JailRun,
+  keyValues,
   native,
   PYTHON,
   spawnJail,
   until,
+  which,
 } from "./_helpers.ts";
 
 /** The allowed non-loopback destinations, served inside the namespace. */
@@ -39,20 +41,12 @@ const ALLOW = `--allow-net=${V4_PEER}:${PEER_PORT},[${V6_PEER}]:${PEER_PORT}`;
 /** Env for jailed runtimes: no update checks going out on their own. */
 const QUIET = { DENO_NO_UPDATE_CHECK: "1", NO_UPDATE_NOTIFIER: "1", NO_COLOR: "1" };
 
-const NODE = new TextDecoder().decode(
-  (await new Deno.Command("sh", { args: ["-c", "command -v node"], stdout: "piped" }).output())
-    .stdout,
-).trim();
+const NODE = await which("node");
 
 /** The deno on PATH, else the one running this test. */
-const DENO = new TextDecoder().decode(
-  (await new Deno.Command("sh", { args: ["-c", "command -v deno"], stdout: "piped" }).output())
-    .stdout,
-).trim() || Deno.execPath();
+const DENO = await which("deno") || Deno.execPath();
 
-const hasNsenter = await new Deno.Command("sh", { args: ["-c", "command -v nsenter"] })
-  .output().then((o) => o.success, () => false);
-const netns = await canUnshareNet() && hasNsenter;
+const netns = await canUnshareNet() && await which("nsenter") !== "";
 const ignore = !netns || !NODE;
 if (ignore) {
   console.log(
@@ -303,6 +297,15 @@ async function close(
   clearTimeout(timer);
 }
 
+/** Shell steps that give `dev` an IPv4 /24 and an IPv6 /64 address and bring it up. */
+function addressed(dev: string, v4: string, v6: string): string[] {
+  return [
+    `ip addr add ${v4}/24 dev ${dev}`,
+    `ip -6 addr add ${v6}/64 dev ${dev} nodad`,
+    `ip link set ${dev} up`,
+  ];
+}
+
 /**
  * Two fresh network namespaces joined by a veth pair: the test's, where the
  * commands run (lo up, `v0` holding 10.77.0.1/24 and fd77::1/64), and the
@@ -319,9 +322,11 @@ class Ns implements AsyncDisposable {
     stdout: ReadableStreamDefaultReader<Uint8Array>;
   }[] = [];
 
-  #spawn(args: string[]) {
+  /** `net_serve <serveArgs>` in a fresh network namespace set up by `steps` (sh, set -e). */
+  #spawn(serve: string, steps: string[], serveArgs: string[]) {
+    const script = ["set -e", "ip link set lo up", ...steps, 'exec "$@"'].join("\n");
     const child = new Deno.Command("unshare", {
-      args,
+      args: ["-n", "sh", "-c", script, "sh", serve, ...serveArgs],
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -336,43 +341,16 @@ class Ns implements AsyncDisposable {
     const ns = new Ns();
     try {
       // The peer's namespace waits (on a line of stdin) until its end of the pair arrives.
-      const peer = ns.#spawn([
-        "-n",
-        "sh",
-        "-c",
-        [
-          "set -e",
-          "read go",
-          "ip link set lo up",
-          `ip addr add ${V4_PEER}/24 dev v1`,
-          `ip -6 addr add ${V6_PEER}/64 dev v1 nodad`,
-          "ip link set v1 up",
-          'exec "$@"',
-        ].join("\n"),
-        "sh",
+      const peer = ns.#spawn(
         serve,
-        `${PEER_PORT}`,
-        V4_PEER,
-        V6_PEER,
-      ]);
+        ["read go", ...addressed("v1", V4_PEER, V6_PEER)],
+        [`${PEER_PORT}`, V4_PEER, V6_PEER],
+      );
       // `unshare -n sh` execs in place: the child's pid is in the peer's namespace.
-      const here = ns.#spawn([
-        "-n",
-        "sh",
-        "-c",
-        [
-          "set -e",
-          "ip link set lo up",
-          `ip link add v0 type veth peer name v1 netns ${peer.child.pid}`,
-          `ip addr add ${V4_LOCAL}/24 dev v0`,
-          `ip -6 addr add ${V6_LOCAL}/64 dev v0 nodad`,
-          "ip link set v0 up",
-          'exec "$@"',
-        ].join("\n"),
-        "sh",
-        serve,
-        "0",
-      ]);
+      const here = ns.#spawn(serve, [
+        `ip link add v0 type veth peer name v1 netns ${peer.child.pid}`,
+        ...addressed("v0", V4_LOCAL, V6_LOCAL),
+      ], ["0"]);
       const held = await firstLine(here.child, here.stdout, 10_000);
       if (!held.startsWith("ready")) throw new Error(`test namespace did not start: ${held}`);
       await peer.stdin.write(new TextEncoder().encode("go\n"));
@@ -400,16 +378,6 @@ class Ns implements AsyncDisposable {
   }
 }
 
-/** `key value` lines as a record (the first space splits). */
-function lines(stdout: string): Record<string, string> {
-  return Object.fromEntries(
-    stdout.trim().split("\n").filter((l) => l.includes(" ")).map((l) => {
-      const i = l.indexOf(" ");
-      return [l.slice(0, i), l.slice(i + 1)];
-    }),
-  );
-}
-
 /**
  * Runs `argv` natively then jailed (with the peers allowed) in one fresh
  * namespace; checks the native answer with `expect`, then that the jailed
@@ -422,7 +390,7 @@ async function same(
   await using ns = await Ns.open();
   const nat = await native(argv, { prefix: ns.prefix, env: QUIET, timeoutMs: 30_000 });
   assert.equal(nat.code, 0, `native run failed:\n${nat.stdout}${nat.stderr}`);
-  const want = lines(nat.stdout);
+  const want = keyValues(nat.stdout);
   for (const [k, v] of Object.entries(expect)) {
     if (v instanceof RegExp) assert.match(want[k] ?? "", v, `native ${k}: ${nat.stdout}`);
     else assert.equal(want[k], v, `native ${k}: ${nat.stdout}`);
@@ -433,12 +401,24 @@ async function same(
     timeoutMs: 60_000,
   });
   assert.deepEqual(
-    lines(jailed.stdout),
+    keyValues(jailed.stdout),
     want,
     `jailed differs from native (exit ${jailed.code})\nstderr: ${jailed.stderr}`,
   );
   assert.equal(jailed.code, 0, jailed.stderr);
 }
+
+/** The probes' first arguments: where the peers are. */
+const PEERS = [V4_PEER, V6_PEER, `${PEER_PORT}`];
+/** The client cases, each probe's own way: UDP and TCP, IPv4 and IPv6, from the wildcard. */
+const CLIENTS = ["udp4", "udp6", "tcp4", "tcp6"];
+/** What every client probe's TCP connects find: the peer reached, from this side's address. */
+const TCP_CLIENTS = {
+  "tcp4.connect": "ok",
+  "tcp4.local": V4_LOCAL,
+  "tcp6.connect": "ok",
+  "tcp6.local": V6_LOCAL,
+};
 
 const t = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore, sanitizeResources: false, sanitizeOps: false, fn });
@@ -459,9 +439,7 @@ t("dualstack: node servers on ::, :: v6-only, 0.0.0.0, default host and loopback
   await same([
     NODE,
     NODE_PROBE,
-    V4_PEER,
-    V6_PEER,
-    `${PEER_PORT}`,
+    ...PEERS,
     "dual",
     "v6only",
     "any4",
@@ -489,9 +467,7 @@ t(
     await same([
       PYTHON,
       PY_PROBE,
-      V4_PEER,
-      V6_PEER,
-      `${PEER_PORT}`,
+      ...PEERS,
       "dual",
       "v6only",
       "any4",
@@ -525,19 +501,13 @@ t("dualstack: deno servers on ::, 0.0.0.0 and the default host", async () => {
 t(
   "dualstack: node clients bound to the wildcard send to an allowed peer (udp/tcp, v4/v6)",
   async () => {
-    await same(
-      [NODE, NODE_PROBE, V4_PEER, V6_PEER, `${PEER_PORT}`, "udp4", "udp6", "tcp4", "tcp6"],
-      {
-        "udp4.bound": "0.0.0.0",
-        "udp4.send": "ok",
-        "udp6.bound": "::",
-        "udp6.send": "ok",
-        "tcp4.connect": "ok",
-        "tcp4.local": V4_LOCAL,
-        "tcp6.connect": "ok",
-        "tcp6.local": V6_LOCAL,
-      },
-    );
+    await same([NODE, NODE_PROBE, ...PEERS, ...CLIENTS], {
+      "udp4.bound": "0.0.0.0",
+      "udp4.send": "ok",
+      "udp6.bound": "::",
+      "udp6.send": "ok",
+      ...TCP_CLIENTS,
+    });
   },
 );
 
@@ -550,19 +520,13 @@ t("dualstack: the udp4 repro: bind(0) then send to an allowed 10.77.0.99:53", as
 t(
   "dualstack: python3 clients bound to the wildcard send to an allowed peer (udp/tcp, v4/v6)",
   async () => {
-    await same(
-      [PYTHON, PY_PROBE, V4_PEER, V6_PEER, `${PEER_PORT}`, "udp4", "udp6", "tcp4", "tcp6"],
-      {
-        "udp4.bound": "0.0.0.0",
-        "udp4.send": "ok",
-        "udp4.local": "0.0.0.0",
-        "udp6.send": "ok",
-        "tcp4.connect": "ok",
-        "tcp4.local": V4_LOCAL,
-        "tcp6.connect": "ok",
-        "tcp6.local": V6_LOCAL,
-      },
-    );
+    await same([PYTHON, PY_PROBE, ...PEERS, ...CLIENTS], {
+      "udp4.bound": "0.0.0.0",
+      "udp4.send": "ok",
+      "udp4.local": "0.0.0.0",
+      "udp6.send": "ok",
+      ...TCP_CLIENTS,
+    });
   },
 );
 
@@ -680,8 +644,8 @@ async function wideServer(ns: Ns, jailed: boolean): Promise<Record<string, strin
   assert.equal(barrier.code, 0, barrier.stderr);
   const end = await done;
   assert.equal(end.code, 0, end.stdout + end.stderr);
-  const { port: _, ...counts } = lines(end.stdout);
-  return { address, ...lines(peer.stdout), ...counts };
+  const { port: _, ...counts } = keyValues(end.stdout);
+  return { address, ...keyValues(peer.stdout), ...counts };
 }
 
 t("dualstack: a jailed server on :: is not reachable from a peer that is not allowed", async () => {

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { jail, ROOT_DIR, TIME_SCALE } from "./_helpers.ts";
+import { jail, type JailRun, native, ROOT_DIR, TIME_SCALE } from "./_helpers.ts";
 
 const MOD = `${ROOT_DIR}/mod.ts`;
 
@@ -23,21 +23,9 @@ async function scratch(files: Record<string, [string, number]> = {}): Promise<st
 }
 
 /** Runs a script that uses the library (mod.ts) in its own process, with a hard timeout. */
-async function library(code: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--no-check", `import { run } from ${JSON.stringify(MOD)};\n${code}`],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+function library(code: string): Promise<JailRun> {
+  const script = `import { run } from ${JSON.stringify(MOD)};\n${code}`;
+  return native([Deno.execPath(), "eval", "--no-check", script], { env: { NO_COLOR: "1" } });
 }
 
 // ---------------------------------------------------------------- 1, 2: timeouts

@@ -15,7 +15,7 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, jail, NEUTRAL_DIR } from "./_helpers.ts";
+import { buildC, jail, keyValues, NEUTRAL_DIR } from "./_helpers.ts";
 import { compilePolicy } from "../src/policy/compile.ts";
 import { validateConfig } from "../src/policy/validate.ts";
 import { ORIGIN_NOT_TRACED, TraceOrigin } from "../src/supervisor/trace_origin.ts";
@@ -55,12 +55,7 @@ function stopped(nr: number, args: (number | bigint)[] = []): SyscallRegisters {
 
 /** Parses `name=result` lines. */
 function results(stdout: string): Map<string, string> {
-  return new Map(
-    stdout.trim().split("\n").filter((l) => l.includes("=")).map((l) => {
-      const [k, v] = l.split("=");
-      return [k, v];
-    }),
-  );
+  return new Map(Object.entries(keyValues(stdout, "=")));
 }
 
 /** The calls aimed at the parent that reach it unless jail stops them. */

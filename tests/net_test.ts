@@ -15,18 +15,20 @@ import assert from "node:assert/strict";
 import {
   buildC,
   canUnshareNet,
+  denials,
   jail,
-  type JailRun,
+  keyValues,
   native,
+  ok,
   PYTHON,
   spawnJail,
   TIME_SCALE,
   until,
+  which,
 } from "./_helpers.ts";
+import { LineReader, within } from "./_streams.ts";
 
-const hasNsenter = await new Deno.Command("sh", { args: ["-c", "command -v nsenter"] })
-  .output().then((o) => o.success, () => false);
-const netns = await canUnshareNet() && hasNsenter;
+const netns = await canUnshareNet() && await which("nsenter") !== "";
 if (!netns) {
   console.log(
     "net_test: `unshare -n` (or nsenter) is not available here: the tests that try " +
@@ -37,76 +39,14 @@ if (!netns) {
 /** Env for jailed runtimes: no update checks going out on their own. */
 const QUIET = { DENO_NO_UPDATE_CHECK: "1", NO_UPDATE_NOTIFIER: "1" };
 
-/** `key value` lines printed by a probe, as a record (the first space splits). */
-function lines(stdout: string): Record<string, string> {
-  return Object.fromEntries(
-    stdout.trim().split("\n").filter((l) => l.includes(" ")).map((l) => {
-      const i = l.indexOf(" ");
-      return [l.slice(0, i), l.slice(i + 1)];
-    }),
-  );
-}
-
-/** Denial report lines in stderr. */
-function reports(stderr: string): string[] {
-  return stderr.split("\n").filter((l) => l.startsWith("jail: denied"));
-}
-
-function ok(run: JailRun, what = "jail"): void {
-  assert.equal(
-    run.code,
-    0,
-    `${what} exited ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
-  );
-}
-
-/** Rejects when `p` takes longer than `ms`. */
-function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: over ${ms} ms`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
 /** A test body with a hard time limit (each command in it has its own too). */
 function limited(ms: number, body: () => Promise<void>): () => Promise<void> {
   return () => within(ms * TIME_SCALE, "test", body());
 }
 
-/** Reads a child's stdout line by line. */
-class LineReader {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #buf = "";
-  #dec = new TextDecoder();
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-  }
-
-  async next(): Promise<string | undefined> {
-    for (;;) {
-      const nl = this.#buf.indexOf("\n");
-      if (nl >= 0) {
-        const line = this.#buf.slice(0, nl);
-        this.#buf = this.#buf.slice(nl + 1);
-        return line;
-      }
-      const { value, done } = await this.#reader.read();
-      if (done) return this.#buf ? this.#take() : undefined;
-      this.#buf += this.#dec.decode(value, { stream: true });
-    }
-  }
-
-  #take(): string {
-    const s = this.#buf;
-    this.#buf = "";
-    return s;
-  }
-
-  cancel(): Promise<void> {
-    return this.#reader.cancel().catch(() => {});
-  }
+/** A test that tries non-loopback destinations (ignored without a namespace), time-limited. */
+function netnsTest(name: string, ms: number, body: () => Promise<void>): void {
+  Deno.test({ name, ignore: !netns, fn: limited(ms, body) });
 }
 
 /** SIGKILLs a child that may have exited already (a failed namespace set-up). */
@@ -279,11 +219,10 @@ function reached(...outs: Record<string, string>[]): Record<string, number> {
   return n;
 }
 
-Deno.test({
-  name:
-    "net: allow and deny lists decide real connections: host:port, CIDR, port ranges, deny wins, IPv6",
-  ignore: !netns,
-  fn: limited(40_000, async () => {
+netnsTest(
+  "net: allow and deny lists decide real connections: host:port, CIDR, port ranges, deny wins, IPv6",
+  40_000,
+  async () => {
     await using ns = await Netns.open({
       serve: ["10.1.2.3", "10.1.2.4", "10.2.0.5", "127.0.0.1", "fd00::3", "fd00::4", "::1"],
     });
@@ -293,7 +232,7 @@ Deno.test({
     const run = (flags: string[], ...targets: string[]) =>
       jail([...flags, "--", ...probe(...targets)], { prefix: ns.prefix, timeoutMs: 30_000 });
     // Unjailed, every server is reachable: what the jail denies below is the jail's doing.
-    const control = lines(
+    const control = keyValues(
       (await native(probe(`10.1.2.4:${P}`, `[fd00::4]:${P}`), { prefix: ns.prefix })).stdout,
     );
     assert.deepEqual(control, {
@@ -330,7 +269,7 @@ Deno.test({
     ]);
     const runs = [exact, cidr, range, portOnly, denyWins, v6, v6deny, wildcard];
     for (const r of runs) ok(r);
-    const out = runs.map((r) => lines(r.stdout));
+    const out = runs.map((r) => keyValues(r.stdout));
     assert.deepEqual(out[0], {
       [`10.1.2.3:${P}`]: "ok:10.1.2.3",
       [`10.1.2.4:${P}`]: "13",
@@ -375,11 +314,11 @@ Deno.test({
     }, "a wildcard destination is no way around a loopback deny entry");
 
     // The reports: one line each, with the flag that would allow it, or the deny entry that matched.
-    assert.deepEqual(reports(exact.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+    assert.deepEqual(denials(exact.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
       `jail: denied connect to 10.1.2.4:${P} (pid N python3); allow with --allow-net=10.1.2.4:${P}`,
       `jail: denied connect to 10.1.2.3:${Q} (pid N python3); allow with --allow-net=10.1.2.3:${Q}`,
     ]);
-    assert.deepEqual(reports(denyWins.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+    assert.deepEqual(denials(denyWins.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
       `jail: denied connect to 10.1.2.4:${P} (pid N python3); it matches the deny entry 10.1.2.4`,
       `jail: denied connect to 10.2.0.5:${P} (pid N python3); it matches the deny entry 10.2.0.5:${P}`,
     ]);
@@ -400,8 +339,8 @@ Deno.test({
       const control = addr === "10.1.2.4" || addr === "fd00::4" ? 1 : 0;
       assert.equal(counts[addr].tcp, (seen[addr] ?? 0) + control, `connections at ${addr}`);
     }
-  }),
-});
+  },
+);
 
 /** Unjailed unix server: listens on each path (or `@abstract` name), greets with its name, counts. */
 const UNIX_SERVER = `
@@ -508,11 +447,11 @@ Deno.test({
         ),
       ]);
       for (const r of [open, denied, allowed]) ok(r);
-      assert.deepEqual(lines(open.stdout), {
+      assert.deepEqual(keyValues(open.stdout), {
         a: `ok:${dir}/srv/a.sock`,
         abstract: `ok:@${tag}-a`,
       }, "unix sockets are allowed by default");
-      assert.deepEqual(lines(denied.stdout), {
+      assert.deepEqual(keyValues(denied.stdout), {
         direct: "13",
         symlink: "13", // a symlink to a denied socket is that socket
         dotdot: "13",
@@ -521,7 +460,7 @@ Deno.test({
         abstract: "13",
         other_abstract: `ok:@other-${Deno.pid}`,
       });
-      assert.deepEqual(lines(allowed.stdout), {
+      assert.deepEqual(keyValues(allowed.stdout), {
         a: `ok:${dir}/srv/a.sock`,
         b: "13",
         link_to_a: `ok:${dir}/srv/a.sock`,
@@ -530,7 +469,7 @@ Deno.test({
         abstract_b: "13",
       }, '"unix": false with an allow list');
       // One report per process and real destination, naming the deny entry.
-      assert.deepEqual(reports(denied.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+      assert.deepEqual(denials(denied.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
         `jail: denied connect to unix:${dir}/srv/a.sock (pid N python3); it matches the deny entry unix:${dir}/srv/*.sock`,
         `jail: denied connect to unix:${dir}/srv/b.sock (pid N python3); it matches the deny entry unix:${dir}/srv/*.sock`,
         `jail: denied connect to unix:@${tag}-a (pid N python3); it matches the deny entry unix:@${tag}-*`,
@@ -556,7 +495,7 @@ print("bound", os.path.exists(${JSON.stringify(`${dir}/work/rel.sock`)}))
 print("stray", os.path.exists(${JSON.stringify(`${dir}/rel.sock`)}))`,
       ], { cwd: dir, timeoutMs: 20_000 });
       ok(bind);
-      assert.deepEqual(lines(bind.stdout), { bound: "True", stray: "False" });
+      assert.deepEqual(keyValues(bind.stdout), { bound: "True", stray: "False" });
 
       // The server saw only the connections the probes report.
       await child.stdin.close();
@@ -565,7 +504,11 @@ print("stray", os.path.exists(${JSON.stringify(`${dir}/rel.sock`)}))`,
         const [name, n] = l.split(" ");
         served[name] = n;
       }
-      const seen = reached(lines(open.stdout), lines(denied.stdout), lines(allowed.stdout));
+      const seen = reached(
+        keyValues(open.stdout),
+        keyValues(denied.stdout),
+        keyValues(allowed.stdout),
+      );
       assert.deepEqual(served, {
         [`${dir}/srv/a.sock`]: String(seen[`${dir}/srv/a.sock`]),
         [`${dir}/srv/b.sock`]: "0",
@@ -584,11 +527,10 @@ print("stray", os.path.exists(${JSON.stringify(`${dir}/rel.sock`)}))`,
   }),
 });
 
-Deno.test({
-  name:
-    "net: host names resolve once, at start (localhost, /etc/hosts), and name the address in reports",
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  "net: host names resolve once, at start (localhost, /etc/hosts), and name the address in reports",
+  30_000,
+  async () => {
     const dir = await Deno.makeTempDir({ prefix: "jail_net_hosts_" });
     const hosts = `${dir}/hosts`;
     const hostsText =
@@ -628,7 +570,7 @@ Deno.test({
         ),
       ]);
       for (const r of [named, denyNamed, local]) ok(r);
-      assert.deepEqual(lines(named.stdout), {
+      assert.deepEqual(keyValues(named.stdout), {
         [`api.jailtest:${P}`]: "ok:10.1.2.3",
         [`10.1.2.4:${P}`]: "13",
         [`api.jailtest:${Q}`]: "13",
@@ -641,7 +583,7 @@ Deno.test({
         ),
         "the policy's name for the address, and a flag in its terms",
       );
-      assert.deepEqual(lines(denyNamed.stdout), {
+      assert.deepEqual(keyValues(denyNamed.stdout), {
         [`10.1.2.3:${P}`]: "ok:10.1.2.3",
         [`blocked.jailtest:${P}`]: "13",
       });
@@ -652,7 +594,7 @@ Deno.test({
           "m",
         ),
       );
-      assert.deepEqual(lines(local.stdout), {
+      assert.deepEqual(keyValues(local.stdout), {
         [`localhost:${P}`]: "ok:::1",
         [`127.0.0.1:${P}`]: "ok:127.0.0.1",
         [`[::1]:${P}`]: "ok:::1",
@@ -673,7 +615,7 @@ exec(${JSON.stringify(CONNECT_PROBE)})`,
         `10.1.2.3:${P}`,
       ], { prefix: ns.prefix, timeoutMs: 20_000 });
       ok(moved);
-      assert.deepEqual(lines(moved.stdout), {
+      assert.deepEqual(keyValues(moved.stdout), {
         [`moving.jailtest:${P}`]: "13", // now 10.1.2.4: not what was allowed
         [`10.1.2.3:${P}`]: "ok:10.1.2.3",
       });
@@ -691,14 +633,13 @@ exec(${JSON.stringify(CONNECT_PROBE)})`,
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  }),
-});
+  },
+);
 
-Deno.test({
-  name:
-    "net: DNS with the network closed fails at once, where an unjailed lookup hangs; the name is reported",
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  "net: DNS with the network closed fails at once, where an unjailed lookup hangs; the name is reported",
+  30_000,
+  async () => {
     const dir = await Deno.makeTempDir({ prefix: "jail_net_dns_" });
     await Deno.writeTextFile(`${dir}/resolv.conf`, "nameserver 10.53.53.53\n");
     try {
@@ -742,17 +683,17 @@ print("elapsed_ms", int((time.monotonic() - start) * 1000))
         assert.ok(c.ms >= 2_400, `${c.ms} ms`);
       }
       ok(py);
-      const out = lines(py.stdout);
+      const out = keyValues(py.stdout);
       assert.match(out.result, /^gaierror /);
       assert.ok(
         Number(out.elapsed_ms) < 1_000 * TIME_SCALE,
         `jailed lookup took ${out.elapsed_ms} ms`,
       );
       // The query is read from the datagram that was never sent: one line, with the name.
-      assert.deepEqual(reports(py.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+      assert.deepEqual(denials(py.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
         "jail: denied DNS lookup of example.com (A, AAAA) via 10.53.53.53:53 (pid N python3)",
       ]);
-      assert.deepEqual(reports(curl.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+      assert.deepEqual(denials(curl.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
         "jail: denied DNS lookup of example.org (A, AAAA) via 10.53.53.53:53 (pid N curl)",
       ]);
       assert.equal(curl.code, 6, curl.stderr);
@@ -771,7 +712,7 @@ print("elapsed_ms", int((time.monotonic() - start) * 1000))
       );
       // getent sends its single query with send(), which the kernel refuses (the socket was
       // never connected) without a stop here: reported once, without the name.
-      assert.deepEqual(reports(getent.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+      assert.deepEqual(denials(getent.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
         "jail: denied DNS lookup via 10.53.53.53:53 (pid N getent)",
       ]);
       console.log(
@@ -783,8 +724,8 @@ print("elapsed_ms", int((time.monotonic() - start) * 1000))
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  }),
-});
+  },
+);
 
 /** Binds wildcard addresses (including AF_UNSPEC, which IPv4 binds as 0.0.0.0); prints what getsockname says. */
 const BIND_PROBE = `
@@ -809,11 +750,10 @@ rc = libc.bind(s.fileno(), unspec, len(unspec))
 print("unspec", s.getsockname()[0] if rc == 0 else "errno%d" % ctypes.get_errno())
 `;
 
-Deno.test({
-  name:
-    'net: bind to 0.0.0.0 / :: stays a wildcard by default ("guard", alias "rewrite"); net.bind "allow" and "deny"',
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  'net: bind to 0.0.0.0 / :: stays a wildcard by default ("guard", alias "rewrite"); net.bind "allow" and "deny"',
+  30_000,
+  async () => {
     const dir = await Deno.makeTempDir({ prefix: "jail_net_bind_" });
     for (const mode of ["allow", "deny", "rewrite"]) {
       await Deno.writeTextFile(`${dir}/${mode}.json`, JSON.stringify({ net: { bind: mode } }));
@@ -830,13 +770,13 @@ Deno.test({
       ]);
       for (const r of [control, guard, rewrite, allow, deny]) ok(r);
       const all = { v4: "0.0.0.0", v6: "::", mapped: "::ffff:0.0.0.0", unspec: "0.0.0.0" };
-      assert.deepEqual(lines(control.stdout), all);
+      assert.deepEqual(keyValues(control.stdout), all);
       // Guarded binds are native (the filter that guards them is tested over a veth pair).
-      assert.deepEqual(lines(guard.stdout), all);
-      assert.deepEqual(lines(rewrite.stdout), all, '"rewrite" is the former name of "guard"');
+      assert.deepEqual(keyValues(guard.stdout), all);
+      assert.deepEqual(keyValues(rewrite.stdout), all, '"rewrite" is the former name of "guard"');
       assert.equal(guard.stderr, "", "a guarded bind is silent");
-      assert.deepEqual(lines(allow.stdout), all);
-      assert.deepEqual(lines(deny.stdout), {
+      assert.deepEqual(keyValues(allow.stdout), all);
+      assert.deepEqual(keyValues(deny.stdout), {
         v4: "errno13",
         v6: "errno13",
         mapped: "errno13",
@@ -849,14 +789,13 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  }),
-});
+  },
+);
 
-Deno.test({
-  name:
-    "net: real clients (curl, python, node, deno) reach a loopback server, and fail at once elsewhere",
-  ignore: !netns,
-  fn: limited(40_000, async () => {
+netnsTest(
+  "net: real clients (curl, python, node, deno) reach a loopback server, and fail at once elsewhere",
+  40_000,
+  async () => {
     let served = 0;
     await using server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
@@ -899,7 +838,7 @@ s.on("data", (c) => d += c).on("end", () => console.log(d.split("\\r\\n\\r\\n")[
     got.forEach((r, i) => {
       ok(r, names[i]);
       assert.equal(r.stdout.trim(), "hello from the test server", names[i]);
-      assert.equal(reports(r.stderr).length, 0, `${names[i]}: ${r.stderr}`);
+      assert.equal(denials(r.stderr).length, 0, `${names[i]}: ${r.stderr}`);
     });
     assert.equal(served, names.length);
 
@@ -984,7 +923,7 @@ console.log("elapsed_ms", Date.now() - t);`,
     const times: string[] = [];
     denied.forEach((r, i) => {
       const name = names[i];
-      const out = lines(r.stdout);
+      const out = keyValues(r.stdout);
       if (name === "curl") {
         assert.equal(r.code, 7, r.stderr);
         assert.match(r.stderr, /Immediate connect fail for 10\.1\.2\.3: Permission denied/);
@@ -1012,7 +951,7 @@ console.log("elapsed_ms", Date.now() - t);`,
       // Exactly one report per process and destination, however often the client retried.
       const who = comm[name] ?? (name.startsWith("node") ? "node" : "python3");
       assert.deepEqual(
-        reports(r.stderr).map((l) => l.replace(/pid \d+/, "pid N")),
+        denials(r.stderr).map((l) => l.replace(/pid \d+/, "pid N")),
         [`jail: denied connect to 10.1.2.3:80 (pid N ${who}); allow with --allow-net=10.1.2.3:80`],
         `${name}: ${r.stderr}`,
       );
@@ -1024,22 +963,21 @@ console.log("elapsed_ms", Date.now() - t);`,
       prefix: ns.prefix,
       timeoutMs: 20_000,
     });
-    const pids = reports(twice.stderr).map((l) => /pid (\d+)/.exec(l)![1]);
+    const pids = denials(twice.stderr).map((l) => /pid (\d+)/.exec(l)![1]);
     assert.equal(pids.length, 2, twice.stderr);
     assert.notEqual(pids[0], pids[1]);
-  }),
-});
+  },
+);
 
 /** `net_race` / `net_connect_loop` output as numbers. */
 function figures(stdout: string): Record<string, number> {
-  return Object.fromEntries(Object.entries(lines(stdout)).map(([k, v]) => [k, Number(v)]));
+  return Object.fromEntries(Object.entries(keyValues(stdout)).map(([k, v]) => [k, Number(v)]));
 }
 
-Deno.test({
-  name:
-    "net: check-to-use race: a thread flipping the sockaddr never gets a connect or datagram to the denied address",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: check-to-use race: a thread flipping the sockaddr never gets a connect or datagram to the denied address",
+  60_000,
+  async () => {
     const race = await buildC("net_race");
     // 10.1.2.3 sits on lo with a listener: a connect that won the race WOULD land there.
     await using ns = await Netns.open({ serve: ["127.0.0.1", "10.1.2.3"], blackhole: true });
@@ -1090,7 +1028,7 @@ Deno.test({
     assert.equal(c1["127.0.0.1"].tcp - c0["127.0.0.1"].tcp, t.ok);
     assert.equal(c1["127.0.0.1"].udp - c0["127.0.0.1"].udp, u.ok);
     for (const r of [tcp, udp]) {
-      assert.equal(reports(r.stderr).length, 1, `one report for thousands of denials: ${r.stderr}`);
+      assert.equal(denials(r.stderr).length, 1, `one report for thousands of denials: ${r.stderr}`);
     }
     console.log(
       `  race, ${N} each under jail: connect ${t.elapsed_ms} ms (${t.ok} to 127.0.0.1, ` +
@@ -1101,14 +1039,13 @@ Deno.test({
           c0["10.1.2.3"].udp
         } datagrams reached 10.1.2.3 (connect loop ${control.elapsed_ms} ms)`,
     );
-  }),
-});
+  },
+);
 
-Deno.test({
-  name:
-    "net: sendmsg(MSG_FASTOPEN) with a NULL name on a connected socket cannot be raced to a denied address",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: sendmsg(MSG_FASTOPEN) with a NULL name on a connected socket cannot be raced to a denied address",
+  60_000,
+  async () => {
     const race = await buildC("net_race");
     await using ns = await Netns.open({ serve: ["127.0.0.1", "10.1.2.3"] });
     const inNs = { prefix: ns.prefix, timeoutMs: 40_000 };
@@ -1139,14 +1076,13 @@ Deno.test({
           c0["10.1.2.3"].tcp
         } connections) reached 10.1.2.3; jailed 0/2000 (${j.ok} sent to the peer, ${j.elapsed_ms} ms)`,
     );
-  }),
-});
+  },
+);
 
-Deno.test({
-  name:
-    "net: sendmsg on a connected stream socket cannot be raced by swapping a UDP socket in under its number",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: sendmsg on a connected stream socket cannot be raced by swapping a UDP socket in under its number",
+  60_000,
+  async () => {
     const race = await buildC("net_race");
     await using ns = await Netns.open({ serve: ["127.0.0.1", "10.1.2.3"] });
     const inNs = { prefix: ns.prefix, timeoutMs: 40_000 };
@@ -1182,8 +1118,8 @@ Deno.test({
       `  fd swap race: unjailed and -A, ${c0["10.1.2.3"].udp} datagrams reached 10.1.2.3; ` +
         `jailed 0 of 20000 (${j.ok} sent on TCP, ${j.elapsed_ms} ms)`,
     );
-  }),
-});
+  },
+);
 
 /** Destinations the kernel reads in ways a naive check would not. */
 const ESCAPE_PROBE = `
@@ -1212,17 +1148,16 @@ n.bind((0, 0))
 print("netlink", n.sendto(struct.pack("=LHHLL", 16, 18, 0x301, 1, 0), (0, 0)))
 `;
 
-Deno.test({
-  name:
-    "net: AF_UNSPEC datagrams, other families and raw sockets are denied and reported in plain words",
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  "net: AF_UNSPEC datagrams, other families and raw sockets are denied and reported in plain words",
+  30_000,
+  async () => {
     await using ns = await Netns.open({ serve: ["10.1.2.4"] });
     const inNs = { prefix: ns.prefix, timeoutMs: 20_000 };
     const argv = [PYTHON, "-c", ESCAPE_PROBE, String(ns.port)];
     const control = await native(argv, inNs);
     ok(control, "control");
-    assert.deepEqual(lines(control.stdout), {
+    assert.deepEqual(keyValues(control.stdout), {
       unspec_sendto: "0",
       vsock_family: "22",
       raw: "0",
@@ -1233,26 +1168,25 @@ Deno.test({
 
     const run = await jail(["--", ...argv], inNs);
     ok(run);
-    assert.deepEqual(lines(run.stdout), {
+    assert.deepEqual(keyValues(run.stdout), {
       unspec_sendto: "13",
       vsock_family: "13",
       raw: "13",
       netlink: "16",
     });
     assert.equal((await ns.counts())["10.1.2.4"].udp, 1, "jailed, nothing more arrived");
-    assert.deepEqual(reports(run.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
+    assert.deepEqual(denials(run.stderr).map((l) => l.replace(/pid \d+/, "pid N")), [
       `jail: denied sendto to 10.1.2.4:${ns.port} (pid N python3); allow with --allow-net=10.1.2.4:${ns.port}`,
       "jail: denied connect to AF_VSOCK (pid N python3); only --allow-net with no list (every destination) allows this family",
       "jail: denied a raw socket (pid N python3); raw sockets need --allow-net with no list (every destination)",
     ]);
-  }),
-});
+  },
+);
 
-Deno.test({
-  name:
-    "net: measure 10,000 connects: loopback native vs jailed, denied jailed, against a traced getppid",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: measure 10,000 connects: loopback native vs jailed, denied jailed, against a traced getppid",
+  60_000,
+  async () => {
     const loop = await buildC("net_connect_loop");
     const getppid = await buildC("policy_getppid_loop");
     const dir = await Deno.makeTempDir({ prefix: "jail_net_bench_" });
@@ -1278,7 +1212,7 @@ Deno.test({
       assert.equal(nativeLo.ok, N);
       assert.equal(jl.ok, N);
       assert.equal(dn.errno_13, N);
-      assert.equal(reports(denied.stderr).length, 1);
+      assert.equal(denials(denied.stderr).length, 1);
       const ns0 = Number(/ns=(\d+)/.exec(nativePpid.stdout)![1]);
       const ns1 = Number(/ns=(\d+)/.exec(tracedPpid.stdout)![1]);
       const us = (ms: number) => (ms * 1000 / N).toFixed(1);
@@ -1308,8 +1242,8 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  }),
-});
+  },
+);
 
 Deno.test("net: listen on a never-bound socket binds the wildcard with the guard filter locked on", async () => {
   // SO_LOCK_FILTER (44) reads 1 once a locked filter sits on the socket.
@@ -1412,11 +1346,10 @@ for name, host, port in [("t4", "10.77.0.1", t4), ("t6", "fd77::1", t6), ("t6v4"
         print(name, e.errno)
 `;
 
-Deno.test({
-  name:
-    "net: wildcard binds stay wildcards, reachable over loopback, guarded against every other peer",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: wildcard binds stay wildcards, reachable over loopback, guarded against every other peer",
+  60_000,
+  async () => {
     const results: Record<
       string,
       { names: string; remote: Record<string, string>; counts: string }
@@ -1429,7 +1362,7 @@ Deno.test({
       try {
         // The whole line: with PYTHONUNBUFFERED each of print's pieces is a write of its own.
         await until("server ports", () => /^ports( \d+){4}\n/m.test(live.stdout()), 20_000);
-        const out = lines(live.stdout());
+        const out = keyValues(live.stdout());
         const remote = await native([PYTHON, "-c", REMOTE_PROBE, ...out.ports.split(" ")], {
           prefix: there(live.stdout()),
           timeoutMs: 20_000,
@@ -1438,9 +1371,9 @@ Deno.test({
         await live.write("count\n");
         const run = await live.done;
         ok(run);
-        const all = lines(run.stdout);
+        const all = keyValues(run.stdout);
         assert.equal(all.loopback, "ok", run.stdout);
-        results[mode] = { names: all.names, remote: lines(remote.stdout), counts: all.counts };
+        results[mode] = { names: all.names, remote: keyValues(remote.stdout), counts: all.counts };
       } catch (e) {
         await live.stop();
         throw e;
@@ -1455,8 +1388,8 @@ Deno.test({
     // Guarded: the SYNs and datagrams from there are dropped by the socket filter.
     assert.deepEqual(results.jailed.remote, { t4: "timeout", t6: "timeout", t6v4: "timeout" });
     assert.equal(results.jailed.counts, "0 0 0 0");
-  }),
-});
+  },
+);
 
 /** Echoes two TCP connections and two datagrams on port 7007 (dual-stack), then exits. */
 const ECHO_THERE = `
@@ -1492,10 +1425,10 @@ for v, fam, wild, host in [("4", socket.AF_INET, "0.0.0.0", "10.77.0.2"), ("6", 
             print(kind + v, "errno", e.errno)
 `;
 
-Deno.test({
-  name: "net: a client bound to the wildcard reaches an allowed peer (TCP and UDP, v4 and v6)",
-  ignore: !netns,
-  fn: limited(60_000, async () => {
+netnsTest(
+  "net: a client bound to the wildcard reaches an allowed peer (TCP and UDP, v4 and v6)",
+  60_000,
+  async () => {
     const live = spawnJail(
       ["--allow-net=10.77.0.2:7007,[fd77::2]:7007", "--", PYTHON, "-c", WILDCARD_CLIENT],
       { prefix: vethPrefix, timeoutMs: 40_000 },
@@ -1510,8 +1443,8 @@ Deno.test({
         await live.write("go\n");
         const run = await live.done;
         ok(run);
-        assert.deepEqual(lines(run.stdout), {
-          there: lines(run.stdout).there,
+        assert.deepEqual(keyValues(run.stdout), {
+          there: keyValues(run.stdout).there,
           // A connected TCP socket takes its route's source address, natively.
           tcp4: "pong 10.77.0.1",
           udp4: "pong 0.0.0.0",
@@ -1530,8 +1463,8 @@ Deno.test({
       await live.stop();
       throw e;
     }
-  }),
-});
+  },
+);
 
 /**
  * Socket options and control messages that choose an interface, next hop or
@@ -1616,11 +1549,10 @@ for k, v in out.items():
     print(k, v)
 `;
 
-Deno.test({
-  name:
-    "net: options and control messages that choose a route are refused; the guard cannot be removed or pre-empted",
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  "net: options and control messages that choose a route are refused; the guard cannot be removed or pre-empted",
+  30_000,
+  async () => {
     await using ns = await Netns.open({ blackhole: true });
     const argv = [PYTHON, "-c", ROUTE_PROBE];
     const [control, run] = await Promise.all([
@@ -1655,8 +1587,8 @@ Deno.test({
       "cmsg_mark",
       "cmsg_v6_pktinfo_other",
     ];
-    const c = lines(control.stdout);
-    const j = lines(run.stdout);
+    const c = keyValues(control.stdout);
+    const j = keyValues(run.stdout);
     // The control: as root, unjailed, each of these works (interface 2 is the veth).
     for (const k of [...refused, ...allowed, ...refusedCmsg.slice(0, 3)]) {
       assert.equal(c[k], "0", `control ${k}`);
@@ -1674,7 +1606,7 @@ Deno.test({
     assert.equal(j.preempt_listen, "13");
     assert.equal(j.sock_packet, "13");
     assert.notEqual(c.sock_packet, "13");
-    const r = reports(run.stderr).map((l) => l.replace(/pid \d+/, "pid N"));
+    const r = denials(run.stderr).map((l) => l.replace(/pid \d+/, "pid N"));
     assert.ok(
       r.includes(
         "jail: denied setsockopt SO_BINDTODEVICE (pid N python3); it could choose the packet's interface or route",
@@ -1687,8 +1619,8 @@ Deno.test({
       ),
       r.join("\n"),
     );
-  }),
-});
+  },
+);
 
 /** Node's `server.listen(0)` binds :: dual-stack; both loopbacks must reach it. */
 const NODE_LISTEN = `
@@ -1712,14 +1644,13 @@ server.listen(0, async () => {
 Deno.test("net: node's listen(0) stays on :: and serves IPv4 and IPv6 loopback clients", async () => {
   const r = await jail(["--", "node", "-e", NODE_LISTEN], { env: QUIET, timeoutMs: 30_000 });
   ok(r);
-  assert.deepEqual(lines(r.stdout), { address: "::", "127.0.0.1": "hi", "::1": "hi" });
+  assert.deepEqual(keyValues(r.stdout), { address: "::", "127.0.0.1": "hi", "::1": "hi" });
 });
 
-Deno.test({
-  name:
-    "net: a blocking connect of another family (vsock) is waited for by jail, with the same outcome",
-  ignore: !netns,
-  fn: limited(30_000, async () => {
+netnsTest(
+  "net: a blocking connect of another family (vsock) is waited for by jail, with the same outcome",
+  30_000,
+  async () => {
     const probe = `
 import socket
 for cid in (2, 3):
@@ -1736,6 +1667,6 @@ for cid in (2, 3):
     ]);
     ok(control, "control");
     ok(run);
-    assert.deepEqual(lines(run.stdout), lines(control.stdout));
-  }),
-});
+    assert.deepEqual(keyValues(run.stdout), keyValues(control.stdout));
+  },
+);

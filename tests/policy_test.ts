@@ -11,10 +11,12 @@ import {
   buildC,
   canUnshareNet,
   jail,
-  type JailRun,
+  keyValues,
   native,
+  ok,
   PYTHON,
   ROOT_DIR,
+  tempDir,
 } from "./_helpers.ts";
 import { HOST_ARCH } from "../src/arch/arch.ts";
 import { SCOPE_ABI } from "../kernel/landlock.ts";
@@ -29,32 +31,8 @@ const MOD_URL = new URL("../mod.ts", import.meta.url).href;
 
 const py = (code: string) => [PYTHON, "-c", code];
 
-/** A fresh directory holding `files`; removed by the returned disposer. */
-async function workdir(files: Record<string, string> = {}): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "jail_policy_" });
-  for (const [name, text] of Object.entries(files)) {
-    await Deno.writeTextFile(`${dir}/${name}`, text);
-  }
-  return dir;
-}
-
-/** `key value` lines printed by a probe, as a record. */
-function lines(stdout: string): Record<string, string> {
-  return Object.fromEntries(
-    stdout.trim().split("\n").filter((l) => l.includes(" ")).map((l) => {
-      const i = l.indexOf(" ");
-      return [l.slice(0, i), l.slice(i + 1)];
-    }),
-  );
-}
-
-function ok(run: JailRun, what = "jail"): void {
-  assert.equal(
-    run.code,
-    0,
-    `${what} exited ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
-  );
-}
+/** A fresh directory holding `files`; each test removes its own. */
+const workdir = (files: Record<string, string> = {}) => tempDir("jail_policy_", files);
 
 const NETNS = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"'];
 /** A namespace whose default route goes into a veth pair: packets vanish, connects hang. */
@@ -69,15 +47,18 @@ const NETNS_BLACKHOLE = [
 ];
 const netns = await canUnshareNet();
 
-/** Prints `errno <n>` (0 on success) of a few calls the plain rule kinds act on. */
-const RULE_PROBE = `
-import os
-def errno_of(f):
+/** Python: `errno_of(f)` is the errno `f()` fails with, 0 when it succeeds. */
+const PY_ERRNO_OF = `def errno_of(f):
     try:
         f()
         return 0
     except OSError as e:
-        return e.errno
+        return e.errno`;
+
+/** Prints `errno <n>` (0 on success) of a few calls the plain rule kinds act on. */
+const RULE_PROBE = `
+import os
+${PY_ERRNO_OF}
 print("ppid", os.getppid())
 print("chdir", errno_of(lambda: os.chdir("/")))
 print("rmdir", errno_of(lambda: os.rmdir("/nonexistent-jail-test")))
@@ -101,14 +82,14 @@ Deno.test("policy: deny, { deny }, { return }, trace and allow from a .json conf
     }),
   });
   try {
-    const control = lines((await native(py(RULE_PROBE))).stdout);
+    const control = keyValues((await native(py(RULE_PROBE))).stdout);
     assert.notEqual(control.ppid, "42");
     assert.equal(control.chdir, "0");
     assert.equal(control.rmdir, "2", "ENOENT without the jail");
 
     const run = await jail(["--config", `${dir}/policy.json`, "--", ...py(RULE_PROBE)]);
     ok(run);
-    assert.deepEqual(lines(run.stdout), {
+    assert.deepEqual(keyValues(run.stdout), {
       ppid: "42",
       chdir: "1", // "deny": EPERM
       rmdir: "13", // { deny: "EACCES" }
@@ -121,9 +102,9 @@ Deno.test("policy: deny, { deny }, { return }, trace and allow from a .json conf
     const nopid = "999999999";
     const denied = await jail(["--", ptrace, nopid]);
     const allowed = await jail(["--config", `${dir}/policy.json`, "--", ptrace, nopid]);
-    assert.equal(lines(denied.stdout).ptrace, "errno=1");
-    assert.equal(lines(allowed.stdout).ptrace, "errno=3");
-    assert.equal(lines(allowed.stdout).process_vm_readv, "errno=1", "only ptrace was allowed");
+    assert.equal(keyValues(denied.stdout).ptrace, "errno=1");
+    assert.equal(keyValues(allowed.stdout).ptrace, "errno=3");
+    assert.equal(keyValues(allowed.stdout).process_vm_readv, "errno=1", "only ptrace was allowed");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -196,10 +177,10 @@ Deno.test("policy: { args } rewrites arguments before the call runs", async () =
       "import os, sys\nos.umask(0o022)\nprint('umask', oct(os.umask(0o022)))\nsys.exit(3)";
     const control = await native(py(probe));
     assert.equal(control.code, 3);
-    assert.equal(lines(control.stdout).umask, "0o22");
+    assert.equal(keyValues(control.stdout).umask, "0o22");
     const run = await jail(["--config", `${dir}/policy.json`, "--", ...py(probe)]);
     assert.equal(run.code, 7, run.stderr);
-    assert.equal(lines(run.stdout).umask, "0o27");
+    assert.equal(keyValues(run.stdout).umask, "0o27");
     const sh = await jail(["--config", `${dir}/policy.json`, "--", "sh", "-c", "(exit 5); exit 2"]);
     assert.equal(sh.code, 7);
   } finally {
@@ -221,7 +202,7 @@ os.mkdir(${JSON.stringify(`${dir}/made`)})
 print("survived", flush=True)
 `;
     const run = await jail(["--config", `${dir}/policy.json`, "--", ...py(probe)]);
-    const out = lines(run.stdout);
+    const out = keyValues(run.stdout);
     assert.equal(run.code, 159, run.stderr); // 128 + SIGSYS
     assert.equal(out.survived, undefined);
     assert.equal(
@@ -283,7 +264,7 @@ os.rmdir("/nonexistent-jail-test")
 `;
     // Discovered in the working directory: no --config.
     const run = await jail(["--", ...py(probe)], { cwd: dir });
-    const out = lines(run.stdout);
+    const out = keyValues(run.stdout);
     assert.equal(out.ppid, out.pid);
     assert.equal(out.seek10, "10");
     assert.equal(out.seek1234, "errno29");
@@ -308,9 +289,9 @@ Deno.test("policy: discovery prefers ./jail.config.ts, then ./jail.config.json; 
   });
   try {
     const probe = py("import os; print('ppid', os.getppid())");
-    assert.equal(lines((await jail(["--", ...probe], { cwd: dir })).stdout).ppid, "43");
+    assert.equal(keyValues((await jail(["--", ...probe], { cwd: dir })).stdout).ppid, "43");
     assert.notEqual(
-      lines((await jail(["--no-config", "--", ...probe], { cwd: dir })).stdout).ppid,
+      keyValues((await jail(["--no-config", "--", ...probe], { cwd: dir })).stdout).ppid,
       "43",
     );
     await Deno.writeTextFile(
@@ -318,11 +299,11 @@ Deno.test("policy: discovery prefers ./jail.config.ts, then ./jail.config.json; 
       `import { defineConfig } from "${MOD_URL}";\n` +
         `export default defineConfig({ syscalls: { getppid: { return: 44n } } });\n`,
     );
-    assert.equal(lines((await jail(["--", ...probe], { cwd: dir })).stdout).ppid, "44");
+    assert.equal(keyValues((await jail(["--", ...probe], { cwd: dir })).stdout).ppid, "44");
     // An explicit --config wins over discovery.
     await Deno.writeTextFile(`${dir}/other.json`, JSON.stringify({ syscalls: {} }));
     assert.notEqual(
-      lines((await jail(["--config", "other.json", "--", ...probe], { cwd: dir })).stdout).ppid,
+      keyValues((await jail(["--config", "other.json", "--", ...probe], { cwd: dir })).stdout).ppid,
       "44",
     );
   } finally {
@@ -354,13 +335,13 @@ for name, port in (("a", ${a}), ("b", ${b}), ("c", ${c})):
   });
   try {
     const cfg = ["--config", `${dir}/policy.json`];
-    assert.deepEqual(lines((await jail([...cfg, "--", ...py(probe)])).stdout), {
+    assert.deepEqual(keyValues((await jail([...cfg, "--", ...py(probe)])).stdout), {
       a: "0",
       b: "13",
       c: "13",
     });
     assert.deepEqual(
-      lines((await jail([...cfg, `--allow-net=127.0.0.1:${b}`, "--", ...py(probe)])).stdout),
+      keyValues((await jail([...cfg, `--allow-net=127.0.0.1:${b}`, "--", ...py(probe)])).stdout),
       { a: "0", b: "0", c: "13" },
     );
     const denied = await jail([
@@ -370,14 +351,18 @@ for name, port in (("a", ${a}), ("b", ${b}), ("c", ${c})):
       "--",
       ...py(probe),
     ]);
-    assert.deepEqual(lines(denied.stdout), { a: "13", b: "0", c: "0" });
+    assert.deepEqual(keyValues(denied.stdout), { a: "13", b: "0", c: "0" });
     assert.match(
       denied.stderr,
       new RegExp(`jail: denied connect to 127\\.0\\.0\\.1:${a} \\(pid \\d+`),
     );
     // The default allows loopback; --deny-net alone denies it too.
-    assert.deepEqual(lines((await jail(["--", ...py(probe)])).stdout), { a: "0", b: "0", c: "0" });
-    assert.deepEqual(lines((await jail(["--deny-net", "--", ...py(probe)])).stdout), {
+    assert.deepEqual(keyValues((await jail(["--", ...py(probe)])).stdout), {
+      a: "0",
+      b: "0",
+      c: "0",
+    });
+    assert.deepEqual(keyValues((await jail(["--deny-net", "--", ...py(probe)])).stdout), {
       a: "13",
       b: "13",
       c: "13",
@@ -426,14 +411,14 @@ Deno.test({
   ignore: !netns,
   fn: async () => {
     // Unjailed in the same kind of namespace: the network is unreachable (the test can fail).
-    const control = lines((await native(py(NET_PROBE), { prefix: NETNS })).stdout);
+    const control = keyValues((await native(py(NET_PROBE), { prefix: NETNS })).stdout);
     assert.equal(control.connect, "101", "ENETUNREACH");
     assert.equal(control.packet, "0");
     assert.equal(control.loopback, "hi");
 
     const run = await jail(["--", ...py(NET_PROBE)], { prefix: NETNS });
     ok(run);
-    const out = lines(run.stdout);
+    const out = keyValues(run.stdout);
     assert.equal(out.connect, "13");
     assert.equal(out.mapped, "13", "IPv4-mapped IPv6 is the same destination");
     assert.equal(out.sendto, "13", "unconnected UDP sendto");
@@ -449,14 +434,16 @@ Deno.test({
     assert.match(run.stderr, /^jail: denied sendto to 10\.1\.2\.3:53 /m);
 
     // Where packets vanish, an unjailed connect hangs until its timeout; jailed it fails at once.
-    const hang = lines((await native(py(NET_PROBE), { prefix: NETNS_BLACKHOLE })).stdout);
+    const hang = keyValues((await native(py(NET_PROBE), { prefix: NETNS_BLACKHOLE })).stdout);
     assert.equal(hang.connect, "timeout");
-    const fast = lines((await jail(["--", ...py(NET_PROBE)], { prefix: NETNS_BLACKHOLE })).stdout);
+    const fast = keyValues(
+      (await jail(["--", ...py(NET_PROBE)], { prefix: NETNS_BLACKHOLE })).stdout,
+    );
     assert.equal(fast.connect, "13");
     assert.equal(fast.sendto, "13");
 
     // --allow-net lets it through to the (unreachable) network.
-    const allowed = lines(
+    const allowed = keyValues(
       (await jail(["--allow-net=10.0.0.0/8", "--", ...py(NET_PROBE)], { prefix: NETNS })).stdout,
     );
     assert.equal(allowed.connect, "101");
@@ -467,12 +454,7 @@ Deno.test({
 /** Probes the process and terminal escape routes. */
 const ESCAPE_PROBE = `
 import fcntl, os, termios
-def errno_of(f):
-    try:
-        f()
-        return 0
-    except OSError as e:
-        return e.errno
+${PY_ERRNO_OF}
 master, slave = os.openpty()
 print("tiocsti", errno_of(lambda: fcntl.ioctl(slave, termios.TIOCSTI, b"x")))
 print("kill_all", errno_of(lambda: os.kill(-1, 0)))
@@ -481,16 +463,16 @@ print("kill_parent", errno_of(lambda: os.kill(os.getppid(), 0)))
 
 Deno.test("policy: default denies TIOCSTI, kill(-1), signals and ptrace aimed at the supervisor", async () => {
   const ptrace = await buildC("policy_ptrace");
-  const control = lines((await native(py(ESCAPE_PROBE))).stdout);
+  const control = keyValues((await native(py(ESCAPE_PROBE))).stdout);
   assert.deepEqual(control, { tiocsti: "0", kill_all: "0", kill_parent: "0" });
   const run = await jail(["--", ...py(ESCAPE_PROBE)]);
   ok(run);
-  assert.deepEqual(lines(run.stdout), { tiocsti: "1", kill_all: "1", kill_parent: "1" });
+  assert.deepEqual(keyValues(run.stdout), { tiocsti: "1", kill_all: "1", kill_parent: "1" });
 
   // The root's parent is the supervisor.
   const self = await jail(["--", "sh", "-c", `exec ${ptrace} $PPID`]);
-  assert.deepEqual(lines(self.stdout), { ptrace: "errno=1", process_vm_readv: "errno=1" });
-  const nopid = lines((await native([ptrace, "999999999"])).stdout);
+  assert.deepEqual(keyValues(self.stdout), { ptrace: "errno=1", process_vm_readv: "errno=1" });
+  const nopid = keyValues((await native([ptrace, "999999999"])).stdout);
   assert.deepEqual(nopid, { ptrace: "errno=3", process_vm_readv: "errno=3" });
 
   const strace = await native(["sh", "-c", "command -v strace"]);
@@ -503,7 +485,7 @@ Deno.test("policy: default denies TIOCSTI, kill(-1), signals and ptrace aimed at
 
 Deno.test("policy: default keeps the tree traced: clone3 fails ENOSYS, CLONE_UNTRACED EPERM", async () => {
   const bin = await buildC("policy_clone3");
-  const control = lines((await native([bin])).stdout);
+  const control = keyValues((await native([bin])).stdout);
   assert.deepEqual(control, {
     clone3: "errno=22", // EINVAL: the kernel has clone3, and the NULL args are bad
     untraced: "errno=0",
@@ -513,7 +495,7 @@ Deno.test("policy: default keeps the tree traced: clone3 fails ENOSYS, CLONE_UNT
   for (const flags of [[], ["-A"]]) {
     const run = await jail([...flags, "--", bin]);
     ok(run);
-    assert.deepEqual(lines(run.stdout), {
+    assert.deepEqual(keyValues(run.stdout), {
       clone3: "errno=38", // ENOSYS, so libc falls back to clone
       untraced: "errno=1",
       thread: "ok",
@@ -527,7 +509,7 @@ Deno.test({
   ignore: !netns,
   fn: async () => {
     const ptrace = await buildC("policy_ptrace");
-    const net = lines((await jail(["-A", "--", ...py(NET_PROBE)], { prefix: NETNS })).stdout);
+    const net = keyValues((await jail(["-A", "--", ...py(NET_PROBE)], { prefix: NETNS })).stdout);
     assert.equal(net.connect, "101");
     assert.equal(net.packet, "0");
     assert.equal(net.loopback, "hi");
@@ -537,14 +519,17 @@ Deno.test({
     // Landlock's signal scope, in the kernel, here EPERM). Below Landlock ABI 6 (Debian 12's 6.1)
     // -A has no such scope and the signal passes, as README's threat model says.
     const scoped = landlockAbi() >= SCOPE_ABI;
-    assert.deepEqual(lines(run.stdout), {
+    assert.deepEqual(keyValues(run.stdout), {
       tiocsti: "0",
       kill_all: "0",
       kill_parent: scoped ? "1" : "0",
     });
-    assert.equal(lines((await jail(["-A", "--", ptrace, "999999999"])).stdout).ptrace, "errno=3");
+    assert.equal(
+      keyValues((await jail(["-A", "--", ptrace, "999999999"])).stdout).ptrace,
+      "errno=3",
+    );
     // Deny lists still win over -A, as with Deno.
-    const denied = lines(
+    const denied = keyValues(
       (await jail(["-A", "--deny-net=10.1.2.3:80", "--", ...py(NET_PROBE)], { prefix: NETNS }))
         .stdout,
     );
@@ -585,23 +570,21 @@ call("fchmodat2", 452, -100, b"f", 0o600, 0)
 Deno.test("policy: a syscall number the table does not know fails with ENOSYS unless allowed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jail-unknown-" });
   try {
-    const lines = (r: JailRun) =>
-      Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(" ")));
     // Natively the kernel answers 500 with ENOSYS too: what jail adds is that a kernel which
     // has such a call (newer than jail's table) cannot run it past the policy.
     const jailed = await jail(["--", ...py(UNKNOWN_PROBE)], { cwd: dir });
     assert.equal(jailed.code, 0, jailed.stderr);
     // fchmodat2 as the kernel answers it natively: 0, or ENOSYS before Linux 6.6 (Debian 12).
     const fchmodat2 =
-      lines(await native(py(UNKNOWN_PROBE), { prefix: ["env", "-C", dir] })).fchmodat2;
-    assert.deepEqual(lines(jailed), { nr500: "38", nr400: "38", fchmodat2 });
+      keyValues((await native(py(UNKNOWN_PROBE), { prefix: ["env", "-C", dir] })).stdout).fchmodat2;
+    assert.deepEqual(keyValues(jailed.stdout), { nr500: "38", nr400: "38", fchmodat2 });
     // The way to allow them is a config key, checked like every other.
     await Deno.writeTextFile(`${dir}/jail.config.json`, '{ "unknownSyscalls": "alow" }');
     const bad = await jail(["--", "true"], { cwd: dir });
     assert.equal(bad.code, 125);
     assert.match(bad.stderr, /unknownSyscalls: expected "enosys" or "allow", got "alow"/);
     await Deno.writeTextFile(`${dir}/jail.config.json`, '{ "unknownSyscalls": "allow" }');
-    assert.deepEqual(lines(await jail(["--", ...py(UNKNOWN_PROBE)], { cwd: dir })), {
+    assert.deepEqual(keyValues((await jail(["--", ...py(UNKNOWN_PROBE)], { cwd: dir })).stdout), {
       nr500: "38", // the kernel's own answer now: this kernel has no call 500
       nr400: "38",
       fchmodat2,

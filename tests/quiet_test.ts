@@ -10,7 +10,17 @@
  */
 
 import assert from "node:assert/strict";
-import { canUnshareNet, JAIL, ROOT_DIR, spawnJail, until } from "./_helpers.ts";
+import {
+  canUnshareNet,
+  jailArgv,
+  type LiveJail,
+  native,
+  ROOT_DIR,
+  spawnJail,
+  spawnLive,
+  until,
+  which,
+} from "./_helpers.ts";
 
 const NETNS = await canUnshareNet();
 // Skipped where `unshare -n` is not allowed (it needs root).
@@ -19,8 +29,19 @@ const SKIP = !NETNS;
 /** Deno installs its SIGUSR1 inspector handler this long after start (Deno 2.9). */
 const DENO_INSPECTOR_GRACE_MS = 500;
 
+/** Env of the watched runs: Deno's own update check is not what these tests look for. */
+const QUIET_ENV = { DENO_NO_UPDATE_CHECK: "1" };
+
 /** `unshare -n` with loopback up, then the rest of argv. */
 const IN_NETNS = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"];
+
+/** Once `ready` is out and Deno's start-up grace (from `started`) is over, SIGUSR1 to the pid. */
+async function usr1WhenArmed(live: LiveJail, started: number): Promise<void> {
+  await until("ready", () => live.stdout().includes("ready\n"));
+  // Deno arms its inspector on SIGUSR1 only after its start-up grace period.
+  await until("Deno's grace period", () => Date.now() - started > DENO_INSPECTOR_GRACE_MS + 200);
+  Deno.kill(live.pid, "SIGUSR1");
+}
 
 /** Python: counts SIGUSR1, waits for a line, then tries Deno's inspector port. */
 const PROBE = [
@@ -44,80 +65,26 @@ Deno.test({
   ignore: SKIP,
   fn: async () => {
     const started = Date.now();
-    const argv = [...IN_NETNS, Deno.execPath(), "run", "-A", "--no-check", JAIL];
-    const live = spawnLive([...argv, "--", "python3", "-c", PROBE], {});
+    const live = spawnLive([...IN_NETNS, ...jailArgv(["--", "python3", "-c", PROBE])], {
+      env: QUIET_ENV,
+    });
     try {
-      await until("ready", () => live.out().includes("ready\n"));
-      // Deno arms its inspector on SIGUSR1 only after its start-up grace period.
-      await until(
-        "Deno's grace period",
-        () => Date.now() - started > DENO_INSPECTOR_GRACE_MS + 200,
-      );
-      Deno.kill(live.pid, "SIGUSR1"); // unshare and sh exec'd: this pid is jail's
-      await until("SIGUSR1 at the command", () => live.out().includes("got usr1\n"));
+      await usr1WhenArmed(live, started); // unshare and sh exec'd: this pid is jail's
+      await until("SIGUSR1 at the command", () => live.stdout().includes("got usr1\n"));
       // Deno's own attempt: proof that the signal reached its inspector handler.
       await until(
         "Deno's inspector attempt",
-        () => live.err().includes("Failed to start inspector"),
+        () => live.stderr().includes("Failed to start inspector"),
       );
       await live.write("\n");
       const run = await live.done;
-      assert.equal(run.code, 0, run.err);
-      assert.equal(run.out, "ready\ngot usr1\nrefused\nusr1 1\n");
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, "ready\ngot usr1\nrefused\nusr1 1\n");
     } finally {
-      await live.end();
+      await live.stop();
     }
   },
 });
-
-/** A process whose stdout and stderr the test reads as they come. */
-interface Live {
-  pid: number;
-  out(): string;
-  err(): string;
-  write(text: string): Promise<void>;
-  /** Exit status and whole output; a hard timeout SIGKILLs it first. */
-  done: Promise<{ code: number; out: string; err: string }>;
-  /** After a failed assertion: SIGKILLs it unless it already ended, and waits. */
-  end(): Promise<void>;
-}
-
-function spawnLive(argv: string[], env: Record<string, string>, timeoutMs = 30_000): Live {
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...env },
-  }).spawn();
-  const texts = ["", ""];
-  const pumps = [child.stdout, child.stderr].map(async (stream, i) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) texts[i] += decoder.decode(chunk, { stream: true });
-  });
-  const writer = child.stdin.getWriter();
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  let exited = false;
-  const done = (async () => {
-    const status = await child.status;
-    exited = true;
-    await Promise.all(pumps);
-    clearTimeout(timer);
-    await writer.close().catch(() => {});
-    return { code: status.code, out: texts[0], err: texts[1] };
-  })();
-  return {
-    pid: child.pid,
-    out: () => texts[0],
-    err: () => texts[1],
-    write: (text) => writer.write(new TextEncoder().encode(text)),
-    done,
-    end: async () => {
-      if (!exited) child.kill("SIGKILL");
-      await done;
-    },
-  };
-}
 
 Deno.test({
   name: "quiet: control: without the guard, SIGUSR1 opens Deno's inspector on 127.0.0.1:9229",
@@ -132,23 +99,18 @@ Deno.test({
       "Deno.exit(0);",
     ].join("\n");
     const started = Date.now();
-    const live = spawnLive([...IN_NETNS, Deno.execPath(), "eval", script], {});
+    const live = spawnLive([...IN_NETNS, Deno.execPath(), "eval", script], { env: QUIET_ENV });
     try {
-      await until("ready", () => live.out().includes("ready\n"));
-      await until(
-        "Deno's grace period",
-        () => Date.now() - started > DENO_INSPECTOR_GRACE_MS + 200,
-      );
-      Deno.kill(live.pid, "SIGUSR1");
+      await usr1WhenArmed(live, started);
       await until(
         "the inspector",
-        () => live.err().includes("Debugger listening on ws://127.0.0.1:9229/"),
+        () => live.stderr().includes("Debugger listening on ws://127.0.0.1:9229/"),
       );
       await live.write("\n");
       const run = await live.done;
-      assert.equal(run.out, "ready\nconnected\n");
+      assert.equal(run.stdout, "ready\nconnected\n");
     } finally {
-      await live.end();
+      await live.stop();
     }
   },
 });
@@ -190,7 +152,7 @@ Deno.test({
   ignore: SKIP,
   fn: async () => {
     const child = new Deno.Command(IN_NETNS[0], {
-      args: [...IN_NETNS.slice(1), Deno.execPath(), "run", "-A", "--no-check", JAIL, "--", "true"],
+      args: [...IN_NETNS.slice(1), ...jailArgv(["--", "true"])],
       stdout: "piped",
       stderr: "piped",
       env: { NODE_OPTIONS: "--inspect", DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
@@ -336,8 +298,7 @@ async function npmCache(): Promise<string> {
   return JSON.parse(new TextDecoder().decode(out.stdout)).npmCache ?? "";
 }
 
-const hasNode = await new Deno.Command("sh", { args: ["-c", "command -v node"] }).output()
-  .then((o) => o.success, () => false);
+const hasNode = await which("node") !== "";
 
 Deno.test({
   // Found by the differential suite (execa's own tests): jail's hold on Deno's inspector address
@@ -346,27 +307,12 @@ Deno.test({
   ignore: SKIP || !hasNode,
   fn: async () => {
     const script = "setTimeout(() => console.log('node ran'), 100)";
-    const out = await new Deno.Command(IN_NETNS[0], {
-      args: [
-        ...IN_NETNS.slice(1),
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--no-check",
-        JAIL,
-        "--",
-        "node",
-        "--inspect=127.0.0.1:9229",
-        "-e",
-        script,
-      ],
-      env: { DENO_NO_UPDATE_CHECK: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, stderr);
-    assert.match(stderr, /Debugger listening on ws:\/\/127\.0\.0\.1:9229\//);
-    assert.equal(new TextDecoder().decode(out.stdout), "node ran\n");
+    const out = await native(
+      [...IN_NETNS, ...jailArgv(["--", "node", "--inspect=127.0.0.1:9229", "-e", script])],
+      { env: { DENO_NO_UPDATE_CHECK: "1" } },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stderr, /Debugger listening on ws:\/\/127\.0\.0\.1:9229\//);
+    assert.equal(out.stdout, "node ran\n");
   },
 });

@@ -17,6 +17,7 @@ import assert from "node:assert/strict";
 import type { RunStats } from "../src/run/run.ts";
 import {
   buildC,
+  holds,
   jail,
   type JailRun,
   type LiveJail,
@@ -157,16 +158,14 @@ Deno.test("quirk: vfork followed by _exit", async () => {
 });
 
 /** Asserts that `pid` stays stopped with no "resumed" output for a while, watching /proc. */
-async function staysStopped(live: LiveJail, pids: () => number[], ms = 300): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
+function staysStopped(live: LiveJail, pids: () => number[]): Promise<void> {
+  return holds(() => {
     for (const pid of pids()) {
       const state = procState(pid);
       assert.ok(state === "T" || state === "t", `${pid} is ${state}, not stopped`);
     }
     assert.doesNotMatch(live.stdout(), /resumed/);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  });
 }
 
 /** Polls a pid file until it holds a pid. */

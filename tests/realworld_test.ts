@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { canUnshareNet, jail } from "./_helpers.ts";
+import { runGroup } from "../scripts/_group_run.ts";
 
 const PACKAGE = "through@2.3.8";
 
@@ -19,34 +20,14 @@ const NPM_ENV = {
   npm_config_update_notifier: "false",
 };
 
-/**
- * Runs `cmd` with sh in its own process group (setsid execs in place, so
- * pid == pgid) and kills the whole group, npm's children included, at `ms`.
- */
+/** Runs `cmd` with sh in its own process group, killed whole (npm's children too) at `ms`. */
 async function sh(
   cmd: string,
   cwd: string,
   ms: number,
 ): Promise<{ ok: boolean; out: string; timedOut: boolean }> {
-  const child = new Deno.Command("setsid", {
-    args: ["sh", "-c", cmd],
-    cwd,
-    env: NPM_ENV,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      Deno.kill(-child.pid, "SIGKILL");
-    } catch { /* gone */ }
-  }, ms);
-  const r = await child.output();
-  clearTimeout(timer);
-  const dec = new TextDecoder();
-  return { ok: r.success, out: dec.decode(r.stdout) + dec.decode(r.stderr), timedOut };
+  const r = await runGroup(["sh", "-c", cmd], { cwd, env: NPM_ENV, timeoutMs: ms });
+  return { ok: r.code === 0, out: r.out, timedOut: r.timedOut };
 }
 
 /** Why the registry cannot be used here, or undefined when it answers. */

@@ -7,29 +7,24 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, canUnshareNet, JAIL, jail, type JailRun, PYTHON, until } from "./_helpers.ts";
+import {
+  buildC,
+  canUnshareNet,
+  inTempDir,
+  jail,
+  jailArgv,
+  ok,
+  PYTHON,
+  shellQuote,
+  until,
+} from "./_helpers.ts";
 import { HOST_ARCH } from "../src/arch/arch.ts";
 
 /** The log names syscall numbers of the machine it runs on. */
 const NR = HOST_ARCH.numbers;
 
-function ok(run: JailRun, what = "jail"): void {
-  assert.equal(
-    run.code,
-    0,
-    `${what} exited ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
-  );
-}
-
 /** A fresh directory for a test's files; removed afterwards. */
-async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "jail-report-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const inDir = (fn: (dir: string) => Promise<void>) => inTempDir("jail-report-", fn);
 
 /** Replaces each distinct pid with `<p1>`, `<p2>`, ... in order of first appearance. */
 class Pids {
@@ -151,7 +146,7 @@ const GOLDEN_LOG = [
 
 Deno.test("report: --trace, --log and --summary of one run match the golden output", async (t) => {
   const probe = await buildC("report_probe");
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const config = `${dir}/probe.json`;
     await Deno.writeTextFile(config, PROBE_CONFIG);
     const log = `${dir}/run.jsonl`;
@@ -189,7 +184,7 @@ Deno.test("report: --trace, --log and --summary of one run match the golden outp
 
 Deno.test("report: without report flags jail prints only its denial lines", async () => {
   const probe = await buildC("report_probe");
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const config = `${dir}/probe.json`;
     await Deno.writeTextFile(config, PROBE_CONFIG);
     const run = await jail(["--config", config, "--deny-net=127.0.0.7", "--", probe], {
@@ -206,18 +201,13 @@ Deno.test("report: without report flags jail prints only its denial lines", asyn
 
 Deno.test("report: the log holds every line the tree caused when jail itself is SIGKILLed", async () => {
   const [probe, reaper] = await Promise.all([buildC("report_probe"), buildC("reaper")]);
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const config = `${dir}/probe.json`;
     await Deno.writeTextFile(config, PROBE_CONFIG);
     const log = `${dir}/run.jsonl`;
     // The reaper exits only when every descendant is gone: its exit proves the teardown.
     const child = new Deno.Command(reaper, {
-      args: [
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--no-check",
-        JAIL,
+      args: jailArgv([
         "--config",
         config,
         "--deny-net=127.0.0.7",
@@ -227,7 +217,7 @@ Deno.test("report: the log holds every line the tree caused when jail itself is 
         "sh",
         "-c",
         `${probe}; echo ready; exec cat`,
-      ],
+      ]),
       stdin: "piped",
       stdout: "piped",
       stderr: "null",
@@ -315,7 +305,7 @@ Deno.test({
   ignore: !(await canUnshareNet()),
   fn: async () => {
     const reaper = await buildC("reaper");
-    await inTempDir(async (dir) => {
+    await inDir(async (dir) => {
       await Deno.writeTextFile(`${dir}/client.py`, CLIENT);
       await Deno.writeTextFile(`${dir}/server.py`, SERVER);
       // A fresh namespace with 10.1.2.3 on lo and a server on it; the reaper reaps the server.
@@ -367,7 +357,7 @@ Deno.test("report: --learn writes JSON by extension and leaves loopback out", as
     for (let i = 0; i < 2; i++) (await listener.accept()).close();
   })();
   try {
-    await inTempDir(async (dir) => {
+    await inDir(async (dir) => {
       const code = `import socket; socket.create_connection(("127.0.0.1", ${port})).close()`;
       const learned = `${dir}/jail.config.json`;
       const learning = await jail(["--learn", learned, "--", PYTHON, "-c", code]);
@@ -400,8 +390,7 @@ Deno.test("report: a bad --learn file name or an unwritable --log stops jail bef
 
 /** Runs jail on a pseudo-terminal (util-linux `script`); returns what the terminal showed. */
 async function onTerminal(args: string[], env: Record<string, string>): Promise<string> {
-  const quoted = [Deno.execPath(), "run", "-A", "--no-check", JAIL, ...args]
-    .map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const quoted = shellQuote(jailArgv(args));
   const child = new Deno.Command("script", {
     args: ["-qec", quoted, "/dev/null"],
     stdin: "null",
@@ -423,7 +412,7 @@ Deno.test({
   name: "report: on a terminal --trace colours unless NO_COLOR, and --learn shows what it learns",
   ignore: !hasScript,
   fn: async () => {
-    await inTempDir(async (dir) => {
+    await inDir(async (dir) => {
       const args = ["--trace", "--learn", `${dir}/l.json`, "--", "/bin/true"];
       const colour = await onTerminal(args, { NO_COLOR: "" });
       assert.ok(colour.includes('\x1b[36mexec\x1b[0m /bin/true ["/bin/true"]'), colour);

@@ -7,7 +7,16 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, JAIL, jail, native, spawnJail, TIME_SCALE, until } from "./_helpers.ts";
+import {
+  buildC,
+  jail,
+  jailArgv,
+  native,
+  shellQuote,
+  spawnJail,
+  TIME_SCALE,
+  until,
+} from "./_helpers.ts";
 import { PASSED_SIGNALS as PASSED } from "../src/run/signals.ts";
 
 const SIGNAL_NUMBERS: Record<string, number> = {
@@ -211,6 +220,15 @@ const BASH_ON_PTY = [
   "    buf = buf[i:]",
 ];
 
+/** Python lines that end a driver: bash prints `status <$?>` and exits; everything read goes out. */
+const BASH_STATUS_AND_EXIT = [
+  "os.write(fd, b'echo status $?\\n')",
+  "expect('PROMPT$ ')",
+  "os.write(fd, b'exit\\n')",
+  "os.waitpid(pid, 0)",
+  "sys.stdout.write(seen.decode(errors='replace').replace('\\r', ''))",
+];
+
 /**
  * Drives an interactive bash on a pseudo-terminal: runs jail there, resizes
  * the terminal, types ^Z, `fg`, ^C, then a line that ends sig_count (read
@@ -234,11 +252,7 @@ const TERMINAL_DRIVER = [
   "expect('got 2')",
   "os.write(fd, b'end\\n')",
   "expect('PROMPT$ ')",
-  "os.write(fd, b'echo status $?\\n')",
-  "expect('PROMPT$ ')",
-  "os.write(fd, b'exit\\n')",
-  "os.waitpid(pid, 0)",
-  "sys.stdout.write(seen.decode(errors='replace').replace('\\r', ''))",
+  ...BASH_STATUS_AND_EXIT,
 ].join("\n");
 
 /** Without bash's terminal escapes (bracketed paste mode). */
@@ -247,41 +261,51 @@ function plain(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
 }
 
+/** What a pty driver saw: its output without terminal escapes, and its stderr. */
+interface Session {
+  success: boolean;
+  text: string;
+  stderr: string;
+}
+
+/** Runs a python pty driver (one of the `*_DRIVER` scripts) with `args`, for 60 s (scaled) at most. */
+async function drive(driver: string, args: string[]): Promise<Session> {
+  const out = await new Deno.Command("python3", {
+    args: ["-c", driver, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    signal: AbortSignal.timeout(60_000 * TIME_SCALE),
+  }).output();
+  return {
+    success: out.success,
+    text: plain(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/** Asserts that a pty session ended well; its text. */
+function succeeded(s: Session): string {
+  assert.ok(s.success, `${s.text} ${s.stderr}`);
+  return s.text;
+}
+
+/** jail as a shell command line, as typed at a terminal. */
+const JAIL_SH = shellQuote(jailArgv([]));
+
 Deno.test("signals: on a terminal, a resize, ^Z, fg and ^C each reach the command once; ^Z stops it and fg resumes it reading the terminal", async () => {
   const bin = await buildC("sig_count");
-  const session = async () => {
-    const out = await new Deno.Command("python3", {
-      // 20: SIGTSTP keeps its default action, so ^Z stops the command (and jail, for the shell).
-      args: [
-        "-c",
-        TERMINAL_DRIVER,
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--no-check",
-        JAIL,
-        "--",
-        bin,
-        "20",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-      signal: AbortSignal.timeout(60_000 * TIME_SCALE),
-    }).output();
-    return { out, text: plain(out.stdout) };
-  };
+  // 20: SIGTSTP keeps its default action, so ^Z stops the command (and jail, for the shell).
+  const session = () => drive(TERMINAL_DRIVER, jailArgv(["--", bin, "20"]));
   // Once in a full suite on the 2-core machine the SIGCONT of `fg` did not reach the command
   // within 20 s (not reproduced in 20 runs alone or under a CPU hog): one second session, said
   // aloud, so that a loss that always happens still fails and a rare one is seen in the log.
-  let { out, text } = await session();
-  if (!out.success) {
-    console.log(
-      `  first terminal session failed, once more: ${new TextDecoder().decode(out.stderr)}`,
-    );
-    ({ out, text } = await session());
+  let first = await session();
+  if (!first.success) {
+    console.log(`  first terminal session failed, once more: ${first.stderr}`);
+    first = await session();
   }
-  assert.ok(out.success, `${text} ${new TextDecoder().decode(out.stderr)}`);
+  const text = succeeded(first);
   assert.match(text, /^status 7$/m, text);
   const got = counts(text);
   // SIGWINCH, SIGCONT from fg (sent on by jail once), SIGINT; SIGTSTP stopped it uncaught.
@@ -306,26 +330,13 @@ const BACKGROUND_DRIVER = [
   "expect('line:$x')", // bash echoes the job it brings to the foreground
   "os.write(fd, b'hello\\n')",
   "expect('PROMPT$ ')",
-  "os.write(fd, b'echo status $?\\n')",
-  "expect('PROMPT$ ')",
-  "os.write(fd, b'exit\\n')",
-  "os.waitpid(pid, 0)",
-  "sys.stdout.write(seen.decode(errors='replace').replace('\\r', ''))",
+  ...BASH_STATUS_AND_EXIT,
 ].join("\n");
 
 Deno.test("signals: on a terminal, a command that reads from the background stops (SIGTTIN) with jail, and fg lets it read", async () => {
   // Its read stops it in the background; after fg the same read gets the line.
   const command = `sh -c 'read x; echo "line:$x"'`;
-  const cmd = `'${Deno.execPath()}' run -A --no-check '${JAIL}' -- ${command}`;
-  const out = await new Deno.Command("python3", {
-    args: ["-c", BACKGROUND_DRIVER, cmd],
-    stdout: "piped",
-    stderr: "piped",
-    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-    signal: AbortSignal.timeout(60_000 * TIME_SCALE),
-  }).output();
-  const text = plain(out.stdout);
-  assert.ok(out.success, `${text} ${new TextDecoder().decode(out.stderr)}`);
+  const text = succeeded(await drive(BACKGROUND_DRIVER, [`${JAIL_SH} -- ${command}`]));
   assert.match(text, /^line:hello$/m, text);
   assert.match(text, /^status 0$/m, text);
 });
@@ -360,7 +371,7 @@ const RETURN_DRIVER = [
 ].join("\n");
 
 Deno.test("signals: on a terminal the tree's group gets it, and the shell's group gets it back however the run ends", async () => {
-  const jailCmd = `'${Deno.execPath()}' run -A --no-check '${JAIL}'`;
+  const jailCmd = JAIL_SH;
   const fg = `python3 -c 'import os; print("fg", os.tcgetpgrp(0) == os.getpgrp())'`;
   const script = [
     // The command holds the terminal: its group is the foreground, not the shell's.
@@ -379,15 +390,7 @@ Deno.test("signals: on a terminal the tree's group gets it, and the shell's grou
     "echo READ NOW",
     `read line; echo "read:$line"`,
   ].join("\n");
-  const out = await new Deno.Command("python3", {
-    args: ["-c", RETURN_DRIVER, script],
-    stdout: "piped",
-    stderr: "piped",
-    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-    signal: AbortSignal.timeout(60_000 * TIME_SCALE),
-  }).output();
-  const text = plain(out.stdout);
-  assert.ok(out.success, `${text} ${new TextDecoder().decode(out.stderr)}`);
+  const text = succeeded(await drive(RETURN_DRIVER, [script]));
   assert.match(text, /^tree True True$/m, text);
   assert.match(text, /^killed 137$/m, text);
   assert.match(text, /^timeout 124$/m, text);

@@ -12,7 +12,17 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, jail, procState, spawnJail, TIME_SCALE, until } from "./_helpers.ts";
+import {
+  alive,
+  buildC,
+  holds,
+  inTempDir,
+  jail,
+  procState,
+  spawnJail,
+  TIME_SCALE,
+  until,
+} from "./_helpers.ts";
 
 /** Parent pid of a pid, undefined when it does not exist. */
 function parentOf(pid: number): number | undefined {
@@ -22,12 +32,6 @@ function parentOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** True while a pid is running, sleeping or stopped (a zombie is not alive). */
-function alive(pid: number): boolean {
-  const s = procState(pid);
-  return s !== undefined && s !== "Z" && s !== "X";
 }
 
 /** Asserts that none of the pids exists any more, not even as a zombie. */
@@ -47,14 +51,7 @@ function readNumbers(file: string): number[] {
 }
 
 /** A temporary directory for pid files, removed afterwards. */
-async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "jail-teardown-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const inDir = (fn: (dir: string) => Promise<void>) => inTempDir("jail-teardown-", fn);
 
 /** Shell words that start the three "hard to kill" fixtures, each recording its pids in `file`. */
 async function hardToKill(file: string): Promise<string> {
@@ -65,7 +62,7 @@ async function hardToKill(file: string): Promise<string> {
 }
 
 Deno.test("teardown: when the root exits, every descendant is killed: setsid daemons ignoring SIGTERM/SIGHUP, stopped processes, a parent blocked in vfork", async () => {
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const pids = `${dir}/pids`;
     const script = `${await hardToKill(pids)} && echo $$ >> ${pids}; exit 5`;
     const run = await jail(["--", "sh", "-c", script], { timeoutMs: 30_000 });
@@ -78,7 +75,7 @@ Deno.test("teardown: when the root exits, every descendant is killed: setsid dae
 });
 
 Deno.test("teardown: --wait waits for the rest of the tree instead of killing it", async () => {
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const pids = `${dir}/pids`;
     const fifo = `${dir}/fifo`;
     assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
@@ -90,12 +87,10 @@ Deno.test("teardown: --wait waits for the rest of the tree instead of killing it
       const [job, root] = readNumbers(pids);
       await until("the root's exit", () => !alive(root));
       // The root is gone; jail keeps waiting while the job lives.
-      const end = Date.now() + 300;
-      while (Date.now() < end) {
+      await holds(() => {
         assert.ok(alive(job), "the background job was killed");
         assert.ok(!live.finished(), "jail returned before the tree was done");
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      });
       await Deno.writeTextFile(fifo, "x\n");
       const run = await live.done;
       assert.equal(run.code, 3, run.stderr);
@@ -108,7 +103,7 @@ Deno.test("teardown: --wait waits for the rest of the tree instead of killing it
 });
 
 Deno.test("teardown: without --wait the same background job is killed when the root exits", async () => {
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const pids = `${dir}/pids`;
     const fifo = `${dir}/fifo`;
     assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
@@ -122,7 +117,7 @@ Deno.test("teardown: without --wait the same background job is killed when the r
 
 Deno.test("teardown: orphans are reparented to jail and reaped while it runs: no zombie remains", async () => {
   const bin = await buildC("orphan_maker");
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const file = `${dir}/pids`;
     const live = spawnJail(["--", bin, file]);
     try {
@@ -157,7 +152,7 @@ const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 Deno.test("teardown: SIGTERM, SIGINT and SIGHUP to jail go to the root; jail exits with the root's status and the tree is killed", async () => {
   const bin = await buildC("signal_root");
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
-    await inTempDir(async (dir) => {
+    await inDir(async (dir) => {
       const file = `${dir}/pids`;
       const live = spawnJail(["--", bin, file, "exit"]);
       try {
@@ -179,7 +174,7 @@ Deno.test("teardown: SIGTERM, SIGINT and SIGHUP to jail go to the root; jail exi
 
 Deno.test("teardown: a root that ignores the signal is SIGKILLed with its tree after the grace period", async () => {
   const bin = await buildC("signal_root");
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const file = `${dir}/pids`;
     const live = spawnJail(["--grace", "300ms", "--", bin, file, "ignore"]);
     try {
@@ -200,7 +195,7 @@ Deno.test("teardown: a root that ignores the signal is SIGKILLed with its tree a
 
 Deno.test("teardown: with --wait, the grace period after a forwarded signal ends in SIGKILL of the whole tree", async () => {
   const bin = await buildC("signal_root");
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const file = `${dir}/pids`;
     const live = spawnJail(["--wait", "--grace", "1s", "--", bin, file, "exit"]);
     try {
@@ -222,7 +217,7 @@ Deno.test("teardown: with --wait, the grace period after a forwarded signal ends
 });
 
 Deno.test("teardown: --timeout kills the tree and exits 124", async () => {
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const pids = `${dir}/pids`;
     const script = `${await hardToKill(pids)} && echo $$ >> ${pids} && exec sleep 600`;
     const started = Date.now();
@@ -243,7 +238,7 @@ Deno.test("teardown: --timeout kills the tree and exits 124", async () => {
 
 Deno.test("teardown: if the supervisor is SIGKILLed, PTRACE_O_EXITKILL kills every tracee", async () => {
   const [reaper, root] = await Promise.all([buildC("reaper"), buildC("signal_root")]);
-  await inTempDir(async (dir) => {
+  await inDir(async (dir) => {
     const pids = `${dir}/pids`;
     const script = `${await hardToKill(pids)} && exec ${root} ${pids} ignore`;
     // The reaper is a subreaper: the tracees that EXITKILL kills are reaped there, not by init.

@@ -14,7 +14,16 @@
  */
 
 import assert from "node:assert/strict";
-import { buildC, canUnshareNet, jail, native, NEUTRAL_DIR, ROOT_DIR } from "./_helpers.ts";
+import {
+  buildC,
+  canUnshareNet,
+  jail,
+  keyValues,
+  native,
+  NEUTRAL_DIR,
+  ROOT_DIR,
+  until,
+} from "./_helpers.ts";
 import { run } from "../mod.ts";
 import { CAPABILITIES, DEFAULT_KEEP } from "../src/launch/capabilities.ts";
 import { SCOPE_ABI } from "../kernel/landlock.ts";
@@ -26,14 +35,7 @@ const PTRACE_MODE = ["mem", "fd_link", "fd_open", "pidfd_getfd", "vm_readv"];
 const ALL_ACCESSES = [...PTRACE_MODE, "signal"];
 
 /** Parses wall_attack's `what=result` lines. */
-function results(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of stdout.trim().split("\n")) {
-    const [k, v] = line.split("=");
-    if (k && v !== undefined) out[k] = v;
-  }
-  return out;
-}
+const results = (stdout: string) => keyValues(stdout, "=");
 
 function expectRefused(r: Record<string, string>, what: string[], context: string): void {
   for (const w of what) {
@@ -46,16 +48,8 @@ function expectAllowed(r: Record<string, string>, what: string[], context: strin
   for (const w of what) assert.equal(r[w], "ok", `${context}: ${w}: ${JSON.stringify(r)}`);
 }
 
-/** Runs a command outside any jail; stdout and exit code. */
-async function unjailed(argv: string[]): Promise<{ code: number; stdout: string }> {
-  const out = await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "inherit",
-    cwd: NEUTRAL_DIR,
-  }).output();
-  return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
-}
+/** Runs a command outside any jail, where jail runs. */
+const unjailed = (argv: string[]) => native(argv, { cwd: NEUTRAL_DIR });
 
 /** A `sleep` outside the jail, optionally behind a prefix (setpriv); stopped by the returned function. */
 async function outsider(prefix: string[] = []): Promise<{ pid: number; stop(): Promise<void> }> {
@@ -66,12 +60,13 @@ async function outsider(prefix: string[] = []): Promise<{ pid: number; stop(): P
     stderr: "null",
   }).spawn();
   // setpriv execs sleep in place: wait until it has, so that the target is the final program.
-  for (let i = 0; i < 2000; i++) {
+  await until("the outsider's exec of sleep", () => {
     try {
-      if (Deno.readTextFileSync(`/proc/${child.pid}/comm`).trim() === "sleep") break;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 5));
-  }
+      return Deno.readTextFileSync(`/proc/${child.pid}/comm`).trim() === "sleep";
+    } catch {
+      return false;
+    }
+  });
   return {
     pid: child.pid,
     async stop() {

@@ -1,52 +1,17 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  entryMatches,
   formatAddress,
   formatIP,
   isLoopback,
   isWildcard,
-  type NetEntry,
   NetEntryError,
   parseIPv4,
   parseIPv6,
-  parseNetEntry,
-  type SocketAddress,
   unmapIPv4,
   wildcardDestination,
 } from "./address.ts";
-import { decodeSockaddr, encodeUnix, loopbackLike, unspecAsInet } from "./sockaddr.ts";
-import { AF } from "../../kernel/socket.ts";
-import { denialLine, NetChecker, type NetPolicy } from "./check.ts";
-import { foldPath } from "./unix_path.ts";
-
-const hosts: Record<string, string[]> = {
-  localhost: ["127.0.0.1", "::1"],
-  "db.test": ["10.9.8.7"],
-};
-const resolve = (h: string) => hosts[h] ?? [];
-
-function entry(s: string): NetEntry[] {
-  return parseNetEntry(s, resolve);
-}
-
-function ip(text: string, port = 80): SocketAddress {
-  const v4 = parseIPv4(text);
-  if (v4) return { family: "inet", ip: text, port, bytes: v4 };
-  const v6 = parseIPv6(text);
-  assert.ok(v6, text);
-  return { family: "inet6", ip: formatIP(v6), port, bytes: v6 };
-}
-
-const unix = (path: string, abstract = false): SocketAddress => ({
-  family: "unix",
-  path,
-  abstract,
-});
-
-function matches(s: string, addr: SocketAddress): boolean {
-  return entry(s).some((e) => entryMatches(e, addr));
-}
+import { entry, ip, matches, unix } from "./_address_fixtures.ts";
 
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 
@@ -148,36 +113,25 @@ Deno.test("parseNetEntry() reads every entry form", () => {
         ? { kind: e.kind, ports: e.ports }
         : { kind: e.kind }
     );
-  const u = undefined;
   assert.deepEqual(shape("*"), [{ kind: "any" }]);
   assert.deepEqual(shape("*:443"), [{ kind: "port", ports: [443, 443] }]);
   assert.deepEqual(shape(":8000-8999"), [{ kind: "port", ports: [8000, 8999] }]);
-  assert.deepEqual(shape("10.1.2.3"), [
-    { kind: "ip", net: "10.1.2.3", prefix: 32, ports: u, host: u },
-  ]);
-  assert.deepEqual(shape("10.0.0.0/8"), [
-    { kind: "ip", net: "10.0.0.0", prefix: 8, ports: u, host: u },
-  ]);
-  assert.deepEqual(shape("10.1.2.3:0-1023"), [
-    { kind: "ip", net: "10.1.2.3", prefix: 32, ports: [0, 1023], host: u },
-  ]);
-  assert.deepEqual(shape("::1"), [{ kind: "ip", net: "::1", prefix: 128, ports: u, host: u }]);
-  assert.deepEqual(shape("[::1]:80"), [
-    { kind: "ip", net: "::1", prefix: 128, ports: [80, 80], host: u },
-  ]);
-  assert.deepEqual(shape("[fd00::]"), [
-    { kind: "ip", net: "fd00::", prefix: 128, ports: u, host: u },
-  ]);
-  assert.deepEqual(shape("fe80::/10"), [
-    { kind: "ip", net: "fe80::", prefix: 10, ports: u, host: u },
-  ]);
-  // IPv4-mapped entries are kept as IPv4, prefix and all.
-  assert.deepEqual(shape("::ffff:10.0.0.0/104"), [
-    { kind: "ip", net: "10.0.0.0", prefix: 8, ports: u, host: u },
-  ]);
-  assert.deepEqual(shape("[::ffff:10.1.2.3]:443"), [
-    { kind: "ip", net: "10.1.2.3", prefix: 32, ports: [443, 443], host: u },
-  ]);
+  // Address and CIDR forms: [entry, network, prefix length, ports].
+  const ips: [string, string, number, [number, number]?][] = [
+    ["10.1.2.3", "10.1.2.3", 32],
+    ["10.0.0.0/8", "10.0.0.0", 8],
+    ["10.1.2.3:0-1023", "10.1.2.3", 32, [0, 1023]],
+    ["::1", "::1", 128],
+    ["[::1]:80", "::1", 128, [80, 80]],
+    ["[fd00::]", "fd00::", 128],
+    ["fe80::/10", "fe80::", 10],
+    // IPv4-mapped entries are kept as IPv4, prefix and all.
+    ["::ffff:10.0.0.0/104", "10.0.0.0", 8],
+    ["[::ffff:10.1.2.3]:443", "10.1.2.3", 32, [443, 443]],
+  ];
+  for (const [text, net, prefix, ports] of ips) {
+    assert.deepEqual(shape(text), [{ kind: "ip", net, prefix, ports, host: undefined }], text);
+  }
   // Host names resolve through the injected resolver, every address kept.
   assert.deepEqual(shape("localhost:5432"), [
     { kind: "ip", net: "127.0.0.1", prefix: 32, ports: [5432, 5432], host: "localhost" },
@@ -286,198 +240,9 @@ Deno.test("formatAddress() writes destinations as --allow-net takes them", () =>
   }
 });
 
-/** Bytes of a sockaddr as a tracee would pass them. */
-function sockaddrIn(addr: string, port: number): Uint8Array {
-  const b = new Uint8Array(16);
-  b[0] = AF.INET;
-  b[2] = port >> 8;
-  b[3] = port & 0xff;
-  b.set(parseIPv4(addr)!, 4);
-  return b;
-}
-
-function sockaddrIn6(addr: string, port: number): Uint8Array {
-  const b = new Uint8Array(28);
-  b[0] = AF.INET6;
-  b[2] = port >> 8;
-  b[3] = port & 0xff;
-  b.set([0xde, 0xad, 0xbe, 0xef], 4); // flowinfo, ignored
-  b.set(parseIPv6(addr)!, 8);
-  return b;
-}
-
-Deno.test("decodeSockaddr() decodes inet, inet6, unix and the rest", () => {
-  assert.deepEqual(decodeSockaddr(sockaddrIn("10.1.2.3", 8080)), {
-    family: "inet",
-    ip: "10.1.2.3",
-    port: 8080,
-    bytes: Uint8Array.of(10, 1, 2, 3),
-  });
-  const v6 = decodeSockaddr(sockaddrIn6("2001:db8::1", 443));
-  assert.equal(v6.family, "inet6");
-  assert.equal(v6.family === "inet6" && v6.ip, "2001:db8::1");
-  assert.equal(v6.family === "inet6" && v6.port, 443);
-  const mapped = decodeSockaddr(sockaddrIn6("::ffff:10.1.2.3", 80));
-  assert.equal(formatAddress(mapped), "10.1.2.3:80");
-  assert.ok(matches("10.0.0.0/8", mapped));
-  const path = new TextEncoder().encode("/run/x.sock");
-  const sun = new Uint8Array(110);
-  sun[0] = AF.UNIX;
-  sun.set(path, 2);
-  assert.deepEqual(decodeSockaddr(sun), unix("/run/x.sock"));
-  assert.deepEqual(decodeSockaddr(sun.subarray(0, 2 + path.length)), unix("/run/x.sock"));
-  const abs = Uint8Array.of(AF.UNIX, 0, 0, ...new TextEncoder().encode("jail\0x"));
-  assert.deepEqual(decodeSockaddr(abs), unix("jail\0x", true), "abstract: every byte counts");
-  assert.deepEqual(decodeSockaddr(Uint8Array.of(AF.UNIX, 0)), unix(""), "unnamed");
-  assert.deepEqual(decodeSockaddr(Uint8Array.of(0, 0, 1, 2)), { family: "unspec" });
-  assert.deepEqual(decodeSockaddr(Uint8Array.of(2)), { family: "unspec" }, "too short");
-  assert.deepEqual(decodeSockaddr(sockaddrIn("10.1.2.3", 1).subarray(0, 6)), {
-    family: "other",
-    number: AF.INET,
-  });
-  assert.deepEqual(decodeSockaddr(sockaddrIn6("::1", 1).subarray(0, 20)), {
-    family: "other",
-    number: AF.INET6,
-  });
-  assert.deepEqual(decodeSockaddr(Uint8Array.of(AF.NETLINK, 0, 0, 0)), {
-    family: "other",
-    number: AF.NETLINK,
-  });
-});
-
-Deno.test("loopbackLike() keeps the family and port of a wildcard bind", () => {
-  assert.equal(
-    formatAddress(decodeSockaddr(loopbackLike(sockaddrIn("0.0.0.0", 8080)))),
-    "127.0.0.1:8080",
-  );
-  assert.equal(formatAddress(decodeSockaddr(loopbackLike(sockaddrIn6("::", 8080)))), "[::1]:8080");
-  const mapped = loopbackLike(sockaddrIn6("::ffff:0.0.0.0", 8080));
-  assert.equal(mapped.length, 28);
-  assert.equal(formatAddress(decodeSockaddr(mapped)), "127.0.0.1:8080");
-  assert.ok(isLoopback(decodeSockaddr(mapped)));
-});
-
-Deno.test("NetChecker.allows() applies deny first, then allow, then loopback and unix defaults", () => {
-  const policy = (p: Partial<NetPolicy>): NetChecker =>
-    new NetChecker({
-      allow: [],
-      deny: [],
-      loopback: true,
-      unix: true,
-      errno: 13,
-      wildcardBind: "rewrite",
-      ...p,
-    });
-  const def = policy({});
-  assert.ok(def.allows(ip("127.0.0.1")));
-  assert.ok(def.allows(ip("::1")));
-  assert.ok(def.allows(ip("::ffff:127.0.0.1")));
-  assert.ok(!def.allows(ip("10.1.2.3")));
-  assert.ok(!def.allows(ip("::ffff:10.1.2.3")), "an IPv4-mapped address is no way around");
-  assert.ok(def.allows(unix("/run/x")));
-  assert.ok(def.allows({ family: "unspec" }), "AF_UNSPEC connect dissolves an association");
-  const some = policy({
-    allow: entry("10.0.0.0/8"),
-    deny: [...entry("10.0.0.1"), ...entry("unix:/run/docker.sock")],
-  });
-  assert.ok(some.allows(ip("10.9.9.9")));
-  assert.ok(!some.allows(ip("10.0.0.1")), "deny wins");
-  assert.ok(!some.allows(ip("::ffff:10.0.0.1")), "deny wins for the mapped form too");
-  assert.ok(!some.allows(unix("/run/docker.sock")));
-  assert.ok(some.allows(unix("/run/other.sock")));
-  const closed = policy({ loopback: false, unix: false });
-  assert.ok(!closed.allows(ip("127.0.0.1")));
-  assert.ok(!closed.allows(unix("/run/x")));
-  const none = policy({ deny: entry("*") });
-  assert.ok(!none.allows(ip("127.0.0.1")), "--deny-net alone: loopback included");
-});
-
-Deno.test("AF_UNSPEC destinations are read as IPv4, as UDP does; an AF_UNSPEC wildcard binds as IPv4", () => {
-  const unspec = sockaddrIn("10.1.2.3", 53);
-  unspec[0] = AF.UNSPEC;
-  assert.deepEqual(unspecAsInet(unspec), ip("10.1.2.3", 53));
-  assert.equal(unspecAsInet(unspec.subarray(0, 15)), undefined, "too short for the kernel to read");
-  assert.equal(unspecAsInet(sockaddrIn("10.1.2.3", 53)), undefined, "not AF_UNSPEC");
-  const any = sockaddrIn("0.0.0.0", 8080);
-  any[0] = AF.UNSPEC;
-  assert.equal(formatAddress(decodeSockaddr(loopbackLike(any))), "127.0.0.1:8080");
-});
-
 Deno.test("wildcardDestination(): 0.0.0.0 and :: as destinations are this machine", () => {
   assert.deepEqual(wildcardDestination(ip("0.0.0.0", 5432)), ip("127.0.0.1", 5432));
   assert.deepEqual(wildcardDestination(ip("::", 5432)), ip("::1", 5432));
   assert.deepEqual(wildcardDestination(ip("::ffff:0.0.0.0", 5432)), ip("::ffff:127.0.0.1", 5432));
   assert.equal(wildcardDestination(ip("10.1.2.3")), undefined);
-});
-
-Deno.test("encodeUnix() and foldPath()", () => {
-  assert.equal(decodeSockaddr(encodeUnix("/run/x.sock")!).family, "unix");
-  assert.deepEqual(decodeSockaddr(encodeUnix("/run/x.sock")!), unix("/run/x.sock"));
-  assert.equal(encodeUnix("/" + "x".repeat(107)), undefined, "longer than sun_path");
-  assert.equal(encodeUnix(""), undefined);
-  assert.equal(foldPath("/a/./b//../c/"), "/a/c");
-  assert.equal(foldPath("/../.."), "/");
-});
-
-Deno.test("NetChecker.allows(): other families only with *, local kernel families always, wildcards as loopback", () => {
-  const policy = (p: Partial<NetPolicy>): NetChecker =>
-    new NetChecker({
-      allow: [],
-      deny: [],
-      loopback: true,
-      unix: true,
-      errno: 13,
-      wildcardBind: "rewrite",
-      ...p,
-    });
-  const vsock: SocketAddress = { family: "other", number: AF.VSOCK };
-  const netlink: SocketAddress = { family: "other", number: AF.NETLINK };
-  const shortInet: SocketAddress = { family: "other", number: AF.INET };
-  const def = policy({});
-  assert.ok(!def.allows(vsock), "AF_VSOCK reaches the hypervisor host");
-  assert.ok(def.allows(netlink));
-  assert.ok(def.allows(shortInet), "too short to connect anywhere: the kernel says EINVAL");
-  assert.ok(def.allows(ip("0.0.0.0", 80)), "0.0.0.0 is 127.0.0.1");
-  assert.ok(def.allows(ip("::", 80)));
-  const all = policy({ allow: entry("*") });
-  assert.ok(all.allows(vsock));
-  const allButLocal = policy({ allow: entry("*"), deny: entry("127.0.0.1:5432") });
-  assert.ok(!allButLocal.allows(ip("0.0.0.0", 5432)), "no way around a loopback deny entry");
-  assert.ok(!allButLocal.allows(ip("::ffff:0.0.0.0", 5432)));
-  assert.ok(allButLocal.allows(ip("0.0.0.0", 5433)));
-  const none = policy({ deny: entry("*") });
-  assert.ok(none.allows(netlink), "--deny-net alone leaves the kernel's own interfaces");
-  assert.ok(!none.allows(vsock));
-});
-
-Deno.test("denialLine() reads as one plain sentence", () => {
-  assert.equal(
-    denialLine(
-      {
-        call: "connect",
-        address: "10.1.2.3:443",
-        hint: "allow with --allow-net=10.1.2.3:443",
-      },
-      1234,
-      "curl",
-    ),
-    "jail: denied connect to 10.1.2.3:443 (pid 1234 curl); allow with --allow-net=10.1.2.3:443",
-  );
-  assert.equal(
-    denialLine(
-      {
-        call: "connect",
-        address: "10.1.2.4:80",
-        host: "db.test",
-        hint: "it matches the deny entry db.test",
-      },
-      7,
-      "psql",
-    ),
-    "jail: denied connect to 10.1.2.4:80 (db.test, pid 7 psql); it matches the deny entry db.test",
-  );
-  assert.equal(
-    denialLine({ call: "socket", address: "a raw socket" }, 9, "ping"),
-    "jail: denied a raw socket (pid 9 ping)",
-  );
 });

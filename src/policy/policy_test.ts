@@ -50,6 +50,22 @@ const errno = errnoResult;
 
 const traced = tracedRule;
 
+/** A function rule: the one hook of {@linkcode EVERY_KIND}. */
+const hook = () => "deny" as const;
+
+/** One syscalls rule of each kind. */
+const EVERY_KIND = {
+  getpid: "allow",
+  mkdir: "deny",
+  rmdir: { deny: "EACCES" },
+  unlink: "kill",
+  getppid: { return: 42 },
+  getuid: { return: -5n },
+  chdir: "trace",
+  umask: { args: { "0": 0o77, "5": 1n << 40n } },
+  lseek: hook,
+} satisfies JailConfig["syscalls"];
+
 Deno.test("validateConfig() accepts every rule kind and returns the config", () => {
   const config: JailConfig = {
     net: {
@@ -61,18 +77,7 @@ Deno.test("validateConfig() accepts every rule kind and returns the config", () 
       unix: true,
     },
     read: { allow: ["/etc/**"] },
-    syscalls: {
-      getpid: "allow",
-      mkdir: "deny",
-      rmdir: { deny: "EACCES" },
-      unlink: "kill",
-      getppid: { return: 42 },
-      getuid: { return: -1n },
-      chdir: "trace",
-      umask: { args: { "0": 0o77 } },
-      lseek: () => "allow",
-      clone3: { deny: "ENOSYS" },
-    },
+    syscalls: { ...EVERY_KIND, clone3: { deny: "ENOSYS" } },
     timeout: "90s",
     grace: 2,
     onRootExit: "wait",
@@ -299,20 +304,7 @@ Deno.test("compilePolicy() default: the filter traces the net calls and closes t
 });
 
 Deno.test("compilePolicy() turns each rule kind into a kernel action or a traced rule", () => {
-  const hook = () => "deny" as const;
-  const p = compile({
-    syscalls: {
-      getpid: "allow",
-      mkdir: "deny",
-      rmdir: { deny: "EACCES" },
-      unlink: "kill",
-      getppid: { return: 42 },
-      getuid: { return: -5n },
-      chdir: "trace",
-      umask: { args: { "0": 0o77, "5": 1n << 40n } },
-      lseek: hook,
-    },
-  });
+  const p = compile({ syscalls: EVERY_KIND });
   assert.equal(run(p, NR.getpid), SECCOMP_RET_ALLOW);
   assert.equal(run(p, NR.mkdir), errno(E.EPERM));
   assert.equal(run(p, NR.rmdir), errno(E.EACCES));

@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
 import type { NetAddress, SupervisorEvent, SyscallEvent } from "../events.ts";
 import { Learner, learnFormat, renderLearnedConfig } from "./learn.ts";
+import { connectCall, remote } from "./_events.ts";
 
 function net(name: string, addr: NetAddress[], fields: Partial<SyscallEvent> = {}): SyscallEvent {
-  return {
-    kind: "syscall",
-    time: 0,
+  return connectCall({
     pid: 2,
     tid: 2,
-    ppid: 1,
     exe: "/usr/bin/python3",
-    nr: 42,
     name,
     args: [],
     addr,
@@ -18,10 +15,8 @@ function net(name: string, addr: NetAddress[], fields: Partial<SyscallEvent> = {
     value: "0",
     rule: "net",
     ...fields,
-  };
+  });
 }
-
-const remote = (address: string): NetAddress => ({ family: "AF_INET", address, scope: "remote" });
 
 function learn(events: SupervisorEvent[]): Learner {
   const l = new Learner();

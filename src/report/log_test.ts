@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { endRecord, LOG_VERSION, logRecord, LogWriter, startRecord } from "./log.ts";
+import { connectCall, remote } from "./_events.ts";
 
 Deno.test("logRecord() pins the v1 schema of each event, keys in order", () => {
   const lines = [
@@ -14,21 +15,15 @@ Deno.test("logRecord() pins the v1 schema of each event, keys in order", () => {
       interpreter: "/usr/bin/dash",
       argv: ["/bin/sh", "/tmp/x.sh"],
     }),
-    logRecord({
-      kind: "syscall",
+    logRecord(connectCall({
       time: 2,
-      pid: 10,
       tid: 11,
-      ppid: 1,
       exe: "/bin/sh",
-      nr: 42,
-      name: "connect",
-      args: ["0x3", "0x7ffd0000", "0x10"],
-      addr: [{ family: "AF_INET", address: "10.1.2.3:80", scope: "remote" }],
+      addr: [remote("10.1.2.3:80")],
       action: "deny",
       errno: 13,
       rule: "net",
-    }),
+    })),
     logRecord({
       kind: "syscall",
       time: 2,

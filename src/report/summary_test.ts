@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { SupervisorEvent } from "../events.ts";
 import { renderSummary, renderSummaryMarkdown, SummaryCollector, treeLines } from "./summary.ts";
+import { connectCall, remote } from "./_events.ts";
 
 function collect(events: SupervisorEvent[]): SummaryCollector {
   const c = new SummaryCollector();
@@ -13,21 +14,17 @@ const RUN: SupervisorEvent[] = [
   { kind: "exec", time: 1001, pid: 10, ppid: 1, exe: "/bin/sh", argv: ["sh", "-c", "make all"] },
   { kind: "spawn", time: 1002, pid: 11, ppid: 10, exe: "/bin/sh" },
   { kind: "exec", time: 1003, pid: 11, ppid: 10, exe: "/usr/bin/curl", argv: ["curl", "x"] },
-  {
-    kind: "syscall",
+  connectCall({
     time: 1004,
     pid: 11,
     tid: 11,
     ppid: 10,
-    exe: "/usr/bin/curl",
-    nr: 42,
-    name: "connect",
     args: ["0x3", "0x0", "0x10"],
-    addr: [{ family: "AF_INET", address: "10.1.2.3:443", scope: "remote" }],
+    addr: [remote("10.1.2.3:443")],
     action: "deny",
     errno: 13,
     rule: "net",
-  },
+  }),
   { kind: "exit", time: 1005, pid: 11, ppid: 10, exe: "/usr/bin/curl", code: 7 },
   { kind: "spawn", time: 1006, pid: 12, ppid: 10, exe: "/bin/sh" },
   { kind: "exit", time: 1007, pid: 12, ppid: 10, exe: "/bin/sh", signal: 9 },

@@ -1,27 +1,13 @@
 import assert from "node:assert/strict";
 import type { SyscallEvent } from "../events.ts";
+import { connectCall, remote as remoteAddress } from "./_events.ts";
 import { formatArgv, formatCall, formatReturn, traceLine, useColor } from "./trace.ts";
 import { HOST_ABI } from "../../kernel/abi.ts";
 
 const NO_COLOR = { color: false };
 
-function call(fields: Partial<SyscallEvent>): SyscallEvent {
-  return {
-    kind: "syscall",
-    time: 0,
-    pid: 10,
-    tid: 10,
-    ppid: 1,
-    exe: "/usr/bin/curl",
-    nr: 42,
-    name: "connect",
-    args: ["0x3", "0x7ffd0000", "0x10"],
-    action: "allow",
-    ...fields,
-  };
-}
-
-const remote = { family: "AF_INET", address: "10.1.2.3:80", scope: "remote" } as const;
+const call = connectCall;
+const remote = remoteAddress("10.1.2.3:80");
 
 Deno.test("traceLine() formats a denied connect with its decoded address", () => {
   assert.equal(
