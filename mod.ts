@@ -33,7 +33,7 @@ export type {
 } from "./src/events.ts";
 export type { RunOutcome, RunStats } from "./src/run/exit_status.ts";
 export type { QuirkCounts } from "./src/supervisor/supervisor.ts";
-export type { Decision } from "./src/supervisor/decision.ts";
+export type { Decision } from "./src/decision.ts";
 export { JailError } from "./src/run/exit_status.ts";
 export { ConfigError } from "./src/policy/validate.ts";
 export { type JailProcess, run, type RunOptions, spawn } from "./src/run/library.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Decision } from "./supervisor/decision.ts";
+import type { Decision } from "./decision.ts";
 
 /** A decoded socket address of a network call. */
 export interface NetAddress {

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../duration.ts";
 import type { FlagSet } from "../policy/load.ts";
 import { suggest } from "../suggest.ts";
 import { learnFormat } from "../report/learn.ts";

@@ -15,7 +15,7 @@
 import { readFileHead } from "../../ffi/fs.ts";
 import { readMemory } from "../../ffi/memory.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
-import type { Decision } from "../supervisor/decision.ts";
+import type { Decision } from "../decision.ts";
 import { AccessChecker, type AccessKind, type FsPolicy, type Redirect } from "./access.ts";
 import { ELOOP, ENOENT, ENOTDIR, type FsView, realFs, resolvePath } from "./resolve.ts";
 import { type FsCall, OPEN_CALLS, type PathArg, pathArgs } from "./syscalls.ts";

@@ -80,7 +80,7 @@ import {
 } from "../../kernel/socket.ts";
 import { ActingAs } from "./acting_caps.ts";
 import { wildcardLike } from "./sockaddr.ts";
-import type { Decision } from "../supervisor/decision.ts";
+import type { Decision } from "../decision.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { addressOf } from "../../ffi/libc.ts";
 import { Registers } from "../arch/x86_64.ts";
-import type { Decision } from "../supervisor/decision.ts";
+import type { Decision } from "../decision.ts";
 import { type NetCheck, NetChecker, type NetPolicy } from "./check.ts";
 import { namelessSend, waitForConnection } from "./act.ts";
 import { HOST_ARCH } from "../arch/arch.ts";

@@ -25,7 +25,7 @@ import { refusedOption } from "./route_options.ts";
 
 export { refusedOption, ROUTE_OPTIONS } from "./route_options.ts";
 import { describeQueries, DNS_PORT, parseDnsQuery } from "./dns.ts";
-import type { Decision } from "../supervisor/decision.ts";
+import type { Decision } from "../decision.ts";
 import {
   entryMatches,
   formatAddress,

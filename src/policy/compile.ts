@@ -27,14 +27,14 @@ import {
 } from "../bpf/compile.ts";
 import { disassemble } from "../bpf/disasm.ts";
 import { decodeInstructions } from "../bpf/assembler.ts";
-import { type Decision, registerValue, TRACE_ONLY_RULE } from "../supervisor/decision.ts";
+import { type Decision, registerValue, TRACE_ONLY_RULE } from "../decision.ts";
 import type { TraceRule } from "../supervisor/rules.ts";
 import type { NetCheck, NetPolicy } from "../net/check.ts";
 import { ROUTE_OPTIONS } from "../net/route_options.ts";
 import { type NetEntry, NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
 import type { JailConfig, SyscallHook, SyscallRule } from "./types.ts";
 import type { FsPolicy } from "../fs/access.ts";
-import { compileFs, explainFs } from "../fs/compile.ts";
+import { compileFs, explainFs } from "./fs_compile.ts";
 import { fsFilterRules } from "../fs/filter.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import { ConfigError } from "./config_error.ts";

@@ -8,7 +8,7 @@
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { allSyscallNames, isKnownSyscall } from "../arch/arch.ts";
 import { suggest } from "../suggest.ts";
-import { parseDuration } from "../cli/duration.ts";
+import { parseDuration } from "../duration.ts";
 import { capabilityNameError } from "../launch/capabilities.ts";
 import { NetEntryError, type NetSpec, parseNetSpec } from "../net/address.ts";
 import type { JailConfig } from "./types.ts";

@@ -7,10 +7,10 @@
  * @module
  */
 
-import type { Decision } from "../supervisor/decision.ts";
+import type { Decision } from "../decision.ts";
 import type { SyscallStop } from "../supervisor/supervisor.ts";
 import type { ExecEvent, SupervisorEvent, SyscallEvent } from "../events.ts";
-import type { StartMessage, WorkerMessage } from "../supervisor/worker_protocol.ts";
+import type { StartMessage, WorkerMessage } from "../run/worker_protocol.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { captureAddresses, captureArgs, captureExec } from "./capture.ts";
 import { ProcessTable } from "./processes.ts";

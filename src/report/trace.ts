@@ -34,7 +34,7 @@ import { ADDRESS_RESULTS, decodeArgs } from "./trace_args.ts";
 import { ERRNO_MESSAGES, MAX_ERRNO as KERNEL_MAX_ERRNO } from "../../kernel/errno.ts";
 
 export { openFlags } from "./trace_args.ts";
-import { TRACE_ONLY_RULE } from "../supervisor/decision.ts";
+import { TRACE_ONLY_RULE } from "../decision.ts";
 
 /** Options for {@linkcode traceLine}. */
 export interface TraceOptions {

@@ -4,7 +4,7 @@ import { SYSCALL_CLASSES } from "../arch/syscall_classes.ts";
 import { compilePolicy } from "../policy/compile.ts";
 import { decideReference } from "../bpf/compile.ts";
 import { SYSCALL_NUMBERS } from "../../kernel/x86_64_syscalls.ts";
-import { TRACE_ONLY_RULE } from "../supervisor/decision.ts";
+import { TRACE_ONLY_RULE } from "../decision.ts";
 
 Deno.test("resolveTraceCalls() takes names and classes, each call once, in table order", () => {
   assert.deepEqual(resolveTraceCalls(["connect", "openat", "openat"]), ["connect", "openat"]);

@@ -8,12 +8,12 @@
  */
 
 import type { CompiledPolicy } from "../policy/compile.ts";
-import { type Decision, type RegisterValue, registerValue } from "../supervisor/decision.ts";
-import { encodeDecision } from "../supervisor/decision_wire.ts";
+import { type Decision, type RegisterValue, registerValue } from "../decision.ts";
+import { encodeDecision } from "../decision_wire.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { HookDecision, SyscallCall } from "../policy/types.ts";
-import type { HookCall } from "../supervisor/worker_protocol.ts";
-import { HOOK_LENGTH, HOOK_STATE } from "../supervisor/hook_channel.ts";
+import type { HookCall } from "./worker_protocol.ts";
+import { HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import { writeStderr } from "../stderr.ts";
 
 const HOOK_HELP =

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "../supervisor/hook_channel.ts";
-import type { HookCall } from "../supervisor/worker_protocol.ts";
+import { HOOK_BYTES, HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
+import type { HookCall } from "./worker_protocol.ts";
 import type { SyscallHook } from "../policy/types.ts";
 import { HookAnswers } from "./hooks.ts";
 

@@ -7,7 +7,7 @@
  */
 
 import { loadPolicy } from "../policy/load.ts";
-import { parseDuration } from "../cli/duration.ts";
+import { parseDuration } from "../duration.ts";
 import { ConfigError } from "../policy/validate.ts";
 import { runJailed } from "./run.ts";
 import type { RunOutcome } from "./exit_status.ts";

@@ -13,9 +13,9 @@ export interface PreparedRun {
   used?: boolean;
 }
 
-/** Starts the supervisor's worker (`src/supervisor/worker.ts`). */
+/** Starts the supervisor's worker (`src/run/worker.ts`). */
 export function supervisorWorker(): Worker {
-  return new Worker(new URL("../supervisor/worker.ts", import.meta.url).href, { type: "module" });
+  return new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
 }
 
 /**

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Decision } from "./decision.ts";
+import type { Decision } from "../decision.ts";
 import type { SyscallStop } from "./supervisor.ts";
 import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "../net/check.ts";
 import type { FsCall, FsChecker } from "../fs/check.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { HOST_ARCH } from "../arch/arch.ts";
 import type { NetPolicy } from "../net/check.ts";
 import { compilePolicy } from "../policy/compile.ts";
-import type { Decision } from "./decision.ts";
+import type { Decision } from "../decision.ts";
 import { type HookCaller, RuleEngine, type RuleTable } from "./rules.ts";
 import type { SyscallStop } from "./supervisor.ts";
 import { TargetGuard } from "./target_guard.ts";

@@ -11,7 +11,7 @@
  */
 
 import { kill } from "../../ffi/process.ts";
-import type { Decision } from "./decision.ts";
+import type { Decision } from "../decision.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { SIGRTMAX } from "../../kernel/signals.ts";

@@ -17,7 +17,7 @@ import { SIGINFO_SIZE, SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
 import { HOST_ARCH, type SyscallRegisters } from "../arch/arch.ts";
 import type { ExecFailure } from "../launch/launch.ts";
-import type { Decision } from "./decision.ts";
+import type { Decision } from "../decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 import { decodeWaitStatus } from "./stop.ts";

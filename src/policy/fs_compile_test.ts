@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../policy/config_error.ts";
-import { compileFs } from "./compile.ts";
+import { ConfigError } from "./config_error.ts";
+import { compileFs } from "./fs_compile.ts";
 
 const patterns = (es: { pattern: string }[] | undefined) => es?.map((e) => e.pattern);
 

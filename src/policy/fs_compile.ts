@@ -13,8 +13,8 @@
  */
 
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
-import type { JailConfig } from "../policy/types.ts";
-import { ConfigError } from "../policy/config_error.ts";
+import type { JailConfig } from "./types.ts";
+import { ConfigError } from "./config_error.ts";
 import {
   type FsPolicy,
   type PathEntry,
@@ -23,10 +23,10 @@ import {
   type Redirect,
   RUN_BASE,
   WRITE_BASE,
-} from "./access.ts";
-import { hasGlob, normalizePath } from "./glob.ts";
-import { type LandlockSpec, landlockSpec } from "./landlock.ts";
-import { canonicalize } from "./resolve.ts";
+} from "../fs/access.ts";
+import { hasGlob, normalizePath } from "../fs/glob.ts";
+import { type LandlockSpec, landlockSpec } from "../fs/landlock.ts";
+import { canonicalize } from "../fs/resolve.ts";
 
 /** Inputs besides the config. */
 export interface FsCompileOptions {

@@ -12,19 +12,19 @@
 import { mark } from "../timing.ts";
 import { writeStderr } from "../stderr.ts";
 import { launch, LaunchError, readHost, releaseListener } from "../launch/launch.ts";
-import { emptyResult, Supervisor } from "./supervisor.ts";
-import { RuleEngine } from "./rules.ts";
+import { emptyResult, Supervisor } from "../supervisor/supervisor.ts";
+import { RuleEngine } from "../supervisor/rules.ts";
 import { denialLine, type NetDenial } from "../net/check.ts";
-import type { Decision } from "./decision.ts";
-import { decodeDecision, type WireDecision } from "./decision_wire.ts";
-import type { SyscallStop } from "./supervisor.ts";
+import type { Decision } from "../decision.ts";
+import { decodeDecision, type WireDecision } from "../decision_wire.ts";
+import type { SyscallStop } from "../supervisor/supervisor.ts";
 import { HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import type { SupervisorEvent } from "../events.ts";
 import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";
 import { bindProcessNow, kill } from "../../ffi/process.ts";
 import { bindPtraceNow } from "../../ffi/ptrace.ts";
 import { bindIoNow } from "../../ffi/io.ts";
-import { TargetGuard } from "./target_guard.ts";
+import { TargetGuard } from "../supervisor/target_guard.ts";
 
 function post(message: WorkerMessage): void {
   self.postMessage(message);

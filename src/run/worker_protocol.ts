@@ -7,8 +7,8 @@
  */
 
 import type { ExecFailure } from "../launch/launch.ts";
-import type { SupervisorResult } from "./supervisor.ts";
-import type { RuleTable } from "./rules.ts";
+import type { SupervisorResult } from "../supervisor/supervisor.ts";
+import type { RuleTable } from "../supervisor/rules.ts";
 import type { FsPolicy } from "../fs/access.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import type { NetPolicy } from "../net/check.ts";
