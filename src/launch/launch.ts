@@ -44,7 +44,7 @@ import { type Caller, currentCaller, findCommand, pathOf } from "./command_path.
 import { buildRuleset } from "../fs/landlock_install.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import { InjectError, Injector, syscallInstruction } from "./inject.ts";
-import type { ScriptExec } from "../supervisor/supervisor.ts";
+import type { ExecFailure, ScriptExec } from "../supervisor/supervisor.ts";
 import { TRACE_OPTIONS } from "../supervisor/trace_options.ts";
 import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
@@ -68,14 +68,6 @@ export interface LaunchSpec {
    * terminal's ^C, ^\ and ^Z reach it alone.
    */
   terminal?: { fd: number; group: number };
-}
-
-/** Why the command could not be exec'd: exit 127 (not found) or 126. */
-export interface ExecFailure {
-  /** Always `exec`: failures of the other steps are {@linkcode LaunchError}s. */
-  step: "exec";
-  /** errno of the failed search or execve. */
-  errno: number;
 }
 
 /** The root of the tree, seized and stopped with its execve set up; not yet resumed. */

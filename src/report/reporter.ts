@@ -10,7 +10,6 @@
 import type { Decision } from "../decision.ts";
 import type { SyscallStop } from "../supervisor/supervisor.ts";
 import type { ExecEvent, SupervisorEvent, SyscallEvent } from "../events.ts";
-import type { StartMessage, WorkerMessage } from "../run/worker_protocol.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { captureAddresses, captureArgs, captureExec } from "./capture.ts";
 import { ProcessTable } from "./processes.ts";
@@ -25,15 +24,28 @@ export interface EventSink {
   close(): void;
 }
 
+/** Which sinks a run asks for (the start message's fields of the same names). */
+export interface SinkOptions {
+  /** Post each event to the owner (`post`). */
+  events: boolean;
+  /**
+   * A trace line per event: on stderr, or appended to the file `path`; only
+   * the syscalls named in `calls` when given.
+   */
+  trace?: { color: boolean; path?: string; calls?: string[] };
+  /** Append a JSON line per event to this file (opened and started by the owner). */
+  log?: string;
+}
+
 /**
  * The sinks a start message asks for; undefined (no work at all) when none.
  *
- * @param start The start message: `trace`, `log` and `events` say which sinks.
- * @param post Posts a message to the owner (for `events`).
+ * @param start Which sinks: `trace`, `log` and `events`.
+ * @param post Hands an event to the owner (for `events`).
  */
 export function eventSink(
-  start: Pick<StartMessage, "log" | "events" | "trace">,
-  post: (message: WorkerMessage) => void,
+  start: SinkOptions,
+  post: (event: SupervisorEvent) => void,
 ): EventSink | undefined {
   const sinks: ((e: SupervisorEvent) => void)[] = [];
   const closers: (() => void)[] = [];
@@ -62,7 +74,7 @@ export function eventSink(
     sinks.push((e) => log.write(logRecord(e)));
     closers.push(() => log.close());
   }
-  if (start.events) sinks.push((event) => post({ type: "event", event }));
+  if (start.events) sinks.push(post);
   if (sinks.length === 0) return undefined;
   const sink = (e: SupervisorEvent) => {
     for (const s of sinks) s(e);

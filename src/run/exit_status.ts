@@ -8,7 +8,7 @@
 
 import { SIGNALS } from "../../kernel/signals.ts";
 import { ERRNO_MESSAGES, ERRNO_NUMBERS } from "../../kernel/errno.ts";
-import type { ExecFailure } from "../launch/launch.ts";
+import type { ExecFailure } from "../supervisor/supervisor.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import type { RunStats, SupervisorResult } from "../supervisor/supervisor.ts";
 

@@ -120,7 +120,8 @@ self.onmessage = async (e: MessageEvent<StartMessage>) => {
       }
     }
     const engine = new RuleEngine(start.rules, start.net, callHook, onNetDeny, fs);
-    const sink = reportModule && (await reportModule).eventSink(start, post);
+    const sink = reportModule &&
+      (await reportModule).eventSink(start, (event) => post({ type: "event", event }));
     const emit = sink && Object.assign((e: SupervisorEvent) => {
       if (e.kind === "syscall") {
         if (deniedDns?.tid === e.tid && deniedDns.dns) e.dns = deniedDns.dns;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ExecFailure } from "../launch/launch.ts";
+import type { ExecFailure } from "../supervisor/supervisor.ts";
 import type { SupervisorResult } from "../supervisor/supervisor.ts";
 import type { RuleTable } from "../supervisor/rules.ts";
 import type { FsPolicy } from "../fs/access.ts";
@@ -14,9 +14,10 @@ import type { LandlockSpec } from "../fs/landlock.ts";
 import type { NetPolicy } from "../net/check.ts";
 import type { FilterSpec } from "../bpf/compile.ts";
 import type { SupervisorEvent } from "../events.ts";
+import type { SinkOptions } from "../report/reporter.ts";
 
 /** The message that starts a supervision. */
-export interface StartMessage {
+export interface StartMessage extends SinkOptions {
   type: "start";
   argv: string[];
   env: string[];
@@ -39,17 +40,6 @@ export interface StartMessage {
   /** jail's controlling terminal and group, for the hand-over to the tree (job_control.ts). */
   terminal?: { fd: number; group: number };
   control: SharedArrayBuffer;
-  /** Post an event message per decision and process event. */
-  events: boolean;
-  /**
-   * Write a trace line per event (`--trace`): on stderr, or appended to the
-   * file `path`; only the syscalls named in `calls` when given
-   * (`--trace-calls`). Turns on the syscall-exit-stops that give each call's
-   * result.
-   */
-  trace?: { color: boolean; path?: string; calls?: string[] };
-  /** Append a JSON line per event to this file (opened and started by the owner). */
-  log?: string;
 }
 
 /** Messages from the worker to its owner. */

@@ -16,7 +16,6 @@ import { ptrace, ptraceBuffer, ptraceCont, waitpid } from "../../ffi/ptrace.ts";
 import { SIGINFO_SIZE, SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
 import { HOST_ARCH, type SyscallRegisters } from "../arch/arch.ts";
-import type { ExecFailure } from "../launch/launch.ts";
 import type { Decision } from "../decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
@@ -115,6 +114,14 @@ export interface SupervisorOptions {
    * call runs instead: `/bin/sh path args`, as execvpe does.
    */
   script?: ScriptExec;
+}
+
+/** Why the command could not be exec'd: exit 127 (not found) or 126. */
+export interface ExecFailure {
+  /** Always `exec`: failures of the launch's other steps are `LaunchError`s (launch.ts). */
+  step: "exec";
+  /** errno of the failed search or execve. */
+  errno: number;
 }
 
 /** A syscall for the root to make instead of its failed execve (see `Launched` in launch.ts). */
