@@ -44,7 +44,8 @@ import { type Caller, currentCaller, findCommand, pathOf } from "./command_path.
 import { buildRuleset } from "../fs/landlock_install.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import { InjectError, Injector, syscallInstruction } from "./inject.ts";
-import type { ExecFailure, ScriptExec } from "../supervisor/supervisor.ts";
+import type { ExecFailure } from "../supervisor/result.ts";
+import type { ScriptExec } from "../supervisor/hooks.ts";
 import { TRACE_OPTIONS } from "../supervisor/trace_options.ts";
 import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { Decision } from "../decision.ts";
-import type { SyscallStop } from "../supervisor/supervisor.ts";
+import type { SyscallStop } from "../supervisor/hooks.ts";
 import type { ExecEvent, SupervisorEvent, SyscallEvent } from "../events.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { captureAddresses, captureArgs, captureExec } from "./capture.ts";

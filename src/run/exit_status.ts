@@ -8,9 +8,9 @@
 
 import { SIGNALS } from "../../kernel/signals.ts";
 import { ERRNO_MESSAGES, ERRNO_NUMBERS } from "../../kernel/errno.ts";
-import type { ExecFailure } from "../supervisor/supervisor.ts";
+import type { ExecFailure } from "../supervisor/result.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
-import type { RunStats, SupervisorResult } from "../supervisor/supervisor.ts";
+import type { RunStats, SupervisorResult } from "../supervisor/result.ts";
 
 export type { RunStats };
 

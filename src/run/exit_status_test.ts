@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { emptyResult, type SupervisorResult } from "../supervisor/supervisor.ts";
+import { emptyResult, type SupervisorResult } from "../supervisor/result.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import {
   execFailureMessage,

@@ -12,12 +12,13 @@
 import { mark } from "../timing.ts";
 import { writeStderr } from "../stderr.ts";
 import { launch, LaunchError, readHost, releaseListener } from "../launch/launch.ts";
-import { emptyResult, Supervisor } from "../supervisor/supervisor.ts";
+import { Supervisor } from "../supervisor/supervisor.ts";
+import { emptyResult } from "../supervisor/result.ts";
 import { RuleEngine } from "../supervisor/rules.ts";
 import { denialLine, type NetDenial } from "../net/check.ts";
 import type { Decision } from "../decision.ts";
 import { decodeDecision, type WireDecision } from "../decision_wire.ts";
-import type { SyscallStop } from "../supervisor/supervisor.ts";
+import type { SyscallStop } from "../supervisor/hooks.ts";
 import { HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import type { SupervisorEvent } from "../events.ts";
 import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";

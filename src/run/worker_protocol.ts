@@ -6,8 +6,7 @@
  * @module
  */
 
-import type { ExecFailure } from "../supervisor/supervisor.ts";
-import type { SupervisorResult } from "../supervisor/supervisor.ts";
+import type { ExecFailure, SupervisorResult } from "../supervisor/result.ts";
 import type { RuleTable } from "../supervisor/rules.ts";
 import type { FsPolicy } from "../fs/access.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { Decision } from "../decision.ts";
-import type { SyscallStop } from "./supervisor.ts";
+import type { SyscallStop } from "./hooks.ts";
 import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "../net/check.ts";
 import type { FsCall, FsChecker } from "../fs/check.ts";
 import { deliverToGroup } from "./signal_guard.ts";

@@ -4,7 +4,7 @@ import type { NetPolicy } from "../net/check.ts";
 import { compilePolicy } from "../policy/compile.ts";
 import type { Decision } from "../decision.ts";
 import { type HookCaller, RuleEngine, type RuleTable } from "./rules.ts";
-import type { SyscallStop } from "./supervisor.ts";
+import type { SyscallStop } from "./hooks.ts";
 import { TargetGuard } from "./target_guard.ts";
 
 const NR = HOST_ARCH.numbers;

@@ -1,7 +1,10 @@
 /**
  * The supervisor loop: waits for every stop of every tracee, keeps the
- * registry and each thread's state, applies decisions, resumes with the right
- * signal, and tears the tree down.
+ * registry and each thread's state, hands each traced call to the policy,
+ * resumes with the right signal, and tears the tree down. Beside it: the
+ * requests on a stopped thread (thread_control.ts), what a decision does to
+ * its call (apply.ts), the root's first exec (first_exec.ts), and what the
+ * loop takes and reports (hooks.ts, result.ts).
  *
  * All ptrace requests for a tracee must come from the thread that attached
  * it, so this loop runs synchronously on that thread: the seize in
@@ -12,200 +15,24 @@
 
 import { kill, tgkill } from "../../ffi/process.ts";
 import { PTRACE, PTRACE_EVENT } from "../../kernel/ptrace.ts";
-import { ptrace, ptraceBuffer, ptraceCont, waitpid } from "../../ffi/ptrace.ts";
-import { SIGINFO_SIZE, SIGNALS } from "../../kernel/signals.ts";
+import { ptraceBuffer, waitpid } from "../../ffi/ptrace.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
-import { HOST_ARCH, type SyscallRegisters } from "../arch/arch.ts";
-import type { Decision } from "../decision.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 import { decodeWaitStatus } from "./stop.ts";
-import type { FilterSpec } from "../bpf/compile.ts";
-import { ORIGIN_NOT_TRACED, refusalOf, TraceOrigin } from "./trace_origin.ts";
+import { ORIGIN_NOT_TRACED, TraceOrigin } from "./trace_origin.ts";
 import { PollingWait } from "./polling_wait.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import type { SupervisorHooks, SupervisorOptions, SyscallStop } from "./hooks.ts";
+import type { ExitStatus, SupervisorResult } from "./result.ts";
+import { ThreadControl } from "./thread_control.ts";
+import { applyDecision } from "./apply.ts";
+import { FirstExec } from "./first_exec.ts";
 
 const EPERM = ERRNO_NUMBERS.EPERM;
-const ESRCH = ERRNO_NUMBERS.ESRCH;
 const EINTR = ERRNO_NUMBERS.EINTR;
 const ECHILD = ERRNO_NUMBERS.ECHILD;
-const ENOEXEC = ERRNO_NUMBERS.ENOEXEC;
-
-export { TRACE_OPTIONS } from "./trace_options.ts";
-
-/** How the root process ended. */
-export type ExitStatus = { code: number; signal?: undefined } | {
-  signal: number;
-  code?: undefined;
-};
-
-/**
- * A syscall stopped by the filter, as handed to the policy. The supervisor
- * reuses one object for every stop: read what you need during the call, and
- * copy it to keep it.
- */
-export interface SyscallStop {
-  /** Thread that made the call. */
-  tid: number;
-  /** Its process. */
-  pid: number;
-  /** Syscall number. */
-  nr: number;
-  /**
-   * Which of jail's traced rules it belongs to: the SECCOMP_RET_TRACE data
-   * of jail's own filter for this call, computed by the supervisor (the
-   * kernel's report could come from a filter of the tree's).
-   */
-  data: number;
-  /** Registers at the stop; valid only during the call. */
-  regs: SyscallRegisters;
-}
-
-/** Where events go; each callback is optional, and costs nothing when absent. */
-export interface SupervisorHooks {
-  /** Decides a traced syscall; `undefined` means allow. */
-  onSyscall?(call: SyscallStop): Decision | undefined;
-  /** A decision was applied (for traces and logs). */
-  onDecision?(call: SyscallStop, decision: Decision): void;
-  /** A process appeared. */
-  onSpawn?(pid: number, ppid: number): void;
-  /** A process exec'd; `formerTid` is the tid of the thread that exec'd (the pid for the leader). */
-  onExec?(pid: number, formerTid: number): void;
-  /**
-   * A call that ran (decided by onSyscall with allow, args or result, or
-   * undecided) ended: `result` is what it returned, read at its
-   * syscall-exit-stop; undefined when the thread died (or vanished at a
-   * sibling's exec) inside it. Called once per such call, only when
-   * {@linkcode SupervisorOptions.results} is on.
-   */
-  onSyscallExit?(tid: number, result: bigint | undefined): void;
-  /** A process ended. */
-  onExit?(pid: number, status: ExitStatus): void;
-  /** A thread took a group-stop (SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU) and was parked. */
-  onGroupStop?(tid: number, signal: number): void;
-  /** A thread ended in a way the quirk tests want to see (vanished, dying). */
-  onQuirk?(kind: "vanished" | "esrch" | "exit-after-esrch", tid: number): void;
-}
-
-/** Options for {@linkcode Supervisor}. */
-export interface SupervisorOptions {
-  /** What happens to the rest of the tree when the root exits. */
-  onRootExit: "kill" | "wait";
-  /** Shared control block: `[command, ...live pid slots]`; command 1 = kill the tree. */
-  control?: Int32Array;
-  /** Event callbacks. */
-  hooks?: SupervisorHooks;
-  /**
-   * The filter spec jail installed (`CompiledPolicy.spec`): the rule of each
-   * seccomp stop is taken from it, never from the data the kernel reports.
-   */
-  filter: FilterSpec;
-  /**
-   * Report what each call that runs returned (`--trace`): such a call is
-   * resumed with PTRACE_SYSCALL instead of PTRACE_CONT, one more stop per
-   * call, and its result goes to `onSyscallExit`. Off: no call costs a stop
-   * more.
-   */
-  results?: boolean;
-  /**
-   * The root's first execve is set up by the launch and run by this loop,
-   * which resumes the root with PTRACE_SYSCALL until its exec so that a
-   * failed one stops at its syscall exit. When it fails with ENOEXEC, this
-   * call runs instead: `/bin/sh path args`, as execvpe does.
-   */
-  script?: ScriptExec;
-}
-
-/** Why the command could not be exec'd: exit 127 (not found) or 126. */
-export interface ExecFailure {
-  /** Always `exec`: failures of the launch's other steps are `LaunchError`s (launch.ts). */
-  step: "exec";
-  /** errno of the failed search or execve. */
-  errno: number;
-}
-
-/** A syscall for the root to make instead of its failed execve (see `Launched` in launch.ts). */
-export interface ScriptExec {
-  /** The `syscall` instruction it runs from. */
-  ip: bigint;
-  /** Its number. */
-  nr: number;
-  /** Its arguments: addresses in the root's memory. */
-  args: readonly bigint[];
-}
-
-/** Supervisor counters of one run. */
-export interface RunStats {
-  /** Processes seen. */
-  processes: number;
-  /** Threads seen. */
-  threads: number;
-  /** Most processes alive at once. */
-  peakProcesses: number;
-  /** Most threads alive at once. */
-  peakThreads: number;
-  /** Threads left in the registry at the end (0 after a clean run). */
-  leftover: number;
-  /** How often each ptrace quirk was met. */
-  quirks: QuirkCounts;
-}
-
-/**
- * What a finished supervision reports: its counters ({@linkcode RunStats};
- * `leftover` is 0 unless waitpid ran out of children first), and how it ended.
- */
-export interface SupervisorResult extends RunStats {
-  /** How the root ended; undefined only if it vanished (never expected). */
-  root?: ExitStatus;
-  /** True when the root reached its command's exec. */
-  execed: boolean;
-  /** Why the root's first execve failed, when it did (the root was killed then). */
-  execFailure?: ExecFailure;
-  /** Why the tree was killed, when it was. */
-  killed?: "root-exit" | "request" | "policy";
-  /** The rule that killed the tree, for `policy`. */
-  killRule?: string;
-  /** The call that fired it, for `policy`. */
-  killCall?: { pid: number; tid: number; nr: number };
-}
-
-/**
- * How often each ptrace quirk was met in one supervision. Cheap integers,
- * always kept: reports and the quirk tests read them to see that a path ran.
- */
-export interface QuirkCounts {
-  /** A ptrace request on a thread seen stopped failed with ESRCH: it was being killed. */
-  esrch: number;
-  /** PTRACE_EVENT_EXIT stops. */
-  exitStops: number;
-  /** A thread that had failed with ESRCH then stopped at PTRACE_EVENT_EXIT and was resumed: requests worked again. */
-  exitAfterEsrch: number;
-  /** Threads that stopped at PTRACE_EVENT_EXIT and then died of SIGKILL. */
-  exitThenSigkill: number;
-  /** Execs by a thread other than the leader: it took the leader's tid. */
-  nonLeaderExecs: number;
-  /** Threads dropped at a sibling's exec without a death report (the old leader; siblings not yet reported). */
-  vanished: number;
-  /** New tasks whose first stop came before their parent's fork, vfork or clone event. */
-  childFirst: number;
-  /** Group-stops parked with PTRACE_LISTEN. */
-  listens: number;
-  /** Signals injected at signal-delivery-stops. */
-  injected: number;
-  /**
-   * Fork, vfork, clone or exec stops found stale when served: the thread had
-   * been killed meanwhile and already sat in its exit stop, so the event
-   * message was its exit status, not a tid, and was ignored.
-   */
-  staleEvents: number;
-  /**
-   * Syscall-exit-stops served: one per call that ran under `--trace` or a
-   * `result` rule; none otherwise.
-   */
-  syscallExits: number;
-}
-
-export { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
 
 /** The wait status of a PTRACE_EVENT_SECCOMP stop: `(7 << 16) | (SIGTRAP << 8) | 0x7f`. */
 const SECCOMP_STATUS = (PTRACE_EVENT.SECCOMP << 16) | (SIGNALS.SIGTRAP << 8) | 0x7f;
@@ -216,52 +43,22 @@ const NEW_TASK_EVENTS = {
   clone: PTRACE_EVENT.CLONE,
 } as const;
 
-/** Every quirk counted zero times. */
-function noQuirks(): QuirkCounts {
-  return {
-    esrch: 0,
-    exitStops: 0,
-    exitAfterEsrch: 0,
-    exitThenSigkill: 0,
-    nonLeaderExecs: 0,
-    vanished: 0,
-    childFirst: 0,
-    listens: 0,
-    injected: 0,
-    staleEvents: 0,
-    syscallExits: 0,
-  };
-}
-
-/** The result of a supervision that never started (the command was not found). */
-export function emptyResult(): SupervisorResult {
-  return {
-    execed: false,
-    processes: 0,
-    threads: 0,
-    peakProcesses: 0,
-    peakThreads: 0,
-    leftover: 0,
-    quirks: noQuirks(),
-  };
-}
-
 /** One supervision of one tree. */
 export class Supervisor {
   readonly registry: Registry;
   readonly #root: number;
   readonly #opts: SupervisorOptions;
   readonly #hooks: SupervisorHooks;
-  readonly #regs = HOST_ARCH.newRegisters();
+  /** The requests on stopped threads, with the register buffer and the quirk counters. */
+  readonly #ctl: ThreadControl;
+  /** The root's syscall stops until its exec. */
+  readonly #firstExec: FirstExec;
   /** PTRACE_GETEVENTMSG's `unsigned long`, read as its low 32 bits (a tid, a filter's data). */
   readonly #msg = new Uint32Array(2);
   /** jail's own filter, which names the rule of each stop. */
   readonly #origin: TraceOrigin;
   /** The one SyscallStop handed to onSyscall, refilled at each stop. */
-  readonly #call: SyscallStop = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#regs };
-  readonly #siginfo = new Int32Array(SIGINFO_SIZE / 4);
-  /** `results`: calls that run are followed to their syscall-exit-stop. */
-  readonly #results: boolean;
+  readonly #call: SyscallStop;
   /** Tasks registered at their own first stop whose parent's fork/vfork/clone event is still due. */
   readonly #unannounced = new Set<number>();
   /** Such tasks that died before that event came: it must not register them again. */
@@ -271,16 +68,10 @@ export class Supervisor {
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   readonly #wait = new PollingWait();
   #rootStatus?: ExitStatus;
-  #execed = false;
-  /** Before the root's exec: its next syscall stop is the execve's entry (else its exit). */
-  #atEntry = true;
-  #scriptTried = false;
-  #execFailure?: ExecFailure;
   #killing = false;
   #killed?: SupervisorResult["killed"];
   #killRule?: string;
   #killCall?: SupervisorResult["killCall"];
-  readonly #quirks: QuirkCounts = noQuirks();
 
   /**
    * @param root The seized root, its execve set up (launch.ts).
@@ -294,12 +85,14 @@ export class Supervisor {
     this.registry = new Registry(slots);
     this.registry.addThread(root, root, 0);
     this.#origin = new TraceOrigin(options.filter);
-    this.#results = options.results === true;
+    this.#ctl = new ThreadControl(root, this.#hooks, options.results === true);
+    this.#firstExec = new FirstExec(this.#ctl, options.script);
+    this.#call = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#ctl.regs };
   }
 
   /** Resumes the root, stopped by the launch with its execve set up. */
   start(): void {
-    this.#resume(this.registry.threads.get(this.#root)!, 0);
+    this.#ctl.resume(this.registry.threads.get(this.#root)!, 0);
   }
 
   /** Runs until no tracee is left; returns how the root ended. */
@@ -344,8 +137,8 @@ export class Supervisor {
     while (waitpid(-1, WAIT.WALL | WAIT.WNOHANG)[0] > 0);
     return {
       root: this.#rootStatus,
-      execed: this.#execed,
-      execFailure: this.#execFailure,
+      execed: this.#ctl.execed,
+      execFailure: this.#firstExec.failure,
       killed: this.#killed,
       killRule: this.#killRule,
       killCall: this.#killCall,
@@ -354,7 +147,7 @@ export class Supervisor {
       peakProcesses: this.registry.peakProcesses,
       peakThreads: this.registry.peakThreads,
       leftover: this.registry.threads.size,
-      quirks: { ...this.#quirks },
+      quirks: { ...this.#ctl.quirks },
     };
   }
 
@@ -386,46 +179,46 @@ export class Supervisor {
         return this.#seccomp(thread);
       case "signal":
         // The only stop where a restart's signal is delivered: inject it unchanged.
-        this.#quirks.injected++;
-        return this.#resume(thread, stop.signal);
+        this.#ctl.quirks.injected++;
+        return this.#ctl.resume(thread, stop.signal);
       case "group-stop":
         // Park it: it stays stopped like an untraced process until SIGCONT.
-        if (this.#request(thread, PTRACE.LISTEN, 0)) {
+        if (this.#ctl.request(thread, PTRACE.LISTEN, 0)) {
           thread.state = "listening";
-          this.#quirks.listens++;
+          this.#ctl.quirks.listens++;
           this.#hooks.onGroupStop?.(tid, stop.signal);
         }
         return;
       case "interrupt":
-        return this.#resume(thread, 0);
+        return this.#ctl.resume(thread, 0);
       case "syscall":
-        if (!this.#execed && tid === this.#root) return this.#firstExecStop(thread);
+        if (!this.#ctl.execed && tid === this.#root) return this.#firstExec.stop(thread);
         return this.#syscallExit(thread);
       case "fork":
       case "vfork":
       case "clone":
         this.#newTask(thread, NEW_TASK_EVENTS[stop.kind]);
-        return this.#resume(thread, 0);
+        return this.#ctl.resume(thread, 0);
       case "exec":
         return this.#exec(thread);
       case "exit": {
         // Even a thread that failed with ESRCH (killed) may stop here, and
         // requests work again: it must be resumed to finish dying.
-        this.#quirks.exitStops++;
+        this.#ctl.quirks.exitStops++;
         // The call it sat in (exit, exit_group, or one a SIGKILL cut short) never returns.
-        if (thread.exitStop) this.#callEnded(thread, undefined);
+        if (thread.exitStop) this.#ctl.callEnded(thread, undefined);
         const wasDying = thread.state === "dying";
-        if (this.#request(thread, PTRACE.CONT, 0)) {
+        if (this.#ctl.request(thread, PTRACE.CONT, 0)) {
           thread.state = "exiting";
           if (wasDying) {
-            this.#quirks.exitAfterEsrch++;
+            this.#ctl.quirks.exitAfterEsrch++;
             this.#hooks.onQuirk?.("exit-after-esrch", tid);
           }
         }
         return;
       }
       default:
-        return this.#resume(thread, 0);
+        return this.#ctl.resume(thread, 0);
     }
   }
 
@@ -433,7 +226,7 @@ export class Supervisor {
   #firstSight(tid: number): Thread {
     const { tgid, ppid } = readTaskIds(tid);
     const thread = this.registry.addThread(tid, tgid, ppid);
-    this.#quirks.childFirst++;
+    this.#ctl.quirks.childFirst++;
     this.#unannounced.add(tid);
     if (tgid === tid) this.#hooks.onSpawn?.(tid, ppid);
     if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
@@ -444,7 +237,7 @@ export class Supervisor {
     if (ptraceBuffer(PTRACE.GETEVENTMSG, parent.tid, this.#msg) !== 0) return;
     // A stale report: the message is the parent's exit status, not a tid.
     // The child, if any, registers itself at its own first stop.
-    if (!this.#stillAt(parent, event)) return;
+    if (!this.#ctl.stillAt(parent, event)) return;
     const tid = this.#msg[0];
     // Its first stop came first: it registered itself then (and may even have died since: a
     // vfork child that _exit()s before its parent's event is served must not come back).
@@ -463,40 +256,40 @@ export class Supervisor {
     let former = pid;
     if (
       ptraceBuffer(PTRACE.GETEVENTMSG, pid, this.#msg) === 0 &&
-      this.#stillAt(thread, PTRACE_EVENT.EXEC)
+      this.#ctl.stillAt(thread, PTRACE_EVENT.EXEC)
     ) {
       former = this.#msg[0];
     }
-    if (former !== pid) this.#quirks.nonLeaderExecs++;
+    if (former !== pid) this.#ctl.quirks.nonLeaderExecs++;
     // Siblings inside a reported call die at this exec without ever returning from it.
     for (const tid of this.registry.processes.get(pid)?.threads ?? []) {
       const t = this.registry.threads.get(tid);
-      if (t?.exitStop && tid !== former) this.#callEnded(t, undefined);
+      if (t?.exitStop && tid !== former) this.#ctl.callEnded(t, undefined);
     }
     for (const tid of this.registry.execed(pid, former)) {
-      this.#quirks.vanished++;
+      this.#ctl.quirks.vanished++;
       this.#hooks.onQuirk?.("vanished", tid);
     }
     const current = this.registry.threads.get(pid)!;
-    // From here the root is resumed without syscall stops (see #firstExecStop), unless a reported
-    // execve goes on to its syscall-exit-stop (#resume keeps it).
-    if (pid === this.#root) this.#execed = true;
+    // From here the root is resumed without syscall stops (see first_exec.ts), unless a reported
+    // execve goes on to its syscall-exit-stop (ThreadControl.resume keeps it).
+    if (pid === this.#root) this.#ctl.execed = true;
     this.#hooks.onExec?.(pid, former);
-    this.#resume(current, 0);
+    this.#ctl.resume(current, 0);
   }
 
   #died(thread: Thread, status: ExitStatus): void {
     if (thread.state === "exiting" && status.signal === SIGNALS.SIGKILL) {
-      this.#quirks.exitThenSigkill++;
+      this.#ctl.quirks.exitThenSigkill++;
     }
     if (this.#unannounced.delete(thread.tid)) this.#goneUnannounced.add(thread.tid);
-    if (thread.exitStop) this.#callEnded(thread, undefined);
+    if (thread.exitStop) this.#ctl.callEnded(thread, undefined);
     // The leader's death drops siblings that never report theirs: their calls end here too.
     const group = this.registry.processes.get(thread.tgid);
     if (group && group.pid === thread.tid) {
       for (const tid of group.threads) {
         const t = this.registry.threads.get(tid);
-        if (t?.exitStop) this.#callEnded(t, undefined);
+        if (t?.exitStop) this.#ctl.callEnded(t, undefined);
       }
     }
     const proc = this.registry.removeThread(thread.tid);
@@ -511,11 +304,11 @@ export class Supervisor {
   #seccomp(thread: Thread): void {
     const tid = thread.tid;
     // A new call while the last one's exit was still awaited: that exit stop never came.
-    if (thread.exitStop) this.#callEnded(thread, undefined);
+    if (thread.exitStop) this.#ctl.callEnded(thread, undefined);
     const onSyscall = this.#hooks.onSyscall;
-    if (!onSyscall) return this.#resume(thread, 0);
-    const regs = this.#regs;
-    if (regs.read(tid) !== 0) return this.#lost(thread);
+    if (!onSyscall) return this.#ctl.resume(thread, 0);
+    const regs = this.#ctl.regs;
+    if (regs.read(tid) !== 0) return this.#ctl.lost(thread);
     // The rule comes from jail's own filter run on this call, not from the data the kernel
     // reports: with several filters returning TRACE that is the newest one's, which the tree
     // may have installed to forge it. A call jail's filter allows was stopped by such a filter:
@@ -523,12 +316,12 @@ export class Supervisor {
     const nr = regs.nr;
     const data = this.#origin.ruleOf(nr, regs);
     if (data < 0) {
-      if (data === ORIGIN_NOT_TRACED) return this.#resume(thread, 0);
+      if (data === ORIGIN_NOT_TRACED) return this.#ctl.resume(thread, 0);
       // A call jail's filter refuses cannot stop here (a refusal outranks a trace): deny it.
       regs.skipSyscall();
       regs.setResult(-EPERM);
-      if (regs.write(tid) !== 0) return this.#lost(thread);
-      return this.#resume(thread, 0);
+      if (regs.write(tid) !== 0) return this.#ctl.lost(thread);
+      return this.#ctl.resume(thread, 0);
     }
     const call = this.#call;
     call.tid = tid;
@@ -536,59 +329,16 @@ export class Supervisor {
     call.nr = nr;
     call.data = data;
     const decision = onSyscall(call);
-    if (decision) this.#apply(thread, call, decision);
-    else {
-      if (this.#results) thread.exitStop = true;
-      this.#resume(thread, 0);
-    }
-  }
-
-  #apply(thread: Thread, call: SyscallStop, decision: Decision): void {
-    const regs = call.regs;
-    this.#hooks.onDecision?.(call, decision);
-    switch (decision.action) {
-      case "allow":
-        if (this.#results) thread.exitStop = true;
-        return this.#resume(thread, 0);
-      case "deny":
-        regs.skipSyscall();
-        regs.setResult(-decision.errno);
-        break;
-      case "return":
-      case "perform":
-        regs.skipSyscall();
-        regs.setResult(decision.value);
-        break;
-      case "replace":
-      case "args":
-        if (decision.action === "replace") regs.setNr(decision.nr);
-        for (const i in decision.args) regs.setArg(+i, decision.args[+i]);
-        // arm64's re-check after this stop reads argument 0 from orig_x0, not the rewrite: jail's
-        // filter judges the rewritten call here instead, and a refusal denies it.
-        if (!HOST_ARCH.recheckSeesArg0 && "0" in decision.args) {
-          const refused = refusalOf(this.#opts.filter, regs.nr, regs);
-          if (refused) {
-            regs.skipSyscall();
-            regs.setResult(-(refused.kind === "errno" ? refused.errno : EPERM));
-            break;
-          }
-        }
-        if (this.#results) thread.exitStop = true;
-        break;
-      case "result":
-        thread.pendingResult = decision.value;
-        thread.exitStop = true;
-        if (this.#request(thread, PTRACE.SYSCALL, 0)) thread.state = "syscall-exit";
-        return;
-      case "kill":
-        // Never kill the tree on a stale stop: the data may be an exit status.
-        if (!this.#stillAt(thread, PTRACE_EVENT.SECCOMP)) return this.#lost(thread);
+    if (decision) {
+      this.#hooks.onDecision?.(call, decision);
+      if (applyDecision(this.#ctl, this.#opts.filter, thread, call, decision)) {
         if (!this.#killing) this.#killCall = { pid: call.pid, tid: call.tid, nr: call.nr };
         this.killTree("policy", decision.rule);
-        return;
+      }
+    } else {
+      if (this.#ctl.results) thread.exitStop = true;
+      this.#ctl.resume(thread, 0);
     }
-    if (regs.write(thread.tid) !== 0) return this.#lost(thread);
-    this.#resume(thread, 0);
   }
 
   /**
@@ -600,112 +350,16 @@ export class Supervisor {
    * seccomp stop comes after its enter stop and is decided as ever.
    */
   #syscallExit(thread: Thread): void {
-    if (!thread.exitStop) return this.#resume(thread, 0);
-    this.#quirks.syscallExits++;
-    const regs = this.#regs;
-    if (regs.read(thread.tid) !== 0) return this.#lost(thread);
+    if (!thread.exitStop) return this.#ctl.resume(thread, 0);
+    this.#ctl.quirks.syscallExits++;
+    const regs = this.#ctl.regs;
+    if (regs.read(thread.tid) !== 0) return this.#ctl.lost(thread);
     if (thread.pendingResult !== undefined) {
       regs.setResult(thread.pendingResult);
       thread.pendingResult = undefined;
-      if (regs.write(thread.tid) !== 0) return this.#lost(thread);
+      if (regs.write(thread.tid) !== 0) return this.#ctl.lost(thread);
     }
-    this.#callEnded(thread, regs.result);
-    this.#resume(thread, 0);
-  }
-
-  /** The reported call of `thread` returned `result` (undefined: never will). */
-  #callEnded(thread: Thread, result: bigint | undefined): void {
-    thread.exitStop = false;
-    // A result rule's value belongs to this call alone, whichever way it ended.
-    thread.pendingResult = undefined;
-    if (this.#results) this.#hooks.onSyscallExit?.(thread.tid, result);
-  }
-
-  /**
-   * True when the thread still sits in the `event` stop it was reported in.
-   * A thread killed after its report (a sibling's exit_group or exec, a
-   * SIGKILL) may already wait in its PTRACE_EVENT_EXIT stop, where
-   * GETEVENTMSG answers its exit status instead: read as a new task's tid,
-   * 0 or 256 would register (and SIGKILL at teardown) a pid outside the
-   * tree, or the whole process group. Ask after reading the message: a
-   * thread never leaves its exit stop without us, so "still there" means
-   * the message was read there.
-   */
-  #stillAt(thread: Thread, event: number): boolean {
-    // siginfo_t: si_signo, si_errno, si_code; an event stop's si_code is (event << 8) | SIGTRAP.
-    if (
-      ptraceBuffer(PTRACE.GETSIGINFO, thread.tid, this.#siginfo) === 0 &&
-      this.#siginfo[2] === ((event << 8) | SIGNALS.SIGTRAP)
-    ) {
-      return true;
-    }
-    this.#quirks.staleEvents++;
-    return false;
-  }
-
-  /**
-   * A syscall stop of the root before its exec: the entry of the execve the
-   * launch set up (resumed), or its exit, which only a failure reaches (a
-   * success stops at PTRACE_EVENT_EXEC first, and is resumed without syscall
-   * stops). ENOEXEC runs the file with /bin/sh once, as execvpe does; any
-   * other failure ends the run with it.
-   */
-  #firstExecStop(thread: Thread): void {
-    if (this.#atEntry) {
-      this.#atEntry = false;
-      return this.#resume(thread, 0);
-    }
-    this.#atEntry = true;
-    const regs = this.#regs;
-    if (regs.read(thread.tid) !== 0) return this.#lost(thread);
-    if (thread.exitStop) this.#callEnded(thread, regs.result);
-    const errno = -Number(regs.result);
-    const script = this.#opts.script;
-    if (errno === ENOEXEC && script && !this.#scriptTried) {
-      this.#scriptTried = true;
-      regs.setSyscall(script.ip, script.nr, script.args);
-      if (regs.write(thread.tid) !== 0) return this.#lost(thread);
-      return this.#resume(thread, 0);
-    }
-    this.#execFailure = { step: "exec", errno: errno > 0 ? errno : 0 };
-    kill(thread.tgid, SIGNALS.SIGKILL);
-  }
-
-  /**
-   * Restarts a stopped thread; `sig` is injected (meaningful only at a
-   * signal-delivery-stop). A thread inside a call whose exit is awaited
-   * (a fork, clone or exec event on the way) goes on with PTRACE_SYSCALL, so
-   * that the exit still stops; until its exec the root stops at its
-   * syscalls' entry and exit too (see #firstExecStop).
-   */
-  #resume(thread: Thread, sig: number): void {
-    const rc = thread.exitStop || (!this.#execed && thread.tid === this.#root)
-      ? ptrace(PTRACE.SYSCALL, thread.tid, 0, sig)
-      : ptraceCont(thread.tid, sig);
-    if (rc === 0) thread.state = "running";
-    else if (rc === -ESRCH) this.#lost(thread);
-    else throw new Error(`ptrace(PTRACE_CONT) on ${thread.tid} failed: errno ${-rc}`);
-  }
-
-  /** A restarting or informational request; false when the thread turned out to be dying. */
-  #request(thread: Thread, request: number, data: number): boolean {
-    const rc = ptrace(request, thread.tid, 0, data);
-    if (rc === 0) return true;
-    if (rc === -ESRCH) {
-      this.#lost(thread);
-      return false;
-    }
-    throw new Error(`ptrace(${request}) on ${thread.tid} failed: errno ${-rc}`);
-  }
-
-  /**
-   * ESRCH on a thread seen stopped: it was killed (SIGKILL, a sibling's
-   * exit_group or exec). Not resumed: it will report PTRACE_EVENT_EXIT
-   * (then resumable again) or its death.
-   */
-  #lost(thread: Thread): void {
-    thread.state = "dying";
-    this.#quirks.esrch++;
-    this.#hooks.onQuirk?.("esrch", thread.tid);
+    this.#ctl.callEnded(thread, regs.result);
+    this.#ctl.resume(thread, 0);
   }
 }

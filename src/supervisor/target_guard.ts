@@ -21,7 +21,7 @@ import { close } from "../../ffi/io.ts";
 import { getpgrp, pidfdGetfd, pidfdOpen, pidfdSendSignal } from "../../ffi/process.ts";
 import { readMemory } from "../../ffi/memory.ts";
 import type { Decision } from "../decision.ts";
-import type { SyscallStop } from "./supervisor.ts";
+import type { SyscallStop } from "./hooks.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { CAPABILITIES } from "../../kernel/capability.ts";
 import { SIGINFO_SIZE } from "../../kernel/signals.ts";

@@ -1,0 +1,66 @@
+/**
+ * The root's first execve, set up by the launch and run under the loop:
+ * until it succeeds the root is resumed with PTRACE_SYSCALL, so that a
+ * failed execve stops at its syscall exit. ENOEXEC runs the file with
+ * /bin/sh once, as execvpe does; any other failure ends the run with it.
+ *
+ * @module
+ */
+
+import { kill } from "../../ffi/process.ts";
+import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { SIGNALS } from "../../kernel/signals.ts";
+import type { ScriptExec } from "./hooks.ts";
+import type { Thread } from "./registry.ts";
+import type { ExecFailure } from "./result.ts";
+import type { ThreadControl } from "./thread_control.ts";
+
+const ENOEXEC = ERRNO_NUMBERS.ENOEXEC;
+
+/** The root's syscall stops before its exec, and how its execve failed if it did. */
+export class FirstExec {
+  /** Why the root's first execve failed, once it did (the root is killed then). */
+  failure?: ExecFailure;
+  /** The root's next syscall stop is the execve's entry (else its exit). */
+  #atEntry = true;
+  #scriptTried = false;
+  readonly #ctl: ThreadControl;
+  readonly #script?: ScriptExec;
+
+  /**
+   * @param ctl The requests on stopped threads.
+   * @param script The call to make instead of an execve that fails with ENOEXEC.
+   */
+  constructor(ctl: ThreadControl, script: ScriptExec | undefined) {
+    this.#ctl = ctl;
+    this.#script = script;
+  }
+
+  /**
+   * A syscall stop of the root before its exec: the entry of the execve the
+   * launch set up (resumed), or its exit, which only a failure reaches (a
+   * success stops at PTRACE_EVENT_EXEC first, and is resumed without syscall
+   * stops).
+   */
+  stop(thread: Thread): void {
+    const ctl = this.#ctl;
+    if (this.#atEntry) {
+      this.#atEntry = false;
+      return ctl.resume(thread, 0);
+    }
+    this.#atEntry = true;
+    const regs = ctl.regs;
+    if (regs.read(thread.tid) !== 0) return ctl.lost(thread);
+    if (thread.exitStop) ctl.callEnded(thread, regs.result);
+    const errno = -Number(regs.result);
+    const script = this.#script;
+    if (errno === ENOEXEC && script && !this.#scriptTried) {
+      this.#scriptTried = true;
+      regs.setSyscall(script.ip, script.nr, script.args);
+      if (regs.write(thread.tid) !== 0) return ctl.lost(thread);
+      return ctl.resume(thread, 0);
+    }
+    this.failure = { step: "exec", errno: errno > 0 ? errno : 0 };
+    kill(thread.tgid, SIGNALS.SIGKILL);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * What one supervision reports: how the root ended, why the tree was killed,
+ * and the run's counters (processes, threads, the ptrace quirks met). Plain
+ * data, made by the loop and read by the run and its reports.
+ *
+ * @module
+ */
+
+/** How the root process ended. */
+export type ExitStatus = { code: number; signal?: undefined } | {
+  signal: number;
+  code?: undefined;
+};
+
+/** Why the command could not be exec'd: exit 127 (not found) or 126. */
+export interface ExecFailure {
+  /** Always `exec`: failures of the launch's other steps are `LaunchError`s (launch.ts). */
+  step: "exec";
+  /** errno of the failed search or execve. */
+  errno: number;
+}
+
+/** Supervisor counters of one run. */
+export interface RunStats {
+  /** Processes seen. */
+  processes: number;
+  /** Threads seen. */
+  threads: number;
+  /** Most processes alive at once. */
+  peakProcesses: number;
+  /** Most threads alive at once. */
+  peakThreads: number;
+  /** Threads left in the registry at the end (0 after a clean run). */
+  leftover: number;
+  /** How often each ptrace quirk was met. */
+  quirks: QuirkCounts;
+}
+
+/**
+ * What a finished supervision reports: its counters ({@linkcode RunStats};
+ * `leftover` is 0 unless waitpid ran out of children first), and how it ended.
+ */
+export interface SupervisorResult extends RunStats {
+  /** How the root ended; undefined only if it vanished (never expected). */
+  root?: ExitStatus;
+  /** True when the root reached its command's exec. */
+  execed: boolean;
+  /** Why the root's first execve failed, when it did (the root was killed then). */
+  execFailure?: ExecFailure;
+  /** Why the tree was killed, when it was. */
+  killed?: "root-exit" | "request" | "policy";
+  /** The rule that killed the tree, for `policy`. */
+  killRule?: string;
+  /** The call that fired it, for `policy`. */
+  killCall?: { pid: number; tid: number; nr: number };
+}
+
+/**
+ * How often each ptrace quirk was met in one supervision. Cheap integers,
+ * always kept: reports and the quirk tests read them to see that a path ran.
+ */
+export interface QuirkCounts {
+  /** A ptrace request on a thread seen stopped failed with ESRCH: it was being killed. */
+  esrch: number;
+  /** PTRACE_EVENT_EXIT stops. */
+  exitStops: number;
+  /** A thread that had failed with ESRCH then stopped at PTRACE_EVENT_EXIT and was resumed: requests worked again. */
+  exitAfterEsrch: number;
+  /** Threads that stopped at PTRACE_EVENT_EXIT and then died of SIGKILL. */
+  exitThenSigkill: number;
+  /** Execs by a thread other than the leader: it took the leader's tid. */
+  nonLeaderExecs: number;
+  /** Threads dropped at a sibling's exec without a death report (the old leader; siblings not yet reported). */
+  vanished: number;
+  /** New tasks whose first stop came before their parent's fork, vfork or clone event. */
+  childFirst: number;
+  /** Group-stops parked with PTRACE_LISTEN. */
+  listens: number;
+  /** Signals injected at signal-delivery-stops. */
+  injected: number;
+  /**
+   * Fork, vfork, clone or exec stops found stale when served: the thread had
+   * been killed meanwhile and already sat in its exit stop, so the event
+   * message was its exit status, not a tid, and was ignored.
+   */
+  staleEvents: number;
+  /**
+   * Syscall-exit-stops served: one per call that ran under `--trace` or a
+   * `result` rule; none otherwise.
+   */
+  syscallExits: number;
+}
+
+/** Every quirk counted zero times. */
+export function noQuirks(): QuirkCounts {
+  return {
+    esrch: 0,
+    exitStops: 0,
+    exitAfterEsrch: 0,
+    exitThenSigkill: 0,
+    nonLeaderExecs: 0,
+    vanished: 0,
+    childFirst: 0,
+    listens: 0,
+    injected: 0,
+    staleEvents: 0,
+    syscallExits: 0,
+  };
+}
+
+/** The result of a supervision that never started (the command was not found). */
+export function emptyResult(): SupervisorResult {
+  return {
+    execed: false,
+    processes: 0,
+    threads: 0,
+    peakProcesses: 0,
+    peakThreads: 0,
+    leftover: 0,
+    quirks: noQuirks(),
+  };
+}
