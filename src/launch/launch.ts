@@ -14,17 +14,15 @@
  *
  * @module
  */
-
 import { addressOf, cstring, cstringArray, ErrnoError } from "../../ffi/libc.ts";
 import { close } from "../../ffi/io.ts";
 import { kill, pidfdGetfd, prctl } from "../../ffi/process.ts";
 import { PTRACE } from "../../kernel/ptrace.ts";
 import { ptrace, waitpid } from "../../ffi/ptrace.ts";
 import { WAIT } from "../../kernel/wait.ts";
-import { bindCloneNow, cloneIntoPause } from "../../ffi/clone.ts";
+import { cloneIntoPause } from "../../ffi/clone.ts";
 import { foregroundGroup, setForegroundGroup } from "../../ffi/terminal.ts";
-import { bindAffinityNow, currentCpuMask, getAffinity, setAffinity } from "../../ffi/affinity.ts";
-import { CAPABILITIES } from "../../kernel/capability.ts";
+import { currentCpuMask, getAffinity, setAffinity } from "../../ffi/affinity.ts";
 import { COMM_MAX, PR, PR_CAP_AMBIENT_CLEAR_ALL } from "../../kernel/prctl.ts";
 import { KERNEL_SIGSET_BYTES, SIG, SIGNALS } from "../../kernel/signals.ts";
 import {
@@ -33,14 +31,10 @@ import {
   SECCOMP_SET_MODE_FILTER,
 } from "../../kernel/seccomp.ts";
 import { BPF_K, BPF_RET } from "../../kernel/bpf.ts";
-import { type CapabilitySets, capsetBuffers } from "../../ffi/security.ts";
-import { bindLandlockNow, landlockAbi } from "../../ffi/landlock.ts";
+import { capsetBuffers } from "../../ffi/security.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
-
-/** This machine's syscall numbers. */
-const NR = HOST_ARCH.numbers;
-import { capabilityPlan, type OwnCapabilities, ownCapabilities } from "./capabilities.ts";
-import { type Caller, currentCaller, findCommand, pathOf } from "./command_path.ts";
+import { capabilityPlan } from "./capabilities.ts";
+import { findCommand, pathOf } from "./command_path.ts";
 import { buildRuleset } from "../fs/landlock_install.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import { InjectError, Injector, syscallInstruction } from "./inject.ts";
@@ -49,6 +43,10 @@ import type { ScriptExec } from "../supervisor/hooks.ts";
 import { TRACE_OPTIONS } from "../supervisor/trace_options.ts";
 import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { hasChildren, type Host, readHost, setUpProcess } from "./own_process.ts";
+
+/** This machine's syscall numbers. */
+const NR = HOST_ARCH.numbers;
 
 /** What to start. */
 export interface LaunchSpec {
@@ -113,19 +111,6 @@ const STACK_BYTES = 16384;
 /** The shell execvpe hands a file without a `#!` line to. */
 const SCRIPT_SHELL = "/bin/sh";
 
-let processSetUp = false;
-
-function setUpProcess(): void {
-  if (processSetUp) return;
-  // Orphans of the tree are reparented to us, not to init, so none escapes the reaping.
-  prctl(PR.SET_CHILD_SUBREAPER, 1);
-  // Non-dumpable: our memory, /proc/<pid>/fd and descriptors (pidfd_getfd) need CAP_SYS_PTRACE
-  // even for a process of our uid, which the tree is not given. The command is unaffected: its
-  // execve makes its process dumpable again.
-  prctl(PR.SET_DUMPABLE, 0);
-  processSetUp = true;
-}
-
 /** A `struct sock_fprog` for `program`; both must stay referenced until the clone. */
 function fprog(program: Uint8Array): BigUint64Array {
   return new BigUint64Array([BigInt(program.length / 8), addressOf(program)]);
@@ -143,64 +128,6 @@ function nonDefaultSignals(pid: number): number[] {
     if (set & (1n << BigInt(sig - 1))) out.push(sig);
   }
   return out;
-}
-
-/** What the launch reads of jail itself: the same for every run, read once per thread. */
-interface Host {
-  caller: Caller;
-  landlockAbi: number;
-  capabilities: OwnCapabilities;
-  needsDumpable: boolean;
-}
-
-let host: Host | undefined;
-
-/**
- * Reads what every launch needs of jail itself, and binds the calls it will
- * make: for the supervisor's thread to do while it waits for its start
- * message rather than when the command is waiting.
- *
- * @throws {Error} When /proc or capget cannot be read.
- */
-export function readHost(): Host {
-  if (host) return host;
-  const capabilities = ownCapabilities();
-  bindCloneNow();
-  bindLandlockNow();
-  bindAffinityNow();
-  syscallInstruction();
-  return host = {
-    caller: currentCaller(),
-    landlockAbi: landlockAbi(),
-    capabilities,
-    needsDumpable: needsDumpable(capabilities.sets),
-  };
-}
-
-/**
- * The one wall that needs a care: a child cloned from non-dumpable jail is
- * non-dumpable too, and only CAP_SYS_PTRACE may seize it. Without that
- * capability jail is dumpable for the few microseconds of the clone.
- *
- * Why that window is safe: any tree jail runs has a Landlock domain whenever
- * the kernel has Landlock (5.13+), and a domain refuses every ptrace-mode
- * access from inside it to a process outside it, whatever dumpable says. Only
- * without Landlock could a tree of a concurrent run in this same process (the
- * library API) use the window: then jail refuses to launch while it has any
- * other child.
- */
-function needsDumpable(sets: CapabilitySets): boolean {
-  return (sets.effective & (1n << BigInt(CAPABILITIES.SYS_PTRACE))) === 0n;
-}
-
-/** True when a thread of this process has a child (a tree of a concurrent run). */
-function hasChildren(): boolean {
-  for (const task of Deno.readDirSync("/proc/self/task")) {
-    try {
-      if (Deno.readTextFileSync(`/proc/self/task/${task.name}/children`).trim() !== "") return true;
-    } catch { /* the thread ended */ }
-  }
-  return false;
 }
 
 /**

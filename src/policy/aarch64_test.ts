@@ -19,40 +19,21 @@ import { ABIS } from "../../kernel/abi.ts";
 import { Registers as Aarch64Registers } from "../arch/aarch64.ts";
 import { refusalOf } from "../supervisor/trace_origin.ts";
 import { ERRNO_NUMBERS as E } from "../../kernel/errno.ts";
-import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts";
+import { explainPolicy } from "./explain.ts";
 import type { JailConfig } from "./types.ts";
-import { validateConfig } from "./validate.ts";
-import { errnoResult, runChecked, tracedRule } from "./_filter_check.ts";
+import { compileFor, errno, filterRunner, SUPERVISOR, traced } from "./_filter_check.ts";
 
 const NR = AARCH64.numbers;
-const SUPERVISOR = 4242;
 const CLONE_UNTRACED = 0x00800000n;
 const SIGCHLD = 17n;
 const AT_FDCWD = -100;
 const O_WRONLY = 0o1;
 
-function compile(config: JailConfig = {}, arch: Arch = AARCH64, allowAll = false): CompiledPolicy {
-  return compilePolicy(validateConfig(config, "test.json"), {
-    supervisorPid: SUPERVISOR,
-    resolve: () => [],
-    allowAll,
-    arch,
-  });
-}
+const compile = (config: JailConfig = {}, arch: Arch = AARCH64, allowAll = false) =>
+  compileFor(arch, config, allowAll);
 
 /** Runs the compiled filter on one call; checks it agrees with the spec's reference decision. */
-function run(
-  p: CompiledPolicy,
-  nr: number,
-  args: (bigint | number)[] = [],
-  arch = AUDIT_ARCH_AARCH64,
-): number {
-  return runChecked(p, nr, args, arch, 0x400000n);
-}
-
-const errno = errnoResult;
-
-const traced = tracedRule;
+const run = filterRunner(AUDIT_ARCH_AARCH64, 0x400000n);
 
 Deno.test("aarch64 filter: only AUDIT_ARCH_AARCH64 passes; AArch32, x86_64 and i386 are killed", () => {
   const p = compile();

@@ -75,57 +75,42 @@ export function locateJsonError(text: string): JsonSyntaxError | undefined {
     }
     fail(`a closing '"'`);
   };
+  /** An object's or array's items up to `close`, comma-separated; its opening bracket is at `i`. */
+  const items = (close: "}" | "]", item: () => void): void => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    while (true) {
+      item();
+      ws();
+      if (text[i] === ",") {
+        i++;
+        continue;
+      }
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      fail(`',' or '${close}'`);
+    }
+  };
+  const member = (): void => {
+    ws();
+    if (text[i] !== '"') fail("a property name in double quotes");
+    string();
+    ws();
+    if (text[i] !== ":") fail("':' after the property name");
+    i++;
+    value();
+  };
   const value = (): void => {
     ws();
     const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return;
-      }
-      while (true) {
-        ws();
-        if (text[i] !== '"') fail("a property name in double quotes");
-        string();
-        ws();
-        if (text[i] !== ":") fail("':' after the property name");
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return;
-        }
-        fail("',' or '}'");
-      }
-    }
-    if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      while (true) {
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return;
-        }
-        fail("',' or ']'");
-      }
-    }
+    if (c === "{") return items("}", member);
+    if (c === "[") return items("]", value);
     if (c === '"') return string();
     for (const word of ["true", "false", "null"]) {
       if (text.startsWith(word, i)) {

@@ -8,7 +8,9 @@
 
 import { getpgrp, getpid } from "../../ffi/process.ts";
 import { type NetEntry, NetEntryError, resolveNetSpec, type Resolver } from "../net/address.ts";
-import { type CompiledPolicy, compilePolicy, explainPolicy, type NetLists } from "./compile.ts";
+import { type CompiledPolicy, compilePolicy } from "./compile.ts";
+import { explainPolicy } from "./explain.ts";
+import type { NetLists } from "./net_compile.ts";
 import type { JailConfig } from "./types.ts";
 import { ConfigError } from "./config_error.ts";
 import { type NetItem, netItem, parseConfig } from "./validate.ts";

@@ -6,30 +6,24 @@ import { runFilter } from "../bpf/interpreter.ts";
 import { SYSCALL_NUMBERS } from "../../kernel/x86_64_syscalls.ts";
 import { X86_64 } from "../arch/arch.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
-import { type CompiledPolicy, compilePolicy, explainPolicy } from "./compile.ts";
+import { type CompiledPolicy, compilePolicy } from "./compile.ts";
+import { explainPolicy } from "./explain.ts";
 import { locateJsonError } from "./json_error.ts";
 import { mergeFlags } from "./load.ts";
 import type { JailConfig, SyscallRule } from "./types.ts";
 import { ConfigError, parseConfig, validateConfig } from "./validate.ts";
-import { errnoResult, runChecked, tracedRule } from "./_filter_check.ts";
+import { compileFor, errno, filterRunner, SUPERVISOR, traced } from "./_filter_check.ts";
 
 const NR = SYSCALL_NUMBERS;
 const E = ERRNO_NUMBERS;
-const SUPERVISOR = 4242;
 const CLONE_UNTRACED = 0x00800000n;
 const SIGCHLD = 17n;
 
 const resolve = (host: string) => host === "db.test" ? ["10.9.8.7", "fd00::7"] : [];
 
-function compile(config: JailConfig = {}, allowAll = false): CompiledPolicy {
-  return compilePolicy(validateConfig(config, "test.json"), {
-    supervisorPid: SUPERVISOR,
-    resolve,
-    allowAll,
-    // x86_64 numbers below, whatever machine runs the tests (aarch64 has its own file).
-    arch: X86_64,
-  });
-}
+/** x86_64 numbers below, whatever machine runs the tests (aarch64 has its own file). */
+const compile = (config: JailConfig = {}, allowAll = false): CompiledPolicy =>
+  compileFor(X86_64, config, allowAll, resolve);
 
 /** The instructions of the packed filter, exactly as the kernel gets them. */
 function instructions(p: CompiledPolicy): Insn[] {
@@ -37,18 +31,7 @@ function instructions(p: CompiledPolicy): Insn[] {
 }
 
 /** Runs the compiled filter on one call; checks it agrees with the spec's reference decision. */
-function run(
-  p: CompiledPolicy,
-  nr: number,
-  args: (bigint | number)[] = [],
-  arch = AUDIT_ARCH_X86_64,
-): number {
-  return runChecked(p, nr, args, arch, 0x401000n);
-}
-
-const errno = errnoResult;
-
-const traced = tracedRule;
+const run = filterRunner(AUDIT_ARCH_X86_64, 0x401000n);
 
 /** A function rule: the one hook of {@linkcode EVERY_KIND}. */
 const hook = () => "deny" as const;

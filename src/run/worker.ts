@@ -11,7 +11,8 @@
 
 import { mark } from "../timing.ts";
 import { writeStderr } from "../stderr.ts";
-import { launch, LaunchError, readHost, releaseListener } from "../launch/launch.ts";
+import { launch, LaunchError, releaseListener } from "../launch/launch.ts";
+import { readHost } from "../launch/own_process.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { emptyResult } from "../supervisor/result.ts";
 import { RuleEngine } from "../supervisor/rules.ts";
