@@ -185,7 +185,8 @@ Deno.test(
     assert.equal(killed.code, 128 + 9, killed.stderr);
     const killLines = killed.stderr.split("\n").filter((l) => / kill\(|killed by/.test(l));
     assert.equal(killLines.length, 2, killed.stderr);
-    assert.match(body(killLines[0]), /^kill\(\d+, SIGKILL\) = \?$/);
+    // Below Landlock ABI 6 a kill stops at the signal guard, which the line names.
+    assert.match(body(killLines[0]), /^kill\(\d+, SIGKILL\) = \?(  allow by signal\.target)?$/);
     assert.equal(body(killLines[1]), "killed by SIGKILL");
   },
 );
