@@ -29,7 +29,7 @@ import { disassemble } from "../bpf/disasm.ts";
 import { decodeInstructions } from "../bpf/assembler.ts";
 import { type Decision, registerValue, TRACE_ONLY_RULE } from "../decision.ts";
 import type { TraceRule } from "../supervisor/rules.ts";
-import type { NetCheck, NetPolicy } from "../net/check.ts";
+import type { NetCheck, NetPolicy } from "../net/policy.ts";
 import { ROUTE_OPTIONS } from "../net/route_options.ts";
 import { type NetEntry, NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
 import type { JailConfig, SyscallHook, SyscallRule } from "./types.ts";
