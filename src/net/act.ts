@@ -52,7 +52,7 @@ import {
 import { AF, MSG, SO, SOL } from "../../kernel/socket.ts";
 import { asTracee } from "./acting_caps.ts";
 import { Borrowed, kindOf, performed as result } from "./borrowed.ts";
-import { ensureGuard, type Guard, guardDatagram, localOf } from "./guard.ts";
+import { borrowGuarded, ensureGuard, type Guard, localOf } from "./guard.ts";
 import { wildcardLike } from "./sockaddr.ts";
 import type { Decision } from "../decision.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
@@ -91,14 +91,11 @@ export function actConnect(
   rule: string,
   guard?: Guard,
 ): Decision {
-  using sock = new Borrowed(pid, fd);
-  if (sock.error) return result(sock.error, rule);
-  if (guard) {
-    // Disconnecting (AF_UNSPEC) puts a UDP socket back on 0.0.0.0, whatever it was bound to.
-    const unspec = addr.length >= 2 && (addr[0] | (addr[1] << 8)) === AF.UNSPEC;
-    const rc = guardDatagram(sock.fd, guard.filter, unspec);
-    if (rc !== 0) return guard.refuse();
-  }
+  // Disconnecting (AF_UNSPEC) puts a UDP socket back on 0.0.0.0, whatever it was bound to.
+  const unspec = addr.length >= 2 && (addr[0] | (addr[1] << 8)) === AF.UNSPEC;
+  const held = borrowGuarded(pid, fd, rule, guard, unspec);
+  if (!(held instanceof Borrowed)) return held;
+  using sock = held;
   const flags = getFileFlags(sock.fd);
   if (flags < 0) return result(flags, rule);
   const blocking = (flags & O.NONBLOCK) === 0;

@@ -20,7 +20,7 @@ import { HOST_ARCH } from "../arch/arch.ts";
 import { asTracee } from "./acting_caps.ts";
 import { Borrowed, kindOf, performed as result } from "./borrowed.ts";
 import { type ControlPolicy, copyMessage, MAX_PAYLOAD } from "./cmsg.ts";
-import { type Guard, guardDatagram } from "./guard.ts";
+import { borrowGuarded, type Guard } from "./guard.ts";
 
 const { EAGAIN, EFAULT, EMSGSIZE } = ERRNO_NUMBERS;
 const SYS_SENDTO = HOST_ARCH.numbers.sendto;
@@ -114,9 +114,9 @@ export function actSendto(
   if (len > MAX_PAYLOAD) return result(-EMSGSIZE, rule);
   const data = new Uint8Array(len);
   if (len > 0 && readMemory(tid, buf, data) !== len) return result(-EFAULT, rule);
-  using sock = new Borrowed(pid, fd);
-  if (sock.error) return result(sock.error, rule);
-  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) return guard.refuse();
+  const held = borrowGuarded(pid, fd, rule, guard);
+  if (!(held instanceof Borrowed)) return held;
+  using sock = held;
   return result(
     sendBlockingAware(sock.fd, flags, (f) => asTracee(pid, () => sendTo(sock.fd, data, f, addr))),
     rule,
@@ -142,9 +142,9 @@ export function actSendmsg(
   control: ControlPolicy,
   guard?: Guard,
 ): Decision {
-  using sock = new Borrowed(pid, fd);
-  if (sock.error) return result(sock.error, rule);
-  if (guard && guardDatagram(sock.fd, guard.filter) !== 0) return guard.refuse();
+  const held = borrowGuarded(pid, fd, rule, guard);
+  if (!(held instanceof Borrowed)) return held;
+  using sock = held;
   const pidfd = pidfdOpen(pid);
   if (pidfd < 0) return result(pidfd, rule);
   try {

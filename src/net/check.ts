@@ -18,9 +18,9 @@ import { isDnsServer } from "./dns.ts";
 import { FakedLookups, sendmsgQueries, sendtoQuery } from "./dns_lookups.ts";
 import type { Decision } from "../decision.ts";
 import { isLoopback, isWildcard, type SocketAddress } from "./address.ts";
-import { destinationDenial, type NetDenial } from "./denial.ts";
+import { destinationDenial, type NetDenial, type Refusal } from "./denial.ts";
 import type { NetCheck, NetPolicy } from "./policy.ts";
-import { copySockaddr, readTarget } from "./target.ts";
+import { copySockaddr, readTarget, type Target } from "./target.ts";
 import { type Verdict, verdict } from "./verdict.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { AF, MMSGHDR_SIZE, MSGHDR_SIZE, SOCK, UIO_MAXIOV } from "../../kernel/socket.ts";
@@ -48,14 +48,14 @@ export class NetChecker {
     if (this.#guarding) this.#guardFilter = guardFilter(policy);
   }
 
+  /** Where the refusals of one call go: its errno, and {@linkcode NetChecker.onDeny}. */
+  #refusal(call: NetCheck, tid: number, pid: number): Refusal {
+    return { call, errno: this.#policy.errno, report: (d) => this.onDeny?.(tid, pid, d) };
+  }
+
   /** The guard for one call; a call refused because its socket cannot carry it is reported. */
   #guard(call: NetCheck, tid: number, pid: number): Guard {
-    return callGuard(
-      call,
-      this.#guardFilter,
-      this.#policy.errno,
-      (d) => this.onDeny?.(tid, pid, d),
-    );
+    return callGuard(this.#guardFilter, this.#refusal(call, tid, pid));
   }
 
   /** The guard for a call that may send from or connect a datagram socket, if the policy guards. */
@@ -98,11 +98,9 @@ export class NetChecker {
           : this.#bind(tid, pid, fd, raw);
       }
       case "sendto": {
-        const raw = copySockaddr(tid, regs.arg(4), regs.argInt(5));
-        if (!raw) return EFAULT_DECISION;
-        const t = readTarget(tid, raw, this.#policy.errno);
-        if (t.error) return { action: "deny", errno: t.error, rule: "net" };
-        const v = verdict(this.#policy, t.addr, t.also);
+        const d = this.#destination(tid, regs.arg(4), regs.argInt(5));
+        if ("action" in d) return d;
+        const { target: t, verdict: v } = d;
         if (!v.allowed) {
           return this.#deny(
             "sendto",
@@ -167,6 +165,22 @@ export class NetChecker {
         return { action: "deny", errno: this.#policy.errno, rule: "net" };
       }
     }
+  }
+
+  /**
+   * The destination at `ptr` (`len` bytes) read from the tracee and matched:
+   * its target and verdict, or the decision that refuses the call (unreadable, or unplaceable).
+   */
+  #destination(
+    tid: number,
+    ptr: bigint,
+    len: number,
+  ): Decision | { target: Target; verdict: Verdict } {
+    const raw = copySockaddr(tid, ptr, len);
+    if (!raw) return EFAULT_DECISION;
+    const t = readTarget(tid, raw, this.#policy.errno);
+    if (t.error) return { action: "deny", errno: t.error, rule: "net" };
+    return { target: t, verdict: verdict(this.#policy, t.addr, t.also) };
   }
 
   #connect(tid: number, pid: number, fd: number, raw: Uint8Array): Decision {
@@ -234,11 +248,9 @@ export class NetChecker {
         addrs.push(null);
         continue;
       }
-      const raw = copySockaddr(tid, name, view.getUint32(i * stride + 8, true));
-      if (!raw) return EFAULT_DECISION;
-      const t = readTarget(tid, raw, this.#policy.errno);
-      if (t.error) return { action: "deny", errno: t.error, rule: "net" };
-      const v = verdict(this.#policy, t.addr, t.also);
+      const d = this.#destination(tid, name, view.getUint32(i * stride + 8, true));
+      if ("action" in d) return d;
+      const { target: t, verdict: v } = d;
       if (!v.allowed) {
         return this.#deny(
           check,
@@ -276,12 +288,7 @@ export class NetChecker {
       flags,
       vector,
       "net",
-      controlPolicy(
-        check,
-        openPolicy(this.#policy),
-        this.#policy.errno,
-        (d) => this.onDeny?.(tid, pid, d),
-      ),
+      controlPolicy(openPolicy(this.#policy), this.#refusal(check, tid, pid)),
       this.#datagramGuard(check, tid, pid),
     );
   }

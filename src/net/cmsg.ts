@@ -28,8 +28,7 @@ import {
   UIO_MAXIOV,
 } from "../../kernel/socket.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
-import type { NetDenial } from "./denial.ts";
-import type { NetCheck } from "./policy.ts";
+import type { Refusal } from "./denial.ts";
 
 const { EFAULT, EINVAL, EMSGSIZE } = ERRNO_NUMBERS;
 
@@ -47,18 +46,18 @@ export interface ControlPolicy {
   onRefused: (what: string) => void;
 }
 
-/** How refused control messages of a call are reported (through `report`). */
-export function controlPolicy(
-  call: NetCheck,
-  open: boolean,
-  errno: number,
-  report: (denial: NetDenial) => void,
-): ControlPolicy {
+/**
+ * How refused control messages of a call are reported and denied.
+ *
+ * @param open Every destination is allowed: any control message may pass.
+ */
+export function controlPolicy(open: boolean, refusal: Refusal): ControlPolicy {
+  const { call, errno } = refusal;
   return {
     open,
     errno,
     onRefused: (what) =>
-      report({
+      refusal.report({
         call,
         address: `${call} with ${what}`,
         phrase: true,

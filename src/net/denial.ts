@@ -31,6 +31,16 @@ export interface NetDenial {
   dns?: string;
 }
 
+/** Where the refusals of one call go: what the call fails with, and who is told. */
+export interface Refusal {
+  /** The call refused. */
+  call: NetCheck;
+  /** errno the refused call returns. */
+  errno: number;
+  /** Reports the denial (one line). */
+  report(denial: NetDenial): void;
+}
+
 /**
  * The one-line report of a denial, e.g.
  * `jail: denied connect to 10.1.2.3:443 (pid 1234 curl); allow with --allow-net=10.1.2.3:443`.

@@ -11,9 +11,8 @@ import { attachedFilter, attachFilter, getIntOption, setIntOption } from "../../
 import { AF, SO, SOCK, SOL } from "../../kernel/socket.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { Decision } from "../decision.ts";
-import { kindOf } from "./borrowed.ts";
-import type { NetDenial } from "./denial.ts";
-import type { NetCheck } from "./policy.ts";
+import { Borrowed, kindOf, performed } from "./borrowed.ts";
+import type { Refusal } from "./denial.ts";
 import { wildcardLike } from "./sockaddr.ts";
 
 const { EINVAL, EPERM } = ERRNO_NUMBERS;
@@ -32,18 +31,14 @@ export interface Guard {
 /**
  * The guard for one call. A call refused because its socket cannot be
  * guarded (a locked filter of the tree's own on it, or a policy too long
- * for one filter) is reported through `report` and denied with `errno`.
+ * for one filter) is reported and denied as `refusal` says.
  */
-export function callGuard(
-  call: NetCheck,
-  filter: GuardFilter,
-  errno: number,
-  report: (denial: NetDenial) => void,
-): Guard {
+export function callGuard(filter: GuardFilter, refusal: Refusal): Guard {
+  const { call, errno } = refusal;
   return {
     filter,
     refuse: () => {
-      report({
+      refusal.report({
         call,
         address: `${call} on a socket that cannot carry the guard filter`,
         phrase: true,
@@ -86,6 +81,33 @@ export function ensureGuard(fd: number, filter: GuardFilter): number {
   return guarded(fd, filter) ? 0 : -EPERM;
 }
 
+/**
+ * Borrows the tracee's socket `fd` for a call that may send from it or
+ * connect it, with the datagram guard ({@linkcode guardDatagram}) in place
+ * first when `guard` is given.
+ *
+ * @param always Guard even a loopback-bound datagram socket (a disconnect puts it back on the wildcard).
+ * @returns The held socket (dispose it), or the decision refusing the call.
+ */
+export function borrowGuarded(
+  pid: number,
+  fd: number,
+  rule: string,
+  guard: Guard | undefined,
+  always = false,
+): Borrowed | Decision {
+  const sock = new Borrowed(pid, fd);
+  let held = false;
+  try {
+    if (sock.error) return performed(sock.error, rule);
+    if (guard && guardDatagram(sock.fd, guard.filter, always) !== 0) return guard.refuse();
+    held = true;
+    return sock;
+  } finally {
+    if (!held) sock[Symbol.dispose]();
+  }
+}
+
 /** Local address of an inet socket: its port and whether its address is loopback. */
 export function localOf(fd: number): { port: number; loopback: boolean } | number {
   const name = socketName(fd);
@@ -113,7 +135,7 @@ export function localOf(fd: number): { port: number; loopback: boolean } | numbe
  *
  * @returns 0 or `-errno` (the call must then be refused).
  */
-export function guardDatagram(fd: number, filter: GuardFilter, always = false): number {
+function guardDatagram(fd: number, filter: GuardFilter, always = false): number {
   const kind = kindOf(fd);
   if (typeof kind === "number") return kind;
   if ((kind.domain !== AF.INET && kind.domain !== AF.INET6) || kind.type !== SOCK.DGRAM) return 0;
