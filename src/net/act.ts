@@ -40,15 +40,16 @@
  * @module
  */
 
-import { bindSocket, connectSocket } from "../../ffi/socket.ts";
-import { getFileFlags, setFileFlags } from "../../ffi/io.ts";
-import { O } from "../../kernel/fcntl.ts";
 import {
   awaitConnection,
+  bindSocket,
+  connectSocket,
   INSPECTOR_ADDRESS,
   listenSocket,
   setIntOption,
 } from "../../ffi/socket.ts";
+import { getFileFlags, setFileFlags } from "../../ffi/io.ts";
+import { O } from "../../kernel/fcntl.ts";
 import { AF, MSG, SO, SOL } from "../../kernel/socket.ts";
 import { asTracee } from "./acting_caps.ts";
 import { Borrowed, kindOf, performed as result } from "./borrowed.ts";

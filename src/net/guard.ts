@@ -6,8 +6,14 @@
  * @module
  */
 
-import { bindSocket, socketName } from "../../ffi/socket.ts";
-import { attachedFilter, attachFilter, getIntOption, setIntOption } from "../../ffi/socket.ts";
+import {
+  attachedFilter,
+  attachFilter,
+  bindSocket,
+  getIntOption,
+  setIntOption,
+  socketName,
+} from "../../ffi/socket.ts";
 import { AF, SO, SOCK, SOL } from "../../kernel/socket.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { Decision } from "../decision.ts";
