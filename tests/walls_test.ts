@@ -470,7 +470,7 @@ Deno.test({
 });
 
 Deno.test({
-  // The supervisor performs the tree's checked sendmsg itself (src/net/act.ts), and netlink
+  // The supervisor performs the tree's checked sendmsg itself (src/net/act_send.ts), and netlink
   // checks CAP_NET_ADMIN against the sender when the message names a destination: the
   // supervisor makes such calls with its effective capabilities narrowed to the tracee's
   // (src/net/acting_caps.ts), so the tree cannot launder capabilities it gave up.

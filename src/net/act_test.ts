@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { addressOf } from "../../ffi/libc.ts";
 import { Registers } from "../arch/x86_64.ts";
 import type { Decision } from "../decision.ts";
-import { type NetCheck, NetChecker, type NetPolicy } from "./check.ts";
-import { namelessSend, waitForConnection } from "./act.ts";
+import { NetChecker } from "./check.ts";
+import type { NetCheck, NetPolicy } from "./policy.ts";
+import { waitForConnection } from "./act.ts";
+import { namelessSend } from "./act_send.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 
 const policy: NetPolicy = {

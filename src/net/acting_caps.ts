@@ -70,3 +70,15 @@ export class ActingAs implements Disposable {
     if (this.#restore) capSet(this.#restore);
   }
 }
+
+/**
+ * Makes `call` (a socket call on the tracee's behalf) with this thread's
+ * capabilities narrowed to the tracee's, so the kernel's capability checks
+ * (netlink, SCM_CREDENTIALS, ports below 1024) judge the tree, not jail.
+ *
+ * @returns `call`'s result, or `-errno` when the capabilities could not be narrowed.
+ */
+export function asTracee(pid: number, call: () => number): number {
+  using acting = new ActingAs(pid);
+  return acting.error || call();
+}

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import type { SocketAddress } from "./address.ts";
 import { AF } from "../../kernel/socket.ts";
-import { denialLine, NetChecker, type NetPolicy } from "./check.ts";
+import { NetChecker } from "./check.ts";
+import { denialLine } from "./denial.ts";
+import type { NetPolicy } from "./policy.ts";
 import { entry, ip, unix } from "./_address_fixtures.ts";
 
 /** A checker with the default policy, changed by `p`. */

@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { SocketAddress } from "./address.ts";
+
 /** The port DNS servers listen on. */
 export const DNS_PORT = 53;
 
@@ -98,4 +100,9 @@ export function describeQueries(queries: readonly DnsQuestion[][]): string | und
   }
   if (types.size === 0) return undefined;
   return [...types].map(([name, t]) => `${name} (${t.join(", ")})`).join(", ");
+}
+
+/** True for an IPv4/IPv6 destination on the DNS port. */
+export function isDnsServer(addr: SocketAddress): boolean {
+  return (addr.family === "inet" || addr.family === "inet6") && addr.port === DNS_PORT;
 }

@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { describeQueries, parseDnsQuery } from "./dns.ts";
 import { addressOf } from "../../ffi/libc.ts";
 import { Registers } from "../arch/x86_64.ts";
-import { denialLine, NetChecker, type NetDenial } from "./check.ts";
+import { NetChecker } from "./check.ts";
+import { denialLine, type NetDenial } from "./denial.ts";
 
 /** A query as a stub resolver builds it. */
 function query(name: string, type: number, flags = 0x0100): Uint8Array {

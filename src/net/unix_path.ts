@@ -17,6 +17,8 @@
  * @module
  */
 
+import { normalizePath } from "../fs/glob.ts";
+
 /** A resolved unix socket path. */
 export interface UnixTarget {
   /** The path as the tracee wrote it, made absolute against its working directory, `.` and `..` folded. */
@@ -29,17 +31,6 @@ export interface UnixTarget {
   anywhere: string;
   /** True when a relative path could not be placed (the tracee's cwd unreadable): refuse the call. */
   unplaced?: boolean;
-}
-
-/** Folds `.`, `..` and repeated slashes of an absolute path, as text. */
-export function foldPath(path: string): string {
-  const out: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return "/" + out.join("/");
 }
 
 function realPath(path: string): string | undefined {
@@ -70,7 +61,7 @@ export function resolveUnixPath(tid: number, path: string, forBind: boolean): Un
       unplaced = true;
     }
   }
-  const written = foldPath(relative ? `${cwd}/${path}` : path);
+  const written = normalizePath(relative ? `${cwd}/${path}` : path);
   let real: string | undefined;
   if (forBind) {
     const slash = viaProc.lastIndexOf("/");

@@ -19,7 +19,7 @@ import {
   type UnlistedRange,
 } from "../bpf/compile.ts";
 import type { TraceRule } from "../supervisor/rules.ts";
-import type { NetPolicy } from "../net/check.ts";
+import type { NetPolicy } from "../net/policy.ts";
 import type { Resolver } from "../net/address.ts";
 import type { JailConfig, SyscallHook } from "./types.ts";
 import type { FsPolicy } from "../fs/access.ts";

@@ -10,7 +10,7 @@
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { AF, SOCK } from "../../kernel/socket.ts";
 import type { ArgRule, KernelAction, SyscallRule as KernelRule } from "../bpf/compile.ts";
-import type { NetCheck, NetPolicy } from "../net/check.ts";
+import type { NetCheck, NetPolicy } from "../net/policy.ts";
 import { ROUTE_OPTIONS } from "../net/route_options.ts";
 import { type NetEntry, NetEntryError, parseNetEntry, type Resolver } from "../net/address.ts";
 import type { JailConfig } from "./types.ts";

@@ -16,7 +16,7 @@ import { readHost } from "../launch/own_process.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { emptyResult } from "../supervisor/result.ts";
 import { RuleEngine } from "../supervisor/rules.ts";
-import { denialLine, type NetDenial } from "../net/check.ts";
+import { denialLine, type NetDenial } from "../net/denial.ts";
 import type { Decision } from "../decision.ts";
 import { decodeDecision, type WireDecision } from "../decision_wire.ts";
 import type { SyscallStop } from "../supervisor/hooks.ts";

@@ -10,7 +10,7 @@ import type { ExecFailure, SupervisorResult } from "../supervisor/result.ts";
 import type { RuleTable } from "../supervisor/rules.ts";
 import type { FsPolicy } from "../fs/access.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
-import type { NetPolicy } from "../net/check.ts";
+import type { NetPolicy } from "../net/policy.ts";
 import type { FilterSpec } from "../bpf/compile.ts";
 import type { SupervisorEvent } from "../events.ts";
 import type { SinkOptions } from "../report/reporter.ts";

@@ -9,7 +9,9 @@
 
 import type { Decision } from "../decision.ts";
 import type { SyscallStop } from "./hooks.ts";
-import { type NetCheck, NetChecker, type NetDenial, type NetPolicy } from "../net/check.ts";
+import { NetChecker } from "../net/check.ts";
+import type { NetDenial } from "../net/denial.ts";
+import type { NetCheck, NetPolicy } from "../net/policy.ts";
 import type { FsCall, FsChecker } from "../fs/check.ts";
 import { deliverToGroup } from "./signal_guard.ts";
 import type { TargetCheck, TargetGuard } from "./target_guard.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { HOST_ARCH } from "../arch/arch.ts";
-import type { NetPolicy } from "../net/check.ts";
+import type { NetPolicy } from "../net/policy.ts";
 import { compilePolicy } from "../policy/compile.ts";
 import type { Decision } from "../decision.ts";
 import { type HookCaller, RuleEngine, type RuleTable } from "./rules.ts";
