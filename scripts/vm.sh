@@ -48,7 +48,7 @@ PACKAGES=(iproute2 mount util-linux python3 curl gcc libc6-dev nodejs strace bsd
 MODULE_DIRS=(kernel/net kernel/drivers/net kernel/fs kernel/lib kernel/crypto kernel/arch)
 # The arm64 subset: emulation runs about 10-20x slower than KVM (see README).
 ARM64_TESTS=(tests/quirks_test.ts tests/teardown_test.ts tests/policy_test.ts tests/net_test.ts
-  src/ kernel/)
+  tests/walls_test.ts tests/guard_test.ts src/ kernel/)
 
 log() { printf 'vm: %s\n' "$*" >&2; }
 die() {
