@@ -94,11 +94,6 @@ function stopRetry(): void {
   retry = undefined;
 }
 
-/** True while this process holds the inspector's address. */
-export function inspectorAddressHeld(): boolean {
-  return guardFd >= 0;
-}
-
 /**
  * True when Deno's inspector was turned on for this process at start:
  * an `--inspect`, `--inspect-brk` or `--inspect-wait` flag to `deno`, or the
