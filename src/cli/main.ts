@@ -9,7 +9,6 @@ import { mark } from "../timing.ts";
 import { writeStderr } from "../stderr.ts";
 import { runJailed } from "../run/run.ts";
 import { EXIT_JAIL_ERROR, JailError, type RunOutcome } from "../run/exit_status.ts";
-import type { PreparedRun } from "../run/worker_start.ts";
 import { ConfigError, loadPolicy } from "../policy/load.ts";
 import { VERSION } from "../version.ts";
 import type { SupervisorEvent } from "../events.ts";
@@ -18,6 +17,8 @@ import { Learner, renderLearnedConfig } from "../report/learn.ts";
 import { type Cli, parseCli, UsageError } from "./cli.ts";
 import { HELP } from "./help.ts";
 import { SIGRTMAX, SIGRTMIN_USABLE } from "../../kernel/signals.ts";
+import { WAKE_SIGNAL } from "../../ffi/thread_alarm.ts";
+import { ignoreSignals } from "../../ffi/ignore_signals.ts";
 
 function report(message: string): void {
   writeStderr(`jail: ${message}\n`);
@@ -76,10 +77,9 @@ function writeLearned(
  * Runs the CLI.
  *
  * @param args Command-line arguments (without the program name).
- * @param prepared A supervisor worker started ahead of time, used when a command runs.
  * @returns The exit status.
  */
-export async function main(args: readonly string[], prepared?: PreparedRun): Promise<number> {
+export async function main(args: readonly string[]): Promise<number> {
   try {
     const cli = parseCli(args);
     if (cli.help) {
@@ -142,13 +142,21 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
         Deno.stderr.isTerminal(),
         Deno.env.get("NO_COLOR"),
       );
+    // Deno cannot listen to real-time signals, so jail cannot forward them: ignored, so that none
+    // ends jail (and with it the tree, unwarned); the command gets their default action back at
+    // exec. All but the one that wakes the supervisor's loop on this thread (inline.ts), which
+    // has a handler. Before the run: its loop holds this thread from the launch on.
+    ignoreSignals(
+      Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i)
+        .filter((sig) => sig !== WAKE_SIGNAL),
+    );
     const running = runJailed(cli.command, loaded.compiled, {
       onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
       timeout: cli.timeout ?? loaded.timeout,
       grace: cli.grace ?? loaded.grace,
       forwardSignals: true,
       reportDenials: true,
-      prepared,
+      inline: true,
       onEvent,
       trace: cli.trace
         ? { color: Boolean(color), path: cli.traceFile, calls: cli.traceCalls }
@@ -156,13 +164,6 @@ export async function main(args: readonly string[], prepared?: PreparedRun): Pro
       log: cli.log !== undefined ? { path: cli.log, policy: loaded.source } : undefined,
       capabilities: loaded.capabilities,
     });
-    // Deno cannot listen to real-time signals, so jail cannot forward them: ignored, so that none
-    // ends jail (and with it the tree, unwarned); the command gets their default action back at
-    // exec. Done once the start message is posted, off the start-up path.
-    const { ignoreSignals } = await import("../../ffi/ignore_signals.ts");
-    ignoreSignals(
-      Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i),
-    );
     const outcome = await running;
     if (outcome.message) report(outcome.message);
     if (summaries && summary) writeSummary(summaries, summary, outcome, cli.command);

@@ -25,7 +25,8 @@ import { FORWARDED_SIGNALS, SignalRelay } from "./signals.ts";
 import { HookAnswers } from "./hooks.ts";
 import { endLog, startLog } from "./log_bounds.ts";
 import { writeStats } from "./stats_file.ts";
-import { type PreparedRun, supervisorWorker } from "./worker_start.ts";
+import { supervisorWorker } from "./worker_start.ts";
+import { InlineSupervision } from "./inline.ts";
 
 export type { CompiledPolicy };
 export type { RunOutcome, RunStats } from "./exit_status.ts";
@@ -34,8 +35,6 @@ const SLOTS = 1 << 16;
 
 /** Options for {@linkcode runJailed}. */
 export interface RunJailedOptions {
-  /** Parts started ahead of time by `prepareRun` (worker_start.ts). */
-  prepared?: PreparedRun;
   /** The command's environment; defaults to this process's. */
   env?: Record<string, string>;
   /** What happens to the rest of the tree when the root exits (default `kill`). */
@@ -68,6 +67,15 @@ export interface RunJailedOptions {
   signal?: AbortSignal;
   /** Capability numbers a root tree keeps (`LoadedPolicy.capabilities`); default: the built-in set. */
   capabilities?: number[];
+  /**
+   * Run the supervisor's loop on this thread (the CLI does): no Worker to
+   * start, which is most of a start-up's time, but this thread's event loop
+   * (timers, signal listeners, other promises) then runs only between the
+   * loop's slices: every 10 ms of work, and every 25 ms while the tree runs
+   * without stopping (inline.ts). Ignored for a policy with function rules,
+   * which run on this thread while the loop waits for them on a Worker.
+   */
+  inline?: boolean;
 }
 
 /**
@@ -108,8 +116,9 @@ export function runJailed(
   // With a controlling terminal the launch hands the tree's group the terminal before the command
   // runs (launch.ts); this thread then relays job control.
   const jobs = JobControl.open();
-  if (options.prepared) options.prepared.used = true;
-  const worker = options.prepared?.worker ?? supervisorWorker();
+  const worker = options.inline === true && policy.hooks.length === 0
+    ? new InlineSupervision()
+    : supervisorWorker();
   const env = Object.entries(options.env ?? Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
   const grace = options.grace ?? 2000;
   let timedOut = false;

@@ -95,16 +95,28 @@ export class Supervisor {
     this.#ctl.resume(this.registry.threads.get(this.#root)!, 0);
   }
 
-  /** Runs until no tracee is left; returns how the root ended. */
-  run(): SupervisorResult {
+  /**
+   * Runs until no tracee is left; returns how the root ended.
+   *
+   * With `slice`, it also returns `undefined` when a signal interrupted its
+   * wait (a handler without `SA_RESTART` ran on this thread) or once it has
+   * worked `slice.ms` without a pause: the caller lets its event loop run (a
+   * signal's listener, a timer), then calls again. That is how the loop runs
+   * on a thread that has other work: the CLI's main thread (src/run/inline.ts).
+   */
+  run(slice?: { ms: number }): SupervisorResult | undefined {
     const control = this.#opts.control;
+    const until = slice ? performance.now() + slice.ms : Infinity;
     while (!this.registry.empty) {
       const [pid, status] = this.#wait.next();
       if (control && !this.#killing && Atomics.load(control, CONTROL_COMMAND) === COMMAND_KILL) {
         this.killTree("request");
       }
       if (pid < 0) {
-        if (pid === -EINTR) continue;
+        if (pid === -EINTR) {
+          if (slice) return undefined;
+          continue;
+        }
         if (pid === -ECHILD) break; // Nothing left to wait for, whatever the registry says.
         throw new Error(`waitpid failed: errno ${-pid}`);
       }
@@ -121,6 +133,7 @@ export class Supervisor {
       // waits at its own fork or clone event (served next, registering it).
       if (this.registry.threads.size <= 1) {
         this.#handle(pid, status);
+        if (slice && performance.now() > until) return undefined;
         continue;
       }
       const round = this.#round;
@@ -132,6 +145,7 @@ export class Supervisor {
         round.push(more, moreStatus);
       }
       for (let i = 0; i < round.length; i += 2) this.#handle(round[i], round[i + 1]);
+      if (slice && performance.now() > until) return undefined;
     }
     // Orphans reparented to us (the subreaper) that were never traced: reap them.
     while (waitpid(-1, WAIT.WALL | WAIT.WNOHANG)[0] > 0);

@@ -1,0 +1,114 @@
+/**
+ * An alarm that interrupts a blocking call of one thread: a POSIX timer
+ * whose signal goes to that thread alone (`SIGEV_THREAD_ID`), with a handler
+ * installed without `SA_RESTART`, so that the thread's `waitpid` returns
+ * EINTR when it fires.
+ *
+ * Why: the CLI runs the supervisor's loop on its main thread (no Worker to
+ * start), and that loop sleeps in `waitpid` while the tree runs. Timers
+ * (`--timeout`, the grace period) and signal listeners run only when the
+ * thread gets back to its event loop; the alarm bounds how long it sleeps.
+ *
+ * The handler is libc's `abs`: any function that takes an int and touches
+ * nothing would do; the interruption is the point, not the handler. No
+ * JavaScript may run in a signal handler, and Deno cannot listen to
+ * real-time signals, so the signal is one jail keeps for itself
+ * ({@linkcode WAKE_SIGNAL}, which the CLI leaves out of the real-time
+ * signals it ignores). The command never inherits it: the launch resets
+ * every caught signal in the command's process before its execve.
+ *
+ * @module
+ */
+
+import { lazySymbols } from "./libc.ts";
+import { symbolAddress } from "./clone.ts";
+import { hostNr } from "../kernel/host_syscalls.ts";
+import { SIGRTMAX } from "../kernel/signals.ts";
+import {
+  CLOCK_MONOTONIC,
+  ITIMERSPEC_WORDS,
+  LIBC_SIGACTION,
+  SIGEV_THREAD_ID,
+  SIGEVENT,
+  SIGEVENT_BYTES,
+} from "../kernel/timer.ts";
+
+/** The real-time signal of the alarm. */
+export const WAKE_SIGNAL = SIGRTMAX;
+
+const SYMBOLS = {
+  // int sigaction(int sig, const struct sigaction *act, struct sigaction *old): glibc's, which
+  // supplies the restorer that a handler's return needs.
+  sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // long syscall(long nr, ...): timer_create, timer_settime, timer_delete, gettid.
+  syscall3: { name: "syscall", parameters: ["i64", "i64", "buffer", "buffer"], result: "i64" },
+  syscall4: {
+    name: "syscall",
+    parameters: ["i64", "i64", "i64", "buffer", "buffer"],
+    result: "i64",
+  },
+  syscall0: { name: "syscall", parameters: ["i64"], result: "i64" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+const sym = lazySymbols(SYMBOLS);
+const NONE = new Uint8Array(0);
+
+/** A timer that interrupts the calling thread's blocking calls; see the module's text. */
+export class ThreadAlarm {
+  readonly #id: bigint;
+  readonly #old = new Uint8Array(LIBC_SIGACTION.bytes);
+  readonly #spec = new BigInt64Array(ITIMERSPEC_WORDS);
+  #closed = false;
+
+  /**
+   * Creates the timer, disarmed, for the calling thread.
+   *
+   * @throws {Error} When the handler or the timer cannot be set up.
+   */
+  constructor() {
+    const act = new Uint8Array(LIBC_SIGACTION.bytes); // empty mask, flags 0: no SA_RESTART
+    new DataView(act.buffer).setBigUint64(LIBC_SIGACTION.handler, symbolAddress("abs"), true);
+    if (sym.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
+      throw new Error("sigaction for the wake signal failed");
+    }
+    const sev = new Uint8Array(SIGEVENT_BYTES);
+    const view = new DataView(sev.buffer);
+    view.setInt32(SIGEVENT.signo, WAKE_SIGNAL, true);
+    view.setInt32(SIGEVENT.notify, SIGEV_THREAD_ID, true);
+    view.setInt32(SIGEVENT.tid, Number(sym.syscall0(hostNr("gettid"))), true);
+    const id = new Int32Array(1);
+    const rc = sym.syscall3(
+      hostNr("timer_create"),
+      BigInt(CLOCK_MONOTONIC),
+      sev,
+      new Uint8Array(id.buffer),
+    );
+    if (rc !== 0n) {
+      sym.sigaction(WAKE_SIGNAL, this.#old, NONE);
+      throw new Error("timer_create failed");
+    }
+    this.#id = BigInt(id[0]);
+  }
+
+  /** Fires every `ms` milliseconds from now on, until {@linkcode disarm}. */
+  every(ms: number): void {
+    const sec = BigInt(Math.floor(ms / 1000));
+    const nsec = BigInt(Math.round((ms % 1000) * 1e6));
+    this.#spec.set([sec, nsec, sec, nsec]);
+    sym.syscall4(hostNr("timer_settime"), this.#id, 0n, new Uint8Array(this.#spec.buffer), NONE);
+  }
+
+  /** Stops firing. */
+  disarm(): void {
+    this.#spec.fill(0n);
+    sym.syscall4(hostNr("timer_settime"), this.#id, 0n, new Uint8Array(this.#spec.buffer), NONE);
+  }
+
+  /** Deletes the timer and gives the signal its former action back. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    sym.syscall4(hostNr("timer_delete"), this.#id, 0n, NONE, NONE);
+    sym.sigaction(WAKE_SIGNAL, this.#old, NONE);
+  }
+}

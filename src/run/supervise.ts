@@ -1,0 +1,160 @@
+/**
+ * One supervision from its start message to its result: the launch, the
+ * rule engine with its checks and reports, the loop, and the messages to
+ * the run's owner (run.ts). The same code serves both places the loop runs:
+ * the supervisor's Worker (worker.ts), whose thread blocks in the loop, and
+ * the CLI's main thread (inline.ts), which runs it in slices between turns
+ * of its event loop. The host says how: how a function rule is asked, and
+ * how the loop is driven.
+ *
+ * @module
+ */
+
+import { mark } from "../timing.ts";
+import { writeStderr } from "../stderr.ts";
+import { launch, LaunchError, releaseListener } from "../launch/launch.ts";
+import { Supervisor } from "../supervisor/supervisor.ts";
+import { emptyResult, type SupervisorResult } from "../supervisor/result.ts";
+import { type HookCaller, RuleEngine } from "../supervisor/rules.ts";
+import { denialLine, type NetDenial } from "../net/denial.ts";
+import type { SupervisorEvent } from "../events.ts";
+import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";
+import { kill } from "../../ffi/process.ts";
+import { TargetGuard } from "../supervisor/target_guard.ts";
+
+/** Where the supervision runs: what differs between the Worker and the main thread. */
+export interface SupervisionHost {
+  /** Sends a message to the run's owner. */
+  post(message: WorkerMessage): void;
+  /** Asks the owner's thread to run a function rule, and waits for its decision. */
+  callHook: HookCaller;
+  /** Runs the loop to its end. */
+  drive(supervisor: Supervisor): SupervisorResult | Promise<SupervisorResult>;
+}
+
+/**
+ * Runs one supervision; every outcome, failures included, reaches the owner
+ * as a message (`done` or `error`).
+ */
+export async function supervise(start: StartMessage, host: SupervisionHost): Promise<void> {
+  const post = host.post;
+  let held: { listenerFd: number } | undefined;
+  try {
+    // What only some runs need (file checks, reports) is imported when the start message asks
+    // for it: every module loaded up front is start-up time of every run.
+    const fsModules = start.fs
+      ? Promise.all([import("../fs/check.ts"), import("../fs/report.ts")])
+      : undefined;
+    const reportModule = start.trace || start.log || start.events
+      ? import("../report/reporter.ts")
+      : undefined;
+    // Without jail's filter spec no stop's rule could be trusted: refuse to start.
+    if (!start.spec?.syscalls) throw new Error("the start message carries no filter spec");
+    const launched = launch({
+      argv: start.argv,
+      env: start.env,
+      filter: start.filter,
+      landlock: start.landlock,
+      capabilities: start.capabilities,
+      terminal: start.terminal,
+    });
+    if ("failure" in launched) {
+      // Not found or not runnable: nothing ran, nothing to supervise.
+      post({ type: "done", result: emptyResult(), execFailure: launched.failure });
+      return;
+    }
+    held = launched;
+    mark("launch done");
+    post({ type: "started", pid: launched.pid });
+    const control = new Int32Array(start.control);
+    const reported = new Set<string>();
+    // The DNS question of a denied lookup, carried into that call's event (log, summary).
+    let deniedDns: { tid: number; dns: string } | undefined;
+    const onNetDeny = (tid: number, pid: number, d: NetDenial) => {
+      if (d.dns !== undefined) deniedDns = { tid, dns: d.dns };
+      if (!start.reportDenials) return;
+      // Once per process and destination (and DNS question), however often the client retries.
+      const key = `${pid} ${d.address}${d.dns ? ` ${d.dns}` : ""}`;
+      if (reported.has(key)) return;
+      reported.add(key);
+      let comm = "?";
+      try {
+        comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+      } catch { /* gone already */ }
+      writeStderr(`${denialLine(d, pid, comm)}\n`);
+    };
+    let fs;
+    if (start.fs && fsModules) {
+      const [{ FsChecker }, { fsReporter }] = await fsModules;
+      fs = new FsChecker(start.fs);
+      if (start.reportDenials) {
+        fs.onDeny = fsReporter((line) => writeStderr(line));
+      }
+    }
+    const engine = new RuleEngine(start.rules, start.net, host.callHook, onNetDeny, fs);
+    const sink = reportModule &&
+      (await reportModule).eventSink(start, (event) => post({ type: "event", event }));
+    const emit = sink && Object.assign((e: SupervisorEvent) => {
+      if (e.kind === "syscall") {
+        if (deniedDns?.tid === e.tid && deniedDns.dns) e.dns = deniedDns.dns;
+        deniedDns = undefined;
+      }
+      sink(e);
+    }, { close: sink.close });
+    const results = start.trace !== undefined;
+    const reporter = emit && new (await reportModule!).Reporter(emit, { results });
+    const supervisor = new Supervisor(launched.pid, {
+      onRootExit: start.onRootExit,
+      control,
+      filter: start.spec,
+      results,
+      script: launched.script,
+      hooks: {
+        onSyscall: reporter
+          ? (call) => {
+            const d = engine.decide(call);
+            // Undecided calls run unchanged and never reach onDecision: report them here.
+            if (!d) {
+              reporter.syscall(call, {
+                action: "allow",
+                rule: start.rules[call.data]?.decision.rule,
+              });
+            }
+            return d;
+          }
+          : (call) => engine.decide(call),
+        onDecision: reporter && ((call, d) => reporter.syscall(call, d)),
+        onSpawn: reporter && ((pid, ppid) => reporter.spawn(pid, ppid)),
+        onExec: reporter && ((pid, former) => reporter.exec(pid, former)),
+        onSyscallExit: reporter && ((tid, result) => reporter.returned(tid, result)),
+        onExit: reporter && ((pid, s) => reporter.exit(pid, s.code, s.signal)),
+        // The root stands for the tree's group: ^Z and SIGTTIN go to the whole group.
+        onGroupStop: (tid, signal) => {
+          if (tid === launched.pid) post({ type: "stopped", signal });
+        },
+      },
+    });
+    engine.treePids = () => supervisor.registry.processes.keys();
+    engine.targets = new TargetGuard((tid) => supervisor.registry.threads.has(tid));
+    // The root exists before the supervisor sees anything of it.
+    reporter?.spawn(launched.pid, Deno.pid);
+    // Signals that came during the launch, held back then: pending now, delivered at the resume.
+    for (const sig of launched.deferred) kill(launched.pid, sig);
+    // The root sits before its execve: resumed by the loop's rules for a root before its exec.
+    supervisor.start();
+    const result = await host.drive(supervisor);
+    mark("supervisor loop ended");
+    emit?.close();
+    // Before "done": the owner may end this thread as soon as it hears it.
+    releaseListener(launched);
+    held = undefined;
+    post({ type: "done", result, execFailure: result.execFailure });
+  } catch (err) {
+    if (held) releaseListener(held);
+    post({
+      type: "error",
+      message: err instanceof Error ? err.message : String(err),
+      launch: err instanceof LaunchError,
+    });
+  }
+}
