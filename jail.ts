@@ -2,7 +2,11 @@
 /**
  * The `jail` command line: `jail [options] -- cmd args...`.
  *
+ * Runs `dist/jail.js`, the bundle of `src/cli/entry.ts` and everything it
+ * imports (`deno task bundle`; `deno task check` fails when it is not the
+ * bundle of the sources): one module for Deno to load instead of about 130.
+ *
  * @module
  */
 
-import "./src/cli/entry.ts";
+import "./dist/jail.js";

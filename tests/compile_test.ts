@@ -53,7 +53,7 @@ Deno.test({
         "-A",
         "--no-check",
         "--include",
-        `${ROOT_DIR}/src/supervisor_worker.ts`,
+        `${ROOT_DIR}/dist/worker.js`,
         "-o",
         out,
         `${ROOT_DIR}/jail.ts`,

@@ -142,15 +142,7 @@ export async function main(args: readonly string[]): Promise<number> {
         Deno.stderr.isTerminal(),
         Deno.env.get("NO_COLOR"),
       );
-    // Deno cannot listen to real-time signals, so jail cannot forward them: ignored, so that none
-    // ends jail (and with it the tree, unwarned); the command gets their default action back at
-    // exec. All but the one that wakes the supervisor's loop on this thread (inline.ts), which
-    // has a handler. Before the run: its loop holds this thread from the launch on.
-    ignoreSignals(
-      Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i)
-        .filter((sig) => sig !== WAKE_SIGNAL),
-    );
-    const running = runJailed(cli.command, loaded.compiled, {
+    const outcome = await runJailed(cli.command, loaded.compiled, {
       onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
       timeout: cli.timeout ?? loaded.timeout,
       grace: cli.grace ?? loaded.grace,
@@ -163,8 +155,16 @@ export async function main(args: readonly string[]): Promise<number> {
         : undefined,
       log: cli.log !== undefined ? { path: cli.log, policy: loaded.source } : undefined,
       capabilities: loaded.capabilities,
+      // Deno cannot listen to real-time signals, so jail cannot forward them: ignored, so that
+      // none ends jail (and with it the tree, unwarned). All but the one that wakes the
+      // supervisor's loop on this thread (inline.ts), which has a handler. Once the command's
+      // process exists: it would have to reset each before its exec (a stop apiece).
+      onStarted: () =>
+        ignoreSignals(
+          Array.from({ length: SIGRTMAX - SIGRTMIN_USABLE + 1 }, (_, i) => SIGRTMIN_USABLE + i)
+            .filter((sig) => sig !== WAKE_SIGNAL),
+        ),
     });
-    const outcome = await running;
     if (outcome.message) report(outcome.message);
     if (summaries && summary) writeSummary(summaries, summary, outcome, cli.command);
     if (learner && cli.learn && !writeLearned(learner, cli.learn, cli.command, outcome)) {

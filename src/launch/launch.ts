@@ -43,6 +43,7 @@ import type { ScriptExec } from "../supervisor/hooks.ts";
 import { TRACE_OPTIONS } from "../supervisor/trace_options.ts";
 import { explainSeizeFailure, readHostFacts } from "./host_probe.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { mark } from "../timing.ts";
 import { hasChildren, type Host, readHost, setUpProcess } from "./own_process.ts";
 
 /** This machine's syscall numbers. */
@@ -142,6 +143,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   let own: Host;
   try {
     own = readHost();
+    mark("launch: jail's own state read");
   } catch (e) {
     throw new LaunchError(`reading jail's own state failed: ${(e as Error).message}`);
   }
@@ -213,6 +215,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   } finally {
     if (dumpable) prctl(PR.SET_DUMPABLE, 0);
   }
+  mark("launch: cloned");
   // Referenced past the clone, so that none is collected (its bytes reused) before it was copied.
   void [path, argv, envp, shPath, shArgv, filter, capset, comm, emptySet, defaultAction, stack];
   const { pid, pidfd } = child;
@@ -243,6 +246,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     const here = currentCpuMask();
     const pinned = here !== undefined && tryAffinity(pid, here);
     const child = new Injector(pid);
+    mark("launch: seized");
     child.mustCall("PR_SET_NO_NEW_PRIVS", NR.prctl, [PR.SET_NO_NEW_PRIVS, 1]);
     // The tree's own process group (the root's pid), as tini and dumb-init make it: a signal to
     // jail's group (GNU timeout, a terminal) reaches jail alone, which forwards it once
@@ -286,6 +290,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     // from the child, whose actions are frozen since the clone: jail's own may change meanwhile
     // (the CLI thread ignores real-time signals once a run starts), and a set read from jail before
     // the clone once missed them.
+    mark("launch: filters, capabilities");
     for (const sig of nonDefaultSignals(pid)) {
       child.mustCall(`rt_sigaction(${sig})`, NR.rt_sigaction, [
         sig,
@@ -294,6 +299,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
         KERNEL_SIGSET_BYTES,
       ]);
     }
+    mark("launch: signal actions");
     // Best effort, for reports: a denial of the command's own execve names the program.
     if (base !== "") child.call("PR_SET_NAME", NR.prctl, [PR.SET_NAME, at.comm]);
     if (ruleset >= 0) {
