@@ -457,102 +457,6 @@ var init_errno = __esm({
   }
 });
 
-// ffi/libc.ts
-function lazySymbols(symbols, path = "libc.so.6") {
-  const out = {};
-  for (const name of Object.keys(symbols)) {
-    Object.defineProperty(out, name, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        const fn = Deno.dlopen(path, {
-          [name]: symbols[name]
-        }).symbols[name];
-        Object.defineProperty(out, name, {
-          value: fn,
-          enumerable: true
-        });
-        return fn;
-      }
-    });
-  }
-  return out;
-}
-function bindSymbols(table, names = Object.keys(table)) {
-  for (const name of names) void table[name];
-  void errnoSymbols.__errno_location;
-}
-function errno() {
-  if (errnoView === void 0) {
-    const p = errnoSymbols.__errno_location();
-    if (p === null) throw new Error("__errno_location returned NULL");
-    errnoView = new Deno.UnsafePointerView(p);
-  }
-  return errnoView.getInt32(0);
-}
-function errnoName(code3) {
-  return ERRNO_NAMES[code3] || `errno ${code3}`;
-}
-function orThrow(call, rc) {
-  if (Number(rc) < 0) throw new ErrnoError(call, errno());
-  return Number(rc);
-}
-function sysResult(rc) {
-  const n = Number(rc);
-  return n < 0 ? -errno() : n;
-}
-function cstring(s) {
-  const bytes = new TextEncoder().encode(s);
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes);
-  return out;
-}
-function cstringArray(strings) {
-  const keep = strings.map(cstring);
-  const array = new BigUint64Array(keep.length + 1);
-  keep.forEach((s, i) => array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s))));
-  return {
-    array,
-    keep
-  };
-}
-function addressOf(buf) {
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
-}
-var errnoSymbols, errnoView, ErrnoError;
-var init_libc = __esm({
-  "ffi/libc.ts"() {
-    init_errno();
-    errnoSymbols = lazySymbols({
-      // int *__errno_location(void)
-      __errno_location: {
-        parameters: [],
-        result: "pointer"
-      }
-    });
-    ErrnoError = class extends Error {
-      /** The call that failed, e.g. `ptrace(PTRACE_GETREGS)`. */
-      call;
-      /** The errno value. */
-      errno;
-      /** The errno's symbolic name, e.g. `ESRCH`. */
-      code;
-      /**
-       * @param call The call that failed.
-       * @param code The errno value.
-       */
-      constructor(call, code3) {
-        const name = errnoName(code3);
-        super(`${call} failed: ${name} (${ERRNO_MESSAGES[code3] ?? "unknown error"})`);
-        this.name = "ErrnoError";
-        this.call = call;
-        this.errno = code3;
-        this.code = name;
-      }
-    };
-  }
-});
-
 // kernel/aarch64_syscalls.ts
 var SYSCALL_TABLE_KERNEL, SYSCALL_NUMBERS, SYSCALL_NAMES, MAX_SYSCALL_NR;
 var init_aarch64_syscalls = __esm({
@@ -2230,6 +2134,139 @@ var init_x86_64_syscalls = __esm({
   }
 });
 
+// kernel/host_syscalls.ts
+function hostNr(name) {
+  return BigInt(HOST_SYSCALL_NUMBERS[name]);
+}
+var HOST_SYSCALL_NUMBERS;
+var init_host_syscalls = __esm({
+  "kernel/host_syscalls.ts"() {
+    init_aarch64_syscalls();
+    init_x86_64_syscalls();
+    HOST_SYSCALL_NUMBERS = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS : SYSCALL_NUMBERS2;
+  }
+});
+
+// ffi/libc.ts
+function lazySymbols(symbols, path = "libc.so.6") {
+  const out = {};
+  for (const name of Object.keys(symbols)) {
+    Object.defineProperty(out, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const fn = Deno.dlopen(path, {
+          [name]: symbols[name]
+        }).symbols[name];
+        Object.defineProperty(out, name, {
+          value: fn,
+          enumerable: true
+        });
+        return fn;
+      }
+    });
+  }
+  return out;
+}
+function bindSymbols(table, names = Object.keys(table)) {
+  for (const name of names) void table[name];
+  void errnoSymbols.__errno_location;
+}
+function errno() {
+  if (errnoView === void 0) {
+    const p = errnoSymbols.__errno_location();
+    if (p === null) throw new Error("__errno_location returned NULL");
+    errnoView = new Deno.UnsafePointerView(p);
+  }
+  return errnoView.getInt32(0);
+}
+function errnoName(code3) {
+  return ERRNO_NAMES[code3] || `errno ${code3}`;
+}
+function sysResult(rc) {
+  const n = Number(rc);
+  return n < 0 ? -errno() : n;
+}
+function cstring(s) {
+  const bytes = new TextEncoder().encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
+function cstringArray(strings) {
+  const keep = strings.map(cstring);
+  const array = new BigUint64Array(keep.length + 1);
+  keep.forEach((s, i) => array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s))));
+  return {
+    array,
+    keep
+  };
+}
+function addressOf(buf) {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+}
+function arg(a) {
+  if (a === void 0 || a === null) return 0n;
+  if (typeof a === "bigint") return a;
+  if (typeof a === "number") return BigInt(a);
+  return addressOf(a);
+}
+function sys(name, a0, a1, a2, a3, a4, a5) {
+  return sysResult(generic.syscall(hostNr(name), arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
+}
+function bindSysNow() {
+  bindSymbols(generic);
+}
+var errnoSymbols, errnoView, ErrnoError, generic;
+var init_libc = __esm({
+  "ffi/libc.ts"() {
+    init_errno();
+    init_host_syscalls();
+    errnoSymbols = lazySymbols({
+      // int *__errno_location(void)
+      __errno_location: {
+        parameters: [],
+        result: "pointer"
+      }
+    });
+    ErrnoError = class extends Error {
+      /** The call that failed, e.g. `ptrace(PTRACE_GETREGS)`. */
+      call;
+      /** The errno value. */
+      errno;
+      /** The errno's symbolic name, e.g. `ESRCH`. */
+      code;
+      /**
+       * @param call The call that failed.
+       * @param code The errno value.
+       */
+      constructor(call, code3) {
+        const name = errnoName(code3);
+        super(`${call} failed: ${name} (${ERRNO_MESSAGES[code3] ?? "unknown error"})`);
+        this.name = "ErrnoError";
+        this.call = call;
+        this.errno = code3;
+        this.code = name;
+      }
+    };
+    generic = lazySymbols({
+      // long syscall(long nr, long a1, ..., long a6): glibc's, which sets errno and returns -1.
+      syscall: {
+        parameters: [
+          "i64",
+          "i64",
+          "i64",
+          "i64",
+          "i64",
+          "i64",
+          "i64"
+        ],
+        result: "i64"
+      }
+    });
+  }
+});
+
 // kernel/signals.ts
 function signalName(sig) {
   for (const [name, n] of Object.entries(SIGNALS)) if (n === sig) return name;
@@ -2452,38 +2489,19 @@ var init_fcntl = __esm({
 
 // ffi/io.ts
 function close(fd) {
-  sym3.close(fd);
+  sys("close", fd);
 }
 function getFileFlags(fd) {
-  return sysResult(sym3.fcntl(fd, F.GETFL, 0n));
+  return sys("fcntl", fd, F.GETFL, 0);
 }
 function setFileFlags(fd, flags) {
-  return sym3.fcntl(fd, F.SETFL, BigInt(flags)) < 0 ? -errno() : 0;
+  const rc = sys("fcntl", fd, F.SETFL, flags);
+  return rc < 0 ? rc : 0;
 }
-var SYMBOLS3, sym3;
 var init_io = __esm({
   "ffi/io.ts"() {
     init_libc();
     init_fcntl();
-    SYMBOLS3 = {
-      // int close(int fd)
-      close: {
-        parameters: [
-          "i32"
-        ],
-        result: "i32"
-      },
-      // int fcntl(int fd, int cmd, long arg)
-      fcntl: {
-        parameters: [
-          "i32",
-          "i32",
-          "i64"
-        ],
-        result: "i32"
-      }
-    };
-    sym3 = lazySymbols(SYMBOLS3);
   }
 });
 
@@ -2765,36 +2783,36 @@ var init_ptrace = __esm({
 function ptrace(request, tid, addr, data) {
   const a = addr === 0 ? 0n : BigInt(addr);
   const d = data >= 0 && data < SMALL.length ? SMALL[data] : BigInt(data);
-  if (sym7.ptrace(request, tid, a, d) === 0) return 0;
+  if (sym5.ptrace(request, tid, a, d) === 0) return 0;
   return -errno();
 }
 function ptraceCont(tid, sig) {
-  if (sym7.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
+  if (sym5.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
   return -errno();
 }
 function ptraceBuffer(request, tid, buf) {
-  if (sym7.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
+  if (sym5.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
   return -errno();
 }
 function ptraceRegset(request, tid, nt, iov) {
-  if (sym7.ptrace_buf(request, tid, nt, iov) === 0) return 0;
+  if (sym5.ptrace_buf(request, tid, nt, iov) === 0) return 0;
   return -errno();
 }
 function waitpid(pid, options) {
-  const rc = sym7.waitpid(pid, statusBuf, options);
+  const rc = sym5.waitpid(pid, statusBuf, options);
   waitResult[0] = rc < 0 ? -errno() : rc;
   waitResult[1] = statusBuf[0];
   return waitResult;
 }
 function schedYield() {
-  sym7.sched_yield();
+  sym5.sched_yield();
 }
-var SYMBOLS6, sym7, SMALL, statusBuf, waitResult;
+var SYMBOLS4, sym5, SMALL, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts"() {
     init_libc();
     init_ptrace();
-    SYMBOLS6 = {
+    SYMBOLS4 = {
       // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
       // Bound twice: data as an integer (signal, options, addr as an integer with data 0) and as a
       // buffer (registers, event message, siginfo).
@@ -2833,7 +2851,7 @@ var init_ptrace2 = __esm({
         result: "i32"
       }
     };
-    sym7 = lazySymbols(SYMBOLS6);
+    sym5 = lazySymbols(SYMBOLS4);
     SMALL = Array.from({
       length: 65
     }, (_, i) => BigInt(i));
@@ -3644,15 +3662,15 @@ function setIovecs(address, buf) {
 }
 function readMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym12.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym8.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
 function writeMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym12.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym8.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
-var VM_CALL, SYMBOLS11, sym12, localIov, remoteIov;
+var VM_CALL, SYMBOLS7, sym8, localIov, remoteIov;
 var init_memory = __esm({
   "ffi/memory.ts"() {
     init_libc();
@@ -3667,14 +3685,14 @@ var init_memory = __esm({
       ],
       result: "isize"
     };
-    SYMBOLS11 = {
+    SYMBOLS7 = {
       // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
       //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
       process_vm_readv: VM_CALL,
       // ssize_t process_vm_writev(...): same shape as process_vm_readv
       process_vm_writev: VM_CALL
     };
-    sym12 = lazySymbols(SYMBOLS11);
+    sym8 = lazySymbols(SYMBOLS7);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
   }
@@ -4105,31 +4123,31 @@ function cpath(path) {
 function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG2;
-  if (sym13.lstat(p, stat) !== 0) return -errno();
+  if (sym9.lstat(p, stat) !== 0) return -errno();
   const type = stat[ST_MODE] & S_IF.MT;
   return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 }
 function readLink(path) {
   const p = cpath(path);
   if (!p) return void 0;
-  const n = Number(sym13.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  const n = Number(sym9.readlink(p, linkBuf, BigInt(linkBuf.length)));
   return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
 }
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
-  const fd = sym13.open(p, OPEN_HEAD);
+  const fd = sym9.open(p, OPEN_HEAD);
   if (fd < 0) return void 0;
   try {
-    if (sym13.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    if (sym9.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
     const buf = new Uint8Array(max);
-    const n = Number(sym13.read(fd, buf, BigInt(max)));
+    const n = Number(sym9.read(fd, buf, BigInt(max)));
     return n < 0 ? void 0 : buf.subarray(0, n);
   } finally {
     close(fd);
   }
 }
-var SYMBOLS12, sym13, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
+var SYMBOLS8, sym9, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
 var init_fs = __esm({
   "ffi/fs.ts"() {
     init_libc();
@@ -4137,7 +4155,7 @@ var init_fs = __esm({
     init_abi();
     init_errno();
     init_fcntl();
-    SYMBOLS12 = {
+    SYMBOLS8 = {
       // int lstat(const char *path, struct stat *st)
       lstat: {
         parameters: [
@@ -4181,7 +4199,7 @@ var init_fs = __esm({
         result: "isize"
       }
     };
-    sym13 = lazySymbols(SYMBOLS12);
+    sym9 = lazySymbols(SYMBOLS8);
     pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
     stat = new Uint32Array(HOST_ABI.statSize / 4);
     ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -4389,10 +4407,10 @@ function pathArgs(call, regs, openHow, open = HOST_ABI.open) {
         0n,
         0n
       ];
-      const arg = openArg(fd(0), p(1), 1, Number(BigInt.asIntN(32, f)), open);
-      if (resolve & BigInt(RESOLVE_IN_ROOT)) arg.inRoot = true;
+      const arg2 = openArg(fd(0), p(1), 1, Number(BigInt.asIntN(32, f)), open);
+      if (resolve & BigInt(RESOLVE_IN_ROOT)) arg2.inRoot = true;
       return [
-        arg
+        arg2
       ];
     }
     case "creat":
@@ -4784,8 +4802,8 @@ var init_check = __esm({
         const args = pathArgs(call, regs, how);
         const opens = OPEN_CALLS.includes(call);
         let rewrite;
-        for (const arg of args) {
-          const r = this.#check(arg, tid, pid, opens ? regs : void 0);
+        for (const arg2 of args) {
+          const r = this.#check(arg2, tid, pid, opens ? regs : void 0);
           if (r === void 0) continue;
           if (r.action !== "args") return r;
           rewrite = r;
@@ -4793,16 +4811,16 @@ var init_check = __esm({
         return rewrite;
       }
       /** Checks one path argument; with `openRegs`, a redirect may rewrite it. */
-      #check(arg, tid, pid, openRegs) {
+      #check(arg2, tid, pid, openRegs) {
         let text = "";
-        if (arg.ptr !== 0n) {
-          const bytes = readCString(tid, arg.ptr);
+        if (arg2.ptr !== 0n) {
+          const bytes = readCString(tid, arg2.ptr);
           if (typeof bytes === "number") {
             return -bytes === EFAULT4 ? this.#fail(EFAULT4) : this.#deny(-bytes);
           }
           const s = decodePath(bytes);
           if (s === void 0) {
-            for (const kind of arg.access) {
+            for (const kind of arg2.access) {
               if (this.#access.restricts(kind)) {
                 this.onDeny?.(tid, pid, {
                   access: kind,
@@ -4814,44 +4832,44 @@ var init_check = __esm({
             return void 0;
           }
           text = s;
-          if (text === "" && !arg.emptyPath) return this.#fail(ENOENT2);
+          if (text === "" && !arg2.emptyPath) return this.#fail(ENOENT2);
         }
         const view = this.#view;
-        const dirfdPath = arg.dirfd === AT_FDCWD ? `/proc/${tid}/cwd` : `/proc/${tid}/fd/${arg.dirfd}`;
+        const dirfdPath = arg2.dirfd === AT_FDCWD ? `/proc/${tid}/cwd` : `/proc/${tid}/fd/${arg2.dirfd}`;
         let root = view.readlink(`/proc/${tid}/root`) ?? "/";
         let base = "/";
         if (text === "") {
           text = dirfdPath;
           root = "/";
-        } else if (!text.startsWith("/") || arg.inRoot) {
+        } else if (!text.startsWith("/") || arg2.inRoot) {
           const link = view.readlink(dirfdPath);
           if (link === void 0) return this.#fail(EBADF2);
           if (!link.startsWith("/") || link.startsWith("/memfd:")) return this.#fail(ENOTDIR);
           if (link.endsWith(" (deleted)")) return this.#fail(ENOENT2);
           base = link;
-          if (arg.inRoot) root = link;
+          if (arg2.inRoot) root = link;
         }
         const res = resolvePath(text, {
           root,
           base,
-          follow: arg.follow,
+          follow: arg2.follow,
           pid,
           tid
         }, view);
         if (res.kind === "loop") return this.#fail(ELOOP);
         if (res.kind === "pseudo") {
-          return arg.access.includes("run") ? this.#refused("run", res.what, tid, pid) : void 0;
+          return arg2.access.includes("run") ? this.#refused("run", res.what, tid, pid) : void 0;
         }
         const target = openRegs ? this.redirectOf(res.path) : void 0;
-        if (target === void 0 && res.errno !== void 0 && arg.target === "existing") {
+        if (target === void 0 && res.errno !== void 0 && arg2.target === "existing") {
           return this.#fail(res.errno === ENOTDIR ? ENOTDIR : ENOENT2);
         }
-        if (res.errno === void 0 && arg.target === "create") return void 0;
-        for (const kind of arg.access) {
+        if (res.errno === void 0 && arg2.target === "create") return void 0;
+        for (const kind of arg2.access) {
           const refused = this.#refused(kind, res.path, tid, pid);
           if (refused) return refused;
         }
-        if (arg.access.includes("run") && this.#access.restricts("run")) {
+        if (arg2.access.includes("run") && this.#access.restricts("run")) {
           const interpreter = this.#interpreter(res.path, root);
           if (interpreter) {
             const refused = this.#refused("run", interpreter, tid, pid);
@@ -4864,7 +4882,7 @@ var init_check = __esm({
           return {
             action: "args",
             args: {
-              [arg.reg]: addr
+              [arg2.reg]: addr
             },
             rule: "redirect"
           };
@@ -6699,16 +6717,6 @@ init_stderr();
 
 // ffi/process.ts
 init_libc();
-
-// kernel/host_syscalls.ts
-init_aarch64_syscalls();
-init_x86_64_syscalls();
-var HOST_SYSCALL_NUMBERS = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS : SYSCALL_NUMBERS2;
-function hostNr(name) {
-  return BigInt(HOST_SYSCALL_NUMBERS[name]);
-}
-
-// ffi/process.ts
 var SYMBOLS = {
   // int kill(pid_t pid, int sig)
   kill: {
@@ -6726,50 +6734,6 @@ var SYMBOLS = {
       "i32"
     ],
     result: "i32"
-  },
-  // pid_t getpid(void)
-  getpid: {
-    parameters: [],
-    result: "i32"
-  },
-  // pid_t getpgrp(void)
-  getpgrp: {
-    parameters: [],
-    result: "i32"
-  },
-  // int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
-  prctl: {
-    parameters: [
-      "i32",
-      "u64",
-      "u64",
-      "u64",
-      "u64"
-    ],
-    result: "i32"
-  },
-  // long syscall(SYS_pidfd_send_signal, int pidfd, int sig, siginfo_t *info, unsigned int flags)
-  pidfd_send_signal: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "i64",
-      "i64",
-      "buffer",
-      "u64"
-    ],
-    result: "i64"
-  },
-  // long syscall(long nr, long a1, long a2, long a3): pidfd_open, pidfd_getfd
-  syscall_int: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "i64",
-      "i64",
-      "i64"
-    ],
-    result: "i64"
   }
 };
 var sym = lazySymbols(SYMBOLS);
@@ -6780,25 +6744,23 @@ function tgkill(tgid, tid, sig) {
   return sym.tgkill(tgid, tid, sig) === 0 ? 0 : -errno();
 }
 function getpid() {
-  return sym.getpid();
+  return sys("getpid");
 }
 function getpgrp() {
-  return sym.getpgrp();
+  return sys("getpgid", 0);
 }
 function prctl(option, arg2 = 0) {
-  orThrow(`prctl(${option})`, sym.prctl(option, BigInt(arg2), 0n, 0n, 0n));
+  const rc = sys("prctl", option, arg2);
+  if (rc < 0) throw new ErrnoError(`prctl(${option})`, -rc);
 }
-var SYS_PIDFD_OPEN = hostNr("pidfd_open");
-var SYS_PIDFD_GETFD = hostNr("pidfd_getfd");
-var SYS_PIDFD_SEND_SIGNAL = hostNr("pidfd_send_signal");
 function pidfdOpen(pid) {
-  return sysResult(sym.syscall_int(SYS_PIDFD_OPEN, BigInt(pid), 0n, 0n));
+  return sys("pidfd_open", pid, 0);
 }
 function pidfdGetfd(pidfd, fd) {
-  return sysResult(sym.syscall_int(SYS_PIDFD_GETFD, BigInt(pidfd), BigInt(fd), 0n));
+  return sys("pidfd_getfd", pidfd, fd, 0);
 }
 function pidfdSendSignal(pidfd, sig, info, flags) {
-  return sysResult(sym.pidfd_send_signal(SYS_PIDFD_SEND_SIGNAL, BigInt(pidfd), BigInt(sig), info, flags));
+  return sys("pidfd_send_signal", pidfd, sig, info, flags);
 }
 
 // src/run/run.ts
@@ -6809,15 +6771,24 @@ init_signals();
 
 // ffi/terminal.ts
 init_libc();
+
+// kernel/ioctl.ts
+var IOCTL = {
+  /** TIOCGPGRP: the terminal's foreground process group (tcgetpgrp). */
+  TIOCGPGRP: 21519,
+  /** TIOCSTI: push a byte into the terminal's input. */
+  TIOCSTI: 21522,
+  /** TIOCLINUX: the Linux console's subcommands (selection paste among them). */
+  TIOCLINUX: 21532,
+  /** FIOSETOWN: the owner that SIGIO/SIGURG go to. */
+  FIOSETOWN: 35073,
+  /** SIOCSPGRP: the same, for sockets. */
+  SIOCSPGRP: 35074
+};
+
+// ffi/terminal.ts
 init_signals();
 var SYMBOLS2 = {
-  // pid_t tcgetpgrp(int fd)
-  tcgetpgrp: {
-    parameters: [
-      "i32"
-    ],
-    result: "i32"
-  },
   // int tcsetpgrp(int fd, pid_t pgrp)
   tcsetpgrp: {
     parameters: [
@@ -6839,8 +6810,9 @@ var SYMBOLS2 = {
 var sym2 = lazySymbols(SYMBOLS2);
 var SIGTTOU = SIGNALS.SIGTTOU;
 function foregroundGroup(fd) {
-  const rc = sym2.tcgetpgrp(fd);
-  return rc < 0 ? -errno() : rc;
+  const group = new Int32Array(1);
+  const rc = sys("ioctl", fd, IOCTL.TIOCGPGRP, group);
+  return rc < 0 ? rc : group[0];
 }
 function setForegroundGroup(fd, pgrp) {
   const block = new Uint8Array(LIBC_SIGSET_BYTES);
@@ -6972,7 +6944,7 @@ init_socket();
 init_libc();
 init_errno();
 init_socket();
-var SYMBOLS4 = {
+var SYMBOLS3 = {
   // int connect(int fd, const struct sockaddr *addr, socklen_t len)
   connect: {
     parameters: [
@@ -7077,39 +7049,39 @@ var SYMBOLS4 = {
     result: "u32"
   }
 };
-var sym4 = lazySymbols(SYMBOLS4);
+var sym3 = lazySymbols(SYMBOLS3);
 var INSPECTOR_ADDRESS = {
   hostname: "127.0.0.1",
   port: 9229
 };
 function connectSocket(fd, addr) {
-  return sym4.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym3.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
 }
 function bindSocket(fd, addr) {
-  return sym4.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym3.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
 }
 function sendTo(fd, data, flags, addr) {
-  return sysResult(sym4.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
+  return sysResult(sym3.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
 }
 function sendMsg(fd, msghdr, flags) {
-  return sysResult(sym4.sendmsg(fd, msghdr, flags));
+  return sysResult(sym3.sendmsg(fd, msghdr, flags));
 }
 function listenSocket(fd, backlog) {
-  return sym4.listen(fd, backlog) === 0 ? 0 : -errno();
+  return sym3.listen(fd, backlog) === 0 ? 0 : -errno();
 }
 function getIntOption(fd, level, name) {
   const val = new Int32Array(1);
   const len = new Uint32Array([
     4
   ]);
-  if (sym4.getsockopt(fd, level, name, val, len) !== 0) return -errno();
+  if (sym3.getsockopt(fd, level, name, val, len) !== 0) return -errno();
   return val[0];
 }
 function setIntOption(fd, level, name, value) {
   const val = new Int32Array([
     value
   ]);
-  return sym4.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
+  return sym3.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
 }
 function isConnectedStream(fd) {
   if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;
@@ -7117,14 +7089,14 @@ function isConnectedStream(fd) {
   const alen = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  return sym4.getpeername(fd, addr, alen) === 0;
+  return sym3.getpeername(fd, addr, alen) === 0;
 }
 function socketName(fd) {
   const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
   const len = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  if (sym4.getsockname(fd, addr, len) !== 0) return -errno();
+  if (sym3.getsockname(fd, addr, len) !== 0) return -errno();
   return addr.subarray(0, Math.min(len[0], SOCKADDR_STORAGE_SIZE));
 }
 function attachFilter(fd, program2) {
@@ -7132,21 +7104,21 @@ function attachFilter(fd, program2) {
   const fprog2 = new BigUint64Array(2);
   new Uint16Array(fprog2.buffer)[0] = insns.length / SOCK_FILTER_SIZE;
   fprog2[1] = addressOf(insns);
-  const rc = sym4.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
+  const rc = sym3.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
   return rc === 0 ? 0 : -errno();
 }
 function attachedFilter(fd) {
   const count = new Uint32Array([
     0
   ]);
-  if (sym4.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
+  if (sym3.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
   if (count[0] === 0) return new Uint8Array(0);
   const n = count[0];
   const out = new Uint8Array(n * SOCK_FILTER_SIZE);
   const len = new Uint32Array([
     n
   ]);
-  if (sym4.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
+  if (sym3.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
   return len[0] === n ? out : -EAGAIN;
 }
 var EAGAIN = ERRNO_NUMBERS.EAGAIN;
@@ -7161,7 +7133,7 @@ function awaitConnection(fd, ms) {
   for (; ; ) {
     const left = end - Date.now();
     if (left <= 0) return -ETIMEDOUT;
-    const rc = sym4.poll(pfd, 1n, left);
+    const rc = sym3.poll(pfd, 1n, left);
     if (rc < 0) {
       const e = errno();
       if (e === EINTR) continue;
@@ -7173,11 +7145,11 @@ function awaitConnection(fd, ms) {
   return err < 0 ? err : -err;
 }
 function interfaceIndex(name) {
-  return sym4.if_nametoindex(cstring(name));
+  return sym3.if_nametoindex(cstring(name));
 }
 
 // ffi/inspector_guard.ts
-var sym5 = lazySymbols({
+var sym4 = lazySymbols({
   // int socket(int domain, int type, int protocol)
   socket: {
     parameters: [
@@ -7189,7 +7161,7 @@ var sym5 = lazySymbols({
   }
 });
 function bindInspectorAddress() {
-  const fd = sym5.socket(AF.INET, SOCK.STREAM | SOCK.CLOEXEC, 0);
+  const fd = sym4.socket(AF.INET, SOCK.STREAM | SOCK.CLOEXEC, 0);
   if (fd < 0) return -errno();
   const addr = new Uint8Array(SOCKADDR_IN_SIZE);
   const view = new DataView(addr.buffer);
@@ -7323,32 +7295,6 @@ var PR_CAP_AMBIENT_CLEAR_ALL = 4;
 var COMM_MAX = 15;
 
 // ffi/security.ts
-var SYMBOLS5 = {
-  // long syscall(SYS_capget / SYS_capset, cap_user_header_t hdr, cap_user_data_t data)
-  capcall: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "buffer",
-      "buffer"
-    ],
-    result: "i64"
-  },
-  // int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
-  prctl: {
-    parameters: [
-      "i32",
-      "u64",
-      "u64",
-      "u64",
-      "u64"
-    ],
-    result: "i32"
-  }
-};
-var sym6 = lazySymbols(SYMBOLS5);
-var SYS_CAPGET = hostNr("capget");
-var SYS_CAPSET = hostNr("capset");
 function lastCapability() {
   try {
     const n = Number.parseInt(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap"), 10);
@@ -7356,7 +7302,7 @@ function lastCapability() {
   } catch {
   }
   let last = -1;
-  while (last + 1 < CAP_WORDS * 32 && sym6.prctl(PR.CAPBSET_READ, BigInt(last + 1), 0n, 0n, 0n) >= 0) {
+  while (last + 1 < CAP_WORDS * 32 && sys("prctl", PR.CAPBSET_READ, last + 1) >= 0) {
     last++;
   }
   return last >= 0 ? last : CAP_LAST_FALLBACK;
@@ -7370,7 +7316,8 @@ function capHeader(tid = 0) {
 }
 function capGet(tid = 0) {
   const data = new Uint32Array(3 * CAP_WORDS);
-  orThrow("capget", sym6.capcall(SYS_CAPGET, capHeader(tid), data));
+  const rc = sys("capget", capHeader(tid), data);
+  if (rc < 0) throw new ErrnoError("capget", -rc);
   const join2 = (i) => BigInt(data[i]) | BigInt(data[i + 3]) << 32n;
   return {
     effective: join2(0),
@@ -7380,10 +7327,11 @@ function capGet(tid = 0) {
 }
 function capSet(sets) {
   const { header, data } = capsetBuffers(sets);
-  orThrow("capset", sym6.capcall(SYS_CAPSET, header, data));
+  const rc = sys("capset", header, data);
+  if (rc < 0) throw new ErrnoError("capset", -rc);
 }
 function inBounding(cap) {
-  return sym6.prctl(PR.CAPBSET_READ, BigInt(cap), 0n, 0n, 0n) === 1;
+  return sys("prctl", PR.CAPBSET_READ, cap) === 1;
 }
 function capsetBuffers(sets) {
   const data = new Uint32Array(3 * CAP_WORDS);
@@ -7945,7 +7893,7 @@ var PIDFD_SIGNAL_PROCESS_GROUP = 4;
 
 // ffi/clone.ts
 init_signals();
-var SYMBOLS7 = {
+var SYMBOLS5 = {
   // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, ...)
   // Variadic, but glibc's clone is assembly that reads its registers as they are.
   clone: {
@@ -7976,10 +7924,10 @@ var SYMBOLS7 = {
     result: "i32"
   }
 };
-var sym8 = lazySymbols(SYMBOLS7);
+var sym6 = lazySymbols(SYMBOLS5);
 function symbolAddress(name) {
   const cname = new TextEncoder().encode(`${name}\0`);
-  const p = sym8.dlsym(null, cname);
+  const p = sym6.dlsym(null, cname);
   if (p === null) throw new Error(`dlsym(${name}) found nothing`);
   return BigInt(Deno.UnsafePointer.value(p));
 }
@@ -7994,16 +7942,16 @@ function cloneIntoPause(stack) {
   const all = new Uint8Array(LIBC_SIGSET_BYTES).fill(255);
   const old = new Uint8Array(LIBC_SIGSET_BYTES);
   const pidfd = new Int32Array(1);
-  if (sym8.pthread_sigmask(SIG.SETMASK, all, old) !== 0) {
+  if (sym6.pthread_sigmask(SIG.SETMASK, all, old) !== 0) {
     throw new ErrnoError("pthread_sigmask", errno());
   }
   let pid;
   let cloneErrno = 0;
   try {
-    pid = sym8.clone(pause2, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
+    pid = sym6.clone(pause2, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
     if (pid < 0) cloneErrno = errno();
   } finally {
-    sym8.pthread_sigmask(SIG.SETMASK, old, null);
+    sym6.pthread_sigmask(SIG.SETMASK, old, null);
   }
   if (pid < 0) throw new ErrnoError("clone", cloneErrno);
   return {
@@ -8012,7 +7960,7 @@ function cloneIntoPause(stack) {
   };
 }
 function bindCloneNow() {
-  bindSymbols(sym8);
+  bindSymbols(sym6);
 }
 
 // ffi/thread_alarm.ts
@@ -8037,7 +7985,7 @@ var LIBC_SIGACTION = {
 
 // ffi/thread_alarm.ts
 var WAKE_SIGNAL = SIGRTMAX;
-var SYMBOLS8 = {
+var SYMBOLS6 = {
   // int sigaction(int sig, const struct sigaction *act, struct sigaction *old): glibc's, which
   // supplies the restorer that a handler's return needs.
   sigaction: {
@@ -8047,39 +7995,9 @@ var SYMBOLS8 = {
       "buffer"
     ],
     result: "i32"
-  },
-  // long syscall(long nr, ...): timer_create, timer_settime, timer_delete, gettid.
-  syscall3: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "i64",
-      "buffer",
-      "buffer"
-    ],
-    result: "i64"
-  },
-  syscall4: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "i64",
-      "i64",
-      "buffer",
-      "buffer"
-    ],
-    result: "i64"
-  },
-  syscall0: {
-    name: "syscall",
-    parameters: [
-      "i64"
-    ],
-    result: "i64"
   }
 };
-var sym9 = lazySymbols(SYMBOLS8);
-var NONE = new Uint8Array(0);
+var sym7 = lazySymbols(SYMBOLS6);
 var ThreadAlarm = class {
   #id;
   #old = new Uint8Array(LIBC_SIGACTION.bytes);
@@ -8093,18 +8011,17 @@ var ThreadAlarm = class {
   constructor() {
     const act = new Uint8Array(LIBC_SIGACTION.bytes);
     new DataView(act.buffer).setBigUint64(LIBC_SIGACTION.handler, symbolAddress("abs"), true);
-    if (sym9.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
+    if (sym7.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
       throw new Error("sigaction for the wake signal failed");
     }
     const sev = new Uint8Array(SIGEVENT_BYTES);
     const view = new DataView(sev.buffer);
     view.setInt32(SIGEVENT.signo, WAKE_SIGNAL, true);
     view.setInt32(SIGEVENT.notify, SIGEV_THREAD_ID, true);
-    view.setInt32(SIGEVENT.tid, Number(sym9.syscall0(hostNr("gettid"))), true);
+    view.setInt32(SIGEVENT.tid, sys("gettid"), true);
     const id = new Int32Array(1);
-    const rc = sym9.syscall3(hostNr("timer_create"), BigInt(CLOCK_MONOTONIC), sev, new Uint8Array(id.buffer));
-    if (rc !== 0n) {
-      sym9.sigaction(WAKE_SIGNAL, this.#old, NONE);
+    if (sys("timer_create", CLOCK_MONOTONIC, sev, id) !== 0) {
+      sym7.sigaction(WAKE_SIGNAL, this.#old, null);
       throw new Error("timer_create failed");
     }
     this.#id = BigInt(id[0]);
@@ -8119,19 +8036,19 @@ var ThreadAlarm = class {
       sec,
       nsec
     ]);
-    sym9.syscall4(hostNr("timer_settime"), this.#id, 0n, new Uint8Array(this.#spec.buffer), NONE);
+    sys("timer_settime", this.#id, 0, this.#spec, null);
   }
   /** Stops firing. */
   disarm() {
     this.#spec.fill(0n);
-    sym9.syscall4(hostNr("timer_settime"), this.#id, 0n, new Uint8Array(this.#spec.buffer), NONE);
+    sys("timer_settime", this.#id, 0, this.#spec, null);
   }
   /** Deletes the timer and gives the signal its former action back. */
   close() {
     if (this.#closed) return;
     this.#closed = true;
-    sym9.syscall4(hostNr("timer_delete"), this.#id, 0n, NONE, NONE);
-    sym9.sigaction(WAKE_SIGNAL, this.#old, NONE);
+    sys("timer_delete", this.#id);
+    sym7.sigaction(WAKE_SIGNAL, this.#old, null);
   }
 };
 
@@ -8156,54 +8073,28 @@ var WAIT = {
 
 // ffi/affinity.ts
 init_libc();
-var SYMBOLS9 = {
-  // int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *mask)
-  sched_getaffinity: {
-    parameters: [
-      "i32",
-      "usize",
-      "buffer"
-    ],
-    result: "i32"
-  },
-  // int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *mask)
-  sched_setaffinity: {
-    parameters: [
-      "i32",
-      "usize",
-      "buffer"
-    ],
-    result: "i32"
-  },
-  // int sched_getcpu(void)
-  sched_getcpu: {
-    parameters: [],
-    result: "i32"
-  }
-};
-var sym10 = lazySymbols(SYMBOLS9);
 var CPU_SET_BYTES = 128;
 function getAffinity(tid) {
   const mask = new Uint8Array(CPU_SET_BYTES);
-  if (sym10.sched_getaffinity(tid, BigInt(CPU_SET_BYTES), mask) !== 0) {
-    throw new ErrnoError("sched_getaffinity", errno());
-  }
+  const rc = sys("sched_getaffinity", tid, CPU_SET_BYTES, mask);
+  if (rc < 0) throw new ErrnoError("sched_getaffinity", -rc);
   return mask;
 }
 function setAffinity(tid, mask) {
-  if (sym10.sched_setaffinity(tid, BigInt(mask.length), mask) !== 0) {
-    throw new ErrnoError("sched_setaffinity", errno());
-  }
+  const rc = sys("sched_setaffinity", tid, mask.length, mask);
+  if (rc < 0) throw new ErrnoError("sched_setaffinity", -rc);
 }
 function currentCpuMask() {
-  const cpu = sym10.sched_getcpu();
-  if (cpu < 0 || cpu >= CPU_SET_BYTES * 8) return void 0;
+  const got = new Uint32Array(1);
+  if (sys("getcpu", got, null, null) < 0) return void 0;
+  const cpu = got[0];
+  if (cpu >= CPU_SET_BYTES * 8) return void 0;
   const mask = new Uint8Array(CPU_SET_BYTES);
   mask[cpu >> 3] = 1 << (cpu & 7);
   return mask;
 }
 function bindAffinityNow() {
-  bindSymbols(sym10);
+  bindSysNow();
 }
 
 // src/launch/launch.ts
@@ -8394,46 +8285,8 @@ var RULE_PATH_BENEATH = 1;
 init_libc();
 init_io();
 init_fcntl();
-var SYMBOLS10 = {
-  // long syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *attr,
-  //              size_t size, __u32 flags)
-  create_ruleset: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "buffer",
-      "usize",
-      "u32"
-    ],
-    result: "i64"
-  },
-  // long syscall(SYS_landlock_add_rule, int ruleset_fd, enum landlock_rule_type type,
-  //              const void *attr, __u32 flags)
-  add_rule: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "i32",
-      "u32",
-      "buffer",
-      "u32"
-    ],
-    result: "i64"
-  },
-  // int open(const char *path, int flags)
-  open: {
-    parameters: [
-      "buffer",
-      "i32"
-    ],
-    result: "i32"
-  }
-};
-var sym11 = lazySymbols(SYMBOLS10);
-var SYS_CREATE_RULESET = hostNr("landlock_create_ruleset");
-var SYS_ADD_RULE = hostNr("landlock_add_rule");
 function landlockAbi() {
-  const rc = Number(sym11.create_ruleset(SYS_CREATE_RULESET, null, 0n, CREATE_RULESET_VERSION));
+  const rc = sys("landlock_create_ruleset", null, 0, CREATE_RULESET_VERSION);
   const abi = rc > 0 ? rc : 0;
   const cap = Number.parseInt(Deno.env.get(LANDLOCK_ABI_ENV) ?? "", 10);
   return Number.isInteger(cap) && cap >= 0 ? Math.min(abi, cap) : abi;
@@ -8446,27 +8299,27 @@ function createRuleset(handledFs, scoped = 0) {
     BigInt(scoped)
   ]);
   const size = scoped ? BigInt(attr.byteLength) : 8n;
-  const rc = Number(sym11.create_ruleset(SYS_CREATE_RULESET, attr, size, 0));
-  if (rc < 0) throw new ErrnoError("landlock_create_ruleset", errno());
+  const rc = sys("landlock_create_ruleset", attr, size, 0);
+  if (rc < 0) throw new ErrnoError("landlock_create_ruleset", -rc);
   return rc;
 }
 function addPathRule(ruleset, path, access) {
-  const fd = sym11.open(cstring(path), O.PATH | O.CLOEXEC);
-  if (fd < 0) return -errno();
+  const fd = sys("openat", AT_FDCWD, cstring(path), O.PATH | O.CLOEXEC);
+  if (fd < 0) return fd;
   try {
     const attr = new Uint8Array(12);
     const view = new DataView(attr.buffer);
     view.setBigUint64(0, BigInt(access), true);
     view.setInt32(8, fd, true);
-    const rc = Number(sym11.add_rule(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, attr, 0));
-    if (rc < 0) throw new ErrnoError(`landlock_add_rule(${path})`, errno());
+    const rc = sys("landlock_add_rule", ruleset, RULE_PATH_BENEATH, attr, 0);
+    if (rc < 0) throw new ErrnoError(`landlock_add_rule(${path})`, -rc);
     return 0;
   } finally {
     close(fd);
   }
 }
 function bindLandlockNow() {
-  bindSymbols(sym11);
+  bindSysNow();
 }
 
 // src/fs/landlock_install.ts
@@ -9326,14 +9179,14 @@ function decideReference(spec, data) {
 function specArch(spec) {
   return spec.arch ?? AUDIT_ARCH_X86_64;
 }
-function testHolds(test, arg) {
+function testHolds(test, arg2) {
   switch (test.op) {
     case "eq":
-      return arg === test.value;
+      return arg2 === test.value;
     case "masked_eq":
-      return (arg & test.mask) === test.value;
+      return (arg2 & test.mask) === test.value;
     case "any_set":
-      return (arg & test.mask) !== 0n;
+      return (arg2 & test.mask) !== 0n;
   }
 }
 function unlistedAction(spec, nr) {
@@ -11883,6 +11736,7 @@ function runJailed(argv, policy, options = {}) {
   }
   let releaseInspector = () => {
   };
+  let ended = false;
   const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
   const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
   const hooks = new HookAnswers(policy.hooks, hookChannel);
@@ -11923,6 +11777,7 @@ function runJailed(argv, policy, options = {}) {
       relay.end();
       options.signal?.removeEventListener("abort", onAbort);
       worker.terminate();
+      ended = true;
       releaseInspector();
     };
     worker.onerror = (e) => {
@@ -11938,7 +11793,9 @@ function runJailed(argv, policy, options = {}) {
           mark("started received");
           jobs?.start(m.pid);
           relay.started(m.pid);
-          releaseInspector = holdInspectorAddress();
+          queueMicrotask(() => {
+            if (!ended) releaseInspector = holdInspectorAddress();
+          });
           options.onStarted?.(m.pid);
           return;
         case "stopped":
@@ -13028,18 +12885,6 @@ var LOW32 = 0xffffffffn;
 // src/policy/guards.ts
 init_errno();
 
-// kernel/ioctl.ts
-var IOCTL = {
-  /** TIOCSTI: push a byte into the terminal's input. */
-  TIOCSTI: 21522,
-  /** TIOCLINUX: the Linux console's subcommands (selection paste among them). */
-  TIOCLINUX: 21532,
-  /** FIOSETOWN: the owner that SIGIO/SIGURG go to. */
-  FIOSETOWN: 35073,
-  /** SIOCSPGRP: the same, for sockets. */
-  SIOCSPGRP: 35074
-};
-
 // kernel/resource.ts
 var PRIO = {
   /** PRIO_PGRP: a process group. */
@@ -13093,7 +12938,7 @@ function addGuards(syscalls, NR2, options, trace) {
     otherwise: ALLOW2
   });
   syscalls.set(NR2.setns, errno2(E.EPERM));
-  const taskTarget = (name, arg, rule) => trace({
+  const taskTarget = (name, arg2, rule) => trace({
     syscall: name,
     decision: {
       action: "allow",
@@ -13101,12 +12946,12 @@ function addGuards(syscalls, NR2, options, trace) {
     },
     target: {
       kind: "task",
-      arg
+      arg: arg2
     }
   });
-  const targetIsOther = (arg) => ({
+  const targetIsOther = (arg2) => ({
     op: "any_set",
-    arg,
+    arg: arg2,
     mask: LOW32
   });
   for (const name of [
@@ -13183,13 +13028,13 @@ function addGuards(syscalls, NR2, options, trace) {
     ]) {
       syscalls.set(NR2[name], errno2(E.EPERM));
     }
-    const denyIfTargetsMe = (arg, extra = [], after = []) => ({
+    const denyIfTargetsMe = (arg2, extra = [], after = []) => ({
       rules: [
         ...extra,
         {
           test: {
             op: "masked_eq",
-            arg,
+            arg: arg2,
             mask: LOW32,
             value: me
           },
@@ -15331,24 +15176,6 @@ init_signals();
 // ffi/ignore_signals.ts
 init_libc();
 init_signals();
-var SYMBOLS13 = {
-  // long syscall(SYS_rt_sigaction, int sig, const struct kernel_sigaction *act,
-  //              struct kernel_sigaction *old, size_t sigsetsize)
-  rt_sigaction: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "i64",
-      "buffer",
-      "u64",
-      "u64"
-    ],
-    result: "i64"
-  }
-};
-var sym14 = lazySymbols(SYMBOLS13);
-var SYS_RT_SIGACTION = hostNr("rt_sigaction");
-var SIGSET_SIZE = BigInt(KERNEL_SIGSET_BYTES);
 function ignoreSignals(signals) {
   const act = new BigUint64Array([
     SIG_IGN,
@@ -15356,7 +15183,7 @@ function ignoreSignals(signals) {
     0n,
     0n
   ]);
-  return signals.filter((sig) => sym14.rt_sigaction(SYS_RT_SIGACTION, BigInt(sig), act, 0n, SIGSET_SIZE) !== 0n);
+  return signals.filter((sig) => sys("rt_sigaction", sig, act, null, KERNEL_SIGSET_BYTES) !== 0);
 }
 
 // src/cli/main.ts

@@ -457,102 +457,6 @@ var init_errno = __esm({
   }
 });
 
-// ffi/libc.ts
-function lazySymbols(symbols, path = "libc.so.6") {
-  const out = {};
-  for (const name of Object.keys(symbols)) {
-    Object.defineProperty(out, name, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        const fn = Deno.dlopen(path, {
-          [name]: symbols[name]
-        }).symbols[name];
-        Object.defineProperty(out, name, {
-          value: fn,
-          enumerable: true
-        });
-        return fn;
-      }
-    });
-  }
-  return out;
-}
-function bindSymbols(table, names = Object.keys(table)) {
-  for (const name of names) void table[name];
-  void errnoSymbols.__errno_location;
-}
-function errno() {
-  if (errnoView === void 0) {
-    const p = errnoSymbols.__errno_location();
-    if (p === null) throw new Error("__errno_location returned NULL");
-    errnoView = new Deno.UnsafePointerView(p);
-  }
-  return errnoView.getInt32(0);
-}
-function errnoName(code2) {
-  return ERRNO_NAMES[code2] || `errno ${code2}`;
-}
-function orThrow(call, rc) {
-  if (Number(rc) < 0) throw new ErrnoError(call, errno());
-  return Number(rc);
-}
-function sysResult(rc) {
-  const n = Number(rc);
-  return n < 0 ? -errno() : n;
-}
-function cstring(s) {
-  const bytes = new TextEncoder().encode(s);
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes);
-  return out;
-}
-function cstringArray(strings) {
-  const keep = strings.map(cstring);
-  const array = new BigUint64Array(keep.length + 1);
-  keep.forEach((s, i) => array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s))));
-  return {
-    array,
-    keep
-  };
-}
-function addressOf(buf) {
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
-}
-var errnoSymbols, errnoView, ErrnoError;
-var init_libc = __esm({
-  "ffi/libc.ts"() {
-    init_errno();
-    errnoSymbols = lazySymbols({
-      // int *__errno_location(void)
-      __errno_location: {
-        parameters: [],
-        result: "pointer"
-      }
-    });
-    ErrnoError = class extends Error {
-      /** The call that failed, e.g. `ptrace(PTRACE_GETREGS)`. */
-      call;
-      /** The errno value. */
-      errno;
-      /** The errno's symbolic name, e.g. `ESRCH`. */
-      code;
-      /**
-       * @param call The call that failed.
-       * @param code The errno value.
-       */
-      constructor(call, code2) {
-        const name = errnoName(code2);
-        super(`${call} failed: ${name} (${ERRNO_MESSAGES[code2] ?? "unknown error"})`);
-        this.name = "ErrnoError";
-        this.call = call;
-        this.errno = code2;
-        this.code = name;
-      }
-    };
-  }
-});
-
 // kernel/aarch64_syscalls.ts
 var SYSCALL_TABLE_KERNEL, SYSCALL_NUMBERS, SYSCALL_NAMES, MAX_SYSCALL_NR;
 var init_aarch64_syscalls = __esm({
@@ -2230,6 +2134,139 @@ var init_x86_64_syscalls = __esm({
   }
 });
 
+// kernel/host_syscalls.ts
+function hostNr(name) {
+  return BigInt(HOST_SYSCALL_NUMBERS[name]);
+}
+var HOST_SYSCALL_NUMBERS;
+var init_host_syscalls = __esm({
+  "kernel/host_syscalls.ts"() {
+    init_aarch64_syscalls();
+    init_x86_64_syscalls();
+    HOST_SYSCALL_NUMBERS = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS : SYSCALL_NUMBERS2;
+  }
+});
+
+// ffi/libc.ts
+function lazySymbols(symbols, path = "libc.so.6") {
+  const out = {};
+  for (const name of Object.keys(symbols)) {
+    Object.defineProperty(out, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const fn = Deno.dlopen(path, {
+          [name]: symbols[name]
+        }).symbols[name];
+        Object.defineProperty(out, name, {
+          value: fn,
+          enumerable: true
+        });
+        return fn;
+      }
+    });
+  }
+  return out;
+}
+function bindSymbols(table, names = Object.keys(table)) {
+  for (const name of names) void table[name];
+  void errnoSymbols.__errno_location;
+}
+function errno() {
+  if (errnoView === void 0) {
+    const p = errnoSymbols.__errno_location();
+    if (p === null) throw new Error("__errno_location returned NULL");
+    errnoView = new Deno.UnsafePointerView(p);
+  }
+  return errnoView.getInt32(0);
+}
+function errnoName(code2) {
+  return ERRNO_NAMES[code2] || `errno ${code2}`;
+}
+function sysResult(rc) {
+  const n = Number(rc);
+  return n < 0 ? -errno() : n;
+}
+function cstring(s) {
+  const bytes = new TextEncoder().encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
+function cstringArray(strings) {
+  const keep = strings.map(cstring);
+  const array = new BigUint64Array(keep.length + 1);
+  keep.forEach((s, i) => array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s))));
+  return {
+    array,
+    keep
+  };
+}
+function addressOf(buf) {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+}
+function arg(a) {
+  if (a === void 0 || a === null) return 0n;
+  if (typeof a === "bigint") return a;
+  if (typeof a === "number") return BigInt(a);
+  return addressOf(a);
+}
+function sys(name, a0, a1, a2, a3, a4, a5) {
+  return sysResult(generic.syscall(hostNr(name), arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
+}
+function bindSysNow() {
+  bindSymbols(generic);
+}
+var errnoSymbols, errnoView, ErrnoError, generic;
+var init_libc = __esm({
+  "ffi/libc.ts"() {
+    init_errno();
+    init_host_syscalls();
+    errnoSymbols = lazySymbols({
+      // int *__errno_location(void)
+      __errno_location: {
+        parameters: [],
+        result: "pointer"
+      }
+    });
+    ErrnoError = class extends Error {
+      /** The call that failed, e.g. `ptrace(PTRACE_GETREGS)`. */
+      call;
+      /** The errno value. */
+      errno;
+      /** The errno's symbolic name, e.g. `ESRCH`. */
+      code;
+      /**
+       * @param call The call that failed.
+       * @param code The errno value.
+       */
+      constructor(call, code2) {
+        const name = errnoName(code2);
+        super(`${call} failed: ${name} (${ERRNO_MESSAGES[code2] ?? "unknown error"})`);
+        this.name = "ErrnoError";
+        this.call = call;
+        this.errno = code2;
+        this.code = name;
+      }
+    };
+    generic = lazySymbols({
+      // long syscall(long nr, long a1, ..., long a6): glibc's, which sets errno and returns -1.
+      syscall: {
+        parameters: [
+          "i64",
+          "i64",
+          "i64",
+          "i64",
+          "i64",
+          "i64",
+          "i64"
+        ],
+        result: "i64"
+      }
+    });
+  }
+});
+
 // kernel/signals.ts
 function signalName(sig) {
   for (const [name, n] of Object.entries(SIGNALS)) if (n === sig) return name;
@@ -2448,42 +2485,20 @@ var init_fcntl = __esm({
 });
 
 // ffi/io.ts
-function bindIoNow(names) {
-  bindSymbols(sym4, names);
-}
 function close(fd) {
-  sym4.close(fd);
+  sys("close", fd);
 }
 function getFileFlags(fd) {
-  return sysResult(sym4.fcntl(fd, F.GETFL, 0n));
+  return sys("fcntl", fd, F.GETFL, 0);
 }
 function setFileFlags(fd, flags) {
-  return sym4.fcntl(fd, F.SETFL, BigInt(flags)) < 0 ? -errno() : 0;
+  const rc = sys("fcntl", fd, F.SETFL, flags);
+  return rc < 0 ? rc : 0;
 }
-var SYMBOLS4, sym4;
 var init_io = __esm({
   "ffi/io.ts"() {
     init_libc();
     init_fcntl();
-    SYMBOLS4 = {
-      // int close(int fd)
-      close: {
-        parameters: [
-          "i32"
-        ],
-        result: "i32"
-      },
-      // int fcntl(int fd, int cmd, long arg)
-      fcntl: {
-        parameters: [
-          "i32",
-          "i32",
-          "i64"
-        ],
-        result: "i32"
-      }
-    };
-    sym4 = lazySymbols(SYMBOLS4);
   }
 });
 
@@ -2568,39 +2583,39 @@ var init_ptrace = __esm({
 function ptrace(request, tid, addr, data) {
   const a = addr === 0 ? 0n : BigInt(addr);
   const d = data >= 0 && data < SMALL.length ? SMALL[data] : BigInt(data);
-  if (sym7.ptrace(request, tid, a, d) === 0) return 0;
+  if (sym3.ptrace(request, tid, a, d) === 0) return 0;
   return -errno();
 }
 function ptraceCont(tid, sig) {
-  if (sym7.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
+  if (sym3.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
   return -errno();
 }
 function ptraceBuffer(request, tid, buf) {
-  if (sym7.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
+  if (sym3.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
   return -errno();
 }
 function ptraceRegset(request, tid, nt, iov) {
-  if (sym7.ptrace_buf(request, tid, nt, iov) === 0) return 0;
+  if (sym3.ptrace_buf(request, tid, nt, iov) === 0) return 0;
   return -errno();
 }
 function waitpid(pid, options) {
-  const rc = sym7.waitpid(pid, statusBuf, options);
+  const rc = sym3.waitpid(pid, statusBuf, options);
   waitResult[0] = rc < 0 ? -errno() : rc;
   waitResult[1] = statusBuf[0];
   return waitResult;
 }
 function schedYield() {
-  sym7.sched_yield();
+  sym3.sched_yield();
 }
 function bindPtraceNow() {
-  bindSymbols(sym7);
+  bindSymbols(sym3);
 }
-var SYMBOLS7, sym7, SMALL, statusBuf, waitResult;
+var SYMBOLS3, sym3, SMALL, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts"() {
     init_libc();
     init_ptrace();
-    SYMBOLS7 = {
+    SYMBOLS3 = {
       // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
       // Bound twice: data as an integer (signal, options, addr as an integer with data 0) and as a
       // buffer (registers, event message, siginfo).
@@ -2639,7 +2654,7 @@ var init_ptrace2 = __esm({
         result: "i32"
       }
     };
-    sym7 = lazySymbols(SYMBOLS7);
+    sym3 = lazySymbols(SYMBOLS3);
     SMALL = Array.from({
       length: 65
     }, (_, i) => BigInt(i));
@@ -3140,15 +3155,15 @@ function setIovecs(address, buf) {
 }
 function readMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym9.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym5.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
 function writeMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym9.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym5.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
-var VM_CALL, SYMBOLS9, sym9, localIov, remoteIov;
+var VM_CALL, SYMBOLS5, sym5, localIov, remoteIov;
 var init_memory = __esm({
   "ffi/memory.ts"() {
     init_libc();
@@ -3163,14 +3178,14 @@ var init_memory = __esm({
       ],
       result: "isize"
     };
-    SYMBOLS9 = {
+    SYMBOLS5 = {
       // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
       //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
       process_vm_readv: VM_CALL,
       // ssize_t process_vm_writev(...): same shape as process_vm_readv
       process_vm_writev: VM_CALL
     };
-    sym9 = lazySymbols(SYMBOLS9);
+    sym5 = lazySymbols(SYMBOLS5);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
   }
@@ -3614,31 +3629,31 @@ function cpath(path) {
 function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG2;
-  if (sym11.lstat(p, stat) !== 0) return -errno();
+  if (sym7.lstat(p, stat) !== 0) return -errno();
   const type = stat[ST_MODE] & S_IF.MT;
   return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 }
 function readLink(path) {
   const p = cpath(path);
   if (!p) return void 0;
-  const n = Number(sym11.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  const n = Number(sym7.readlink(p, linkBuf, BigInt(linkBuf.length)));
   return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
 }
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
-  const fd = sym11.open(p, OPEN_HEAD);
+  const fd = sym7.open(p, OPEN_HEAD);
   if (fd < 0) return void 0;
   try {
-    if (sym11.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    if (sym7.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
     const buf = new Uint8Array(max);
-    const n = Number(sym11.read(fd, buf, BigInt(max)));
+    const n = Number(sym7.read(fd, buf, BigInt(max)));
     return n < 0 ? void 0 : buf.subarray(0, n);
   } finally {
     close(fd);
   }
 }
-var SYMBOLS11, sym11, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
+var SYMBOLS7, sym7, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
 var init_fs = __esm({
   "ffi/fs.ts"() {
     init_libc();
@@ -3646,7 +3661,7 @@ var init_fs = __esm({
     init_abi();
     init_errno();
     init_fcntl();
-    SYMBOLS11 = {
+    SYMBOLS7 = {
       // int lstat(const char *path, struct stat *st)
       lstat: {
         parameters: [
@@ -3690,7 +3705,7 @@ var init_fs = __esm({
         result: "isize"
       }
     };
-    sym11 = lazySymbols(SYMBOLS11);
+    sym7 = lazySymbols(SYMBOLS7);
     pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
     stat = new Uint32Array(HOST_ABI.statSize / 4);
     ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -3884,10 +3899,10 @@ function pathArgs(call, regs, openHow, open = HOST_ABI.open) {
         0n,
         0n
       ];
-      const arg = openArg(fd(0), p(1), 1, Number(BigInt.asIntN(32, f)), open);
-      if (resolve & BigInt(RESOLVE_IN_ROOT)) arg.inRoot = true;
+      const arg2 = openArg(fd(0), p(1), 1, Number(BigInt.asIntN(32, f)), open);
+      if (resolve & BigInt(RESOLVE_IN_ROOT)) arg2.inRoot = true;
       return [
-        arg
+        arg2
       ];
     }
     case "creat":
@@ -4237,8 +4252,8 @@ var init_check = __esm({
         const args = pathArgs(call, regs, how);
         const opens = OPEN_CALLS.includes(call);
         let rewrite;
-        for (const arg of args) {
-          const r = this.#check(arg, tid, pid, opens ? regs : void 0);
+        for (const arg2 of args) {
+          const r = this.#check(arg2, tid, pid, opens ? regs : void 0);
           if (r === void 0) continue;
           if (r.action !== "args") return r;
           rewrite = r;
@@ -4246,16 +4261,16 @@ var init_check = __esm({
         return rewrite;
       }
       /** Checks one path argument; with `openRegs`, a redirect may rewrite it. */
-      #check(arg, tid, pid, openRegs) {
+      #check(arg2, tid, pid, openRegs) {
         let text = "";
-        if (arg.ptr !== 0n) {
-          const bytes = readCString(tid, arg.ptr);
+        if (arg2.ptr !== 0n) {
+          const bytes = readCString(tid, arg2.ptr);
           if (typeof bytes === "number") {
             return -bytes === EFAULT4 ? this.#fail(EFAULT4) : this.#deny(-bytes);
           }
           const s = decodePath(bytes);
           if (s === void 0) {
-            for (const kind of arg.access) {
+            for (const kind of arg2.access) {
               if (this.#access.restricts(kind)) {
                 this.onDeny?.(tid, pid, {
                   access: kind,
@@ -4267,44 +4282,44 @@ var init_check = __esm({
             return void 0;
           }
           text = s;
-          if (text === "" && !arg.emptyPath) return this.#fail(ENOENT2);
+          if (text === "" && !arg2.emptyPath) return this.#fail(ENOENT2);
         }
         const view = this.#view;
-        const dirfdPath = arg.dirfd === AT_FDCWD ? `/proc/${tid}/cwd` : `/proc/${tid}/fd/${arg.dirfd}`;
+        const dirfdPath = arg2.dirfd === AT_FDCWD ? `/proc/${tid}/cwd` : `/proc/${tid}/fd/${arg2.dirfd}`;
         let root = view.readlink(`/proc/${tid}/root`) ?? "/";
         let base = "/";
         if (text === "") {
           text = dirfdPath;
           root = "/";
-        } else if (!text.startsWith("/") || arg.inRoot) {
+        } else if (!text.startsWith("/") || arg2.inRoot) {
           const link = view.readlink(dirfdPath);
           if (link === void 0) return this.#fail(EBADF2);
           if (!link.startsWith("/") || link.startsWith("/memfd:")) return this.#fail(ENOTDIR);
           if (link.endsWith(" (deleted)")) return this.#fail(ENOENT2);
           base = link;
-          if (arg.inRoot) root = link;
+          if (arg2.inRoot) root = link;
         }
         const res = resolvePath(text, {
           root,
           base,
-          follow: arg.follow,
+          follow: arg2.follow,
           pid,
           tid
         }, view);
         if (res.kind === "loop") return this.#fail(ELOOP);
         if (res.kind === "pseudo") {
-          return arg.access.includes("run") ? this.#refused("run", res.what, tid, pid) : void 0;
+          return arg2.access.includes("run") ? this.#refused("run", res.what, tid, pid) : void 0;
         }
         const target = openRegs ? this.redirectOf(res.path) : void 0;
-        if (target === void 0 && res.errno !== void 0 && arg.target === "existing") {
+        if (target === void 0 && res.errno !== void 0 && arg2.target === "existing") {
           return this.#fail(res.errno === ENOTDIR ? ENOTDIR : ENOENT2);
         }
-        if (res.errno === void 0 && arg.target === "create") return void 0;
-        for (const kind of arg.access) {
+        if (res.errno === void 0 && arg2.target === "create") return void 0;
+        for (const kind of arg2.access) {
           const refused = this.#refused(kind, res.path, tid, pid);
           if (refused) return refused;
         }
-        if (arg.access.includes("run") && this.#access.restricts("run")) {
+        if (arg2.access.includes("run") && this.#access.restricts("run")) {
           const interpreter = this.#interpreter(res.path, root);
           if (interpreter) {
             const refused = this.#refused("run", interpreter, tid, pid);
@@ -4317,7 +4332,7 @@ var init_check = __esm({
           return {
             action: "args",
             args: {
-              [arg.reg]: addr
+              [arg2.reg]: addr
             },
             rule: "redirect"
           };
@@ -5989,16 +6004,6 @@ function timingOrigin() {
 
 // ffi/process.ts
 init_libc();
-
-// kernel/host_syscalls.ts
-init_aarch64_syscalls();
-init_x86_64_syscalls();
-var HOST_SYSCALL_NUMBERS = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS : SYSCALL_NUMBERS2;
-function hostNr(name) {
-  return BigInt(HOST_SYSCALL_NUMBERS[name]);
-}
-
-// ffi/process.ts
 var SYMBOLS = {
   // int kill(pid_t pid, int sig)
   kill: {
@@ -6016,50 +6021,6 @@ var SYMBOLS = {
       "i32"
     ],
     result: "i32"
-  },
-  // pid_t getpid(void)
-  getpid: {
-    parameters: [],
-    result: "i32"
-  },
-  // pid_t getpgrp(void)
-  getpgrp: {
-    parameters: [],
-    result: "i32"
-  },
-  // int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
-  prctl: {
-    parameters: [
-      "i32",
-      "u64",
-      "u64",
-      "u64",
-      "u64"
-    ],
-    result: "i32"
-  },
-  // long syscall(SYS_pidfd_send_signal, int pidfd, int sig, siginfo_t *info, unsigned int flags)
-  pidfd_send_signal: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "i64",
-      "i64",
-      "buffer",
-      "u64"
-    ],
-    result: "i64"
-  },
-  // long syscall(long nr, long a1, long a2, long a3): pidfd_open, pidfd_getfd
-  syscall_int: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "i64",
-      "i64",
-      "i64"
-    ],
-    result: "i64"
   }
 };
 var sym = lazySymbols(SYMBOLS);
@@ -6073,22 +6034,20 @@ function tgkill(tgid, tid, sig) {
   return sym.tgkill(tgid, tid, sig) === 0 ? 0 : -errno();
 }
 function getpgrp() {
-  return sym.getpgrp();
+  return sys("getpgid", 0);
 }
 function prctl(option, arg2 = 0) {
-  orThrow(`prctl(${option})`, sym.prctl(option, BigInt(arg2), 0n, 0n, 0n));
+  const rc = sys("prctl", option, arg2);
+  if (rc < 0) throw new ErrnoError(`prctl(${option})`, -rc);
 }
-var SYS_PIDFD_OPEN = hostNr("pidfd_open");
-var SYS_PIDFD_GETFD = hostNr("pidfd_getfd");
-var SYS_PIDFD_SEND_SIGNAL = hostNr("pidfd_send_signal");
 function pidfdOpen(pid) {
-  return sysResult(sym.syscall_int(SYS_PIDFD_OPEN, BigInt(pid), 0n, 0n));
+  return sys("pidfd_open", pid, 0);
 }
 function pidfdGetfd(pidfd, fd) {
-  return sysResult(sym.syscall_int(SYS_PIDFD_GETFD, BigInt(pidfd), BigInt(fd), 0n));
+  return sys("pidfd_getfd", pidfd, fd, 0);
 }
 function pidfdSendSignal(pidfd, sig, info, flags) {
-  return sysResult(sym.pidfd_send_signal(SYS_PIDFD_SEND_SIGNAL, BigInt(pidfd), BigInt(sig), info, flags));
+  return sys("pidfd_send_signal", pidfd, sig, info, flags);
 }
 
 // ffi/clone.ts
@@ -6176,54 +6135,28 @@ function bindCloneNow() {
 
 // ffi/affinity.ts
 init_libc();
-var SYMBOLS3 = {
-  // int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *mask)
-  sched_getaffinity: {
-    parameters: [
-      "i32",
-      "usize",
-      "buffer"
-    ],
-    result: "i32"
-  },
-  // int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *mask)
-  sched_setaffinity: {
-    parameters: [
-      "i32",
-      "usize",
-      "buffer"
-    ],
-    result: "i32"
-  },
-  // int sched_getcpu(void)
-  sched_getcpu: {
-    parameters: [],
-    result: "i32"
-  }
-};
-var sym3 = lazySymbols(SYMBOLS3);
 var CPU_SET_BYTES = 128;
 function getAffinity(tid) {
   const mask = new Uint8Array(CPU_SET_BYTES);
-  if (sym3.sched_getaffinity(tid, BigInt(CPU_SET_BYTES), mask) !== 0) {
-    throw new ErrnoError("sched_getaffinity", errno());
-  }
+  const rc = sys("sched_getaffinity", tid, CPU_SET_BYTES, mask);
+  if (rc < 0) throw new ErrnoError("sched_getaffinity", -rc);
   return mask;
 }
 function setAffinity(tid, mask) {
-  if (sym3.sched_setaffinity(tid, BigInt(mask.length), mask) !== 0) {
-    throw new ErrnoError("sched_setaffinity", errno());
-  }
+  const rc = sys("sched_setaffinity", tid, mask.length, mask);
+  if (rc < 0) throw new ErrnoError("sched_setaffinity", -rc);
 }
 function currentCpuMask() {
-  const cpu = sym3.sched_getcpu();
-  if (cpu < 0 || cpu >= CPU_SET_BYTES * 8) return void 0;
+  const got = new Uint32Array(1);
+  if (sys("getcpu", got, null, null) < 0) return void 0;
+  const cpu = got[0];
+  if (cpu >= CPU_SET_BYTES * 8) return void 0;
   const mask = new Uint8Array(CPU_SET_BYTES);
   mask[cpu >> 3] = 1 << (cpu & 7);
   return mask;
 }
 function bindAffinityNow() {
-  bindSymbols(sym3);
+  bindSysNow();
 }
 
 // kernel/capability.ts
@@ -6332,46 +6265,8 @@ var RULE_PATH_BENEATH = 1;
 
 // ffi/landlock.ts
 init_fcntl();
-var SYMBOLS5 = {
-  // long syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *attr,
-  //              size_t size, __u32 flags)
-  create_ruleset: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "buffer",
-      "usize",
-      "u32"
-    ],
-    result: "i64"
-  },
-  // long syscall(SYS_landlock_add_rule, int ruleset_fd, enum landlock_rule_type type,
-  //              const void *attr, __u32 flags)
-  add_rule: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "i32",
-      "u32",
-      "buffer",
-      "u32"
-    ],
-    result: "i64"
-  },
-  // int open(const char *path, int flags)
-  open: {
-    parameters: [
-      "buffer",
-      "i32"
-    ],
-    result: "i32"
-  }
-};
-var sym5 = lazySymbols(SYMBOLS5);
-var SYS_CREATE_RULESET = hostNr("landlock_create_ruleset");
-var SYS_ADD_RULE = hostNr("landlock_add_rule");
 function landlockAbi() {
-  const rc = Number(sym5.create_ruleset(SYS_CREATE_RULESET, null, 0n, CREATE_RULESET_VERSION));
+  const rc = sys("landlock_create_ruleset", null, 0, CREATE_RULESET_VERSION);
   const abi = rc > 0 ? rc : 0;
   const cap = Number.parseInt(Deno.env.get(LANDLOCK_ABI_ENV) ?? "", 10);
   return Number.isInteger(cap) && cap >= 0 ? Math.min(abi, cap) : abi;
@@ -6384,57 +6279,31 @@ function createRuleset(handledFs, scoped = 0) {
     BigInt(scoped)
   ]);
   const size = scoped ? BigInt(attr.byteLength) : 8n;
-  const rc = Number(sym5.create_ruleset(SYS_CREATE_RULESET, attr, size, 0));
-  if (rc < 0) throw new ErrnoError("landlock_create_ruleset", errno());
+  const rc = sys("landlock_create_ruleset", attr, size, 0);
+  if (rc < 0) throw new ErrnoError("landlock_create_ruleset", -rc);
   return rc;
 }
 function addPathRule(ruleset, path, access) {
-  const fd = sym5.open(cstring(path), O.PATH | O.CLOEXEC);
-  if (fd < 0) return -errno();
+  const fd = sys("openat", AT_FDCWD, cstring(path), O.PATH | O.CLOEXEC);
+  if (fd < 0) return fd;
   try {
     const attr = new Uint8Array(12);
     const view = new DataView(attr.buffer);
     view.setBigUint64(0, BigInt(access), true);
     view.setInt32(8, fd, true);
-    const rc = Number(sym5.add_rule(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, attr, 0));
-    if (rc < 0) throw new ErrnoError(`landlock_add_rule(${path})`, errno());
+    const rc = sys("landlock_add_rule", ruleset, RULE_PATH_BENEATH, attr, 0);
+    if (rc < 0) throw new ErrnoError(`landlock_add_rule(${path})`, -rc);
     return 0;
   } finally {
     close(fd);
   }
 }
 function bindLandlockNow() {
-  bindSymbols(sym5);
+  bindSysNow();
 }
 
 // ffi/security.ts
 init_libc();
-var SYMBOLS6 = {
-  // long syscall(SYS_capget / SYS_capset, cap_user_header_t hdr, cap_user_data_t data)
-  capcall: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "buffer",
-      "buffer"
-    ],
-    result: "i64"
-  },
-  // int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
-  prctl: {
-    parameters: [
-      "i32",
-      "u64",
-      "u64",
-      "u64",
-      "u64"
-    ],
-    result: "i32"
-  }
-};
-var sym6 = lazySymbols(SYMBOLS6);
-var SYS_CAPGET = hostNr("capget");
-var SYS_CAPSET = hostNr("capset");
 function lastCapability() {
   try {
     const n = Number.parseInt(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap"), 10);
@@ -6442,7 +6311,7 @@ function lastCapability() {
   } catch {
   }
   let last = -1;
-  while (last + 1 < CAP_WORDS * 32 && sym6.prctl(PR.CAPBSET_READ, BigInt(last + 1), 0n, 0n, 0n) >= 0) {
+  while (last + 1 < CAP_WORDS * 32 && sys("prctl", PR.CAPBSET_READ, last + 1) >= 0) {
     last++;
   }
   return last >= 0 ? last : CAP_LAST_FALLBACK;
@@ -6456,7 +6325,8 @@ function capHeader(tid = 0) {
 }
 function capGet(tid = 0) {
   const data = new Uint32Array(3 * CAP_WORDS);
-  orThrow("capget", sym6.capcall(SYS_CAPGET, capHeader(tid), data));
+  const rc = sys("capget", capHeader(tid), data);
+  if (rc < 0) throw new ErrnoError("capget", -rc);
   const join2 = (i) => BigInt(data[i]) | BigInt(data[i + 3]) << 32n;
   return {
     effective: join2(0),
@@ -6466,10 +6336,11 @@ function capGet(tid = 0) {
 }
 function capSet(sets) {
   const { header, data } = capsetBuffers(sets);
-  orThrow("capset", sym6.capcall(SYS_CAPSET, header, data));
+  const rc = sys("capset", header, data);
+  if (rc < 0) throw new ErrnoError("capset", -rc);
 }
 function inBounding(cap) {
-  return sym6.prctl(PR.CAPBSET_READ, BigInt(cap), 0n, 0n, 0n) === 1;
+  return sys("prctl", PR.CAPBSET_READ, cap) === 1;
 }
 function capsetBuffers(sets) {
   const data = new Uint32Array(3 * CAP_WORDS);
@@ -6830,7 +6701,7 @@ var HOOK_BYTES = 64 * 1024;
 
 // src/run/worker.ts
 init_ptrace2();
-init_io();
+init_libc();
 
 // src/run/supervise.ts
 init_stderr();
@@ -6843,15 +6714,24 @@ init_ptrace2();
 
 // ffi/terminal.ts
 init_libc();
+
+// kernel/ioctl.ts
+var IOCTL = {
+  /** TIOCGPGRP: the terminal's foreground process group (tcgetpgrp). */
+  TIOCGPGRP: 21519,
+  /** TIOCSTI: push a byte into the terminal's input. */
+  TIOCSTI: 21522,
+  /** TIOCLINUX: the Linux console's subcommands (selection paste among them). */
+  TIOCLINUX: 21532,
+  /** FIOSETOWN: the owner that SIGIO/SIGURG go to. */
+  FIOSETOWN: 35073,
+  /** SIOCSPGRP: the same, for sockets. */
+  SIOCSPGRP: 35074
+};
+
+// ffi/terminal.ts
 init_signals();
-var SYMBOLS8 = {
-  // pid_t tcgetpgrp(int fd)
-  tcgetpgrp: {
-    parameters: [
-      "i32"
-    ],
-    result: "i32"
-  },
+var SYMBOLS4 = {
   // int tcsetpgrp(int fd, pid_t pgrp)
   tcsetpgrp: {
     parameters: [
@@ -6870,21 +6750,22 @@ var SYMBOLS8 = {
     result: "i32"
   }
 };
-var sym8 = lazySymbols(SYMBOLS8);
+var sym4 = lazySymbols(SYMBOLS4);
 var SIGTTOU = SIGNALS.SIGTTOU;
 function foregroundGroup(fd) {
-  const rc = sym8.tcgetpgrp(fd);
-  return rc < 0 ? -errno() : rc;
+  const group = new Int32Array(1);
+  const rc = sys("ioctl", fd, IOCTL.TIOCGPGRP, group);
+  return rc < 0 ? rc : group[0];
 }
 function setForegroundGroup(fd, pgrp) {
   const block = new Uint8Array(LIBC_SIGSET_BYTES);
   block[Math.floor((SIGTTOU - 1) / 8)] = 1 << (SIGTTOU - 1) % 8;
   const old = new Uint8Array(LIBC_SIGSET_BYTES);
-  sym8.pthread_sigmask(SIG.BLOCK, block, old);
+  sym4.pthread_sigmask(SIG.BLOCK, block, old);
   try {
-    return sym8.tcsetpgrp(fd, pgrp) === 0 ? 0 : -errno();
+    return sym4.tcsetpgrp(fd, pgrp) === 0 ? 0 : -errno();
   } finally {
-    sym8.pthread_sigmask(SIG.SETMASK, old, null);
+    sym4.pthread_sigmask(SIG.SETMASK, old, null);
   }
 }
 
@@ -7472,14 +7353,14 @@ function decideReference(spec, data) {
 function specArch(spec) {
   return spec.arch ?? AUDIT_ARCH_X86_64;
 }
-function testHolds(test, arg) {
+function testHolds(test, arg2) {
   switch (test.op) {
     case "eq":
-      return arg === test.value;
+      return arg2 === test.value;
     case "masked_eq":
-      return (arg & test.mask) === test.value;
+      return (arg2 & test.mask) === test.value;
     case "any_set":
-      return (arg & test.mask) !== 0n;
+      return (arg2 & test.mask) !== 0n;
   }
 }
 function unlistedAction(spec, nr) {
@@ -8161,7 +8042,7 @@ init_memory();
 init_libc();
 init_errno();
 init_socket();
-var SYMBOLS10 = {
+var SYMBOLS6 = {
   // int connect(int fd, const struct sockaddr *addr, socklen_t len)
   connect: {
     parameters: [
@@ -8266,39 +8147,39 @@ var SYMBOLS10 = {
     result: "u32"
   }
 };
-var sym10 = lazySymbols(SYMBOLS10);
+var sym6 = lazySymbols(SYMBOLS6);
 var INSPECTOR_ADDRESS = {
   hostname: "127.0.0.1",
   port: 9229
 };
 function connectSocket(fd, addr) {
-  return sym10.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym6.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
 }
 function bindSocket(fd, addr) {
-  return sym10.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym6.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
 }
 function sendTo(fd, data, flags, addr) {
-  return sysResult(sym10.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
+  return sysResult(sym6.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
 }
 function sendMsg(fd, msghdr, flags) {
-  return sysResult(sym10.sendmsg(fd, msghdr, flags));
+  return sysResult(sym6.sendmsg(fd, msghdr, flags));
 }
 function listenSocket(fd, backlog) {
-  return sym10.listen(fd, backlog) === 0 ? 0 : -errno();
+  return sym6.listen(fd, backlog) === 0 ? 0 : -errno();
 }
 function getIntOption(fd, level, name) {
   const val = new Int32Array(1);
   const len = new Uint32Array([
     4
   ]);
-  if (sym10.getsockopt(fd, level, name, val, len) !== 0) return -errno();
+  if (sym6.getsockopt(fd, level, name, val, len) !== 0) return -errno();
   return val[0];
 }
 function setIntOption(fd, level, name, value) {
   const val = new Int32Array([
     value
   ]);
-  return sym10.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
+  return sym6.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
 }
 function isConnectedStream(fd) {
   if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;
@@ -8306,14 +8187,14 @@ function isConnectedStream(fd) {
   const alen = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  return sym10.getpeername(fd, addr, alen) === 0;
+  return sym6.getpeername(fd, addr, alen) === 0;
 }
 function socketName(fd) {
   const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
   const len = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  if (sym10.getsockname(fd, addr, len) !== 0) return -errno();
+  if (sym6.getsockname(fd, addr, len) !== 0) return -errno();
   return addr.subarray(0, Math.min(len[0], SOCKADDR_STORAGE_SIZE));
 }
 function attachFilter(fd, program) {
@@ -8321,21 +8202,21 @@ function attachFilter(fd, program) {
   const fprog2 = new BigUint64Array(2);
   new Uint16Array(fprog2.buffer)[0] = insns.length / SOCK_FILTER_SIZE;
   fprog2[1] = addressOf(insns);
-  const rc = sym10.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
+  const rc = sym6.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
   return rc === 0 ? 0 : -errno();
 }
 function attachedFilter(fd) {
   const count = new Uint32Array([
     0
   ]);
-  if (sym10.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
+  if (sym6.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
   if (count[0] === 0) return new Uint8Array(0);
   const n = count[0];
   const out = new Uint8Array(n * SOCK_FILTER_SIZE);
   const len = new Uint32Array([
     n
   ]);
-  if (sym10.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
+  if (sym6.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
   return len[0] === n ? out : -EAGAIN;
 }
 var EAGAIN = ERRNO_NUMBERS.EAGAIN;
@@ -8350,7 +8231,7 @@ function awaitConnection(fd, ms) {
   for (; ; ) {
     const left = end - Date.now();
     if (left <= 0) return -ETIMEDOUT;
-    const rc = sym10.poll(pfd, 1n, left);
+    const rc = sym6.poll(pfd, 1n, left);
     if (rc < 0) {
       const e = errno();
       if (e === EINTR2) continue;
@@ -8362,7 +8243,7 @@ function awaitConnection(fd, ms) {
   return err < 0 ? err : -err;
 }
 function interfaceIndex(name) {
-  return sym10.if_nametoindex(cstring(name));
+  return sym6.if_nametoindex(cstring(name));
 }
 
 // src/net/act.ts
@@ -10147,15 +10028,11 @@ function post(message) {
   self.postMessage(message);
 }
 bindPtraceNow();
-bindIoNow([
-  "close"
-]);
 bindProcessNow([
   "kill",
-  "tgkill",
-  "syscall_int",
-  "prctl"
+  "tgkill"
 ]);
+bindSysNow();
 mark("worker graph loaded");
 try {
   readHost();

@@ -7,27 +7,10 @@
  * @module
  */
 
-import { bindSymbols, cstring, errno, ErrnoError, lazySymbols, type SysResult } from "./libc.ts";
+import { bindSysNow, cstring, ErrnoError, sys, type SysResult } from "./libc.ts";
 import { close } from "./io.ts";
 import { CREATE_RULESET_VERSION, RULE_PATH_BENEATH } from "../kernel/landlock.ts";
-import { O } from "../kernel/fcntl.ts";
-import { hostNr } from "../kernel/host_syscalls.ts";
-
-const SYMBOLS = {
-  // long syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *attr,
-  //              size_t size, __u32 flags)
-  create_ruleset: { name: "syscall", parameters: ["i64", "buffer", "usize", "u32"], result: "i64" },
-  // long syscall(SYS_landlock_add_rule, int ruleset_fd, enum landlock_rule_type type,
-  //              const void *attr, __u32 flags)
-  add_rule: { name: "syscall", parameters: ["i64", "i32", "u32", "buffer", "u32"], result: "i64" },
-  // int open(const char *path, int flags)
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-const sym = lazySymbols(SYMBOLS);
-
-const SYS_CREATE_RULESET = hostNr("landlock_create_ruleset");
-const SYS_ADD_RULE = hostNr("landlock_add_rule");
+import { AT_FDCWD, O } from "../kernel/fcntl.ts";
 
 /**
  * The Landlock ABI version of the running kernel.
@@ -35,7 +18,7 @@ const SYS_ADD_RULE = hostNr("landlock_add_rule");
  * @returns 1 or more; 0 when Landlock is missing (ENOSYS) or disabled at boot (EOPNOTSUPP).
  */
 export function landlockAbi(): number {
-  const rc = Number(sym.create_ruleset(SYS_CREATE_RULESET, null, 0n, CREATE_RULESET_VERSION));
+  const rc = sys("landlock_create_ruleset", null, 0, CREATE_RULESET_VERSION);
   const abi = rc > 0 ? rc : 0;
   // JAIL_LANDLOCK_ABI=N makes jail act as on a kernel whose Landlock ABI is at most N (0: none),
   // so the fallbacks of older kernels can be tested on this one.
@@ -59,8 +42,8 @@ export function createRuleset(handledFs: number, scoped = 0): number {
   // zero-fills the fields of later versions).
   const attr = new BigUint64Array([BigInt(handledFs), 0n, BigInt(scoped)]);
   const size = scoped ? BigInt(attr.byteLength) : 8n;
-  const rc = Number(sym.create_ruleset(SYS_CREATE_RULESET, attr, size, 0));
-  if (rc < 0) throw new ErrnoError("landlock_create_ruleset", errno());
+  const rc = sys("landlock_create_ruleset", attr, size, 0);
+  if (rc < 0) throw new ErrnoError("landlock_create_ruleset", -rc);
   return rc;
 }
 
@@ -71,16 +54,16 @@ export function createRuleset(handledFs: number, scoped = 0): number {
  * @throws {ErrnoError} When the kernel refuses the rule.
  */
 export function addPathRule(ruleset: number, path: string, access: number): SysResult {
-  const fd = sym.open(cstring(path), O.PATH | O.CLOEXEC);
-  if (fd < 0) return -errno();
+  const fd = sys("openat", AT_FDCWD, cstring(path), O.PATH | O.CLOEXEC);
+  if (fd < 0) return fd;
   try {
     // struct landlock_path_beneath_attr { __u64 allowed_access; __s32 parent_fd; } __packed
     const attr = new Uint8Array(12);
     const view = new DataView(attr.buffer);
     view.setBigUint64(0, BigInt(access), true);
     view.setInt32(8, fd, true);
-    const rc = Number(sym.add_rule(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, attr, 0));
-    if (rc < 0) throw new ErrnoError(`landlock_add_rule(${path})`, errno());
+    const rc = sys("landlock_add_rule", ruleset, RULE_PATH_BENEATH, attr, 0);
+    if (rc < 0) throw new ErrnoError(`landlock_add_rule(${path})`, -rc);
     return 0;
   } finally {
     close(fd);
@@ -89,5 +72,5 @@ export function addPathRule(ruleset: number, path: string, access: number): SysR
 
 /** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
 export function bindLandlockNow(): void {
-  bindSymbols(sym);
+  bindSysNow();
 }

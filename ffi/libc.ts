@@ -29,6 +29,7 @@
  */
 
 import { ERRNO_MESSAGES, ERRNO_NAMES } from "../kernel/errno.ts";
+import { type CommonSyscall, hostNr } from "../kernel/host_syscalls.ts";
 
 /**
  * A libc call's result in the kernel's convention: the value (`>= 0`) on
@@ -177,4 +178,51 @@ export function cstringArray(strings: readonly string[]): {
 /** Address of a buffer, for structures that hold pointers. */
 export function addressOf(buf: ArrayBufferView): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>)));
+}
+
+/** An argument of {@linkcode sys}: a value, or a buffer passed by its address (keep it referenced). */
+export type SysArg = number | bigint | ArrayBufferView | null;
+
+const generic = lazySymbols({
+  // long syscall(long nr, long a1, ..., long a6): glibc's, which sets errno and returns -1.
+  syscall: {
+    parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"],
+    result: "i64",
+  },
+});
+
+function arg(a: SysArg | undefined): bigint {
+  if (a === undefined || a === null) return 0n;
+  if (typeof a === "bigint") return a;
+  if (typeof a === "number") return BigInt(a);
+  return addressOf(a);
+}
+
+/**
+ * Any system call, by name, through one binding of libc's `syscall()`. For
+ * the calls made once or a few times a run: each distinct binding costs
+ * about 0.25 ms to make (see {@linkcode lazySymbols}), about 30 of them were
+ * on the way to a command's first instruction, and a call through this one
+ * costs a few hundred nanoseconds more than through its own. Calls on the
+ * per-stop path keep their own typed bindings.
+ *
+ * @returns The call's result, or `-errno`.
+ */
+export function sys(
+  name: CommonSyscall,
+  a0?: SysArg,
+  a1?: SysArg,
+  a2?: SysArg,
+  a3?: SysArg,
+  a4?: SysArg,
+  a5?: SysArg,
+): SysResult {
+  return sysResult(
+    generic.syscall(hostNr(name), arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)),
+  );
+}
+
+/** Binds {@linkcode sys}'s one binding now (see {@linkcode bindSymbols}). */
+export function bindSysNow(): void {
+  bindSymbols(generic);
 }

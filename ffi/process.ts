@@ -6,28 +6,13 @@
  * @module
  */
 
-import { bindSymbols, errno, lazySymbols, orThrow, type SysResult, sysResult } from "./libc.ts";
-import { hostNr } from "../kernel/host_syscalls.ts";
+import { bindSymbols, errno, ErrnoError, lazySymbols, sys, type SysResult } from "./libc.ts";
 
 const SYMBOLS = {
   // int kill(pid_t pid, int sig)
   kill: { parameters: ["i32", "i32"], result: "i32" },
   // int tgkill(pid_t tgid, pid_t tid, int sig)
   tgkill: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  // pid_t getpid(void)
-  getpid: { parameters: [], result: "i32" },
-  // pid_t getpgrp(void)
-  getpgrp: { parameters: [], result: "i32" },
-  // int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
-  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-  // long syscall(SYS_pidfd_send_signal, int pidfd, int sig, siginfo_t *info, unsigned int flags)
-  pidfd_send_signal: {
-    name: "syscall",
-    parameters: ["i64", "i64", "i64", "buffer", "u64"],
-    result: "i64",
-  },
-  // long syscall(long nr, long a1, long a2, long a3): pidfd_open, pidfd_getfd
-  syscall_int: { name: "syscall", parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
@@ -49,31 +34,28 @@ export function tgkill(tgid: number, tid: number, sig: number): SysResult {
 
 /** getpid(2). */
 export function getpid(): number {
-  return sym.getpid();
+  return sys("getpid");
 }
 
 /** getpgrp(2): this process's group. */
 export function getpgrp(): number {
-  return sym.getpgrp();
+  return sys("getpgid", 0);
 }
 
 /** prctl(2) with one argument (`PR` in kernel/prctl.ts). @throws {ErrnoError} */
 export function prctl(option: number, arg2 = 0): void {
-  orThrow(`prctl(${option})`, sym.prctl(option, BigInt(arg2), 0n, 0n, 0n));
+  const rc = sys("prctl", option, arg2);
+  if (rc < 0) throw new ErrnoError(`prctl(${option})`, -rc);
 }
-
-const SYS_PIDFD_OPEN = hostNr("pidfd_open");
-const SYS_PIDFD_GETFD = hostNr("pidfd_getfd");
-const SYS_PIDFD_SEND_SIGNAL = hostNr("pidfd_send_signal");
 
 /** pidfd_open(2); the pidfd or `-errno`. */
 export function pidfdOpen(pid: number): SysResult {
-  return sysResult(sym.syscall_int(SYS_PIDFD_OPEN, BigInt(pid), 0n, 0n));
+  return sys("pidfd_open", pid, 0);
 }
 
 /** pidfd_getfd(2): a duplicate (close-on-exec) of another process's descriptor, or `-errno`. */
 export function pidfdGetfd(pidfd: number, fd: number): SysResult {
-  return sysResult(sym.syscall_int(SYS_PIDFD_GETFD, BigInt(pidfd), BigInt(fd), 0n));
+  return sys("pidfd_getfd", pidfd, fd, 0);
 }
 
 /**
@@ -86,13 +68,5 @@ export function pidfdSendSignal(
   info: Uint8Array | null,
   flags: bigint,
 ): SysResult {
-  return sysResult(
-    sym.pidfd_send_signal(
-      SYS_PIDFD_SEND_SIGNAL,
-      BigInt(pidfd),
-      BigInt(sig),
-      info as Uint8Array<ArrayBuffer> | null,
-      flags,
-    ),
-  );
+  return sys("pidfd_send_signal", pidfd, sig, info, flags);
 }

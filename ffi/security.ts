@@ -7,22 +7,9 @@
  * @module
  */
 
-import { lazySymbols, orThrow } from "./libc.ts";
+import { ErrnoError, sys } from "./libc.ts";
 import { CAP_LAST_FALLBACK, CAP_WORDS, LINUX_CAPABILITY_VERSION_3 } from "../kernel/capability.ts";
 import { PR } from "../kernel/prctl.ts";
-import { hostNr } from "../kernel/host_syscalls.ts";
-
-const SYMBOLS = {
-  // long syscall(SYS_capget / SYS_capset, cap_user_header_t hdr, cap_user_data_t data)
-  capcall: { name: "syscall", parameters: ["i64", "buffer", "buffer"], result: "i64" },
-  // int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
-  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-const sym = lazySymbols(SYMBOLS);
-
-const SYS_CAPGET = hostNr("capget");
-const SYS_CAPSET = hostNr("capset");
 
 /** The highest capability number of the running kernel. */
 export function lastCapability(): number {
@@ -34,7 +21,7 @@ export function lastCapability(): number {
   }
   let last = -1;
   while (
-    last + 1 < CAP_WORDS * 32 && sym.prctl(PR.CAPBSET_READ, BigInt(last + 1), 0n, 0n, 0n) >= 0
+    last + 1 < CAP_WORDS * 32 && sys("prctl", PR.CAPBSET_READ, last + 1) >= 0
   ) {
     last++;
   }
@@ -63,7 +50,8 @@ function capHeader(tid = 0): Uint32Array<ArrayBuffer> {
 export function capGet(tid = 0): CapabilitySets {
   // struct __user_cap_data_struct { __u32 effective, permitted, inheritable; } [2]
   const data = new Uint32Array(3 * CAP_WORDS);
-  orThrow("capget", sym.capcall(SYS_CAPGET, capHeader(tid), data));
+  const rc = sys("capget", capHeader(tid), data);
+  if (rc < 0) throw new ErrnoError("capget", -rc);
   const join = (i: number) => BigInt(data[i]) | (BigInt(data[i + 3]) << 32n);
   return { effective: join(0), permitted: join(1), inheritable: join(2) };
 }
@@ -71,15 +59,13 @@ export function capGet(tid = 0): CapabilitySets {
 /** capset(2) of the calling thread. @throws {ErrnoError} */
 export function capSet(sets: CapabilitySets): void {
   const { header, data } = capsetBuffers(sets);
-  orThrow(
-    "capset",
-    sym.capcall(SYS_CAPSET, header as Uint32Array<ArrayBuffer>, data as Uint32Array<ArrayBuffer>),
-  );
+  const rc = sys("capset", header, data);
+  if (rc < 0) throw new ErrnoError("capset", -rc);
 }
 
 /** True when capability `cap` is in this thread's bounding set. */
 export function inBounding(cap: number): boolean {
-  return sym.prctl(PR.CAPBSET_READ, BigInt(cap), 0n, 0n, 0n) === 1;
+  return sys("prctl", PR.CAPBSET_READ, cap) === 1;
 }
 
 /**

@@ -7,12 +7,11 @@
  * @module
  */
 
-import { errno, lazySymbols, type SysResult } from "./libc.ts";
+import { errno, lazySymbols, sys, type SysResult } from "./libc.ts";
+import { IOCTL } from "../kernel/ioctl.ts";
 import { LIBC_SIGSET_BYTES, SIG, SIGNALS } from "../kernel/signals.ts";
 
 const SYMBOLS = {
-  // pid_t tcgetpgrp(int fd)
-  tcgetpgrp: { parameters: ["i32"], result: "i32" },
   // int tcsetpgrp(int fd, pid_t pgrp)
   tcsetpgrp: { parameters: ["i32", "i32"], result: "i32" },
   // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
@@ -28,8 +27,9 @@ const SIGTTOU = SIGNALS.SIGTTOU;
  * is not this process's controlling terminal (ENOTTY), or not a terminal.
  */
 export function foregroundGroup(fd: number): SysResult {
-  const rc = sym.tcgetpgrp(fd);
-  return rc < 0 ? -errno() : rc;
+  const group = new Int32Array(1);
+  const rc = sys("ioctl", fd, IOCTL.TIOCGPGRP, group);
+  return rc < 0 ? rc : group[0];
 }
 
 /**

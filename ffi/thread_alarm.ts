@@ -20,9 +20,8 @@
  * @module
  */
 
-import { lazySymbols } from "./libc.ts";
+import { lazySymbols, sys } from "./libc.ts";
 import { symbolAddress } from "./clone.ts";
-import { hostNr } from "../kernel/host_syscalls.ts";
 import { SIGRTMAX } from "../kernel/signals.ts";
 import {
   CLOCK_MONOTONIC,
@@ -40,18 +39,9 @@ const SYMBOLS = {
   // int sigaction(int sig, const struct sigaction *act, struct sigaction *old): glibc's, which
   // supplies the restorer that a handler's return needs.
   sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  // long syscall(long nr, ...): timer_create, timer_settime, timer_delete, gettid.
-  syscall3: { name: "syscall", parameters: ["i64", "i64", "buffer", "buffer"], result: "i64" },
-  syscall4: {
-    name: "syscall",
-    parameters: ["i64", "i64", "i64", "buffer", "buffer"],
-    result: "i64",
-  },
-  syscall0: { name: "syscall", parameters: ["i64"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
-const NONE = new Uint8Array(0);
 
 /** A timer that interrupts the calling thread's blocking calls; see the module's text. */
 export class ThreadAlarm {
@@ -75,16 +65,10 @@ export class ThreadAlarm {
     const view = new DataView(sev.buffer);
     view.setInt32(SIGEVENT.signo, WAKE_SIGNAL, true);
     view.setInt32(SIGEVENT.notify, SIGEV_THREAD_ID, true);
-    view.setInt32(SIGEVENT.tid, Number(sym.syscall0(hostNr("gettid"))), true);
+    view.setInt32(SIGEVENT.tid, sys("gettid"), true);
     const id = new Int32Array(1);
-    const rc = sym.syscall3(
-      hostNr("timer_create"),
-      BigInt(CLOCK_MONOTONIC),
-      sev,
-      new Uint8Array(id.buffer),
-    );
-    if (rc !== 0n) {
-      sym.sigaction(WAKE_SIGNAL, this.#old, NONE);
+    if (sys("timer_create", CLOCK_MONOTONIC, sev, id) !== 0) {
+      sym.sigaction(WAKE_SIGNAL, this.#old, null);
       throw new Error("timer_create failed");
     }
     this.#id = BigInt(id[0]);
@@ -95,20 +79,20 @@ export class ThreadAlarm {
     const sec = BigInt(Math.floor(ms / 1000));
     const nsec = BigInt(Math.round((ms % 1000) * 1e6));
     this.#spec.set([sec, nsec, sec, nsec]);
-    sym.syscall4(hostNr("timer_settime"), this.#id, 0n, new Uint8Array(this.#spec.buffer), NONE);
+    sys("timer_settime", this.#id, 0, this.#spec, null);
   }
 
   /** Stops firing. */
   disarm(): void {
     this.#spec.fill(0n);
-    sym.syscall4(hostNr("timer_settime"), this.#id, 0n, new Uint8Array(this.#spec.buffer), NONE);
+    sys("timer_settime", this.#id, 0, this.#spec, null);
   }
 
   /** Deletes the timer and gives the signal its former action back. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    sym.syscall4(hostNr("timer_delete"), this.#id, 0n, NONE, NONE);
-    sym.sigaction(WAKE_SIGNAL, this.#old, NONE);
+    sys("timer_delete", this.#id);
+    sym.sigaction(WAKE_SIGNAL, this.#old, null);
   }
 }

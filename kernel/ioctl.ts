@@ -1,12 +1,14 @@
 /**
- * ioctl(2) requests jail refuses or inspects (asm-generic/ioctls.h,
- * linux/sockios.h).
+ * ioctl(2) requests jail refuses or inspects, or makes itself
+ * (asm-generic/ioctls.h, linux/sockios.h).
  *
  * @module
  */
 
 /** ioctl requests (asm-generic/ioctls.h, linux/sockios.h). */
 export const IOCTL = {
+  /** TIOCGPGRP: the terminal's foreground process group (tcgetpgrp). */
+  TIOCGPGRP: 0x540f,
   /** TIOCSTI: push a byte into the terminal's input. */
   TIOCSTI: 0x5412,
   /** TIOCLINUX: the Linux console's subcommands (selection paste among them). */

@@ -111,6 +111,7 @@ export function runJailed(
   // Deno opens its inspector on SIGUSR1 (from anyone outside); its address is kept taken for the
   // run, from the moment the command's process exists.
   let releaseInspector = () => {};
+  let ended = false;
   const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
   const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
   const hooks = new HookAnswers(policy.hooks, hookChannel);
@@ -156,6 +157,7 @@ export function runJailed(
       relay.end();
       options.signal?.removeEventListener("abort", onAbort);
       worker.terminate();
+      ended = true;
       releaseInspector();
     };
     worker.onerror = (e) => {
@@ -171,9 +173,11 @@ export function runJailed(
           mark("started received");
           jobs?.start(m.pid);
           relay.started(m.pid);
-          // Taken once the command's process exists: off the start-up path, and in time (Deno
-          // listens for SIGUSR1 only 500 ms after its own start).
-          releaseInspector = holdInspectorAddress();
+          // Taken after the command starts, off the start-up path (on this thread's next turn when
+          // the loop runs here), and in time: Deno listens for SIGUSR1 only 500 ms after its start.
+          queueMicrotask(() => {
+            if (!ended) releaseInspector = holdInspectorAddress();
+          });
           options.onStarted?.(m.pid);
           return;
         case "stopped":

@@ -16,7 +16,7 @@ import { HOOK_LENGTH, HOOK_STATE } from "./hook_channel.ts";
 import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";
 import { bindProcessNow } from "../../ffi/process.ts";
 import { bindPtraceNow } from "../../ffi/ptrace.ts";
-import { bindIoNow } from "../../ffi/io.ts";
+import { bindSysNow } from "../../ffi/libc.ts";
 import { supervise } from "./supervise.ts";
 
 function post(message: WorkerMessage): void {
@@ -26,13 +26,8 @@ function post(message: WorkerMessage): void {
 // The calls of the launch and of the loop, bound while this thread waits for its start message
 // rather than at their first use, when the command is waiting.
 bindPtraceNow(); // ptrace, waitpid, sched_yield
-bindIoNow(["close"]);
-bindProcessNow([
-  "kill",
-  "tgkill",
-  "syscall_int", // pidfd_getfd: the listener at launch, sockets at net checks
-  "prctl",
-]);
+bindProcessNow(["kill", "tgkill"]);
+bindSysNow(); // pidfd_getfd, prctl and the launch's other calls
 mark("worker graph loaded");
 // What every launch reads of jail itself, read now; a failure is reported by the launch.
 try {
