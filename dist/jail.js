@@ -8026,15 +8026,13 @@ var ThreadAlarm = class {
     }
     this.#id = BigInt(id[0]);
   }
-  /** Fires every `ms` milliseconds from now on, until {@linkcode disarm}. */
-  every(ms) {
-    const sec = BigInt(Math.floor(ms / 1e3));
-    const nsec = BigInt(Math.round(ms % 1e3 * 1e6));
+  /** Fires once, `ms` milliseconds from now, unless disarmed before. */
+  once(ms) {
     this.#spec.set([
-      sec,
-      nsec,
-      sec,
-      nsec
+      0n,
+      0n,
+      BigInt(Math.floor(ms / 1e3)),
+      BigInt(Math.round(ms % 1e3 * 1e6))
     ]);
     sys("timer_settime", this.#id, 0, this.#spec, null);
   }
@@ -9282,12 +9280,23 @@ var YIELDED_MS = 0.02;
 var BUSY_PAUSE_MS = 10;
 var BUSY_PAUSE_MAX_MS = 1e3;
 var PollingWait = class {
+  #guard;
   /** How long the next wait polls before it sleeps, in ms. */
   #pollMs = POLL_MAX_MS;
   /** Until when (performance.now()) waits sleep without polling first. */
   #pausedUntil = 0;
   /** The pause the next busy poll starts. */
   #pauseMs = BUSY_PAUSE_MS;
+  /** @param guard Called around each sleep (see {@linkcode SleepGuard}). */
+  constructor(guard) {
+    this.#guard = guard;
+  }
+  #sleep() {
+    this.#guard?.sleeping();
+    const report2 = waitpid(-1, WAIT.WALL);
+    this.#guard?.woke();
+    return report2;
+  }
   /**
    * The next report: polled while that pays (a window that adapts, as the
    * kernel's haltpoll does for idle CPUs) and while this thread's CPU has
@@ -9314,10 +9323,10 @@ var PollingWait = class {
           break;
         }
       } while (now < until);
-      if (now < this.#pausedUntil) return waitpid(-1, WAIT.WALL);
+      if (now < this.#pausedUntil) return this.#sleep();
       this.#pauseMs = BUSY_PAUSE_MS;
     }
-    const report2 = waitpid(-1, WAIT.WALL);
+    const report2 = this.#sleep();
     const slept = performance.now() - now;
     if (slept <= POLL_GROW_MS) {
       this.#pollMs = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, this.#pollMs * 2));
@@ -9582,7 +9591,7 @@ var Supervisor = class {
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
   #round = [];
   /** Where reports come from: waitpid(-1), polled first while that pays. */
-  #wait = new PollingWait();
+  #wait;
   #rootStatus;
   #killing = false;
   #killed;
@@ -9609,6 +9618,7 @@ var Supervisor = class {
       data: 0,
       regs: this.#ctl.regs
     };
+    this.#wait = new PollingWait(options.sleepGuard);
   }
   /** Resumes the root, stopped by the launch with its execve set up. */
   start() {
@@ -9618,7 +9628,7 @@ var Supervisor = class {
    * Runs until no tracee is left; returns how the root ended.
    *
    * With `slice`, it also returns `undefined` when a signal interrupted its
-   * wait (a handler without `SA_RESTART` ran on this thread) or once it has
+   * wait (the `sleepGuard`'s alarm, or any handler without `SA_RESTART`) or once it has
    * worked `slice.ms` without a pause: the caller lets its event loop run (a
    * signal's listener, a timer), then calls again. That is how the loop runs
    * on a thread that has other work: the CLI's main thread (src/run/inline.ts).
@@ -9626,6 +9636,7 @@ var Supervisor = class {
   run(slice) {
     const control = this.#opts.control;
     const until = slice ? performance.now() + slice.ms : Infinity;
+    let served = 0;
     while (!this.registry.empty) {
       const [pid, status] = this.#wait.next();
       if (control && !this.#killing && Atomics.load(control, CONTROL_COMMAND) === COMMAND_KILL) {
@@ -9641,7 +9652,7 @@ var Supervisor = class {
       }
       if (this.registry.threads.size <= 1) {
         this.#handle(pid, status);
-        if (slice && performance.now() > until) return void 0;
+        if (slice && (++served & 31) === 0 && performance.now() > until) return void 0;
         continue;
       }
       const round = this.#round;
@@ -9653,7 +9664,7 @@ var Supervisor = class {
         round.push(more, moreStatus);
       }
       for (let i = 0; i < round.length; i += 2) this.#handle(round[i], round[i + 1]);
-      if (slice && performance.now() > until) return void 0;
+      if (slice && (++served & 31) === 0 && performance.now() > until) return void 0;
     }
     while (waitpid(-1, WAIT.WALL | WAIT.WNOHANG)[0] > 0) ;
     return {
@@ -11604,6 +11615,7 @@ async function supervise(start, host2) {
       filter: start.spec,
       results,
       script: launched.script,
+      sleepGuard: host2.sleepGuard,
       hooks: {
         onSyscall: reporter ? (call) => {
           const d = engine.decide(call);
@@ -11680,16 +11692,25 @@ var Turns = class {
     this.#channel.port1.close();
   }
 };
-async function drive(supervisor) {
-  const alarm = new ThreadAlarm();
+var SleepAlarm = class {
+  #alarm;
+  sleeping() {
+    (this.#alarm ??= new ThreadAlarm()).once(WAKE_MS);
+  }
+  woke() {
+    this.#alarm?.disarm();
+  }
+  close() {
+    this.#alarm?.close();
+  }
+};
+async function drive(supervisor, alarm) {
   const turns = new Turns();
   try {
     for (; ; ) {
-      alarm.every(WAKE_MS);
       const result = supervisor.run({
         ms: SLICE_MS
       });
-      alarm.disarm();
       if (result) return result;
       await turns.next();
     }
@@ -11706,6 +11727,7 @@ var InlineSupervision = class {
   /** Starts the supervision once the caller's current task is done. */
   postMessage(start) {
     queueMicrotask(() => {
+      const alarm = new SleepAlarm();
       supervise(start, {
         post: (data) => this.onmessage?.({
           data
@@ -11713,7 +11735,8 @@ var InlineSupervision = class {
         callHook: () => {
           throw new Error("a function rule reached the inline supervisor");
         },
-        drive
+        drive: (supervisor) => drive(supervisor, alarm),
+        sleepGuard: alarm
       });
     });
   }

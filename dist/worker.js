@@ -7456,12 +7456,23 @@ var YIELDED_MS = 0.02;
 var BUSY_PAUSE_MS = 10;
 var BUSY_PAUSE_MAX_MS = 1e3;
 var PollingWait = class {
+  #guard;
   /** How long the next wait polls before it sleeps, in ms. */
   #pollMs = POLL_MAX_MS;
   /** Until when (performance.now()) waits sleep without polling first. */
   #pausedUntil = 0;
   /** The pause the next busy poll starts. */
   #pauseMs = BUSY_PAUSE_MS;
+  /** @param guard Called around each sleep (see {@linkcode SleepGuard}). */
+  constructor(guard) {
+    this.#guard = guard;
+  }
+  #sleep() {
+    this.#guard?.sleeping();
+    const report = waitpid(-1, WAIT.WALL);
+    this.#guard?.woke();
+    return report;
+  }
   /**
    * The next report: polled while that pays (a window that adapts, as the
    * kernel's haltpoll does for idle CPUs) and while this thread's CPU has
@@ -7488,10 +7499,10 @@ var PollingWait = class {
           break;
         }
       } while (now < until);
-      if (now < this.#pausedUntil) return waitpid(-1, WAIT.WALL);
+      if (now < this.#pausedUntil) return this.#sleep();
       this.#pauseMs = BUSY_PAUSE_MS;
     }
-    const report = waitpid(-1, WAIT.WALL);
+    const report = this.#sleep();
     const slept = performance.now() - now;
     if (slept <= POLL_GROW_MS) {
       this.#pollMs = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, this.#pollMs * 2));
@@ -7756,7 +7767,7 @@ var Supervisor = class {
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
   #round = [];
   /** Where reports come from: waitpid(-1), polled first while that pays. */
-  #wait = new PollingWait();
+  #wait;
   #rootStatus;
   #killing = false;
   #killed;
@@ -7783,6 +7794,7 @@ var Supervisor = class {
       data: 0,
       regs: this.#ctl.regs
     };
+    this.#wait = new PollingWait(options.sleepGuard);
   }
   /** Resumes the root, stopped by the launch with its execve set up. */
   start() {
@@ -7792,7 +7804,7 @@ var Supervisor = class {
    * Runs until no tracee is left; returns how the root ended.
    *
    * With `slice`, it also returns `undefined` when a signal interrupted its
-   * wait (a handler without `SA_RESTART` ran on this thread) or once it has
+   * wait (the `sleepGuard`'s alarm, or any handler without `SA_RESTART`) or once it has
    * worked `slice.ms` without a pause: the caller lets its event loop run (a
    * signal's listener, a timer), then calls again. That is how the loop runs
    * on a thread that has other work: the CLI's main thread (src/run/inline.ts).
@@ -7800,6 +7812,7 @@ var Supervisor = class {
   run(slice) {
     const control = this.#opts.control;
     const until = slice ? performance.now() + slice.ms : Infinity;
+    let served = 0;
     while (!this.registry.empty) {
       const [pid, status] = this.#wait.next();
       if (control && !this.#killing && Atomics.load(control, CONTROL_COMMAND) === COMMAND_KILL) {
@@ -7815,7 +7828,7 @@ var Supervisor = class {
       }
       if (this.registry.threads.size <= 1) {
         this.#handle(pid, status);
-        if (slice && performance.now() > until) return void 0;
+        if (slice && (++served & 31) === 0 && performance.now() > until) return void 0;
         continue;
       }
       const round = this.#round;
@@ -7827,7 +7840,7 @@ var Supervisor = class {
         round.push(more, moreStatus);
       }
       for (let i = 0; i < round.length; i += 2) this.#handle(round[i], round[i + 1]);
-      if (slice && performance.now() > until) return void 0;
+      if (slice && (++served & 31) === 0 && performance.now() > until) return void 0;
     }
     while (waitpid(-1, WAIT.WALL | WAIT.WNOHANG)[0] > 0) ;
     return {
@@ -9973,6 +9986,7 @@ async function supervise(start, host2) {
       filter: start.spec,
       results,
       script: launched.script,
+      sleepGuard: host2.sleepGuard,
       hooks: {
         onSyscall: reporter ? (call) => {
           const d = engine.decide(call);

@@ -2,7 +2,8 @@
  * An alarm that interrupts a blocking call of one thread: a POSIX timer
  * whose signal goes to that thread alone (`SIGEV_THREAD_ID`), with a handler
  * installed without `SA_RESTART`, so that the thread's `waitpid` returns
- * EINTR when it fires.
+ * EINTR when it fires. Armed around that one call only: any other call the
+ * thread makes meanwhile would fail with EINTR too.
  *
  * Why: the CLI runs the supervisor's loop on its main thread (no Worker to
  * start), and that loop sleeps in `waitpid` while the tree runs. Timers
@@ -74,11 +75,9 @@ export class ThreadAlarm {
     this.#id = BigInt(id[0]);
   }
 
-  /** Fires every `ms` milliseconds from now on, until {@linkcode disarm}. */
-  every(ms: number): void {
-    const sec = BigInt(Math.floor(ms / 1000));
-    const nsec = BigInt(Math.round((ms % 1000) * 1e6));
-    this.#spec.set([sec, nsec, sec, nsec]);
+  /** Fires once, `ms` milliseconds from now, unless disarmed before. */
+  once(ms: number): void {
+    this.#spec.set([0n, 0n, BigInt(Math.floor(ms / 1000)), BigInt(Math.round((ms % 1000) * 1e6))]);
     sys("timer_settime", this.#id, 0, this.#spec, null);
   }
 

@@ -7,8 +7,8 @@
  * The loop runs in slices ({@linkcode SLICE_MS} of work at most, or until a
  * signal interrupts its wait); between slices the thread's event loop runs
  * the run's signal listeners and timers (run.ts). While the tree runs without
- * stopping, the loop sleeps in `waitpid`: a {@linkcode ThreadAlarm} ends that
- * sleep every {@linkcode WAKE_MS}; every {@linkcode PARK_MS} the event loop
+ * stopping, the loop sleeps in `waitpid`: a {@linkcode ThreadAlarm} armed for
+ * that sleep alone ends it after {@linkcode WAKE_MS}; every {@linkcode PARK_MS} the event loop
  * runs its timers and signal listeners, so that a signal jail received, the
  * timeout and the grace period are acted on within about that. Function rules
  * (async JavaScript on this same thread) cannot be awaited in the middle of a
@@ -19,6 +19,7 @@
 
 import { ThreadAlarm } from "../../ffi/thread_alarm.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
+import type { SleepGuard } from "../supervisor/polling_wait.ts";
 import type { SupervisorResult } from "../supervisor/result.ts";
 import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";
 import { supervise } from "./supervise.ts";
@@ -67,16 +68,34 @@ class Turns {
   }
 }
 
+/**
+ * The alarm of the loop's sleeps: armed for {@linkcode WAKE_MS} as `waitpid` is about to sleep,
+ * disarmed as it returns, so that nothing else the loop does (a connect it performs for the
+ * tree, which may wait) is interrupted. Made at the first sleep: a command that ends before
+ * then never needs it.
+ */
+class SleepAlarm implements SleepGuard {
+  #alarm?: ThreadAlarm;
+
+  sleeping(): void {
+    (this.#alarm ??= new ThreadAlarm()).once(WAKE_MS);
+  }
+
+  woke(): void {
+    this.#alarm?.disarm();
+  }
+
+  close(): void {
+    this.#alarm?.close();
+  }
+}
+
 /** Runs the loop in slices until the tree is gone. */
-async function drive(supervisor: Supervisor): Promise<SupervisorResult> {
-  const alarm = new ThreadAlarm();
+async function drive(supervisor: Supervisor, alarm: SleepAlarm): Promise<SupervisorResult> {
   const turns = new Turns();
   try {
     for (;;) {
-      alarm.every(WAKE_MS);
       const result = supervisor.run({ ms: SLICE_MS });
-      // Disarmed while the event loop runs: its own calls are not to be interrupted.
-      alarm.disarm();
       if (result) return result;
       await turns.next();
     }
@@ -100,12 +119,14 @@ export class InlineSupervision {
   /** Starts the supervision once the caller's current task is done. */
   postMessage(start: StartMessage): void {
     queueMicrotask(() => {
+      const alarm = new SleepAlarm();
       supervise(start, {
         post: (data) => this.onmessage?.({ data } as MessageEvent<WorkerMessage>),
         callHook: () => {
           throw new Error("a function rule reached the inline supervisor");
         },
-        drive,
+        drive: (supervisor) => drive(supervisor, alarm),
+        sleepGuard: alarm,
       });
     });
   }

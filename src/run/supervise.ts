@@ -21,6 +21,7 @@ import type { SupervisorEvent } from "../events.ts";
 import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";
 import { kill } from "../../ffi/process.ts";
 import { TargetGuard } from "../supervisor/target_guard.ts";
+import type { SleepGuard } from "../supervisor/polling_wait.ts";
 
 /** Where the supervision runs: what differs between the Worker and the main thread. */
 export interface SupervisionHost {
@@ -30,6 +31,8 @@ export interface SupervisionHost {
   callHook: HookCaller;
   /** Runs the loop to its end. */
   drive(supervisor: Supervisor): SupervisorResult | Promise<SupervisorResult>;
+  /** Called around each sleep of the loop's wait. */
+  sleepGuard?: SleepGuard;
 }
 
 /**
@@ -109,6 +112,7 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
       filter: start.spec,
       results,
       script: launched.script,
+      sleepGuard: host.sleepGuard,
       hooks: {
         onSyscall: reporter
           ? (call) => {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SleepGuard } from "./polling_wait.ts";
 import type { SyscallRegisters } from "../arch/arch.ts";
 import type { FilterSpec } from "../bpf/compile.ts";
 import type { Decision } from "../decision.ts";
@@ -85,6 +86,8 @@ export interface SupervisorOptions {
    * call runs instead: `/bin/sh path args`, as execvpe does.
    */
   script?: ScriptExec;
+  /** Called around each sleep of the loop's wait (the CLI's alarm: src/run/inline.ts). */
+  sleepGuard?: SleepGuard;
 }
 
 /** A syscall for the root to make instead of its failed execve (see `Launched` in launch.ts). */

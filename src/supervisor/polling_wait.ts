@@ -43,14 +43,40 @@ const YIELDED_MS = 0.02;
 const BUSY_PAUSE_MS = 10;
 const BUSY_PAUSE_MAX_MS = 1000;
 
+/**
+ * Called around each sleep in `waitpid`: where the loop shares its thread
+ * (src/run/inline.ts), an alarm armed for the sleep alone ends it with EINTR,
+ * so that no other call the loop makes (a connect performed for the tree) is
+ * ever interrupted.
+ */
+export interface SleepGuard {
+  /** The wait is about to sleep. */
+  sleeping(): void;
+  /** It woke (a report, an error or EINTR). */
+  woke(): void;
+}
+
 /** Reports of waitpid(-1, __WALL), polled for first while that pays. */
 export class PollingWait {
+  readonly #guard?: SleepGuard;
   /** How long the next wait polls before it sleeps, in ms. */
   #pollMs = POLL_MAX_MS;
   /** Until when (performance.now()) waits sleep without polling first. */
   #pausedUntil = 0;
   /** The pause the next busy poll starts. */
   #pauseMs = BUSY_PAUSE_MS;
+
+  /** @param guard Called around each sleep (see {@linkcode SleepGuard}). */
+  constructor(guard?: SleepGuard) {
+    this.#guard = guard;
+  }
+
+  #sleep(): [number, number] {
+    this.#guard?.sleeping();
+    const report = waitpid(-1, WAIT.WALL);
+    this.#guard?.woke();
+    return report;
+  }
 
   /**
    * The next report: polled while that pays (a window that adapts, as the
@@ -78,10 +104,10 @@ export class PollingWait {
           break;
         }
       } while (now < until);
-      if (now < this.#pausedUntil) return waitpid(-1, WAIT.WALL); // Busy: no window to adapt.
+      if (now < this.#pausedUntil) return this.#sleep(); // Busy: no window to adapt.
       this.#pauseMs = BUSY_PAUSE_MS;
     }
-    const report = waitpid(-1, WAIT.WALL);
+    const report = this.#sleep();
     const slept = performance.now() - now;
     if (slept <= POLL_GROW_MS) {
       this.#pollMs = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, this.#pollMs * 2));

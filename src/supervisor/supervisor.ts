@@ -66,7 +66,7 @@ export class Supervisor {
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
   readonly #round: number[] = [];
   /** Where reports come from: waitpid(-1), polled first while that pays. */
-  readonly #wait = new PollingWait();
+  readonly #wait: PollingWait;
   #rootStatus?: ExitStatus;
   #killing = false;
   #killed?: SupervisorResult["killed"];
@@ -88,6 +88,7 @@ export class Supervisor {
     this.#ctl = new ThreadControl(root, this.#hooks, options.results === true);
     this.#firstExec = new FirstExec(this.#ctl, options.script);
     this.#call = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#ctl.regs };
+    this.#wait = new PollingWait(options.sleepGuard);
   }
 
   /** Resumes the root, stopped by the launch with its execve set up. */
@@ -99,7 +100,7 @@ export class Supervisor {
    * Runs until no tracee is left; returns how the root ended.
    *
    * With `slice`, it also returns `undefined` when a signal interrupted its
-   * wait (a handler without `SA_RESTART` ran on this thread) or once it has
+   * wait (the `sleepGuard`'s alarm, or any handler without `SA_RESTART`) or once it has
    * worked `slice.ms` without a pause: the caller lets its event loop run (a
    * signal's listener, a timer), then calls again. That is how the loop runs
    * on a thread that has other work: the CLI's main thread (src/run/inline.ts).
@@ -107,6 +108,8 @@ export class Supervisor {
   run(slice?: { ms: number }): SupervisorResult | undefined {
     const control = this.#opts.control;
     const until = slice ? performance.now() + slice.ms : Infinity;
+    // The clock is read every 32 rounds (a read costs about 100 ns, 1% of a stop pinned).
+    let served = 0;
     while (!this.registry.empty) {
       const [pid, status] = this.#wait.next();
       if (control && !this.#killing && Atomics.load(control, CONTROL_COMMAND) === COMMAND_KILL) {
@@ -133,7 +136,7 @@ export class Supervisor {
       // waits at its own fork or clone event (served next, registering it).
       if (this.registry.threads.size <= 1) {
         this.#handle(pid, status);
-        if (slice && performance.now() > until) return undefined;
+        if (slice && (++served & 31) === 0 && performance.now() > until) return undefined;
         continue;
       }
       const round = this.#round;
@@ -145,7 +148,7 @@ export class Supervisor {
         round.push(more, moreStatus);
       }
       for (let i = 0; i < round.length; i += 2) this.#handle(round[i], round[i + 1]);
-      if (slice && performance.now() > until) return undefined;
+      if (slice && (++served & 31) === 0 && performance.now() > until) return undefined;
     }
     // Orphans reparented to us (the subreaper) that were never traced: reap them.
     while (waitpid(-1, WAIT.WALL | WAIT.WNOHANG)[0] > 0);
