@@ -7624,14 +7624,23 @@ var PollingWait = class {
 // src/supervisor/supervisor.ts
 init_errno();
 
-// src/supervisor/thread_control.ts
-init_ptrace2();
-init_errno();
-init_ptrace();
-init_signals();
-init_arch();
-
 // src/supervisor/result.ts
+function noStops() {
+  return {
+    seccomp: 0,
+    fork: 0,
+    vfork: 0,
+    clone: 0,
+    exec: 0,
+    exit: 0,
+    signal: 0,
+    groupStop: 0,
+    interrupt: 0,
+    syscall: 0,
+    other: 0,
+    deaths: 0
+  };
+}
 function noQuirks() {
   return {
     esrch: 0,
@@ -7655,11 +7664,17 @@ function emptyResult() {
     peakProcesses: 0,
     peakThreads: 0,
     leftover: 0,
-    quirks: noQuirks()
+    quirks: noQuirks(),
+    stops: noStops()
   };
 }
 
 // src/supervisor/thread_control.ts
+init_ptrace2();
+init_errno();
+init_ptrace();
+init_signals();
+init_arch();
 var ESRCH = ERRNO_NUMBERS.ESRCH;
 var ThreadControl = class {
   /** The registers of the thread being served, read and written in place. */
@@ -7853,6 +7868,30 @@ var NEW_TASK_EVENTS = {
   vfork: PTRACE_EVENT.VFORK,
   clone: PTRACE_EVENT.CLONE
 };
+function countStop(stops, stop) {
+  switch (stop.kind) {
+    case "exited":
+    case "killed":
+      stops.deaths++;
+      break;
+    case "group-stop":
+      stops.groupStop++;
+      break;
+    case "seccomp":
+    case "fork":
+    case "vfork":
+    case "clone":
+    case "exec":
+    case "exit":
+    case "signal":
+    case "interrupt":
+    case "syscall":
+      stops[stop.kind]++;
+      break;
+    default:
+      stops.other++;
+  }
+}
 var Supervisor = class {
   registry;
   #root;
@@ -7876,6 +7915,8 @@ var Supervisor = class {
   #round = [];
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   #wait = new PollingWait();
+  /** The reports served, by kind. */
+  #stops = noStops();
   #rootStatus;
   #killing = false;
   #killed;
@@ -7963,6 +8004,9 @@ var Supervisor = class {
       leftover: this.registry.threads.size,
       quirks: {
         ...this.#ctl.quirks
+      },
+      stops: {
+        ...this.#stops
       }
     };
   }
@@ -7977,8 +8021,13 @@ var Supervisor = class {
   }
   #handle(tid, status) {
     let thread = this.registry.threads.get(tid);
-    if (status === SECCOMP_STATUS && thread) return this.#seccomp(thread);
+    const stops = this.#stops;
+    if (status === SECCOMP_STATUS && thread) {
+      stops.seccomp++;
+      return this.#seccomp(thread);
+    }
     const stop = decodeWaitStatus(status);
+    countStop(stops, stop);
     if (stop.kind === "exited" || stop.kind === "killed") {
       if (thread) {
         this.#died(thread, stop.kind === "exited" ? {

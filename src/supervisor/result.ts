@@ -34,6 +34,8 @@ export interface RunStats {
   leftover: number;
   /** How often each ptrace quirk was met. */
   quirks: QuirkCounts;
+  /** The reports the loop served, by kind. */
+  stops: StopCounts;
 }
 
 /**
@@ -91,6 +93,56 @@ export interface QuirkCounts {
   syscallExits: number;
 }
 
+/**
+ * The reports served in one supervision, by kind: what the tree cost the
+ * supervisor thread. Every one but `deaths` stopped a thread until the loop
+ * resumed it.
+ */
+export interface StopCounts {
+  /** Seccomp stops (SECCOMP_RET_TRACE). */
+  seccomp: number;
+  /** PTRACE_EVENT_FORK stops of the parent. */
+  fork: number;
+  /** PTRACE_EVENT_VFORK stops of the parent. */
+  vfork: number;
+  /** PTRACE_EVENT_CLONE stops of the creator (a new thread, or a process made with clone flags). */
+  clone: number;
+  /** PTRACE_EVENT_EXEC stops. */
+  exec: number;
+  /** PTRACE_EVENT_EXIT stops. */
+  exit: number;
+  /** Signal-delivery-stops. */
+  signal: number;
+  /** Group-stops (parked with PTRACE_LISTEN). */
+  groupStop: number;
+  /** PTRACE_EVENT_STOP outside a group-stop: a new task's first stop, or a listener woken by SIGCONT. */
+  interrupt: number;
+  /** Syscall-enter and syscall-exit stops. */
+  syscall: number;
+  /** Any other stop (PTRACE_EVENT_VFORK_DONE is never asked for). */
+  other: number;
+  /** Death reports (WIFEXITED, WIFSIGNALED): no stop, but a round of the loop. */
+  deaths: number;
+}
+
+/** Every kind of stop counted zero times. */
+export function noStops(): StopCounts {
+  return {
+    seccomp: 0,
+    fork: 0,
+    vfork: 0,
+    clone: 0,
+    exec: 0,
+    exit: 0,
+    signal: 0,
+    groupStop: 0,
+    interrupt: 0,
+    syscall: 0,
+    other: 0,
+    deaths: 0,
+  };
+}
+
 /** Every quirk counted zero times. */
 export function noQuirks(): QuirkCounts {
   return {
@@ -118,5 +170,6 @@ export function emptyResult(): SupervisorResult {
     peakThreads: 0,
     leftover: 0,
     quirks: noQuirks(),
+    stops: noStops(),
   };
 }

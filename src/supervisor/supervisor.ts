@@ -20,12 +20,12 @@ import { SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
-import { decodeWaitStatus } from "./stop.ts";
+import { decodeWaitStatus, type Stop } from "./stop.ts";
 import { ORIGIN_NOT_TRACED, TraceOrigin } from "./trace_origin.ts";
 import { PollingWait } from "./polling_wait.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { SupervisorHooks, SupervisorOptions, SyscallStop } from "./hooks.ts";
-import type { ExitStatus, SupervisorResult } from "./result.ts";
+import { type ExitStatus, noStops, type StopCounts, type SupervisorResult } from "./result.ts";
 import { ThreadControl } from "./thread_control.ts";
 import { applyDecision } from "./apply.ts";
 import { FirstExec } from "./first_exec.ts";
@@ -42,6 +42,32 @@ const NEW_TASK_EVENTS = {
   vfork: PTRACE_EVENT.VFORK,
   clone: PTRACE_EVENT.CLONE,
 } as const;
+
+/** Counts a report in its kind's counter. */
+function countStop(stops: StopCounts, stop: Stop): void {
+  switch (stop.kind) {
+    case "exited":
+    case "killed":
+      stops.deaths++;
+      break;
+    case "group-stop":
+      stops.groupStop++;
+      break;
+    case "seccomp":
+    case "fork":
+    case "vfork":
+    case "clone":
+    case "exec":
+    case "exit":
+    case "signal":
+    case "interrupt":
+    case "syscall":
+      stops[stop.kind]++;
+      break;
+    default:
+      stops.other++;
+  }
+}
 
 /** One supervision of one tree. */
 export class Supervisor {
@@ -67,6 +93,8 @@ export class Supervisor {
   readonly #round: number[] = [];
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   readonly #wait = new PollingWait();
+  /** The reports served, by kind. */
+  readonly #stops: StopCounts = noStops();
   #rootStatus?: ExitStatus;
   #killing = false;
   #killed?: SupervisorResult["killed"];
@@ -162,6 +190,7 @@ export class Supervisor {
       peakThreads: this.registry.peakThreads,
       leftover: this.registry.threads.size,
       quirks: { ...this.#ctl.quirks },
+      stops: { ...this.#stops },
     };
   }
 
@@ -178,9 +207,14 @@ export class Supervisor {
 
   #handle(tid: number, status: number): void {
     let thread = this.registry.threads.get(tid);
+    const stops = this.#stops;
     // The hot path: a traced syscall of a known thread, without decoding into a Stop.
-    if (status === SECCOMP_STATUS && thread) return this.#seccomp(thread);
+    if (status === SECCOMP_STATUS && thread) {
+      stops.seccomp++;
+      return this.#seccomp(thread);
+    }
     const stop = decodeWaitStatus(status);
+    countStop(stops, stop);
     if (stop.kind === "exited" || stop.kind === "killed") {
       if (thread) {
         this.#died(thread, stop.kind === "exited" ? { code: stop.code } : { signal: stop.signal });
