@@ -6969,7 +6969,7 @@ function buildRuleset(spec, abi) {
 
 // src/supervisor/trace_options.ts
 init_ptrace();
-var TRACE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACEEXIT | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
+var TRACE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
 
 // src/launch/host_probe.ts
 init_errno();
@@ -7644,9 +7644,6 @@ function noStops() {
 function noQuirks() {
   return {
     esrch: 0,
-    exitStops: 0,
-    exitAfterEsrch: 0,
-    exitThenSigkill: 0,
     nonLeaderExecs: 0,
     vanished: 0,
     childFirst: 0,
@@ -7723,8 +7720,8 @@ var ThreadControl = class {
   }
   /**
    * ESRCH on a thread seen stopped: it was killed (SIGKILL, a sibling's
-   * exit_group or exec). Not resumed: it will report PTRACE_EVENT_EXIT
-   * (then resumable again) or its death.
+   * exit_group or exec). Not resumed: it stops no more, and will report
+   * its death.
    */
   lost(thread) {
     thread.state = "dying";
@@ -7732,14 +7729,24 @@ var ThreadControl = class {
     this.#hooks.onQuirk?.("esrch", thread.tid);
   }
   /**
-   * True when the thread still sits in the `event` stop it was reported in.
-   * A thread killed after its report (a sibling's exit_group or exec, a
-   * SIGKILL) may already wait in its PTRACE_EVENT_EXIT stop, where
-   * GETEVENTMSG answers its exit status instead: read as a new task's tid,
-   * 0 or 256 would register (and SIGKILL at teardown) a pid outside the
-   * tree, or the whole process group. Ask after reading the message: a
-   * thread never leaves its exit stop without us, so "still there" means
-   * the message was read there.
+   * Reads the event message of the stop `thread` was reported in (a new
+   * task's tid, the former tid of an exec) into `msg`. False when the thread
+   * was killed since its report (a sibling's exit_group or exec, a SIGKILL):
+   * it is dying and stops no more (no exit stops are asked for, see
+   * trace_options.ts), so the request fails with ESRCH, and a message that
+   * was read is the one of this stop, never an exit status.
+   */
+  eventMessage(thread, msg) {
+    const rc = ptraceBuffer(PTRACE.GETEVENTMSG, thread.tid, msg);
+    if (rc === 0) return true;
+    this.quirks.staleEvents++;
+    if (rc === -ESRCH) this.lost(thread);
+    return false;
+  }
+  /**
+   * True when the thread still sits in the `event` stop it was reported in:
+   * GETSIGINFO works only on a thread in a ptrace stop, and an event stop's
+   * si_code names its event.
    */
   stillAt(thread, event) {
     if (ptraceBuffer(PTRACE.GETSIGINFO, thread.tid, this.#siginfo) === 0 && this.#siginfo[2] === (event << 8 | SIGNALS.SIGTRAP)) {
@@ -7863,11 +7870,6 @@ var EPERM3 = ERRNO_NUMBERS.EPERM;
 var EINTR = ERRNO_NUMBERS.EINTR;
 var ECHILD = ERRNO_NUMBERS.ECHILD;
 var SECCOMP_STATUS = PTRACE_EVENT.SECCOMP << 16 | SIGNALS.SIGTRAP << 8 | 127;
-var NEW_TASK_EVENTS = {
-  fork: PTRACE_EVENT.FORK,
-  vfork: PTRACE_EVENT.VFORK,
-  clone: PTRACE_EVENT.CLONE
-};
 function countStop(stops, stop) {
   switch (stop.kind) {
     case "exited":
@@ -7909,10 +7911,21 @@ var Supervisor = class {
   #call;
   /** Tasks registered at their own first stop whose parent's fork/vfork/clone event is still due. */
   #unannounced = /* @__PURE__ */ new Set();
-  /** Such tasks that died before that event came: it must not register them again. */
+  /**
+   * Tids reaped without a record (such tasks that died before that event came, or new tasks
+   * that died before either stop was served): the event must not register them, their ids may
+   * belong to another task by then. A vanished thread's late death leaves its tid here for
+   * good, which is harmless: a new task that reuses it registers itself at its first stop.
+   */
   #goneUnannounced = /* @__PURE__ */ new Set();
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
   #round = [];
+  /**
+   * Tids whose death this round's collection reaped: the round serves their earlier reports
+   * after the reap, when /proc and tgkill may find another task under the id. Without exit
+   * stops a task's death can follow its first stop, or its creator's event, in one round.
+   */
+  #reaped = /* @__PURE__ */ new Set();
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   #wait = new PollingWait();
   /** The reports served, by kind. */
@@ -7981,12 +7994,15 @@ var Supervisor = class {
       const round = this.#round;
       round.length = 0;
       round.push(pid, status);
+      const reaped = this.#reaped;
       for (; ; ) {
         const [more, moreStatus] = waitpid(-1, WAIT.WALL | WAIT.WNOHANG);
         if (more <= 0) break;
         round.push(more, moreStatus);
+        if ((moreStatus & 255) !== 127) reaped.add(more);
       }
       for (let i = 0; i < round.length; i += 2) this.#handle(round[i], round[i + 1]);
+      if (reaped.size > 0) reaped.clear();
       if (slice && performance.now() > until) return void 0;
     }
     while (waitpid(-1, WAIT.WALL | WAIT.WNOHANG)[0] > 0) ;
@@ -8036,9 +8052,13 @@ var Supervisor = class {
           signal: stop.signal
         });
       }
+      if (!thread) this.#goneUnannounced.add(tid);
       return;
     }
-    if (!thread) thread = this.#firstSight(tid);
+    if (!thread) {
+      if (this.#reaped.has(tid)) return;
+      thread = this.#firstSight(tid);
+    }
     switch (stop.kind) {
       case "seccomp":
         return this.#seccomp(thread);
@@ -8060,23 +8080,10 @@ var Supervisor = class {
       case "fork":
       case "vfork":
       case "clone":
-        this.#newTask(thread, NEW_TASK_EVENTS[stop.kind]);
+        this.#newTask(thread);
         return this.#ctl.resume(thread, 0);
       case "exec":
         return this.#exec(thread);
-      case "exit": {
-        this.#ctl.quirks.exitStops++;
-        if (thread.exitStop) this.#ctl.callEnded(thread, void 0);
-        const wasDying = thread.state === "dying";
-        if (this.#ctl.request(thread, PTRACE.CONT, 0)) {
-          thread.state = "exiting";
-          if (wasDying) {
-            this.#ctl.quirks.exitAfterEsrch++;
-            this.#hooks.onQuirk?.("exit-after-esrch", tid);
-          }
-        }
-        return;
-      }
       default:
         return this.#ctl.resume(thread, 0);
     }
@@ -8091,12 +8098,11 @@ var Supervisor = class {
     if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
     return thread;
   }
-  #newTask(parent2, event) {
-    if (ptraceBuffer(PTRACE.GETEVENTMSG, parent2.tid, this.#msg) !== 0) return;
-    if (!this.#ctl.stillAt(parent2, event)) return;
+  #newTask(parent2) {
+    if (!this.#ctl.eventMessage(parent2, this.#msg)) return;
     const tid = this.#msg[0];
     if (this.#unannounced.delete(tid) || this.#goneUnannounced.delete(tid)) return;
-    if (this.registry.threads.has(tid)) return;
+    if (this.#reaped.has(tid) || this.registry.threads.has(tid)) return;
     const tgid = tgkill(tid, tid, 0) === 0 ? tid : parent2.tgid;
     this.registry.addThread(tid, tgid, parent2.tgid);
     if (tgid === tid) this.#hooks.onSpawn?.(tid, parent2.tgid);
@@ -8104,10 +8110,7 @@ var Supervisor = class {
   }
   #exec(thread) {
     const pid = thread.tid;
-    let former = pid;
-    if (ptraceBuffer(PTRACE.GETEVENTMSG, pid, this.#msg) === 0 && this.#ctl.stillAt(thread, PTRACE_EVENT.EXEC)) {
-      former = this.#msg[0];
-    }
+    const former = this.#ctl.eventMessage(thread, this.#msg) ? this.#msg[0] : pid;
     if (former !== pid) this.#ctl.quirks.nonLeaderExecs++;
     for (const tid of this.registry.processes.get(pid)?.threads ?? []) {
       const t = this.registry.threads.get(tid);
@@ -8123,9 +8126,6 @@ var Supervisor = class {
     this.#ctl.resume(current, 0);
   }
   #died(thread, status) {
-    if (thread.state === "exiting" && status.signal === SIGNALS.SIGKILL) {
-      this.#ctl.quirks.exitThenSigkill++;
-    }
     if (this.#unannounced.delete(thread.tid)) this.#goneUnannounced.add(thread.tid);
     if (thread.exitStop) this.#ctl.callEnded(thread, void 0);
     const group = this.registry.processes.get(thread.tgid);

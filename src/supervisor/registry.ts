@@ -15,12 +15,11 @@
  * - `running`: resumed; the next report is a stop or its death.
  * - `syscall-exit`: resumed with PTRACE_SYSCALL to edit the result at syscall-exit-stop.
  * - `listening`: group-stopped and parked with PTRACE_LISTEN until SIGCONT.
- * - `exiting`: resumed from PTRACE_EVENT_EXIT; only its death is left.
  * - `dying`: a ptrace request failed with ESRCH after the thread was seen
- *   stopped: it was killed. It may still report PTRACE_EVENT_EXIT, where ptrace
- *   requests work again, so it is not forgotten until its death is reported.
+ *   stopped: it was killed. It stops no more (no PTRACE_EVENT_EXIT is asked
+ *   for), and is forgotten when its death is reported.
  */
-export type ThreadState = "running" | "syscall-exit" | "listening" | "exiting" | "dying";
+export type ThreadState = "running" | "syscall-exit" | "listening" | "dying";
 
 /** One traced thread. */
 export interface Thread {

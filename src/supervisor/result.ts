@@ -64,12 +64,6 @@ export interface SupervisorResult extends RunStats {
 export interface QuirkCounts {
   /** A ptrace request on a thread seen stopped failed with ESRCH: it was being killed. */
   esrch: number;
-  /** PTRACE_EVENT_EXIT stops. */
-  exitStops: number;
-  /** A thread that had failed with ESRCH then stopped at PTRACE_EVENT_EXIT and was resumed: requests worked again. */
-  exitAfterEsrch: number;
-  /** Threads that stopped at PTRACE_EVENT_EXIT and then died of SIGKILL. */
-  exitThenSigkill: number;
   /** Execs by a thread other than the leader: it took the leader's tid. */
   nonLeaderExecs: number;
   /** Threads dropped at a sibling's exec without a death report (the old leader; siblings not yet reported). */
@@ -82,8 +76,8 @@ export interface QuirkCounts {
   injected: number;
   /**
    * Fork, vfork, clone or exec stops found stale when served: the thread had
-   * been killed meanwhile and already sat in its exit stop, so the event
-   * message was its exit status, not a tid, and was ignored.
+   * been killed meanwhile, so PTRACE_GETEVENTMSG failed (ESRCH) and there was
+   * no message to take.
    */
   staleEvents: number;
   /**
@@ -109,7 +103,7 @@ export interface StopCounts {
   clone: number;
   /** PTRACE_EVENT_EXEC stops. */
   exec: number;
-  /** PTRACE_EVENT_EXIT stops. */
+  /** PTRACE_EVENT_EXIT stops: none, since jail does not ask for them (trace_options.ts). */
   exit: number;
   /** Signal-delivery-stops. */
   signal: number;
@@ -147,9 +141,6 @@ export function noStops(): StopCounts {
 export function noQuirks(): QuirkCounts {
   return {
     esrch: 0,
-    exitStops: 0,
-    exitAfterEsrch: 0,
-    exitThenSigkill: 0,
     nonLeaderExecs: 0,
     vanished: 0,
     childFirst: 0,

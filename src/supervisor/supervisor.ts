@@ -15,7 +15,7 @@
 
 import { kill, tgkill } from "../../ffi/process.ts";
 import { PTRACE, PTRACE_EVENT } from "../../kernel/ptrace.ts";
-import { ptraceBuffer, waitpid } from "../../ffi/ptrace.ts";
+import { waitpid } from "../../ffi/ptrace.ts";
 import { SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
@@ -36,12 +36,6 @@ const ECHILD = ERRNO_NUMBERS.ECHILD;
 
 /** The wait status of a PTRACE_EVENT_SECCOMP stop: `(7 << 16) | (SIGTRAP << 8) | 0x7f`. */
 const SECCOMP_STATUS = (PTRACE_EVENT.SECCOMP << 16) | (SIGNALS.SIGTRAP << 8) | 0x7f;
-
-const NEW_TASK_EVENTS = {
-  fork: PTRACE_EVENT.FORK,
-  vfork: PTRACE_EVENT.VFORK,
-  clone: PTRACE_EVENT.CLONE,
-} as const;
 
 /** Counts a report in its kind's counter. */
 function countStop(stops: StopCounts, stop: Stop): void {
@@ -87,10 +81,21 @@ export class Supervisor {
   readonly #call: SyscallStop;
   /** Tasks registered at their own first stop whose parent's fork/vfork/clone event is still due. */
   readonly #unannounced = new Set<number>();
-  /** Such tasks that died before that event came: it must not register them again. */
+  /**
+   * Tids reaped without a record (such tasks that died before that event came, or new tasks
+   * that died before either stop was served): the event must not register them, their ids may
+   * belong to another task by then. A vanished thread's late death leaves its tid here for
+   * good, which is harmless: a new task that reuses it registers itself at its first stop.
+   */
   readonly #goneUnannounced = new Set<number>();
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
   readonly #round: number[] = [];
+  /**
+   * Tids whose death this round's collection reaped: the round serves their earlier reports
+   * after the reap, when /proc and tgkill may find another task under the id. Without exit
+   * stops a task's death can follow its first stop, or its creator's event, in one round.
+   */
+  readonly #reaped = new Set<number>();
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   readonly #wait = new PollingWait();
   /** The reports served, by kind. */
@@ -154,8 +159,8 @@ export class Supervisor {
       // its clone event forever. Take every report that is ready now, then
       // serve them in order: each waiting tracee is resumed once per round.
       // A stopped tracee cannot report again until resumed, unless it was
-      // killed meanwhile: then its stale stop comes first, its exit stop or
-      // death after, and they are served in that order.
+      // killed meanwhile: then its stale stop comes first, its death after,
+      // and they are served in that order.
       // With one known thread there is nobody to starve, and no round to
       // take: a new task's first stop can be pending only while that thread
       // waits at its own fork or clone event (served next, registering it).
@@ -167,12 +172,16 @@ export class Supervisor {
       const round = this.#round;
       round.length = 0;
       round.push(pid, status);
+      const reaped = this.#reaped;
       for (;;) {
         const [more, moreStatus] = waitpid(-1, WAIT.WALL | WAIT.WNOHANG);
         if (more <= 0) break;
         round.push(more, moreStatus);
+        if ((moreStatus & 0xff) !== 0x7f) reaped.add(more); // Not a stop: a death.
       }
       for (let i = 0; i < round.length; i += 2) this.#handle(round[i], round[i + 1]);
+      // Outside a round a reaped id names no report to come: a new task may reuse it.
+      if (reaped.size > 0) reaped.clear();
       if (slice && performance.now() > until) return undefined;
     }
     // Orphans reparented to us (the subreaper) that were never traced: reap them.
@@ -219,9 +228,16 @@ export class Supervisor {
       if (thread) {
         this.#died(thread, stop.kind === "exited" ? { code: stop.code } : { signal: stop.signal });
       }
-      return; // An unknown tid: a thread already accounted for (vanished at exec).
+      // An unknown tid: a thread already accounted for (vanished at exec), or a new task whose
+      // creator's event is still due, which must not register it now.
+      if (!thread) this.#goneUnannounced.add(tid);
+      return;
     }
-    if (!thread) thread = this.#firstSight(tid);
+    if (!thread) {
+      // Reaped already, later in this round: gone, its id perhaps another task's.
+      if (this.#reaped.has(tid)) return;
+      thread = this.#firstSight(tid);
+    }
     switch (stop.kind) {
       case "seccomp":
         return this.#seccomp(thread);
@@ -245,27 +261,12 @@ export class Supervisor {
       case "fork":
       case "vfork":
       case "clone":
-        this.#newTask(thread, NEW_TASK_EVENTS[stop.kind]);
+        this.#newTask(thread);
         return this.#ctl.resume(thread, 0);
       case "exec":
         return this.#exec(thread);
-      case "exit": {
-        // Even a thread that failed with ESRCH (killed) may stop here, and
-        // requests work again: it must be resumed to finish dying.
-        this.#ctl.quirks.exitStops++;
-        // The call it sat in (exit, exit_group, or one a SIGKILL cut short) never returns.
-        if (thread.exitStop) this.#ctl.callEnded(thread, undefined);
-        const wasDying = thread.state === "dying";
-        if (this.#ctl.request(thread, PTRACE.CONT, 0)) {
-          thread.state = "exiting";
-          if (wasDying) {
-            this.#ctl.quirks.exitAfterEsrch++;
-            this.#hooks.onQuirk?.("exit-after-esrch", tid);
-          }
-        }
-        return;
-      }
       default:
+        // PTRACE_EVENT_EXIT and VFORK_DONE are not asked for: resuming is right for any stop.
         return this.#ctl.resume(thread, 0);
     }
   }
@@ -281,16 +282,17 @@ export class Supervisor {
     return thread;
   }
 
-  #newTask(parent: Thread, event: number): void {
-    if (ptraceBuffer(PTRACE.GETEVENTMSG, parent.tid, this.#msg) !== 0) return;
-    // A stale report: the message is the parent's exit status, not a tid.
-    // The child, if any, registers itself at its own first stop.
-    if (!this.#ctl.stillAt(parent, event)) return;
+  #newTask(parent: Thread): void {
+    // A stale report (the parent was killed since): the child, if any, registers itself at its
+    // own first stop.
+    if (!this.#ctl.eventMessage(parent, this.#msg)) return;
     const tid = this.#msg[0];
     // Its first stop came first: it registered itself then (and may even have died since: a
     // vfork child that _exit()s before its parent's event is served must not come back).
     if (this.#unannounced.delete(tid) || this.#goneUnannounced.delete(tid)) return;
-    if (this.registry.threads.has(tid)) return;
+    // Or it died since, reaped by this round: its id may be another task's (its death, served
+    // later in the round, leaves it in #goneUnannounced).
+    if (this.#reaped.has(tid) || this.registry.threads.has(tid)) return;
     // A new process leads its own thread group; a new thread joins its creator's. tgkill(tid,
     // tid, 0) fails unless tid leads its group: one syscall instead of a /proc read (17 µs).
     const tgid = tgkill(tid, tid, 0) === 0 ? tid : parent.tgid;
@@ -301,13 +303,7 @@ export class Supervisor {
 
   #exec(thread: Thread): void {
     const pid = thread.tid;
-    let former = pid;
-    if (
-      ptraceBuffer(PTRACE.GETEVENTMSG, pid, this.#msg) === 0 &&
-      this.#ctl.stillAt(thread, PTRACE_EVENT.EXEC)
-    ) {
-      former = this.#msg[0];
-    }
+    const former = this.#ctl.eventMessage(thread, this.#msg) ? this.#msg[0] : pid;
     if (former !== pid) this.#ctl.quirks.nonLeaderExecs++;
     // Siblings inside a reported call die at this exec without ever returning from it.
     for (const tid of this.registry.processes.get(pid)?.threads ?? []) {
@@ -327,9 +323,6 @@ export class Supervisor {
   }
 
   #died(thread: Thread, status: ExitStatus): void {
-    if (thread.state === "exiting" && status.signal === SIGNALS.SIGKILL) {
-      this.#ctl.quirks.exitThenSigkill++;
-    }
     if (this.#unannounced.delete(thread.tid)) this.#goneUnannounced.add(thread.tid);
     if (thread.exitStop) this.#ctl.callEnded(thread, undefined);
     // The leader's death drops siblings that never report theirs: their calls end here too.
