@@ -8791,6 +8791,7 @@ var Injector = class {
 // src/supervisor/trace_options.ts
 init_ptrace();
 var TRACE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
+var NO_EXEC_TRACE_OPTIONS = TRACE_OPTIONS & ~PTRACE_O.TRACEEXEC;
 
 // src/launch/host_probe.ts
 init_errno();
@@ -9220,7 +9221,8 @@ var Registry = class {
       tid,
       tgid,
       state: "running",
-      exitStop: false
+      exitStop: false,
+      execStops: true
     };
     this.threads.set(tid, thread);
     this.threadCount++;
@@ -9293,7 +9295,8 @@ var Registry = class {
       tid: pid,
       tgid: pid,
       state: "running",
-      exitStop: false
+      exitStop: false,
+      execStops: true
     };
     thread.tid = pid;
     thread.state = "running";
@@ -9783,6 +9786,8 @@ var Supervisor = class {
   #reaped = /* @__PURE__ */ new Set();
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   #wait = new PollingWait();
+  /** A report needs every exec's event (`onExec`): no thread is spared its exec stop. */
+  #execStopsAlways;
   /** The reports served, by kind. */
   #stops = noStops();
   #rootStatus;
@@ -9798,6 +9803,7 @@ var Supervisor = class {
     this.#root = root;
     this.#opts = options;
     this.#hooks = options.hooks ?? {};
+    this.#execStopsAlways = this.#hooks.onExec !== void 0;
     const slots = options.control ? new PidSlots(options.control.subarray(1)) : void 0;
     this.registry = new Registry(slots);
     this.registry.addThread(root, root, 0);
@@ -9913,6 +9919,7 @@ var Supervisor = class {
     if (!thread) {
       if (this.#reaped.has(tid)) return;
       thread = this.#firstSight(tid);
+      if (!this.#fitExecStops(thread, true)) return;
     }
     switch (stop.kind) {
       case "seccomp":
@@ -9928,6 +9935,7 @@ var Supervisor = class {
         }
         return;
       case "interrupt":
+        if (!this.#fitExecStops(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "syscall":
         if (!this.#ctl.execed && tid === this.#root) return this.#firstExec.stop(thread);
@@ -9936,6 +9944,7 @@ var Supervisor = class {
       case "vfork":
       case "clone":
         this.#newTask(thread);
+        if (thread.state === "dying" || !this.#fitExecStops(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "exec":
         return this.#exec(thread);
@@ -9959,7 +9968,7 @@ var Supervisor = class {
     if (this.#unannounced.delete(tid) || this.#goneUnannounced.delete(tid)) return;
     if (this.#reaped.has(tid) || this.registry.threads.has(tid)) return;
     const tgid = tgkill(tid, tid, 0) === 0 ? tid : parent2.tgid;
-    this.registry.addThread(tid, tgid, parent2.tgid);
+    this.registry.addThread(tid, tgid, parent2.tgid).execStops = parent2.execStops;
     if (tgid === tid) this.#hooks.onSpawn?.(tid, parent2.tgid);
     if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
   }
@@ -9978,7 +9987,33 @@ var Supervisor = class {
     const current = this.registry.threads.get(pid);
     if (pid === this.#root) this.#ctl.execed = true;
     this.#hooks.onExec?.(pid, former);
+    if (!this.#fitExecStops(current)) return;
     this.#ctl.resume(current, 0);
+  }
+  /**
+   * Makes a stopped thread's exec stop (PTRACE_O_TRACEEXEC) what its process
+   * needs: always while a report asks for exec events, for the root until
+   * its first exec (first_exec.ts), and for every thread of a process with
+   * several. Any other exec is by a process's only thread and changes nothing
+   * the registry holds (trace_options.ts). Called at each point where that
+   * can change before the thread runs again: a new task's first stop, its
+   * creator's fork, vfork or clone stop (a thread made by any of the three
+   * joins its creator's process), an exec. The kernel copies a creator's
+   * options into the new task at the clone, so a thread of a process with
+   * several never runs without the stop: its creator was given it before it
+   * could make a second thread, and it is given it at its first stop.
+   *
+   * @param unknown True when the thread's options are not known (set them).
+   * @returns False when the thread turned out to be dying (not to be resumed).
+   */
+  #fitExecStops(thread, unknown = false) {
+    if (this.#execStopsAlways) return true;
+    const want = thread.tgid === this.#root && !this.#ctl.execed || (this.registry.processes.get(thread.tgid)?.threads.size ?? 0) > 1;
+    if (want === thread.execStops && !unknown) return true;
+    const options = want ? TRACE_OPTIONS : NO_EXEC_TRACE_OPTIONS;
+    if (!this.#ctl.request(thread, PTRACE.SETOPTIONS, options)) return false;
+    thread.execStops = want;
+    return true;
   }
   #died(thread, status) {
     if (this.#unannounced.delete(thread.tid)) this.#goneUnannounced.add(thread.tid);

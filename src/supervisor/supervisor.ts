@@ -29,6 +29,7 @@ import { type ExitStatus, noStops, type StopCounts, type SupervisorResult } from
 import { ThreadControl } from "./thread_control.ts";
 import { applyDecision } from "./apply.ts";
 import { FirstExec } from "./first_exec.ts";
+import { NO_EXEC_TRACE_OPTIONS, TRACE_OPTIONS } from "./trace_options.ts";
 
 const EPERM = ERRNO_NUMBERS.EPERM;
 const EINTR = ERRNO_NUMBERS.EINTR;
@@ -98,6 +99,8 @@ export class Supervisor {
   readonly #reaped = new Set<number>();
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   readonly #wait = new PollingWait();
+  /** A report needs every exec's event (`onExec`): no thread is spared its exec stop. */
+  readonly #execStopsAlways: boolean;
   /** The reports served, by kind. */
   readonly #stops: StopCounts = noStops();
   #rootStatus?: ExitStatus;
@@ -114,6 +117,7 @@ export class Supervisor {
     this.#root = root;
     this.#opts = options;
     this.#hooks = options.hooks ?? {};
+    this.#execStopsAlways = this.#hooks.onExec !== undefined;
     const slots = options.control ? new PidSlots(options.control.subarray(1)) : undefined;
     this.registry = new Registry(slots);
     this.registry.addThread(root, root, 0);
@@ -237,6 +241,8 @@ export class Supervisor {
       // Reaped already, later in this round: gone, its id perhaps another task's.
       if (this.#reaped.has(tid)) return;
       thread = this.#firstSight(tid);
+      // Its options are its creator's, unknown here: set them.
+      if (!this.#fitExecStops(thread, true)) return;
     }
     switch (stop.kind) {
       case "seccomp":
@@ -254,6 +260,9 @@ export class Supervisor {
         }
         return;
       case "interrupt":
+        // A new task's first stop, before it runs any code: a thread of a process that had one
+        // alone gains its exec stops; a process made by a thread of several is spared them.
+        if (!this.#fitExecStops(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "syscall":
         if (!this.#ctl.execed && tid === this.#root) return this.#firstExec.stop(thread);
@@ -262,6 +271,8 @@ export class Supervisor {
       case "vfork":
       case "clone":
         this.#newTask(thread);
+        // A creator that now has a sibling must stop at its exec before it runs again.
+        if (thread.state === "dying" || !this.#fitExecStops(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "exec":
         return this.#exec(thread);
@@ -296,7 +307,8 @@ export class Supervisor {
     // A new process leads its own thread group; a new thread joins its creator's. tgkill(tid,
     // tid, 0) fails unless tid leads its group: one syscall instead of a /proc read (17 µs).
     const tgid = tgkill(tid, tid, 0) === 0 ? tid : parent.tgid;
-    this.registry.addThread(tid, tgid, parent.tgid);
+    // Its options were copied from its creator's at the clone, before this stop changes them.
+    this.registry.addThread(tid, tgid, parent.tgid).execStops = parent.execStops;
     if (tgid === tid) this.#hooks.onSpawn?.(tid, parent.tgid);
     if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
   }
@@ -319,7 +331,36 @@ export class Supervisor {
     // execve goes on to its syscall-exit-stop (ThreadControl.resume keeps it).
     if (pid === this.#root) this.#ctl.execed = true;
     this.#hooks.onExec?.(pid, former);
+    // The only thread of its process now: its next exec needs no stop.
+    if (!this.#fitExecStops(current)) return;
     this.#ctl.resume(current, 0);
+  }
+
+  /**
+   * Makes a stopped thread's exec stop (PTRACE_O_TRACEEXEC) what its process
+   * needs: always while a report asks for exec events, for the root until
+   * its first exec (first_exec.ts), and for every thread of a process with
+   * several. Any other exec is by a process's only thread and changes nothing
+   * the registry holds (trace_options.ts). Called at each point where that
+   * can change before the thread runs again: a new task's first stop, its
+   * creator's fork, vfork or clone stop (a thread made by any of the three
+   * joins its creator's process), an exec. The kernel copies a creator's
+   * options into the new task at the clone, so a thread of a process with
+   * several never runs without the stop: its creator was given it before it
+   * could make a second thread, and it is given it at its first stop.
+   *
+   * @param unknown True when the thread's options are not known (set them).
+   * @returns False when the thread turned out to be dying (not to be resumed).
+   */
+  #fitExecStops(thread: Thread, unknown = false): boolean {
+    if (this.#execStopsAlways) return true;
+    const want = (thread.tgid === this.#root && !this.#ctl.execed) ||
+      (this.registry.processes.get(thread.tgid)?.threads.size ?? 0) > 1;
+    if (want === thread.execStops && !unknown) return true;
+    const options = want ? TRACE_OPTIONS : NO_EXEC_TRACE_OPTIONS;
+    if (!this.#ctl.request(thread, PTRACE.SETOPTIONS, options)) return false;
+    thread.execStops = want;
+    return true;
   }
 
   #died(thread: Thread, status: ExitStatus): void {

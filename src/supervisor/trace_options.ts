@@ -21,3 +21,14 @@ import { PTRACE_O } from "../../kernel/ptrace.ts";
  */
 export const TRACE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK |
   PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
+
+/**
+ * {@linkcode TRACE_OPTIONS} without PTRACE_O_TRACEEXEC: the options of a
+ * thread whose exec needs no stop, when no report asks for exec events. An
+ * exec by the only thread of a process changes nothing the supervisor keeps
+ * (the pid, the tid and the registry's records stay), so it costs no stop;
+ * an exec by one of several threads does (the others vanish, the exec'ing
+ * thread takes the leader's tid), so every thread of a process that has
+ * more than one keeps PTRACE_O_TRACEEXEC (supervisor.ts, `fitExecStops`).
+ */
+export const NO_EXEC_TRACE_OPTIONS = TRACE_OPTIONS & ~PTRACE_O.TRACEEXEC;
