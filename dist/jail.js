@@ -9727,6 +9727,7 @@ var FirstExec = class {
 var EPERM3 = ERRNO_NUMBERS.EPERM;
 var EINTR2 = ERRNO_NUMBERS.EINTR;
 var ECHILD = ERRNO_NUMBERS.ECHILD;
+var GONE_KEPT = 4096;
 var SECCOMP_STATUS = PTRACE_EVENT.SECCOMP << 16 | SIGNALS.SIGTRAP << 8 | 127;
 function countStop(stops, stop) {
   switch (stop.kind) {
@@ -9772,8 +9773,10 @@ var Supervisor = class {
   /**
    * Tids reaped without a record (such tasks that died before that event came, or new tasks
    * that died before either stop was served): the event must not register them, their ids may
-   * belong to another task by then. A vanished thread's late death leaves its tid here for
-   * good, which is harmless: a new task that reuses it registers itself at its first stop.
+   * belong to another task by then. A vanished thread's late death leaves its tid here, which
+   * is harmless (a new task that reuses it registers itself at its first stop), and so that such
+   * deaths cannot grow it without end the oldest go beyond {@linkcode GONE_KEPT}: an event is
+   * served within a round or two of its task's death.
    */
   #goneUnannounced = /* @__PURE__ */ new Set();
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
@@ -9913,7 +9916,7 @@ var Supervisor = class {
           signal: stop.signal
         });
       }
-      if (!thread) this.#goneUnannounced.add(tid);
+      if (!thread) this.#gone(tid);
       return;
     }
     if (!thread) {
@@ -9951,6 +9954,12 @@ var Supervisor = class {
       default:
         return this.#ctl.resume(thread, 0);
     }
+  }
+  /** Records a reaped task whose creator's event may still name it (see #goneUnannounced). */
+  #gone(tid) {
+    const gone = this.#goneUnannounced;
+    gone.add(tid);
+    if (gone.size > GONE_KEPT) gone.delete(gone.values().next().value);
   }
   /** A tracee we have no record of stopped: a new child whose first stop beat its parent's event. */
   #firstSight(tid) {
@@ -10016,7 +10025,7 @@ var Supervisor = class {
     return true;
   }
   #died(thread, status) {
-    if (this.#unannounced.delete(thread.tid)) this.#goneUnannounced.add(thread.tid);
+    if (this.#unannounced.delete(thread.tid)) this.#gone(thread.tid);
     if (thread.exitStop) this.#ctl.callEnded(thread, void 0);
     const group = this.registry.processes.get(thread.tgid);
     if (group && group.pid === thread.tid) {

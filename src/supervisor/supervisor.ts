@@ -35,6 +35,9 @@ const EPERM = ERRNO_NUMBERS.EPERM;
 const EINTR = ERRNO_NUMBERS.EINTR;
 const ECHILD = ERRNO_NUMBERS.ECHILD;
 
+/** How many reaped tids without a record the loop remembers (the oldest go first). */
+const GONE_KEPT = 4096;
+
 /** The wait status of a PTRACE_EVENT_SECCOMP stop: `(7 << 16) | (SIGTRAP << 8) | 0x7f`. */
 const SECCOMP_STATUS = (PTRACE_EVENT.SECCOMP << 16) | (SIGNALS.SIGTRAP << 8) | 0x7f;
 
@@ -85,8 +88,10 @@ export class Supervisor {
   /**
    * Tids reaped without a record (such tasks that died before that event came, or new tasks
    * that died before either stop was served): the event must not register them, their ids may
-   * belong to another task by then. A vanished thread's late death leaves its tid here for
-   * good, which is harmless: a new task that reuses it registers itself at its first stop.
+   * belong to another task by then. A vanished thread's late death leaves its tid here, which
+   * is harmless (a new task that reuses it registers itself at its first stop), and so that such
+   * deaths cannot grow it without end the oldest go beyond {@linkcode GONE_KEPT}: an event is
+   * served within a round or two of its task's death.
    */
   readonly #goneUnannounced = new Set<number>();
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
@@ -234,7 +239,7 @@ export class Supervisor {
       }
       // An unknown tid: a thread already accounted for (vanished at exec), or a new task whose
       // creator's event is still due, which must not register it now.
-      if (!thread) this.#goneUnannounced.add(tid);
+      if (!thread) this.#gone(tid);
       return;
     }
     if (!thread) {
@@ -280,6 +285,13 @@ export class Supervisor {
         // PTRACE_EVENT_EXIT and VFORK_DONE are not asked for: resuming is right for any stop.
         return this.#ctl.resume(thread, 0);
     }
+  }
+
+  /** Records a reaped task whose creator's event may still name it (see #goneUnannounced). */
+  #gone(tid: number): void {
+    const gone = this.#goneUnannounced;
+    gone.add(tid);
+    if (gone.size > GONE_KEPT) gone.delete(gone.values().next().value!);
   }
 
   /** A tracee we have no record of stopped: a new child whose first stop beat its parent's event. */
@@ -364,7 +376,7 @@ export class Supervisor {
   }
 
   #died(thread: Thread, status: ExitStatus): void {
-    if (this.#unannounced.delete(thread.tid)) this.#goneUnannounced.add(thread.tid);
+    if (this.#unannounced.delete(thread.tid)) this.#gone(thread.tid);
     if (thread.exitStop) this.#ctl.callEnded(thread, undefined);
     // The leader's death drops siblings that never report theirs: their calls end here too.
     const group = this.registry.processes.get(thread.tgid);
