@@ -9499,6 +9499,30 @@ function noStops() {
     deaths: 0
   };
 }
+function countStop(stops, stop) {
+  switch (stop.kind) {
+    case "exited":
+    case "killed":
+      stops.deaths++;
+      break;
+    case "group-stop":
+      stops.groupStop++;
+      break;
+    case "seccomp":
+    case "fork":
+    case "vfork":
+    case "clone":
+    case "exec":
+    case "exit":
+    case "signal":
+    case "interrupt":
+    case "syscall":
+      stops[stop.kind]++;
+      break;
+    default:
+      stops.other++;
+  }
+}
 function noQuirks() {
   return {
     esrch: 0,
@@ -9723,36 +9747,60 @@ var FirstExec = class {
   }
 };
 
+// src/supervisor/exec_stops.ts
+init_ptrace();
+var ExecStops = class {
+  #ctl;
+  #registry;
+  #root;
+  /** A report needs every exec's event: no thread is spared its exec stop. */
+  #always;
+  /**
+   * @param ctl The requests on stopped threads (and whether the root has exec'd).
+   * @param registry The tree's threads and processes.
+   * @param root The root's pid: it stops at its first exec (first_exec.ts).
+   * @param always True when a report asks for every exec's event.
+   */
+  constructor(ctl, registry, root, always) {
+    this.#ctl = ctl;
+    this.#registry = registry;
+    this.#root = root;
+    this.#always = always;
+  }
+  /**
+   * Makes a stopped thread's exec stop what its process needs: always while
+   * a report asks for exec events, for the root until its first exec, and
+   * for every thread of a process with several. Any other exec is by a
+   * process's only thread and changes nothing the registry holds. Called at
+   * each point where that can change before the thread runs again: a new
+   * task's first stop, its creator's fork, vfork or clone stop (a thread
+   * made by any of the three joins its creator's process), an exec. The
+   * kernel copies a creator's options into the new task at the clone, so a
+   * thread of a process with several never runs without the stop: its
+   * creator was given it before it could make a second thread, and it is
+   * given it at its first stop.
+   *
+   * @param thread A thread in a ptrace stop.
+   * @param unknown True when the thread's options are not known (set them).
+   * @returns False when the thread turned out to be dying (not to be resumed).
+   */
+  fit(thread, unknown = false) {
+    if (this.#always) return true;
+    const want = thread.tgid === this.#root && !this.#ctl.execed || (this.#registry.processes.get(thread.tgid)?.threads.size ?? 0) > 1;
+    if (want === thread.execStops && !unknown) return true;
+    const options = want ? TRACE_OPTIONS : NO_EXEC_TRACE_OPTIONS;
+    if (!this.#ctl.request(thread, PTRACE.SETOPTIONS, options)) return false;
+    thread.execStops = want;
+    return true;
+  }
+};
+
 // src/supervisor/supervisor.ts
 var EPERM3 = ERRNO_NUMBERS.EPERM;
 var EINTR2 = ERRNO_NUMBERS.EINTR;
 var ECHILD = ERRNO_NUMBERS.ECHILD;
 var GONE_KEPT = 4096;
 var SECCOMP_STATUS = PTRACE_EVENT.SECCOMP << 16 | SIGNALS.SIGTRAP << 8 | 127;
-function countStop(stops, stop) {
-  switch (stop.kind) {
-    case "exited":
-    case "killed":
-      stops.deaths++;
-      break;
-    case "group-stop":
-      stops.groupStop++;
-      break;
-    case "seccomp":
-    case "fork":
-    case "vfork":
-    case "clone":
-    case "exec":
-    case "exit":
-    case "signal":
-    case "interrupt":
-    case "syscall":
-      stops[stop.kind]++;
-      break;
-    default:
-      stops.other++;
-  }
-}
 var Supervisor = class {
   registry;
   #root;
@@ -9789,8 +9837,8 @@ var Supervisor = class {
   #reaped = /* @__PURE__ */ new Set();
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   #wait = new PollingWait();
-  /** A report needs every exec's event (`onExec`): no thread is spared its exec stop. */
-  #execStopsAlways;
+  /** Which threads stop at their exec. */
+  #execStops;
   /** The reports served, by kind. */
   #stops = noStops();
   #rootStatus;
@@ -9806,13 +9854,13 @@ var Supervisor = class {
     this.#root = root;
     this.#opts = options;
     this.#hooks = options.hooks ?? {};
-    this.#execStopsAlways = this.#hooks.onExec !== void 0;
     const slots = options.control ? new PidSlots(options.control.subarray(1)) : void 0;
     this.registry = new Registry(slots);
     this.registry.addThread(root, root, 0);
     this.#origin = new TraceOrigin(options.filter);
     this.#ctl = new ThreadControl(root, this.#hooks, options.results === true);
     this.#firstExec = new FirstExec(this.#ctl, options.script);
+    this.#execStops = new ExecStops(this.#ctl, this.registry, root, this.#hooks.onExec !== void 0);
     this.#call = {
       tid: 0,
       pid: 0,
@@ -9922,7 +9970,7 @@ var Supervisor = class {
     if (!thread) {
       if (this.#reaped.has(tid)) return;
       thread = this.#firstSight(tid);
-      if (!this.#fitExecStops(thread, true)) return;
+      if (!this.#execStops.fit(thread, true)) return;
     }
     switch (stop.kind) {
       case "seccomp":
@@ -9938,7 +9986,7 @@ var Supervisor = class {
         }
         return;
       case "interrupt":
-        if (!this.#fitExecStops(thread)) return;
+        if (!this.#execStops.fit(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "syscall":
         if (!this.#ctl.execed && tid === this.#root) return this.#firstExec.stop(thread);
@@ -9947,7 +9995,7 @@ var Supervisor = class {
       case "vfork":
       case "clone":
         this.#newTask(thread);
-        if (thread.state === "dying" || !this.#fitExecStops(thread)) return;
+        if (thread.state === "dying" || !this.#execStops.fit(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "exec":
         return this.#exec(thread);
@@ -9996,33 +10044,8 @@ var Supervisor = class {
     const current = this.registry.threads.get(pid);
     if (pid === this.#root) this.#ctl.execed = true;
     this.#hooks.onExec?.(pid, former);
-    if (!this.#fitExecStops(current)) return;
+    if (!this.#execStops.fit(current)) return;
     this.#ctl.resume(current, 0);
-  }
-  /**
-   * Makes a stopped thread's exec stop (PTRACE_O_TRACEEXEC) what its process
-   * needs: always while a report asks for exec events, for the root until
-   * its first exec (first_exec.ts), and for every thread of a process with
-   * several. Any other exec is by a process's only thread and changes nothing
-   * the registry holds (trace_options.ts). Called at each point where that
-   * can change before the thread runs again: a new task's first stop, its
-   * creator's fork, vfork or clone stop (a thread made by any of the three
-   * joins its creator's process), an exec. The kernel copies a creator's
-   * options into the new task at the clone, so a thread of a process with
-   * several never runs without the stop: its creator was given it before it
-   * could make a second thread, and it is given it at its first stop.
-   *
-   * @param unknown True when the thread's options are not known (set them).
-   * @returns False when the thread turned out to be dying (not to be resumed).
-   */
-  #fitExecStops(thread, unknown = false) {
-    if (this.#execStopsAlways) return true;
-    const want = thread.tgid === this.#root && !this.#ctl.execed || (this.registry.processes.get(thread.tgid)?.threads.size ?? 0) > 1;
-    if (want === thread.execStops && !unknown) return true;
-    const options = want ? TRACE_OPTIONS : NO_EXEC_TRACE_OPTIONS;
-    if (!this.#ctl.request(thread, PTRACE.SETOPTIONS, options)) return false;
-    thread.execStops = want;
-    return true;
   }
   #died(thread, status) {
     if (this.#unannounced.delete(thread.tid)) this.#gone(thread.tid);

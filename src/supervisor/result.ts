@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Stop } from "./stop.ts";
+
 /** How the root process ended. */
 export type ExitStatus = { code: number; signal?: undefined } | {
   signal: number;
@@ -135,6 +137,32 @@ export function noStops(): StopCounts {
     other: 0,
     deaths: 0,
   };
+}
+
+/** Counts a report in its kind's counter. */
+export function countStop(stops: StopCounts, stop: Stop): void {
+  switch (stop.kind) {
+    case "exited":
+    case "killed":
+      stops.deaths++;
+      break;
+    case "group-stop":
+      stops.groupStop++;
+      break;
+    case "seccomp":
+    case "fork":
+    case "vfork":
+    case "clone":
+    case "exec":
+    case "exit":
+    case "signal":
+    case "interrupt":
+    case "syscall":
+      stops[stop.kind]++;
+      break;
+    default:
+      stops.other++;
+  }
 }
 
 /** Every quirk counted zero times. */

@@ -3,8 +3,9 @@
  * registry and each thread's state, hands each traced call to the policy,
  * resumes with the right signal, and tears the tree down. Beside it: the
  * requests on a stopped thread (thread_control.ts), what a decision does to
- * its call (apply.ts), the root's first exec (first_exec.ts), and what the
- * loop takes and reports (hooks.ts, result.ts).
+ * its call (apply.ts), the root's first exec (first_exec.ts), which threads
+ * stop at their exec (exec_stops.ts), and what the loop takes and reports
+ * (hooks.ts, result.ts).
  *
  * All ptrace requests for a tracee must come from the thread that attached
  * it, so this loop runs synchronously on that thread: the seize in
@@ -20,16 +21,22 @@ import { SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
 import { COMMAND_KILL, CONTROL_COMMAND } from "./control.ts";
-import { decodeWaitStatus, type Stop } from "./stop.ts";
+import { decodeWaitStatus } from "./stop.ts";
 import { ORIGIN_NOT_TRACED, TraceOrigin } from "./trace_origin.ts";
 import { PollingWait } from "./polling_wait.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { SupervisorHooks, SupervisorOptions, SyscallStop } from "./hooks.ts";
-import { type ExitStatus, noStops, type StopCounts, type SupervisorResult } from "./result.ts";
+import {
+  countStop,
+  type ExitStatus,
+  noStops,
+  type StopCounts,
+  type SupervisorResult,
+} from "./result.ts";
 import { ThreadControl } from "./thread_control.ts";
 import { applyDecision } from "./apply.ts";
 import { FirstExec } from "./first_exec.ts";
-import { NO_EXEC_TRACE_OPTIONS, TRACE_OPTIONS } from "./trace_options.ts";
+import { ExecStops } from "./exec_stops.ts";
 
 const EPERM = ERRNO_NUMBERS.EPERM;
 const EINTR = ERRNO_NUMBERS.EINTR;
@@ -40,32 +47,6 @@ const GONE_KEPT = 4096;
 
 /** The wait status of a PTRACE_EVENT_SECCOMP stop: `(7 << 16) | (SIGTRAP << 8) | 0x7f`. */
 const SECCOMP_STATUS = (PTRACE_EVENT.SECCOMP << 16) | (SIGNALS.SIGTRAP << 8) | 0x7f;
-
-/** Counts a report in its kind's counter. */
-function countStop(stops: StopCounts, stop: Stop): void {
-  switch (stop.kind) {
-    case "exited":
-    case "killed":
-      stops.deaths++;
-      break;
-    case "group-stop":
-      stops.groupStop++;
-      break;
-    case "seccomp":
-    case "fork":
-    case "vfork":
-    case "clone":
-    case "exec":
-    case "exit":
-    case "signal":
-    case "interrupt":
-    case "syscall":
-      stops[stop.kind]++;
-      break;
-    default:
-      stops.other++;
-  }
-}
 
 /** One supervision of one tree. */
 export class Supervisor {
@@ -104,8 +85,8 @@ export class Supervisor {
   readonly #reaped = new Set<number>();
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   readonly #wait = new PollingWait();
-  /** A report needs every exec's event (`onExec`): no thread is spared its exec stop. */
-  readonly #execStopsAlways: boolean;
+  /** Which threads stop at their exec. */
+  readonly #execStops: ExecStops;
   /** The reports served, by kind. */
   readonly #stops: StopCounts = noStops();
   #rootStatus?: ExitStatus;
@@ -122,13 +103,18 @@ export class Supervisor {
     this.#root = root;
     this.#opts = options;
     this.#hooks = options.hooks ?? {};
-    this.#execStopsAlways = this.#hooks.onExec !== undefined;
     const slots = options.control ? new PidSlots(options.control.subarray(1)) : undefined;
     this.registry = new Registry(slots);
     this.registry.addThread(root, root, 0);
     this.#origin = new TraceOrigin(options.filter);
     this.#ctl = new ThreadControl(root, this.#hooks, options.results === true);
     this.#firstExec = new FirstExec(this.#ctl, options.script);
+    this.#execStops = new ExecStops(
+      this.#ctl,
+      this.registry,
+      root,
+      this.#hooks.onExec !== undefined,
+    );
     this.#call = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#ctl.regs };
   }
 
@@ -247,7 +233,7 @@ export class Supervisor {
       if (this.#reaped.has(tid)) return;
       thread = this.#firstSight(tid);
       // Its options are its creator's, unknown here: set them.
-      if (!this.#fitExecStops(thread, true)) return;
+      if (!this.#execStops.fit(thread, true)) return;
     }
     switch (stop.kind) {
       case "seccomp":
@@ -267,7 +253,7 @@ export class Supervisor {
       case "interrupt":
         // A new task's first stop, before it runs any code: a thread of a process that had one
         // alone gains its exec stops; a process made by a thread of several is spared them.
-        if (!this.#fitExecStops(thread)) return;
+        if (!this.#execStops.fit(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "syscall":
         if (!this.#ctl.execed && tid === this.#root) return this.#firstExec.stop(thread);
@@ -277,7 +263,7 @@ export class Supervisor {
       case "clone":
         this.#newTask(thread);
         // A creator that now has a sibling must stop at its exec before it runs again.
-        if (thread.state === "dying" || !this.#fitExecStops(thread)) return;
+        if (thread.state === "dying" || !this.#execStops.fit(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "exec":
         return this.#exec(thread);
@@ -344,35 +330,8 @@ export class Supervisor {
     if (pid === this.#root) this.#ctl.execed = true;
     this.#hooks.onExec?.(pid, former);
     // The only thread of its process now: its next exec needs no stop.
-    if (!this.#fitExecStops(current)) return;
+    if (!this.#execStops.fit(current)) return;
     this.#ctl.resume(current, 0);
-  }
-
-  /**
-   * Makes a stopped thread's exec stop (PTRACE_O_TRACEEXEC) what its process
-   * needs: always while a report asks for exec events, for the root until
-   * its first exec (first_exec.ts), and for every thread of a process with
-   * several. Any other exec is by a process's only thread and changes nothing
-   * the registry holds (trace_options.ts). Called at each point where that
-   * can change before the thread runs again: a new task's first stop, its
-   * creator's fork, vfork or clone stop (a thread made by any of the three
-   * joins its creator's process), an exec. The kernel copies a creator's
-   * options into the new task at the clone, so a thread of a process with
-   * several never runs without the stop: its creator was given it before it
-   * could make a second thread, and it is given it at its first stop.
-   *
-   * @param unknown True when the thread's options are not known (set them).
-   * @returns False when the thread turned out to be dying (not to be resumed).
-   */
-  #fitExecStops(thread: Thread, unknown = false): boolean {
-    if (this.#execStopsAlways) return true;
-    const want = (thread.tgid === this.#root && !this.#ctl.execed) ||
-      (this.registry.processes.get(thread.tgid)?.threads.size ?? 0) > 1;
-    if (want === thread.execStops && !unknown) return true;
-    const options = want ? TRACE_OPTIONS : NO_EXEC_TRACE_OPTIONS;
-    if (!this.#ctl.request(thread, PTRACE.SETOPTIONS, options)) return false;
-    thread.execStops = want;
-    return true;
   }
 
   #died(thread: Thread, status: ExitStatus): void {

@@ -29,6 +29,6 @@ export const TRACE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE
  * (the pid, the tid and the registry's records stay), so it costs no stop;
  * an exec by one of several threads does (the others vanish, the exec'ing
  * thread takes the leader's tid), so every thread of a process that has
- * more than one keeps PTRACE_O_TRACEEXEC (supervisor.ts, `fitExecStops`).
+ * more than one keeps PTRACE_O_TRACEEXEC (exec_stops.ts).
  */
 export const NO_EXEC_TRACE_OPTIONS = TRACE_OPTIONS & ~PTRACE_O.TRACEEXEC;
