@@ -32,7 +32,7 @@ export type {
   SyscallEvent,
 } from "./src/events.ts";
 export type { RunOutcome, RunStats } from "./src/run/exit_status.ts";
-export type { QuirkCounts } from "./src/supervisor/result.ts";
+export type { QuirkCounts, StopCounts } from "./src/supervisor/result.ts";
 export type { Decision } from "./src/decision.ts";
 export { JailError } from "./src/run/exit_status.ts";
 export { ConfigError } from "./src/policy/validate.ts";

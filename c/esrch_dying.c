@@ -7,7 +7,7 @@
  * supervisor has been told about but not yet handled belong to threads that
  * are now dying: GETEVENTMSG, GETREGS or CONT on them fail with ESRCH. The
  * supervisor must then neither fail nor forget them, and wait for their
- * PTRACE_EVENT_EXIT or death. The parent checks that each child died of
+ * death. The parent checks that each child died of
  * SIGKILL; the root exits 0 when all did.
  *
  * usage: esrch_dying [rounds=100] [threads=8]

@@ -1,15 +1,15 @@
 /*
- * Quirk: PTRACE_EVENT_EXIT after SIGKILL, and ptrace requests that work again
- * in that stop.
+ * Quirk: SIGKILL of threads sitting in seccomp stops.
  *
  * Each round forks a child with threads of two kinds: some loop in getppid
  * (traced by the test's config: seccomp stops), some block in read() on a
  * pipe nobody writes (no stop at all). When all run, the child SIGKILLs
- * itself. A killed thread may still stop at PTRACE_EVENT_EXIT; one that was
- * sitting in a seccomp stop first refuses requests with ESRCH, then accepts
- * them again in that exit stop, and must be resumed or it never finishes
- * dying (and the supervisor never ends). The parent checks that every child
- * died of SIGKILL; the root exits 0 when all did.
+ * itself. A thread sitting in a seccomp stop refuses requests with ESRCH;
+ * with PTRACE_O_TRACEEXIT it would then stop at PTRACE_EVENT_EXIT, accept
+ * requests again there, and need resuming or never finish dying (and the
+ * supervisor never end). jail asks for no exit stops: it dies at once. The
+ * parent checks that every child died of SIGKILL; the root exits 0 when all
+ * did.
  *
  * usage: exit_after_sigkill [rounds=100] [threads=8]
  */

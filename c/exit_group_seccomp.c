@@ -5,8 +5,8 @@
  * config traces getppid, so every call is a seccomp stop at the supervisor).
  * Once all of them have looped a few times, the child's main thread calls
  * exit_group(code). The supervisor's requests on siblings stopped at that
- * moment fail with ESRCH; the siblings then report PTRACE_EVENT_EXIT and must
- * be resumed to finish dying. The parent checks every child's exit status.
+ * moment fail with ESRCH; the siblings then die without another stop (jail
+ * asks for no PTRACE_EVENT_EXIT). The parent checks every child's exit status.
  * Last, the root does the same itself with code 42 (1 if a round went
  * wrong), so jail's own exit status checks one more round.
  *

@@ -4,11 +4,12 @@
  * Each round forks a child whose main thread creates threads without pause
  * (so it keeps stopping at PTRACE_EVENT_CLONE) while one of its threads
  * calls exit_group(0). A clone stop reported just before the exit_group is
- * served when the main thread already sits in its PTRACE_EVENT_EXIT stop;
- * there PTRACE_GETEVENTMSG answers the exit status (0 here), not the new
- * thread's tid. Taken as a tid, 0 would enter the registry as "process 0"
- * (never reporting, and kill(0, SIGKILL) at teardown hits jail's own
- * process group); another status could name a process outside the tree.
+ * served when the main thread is already dying: PTRACE_GETEVENTMSG fails
+ * with ESRCH (with PTRACE_O_TRACEEXIT, which jail does not ask for, it would
+ * sit in its exit stop, where the message is the exit status, 0 here).
+ * Taken as a tid, 0 would enter the registry as "process 0" (never
+ * reporting, and kill(0, SIGKILL) at teardown hits jail's own process
+ * group); another status could name a process outside the tree.
  * The parent checks each child's exit status; the root exits 0 when all
  * were right.
  *

@@ -1,9 +1,8 @@
 /*
  * Quirk: threads that vanish without ever reporting WIFEXITED.
  *
- * The leader leaves first with the raw exit syscall (not exit_group): it
- * reports PTRACE_EVENT_EXIT, but its death report waits until the rest of the
- * group is gone. Then one of the remaining threads execs, while the others
+ * The leader leaves first with the raw exit syscall (not exit_group): its
+ * death report waits until the rest of the group is gone. Then one of the remaining threads execs, while the others
  * loop in getppid (traced by the test's config). The old leader's death is
  * now never reported (its tid belongs to the exec'ing thread), nor is the
  * exec'ing thread's old tid: a supervisor that waits for every thread it

@@ -6850,7 +6850,8 @@ function buildRuleset(spec, abi) {
 
 // src/supervisor/trace_options.ts
 init_ptrace();
-var TRACE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACEEXIT | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
+var TRACE_OPTIONS = PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACEFORK | PTRACE_O.TRACEVFORK | PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACESECCOMP | PTRACE_O.EXITKILL;
+var NO_EXEC_TRACE_OPTIONS = TRACE_OPTIONS & ~PTRACE_O.TRACEEXEC;
 
 // src/launch/host_probe.ts
 init_errno();
@@ -7242,7 +7243,8 @@ var Registry = class {
       tid,
       tgid,
       state: "running",
-      exitStop: false
+      exitStop: false,
+      execStops: true
     };
     this.threads.set(tid, thread);
     this.threadCount++;
@@ -7315,7 +7317,8 @@ var Registry = class {
       tid: pid,
       tgid: pid,
       state: "running",
-      exitStop: false
+      exitStop: false,
+      execStops: true
     };
     thread.tid = pid;
     thread.state = "running";
@@ -7516,20 +7519,50 @@ var PollingWait = class {
 // src/supervisor/supervisor.ts
 init_errno();
 
-// src/supervisor/thread_control.ts
-init_ptrace2();
-init_errno();
-init_ptrace();
-init_signals();
-init_arch();
-
 // src/supervisor/result.ts
+function noStops() {
+  return {
+    seccomp: 0,
+    fork: 0,
+    vfork: 0,
+    clone: 0,
+    exec: 0,
+    exit: 0,
+    signal: 0,
+    groupStop: 0,
+    interrupt: 0,
+    syscall: 0,
+    other: 0,
+    deaths: 0
+  };
+}
+function countStop(stops, stop) {
+  switch (stop.kind) {
+    case "exited":
+    case "killed":
+      stops.deaths++;
+      break;
+    case "group-stop":
+      stops.groupStop++;
+      break;
+    case "seccomp":
+    case "fork":
+    case "vfork":
+    case "clone":
+    case "exec":
+    case "exit":
+    case "signal":
+    case "interrupt":
+    case "syscall":
+      stops[stop.kind]++;
+      break;
+    default:
+      stops.other++;
+  }
+}
 function noQuirks() {
   return {
     esrch: 0,
-    exitStops: 0,
-    exitAfterEsrch: 0,
-    exitThenSigkill: 0,
     nonLeaderExecs: 0,
     vanished: 0,
     childFirst: 0,
@@ -7547,11 +7580,17 @@ function emptyResult() {
     peakProcesses: 0,
     peakThreads: 0,
     leftover: 0,
-    quirks: noQuirks()
+    quirks: noQuirks(),
+    stops: noStops()
   };
 }
 
 // src/supervisor/thread_control.ts
+init_ptrace2();
+init_errno();
+init_ptrace();
+init_signals();
+init_arch();
 var ESRCH = ERRNO_NUMBERS.ESRCH;
 var ThreadControl = class {
   /** The registers of the thread being served, read and written in place. */
@@ -7600,8 +7639,8 @@ var ThreadControl = class {
   }
   /**
    * ESRCH on a thread seen stopped: it was killed (SIGKILL, a sibling's
-   * exit_group or exec). Not resumed: it will report PTRACE_EVENT_EXIT
-   * (then resumable again) or its death.
+   * exit_group or exec). Not resumed: it stops no more, and will report
+   * its death.
    */
   lost(thread) {
     thread.state = "dying";
@@ -7609,14 +7648,24 @@ var ThreadControl = class {
     this.#hooks.onQuirk?.("esrch", thread.tid);
   }
   /**
-   * True when the thread still sits in the `event` stop it was reported in.
-   * A thread killed after its report (a sibling's exit_group or exec, a
-   * SIGKILL) may already wait in its PTRACE_EVENT_EXIT stop, where
-   * GETEVENTMSG answers its exit status instead: read as a new task's tid,
-   * 0 or 256 would register (and SIGKILL at teardown) a pid outside the
-   * tree, or the whole process group. Ask after reading the message: a
-   * thread never leaves its exit stop without us, so "still there" means
-   * the message was read there.
+   * Reads the event message of the stop `thread` was reported in (a new
+   * task's tid, the former tid of an exec) into `msg`. False when the thread
+   * was killed since its report (a sibling's exit_group or exec, a SIGKILL):
+   * it is dying and stops no more (no exit stops are asked for, see
+   * trace_options.ts), so the request fails with ESRCH, and a message that
+   * was read is the one of this stop, never an exit status.
+   */
+  eventMessage(thread, msg) {
+    const rc = ptraceBuffer(PTRACE.GETEVENTMSG, thread.tid, msg);
+    if (rc === 0) return true;
+    this.quirks.staleEvents++;
+    if (rc === -ESRCH) this.lost(thread);
+    return false;
+  }
+  /**
+   * True when the thread still sits in the `event` stop it was reported in:
+   * GETSIGINFO works only on a thread in a ptrace stop, and an event stop's
+   * si_code names its event.
    */
   stillAt(thread, event) {
     if (ptraceBuffer(PTRACE.GETSIGINFO, thread.tid, this.#siginfo) === 0 && this.#siginfo[2] === (event << 8 | SIGNALS.SIGTRAP)) {
@@ -7735,16 +7784,60 @@ var FirstExec = class {
   }
 };
 
+// src/supervisor/exec_stops.ts
+init_ptrace();
+var ExecStops = class {
+  #ctl;
+  #registry;
+  #root;
+  /** A report needs every exec's event: no thread is spared its exec stop. */
+  #always;
+  /**
+   * @param ctl The requests on stopped threads (and whether the root has exec'd).
+   * @param registry The tree's threads and processes.
+   * @param root The root's pid: it stops at its first exec (first_exec.ts).
+   * @param always True when a report asks for every exec's event.
+   */
+  constructor(ctl, registry, root, always) {
+    this.#ctl = ctl;
+    this.#registry = registry;
+    this.#root = root;
+    this.#always = always;
+  }
+  /**
+   * Makes a stopped thread's exec stop what its process needs: always while
+   * a report asks for exec events, for the root until its first exec, and
+   * for every thread of a process with several. Any other exec is by a
+   * process's only thread and changes nothing the registry holds. Called at
+   * each point where that can change before the thread runs again: a new
+   * task's first stop, its creator's fork, vfork or clone stop (a thread
+   * made by any of the three joins its creator's process), an exec. The
+   * kernel copies a creator's options into the new task at the clone, so a
+   * thread of a process with several never runs without the stop: its
+   * creator was given it before it could make a second thread, and it is
+   * given it at its first stop.
+   *
+   * @param thread A thread in a ptrace stop.
+   * @param unknown True when the thread's options are not known (set them).
+   * @returns False when the thread turned out to be dying (not to be resumed).
+   */
+  fit(thread, unknown = false) {
+    if (this.#always) return true;
+    const want = thread.tgid === this.#root && !this.#ctl.execed || (this.#registry.processes.get(thread.tgid)?.threads.size ?? 0) > 1;
+    if (want === thread.execStops && !unknown) return true;
+    const options = want ? TRACE_OPTIONS : NO_EXEC_TRACE_OPTIONS;
+    if (!this.#ctl.request(thread, PTRACE.SETOPTIONS, options)) return false;
+    thread.execStops = want;
+    return true;
+  }
+};
+
 // src/supervisor/supervisor.ts
 var EPERM3 = ERRNO_NUMBERS.EPERM;
 var EINTR = ERRNO_NUMBERS.EINTR;
 var ECHILD = ERRNO_NUMBERS.ECHILD;
+var GONE_KEPT = 4096;
 var SECCOMP_STATUS = PTRACE_EVENT.SECCOMP << 16 | SIGNALS.SIGTRAP << 8 | 127;
-var NEW_TASK_EVENTS = {
-  fork: PTRACE_EVENT.FORK,
-  vfork: PTRACE_EVENT.VFORK,
-  clone: PTRACE_EVENT.CLONE
-};
 var Supervisor = class {
   registry;
   #root;
@@ -7762,12 +7855,29 @@ var Supervisor = class {
   #call;
   /** Tasks registered at their own first stop whose parent's fork/vfork/clone event is still due. */
   #unannounced = /* @__PURE__ */ new Set();
-  /** Such tasks that died before that event came: it must not register them again. */
+  /**
+   * Tids reaped without a record (such tasks that died before that event came, or new tasks
+   * that died before either stop was served): the event must not register them, their ids may
+   * belong to another task by then. A vanished thread's late death leaves its tid here, which
+   * is harmless (a new task that reuses it registers itself at its first stop), and so that such
+   * deaths cannot grow it without end the oldest go beyond {@linkcode GONE_KEPT}: an event is
+   * served within a round or two of its task's death.
+   */
   #goneUnannounced = /* @__PURE__ */ new Set();
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
   #round = [];
+  /**
+   * Tids whose death this round's collection reaped: the round serves their earlier reports
+   * after the reap, when /proc and tgkill may find another task under the id. Without exit
+   * stops a task's death can follow its first stop, or its creator's event, in one round.
+   */
+  #reaped = /* @__PURE__ */ new Set();
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   #wait;
+  /** Which threads stop at their exec. */
+  #execStops;
+  /** The reports served, by kind. */
+  #stops = noStops();
   #rootStatus;
   #killing = false;
   #killed;
@@ -7787,6 +7897,7 @@ var Supervisor = class {
     this.#origin = new TraceOrigin(options.filter);
     this.#ctl = new ThreadControl(root, this.#hooks, options.results === true);
     this.#firstExec = new FirstExec(this.#ctl, options.script);
+    this.#execStops = new ExecStops(this.#ctl, this.registry, root, this.#hooks.onExec !== void 0);
     this.#call = {
       tid: 0,
       pid: 0,
@@ -7834,12 +7945,15 @@ var Supervisor = class {
       const round = this.#round;
       round.length = 0;
       round.push(pid, status);
+      const reaped = this.#reaped;
       for (; ; ) {
         const [more, moreStatus] = waitpid(-1, WAIT.WALL | WAIT.WNOHANG);
         if (more <= 0) break;
         round.push(more, moreStatus);
+        if ((moreStatus & 255) !== 127) reaped.add(more);
       }
       for (let i = 0; i < round.length; i += 2) this.#handle(round[i], round[i + 1]);
+      if (reaped.size > 0) reaped.clear();
       if (slice && (++served & 31) === 0 && performance.now() > until) return void 0;
     }
     while (waitpid(-1, WAIT.WALL | WAIT.WNOHANG)[0] > 0) ;
@@ -7857,6 +7971,9 @@ var Supervisor = class {
       leftover: this.registry.threads.size,
       quirks: {
         ...this.#ctl.quirks
+      },
+      stops: {
+        ...this.#stops
       }
     };
   }
@@ -7871,8 +7988,13 @@ var Supervisor = class {
   }
   #handle(tid, status) {
     let thread = this.registry.threads.get(tid);
-    if (status === SECCOMP_STATUS && thread) return this.#seccomp(thread);
+    const stops = this.#stops;
+    if (status === SECCOMP_STATUS && thread) {
+      stops.seccomp++;
+      return this.#seccomp(thread);
+    }
     const stop = decodeWaitStatus(status);
+    countStop(stops, stop);
     if (stop.kind === "exited" || stop.kind === "killed") {
       if (thread) {
         this.#died(thread, stop.kind === "exited" ? {
@@ -7881,9 +8003,14 @@ var Supervisor = class {
           signal: stop.signal
         });
       }
+      if (!thread) this.#gone(tid);
       return;
     }
-    if (!thread) thread = this.#firstSight(tid);
+    if (!thread) {
+      if (this.#reaped.has(tid)) return;
+      thread = this.#firstSight(tid);
+      if (!this.#execStops.fit(thread, true)) return;
+    }
     switch (stop.kind) {
       case "seccomp":
         return this.#seccomp(thread);
@@ -7898,6 +8025,7 @@ var Supervisor = class {
         }
         return;
       case "interrupt":
+        if (!this.#execStops.fit(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "syscall":
         if (!this.#ctl.execed && tid === this.#root) return this.#firstExec.stop(thread);
@@ -7905,26 +8033,20 @@ var Supervisor = class {
       case "fork":
       case "vfork":
       case "clone":
-        this.#newTask(thread, NEW_TASK_EVENTS[stop.kind]);
+        this.#newTask(thread);
+        if (thread.state === "dying" || !this.#execStops.fit(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "exec":
         return this.#exec(thread);
-      case "exit": {
-        this.#ctl.quirks.exitStops++;
-        if (thread.exitStop) this.#ctl.callEnded(thread, void 0);
-        const wasDying = thread.state === "dying";
-        if (this.#ctl.request(thread, PTRACE.CONT, 0)) {
-          thread.state = "exiting";
-          if (wasDying) {
-            this.#ctl.quirks.exitAfterEsrch++;
-            this.#hooks.onQuirk?.("exit-after-esrch", tid);
-          }
-        }
-        return;
-      }
       default:
         return this.#ctl.resume(thread, 0);
     }
+  }
+  /** Records a reaped task whose creator's event may still name it (see #goneUnannounced). */
+  #gone(tid) {
+    const gone = this.#goneUnannounced;
+    gone.add(tid);
+    if (gone.size > GONE_KEPT) gone.delete(gone.values().next().value);
   }
   /** A tracee we have no record of stopped: a new child whose first stop beat its parent's event. */
   #firstSight(tid) {
@@ -7936,23 +8058,19 @@ var Supervisor = class {
     if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
     return thread;
   }
-  #newTask(parent2, event) {
-    if (ptraceBuffer(PTRACE.GETEVENTMSG, parent2.tid, this.#msg) !== 0) return;
-    if (!this.#ctl.stillAt(parent2, event)) return;
+  #newTask(parent2) {
+    if (!this.#ctl.eventMessage(parent2, this.#msg)) return;
     const tid = this.#msg[0];
     if (this.#unannounced.delete(tid) || this.#goneUnannounced.delete(tid)) return;
-    if (this.registry.threads.has(tid)) return;
+    if (this.#reaped.has(tid) || this.registry.threads.has(tid)) return;
     const tgid = tgkill(tid, tid, 0) === 0 ? tid : parent2.tgid;
-    this.registry.addThread(tid, tgid, parent2.tgid);
+    this.registry.addThread(tid, tgid, parent2.tgid).execStops = parent2.execStops;
     if (tgid === tid) this.#hooks.onSpawn?.(tid, parent2.tgid);
     if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
   }
   #exec(thread) {
     const pid = thread.tid;
-    let former = pid;
-    if (ptraceBuffer(PTRACE.GETEVENTMSG, pid, this.#msg) === 0 && this.#ctl.stillAt(thread, PTRACE_EVENT.EXEC)) {
-      former = this.#msg[0];
-    }
+    const former = this.#ctl.eventMessage(thread, this.#msg) ? this.#msg[0] : pid;
     if (former !== pid) this.#ctl.quirks.nonLeaderExecs++;
     for (const tid of this.registry.processes.get(pid)?.threads ?? []) {
       const t = this.registry.threads.get(tid);
@@ -7965,13 +8083,11 @@ var Supervisor = class {
     const current = this.registry.threads.get(pid);
     if (pid === this.#root) this.#ctl.execed = true;
     this.#hooks.onExec?.(pid, former);
+    if (!this.#execStops.fit(current)) return;
     this.#ctl.resume(current, 0);
   }
   #died(thread, status) {
-    if (thread.state === "exiting" && status.signal === SIGNALS.SIGKILL) {
-      this.#ctl.quirks.exitThenSigkill++;
-    }
-    if (this.#unannounced.delete(thread.tid)) this.#goneUnannounced.add(thread.tid);
+    if (this.#unannounced.delete(thread.tid)) this.#gone(thread.tid);
     if (thread.exitStop) this.#ctl.callEnded(thread, void 0);
     const group = this.registry.processes.get(thread.tgid);
     if (group && group.pid === thread.tid) {

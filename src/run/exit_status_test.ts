@@ -103,6 +103,7 @@ Deno.test("runOutcome(): stats carry the supervisor's counters, nothing else", (
     "peakThreads",
     "leftover",
     "quirks",
+    "stops",
   ]);
   assert.equal(o.stats.processes, 2);
   assert.equal(o.stats.threads, 3);

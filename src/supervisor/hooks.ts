@@ -56,7 +56,7 @@ export interface SupervisorHooks {
   /** A thread took a group-stop (SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU) and was parked. */
   onGroupStop?(tid: number, signal: number): void;
   /** A thread ended in a way the quirk tests want to see (vanished, dying). */
-  onQuirk?(kind: "vanished" | "esrch" | "exit-after-esrch", tid: number): void;
+  onQuirk?(kind: "vanished" | "esrch", tid: number): void;
 }
 
 /** Options for `Supervisor` (supervisor.ts). */

@@ -15,12 +15,11 @@
  * - `running`: resumed; the next report is a stop or its death.
  * - `syscall-exit`: resumed with PTRACE_SYSCALL to edit the result at syscall-exit-stop.
  * - `listening`: group-stopped and parked with PTRACE_LISTEN until SIGCONT.
- * - `exiting`: resumed from PTRACE_EVENT_EXIT; only its death is left.
  * - `dying`: a ptrace request failed with ESRCH after the thread was seen
- *   stopped: it was killed. It may still report PTRACE_EVENT_EXIT, where ptrace
- *   requests work again, so it is not forgotten until its death is reported.
+ *   stopped: it was killed. It stops no more (no PTRACE_EVENT_EXIT is asked
+ *   for), and is forgotten when its death is reported.
  */
-export type ThreadState = "running" | "syscall-exit" | "listening" | "exiting" | "dying";
+export type ThreadState = "running" | "syscall-exit" | "listening" | "dying";
 
 /** One traced thread. */
 export interface Thread {
@@ -38,6 +37,11 @@ export interface Thread {
    * that stop.
    */
   exitStop: boolean;
+  /**
+   * Its ptrace options include PTRACE_O_TRACEEXEC (trace_options.ts): it
+   * stops at its exec. True from the seize; a new task has its creator's.
+   */
+  execStops: boolean;
 }
 
 /** One traced process. */
@@ -50,7 +54,11 @@ export interface Process {
   threads: Set<number>;
   /** Path of the program it runs, when known. */
   exe?: string;
-  /** Times it exec'd. */
+  /**
+   * Execs seen: every one while a report asks for exec events; otherwise
+   * those that stop (the root's first, and execs in processes with several
+   * threads: see trace_options.ts).
+   */
   execs: number;
 }
 
@@ -127,7 +135,7 @@ export class Registry {
   addThread(tid: number, tgid: number, ppid: number): Thread {
     const known = this.threads.get(tid);
     if (known) return known;
-    const thread: Thread = { tid, tgid, state: "running", exitStop: false };
+    const thread: Thread = { tid, tgid, state: "running", exitStop: false, execStops: true };
     this.threads.set(tid, thread);
     this.threadCount++;
     if (this.threads.size > this.peakThreads) this.peakThreads = this.threads.size;
@@ -193,7 +201,8 @@ export class Registry {
     proc.threads.clear();
     proc.threads.add(pid);
     proc.execs++;
-    const thread: Thread = execer ?? { tid: pid, tgid: pid, state: "running", exitStop: false };
+    const thread: Thread = execer ??
+      { tid: pid, tgid: pid, state: "running", exitStop: false, execStops: true };
     thread.tid = pid;
     thread.state = "running";
     thread.pendingResult = undefined;

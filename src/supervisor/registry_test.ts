@@ -54,8 +54,7 @@ Deno.test("registry: a leader that exits first is not the process's end while si
   const { registry } = withSlots();
   registry.addThread(100, 100, 0);
   registry.addThread(101, 100, 0);
-  // Leader did SYS_exit: EVENT_EXIT, resumed, its death report waits for the group.
-  registry.threads.get(100)!.state = "exiting";
+  // Leader did SYS_exit: its death report waits for the group.
   assert.equal(registry.removeThread(101), undefined);
   assert.equal(registry.removeThread(100)?.pid, 100);
   assert.ok(registry.empty);
@@ -97,7 +96,7 @@ Deno.test("registry: exec by a non-leader: it takes the leader's tid, its old ti
   const oldLeader = registry.addThread(100, 100, 1);
   const execer = registry.addThread(103, 100, 1);
   registry.addThread(101, 100, 1);
-  oldLeader.state = "exiting";
+  oldLeader.state = "dying";
   execer.state = "dying";
   const vanished = registry.execed(100, 103);
   assert.deepEqual(vanished.sort(), [100, 101], "the old leader and the sibling; not 103");

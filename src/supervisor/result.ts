@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Stop } from "./stop.ts";
+
 /** How the root process ended. */
 export type ExitStatus = { code: number; signal?: undefined } | {
   signal: number;
@@ -34,6 +36,8 @@ export interface RunStats {
   leftover: number;
   /** How often each ptrace quirk was met. */
   quirks: QuirkCounts;
+  /** The reports the loop served, by kind. */
+  stops: StopCounts;
 }
 
 /**
@@ -62,12 +66,6 @@ export interface SupervisorResult extends RunStats {
 export interface QuirkCounts {
   /** A ptrace request on a thread seen stopped failed with ESRCH: it was being killed. */
   esrch: number;
-  /** PTRACE_EVENT_EXIT stops. */
-  exitStops: number;
-  /** A thread that had failed with ESRCH then stopped at PTRACE_EVENT_EXIT and was resumed: requests worked again. */
-  exitAfterEsrch: number;
-  /** Threads that stopped at PTRACE_EVENT_EXIT and then died of SIGKILL. */
-  exitThenSigkill: number;
   /** Execs by a thread other than the leader: it took the leader's tid. */
   nonLeaderExecs: number;
   /** Threads dropped at a sibling's exec without a death report (the old leader; siblings not yet reported). */
@@ -80,8 +78,8 @@ export interface QuirkCounts {
   injected: number;
   /**
    * Fork, vfork, clone or exec stops found stale when served: the thread had
-   * been killed meanwhile and already sat in its exit stop, so the event
-   * message was its exit status, not a tid, and was ignored.
+   * been killed meanwhile, so PTRACE_GETEVENTMSG failed (ESRCH) and there was
+   * no message to take.
    */
   staleEvents: number;
   /**
@@ -91,13 +89,86 @@ export interface QuirkCounts {
   syscallExits: number;
 }
 
+/**
+ * The reports served in one supervision, by kind: what the tree cost the
+ * supervisor thread. Every one but `deaths` stopped a thread until the loop
+ * resumed it.
+ */
+export interface StopCounts {
+  /** Seccomp stops (SECCOMP_RET_TRACE). */
+  seccomp: number;
+  /** PTRACE_EVENT_FORK stops of the parent. */
+  fork: number;
+  /** PTRACE_EVENT_VFORK stops of the parent. */
+  vfork: number;
+  /** PTRACE_EVENT_CLONE stops of the creator (a new thread, or a process made with clone flags). */
+  clone: number;
+  /** PTRACE_EVENT_EXEC stops. */
+  exec: number;
+  /** PTRACE_EVENT_EXIT stops: none, since jail does not ask for them (trace_options.ts). */
+  exit: number;
+  /** Signal-delivery-stops. */
+  signal: number;
+  /** Group-stops (parked with PTRACE_LISTEN). */
+  groupStop: number;
+  /** PTRACE_EVENT_STOP outside a group-stop: a new task's first stop, or a listener woken by SIGCONT. */
+  interrupt: number;
+  /** Syscall-enter and syscall-exit stops. */
+  syscall: number;
+  /** Any other stop (PTRACE_EVENT_VFORK_DONE is never asked for). */
+  other: number;
+  /** Death reports (WIFEXITED, WIFSIGNALED): no stop, but a round of the loop. */
+  deaths: number;
+}
+
+/** Every kind of stop counted zero times. */
+export function noStops(): StopCounts {
+  return {
+    seccomp: 0,
+    fork: 0,
+    vfork: 0,
+    clone: 0,
+    exec: 0,
+    exit: 0,
+    signal: 0,
+    groupStop: 0,
+    interrupt: 0,
+    syscall: 0,
+    other: 0,
+    deaths: 0,
+  };
+}
+
+/** Counts a report in its kind's counter. */
+export function countStop(stops: StopCounts, stop: Stop): void {
+  switch (stop.kind) {
+    case "exited":
+    case "killed":
+      stops.deaths++;
+      break;
+    case "group-stop":
+      stops.groupStop++;
+      break;
+    case "seccomp":
+    case "fork":
+    case "vfork":
+    case "clone":
+    case "exec":
+    case "exit":
+    case "signal":
+    case "interrupt":
+    case "syscall":
+      stops[stop.kind]++;
+      break;
+    default:
+      stops.other++;
+  }
+}
+
 /** Every quirk counted zero times. */
 export function noQuirks(): QuirkCounts {
   return {
     esrch: 0,
-    exitStops: 0,
-    exitAfterEsrch: 0,
-    exitThenSigkill: 0,
     nonLeaderExecs: 0,
     vanished: 0,
     childFirst: 0,
@@ -118,5 +189,6 @@ export function emptyResult(): SupervisorResult {
     peakThreads: 0,
     leftover: 0,
     quirks: noQuirks(),
+    stops: noStops(),
   };
 }

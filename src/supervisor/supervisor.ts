@@ -3,8 +3,9 @@
  * registry and each thread's state, hands each traced call to the policy,
  * resumes with the right signal, and tears the tree down. Beside it: the
  * requests on a stopped thread (thread_control.ts), what a decision does to
- * its call (apply.ts), the root's first exec (first_exec.ts), and what the
- * loop takes and reports (hooks.ts, result.ts).
+ * its call (apply.ts), the root's first exec (first_exec.ts), which threads
+ * stop at their exec (exec_stops.ts), and what the loop takes and reports
+ * (hooks.ts, result.ts).
  *
  * All ptrace requests for a tracee must come from the thread that attached
  * it, so this loop runs synchronously on that thread: the seize in
@@ -15,7 +16,7 @@
 
 import { kill, tgkill } from "../../ffi/process.ts";
 import { PTRACE, PTRACE_EVENT } from "../../kernel/ptrace.ts";
-import { ptraceBuffer, waitpid } from "../../ffi/ptrace.ts";
+import { waitpid } from "../../ffi/ptrace.ts";
 import { SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
 import { PidSlots, readTaskIds, Registry, type Thread } from "./registry.ts";
@@ -25,23 +26,27 @@ import { ORIGIN_NOT_TRACED, TraceOrigin } from "./trace_origin.ts";
 import { PollingWait } from "./polling_wait.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { SupervisorHooks, SupervisorOptions, SyscallStop } from "./hooks.ts";
-import type { ExitStatus, SupervisorResult } from "./result.ts";
+import {
+  countStop,
+  type ExitStatus,
+  noStops,
+  type StopCounts,
+  type SupervisorResult,
+} from "./result.ts";
 import { ThreadControl } from "./thread_control.ts";
 import { applyDecision } from "./apply.ts";
 import { FirstExec } from "./first_exec.ts";
+import { ExecStops } from "./exec_stops.ts";
 
 const EPERM = ERRNO_NUMBERS.EPERM;
 const EINTR = ERRNO_NUMBERS.EINTR;
 const ECHILD = ERRNO_NUMBERS.ECHILD;
 
+/** How many reaped tids without a record the loop remembers (the oldest go first). */
+const GONE_KEPT = 4096;
+
 /** The wait status of a PTRACE_EVENT_SECCOMP stop: `(7 << 16) | (SIGTRAP << 8) | 0x7f`. */
 const SECCOMP_STATUS = (PTRACE_EVENT.SECCOMP << 16) | (SIGNALS.SIGTRAP << 8) | 0x7f;
-
-const NEW_TASK_EVENTS = {
-  fork: PTRACE_EVENT.FORK,
-  vfork: PTRACE_EVENT.VFORK,
-  clone: PTRACE_EVENT.CLONE,
-} as const;
 
 /** One supervision of one tree. */
 export class Supervisor {
@@ -61,12 +66,29 @@ export class Supervisor {
   readonly #call: SyscallStop;
   /** Tasks registered at their own first stop whose parent's fork/vfork/clone event is still due. */
   readonly #unannounced = new Set<number>();
-  /** Such tasks that died before that event came: it must not register them again. */
+  /**
+   * Tids reaped without a record (such tasks that died before that event came, or new tasks
+   * that died before either stop was served): the event must not register them, their ids may
+   * belong to another task by then. A vanished thread's late death leaves its tid here, which
+   * is harmless (a new task that reuses it registers itself at its first stop), and so that such
+   * deaths cannot grow it without end the oldest go beyond {@linkcode GONE_KEPT}: an event is
+   * served within a round or two of its task's death.
+   */
   readonly #goneUnannounced = new Set<number>();
   /** Reports taken in one round of the loop: `[tid, status, tid, status, ...]`. */
   readonly #round: number[] = [];
+  /**
+   * Tids whose death this round's collection reaped: the round serves their earlier reports
+   * after the reap, when /proc and tgkill may find another task under the id. Without exit
+   * stops a task's death can follow its first stop, or its creator's event, in one round.
+   */
+  readonly #reaped = new Set<number>();
   /** Where reports come from: waitpid(-1), polled first while that pays. */
   readonly #wait: PollingWait;
+  /** Which threads stop at their exec. */
+  readonly #execStops: ExecStops;
+  /** The reports served, by kind. */
+  readonly #stops: StopCounts = noStops();
   #rootStatus?: ExitStatus;
   #killing = false;
   #killed?: SupervisorResult["killed"];
@@ -87,6 +109,12 @@ export class Supervisor {
     this.#origin = new TraceOrigin(options.filter);
     this.#ctl = new ThreadControl(root, this.#hooks, options.results === true);
     this.#firstExec = new FirstExec(this.#ctl, options.script);
+    this.#execStops = new ExecStops(
+      this.#ctl,
+      this.registry,
+      root,
+      this.#hooks.onExec !== undefined,
+    );
     this.#call = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#ctl.regs };
     this.#wait = new PollingWait(options.sleepGuard);
   }
@@ -129,8 +157,8 @@ export class Supervisor {
       // its clone event forever. Take every report that is ready now, then
       // serve them in order: each waiting tracee is resumed once per round.
       // A stopped tracee cannot report again until resumed, unless it was
-      // killed meanwhile: then its stale stop comes first, its exit stop or
-      // death after, and they are served in that order.
+      // killed meanwhile: then its stale stop comes first, its death after,
+      // and they are served in that order.
       // With one known thread there is nobody to starve, and no round to
       // take: a new task's first stop can be pending only while that thread
       // waits at its own fork or clone event (served next, registering it).
@@ -142,12 +170,16 @@ export class Supervisor {
       const round = this.#round;
       round.length = 0;
       round.push(pid, status);
+      const reaped = this.#reaped;
       for (;;) {
         const [more, moreStatus] = waitpid(-1, WAIT.WALL | WAIT.WNOHANG);
         if (more <= 0) break;
         round.push(more, moreStatus);
+        if ((moreStatus & 0xff) !== 0x7f) reaped.add(more); // Not a stop: a death.
       }
       for (let i = 0; i < round.length; i += 2) this.#handle(round[i], round[i + 1]);
+      // Outside a round a reaped id names no report to come: a new task may reuse it.
+      if (reaped.size > 0) reaped.clear();
       if (slice && (++served & 31) === 0 && performance.now() > until) return undefined;
     }
     // Orphans reparented to us (the subreaper) that were never traced: reap them.
@@ -165,6 +197,7 @@ export class Supervisor {
       peakThreads: this.registry.peakThreads,
       leftover: this.registry.threads.size,
       quirks: { ...this.#ctl.quirks },
+      stops: { ...this.#stops },
     };
   }
 
@@ -181,16 +214,30 @@ export class Supervisor {
 
   #handle(tid: number, status: number): void {
     let thread = this.registry.threads.get(tid);
+    const stops = this.#stops;
     // The hot path: a traced syscall of a known thread, without decoding into a Stop.
-    if (status === SECCOMP_STATUS && thread) return this.#seccomp(thread);
+    if (status === SECCOMP_STATUS && thread) {
+      stops.seccomp++;
+      return this.#seccomp(thread);
+    }
     const stop = decodeWaitStatus(status);
+    countStop(stops, stop);
     if (stop.kind === "exited" || stop.kind === "killed") {
       if (thread) {
         this.#died(thread, stop.kind === "exited" ? { code: stop.code } : { signal: stop.signal });
       }
-      return; // An unknown tid: a thread already accounted for (vanished at exec).
+      // An unknown tid: a thread already accounted for (vanished at exec), or a new task whose
+      // creator's event is still due, which must not register it now.
+      if (!thread) this.#gone(tid);
+      return;
     }
-    if (!thread) thread = this.#firstSight(tid);
+    if (!thread) {
+      // Reaped already, later in this round: gone, its id perhaps another task's.
+      if (this.#reaped.has(tid)) return;
+      thread = this.#firstSight(tid);
+      // Its options are its creator's, unknown here: set them.
+      if (!this.#execStops.fit(thread, true)) return;
+    }
     switch (stop.kind) {
       case "seccomp":
         return this.#seccomp(thread);
@@ -207,6 +254,9 @@ export class Supervisor {
         }
         return;
       case "interrupt":
+        // A new task's first stop, before it runs any code: a thread of a process that had one
+        // alone gains its exec stops; a process made by a thread of several is spared them.
+        if (!this.#execStops.fit(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "syscall":
         if (!this.#ctl.execed && tid === this.#root) return this.#firstExec.stop(thread);
@@ -214,29 +264,23 @@ export class Supervisor {
       case "fork":
       case "vfork":
       case "clone":
-        this.#newTask(thread, NEW_TASK_EVENTS[stop.kind]);
+        this.#newTask(thread);
+        // A creator that now has a sibling must stop at its exec before it runs again.
+        if (thread.state === "dying" || !this.#execStops.fit(thread)) return;
         return this.#ctl.resume(thread, 0);
       case "exec":
         return this.#exec(thread);
-      case "exit": {
-        // Even a thread that failed with ESRCH (killed) may stop here, and
-        // requests work again: it must be resumed to finish dying.
-        this.#ctl.quirks.exitStops++;
-        // The call it sat in (exit, exit_group, or one a SIGKILL cut short) never returns.
-        if (thread.exitStop) this.#ctl.callEnded(thread, undefined);
-        const wasDying = thread.state === "dying";
-        if (this.#ctl.request(thread, PTRACE.CONT, 0)) {
-          thread.state = "exiting";
-          if (wasDying) {
-            this.#ctl.quirks.exitAfterEsrch++;
-            this.#hooks.onQuirk?.("exit-after-esrch", tid);
-          }
-        }
-        return;
-      }
       default:
+        // PTRACE_EVENT_EXIT and VFORK_DONE are not asked for: resuming is right for any stop.
         return this.#ctl.resume(thread, 0);
     }
+  }
+
+  /** Records a reaped task whose creator's event may still name it (see #goneUnannounced). */
+  #gone(tid: number): void {
+    const gone = this.#goneUnannounced;
+    gone.add(tid);
+    if (gone.size > GONE_KEPT) gone.delete(gone.values().next().value!);
   }
 
   /** A tracee we have no record of stopped: a new child whose first stop beat its parent's event. */
@@ -250,33 +294,29 @@ export class Supervisor {
     return thread;
   }
 
-  #newTask(parent: Thread, event: number): void {
-    if (ptraceBuffer(PTRACE.GETEVENTMSG, parent.tid, this.#msg) !== 0) return;
-    // A stale report: the message is the parent's exit status, not a tid.
-    // The child, if any, registers itself at its own first stop.
-    if (!this.#ctl.stillAt(parent, event)) return;
+  #newTask(parent: Thread): void {
+    // A stale report (the parent was killed since): the child, if any, registers itself at its
+    // own first stop.
+    if (!this.#ctl.eventMessage(parent, this.#msg)) return;
     const tid = this.#msg[0];
     // Its first stop came first: it registered itself then (and may even have died since: a
     // vfork child that _exit()s before its parent's event is served must not come back).
     if (this.#unannounced.delete(tid) || this.#goneUnannounced.delete(tid)) return;
-    if (this.registry.threads.has(tid)) return;
+    // Or it died since, reaped by this round: its id may be another task's (its death, served
+    // later in the round, leaves it in #goneUnannounced).
+    if (this.#reaped.has(tid) || this.registry.threads.has(tid)) return;
     // A new process leads its own thread group; a new thread joins its creator's. tgkill(tid,
     // tid, 0) fails unless tid leads its group: one syscall instead of a /proc read (17 µs).
     const tgid = tgkill(tid, tid, 0) === 0 ? tid : parent.tgid;
-    this.registry.addThread(tid, tgid, parent.tgid);
+    // Its options were copied from its creator's at the clone, before this stop changes them.
+    this.registry.addThread(tid, tgid, parent.tgid).execStops = parent.execStops;
     if (tgid === tid) this.#hooks.onSpawn?.(tid, parent.tgid);
     if (this.#killing) kill(tgid, SIGNALS.SIGKILL);
   }
 
   #exec(thread: Thread): void {
     const pid = thread.tid;
-    let former = pid;
-    if (
-      ptraceBuffer(PTRACE.GETEVENTMSG, pid, this.#msg) === 0 &&
-      this.#ctl.stillAt(thread, PTRACE_EVENT.EXEC)
-    ) {
-      former = this.#msg[0];
-    }
+    const former = this.#ctl.eventMessage(thread, this.#msg) ? this.#msg[0] : pid;
     if (former !== pid) this.#ctl.quirks.nonLeaderExecs++;
     // Siblings inside a reported call die at this exec without ever returning from it.
     for (const tid of this.registry.processes.get(pid)?.threads ?? []) {
@@ -292,14 +332,13 @@ export class Supervisor {
     // execve goes on to its syscall-exit-stop (ThreadControl.resume keeps it).
     if (pid === this.#root) this.#ctl.execed = true;
     this.#hooks.onExec?.(pid, former);
+    // The only thread of its process now: its next exec needs no stop.
+    if (!this.#execStops.fit(current)) return;
     this.#ctl.resume(current, 0);
   }
 
   #died(thread: Thread, status: ExitStatus): void {
-    if (thread.state === "exiting" && status.signal === SIGNALS.SIGKILL) {
-      this.#ctl.quirks.exitThenSigkill++;
-    }
-    if (this.#unannounced.delete(thread.tid)) this.#goneUnannounced.add(thread.tid);
+    if (this.#unannounced.delete(thread.tid)) this.#gone(thread.tid);
     if (thread.exitStop) this.#ctl.callEnded(thread, undefined);
     // The leader's death drops siblings that never report theirs: their calls end here too.
     const group = this.registry.processes.get(thread.tgid);

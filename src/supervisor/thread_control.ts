@@ -76,8 +76,8 @@ export class ThreadControl {
 
   /**
    * ESRCH on a thread seen stopped: it was killed (SIGKILL, a sibling's
-   * exit_group or exec). Not resumed: it will report PTRACE_EVENT_EXIT
-   * (then resumable again) or its death.
+   * exit_group or exec). Not resumed: it stops no more, and will report
+   * its death.
    */
   lost(thread: Thread): void {
     thread.state = "dying";
@@ -86,14 +86,25 @@ export class ThreadControl {
   }
 
   /**
-   * True when the thread still sits in the `event` stop it was reported in.
-   * A thread killed after its report (a sibling's exit_group or exec, a
-   * SIGKILL) may already wait in its PTRACE_EVENT_EXIT stop, where
-   * GETEVENTMSG answers its exit status instead: read as a new task's tid,
-   * 0 or 256 would register (and SIGKILL at teardown) a pid outside the
-   * tree, or the whole process group. Ask after reading the message: a
-   * thread never leaves its exit stop without us, so "still there" means
-   * the message was read there.
+   * Reads the event message of the stop `thread` was reported in (a new
+   * task's tid, the former tid of an exec) into `msg`. False when the thread
+   * was killed since its report (a sibling's exit_group or exec, a SIGKILL):
+   * it is dying and stops no more (no exit stops are asked for, see
+   * trace_options.ts), so the request fails with ESRCH, and a message that
+   * was read is the one of this stop, never an exit status.
+   */
+  eventMessage(thread: Thread, msg: Uint32Array<ArrayBuffer>): boolean {
+    const rc = ptraceBuffer(PTRACE.GETEVENTMSG, thread.tid, msg);
+    if (rc === 0) return true;
+    this.quirks.staleEvents++;
+    if (rc === -ESRCH) this.lost(thread);
+    return false;
+  }
+
+  /**
+   * True when the thread still sits in the `event` stop it was reported in:
+   * GETSIGINFO works only on a thread in a ptrace stop, and an event stop's
+   * si_code names its event.
    */
   stillAt(thread: Thread, event: number): boolean {
     // siginfo_t: si_signo, si_errno, si_code; an event stop's si_code is (event << 8) | SIGTRAP.
