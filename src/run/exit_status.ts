@@ -87,6 +87,7 @@ export function runOutcome(
     peakThreads: r.peakThreads,
     leftover: r.leftover,
     quirks: r.quirks,
+    notified: r.notified,
   };
   const base = { code: r.root?.code, signal: r.root?.signal, timedOut, stats };
   if (execFailure && !r.execed) {

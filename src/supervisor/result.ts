@@ -34,6 +34,8 @@ export interface RunStats {
   leftover: number;
   /** How often each ptrace quirk was met. */
   quirks: QuirkCounts;
+  /** Calls answered by seccomp user notification (src/notify/), when a pool served them. */
+  notified?: number;
 }
 
 /**
