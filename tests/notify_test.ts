@@ -1,0 +1,137 @@
+/**
+ * Decisions by seccomp user notification (src/notify/): the rules a
+ * notification can decide reach jail's listener and its pool of threads
+ * instead of a ptrace stop; under a listener held above jail (EBUSY) the
+ * same rules stop at the supervisor. Each test runs real C callers under the
+ * real CLI (or the library) and reads jail's counters from
+ * `$JAIL_STATS_FILE`: `notified` counts the calls the pool answered, so a
+ * test tells which path decided.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { RunStats } from "../src/run/run.ts";
+import { buildC, inTempDir, jail, type JailRun, native, ROOT_DIR } from "./_helpers.ts";
+
+/** getppid returns 7 (a `return` rule), uname is allowed by a `"trace"` rule. */
+const CONFIG = { syscalls: { getppid: { return: 7 }, uname: "trace" } };
+
+/** What jail writes to `$JAIL_STATS_FILE`. */
+interface Stats {
+  exitCode: number;
+  stats: RunStats;
+}
+
+/** Runs `argv` under jail with {@linkcode CONFIG}; the run and its counters. */
+function jailed(
+  argv: string[],
+  opts: { prefix?: string[]; env?: Record<string, string>; flags?: string[] } = {},
+): Promise<{ run: JailRun; stats: Stats }> {
+  return inTempDir("jail-notify-", async (dir) => {
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(CONFIG));
+    const statsFile = `${dir}/stats.json`;
+    const run = await jail(
+      ["--config", `${dir}/config.json`, ...(opts.flags ?? []), "--", ...argv],
+      { prefix: opts.prefix, env: { JAIL_STATS_FILE: statsFile, ...opts.env }, timeoutMs: 60_000 },
+    );
+    const stats = JSON.parse(await Deno.readTextFile(statsFile)) as Stats;
+    assert.equal(stats.stats.leftover, 0, `registry not empty at the end; stderr: ${run.stderr}`);
+    return { run, stats };
+  });
+}
+
+const probe = () => buildC("notif_probe");
+const holder = () => buildC("notif_holder");
+
+Deno.test("notify: a return rule's value reaches every caller through the pool, each answered once", async () => {
+  const bin = await probe();
+  // 4 processes of 8 threads, 2,000 calls each, all at once: a lost answer hangs a caller (the
+  // hard timeout), a doubled or wrong one shows in `bad` or in the count.
+  const { run, stats } = await jailed([bin, "4", "8", "2000"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout.trim(), "procs 4 threads 8 calls 2000 bad 0 uname Linux");
+  // Every getppid and every uname (CONTINUE: the kernel's own answer) went through the pool.
+  assert.equal(stats.stats.notified, 4 * 8 * 2000 + 4 * 8);
+});
+
+Deno.test("notify: under a listener held above jail (EBUSY) the same rules stop at the supervisor, same results", async () => {
+  const [bin, hold] = await Promise.all([probe(), holder()]);
+  const pooled = await jailed([bin, "2", "4", "500"]);
+  const traced = await jailed([bin, "2", "4", "500"], { prefix: [hold] });
+  assert.equal(traced.run.code, 0, traced.run.stderr);
+  assert.equal(traced.run.stdout, pooled.run.stdout);
+  assert.equal(traced.run.stdout.trim(), "procs 2 threads 4 calls 500 bad 0 uname Linux");
+  assert.equal(pooled.stats.stats.notified, 2 * 4 * 500 + 2 * 4);
+  // No listener of jail's: nothing was notified (a USER_NOTIF return would have failed the
+  // calls with ENOSYS, which `bad` counts).
+  assert.equal(traced.stats.stats.notified, 0);
+});
+
+Deno.test("notify: per-call reporting keeps every rule on ptrace stops", async () => {
+  const bin = await probe();
+  const { run, stats } = await jailed([bin, "1", "1", "3"], { flags: ["--trace"] });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout.trim(), "procs 1 threads 1 calls 3 bad 0 uname Linux");
+  assert.equal(stats.stats.notified, undefined, "a pool started under --trace");
+  assert.equal(run.stderr.match(/getppid\(\) = 7/g)?.length, 3, run.stderr);
+});
+
+Deno.test("notify: JAIL_NOTIFY_THREADS=0 leaves every rule on ptrace stops", async () => {
+  const bin = await probe();
+  const { run, stats } = await jailed([bin, "1", "2", "100"], {
+    env: { JAIL_NOTIFY_THREADS: "0" },
+  });
+  assert.equal(run.stdout.trim(), "procs 1 threads 2 calls 100 bad 0 uname Linux");
+  assert.equal(stats.stats.notified, undefined);
+});
+
+Deno.test("notify: callers killed while their calls wait for an answer", async () => {
+  // 50 rounds: a child whose 8 threads loop in getppid is SIGKILLed by its parent; calls taken
+  // by the pool but not yet answered get ENOENT from SEND, which must neither fail nor hang it.
+  const bin = await buildC("esrch_dying");
+  const { run, stats } = await jailed([bin, "50", "8"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^rounds 50 threads 8 bad 0$/m);
+  assert.ok((stats.stats.notified ?? 0) > 0, "the pool answered nothing");
+  assert.equal(stats.stats.processes, 51);
+});
+
+Deno.test("notify: the tree still cannot add a listener when jail's filter holds it", async () => {
+  const bin = await buildC("wall_listener");
+  const { run } = await jailed([bin]);
+  assert.equal(run.stdout.trim(), "listener=EBUSY", run.stderr);
+  assert.equal(run.code, 1);
+});
+
+Deno.test("notify: the library runs twice in one process, ends, and leaves no thread behind", async () => {
+  const bin = await probe();
+  const driver = `
+import { run } from "${ROOT_DIR}/mod.ts";
+const tasks = () => [...Deno.readDirSync("/proc/self/task")].length;
+const before = tasks();
+const config = ${JSON.stringify(CONFIG)};
+const out = [];
+for (let i = 0; i < 2; i++) {
+  const r = await run(["${bin}", "2", "2", "300"], { config });
+  out.push(r.code + " " + r.stats.notified);
+}
+// Terminated Workers' threads exit shortly after; the pool's must not stay blocked in the kernel.
+const deadline = Date.now() + 5000;
+while (tasks() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+console.log(out.join(","), tasks() <= before ? "threads back" : "threads left " + (tasks() - before));
+`;
+  await inTempDir("jail-notify-lib-", async (dir) => {
+    await Deno.writeTextFile(`${dir}/driver.ts`, driver);
+    // The driver ends on its own: a pool thread or timer left behind would keep it running.
+    const r = await native([Deno.execPath(), "run", "-A", "--no-check", `${dir}/driver.ts`], {
+      timeoutMs: 60_000,
+      cwd: dir,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout.trim().split("\n").at(-1),
+      `0 ${2 * 2 * 300 + 4},0 ${2 * 2 * 300 + 4} threads back`,
+    );
+  });
+});
