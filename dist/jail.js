@@ -7766,9 +7766,9 @@ function runOutcome(cmd, r, execFailure, timedOut) {
     peakProcesses: r.peakProcesses,
     peakThreads: r.peakThreads,
     leftover: r.leftover,
-    quirks: r.quirks,
-    notified: r.notified
+    quirks: r.quirks
   };
+  if (r.notified !== void 0) stats.notified = r.notified;
   const base = {
     code: r.root?.code,
     signal: r.root?.signal,

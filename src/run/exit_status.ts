@@ -87,8 +87,8 @@ export function runOutcome(
     peakThreads: r.peakThreads,
     leftover: r.leftover,
     quirks: r.quirks,
-    notified: r.notified,
   };
+  if (r.notified !== undefined) stats.notified = r.notified;
   const base = { code: r.root?.code, signal: r.root?.signal, timedOut, stats };
   if (execFailure && !r.execed) {
     const { code, message } = execFailureMessage(cmd, execFailure);
