@@ -7678,7 +7678,7 @@ function startNotifyPool(policy) {
 function poolSize() {
   const asked = Deno.env.get(NOTIFY_THREADS_ENV);
   if (asked !== void 0 && /^\d+$/.test(asked)) return Math.min(Number(asked), MAX_THREADS);
-  return Math.max(1, Math.min(navigator.hardwareConcurrency, MAX_THREADS));
+  return Math.max(1, Math.min(Math.floor(navigator.hardwareConcurrency / 2), MAX_THREADS));
 }
 function attachListener(shared, fd) {
   const slots = new Int32Array(shared);

@@ -46,9 +46,11 @@ const holder = () => buildC("notif_holder");
 
 Deno.test("notify: a return rule's value reaches every caller through the pool, each answered once", async () => {
   const bin = await probe();
-  // 4 processes of 8 threads, 2,000 calls each, all at once: a lost answer hangs a caller (the
-  // hard timeout), a doubled or wrong one shows in `bad` or in the count.
-  const { run, stats } = await jailed([bin, "4", "8", "2000"]);
+  // 4 processes of 8 threads, 2,000 calls each, all at once, 4 pool threads: a lost answer hangs
+  // a caller (the hard timeout), a doubled or wrong one shows in `bad` or in the count.
+  const { run, stats } = await jailed([bin, "4", "8", "2000"], {
+    env: { JAIL_NOTIFY_THREADS: "4" },
+  });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout.trim(), "procs 4 threads 8 calls 2000 bad 0 uname Linux");
   // Every getppid and every uname (CONTINUE: the kernel's own answer) went through the pool.
@@ -59,6 +61,8 @@ Deno.test("notify: under a listener held above jail (EBUSY) the same rules stop 
   const [bin, hold] = await Promise.all([probe(), holder()]);
   const pooled = await jailed([bin, "2", "4", "500"]);
   const traced = await jailed([bin, "2", "4", "500"], { prefix: [hold] });
+  const several = await jailed([bin, "2", "4", "500"], { env: { JAIL_NOTIFY_THREADS: "3" } });
+  assert.equal(several.run.stdout, pooled.run.stdout);
   assert.equal(traced.run.code, 0, traced.run.stderr);
   assert.equal(traced.run.stdout, pooled.run.stdout);
   assert.equal(traced.run.stdout.trim(), "procs 2 threads 4 calls 500 bad 0 uname Linux");

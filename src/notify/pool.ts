@@ -136,11 +136,21 @@ export function startNotifyPool(
   };
 }
 
-/** `$JAIL_NOTIFY_THREADS`, or one a CPU up to 16. */
+/**
+ * `$JAIL_NOTIFY_THREADS`, or one thread for every two CPUs, up to 16.
+ *
+ * Measured on 2 CPUs (README, "Decisions in parallel"): one thread woken on
+ * the caller's CPU (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) served one loop and
+ * two loops side by side faster than two threads did. A notification wakes
+ * every idle thread waiting in RECV (the kernel's wait is not exclusive),
+ * so threads beyond what the callers keep busy cost wake-ups; and one thread
+ * answers at most about 200,000 calls a second, which many callers on many
+ * CPUs outrun.
+ */
 function poolSize(): number {
   const asked = Deno.env.get(NOTIFY_THREADS_ENV);
   if (asked !== undefined && /^\d+$/.test(asked)) return Math.min(Number(asked), MAX_THREADS);
-  return Math.max(1, Math.min(navigator.hardwareConcurrency, MAX_THREADS));
+  return Math.max(1, Math.min(Math.floor(navigator.hardwareConcurrency / 2), MAX_THREADS));
 }
 
 /**
