@@ -108,11 +108,41 @@ Deno.test("notify: the tree still cannot add a listener when jail's filter holds
   assert.equal(run.code, 1);
 });
 
+Deno.test("notify: a filter of the tree's own cannot steer a notified call to the real one", async () => {
+  const [bin, hold] = await Promise.all([buildC("notif_forge"), holder()]);
+  // A forged TRACE: jail's USER_NOTIF outranks it (the pool answers), and under the fallback the
+  // supervisor takes the rule from jail's spec, not from the forged data.
+  assert.equal((await jailed([bin, "trace"])).run.stdout.trim(), "getppid=7");
+  assert.equal((await jailed([bin, "trace"], { prefix: [hold] })).run.stdout.trim(), "getppid=7");
+  // A USER_NOTIF of its own, without a listener: the call fails, it does not run.
+  assert.equal((await jailed([bin, "notif"])).run.stdout.trim(), "getppid=ENOSYS");
+  // A filter that refuses the call outranks jail's notification: the tree refuses its own call.
+  const own = await jailed([await buildC("wall_own_filter")]);
+  assert.equal(own.run.stdout.trim(), "getppid=EPERM ok", own.run.stderr);
+});
+
+Deno.test("notify: the tree never holds jail's listener (close-on-exec, nothing injected after the filter)", async () => {
+  const look = [
+    "sh",
+    "-c",
+    'for f in /proc/$$/fd/*; do case "$(readlink "$f")" in *seccomp*) exit 3;; esac; done; exit 0',
+  ];
+  const { run, stats } = await jailed(look);
+  assert.equal(run.code, 0, "the tree holds a seccomp listener");
+  // The pool ran (dash's own getppid for $PPID went through it): jail's filter held the listener.
+  assert.ok(
+    (stats.stats.notified ?? 0) > 0,
+    "no pool answered: the listener was not jail's filter's",
+  );
+});
+
 Deno.test("notify: the library runs twice in one process, ends, and leaves no thread behind", async () => {
   const bin = await probe();
   const driver = `
 import { run } from "${ROOT_DIR}/mod.ts";
 const tasks = () => [...Deno.readDirSync("/proc/self/task")].length;
+const listeners = () => [...Deno.readDirSync("/proc/self/fd")]
+  .filter((e) => { try { return Deno.readLinkSync("/proc/self/fd/" + e.name).includes("seccomp"); } catch { return false; } }).length;
 const before = tasks();
 const config = ${JSON.stringify(CONFIG)};
 const out = [];
@@ -123,7 +153,7 @@ for (let i = 0; i < 2; i++) {
 // Terminated Workers' threads exit shortly after; the pool's must not stay blocked in the kernel.
 const deadline = Date.now() + 5000;
 while (tasks() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-console.log(out.join(","), tasks() <= before ? "threads back" : "threads left " + (tasks() - before));
+console.log(out.join(","), tasks() <= before ? "threads back" : "threads left " + (tasks() - before), "listeners " + listeners());
 `;
   await inTempDir("jail-notify-lib-", async (dir) => {
     await Deno.writeTextFile(`${dir}/driver.ts`, driver);
@@ -135,7 +165,7 @@ console.log(out.join(","), tasks() <= before ? "threads back" : "threads left " 
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
       r.stdout.trim().split("\n").at(-1),
-      `0 ${2 * 2 * 300 + 4},0 ${2 * 2 * 300 + 4} threads back`,
+      `0 ${2 * 2 * 300 + 4},0 ${2 * 2 * 300 + 4} threads back listeners 0`,
     );
   });
 });
