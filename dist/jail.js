@@ -7632,6 +7632,7 @@ var FD_PENDING = -2;
 var MODE_BLOCKING = 1;
 var MODE_POLL = 2;
 var NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
+var NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
 var MAX_THREADS = 16;
 var LEAVE_MS = 2e3;
 function startNotifyPool(policy) {
@@ -7662,7 +7663,7 @@ function startNotifyPool(policy) {
     workers.push(w);
     if (index + 1 < threads) timer = setTimeout(() => spawn(index + 1), 0);
   };
-  spawn(0);
+  timer = setTimeout(() => spawn(0), 0);
   return {
     shared,
     end() {
@@ -7683,7 +7684,7 @@ function poolSize() {
 function attachListener(shared, fd) {
   const slots = new Int32Array(shared);
   if (fd >= 0) {
-    const modern = notifSetFlags(fd, 0) === 0;
+    const modern = Deno.env.get(NOTIFY_POLL_ENV) !== "1" && notifSetFlags(fd, 0) === 0;
     const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
     if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
     Atomics.store(slots, POOL.SERVING, serving);

@@ -9996,11 +9996,12 @@ var POOL = {
 var FD_PENDING = -2;
 var MODE_BLOCKING = 1;
 var MODE_POLL = 2;
+var NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
 var LEAVE_MS = 2e3;
 function attachListener(shared, fd) {
   const slots = new Int32Array(shared);
   if (fd >= 0) {
-    const modern = notifSetFlags(fd, 0) === 0;
+    const modern = Deno.env.get(NOTIFY_POLL_ENV) !== "1" && notifSetFlags(fd, 0) === 0;
     const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
     if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
     Atomics.store(slots, POOL.SERVING, serving);

@@ -65,6 +65,11 @@ export const MODE_POLL = 2;
 
 /** The environment variable that sets the pool's size; 0 leaves every rule on ptrace. */
 export const NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
+/**
+ * The environment variable that, set to 1, serves as on a kernel before 6.6
+ * ({@linkcode MODE_POLL}), for the tests of that path on a newer one.
+ */
+export const NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
 /** Most threads: beyond, one notification's work is short enough that more would only wait. */
 const MAX_THREADS = 16;
 /** How long the supervisor waits for the pool to leave at the end. */
@@ -92,9 +97,9 @@ export interface NotifyPool {
 
 /**
  * Starts the pool's workers for a policy with notifiable rules, on the
- * thread that owns the run. The first worker is created now, the others one
- * per turn of the event loop, so that signals and timers are served between
- * them.
+ * thread that owns the run: one per turn of its event loop from the next
+ * one on, so that the caller's start message goes out first and signals and
+ * timers are served between them.
  *
  * @param policy The compiled policy's spec and rules.
  * @returns The pool, or undefined when no rule needs one or the environment asks for none.
@@ -121,7 +126,9 @@ export function startNotifyPool(
     workers.push(w);
     if (index + 1 < threads) timer = setTimeout(() => spawn(index + 1), 0);
   };
-  spawn(0);
+  // After the caller's current turn: the start message goes out first, and the launch runs on
+  // the supervisor's thread while this one blocks in `new Worker`.
+  timer = setTimeout(() => spawn(0), 0);
   return {
     shared,
     end() {
@@ -165,7 +172,7 @@ export function attachListener(shared: SharedArrayBuffer, fd: number): void {
   const slots = new Int32Array(shared);
   if (fd >= 0) {
     // Linux 6.6's listener flag doubles as the probe for its RECV that ends with the filter.
-    const modern = notifSetFlags(fd, 0) === 0;
+    const modern = Deno.env.get(NOTIFY_POLL_ENV) !== "1" && notifSetFlags(fd, 0) === 0;
     const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
     // With one serving thread, the caller's CPU runs it at once (a synchronous hand-off).
     if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
