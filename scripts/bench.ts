@@ -26,6 +26,9 @@
  *   (one each) and native. The workload's own time: `c/bench_time.c` times a
  *   shell that starts the P loops and waits for them (inside the jail for
  *   jail). parallel-churn: P shell loops of 300 `/bin/true` the same way.
+ *   A `return` rule is decided by jail's notification pool (src/notify/);
+ *   the per-stop and parallel groups also run the same rule with one pool
+ *   thread and on ptrace stops (`JAIL_NOTIFY_THREADS=1` and `=0`).
  * - startup: wall time of the whole command, from spawn to exit.
  * - rss: VmHWM of the jail process (main thread, supervisor thread, all of
  *   it) once 1,000 tracees are alive.

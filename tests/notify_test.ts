@@ -113,6 +113,19 @@ Deno.test("notify: callers killed while their calls wait for an answer", async (
   assert.equal(stats.stats.processes, 51);
 });
 
+Deno.test("notify: SIGSTOP and SIGCONT while calls wait for answers", async () => {
+  // Each stop interrupts the calls waiting in the kernel (their answers then get ENOENT) and the
+  // supervisor parks the job; each call restarts after SIGCONT and is answered again.
+  const bin = await probe();
+  const { run, stats } = await jailed([bin, "1", "4", "50000", "20"], {
+    env: { JAIL_NOTIFY_THREADS: "2" },
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, "stopped 20\nprocs 1 threads 4 calls 50000 bad 0 uname Linux\n");
+  assert.ok(stats.stats.quirks.listens > 0, "no group-stop was parked");
+  assert.ok((stats.stats.notified ?? 0) >= 4 * 50000 + 4);
+});
+
 Deno.test("notify: the tree still cannot add a listener when jail's filter holds it", async () => {
   const bin = await buildC("wall_listener");
   const { run } = await jailed([bin]);
