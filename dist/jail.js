@@ -7647,9 +7647,8 @@ function startNotifyPool(policy) {
   const workers = [];
   let timer;
   const url = new URL("./serve_worker.ts", import.meta.url).href;
-  const spawn = (index) => {
-    timer = void 0;
-    if (Atomics.load(slots, POOL.STOP) !== 0) return;
+  const spawnOne = () => {
+    const index = workers.length;
     const w = new Worker(url, {
       type: "module",
       name: `jail-notify-${index}`
@@ -7661,11 +7660,21 @@ function startNotifyPool(policy) {
       index
     });
     workers.push(w);
-    if (index + 1 < threads) timer = setTimeout(() => spawn(index + 1), 0);
   };
-  timer = setTimeout(() => spawn(0), 0);
+  const spawn = () => {
+    timer = void 0;
+    if (Atomics.load(slots, POOL.STOP) !== 0 || workers.length >= threads) return;
+    spawnOne();
+    if (workers.length < threads) timer = setTimeout(spawn, 0);
+  };
+  timer = setTimeout(spawn, 0);
   return {
     shared,
+    spawnNow() {
+      if (timer !== void 0) clearTimeout(timer);
+      timer = void 0;
+      while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+    },
     end() {
       if (timer !== void 0) clearTimeout(timer);
       Atomics.store(slots, POOL.STOP, 1);

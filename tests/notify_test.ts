@@ -199,6 +199,36 @@ console.log(out.join(","), workers() <= before ? "threads back" : "threads left 
   });
 });
 
+Deno.test("notify: spawnNow creates every pool thread at once; without a listener they leave", async () => {
+  // An owner that will block its event loop (a supervisor loop on its own thread) creates the
+  // workers before it does; the launch then says it has no listener (-1): nothing is served.
+  const driver = `
+import { attachListener, detachListener, startNotifyPool } from "${ROOT_DIR}/src/notify/pool.ts";
+import { loadPolicy } from "${ROOT_DIR}/src/policy/load.ts";
+const workers = () => [...Deno.readDirSync("/proc/self/task")].filter((t) =>
+  Deno.readTextFileSync("/proc/self/task/" + t.name + "/comm").startsWith("worker-")).length;
+const { compiled } = await loadPolicy({ value: ${JSON.stringify(CONFIG)}, noConfig: true });
+const pool = startNotifyPool(compiled)!;
+pool.spawnNow();
+const made = workers();
+attachListener(pool.shared, -1);
+const { answered, free } = detachListener(pool.shared);
+pool.end();
+const deadline = Date.now() + 5000;
+while (workers() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+console.log(made, answered, free, workers());
+`;
+  await inTempDir("jail-notify-spawn-", async (dir) => {
+    await Deno.writeTextFile(`${dir}/driver.ts`, driver);
+    const r = await native([Deno.execPath(), "run", "-A", "--no-check", `${dir}/driver.ts`], {
+      env: { JAIL_NOTIFY_THREADS: "3" },
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "3 0 true 0");
+  });
+});
+
 Deno.test("kernel/seccomp.ts: the notification structures and ioctls as the C headers and the kernel have them", async () => {
   const abi = keyValues((await native([await buildC("notif_abi")])).stdout);
   const n = SECCOMP.SECCOMP_NOTIF, r = SECCOMP.SECCOMP_NOTIF_RESP;

@@ -91,6 +91,12 @@ export interface PoolStart {
 export interface NotifyPool {
   /** The buffer to hand to the supervisor's thread. */
   readonly shared: SharedArrayBuffer;
+  /**
+   * Creates now, one after the other, the workers not created yet: for an
+   * owner about to block its event loop (a supervisor loop on its own
+   * thread), where the timers that create them would not run.
+   */
+  spawnNow(): void;
   /** Ends the pool's workers (after the supervisor's `detachListener`, or on failure). */
   end(): void;
 }
@@ -118,19 +124,28 @@ export function startNotifyPool(
   const workers: Worker[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const url = new URL("./serve_worker.ts", import.meta.url).href;
-  const spawn = (index: number) => {
-    timer = undefined;
-    if (Atomics.load(slots, POOL.STOP) !== 0) return;
+  const spawnOne = () => {
+    const index = workers.length;
     const w = new Worker(url, { type: "module", name: `jail-notify-${index}` });
     w.postMessage({ shared, spec: policy.spec, answers, index } satisfies PoolStart);
     workers.push(w);
-    if (index + 1 < threads) timer = setTimeout(() => spawn(index + 1), 0);
+  };
+  const spawn = () => {
+    timer = undefined;
+    if (Atomics.load(slots, POOL.STOP) !== 0 || workers.length >= threads) return;
+    spawnOne();
+    if (workers.length < threads) timer = setTimeout(spawn, 0);
   };
   // After the caller's current turn: the start message goes out first, and the launch runs on
   // the supervisor's thread while this one blocks in `new Worker`.
-  timer = setTimeout(() => spawn(0), 0);
+  timer = setTimeout(spawn, 0);
   return {
     shared,
+    spawnNow() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+    },
     end() {
       if (timer !== undefined) clearTimeout(timer);
       Atomics.store(slots, POOL.STOP, 1);
