@@ -7646,7 +7646,8 @@ function startNotifyPool(policy) {
   const answers = policy.rules.map(notifyAnswer);
   const workers = [];
   let timer;
-  const url = new URL("./serve_worker.ts", import.meta.url).href;
+  const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
+  const url = new URL(file, import.meta.url).href;
   const spawnOne = () => {
     const index = workers.length;
     const w = new Worker(url, {

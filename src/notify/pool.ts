@@ -123,7 +123,10 @@ export function startNotifyPool(
   const answers = policy.rules.map(notifyAnswer);
   const workers: Worker[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const url = new URL("./serve_worker.ts", import.meta.url).href;
+  // serve_worker.ts beside this module, or its bundle beside the bundle this module was bundled
+  // into (dist/jail.js or dist/worker.js, whose `import.meta.url` this then is).
+  const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
+  const url = new URL(file, import.meta.url).href;
   const spawnOne = () => {
     const index = workers.length;
     const w = new Worker(url, { type: "module", name: `jail-notify-${index}` });
