@@ -7645,7 +7645,6 @@ function startNotifyPool(policy) {
   slots[POOL.SERVING] = threads;
   const answers = policy.rules.map(notifyAnswer);
   const workers = [];
-  let timer;
   const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
   const url = new URL(file, import.meta.url).href;
   const spawnOne = () => {
@@ -7662,22 +7661,27 @@ function startNotifyPool(policy) {
     });
     workers.push(w);
   };
-  const spawn = () => {
-    timer = void 0;
-    if (Atomics.load(slots, POOL.STOP) !== 0 || workers.length >= threads) return;
-    spawnOne();
-    if (workers.length < threads) timer = setTimeout(spawn, 0);
+  const turns = new MessageChannel();
+  let open = true;
+  const close2 = () => {
+    if (open) turns.port1.close();
+    open = false;
   };
-  timer = setTimeout(spawn, 0);
+  turns.port1.onmessage = () => {
+    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) {
+      turns.port2.postMessage(0);
+    } else close2();
+  };
+  turns.port2.postMessage(0);
   return {
     shared,
     spawnNow() {
-      if (timer !== void 0) clearTimeout(timer);
-      timer = void 0;
       while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+      close2();
     },
     end() {
-      if (timer !== void 0) clearTimeout(timer);
+      close2();
       Atomics.store(slots, POOL.STOP, 1);
       Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
       Atomics.notify(slots, POOL.FD);

@@ -122,7 +122,6 @@ export function startNotifyPool(
   slots[POOL.SERVING] = threads;
   const answers = policy.rules.map(notifyAnswer);
   const workers: Worker[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
   // serve_worker.ts beside this module, or its bundle beside the bundle this module was bundled
   // into (dist/jail.js or dist/worker.js, whose `import.meta.url` this then is).
   const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
@@ -133,24 +132,31 @@ export function startNotifyPool(
     w.postMessage({ shared, spec: policy.spec, answers, index } satisfies PoolStart);
     workers.push(w);
   };
-  const spawn = () => {
-    timer = undefined;
-    if (Atomics.load(slots, POOL.STOP) !== 0 || workers.length >= threads) return;
-    spawnOne();
-    if (workers.length < threads) timer = setTimeout(spawn, 0);
+  // Each worker in a turn of its own, taken by a message to this thread rather than a timer: the
+  // caller's start message goes out first, and a supervisor loop on this thread (inline.ts) gives
+  // message turns every slice but timer turns only every 50 ms. Closed when done: an open port
+  // keeps the event loop alive.
+  const turns = new MessageChannel();
+  let open = true;
+  const close = () => {
+    if (open) turns.port1.close();
+    open = false;
   };
-  // After the caller's current turn: the start message goes out first, and the launch runs on
-  // the supervisor's thread while this one blocks in `new Worker`.
-  timer = setTimeout(spawn, 0);
+  turns.port1.onmessage = () => {
+    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) {
+      turns.port2.postMessage(0);
+    } else close();
+  };
+  turns.port2.postMessage(0);
   return {
     shared,
     spawnNow() {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
       while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+      close();
     },
     end() {
-      if (timer !== undefined) clearTimeout(timer);
+      close();
       Atomics.store(slots, POOL.STOP, 1);
       // A worker still waiting for the descriptor leaves at once.
       Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
