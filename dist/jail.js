@@ -9429,28 +9429,6 @@ function unlistedAction(spec, nr) {
   for (const r of spec.unlisted ?? []) if (nr >= r.first && nr <= r.last) return r.action;
   return spec.defaultAction;
 }
-function mapActions(spec, map) {
-  const syscalls = /* @__PURE__ */ new Map();
-  for (const [nr, rule] of spec.syscalls) {
-    syscalls.set(nr, "rules" in rule ? {
-      rules: rule.rules.map((r) => ({
-        test: r.test,
-        action: map(r.action)
-      })),
-      otherwise: map(rule.otherwise)
-    } : map(rule));
-  }
-  return {
-    ...spec,
-    defaultAction: map(spec.defaultAction),
-    unlisted: spec.unlisted?.map((r) => ({
-      ...r,
-      action: map(r.action)
-    })),
-    syscalls,
-    foreignAbi: map(spec.foreignAbi)
-  };
-}
 
 // src/supervisor/trace_origin.ts
 var ORIGIN_NOT_TRACED = -1;
@@ -13600,19 +13578,21 @@ function netPolicy(config, lists, allowAll) {
 }
 
 // src/policy/notify_actions.ts
-function notifyingSpec(spec, rules2) {
+function notifyingProgram(filter, rules2) {
   const answered = rules2.map((r) => notifyAnswer(r) !== void 0);
   if (!answered.includes(true)) return void 0;
+  const out = new Uint8Array(filter);
+  const view = new DataView(out.buffer);
   let used = false;
-  const notifying = mapActions(spec, (a) => {
-    if (a.kind !== "trace" || !answered[a.data]) return a;
+  for (let at = 0; at + 8 <= out.length; at += 8) {
+    if (view.getUint16(at, true) !== (BPF_RET | BPF_K)) continue;
+    const k = view.getUint32(at + 4, true);
+    if ((k & SECCOMP_RET_ACTION_FULL) >>> 0 !== SECCOMP_RET_TRACE) continue;
+    if (!answered[k & SECCOMP_RET_DATA]) continue;
+    view.setUint32(at + 4, (SECCOMP_RET_USER_NOTIF | k & SECCOMP_RET_DATA) >>> 0, true);
     used = true;
-    return {
-      kind: "notify",
-      data: a.data
-    };
-  });
-  return used ? notifying : void 0;
+  }
+  return used ? out : void 0;
 }
 
 // src/policy/syscall_rules.ts
@@ -13770,17 +13750,15 @@ function compilePolicy(config, options) {
     }
   };
   let program2;
-  let notifyProgram;
   try {
     program2 = compileFilter(spec);
-    const notifying = notifyingSpec(spec, rules2);
-    if (notifying) notifyProgram = compileFilter(notifying);
   } catch (e) {
     throw new ConfigError(`the policy does not compile to a seccomp filter: ${e.message}`);
   }
+  const filter = program2.bytes();
   return {
-    filter: program2.bytes(),
-    notifyFilter: notifyProgram?.bytes(),
+    filter,
+    notifyFilter: notifyingProgram(filter, rules2),
     rules: rules2,
     net,
     hooks,

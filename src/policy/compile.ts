@@ -30,7 +30,7 @@ import { ConfigError } from "./config_error.ts";
 import { ALLOW, errno } from "./filter_actions.ts";
 import { addGuards } from "./guards.ts";
 import { compileNet, type NetLists } from "./net_compile.ts";
-import { notifyingSpec } from "./notify_actions.ts";
+import { notifyingProgram } from "./notify_actions.ts";
 import { addConfigRules, addTraceOnly } from "./syscall_rules.ts";
 
 const E = ERRNO_NUMBERS;
@@ -168,19 +168,17 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     foreignAbi: { kind: "kill" },
   };
   let program;
-  let notifyProgram;
   try {
     program = compileFilter(spec);
-    const notifying = notifyingSpec(spec, rules);
-    if (notifying) notifyProgram = compileFilter(notifying);
   } catch (e) {
     throw new ConfigError(
       `the policy does not compile to a seccomp filter: ${(e as Error).message}`,
     );
   }
+  const filter = program.bytes();
   return {
-    filter: program.bytes(),
-    notifyFilter: notifyProgram?.bytes(),
+    filter,
+    notifyFilter: notifyingProgram(filter, rules),
     rules,
     net,
     hooks,

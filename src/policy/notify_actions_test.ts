@@ -55,9 +55,19 @@ Deno.test("notifyFilter: USER_NOTIF exactly where the TRACE program stops a noti
 });
 
 Deno.test("traceInstead: the fallback program is the TRACE program, instruction for instruction", () => {
-  const p = compileFor(HOST_ARCH, { syscalls: { getppid: { return: 7 }, getuid: "trace" } });
+  const p = compileFor(HOST_ARCH, {
+    syscalls: {
+      getppid: { return: 7 },
+      getuid: "trace",
+      getgid: { return: 7 }, // the same decision as getppid's: two rules, one value each
+      kill: { return: 0 }, // behind the built-in guards of its arguments
+      mkdir: "kill",
+    },
+  });
   const notifying = notifyingSpec(p.spec, p.rules)!;
   assert.deepEqual(compileFilter(traceInstead(notifying)).bytes(), p.filter);
+  // The notifying program, made by patching the TRACE program's returns, is what compiling the
+  // notifying spec makes.
   assert.deepEqual(compileFilter(notifying).bytes(), p.notifyFilter);
   for (const data of calls()) {
     const n = decideReference(notifying, data);
