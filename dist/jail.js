@@ -2783,36 +2783,36 @@ var init_ptrace = __esm({
 function ptrace(request, tid, addr, data) {
   const a = addr === 0 ? 0n : BigInt(addr);
   const d = data >= 0 && data < SMALL.length ? SMALL[data] : BigInt(data);
-  if (sym5.ptrace(request, tid, a, d) === 0) return 0;
+  if (sym6.ptrace(request, tid, a, d) === 0) return 0;
   return -errno();
 }
 function ptraceCont(tid, sig) {
-  if (sym5.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
+  if (sym6.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
   return -errno();
 }
 function ptraceBuffer(request, tid, buf) {
-  if (sym5.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
+  if (sym6.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
   return -errno();
 }
 function ptraceRegset(request, tid, nt, iov) {
-  if (sym5.ptrace_buf(request, tid, nt, iov) === 0) return 0;
+  if (sym6.ptrace_buf(request, tid, nt, iov) === 0) return 0;
   return -errno();
 }
 function waitpid(pid, options) {
-  const rc = sym5.waitpid(pid, statusBuf, options);
+  const rc = sym6.waitpid(pid, statusBuf, options);
   waitResult[0] = rc < 0 ? -errno() : rc;
   waitResult[1] = statusBuf[0];
   return waitResult;
 }
 function schedYield() {
-  sym5.sched_yield();
+  sym6.sched_yield();
 }
-var SYMBOLS4, sym5, SMALL, statusBuf, waitResult;
+var SYMBOLS5, sym6, SMALL, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts"() {
     init_libc();
     init_ptrace();
-    SYMBOLS4 = {
+    SYMBOLS5 = {
       // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
       // Bound twice: data as an integer (signal, options, addr as an integer with data 0) and as a
       // buffer (registers, event message, siginfo).
@@ -2851,7 +2851,7 @@ var init_ptrace2 = __esm({
         result: "i32"
       }
     };
-    sym5 = lazySymbols(SYMBOLS4);
+    sym6 = lazySymbols(SYMBOLS5);
     SMALL = Array.from({
       length: 65
     }, (_, i) => BigInt(i));
@@ -3662,15 +3662,15 @@ function setIovecs(address, buf) {
 }
 function readMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym8.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym9.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
 function writeMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym8.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym9.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
-var VM_CALL, SYMBOLS7, sym8, localIov, remoteIov;
+var VM_CALL, SYMBOLS8, sym9, localIov, remoteIov;
 var init_memory = __esm({
   "ffi/memory.ts"() {
     init_libc();
@@ -3685,14 +3685,14 @@ var init_memory = __esm({
       ],
       result: "isize"
     };
-    SYMBOLS7 = {
+    SYMBOLS8 = {
       // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
       //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
       process_vm_readv: VM_CALL,
       // ssize_t process_vm_writev(...): same shape as process_vm_readv
       process_vm_writev: VM_CALL
     };
-    sym8 = lazySymbols(SYMBOLS7);
+    sym9 = lazySymbols(SYMBOLS8);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
   }
@@ -4123,31 +4123,31 @@ function cpath(path) {
 function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG2;
-  if (sym9.lstat(p, stat) !== 0) return -errno();
+  if (sym10.lstat(p, stat) !== 0) return -errno();
   const type = stat[ST_MODE] & S_IF.MT;
   return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 }
 function readLink(path) {
   const p = cpath(path);
   if (!p) return void 0;
-  const n = Number(sym9.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  const n = Number(sym10.readlink(p, linkBuf, BigInt(linkBuf.length)));
   return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
 }
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
-  const fd = sym9.open(p, OPEN_HEAD);
+  const fd = sym10.open(p, OPEN_HEAD);
   if (fd < 0) return void 0;
   try {
-    if (sym9.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    if (sym10.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
     const buf = new Uint8Array(max);
-    const n = Number(sym9.read(fd, buf, BigInt(max)));
+    const n = Number(sym10.read(fd, buf, BigInt(max)));
     return n < 0 ? void 0 : buf.subarray(0, n);
   } finally {
     close(fd);
   }
 }
-var SYMBOLS8, sym9, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
+var SYMBOLS9, sym10, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
 var init_fs = __esm({
   "ffi/fs.ts"() {
     init_libc();
@@ -4155,7 +4155,7 @@ var init_fs = __esm({
     init_abi();
     init_errno();
     init_fcntl();
-    SYMBOLS8 = {
+    SYMBOLS9 = {
       // int lstat(const char *path, struct stat *st)
       lstat: {
         parameters: [
@@ -4199,7 +4199,7 @@ var init_fs = __esm({
         result: "isize"
       }
     };
-    sym9 = lazySymbols(SYMBOLS8);
+    sym10 = lazySymbols(SYMBOLS9);
     pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
     stat = new Uint32Array(HOST_ABI.statSize / 4);
     ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -7481,6 +7481,254 @@ function capabilityPlan(keep, own2) {
   };
 }
 
+// kernel/seccomp.ts
+var SECCOMP_RET_KILL_PROCESS = 2147483648;
+var SECCOMP_RET_KILL_THREAD = 0;
+var SECCOMP_RET_TRAP = 196608;
+var SECCOMP_RET_ERRNO = 327680;
+var SECCOMP_RET_USER_NOTIF = 2143289344;
+var SECCOMP_RET_TRACE = 2146435072;
+var SECCOMP_RET_LOG = 2147221504;
+var SECCOMP_RET_ALLOW = 2147418112;
+var SECCOMP_RET_ACTION_FULL = 4294901760;
+var SECCOMP_RET_DATA = 65535;
+var X32_SYSCALL_BIT = 1073741824;
+var SECCOMP_DATA_NR = 0;
+var SECCOMP_DATA_ARCH = 4;
+var SECCOMP_DATA_IP = 8;
+var SECCOMP_DATA_ARGS = 16;
+var SECCOMP_DATA_SIZE = 64;
+function argLowOffset(i) {
+  checkArgIndex(i);
+  return SECCOMP_DATA_ARGS + 8 * i;
+}
+function argHighOffset(i) {
+  checkArgIndex(i);
+  return SECCOMP_DATA_ARGS + 8 * i + 4;
+}
+function checkArgIndex(i) {
+  if (!Number.isInteger(i) || i < 0 || i > 5) {
+    throw new RangeError(`Invalid syscall argument index: ${i} (must be 0..5)`);
+  }
+}
+var SECCOMP_SET_MODE_FILTER = 1;
+var SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
+var SECCOMP_NOTIF = {
+  id: 0,
+  pid: 8,
+  flags: 12,
+  /** The `struct seccomp_data` of the call, as the filter saw it. */
+  data: 16,
+  size: 16 + SECCOMP_DATA_SIZE
+};
+var SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
+var SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
+var SECCOMP_IOCTL_NOTIF_RECV = 3226476800;
+var SECCOMP_IOCTL_NOTIF_SEND = 3222806785;
+var SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
+
+// src/notify/notifiable.ts
+function notifyAnswer(rule) {
+  if (rule.net !== void 0 || rule.fs !== void 0 || rule.hook !== void 0 || rule.signal !== void 0 || rule.target !== void 0) return void 0;
+  return answerOf(rule.decision);
+}
+function answerOf(d) {
+  switch (d.action) {
+    case "return":
+      return {
+        val: BigInt.asIntN(64, BigInt(d.value)),
+        error: 0,
+        flags: 0
+      };
+    case "deny":
+      return {
+        val: 0n,
+        error: -d.errno,
+        flags: 0
+      };
+    case "allow":
+      return {
+        val: 0n,
+        error: 0,
+        flags: SECCOMP_USER_NOTIF_FLAG_CONTINUE
+      };
+    default:
+      return void 0;
+  }
+}
+
+// ffi/seccomp_notify.ts
+init_libc();
+init_host_syscalls();
+var SYMBOLS4 = {
+  // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
+  ioctl: {
+    parameters: [
+      "i32",
+      "u64",
+      "buffer"
+    ],
+    result: "i32"
+  },
+  // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
+  ioctl_value: {
+    name: "ioctl",
+    parameters: [
+      "i32",
+      "u64",
+      "u64"
+    ],
+    result: "i32"
+  },
+  // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+  poll: {
+    parameters: [
+      "buffer",
+      "u64",
+      "i32"
+    ],
+    result: "i32"
+  },
+  // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
+  seccomp: {
+    name: "syscall",
+    parameters: [
+      "i64",
+      "u64",
+      "u64",
+      "buffer"
+    ],
+    result: "i64"
+  }
+};
+var sym5 = lazySymbols(SYMBOLS4);
+var SYS_SECCOMP = hostNr("seccomp");
+var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
+var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
+function notifSetFlags(fd, flags) {
+  return sym5.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
+}
+var pollBuf = new Uint8Array(8);
+var pollView = new DataView(pollBuf.buffer);
+
+// src/notify/pool.ts
+var POOL = {
+  /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
+  FD: 0,
+  /** Pool threads between their stop check and leaving: the listener may be in use. */
+  ALIVE: 1,
+  /** Set once: leave. */
+  STOP: 2,
+  /** Notifications answered (SEND succeeded), summed as threads leave. */
+  ANSWERED: 3,
+  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
+  MODE: 4,
+  /** How many threads serve (the others leave at once). */
+  SERVING: 5,
+  /** Slots. */
+  SIZE: 6
+};
+var FD_PENDING = -2;
+var MODE_BLOCKING = 1;
+var MODE_POLL = 2;
+var NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
+var NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
+var MAX_THREADS = 16;
+var LEAVE_MS = 2e3;
+function startNotifyPool(policy) {
+  if (!policy.notifyFilter) return void 0;
+  const threads = poolSize();
+  if (threads === 0) return void 0;
+  const shared = new SharedArrayBuffer(4 * POOL.SIZE);
+  const slots = new Int32Array(shared);
+  slots[POOL.FD] = FD_PENDING;
+  slots[POOL.SERVING] = threads;
+  const answers = policy.rules.map(notifyAnswer);
+  const workers = [];
+  const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
+  const url = new URL(file, import.meta.url).href;
+  const spawnOne = () => {
+    const index = workers.length;
+    const w = new Worker(url, {
+      type: "module",
+      name: `jail-notify-${index}`
+    });
+    w.postMessage({
+      shared,
+      spec: policy.spec,
+      answers,
+      index
+    });
+    workers.push(w);
+  };
+  const turns = new MessageChannel();
+  let open = true;
+  const close2 = () => {
+    if (open) turns.port1.close();
+    open = false;
+  };
+  turns.port1.onmessage = () => {
+    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) {
+      turns.port2.postMessage(0);
+    } else close2();
+  };
+  turns.port2.postMessage(0);
+  return {
+    shared,
+    spawnNow() {
+      while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+      close2();
+    },
+    end() {
+      close2();
+      Atomics.store(slots, POOL.STOP, 1);
+      Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
+      Atomics.notify(slots, POOL.FD);
+      for (const w of workers) w.terminate();
+      workers.length = 0;
+    }
+  };
+}
+function poolSize() {
+  const asked = Deno.env.get(NOTIFY_THREADS_ENV);
+  if (asked !== void 0 && /^\d+$/.test(asked)) return Math.min(Number(asked), MAX_THREADS);
+  return Math.max(1, Math.min(Math.floor(navigator.hardwareConcurrency / 2), MAX_THREADS));
+}
+function attachListener(shared, fd) {
+  const slots = new Int32Array(shared);
+  if (fd >= 0) {
+    const modern = Deno.env.get(NOTIFY_POLL_ENV) !== "1" && notifSetFlags(fd, 0) === 0;
+    const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
+    if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+    Atomics.store(slots, POOL.SERVING, serving);
+    Atomics.store(slots, POOL.MODE, modern ? MODE_BLOCKING : MODE_POLL);
+  }
+  Atomics.store(slots, POOL.FD, fd);
+  Atomics.notify(slots, POOL.FD);
+}
+function detachListener(shared) {
+  const slots = new Int32Array(shared);
+  Atomics.store(slots, POOL.STOP, 1);
+  Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
+  Atomics.notify(slots, POOL.FD);
+  const deadline = performance.now() + LEAVE_MS;
+  for (; ; ) {
+    const alive = Atomics.load(slots, POOL.ALIVE);
+    if (alive === 0) break;
+    const left = deadline - performance.now();
+    if (left <= 0) return {
+      answered: Atomics.load(slots, POOL.ANSWERED),
+      free: false
+    };
+    Atomics.wait(slots, POOL.ALIVE, alive, left);
+  }
+  return {
+    answered: Atomics.load(slots, POOL.ANSWERED),
+    free: true
+  };
+}
+
 // src/run/hook_channel.ts
 var HOOK_STATE = 0;
 var HOOK_LENGTH = 1;
@@ -7536,6 +7784,7 @@ function runOutcome(cmd, r, execFailure, timedOut) {
     quirks: r.quirks,
     stops: r.stops
   };
+  if (r.notified !== void 0) stats.notified = r.notified;
   const base = {
     code: r.root?.code,
     signal: r.root?.signal,
@@ -7894,7 +8143,7 @@ var PIDFD_SIGNAL_PROCESS_GROUP = 4;
 
 // ffi/clone.ts
 init_signals();
-var SYMBOLS5 = {
+var SYMBOLS6 = {
   // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, ...)
   // Variadic, but glibc's clone is assembly that reads its registers as they are.
   clone: {
@@ -7925,10 +8174,10 @@ var SYMBOLS5 = {
     result: "i32"
   }
 };
-var sym6 = lazySymbols(SYMBOLS5);
+var sym7 = lazySymbols(SYMBOLS6);
 function symbolAddress(name) {
   const cname = new TextEncoder().encode(`${name}\0`);
-  const p = sym6.dlsym(null, cname);
+  const p = sym7.dlsym(null, cname);
   if (p === null) throw new Error(`dlsym(${name}) found nothing`);
   return BigInt(Deno.UnsafePointer.value(p));
 }
@@ -7943,16 +8192,16 @@ function cloneIntoPause(stack) {
   const all = new Uint8Array(LIBC_SIGSET_BYTES).fill(255);
   const old = new Uint8Array(LIBC_SIGSET_BYTES);
   const pidfd = new Int32Array(1);
-  if (sym6.pthread_sigmask(SIG.SETMASK, all, old) !== 0) {
+  if (sym7.pthread_sigmask(SIG.SETMASK, all, old) !== 0) {
     throw new ErrnoError("pthread_sigmask", errno());
   }
   let pid;
   let cloneErrno = 0;
   try {
-    pid = sym6.clone(pause2, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
+    pid = sym7.clone(pause2, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
     if (pid < 0) cloneErrno = errno();
   } finally {
-    sym6.pthread_sigmask(SIG.SETMASK, old, null);
+    sym7.pthread_sigmask(SIG.SETMASK, old, null);
   }
   if (pid < 0) throw new ErrnoError("clone", cloneErrno);
   return {
@@ -7961,7 +8210,7 @@ function cloneIntoPause(stack) {
   };
 }
 function bindCloneNow() {
-  bindSymbols(sym6);
+  bindSymbols(sym7);
 }
 
 // ffi/thread_alarm.ts
@@ -7986,7 +8235,7 @@ var LIBC_SIGACTION = {
 
 // ffi/thread_alarm.ts
 var WAKE_SIGNAL = SIGRTMAX;
-var SYMBOLS6 = {
+var SYMBOLS7 = {
   // int sigaction(int sig, const struct sigaction *act, struct sigaction *old): glibc's, which
   // supplies the restorer that a handler's return needs.
   sigaction: {
@@ -7998,7 +8247,7 @@ var SYMBOLS6 = {
     result: "i32"
   }
 };
-var sym7 = lazySymbols(SYMBOLS6);
+var sym8 = lazySymbols(SYMBOLS7);
 var ThreadAlarm = class {
   #id;
   #old = new Uint8Array(LIBC_SIGACTION.bytes);
@@ -8012,7 +8261,7 @@ var ThreadAlarm = class {
   constructor() {
     const act = new Uint8Array(LIBC_SIGACTION.bytes);
     new DataView(act.buffer).setBigUint64(LIBC_SIGACTION.handler, symbolAddress("abs"), true);
-    if (sym7.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
+    if (sym8.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
       throw new Error("sigaction for the wake signal failed");
     }
     const sev = new Uint8Array(SIGEVENT_BYTES);
@@ -8022,7 +8271,7 @@ var ThreadAlarm = class {
     view.setInt32(SIGEVENT.tid, sys("gettid"), true);
     const id = new Int32Array(1);
     if (sys("timer_create", CLOCK_MONOTONIC, sev, id) !== 0) {
-      sym7.sigaction(WAKE_SIGNAL, this.#old, null);
+      sym8.sigaction(WAKE_SIGNAL, this.#old, null);
       throw new Error("timer_create failed");
     }
     this.#id = BigInt(id[0]);
@@ -8047,7 +8296,7 @@ var ThreadAlarm = class {
     if (this.#closed) return;
     this.#closed = true;
     sys("timer_delete", this.#id);
-    sym7.sigaction(WAKE_SIGNAL, this.#old, null);
+    sym8.sigaction(WAKE_SIGNAL, this.#old, null);
   }
 };
 
@@ -8098,39 +8347,6 @@ function bindAffinityNow() {
 
 // src/launch/launch.ts
 init_signals();
-
-// kernel/seccomp.ts
-var SECCOMP_RET_KILL_PROCESS = 2147483648;
-var SECCOMP_RET_KILL_THREAD = 0;
-var SECCOMP_RET_TRAP = 196608;
-var SECCOMP_RET_ERRNO = 327680;
-var SECCOMP_RET_USER_NOTIF = 2143289344;
-var SECCOMP_RET_TRACE = 2146435072;
-var SECCOMP_RET_LOG = 2147221504;
-var SECCOMP_RET_ALLOW = 2147418112;
-var SECCOMP_RET_ACTION_FULL = 4294901760;
-var SECCOMP_RET_DATA = 65535;
-var X32_SYSCALL_BIT = 1073741824;
-var SECCOMP_DATA_NR = 0;
-var SECCOMP_DATA_ARCH = 4;
-var SECCOMP_DATA_IP = 8;
-var SECCOMP_DATA_ARGS = 16;
-var SECCOMP_DATA_SIZE = 64;
-function argLowOffset(i) {
-  checkArgIndex(i);
-  return SECCOMP_DATA_ARGS + 8 * i;
-}
-function argHighOffset(i) {
-  checkArgIndex(i);
-  return SECCOMP_DATA_ARGS + 8 * i + 4;
-}
-function checkArgIndex(i) {
-  if (!Number.isInteger(i) || i < 0 || i > 5) {
-    throw new RangeError(`Invalid syscall argument index: ${i} (must be 0..5)`);
-  }
-}
-var SECCOMP_SET_MODE_FILTER = 1;
-var SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
 
 // kernel/bpf.ts
 var BPF_LD = 0;
@@ -8792,6 +9008,8 @@ function launch(spec) {
   const listenerProgram = fprog(ALLOW_ALL_PROGRAM);
   const filter = new Uint8Array(spec.filter);
   const filterProgram = fprog(filter);
+  const notifyFilter = spec.notifyFilter && new Uint8Array(spec.notifyFilter);
+  const notifyProgram = notifyFilter && fprog(notifyFilter);
   const caps = capabilityPlan(spec.capabilities, own2.capabilities);
   const capset = capsetBuffers(caps.sets);
   const base = file.slice(file.lastIndexOf("/") + 1);
@@ -8814,6 +9032,7 @@ function launch(spec) {
     shArgv: addressOf(shArgv.array),
     listenerProgram: addressOf(listenerProgram),
     filterProgram: addressOf(filterProgram),
+    notifyProgram: notifyProgram && addressOf(notifyProgram),
     capHeader: addressOf(capset.header),
     capData: addressOf(capset.data),
     comm: addressOf(comm),
@@ -8845,14 +9064,21 @@ function launch(spec) {
     shPath,
     shArgv,
     filter,
+    notifyFilter,
     capset,
     comm,
     emptySet,
-    defaultAction,
     stack
+  ];
+  void [
+    defaultAction,
+    listenerProgram,
+    filterProgram,
+    notifyProgram
   ];
   const { pid, pidfd } = child;
   let listenerFd = -1;
+  let notifying = false;
   const fail = (message) => {
     kill(pid, SIGNALS.SIGKILL);
     for (; ; ) {
@@ -8887,21 +9113,27 @@ function launch(spec) {
     if (spec.terminal && foregroundGroup(spec.terminal.fd) === spec.terminal.group) {
       setForegroundGroup(spec.terminal.fd, pid);
     }
-    const listener = child2.call("seccomp(NEW_LISTENER)", NR.seccomp, [
-      SECCOMP_SET_MODE_FILTER,
-      SECCOMP_FILTER_FLAG_NEW_LISTENER,
-      at.listenerProgram
-    ]);
-    if (listener >= 0) {
+    const takeListener = (name, program2, last) => {
+      const listener = child2.call(name, NR.seccomp, [
+        SECCOMP_SET_MODE_FILTER,
+        SECCOMP_FILTER_FLAG_NEW_LISTENER,
+        program2
+      ]);
+      if (listener < 0) {
+        if (listener !== -EBUSY && listener !== -EINVAL) throw new InjectError(name, -listener);
+        return false;
+      }
       listenerFd = pidfdGetfd(pidfd, listener);
       if (listenerFd < 0) {
         throw new InjectError("taking the seccomp listener (pidfd_getfd)", -listenerFd);
       }
-      child2.mustCall("close(listener)", NR.close, [
+      if (!last) child2.mustCall("close(listener)", NR.close, [
         listener
       ]);
-    } else if (listener !== -EBUSY && listener !== -EINVAL) {
-      throw new InjectError("seccomp(NEW_LISTENER)", -listener);
+      return true;
+    };
+    if (at.notifyProgram === void 0) {
+      takeListener("seccomp(NEW_LISTENER)", at.listenerProgram, false);
     }
     for (const cap of caps.dropBounding) {
       child2.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [
@@ -8951,11 +9183,14 @@ function launch(spec) {
       0,
       KERNEL_SIGSET_BYTES
     ]);
-    child2.mustCall("seccomp(SECCOMP_SET_MODE_FILTER)", NR.seccomp, [
-      SECCOMP_SET_MODE_FILTER,
-      0,
-      at.filterProgram
-    ]);
+    notifying = at.notifyProgram !== void 0 && takeListener("seccomp(NEW_LISTENER, jail's filter)", at.notifyProgram, true);
+    if (!notifying) {
+      child2.mustCall("seccomp(SECCOMP_SET_MODE_FILTER)", NR.seccomp, [
+        SECCOMP_SET_MODE_FILTER,
+        0,
+        at.filterProgram
+      ]);
+    }
     if (pinned) setAffinity(pid, inherited);
     child2.setUp("execve", NR.execve, [
       at.path,
@@ -8966,6 +9201,7 @@ function launch(spec) {
     return {
       pid,
       listenerFd,
+      notifying,
       script: {
         ip: syscallInstruction(),
         nr: NR.execve,
@@ -9266,6 +9502,7 @@ function refusalOf(spec, nr, regs) {
 function code(action) {
   switch (action.kind) {
     case "trace":
+    case "notify":
       return action.data;
     case "allow":
     case "log":
@@ -11664,7 +11901,8 @@ async function supervise(start, host2) {
       filter: start.filter,
       landlock: start.landlock,
       capabilities: start.capabilities,
-      terminal: start.terminal
+      terminal: start.terminal,
+      notifyFilter: start.notify?.filter
     });
     if ("failure" in launched) {
       post({
@@ -11675,6 +11913,9 @@ async function supervise(start, host2) {
       return;
     }
     held = launched;
+    if (start.notify) {
+      attachListener(start.notify.pool, launched.notifying ? launched.listenerFd : -1);
+    }
     mark("launch done");
     post({
       type: "started",
@@ -11766,7 +12007,9 @@ async function supervise(start, host2) {
     const result = await host2.drive(supervisor);
     mark("supervisor loop ended");
     emit?.close();
-    releaseListener(launched);
+    const pool = start.notify && detachListener(start.notify.pool);
+    if (pool) result.notified = pool.answered;
+    if (pool?.free !== false) releaseListener(launched);
     held = void 0;
     post({
       type: "done",
@@ -11774,7 +12017,7 @@ async function supervise(start, host2) {
       execFailure: result.execFailure
     });
   } catch (err) {
-    if (held) releaseListener(held);
+    if (held && (!start.notify || detachListener(start.notify.pool).free)) releaseListener(held);
     post({
       type: "error",
       message: err instanceof Error ? err.message : String(err),
@@ -11877,6 +12120,8 @@ function runJailed(argv, policy, options = {}) {
   let releaseInspector = () => {
   };
   let ended = false;
+  let endPool = () => {
+  };
   const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
   const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
   const hooks = new HookAnswers(policy.hooks, hookChannel);
@@ -11918,6 +12163,7 @@ function runJailed(argv, policy, options = {}) {
       options.signal?.removeEventListener("abort", onAbort);
       worker.terminate();
       ended = true;
+      endPool();
       releaseInspector();
     };
     worker.onerror = (e) => {
@@ -11981,6 +12227,8 @@ function runJailed(argv, policy, options = {}) {
         }
       }
     };
+    const pool = options.trace || options.log || options.onEvent ? void 0 : startNotifyPool(policy);
+    endPool = () => pool?.end();
     const start = {
       type: "start",
       argv: [
@@ -12001,7 +12249,11 @@ function runJailed(argv, policy, options = {}) {
       control: control.buffer,
       events: options.onEvent !== void 0,
       trace: options.trace,
-      log: log?.path
+      log: log?.path,
+      notify: pool && {
+        filter: policy.notifyFilter,
+        pool: pool.shared
+      }
     };
     worker.postMessage(start);
     mark("start posted");
@@ -12481,10 +12733,11 @@ function encodeAction(a) {
       }
       return (SECCOMP_RET_ERRNO | a.errno) >>> 0;
     case "trace":
+    case "notify":
       if (!Number.isInteger(a.data) || a.data < 0 || a.data > 65535) {
         throw new RangeError(`Invalid trace data in action: ${a.data} (must be 0..65535)`);
       }
-      return (SECCOMP_RET_TRACE | a.data) >>> 0;
+      return ((a.kind === "trace" ? SECCOMP_RET_TRACE : SECCOMP_RET_USER_NOTIF) | a.data) >>> 0;
     case "kill":
       return SECCOMP_RET_KILL_PROCESS;
     case "log":
@@ -13464,6 +13717,24 @@ function netPolicy(config, lists, allowAll) {
   };
 }
 
+// src/policy/notify_actions.ts
+function notifyingProgram(filter, rules2) {
+  const answered = rules2.map((r) => notifyAnswer(r) !== void 0);
+  if (!answered.includes(true)) return void 0;
+  const out = new Uint8Array(filter);
+  const view = new DataView(out.buffer);
+  let used = false;
+  for (let at = 0; at + 8 <= out.length; at += 8) {
+    if (view.getUint16(at, true) !== (BPF_RET | BPF_K)) continue;
+    const k = view.getUint32(at + 4, true);
+    if ((k & SECCOMP_RET_ACTION_FULL) >>> 0 !== SECCOMP_RET_TRACE) continue;
+    if (!answered[k & SECCOMP_RET_DATA]) continue;
+    view.setUint32(at + 4, (SECCOMP_RET_USER_NOTIF | k & SECCOMP_RET_DATA) >>> 0, true);
+    used = true;
+  }
+  return used ? out : void 0;
+}
+
 // src/policy/syscall_rules.ts
 init_errno();
 init_decision();
@@ -13624,8 +13895,10 @@ function compilePolicy(config, options) {
   } catch (e) {
     throw new ConfigError(`the policy does not compile to a seccomp filter: ${e.message}`);
   }
+  const filter = program2.bytes();
   return {
-    filter: program2.bytes(),
+    filter,
+    notifyFilter: notifyingProgram(filter, rules2),
     rules: rules2,
     net,
     hooks,

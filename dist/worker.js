@@ -3629,31 +3629,31 @@ function cpath(path) {
 function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG2;
-  if (sym7.lstat(p, stat) !== 0) return -errno();
+  if (sym8.lstat(p, stat) !== 0) return -errno();
   const type = stat[ST_MODE] & S_IF.MT;
   return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 }
 function readLink(path) {
   const p = cpath(path);
   if (!p) return void 0;
-  const n = Number(sym7.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  const n = Number(sym8.readlink(p, linkBuf, BigInt(linkBuf.length)));
   return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
 }
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
-  const fd = sym7.open(p, OPEN_HEAD);
+  const fd = sym8.open(p, OPEN_HEAD);
   if (fd < 0) return void 0;
   try {
-    if (sym7.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    if (sym8.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
     const buf = new Uint8Array(max);
-    const n = Number(sym7.read(fd, buf, BigInt(max)));
+    const n = Number(sym8.read(fd, buf, BigInt(max)));
     return n < 0 ? void 0 : buf.subarray(0, n);
   } finally {
     close(fd);
   }
 }
-var SYMBOLS7, sym7, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
+var SYMBOLS8, sym8, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
 var init_fs = __esm({
   "ffi/fs.ts"() {
     init_libc();
@@ -3661,7 +3661,7 @@ var init_fs = __esm({
     init_abi();
     init_errno();
     init_fcntl();
-    SYMBOLS7 = {
+    SYMBOLS8 = {
       // int lstat(const char *path, struct stat *st)
       lstat: {
         parameters: [
@@ -3705,7 +3705,7 @@ var init_fs = __esm({
         result: "isize"
       }
     };
-    sym7 = lazySymbols(SYMBOLS7);
+    sym8 = lazySymbols(SYMBOLS8);
     pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
     stat = new Uint32Array(HOST_ABI.statSize / 4);
     ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -6775,8 +6775,21 @@ init_signals();
 // kernel/seccomp.ts
 var SECCOMP_RET_ALLOW = 2147418112;
 var X32_SYSCALL_BIT = 1073741824;
+var SECCOMP_DATA_SIZE = 64;
 var SECCOMP_SET_MODE_FILTER = 1;
 var SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
+var SECCOMP_NOTIF = {
+  id: 0,
+  pid: 8,
+  flags: 12,
+  /** The `struct seccomp_data` of the call, as the filter saw it. */
+  data: 16,
+  size: 16 + SECCOMP_DATA_SIZE
+};
+var SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
+var SECCOMP_IOCTL_NOTIF_RECV = 3226476800;
+var SECCOMP_IOCTL_NOTIF_SEND = 3222806785;
+var SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
 
 // kernel/bpf.ts
 var BPF_LD = 0;
@@ -6963,6 +6976,8 @@ function launch(spec) {
   const listenerProgram = fprog(ALLOW_ALL_PROGRAM);
   const filter = new Uint8Array(spec.filter);
   const filterProgram = fprog(filter);
+  const notifyFilter = spec.notifyFilter && new Uint8Array(spec.notifyFilter);
+  const notifyProgram = notifyFilter && fprog(notifyFilter);
   const caps = capabilityPlan(spec.capabilities, own2.capabilities);
   const capset = capsetBuffers(caps.sets);
   const base = file.slice(file.lastIndexOf("/") + 1);
@@ -6985,6 +7000,7 @@ function launch(spec) {
     shArgv: addressOf(shArgv.array),
     listenerProgram: addressOf(listenerProgram),
     filterProgram: addressOf(filterProgram),
+    notifyProgram: notifyProgram && addressOf(notifyProgram),
     capHeader: addressOf(capset.header),
     capData: addressOf(capset.data),
     comm: addressOf(comm),
@@ -7016,14 +7032,21 @@ function launch(spec) {
     shPath,
     shArgv,
     filter,
+    notifyFilter,
     capset,
     comm,
     emptySet,
-    defaultAction,
     stack
+  ];
+  void [
+    defaultAction,
+    listenerProgram,
+    filterProgram,
+    notifyProgram
   ];
   const { pid, pidfd } = child;
   let listenerFd = -1;
+  let notifying = false;
   const fail = (message) => {
     kill(pid, SIGNALS.SIGKILL);
     for (; ; ) {
@@ -7058,21 +7081,27 @@ function launch(spec) {
     if (spec.terminal && foregroundGroup(spec.terminal.fd) === spec.terminal.group) {
       setForegroundGroup(spec.terminal.fd, pid);
     }
-    const listener = child2.call("seccomp(NEW_LISTENER)", NR.seccomp, [
-      SECCOMP_SET_MODE_FILTER,
-      SECCOMP_FILTER_FLAG_NEW_LISTENER,
-      at.listenerProgram
-    ]);
-    if (listener >= 0) {
+    const takeListener = (name, program, last) => {
+      const listener = child2.call(name, NR.seccomp, [
+        SECCOMP_SET_MODE_FILTER,
+        SECCOMP_FILTER_FLAG_NEW_LISTENER,
+        program
+      ]);
+      if (listener < 0) {
+        if (listener !== -EBUSY && listener !== -EINVAL) throw new InjectError(name, -listener);
+        return false;
+      }
       listenerFd = pidfdGetfd(pidfd, listener);
       if (listenerFd < 0) {
         throw new InjectError("taking the seccomp listener (pidfd_getfd)", -listenerFd);
       }
-      child2.mustCall("close(listener)", NR.close, [
+      if (!last) child2.mustCall("close(listener)", NR.close, [
         listener
       ]);
-    } else if (listener !== -EBUSY && listener !== -EINVAL) {
-      throw new InjectError("seccomp(NEW_LISTENER)", -listener);
+      return true;
+    };
+    if (at.notifyProgram === void 0) {
+      takeListener("seccomp(NEW_LISTENER)", at.listenerProgram, false);
     }
     for (const cap of caps.dropBounding) {
       child2.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [
@@ -7122,11 +7151,14 @@ function launch(spec) {
       0,
       KERNEL_SIGSET_BYTES
     ]);
-    child2.mustCall("seccomp(SECCOMP_SET_MODE_FILTER)", NR.seccomp, [
-      SECCOMP_SET_MODE_FILTER,
-      0,
-      at.filterProgram
-    ]);
+    notifying = at.notifyProgram !== void 0 && takeListener("seccomp(NEW_LISTENER, jail's filter)", at.notifyProgram, true);
+    if (!notifying) {
+      child2.mustCall("seccomp(SECCOMP_SET_MODE_FILTER)", NR.seccomp, [
+        SECCOMP_SET_MODE_FILTER,
+        0,
+        at.filterProgram
+      ]);
+    }
     if (pinned) setAffinity(pid, inherited);
     child2.setUp("execve", NR.execve, [
       at.path,
@@ -7137,6 +7169,7 @@ function launch(spec) {
     return {
       pid,
       listenerFd,
+      notifying,
       script: {
         ip: syscallInstruction(),
         nr: NR.execve,
@@ -7441,6 +7474,7 @@ function refusalOf(spec, nr, regs) {
 function code(action) {
   switch (action.kind) {
     case "trace":
+    case "notify":
       return action.data;
     case "allow":
     case "log":
@@ -10017,6 +10051,116 @@ function procStatus(pid) {
   }
 }
 
+// ffi/seccomp_notify.ts
+init_libc();
+init_host_syscalls();
+var SYMBOLS7 = {
+  // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
+  ioctl: {
+    parameters: [
+      "i32",
+      "u64",
+      "buffer"
+    ],
+    result: "i32"
+  },
+  // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
+  ioctl_value: {
+    name: "ioctl",
+    parameters: [
+      "i32",
+      "u64",
+      "u64"
+    ],
+    result: "i32"
+  },
+  // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+  poll: {
+    parameters: [
+      "buffer",
+      "u64",
+      "i32"
+    ],
+    result: "i32"
+  },
+  // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
+  seccomp: {
+    name: "syscall",
+    parameters: [
+      "i64",
+      "u64",
+      "u64",
+      "buffer"
+    ],
+    result: "i64"
+  }
+};
+var sym7 = lazySymbols(SYMBOLS7);
+var SYS_SECCOMP = hostNr("seccomp");
+var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
+var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
+function notifSetFlags(fd, flags) {
+  return sym7.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
+}
+var pollBuf = new Uint8Array(8);
+var pollView = new DataView(pollBuf.buffer);
+
+// src/notify/pool.ts
+var POOL = {
+  /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
+  FD: 0,
+  /** Pool threads between their stop check and leaving: the listener may be in use. */
+  ALIVE: 1,
+  /** Set once: leave. */
+  STOP: 2,
+  /** Notifications answered (SEND succeeded), summed as threads leave. */
+  ANSWERED: 3,
+  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
+  MODE: 4,
+  /** How many threads serve (the others leave at once). */
+  SERVING: 5,
+  /** Slots. */
+  SIZE: 6
+};
+var FD_PENDING = -2;
+var MODE_BLOCKING = 1;
+var MODE_POLL = 2;
+var NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
+var LEAVE_MS = 2e3;
+function attachListener(shared, fd) {
+  const slots = new Int32Array(shared);
+  if (fd >= 0) {
+    const modern = Deno.env.get(NOTIFY_POLL_ENV) !== "1" && notifSetFlags(fd, 0) === 0;
+    const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
+    if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+    Atomics.store(slots, POOL.SERVING, serving);
+    Atomics.store(slots, POOL.MODE, modern ? MODE_BLOCKING : MODE_POLL);
+  }
+  Atomics.store(slots, POOL.FD, fd);
+  Atomics.notify(slots, POOL.FD);
+}
+function detachListener(shared) {
+  const slots = new Int32Array(shared);
+  Atomics.store(slots, POOL.STOP, 1);
+  Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
+  Atomics.notify(slots, POOL.FD);
+  const deadline = performance.now() + LEAVE_MS;
+  for (; ; ) {
+    const alive = Atomics.load(slots, POOL.ALIVE);
+    if (alive === 0) break;
+    const left = deadline - performance.now();
+    if (left <= 0) return {
+      answered: Atomics.load(slots, POOL.ANSWERED),
+      free: false
+    };
+    Atomics.wait(slots, POOL.ALIVE, alive, left);
+  }
+  return {
+    answered: Atomics.load(slots, POOL.ANSWERED),
+    free: true
+  };
+}
+
 // src/run/supervise.ts
 async function supervise(start, host2) {
   const post2 = host2.post;
@@ -10034,7 +10178,8 @@ async function supervise(start, host2) {
       filter: start.filter,
       landlock: start.landlock,
       capabilities: start.capabilities,
-      terminal: start.terminal
+      terminal: start.terminal,
+      notifyFilter: start.notify?.filter
     });
     if ("failure" in launched) {
       post2({
@@ -10045,6 +10190,9 @@ async function supervise(start, host2) {
       return;
     }
     held = launched;
+    if (start.notify) {
+      attachListener(start.notify.pool, launched.notifying ? launched.listenerFd : -1);
+    }
     mark("launch done");
     post2({
       type: "started",
@@ -10136,7 +10284,9 @@ async function supervise(start, host2) {
     const result = await host2.drive(supervisor);
     mark("supervisor loop ended");
     emit?.close();
-    releaseListener(launched);
+    const pool = start.notify && detachListener(start.notify.pool);
+    if (pool) result.notified = pool.answered;
+    if (pool?.free !== false) releaseListener(launched);
     held = void 0;
     post2({
       type: "done",
@@ -10144,7 +10294,7 @@ async function supervise(start, host2) {
       execFailure: result.execFailure
     });
   } catch (err) {
-    if (held) releaseListener(held);
+    if (held && (!start.notify || detachListener(start.notify.pool).free)) releaseListener(held);
     post2({
       type: "error",
       message: err instanceof Error ? err.message : String(err),

@@ -76,3 +76,44 @@ function checkArgIndex(i: number): void {
 export const SECCOMP_SET_MODE_FILTER = 1;
 /** seccomp(2) flag: return a listener descriptor for SECCOMP_RET_USER_NOTIF (close-on-exec). */
 export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
+
+/** seccomp(2) operation: the sizes of the notification structures (`struct seccomp_notif_sizes`). */
+export const SECCOMP_GET_NOTIF_SIZES = 3;
+
+/**
+ * `struct seccomp_notif` { u64 id; u32 pid; u32 flags; struct seccomp_data data; }: what
+ * SECCOMP_IOCTL_NOTIF_RECV fills. Byte offsets, and its size as this jail was written for; the
+ * kernel says its own with SECCOMP_GET_NOTIF_SIZES, which may only grow.
+ */
+export const SECCOMP_NOTIF = {
+  id: 0,
+  pid: 8,
+  flags: 12,
+  /** The `struct seccomp_data` of the call, as the filter saw it. */
+  data: 16,
+  size: 16 + SECCOMP_DATA_SIZE,
+} as const;
+
+/**
+ * `struct seccomp_notif_resp` { u64 id; s64 val; s32 error; u32 flags; }: what
+ * SECCOMP_IOCTL_NOTIF_SEND reads. `error` is a negative errno (0: the call
+ * returns `val`).
+ */
+export const SECCOMP_NOTIF_RESP = { id: 0, val: 8, error: 16, flags: 20, size: 24 } as const;
+
+/** `struct seccomp_notif_sizes` { u16 seccomp_notif; u16 seccomp_notif_resp; u16 seccomp_data; }. */
+export const SECCOMP_NOTIF_SIZES_BYTES = 6;
+
+/** Notification response flag (5.5): let the call run as the tree made it. */
+export const SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
+/** Listener flag (6.6): wake the serving thread on the caller's CPU, as a synchronous hand-off. */
+export const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
+
+/** `_IOWR('!', 0, struct seccomp_notif)`: wait for and take one notification. */
+export const SECCOMP_IOCTL_NOTIF_RECV = 0xc0502100;
+/** `_IOWR('!', 1, struct seccomp_notif_resp)`: answer one. */
+export const SECCOMP_IOCTL_NOTIF_SEND = 0xc0182101;
+/** `_IOW('!', 2, __u64)`: is the notification with this id still waiting? */
+export const SECCOMP_IOCTL_NOTIF_ID_VALID = 0x40082102;
+/** `_IOW('!', 4, __u64)` (6.6): the listener's flags. */
+export const SECCOMP_IOCTL_NOTIF_SET_FLAGS = 0x40082104;

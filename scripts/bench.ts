@@ -26,6 +26,9 @@
  *   (one each) and native. The workload's own time: `c/bench_time.c` times a
  *   shell that starts the P loops and waits for them (inside the jail for
  *   jail). parallel-churn: P shell loops of 300 `/bin/true` the same way.
+ *   A `return` rule is decided by jail's notification pool (src/notify/);
+ *   the per-stop and parallel groups also run the same rule with one pool
+ *   thread and on ptrace stops (`JAIL_NOTIFY_THREADS=1` and `=0`).
  * - startup: wall time of the whole command, from spawn to exit.
  * - rss: VmHWM of the jail process (main thread, supervisor thread, all of
  *   it) once 1,000 tracees are alive.
@@ -243,6 +246,17 @@ for (const pinned of [false, true]) {
       argv: [...pin, ...JAIL, "--config", config, "--", getppid, n],
       inner: "bench_loop_ns",
     },
+    // The same rule answered by one notification thread, and by ptrace stops (no pool).
+    {
+      name: "jail 1",
+      argv: [...pin, ...notifyThreads(1), ...JAIL, "--config", config, "--", getppid, n],
+      inner: "bench_loop_ns",
+    },
+    {
+      name: "jail ptrace",
+      argv: [...pin, ...notifyThreads(0), ...JAIL, "--config", config, "--", getppid, n],
+      inner: "bench_loop_ns",
+    },
   ];
   if (hasStrace) {
     subjects.push({
@@ -279,6 +293,18 @@ for (const pinned of [false, true]) {
     `${perStop("jail").toFixed(2)} µs/stop`,
     perStop("jail") / c,
     { max: 1.3, text: "≤ 1.3× C tracer" },
+  );
+  row(
+    group,
+    `jail, the same, one notification thread${where}`,
+    `${perStop("jail 1").toFixed(2)} µs/stop`,
+    perStop("jail 1") / c,
+  );
+  row(
+    group,
+    `jail, the same on ptrace stops (no pool)${where}`,
+    `${perStop("jail ptrace").toFixed(2)} µs/stop`,
+    perStop("jail ptrace") / c,
   );
   if (hasStrace) {
     row(
@@ -392,6 +418,11 @@ if (GROUPS.has("churn")) {
 }
 
 /** `sh -c` running `p` copies of a command line side by side and waiting for all of them. */
+/** The prefix that sizes jail's notification pool (0: every rule on ptrace stops, as before it). */
+function notifyThreads(n: number): string[] {
+  return ["env", `JAIL_NOTIFY_THREADS=${n}`];
+}
+
 function sideBySide(p: number, cmd: string): string[] {
   return ["sh", "-c", `${Array(p).fill(`${cmd} &`).join(" ")} wait`];
 }
@@ -414,6 +445,19 @@ if (GROUPS.has("parallel")) {
           argv: [...JAIL, "--config", config, "--", timer, ...sideBySide(p, loop)],
           inner: "bench_time_ns",
         },
+        {
+          name: "jail ptrace",
+          argv: [
+            ...notifyThreads(0),
+            ...JAIL,
+            "--config",
+            config,
+            "--",
+            timer,
+            ...sideBySide(p, loop),
+          ],
+          inner: "bench_time_ns",
+        },
         // References that separate the loop's structure from Deno: one C tracer for all P loops.
         { name: "one block", argv: [timer, oneTracer, "block", String(p), ...loop.split(" ")] },
         { name: "one poll", argv: [timer, oneTracer, "poll", String(p), ...loop.split(" ")] },
@@ -432,6 +476,12 @@ if (GROUPS.has("parallel")) {
       max: 1.5,
       text: "≤ 1.5× C tracers",
     });
+    row(
+      "parallel",
+      `P=${p}: one jail, the same on ptrace stops (no pool)`,
+      ms(g("jail ptrace")),
+      g("jail ptrace") / c,
+    );
     const one = "reference: one C tracer for all loops, jail's loop";
     row("parallel", `P=${p}: ${one}, sleeping in waitpid`, ms(g("one block")), g("one block") / c);
     row("parallel", `P=${p}: ${one}, polling 50 µs first`, ms(g("one poll")), g("one poll") / c);

@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["src/arch/", "src/bpf/"],
   ["src/*.ts"],
   ["src/fs/", "src/net/"],
-  ["src/supervisor/"],
+  ["src/supervisor/", "src/notify/"],
   ["src/launch/"],
   ["src/policy/"],
   ["src/report/"],

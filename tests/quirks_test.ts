@@ -50,7 +50,9 @@ async function runTraced(
   const { dir, config, statsFile } = await workdir();
   try {
     const run = await jail(["--config", config, "--", bin, ...args], {
-      env: { JAIL_STATS_FILE: statsFile },
+      // Every call a ptrace stop, as the quirks need: a pool of notification threads would
+      // answer these trace-only getppid calls without one (tests/notify_test.ts).
+      env: { JAIL_STATS_FILE: statsFile, JAIL_NOTIFY_THREADS: "0" },
       timeoutMs,
     });
     const stats = JSON.parse(await Deno.readTextFile(statsFile)) as Stats;

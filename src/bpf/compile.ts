@@ -28,6 +28,7 @@ import {
   SECCOMP_RET_KILL_PROCESS,
   SECCOMP_RET_LOG,
   SECCOMP_RET_TRACE,
+  SECCOMP_RET_USER_NOTIF,
   X32_SYSCALL_BIT,
 } from "./opcodes.ts";
 
@@ -85,10 +86,13 @@ export function encodeAction(a: KernelAction): number {
       }
       return (SECCOMP_RET_ERRNO | a.errno) >>> 0;
     case "trace":
+    case "notify":
       if (!Number.isInteger(a.data) || a.data < 0 || a.data > 0xffff) {
         throw new RangeError(`Invalid trace data in action: ${a.data} (must be 0..65535)`);
       }
-      return (SECCOMP_RET_TRACE | a.data) >>> 0;
+      // The kernel ignores a notification's data bits; kept, so that the notifying program and
+      // its all-TRACE fallback (traceInstead) have the same shape and the same size.
+      return ((a.kind === "trace" ? SECCOMP_RET_TRACE : SECCOMP_RET_USER_NOTIF) | a.data) >>> 0;
     case "kill":
       return SECCOMP_RET_KILL_PROCESS;
     case "log":

@@ -18,6 +18,13 @@ export type KernelAction =
   | { kind: "errno"; errno: number }
   /** `data` (0..0xffff) comes back to the tracer via PTRACE_GETEVENTMSG. */
   | { kind: "trace"; data: number }
+  /**
+   * SECCOMP_RET_USER_NOTIF: the call waits for jail's listener to answer it.
+   * `data` (0..0xffff) names the traced rule that decides it, as for `trace`;
+   * the kernel does not pass it on, and a listener finds the rule from the
+   * spec. Where no listener can be had, the same rule is a `trace` instead.
+   */
+  | { kind: "notify"; data: number }
   /** SECCOMP_RET_KILL_PROCESS. */
   | { kind: "kill" }
   | { kind: "log" };
@@ -130,4 +137,48 @@ function testHolds(test: ArgTest, arg: bigint): boolean {
 export function unlistedAction(spec: FilterSpec, nr: number): KernelAction {
   for (const r of spec.unlisted ?? []) if (nr >= r.first && nr <= r.last) return r.action;
   return spec.defaultAction;
+}
+
+/**
+ * The spec with each action replaced by `map(action)`, rule for rule: the
+ * same tests in the same order, so the two compiled programs have the same
+ * shape.
+ *
+ * @param spec The policy.
+ * @param map The new action for each one.
+ * @returns A new spec; `spec` is unchanged.
+ */
+export function mapActions(spec: FilterSpec, map: (a: KernelAction) => KernelAction): FilterSpec {
+  const syscalls = new Map<number, SyscallRule>();
+  for (const [nr, rule] of spec.syscalls) {
+    syscalls.set(
+      nr,
+      "rules" in rule
+        ? {
+          rules: rule.rules.map((r) => ({ test: r.test, action: map(r.action) })),
+          otherwise: map(rule.otherwise),
+        }
+        : map(rule),
+    );
+  }
+  return {
+    ...spec,
+    defaultAction: map(spec.defaultAction),
+    unlisted: spec.unlisted?.map((r) => ({ ...r, action: map(r.action) })),
+    syscalls,
+    foreignAbi: map(spec.foreignAbi),
+  };
+}
+
+/**
+ * The spec with every `notify` action turned into the `trace` action of the
+ * same rule: the filter for a chain that can have no listener of jail's
+ * (Linux before 5.0, or a supervisor above jail holding one), where a
+ * USER_NOTIF return would fail the call with ENOSYS.
+ *
+ * @param spec A spec with notify actions.
+ * @returns The spec that stops those calls for the ptrace supervisor instead.
+ */
+export function traceInstead(spec: FilterSpec): FilterSpec {
+  return mapActions(spec, (a) => a.kind === "notify" ? { kind: "trace", data: a.data } : a);
 }

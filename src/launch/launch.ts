@@ -57,6 +57,13 @@ export interface LaunchSpec {
   env: readonly string[];
   /** The packed seccomp program to install before exec. */
   filter: Uint8Array;
+  /**
+   * A program of the same rules in which some return SECCOMP_RET_USER_NOTIF
+   * (`CompiledPolicy.notifyFilter`): installed instead of `filter`, with
+   * jail's listener, when the chain can have one. Absent: `filter` and an
+   * allow-all listener filter, as when nothing is notified.
+   */
+  notifyFilter?: Uint8Array;
   /** Landlock rules to install before exec. */
   landlock?: LandlockSpec;
   /** Capability numbers the command keeps (`keptCapabilities` in capabilities.ts); all others go. */
@@ -81,6 +88,12 @@ export interface Launched {
    * Close it with {@linkcode releaseListener}.
    */
   listenerFd: number;
+  /**
+   * True when `notifyFilter` was installed: its notifications wait on
+   * `listenerFd` for an answer. False when it was asked for but the chain
+   * could have no listener of jail's (EBUSY, EINVAL): `filter` runs instead.
+   */
+  notifying: boolean;
   /** For an execve that fails with ENOEXEC: `/bin/sh path args`, as execvpe runs such a file. */
   script: ScriptExec;
   /** Signals that reached the child during the launch, held back: send them once it runs. */
@@ -162,6 +175,8 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   const listenerProgram = fprog(ALLOW_ALL_PROGRAM);
   const filter = new Uint8Array(spec.filter);
   const filterProgram = fprog(filter);
+  const notifyFilter = spec.notifyFilter && new Uint8Array(spec.notifyFilter);
+  const notifyProgram = notifyFilter && fprog(notifyFilter);
   const caps = capabilityPlan(spec.capabilities, own.capabilities);
   const capset = capsetBuffers(caps.sets);
   const base = file.slice(file.lastIndexOf("/") + 1);
@@ -187,6 +202,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     shArgv: addressOf(shArgv.array),
     listenerProgram: addressOf(listenerProgram),
     filterProgram: addressOf(filterProgram),
+    notifyProgram: notifyProgram && addressOf(notifyProgram),
     capHeader: addressOf(capset.header),
     capData: addressOf(capset.data),
     comm: addressOf(comm),
@@ -217,9 +233,11 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   }
   mark("launch: cloned");
   // Referenced past the clone, so that none is collected (its bytes reused) before it was copied.
-  void [path, argv, envp, shPath, shArgv, filter, capset, comm, emptySet, defaultAction, stack];
+  void [path, argv, envp, shPath, shArgv, filter, notifyFilter, capset, comm, emptySet, stack];
+  void [defaultAction, listenerProgram, filterProgram, notifyProgram];
   const { pid, pidfd } = child;
   let listenerFd = -1;
+  let notifying = false;
   const fail = (message: string): never => {
     kill(pid, SIGNALS.SIGKILL);
     // A traced child killed: its exit stop or death comes; reap until it is gone.
@@ -258,20 +276,29 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     }
     // Take the filter chain's one seccomp listener for jail, so that nothing in the tree can add
     // one: in the kernel SECCOMP_RET_USER_NOTIF outranks SECCOMP_RET_TRACE, and a listener of the
-    // tree's own would answer calls the supervisor must see.
-    const listener = child.call("seccomp(NEW_LISTENER)", NR.seccomp, [
-      SECCOMP_SET_MODE_FILTER,
-      SECCOMP_FILTER_FLAG_NEW_LISTENER,
-      at.listenerProgram,
-    ]);
-    if (listener >= 0) {
+    // tree's own would answer calls the supervisor must see. With a notifying program, jail's own
+    // filter is the listener's, installed last (below); otherwise a filter that allows everything.
+    const takeListener = (name: string, program: bigint, last: boolean): boolean => {
+      const listener = child.call(name, NR.seccomp, [
+        SECCOMP_SET_MODE_FILTER,
+        SECCOMP_FILTER_FLAG_NEW_LISTENER,
+        program,
+      ]);
+      if (listener < 0) {
+        if (listener !== -EBUSY && listener !== -EINVAL) throw new InjectError(name, -listener);
+        return false;
+      }
       listenerFd = pidfdGetfd(pidfd, listener);
       if (listenerFd < 0) {
         throw new InjectError("taking the seccomp listener (pidfd_getfd)", -listenerFd);
       }
-      child.mustCall("close(listener)", NR.close, [listener]);
-    } else if (listener !== -EBUSY && listener !== -EINVAL) {
-      throw new InjectError("seccomp(NEW_LISTENER)", -listener);
+      // After jail's own filter no call is injected: the child's copy is close-on-exec (the
+      // kernel makes it so), and a close made now would run through the filter's rules.
+      if (!last) child.mustCall("close(listener)", NR.close, [listener]);
+      return true;
+    };
+    if (at.notifyProgram === undefined) {
+      takeListener("seccomp(NEW_LISTENER)", at.listenerProgram, false);
     }
     for (const cap of caps.dropBounding) {
       child.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [PR.CAPBSET_DROP, cap]);
@@ -316,17 +343,26 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
       0,
       KERNEL_SIGSET_BYTES,
     ]);
-    child.mustCall("seccomp(SECCOMP_SET_MODE_FILTER)", NR.seccomp, [
-      SECCOMP_SET_MODE_FILTER,
-      0,
-      at.filterProgram,
-    ]);
+    // EBUSY: a supervisor above jail holds the chain's listener (jail inside jail); EINVAL:
+    // Linux before 5.0. Either way the tree cannot add one, and a USER_NOTIF return would fail
+    // the call with ENOSYS: the same rules stop at the supervisor instead (traceInstead in
+    // src/bpf/spec.ts).
+    notifying = at.notifyProgram !== undefined &&
+      takeListener("seccomp(NEW_LISTENER, jail's filter)", at.notifyProgram, true);
+    if (!notifying) {
+      child.mustCall("seccomp(SECCOMP_SET_MODE_FILTER)", NR.seccomp, [
+        SECCOMP_SET_MODE_FILTER,
+        0,
+        at.filterProgram,
+      ]);
+    }
     if (pinned) setAffinity(pid, inherited);
     child.setUp("execve", NR.execve, [at.path, at.argv, at.envp]);
     close(pidfd);
     return {
       pid,
       listenerFd,
+      notifying,
       script: {
         ip: syscallInstruction(),
         nr: NR.execve,

@@ -30,6 +30,7 @@ import { ConfigError } from "./config_error.ts";
 import { ALLOW, errno } from "./filter_actions.ts";
 import { addGuards } from "./guards.ts";
 import { compileNet, type NetLists } from "./net_compile.ts";
+import { notifyingProgram } from "./notify_actions.ts";
 import { addConfigRules, addTraceOnly } from "./syscall_rules.ts";
 
 const E = ERRNO_NUMBERS;
@@ -52,8 +53,16 @@ function unknownNumbers(arch: Arch): readonly UnlistedRange[] {
 
 /** Everything the supervisor needs, ready to cross to its thread (except `hooks`). */
 export interface CompiledPolicy {
-  /** Packed seccomp program. */
+  /** Packed seccomp program: every rule of the supervisor's stops there (SECCOMP_RET_TRACE). */
   filter: Uint8Array;
+  /**
+   * The same program with the rules a seccomp user notification can decide
+   * (src/notify/notifiable.ts) returning SECCOMP_RET_USER_NOTIF instead,
+   * for the run to install with jail's listener when nothing records each
+   * call; absent when no rule qualifies. Same shape and size as `filter`,
+   * which stays the fallback where no listener can be had.
+   */
+  notifyFilter?: Uint8Array;
   /** Traced rules by SECCOMP_RET_TRACE data. */
   rules: TraceRule[];
   /** The network policy, when the network is restricted. */
@@ -166,8 +175,10 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
       `the policy does not compile to a seccomp filter: ${(e as Error).message}`,
     );
   }
+  const filter = program.bytes();
   return {
-    filter: program.bytes(),
+    filter,
+    notifyFilter: notifyingProgram(filter, rules),
     rules,
     net,
     hooks,

@@ -89,6 +89,7 @@ export function runOutcome(
     quirks: r.quirks,
     stops: r.stops,
   };
+  if (r.notified !== undefined) stats.notified = r.notified;
   const base = { code: r.root?.code, signal: r.root?.signal, timedOut, stats };
   if (execFailure && !r.execed) {
     const { code, message } = execFailureMessage(cmd, execFailure);

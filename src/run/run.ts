@@ -19,6 +19,7 @@ import { COMMAND_KILL, CONTROL_COMMAND } from "../supervisor/control.ts";
 import { keptCapabilities } from "../launch/capabilities.ts";
 import type { SupervisorEvent } from "../events.ts";
 import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";
+import { startNotifyPool } from "../notify/pool.ts";
 import { HOOK_BYTES } from "./hook_channel.ts";
 import { EXIT_JAIL_ERROR, JailError, type RunOutcome, runOutcome } from "./exit_status.ts";
 import { FORWARDED_SIGNALS, SignalRelay } from "./signals.ts";
@@ -112,6 +113,7 @@ export function runJailed(
   // run, from the moment the command's process exists.
   let releaseInspector = () => {};
   let ended = false;
+  let endPool = () => {};
   const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
   const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
   const hooks = new HookAnswers(policy.hooks, hookChannel);
@@ -158,6 +160,7 @@ export function runJailed(
       options.signal?.removeEventListener("abort", onAbort);
       worker.terminate();
       ended = true;
+      endPool();
       releaseInspector();
     };
     worker.onerror = (e) => {
@@ -219,6 +222,11 @@ export function runJailed(
         }
       }
     };
+    // Decisions by notification, when nothing records each call (notifiable.ts).
+    const pool = options.trace || options.log || options.onEvent
+      ? undefined
+      : startNotifyPool(policy);
+    endPool = () => pool?.end();
     const start: StartMessage = {
       type: "start",
       argv: [...argv],
@@ -238,6 +246,7 @@ export function runJailed(
       events: options.onEvent !== undefined,
       trace: options.trace,
       log: log?.path,
+      notify: pool && { filter: policy.notifyFilter!, pool: pool.shared },
     };
     worker.postMessage(start);
     mark("start posted");

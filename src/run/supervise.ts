@@ -22,6 +22,7 @@ import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";
 import { kill } from "../../ffi/process.ts";
 import { TargetGuard } from "../supervisor/target_guard.ts";
 import type { SleepGuard } from "../supervisor/polling_wait.ts";
+import { attachListener, detachListener } from "../notify/pool.ts";
 
 /** Where the supervision runs: what differs between the Worker and the main thread. */
 export interface SupervisionHost {
@@ -60,6 +61,7 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
       landlock: start.landlock,
       capabilities: start.capabilities,
       terminal: start.terminal,
+      notifyFilter: start.notify?.filter,
     });
     if ("failure" in launched) {
       // Not found or not runnable: nothing ran, nothing to supervise.
@@ -67,6 +69,9 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
       return;
     }
     held = launched;
+    if (start.notify) {
+      attachListener(start.notify.pool, launched.notifying ? launched.listenerFd : -1);
+    }
     mark("launch done");
     post({ type: "started", pid: launched.pid });
     const control = new Int32Array(start.control);
@@ -149,12 +154,14 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
     const result = await host.drive(supervisor);
     mark("supervisor loop ended");
     emit?.close();
+    const pool = start.notify && detachListener(start.notify.pool);
+    if (pool) result.notified = pool.answered;
     // Before "done": the owner may end this thread as soon as it hears it.
-    releaseListener(launched);
+    if (pool?.free !== false) releaseListener(launched);
     held = undefined;
     post({ type: "done", result, execFailure: result.execFailure });
   } catch (err) {
-    if (held) releaseListener(held);
+    if (held && (!start.notify || detachListener(start.notify.pool).free)) releaseListener(held);
     post({
       type: "error",
       message: err instanceof Error ? err.message : String(err),

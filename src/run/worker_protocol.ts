@@ -39,6 +39,8 @@ export interface StartMessage extends SinkOptions {
   /** jail's controlling terminal and group, for the hand-over to the tree (job_control.ts). */
   terminal?: { fd: number; group: number };
   control: SharedArrayBuffer;
+  /** The rules a notification decides, and the pool's buffer (src/notify/pool.ts), when a pool serves them. */
+  notify?: { filter: Uint8Array; pool: SharedArrayBuffer };
 }
 
 /** Messages from the worker to its owner. */

@@ -38,6 +38,8 @@ export interface RunStats {
   quirks: QuirkCounts;
   /** The reports the loop served, by kind. */
   stops: StopCounts;
+  /** Calls answered by seccomp user notification (src/notify/), when a pool served them. */
+  notified?: number;
 }
 
 /**

@@ -115,6 +115,7 @@ export function refusalOf(
 function code(action: KernelAction): number {
   switch (action.kind) {
     case "trace":
+    case "notify": // The same rule, stopped by ptrace when no listener could be had.
       return action.data;
     case "allow":
     case "log":

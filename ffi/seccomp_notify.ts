@@ -1,0 +1,99 @@
+/**
+ * The seccomp listener's calls: wait for a notification, answer it, and the
+ * listener's flags and sizes. Blocking calls on purpose: each serving thread
+ * of the pool (src/notify/) sleeps in its own `ioctl(NOTIF_RECV)`, and a
+ * `nonblocking` symbol would hand the call to Deno's thread pool instead.
+ * The structures' layouts are in kernel/seccomp.ts.
+ *
+ * @module
+ */
+
+import { errno, lazySymbols, type SysResult } from "./libc.ts";
+import {
+  SECCOMP_GET_NOTIF_SIZES,
+  SECCOMP_IOCTL_NOTIF_RECV,
+  SECCOMP_IOCTL_NOTIF_SEND,
+  SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+  SECCOMP_NOTIF_SIZES_BYTES,
+} from "../kernel/seccomp.ts";
+import { hostNr } from "../kernel/host_syscalls.ts";
+
+const SYMBOLS = {
+  // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
+  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
+  ioctl_value: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
+  // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
+  seccomp: { name: "syscall", parameters: ["i64", "u64", "u64", "buffer"], result: "i64" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+const sym = lazySymbols(SYMBOLS);
+const SYS_SECCOMP = hostNr("seccomp");
+const RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
+const SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
+
+/** poll(2)'s events: readable, and the other end gone (every task of the filter exited). */
+export const POLL = { IN: 0x1, HUP: 0x10 } as const;
+
+/**
+ * Waits for a notification and takes it into `notif` (a `struct
+ * seccomp_notif`, zeroed here first as the kernel requires).
+ *
+ * @returns 0, or `-errno`: ENOENT when the caller was interrupted or died before it was taken,
+ *   or (Linux 6.6 and later) when the last task of the filter has gone.
+ */
+export function notifRecv(fd: number, notif: Uint8Array<ArrayBuffer>): SysResult {
+  notif.fill(0);
+  return sym.ioctl(fd, RECV, notif) === 0 ? 0 : -errno();
+}
+
+/**
+ * Answers a notification with `resp` (a `struct seccomp_notif_resp`).
+ *
+ * @returns 0, or `-errno`: ENOENT when the caller is gone or was interrupted meanwhile (normal).
+ */
+export function notifSend(fd: number, resp: Uint8Array<ArrayBuffer>): SysResult {
+  return sym.ioctl(fd, SEND, resp) === 0 ? 0 : -errno();
+}
+
+/** SECCOMP_IOCTL_NOTIF_SET_FLAGS (Linux 6.6): 0, or `-errno` (EINVAL before 6.6). */
+export function notifSetFlags(fd: number, flags: number): SysResult {
+  return sym.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0
+    ? 0
+    : -errno();
+}
+
+const pollBuf = new Uint8Array(8); // struct pollfd { int fd; short events; short revents; }
+const pollView = new DataView(pollBuf.buffer);
+
+/**
+ * poll(2) on one descriptor.
+ *
+ * @param timeoutMs -1 waits without end.
+ * @returns The revents (0 on timeout), or `-errno`.
+ */
+export function pollOne(fd: number, events: number, timeoutMs: number): SysResult {
+  pollView.setInt32(0, fd, true);
+  pollView.setInt16(4, events, true);
+  pollView.setInt16(6, 0, true);
+  const rc = sym.poll(pollBuf, 1n, timeoutMs);
+  if (rc < 0) return -errno();
+  return rc === 0 ? 0 : pollView.getUint16(6, true);
+}
+
+/**
+ * The kernel's sizes of `struct seccomp_notif`, `struct seccomp_notif_resp`
+ * and `struct seccomp_data` (SECCOMP_GET_NOTIF_SIZES, Linux 5.0).
+ *
+ * @returns The three sizes, or `-errno` when the kernel has no notifications.
+ */
+export function notifSizes(): { notif: number; resp: number; data: number } | SysResult {
+  const out = new Uint8Array(SECCOMP_NOTIF_SIZES_BYTES);
+  if (Number(sym.seccomp(SYS_SECCOMP, BigInt(SECCOMP_GET_NOTIF_SIZES), 0n, out)) !== 0) {
+    return -errno();
+  }
+  const v = new DataView(out.buffer);
+  return { notif: v.getUint16(0, true), resp: v.getUint16(2, true), data: v.getUint16(4, true) };
+}

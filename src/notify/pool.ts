@@ -1,0 +1,233 @@
+/**
+ * The pool of threads that answer jail's seccomp listener.
+ *
+ * The rules a notification can decide (notifiable.ts) reach jail's listener
+ * instead of the ptrace supervisor, and any number of threads can serve a
+ * listener: each pool thread (serve_worker.ts) sleeps in its own
+ * `ioctl(SECCOMP_IOCTL_NOTIF_RECV)`, so P callers are answered P at a time
+ * where one ptrace thread serves them in turn.
+ *
+ * Three parties share one small buffer ({@linkcode POOL}):
+ *
+ * - the run's owner thread creates the workers ({@linkcode startNotifyPool})
+ *   as the run starts, alongside the launch: `new Worker` blocks its caller
+ *   about 12 ms each, and a Worker created from the supervisor's own Worker
+ *   takes about a second to start on Deno 2.9;
+ * - the supervisor's thread, which launches the tree, publishes the
+ *   listener's descriptor once it holds it ({@linkcode attachListener}), and
+ *   at the end waits until no pool thread can touch it again before closing
+ *   it ({@linkcode detachListener});
+ * - the pool threads wait for the descriptor, serve, and leave when the
+ *   filter has no task left (the listener reports POLLHUP, and from Linux
+ *   6.6 a waiting RECV returns ENOENT then) or when told to stop.
+ *
+ * Calls made before the pool is up wait in the kernel.
+ *
+ * @module
+ */
+
+import type { FilterSpec } from "../bpf/spec.ts";
+import type { TraceRule } from "../supervisor/rules.ts";
+import { type NotifyAnswer, notifyAnswer } from "./notifiable.ts";
+import { notifSetFlags } from "../../ffi/seccomp_notify.ts";
+import { SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP } from "../../kernel/seccomp.ts";
+
+/** Slots of the shared buffer (Int32Array). */
+export const POOL = {
+  /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
+  FD: 0,
+  /** Pool threads between their stop check and leaving: the listener may be in use. */
+  ALIVE: 1,
+  /** Set once: leave. */
+  STOP: 2,
+  /** Notifications answered (SEND succeeded), summed as threads leave. */
+  ANSWERED: 3,
+  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
+  MODE: 4,
+  /** How many threads serve (the others leave at once). */
+  SERVING: 5,
+  /** Slots. */
+  SIZE: 6,
+} as const;
+
+/** {@linkcode POOL.FD} before the launch has said. */
+export const FD_PENDING = -2;
+/**
+ * Linux 6.6 and later: a RECV waiting when the filter's last task goes
+ * returns ENOENT, so every thread may sleep in RECV.
+ */
+export const MODE_BLOCKING = 1;
+/**
+ * Before 6.6 such a RECV sleeps on; one thread serves, and polls before
+ * each RECV (so that it never waits in RECV for a notification another took).
+ */
+export const MODE_POLL = 2;
+
+/** The environment variable that sets the pool's size; 0 leaves every rule on ptrace. */
+export const NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
+/**
+ * The environment variable that, set to 1, serves as on a kernel before 6.6
+ * ({@linkcode MODE_POLL}), for the tests of that path on a newer one.
+ */
+export const NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
+/** Most threads: beyond, one notification's work is short enough that more would only wait. */
+const MAX_THREADS = 16;
+/** How long the supervisor waits for the pool to leave at the end. */
+const LEAVE_MS = 2000;
+
+/** What a pool worker is started with. */
+export interface PoolStart {
+  /** The shared buffer. */
+  shared: SharedArrayBuffer;
+  /** jail's filter spec (TRACE for every supervised rule): the rule of each call. */
+  spec: FilterSpec;
+  /** The answer of each notifiable rule, by trace data. */
+  answers: (NotifyAnswer | undefined)[];
+  /** This thread's index. */
+  index: number;
+}
+
+/** The owner's handle on a started pool. */
+export interface NotifyPool {
+  /** The buffer to hand to the supervisor's thread. */
+  readonly shared: SharedArrayBuffer;
+  /**
+   * Creates now, one after the other, the workers not created yet: for an
+   * owner about to block its event loop (a supervisor loop on its own
+   * thread), where the timers that create them would not run.
+   */
+  spawnNow(): void;
+  /** Ends the pool's workers (after the supervisor's `detachListener`, or on failure). */
+  end(): void;
+}
+
+/**
+ * Starts the pool's workers for a policy with notifiable rules, on the
+ * thread that owns the run: one per turn of its event loop from the next
+ * one on, so that the caller's start message goes out first and signals and
+ * timers are served between them.
+ *
+ * @param policy The compiled policy's spec and rules.
+ * @returns The pool, or undefined when no rule needs one or the environment asks for none.
+ */
+export function startNotifyPool(
+  policy: { spec: FilterSpec; rules: readonly TraceRule[]; notifyFilter?: Uint8Array },
+): NotifyPool | undefined {
+  if (!policy.notifyFilter) return undefined;
+  const threads = poolSize();
+  if (threads === 0) return undefined;
+  const shared = new SharedArrayBuffer(4 * POOL.SIZE);
+  const slots = new Int32Array(shared);
+  slots[POOL.FD] = FD_PENDING;
+  slots[POOL.SERVING] = threads;
+  const answers = policy.rules.map(notifyAnswer);
+  const workers: Worker[] = [];
+  // serve_worker.ts beside this module, or its bundle beside the bundle this module was bundled
+  // into (dist/jail.js or dist/worker.js, whose `import.meta.url` this then is).
+  const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
+  const url = new URL(file, import.meta.url).href;
+  const spawnOne = () => {
+    const index = workers.length;
+    const w = new Worker(url, { type: "module", name: `jail-notify-${index}` });
+    w.postMessage({ shared, spec: policy.spec, answers, index } satisfies PoolStart);
+    workers.push(w);
+  };
+  // Each worker in a turn of its own, taken by a message to this thread rather than a timer: the
+  // caller's start message goes out first, and a supervisor loop on this thread (inline.ts) gives
+  // message turns every slice but timer turns only every 50 ms. Closed when done: an open port
+  // keeps the event loop alive.
+  const turns = new MessageChannel();
+  let open = true;
+  const close = () => {
+    if (open) turns.port1.close();
+    open = false;
+  };
+  turns.port1.onmessage = () => {
+    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) {
+      turns.port2.postMessage(0);
+    } else close();
+  };
+  turns.port2.postMessage(0);
+  return {
+    shared,
+    spawnNow() {
+      while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+      close();
+    },
+    end() {
+      close();
+      Atomics.store(slots, POOL.STOP, 1);
+      // A worker still waiting for the descriptor leaves at once.
+      Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
+      Atomics.notify(slots, POOL.FD);
+      for (const w of workers) w.terminate();
+      workers.length = 0;
+    },
+  };
+}
+
+/**
+ * `$JAIL_NOTIFY_THREADS`, or one thread for every two CPUs, up to 16.
+ *
+ * Measured on 2 CPUs (README, "Decisions in parallel"): one thread woken on
+ * the caller's CPU (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) served one loop and
+ * two loops side by side faster than two threads did. A notification wakes
+ * every idle thread waiting in RECV (the kernel's wait is not exclusive),
+ * so threads beyond what the callers keep busy cost wake-ups; and one thread
+ * answers at most about 200,000 calls a second, which many callers on many
+ * CPUs outrun.
+ */
+function poolSize(): number {
+  const asked = Deno.env.get(NOTIFY_THREADS_ENV);
+  if (asked !== undefined && /^\d+$/.test(asked)) return Math.min(Number(asked), MAX_THREADS);
+  return Math.max(1, Math.min(Math.floor(navigator.hardwareConcurrency / 2), MAX_THREADS));
+}
+
+/**
+ * Hands the listener to the pool (on the supervisor's thread, after the
+ * launch), or tells it that there is none (-1: the tree runs the all-TRACE
+ * fallback, and the pool leaves).
+ *
+ * @param shared The pool's buffer ({@linkcode NotifyPool.shared}).
+ * @param fd jail's listener, or -1.
+ */
+export function attachListener(shared: SharedArrayBuffer, fd: number): void {
+  const slots = new Int32Array(shared);
+  if (fd >= 0) {
+    // Linux 6.6's listener flag doubles as the probe for its RECV that ends with the filter.
+    const modern = Deno.env.get(NOTIFY_POLL_ENV) !== "1" && notifSetFlags(fd, 0) === 0;
+    const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
+    // With one serving thread, the caller's CPU runs it at once (a synchronous hand-off).
+    if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+    Atomics.store(slots, POOL.SERVING, serving);
+    Atomics.store(slots, POOL.MODE, modern ? MODE_BLOCKING : MODE_POLL);
+  }
+  Atomics.store(slots, POOL.FD, fd);
+  Atomics.notify(slots, POOL.FD);
+}
+
+/**
+ * Stops the pool once the tree is gone and waits until no pool thread can
+ * use the listener again: then it may be closed.
+ *
+ * @param shared The pool's buffer.
+ * @returns How many calls the pool answered, and whether the listener is free to close
+ *   (false when a thread did not leave in time: keep the descriptor open then, rather than let
+ *   a late call reach whatever reuses its number).
+ */
+export function detachListener(shared: SharedArrayBuffer): { answered: number; free: boolean } {
+  const slots = new Int32Array(shared);
+  Atomics.store(slots, POOL.STOP, 1);
+  Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
+  Atomics.notify(slots, POOL.FD);
+  const deadline = performance.now() + LEAVE_MS;
+  for (;;) {
+    const alive = Atomics.load(slots, POOL.ALIVE);
+    if (alive === 0) break;
+    const left = deadline - performance.now();
+    if (left <= 0) return { answered: Atomics.load(slots, POOL.ANSWERED), free: false };
+    Atomics.wait(slots, POOL.ALIVE, alive, left);
+  }
+  return { answered: Atomics.load(slots, POOL.ANSWERED), free: true };
+}

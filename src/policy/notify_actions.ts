@@ -1,0 +1,73 @@
+/**
+ * The policy's filter with the rules that a seccomp user notification can
+ * decide handed to jail's listener instead of a ptrace stop.
+ *
+ * @module
+ */
+
+import { type FilterSpec, type KernelAction, mapActions } from "../bpf/spec.ts";
+import type { TraceRule } from "../supervisor/rules.ts";
+import { notifyAnswer } from "../notify/notifiable.ts";
+import { BPF_K, BPF_RET } from "../../kernel/bpf.ts";
+import {
+  SECCOMP_RET_ACTION_FULL,
+  SECCOMP_RET_DATA,
+  SECCOMP_RET_TRACE,
+  SECCOMP_RET_USER_NOTIF,
+} from "../../kernel/seccomp.ts";
+
+/**
+ * `spec` with each `trace` action whose rule {@linkcode notifyAnswer} can
+ * answer turned into the `notify` action of the same rule.
+ *
+ * @param spec The compiled policy's spec (TRACE for every supervised rule).
+ * @param rules Its traced rules, by trace data.
+ * @returns The notifying spec, or undefined when no rule qualifies.
+ */
+export function notifyingSpec(
+  spec: FilterSpec,
+  rules: readonly TraceRule[],
+): FilterSpec | undefined {
+  const answered = rules.map((r) => notifyAnswer(r) !== undefined);
+  if (!answered.includes(true)) return undefined;
+  let used = false;
+  const notifying = mapActions(spec, (a): KernelAction => {
+    if (a.kind !== "trace" || !answered[a.data]) return a;
+    used = true;
+    return { kind: "notify", data: a.data };
+  });
+  return used ? notifying : undefined;
+}
+
+/**
+ * The compiled program of {@linkcode notifyingSpec}, made from the TRACE
+ * program without compiling again: every `ret TRACE|data` of a notifiable
+ * rule becomes `ret USER_NOTIF|data`. The compiler encodes both actions with
+ * the rule's data and groups ranges by encoded value, which maps one to one,
+ * so the two programs differ in those returns alone (the policy tests hold
+ * this to `compileFilter(notifyingSpec(...))`). Half a millisecond to
+ * several of a cold start saved, for each run of such a policy.
+ *
+ * @param filter The packed TRACE program (`struct sock_filter` array, little-endian).
+ * @param rules The traced rules, by trace data.
+ * @returns The notifying program, or undefined when no rule qualifies.
+ */
+export function notifyingProgram(
+  filter: Uint8Array,
+  rules: readonly TraceRule[],
+): Uint8Array | undefined {
+  const answered = rules.map((r) => notifyAnswer(r) !== undefined);
+  if (!answered.includes(true)) return undefined;
+  const out = new Uint8Array(filter);
+  const view = new DataView(out.buffer);
+  let used = false;
+  for (let at = 0; at + 8 <= out.length; at += 8) {
+    if (view.getUint16(at, true) !== (BPF_RET | BPF_K)) continue;
+    const k = view.getUint32(at + 4, true);
+    if (((k & SECCOMP_RET_ACTION_FULL) >>> 0) !== SECCOMP_RET_TRACE) continue;
+    if (!answered[k & SECCOMP_RET_DATA]) continue;
+    view.setUint32(at + 4, (SECCOMP_RET_USER_NOTIF | (k & SECCOMP_RET_DATA)) >>> 0, true);
+    used = true;
+  }
+  return used ? out : undefined;
+}
