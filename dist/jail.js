@@ -9437,6 +9437,7 @@ var ORIGIN_NOT_TRACED = -1;
 var ORIGIN_REFUSED = -2;
 var BY_ARGS = -3;
 var NR_TABLE_SIZE = 1024;
+var UNKNOWN = -4;
 var TraceOrigin = class {
   #spec;
   #arch;
@@ -9454,10 +9455,11 @@ var TraceOrigin = class {
   constructor(spec) {
     this.#spec = spec;
     this.#arch = specArch(spec);
-    for (let nr = 0; nr < NR_TABLE_SIZE; nr++) {
-      const rule = spec.syscalls.get(nr);
-      this.#byNr[nr] = rule === void 0 ? code(unlistedAction(spec, nr)) : "rules" in rule ? BY_ARGS : code(rule);
-    }
+    this.#byNr.fill(UNKNOWN);
+  }
+  #entry(nr) {
+    const rule = this.#spec.syscalls.get(nr);
+    return this.#byNr[nr] = rule === void 0 ? code(unlistedAction(this.#spec, nr)) : "rules" in rule ? BY_ARGS : code(rule);
   }
   /**
    * The rule of a call stopped at PTRACE_EVENT_SECCOMP.
@@ -9471,7 +9473,8 @@ var TraceOrigin = class {
    *   or {@linkcode ORIGIN_REFUSED}.
    */
   ruleOf(nr, regs) {
-    const known = nr >= 0 && nr < NR_TABLE_SIZE ? this.#byNr[nr] : BY_ARGS;
+    let known = nr >= 0 && nr < NR_TABLE_SIZE ? this.#byNr[nr] : BY_ARGS;
+    if (known === UNKNOWN) known = this.#entry(nr);
     if (known !== BY_ARGS) return known;
     const args = this.#args;
     for (let i = 0; i < 6; i++) args[i] = regs.arg(i);
