@@ -7,13 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include "notif_compat.h"
 
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
-#endif
 
 int main(void) {
   printf("notif.size %zu\n", sizeof(struct seccomp_notif));
@@ -32,7 +27,7 @@ int main(void) {
   printf("ID_VALID %lu\n", (unsigned long)SECCOMP_IOCTL_NOTIF_ID_VALID);
   printf("SET_FLAGS %lu\n", (unsigned long)SECCOMP_IOCTL_NOTIF_SET_FLAGS);
   printf("GET_NOTIF_SIZES %d\n", SECCOMP_GET_NOTIF_SIZES);
-  printf("FLAG_CONTINUE %d\n", SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+  printf("FLAG_CONTINUE %lu\n", (unsigned long)SECCOMP_USER_NOTIF_FLAG_CONTINUE);
   printf("FD_SYNC_WAKE_UP %d\n", SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
   printf("RET_USER_NOTIF %u\n", SECCOMP_RET_USER_NOTIF);
   return 0;
