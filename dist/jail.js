@@ -2212,12 +2212,14 @@ function arg(a) {
   return addressOf(a);
 }
 function sys(name, a0, a1, a2, a3, a4, a5) {
-  return sysResult(generic.syscall(hostNr(name), arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
+  let nr = numbers.get(name);
+  if (nr === void 0) numbers.set(name, nr = hostNr(name));
+  return sysResult(generic.syscall(nr, arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
 }
 function bindSysNow() {
   bindSymbols(generic);
 }
-var errnoSymbols, errnoView, ErrnoError, generic;
+var errnoSymbols, errnoView, ErrnoError, generic, numbers;
 var init_libc = __esm({
   "ffi/libc.ts"() {
     init_errno();
@@ -2264,6 +2266,7 @@ var init_libc = __esm({
         result: "i64"
       }
     });
+    numbers = /* @__PURE__ */ new Map();
   }
 });
 
@@ -8251,14 +8254,23 @@ var sym8 = lazySymbols(SYMBOLS7);
 var ThreadAlarm = class {
   #id;
   #old = new Uint8Array(LIBC_SIGACTION.bytes);
-  #spec = new BigInt64Array(ITIMERSPEC_WORDS);
+  /** `struct itimerspec` firing once after the alarm's delay, and the one that disarms. */
+  #armed = new BigInt64Array(ITIMERSPEC_WORDS);
+  #disarmed = new BigInt64Array(ITIMERSPEC_WORDS);
   #closed = false;
   /**
    * Creates the timer, disarmed, for the calling thread.
    *
+   * @param ms How long after {@linkcode arm} it fires.
    * @throws {Error} When the handler or the timer cannot be set up.
    */
-  constructor() {
+  constructor(ms) {
+    this.#armed.set([
+      0n,
+      0n,
+      BigInt(Math.floor(ms / 1e3)),
+      BigInt(Math.round(ms % 1e3 * 1e6))
+    ]);
     const act = new Uint8Array(LIBC_SIGACTION.bytes);
     new DataView(act.buffer).setBigUint64(LIBC_SIGACTION.handler, symbolAddress("abs"), true);
     if (sym8.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
@@ -8276,20 +8288,13 @@ var ThreadAlarm = class {
     }
     this.#id = BigInt(id[0]);
   }
-  /** Fires once, `ms` milliseconds from now, unless disarmed before. */
-  once(ms) {
-    this.#spec.set([
-      0n,
-      0n,
-      BigInt(Math.floor(ms / 1e3)),
-      BigInt(Math.round(ms % 1e3 * 1e6))
-    ]);
-    sys("timer_settime", this.#id, 0, this.#spec, null);
+  /** Fires once, the constructor's delay from now, unless disarmed before. */
+  arm() {
+    sys("timer_settime", this.#id, 0, this.#armed, null);
   }
   /** Stops firing. */
   disarm() {
-    this.#spec.fill(0n);
-    sys("timer_settime", this.#id, 0, this.#spec, null);
+    sys("timer_settime", this.#id, 0, this.#disarmed, null);
   }
   /** Deletes the timer and gives the signal its former action back. */
   close() {
@@ -12058,7 +12063,7 @@ var Turns = class {
 var SleepAlarm = class {
   #alarm;
   sleeping() {
-    (this.#alarm ??= new ThreadAlarm()).once(WAKE_MS);
+    (this.#alarm ??= new ThreadAlarm(WAKE_MS)).arm();
   }
   woke() {
     this.#alarm?.disarm();
@@ -13761,9 +13766,9 @@ function addConfigRules(config, syscalls, NR2, rules2, trace, hooks) {
   }
   return skipped;
 }
-function addTraceOnly(syscalls, names, numbers, trace) {
+function addTraceOnly(syscalls, names, numbers2, trace) {
   for (const name of names) {
-    const nr = numbers[name];
+    const nr = numbers2[name];
     if (nr === void 0) continue;
     const rule = syscalls.get(nr) ?? ALLOW2;
     let traced;

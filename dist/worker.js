@@ -2212,12 +2212,14 @@ function arg(a) {
   return addressOf(a);
 }
 function sys(name, a0, a1, a2, a3, a4, a5) {
-  return sysResult(generic.syscall(hostNr(name), arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
+  let nr = numbers.get(name);
+  if (nr === void 0) numbers.set(name, nr = hostNr(name));
+  return sysResult(generic.syscall(nr, arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
 }
 function bindSysNow() {
   bindSymbols(generic);
 }
-var errnoSymbols, errnoView, ErrnoError, generic;
+var errnoSymbols, errnoView, ErrnoError, generic, numbers;
 var init_libc = __esm({
   "ffi/libc.ts"() {
     init_errno();
@@ -2264,6 +2266,7 @@ var init_libc = __esm({
         result: "i64"
       }
     });
+    numbers = /* @__PURE__ */ new Map();
   }
 });
 

@@ -217,10 +217,13 @@ export function sys(
   a4?: SysArg,
   a5?: SysArg,
 ): SysResult {
-  return sysResult(
-    generic.syscall(hostNr(name), arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)),
-  );
+  let nr = numbers.get(name);
+  if (nr === undefined) numbers.set(name, nr = hostNr(name));
+  return sysResult(generic.syscall(nr, arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
 }
+
+/** Syscall numbers as the binding takes them, made once per name. */
+const numbers = new Map<CommonSyscall, bigint>();
 
 /** Binds {@linkcode sys}'s one binding now (see {@linkcode bindSymbols}). */
 export function bindSysNow(): void {

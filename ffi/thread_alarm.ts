@@ -48,15 +48,20 @@ const sym = lazySymbols(SYMBOLS);
 export class ThreadAlarm {
   readonly #id: bigint;
   readonly #old = new Uint8Array(LIBC_SIGACTION.bytes);
-  readonly #spec = new BigInt64Array(ITIMERSPEC_WORDS);
+  /** `struct itimerspec` firing once after the alarm's delay, and the one that disarms. */
+  readonly #armed = new BigInt64Array(ITIMERSPEC_WORDS);
+  readonly #disarmed = new BigInt64Array(ITIMERSPEC_WORDS);
   #closed = false;
 
   /**
    * Creates the timer, disarmed, for the calling thread.
    *
+   * @param ms How long after {@linkcode arm} it fires.
    * @throws {Error} When the handler or the timer cannot be set up.
    */
-  constructor() {
+  constructor(ms: number) {
+    // it_interval 0 (once), it_value the delay: both set per sleep, so built once here.
+    this.#armed.set([0n, 0n, BigInt(Math.floor(ms / 1000)), BigInt(Math.round((ms % 1000) * 1e6))]);
     const act = new Uint8Array(LIBC_SIGACTION.bytes); // empty mask, flags 0: no SA_RESTART
     new DataView(act.buffer).setBigUint64(LIBC_SIGACTION.handler, symbolAddress("abs"), true);
     if (sym.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
@@ -75,16 +80,14 @@ export class ThreadAlarm {
     this.#id = BigInt(id[0]);
   }
 
-  /** Fires once, `ms` milliseconds from now, unless disarmed before. */
-  once(ms: number): void {
-    this.#spec.set([0n, 0n, BigInt(Math.floor(ms / 1000)), BigInt(Math.round((ms % 1000) * 1e6))]);
-    sys("timer_settime", this.#id, 0, this.#spec, null);
+  /** Fires once, the constructor's delay from now, unless disarmed before. */
+  arm(): void {
+    sys("timer_settime", this.#id, 0, this.#armed, null);
   }
 
   /** Stops firing. */
   disarm(): void {
-    this.#spec.fill(0n);
-    sys("timer_settime", this.#id, 0, this.#spec, null);
+    sys("timer_settime", this.#id, 0, this.#disarmed, null);
   }
 
   /** Deletes the timer and gives the signal its former action back. */

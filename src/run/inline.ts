@@ -27,7 +27,7 @@ import { supervise } from "./supervise.ts";
 /** The longest the loop works before the event loop gets a turn, in ms. */
 const SLICE_MS = 10;
 /** The longest the loop sleeps in `waitpid` before the event loop gets a turn, in ms. */
-export const WAKE_MS = 25;
+const WAKE_MS = 25;
 /**
  * How often the event loop's timers and signal listeners get a turn, in ms: the precision of
  * `--timeout` and of the grace period, and the longest a signal to jail waits to be relayed.
@@ -78,7 +78,7 @@ class SleepAlarm implements SleepGuard {
   #alarm?: ThreadAlarm;
 
   sleeping(): void {
-    (this.#alarm ??= new ThreadAlarm()).once(WAKE_MS);
+    (this.#alarm ??= new ThreadAlarm(WAKE_MS)).arm();
   }
 
   woke(): void {
