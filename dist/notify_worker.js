@@ -57,7 +57,10 @@ var HOST_ABI = abiOf(Deno.build.arch);
 
 // kernel/seccomp.ts
 var X32_SYSCALL_BIT = 1073741824;
+var SECCOMP_DATA_NR = 0;
 var SECCOMP_DATA_ARCH = 4;
+var SECCOMP_DATA_IP = 8;
+var SECCOMP_DATA_ARGS = 16;
 var SECCOMP_DATA_SIZE = 64;
 var SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
 var SECCOMP_GET_NOTIF_SIZES = 3;
@@ -1191,10 +1194,10 @@ function serve(fd, slots, spec, answers) {
       if (rc === -ENOENT && (pollOne(fd, POLL.IN, 0) & POLL.HUP) === 0) continue;
       break;
     }
-    data.nr = nv.getInt32(at, true);
+    data.nr = nv.getInt32(at + SECCOMP_DATA_NR, true);
     data.arch = nv.getUint32(at + SECCOMP_DATA_ARCH, true);
-    data.instructionPointer = nv.getBigUint64(at + 8, true);
-    for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + 16 + 8 * i, true);
+    data.instructionPointer = nv.getBigUint64(at + SECCOMP_DATA_IP, true);
+    for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + SECCOMP_DATA_ARGS + 8 * i, true);
     const action = decideReference(spec, data);
     const answer = action.kind === "trace" ? answers[action.data] : void 0;
     rv.setBigUint64(SECCOMP_NOTIF_RESP.id, nv.getBigUint64(SECCOMP_NOTIF.id, true), true);

@@ -16,11 +16,17 @@
 
 import { decideReference } from "../bpf/spec.ts";
 import type { SeccompData } from "../bpf/interpreter.ts";
-import { notifRecv, notifSend, POLL, pollOne } from "../../ffi/seccomp_notify.ts";
-import { SECCOMP_DATA_ARCH, SECCOMP_NOTIF, SECCOMP_NOTIF_RESP } from "../../kernel/seccomp.ts";
+import { notifRecv, notifSend, notifSizes, POLL, pollOne } from "../../ffi/seccomp_notify.ts";
+import {
+  SECCOMP_DATA_ARCH,
+  SECCOMP_DATA_ARGS,
+  SECCOMP_DATA_IP,
+  SECCOMP_DATA_NR,
+  SECCOMP_NOTIF,
+  SECCOMP_NOTIF_RESP,
+} from "../../kernel/seccomp.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { FD_PENDING, MODE_POLL, POOL, type PoolStart } from "./pool.ts";
-import { notifSizes } from "../../ffi/seccomp_notify.ts";
 
 const { ENOENT, EINTR, EPERM } = ERRNO_NUMBERS;
 /** In poll mode, how often the thread looks at the stop flag. */
@@ -80,10 +86,10 @@ function serve(
       if (rc === -ENOENT && (pollOne(fd, POLL.IN, 0) & POLL.HUP) === 0) continue;
       break;
     }
-    data.nr = nv.getInt32(at, true);
+    data.nr = nv.getInt32(at + SECCOMP_DATA_NR, true);
     data.arch = nv.getUint32(at + SECCOMP_DATA_ARCH, true);
-    data.instructionPointer = nv.getBigUint64(at + 8, true);
-    for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + 16 + 8 * i, true);
+    data.instructionPointer = nv.getBigUint64(at + SECCOMP_DATA_IP, true);
+    for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + SECCOMP_DATA_ARGS + 8 * i, true);
     const action = decideReference(spec, data);
     const answer = action.kind === "trace" ? answers[action.data] : undefined;
     rv.setBigUint64(SECCOMP_NOTIF_RESP.id, nv.getBigUint64(SECCOMP_NOTIF.id, true), true);
