@@ -1,8 +1,8 @@
 /*
- * A sendto the supervisor performs for the tree, and that must wait as the
- * tracee's own would: it must never fail with EINTR because the loop's
- * thread has an alarm of its own (src/run/inline.ts arms it around its
- * waitpid alone).
+ * A sendto jail performs for the tree, and that must wait as the tracee's
+ * own would: the caller waits in a ppoll of its own and sends again
+ * (src/supervisor/wait.ts), and must never see EINTR from anything of jail's
+ * (the loop's thread has an alarm of its own, src/run/inline.ts).
  *
  *   blocking_send PATH
  *

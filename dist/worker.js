@@ -7359,6 +7359,8 @@ var Registry = class {
     thread.tid = pid;
     thread.state = "running";
     thread.pendingResult = void 0;
+    thread.waiting = void 0;
+    thread.retried = void 0;
     this.threads.set(pid, thread);
     return vanished;
   }
@@ -7718,6 +7720,7 @@ var ThreadControl = class {
   callEnded(thread, result) {
     thread.exitStop = false;
     thread.pendingResult = void 0;
+    thread.waiting = void 0;
     if (this.results) this.#hooks.onSyscallExit?.(thread.tid, result);
   }
 };
@@ -7726,9 +7729,104 @@ var ThreadControl = class {
 init_errno();
 init_ptrace();
 init_arch();
+
+// src/supervisor/wait.ts
+init_memory();
+init_errno();
+init_socket();
+init_arch();
+var FIRST_DELAY_MS = 1;
+var MAX_DELAY_MS = 32;
+var { EAGAIN, EINTR } = ERRNO_NUMBERS;
+var ERESTARTSYS = 512;
+var ERESTART_RESTARTBLOCK = 516;
+var PPOLL = HOST_ARCH.numbers.ppoll;
+var SYSCALL_BYTES = BigInt(HOST_ARCH.syscallInstruction.length);
+var AREA = 32;
+function startWait(filter, thread, regs, decision) {
+  const again = thread.retried;
+  thread.retried = void 0;
+  const chain = again && again.nr === regs.nr && again.ip === regs.ip ? again : void 0;
+  const now = performance.now();
+  const since = chain?.since ?? now;
+  const wouldBlock = {
+    action: "deny",
+    errno: EAGAIN,
+    rule: decision.rule,
+    kernel: true
+  };
+  let delay = chain ? Math.min(chain.delayMs * 2, MAX_DELAY_MS) : FIRST_DELAY_MS;
+  if (decision.timeoutMs > 0) {
+    const left = decision.timeoutMs - (now - since);
+    if (left <= 0) return wouldBlock;
+    delay = Math.min(delay, left);
+  }
+  const addr = regs.sp - BigInt(HOST_ARCH.redZone) - BigInt(AREA) & ~15n;
+  const area = new Uint8Array(AREA);
+  const view = new DataView(area.buffer);
+  view.setInt32(0, decision.fd, true);
+  view.setInt16(4, POLLOUT, true);
+  const ns = Math.round(delay * 1e6);
+  view.setBigInt64(16, BigInt(Math.floor(ns / 1e9)), true);
+  view.setBigInt64(24, BigInt(ns % 1e9), true);
+  if (writeMemory(thread.tid, addr, area) !== AREA) return wouldBlock;
+  const args = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5
+  ].map((i) => regs.arg(i));
+  const waiting = {
+    nr: regs.nr,
+    args,
+    ip: regs.ip,
+    since,
+    delayMs: delay
+  };
+  regs.setNr(PPOLL);
+  regs.setArg(0, addr);
+  regs.setArg(1, 1);
+  regs.setArg(2, addr + 16n);
+  regs.setArg(3, 0);
+  regs.setArg(4, 8);
+  if (!HOST_ARCH.recheckSeesArg0 && refusalOf(filter, PPOLL, regs)) return wouldBlock;
+  thread.waiting = waiting;
+  return void 0;
+}
+function endWait(thread, regs) {
+  const w = thread.waiting;
+  thread.waiting = void 0;
+  const rc = regs.result;
+  const interrupted = rc === BigInt(-EINTR) || rc <= BigInt(-ERESTARTSYS) && rc >= BigInt(-ERESTART_RESTARTBLOCK);
+  if (rc < 0n && !interrupted) {
+    regs.setResult(-EAGAIN);
+    return;
+  }
+  thread.retried = w;
+  if (interrupted && HOST_ARCH.recheckSeesArg0) {
+    regs.setNr(w.nr);
+    for (let i = 0; i < 6; i++) regs.setArg(i, w.args[i]);
+    regs.setResult(-ERESTARTSYS);
+    return;
+  }
+  regs.setSyscall(w.ip - SYSCALL_BYTES, w.nr, w.args);
+}
+
+// src/supervisor/apply.ts
 var EPERM2 = ERRNO_NUMBERS.EPERM;
 function applyDecision(ctl, filter, thread, call, decision) {
   const regs = call.regs;
+  if (decision.action === "wait") {
+    const instead = startWait(filter, thread, regs, decision);
+    if (instead) return applyDecision(ctl, filter, thread, call, instead);
+    thread.exitStop = true;
+    if (regs.write(thread.tid) !== 0) ctl.lost(thread);
+    else ctl.resume(thread, 0);
+    return false;
+  }
+  thread.retried = void 0;
   switch (decision.action) {
     case "allow":
       if (ctl.results) thread.exitStop = true;
@@ -7874,7 +7972,7 @@ var ExecStops = class {
 
 // src/supervisor/supervisor.ts
 var EPERM3 = ERRNO_NUMBERS.EPERM;
-var EINTR = ERRNO_NUMBERS.EINTR;
+var EINTR2 = ERRNO_NUMBERS.EINTR;
 var ECHILD = ERRNO_NUMBERS.ECHILD;
 var GONE_KEPT = 4096;
 var SECCOMP_STATUS = PTRACE_EVENT.SECCOMP << 16 | SIGNALS.SIGTRAP << 8 | 127;
@@ -7970,7 +8068,7 @@ var Supervisor = class {
         this.killTree("request");
       }
       if (pid < 0) {
-        if (pid === -EINTR) {
+        if (pid === -EINTR2) {
           if (slice) return void 0;
           continue;
         }
@@ -8167,7 +8265,7 @@ var Supervisor = class {
     call.data = data;
     const decision = onSyscall(call);
     if (decision) {
-      this.#hooks.onDecision?.(call, decision);
+      if (decision.action !== "wait") this.#hooks.onDecision?.(call, decision);
       if (applyDecision(this.#ctl, this.#opts.filter, thread, call, decision)) {
         if (!this.#killing) this.#killCall = {
           pid: call.pid,
@@ -8194,6 +8292,12 @@ var Supervisor = class {
     this.#ctl.quirks.syscallExits++;
     const regs = this.#ctl.regs;
     if (regs.read(thread.tid) !== 0) return this.#ctl.lost(thread);
+    if (thread.waiting) {
+      endWait(thread, regs);
+      thread.exitStop = false;
+      if (regs.write(thread.tid) !== 0) return this.#ctl.lost(thread);
+      return this.#ctl.resume(thread, 0);
+    }
     if (thread.pendingResult !== void 0) {
       regs.setResult(thread.pendingResult);
       thread.pendingResult = void 0;
@@ -8350,6 +8454,22 @@ function setIntOption(fd, level, name, value) {
   ]);
   return sym6.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
 }
+function sendTimeoutMs(fd) {
+  const tv = new BigInt64Array(2);
+  const len = new Uint32Array([
+    16
+  ]);
+  if (sym6.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
+  const us = Number(tv[0]) * 1e6 + Number(tv[1]);
+  return us === 0 ? 0 : Math.max(1, Math.ceil(us / 1e3));
+}
+function writableNow(fd) {
+  const pfd = new Int32Array([
+    fd,
+    POLLOUT
+  ]);
+  return sym6.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
+}
 function isConnectedStream(fd) {
   if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;
   const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
@@ -8386,10 +8506,10 @@ function attachedFilter(fd) {
     n
   ]);
   if (sym6.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
-  return len[0] === n ? out : -EAGAIN;
+  return len[0] === n ? out : -EAGAIN2;
 }
-var EAGAIN = ERRNO_NUMBERS.EAGAIN;
-var EINTR2 = ERRNO_NUMBERS.EINTR;
+var EAGAIN2 = ERRNO_NUMBERS.EAGAIN;
+var EINTR3 = ERRNO_NUMBERS.EINTR;
 var ETIMEDOUT = ERRNO_NUMBERS.ETIMEDOUT;
 function awaitConnection(fd, ms) {
   const pfd = new Int32Array([
@@ -8403,7 +8523,7 @@ function awaitConnection(fd, ms) {
     const rc = sym6.poll(pfd, 1n, left);
     if (rc < 0) {
       const e = errno();
-      if (e === EINTR2) continue;
+      if (e === EINTR3) continue;
       return -e;
     }
     if (rc > 0) break;
@@ -8612,7 +8732,7 @@ function guardDatagram(fd, filter, always = false) {
 init_sockaddr();
 init_arch();
 init_errno();
-var { EAGAIN: EAGAIN2, EINPROGRESS } = ERRNO_NUMBERS;
+var { EAGAIN: EAGAIN3, EINPROGRESS } = ERRNO_NUMBERS;
 var SYS_SENDTO = HOST_ARCH.numbers.sendto;
 function waitForConnection(rule) {
   return {
@@ -8641,15 +8761,21 @@ function actConnect(pid, fd, addr, rule, guard) {
     const set = setFileFlags(sock.fd, flags | O.NONBLOCK);
     if (set !== 0) return performed(set, rule);
   }
-  let rc = asTracee(pid, () => connectSocket(sock.fd, addr));
+  const rc = asTracee(pid, () => connectSocket(sock.fd, addr));
   if (blocking) setFileFlags(sock.fd, flags);
   if (rc === -EINPROGRESS && blocking) {
     const family = addr[0] | addr[1] << 8;
     if (family === AF.INET || family === AF.INET6) return waitForConnection(rule);
     return performed(awaitConnection(sock.fd, CONNECT_WAIT_MS), rule);
   }
-  if (rc === -EAGAIN2 && blocking) {
-    rc = asTracee(pid, () => connectSocket(sock.fd, addr));
+  if (rc === -EAGAIN3 && blocking) {
+    const timeout = sendTimeoutMs(sock.fd);
+    return {
+      action: "wait",
+      fd: -1,
+      timeoutMs: timeout > 0 ? timeout : 0,
+      rule
+    };
   }
   return performed(rc, rule);
 }
@@ -8825,7 +8951,7 @@ function copyMessage(tid, pidfd, ptr, addr, anyControl = false) {
 }
 
 // src/net/act_send.ts
-var { EAGAIN: EAGAIN3, EFAULT: EFAULT2, EMSGSIZE: EMSGSIZE2 } = ERRNO_NUMBERS;
+var { EAGAIN: EAGAIN4, EFAULT: EFAULT2, EMSGSIZE: EMSGSIZE2 } = ERRNO_NUMBERS;
 var SYS_SENDTO2 = HOST_ARCH.numbers.sendto;
 var SYS_WRITEV = HOST_ARCH.numbers.writev;
 function namelessSend(tid, msghdr, flags, rule) {
@@ -8875,13 +9001,18 @@ function connectedStream(pid, fd) {
   }
   return isConnectedStream(sock.fd);
 }
-function sendBlockingAware(fd, flags, send) {
+function blocks(fd, flags) {
   const fileFlags = getFileFlags(fd);
-  let rc = send(flags | MSG.DONTWAIT);
-  if (rc === -EAGAIN3 && fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 && (flags & MSG.DONTWAIT) === 0) {
-    rc = send(flags);
-  }
-  return rc;
+  return fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 && (flags & MSG.DONTWAIT) === 0;
+}
+function waitToSend(sock, traceeFd, rule) {
+  const timeout = sendTimeoutMs(sock);
+  return {
+    action: "wait",
+    fd: writableNow(sock) ? -1 : traceeFd,
+    timeoutMs: timeout > 0 ? timeout : 0,
+    rule
+  };
 }
 function actSendto(tid, pid, fd, buf, len, flags, addr, rule, guard) {
   if (len > MAX_PAYLOAD) return performed(-EMSGSIZE2, rule);
@@ -8890,7 +9021,9 @@ function actSendto(tid, pid, fd, buf, len, flags, addr, rule, guard) {
   const held = borrowGuarded(pid, fd, rule, guard);
   if (!(held instanceof Borrowed)) return held;
   using sock = held;
-  return performed(sendBlockingAware(sock.fd, flags, (f) => asTracee(pid, () => sendTo(sock.fd, data, f, addr))), rule);
+  const rc = asTracee(pid, () => sendTo(sock.fd, data, flags | MSG.DONTWAIT, addr));
+  if (rc === -EAGAIN4 && blocks(sock.fd, flags)) return waitToSend(sock.fd, fd, rule);
+  return performed(rc, rule);
 }
 function actSendmsg(tid, pid, fd, ptr, addrs, flags, vector, rule, control, guard) {
   const held = borrowGuarded(pid, fd, rule, guard);
@@ -8915,9 +9048,12 @@ function actSendmsg(tid, pid, fd, ptr, addrs, flags, vector, rule, control, guar
       if (typeof msg === "number") return performed(vector && sent > 0 ? sent : msg, rule);
       let rc;
       try {
-        rc = sendBlockingAware(sock.fd, flags, (f) => asTracee(pid, () => sendMsg(sock.fd, msg.msghdr, f)));
+        rc = asTracee(pid, () => sendMsg(sock.fd, msg.msghdr, flags | MSG.DONTWAIT));
       } finally {
         for (const b of msg.borrowed) close(b);
+      }
+      if (rc === -EAGAIN4 && sent === 0 && blocks(sock.fd, flags)) {
+        return waitToSend(sock.fd, fd, rule);
       }
       if (!vector) return performed(rc, rule);
       if (rc < 0) return performed(sent > 0 ? sent : rc, rule);

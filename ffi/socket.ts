@@ -106,6 +106,24 @@ export function setIntOption(fd: number, level: number, name: number, value: num
   return sym.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
 }
 
+/**
+ * SO_SNDTIMEO in milliseconds (0: none, the default), or `-errno`. The
+ * option is a `struct timeval`; a set timeout below a millisecond counts as one.
+ */
+export function sendTimeoutMs(fd: number): SysResult {
+  const tv = new BigInt64Array(2);
+  const len = new Uint32Array([16]);
+  if (sym.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
+  const us = Number(tv[0]) * 1e6 + Number(tv[1]);
+  return us === 0 ? 0 : Math.max(1, Math.ceil(us / 1000));
+}
+
+/** Whether a poll of `fd` reports it writable now (POLLOUT), without waiting. */
+export function writableNow(fd: number): boolean {
+  const pfd = new Int32Array([fd, POLLOUT]);
+  return sym.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
+}
+
 /** True when `fd` is a connected stream socket: the kernel ignores (or refuses) a destination on it. */
 export function isConnectedStream(fd: number): boolean {
   if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;

@@ -54,7 +54,16 @@ export type Decision =
     nr: number;
     args: Readonly<Record<number, bigint | number>>;
     rule?: string;
-  };
+  }
+  /**
+   * Not yet: a call the supervisor makes for the caller would block (a full
+   * datagram queue, a full listen backlog), so the caller waits in a `ppoll`
+   * of its own, on its descriptor `fd` (writable) or, `fd` -1, on nothing for
+   * a short while, and then makes the call again, to be checked again
+   * (src/supervisor/wait.ts). `timeoutMs`: the socket's SO_SNDTIMEO (0: none),
+   * after which the call fails with EAGAIN as the kernel's own would.
+   */
+  | { action: "wait"; fd: number; timeoutMs: number; rule?: string };
 
 /** The rule name of trace-only stops (`--trace-calls`): allowed, and shown without a decision. */
 export const TRACE_ONLY_RULE = "trace";

@@ -21,7 +21,8 @@ export type WireDecision =
   | { action: "args"; args: WireArgs; rule?: string }
   | { action: "result"; value: string; rule?: string }
   | { action: "perform"; value: string; rule?: string }
-  | { action: "replace"; nr: number; args: WireArgs; rule?: string };
+  | { action: "replace"; nr: number; args: WireArgs; rule?: string }
+  | { action: "wait"; fd: number; timeoutMs: number; rule?: string };
 
 function encodeArgs(args: Readonly<Record<number, RegisterValue>>): WireArgs {
   const out: WireArgs = {};

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { buildC, PYTHON, spawnJail, until } from "./_helpers.ts";
 
-Deno.test("inline: a send the supervisor performs for the tree waits as long as the tracee's own would, with no EINTR", async () => {
+Deno.test("inline: a send jail performs for the tree waits for a reader outside the jail as long as natively, with no EINTR", async () => {
   const bin = await buildC("blocking_send");
   const dir = await Deno.makeTempDir({ prefix: "jail-inline-" });
   const path = `${dir}/rx.sock`;

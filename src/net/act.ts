@@ -46,6 +46,7 @@ import {
   connectSocket,
   INSPECTOR_ADDRESS,
   listenSocket,
+  sendTimeoutMs,
   setIntOption,
 } from "../../ffi/socket.ts";
 import { getFileFlags, setFileFlags } from "../../ffi/io.ts";
@@ -105,7 +106,7 @@ export function actConnect(
     const set = setFileFlags(sock.fd, flags | O.NONBLOCK);
     if (set !== 0) return result(set, rule);
   }
-  let rc = asTracee(pid, () => connectSocket(sock.fd, addr));
+  const rc = asTracee(pid, () => connectSocket(sock.fd, addr));
   if (blocking) setFileFlags(sock.fd, flags);
   if (rc === -EINPROGRESS && blocking) {
     const family = addr[0] | (addr[1] << 8);
@@ -116,8 +117,11 @@ export function actConnect(
     return result(awaitConnection(sock.fd, CONNECT_WAIT_MS), rule);
   }
   if (rc === -EAGAIN && blocking) {
-    // A unix listener with a full backlog: a blocking caller expects to wait for it.
-    rc = asTracee(pid, () => connectSocket(sock.fd, addr));
+    // A unix listener with a full backlog: a blocking caller expects to wait for it, and the
+    // listener may be in the tree. The tracee waits (nothing it can poll says when), then
+    // connects again (src/supervisor/wait.ts); the connect's timeout is SO_SNDTIMEO.
+    const timeout = sendTimeoutMs(sock.fd);
+    return { action: "wait", fd: -1, timeoutMs: timeout > 0 ? timeout : 0, rule };
   }
   return result(rc, rule);
 }

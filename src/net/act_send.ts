@@ -12,7 +12,14 @@ import { close, getFileFlags } from "../../ffi/io.ts";
 import { O } from "../../kernel/fcntl.ts";
 import { pidfdOpen } from "../../ffi/process.ts";
 import { readMemory, writeMemory } from "../../ffi/memory.ts";
-import { getIntOption, isConnectedStream, sendMsg, sendTo } from "../../ffi/socket.ts";
+import {
+  getIntOption,
+  isConnectedStream,
+  sendMsg,
+  sendTimeoutMs,
+  sendTo,
+  writableNow,
+} from "../../ffi/socket.ts";
 import { AF, IPPROTO, MMSGHDR_SIZE, MSG, MSGHDR_SIZE, SO, SOCK, SOL } from "../../kernel/socket.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { Decision } from "../decision.ts";
@@ -86,17 +93,26 @@ export function connectedStream(pid: number, fd: number): boolean {
   return isConnectedStream(sock.fd);
 }
 
-/** Sends with an explicit destination, with the tracee's flags; waits only if the socket is blocking. */
-function sendBlockingAware(fd: number, flags: number, send: (flags: number) => number): number {
+/** Whether the tracee's send would wait: its socket is blocking and it did not pass MSG_DONTWAIT. */
+function blocks(fd: number, flags: number): boolean {
   const fileFlags = getFileFlags(fd);
-  let rc = send(flags | MSG.DONTWAIT);
-  if (
-    rc === -EAGAIN && fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 &&
-    (flags & MSG.DONTWAIT) === 0
-  ) {
-    rc = send(flags);
-  }
-  return rc;
+  return fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 && (flags & MSG.DONTWAIT) === 0;
+}
+
+/**
+ * The tracee waits for its own socket and sends again (src/supervisor/wait.ts):
+ * on its descriptor while it is not writable (a full send buffer, a connected
+ * peer's full queue: POLLOUT says when), else for a while (an unconnected
+ * datagram socket whose destination's queue is full: nothing says when).
+ */
+export function waitToSend(sock: number, traceeFd: number, rule: string): Decision {
+  const timeout = sendTimeoutMs(sock);
+  return {
+    action: "wait",
+    fd: writableNow(sock) ? -1 : traceeFd,
+    timeoutMs: timeout > 0 ? timeout : 0,
+    rule,
+  };
 }
 
 /** sendto with a destination, performed here. */
@@ -117,10 +133,11 @@ export function actSendto(
   const held = borrowGuarded(pid, fd, rule, guard);
   if (!(held instanceof Borrowed)) return held;
   using sock = held;
-  return result(
-    sendBlockingAware(sock.fd, flags, (f) => asTracee(pid, () => sendTo(sock.fd, data, f, addr))),
-    rule,
-  );
+  // Never blocking here: the supervisor serves the whole tree, the peer that would drain the
+  // queue perhaps among it.
+  const rc = asTracee(pid, () => sendTo(sock.fd, data, flags | MSG.DONTWAIT, addr));
+  if (rc === -EAGAIN && blocks(sock.fd, flags)) return waitToSend(sock.fd, fd, rule);
+  return result(rc, rule);
 }
 
 /**
@@ -160,13 +177,12 @@ export function actSendmsg(
       if (typeof msg === "number") return result(vector && sent > 0 ? sent : msg, rule);
       let rc: number;
       try {
-        rc = sendBlockingAware(
-          sock.fd,
-          flags,
-          (f) => asTracee(pid, () => sendMsg(sock.fd, msg.msghdr, f)),
-        );
+        rc = asTracee(pid, () => sendMsg(sock.fd, msg.msghdr, flags | MSG.DONTWAIT));
       } finally {
         for (const b of msg.borrowed) close(b);
+      }
+      if (rc === -EAGAIN && sent === 0 && blocks(sock.fd, flags)) {
+        return waitToSend(sock.fd, fd, rule);
       }
       if (!vector) return result(rc, rule);
       if (rc < 0) return result(sent > 0 ? sent : rc, rule);

@@ -16,6 +16,7 @@ import type { SyscallStop } from "./hooks.ts";
 import type { Thread } from "./registry.ts";
 import type { ThreadControl } from "./thread_control.ts";
 import { refusalOf } from "./trace_origin.ts";
+import { startWait } from "./wait.ts";
 
 const EPERM = ERRNO_NUMBERS.EPERM;
 
@@ -35,6 +36,16 @@ export function applyDecision(
   decision: Decision,
 ): boolean {
   const regs = call.regs;
+  if (decision.action === "wait") {
+    const instead = startWait(filter, thread, regs, decision);
+    if (instead) return applyDecision(ctl, filter, thread, call, instead);
+    thread.exitStop = true;
+    if (regs.write(thread.tid) !== 0) ctl.lost(thread);
+    else ctl.resume(thread, 0);
+    return false;
+  }
+  // Any other decision ends a chain of waits (wait.ts).
+  thread.retried = undefined;
   switch (decision.action) {
     case "allow":
       if (ctl.results) thread.exitStop = true;

@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { Waiting } from "./wait.ts";
+
 /**
  * Where a thread is, as the supervisor knows it.
  *
@@ -42,6 +44,10 @@ export interface Thread {
    * stops at its exec. True from the seize; a new task has its creator's.
    */
   execStops: boolean;
+  /** In the wait of a call the supervisor would have blocked in (wait.ts): at its exit, again. */
+  waiting?: Waiting;
+  /** Its last wait ended: a seccomp stop at the same call continues it (wait.ts). */
+  retried?: Waiting;
 }
 
 /** One traced process. */
@@ -206,6 +212,8 @@ export class Registry {
     thread.tid = pid;
     thread.state = "running";
     thread.pendingResult = undefined;
+    thread.waiting = undefined;
+    thread.retried = undefined;
     this.threads.set(pid, thread);
     return vanished;
   }

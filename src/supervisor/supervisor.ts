@@ -35,6 +35,7 @@ import {
 } from "./result.ts";
 import { ThreadControl } from "./thread_control.ts";
 import { applyDecision } from "./apply.ts";
+import { endWait } from "./wait.ts";
 import { FirstExec } from "./first_exec.ts";
 import { ExecStops } from "./exec_stops.ts";
 
@@ -386,7 +387,8 @@ export class Supervisor {
     call.data = data;
     const decision = onSyscall(call);
     if (decision) {
-      this.#hooks.onDecision?.(call, decision);
+      // A wait is no decision on the call: it comes back, and is reported once decided.
+      if (decision.action !== "wait") this.#hooks.onDecision?.(call, decision);
       if (applyDecision(this.#ctl, this.#opts.filter, thread, call, decision)) {
         if (!this.#killing) this.#killCall = { pid: call.pid, tid: call.tid, nr: call.nr };
         this.killTree("policy", decision.rule);
@@ -410,6 +412,13 @@ export class Supervisor {
     this.#ctl.quirks.syscallExits++;
     const regs = this.#ctl.regs;
     if (regs.read(thread.tid) !== 0) return this.#ctl.lost(thread);
+    if (thread.waiting) {
+      // Not a reported call: the wait of one (wait.ts), which comes back to its seccomp stop.
+      endWait(thread, regs);
+      thread.exitStop = false;
+      if (regs.write(thread.tid) !== 0) return this.#ctl.lost(thread);
+      return this.#ctl.resume(thread, 0);
+    }
     if (thread.pendingResult !== undefined) {
       regs.setResult(thread.pendingResult);
       thread.pendingResult = undefined;

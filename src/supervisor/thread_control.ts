@@ -123,6 +123,7 @@ export class ThreadControl {
     thread.exitStop = false;
     // A result rule's value belongs to this call alone, whichever way it ended.
     thread.pendingResult = undefined;
+    thread.waiting = undefined;
     if (this.results) this.#hooks.onSyscallExit?.(thread.tid, result);
   }
 }
