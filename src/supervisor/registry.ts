@@ -9,8 +9,6 @@
  * @module
  */
 
-import type { Waiting } from "./wait.ts";
-
 /**
  * Where a thread is, as the supervisor knows it.
  *
@@ -22,6 +20,19 @@ import type { Waiting } from "./wait.ts";
  *   for), and is forgotten when its death is reported.
  */
 export type ThreadState = "running" | "syscall-exit" | "listening" | "dying";
+
+/** A call the supervisor would have blocked in, waited for by its caller (wait.ts): made again at the wait's exit. */
+export interface Waiting {
+  /** The call's number and arguments as the caller made it. */
+  nr: number;
+  args: bigint[];
+  /** The instruction after its syscall instruction. */
+  ip: bigint;
+  /** When its first wait began (performance.now()). */
+  since: number;
+  /** This wait's length. */
+  delayMs: number;
+}
 
 /** One traced thread. */
 export interface Thread {

@@ -31,7 +31,7 @@ import { HOST_ARCH } from "../arch/arch.ts";
 import type { SyscallRegisters } from "../arch/registers.ts";
 import type { FilterSpec } from "../bpf/compile.ts";
 import type { Decision } from "../decision.ts";
-import type { Thread } from "./registry.ts";
+import type { Thread, Waiting } from "./registry.ts";
 import { refusalOf } from "./trace_origin.ts";
 
 /** The first wait, in milliseconds. */
@@ -47,19 +47,6 @@ const PPOLL = HOST_ARCH.numbers.ppoll;
 const SYSCALL_BYTES = BigInt(HOST_ARCH.syscallInstruction.length);
 /** `struct pollfd` (8 bytes) at 0, `struct timespec` (16 bytes) at 16. */
 const AREA = 32;
-
-/** A waiting caller's call, to make again at the wait's exit. */
-export interface Waiting {
-  /** The call's number and arguments as the caller made it. */
-  nr: number;
-  args: bigint[];
-  /** The instruction after its syscall instruction. */
-  ip: bigint;
-  /** When its first wait began (performance.now()). */
-  since: number;
-  /** This wait's length. */
-  delayMs: number;
-}
 
 /** `wait` decisions. */
 export type WaitDecision = Extract<Decision, { action: "wait" }>;
