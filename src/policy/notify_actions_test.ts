@@ -64,7 +64,7 @@ Deno.test("traceInstead: the fallback program is the TRACE program, instruction 
       mkdir: "kill",
     },
   });
-  const notifying = notifyingSpec(p.spec, p.rules)!;
+  const notifying = notifyingSpec(p.spec, p.notifyPlans!)!;
   assert.deepEqual(compileFilter(traceInstead(notifying)).bytes(), p.filter);
   // The notifying program, made by patching the TRACE program's returns, is what compiling the
   // notifying spec makes.
