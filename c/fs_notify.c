@@ -16,6 +16,11 @@
  *   fs_notify loop <file> <N>
  *     N openat(<file>) + close in this thread (a benchmark's workload).
  *
+ *   fs_notify deny-many <prefix> <T>
+ *     T threads at once, thread i opening <prefix><i> twice, then the
+ *     process exits at once (so the last refusals come just before the end);
+ *     prints "deny-many T refused R" (R: opens that failed with EACCES).
+ *
  *   fs_notify kill <file> <rounds> <T>
  *     each round forks a child whose T threads loop in openat(<file>) and
  *     SIGKILLs it once every thread has opened the file at least twice:
@@ -107,6 +112,20 @@ static void *opener(void *arg) {
   return NULL;
 }
 
+static const char *prefix;
+static atomic_long refused;
+
+static void *deny_one(void *arg) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s%ld", prefix, (long)arg);
+  for (int n = 0; n < 2; n++) {
+    long fd = openat_(AT_FDCWD, path, O_RDONLY);
+    if (fd >= 0) close((int)fd);
+    else if (errno == EACCES) atomic_fetch_add(&refused, 1);
+  }
+  return NULL;
+}
+
 static void *forever(void *arg) {
   (void)arg;
   for (int n = 0;; n++) {
@@ -132,6 +151,18 @@ int main(int argc, char **argv) {
     long failed = atomic_load(&failed_opens);
     printf("threads %d opens %ld failed %ld\n", threads, per_thread, failed);
     return failed ? 1 : 0;
+  }
+  if (argc >= 4 && strcmp(argv[1], "deny-many") == 0) {
+    prefix = argv[2];
+    int threads = atoi(argv[3]);
+    pthread_t t[256];
+    if (threads > 256) return 2;
+    for (long i = 0; i < threads; i++) {
+      if (pthread_create(&t[i], NULL, deny_one, (void *)i) != 0) return 120;
+    }
+    for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
+    printf("deny-many %d refused %ld\n", threads, atomic_load(&refused));
+    return 0;
   }
   if (argc >= 4 && strcmp(argv[1], "loop") == 0) {
     target = argv[2];
@@ -162,6 +193,6 @@ int main(int argc, char **argv) {
     printf("rounds %d bad %d\n", rounds, bad);
     return bad ? 1 : 0;
   }
-  fprintf(stderr, "usage: fs_notify cases <dir> | threads <file> <T> <N> | loop <file> <N> | kill <file> <rounds> <T>\n");
+  fprintf(stderr, "usage: fs_notify cases <dir> | threads <file> <T> <N> | loop <file> <N> | deny-many <prefix> <T> | kill <file> <rounds> <T>\n");
   return 2;
 }
