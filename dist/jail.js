@@ -7691,6 +7691,10 @@ function startNotifyPool(policy, options = {}) {
   turns.port2.postMessage(0);
   return {
     shared,
+    checksFiles: plans.some((p) => p?.fs !== void 0),
+    spawnFirst() {
+      if (Atomics.load(slots, POOL.STOP) === 0 && workers.length === 0) spawnOne();
+    },
     spawnNow() {
       while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
       close2();
@@ -12318,6 +12322,7 @@ function runJailed(argv, policy, options = {}) {
     };
     worker.postMessage(start);
     mark("start posted");
+    if (pool?.checksFiles) pool.spawnFirst();
   });
 }
 

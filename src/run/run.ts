@@ -262,5 +262,8 @@ export function runJailed(
     };
     worker.postMessage(start);
     mark("start posted");
+    // The command's loader opens files at once: with file checks on the pool, it must not wait for
+    // the event loop's next turn to create the pool's first thread.
+    if (pool?.checksFiles) pool.spawnFirst();
   });
 }
