@@ -7,8 +7,9 @@
  * 5.5); it cannot change a register. So only rules whose decision needs no
  * register rewrite qualify: a static `return`, a `deny`, an `allow` (a
  * `"trace"` rule with nobody recording), and the file checks of a policy
- * without redirects, except `execve`/`execveat` (whose stop the supervisor
- * needs anyway to follow the exec).
+ * without redirects, except `execve`/`execveat`: the root's first exec is
+ * run by the supervisor's loop through the filter from a ptrace stop (its
+ * ENOEXEC fallback included), and a script's interpreter is checked there.
  *
  * A file check reads the caller's memory, which the tree can change between
  * the check and the kernel's own read once CONTINUE lets the call run: the
