@@ -2705,6 +2705,51 @@ var init_socket = __esm({
   }
 });
 
+// src/fs/report.ts
+var report_exports = {};
+__export(report_exports, {
+  commOf: () => commOf,
+  denialKey: () => denialKey,
+  denialLine: () => denialLine,
+  fsReporter: () => fsReporter
+});
+function denialLine(pid, comm, d) {
+  const head2 = `jail: denied ${VERB[d.access]} ${d.path} (pid ${pid} ${comm})`;
+  if (d.deniedBy !== void 0) return `${head2}: matches ${d.access}.deny entry ${d.deniedBy}`;
+  if (d.path.startsWith("(")) return head2;
+  return `${head2}; allow with --allow-${d.access}=${d.path}`;
+}
+function denialKey(pid, d) {
+  return `${pid} ${d.access} ${d.path}`;
+}
+function commOf(pid) {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return "?";
+  }
+}
+function fsReporter(write2) {
+  const seen = /* @__PURE__ */ new Set();
+  return (_tid, pid, d, comm) => {
+    const key = denialKey(pid, d);
+    if (seen.has(key)) return;
+    seen.add(key);
+    write2(`${denialLine(pid, comm ?? commOf(pid), d)}
+`);
+  };
+}
+var VERB;
+var init_report = __esm({
+  "src/fs/report.ts"() {
+    VERB = {
+      read: "read of",
+      write: "write to",
+      run: "run of"
+    };
+  }
+});
+
 // kernel/ptrace.ts
 var PTRACE, PTRACE_O, PTRACE_EVENT, NT_PRSTATUS, NT_ARM_SYSTEM_CALL;
 var init_ptrace = __esm({
@@ -4746,10 +4791,10 @@ var init_check = __esm({
         return void 0;
       }
       /** A denial (reported) when `kind` of `path` is refused, else undefined. */
-      #refused(kind, path, tid, pid) {
+      #refused(kind, path, who) {
         const refusal = this.#access.refusal(kind, path);
         if (!refusal) return void 0;
-        this.onDeny?.(tid, pid, {
+        this.onDeny?.(who.tid, who.pid, {
           access: kind,
           path,
           deniedBy: refusal.deniedBy
@@ -4772,13 +4817,16 @@ var init_check = __esm({
         return res.kind === "path" && res.errno === void 0 ? res.path : void 0;
       }
       /**
-       * Decides one stopped call.
+       * Decides one call, stopped or notified.
        *
+       * @param call The syscall.
+       * @param who Its thread and process.
+       * @param regs Its arguments.
        * @returns A denial, an argument rewrite (redirect), or undefined to let it run.
        */
-      decide(call, tid, pid, regs) {
+      decide(call, who, regs) {
         try {
-          return this.#decide(call, tid, pid, regs);
+          return this.#decide(call, who, regs);
         } catch (e) {
           if (!this.#failed) {
             this.#failed = true;
@@ -4788,7 +4836,8 @@ var init_check = __esm({
           return this.#deny(this.#policy.errno);
         }
       }
-      #decide(call, tid, pid, regs) {
+      #decide(call, who, regs) {
+        const tid = who.tid;
         let how;
         if (call === "openat2") {
           const size = Number(regs.arg(3));
@@ -4806,7 +4855,7 @@ var init_check = __esm({
         const opens = OPEN_CALLS.includes(call);
         let rewrite;
         for (const arg2 of args) {
-          const r = this.#check(arg2, tid, pid, opens ? regs : void 0);
+          const r = this.#check(arg2, who, opens ? regs : void 0);
           if (r === void 0) continue;
           if (r.action !== "args") return r;
           rewrite = r;
@@ -4814,7 +4863,8 @@ var init_check = __esm({
         return rewrite;
       }
       /** Checks one path argument; with `openRegs`, a redirect may rewrite it. */
-      #check(arg2, tid, pid, openRegs) {
+      #check(arg2, who, openRegs) {
+        const tid = who.tid;
         let text = "";
         if (arg2.ptr !== 0n) {
           const bytes = readCString(tid, arg2.ptr);
@@ -4825,7 +4875,7 @@ var init_check = __esm({
           if (s === void 0) {
             for (const kind of arg2.access) {
               if (this.#access.restricts(kind)) {
-                this.onDeny?.(tid, pid, {
+                this.onDeny?.(tid, who.pid, {
                   access: kind,
                   path: "(a path that is not UTF-8)"
                 });
@@ -4852,16 +4902,19 @@ var init_check = __esm({
           base = link;
           if (arg2.inRoot) root = link;
         }
-        const res = resolvePath(text, {
+        const opts = {
           root,
           base,
           follow: arg2.follow,
-          pid,
-          tid
-        }, view);
+          tid,
+          get pid() {
+            return who.pid;
+          }
+        };
+        const res = resolvePath(text, opts, view);
         if (res.kind === "loop") return this.#fail(ELOOP);
         if (res.kind === "pseudo") {
-          return arg2.access.includes("run") ? this.#refused("run", res.what, tid, pid) : void 0;
+          return arg2.access.includes("run") ? this.#refused("run", res.what, who) : void 0;
         }
         const target = openRegs ? this.redirectOf(res.path) : void 0;
         if (target === void 0 && res.errno !== void 0 && arg2.target === "existing") {
@@ -4869,17 +4922,18 @@ var init_check = __esm({
         }
         if (res.errno === void 0 && arg2.target === "create") return void 0;
         for (const kind of arg2.access) {
-          const refused = this.#refused(kind, res.path, tid, pid);
+          const refused = this.#refused(kind, res.path, who);
           if (refused) return refused;
         }
         if (arg2.access.includes("run") && this.#access.restricts("run")) {
           const interpreter = this.#interpreter(res.path, root);
           if (interpreter) {
-            const refused = this.#refused("run", interpreter, tid, pid);
+            const refused = this.#refused("run", interpreter, who);
             if (refused) return refused;
           }
         }
         if (target !== void 0 && openRegs) {
+          if (openRegs.sp === void 0) return this.#deny(this.#policy.errno);
           const addr = pushString(tid, openRegs.sp, target);
           if (addr === void 0) return this.#fail(EFAULT4);
           return {
@@ -4892,44 +4946,6 @@ var init_check = __esm({
         }
         return void 0;
       }
-    };
-  }
-});
-
-// src/fs/report.ts
-var report_exports = {};
-__export(report_exports, {
-  denialLine: () => denialLine2,
-  fsReporter: () => fsReporter
-});
-function denialLine2(pid, comm, d) {
-  const head2 = `jail: denied ${VERB[d.access]} ${d.path} (pid ${pid} ${comm})`;
-  if (d.deniedBy !== void 0) return `${head2}: matches ${d.access}.deny entry ${d.deniedBy}`;
-  if (d.path.startsWith("(")) return head2;
-  return `${head2}; allow with --allow-${d.access}=${d.path}`;
-}
-function fsReporter(write2) {
-  const seen = /* @__PURE__ */ new Set();
-  return (_tid, pid, d) => {
-    const key = `${pid} ${d.access} ${d.path}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    let comm = "?";
-    try {
-      comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-    } catch {
-    }
-    write2(`${denialLine2(pid, comm, d)}
-`);
-  };
-}
-var VERB;
-var init_report = __esm({
-  "src/fs/report.ts"() {
-    VERB = {
-      read: "read of",
-      write: "write to",
-      run: "run of"
     };
   }
 });
@@ -7500,6 +7516,9 @@ function capabilityPlan(keep, own2) {
   };
 }
 
+// ffi/seccomp_notify.ts
+init_libc();
+
 // kernel/seccomp.ts
 var SECCOMP_RET_KILL_PROCESS = 2147483648;
 var SECCOMP_RET_KILL_THREAD = 0;
@@ -7544,41 +7563,13 @@ var SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
 var SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
 var SECCOMP_IOCTL_NOTIF_RECV = 3226476800;
 var SECCOMP_IOCTL_NOTIF_SEND = 3222806785;
+var SECCOMP_IOCTL_NOTIF_ID_VALID = 1074274562;
 var SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
 
-// src/notify/notifiable.ts
-function notifyAnswer(rule) {
-  if (rule.net !== void 0 || rule.fs !== void 0 || rule.hook !== void 0 || rule.signal !== void 0 || rule.target !== void 0) return void 0;
-  return answerOf(rule.decision);
-}
-function answerOf(d) {
-  switch (d.action) {
-    case "return":
-      return {
-        val: BigInt.asIntN(64, BigInt(d.value)),
-        error: 0,
-        flags: 0
-      };
-    case "deny":
-      return {
-        val: 0n,
-        error: -d.errno,
-        flags: 0
-      };
-    case "allow":
-      return {
-        val: 0n,
-        error: 0,
-        flags: SECCOMP_USER_NOTIF_FLAG_CONTINUE
-      };
-    default:
-      return void 0;
-  }
-}
-
 // ffi/seccomp_notify.ts
-init_libc();
 init_host_syscalls();
+init_errno();
+var EINVAL = ERRNO_NUMBERS.EINVAL;
 var SYMBOLS4 = {
   // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
   ioctl: {
@@ -7624,6 +7615,9 @@ var sym5 = lazySymbols(SYMBOLS4);
 var SYS_SECCOMP = hostNr("seccomp");
 var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
 var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
+var idBuf = new BigUint64Array(1);
+var idBytes = new Uint8Array(idBuf.buffer);
+var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
 function notifSetFlags(fd, flags) {
   return sym5.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
 }
@@ -7644,8 +7638,12 @@ var POOL = {
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
+  /** Threads that began to serve: each posts `left` as its last message. */
+  ENTERED: 6,
+  /** Threads that began to serve and have not posted `left` yet. */
+  SERVING_NOW: 7,
   /** Slots. */
-  SIZE: 6
+  SIZE: 8
 };
 var FD_PENDING = -2;
 var MODE_BLOCKING = 1;
@@ -7654,16 +7652,27 @@ var NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
 var NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
 var MAX_THREADS = 16;
 var LEAVE_MS = 2e3;
-function startNotifyPool(policy) {
-  if (!policy.notifyFilter) return void 0;
+function startNotifyPool(policy, options = {}) {
+  if (!policy.notifyFilter || !policy.notifyPlans) return void 0;
   const threads = poolSize();
   if (threads === 0) return void 0;
   const shared = new SharedArrayBuffer(4 * POOL.SIZE);
   const slots = new Int32Array(shared);
   slots[POOL.FD] = FD_PENDING;
   slots[POOL.SERVING] = threads;
-  const answers = policy.rules.map(notifyAnswer);
+  const plans = policy.notifyPlans;
   const workers = [];
+  let left = 0;
+  let heard = () => {
+  };
+  const onmessage = (e) => {
+    const m = e.data;
+    if (m.type === "denied") options.onDenied?.(m.pid, m.comm, m.denial);
+    else {
+      left++;
+      heard();
+    }
+  };
   const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
   const url = new URL(file, import.meta.url).href;
   const spawnOne = () => {
@@ -7672,10 +7681,13 @@ function startNotifyPool(policy) {
       type: "module",
       name: `jail-notify-${index}`
     });
+    w.onmessage = onmessage;
     w.postMessage({
       shared,
       spec: policy.spec,
-      answers,
+      plans,
+      fs: policy.fs,
+      report: options.onDenied !== void 0,
       index
     });
     workers.push(w);
@@ -7695,9 +7707,29 @@ function startNotifyPool(policy) {
   turns.port2.postMessage(0);
   return {
     shared,
+    checksFiles: plans.some((p) => p?.fs !== void 0),
+    spawnFirst() {
+      if (Atomics.load(slots, POOL.STOP) === 0 && workers.length === 0) spawnOne();
+    },
     spawnNow() {
       while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
       close2();
+    },
+    drained() {
+      const expected = Atomics.load(slots, POOL.ENTERED) - Atomics.load(slots, POOL.SERVING_NOW);
+      if (left >= expected) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(done, LEAVE_MS);
+        function done() {
+          clearTimeout(timer);
+          heard = () => {
+          };
+          resolve();
+        }
+        heard = () => {
+          if (left >= expected) done();
+        };
+      });
     },
     end() {
       close2();
@@ -7747,6 +7779,10 @@ function detachListener(shared) {
     free: true
   };
 }
+
+// src/run/run.ts
+init_report();
+init_stderr();
 
 // src/run/hook_channel.ts
 var HOOK_STATE = 0;
@@ -8975,7 +9011,7 @@ var LaunchError = class extends Error {
     this.name = "LaunchError";
   }
 };
-var EINVAL = ERRNO_NUMBERS.EINVAL;
+var EINVAL2 = ERRNO_NUMBERS.EINVAL;
 var EBUSY = ERRNO_NUMBERS.EBUSY;
 var ALLOW_ALL_PROGRAM = new Uint8Array(new Uint32Array([
   BPF_RET | BPF_K,
@@ -9141,7 +9177,7 @@ function launch(spec) {
         program2
       ]);
       if (listener < 0) {
-        if (listener !== -EBUSY && listener !== -EINVAL) throw new InjectError(name, -listener);
+        if (listener !== -EBUSY && listener !== -EINVAL2) throw new InjectError(name, -listener);
         return false;
       }
       listenerFd = pidfdGetfd(pidfd, listener);
@@ -9166,7 +9202,7 @@ function launch(spec) {
       PR.CAP_AMBIENT,
       PR_CAP_AMBIENT_CLEAR_ALL
     ]);
-    if (ambient < 0 && ambient !== -EINVAL) {
+    if (ambient < 0 && ambient !== -EINVAL2) {
       throw new InjectError("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", -ambient);
     }
     child2.mustCall("capset", NR.capset, [
@@ -10466,7 +10502,7 @@ function socketType(pid, fd) {
 init_socket();
 init_errno();
 init_sockaddr();
-var { EINVAL: EINVAL2, EPERM: EPERM4 } = ERRNO_NUMBERS;
+var { EINVAL: EINVAL3, EPERM: EPERM4 } = ERRNO_NUMBERS;
 function callGuard(filter, refusal) {
   const { call, errno: errno3 } = refusal;
   return {
@@ -10536,7 +10572,7 @@ function localOf(fd) {
       loopback
     };
   }
-  return -EINVAL2;
+  return -EINVAL3;
 }
 function guardDatagram(fd, filter, always = false) {
   const kind = kindOf(fd);
@@ -10656,7 +10692,7 @@ init_io();
 init_memory();
 init_socket();
 init_errno();
-var { EFAULT, EINVAL: EINVAL3, EMSGSIZE } = ERRNO_NUMBERS;
+var { EFAULT, EINVAL: EINVAL4, EMSGSIZE } = ERRNO_NUMBERS;
 var MAX_PAYLOAD = 4 << 20;
 var MAX_CONTROL = 64 << 10;
 function controlPolicy(open, refusal) {
@@ -10709,7 +10745,7 @@ function copyMessage(tid, pidfd, ptr, addr, anyControl = false) {
   const iovLen = Number(u64(v, 24));
   const ctlPtr = u64(v, 32);
   const ctlLen = Number(u64(v, 40));
-  if (iovLen > UIO_MAXIOV) return -EINVAL3;
+  if (iovLen > UIO_MAXIOV) return -EINVAL4;
   const iovs = new Uint8Array(16 * iovLen);
   if (iovLen && readMemory(tid, iovPtr, iovs) !== iovs.length) return -EFAULT;
   const iv = new DataView(iovs.buffer);
@@ -10734,7 +10770,7 @@ function copyMessage(tid, pidfd, ptr, addr, anyControl = false) {
   const cv = new DataView(control.buffer);
   for (let off = 0; off + CMSG_HEADER_SIZE <= control.length; ) {
     const len = Number(u64(cv, off));
-    if (len < CMSG_HEADER_SIZE || off + len > control.length) return fail(-EINVAL3);
+    if (len < CMSG_HEADER_SIZE || off + len > control.length) return fail(-EINVAL4);
     const level = cv.getInt32(off + 8, true);
     const type = cv.getInt32(off + 12, true);
     const refused = anyControl ? void 0 : refusedControl(cv, off, len, level, type);
@@ -11337,7 +11373,7 @@ init_address();
 
 // src/net/denial.ts
 init_address();
-function denialLine(d, pid, comm) {
+function denialLine2(d, pid, comm) {
   const who = `${d.host ? `${d.host}, ` : ""}pid ${pid} ${comm}`;
   if (d.dns !== void 0) {
     return `jail: denied DNS lookup ${d.dns ? `of ${d.dns} ` : ""}via ${d.address} (${who})`;
@@ -11766,7 +11802,7 @@ var NetChecker = class {
 init_errno();
 init_signals();
 var ESRCH3 = ERRNO_NUMBERS.ESRCH;
-var EINVAL4 = ERRNO_NUMBERS.EINVAL;
+var EINVAL5 = ERRNO_NUMBERS.EINVAL;
 function processGroupOf(pid) {
   try {
     const stat2 = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -11782,7 +11818,7 @@ function deliverToGroup(pid, regs, tree) {
   const rule = "signal.group";
   if (sig < 0 || sig > SIGRTMAX) return {
     action: "deny",
-    errno: EINVAL4,
+    errno: EINVAL5,
     rule
   };
   const group = target === 0 ? processGroupOf(pid) : -target;
@@ -11848,7 +11884,7 @@ var RuleEngine = class {
       return this.#net.decide(rule.net, call.tid, call.pid, call.regs) ?? rule.decision;
     }
     if (rule.fs && this.#fs) {
-      return this.#fs.decide(rule.fs, call.tid, call.pid, call.regs) ?? rule.decision;
+      return this.#fs.decide(rule.fs, call, call.regs) ?? rule.decision;
     }
     if (rule.hook !== void 0 && this.#callHook) return this.#callHook(rule.hook, call, rule);
     if (rule.signal) {
@@ -12082,14 +12118,27 @@ async function supervise(start, host2) {
         comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
       } catch {
       }
-      writeStderr(`${denialLine(d, pid, comm)}
+      writeStderr(`${denialLine2(d, pid, comm)}
 `);
     };
     let fs;
     if (start.fs && fsModules) {
-      const [{ FsChecker: FsChecker2 }, { fsReporter: fsReporter2 }] = await fsModules;
+      const [{ FsChecker: FsChecker2 }, { commOf: commOf2, denialKey: denialKey2, fsReporter: fsReporter2 }] = await fsModules;
       fs = new FsChecker2(start.fs);
-      if (start.reportDenials) {
+      if (start.reportDenials && start.notify) {
+        const seen = /* @__PURE__ */ new Set();
+        fs.onDeny = (_tid, pid, denial) => {
+          const key = denialKey2(pid, denial);
+          if (seen.has(key)) return;
+          seen.add(key);
+          post({
+            type: "denied",
+            pid,
+            comm: commOf2(pid),
+            denial
+          });
+        };
+      } else if (start.reportDenials) {
         fs.onDeny = fsReporter2((line) => writeStderr(line));
       }
     }
@@ -12264,8 +12313,8 @@ function runJailed(argv, policy, options = {}) {
   let releaseInspector = () => {
   };
   let ended = false;
-  let endPool = () => {
-  };
+  let pool;
+  const fsDenied = options.reportDenials ? fsReporter((line) => writeStderr(line)) : void 0;
   const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
   const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
   const hooks = new HookAnswers(policy.hooks, hookChannel);
@@ -12307,7 +12356,7 @@ function runJailed(argv, policy, options = {}) {
       options.signal?.removeEventListener("abort", onAbort);
       worker.terminate();
       ended = true;
-      endPool();
+      pool?.end();
       releaseInspector();
     };
     worker.onerror = (e) => {
@@ -12334,6 +12383,9 @@ function runJailed(argv, policy, options = {}) {
         case "event":
           options.onEvent?.(m.event);
           return;
+        case "denied":
+          fsDenied?.(0, m.pid, m.denial, m.comm);
+          return;
         case "hook":
           hooks.answer(m.hook, m.call);
           return;
@@ -12351,28 +12403,33 @@ function runJailed(argv, policy, options = {}) {
         }
         case "done": {
           mark("done received");
-          finish();
-          const result = runOutcome(argv[0], m.result, m.execFailure, timedOut);
-          writeStats(result);
-          if (log) {
-            endLog(log, {
-              time: Date.now(),
-              exitCode: result.exitCode,
-              code: result.code,
-              signal: result.signal,
-              timedOut: result.timedOut,
-              policyKill: result.policyKill,
-              message: result.message,
-              processes: result.stats.processes
-            });
-          }
-          resolve(result);
+          if (pool) pool.drained().then(() => done(m));
+          else done(m);
           return;
         }
       }
     };
-    const pool = options.trace || options.log || options.onEvent ? void 0 : startNotifyPool(policy);
-    endPool = () => pool?.end();
+    const done = (m) => {
+      finish();
+      const result = runOutcome(argv[0], m.result, m.execFailure, timedOut);
+      writeStats(result);
+      if (log) {
+        endLog(log, {
+          time: Date.now(),
+          exitCode: result.exitCode,
+          code: result.code,
+          signal: result.signal,
+          timedOut: result.timedOut,
+          policyKill: result.policyKill,
+          message: result.message,
+          processes: result.stats.processes
+        });
+      }
+      resolve(result);
+    };
+    pool = options.trace || options.log || options.onEvent ? void 0 : startNotifyPool(policy, {
+      onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm))
+    });
     const start = {
       type: "start",
       argv: [
@@ -12401,6 +12458,7 @@ function runJailed(argv, policy, options = {}) {
     };
     worker.postMessage(start);
     mark("start posted");
+    if (pool?.checksFiles) pool.spawnFirst();
   });
 }
 
@@ -13862,8 +13920,8 @@ function netPolicy(config, lists, allowAll) {
 }
 
 // src/policy/notify_actions.ts
-function notifyingProgram(filter, rules2) {
-  const answered = rules2.map((r) => notifyAnswer(r) !== void 0);
+function notifyingProgram(filter, plans) {
+  const answered = plans.map((p) => p !== void 0);
   if (!answered.includes(true)) return void 0;
   const out = new Uint8Array(filter);
   const view = new DataView(out.buffer);
@@ -13877,6 +13935,65 @@ function notifyingProgram(filter, rules2) {
     used = true;
   }
   return used ? out : void 0;
+}
+
+// src/notify/notifiable.ts
+function notifyAnswer(rule, context = {
+  continues: kernelContinues()
+}) {
+  if (rule.net !== void 0 || rule.hook !== void 0 || rule.signal !== void 0 || rule.target !== void 0) return void 0;
+  const answer = answerOf(rule.decision);
+  if (!answer || answer.flags === SECCOMP_USER_NOTIF_FLAG_CONTINUE && !context.continues) return void 0;
+  if (rule.fs === void 0) return answer;
+  const fs = context.fs;
+  if (!fs || fs.redirect.length > 0 || rule.fs === "execve" || rule.fs === "execveat") {
+    return void 0;
+  }
+  return {
+    ...answer,
+    fs: rule.fs
+  };
+}
+function notifyPlans(rules2, context) {
+  return rules2.map((r) => notifyAnswer(r, context));
+}
+function answerOf(d) {
+  switch (d.action) {
+    case "return":
+      return {
+        val: BigInt.asIntN(64, BigInt(d.value)),
+        error: 0,
+        flags: 0
+      };
+    case "deny":
+      return {
+        val: 0n,
+        error: -d.errno,
+        flags: 0
+      };
+    case "allow":
+      return {
+        val: 0n,
+        error: 0,
+        flags: SECCOMP_USER_NOTIF_FLAG_CONTINUE
+      };
+    default:
+      return void 0;
+  }
+}
+var continues;
+function kernelContinues(release) {
+  if (release === void 0 && continues !== void 0) return continues;
+  let text = release;
+  try {
+    text ??= Deno.osRelease();
+  } catch {
+    text = "";
+  }
+  const m = /^(\d+)\.(\d+)/.exec(text);
+  const yes = m !== null && (Number(m[1]) > 5 || Number(m[1]) === 5 && Number(m[2]) >= 5);
+  if (release === void 0) continues = yes;
+  return yes;
 }
 
 // src/policy/syscall_rules.ts
@@ -14040,9 +14157,15 @@ function compilePolicy(config, options) {
     throw new ConfigError(`the policy does not compile to a seccomp filter: ${e.message}`);
   }
   const filter = program2.bytes();
+  const plans = notifyPlans(rules2, {
+    fs: fs?.policy,
+    continues: options.notifyContinue ?? kernelContinues()
+  });
+  const notifyFilter = notifyingProgram(filter, plans);
   return {
     filter,
-    notifyFilter: notifyingProgram(filter, rules2),
+    notifyFilter,
+    notifyPlans: notifyFilter && plans,
     rules: rules2,
     net,
     hooks,

@@ -82,6 +82,8 @@ var SECCOMP_NOTIF_RESP = {
 var SECCOMP_NOTIF_SIZES_BYTES = 6;
 var SECCOMP_IOCTL_NOTIF_RECV = 3226476800;
 var SECCOMP_IOCTL_NOTIF_SEND = 3222806785;
+var SECCOMP_IOCTL_NOTIF_ID_VALID = 1074274562;
+var SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR = 2148016386;
 
 // src/bpf/spec.ts
 function testsOf(rule) {
@@ -106,14 +108,14 @@ function decideReference(spec, data) {
 function specArch(spec) {
   return spec.arch ?? AUDIT_ARCH_X86_64;
 }
-function testHolds(test, arg) {
+function testHolds(test, arg2) {
   switch (test.op) {
     case "eq":
-      return arg === test.value;
+      return arg2 === test.value;
     case "masked_eq":
-      return (arg & test.mask) === test.value;
+      return (arg2 & test.mask) === test.value;
     case "any_set":
-      return (arg & test.mask) !== 0n;
+      return (arg2 & test.mask) !== 0n;
   }
 }
 function unlistedAction(spec, nr) {
@@ -1018,6 +1020,13 @@ function errno() {
   }
   return errnoView.getInt32(0);
 }
+function sysResult(rc) {
+  const n = Number(rc);
+  return n < 0 ? -errno() : n;
+}
+function addressOf(buf) {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+}
 var generic = lazySymbols({
   // long syscall(long nr, long a1, ..., long a6): glibc's, which sets errno and returns -1.
   syscall: {
@@ -1033,8 +1042,21 @@ var generic = lazySymbols({
     result: "i64"
   }
 });
+function arg(a) {
+  if (a === void 0 || a === null) return 0n;
+  if (typeof a === "bigint") return a;
+  if (typeof a === "number") return BigInt(a);
+  return addressOf(a);
+}
+function sys(name, a0, a1, a2, a3, a4, a5) {
+  let nr = numbers.get(name);
+  if (nr === void 0) numbers.set(name, nr = hostNr(name));
+  return sysResult(generic.syscall(nr, arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
+}
+var numbers = /* @__PURE__ */ new Map();
 
 // ffi/seccomp_notify.ts
+var EINVAL = ERRNO_NUMBERS.EINVAL;
 var SYMBOLS = {
   // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
   ioctl: {
@@ -1091,6 +1113,19 @@ function notifRecv(fd, notif) {
 function notifSend(fd, resp) {
   return sym.ioctl(fd, SEND, resp) === 0 ? 0 : -errno();
 }
+var idBuf = new BigUint64Array(1);
+var idBytes = new Uint8Array(idBuf.buffer);
+var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
+function notifIdValid(fd, id) {
+  idBuf[0] = id;
+  if (sym.ioctl(fd, idValid, idBytes) === 0) return 0;
+  const e = errno();
+  if (e === EINVAL && idValid === BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID)) {
+    idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR);
+    return notifIdValid(fd, id);
+  }
+  return -e;
+}
 var pollBuf = new Uint8Array(8);
 var pollView = new DataView(pollBuf.buffer);
 function pollOne(fd, events, timeoutMs) {
@@ -1128,36 +1163,1083 @@ var POOL = {
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
+  /** Threads that began to serve: each posts `left` as its last message. */
+  ENTERED: 6,
+  /** Threads that began to serve and have not posted `left` yet. */
+  SERVING_NOW: 7,
   /** Slots. */
-  SIZE: 6
+  SIZE: 8
 };
 var FD_PENDING = -2;
 var MODE_POLL = 2;
 
+// src/notify/notified_call.ts
+var NotifiedArgs = class {
+  /** The arguments, filled for each notification by the pool thread. */
+  args = [
+    0n,
+    0n,
+    0n,
+    0n,
+    0n,
+    0n
+  ];
+  arg(i) {
+    return this.args[i];
+  }
+  argInt(i) {
+    return Number(BigInt.asIntN(32, this.args[i]));
+  }
+};
+var NotifiedCaller = class {
+  #tid = 0;
+  #pid = -1;
+  /** The caller of the next notification. */
+  reset(tid) {
+    this.#tid = tid;
+    this.#pid = -1;
+  }
+  get tid() {
+    return this.#tid;
+  }
+  /**
+   * The caller's thread group; 0 when its status cannot be read (it died:
+   * its notification is gone too, and nothing decided from 0 is sent or
+   * reported).
+   */
+  get pid() {
+    if (this.#pid < 0) this.#pid = tgidOf(this.#tid);
+    return this.#pid;
+  }
+};
+function tgidOf(tid) {
+  try {
+    const m = /^Tgid:\s*(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${tid}/status`));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// kernel/fcntl.ts
+var O = {
+  /** O_WRONLY. */
+  WRONLY: 1,
+  /** O_RDWR. */
+  RDWR: 2,
+  /** O_CREAT. */
+  CREAT: 64,
+  /** O_EXCL. */
+  EXCL: 128,
+  /** O_NOCTTY. */
+  NOCTTY: 256,
+  /** O_TRUNC. */
+  TRUNC: 512,
+  /** O_APPEND. */
+  APPEND: 1024,
+  /** O_NONBLOCK. */
+  NONBLOCK: 2048,
+  /** O_DSYNC. */
+  DSYNC: 4096,
+  /** O_ASYNC (FASYNC). */
+  ASYNC: 8192,
+  /** O_NOFOLLOW: differs between architectures. */
+  NOFOLLOW: HOST_ABI.open.NOFOLLOW,
+  /** O_NOATIME. */
+  NOATIME: 262144,
+  /** O_CLOEXEC. */
+  CLOEXEC: 524288,
+  /** O_SYNC: __O_SYNC | O_DSYNC. */
+  SYNC: 1052672,
+  /** O_PATH. */
+  PATH: 2097152,
+  /** __O_TMPFILE: O_TMPFILE without its O_DIRECTORY. */
+  TMPFILE: 4194304
+};
+var AT_FDCWD = -100;
+var AT = {
+  /** AT_SYMLINK_NOFOLLOW. */
+  SYMLINK_NOFOLLOW: 256,
+  /** AT_REMOVEDIR (unlinkat). */
+  REMOVEDIR: 512,
+  /** AT_EACCESS (faccessat): the same bit as AT_REMOVEDIR. */
+  EACCESS: 512,
+  /** AT_SYMLINK_FOLLOW (linkat). */
+  SYMLINK_FOLLOW: 1024,
+  /** AT_NO_AUTOMOUNT. */
+  NO_AUTOMOUNT: 2048,
+  /** AT_EMPTY_PATH: an empty path names `dirfd` itself. */
+  EMPTY_PATH: 4096
+};
+var RESOLVE_IN_ROOT = 16;
+var OPEN_HOW_SIZE = 24;
+var S_IF = {
+  /** S_IFMT: the mask. */
+  MT: 61440,
+  /** S_IFDIR. */
+  DIR: 16384,
+  /** S_IFREG. */
+  REG: 32768,
+  /** S_IFLNK. */
+  LNK: 40960
+};
+var PATH_MAX = 4096;
+var MAXSYMLINKS = 40;
+
+// ffi/io.ts
+function close(fd) {
+  sys("close", fd);
+}
+
+// ffi/fs.ts
+var SYMBOLS2 = {
+  // int lstat(const char *path, struct stat *st)
+  lstat: {
+    parameters: [
+      "buffer",
+      "buffer"
+    ],
+    result: "i32"
+  },
+  // ssize_t readlink(const char *path, char *buf, size_t size)
+  readlink: {
+    parameters: [
+      "buffer",
+      "buffer",
+      "usize"
+    ],
+    result: "isize"
+  },
+  // int open(const char *path, int flags)
+  open: {
+    parameters: [
+      "buffer",
+      "i32"
+    ],
+    result: "i32"
+  },
+  // int fstat(int fd, struct stat *st)
+  fstat: {
+    parameters: [
+      "i32",
+      "buffer"
+    ],
+    result: "i32"
+  },
+  // ssize_t read(int fd, void *buf, size_t n)
+  read: {
+    parameters: [
+      "i32",
+      "buffer",
+      "usize"
+    ],
+    result: "isize"
+  }
+};
+var sym2 = lazySymbols(SYMBOLS2);
+var pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
+var stat = new Uint32Array(HOST_ABI.statSize / 4);
+var ST_MODE = HOST_ABI.statModeOffset / 4;
+var linkBuf = new Uint8Array(PATH_MAX);
+var encoder = new TextEncoder();
+var decoder = new TextDecoder();
+var ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
+var OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
+function cpath(path) {
+  const { written } = encoder.encodeInto(path, pathBuf);
+  if (written >= pathBuf.length - 1) return void 0;
+  pathBuf[written] = 0;
+  return pathBuf;
+}
+function lstatKind(path) {
+  const p = cpath(path);
+  if (!p) return -ENAMETOOLONG;
+  if (sym2.lstat(p, stat) !== 0) return -errno();
+  const type = stat[ST_MODE] & S_IF.MT;
+  return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
+}
+function readLink(path) {
+  const p = cpath(path);
+  if (!p) return void 0;
+  const n = Number(sym2.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
+}
+function readFileHead(path, max) {
+  const p = cpath(path);
+  if (!p) return void 0;
+  const fd = sym2.open(p, OPEN_HEAD);
+  if (fd < 0) return void 0;
+  try {
+    if (sym2.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    const buf = new Uint8Array(max);
+    const n = Number(sym2.read(fd, buf, BigInt(max)));
+    return n < 0 ? void 0 : buf.subarray(0, n);
+  } finally {
+    close(fd);
+  }
+}
+
+// ffi/memory.ts
+var VM_CALL = {
+  parameters: [
+    "i32",
+    "buffer",
+    "u64",
+    "buffer",
+    "u64",
+    "u64"
+  ],
+  result: "isize"
+};
+var SYMBOLS3 = {
+  // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
+  //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
+  process_vm_readv: VM_CALL,
+  // ssize_t process_vm_writev(...): same shape as process_vm_readv
+  process_vm_writev: VM_CALL
+};
+var sym3 = lazySymbols(SYMBOLS3);
+var localIov = new BigUint64Array(2);
+var remoteIov = new BigUint64Array(2);
+function setIovecs(address, buf) {
+  localIov[0] = addressOf(buf);
+  localIov[1] = BigInt(buf.length);
+  remoteIov[0] = address;
+  remoteIov[1] = BigInt(buf.length);
+}
+function readMemory(pid, address, buf) {
+  setIovecs(address, buf);
+  const rc = Number(sym3.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  return rc < 0 ? -errno() : rc;
+}
+function writeMemory(pid, address, buf) {
+  setIovecs(address, buf);
+  const rc = Number(sym3.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  return rc < 0 ? -errno() : rc;
+}
+
+// src/fs/glob.ts
+function normalizePath(path) {
+  const out = [];
+  for (const seg of path.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
+  }
+  return `/${out.join("/")}`;
+}
+function escapeRegExp(c) {
+  return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c;
+}
+function segmentSource(seg) {
+  let out = "";
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i];
+    if (c === "\\" && i + 1 < seg.length) {
+      out += escapeRegExp(seg[++i]);
+    } else if (c === "*") {
+      while (seg[i + 1] === "*") i++;
+      out += "[^/]*";
+    } else if (c === "?") {
+      out += "[^/]";
+    } else if (c === "[") {
+      const end = seg.indexOf("]", i + 2);
+      if (end < 0) {
+        out += "\\[";
+        continue;
+      }
+      let body = seg.slice(i + 1, end);
+      const negate = body.startsWith("!") || body.startsWith("^");
+      if (negate) body = body.slice(1);
+      body = body.replace(/[\\\]^]/g, (m) => `\\${m}`);
+      out += negate ? `[^/${body}]` : `[${body}]`;
+      i = end;
+    } else if (c === "{") {
+      const end = closingBrace(seg, i);
+      if (end < 0) {
+        out += "\\{";
+        continue;
+      }
+      const alts = splitAlternatives(seg.slice(i + 1, end));
+      out += `(?:${alts.map(segmentSource).join("|")})`;
+      i = end;
+    } else {
+      out += escapeRegExp(c);
+    }
+  }
+  return out;
+}
+function closingBrace(s, open) {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === "\\") i++;
+    else if (s[i] === "{") depth++;
+    else if (s[i] === "}" && --depth === 0) return i;
+  }
+  return -1;
+}
+function splitAlternatives(s) {
+  const out = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === "\\") i++;
+    else if (s[i] === "{") depth++;
+    else if (s[i] === "}") depth--;
+    else if (s[i] === "," && depth === 0) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(s.slice(start));
+  return out;
+}
+function globToRegExp(pattern) {
+  const segs = pattern.split("/").filter((s) => s !== "" && s !== ".");
+  let src = "";
+  for (const seg of segs) {
+    if (seg === "**") {
+      if (!src.endsWith("(?:/.*)?")) src += "(?:/.*)?";
+    } else src += `/${segmentSource(seg)}`;
+  }
+  return new RegExp(`^${src}(?:/.*)?$`, "s");
+}
+var GlobSet = class {
+  #globs;
+  /** @param entries Absolute patterns and the entries they came from. */
+  constructor(entries) {
+    this.#globs = entries.map((e) => ({
+      source: e.source,
+      re: globToRegExp(e.pattern)
+    }));
+  }
+  /** Number of patterns. */
+  get size() {
+    return this.#globs.length;
+  }
+  /**
+   * @param path An absolute, normalised path.
+   * @returns The source of the first pattern matching `path` (or an ancestor), else undefined.
+   */
+  match(path) {
+    for (const g of this.#globs) if (g.re.test(path)) return g.source;
+    return void 0;
+  }
+};
+
+// src/fs/access.ts
+function compileRules(rules) {
+  if (!rules) return void 0;
+  return {
+    allow: rules.allow ? new GlobSet(rules.allow) : void 0,
+    deny: new GlobSet(rules.deny),
+    base: new GlobSet(rules.base)
+  };
+}
+var AccessChecker = class {
+  #rules;
+  /** @param policy The file policy. */
+  constructor(policy) {
+    this.#rules = {
+      read: compileRules(policy.read),
+      write: compileRules(policy.write),
+      run: compileRules(policy.run)
+    };
+  }
+  /** True when `kind` has rules at all. */
+  restricts(kind) {
+    return this.#rules[kind] !== void 0;
+  }
+  /**
+   * @param kind Read, write or run.
+   * @param path An absolute, resolved path.
+   * @returns undefined when allowed, else why not.
+   */
+  refusal(kind, path) {
+    const r = this.#rules[kind];
+    if (!r) return void 0;
+    const denied = r.deny.match(path);
+    if (denied !== void 0) return {
+      deniedBy: denied
+    };
+    if (!r.allow) return void 0;
+    if (r.allow.match(path) !== void 0 || r.base.match(path) !== void 0) return void 0;
+    return {};
+  }
+};
+
+// src/fs/resolve.ts
+var ENOENT = ERRNO_NUMBERS.ENOENT;
+var ENOTDIR = ERRNO_NUMBERS.ENOTDIR;
+var ELOOP = ERRNO_NUMBERS.ELOOP;
+var MAX_LINKS = MAXSYMLINKS;
+function join(dir, name) {
+  return dir === "/" ? `/${name}` : `${dir}/${name}`;
+}
+function parent(dir, root) {
+  if (dir === root) return root;
+  const i = dir.lastIndexOf("/");
+  const up = i <= 0 ? "/" : dir.slice(0, i);
+  return up.length < root.length ? root : up;
+}
+function isPseudoTarget(target) {
+  return /^[a-zA-Z_][\w-]*:/.test(target) || target.startsWith("/memfd:");
+}
+function resolvePath(path, opts, view) {
+  const root = opts.root === "/" ? "/" : opts.root.replace(/\/+$/, "");
+  const procDir = join(root, "proc");
+  let cur = path.startsWith("/") ? root : opts.base;
+  const todo = path.split("/").filter((s) => s !== "" && s !== ".").reverse();
+  let links = 0;
+  while (todo.length > 0) {
+    const name = todo.pop();
+    if (name === "..") {
+      cur = parent(cur, root);
+      continue;
+    }
+    if (name === ".") continue;
+    const next = join(cur, name);
+    const last = todo.length === 0;
+    if (last && !opts.follow) {
+      const st = view.lstat(next);
+      return typeof st === "object" ? {
+        kind: "path",
+        path: next,
+        errno: st.missing
+      } : {
+        kind: "path",
+        path: next
+      };
+    }
+    let target;
+    if (cur === procDir && name === "self") target = String(opts.pid);
+    else if (cur === procDir && name === "thread-self") target = `${opts.pid}/task/${opts.tid}`;
+    if (target === void 0) {
+      const st = view.lstat(next);
+      if (typeof st === "object") {
+        const rest = todo.reverse().join("/");
+        return {
+          kind: "path",
+          path: normalizePath(rest ? `${next}/${rest}` : next),
+          errno: st.missing
+        };
+      }
+      if (st !== "symlink") {
+        if (!last && st !== "dir") {
+          const rest = todo.reverse().join("/");
+          return {
+            kind: "path",
+            path: normalizePath(`${next}/${rest}`),
+            errno: ENOTDIR
+          };
+        }
+        cur = next;
+        continue;
+      }
+      target = view.readlink(next);
+      if (target === void 0) return {
+        kind: "path",
+        path: next,
+        errno: ENOENT
+      };
+      if (next.startsWith(`${procDir}/`)) {
+        if (isPseudoTarget(target)) {
+          if (last) return {
+            kind: "pseudo",
+            what: target
+          };
+          return {
+            kind: "path",
+            path: next,
+            errno: ENOTDIR
+          };
+        }
+        if (target.startsWith("/")) {
+          const deleted = target.endsWith(" (deleted)");
+          const real = deleted ? target.slice(0, -" (deleted)".length) : target;
+          if (deleted) {
+            return last ? {
+              kind: "path",
+              path: real
+            } : {
+              kind: "path",
+              path: real,
+              errno: ENOENT
+            };
+          }
+          if (++links > MAX_LINKS) return {
+            kind: "loop"
+          };
+          cur = "/";
+          todo.push(...real.split("/").filter((s) => s !== "").reverse());
+          continue;
+        }
+      }
+    }
+    if (++links > MAX_LINKS) return {
+      kind: "loop"
+    };
+    if (target.startsWith("/")) cur = root;
+    todo.push(...target.split("/").filter((s) => s !== "" && s !== ".").reverse());
+  }
+  return {
+    kind: "path",
+    path: cur
+  };
+}
+var realFs = {
+  lstat(path) {
+    const kind = lstatKind(path);
+    return typeof kind === "number" ? {
+      missing: kind === -ENOTDIR ? ENOTDIR : ENOENT
+    } : kind;
+  },
+  readlink: readLink
+};
+
+// src/fs/syscalls.ts
+var OPEN_CALLS = [
+  "open",
+  "openat",
+  "openat2",
+  "creat"
+];
+var OPEN_WRITE_FLAGS = O.WRONLY | O.RDWR | O.CREAT | O.TRUNC | O.APPEND | O.TMPFILE;
+function openAccess(flags) {
+  if (flags & O.PATH) return [];
+  const out = [];
+  const mode = flags & 3;
+  if (mode === 0 || mode === O.RDWR) out.push("read");
+  if (mode !== 0 || flags & OPEN_WRITE_FLAGS) out.push("write");
+  return out;
+}
+function openArg(dirfd, ptr, reg, flags, open) {
+  const creates = (flags & O.CREAT) !== 0;
+  return {
+    dirfd,
+    ptr,
+    reg,
+    emptyPath: false,
+    // The architecture's own bit: on aarch64 x86_64's O_NOFOLLOW is O_LARGEFILE, which the
+    // kernel ignores for 64-bit callers; taken for O_NOFOLLOW it would let the supervisor check
+    // a symlink while the kernel opens its target.
+    follow: !(flags & open.NOFOLLOW) && !(creates && flags & O.EXCL),
+    access: openAccess(flags),
+    target: creates ? "any" : "existing"
+  };
+}
+var write = (dirfd, ptr, reg, target, follow, emptyPath = false) => ({
+  dirfd,
+  ptr,
+  reg,
+  emptyPath,
+  follow,
+  access: [
+    "write"
+  ],
+  target
+});
+var writeAt = (dirfd, ptr, f) => write(dirfd, ptr, 1, "existing", (f & AT.SYMLINK_NOFOLLOW) === 0, (f & AT.EMPTY_PATH) !== 0);
+function pathArgs(call, regs, openHow, open = HOST_ABI.open) {
+  const fd = (i) => regs.argInt(i);
+  const p = (i) => regs.arg(i);
+  const flags = (i) => regs.argInt(i);
+  const CWD = AT_FDCWD;
+  switch (call) {
+    case "open":
+      return [
+        openArg(CWD, p(0), 0, flags(1), open)
+      ];
+    case "openat":
+      return [
+        openArg(fd(0), p(1), 1, flags(2), open)
+      ];
+    case "openat2": {
+      const [f, , resolve] = openHow ?? [
+        0n,
+        0n,
+        0n
+      ];
+      const arg2 = openArg(fd(0), p(1), 1, Number(BigInt.asIntN(32, f)), open);
+      if (resolve & BigInt(RESOLVE_IN_ROOT)) arg2.inRoot = true;
+      return [
+        arg2
+      ];
+    }
+    case "creat":
+      return [
+        openArg(CWD, p(0), 0, O.CREAT | O.WRONLY | O.TRUNC, open)
+      ];
+    case "mkdir":
+    case "mknod":
+      return [
+        write(CWD, p(0), 0, "create", false)
+      ];
+    case "mkdirat":
+    case "mknodat":
+      return [
+        write(fd(0), p(1), 1, "create", false)
+      ];
+    case "rmdir":
+    case "unlink":
+      return [
+        write(CWD, p(0), 0, "existing", false)
+      ];
+    case "unlinkat":
+      return [
+        write(fd(0), p(1), 1, "existing", false)
+      ];
+    case "rename":
+      return [
+        write(CWD, p(0), 0, "existing", false),
+        write(CWD, p(1), 1, "any", false)
+      ];
+    case "renameat":
+    case "renameat2":
+      return [
+        write(fd(0), p(1), 1, "existing", false),
+        write(fd(2), p(3), 3, "any", false)
+      ];
+    case "link":
+      return [
+        write(CWD, p(0), 0, "existing", false),
+        write(CWD, p(1), 1, "create", false)
+      ];
+    case "linkat": {
+      const f = flags(4);
+      return [
+        write(fd(0), p(1), 1, "existing", (f & AT.SYMLINK_FOLLOW) !== 0, (f & AT.EMPTY_PATH) !== 0),
+        write(fd(2), p(3), 3, "create", false)
+      ];
+    }
+    case "symlink":
+      return [
+        write(CWD, p(1), 1, "create", false)
+      ];
+    case "symlinkat":
+      return [
+        write(fd(1), p(2), 2, "create", false)
+      ];
+    case "truncate":
+    case "chmod":
+    case "chown":
+    case "utime":
+    case "utimes":
+      return [
+        write(CWD, p(0), 0, "existing", true)
+      ];
+    case "setxattr":
+    case "removexattr":
+      return [
+        write(CWD, p(0), 0, "existing", true)
+      ];
+    case "lchown":
+    case "lsetxattr":
+    case "lremovexattr":
+      return [
+        write(CWD, p(0), 0, "existing", false)
+      ];
+    case "setxattrat":
+    case "removexattrat":
+    case "file_setattr": {
+      return [
+        writeAt(fd(0), p(1), flags(call === "file_setattr" ? 4 : 2))
+      ];
+    }
+    case "fchmod":
+    case "fchown":
+    case "fsetxattr":
+    case "fremovexattr":
+      return [
+        write(fd(0), 0n, -1, "existing", true)
+      ];
+    case "fchmodat":
+    case "futimesat":
+      return [
+        write(fd(0), p(1), 1, "existing", true)
+      ];
+    case "fchmodat2":
+    case "utimensat": {
+      if (call === "utimensat" && p(1) === 0n) return [
+        write(fd(0), 0n, -1, "existing", true)
+      ];
+      return [
+        writeAt(fd(0), p(1), flags(3))
+      ];
+    }
+    case "fchownat":
+      return [
+        writeAt(fd(0), p(1), flags(4))
+      ];
+    case "execve":
+      return [
+        {
+          dirfd: CWD,
+          ptr: p(0),
+          reg: 0,
+          emptyPath: false,
+          follow: true,
+          access: [
+            "run",
+            "read"
+          ],
+          target: "existing"
+        }
+      ];
+    case "execveat": {
+      const f = flags(4);
+      return [
+        {
+          dirfd: fd(0),
+          ptr: p(1),
+          reg: 1,
+          emptyPath: (f & AT.EMPTY_PATH) !== 0,
+          follow: (f & AT.SYMLINK_NOFOLLOW) === 0,
+          access: [
+            "run",
+            "read"
+          ],
+          target: "existing"
+        }
+      ];
+    }
+  }
+}
+
+// src/fs/tracee_memory.ts
+var PAGE = 4096n;
+var EFAULT = ERRNO_NUMBERS.EFAULT;
+var ENAMETOOLONG2 = ERRNO_NUMBERS.ENAMETOOLONG;
+var scratch = new Uint8Array(PATH_MAX);
+var decoder2 = new TextDecoder("utf-8", {
+  fatal: true
+});
+function readCString(tid, ptr) {
+  let got = 0;
+  let at = ptr;
+  while (got < PATH_MAX) {
+    const room = Number(PAGE - at % PAGE);
+    const want = Math.min(room, PATH_MAX - got);
+    const chunk = scratch.subarray(got, got + want);
+    const n = readMemory(tid, at, chunk);
+    if (n <= 0) return -EFAULT;
+    const nul = chunk.subarray(0, n).indexOf(0);
+    if (nul >= 0) return scratch.slice(0, got + nul);
+    got += n;
+    at += BigInt(n);
+  }
+  return -ENAMETOOLONG2;
+}
+function decodePath(bytes) {
+  try {
+    return decoder2.decode(bytes);
+  } catch {
+    return void 0;
+  }
+}
+function pushString(tid, sp, path) {
+  const bytes = new TextEncoder().encode(`${path}\0`);
+  const addr = sp - BigInt(HOST_ABI.redZone) - BigInt(bytes.length) & ~15n;
+  return writeMemory(tid, addr, bytes) === bytes.length ? addr : void 0;
+}
+
+// src/stderr.ts
+var encoder2 = new TextEncoder();
+var pauseWord;
+function pause(ms) {
+  pauseWord ??= new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(pauseWord, 0, 0, ms);
+}
+function writeAll(w, bytes) {
+  for (let at = 0; at < bytes.length; ) {
+    try {
+      at += w.writeSync(bytes.subarray(at));
+    } catch (e) {
+      if (e instanceof Deno.errors.Interrupted) continue;
+      if (e instanceof Deno.errors.WouldBlock) {
+        pause(1);
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+function writeStderr(text, stderr = Deno.stderr) {
+  try {
+    writeAll(stderr, encoder2.encode(text));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+  }
+}
+
+// src/fs/check.ts
+var EBADF = ERRNO_NUMBERS.EBADF;
+var SCRIPT_HEAD = 256;
+function readHead(path) {
+  const bytes = readFileHead(path, SCRIPT_HEAD);
+  return bytes && new TextDecoder().decode(bytes);
+}
+var FsChecker = class {
+  #policy;
+  #access;
+  #redirects;
+  #view;
+  #how = new BigUint64Array(3);
+  #failed = false;
+  /** Called for each refused access (the caller dedups). */
+  onDeny;
+  /**
+   * @param policy The file policy.
+   * @param view The file system (a fake in tests).
+   */
+  constructor(policy, view = realFs) {
+    this.#policy = policy;
+    this.#access = new AccessChecker(policy);
+    this.#redirects = [
+      ...policy.redirect
+    ].sort((a, b) => b.from.length - a.from.length);
+    this.#view = view;
+  }
+  /** A refusal of the policy. */
+  #deny(errno2) {
+    return {
+      action: "deny",
+      errno: errno2,
+      rule: "fs"
+    };
+  }
+  /**
+   * A failure the kernel itself would give (no such file, not a directory, a
+   * symlink loop, a bad descriptor or pointer): the policy refused nothing,
+   * and reports count no denial (a shell's PATH search would count one per entry).
+   */
+  #fail(errno2) {
+    return {
+      action: "deny",
+      errno: errno2,
+      rule: "fs",
+      kernel: true
+    };
+  }
+  /** The redirect target of a resolved path, if a redirect covers it. */
+  redirectOf(path) {
+    for (const r of this.#redirects) {
+      if (path === r.from) return r.to;
+      if (path.startsWith(r.from === "/" ? "/" : `${r.from}/`)) {
+        return r.to + path.slice(r.from === "/" ? 0 : r.from.length);
+      }
+    }
+    return void 0;
+  }
+  /** A denial (reported) when `kind` of `path` is refused, else undefined. */
+  #refused(kind, path, who) {
+    const refusal = this.#access.refusal(kind, path);
+    if (!refusal) return void 0;
+    this.onDeny?.(who.tid, who.pid, {
+      access: kind,
+      path,
+      deniedBy: refusal.deniedBy
+    });
+    return this.#deny(this.#policy.errno);
+  }
+  /** The resolved interpreter of a `#!` script, else undefined. */
+  #interpreter(path, root) {
+    const head = readHead(path);
+    if (!head?.startsWith("#!")) return void 0;
+    const name = head.slice(2, head.indexOf("\n") < 0 ? void 0 : head.indexOf("\n")).trim().split(/[ \t]/)[0];
+    if (!name) return void 0;
+    const res = resolvePath(name, {
+      root,
+      base: path.slice(0, path.lastIndexOf("/")) || "/",
+      follow: true,
+      pid: 0,
+      tid: 0
+    }, this.#view);
+    return res.kind === "path" && res.errno === void 0 ? res.path : void 0;
+  }
+  /**
+   * Decides one call, stopped or notified.
+   *
+   * @param call The syscall.
+   * @param who Its thread and process.
+   * @param regs Its arguments.
+   * @returns A denial, an argument rewrite (redirect), or undefined to let it run.
+   */
+  decide(call, who, regs) {
+    try {
+      return this.#decide(call, who, regs);
+    } catch (e) {
+      if (!this.#failed) {
+        this.#failed = true;
+        writeStderr(`jail: file check of ${call} failed: ${e.message}; refused
+`);
+      }
+      return this.#deny(this.#policy.errno);
+    }
+  }
+  #decide(call, who, regs) {
+    const tid = who.tid;
+    let how;
+    if (call === "openat2") {
+      const size = Number(regs.arg(3));
+      const bytes = new Uint8Array(this.#how.buffer);
+      bytes.fill(0);
+      const n = Math.min(size, OPEN_HOW_SIZE);
+      if (n > 0 && readMemory(tid, regs.arg(2), bytes.subarray(0, n)) !== n) {
+        return this.#fail(EFAULT);
+      }
+      how = [
+        ...this.#how
+      ];
+    }
+    const args = pathArgs(call, regs, how);
+    const opens = OPEN_CALLS.includes(call);
+    let rewrite;
+    for (const arg2 of args) {
+      const r = this.#check(arg2, who, opens ? regs : void 0);
+      if (r === void 0) continue;
+      if (r.action !== "args") return r;
+      rewrite = r;
+    }
+    return rewrite;
+  }
+  /** Checks one path argument; with `openRegs`, a redirect may rewrite it. */
+  #check(arg2, who, openRegs) {
+    const tid = who.tid;
+    let text = "";
+    if (arg2.ptr !== 0n) {
+      const bytes = readCString(tid, arg2.ptr);
+      if (typeof bytes === "number") {
+        return -bytes === EFAULT ? this.#fail(EFAULT) : this.#deny(-bytes);
+      }
+      const s = decodePath(bytes);
+      if (s === void 0) {
+        for (const kind of arg2.access) {
+          if (this.#access.restricts(kind)) {
+            this.onDeny?.(tid, who.pid, {
+              access: kind,
+              path: "(a path that is not UTF-8)"
+            });
+            return this.#deny(this.#policy.errno);
+          }
+        }
+        return void 0;
+      }
+      text = s;
+      if (text === "" && !arg2.emptyPath) return this.#fail(ENOENT);
+    }
+    const view = this.#view;
+    const dirfdPath = arg2.dirfd === AT_FDCWD ? `/proc/${tid}/cwd` : `/proc/${tid}/fd/${arg2.dirfd}`;
+    let root = view.readlink(`/proc/${tid}/root`) ?? "/";
+    let base = "/";
+    if (text === "") {
+      text = dirfdPath;
+      root = "/";
+    } else if (!text.startsWith("/") || arg2.inRoot) {
+      const link = view.readlink(dirfdPath);
+      if (link === void 0) return this.#fail(EBADF);
+      if (!link.startsWith("/") || link.startsWith("/memfd:")) return this.#fail(ENOTDIR);
+      if (link.endsWith(" (deleted)")) return this.#fail(ENOENT);
+      base = link;
+      if (arg2.inRoot) root = link;
+    }
+    const opts = {
+      root,
+      base,
+      follow: arg2.follow,
+      tid,
+      get pid() {
+        return who.pid;
+      }
+    };
+    const res = resolvePath(text, opts, view);
+    if (res.kind === "loop") return this.#fail(ELOOP);
+    if (res.kind === "pseudo") {
+      return arg2.access.includes("run") ? this.#refused("run", res.what, who) : void 0;
+    }
+    const target = openRegs ? this.redirectOf(res.path) : void 0;
+    if (target === void 0 && res.errno !== void 0 && arg2.target === "existing") {
+      return this.#fail(res.errno === ENOTDIR ? ENOTDIR : ENOENT);
+    }
+    if (res.errno === void 0 && arg2.target === "create") return void 0;
+    for (const kind of arg2.access) {
+      const refused = this.#refused(kind, res.path, who);
+      if (refused) return refused;
+    }
+    if (arg2.access.includes("run") && this.#access.restricts("run")) {
+      const interpreter = this.#interpreter(res.path, root);
+      if (interpreter) {
+        const refused = this.#refused("run", interpreter, who);
+        if (refused) return refused;
+      }
+    }
+    if (target !== void 0 && openRegs) {
+      if (openRegs.sp === void 0) return this.#deny(this.#policy.errno);
+      const addr = pushString(tid, openRegs.sp, target);
+      if (addr === void 0) return this.#fail(EFAULT);
+      return {
+        action: "args",
+        args: {
+          [arg2.reg]: addr
+        },
+        rule: "redirect"
+      };
+    }
+    return void 0;
+  }
+};
+
+// src/fs/report.ts
+function denialKey(pid, d) {
+  return `${pid} ${d.access} ${d.path}`;
+}
+function commOf(pid) {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return "?";
+  }
+}
+
 // src/notify/serve_worker.ts
-var { ENOENT, EINTR, EPERM } = ERRNO_NUMBERS;
+var { ENOENT: ENOENT2, EINTR, EPERM } = ERRNO_NUMBERS;
 var POLL_MS = 200;
 self.onmessage = (e) => {
-  const { shared, spec, answers, index } = e.data;
-  const slots = new Int32Array(shared);
+  const start = e.data;
+  const slots = new Int32Array(start.shared);
   Atomics.add(slots, POOL.ALIVE, 1);
   let answered = 0;
+  let entered = false;
   try {
     if (Atomics.load(slots, POOL.STOP) !== 0) return;
     while (Atomics.load(slots, POOL.FD) === FD_PENDING) {
       Atomics.wait(slots, POOL.FD, FD_PENDING);
     }
     const fd = Atomics.load(slots, POOL.FD);
-    if (fd < 0 || index >= Atomics.load(slots, POOL.SERVING)) return;
-    answered = serve(fd, slots, spec, answers);
+    if (fd < 0 || start.index >= Atomics.load(slots, POOL.SERVING)) return;
+    Atomics.add(slots, POOL.ENTERED, 1);
+    Atomics.add(slots, POOL.SERVING_NOW, 1);
+    entered = true;
+    answered = serve(fd, slots, start);
   } finally {
+    if (entered) {
+      post({
+        type: "left"
+      });
+      Atomics.sub(slots, POOL.SERVING_NOW, 1);
+    }
     Atomics.add(slots, POOL.ANSWERED, answered);
     Atomics.sub(slots, POOL.ALIVE, 1);
     Atomics.notify(slots, POOL.ALIVE);
     self.close();
   }
 };
-function serve(fd, slots, spec, answers) {
+function post(m) {
+  self.postMessage(m);
+}
+function serve(fd, slots, start) {
+  const { spec, plans } = start;
+  const files = fileChecks(fd, start);
   const sizes = notifSizes();
   const notifBytes = Math.max(SECCOMP_NOTIF.size, typeof sizes === "number" ? 0 : sizes.notif);
   const respBytes = Math.max(SECCOMP_NOTIF_RESP.size, typeof sizes === "number" ? 0 : sizes.resp);
@@ -1191,7 +2273,7 @@ function serve(fd, slots, spec, answers) {
     const rc = notifRecv(fd, notif);
     if (rc < 0) {
       if (rc === -EINTR) continue;
-      if (rc === -ENOENT && (pollOne(fd, POLL.IN, 0) & POLL.HUP) === 0) continue;
+      if (rc === -ENOENT2 && (pollOne(fd, POLL.IN, 0) & POLL.HUP) === 0) continue;
       break;
     }
     data.nr = nv.getInt32(at + SECCOMP_DATA_NR, true);
@@ -1199,8 +2281,14 @@ function serve(fd, slots, spec, answers) {
     data.instructionPointer = nv.getBigUint64(at + SECCOMP_DATA_IP, true);
     for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + SECCOMP_DATA_ARGS + 8 * i, true);
     const action = decideReference(spec, data);
-    const answer = action.kind === "trace" ? answers[action.data] : void 0;
-    rv.setBigUint64(SECCOMP_NOTIF_RESP.id, nv.getBigUint64(SECCOMP_NOTIF.id, true), true);
+    const plan = action.kind === "trace" ? plans[action.data] : void 0;
+    const id = nv.getBigUint64(SECCOMP_NOTIF.id, true);
+    let answer = plan;
+    if (plan?.fs !== void 0) {
+      answer = files ? files(plan, id, nv.getUint32(SECCOMP_NOTIF.pid, true), args) : void 0;
+      if (answer === GONE) continue;
+    }
+    rv.setBigUint64(SECCOMP_NOTIF_RESP.id, id, true);
     if (answer) {
       rv.setBigInt64(SECCOMP_NOTIF_RESP.val, answer.val, true);
       rv.setInt32(SECCOMP_NOTIF_RESP.error, answer.error, true);
@@ -1213,4 +2301,58 @@ function serve(fd, slots, spec, answers) {
     if (notifSend(fd, resp) === 0) answered++;
   }
   return answered;
+}
+var GONE = {
+  val: 0n,
+  error: 0,
+  flags: 0
+};
+function fileChecks(fd, start) {
+  if (!start.fs || !start.plans.some((p) => p?.fs !== void 0)) return void 0;
+  const checker = new FsChecker(start.fs);
+  const refused = (errno2) => ({
+    val: 0n,
+    error: -errno2,
+    flags: 0
+  });
+  const policyRefusal = refused(start.fs.errno);
+  const caller = new NotifiedCaller();
+  const view = new NotifiedArgs();
+  const seen = /* @__PURE__ */ new Set();
+  const pending = [];
+  if (start.report) {
+    checker.onDeny = (_tid, pid, denial) => {
+      const key = denialKey(pid, denial);
+      if (seen.has(key) || pending.some((p) => p.key === key)) return;
+      pending.push({
+        key,
+        message: {
+          type: "denied",
+          pid,
+          comm: commOf(pid),
+          denial
+        }
+      });
+    };
+  }
+  return (plan, id, tid, args) => {
+    pending.length = 0;
+    if (tid === 0) return policyRefusal;
+    caller.reset(tid);
+    for (let i = 0; i < 6; i++) view.args[i] = args[i];
+    const decision = checker.decide(plan.fs, caller, view);
+    let valid;
+    do
+      valid = notifIdValid(fd, id);
+    while (valid === -EINTR);
+    if (valid === -ENOENT2) return GONE;
+    if (valid !== 0) return policyRefusal;
+    for (const p of pending) {
+      seen.add(p.key);
+      post(p.message);
+    }
+    if (decision === void 0) return plan;
+    if (decision.action === "deny") return refused(decision.errno);
+    return policyRefusal;
+  };
 }

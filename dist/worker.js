@@ -4196,10 +4196,10 @@ var init_check = __esm({
         return void 0;
       }
       /** A denial (reported) when `kind` of `path` is refused, else undefined. */
-      #refused(kind, path, tid, pid) {
+      #refused(kind, path, who) {
         const refusal = this.#access.refusal(kind, path);
         if (!refusal) return void 0;
-        this.onDeny?.(tid, pid, {
+        this.onDeny?.(who.tid, who.pid, {
           access: kind,
           path,
           deniedBy: refusal.deniedBy
@@ -4222,13 +4222,16 @@ var init_check = __esm({
         return res.kind === "path" && res.errno === void 0 ? res.path : void 0;
       }
       /**
-       * Decides one stopped call.
+       * Decides one call, stopped or notified.
        *
+       * @param call The syscall.
+       * @param who Its thread and process.
+       * @param regs Its arguments.
        * @returns A denial, an argument rewrite (redirect), or undefined to let it run.
        */
-      decide(call, tid, pid, regs) {
+      decide(call, who, regs) {
         try {
-          return this.#decide(call, tid, pid, regs);
+          return this.#decide(call, who, regs);
         } catch (e) {
           if (!this.#failed) {
             this.#failed = true;
@@ -4238,7 +4241,8 @@ var init_check = __esm({
           return this.#deny(this.#policy.errno);
         }
       }
-      #decide(call, tid, pid, regs) {
+      #decide(call, who, regs) {
+        const tid = who.tid;
         let how;
         if (call === "openat2") {
           const size = Number(regs.arg(3));
@@ -4256,7 +4260,7 @@ var init_check = __esm({
         const opens = OPEN_CALLS.includes(call);
         let rewrite;
         for (const arg2 of args) {
-          const r = this.#check(arg2, tid, pid, opens ? regs : void 0);
+          const r = this.#check(arg2, who, opens ? regs : void 0);
           if (r === void 0) continue;
           if (r.action !== "args") return r;
           rewrite = r;
@@ -4264,7 +4268,8 @@ var init_check = __esm({
         return rewrite;
       }
       /** Checks one path argument; with `openRegs`, a redirect may rewrite it. */
-      #check(arg2, tid, pid, openRegs) {
+      #check(arg2, who, openRegs) {
+        const tid = who.tid;
         let text = "";
         if (arg2.ptr !== 0n) {
           const bytes = readCString(tid, arg2.ptr);
@@ -4275,7 +4280,7 @@ var init_check = __esm({
           if (s === void 0) {
             for (const kind of arg2.access) {
               if (this.#access.restricts(kind)) {
-                this.onDeny?.(tid, pid, {
+                this.onDeny?.(tid, who.pid, {
                   access: kind,
                   path: "(a path that is not UTF-8)"
                 });
@@ -4302,16 +4307,19 @@ var init_check = __esm({
           base = link;
           if (arg2.inRoot) root = link;
         }
-        const res = resolvePath(text, {
+        const opts = {
           root,
           base,
           follow: arg2.follow,
-          pid,
-          tid
-        }, view);
+          tid,
+          get pid() {
+            return who.pid;
+          }
+        };
+        const res = resolvePath(text, opts, view);
         if (res.kind === "loop") return this.#fail(ELOOP);
         if (res.kind === "pseudo") {
-          return arg2.access.includes("run") ? this.#refused("run", res.what, tid, pid) : void 0;
+          return arg2.access.includes("run") ? this.#refused("run", res.what, who) : void 0;
         }
         const target = openRegs ? this.redirectOf(res.path) : void 0;
         if (target === void 0 && res.errno !== void 0 && arg2.target === "existing") {
@@ -4319,17 +4327,18 @@ var init_check = __esm({
         }
         if (res.errno === void 0 && arg2.target === "create") return void 0;
         for (const kind of arg2.access) {
-          const refused = this.#refused(kind, res.path, tid, pid);
+          const refused = this.#refused(kind, res.path, who);
           if (refused) return refused;
         }
         if (arg2.access.includes("run") && this.#access.restricts("run")) {
           const interpreter = this.#interpreter(res.path, root);
           if (interpreter) {
-            const refused = this.#refused("run", interpreter, tid, pid);
+            const refused = this.#refused("run", interpreter, who);
             if (refused) return refused;
           }
         }
         if (target !== void 0 && openRegs) {
+          if (openRegs.sp === void 0) return this.#deny(this.#policy.errno);
           const addr = pushString(tid, openRegs.sp, target);
           if (addr === void 0) return this.#fail(EFAULT4);
           return {
@@ -4349,6 +4358,8 @@ var init_check = __esm({
 // src/fs/report.ts
 var report_exports = {};
 __export(report_exports, {
+  commOf: () => commOf,
+  denialKey: () => denialKey,
   denialLine: () => denialLine2,
   fsReporter: () => fsReporter
 });
@@ -4358,18 +4369,23 @@ function denialLine2(pid, comm, d) {
   if (d.path.startsWith("(")) return head2;
   return `${head2}; allow with --allow-${d.access}=${d.path}`;
 }
+function denialKey(pid, d) {
+  return `${pid} ${d.access} ${d.path}`;
+}
+function commOf(pid) {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return "?";
+  }
+}
 function fsReporter(write2) {
   const seen = /* @__PURE__ */ new Set();
-  return (_tid, pid, d) => {
-    const key = `${pid} ${d.access} ${d.path}`;
+  return (_tid, pid, d, comm) => {
+    const key = denialKey(pid, d);
     if (seen.has(key)) return;
     seen.add(key);
-    let comm = "?";
-    try {
-      comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-    } catch {
-    }
-    write2(`${denialLine2(pid, comm, d)}
+    write2(`${denialLine2(pid, comm ?? commOf(pid), d)}
 `);
   };
 }
@@ -6792,6 +6808,7 @@ var SECCOMP_NOTIF = {
 var SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
 var SECCOMP_IOCTL_NOTIF_RECV = 3226476800;
 var SECCOMP_IOCTL_NOTIF_SEND = 3222806785;
+var SECCOMP_IOCTL_NOTIF_ID_VALID = 1074274562;
 var SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
 
 // kernel/bpf.ts
@@ -10013,7 +10030,7 @@ var RuleEngine = class {
       return this.#net.decide(rule.net, call.tid, call.pid, call.regs) ?? rule.decision;
     }
     if (rule.fs && this.#fs) {
-      return this.#fs.decide(rule.fs, call.tid, call.pid, call.regs) ?? rule.decision;
+      return this.#fs.decide(rule.fs, call, call.regs) ?? rule.decision;
     }
     if (rule.hook !== void 0 && this.#callHook) return this.#callHook(rule.hook, call, rule);
     if (rule.signal) {
@@ -10196,6 +10213,8 @@ function procStatus(pid) {
 // ffi/seccomp_notify.ts
 init_libc();
 init_host_syscalls();
+init_errno();
+var EINVAL5 = ERRNO_NUMBERS.EINVAL;
 var SYMBOLS7 = {
   // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
   ioctl: {
@@ -10241,6 +10260,9 @@ var sym7 = lazySymbols(SYMBOLS7);
 var SYS_SECCOMP = hostNr("seccomp");
 var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
 var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
+var idBuf = new BigUint64Array(1);
+var idBytes = new Uint8Array(idBuf.buffer);
+var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
 function notifSetFlags(fd, flags) {
   return sym7.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
 }
@@ -10261,8 +10283,12 @@ var POOL = {
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
+  /** Threads that began to serve: each posts `left` as its last message. */
+  ENTERED: 6,
+  /** Threads that began to serve and have not posted `left` yet. */
+  SERVING_NOW: 7,
   /** Slots. */
-  SIZE: 6
+  SIZE: 8
 };
 var FD_PENDING = -2;
 var MODE_BLOCKING = 1;
@@ -10362,9 +10388,22 @@ async function supervise(start, host2) {
     };
     let fs;
     if (start.fs && fsModules) {
-      const [{ FsChecker: FsChecker2 }, { fsReporter: fsReporter2 }] = await fsModules;
+      const [{ FsChecker: FsChecker2 }, { commOf: commOf2, denialKey: denialKey2, fsReporter: fsReporter2 }] = await fsModules;
       fs = new FsChecker2(start.fs);
-      if (start.reportDenials) {
+      if (start.reportDenials && start.notify) {
+        const seen = /* @__PURE__ */ new Set();
+        fs.onDeny = (_tid, pid, denial) => {
+          const key = denialKey2(pid, denial);
+          if (seen.has(key)) return;
+          seen.add(key);
+          post2({
+            type: "denied",
+            pid,
+            comm: commOf2(pid),
+            denial
+          });
+        };
+      } else if (start.reportDenials) {
         fs.onDeny = fsReporter2((line) => writeStderr(line));
       }
     }

@@ -11,12 +11,17 @@
 import { errno, lazySymbols, type SysResult } from "./libc.ts";
 import {
   SECCOMP_GET_NOTIF_SIZES,
+  SECCOMP_IOCTL_NOTIF_ID_VALID,
+  SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR,
   SECCOMP_IOCTL_NOTIF_RECV,
   SECCOMP_IOCTL_NOTIF_SEND,
   SECCOMP_IOCTL_NOTIF_SET_FLAGS,
   SECCOMP_NOTIF_SIZES_BYTES,
 } from "../kernel/seccomp.ts";
 import { hostNr } from "../kernel/host_syscalls.ts";
+import { ERRNO_NUMBERS } from "../kernel/errno.ts";
+
+const EINVAL = ERRNO_NUMBERS.EINVAL;
 
 const SYMBOLS = {
   // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
@@ -56,6 +61,31 @@ export function notifRecv(fd: number, notif: Uint8Array<ArrayBuffer>): SysResult
  */
 export function notifSend(fd: number, resp: Uint8Array<ArrayBuffer>): SysResult {
   return sym.ioctl(fd, SEND, resp) === 0 ? 0 : -errno();
+}
+
+const idBuf = new BigUint64Array(1);
+const idBytes = new Uint8Array(idBuf.buffer);
+let idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
+
+/**
+ * Whether notification `id` still waits for its answer
+ * (SECCOMP_IOCTL_NOTIF_ID_VALID): its caller is alive and in the call, so
+ * the thread id the notification named is still that caller's.
+ *
+ * @returns 0 when it waits, or `-errno`: ENOENT when it does not (the caller died, or a
+ *   signal interrupted the call, which comes again as a new notification).
+ */
+export function notifIdValid(fd: number, id: bigint): SysResult {
+  idBuf[0] = id;
+  if (sym.ioctl(fd, idValid, idBytes) === 0) return 0;
+  const e = errno();
+  // Before Linux 5.9 the kernel knew this request only by its first number, of the wrong
+  // direction (SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR), which later kernels still take.
+  if (e === EINVAL && idValid === BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID)) {
+    idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR);
+    return notifIdValid(fd, id);
+  }
+  return -e;
 }
 
 /** SECCOMP_IOCTL_NOTIF_SET_FLAGS (Linux 6.6): 0, or `-errno` (EINVAL before 6.6). */

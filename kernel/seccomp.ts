@@ -115,5 +115,10 @@ export const SECCOMP_IOCTL_NOTIF_RECV = 0xc0502100;
 export const SECCOMP_IOCTL_NOTIF_SEND = 0xc0182101;
 /** `_IOW('!', 2, __u64)`: is the notification with this id still waiting? */
 export const SECCOMP_IOCTL_NOTIF_ID_VALID = 0x40082102;
+/**
+ * `_IOR('!', 2, __u64)`: the same request as Linux 5.0 to 5.8 numbered it
+ * (the direction was wrong); later kernels take both.
+ */
+export const SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR = 0x80082102;
 /** `_IOW('!', 4, __u64)` (6.6): the listener's flags. */
 export const SECCOMP_IOCTL_NOTIF_SET_FLAGS = 0x40082104;

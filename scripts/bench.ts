@@ -5,7 +5,7 @@
  *
  * Options: `--runs N` (default and minimum 5), `--quick` (smaller workloads),
  * `--only <group,...>` (per-stop, pinned, untraced, startup, churn, parallel,
- * parallel-churn, rss), `--jail <path>` (another checkout's jail.ts, for
+ * parallel-open, parallel-churn, rss), `--jail <path>` (another checkout's jail.ts, for
  * before/after figures), `--parallel 1,2,4` (the P of the parallel groups;
  * `--cores N` is `--parallel 1,N`).
  *
@@ -29,6 +29,11 @@
  *   A `return` rule is decided by jail's notification pool (src/notify/);
  *   the per-stop and parallel groups also run the same rule with one pool
  *   thread and on ptrace stops (`JAIL_NOTIFY_THREADS=1` and `=0`).
+ * - parallel-open: P loops of 20,000 openat + close of an allowed file side
+ *   by side under `--allow-read` (every open a file check): one jail whose
+ *   pool checks them (its default size, and P threads), the same jail with
+ *   every check on ptrace stops (`JAIL_NOTIFY_THREADS=0`), and native; the workload's own time
+ *   (`c/bench_time.c`), and the cost of one open, (jail − native) / opens.
  * - startup: wall time of the whole command, from spawn to exit.
  * - rss: VmHWM of the jail process (main thread, supervisor thread, all of
  *   it) once 1,000 tracees are alive.
@@ -62,13 +67,15 @@ const CHURN = QUICK ? 500 : 2000;
 const HOLD = 1000;
 const PAR_STOPS = QUICK ? 5000 : 20_000;
 const PAR_CHURN = QUICK ? 100 : 300;
+const PAR_OPENS = QUICK ? 5000 : 20_000;
 const PARALLEL = [
   ...new Set(
     (values.parallel ?? (values.cores ? `1,${values.cores}` : "1,2,4")).split(",").map(Number),
   ),
 ].filter((p) => Number.isInteger(p) && p > 0);
 const GROUPS = new Set(
-  (values.only ?? "per-stop,pinned,untraced,startup,churn,parallel,parallel-churn,rss")
+  (values.only ??
+    "per-stop,pinned,untraced,startup,churn,parallel,parallel-open,parallel-churn,rss")
     .split(",").map((s) => s.trim()),
 );
 const JAIL_TS = values.jail ? await Deno.realPath(values.jail) : `${ROOT}/jail.ts`;
@@ -187,6 +194,7 @@ const timer = await build("bench_time");
 const seccomp = await build("bench_seccomp");
 const oneTracer = await build("bench_one_tracer");
 const notif = await build("bench_notif");
+const fsNotify = await build("fs_notify");
 const config = `${CWD}/return.json`;
 await Deno.writeTextFile(config, JSON.stringify({ syscalls: { getppid: { return: 7 } } }));
 const empty = `${CWD}/empty.ts`;
@@ -494,6 +502,64 @@ if (GROUPS.has("parallel")) {
   }
 }
 
+// File checks in parallel: P loops of openat + close of an allowed file, each open checked.
+if (GROUPS.has("parallel-open")) {
+  const file = `${CWD}/open-me`;
+  await Deno.writeTextFile(file, "");
+  const allow = `--allow-read=${CWD},${BUILD}`;
+  const loop = `${fsNotify} loop ${file} ${PAR_OPENS}`;
+  for (const p of PARALLEL) {
+    const m = await measure(`parallel-open P=${p}`, [
+      { name: "native", argv: [timer, ...sideBySide(p, loop)], inner: "bench_time_ns" },
+      {
+        name: "jail",
+        argv: [...JAIL, allow, "--", timer, ...sideBySide(p, loop)],
+        inner: "bench_time_ns",
+      },
+      {
+        name: "jail ptrace",
+        argv: [...notifyThreads(0), ...JAIL, allow, "--", timer, ...sideBySide(p, loop)],
+        inner: "bench_time_ns",
+      },
+      // A pool of P threads, one a loop (the default is one per two CPUs).
+      {
+        name: "jail P",
+        argv: [...notifyThreads(p), ...JAIL, allow, "--", timer, ...sideBySide(p, loop)],
+        inner: "bench_time_ns",
+      },
+    ]);
+    const g = (k: string) => m.get(k)!.inner;
+    const over = p > navigator.hardwareConcurrency
+      ? `, on ${navigator.hardwareConcurrency} CPUs`
+      : "";
+    // The extra time of each open, from the loop's point of view: side by side, P opens share it.
+    const perOpen = (k: string) => `${((g(k) - g("native")) / PAR_OPENS / 1e3).toFixed(2)} µs/open`;
+    row(
+      "parallel-open",
+      `P=${p}: native, ${p} × ${PAR_OPENS} openat+close side by side${over}`,
+      ms(g("native")),
+    );
+    row(
+      "parallel-open",
+      `P=${p}: one jail, --allow-read, checked by the pool (${perOpen("jail")})`,
+      ms(g("jail")),
+      g("jail") / g("native"),
+    );
+    row(
+      "parallel-open",
+      `P=${p}: one jail, a pool of ${p} thread${p > 1 ? "s" : ""} (${perOpen("jail P")})`,
+      ms(g("jail P")),
+      g("jail P") / g("native"),
+    );
+    row(
+      "parallel-open",
+      `P=${p}: one jail, the same on ptrace stops (${perOpen("jail ptrace")})`,
+      ms(g("jail ptrace")),
+      g("jail ptrace") / g("native"),
+    );
+  }
+}
+
 // Exec churn in parallel: P shells that each run /bin/true PAR_CHURN times.
 if (GROUPS.has("parallel-churn")) {
   const script = `i=0; while [ $i -lt ${PAR_CHURN} ]; do /bin/true; i=$((i+1)); done`;
@@ -567,5 +633,5 @@ console.log(
     `the workload; untraced and churn: the workload's own time, timed inside the jail by ` +
     `c/bench_time.c; startup: wall time of the whole command. Ratios: per-stop to the C tracer, ` +
     `untraced and churn to native, startup to deno run; parallel: P loops in one jail to P C ` +
-    `tracers, parallel-churn to native, both the workload's own time (bench_time).`,
+    `tracers, parallel-open and parallel-churn to native, the workload's own time (bench_time).`,
 );

@@ -8,6 +8,18 @@
  */
 
 /**
+ * A call's arguments, wherever they were read from: a stopped thread's
+ * registers, or the `seccomp_data` of a seccomp notification (whose caller
+ * has no registers jail can read or change).
+ */
+export interface SyscallArgs {
+  /** Argument `i` (0..5) as an unsigned 64-bit value. */
+  arg(i: number): bigint;
+  /** Low 32 bits of argument `i`, as a signed int (what C `int` parameters see). */
+  argInt(i: number): number;
+}
+
+/**
  * A reusable register set of one stopped thread. Load it with
  * {@linkcode SyscallRegisters.read} at a stop, change it, and write it back
  * with {@linkcode SyscallRegisters.write} before resuming.
@@ -17,15 +29,11 @@
  * is the result. Code that needs an argument after the call captures it at
  * the entry.
  */
-export interface SyscallRegisters {
+export interface SyscallRegisters extends SyscallArgs {
   /** The raw general-purpose register buffer handed to ptrace. */
   readonly buffer: Uint8Array<ArrayBuffer>;
   /** Syscall number; -1 once skipped. */
   readonly nr: number;
-  /** Argument `i` (0..5) as an unsigned 64-bit value. */
-  arg(i: number): bigint;
-  /** Low 32 bits of argument `i`, as a signed int (what C `int` parameters see). */
-  argInt(i: number): number;
   /** Sets argument `i`; a negative value is stored in two's complement. */
   setArg(i: number, value: bigint | number): void;
   /** The return value register, as a signed 64-bit number. */

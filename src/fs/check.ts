@@ -14,7 +14,7 @@
 
 import { readFileHead } from "../../ffi/fs.ts";
 import { readMemory } from "../../ffi/memory.ts";
-import type { SyscallRegisters } from "../arch/registers.ts";
+import type { SyscallArgs } from "../arch/registers.ts";
 import type { Decision } from "../decision.ts";
 import { AccessChecker, type AccessKind, type FsPolicy, type Redirect } from "./access.ts";
 import { ELOOP, ENOENT, ENOTDIR, type FsView, realFs, resolvePath } from "./resolve.ts";
@@ -25,6 +25,27 @@ import { AT_FDCWD, OPEN_HOW_SIZE } from "../../kernel/fcntl.ts";
 import { writeStderr } from "../stderr.ts";
 
 export type { FsCall };
+
+/**
+ * The thread that made a checked call, and its process. A seccomp
+ * notification names only the thread: the process id is then read from
+ * /proc when the check needs it (`/proc/self`, a report), so `pid` may be a
+ * getter.
+ */
+export interface FsCaller {
+  /** The calling thread. */
+  readonly tid: number;
+  /** Its thread group. */
+  readonly pid: number;
+}
+
+/**
+ * What the check reads of a call besides memory: its arguments, and the
+ * stack pointer below which a redirect's new path is written (absent for a
+ * notified call, whose registers cannot be changed: such a call is never
+ * redirected).
+ */
+export type FsCallArgs = SyscallArgs & { readonly sp?: bigint };
 
 /** A refused access, for the one-line report. */
 export interface FsDenial {
@@ -93,10 +114,10 @@ export class FsChecker {
   }
 
   /** A denial (reported) when `kind` of `path` is refused, else undefined. */
-  #refused(kind: AccessKind, path: string, tid: number, pid: number): Decision | undefined {
+  #refused(kind: AccessKind, path: string, who: FsCaller): Decision | undefined {
     const refusal = this.#access.refusal(kind, path);
     if (!refusal) return undefined;
-    this.onDeny?.(tid, pid, { access: kind, path, deniedBy: refusal.deniedBy });
+    this.onDeny?.(who.tid, who.pid, { access: kind, path, deniedBy: refusal.deniedBy });
     return this.#deny(this.#policy.errno);
   }
 
@@ -118,13 +139,16 @@ export class FsChecker {
   }
 
   /**
-   * Decides one stopped call.
+   * Decides one call, stopped or notified.
    *
+   * @param call The syscall.
+   * @param who Its thread and process.
+   * @param regs Its arguments.
    * @returns A denial, an argument rewrite (redirect), or undefined to let it run.
    */
-  decide(call: FsCall, tid: number, pid: number, regs: SyscallRegisters): Decision | undefined {
+  decide(call: FsCall, who: FsCaller, regs: FsCallArgs): Decision | undefined {
     try {
-      return this.#decide(call, tid, pid, regs);
+      return this.#decide(call, who, regs);
     } catch (e) {
       // A bug here must not open the jail, nor end the supervision: refuse the call.
       if (!this.#failed) {
@@ -135,7 +159,8 @@ export class FsChecker {
     }
   }
 
-  #decide(call: FsCall, tid: number, pid: number, regs: SyscallRegisters): Decision | undefined {
+  #decide(call: FsCall, who: FsCaller, regs: FsCallArgs): Decision | undefined {
+    const tid = who.tid;
     let how: bigint[] | undefined;
     if (call === "openat2") {
       const size = Number(regs.arg(3));
@@ -151,7 +176,7 @@ export class FsChecker {
     const opens = (OPEN_CALLS as readonly string[]).includes(call);
     let rewrite: Decision | undefined;
     for (const arg of args) {
-      const r = this.#check(arg, tid, pid, opens ? regs : undefined);
+      const r = this.#check(arg, who, opens ? regs : undefined);
       if (r === undefined) continue;
       if (r.action !== "args") return r;
       rewrite = r;
@@ -160,12 +185,8 @@ export class FsChecker {
   }
 
   /** Checks one path argument; with `openRegs`, a redirect may rewrite it. */
-  #check(
-    arg: PathArg,
-    tid: number,
-    pid: number,
-    openRegs: SyscallRegisters | undefined,
-  ): Decision | undefined {
+  #check(arg: PathArg, who: FsCaller, openRegs: FsCallArgs | undefined): Decision | undefined {
+    const tid = who.tid;
     let text = "";
     if (arg.ptr !== 0n) {
       const bytes = readCString(tid, arg.ptr);
@@ -178,7 +199,7 @@ export class FsChecker {
         // Not UTF-8: it cannot be matched, so it is refused whatever the lists say.
         for (const kind of arg.access) {
           if (this.#access.restricts(kind)) {
-            this.onDeny?.(tid, pid, { access: kind, path: "(a path that is not UTF-8)" });
+            this.onDeny?.(tid, who.pid, { access: kind, path: "(a path that is not UTF-8)" });
             return this.#deny(this.#policy.errno);
           }
         }
@@ -203,12 +224,22 @@ export class FsChecker {
       base = link;
       if (arg.inRoot) root = link;
     }
-    const res = resolvePath(text, { root, base, follow: arg.follow, pid, tid }, view);
+    // The process id only when the walk meets /proc/self: a notification's is read from /proc.
+    const opts = {
+      root,
+      base,
+      follow: arg.follow,
+      tid,
+      get pid() {
+        return who.pid;
+      },
+    };
+    const res = resolvePath(text, opts, view);
     if (res.kind === "loop") return this.#fail(ELOOP);
     if (res.kind === "pseudo") {
       // Pipes and sockets reopened through /proc are no file; a program run from a memfd is
       // nothing an allow list names.
-      return arg.access.includes("run") ? this.#refused("run", res.what, tid, pid) : undefined;
+      return arg.access.includes("run") ? this.#refused("run", res.what, who) : undefined;
     }
     const target = openRegs ? this.redirectOf(res.path) : undefined;
     if (target === undefined && res.errno !== undefined && arg.target === "existing") {
@@ -217,7 +248,7 @@ export class FsChecker {
     }
     if (res.errno === undefined && arg.target === "create") return undefined; // EEXIST first
     for (const kind of arg.access) {
-      const refused = this.#refused(kind, res.path, tid, pid);
+      const refused = this.#refused(kind, res.path, who);
       if (refused) return refused;
     }
     if (arg.access.includes("run") && this.#access.restricts("run")) {
@@ -225,11 +256,14 @@ export class FsChecker {
       // report can name it (Landlock refuses it either way).
       const interpreter = this.#interpreter(res.path, root);
       if (interpreter) {
-        const refused = this.#refused("run", interpreter, tid, pid);
+        const refused = this.#refused("run", interpreter, who);
         if (refused) return refused;
       }
     }
     if (target !== undefined && openRegs) {
+      // No stack pointer: a notified call, which cannot be rewritten (policies with a redirect
+      // are never notified; should one come, it is refused rather than let through unredirected).
+      if (openRegs.sp === undefined) return this.#deny(this.#policy.errno);
       const addr = pushString(tid, openRegs.sp, target);
       if (addr === undefined) return this.#fail(EFAULT);
       return { action: "args", args: { [arg.reg]: addr }, rule: "redirect" };

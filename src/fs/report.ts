@@ -31,24 +31,35 @@ export function denialLine(pid: number, comm: string, d: FsDenial): string {
   return `${head}; allow with --allow-${d.access}=${d.path}`;
 }
 
+/** The key under which a denial is reported once: per process, access and path. */
+export function denialKey(pid: number, d: FsDenial): string {
+  return `${pid} ${d.access} ${d.path}`;
+}
+
+/** A process's command name, or "?" when it is gone. */
+export function commOf(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return "?";
+  }
+}
+
 /**
  * A reporter that writes each denial once per process, access and path.
  *
  * @param write Where lines go (stderr in the CLI).
- * @returns The callback for `FsChecker.onDeny`.
+ * @returns The callback for `FsChecker.onDeny`; `comm`, when given, is the process's command
+ *   name read where the denial was decided (a notification pool's thread), else read here.
  */
 export function fsReporter(
   write: (line: string) => void,
-): (tid: number, pid: number, d: FsDenial) => void {
+): (tid: number, pid: number, d: FsDenial, comm?: string) => void {
   const seen = new Set<string>();
-  return (_tid, pid, d) => {
-    const key = `${pid} ${d.access} ${d.path}`;
+  return (_tid, pid, d, comm) => {
+    const key = denialKey(pid, d);
     if (seen.has(key)) return;
     seen.add(key);
-    let comm = "?";
-    try {
-      comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-    } catch { /* gone already */ }
-    write(`${denialLine(pid, comm, d)}\n`);
+    write(`${denialLine(pid, comm ?? commOf(pid), d)}\n`);
   };
 }

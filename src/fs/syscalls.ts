@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SyscallRegisters } from "../arch/registers.ts";
+import type { SyscallArgs } from "../arch/registers.ts";
 import type { AccessKind } from "./access.ts";
 import { type ArchOpenFlags, HOST_ABI } from "../../kernel/abi.ts";
 import { AT, AT_FDCWD, O, RESOLVE_IN_ROOT } from "../../kernel/fcntl.ts";
@@ -140,14 +140,14 @@ const writeAt = (dirfd: number, ptr: bigint, f: number): PathArg =>
  * The path arguments of a stopped call.
  *
  * @param call The syscall.
- * @param regs Its registers.
+ * @param regs Its arguments (a stop's registers, or a notification's `seccomp_data`).
  * @param openHow openat2's `struct open_how` as `[flags, mode, resolve]`, read by the caller.
  * @param open The open(2) flag bits of the tracee's architecture (this machine's).
  * @returns The paths to check, in argument order.
  */
 export function pathArgs(
   call: FsCall,
-  regs: SyscallRegisters,
+  regs: SyscallArgs,
   openHow?: readonly bigint[],
   open: ArchOpenFlags = HOST_ABI.open,
 ): PathArg[] {

@@ -23,12 +23,20 @@
  *
  * Calls made before the pool is up wait in the kernel.
  *
+ * A pool thread that refuses a file access posts its report to the owner
+ * ({@linkcode PoolMessage}), which writes it through the run's one reporter
+ * (so the supervisor's own refusals and the pool's are deduplicated
+ * together); each thread that served posts `left` as its last message, and
+ * the owner takes every one ({@linkcode NotifyPool.drained}) before it ends
+ * the workers, so that no report is lost at the end of the run.
+ *
  * @module
  */
 
 import type { FilterSpec } from "../bpf/spec.ts";
-import type { TraceRule } from "../supervisor/rules.ts";
-import { type NotifyAnswer, notifyAnswer } from "./notifiable.ts";
+import type { FsPolicy } from "../fs/access.ts";
+import type { FsDenial } from "../fs/check.ts";
+import type { NotifyPlan } from "./notifiable.ts";
 import { notifSetFlags } from "../../ffi/seccomp_notify.ts";
 import { SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP } from "../../kernel/seccomp.ts";
 
@@ -46,8 +54,12 @@ export const POOL = {
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
+  /** Threads that began to serve: each posts `left` as its last message. */
+  ENTERED: 6,
+  /** Threads that began to serve and have not posted `left` yet. */
+  SERVING_NOW: 7,
   /** Slots. */
-  SIZE: 6,
+  SIZE: 8,
 } as const;
 
 /** {@linkcode POOL.FD} before the launch has said. */
@@ -81,11 +93,22 @@ export interface PoolStart {
   shared: SharedArrayBuffer;
   /** jail's filter spec (TRACE for every supervised rule): the rule of each call. */
   spec: FilterSpec;
-  /** The answer of each notifiable rule, by trace data. */
-  answers: (NotifyAnswer | undefined)[];
+  /** How each notifiable rule is answered, by trace data. */
+  plans: (NotifyPlan | undefined)[];
+  /** The file policy, for the plans with a file check. */
+  fs?: FsPolicy;
+  /** Post each refused file access (once per process, access and path) to the owner. */
+  report: boolean;
   /** This thread's index. */
   index: number;
 }
+
+/** What a pool thread posts to the owner. */
+export type PoolMessage =
+  /** A file access it refused, with the process's command name read while the caller waited. */
+  | { type: "denied"; pid: number; comm: string; denial: FsDenial }
+  /** Its last message. */
+  | { type: "left" };
 
 /** The owner's handle on a started pool. */
 export interface NotifyPool {
@@ -97,8 +120,36 @@ export interface NotifyPool {
    * thread), where the timers that create them would not run.
    */
   spawnNow(): void;
+  /**
+   * Whether the pool decides file checks: then the command's first calls
+   * (the loader's opens) wait for it, and its first thread should exist as
+   * soon as the start is under way ({@linkcode NotifyPool.spawnFirst}).
+   */
+  readonly checksFiles: boolean;
+  /**
+   * Creates the first worker now, unless it exists: called once the start
+   * message is out, it loads while the command is launched. Without it, on
+   * the CLI's thread, the first turn that creates one may come only when
+   * the loop's wait in `waitpid` ends (25 ms), with the command blocked in
+   * its first open meanwhile (a run of `true` under `--allow-read` took 96
+   * ms instead of 49).
+   */
+  spawnFirst(): void;
+  /**
+   * Resolves once every thread that served has been heard to leave (its
+   * reports all taken); call after the supervisor's `detachListener`. A
+   * thread that did not leave in time (the listener was then kept open) is
+   * not waited for.
+   */
+  drained(): Promise<void>;
   /** Ends the pool's workers (after the supervisor's `detachListener`, or on failure). */
   end(): void;
+}
+
+/** What the owner does with the pool's messages. */
+export interface PoolOptions {
+  /** Receives each refused file access a pool thread reports; reports are off without it. */
+  onDenied?: (pid: number, comm: string, denial: FsDenial) => void;
 }
 
 /**
@@ -107,21 +158,38 @@ export interface NotifyPool {
  * one on, so that the caller's start message goes out first and signals and
  * timers are served between them.
  *
- * @param policy The compiled policy's spec and rules.
+ * @param policy The compiled policy's spec, plans and file policy.
+ * @param options Where the pool's reports go.
  * @returns The pool, or undefined when no rule needs one or the environment asks for none.
  */
 export function startNotifyPool(
-  policy: { spec: FilterSpec; rules: readonly TraceRule[]; notifyFilter?: Uint8Array },
+  policy: {
+    spec: FilterSpec;
+    notifyFilter?: Uint8Array;
+    notifyPlans?: (NotifyPlan | undefined)[];
+    fs?: FsPolicy;
+  },
+  options: PoolOptions = {},
 ): NotifyPool | undefined {
-  if (!policy.notifyFilter) return undefined;
+  if (!policy.notifyFilter || !policy.notifyPlans) return undefined;
   const threads = poolSize();
   if (threads === 0) return undefined;
   const shared = new SharedArrayBuffer(4 * POOL.SIZE);
   const slots = new Int32Array(shared);
   slots[POOL.FD] = FD_PENDING;
   slots[POOL.SERVING] = threads;
-  const answers = policy.rules.map(notifyAnswer);
+  const plans = policy.notifyPlans;
   const workers: Worker[] = [];
+  let left = 0;
+  let heard = () => {};
+  const onmessage = (e: MessageEvent<PoolMessage>) => {
+    const m = e.data;
+    if (m.type === "denied") options.onDenied?.(m.pid, m.comm, m.denial);
+    else {
+      left++;
+      heard();
+    }
+  };
   // serve_worker.ts beside this module, or its bundle beside the bundle this module was bundled
   // into (dist/jail.js or dist/worker.js, whose `import.meta.url` this then is).
   const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
@@ -129,7 +197,17 @@ export function startNotifyPool(
   const spawnOne = () => {
     const index = workers.length;
     const w = new Worker(url, { type: "module", name: `jail-notify-${index}` });
-    w.postMessage({ shared, spec: policy.spec, answers, index } satisfies PoolStart);
+    w.onmessage = onmessage;
+    w.postMessage(
+      {
+        shared,
+        spec: policy.spec,
+        plans,
+        fs: policy.fs,
+        report: options.onDenied !== undefined,
+        index,
+      } satisfies PoolStart,
+    );
     workers.push(w);
   };
   // Each worker in a turn of its own, taken by a message to this thread rather than a timer: the
@@ -151,9 +229,31 @@ export function startNotifyPool(
   turns.port2.postMessage(0);
   return {
     shared,
+    checksFiles: plans.some((p) => p?.fs !== undefined),
+    spawnFirst() {
+      if (Atomics.load(slots, POOL.STOP) === 0 && workers.length === 0) spawnOne();
+    },
     spawnNow() {
       while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
       close();
+    },
+    drained() {
+      // Threads that have left posted `left` before they said so; one still serving is stuck (the
+      // supervisor kept the listener open for it) and will not post soon.
+      const expected = Atomics.load(slots, POOL.ENTERED) - Atomics.load(slots, POOL.SERVING_NOW);
+      if (left >= expected) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        // Bounded all the same: the end of a run must not hang on a thread that died silently.
+        const timer = setTimeout(done, LEAVE_MS);
+        function done() {
+          clearTimeout(timer);
+          heard = () => {};
+          resolve();
+        }
+        heard = () => {
+          if (left >= expected) done();
+        };
+      });
     },
     end() {
       close();

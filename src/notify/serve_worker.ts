@@ -9,6 +9,16 @@
  * notifiable rule cannot be notified by jail's filter; should one come all
  * the same, it fails with EPERM.
  *
+ * A rule with a file check (`NotifyPlan.fs`) is decided by the same
+ * `FsChecker` the supervisor runs, on the notification's arguments and the
+ * caller's memory and /proc entries, read through its thread id. The tid is
+ * the caller's only while its notification waits: after the reads, and
+ * before the answer or any report, `SECCOMP_IOCTL_NOTIF_ID_VALID` says it
+ * still does (a caller killed meanwhile may have had its tid reused by a
+ * task whose memory was read instead). Allowed, the call runs as made
+ * (CONTINUE); refused, it fails with the check's errno; a check that fails
+ * refuses.
+ *
  * @module
  */
 
@@ -16,7 +26,14 @@
 
 import { decideReference } from "../bpf/spec.ts";
 import type { SeccompData } from "../bpf/interpreter.ts";
-import { notifRecv, notifSend, notifSizes, POLL, pollOne } from "../../ffi/seccomp_notify.ts";
+import {
+  notifIdValid,
+  notifRecv,
+  notifSend,
+  notifSizes,
+  POLL,
+  pollOne,
+} from "../../ffi/seccomp_notify.ts";
 import {
   SECCOMP_DATA_ARCH,
   SECCOMP_DATA_ARGS,
@@ -26,26 +43,40 @@ import {
   SECCOMP_NOTIF_RESP,
 } from "../../kernel/seccomp.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
-import { FD_PENDING, MODE_POLL, POOL, type PoolStart } from "./pool.ts";
+import { FD_PENDING, MODE_POLL, POOL, type PoolMessage, type PoolStart } from "./pool.ts";
+import type { NotifyAnswer, NotifyPlan } from "./notifiable.ts";
+import { NotifiedArgs, NotifiedCaller } from "./notified_call.ts";
+import { FsChecker } from "../fs/check.ts";
+import { commOf, denialKey } from "../fs/report.ts";
 
 const { ENOENT, EINTR, EPERM } = ERRNO_NUMBERS;
 /** In poll mode, how often the thread looks at the stop flag. */
 const POLL_MS = 200;
 
 self.onmessage = (e: MessageEvent<PoolStart>) => {
-  const { shared, spec, answers, index } = e.data;
-  const slots = new Int32Array(shared);
+  const start = e.data;
+  const slots = new Int32Array(start.shared);
   Atomics.add(slots, POOL.ALIVE, 1);
   let answered = 0;
+  let entered = false;
   try {
     if (Atomics.load(slots, POOL.STOP) !== 0) return;
     while (Atomics.load(slots, POOL.FD) === FD_PENDING) {
       Atomics.wait(slots, POOL.FD, FD_PENDING);
     }
     const fd = Atomics.load(slots, POOL.FD);
-    if (fd < 0 || index >= Atomics.load(slots, POOL.SERVING)) return;
-    answered = serve(fd, slots, spec, answers);
+    if (fd < 0 || start.index >= Atomics.load(slots, POOL.SERVING)) return;
+    // Counted while ALIVE holds the supervisor's detach: once it returns, ENTERED is final.
+    Atomics.add(slots, POOL.ENTERED, 1);
+    Atomics.add(slots, POOL.SERVING_NOW, 1);
+    entered = true;
+    answered = serve(fd, slots, start);
   } finally {
+    if (entered) {
+      // The last message, after every report: the owner waits for it before it ends this thread.
+      post({ type: "left" });
+      Atomics.sub(slots, POOL.SERVING_NOW, 1);
+    }
     Atomics.add(slots, POOL.ANSWERED, answered);
     Atomics.sub(slots, POOL.ALIVE, 1);
     Atomics.notify(slots, POOL.ALIVE);
@@ -53,13 +84,14 @@ self.onmessage = (e: MessageEvent<PoolStart>) => {
   }
 };
 
+function post(m: PoolMessage): void {
+  self.postMessage(m);
+}
+
 /** The loop: returns how many calls it answered. */
-function serve(
-  fd: number,
-  slots: Int32Array,
-  spec: PoolStart["spec"],
-  answers: PoolStart["answers"],
-): number {
+function serve(fd: number, slots: Int32Array, start: PoolStart): number {
+  const { spec, plans } = start;
+  const files = fileChecks(fd, start);
   // The kernel writes its own size of the structure, which may be larger than this jail's.
   const sizes = notifSizes();
   const notifBytes = Math.max(SECCOMP_NOTIF.size, typeof sizes === "number" ? 0 : sizes.notif);
@@ -91,8 +123,15 @@ function serve(
     data.instructionPointer = nv.getBigUint64(at + SECCOMP_DATA_IP, true);
     for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + SECCOMP_DATA_ARGS + 8 * i, true);
     const action = decideReference(spec, data);
-    const answer = action.kind === "trace" ? answers[action.data] : undefined;
-    rv.setBigUint64(SECCOMP_NOTIF_RESP.id, nv.getBigUint64(SECCOMP_NOTIF.id, true), true);
+    const plan = action.kind === "trace" ? plans[action.data] : undefined;
+    const id = nv.getBigUint64(SECCOMP_NOTIF.id, true);
+    let answer: NotifyAnswer | undefined = plan;
+    if (plan?.fs !== undefined) {
+      answer = files ? files(plan, id, nv.getUint32(SECCOMP_NOTIF.pid, true), args) : undefined;
+      // Nothing waits any more: no answer to send.
+      if (answer === GONE) continue;
+    }
+    rv.setBigUint64(SECCOMP_NOTIF_RESP.id, id, true);
     if (answer) {
       rv.setBigInt64(SECCOMP_NOTIF_RESP.val, answer.val, true);
       rv.setInt32(SECCOMP_NOTIF_RESP.error, answer.error, true);
@@ -106,4 +145,56 @@ function serve(
     if (notifSend(fd, resp) === 0) answered++;
   }
   return answered;
+}
+
+/** What a file check answers for a notification whose caller no longer waits. */
+const GONE: NotifyAnswer = { val: 0n, error: 0, flags: 0 };
+
+/**
+ * The file checks of this thread, or undefined when no plan has one: a
+ * function of (plan, notification id, caller's tid, arguments) to the
+ * answer, {@linkcode GONE} when the notification no longer waits.
+ */
+function fileChecks(
+  fd: number,
+  start: PoolStart,
+): ((plan: NotifyPlan, id: bigint, tid: number, args: bigint[]) => NotifyAnswer) | undefined {
+  if (!start.fs || !start.plans.some((p) => p?.fs !== undefined)) return undefined;
+  const checker = new FsChecker(start.fs);
+  const refused = (errno: number): NotifyAnswer => ({ val: 0n, error: -errno, flags: 0 });
+  const policyRefusal = refused(start.fs.errno);
+  const caller = new NotifiedCaller();
+  const view = new NotifiedArgs();
+  // Reported once per process, access and path from this thread; the owner dedups across threads
+  // and the supervisor. A report waits in `pending` until the notification is known to be live.
+  const seen = new Set<string>();
+  const pending: { key: string; message: PoolMessage }[] = [];
+  if (start.report) {
+    checker.onDeny = (_tid, pid, denial) => {
+      const key = denialKey(pid, denial);
+      if (seen.has(key) || pending.some((p) => p.key === key)) return;
+      pending.push({ key, message: { type: "denied", pid, comm: commOf(pid), denial } });
+    };
+  }
+  return (plan, id, tid, args) => {
+    pending.length = 0;
+    // 0: a caller outside jail's pid namespace, which a descendant of jail cannot be.
+    if (tid === 0) return policyRefusal;
+    caller.reset(tid);
+    for (let i = 0; i < 6; i++) view.args[i] = args[i];
+    const decision = checker.decide(plan.fs!, caller, view);
+    let valid: number;
+    do valid = notifIdValid(fd, id); while (valid === -EINTR);
+    if (valid === -ENOENT) return GONE;
+    if (valid !== 0) return policyRefusal;
+    for (const p of pending) {
+      seen.add(p.key);
+      post(p.message);
+    }
+    if (decision === undefined) return plan;
+    if (decision.action === "deny") return refused(decision.errno);
+    // A rewrite, or anything else a notification cannot answer: no policy with a redirect is
+    // notified, and a check that could not decide refuses.
+    return policyRefusal;
+  };
 }

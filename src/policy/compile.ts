@@ -31,6 +31,7 @@ import { ALLOW, errno } from "./filter_actions.ts";
 import { addGuards } from "./guards.ts";
 import { compileNet, type NetLists } from "./net_compile.ts";
 import { notifyingProgram } from "./notify_actions.ts";
+import { kernelContinues, type NotifyPlan, notifyPlans } from "../notify/notifiable.ts";
 import { addConfigRules, addTraceOnly } from "./syscall_rules.ts";
 
 const E = ERRNO_NUMBERS;
@@ -63,6 +64,11 @@ export interface CompiledPolicy {
    * which stays the fallback where no listener can be had.
    */
   notifyFilter?: Uint8Array;
+  /**
+   * How the pool answers each rule that `notifyFilter` notifies, by trace
+   * data (undefined: the rule stays on ptrace); present with `notifyFilter`.
+   */
+  notifyPlans?: (NotifyPlan | undefined)[];
   /** Traced rules by SECCOMP_RET_TRACE data. */
   rules: TraceRule[];
   /** The network policy, when the network is restricted. */
@@ -123,6 +129,11 @@ export interface CompileOptions {
    * numbers. This machine's when absent; the tests compile for the other one.
    */
   arch?: Arch;
+  /**
+   * The kernel takes SECCOMP_USER_NOTIF_FLAG_CONTINUE (Linux 5.5): rules
+   * whose answer lets the call run may be notified. This kernel's when absent.
+   */
+  notifyContinue?: boolean;
 }
 
 /**
@@ -176,9 +187,15 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     );
   }
   const filter = program.bytes();
+  const plans = notifyPlans(rules, {
+    fs: fs?.policy,
+    continues: options.notifyContinue ?? kernelContinues(),
+  });
+  const notifyFilter = notifyingProgram(filter, plans);
   return {
     filter,
-    notifyFilter: notifyingProgram(filter, rules),
+    notifyFilter,
+    notifyPlans: notifyFilter && plans,
     rules,
     net,
     hooks,

@@ -6,8 +6,7 @@
  */
 
 import { type FilterSpec, type KernelAction, mapActions } from "../bpf/spec.ts";
-import type { TraceRule } from "../supervisor/rules.ts";
-import { notifyAnswer } from "../notify/notifiable.ts";
+import type { NotifyPlan } from "../notify/notifiable.ts";
 import { BPF_K, BPF_RET } from "../../kernel/bpf.ts";
 import {
   SECCOMP_RET_ACTION_FULL,
@@ -17,18 +16,18 @@ import {
 } from "../../kernel/seccomp.ts";
 
 /**
- * `spec` with each `trace` action whose rule {@linkcode notifyAnswer} can
- * answer turned into the `notify` action of the same rule.
+ * `spec` with each `trace` action whose rule the pool can answer
+ * (`notifyPlans`) turned into the `notify` action of the same rule.
  *
  * @param spec The compiled policy's spec (TRACE for every supervised rule).
- * @param rules Its traced rules, by trace data.
+ * @param plans The plan of each traced rule, by trace data (undefined: stays on ptrace).
  * @returns The notifying spec, or undefined when no rule qualifies.
  */
 export function notifyingSpec(
   spec: FilterSpec,
-  rules: readonly TraceRule[],
+  plans: readonly (NotifyPlan | undefined)[],
 ): FilterSpec | undefined {
-  const answered = rules.map((r) => notifyAnswer(r) !== undefined);
+  const answered = plans.map((p) => p !== undefined);
   if (!answered.includes(true)) return undefined;
   let used = false;
   const notifying = mapActions(spec, (a): KernelAction => {
@@ -49,14 +48,14 @@ export function notifyingSpec(
  * several of a cold start saved, for each run of such a policy.
  *
  * @param filter The packed TRACE program (`struct sock_filter` array, little-endian).
- * @param rules The traced rules, by trace data.
+ * @param plans The plan of each traced rule, by trace data.
  * @returns The notifying program, or undefined when no rule qualifies.
  */
 export function notifyingProgram(
   filter: Uint8Array,
-  rules: readonly TraceRule[],
+  plans: readonly (NotifyPlan | undefined)[],
 ): Uint8Array | undefined {
-  const answered = rules.map((r) => notifyAnswer(r) !== undefined);
+  const answered = plans.map((p) => p !== undefined);
   if (!answered.includes(true)) return undefined;
   const out = new Uint8Array(filter);
   const view = new DataView(out.buffer);

@@ -5,7 +5,7 @@ import { SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF } from "../bpf/opcodes.ts";
 import { compileFilter, decideReference, encodeAction } from "../bpf/compile.ts";
 import { traceInstead } from "../bpf/spec.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
-import { notifyAnswer } from "../notify/notifiable.ts";
+import { kernelContinues, notifyAnswer } from "../notify/notifiable.ts";
 import { SECCOMP_USER_NOTIF_FLAG_CONTINUE } from "../../kernel/seccomp.ts";
 import { compileFor } from "./_filter_check.ts";
 import { notifyingSpec } from "./notify_actions.ts";
@@ -64,7 +64,7 @@ Deno.test("traceInstead: the fallback program is the TRACE program, instruction 
       mkdir: "kill",
     },
   });
-  const notifying = notifyingSpec(p.spec, p.rules)!;
+  const notifying = notifyingSpec(p.spec, p.notifyPlans!)!;
   assert.deepEqual(compileFilter(traceInstead(notifying)).bytes(), p.filter);
   // The notifying program, made by patching the TRACE program's returns, is what compiling the
   // notifying spec makes.
@@ -113,4 +113,75 @@ Deno.test("notifyAnswer: return, deny and allow; checks and rewrites stay on ptr
   assert.equal(r({ action: "allow" }, { signal: "group" }), undefined);
   assert.equal(r({ action: "allow" }, { target: { kind: "task", arg: 0 } }), undefined);
   assert.equal(r({ action: "allow" }, { net: { kind: "connect" } }), undefined);
+});
+
+Deno.test("notifyAnswer: file checks but exec's, only without a redirect and with CONTINUE", () => {
+  const policy = { read: { allow: [], deny: [], base: [] }, redirect: [], errno: 13 };
+  const allow = { action: "allow", rule: "fs" } as const;
+  const ctx = { fs: policy, continues: true };
+  assert.deepEqual(notifyAnswer({ syscall: "openat", decision: allow, fs: "openat" }, ctx), {
+    val: 0n,
+    error: 0,
+    flags: SECCOMP_USER_NOTIF_FLAG_CONTINUE,
+    fs: "openat",
+  });
+  assert.equal(notifyAnswer({ syscall: "mkdir", decision: allow, fs: "mkdir" }, ctx)?.fs, "mkdir");
+  // An exec's stop follows the exec.
+  assert.equal(notifyAnswer({ syscall: "execve", decision: allow, fs: "execve" }, ctx), undefined);
+  assert.equal(
+    notifyAnswer({ syscall: "execveat", decision: allow, fs: "execveat" }, ctx),
+    undefined,
+  );
+  // A redirect rewrites the path: every file check stays on ptrace.
+  const redirect = { ...policy, redirect: [{ from: "/a", to: "/b" }] };
+  assert.equal(
+    notifyAnswer({ syscall: "openat", decision: allow, fs: "openat" }, { ...ctx, fs: redirect }),
+    undefined,
+  );
+  // Before Linux 5.5 no answer lets a call run: allowed checks and "trace" rules stay on ptrace.
+  const old = { fs: policy, continues: false };
+  assert.equal(notifyAnswer({ syscall: "openat", decision: allow, fs: "openat" }, old), undefined);
+  assert.equal(
+    notifyAnswer({ syscall: "uname", decision: { action: "allow", rule: "trace" } }, old),
+    undefined,
+  );
+  assert.deepEqual(
+    notifyAnswer({ syscall: "getppid", decision: { action: "return", value: 7 } }, old),
+    { val: 7n, error: 0, flags: 0 },
+  );
+});
+
+Deno.test("kernelContinues: Linux 5.5 and later, from the release", () => {
+  assert.equal(kernelContinues("6.18.0-1-cloud-amd64"), true);
+  assert.equal(kernelContinues("5.5.0-rc1"), true);
+  assert.equal(kernelContinues("5.10.0"), true);
+  assert.equal(kernelContinues("5.4.0-150-generic"), false);
+  assert.equal(kernelContinues("4.19.0"), false);
+  assert.equal(kernelContinues(""), false);
+});
+
+Deno.test("notifyFilter: under an allow list the open family is notified, exec stops; a redirect notifies nothing", () => {
+  const NR = HOST_ARCH.numbers;
+  const action = (filter: Uint8Array, nr: number) =>
+    (runFilter(decodeInstructions(filter), {
+      nr,
+      arch: ARCH,
+      instructionPointer: 0x1000n,
+      args: [0n, 0n, 0n, 0n, 0n, 0n],
+    }) & ACTION) >>> 0;
+  const p = compileFor(HOST_ARCH, {
+    read: { allow: ["/usr"] },
+    write: { allow: ["/tmp"] },
+  }, false);
+  assert.ok(p.notifyFilter && p.notifyPlans);
+  for (const call of ["openat", "openat2", "mkdirat", "unlinkat"]) {
+    assert.equal(action(p.notifyFilter, NR[call]), SECCOMP_RET_USER_NOTIF, call);
+  }
+  assert.equal(action(p.notifyFilter, NR.execve), SECCOMP_RET_TRACE);
+  const redirected = compileFor(HOST_ARCH, {
+    read: { allow: ["/usr"] },
+    redirect: { "/etc/hosts": "/tmp/hosts" },
+  });
+  assert.equal(redirected.notifyFilter, undefined);
+  assert.equal(redirected.notifyPlans, undefined);
 });

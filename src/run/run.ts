@@ -19,7 +19,9 @@ import { COMMAND_KILL, CONTROL_COMMAND } from "../supervisor/control.ts";
 import { keptCapabilities } from "../launch/capabilities.ts";
 import type { SupervisorEvent } from "../events.ts";
 import type { StartMessage, WorkerMessage } from "./worker_protocol.ts";
-import { startNotifyPool } from "../notify/pool.ts";
+import { type NotifyPool, startNotifyPool } from "../notify/pool.ts";
+import { fsReporter } from "../fs/report.ts";
+import { writeStderr } from "../stderr.ts";
 import { HOOK_BYTES } from "./hook_channel.ts";
 import { EXIT_JAIL_ERROR, JailError, type RunOutcome, runOutcome } from "./exit_status.ts";
 import { FORWARDED_SIGNALS, SignalRelay } from "./signals.ts";
@@ -113,7 +115,10 @@ export function runJailed(
   // run, from the moment the command's process exists.
   let releaseInspector = () => {};
   let ended = false;
-  let endPool = () => {};
+  let pool: NotifyPool | undefined;
+  // The run's one reporter of refused files when a pool refuses some: its threads and the
+  // supervisor post their refusals here.
+  const fsDenied = options.reportDenials ? fsReporter((line) => writeStderr(line)) : undefined;
   const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
   const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
   const hooks = new HookAnswers(policy.hooks, hookChannel);
@@ -160,7 +165,7 @@ export function runJailed(
       options.signal?.removeEventListener("abort", onAbort);
       worker.terminate();
       ended = true;
-      endPool();
+      pool?.end();
       releaseInspector();
     };
     worker.onerror = (e) => {
@@ -189,6 +194,9 @@ export function runJailed(
         case "event":
           options.onEvent?.(m.event);
           return;
+        case "denied":
+          fsDenied?.(0, m.pid, m.denial, m.comm);
+          return;
         case "hook":
           hooks.answer(m.hook, m.call);
           return;
@@ -202,31 +210,35 @@ export function runJailed(
         }
         case "done": {
           mark("done received");
-          finish();
-          const result = runOutcome(argv[0], m.result, m.execFailure, timedOut);
-          writeStats(result);
-          if (log) {
-            endLog(log, {
-              time: Date.now(),
-              exitCode: result.exitCode,
-              code: result.code,
-              signal: result.signal,
-              timedOut: result.timedOut,
-              policyKill: result.policyKill,
-              message: result.message,
-              processes: result.stats.processes,
-            });
-          }
-          resolve(result);
+          // Every pool thread's reports taken before the workers are ended and the run resolves.
+          if (pool) pool.drained().then(() => done(m));
+          else done(m);
           return;
         }
       }
     };
+    const done = (m: Extract<WorkerMessage, { type: "done" }>) => {
+      finish();
+      const result = runOutcome(argv[0], m.result, m.execFailure, timedOut);
+      writeStats(result);
+      if (log) {
+        endLog(log, {
+          time: Date.now(),
+          exitCode: result.exitCode,
+          code: result.code,
+          signal: result.signal,
+          timedOut: result.timedOut,
+          policyKill: result.policyKill,
+          message: result.message,
+          processes: result.stats.processes,
+        });
+      }
+      resolve(result);
+    };
     // Decisions by notification, when nothing records each call (notifiable.ts).
-    const pool = options.trace || options.log || options.onEvent
-      ? undefined
-      : startNotifyPool(policy);
-    endPool = () => pool?.end();
+    pool = options.trace || options.log || options.onEvent ? undefined : startNotifyPool(policy, {
+      onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm)),
+    });
     const start: StartMessage = {
       type: "start",
       argv: [...argv],
@@ -250,5 +262,8 @@ export function runJailed(
     };
     worker.postMessage(start);
     mark("start posted");
+    // The command's loader opens files at once: with file checks on the pool, it must not wait for
+    // the event loop's next turn to create the pool's first thread.
+    if (pool?.checksFiles) pool.spawnFirst();
   });
 }

@@ -93,9 +93,19 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
     };
     let fs;
     if (start.fs && fsModules) {
-      const [{ FsChecker }, { fsReporter }] = await fsModules;
+      const [{ FsChecker }, { commOf, denialKey, fsReporter }] = await fsModules;
       fs = new FsChecker(start.fs);
-      if (start.reportDenials) {
+      if (start.reportDenials && start.notify) {
+        // The pool refuses files too, and reports to the owner: so does this thread, so that one
+        // reporter sees every refusal (and the pool's and these are deduplicated together).
+        const seen = new Set<string>();
+        fs.onDeny = (_tid, pid, denial) => {
+          const key = denialKey(pid, denial);
+          if (seen.has(key)) return;
+          seen.add(key);
+          post({ type: "denied", pid, comm: commOf(pid), denial });
+        };
+      } else if (start.reportDenials) {
         fs.onDeny = fsReporter((line) => writeStderr(line));
       }
     }

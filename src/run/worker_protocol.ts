@@ -9,6 +9,7 @@
 import type { ExecFailure, SupervisorResult } from "../supervisor/result.ts";
 import type { RuleTable } from "../supervisor/rules.ts";
 import type { FsPolicy } from "../fs/access.ts";
+import type { FsDenial } from "../fs/check.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import type { NetPolicy } from "../net/policy.ts";
 import type { FilterSpec } from "../bpf/compile.ts";
@@ -49,6 +50,12 @@ export type WorkerMessage =
   /** The root's main thread took a group-stop (job control: the tree's group stopped). */
   | { type: "stopped"; signal: number }
   | { type: "event"; event: SupervisorEvent }
+  /**
+   * A refused file access, for the owner's one reporter when a notification
+   * pool refuses files too (the supervisor and the pool's threads then
+   * report alike, deduplicated together); once per process, access and path.
+   */
+  | { type: "denied"; pid: number; comm: string; denial: FsDenial }
   | { type: "hook"; hook: number; call: HookCall }
   | { type: "done"; result: SupervisorResult; execFailure?: ExecFailure }
   | { type: "error"; message: string; launch: boolean };

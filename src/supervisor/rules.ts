@@ -85,7 +85,7 @@ export class RuleEngine {
       return this.#net.decide(rule.net, call.tid, call.pid, call.regs) ?? rule.decision;
     }
     if (rule.fs && this.#fs) {
-      return this.#fs.decide(rule.fs, call.tid, call.pid, call.regs) ?? rule.decision;
+      return this.#fs.decide(rule.fs, call, call.regs) ?? rule.decision;
     }
     if (rule.hook !== undefined && this.#callHook) return this.#callHook(rule.hook, call, rule);
     if (rule.signal) {
