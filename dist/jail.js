@@ -2731,11 +2731,11 @@ function commOf(pid) {
 }
 function fsReporter(write2) {
   const seen = /* @__PURE__ */ new Set();
-  return (_tid, pid, d, comm) => {
+  return (_tid, pid, d, comm, written) => {
     const key = denialKey(pid, d);
     if (seen.has(key)) return;
     seen.add(key);
-    write2(`${denialLine(pid, comm ?? commOf(pid), d)}
+    if (!written) write2(`${denialLine(pid, comm ?? commOf(pid), d)}
 `);
   };
 }
@@ -7667,7 +7667,7 @@ function startNotifyPool(policy, options = {}) {
   };
   const onmessage = (e) => {
     const m = e.data;
-    if (m.type === "denied") options.onDenied?.(m.pid, m.comm, m.denial);
+    if (m.type === "denied") options.onDenied?.(m.pid, m.comm, m.denial, m.written);
     else {
       left++;
       heard();
@@ -12428,7 +12428,7 @@ function runJailed(argv, policy, options = {}) {
       resolve(result);
     };
     pool = options.trace || options.log || options.onEvent ? void 0 : startNotifyPool(policy, {
-      onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm))
+      onDenied: fsDenied && ((pid, comm, d, written) => fsDenied(0, pid, d, comm, written))
     });
     const start = {
       type: "start",

@@ -2190,6 +2190,17 @@ var FsChecker = class {
 };
 
 // src/fs/report.ts
+var VERB = {
+  read: "read of",
+  write: "write to",
+  run: "run of"
+};
+function denialLine(pid, comm, d) {
+  const head = `jail: denied ${VERB[d.access]} ${d.path} (pid ${pid} ${comm})`;
+  if (d.deniedBy !== void 0) return `${head}: matches ${d.access}.deny entry ${d.deniedBy}`;
+  if (d.path.startsWith("(")) return head;
+  return `${head}; allow with --allow-${d.access}=${d.path}`;
+}
 function denialKey(pid, d) {
   return `${pid} ${d.access} ${d.path}`;
 }
@@ -2324,14 +2335,16 @@ function fileChecks(fd, start) {
     checker.onDeny = (_tid, pid, denial) => {
       const key = denialKey(pid, denial);
       if (seen.has(key) || pending.some((p) => p.key === key)) return;
+      const message = {
+        type: "denied",
+        pid,
+        comm: commOf(pid),
+        denial,
+        written: true
+      };
       pending.push({
         key,
-        message: {
-          type: "denied",
-          pid,
-          comm: commOf(pid),
-          denial
-        }
+        message
       });
     };
   }
@@ -2349,6 +2362,8 @@ function fileChecks(fd, start) {
     if (valid !== 0) return policyRefusal;
     for (const p of pending) {
       seen.add(p.key);
+      writeStderr(`${denialLine(p.message.pid, p.message.comm, p.message.denial)}
+`);
       post(p.message);
     }
     if (decision === void 0) return plan;

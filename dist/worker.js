@@ -4381,11 +4381,11 @@ function commOf(pid) {
 }
 function fsReporter(write2) {
   const seen = /* @__PURE__ */ new Set();
-  return (_tid, pid, d, comm) => {
+  return (_tid, pid, d, comm, written) => {
     const key = denialKey(pid, d);
     if (seen.has(key)) return;
     seen.add(key);
-    write2(`${denialLine2(pid, comm ?? commOf(pid), d)}
+    if (!written) write2(`${denialLine2(pid, comm ?? commOf(pid), d)}
 `);
   };
 }

@@ -304,3 +304,25 @@ console.log("code", m.code);
     await Deno.remove(d, { recursive: true });
   }
 });
+
+Deno.test("notify fs: each report line comes whole, before the command's own message about the same refusal", async () => {
+  const d = await tree();
+  try {
+    const files = Array.from({ length: 20 }, (_, i) => `${d}/outside.${i}`);
+    for (const f of files) await Deno.writeTextFile(f, "O\n");
+    // cat writes "cat: PATH" and ": Permission denied" in two writes: a report line written by
+    // another thread once the call was answered lands between them, or after.
+    const script = files.map((f) => `cat '${f}'`).join("; ");
+    const { run, stats } = await jailed([`--allow-read=${d}/in`, "--", "/bin/sh", "-c", script]);
+    assert.ok((stats.stats.notified ?? 0) > 0, "the pool answered nothing");
+    const lines = run.stderr.split("\n").filter((l) => l !== "");
+    for (const f of files) {
+      const report = lines.findIndex((l) => l.startsWith(`jail: denied read of ${f} (pid `));
+      const own = lines.indexOf(`cat: ${f}: Permission denied`);
+      assert.ok(report >= 0 && own >= 0, `a line is missing or split for ${f}:\n${run.stderr}`);
+      assert.ok(report < own, `the report came after cat's message for ${f}:\n${run.stderr}`);
+    }
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});

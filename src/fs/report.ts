@@ -50,16 +50,17 @@ export function commOf(pid: number): string {
  *
  * @param write Where lines go (stderr in the CLI).
  * @returns The callback for `FsChecker.onDeny`; `comm`, when given, is the process's command
- *   name read where the denial was decided (a notification pool's thread), else read here.
+ *   name read where the denial was decided (a notification pool's thread), else read here;
+ *   `written`: that thread wrote the line itself, and it is only taken note of here.
  */
 export function fsReporter(
   write: (line: string) => void,
-): (tid: number, pid: number, d: FsDenial, comm?: string) => void {
+): (tid: number, pid: number, d: FsDenial, comm?: string, written?: boolean) => void {
   const seen = new Set<string>();
-  return (_tid, pid, d, comm) => {
+  return (_tid, pid, d, comm, written) => {
     const key = denialKey(pid, d);
     if (seen.has(key)) return;
     seen.add(key);
-    write(`${denialLine(pid, comm ?? commOf(pid), d)}\n`);
+    if (!written) write(`${denialLine(pid, comm ?? commOf(pid), d)}\n`);
   };
 }

@@ -105,8 +105,11 @@ export interface PoolStart {
 
 /** What a pool thread posts to the owner. */
 export type PoolMessage =
-  /** A file access it refused, with the process's command name read while the caller waited. */
-  | { type: "denied"; pid: number; comm: string; denial: FsDenial }
+  /**
+   * A file access it refused, with the process's command name read while the caller waited;
+   * `written`: the thread wrote the report line itself, before its answer.
+   */
+  | { type: "denied"; pid: number; comm: string; denial: FsDenial; written: boolean }
   /** Its last message. */
   | { type: "left" };
 
@@ -148,8 +151,11 @@ export interface NotifyPool {
 
 /** What the owner does with the pool's messages. */
 export interface PoolOptions {
-  /** Receives each refused file access a pool thread reports; reports are off without it. */
-  onDenied?: (pid: number, comm: string, denial: FsDenial) => void;
+  /**
+   * Receives each refused file access a pool thread reports, after the thread wrote its line to
+   * stderr (`written`); reports are off without it.
+   */
+  onDenied?: (pid: number, comm: string, denial: FsDenial, written: boolean) => void;
 }
 
 /**
@@ -184,7 +190,7 @@ export function startNotifyPool(
   let heard = () => {};
   const onmessage = (e: MessageEvent<PoolMessage>) => {
     const m = e.data;
-    if (m.type === "denied") options.onDenied?.(m.pid, m.comm, m.denial);
+    if (m.type === "denied") options.onDenied?.(m.pid, m.comm, m.denial, m.written);
     else {
       left++;
       heard();

@@ -47,7 +47,8 @@ import { FD_PENDING, MODE_POLL, POOL, type PoolMessage, type PoolStart } from ".
 import type { NotifyAnswer, NotifyPlan } from "./notifiable.ts";
 import { NotifiedArgs, NotifiedCaller } from "./notified_call.ts";
 import { FsChecker } from "../fs/check.ts";
-import { commOf, denialKey } from "../fs/report.ts";
+import { commOf, denialKey, denialLine } from "../fs/report.ts";
+import { writeStderr } from "../stderr.ts";
 
 const { ENOENT, EINTR, EPERM } = ERRNO_NUMBERS;
 /** In poll mode, how often the thread looks at the stop flag. */
@@ -165,15 +166,16 @@ function fileChecks(
   const policyRefusal = refused(start.fs.errno);
   const caller = new NotifiedCaller();
   const view = new NotifiedArgs();
-  // Reported once per process, access and path from this thread; the owner dedups across threads
-  // and the supervisor. A report waits in `pending` until the notification is known to be live.
+  // Reported once per process, access and path from this thread, which writes the line and tells
+  // the owner. A report waits in `pending` until the notification is known to be live.
   const seen = new Set<string>();
-  const pending: { key: string; message: PoolMessage }[] = [];
+  const pending: { key: string; message: Extract<PoolMessage, { type: "denied" }> }[] = [];
   if (start.report) {
     checker.onDeny = (_tid, pid, denial) => {
       const key = denialKey(pid, denial);
       if (seen.has(key) || pending.some((p) => p.key === key)) return;
-      pending.push({ key, message: { type: "denied", pid, comm: commOf(pid), denial } });
+      const message = { type: "denied", pid, comm: commOf(pid), denial, written: true } as const;
+      pending.push({ key, message });
     };
   }
   return (plan, id, tid, args) => {
@@ -187,8 +189,13 @@ function fileChecks(
     do valid = notifIdValid(fd, id); while (valid === -EINTR);
     if (valid === -ENOENT) return GONE;
     if (valid !== 0) return policyRefusal;
+    // The line goes out before the answer, as from a ptrace stop: the caller's own message about
+    // the refusal comes after it, never around it (cat writes "cat: PATH" and ": Permission
+    // denied" apart). Two pool threads refusing the same access of the same process at once may
+    // each write it; the owner only takes note of it (the supervisor's own refusals are execs).
     for (const p of pending) {
       seen.add(p.key);
+      writeStderr(`${denialLine(p.message.pid, p.message.comm, p.message.denial)}\n`);
       post(p.message);
     }
     if (decision === undefined) return plan;

@@ -237,7 +237,7 @@ export function runJailed(
     };
     // Decisions by notification, when nothing records each call (notifiable.ts).
     pool = options.trace || options.log || options.onEvent ? undefined : startNotifyPool(policy, {
-      onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm)),
+      onDenied: fsDenied && ((pid, comm, d, written) => fsDenied(0, pid, d, comm, written)),
     });
     const start: StartMessage = {
       type: "start",
