@@ -2831,36 +2831,36 @@ var init_ptrace = __esm({
 function ptrace(request, tid, addr, data) {
   const a = addr === 0 ? 0n : BigInt(addr);
   const d = data >= 0 && data < SMALL.length ? SMALL[data] : BigInt(data);
-  if (sym7.ptrace(request, tid, a, d) === 0) return 0;
+  if (sym6.ptrace(request, tid, a, d) === 0) return 0;
   return -errno();
 }
 function ptraceCont(tid, sig) {
-  if (sym7.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
+  if (sym6.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
   return -errno();
 }
 function ptraceBuffer(request, tid, buf) {
-  if (sym7.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
+  if (sym6.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
   return -errno();
 }
 function ptraceRegset(request, tid, nt, iov) {
-  if (sym7.ptrace_buf(request, tid, nt, iov) === 0) return 0;
+  if (sym6.ptrace_buf(request, tid, nt, iov) === 0) return 0;
   return -errno();
 }
 function waitpid(pid, options) {
-  const rc = sym7.waitpid(pid, statusBuf, options);
+  const rc = sym6.waitpid(pid, statusBuf, options);
   waitResult[0] = rc < 0 ? -errno() : rc;
   waitResult[1] = statusBuf[0];
   return waitResult;
 }
 function schedYield() {
-  sym7.sched_yield();
+  sym6.sched_yield();
 }
-var SYMBOLS6, sym7, SMALL, statusBuf, waitResult;
+var SYMBOLS5, sym6, SMALL, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts"() {
     init_libc();
     init_ptrace();
-    SYMBOLS6 = {
+    SYMBOLS5 = {
       // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
       // Bound twice: data as an integer (signal, options, addr as an integer with data 0) and as a
       // buffer (registers, event message, siginfo).
@@ -2899,7 +2899,7 @@ var init_ptrace2 = __esm({
         result: "i32"
       }
     };
-    sym7 = lazySymbols(SYMBOLS6);
+    sym6 = lazySymbols(SYMBOLS5);
     SMALL = Array.from({
       length: 65
     }, (_, i) => BigInt(i));
@@ -3710,15 +3710,15 @@ function setIovecs(address, buf) {
 }
 function readMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym10.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym9.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
 function writeMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym10.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym9.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
-var VM_CALL, SYMBOLS9, sym10, localIov, remoteIov;
+var VM_CALL, SYMBOLS8, sym9, localIov, remoteIov;
 var init_memory = __esm({
   "ffi/memory.ts"() {
     init_libc();
@@ -3733,14 +3733,14 @@ var init_memory = __esm({
       ],
       result: "isize"
     };
-    SYMBOLS9 = {
+    SYMBOLS8 = {
       // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
       //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
       process_vm_readv: VM_CALL,
       // ssize_t process_vm_writev(...): same shape as process_vm_readv
       process_vm_writev: VM_CALL
     };
-    sym10 = lazySymbols(SYMBOLS9);
+    sym9 = lazySymbols(SYMBOLS8);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
   }
@@ -4171,31 +4171,31 @@ function cpath(path) {
 function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG2;
-  if (sym11.lstat(p, stat) !== 0) return -errno();
+  if (sym10.lstat(p, stat) !== 0) return -errno();
   const type = stat[ST_MODE] & S_IF.MT;
   return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 }
 function readLink(path) {
   const p = cpath(path);
   if (!p) return void 0;
-  const n = Number(sym11.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  const n = Number(sym10.readlink(p, linkBuf, BigInt(linkBuf.length)));
   return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
 }
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
-  const fd = sym11.open(p, OPEN_HEAD);
+  const fd = sym10.open(p, OPEN_HEAD);
   if (fd < 0) return void 0;
   try {
-    if (sym11.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    if (sym10.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
     const buf = new Uint8Array(max);
-    const n = Number(sym11.read(fd, buf, BigInt(max)));
+    const n = Number(sym10.read(fd, buf, BigInt(max)));
     return n < 0 ? void 0 : buf.subarray(0, n);
   } finally {
     close(fd);
   }
 }
-var SYMBOLS10, sym11, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
+var SYMBOLS9, sym10, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
 var init_fs = __esm({
   "ffi/fs.ts"() {
     init_libc();
@@ -4203,7 +4203,7 @@ var init_fs = __esm({
     init_abi();
     init_errno();
     init_fcntl();
-    SYMBOLS10 = {
+    SYMBOLS9 = {
       // int lstat(const char *path, struct stat *st)
       lstat: {
         parameters: [
@@ -4247,7 +4247,7 @@ var init_fs = __esm({
         result: "isize"
       }
     };
-    sym11 = lazySymbols(SYMBOLS10);
+    sym10 = lazySymbols(SYMBOLS9);
     pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
     stat = new Uint32Array(HOST_ABI.statSize / 4);
     ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -7624,83 +7624,6 @@ function notifSetFlags(fd, flags) {
 var pollBuf = new Uint8Array(8);
 var pollView = new DataView(pollBuf.buffer);
 
-// ffi/epoll.ts
-init_libc();
-init_abi();
-var SYMBOLS5 = {
-  // int epoll_create1(int flags)
-  epoll_create1: {
-    parameters: [
-      "i32"
-    ],
-    result: "i32"
-  },
-  // int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
-  epoll_ctl: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "buffer"
-    ],
-    result: "i32"
-  },
-  // int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
-  epoll_wait: {
-    parameters: [
-      "i32",
-      "buffer",
-      "i32",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // int eventfd(unsigned int initval, int flags)
-  eventfd: {
-    parameters: [
-      "u32",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // ssize_t write(int fd, const void *buf, size_t n)
-  write: {
-    parameters: [
-      "i32",
-      "buffer",
-      "usize"
-    ],
-    result: "isize"
-  }
-};
-var sym6 = lazySymbols(SYMBOLS5);
-var EPOLL = {
-  IN: 1,
-  ERR: 8,
-  HUP: 16,
-  /** Wake one of the sets that wait on the descriptor with it, not all (Linux 4.5). */
-  EXCLUSIVE: 1 << 28
-};
-var CLOEXEC = 524288;
-var EFD_NONBLOCK = 2048;
-var EVENT = HOST_ABI.name === "x86_64" ? {
-  size: 12,
-  data: 4
-} : {
-  size: 16,
-  data: 8
-};
-function makeEventFd() {
-  const fd = sym6.eventfd(0, CLOEXEC | EFD_NONBLOCK);
-  return fd < 0 ? -errno() : fd;
-}
-var ONE = new BigUint64Array([
-  1n
-]);
-function signalEvent(fd) {
-  sym6.write(fd, new Uint8Array(ONE.buffer), 8n);
-}
-
 // src/notify/report_once.ts
 var REPORT_ONCE_SLOTS = 8192;
 function newReportOnceTable() {
@@ -7708,7 +7631,6 @@ function newReportOnceTable() {
 }
 
 // src/notify/pool.ts
-init_io();
 var POOL = {
   /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
   FD: 0,
@@ -7718,7 +7640,7 @@ var POOL = {
   STOP: 2,
   /** Notifications answered (SEND succeeded), summed as threads leave. */
   ANSWERED: 3,
-  /** {@linkcode MODE_BLOCKING}, {@linkcode MODE_POLL} or {@linkcode MODE_EXCLUSIVE}. */
+  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
@@ -7726,21 +7648,14 @@ var POOL = {
   ENTERED: 6,
   /** Threads that began to serve and have not posted `left` yet. */
   SERVING_NOW: 7,
-  /**
-   * An eventfd that, once written, wakes every thread waiting in its epoll set
-   * ({@linkcode MODE_EXCLUSIVE}); -1 when none could be made.
-   */
-  WAKE: 8,
   /** Slots. */
-  SIZE: 9
+  SIZE: 8
 };
 var FD_PENDING = -2;
 var MODE_BLOCKING = 1;
 var MODE_POLL = 2;
-var MODE_EXCLUSIVE = 3;
 var NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
 var NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
-var NOTIFY_EXCLUSIVE_ENV = "JAIL_NOTIFY_EXCLUSIVE";
 var MAX_THREADS = 16;
 var LEAVE_MS = 2e3;
 function startNotifyPool(policy, options = {}) {
@@ -7751,9 +7666,7 @@ function startNotifyPool(policy, options = {}) {
   const slots = new Int32Array(shared);
   slots[POOL.FD] = FD_PENDING;
   slots[POOL.SERVING] = threads;
-  const wake = threads > 1 ? makeEventFd() : -1;
   const reported = newReportOnceTable();
-  slots[POOL.WAKE] = wake < 0 ? -1 : wake;
   const plans = policy.notifyPlans;
   const workers = [];
   let left = 0;
@@ -7831,10 +7744,8 @@ function startNotifyPool(policy, options = {}) {
       Atomics.store(slots, POOL.STOP, 1);
       Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
       Atomics.notify(slots, POOL.FD);
-      if (wake >= 0) signalEvent(wake);
       for (const w of workers) w.terminate();
       workers.length = 0;
-      if (wake >= 0 && Atomics.exchange(slots, POOL.WAKE, -1) >= 0) close(wake);
     }
   };
 }
@@ -7850,8 +7761,7 @@ function attachListener(shared, fd) {
     const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
     if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
     Atomics.store(slots, POOL.SERVING, serving);
-    const exclusive = modern && serving > 1 && Atomics.load(slots, POOL.WAKE) >= 0 && Deno.env.get(NOTIFY_EXCLUSIVE_ENV) !== "0";
-    Atomics.store(slots, POOL.MODE, exclusive ? MODE_EXCLUSIVE : modern ? MODE_BLOCKING : MODE_POLL);
+    Atomics.store(slots, POOL.MODE, modern ? MODE_BLOCKING : MODE_POLL);
   }
   Atomics.store(slots, POOL.FD, fd);
   Atomics.notify(slots, POOL.FD);
@@ -7861,8 +7771,6 @@ function detachListener(shared) {
   Atomics.store(slots, POOL.STOP, 1);
   Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
   Atomics.notify(slots, POOL.FD);
-  const wake = Atomics.load(slots, POOL.WAKE);
-  if (wake >= 0) signalEvent(wake);
   const deadline = performance.now() + LEAVE_MS;
   for (; ; ) {
     const alive = Atomics.load(slots, POOL.ALIVE);
@@ -8298,7 +8206,7 @@ var PIDFD_SIGNAL_PROCESS_GROUP = 4;
 
 // ffi/clone.ts
 init_signals();
-var SYMBOLS7 = {
+var SYMBOLS6 = {
   // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, ...)
   // Variadic, but glibc's clone is assembly that reads its registers as they are.
   clone: {
@@ -8329,10 +8237,10 @@ var SYMBOLS7 = {
     result: "i32"
   }
 };
-var sym8 = lazySymbols(SYMBOLS7);
+var sym7 = lazySymbols(SYMBOLS6);
 function symbolAddress(name) {
   const cname = new TextEncoder().encode(`${name}\0`);
-  const p = sym8.dlsym(null, cname);
+  const p = sym7.dlsym(null, cname);
   if (p === null) throw new Error(`dlsym(${name}) found nothing`);
   return BigInt(Deno.UnsafePointer.value(p));
 }
@@ -8347,16 +8255,16 @@ function cloneIntoPause(stack) {
   const all = new Uint8Array(LIBC_SIGSET_BYTES).fill(255);
   const old = new Uint8Array(LIBC_SIGSET_BYTES);
   const pidfd = new Int32Array(1);
-  if (sym8.pthread_sigmask(SIG.SETMASK, all, old) !== 0) {
+  if (sym7.pthread_sigmask(SIG.SETMASK, all, old) !== 0) {
     throw new ErrnoError("pthread_sigmask", errno());
   }
   let pid;
   let cloneErrno = 0;
   try {
-    pid = sym8.clone(pause2, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
+    pid = sym7.clone(pause2, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
     if (pid < 0) cloneErrno = errno();
   } finally {
-    sym8.pthread_sigmask(SIG.SETMASK, old, null);
+    sym7.pthread_sigmask(SIG.SETMASK, old, null);
   }
   if (pid < 0) throw new ErrnoError("clone", cloneErrno);
   return {
@@ -8365,7 +8273,7 @@ function cloneIntoPause(stack) {
   };
 }
 function bindCloneNow() {
-  bindSymbols(sym8);
+  bindSymbols(sym7);
 }
 
 // ffi/thread_alarm.ts
@@ -8390,7 +8298,7 @@ var LIBC_SIGACTION = {
 
 // ffi/thread_alarm.ts
 var WAKE_SIGNAL = SIGRTMAX;
-var SYMBOLS8 = {
+var SYMBOLS7 = {
   // int sigaction(int sig, const struct sigaction *act, struct sigaction *old): glibc's, which
   // supplies the restorer that a handler's return needs.
   sigaction: {
@@ -8402,7 +8310,7 @@ var SYMBOLS8 = {
     result: "i32"
   }
 };
-var sym9 = lazySymbols(SYMBOLS8);
+var sym8 = lazySymbols(SYMBOLS7);
 var ThreadAlarm = class {
   #id;
   #old = new Uint8Array(LIBC_SIGACTION.bytes);
@@ -8425,7 +8333,7 @@ var ThreadAlarm = class {
     ]);
     const act = new Uint8Array(LIBC_SIGACTION.bytes);
     new DataView(act.buffer).setBigUint64(LIBC_SIGACTION.handler, symbolAddress("abs"), true);
-    if (sym9.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
+    if (sym8.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
       throw new Error("sigaction for the wake signal failed");
     }
     const sev = new Uint8Array(SIGEVENT_BYTES);
@@ -8435,7 +8343,7 @@ var ThreadAlarm = class {
     view.setInt32(SIGEVENT.tid, sys("gettid"), true);
     const id = new Int32Array(1);
     if (sys("timer_create", CLOCK_MONOTONIC, sev, id) !== 0) {
-      sym9.sigaction(WAKE_SIGNAL, this.#old, null);
+      sym8.sigaction(WAKE_SIGNAL, this.#old, null);
       throw new Error("timer_create failed");
     }
     this.#id = BigInt(id[0]);
@@ -8453,7 +8361,7 @@ var ThreadAlarm = class {
     if (this.#closed) return;
     this.#closed = true;
     sys("timer_delete", this.#id);
-    sym9.sigaction(WAKE_SIGNAL, this.#old, null);
+    sym8.sigaction(WAKE_SIGNAL, this.#old, null);
   }
 };
 

@@ -1149,122 +1149,6 @@ function notifSizes() {
   };
 }
 
-// ffi/epoll.ts
-var SYMBOLS2 = {
-  // int epoll_create1(int flags)
-  epoll_create1: {
-    parameters: [
-      "i32"
-    ],
-    result: "i32"
-  },
-  // int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
-  epoll_ctl: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "buffer"
-    ],
-    result: "i32"
-  },
-  // int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
-  epoll_wait: {
-    parameters: [
-      "i32",
-      "buffer",
-      "i32",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // int eventfd(unsigned int initval, int flags)
-  eventfd: {
-    parameters: [
-      "u32",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // ssize_t write(int fd, const void *buf, size_t n)
-  write: {
-    parameters: [
-      "i32",
-      "buffer",
-      "usize"
-    ],
-    result: "isize"
-  }
-};
-var sym2 = lazySymbols(SYMBOLS2);
-var EPOLL = {
-  IN: 1,
-  ERR: 8,
-  HUP: 16,
-  /** Wake one of the sets that wait on the descriptor with it, not all (Linux 4.5). */
-  EXCLUSIVE: 1 << 28
-};
-var EPOLL_CTL_ADD = 1;
-var CLOEXEC = 524288;
-var EVENT = HOST_ABI.name === "x86_64" ? {
-  size: 12,
-  data: 4
-} : {
-  size: 16,
-  data: 8
-};
-var EpollSet = class {
-  /** The epoll descriptor, or `-errno` when it could not be made. */
-  fd;
-  #events;
-  #view;
-  #one = new Uint8Array(EVENT.size);
-  #oneView = new DataView(this.#one.buffer);
-  /** @param max The most events one wait returns. */
-  constructor(max) {
-    const fd = sym2.epoll_create1(CLOEXEC);
-    this.fd = fd < 0 ? -errno() : fd;
-    this.#events = new Uint8Array(EVENT.size * max);
-    this.#view = new DataView(this.#events.buffer);
-  }
-  /**
-   * Adds `fd` with `events`, to be reported with `data`.
-   *
-   * @returns 0, or `-errno`.
-   */
-  add(fd, events, data) {
-    this.#oneView.setUint32(0, events >>> 0, true);
-    this.#oneView.setBigUint64(EVENT.data, BigInt(data), true);
-    return sym2.epoll_ctl(this.fd, EPOLL_CTL_ADD, fd, this.#one) === 0 ? 0 : -errno();
-  }
-  /**
-   * Waits for events (blocking this thread).
-   *
-   * @param timeoutMs -1 waits without end.
-   * @returns How many events there are (read them with {@linkcode eventsAt} and
-   *   {@linkcode dataAt}), 0 on timeout, or `-errno`.
-   */
-  wait(timeoutMs) {
-    const max = this.#events.length / EVENT.size;
-    const n = sym2.epoll_wait(this.fd, this.#events, max, timeoutMs);
-    return n < 0 ? -errno() : n;
-  }
-  /** The event bits of returned event `i`. */
-  eventsAt(i) {
-    return this.#view.getUint32(i * EVENT.size, true);
-  }
-  /** The data of returned event `i`. */
-  dataAt(i) {
-    return Number(this.#view.getBigUint64(i * EVENT.size + EVENT.data, true));
-  }
-};
-var ONE = new BigUint64Array([
-  1n
-]);
-function signalEvent(fd) {
-  sym2.write(fd, new Uint8Array(ONE.buffer), 8n);
-}
-
 // src/notify/report_once.ts
 function keyHash(key) {
   let a = 2166136261;
@@ -1288,6 +1172,78 @@ function claimReport(table, key) {
     i = i + 1 === n ? 0 : i + 1;
   }
   return true;
+}
+
+// src/notify/pool.ts
+var POOL = {
+  /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
+  FD: 0,
+  /** Pool threads between their stop check and leaving: the listener may be in use. */
+  ALIVE: 1,
+  /** Set once: leave. */
+  STOP: 2,
+  /** Notifications answered (SEND succeeded), summed as threads leave. */
+  ANSWERED: 3,
+  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
+  MODE: 4,
+  /** How many threads serve (the others leave at once). */
+  SERVING: 5,
+  /** Threads that began to serve: each posts `left` as its last message. */
+  ENTERED: 6,
+  /** Threads that began to serve and have not posted `left` yet. */
+  SERVING_NOW: 7,
+  /** Slots. */
+  SIZE: 8
+};
+var FD_PENDING = -2;
+var MODE_POLL = 2;
+
+// src/notify/notified_call.ts
+var NotifiedArgs = class {
+  /** The arguments, filled for each notification by the pool thread. */
+  args = [
+    0n,
+    0n,
+    0n,
+    0n,
+    0n,
+    0n
+  ];
+  arg(i) {
+    return this.args[i];
+  }
+  argInt(i) {
+    return Number(BigInt.asIntN(32, this.args[i]));
+  }
+};
+var NotifiedCaller = class {
+  #tid = 0;
+  #pid = -1;
+  /** The caller of the next notification. */
+  reset(tid) {
+    this.#tid = tid;
+    this.#pid = -1;
+  }
+  get tid() {
+    return this.#tid;
+  }
+  /**
+   * The caller's thread group; 0 when its status cannot be read (it died:
+   * its notification is gone too, and nothing decided from 0 is sent or
+   * reported).
+   */
+  get pid() {
+    if (this.#pid < 0) this.#pid = tgidOf(this.#tid);
+    return this.#pid;
+  }
+};
+function tgidOf(tid) {
+  try {
+    const m = /^Tgid:\s*(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${tid}/status`));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 // kernel/fcntl.ts
@@ -1360,86 +1316,8 @@ function close(fd) {
   sys("close", fd);
 }
 
-// src/notify/pool.ts
-var POOL = {
-  /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
-  FD: 0,
-  /** Pool threads between their stop check and leaving: the listener may be in use. */
-  ALIVE: 1,
-  /** Set once: leave. */
-  STOP: 2,
-  /** Notifications answered (SEND succeeded), summed as threads leave. */
-  ANSWERED: 3,
-  /** {@linkcode MODE_BLOCKING}, {@linkcode MODE_POLL} or {@linkcode MODE_EXCLUSIVE}. */
-  MODE: 4,
-  /** How many threads serve (the others leave at once). */
-  SERVING: 5,
-  /** Threads that began to serve: each posts `left` as its last message. */
-  ENTERED: 6,
-  /** Threads that began to serve and have not posted `left` yet. */
-  SERVING_NOW: 7,
-  /**
-   * An eventfd that, once written, wakes every thread waiting in its epoll set
-   * ({@linkcode MODE_EXCLUSIVE}); -1 when none could be made.
-   */
-  WAKE: 8,
-  /** Slots. */
-  SIZE: 9
-};
-var FD_PENDING = -2;
-var MODE_POLL = 2;
-var MODE_EXCLUSIVE = 3;
-
-// src/notify/notified_call.ts
-var NotifiedArgs = class {
-  /** The arguments, filled for each notification by the pool thread. */
-  args = [
-    0n,
-    0n,
-    0n,
-    0n,
-    0n,
-    0n
-  ];
-  arg(i) {
-    return this.args[i];
-  }
-  argInt(i) {
-    return Number(BigInt.asIntN(32, this.args[i]));
-  }
-};
-var NotifiedCaller = class {
-  #tid = 0;
-  #pid = -1;
-  /** The caller of the next notification. */
-  reset(tid) {
-    this.#tid = tid;
-    this.#pid = -1;
-  }
-  get tid() {
-    return this.#tid;
-  }
-  /**
-   * The caller's thread group; 0 when its status cannot be read (it died:
-   * its notification is gone too, and nothing decided from 0 is sent or
-   * reported).
-   */
-  get pid() {
-    if (this.#pid < 0) this.#pid = tgidOf(this.#tid);
-    return this.#pid;
-  }
-};
-function tgidOf(tid) {
-  try {
-    const m = /^Tgid:\s*(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${tid}/status`));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 // ffi/fs.ts
-var SYMBOLS3 = {
+var SYMBOLS2 = {
   // int lstat(const char *path, struct stat *st)
   lstat: {
     parameters: [
@@ -1483,7 +1361,7 @@ var SYMBOLS3 = {
     result: "isize"
   }
 };
-var sym3 = lazySymbols(SYMBOLS3);
+var sym2 = lazySymbols(SYMBOLS2);
 var pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
 var stat = new Uint32Array(HOST_ABI.statSize / 4);
 var ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -1501,25 +1379,25 @@ function cpath(path) {
 function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG;
-  if (sym3.lstat(p, stat) !== 0) return -errno();
+  if (sym2.lstat(p, stat) !== 0) return -errno();
   const type = stat[ST_MODE] & S_IF.MT;
   return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 }
 function readLink(path) {
   const p = cpath(path);
   if (!p) return void 0;
-  const n = Number(sym3.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  const n = Number(sym2.readlink(p, linkBuf, BigInt(linkBuf.length)));
   return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
 }
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
-  const fd = sym3.open(p, OPEN_HEAD);
+  const fd = sym2.open(p, OPEN_HEAD);
   if (fd < 0) return void 0;
   try {
-    if (sym3.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    if (sym2.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
     const buf = new Uint8Array(max);
-    const n = Number(sym3.read(fd, buf, BigInt(max)));
+    const n = Number(sym2.read(fd, buf, BigInt(max)));
     return n < 0 ? void 0 : buf.subarray(0, n);
   } finally {
     close(fd);
@@ -1538,14 +1416,14 @@ var VM_CALL = {
   ],
   result: "isize"
 };
-var SYMBOLS4 = {
+var SYMBOLS3 = {
   // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
   //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
   process_vm_readv: VM_CALL,
   // ssize_t process_vm_writev(...): same shape as process_vm_readv
   process_vm_writev: VM_CALL
 };
-var sym4 = lazySymbols(SYMBOLS4);
+var sym3 = lazySymbols(SYMBOLS3);
 var localIov = new BigUint64Array(2);
 var remoteIov = new BigUint64Array(2);
 function setIovecs(address, buf) {
@@ -1556,12 +1434,12 @@ function setIovecs(address, buf) {
 }
 function readMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym4.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym3.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
 function writeMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym4.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym3.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
 
@@ -2405,8 +2283,7 @@ function serve(fd, slots, start) {
   const resp = new Uint8Array(respBytes);
   const nv = new DataView(notif.buffer);
   const rv = new DataView(resp.buffer);
-  const mode = Atomics.load(slots, POOL.MODE);
-  const polling = mode === MODE_POLL;
+  const polling = Atomics.load(slots, POOL.MODE) === MODE_POLL;
   const args = [
     0n,
     0n,
@@ -2423,73 +2300,43 @@ function serve(fd, slots, start) {
   };
   const at = SECCOMP_NOTIF.data;
   let answered = 0;
-  const wake = Atomics.load(slots, POOL.WAKE);
-  let set = mode === MODE_EXCLUSIVE ? new EpollSet(2) : void 0;
-  if (set && (set.fd < 0 || set.add(fd, EPOLL.IN | EPOLL.EXCLUSIVE, 0) !== 0 || set.add(wake, EPOLL.IN, 1) !== 0)) {
-    if (set.fd >= 0) close(set.fd);
-    set = void 0;
-  }
-  try {
-    return serveLoop();
-  } finally {
-    if (set) close(set.fd);
-  }
-  function serveLoop() {
-    while (Atomics.load(slots, POOL.STOP) === 0) {
-      if (polling) {
-        const ready = pollOne(fd, POLL.IN, POLL_MS);
-        if (ready < 0 ? ready !== -EINTR : (ready & POLL.HUP) !== 0) break;
-        if ((ready & POLL.IN) === 0) continue;
-      } else if (set) {
-        const n = set.wait(-1);
-        if (n === -EINTR || n === 0) continue;
-        if (n < 0) break;
-        let end = false;
-        let ready = false;
-        for (let i = 0; i < n; i++) {
-          if (set.dataAt(i) === 1) end = true;
-          else if ((set.eventsAt(i) & (EPOLL.HUP | EPOLL.ERR)) !== 0) end = true;
-          else ready = true;
-        }
-        if (end) {
-          signalEvent(wake);
-          break;
-        }
-        if (!ready) continue;
-      }
-      const rc = notifRecv(fd, notif);
-      if (rc < 0) {
-        if (rc === -EINTR) continue;
-        if (rc === -ENOENT2 && (pollOne(fd, POLL.IN, 0) & POLL.HUP) === 0) continue;
-        if (set) signalEvent(wake);
-        break;
-      }
-      data.nr = nv.getInt32(at + SECCOMP_DATA_NR, true);
-      data.arch = nv.getUint32(at + SECCOMP_DATA_ARCH, true);
-      data.instructionPointer = nv.getBigUint64(at + SECCOMP_DATA_IP, true);
-      for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + SECCOMP_DATA_ARGS + 8 * i, true);
-      const action = decideReference(spec, data);
-      const plan = action.kind === "trace" ? plans[action.data] : void 0;
-      const id = nv.getBigUint64(SECCOMP_NOTIF.id, true);
-      let answer = plan;
-      if (plan?.fs !== void 0) {
-        answer = files ? files(plan, id, nv.getUint32(SECCOMP_NOTIF.pid, true), args) : void 0;
-        if (answer === GONE) continue;
-      }
-      rv.setBigUint64(SECCOMP_NOTIF_RESP.id, id, true);
-      if (answer) {
-        rv.setBigInt64(SECCOMP_NOTIF_RESP.val, answer.val, true);
-        rv.setInt32(SECCOMP_NOTIF_RESP.error, answer.error, true);
-        rv.setUint32(SECCOMP_NOTIF_RESP.flags, answer.flags, true);
-      } else {
-        rv.setBigInt64(SECCOMP_NOTIF_RESP.val, 0n, true);
-        rv.setInt32(SECCOMP_NOTIF_RESP.error, -EPERM, true);
-        rv.setUint32(SECCOMP_NOTIF_RESP.flags, 0, true);
-      }
-      if (notifSend(fd, resp) === 0) answered++;
+  while (Atomics.load(slots, POOL.STOP) === 0) {
+    if (polling) {
+      const ready = pollOne(fd, POLL.IN, POLL_MS);
+      if (ready < 0 ? ready !== -EINTR : (ready & POLL.HUP) !== 0) break;
+      if ((ready & POLL.IN) === 0) continue;
     }
-    return answered;
+    const rc = notifRecv(fd, notif);
+    if (rc < 0) {
+      if (rc === -EINTR) continue;
+      if (rc === -ENOENT2 && (pollOne(fd, POLL.IN, 0) & POLL.HUP) === 0) continue;
+      break;
+    }
+    data.nr = nv.getInt32(at + SECCOMP_DATA_NR, true);
+    data.arch = nv.getUint32(at + SECCOMP_DATA_ARCH, true);
+    data.instructionPointer = nv.getBigUint64(at + SECCOMP_DATA_IP, true);
+    for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + SECCOMP_DATA_ARGS + 8 * i, true);
+    const action = decideReference(spec, data);
+    const plan = action.kind === "trace" ? plans[action.data] : void 0;
+    const id = nv.getBigUint64(SECCOMP_NOTIF.id, true);
+    let answer = plan;
+    if (plan?.fs !== void 0) {
+      answer = files ? files(plan, id, nv.getUint32(SECCOMP_NOTIF.pid, true), args) : void 0;
+      if (answer === GONE) continue;
+    }
+    rv.setBigUint64(SECCOMP_NOTIF_RESP.id, id, true);
+    if (answer) {
+      rv.setBigInt64(SECCOMP_NOTIF_RESP.val, answer.val, true);
+      rv.setInt32(SECCOMP_NOTIF_RESP.error, answer.error, true);
+      rv.setUint32(SECCOMP_NOTIF_RESP.flags, answer.flags, true);
+    } else {
+      rv.setBigInt64(SECCOMP_NOTIF_RESP.val, 0n, true);
+      rv.setInt32(SECCOMP_NOTIF_RESP.error, -EPERM, true);
+      rv.setUint32(SECCOMP_NOTIF_RESP.flags, 0, true);
+    }
+    if (notifSend(fd, resp) === 0) answered++;
   }
+  return answered;
 }
 var GONE = {
   val: 0n,

@@ -3632,31 +3632,31 @@ function cpath(path) {
 function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG2;
-  if (sym9.lstat(p, stat) !== 0) return -errno();
+  if (sym8.lstat(p, stat) !== 0) return -errno();
   const type = stat[ST_MODE] & S_IF.MT;
   return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 }
 function readLink(path) {
   const p = cpath(path);
   if (!p) return void 0;
-  const n = Number(sym9.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  const n = Number(sym8.readlink(p, linkBuf, BigInt(linkBuf.length)));
   return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
 }
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
-  const fd = sym9.open(p, OPEN_HEAD);
+  const fd = sym8.open(p, OPEN_HEAD);
   if (fd < 0) return void 0;
   try {
-    if (sym9.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    if (sym8.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
     const buf = new Uint8Array(max);
-    const n = Number(sym9.read(fd, buf, BigInt(max)));
+    const n = Number(sym8.read(fd, buf, BigInt(max)));
     return n < 0 ? void 0 : buf.subarray(0, n);
   } finally {
     close(fd);
   }
 }
-var SYMBOLS9, sym9, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
+var SYMBOLS8, sym8, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
 var init_fs = __esm({
   "ffi/fs.ts"() {
     init_libc();
@@ -3664,7 +3664,7 @@ var init_fs = __esm({
     init_abi();
     init_errno();
     init_fcntl();
-    SYMBOLS9 = {
+    SYMBOLS8 = {
       // int lstat(const char *path, struct stat *st)
       lstat: {
         parameters: [
@@ -3708,7 +3708,7 @@ var init_fs = __esm({
         result: "isize"
       }
     };
-    sym9 = lazySymbols(SYMBOLS9);
+    sym8 = lazySymbols(SYMBOLS8);
     pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
     stat = new Uint32Array(HOST_ABI.statSize / 4);
     ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -10269,79 +10269,7 @@ function notifSetFlags(fd, flags) {
 var pollBuf = new Uint8Array(8);
 var pollView = new DataView(pollBuf.buffer);
 
-// ffi/epoll.ts
-init_libc();
-init_abi();
-var SYMBOLS8 = {
-  // int epoll_create1(int flags)
-  epoll_create1: {
-    parameters: [
-      "i32"
-    ],
-    result: "i32"
-  },
-  // int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
-  epoll_ctl: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "buffer"
-    ],
-    result: "i32"
-  },
-  // int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
-  epoll_wait: {
-    parameters: [
-      "i32",
-      "buffer",
-      "i32",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // int eventfd(unsigned int initval, int flags)
-  eventfd: {
-    parameters: [
-      "u32",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // ssize_t write(int fd, const void *buf, size_t n)
-  write: {
-    parameters: [
-      "i32",
-      "buffer",
-      "usize"
-    ],
-    result: "isize"
-  }
-};
-var sym8 = lazySymbols(SYMBOLS8);
-var EPOLL = {
-  IN: 1,
-  ERR: 8,
-  HUP: 16,
-  /** Wake one of the sets that wait on the descriptor with it, not all (Linux 4.5). */
-  EXCLUSIVE: 1 << 28
-};
-var EVENT = HOST_ABI.name === "x86_64" ? {
-  size: 12,
-  data: 4
-} : {
-  size: 16,
-  data: 8
-};
-var ONE = new BigUint64Array([
-  1n
-]);
-function signalEvent(fd) {
-  sym8.write(fd, new Uint8Array(ONE.buffer), 8n);
-}
-
 // src/notify/pool.ts
-init_io();
 var POOL = {
   /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
   FD: 0,
@@ -10351,7 +10279,7 @@ var POOL = {
   STOP: 2,
   /** Notifications answered (SEND succeeded), summed as threads leave. */
   ANSWERED: 3,
-  /** {@linkcode MODE_BLOCKING}, {@linkcode MODE_POLL} or {@linkcode MODE_EXCLUSIVE}. */
+  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
@@ -10359,20 +10287,13 @@ var POOL = {
   ENTERED: 6,
   /** Threads that began to serve and have not posted `left` yet. */
   SERVING_NOW: 7,
-  /**
-   * An eventfd that, once written, wakes every thread waiting in its epoll set
-   * ({@linkcode MODE_EXCLUSIVE}); -1 when none could be made.
-   */
-  WAKE: 8,
   /** Slots. */
-  SIZE: 9
+  SIZE: 8
 };
 var FD_PENDING = -2;
 var MODE_BLOCKING = 1;
 var MODE_POLL = 2;
-var MODE_EXCLUSIVE = 3;
 var NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
-var NOTIFY_EXCLUSIVE_ENV = "JAIL_NOTIFY_EXCLUSIVE";
 var LEAVE_MS = 2e3;
 function attachListener(shared, fd) {
   const slots = new Int32Array(shared);
@@ -10381,8 +10302,7 @@ function attachListener(shared, fd) {
     const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
     if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
     Atomics.store(slots, POOL.SERVING, serving);
-    const exclusive = modern && serving > 1 && Atomics.load(slots, POOL.WAKE) >= 0 && Deno.env.get(NOTIFY_EXCLUSIVE_ENV) !== "0";
-    Atomics.store(slots, POOL.MODE, exclusive ? MODE_EXCLUSIVE : modern ? MODE_BLOCKING : MODE_POLL);
+    Atomics.store(slots, POOL.MODE, modern ? MODE_BLOCKING : MODE_POLL);
   }
   Atomics.store(slots, POOL.FD, fd);
   Atomics.notify(slots, POOL.FD);
@@ -10392,8 +10312,6 @@ function detachListener(shared) {
   Atomics.store(slots, POOL.STOP, 1);
   Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
   Atomics.notify(slots, POOL.FD);
-  const wake = Atomics.load(slots, POOL.WAKE);
-  if (wake >= 0) signalEvent(wake);
   const deadline = performance.now() + LEAVE_MS;
   for (; ; ) {
     const alive = Atomics.load(slots, POOL.ALIVE);

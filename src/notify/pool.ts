@@ -38,9 +38,7 @@ import type { FsPolicy } from "../fs/access.ts";
 import type { FsDenial } from "../fs/check.ts";
 import type { NotifyPlan } from "./notifiable.ts";
 import { notifSetFlags } from "../../ffi/seccomp_notify.ts";
-import { makeEventFd, signalEvent } from "../../ffi/epoll.ts";
 import { newReportOnceTable } from "./report_once.ts";
-import { close as closeFd } from "../../ffi/io.ts";
 import { SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP } from "../../kernel/seccomp.ts";
 
 /** Slots of the shared buffer (Int32Array). */
@@ -53,7 +51,7 @@ export const POOL = {
   STOP: 2,
   /** Notifications answered (SEND succeeded), summed as threads leave. */
   ANSWERED: 3,
-  /** {@linkcode MODE_BLOCKING}, {@linkcode MODE_POLL} or {@linkcode MODE_EXCLUSIVE}. */
+  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
@@ -61,13 +59,8 @@ export const POOL = {
   ENTERED: 6,
   /** Threads that began to serve and have not posted `left` yet. */
   SERVING_NOW: 7,
-  /**
-   * An eventfd that, once written, wakes every thread waiting in its epoll set
-   * ({@linkcode MODE_EXCLUSIVE}); -1 when none could be made.
-   */
-  WAKE: 8,
   /** Slots. */
-  SIZE: 9,
+  SIZE: 8,
 } as const;
 
 /** {@linkcode POOL.FD} before the launch has said. */
@@ -82,13 +75,6 @@ export const MODE_BLOCKING = 1;
  * each RECV (so that it never waits in RECV for a notification another took).
  */
 export const MODE_POLL = 2;
-/**
- * Linux 6.6 and later with several threads: each waits in an epoll set of
- * its own where the listener is EPOLLEXCLUSIVE, so that a notification wakes
- * one of them (a RECV's wait wakes them all), then takes it with RECV; the
- * eventfd in {@linkcode POOL.WAKE} wakes them all at the end.
- */
-export const MODE_EXCLUSIVE = 3;
 
 /** The environment variable that sets the pool's size; 0 leaves every rule on ptrace. */
 export const NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
@@ -97,12 +83,6 @@ export const NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
  * ({@linkcode MODE_POLL}), for the tests of that path on a newer one.
  */
 export const NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
-/**
- * The environment variable that, set to 0, has several threads wait in RECV
- * itself ({@linkcode MODE_BLOCKING}) instead of their epoll sets: the
- * measurement of what the exclusive wake-up saves.
- */
-export const NOTIFY_EXCLUSIVE_ENV = "JAIL_NOTIFY_EXCLUSIVE";
 /** Most threads: beyond, one notification's work is short enough that more would only wait. */
 const MAX_THREADS = 16;
 /** How long the supervisor waits for the pool to leave at the end. */
@@ -207,9 +187,7 @@ export function startNotifyPool(
   const slots = new Int32Array(shared);
   slots[POOL.FD] = FD_PENDING;
   slots[POOL.SERVING] = threads;
-  const wake = threads > 1 ? makeEventFd() : -1;
   const reported = newReportOnceTable();
-  slots[POOL.WAKE] = wake < 0 ? -1 : wake;
   const plans = policy.notifyPlans;
   const workers: Worker[] = [];
   let left = 0;
@@ -291,14 +269,11 @@ export function startNotifyPool(
     end() {
       close();
       Atomics.store(slots, POOL.STOP, 1);
-      // A worker still waiting for the descriptor leaves at once, one in its epoll set too.
+      // A worker still waiting for the descriptor leaves at once.
       Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
       Atomics.notify(slots, POOL.FD);
-      if (wake >= 0) signalEvent(wake);
       for (const w of workers) w.terminate();
       workers.length = 0;
-      // Its epoll sets drop it as the last reference goes; a thread still in one was woken above.
-      if (wake >= 0 && Atomics.exchange(slots, POOL.WAKE, -1) >= 0) closeFd(wake);
     },
   };
 }
@@ -312,7 +287,13 @@ export function startNotifyPool(
  * every idle thread waiting in RECV (the kernel's wait is not exclusive),
  * so threads beyond what the callers keep busy cost wake-ups; and one thread
  * answers at most about 200,000 calls a second, which many callers on many
- * CPUs outrun.
+ * CPUs outrun. Waking one thread per notification instead (each in an epoll
+ * set of its own, the listener EPOLLEXCLUSIVE) was slower still on 2 CPUs,
+ * 7 interleaved rounds of 20,000 calls a loop: one loop with two threads
+ * 588 ms against 447 ms waiting in RECV (152 ms with one thread); two loops
+ * 351 against 249 ms (275 ms with one), and 781 against 720 ms for opens
+ * (975 with one). The thread that wakes first serves; a single woken one
+ * is often the one whose CPU is busy.
  */
 function poolSize(): number {
   const asked = Deno.env.get(NOTIFY_THREADS_ENV);
@@ -337,13 +318,7 @@ export function attachListener(shared: SharedArrayBuffer, fd: number): void {
     // With one serving thread, the caller's CPU runs it at once (a synchronous hand-off).
     if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
     Atomics.store(slots, POOL.SERVING, serving);
-    const exclusive = modern && serving > 1 && Atomics.load(slots, POOL.WAKE) >= 0 &&
-      Deno.env.get(NOTIFY_EXCLUSIVE_ENV) !== "0";
-    Atomics.store(
-      slots,
-      POOL.MODE,
-      exclusive ? MODE_EXCLUSIVE : modern ? MODE_BLOCKING : MODE_POLL,
-    );
+    Atomics.store(slots, POOL.MODE, modern ? MODE_BLOCKING : MODE_POLL);
   }
   Atomics.store(slots, POOL.FD, fd);
   Atomics.notify(slots, POOL.FD);
@@ -363,8 +338,6 @@ export function detachListener(shared: SharedArrayBuffer): { answered: number; f
   Atomics.store(slots, POOL.STOP, 1);
   Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
   Atomics.notify(slots, POOL.FD);
-  const wake = Atomics.load(slots, POOL.WAKE);
-  if (wake >= 0) signalEvent(wake);
   const deadline = performance.now() + LEAVE_MS;
   for (;;) {
     const alive = Atomics.load(slots, POOL.ALIVE);

@@ -43,16 +43,7 @@ import {
   SECCOMP_NOTIF_RESP,
 } from "../../kernel/seccomp.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
-import {
-  FD_PENDING,
-  MODE_EXCLUSIVE,
-  MODE_POLL,
-  POOL,
-  type PoolMessage,
-  type PoolStart,
-} from "./pool.ts";
-import { EPOLL, EpollSet, signalEvent } from "../../ffi/epoll.ts";
-import { close } from "../../ffi/io.ts";
+import { FD_PENDING, MODE_POLL, POOL, type PoolMessage, type PoolStart } from "./pool.ts";
 import type { NotifyAnswer, NotifyPlan } from "./notifiable.ts";
 import { NotifiedArgs, NotifiedCaller } from "./notified_call.ts";
 import { FsChecker } from "../fs/check.ts";
@@ -111,90 +102,51 @@ function serve(fd: number, slots: Int32Array, start: PoolStart): number {
   const resp = new Uint8Array(respBytes);
   const nv = new DataView(notif.buffer);
   const rv = new DataView(resp.buffer);
-  const mode = Atomics.load(slots, POOL.MODE);
-  const polling = mode === MODE_POLL;
+  const polling = Atomics.load(slots, POOL.MODE) === MODE_POLL;
   const args: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
   const data = { nr: 0, arch: 0, instructionPointer: 0n, args } satisfies SeccompData;
   const at = SECCOMP_NOTIF.data;
   let answered = 0;
-  const wake = Atomics.load(slots, POOL.WAKE);
-  // This thread's epoll set: the listener, exclusive (one waiting set woken per notification),
-  // and the end's eventfd, not (every set woken).
-  let set = mode === MODE_EXCLUSIVE ? new EpollSet(2) : undefined;
-  if (
-    set && (set.fd < 0 || set.add(fd, EPOLL.IN | EPOLL.EXCLUSIVE, 0) !== 0 ||
-      set.add(wake, EPOLL.IN, 1) !== 0)
-  ) {
-    // Without its set this thread waits in RECV, as before 6.6's threads all did.
-    if (set.fd >= 0) close(set.fd);
-    set = undefined;
-  }
-  try {
-    return serveLoop();
-  } finally {
-    if (set) close(set.fd);
-  }
-
-  function serveLoop(): number {
-    while (Atomics.load(slots, POOL.STOP) === 0) {
-      if (polling) {
-        const ready = pollOne(fd, POLL.IN, POLL_MS);
-        if (ready < 0 ? ready !== -EINTR : (ready & POLL.HUP) !== 0) break;
-        if ((ready & POLL.IN) === 0) continue;
-      } else if (set) {
-        const n = set.wait(-1);
-        if (n === -EINTR || n === 0) continue;
-        if (n < 0) break;
-        let end = false;
-        let ready = false;
-        for (let i = 0; i < n; i++) {
-          if (set.dataAt(i) === 1) end = true;
-          else if ((set.eventsAt(i) & (EPOLL.HUP | EPOLL.ERR)) !== 0) end = true;
-          else ready = true;
-        }
-        if (end) {
-          // The filter has no task left (the kernel wakes one exclusive set for that): wake the rest.
-          signalEvent(wake);
-          break;
-        }
-        if (!ready) continue;
-      }
-      const rc = notifRecv(fd, notif);
-      if (rc < 0) {
-        if (rc === -EINTR) continue;
-        // The caller went away before it was taken, or (6.6+) the filter has no task left.
-        if (rc === -ENOENT && (pollOne(fd, POLL.IN, 0) & POLL.HUP) === 0) continue;
-        if (set) signalEvent(wake);
-        break;
-      }
-      data.nr = nv.getInt32(at + SECCOMP_DATA_NR, true);
-      data.arch = nv.getUint32(at + SECCOMP_DATA_ARCH, true);
-      data.instructionPointer = nv.getBigUint64(at + SECCOMP_DATA_IP, true);
-      for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + SECCOMP_DATA_ARGS + 8 * i, true);
-      const action = decideReference(spec, data);
-      const plan = action.kind === "trace" ? plans[action.data] : undefined;
-      const id = nv.getBigUint64(SECCOMP_NOTIF.id, true);
-      let answer: NotifyAnswer | undefined = plan;
-      if (plan?.fs !== undefined) {
-        answer = files ? files(plan, id, nv.getUint32(SECCOMP_NOTIF.pid, true), args) : undefined;
-        // Nothing waits any more: no answer to send.
-        if (answer === GONE) continue;
-      }
-      rv.setBigUint64(SECCOMP_NOTIF_RESP.id, id, true);
-      if (answer) {
-        rv.setBigInt64(SECCOMP_NOTIF_RESP.val, answer.val, true);
-        rv.setInt32(SECCOMP_NOTIF_RESP.error, answer.error, true);
-        rv.setUint32(SECCOMP_NOTIF_RESP.flags, answer.flags, true);
-      } else {
-        rv.setBigInt64(SECCOMP_NOTIF_RESP.val, 0n, true);
-        rv.setInt32(SECCOMP_NOTIF_RESP.error, -EPERM, true);
-        rv.setUint32(SECCOMP_NOTIF_RESP.flags, 0, true);
-      }
-      // ENOENT: the caller was killed or interrupted meanwhile; a restarted call comes again.
-      if (notifSend(fd, resp) === 0) answered++;
+  while (Atomics.load(slots, POOL.STOP) === 0) {
+    if (polling) {
+      const ready = pollOne(fd, POLL.IN, POLL_MS);
+      if (ready < 0 ? ready !== -EINTR : (ready & POLL.HUP) !== 0) break;
+      if ((ready & POLL.IN) === 0) continue;
     }
-    return answered;
+    const rc = notifRecv(fd, notif);
+    if (rc < 0) {
+      if (rc === -EINTR) continue;
+      // The caller went away before it was taken, or (6.6+) the filter has no task left.
+      if (rc === -ENOENT && (pollOne(fd, POLL.IN, 0) & POLL.HUP) === 0) continue;
+      break;
+    }
+    data.nr = nv.getInt32(at + SECCOMP_DATA_NR, true);
+    data.arch = nv.getUint32(at + SECCOMP_DATA_ARCH, true);
+    data.instructionPointer = nv.getBigUint64(at + SECCOMP_DATA_IP, true);
+    for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + SECCOMP_DATA_ARGS + 8 * i, true);
+    const action = decideReference(spec, data);
+    const plan = action.kind === "trace" ? plans[action.data] : undefined;
+    const id = nv.getBigUint64(SECCOMP_NOTIF.id, true);
+    let answer: NotifyAnswer | undefined = plan;
+    if (plan?.fs !== undefined) {
+      answer = files ? files(plan, id, nv.getUint32(SECCOMP_NOTIF.pid, true), args) : undefined;
+      // Nothing waits any more: no answer to send.
+      if (answer === GONE) continue;
+    }
+    rv.setBigUint64(SECCOMP_NOTIF_RESP.id, id, true);
+    if (answer) {
+      rv.setBigInt64(SECCOMP_NOTIF_RESP.val, answer.val, true);
+      rv.setInt32(SECCOMP_NOTIF_RESP.error, answer.error, true);
+      rv.setUint32(SECCOMP_NOTIF_RESP.flags, answer.flags, true);
+    } else {
+      rv.setBigInt64(SECCOMP_NOTIF_RESP.val, 0n, true);
+      rv.setInt32(SECCOMP_NOTIF_RESP.error, -EPERM, true);
+      rv.setUint32(SECCOMP_NOTIF_RESP.flags, 0, true);
+    }
+    // ENOENT: the caller was killed or interrupted meanwhile; a restarted call comes again.
+    if (notifSend(fd, resp) === 0) answered++;
   }
+  return answered;
 }
 
 /** What a file check answers for a notification whose caller no longer waits. */
