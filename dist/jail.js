@@ -7644,12 +7644,8 @@ var POOL = {
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
-  /** Threads that began to serve: each posts `left` as its last message. */
-  ENTERED: 6,
-  /** Threads that began to serve and have not posted `left` yet. */
-  SERVING_NOW: 7,
   /** Slots. */
-  SIZE: 8
+  SIZE: 6
 };
 var FD_PENDING = -2;
 var MODE_BLOCKING = 1;
@@ -7669,16 +7665,9 @@ function startNotifyPool(policy, options = {}) {
   const reported = newReportOnceTable();
   const plans = policy.notifyPlans;
   const workers = [];
-  let left = 0;
-  let heard = () => {
-  };
   const onmessage = (e) => {
     const m = e.data;
-    if (m.type === "denied") options.onDenied?.(m.pid, m.comm, m.denial, m.written);
-    else {
-      left++;
-      heard();
-    }
+    options.onDenied?.(m.pid, m.comm, m.denial, m.written);
   };
   const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
   const url = new URL(file, import.meta.url).href;
@@ -7722,22 +7711,6 @@ function startNotifyPool(policy, options = {}) {
     spawnNow() {
       while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
       close2();
-    },
-    drained() {
-      const expected = Atomics.load(slots, POOL.ENTERED) - Atomics.load(slots, POOL.SERVING_NOW);
-      if (left >= expected) return Promise.resolve();
-      return new Promise((resolve) => {
-        const timer = setTimeout(done, LEAVE_MS);
-        function done() {
-          clearTimeout(timer);
-          heard = () => {
-          };
-          resolve();
-        }
-        heard = () => {
-          if (left >= expected) done();
-        };
-      });
     },
     end() {
       close2();
@@ -12411,8 +12384,7 @@ function runJailed(argv, policy, options = {}) {
         }
         case "done": {
           mark("done received");
-          if (pool) pool.drained().then(() => done(m));
-          else done(m);
+          done(m);
           return;
         }
       }

@@ -1188,12 +1188,8 @@ var POOL = {
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
-  /** Threads that began to serve: each posts `left` as its last message. */
-  ENTERED: 6,
-  /** Threads that began to serve and have not posted `left` yet. */
-  SERVING_NOW: 7,
   /** Slots. */
-  SIZE: 8
+  SIZE: 6
 };
 var FD_PENDING = -2;
 var MODE_POLL = 2;
@@ -2245,7 +2241,6 @@ self.onmessage = (e) => {
   const slots = new Int32Array(start.shared);
   Atomics.add(slots, POOL.ALIVE, 1);
   let answered = 0;
-  let entered = false;
   try {
     if (Atomics.load(slots, POOL.STOP) !== 0) return;
     while (Atomics.load(slots, POOL.FD) === FD_PENDING) {
@@ -2253,17 +2248,8 @@ self.onmessage = (e) => {
     }
     const fd = Atomics.load(slots, POOL.FD);
     if (fd < 0 || start.index >= Atomics.load(slots, POOL.SERVING)) return;
-    Atomics.add(slots, POOL.ENTERED, 1);
-    Atomics.add(slots, POOL.SERVING_NOW, 1);
-    entered = true;
     answered = serve(fd, slots, start);
   } finally {
-    if (entered) {
-      post({
-        type: "left"
-      });
-      Atomics.sub(slots, POOL.SERVING_NOW, 1);
-    }
     Atomics.add(slots, POOL.ANSWERED, answered);
     Atomics.sub(slots, POOL.ALIVE, 1);
     Atomics.notify(slots, POOL.ALIVE);

@@ -10283,12 +10283,8 @@ var POOL = {
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
-  /** Threads that began to serve: each posts `left` as its last message. */
-  ENTERED: 6,
-  /** Threads that began to serve and have not posted `left` yet. */
-  SERVING_NOW: 7,
   /** Slots. */
-  SIZE: 8
+  SIZE: 6
 };
 var FD_PENDING = -2;
 var MODE_BLOCKING = 1;

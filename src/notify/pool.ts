@@ -23,12 +23,11 @@
  *
  * Calls made before the pool is up wait in the kernel.
  *
- * A pool thread that refuses a file access posts its report to the owner
- * ({@linkcode PoolMessage}), which writes it through the run's one reporter
- * (so the supervisor's own refusals and the pool's are deduplicated
- * together); each thread that served posts `left` as its last message, and
- * the owner takes every one ({@linkcode NotifyPool.drained}) before it ends
- * the workers, so that no report is lost at the end of the run.
+ * A pool thread that refuses a file access writes its report line before it
+ * answers (once across the pool's threads: report_once.ts), then tells the
+ * owner ({@linkcode PoolMessage}), whose reporter takes note of it. Every
+ * line is out before its caller sees the refusal, so the end of the run has
+ * nothing to wait for once the supervisor's `detachListener` returned.
  *
  * @module
  */
@@ -55,12 +54,8 @@ export const POOL = {
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
-  /** Threads that began to serve: each posts `left` as its last message. */
-  ENTERED: 6,
-  /** Threads that began to serve and have not posted `left` yet. */
-  SERVING_NOW: 7,
   /** Slots. */
-  SIZE: 8,
+  SIZE: 6,
 } as const;
 
 /** {@linkcode POOL.FD} before the launch has said. */
@@ -106,15 +101,18 @@ export interface PoolStart {
   index: number;
 }
 
-/** What a pool thread posts to the owner. */
-export type PoolMessage =
-  /**
-   * A file access it refused, with the process's command name read while the caller waited;
-   * `written`: the thread wrote the report line itself, before its answer.
-   */
-  | { type: "denied"; pid: number; comm: string; denial: FsDenial; written: boolean }
-  /** Its last message. */
-  | { type: "left" };
+/**
+ * What a pool thread posts to the owner: a file access it refused, with the process's command
+ * name read while the caller waited; `written`: the thread wrote the report line itself, before
+ * its answer.
+ */
+export type PoolMessage = {
+  type: "denied";
+  pid: number;
+  comm: string;
+  denial: FsDenial;
+  written: boolean;
+};
 
 /** The owner's handle on a started pool. */
 export interface NotifyPool {
@@ -141,13 +139,6 @@ export interface NotifyPool {
    * ms instead of 49).
    */
   spawnFirst(): void;
-  /**
-   * Resolves once every thread that served has been heard to leave (its
-   * reports all taken); call after the supervisor's `detachListener`. A
-   * thread that did not leave in time (the listener was then kept open) is
-   * not waited for.
-   */
-  drained(): Promise<void>;
   /** Ends the pool's workers (after the supervisor's `detachListener`, or on failure). */
   end(): void;
 }
@@ -190,15 +181,9 @@ export function startNotifyPool(
   const reported = newReportOnceTable();
   const plans = policy.notifyPlans;
   const workers: Worker[] = [];
-  let left = 0;
-  let heard = () => {};
   const onmessage = (e: MessageEvent<PoolMessage>) => {
     const m = e.data;
-    if (m.type === "denied") options.onDenied?.(m.pid, m.comm, m.denial, m.written);
-    else {
-      left++;
-      heard();
-    }
+    options.onDenied?.(m.pid, m.comm, m.denial, m.written);
   };
   // serve_worker.ts beside this module, or its bundle beside the bundle this module was bundled
   // into (dist/jail.js or dist/worker.js, whose `import.meta.url` this then is).
@@ -247,24 +232,6 @@ export function startNotifyPool(
     spawnNow() {
       while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
       close();
-    },
-    drained() {
-      // Threads that have left posted `left` before they said so; one still serving is stuck (the
-      // supervisor kept the listener open for it) and will not post soon.
-      const expected = Atomics.load(slots, POOL.ENTERED) - Atomics.load(slots, POOL.SERVING_NOW);
-      if (left >= expected) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        // Bounded all the same: the end of a run must not hang on a thread that died silently.
-        const timer = setTimeout(done, LEAVE_MS);
-        function done() {
-          clearTimeout(timer);
-          heard = () => {};
-          resolve();
-        }
-        heard = () => {
-          if (left >= expected) done();
-        };
-      });
     },
     end() {
       close();

@@ -60,7 +60,6 @@ self.onmessage = (e: MessageEvent<PoolStart>) => {
   const slots = new Int32Array(start.shared);
   Atomics.add(slots, POOL.ALIVE, 1);
   let answered = 0;
-  let entered = false;
   try {
     if (Atomics.load(slots, POOL.STOP) !== 0) return;
     while (Atomics.load(slots, POOL.FD) === FD_PENDING) {
@@ -68,17 +67,8 @@ self.onmessage = (e: MessageEvent<PoolStart>) => {
     }
     const fd = Atomics.load(slots, POOL.FD);
     if (fd < 0 || start.index >= Atomics.load(slots, POOL.SERVING)) return;
-    // Counted while ALIVE holds the supervisor's detach: once it returns, ENTERED is final.
-    Atomics.add(slots, POOL.ENTERED, 1);
-    Atomics.add(slots, POOL.SERVING_NOW, 1);
-    entered = true;
     answered = serve(fd, slots, start);
   } finally {
-    if (entered) {
-      // The last message, after every report: the owner waits for it before it ends this thread.
-      post({ type: "left" });
-      Atomics.sub(slots, POOL.SERVING_NOW, 1);
-    }
     Atomics.add(slots, POOL.ANSWERED, answered);
     Atomics.sub(slots, POOL.ALIVE, 1);
     Atomics.notify(slots, POOL.ALIVE);

@@ -210,9 +210,7 @@ export function runJailed(
         }
         case "done": {
           mark("done received");
-          // Every pool thread's reports taken before the workers are ended and the run resolves.
-          if (pool) pool.drained().then(() => done(m));
-          else done(m);
+          done(m);
           return;
         }
       }
