@@ -7,6 +7,9 @@
  *
  *   peer_wait dgram DIR      sendto(path) to a full unix datagram queue; the
  *                            reader forks, then drains
+ *   peer_wait sendmsg DIR    the same with sendmsg and a msg_name
+ *   peer_wait sendmmsg DIR   the same with sendmmsg of two messages (64 bytes
+ *                            each: "sent 64" when both went)
  *   peer_wait connect DIR    connect to a unix listener whose backlog is full;
  *                            the acceptor forks, then accepts
  *   peer_wait sndtimeo DIR   sendto(path) to a full queue nobody drains, with
@@ -26,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -100,7 +104,9 @@ static int dgram(const char *dir, const char *mode) {
   fflush(stdout);
   char msg[64] = "y";
   pid_t reader = -1;
-  if (strcmp(mode, "dgram") == 0) {
+  int reads = strcmp(mode, "dgram") == 0 || strcmp(mode, "sendmsg") == 0 ||
+              strcmp(mode, "sendmmsg") == 0;
+  if (reads) {
     pid_t sender = getpid();
     reader = fork();
     if (reader < 0) return 5;
@@ -124,7 +130,21 @@ static int dgram(const char *dir, const char *mode) {
     if (setitimer(ITIMER_REAL, &it, NULL) != 0) return 7;
   }
   double start = now_ms();
-  ssize_t n = sendto(tx, msg, sizeof msg, 0, (struct sockaddr *)&to, sizeof to);
+  ssize_t n;
+  struct iovec iov = {.iov_base = msg, .iov_len = sizeof msg};
+  struct msghdr mh = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1};
+  if (strcmp(mode, "sendmsg") == 0) {
+    n = sendmsg(tx, &mh, 0);
+  } else if (strcmp(mode, "sendmmsg") == 0) {
+    struct mmsghdr mm[2] = {{.msg_hdr = mh}, {.msg_hdr = mh}};
+    int sent = sendmmsg(tx, mm, 2, 0);
+    n = sent == 2 && mm[0].msg_len == sizeof msg && mm[1].msg_len == sizeof msg ? (ssize_t)sizeof msg
+        : sent < 0                                                            ? -1
+                                                                              : 0;
+    if (sent >= 0 && n == 0) printf("sendmmsg sent %d\n", sent);
+  } else {
+    n = sendto(tx, msg, sizeof msg, 0, (struct sockaddr *)&to, sizeof to);
+  }
   double took = now_ms() - start;
   if (n < 0) printf("sendto errno_%d\n", errno);
   else printf("sent %zd\n", n);

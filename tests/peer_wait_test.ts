@@ -37,6 +37,14 @@ Deno.test("peer wait: a sendto into a full datagram queue waits while the reader
   assert.equal(r.jailed, r.native);
 });
 
+Deno.test("peer wait: the same with sendmsg and a msg_name, and with sendmmsg of two", async () => {
+  for (const mode of ["sendmsg", "sendmmsg"]) {
+    const r = await both(mode);
+    assert.equal(r.native, "full\nsent 64\nreader 0\n", mode);
+    assert.equal(r.jailed, r.native, mode);
+  }
+});
+
 Deno.test("peer wait: a connect to a full unix backlog waits while the acceptor, in the tree, forks and accepts", async () => {
   const r = await both("connect");
   assert.equal(r.native, "backlog full\nconnected\nacceptor 0\n");
