@@ -46,14 +46,13 @@ import {
   connectSocket,
   INSPECTOR_ADDRESS,
   listenSocket,
-  sendTimeoutMs,
   setIntOption,
 } from "../../ffi/socket.ts";
 import { getFileFlags, setFileFlags } from "../../ffi/io.ts";
 import { O } from "../../kernel/fcntl.ts";
 import { AF, MSG, SO, SOL } from "../../kernel/socket.ts";
 import { asTracee } from "./acting_caps.ts";
-import { Borrowed, kindOf, performed as result } from "./borrowed.ts";
+import { Borrowed, kindOf, performed as result, waitDecision } from "./borrowed.ts";
 import { borrowGuarded, ensureGuard, type Guard, localOf } from "./guard.ts";
 import { wildcardLike } from "./sockaddr.ts";
 import type { Decision } from "../decision.ts";
@@ -119,9 +118,8 @@ export function actConnect(
   if (rc === -EAGAIN && blocking) {
     // A unix listener with a full backlog: a blocking caller expects to wait for it, and the
     // listener may be in the tree. The tracee waits (nothing it can poll says when), then
-    // connects again (src/supervisor/wait.ts); the connect's timeout is SO_SNDTIMEO.
-    const timeout = sendTimeoutMs(sock.fd);
-    return { action: "wait", fd: -1, timeoutMs: timeout > 0 ? timeout : 0, rule };
+    // connects again (src/supervisor/wait.ts).
+    return waitDecision(sock.fd, -1, rule);
   }
   return result(rc, rule);
 }

@@ -12,20 +12,13 @@ import { close, getFileFlags } from "../../ffi/io.ts";
 import { O } from "../../kernel/fcntl.ts";
 import { pidfdOpen } from "../../ffi/process.ts";
 import { readMemory, writeMemory } from "../../ffi/memory.ts";
-import {
-  getIntOption,
-  isConnectedStream,
-  sendMsg,
-  sendTimeoutMs,
-  sendTo,
-  writableNow,
-} from "../../ffi/socket.ts";
+import { getIntOption, isConnectedStream, sendMsg, sendTo, writableNow } from "../../ffi/socket.ts";
 import { AF, IPPROTO, MMSGHDR_SIZE, MSG, MSGHDR_SIZE, SO, SOCK, SOL } from "../../kernel/socket.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import type { Decision } from "../decision.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { asTracee } from "./acting_caps.ts";
-import { Borrowed, kindOf, performed as result } from "./borrowed.ts";
+import { Borrowed, kindOf, performed as result, waitDecision } from "./borrowed.ts";
 import { type ControlPolicy, copyMessage, MAX_PAYLOAD } from "./cmsg.ts";
 import { borrowGuarded, type Guard } from "./guard.ts";
 
@@ -106,13 +99,7 @@ function blocks(fd: number, flags: number): boolean {
  * datagram socket whose destination's queue is full: nothing says when).
  */
 export function waitToSend(sock: number, traceeFd: number, rule: string): Decision {
-  const timeout = sendTimeoutMs(sock);
-  return {
-    action: "wait",
-    fd: writableNow(sock) ? -1 : traceeFd,
-    timeoutMs: timeout > 0 ? timeout : 0,
-    rule,
-  };
+  return waitDecision(sock, writableNow(sock) ? -1 : traceeFd, rule);
 }
 
 /** sendto with a destination, performed here. */

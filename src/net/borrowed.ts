@@ -8,13 +8,27 @@
 
 import { close } from "../../ffi/io.ts";
 import { pidfdGetfd, pidfdOpen } from "../../ffi/process.ts";
-import { getIntOption } from "../../ffi/socket.ts";
+import { getIntOption, sendTimeoutMs } from "../../ffi/socket.ts";
 import { SO, SOL } from "../../kernel/socket.ts";
 import type { Decision } from "../decision.ts";
 
 /** The call was made here (or could not be): the tracee's is skipped and sees `rc`. */
 export function performed(rc: number, rule: string): Decision {
   return { action: "perform", value: rc, rule };
+}
+
+/**
+ * The call would have blocked here: the tracee waits and makes it again
+ * (src/supervisor/wait.ts), for as long as the socket's SO_SNDTIMEO (which
+ * bounds blocking sends and unix connects alike).
+ *
+ * @param sock The duplicate the call was tried on.
+ * @param traceeFd The tracee's descriptor to poll for POLLOUT, or -1 where
+ *   writability says nothing of when the call would go through.
+ */
+export function waitDecision(sock: number, traceeFd: number, rule: string): Decision {
+  const timeout = sendTimeoutMs(sock);
+  return { action: "wait", fd: traceeFd, timeoutMs: timeout > 0 ? timeout : 0, rule };
 }
 
 /** A duplicate of a tracee's descriptor, held for one call. */
