@@ -7667,7 +7667,7 @@ function startNotifyPool(policy, options = {}) {
   const workers = [];
   const onmessage = (e) => {
     const m = e.data;
-    options.onDenied?.(m.pid, m.comm, m.denial, m.written);
+    options.onDenied?.(m.pid, m.comm, m.denial);
   };
   const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
   const url = new URL(file, import.meta.url).href;
@@ -10438,6 +10438,15 @@ function performed(rc, rule) {
     rule
   };
 }
+function waitDecision(sock, traceeFd, rule) {
+  const timeout = sendTimeoutMs(sock);
+  return {
+    action: "wait",
+    fd: traceeFd,
+    timeoutMs: timeout > 0 ? timeout : 0,
+    rule
+  };
+}
 var Borrowed = class {
   /** The duplicate in this process, or -1 when it could not be taken. */
   fd;
@@ -10608,13 +10617,7 @@ function actConnect(pid, fd, addr, rule, guard) {
     return performed(awaitConnection(sock.fd, CONNECT_WAIT_MS), rule);
   }
   if (rc === -EAGAIN3 && blocking) {
-    const timeout = sendTimeoutMs(sock.fd);
-    return {
-      action: "wait",
-      fd: -1,
-      timeoutMs: timeout > 0 ? timeout : 0,
-      rule
-    };
+    return waitDecision(sock.fd, -1, rule);
   }
   return performed(rc, rule);
 }
@@ -10845,13 +10848,7 @@ function blocks(fd, flags) {
   return fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 && (flags & MSG.DONTWAIT) === 0;
 }
 function waitToSend(sock, traceeFd, rule) {
-  const timeout = sendTimeoutMs(sock);
-  return {
-    action: "wait",
-    fd: writableNow(sock) ? -1 : traceeFd,
-    timeoutMs: timeout > 0 ? timeout : 0,
-    rule
-  };
+  return waitDecision(sock, writableNow(sock) ? -1 : traceeFd, rule);
 }
 function actSendto(tid, pid, fd, buf, len, flags, addr, rule, guard) {
   if (len > MAX_PAYLOAD) return performed(-EMSGSIZE2, rule);
@@ -12408,7 +12405,8 @@ function runJailed(argv, policy, options = {}) {
       resolve(result);
     };
     pool = options.trace || options.log || options.onEvent ? void 0 : startNotifyPool(policy, {
-      onDenied: fsDenied && ((pid, comm, d, written) => fsDenied(0, pid, d, comm, written))
+      // The pool's threads wrote these lines themselves: the reporter only takes note of them.
+      onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm, true))
     });
     const start = {
       type: "start",

@@ -1194,6 +1194,24 @@ var POOL = {
 var FD_PENDING = -2;
 var MODE_POLL = 2;
 
+// src/supervisor/registry.ts
+function readTaskIds(tid) {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${tid}/status`);
+    const tgid = Number(/^Tgid:\s*(\d+)/m.exec(text)?.[1] ?? tid);
+    const ppid = Number(/^PPid:\s*(\d+)/m.exec(text)?.[1] ?? 0);
+    return {
+      tgid,
+      ppid
+    };
+  } catch {
+    return {
+      tgid: tid,
+      ppid: 0
+    };
+  }
+}
+
 // src/notify/notified_call.ts
 var NotifiedArgs = class {
   /** The arguments, filled for each notification by the pool thread. */
@@ -1224,23 +1242,15 @@ var NotifiedCaller = class {
     return this.#tid;
   }
   /**
-   * The caller's thread group; 0 when its status cannot be read (it died:
-   * its notification is gone too, and nothing decided from 0 is sent or
-   * reported).
+   * The caller's thread group (registry.ts's `readTaskIds`); the tid itself
+   * when its status cannot be read (it died: its notification is gone too,
+   * and nothing decided then is sent or reported).
    */
   get pid() {
-    if (this.#pid < 0) this.#pid = tgidOf(this.#tid);
+    if (this.#pid < 0) this.#pid = readTaskIds(this.#tid).tgid;
     return this.#pid;
   }
 };
-function tgidOf(tid) {
-  try {
-    const m = /^Tgid:\s*(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${tid}/status`));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 // kernel/fcntl.ts
 var O = {
@@ -2351,8 +2361,7 @@ function fileChecks(fd, start) {
         type: "denied",
         pid,
         comm: commOf(pid),
-        denial,
-        written: true
+        denial
       };
       pending.push({
         key,

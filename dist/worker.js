@@ -8616,6 +8616,15 @@ function performed(rc, rule) {
     rule
   };
 }
+function waitDecision(sock, traceeFd, rule) {
+  const timeout = sendTimeoutMs(sock);
+  return {
+    action: "wait",
+    fd: traceeFd,
+    timeoutMs: timeout > 0 ? timeout : 0,
+    rule
+  };
+}
 var Borrowed = class {
   /** The duplicate in this process, or -1 when it could not be taken. */
   fd;
@@ -8786,13 +8795,7 @@ function actConnect(pid, fd, addr, rule, guard) {
     return performed(awaitConnection(sock.fd, CONNECT_WAIT_MS), rule);
   }
   if (rc === -EAGAIN3 && blocking) {
-    const timeout = sendTimeoutMs(sock.fd);
-    return {
-      action: "wait",
-      fd: -1,
-      timeoutMs: timeout > 0 ? timeout : 0,
-      rule
-    };
+    return waitDecision(sock.fd, -1, rule);
   }
   return performed(rc, rule);
 }
@@ -9023,13 +9026,7 @@ function blocks(fd, flags) {
   return fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 && (flags & MSG.DONTWAIT) === 0;
 }
 function waitToSend(sock, traceeFd, rule) {
-  const timeout = sendTimeoutMs(sock);
-  return {
-    action: "wait",
-    fd: writableNow(sock) ? -1 : traceeFd,
-    timeoutMs: timeout > 0 ? timeout : 0,
-    rule
-  };
+  return waitDecision(sock, writableNow(sock) ? -1 : traceeFd, rule);
 }
 function actSendto(tid, pid, fd, buf, len, flags, addr, rule, guard) {
   if (len > MAX_PAYLOAD) return performed(-EMSGSIZE2, rule);

@@ -8,6 +8,7 @@
 
 import type { SyscallArgs } from "../arch/registers.ts";
 import type { FsCaller } from "../fs/check.ts";
+import { readTaskIds } from "../supervisor/registry.ts";
 
 /** The six arguments of a notification's `seccomp_data`, as a stop's registers give them. */
 export class NotifiedArgs implements SyscallArgs {
@@ -45,26 +46,12 @@ export class NotifiedCaller implements FsCaller {
   }
 
   /**
-   * The caller's thread group; 0 when its status cannot be read (it died:
-   * its notification is gone too, and nothing decided from 0 is sent or
-   * reported).
+   * The caller's thread group (registry.ts's `readTaskIds`); the tid itself
+   * when its status cannot be read (it died: its notification is gone too,
+   * and nothing decided then is sent or reported).
    */
   get pid(): number {
-    if (this.#pid < 0) this.#pid = tgidOf(this.#tid);
+    if (this.#pid < 0) this.#pid = readTaskIds(this.#tid).tgid;
     return this.#pid;
-  }
-}
-
-/**
- * The thread group of thread `tid`, from `/proc/<tid>/status`.
- *
- * @returns The tgid, or 0 when it cannot be read.
- */
-export function tgidOf(tid: number): number {
-  try {
-    const m = /^Tgid:\s*(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${tid}/status`));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
   }
 }

@@ -102,17 +102,11 @@ export interface PoolStart {
 }
 
 /**
- * What a pool thread posts to the owner: a file access it refused, with the process's command
- * name read while the caller waited; `written`: the thread wrote the report line itself, before
- * its answer.
+ * What a pool thread posts to the owner: a file access it refused and reported (the thread wrote
+ * the line itself, before its answer), with the process's command name read while the caller
+ * waited.
  */
-export type PoolMessage = {
-  type: "denied";
-  pid: number;
-  comm: string;
-  denial: FsDenial;
-  written: boolean;
-};
+export type PoolMessage = { type: "denied"; pid: number; comm: string; denial: FsDenial };
 
 /** The owner's handle on a started pool. */
 export interface NotifyPool {
@@ -146,10 +140,10 @@ export interface NotifyPool {
 /** What the owner does with the pool's messages. */
 export interface PoolOptions {
   /**
-   * Receives each refused file access a pool thread reports, after the thread wrote its line to
-   * stderr (`written`); reports are off without it.
+   * Receives each refused file access a pool thread reported, after the thread wrote its line
+   * to stderr; reports are off without it.
    */
-  onDenied?: (pid: number, comm: string, denial: FsDenial, written: boolean) => void;
+  onDenied?: (pid: number, comm: string, denial: FsDenial) => void;
 }
 
 /**
@@ -183,7 +177,7 @@ export function startNotifyPool(
   const workers: Worker[] = [];
   const onmessage = (e: MessageEvent<PoolMessage>) => {
     const m = e.data;
-    options.onDenied?.(m.pid, m.comm, m.denial, m.written);
+    options.onDenied?.(m.pid, m.comm, m.denial);
   };
   // serve_worker.ts beside this module, or its bundle beside the bundle this module was bundled
   // into (dist/jail.js or dist/worker.js, whose `import.meta.url` this then is).

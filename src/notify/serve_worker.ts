@@ -168,7 +168,7 @@ function fileChecks(
     checker.onDeny = (_tid, pid, denial) => {
       const key = denialKey(pid, denial);
       if (seen.has(key) || pending.some((p) => p.key === key)) return;
-      const message = { type: "denied", pid, comm: commOf(pid), denial, written: true } as const;
+      const message = { type: "denied", pid, comm: commOf(pid), denial } as const;
       pending.push({ key, message });
     };
   }

@@ -235,7 +235,8 @@ export function runJailed(
     };
     // Decisions by notification, when nothing records each call (notifiable.ts).
     pool = options.trace || options.log || options.onEvent ? undefined : startNotifyPool(policy, {
-      onDenied: fsDenied && ((pid, comm, d, written) => fsDenied(0, pid, d, comm, written)),
+      // The pool's threads wrote these lines themselves: the reporter only takes note of them.
+      onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm, true)),
     });
     const start: StartMessage = {
       type: "start",
