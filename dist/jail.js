@@ -2275,7 +2275,7 @@ function signalName(sig) {
   for (const [name, n] of Object.entries(SIGNALS)) if (n === sig) return name;
   return sig >= SIGRTMIN_USABLE && sig <= SIGRTMAX ? `SIGRTMIN+${sig - SIGRTMIN_USABLE}` : `SIG?${sig}`;
 }
-var SIGNALS, SIGRTMIN_USABLE, SIGRTMAX, SIG, SIG_IGN, KERNEL_SIGSET_BYTES, LIBC_SIGSET_BYTES, SIGINFO_SIZE;
+var SIGNALS, SIGRTMIN_USABLE, SIGRTMAX, SIG, SIG_IGN, KERNEL_SIGSET_BYTES, SIGINFO_SIZE;
 var init_signals = __esm({
   "kernel/signals.ts"() {
     SIGNALS = {
@@ -2321,7 +2321,6 @@ var init_signals = __esm({
     };
     SIG_IGN = 1n;
     KERNEL_SIGSET_BYTES = 8;
-    LIBC_SIGSET_BYTES = 128;
     SIGINFO_SIZE = 128;
   }
 });
@@ -2831,36 +2830,36 @@ var init_ptrace = __esm({
 function ptrace(request, tid, addr, data) {
   const a = addr === 0 ? 0n : BigInt(addr);
   const d = data >= 0 && data < SMALL.length ? SMALL[data] : BigInt(data);
-  if (sym6.ptrace(request, tid, a, d) === 0) return 0;
+  if (sym4.ptrace(request, tid, a, d) === 0) return 0;
   return -errno();
 }
 function ptraceCont(tid, sig) {
-  if (sym6.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
+  if (sym4.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
   return -errno();
 }
 function ptraceBuffer(request, tid, buf) {
-  if (sym6.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
+  if (sym4.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
   return -errno();
 }
 function ptraceRegset(request, tid, nt, iov) {
-  if (sym6.ptrace_buf(request, tid, nt, iov) === 0) return 0;
+  if (sym4.ptrace_buf(request, tid, nt, iov) === 0) return 0;
   return -errno();
 }
 function waitpid(pid, options) {
-  const rc = sym6.waitpid(pid, statusBuf, options);
+  const rc = sym4.waitpid(pid, statusBuf, options);
   waitResult[0] = rc < 0 ? -errno() : rc;
   waitResult[1] = statusBuf[0];
   return waitResult;
 }
 function schedYield() {
-  sym6.sched_yield();
+  sys("sched_yield");
 }
-var SYMBOLS5, sym6, SMALL, statusBuf, waitResult;
+var SYMBOLS4, sym4, SMALL, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts"() {
     init_libc();
     init_ptrace();
-    SYMBOLS5 = {
+    SYMBOLS4 = {
       // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
       // Bound twice: data as an integer (signal, options, addr as an integer with data 0) and as a
       // buffer (registers, event message, siginfo).
@@ -2892,14 +2891,9 @@ var init_ptrace2 = __esm({
           "i32"
         ],
         result: "i32"
-      },
-      // int sched_yield(void)
-      sched_yield: {
-        parameters: [],
-        result: "i32"
       }
     };
-    sym6 = lazySymbols(SYMBOLS5);
+    sym4 = lazySymbols(SYMBOLS4);
     SMALL = Array.from({
       length: 65
     }, (_, i) => BigInt(i));
@@ -3710,15 +3704,15 @@ function setIovecs(address, buf) {
 }
 function readMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym9.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym7.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
 function writeMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym9.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym7.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
-var VM_CALL, SYMBOLS8, sym9, localIov, remoteIov;
+var VM_CALL, SYMBOLS7, sym7, localIov, remoteIov;
 var init_memory = __esm({
   "ffi/memory.ts"() {
     init_libc();
@@ -3733,14 +3727,14 @@ var init_memory = __esm({
       ],
       result: "isize"
     };
-    SYMBOLS8 = {
+    SYMBOLS7 = {
       // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
       //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
       process_vm_readv: VM_CALL,
       // ssize_t process_vm_writev(...): same shape as process_vm_readv
       process_vm_writev: VM_CALL
     };
-    sym9 = lazySymbols(SYMBOLS8);
+    sym7 = lazySymbols(SYMBOLS7);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
   }
@@ -4171,31 +4165,31 @@ function cpath(path) {
 function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG2;
-  if (sym10.lstat(p, stat) !== 0) return -errno();
+  if (sym8.lstat(p, stat) !== 0) return -errno();
   const type = stat[ST_MODE] & S_IF.MT;
   return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 }
 function readLink(path) {
   const p = cpath(path);
   if (!p) return void 0;
-  const n = Number(sym10.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  const n = Number(sym8.readlink(p, linkBuf, BigInt(linkBuf.length)));
   return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
 }
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
-  const fd = sym10.open(p, OPEN_HEAD);
+  const fd = sym8.open(p, OPEN_HEAD);
   if (fd < 0) return void 0;
   try {
-    if (sym10.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    if (sym8.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
     const buf = new Uint8Array(max);
-    const n = Number(sym10.read(fd, buf, BigInt(max)));
+    const n = Number(sym8.read(fd, buf, BigInt(max)));
     return n < 0 ? void 0 : buf.subarray(0, n);
   } finally {
     close(fd);
   }
 }
-var SYMBOLS9, sym10, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
+var SYMBOLS8, sym8, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
 var init_fs = __esm({
   "ffi/fs.ts"() {
     init_libc();
@@ -4203,7 +4197,7 @@ var init_fs = __esm({
     init_abi();
     init_errno();
     init_fcntl();
-    SYMBOLS9 = {
+    SYMBOLS8 = {
       // int lstat(const char *path, struct stat *st)
       lstat: {
         parameters: [
@@ -4247,7 +4241,7 @@ var init_fs = __esm({
         result: "isize"
       }
     };
-    sym10 = lazySymbols(SYMBOLS9);
+    sym8 = lazySymbols(SYMBOLS8);
     pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
     stat = new Uint32Array(HOST_ABI.statSize / 4);
     ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -6791,10 +6785,40 @@ init_signals();
 // ffi/terminal.ts
 init_libc();
 
+// ffi/signal_mask.ts
+init_libc();
+init_signals();
+var GLIBC_INTERNAL = [
+  32,
+  33
+];
+function signalSet(signals) {
+  const set = new Uint8Array(KERNEL_SIGSET_BYTES);
+  const add = (sig) => set[sig - 1 >> 3] |= 1 << (sig - 1 & 7);
+  if (signals === "all") {
+    for (let sig = 1; sig <= KERNEL_SIGSET_BYTES * 8; sig++) {
+      if (!GLIBC_INTERNAL.includes(sig)) add(sig);
+    }
+  } else {
+    for (const sig of signals) add(sig);
+  }
+  return set;
+}
+function setThreadSignalMask(how, set, old) {
+  let given = set;
+  if (GLIBC_INTERNAL.some((sig) => set[sig - 1 >> 3] & 1 << (sig - 1 & 7))) {
+    given = set.slice();
+    for (const sig of GLIBC_INTERNAL) given[sig - 1 >> 3] &= ~(1 << (sig - 1 & 7));
+  }
+  return sys("rt_sigprocmask", how, given, old, KERNEL_SIGSET_BYTES);
+}
+
 // kernel/ioctl.ts
 var IOCTL = {
   /** TIOCGPGRP: the terminal's foreground process group (tcgetpgrp). */
   TIOCGPGRP: 21519,
+  /** TIOCSPGRP: set the terminal's foreground process group (tcsetpgrp). */
+  TIOCSPGRP: 21520,
   /** TIOCSTI: push a byte into the terminal's input. */
   TIOCSTI: 21522,
   /** TIOCLINUX: the Linux console's subcommands (selection paste among them). */
@@ -6807,41 +6831,22 @@ var IOCTL = {
 
 // ffi/terminal.ts
 init_signals();
-var SYMBOLS2 = {
-  // int tcsetpgrp(int fd, pid_t pgrp)
-  tcsetpgrp: {
-    parameters: [
-      "i32",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-  pthread_sigmask: {
-    parameters: [
-      "i32",
-      "buffer",
-      "buffer"
-    ],
-    result: "i32"
-  }
-};
-var sym2 = lazySymbols(SYMBOLS2);
-var SIGTTOU = SIGNALS.SIGTTOU;
 function foregroundGroup(fd) {
   const group = new Int32Array(1);
   const rc = sys("ioctl", fd, IOCTL.TIOCGPGRP, group);
   return rc < 0 ? rc : group[0];
 }
 function setForegroundGroup(fd, pgrp) {
-  const block = new Uint8Array(LIBC_SIGSET_BYTES);
-  block[Math.floor((SIGTTOU - 1) / 8)] = 1 << (SIGTTOU - 1) % 8;
-  const old = new Uint8Array(LIBC_SIGSET_BYTES);
-  sym2.pthread_sigmask(SIG.BLOCK, block, old);
+  const old = new Uint8Array(KERNEL_SIGSET_BYTES);
+  setThreadSignalMask(SIG.BLOCK, signalSet([
+    SIGNALS.SIGTTOU
+  ]), old);
   try {
-    return sym2.tcsetpgrp(fd, pgrp) === 0 ? 0 : -errno();
+    return sys("ioctl", fd, IOCTL.TIOCSPGRP, new Int32Array([
+      pgrp
+    ]));
   } finally {
-    sym2.pthread_sigmask(SIG.SETMASK, old, null);
+    setThreadSignalMask(SIG.SETMASK, old, null);
   }
 }
 
@@ -6963,7 +6968,7 @@ init_socket();
 init_libc();
 init_errno();
 init_socket();
-var SYMBOLS3 = {
+var SYMBOLS2 = {
   // int connect(int fd, const struct sockaddr *addr, socklen_t len)
   connect: {
     parameters: [
@@ -7068,46 +7073,46 @@ var SYMBOLS3 = {
     result: "u32"
   }
 };
-var sym3 = lazySymbols(SYMBOLS3);
+var sym2 = lazySymbols(SYMBOLS2);
 var INSPECTOR_ADDRESS = {
   hostname: "127.0.0.1",
   port: 9229
 };
 function connectSocket(fd, addr) {
-  return sym3.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym2.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
 }
 function bindSocket(fd, addr) {
-  return sym3.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym2.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
 }
 function sendTo(fd, data, flags, addr) {
-  return sysResult(sym3.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
+  return sysResult(sym2.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
 }
 function sendMsg(fd, msghdr, flags) {
-  return sysResult(sym3.sendmsg(fd, msghdr, flags));
+  return sysResult(sym2.sendmsg(fd, msghdr, flags));
 }
 function listenSocket(fd, backlog) {
-  return sym3.listen(fd, backlog) === 0 ? 0 : -errno();
+  return sym2.listen(fd, backlog) === 0 ? 0 : -errno();
 }
 function getIntOption(fd, level, name) {
   const val = new Int32Array(1);
   const len = new Uint32Array([
     4
   ]);
-  if (sym3.getsockopt(fd, level, name, val, len) !== 0) return -errno();
+  if (sym2.getsockopt(fd, level, name, val, len) !== 0) return -errno();
   return val[0];
 }
 function setIntOption(fd, level, name, value) {
   const val = new Int32Array([
     value
   ]);
-  return sym3.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
+  return sym2.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
 }
 function sendTimeoutMs(fd) {
   const tv = new BigInt64Array(2);
   const len = new Uint32Array([
     16
   ]);
-  if (sym3.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
+  if (sym2.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
   const us = Number(tv[0]) * 1e6 + Number(tv[1]);
   return us === 0 ? 0 : Math.max(1, Math.ceil(us / 1e3));
 }
@@ -7116,7 +7121,7 @@ function writableNow(fd) {
     fd,
     POLLOUT
   ]);
-  return sym3.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
+  return sym2.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
 }
 function isConnectedStream(fd) {
   if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;
@@ -7124,14 +7129,14 @@ function isConnectedStream(fd) {
   const alen = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  return sym3.getpeername(fd, addr, alen) === 0;
+  return sym2.getpeername(fd, addr, alen) === 0;
 }
 function socketName(fd) {
   const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
   const len = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  if (sym3.getsockname(fd, addr, len) !== 0) return -errno();
+  if (sym2.getsockname(fd, addr, len) !== 0) return -errno();
   return addr.subarray(0, Math.min(len[0], SOCKADDR_STORAGE_SIZE));
 }
 function attachFilter(fd, program2) {
@@ -7139,21 +7144,21 @@ function attachFilter(fd, program2) {
   const fprog2 = new BigUint64Array(2);
   new Uint16Array(fprog2.buffer)[0] = insns.length / SOCK_FILTER_SIZE;
   fprog2[1] = addressOf(insns);
-  const rc = sym3.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
+  const rc = sym2.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
   return rc === 0 ? 0 : -errno();
 }
 function attachedFilter(fd) {
   const count = new Uint32Array([
     0
   ]);
-  if (sym3.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
+  if (sym2.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
   if (count[0] === 0) return new Uint8Array(0);
   const n = count[0];
   const out = new Uint8Array(n * SOCK_FILTER_SIZE);
   const len = new Uint32Array([
     n
   ]);
-  if (sym3.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
+  if (sym2.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
   return len[0] === n ? out : -EAGAIN;
 }
 var EAGAIN = ERRNO_NUMBERS.EAGAIN;
@@ -7168,7 +7173,7 @@ function awaitConnection(fd, ms) {
   for (; ; ) {
     const left = end - Date.now();
     if (left <= 0) return -ETIMEDOUT;
-    const rc = sym3.poll(pfd, 1n, left);
+    const rc = sym2.poll(pfd, 1n, left);
     if (rc < 0) {
       const e = errno();
       if (e === EINTR) continue;
@@ -7180,31 +7185,22 @@ function awaitConnection(fd, ms) {
   return err < 0 ? err : -err;
 }
 function interfaceIndex(name) {
-  return sym3.if_nametoindex(cstring(name));
+  return sym2.if_nametoindex(cstring(name));
 }
 
 // ffi/inspector_guard.ts
-var sym4 = lazySymbols({
-  // int socket(int domain, int type, int protocol)
-  socket: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32"
-    ],
-    result: "i32"
-  }
-});
 function bindInspectorAddress() {
-  const fd = sym4.socket(AF.INET, SOCK.STREAM | SOCK.CLOEXEC, 0);
-  if (fd < 0) return -errno();
+  const fd = sys("socket", AF.INET, SOCK.STREAM | SOCK.CLOEXEC, 0);
+  if (fd < 0) return fd;
   const addr = new Uint8Array(SOCKADDR_IN_SIZE);
   const view = new DataView(addr.buffer);
   view.setUint16(0, AF.INET, true);
   view.setUint16(2, INSPECTOR_ADDRESS.port, false);
   addr.set(INSPECTOR_ADDRESS.hostname.split(".").map(Number), 4);
-  let rc = setIntOption(fd, SOL.SOCKET, SO.REUSEPORT, 1);
-  if (rc === 0) rc = bindSocket(fd, addr);
+  let rc = sys("setsockopt", fd, SOL.SOCKET, SO.REUSEPORT, new Int32Array([
+    1
+  ]), 4);
+  if (rc === 0) rc = sys("bind", fd, addr, addr.length);
   if (rc < 0) close(fd);
   return rc < 0 ? rc : fd;
 }
@@ -7570,7 +7566,7 @@ var SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
 init_host_syscalls();
 init_errno();
 var EINVAL = ERRNO_NUMBERS.EINVAL;
-var SYMBOLS4 = {
+var SYMBOLS3 = {
   // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
   ioctl: {
     parameters: [
@@ -7611,7 +7607,7 @@ var SYMBOLS4 = {
     result: "i64"
   }
 };
-var sym5 = lazySymbols(SYMBOLS4);
+var sym3 = lazySymbols(SYMBOLS3);
 var SYS_SECCOMP = hostNr("seccomp");
 var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
 var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
@@ -7619,7 +7615,7 @@ var idBuf = new BigUint64Array(1);
 var idBytes = new Uint8Array(idBuf.buffer);
 var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
 function notifSetFlags(fd, flags) {
-  return sym5.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
+  return sym3.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
 }
 var pollBuf = new Uint8Array(8);
 var pollView = new DataView(pollBuf.buffer);
@@ -8179,7 +8175,7 @@ var PIDFD_SIGNAL_PROCESS_GROUP = 4;
 
 // ffi/clone.ts
 init_signals();
-var SYMBOLS6 = {
+var SYMBOLS5 = {
   // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, ...)
   // Variadic, but glibc's clone is assembly that reads its registers as they are.
   clone: {
@@ -8191,30 +8187,17 @@ var SYMBOLS6 = {
       "buffer"
     ],
     result: "i32"
-  },
-  // void *dlsym(void *handle, const char *symbol)
-  dlsym: {
-    parameters: [
-      "pointer",
-      "buffer"
-    ],
-    result: "pointer"
-  },
-  // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-  pthread_sigmask: {
-    parameters: [
-      "i32",
-      "buffer",
-      "buffer"
-    ],
-    result: "i32"
   }
 };
-var sym7 = lazySymbols(SYMBOLS6);
+var sym5 = lazySymbols(SYMBOLS5);
 function symbolAddress(name) {
-  const cname = new TextEncoder().encode(`${name}\0`);
-  const p = sym7.dlsym(null, cname);
-  if (p === null) throw new Error(`dlsym(${name}) found nothing`);
+  const lib = Deno.dlopen("libc.so.6", {
+    [name]: {
+      type: "pointer"
+    }
+  });
+  const p = lib.symbols[name];
+  if (p === null) throw new Error(`libc's ${name} is at NULL`);
   return BigInt(Deno.UnsafePointer.value(p));
 }
 function ownMemory(address, length) {
@@ -8225,19 +8208,17 @@ function ownMemory(address, length) {
 function cloneIntoPause(stack) {
   const pause2 = Deno.UnsafePointer.create(symbolAddress("pause"));
   const top = Deno.UnsafePointer.create(addressOf(stack) + BigInt(stack.length) & ~15n);
-  const all = new Uint8Array(LIBC_SIGSET_BYTES).fill(255);
-  const old = new Uint8Array(LIBC_SIGSET_BYTES);
+  const old = new Uint8Array(KERNEL_SIGSET_BYTES);
   const pidfd = new Int32Array(1);
-  if (sym7.pthread_sigmask(SIG.SETMASK, all, old) !== 0) {
-    throw new ErrnoError("pthread_sigmask", errno());
-  }
+  const masked = setThreadSignalMask(SIG.SETMASK, signalSet("all"), old);
+  if (masked < 0) throw new ErrnoError("rt_sigprocmask", -masked);
   let pid;
   let cloneErrno = 0;
   try {
-    pid = sym7.clone(pause2, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
+    pid = sym5.clone(pause2, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
     if (pid < 0) cloneErrno = errno();
   } finally {
-    sym7.pthread_sigmask(SIG.SETMASK, old, null);
+    setThreadSignalMask(SIG.SETMASK, old, null);
   }
   if (pid < 0) throw new ErrnoError("clone", cloneErrno);
   return {
@@ -8246,7 +8227,7 @@ function cloneIntoPause(stack) {
   };
 }
 function bindCloneNow() {
-  bindSymbols(sym7);
+  bindSymbols(sym5);
 }
 
 // ffi/thread_alarm.ts
@@ -8271,7 +8252,7 @@ var LIBC_SIGACTION = {
 
 // ffi/thread_alarm.ts
 var WAKE_SIGNAL = SIGRTMAX;
-var SYMBOLS7 = {
+var SYMBOLS6 = {
   // int sigaction(int sig, const struct sigaction *act, struct sigaction *old): glibc's, which
   // supplies the restorer that a handler's return needs.
   sigaction: {
@@ -8283,7 +8264,7 @@ var SYMBOLS7 = {
     result: "i32"
   }
 };
-var sym8 = lazySymbols(SYMBOLS7);
+var sym6 = lazySymbols(SYMBOLS6);
 var ThreadAlarm = class {
   #id;
   #old = new Uint8Array(LIBC_SIGACTION.bytes);
@@ -8306,7 +8287,7 @@ var ThreadAlarm = class {
     ]);
     const act = new Uint8Array(LIBC_SIGACTION.bytes);
     new DataView(act.buffer).setBigUint64(LIBC_SIGACTION.handler, symbolAddress("abs"), true);
-    if (sym8.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
+    if (sym6.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
       throw new Error("sigaction for the wake signal failed");
     }
     const sev = new Uint8Array(SIGEVENT_BYTES);
@@ -8316,7 +8297,7 @@ var ThreadAlarm = class {
     view.setInt32(SIGEVENT.tid, sys("gettid"), true);
     const id = new Int32Array(1);
     if (sys("timer_create", CLOCK_MONOTONIC, sev, id) !== 0) {
-      sym8.sigaction(WAKE_SIGNAL, this.#old, null);
+      sym6.sigaction(WAKE_SIGNAL, this.#old, null);
       throw new Error("timer_create failed");
     }
     this.#id = BigInt(id[0]);
@@ -8334,7 +8315,7 @@ var ThreadAlarm = class {
     if (this.#closed) return;
     this.#closed = true;
     sys("timer_delete", this.#id);
-    sym8.sigaction(WAKE_SIGNAL, this.#old, null);
+    sym6.sigaction(WAKE_SIGNAL, this.#old, null);
   }
 };
 

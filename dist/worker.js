@@ -2275,7 +2275,7 @@ function signalName(sig) {
   for (const [name, n] of Object.entries(SIGNALS)) if (n === sig) return name;
   return sig >= SIGRTMIN_USABLE && sig <= SIGRTMAX ? `SIGRTMIN+${sig - SIGRTMIN_USABLE}` : `SIG?${sig}`;
 }
-var SIGNALS, SIGRTMIN_USABLE, SIGRTMAX, SIG, KERNEL_SIGSET_BYTES, LIBC_SIGSET_BYTES, SIGINFO_SIZE;
+var SIGNALS, SIGRTMIN_USABLE, SIGRTMAX, SIG, KERNEL_SIGSET_BYTES, SIGINFO_SIZE;
 var init_signals = __esm({
   "kernel/signals.ts"() {
     SIGNALS = {
@@ -2320,7 +2320,6 @@ var init_signals = __esm({
       SETMASK: 2
     };
     KERNEL_SIGSET_BYTES = 8;
-    LIBC_SIGSET_BYTES = 128;
     SIGINFO_SIZE = 128;
   }
 });
@@ -2608,7 +2607,7 @@ function waitpid(pid, options) {
   return waitResult;
 }
 function schedYield() {
-  sym3.sched_yield();
+  sys("sched_yield");
 }
 function bindPtraceNow() {
   bindSymbols(sym3);
@@ -2649,11 +2648,6 @@ var init_ptrace2 = __esm({
           "buffer",
           "i32"
         ],
-        result: "i32"
-      },
-      // int sched_yield(void)
-      sched_yield: {
-        parameters: [],
         result: "i32"
       }
     };
@@ -3158,15 +3152,15 @@ function setIovecs(address, buf) {
 }
 function readMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym5.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym4.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
 function writeMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym5.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym4.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 }
-var VM_CALL, SYMBOLS5, sym5, localIov, remoteIov;
+var VM_CALL, SYMBOLS4, sym4, localIov, remoteIov;
 var init_memory = __esm({
   "ffi/memory.ts"() {
     init_libc();
@@ -3181,14 +3175,14 @@ var init_memory = __esm({
       ],
       result: "isize"
     };
-    SYMBOLS5 = {
+    SYMBOLS4 = {
       // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
       //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
       process_vm_readv: VM_CALL,
       // ssize_t process_vm_writev(...): same shape as process_vm_readv
       process_vm_writev: VM_CALL
     };
-    sym5 = lazySymbols(SYMBOLS5);
+    sym4 = lazySymbols(SYMBOLS4);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
   }
@@ -3632,31 +3626,31 @@ function cpath(path) {
 function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG2;
-  if (sym8.lstat(p, stat) !== 0) return -errno();
+  if (sym7.lstat(p, stat) !== 0) return -errno();
   const type = stat[ST_MODE] & S_IF.MT;
   return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 }
 function readLink(path) {
   const p = cpath(path);
   if (!p) return void 0;
-  const n = Number(sym8.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  const n = Number(sym7.readlink(p, linkBuf, BigInt(linkBuf.length)));
   return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
 }
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
-  const fd = sym8.open(p, OPEN_HEAD);
+  const fd = sym7.open(p, OPEN_HEAD);
   if (fd < 0) return void 0;
   try {
-    if (sym8.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    if (sym7.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
     const buf = new Uint8Array(max);
-    const n = Number(sym8.read(fd, buf, BigInt(max)));
+    const n = Number(sym7.read(fd, buf, BigInt(max)));
     return n < 0 ? void 0 : buf.subarray(0, n);
   } finally {
     close(fd);
   }
 }
-var SYMBOLS8, sym8, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
+var SYMBOLS7, sym7, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
 var init_fs = __esm({
   "ffi/fs.ts"() {
     init_libc();
@@ -3664,7 +3658,7 @@ var init_fs = __esm({
     init_abi();
     init_errno();
     init_fcntl();
-    SYMBOLS8 = {
+    SYMBOLS7 = {
       // int lstat(const char *path, struct stat *st)
       lstat: {
         parameters: [
@@ -3708,7 +3702,7 @@ var init_fs = __esm({
         result: "isize"
       }
     };
-    sym8 = lazySymbols(SYMBOLS8);
+    sym7 = lazySymbols(SYMBOLS7);
     pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
     stat = new Uint32Array(HOST_ABI.statSize / 4);
     ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -6072,6 +6066,34 @@ function pidfdSendSignal(pidfd, sig, info, flags) {
 // ffi/clone.ts
 init_libc();
 
+// ffi/signal_mask.ts
+init_libc();
+init_signals();
+var GLIBC_INTERNAL = [
+  32,
+  33
+];
+function signalSet(signals) {
+  const set = new Uint8Array(KERNEL_SIGSET_BYTES);
+  const add = (sig) => set[sig - 1 >> 3] |= 1 << (sig - 1 & 7);
+  if (signals === "all") {
+    for (let sig = 1; sig <= KERNEL_SIGSET_BYTES * 8; sig++) {
+      if (!GLIBC_INTERNAL.includes(sig)) add(sig);
+    }
+  } else {
+    for (const sig of signals) add(sig);
+  }
+  return set;
+}
+function setThreadSignalMask(how, set, old) {
+  let given = set;
+  if (GLIBC_INTERNAL.some((sig) => set[sig - 1 >> 3] & 1 << (sig - 1 & 7))) {
+    given = set.slice();
+    for (const sig of GLIBC_INTERNAL) given[sig - 1 >> 3] &= ~(1 << (sig - 1 & 7));
+  }
+  return sys("rt_sigprocmask", how, given, old, KERNEL_SIGSET_BYTES);
+}
+
 // kernel/clone.ts
 var CLONE = {
   /** CLONE_PIDFD: a pidfd of the child in `parent_tid` (Linux 5.2). */
@@ -6094,30 +6116,17 @@ var SYMBOLS2 = {
       "buffer"
     ],
     result: "i32"
-  },
-  // void *dlsym(void *handle, const char *symbol)
-  dlsym: {
-    parameters: [
-      "pointer",
-      "buffer"
-    ],
-    result: "pointer"
-  },
-  // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-  pthread_sigmask: {
-    parameters: [
-      "i32",
-      "buffer",
-      "buffer"
-    ],
-    result: "i32"
   }
 };
 var sym2 = lazySymbols(SYMBOLS2);
 function symbolAddress(name) {
-  const cname = new TextEncoder().encode(`${name}\0`);
-  const p = sym2.dlsym(null, cname);
-  if (p === null) throw new Error(`dlsym(${name}) found nothing`);
+  const lib = Deno.dlopen("libc.so.6", {
+    [name]: {
+      type: "pointer"
+    }
+  });
+  const p = lib.symbols[name];
+  if (p === null) throw new Error(`libc's ${name} is at NULL`);
   return BigInt(Deno.UnsafePointer.value(p));
 }
 function ownMemory(address, length) {
@@ -6128,19 +6137,17 @@ function ownMemory(address, length) {
 function cloneIntoPause(stack) {
   const pause2 = Deno.UnsafePointer.create(symbolAddress("pause"));
   const top = Deno.UnsafePointer.create(addressOf(stack) + BigInt(stack.length) & ~15n);
-  const all = new Uint8Array(LIBC_SIGSET_BYTES).fill(255);
-  const old = new Uint8Array(LIBC_SIGSET_BYTES);
+  const old = new Uint8Array(KERNEL_SIGSET_BYTES);
   const pidfd = new Int32Array(1);
-  if (sym2.pthread_sigmask(SIG.SETMASK, all, old) !== 0) {
-    throw new ErrnoError("pthread_sigmask", errno());
-  }
+  const masked = setThreadSignalMask(SIG.SETMASK, signalSet("all"), old);
+  if (masked < 0) throw new ErrnoError("rt_sigprocmask", -masked);
   let pid;
   let cloneErrno = 0;
   try {
     pid = sym2.clone(pause2, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
     if (pid < 0) cloneErrno = errno();
   } finally {
-    sym2.pthread_sigmask(SIG.SETMASK, old, null);
+    setThreadSignalMask(SIG.SETMASK, old, null);
   }
   if (pid < 0) throw new ErrnoError("clone", cloneErrno);
   return {
@@ -6738,6 +6745,8 @@ init_libc();
 var IOCTL = {
   /** TIOCGPGRP: the terminal's foreground process group (tcgetpgrp). */
   TIOCGPGRP: 21519,
+  /** TIOCSPGRP: set the terminal's foreground process group (tcsetpgrp). */
+  TIOCSPGRP: 21520,
   /** TIOCSTI: push a byte into the terminal's input. */
   TIOCSTI: 21522,
   /** TIOCLINUX: the Linux console's subcommands (selection paste among them). */
@@ -6750,41 +6759,22 @@ var IOCTL = {
 
 // ffi/terminal.ts
 init_signals();
-var SYMBOLS4 = {
-  // int tcsetpgrp(int fd, pid_t pgrp)
-  tcsetpgrp: {
-    parameters: [
-      "i32",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-  pthread_sigmask: {
-    parameters: [
-      "i32",
-      "buffer",
-      "buffer"
-    ],
-    result: "i32"
-  }
-};
-var sym4 = lazySymbols(SYMBOLS4);
-var SIGTTOU = SIGNALS.SIGTTOU;
 function foregroundGroup(fd) {
   const group = new Int32Array(1);
   const rc = sys("ioctl", fd, IOCTL.TIOCGPGRP, group);
   return rc < 0 ? rc : group[0];
 }
 function setForegroundGroup(fd, pgrp) {
-  const block = new Uint8Array(LIBC_SIGSET_BYTES);
-  block[Math.floor((SIGTTOU - 1) / 8)] = 1 << (SIGTTOU - 1) % 8;
-  const old = new Uint8Array(LIBC_SIGSET_BYTES);
-  sym4.pthread_sigmask(SIG.BLOCK, block, old);
+  const old = new Uint8Array(KERNEL_SIGSET_BYTES);
+  setThreadSignalMask(SIG.BLOCK, signalSet([
+    SIGNALS.SIGTTOU
+  ]), old);
   try {
-    return sym4.tcsetpgrp(fd, pgrp) === 0 ? 0 : -errno();
+    return sys("ioctl", fd, IOCTL.TIOCSPGRP, new Int32Array([
+      pgrp
+    ]));
   } finally {
-    sym4.pthread_sigmask(SIG.SETMASK, old, null);
+    setThreadSignalMask(SIG.SETMASK, old, null);
   }
 }
 
@@ -8332,7 +8322,7 @@ init_memory();
 init_libc();
 init_errno();
 init_socket();
-var SYMBOLS6 = {
+var SYMBOLS5 = {
   // int connect(int fd, const struct sockaddr *addr, socklen_t len)
   connect: {
     parameters: [
@@ -8437,46 +8427,46 @@ var SYMBOLS6 = {
     result: "u32"
   }
 };
-var sym6 = lazySymbols(SYMBOLS6);
+var sym5 = lazySymbols(SYMBOLS5);
 var INSPECTOR_ADDRESS = {
   hostname: "127.0.0.1",
   port: 9229
 };
 function connectSocket(fd, addr) {
-  return sym6.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym5.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
 }
 function bindSocket(fd, addr) {
-  return sym6.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym5.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
 }
 function sendTo(fd, data, flags, addr) {
-  return sysResult(sym6.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
+  return sysResult(sym5.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
 }
 function sendMsg(fd, msghdr, flags) {
-  return sysResult(sym6.sendmsg(fd, msghdr, flags));
+  return sysResult(sym5.sendmsg(fd, msghdr, flags));
 }
 function listenSocket(fd, backlog) {
-  return sym6.listen(fd, backlog) === 0 ? 0 : -errno();
+  return sym5.listen(fd, backlog) === 0 ? 0 : -errno();
 }
 function getIntOption(fd, level, name) {
   const val = new Int32Array(1);
   const len = new Uint32Array([
     4
   ]);
-  if (sym6.getsockopt(fd, level, name, val, len) !== 0) return -errno();
+  if (sym5.getsockopt(fd, level, name, val, len) !== 0) return -errno();
   return val[0];
 }
 function setIntOption(fd, level, name, value) {
   const val = new Int32Array([
     value
   ]);
-  return sym6.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
+  return sym5.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
 }
 function sendTimeoutMs(fd) {
   const tv = new BigInt64Array(2);
   const len = new Uint32Array([
     16
   ]);
-  if (sym6.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
+  if (sym5.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
   const us = Number(tv[0]) * 1e6 + Number(tv[1]);
   return us === 0 ? 0 : Math.max(1, Math.ceil(us / 1e3));
 }
@@ -8485,7 +8475,7 @@ function writableNow(fd) {
     fd,
     POLLOUT
   ]);
-  return sym6.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
+  return sym5.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
 }
 function isConnectedStream(fd) {
   if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;
@@ -8493,14 +8483,14 @@ function isConnectedStream(fd) {
   const alen = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  return sym6.getpeername(fd, addr, alen) === 0;
+  return sym5.getpeername(fd, addr, alen) === 0;
 }
 function socketName(fd) {
   const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
   const len = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  if (sym6.getsockname(fd, addr, len) !== 0) return -errno();
+  if (sym5.getsockname(fd, addr, len) !== 0) return -errno();
   return addr.subarray(0, Math.min(len[0], SOCKADDR_STORAGE_SIZE));
 }
 function attachFilter(fd, program) {
@@ -8508,21 +8498,21 @@ function attachFilter(fd, program) {
   const fprog2 = new BigUint64Array(2);
   new Uint16Array(fprog2.buffer)[0] = insns.length / SOCK_FILTER_SIZE;
   fprog2[1] = addressOf(insns);
-  const rc = sym6.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
+  const rc = sym5.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
   return rc === 0 ? 0 : -errno();
 }
 function attachedFilter(fd) {
   const count = new Uint32Array([
     0
   ]);
-  if (sym6.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
+  if (sym5.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
   if (count[0] === 0) return new Uint8Array(0);
   const n = count[0];
   const out = new Uint8Array(n * SOCK_FILTER_SIZE);
   const len = new Uint32Array([
     n
   ]);
-  if (sym6.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
+  if (sym5.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
   return len[0] === n ? out : -EAGAIN2;
 }
 var EAGAIN2 = ERRNO_NUMBERS.EAGAIN;
@@ -8537,7 +8527,7 @@ function awaitConnection(fd, ms) {
   for (; ; ) {
     const left = end - Date.now();
     if (left <= 0) return -ETIMEDOUT;
-    const rc = sym6.poll(pfd, 1n, left);
+    const rc = sym5.poll(pfd, 1n, left);
     if (rc < 0) {
       const e = errno();
       if (e === EINTR3) continue;
@@ -8549,7 +8539,7 @@ function awaitConnection(fd, ms) {
   return err < 0 ? err : -err;
 }
 function interfaceIndex(name) {
-  return sym6.if_nametoindex(cstring(name));
+  return sym5.if_nametoindex(cstring(name));
 }
 
 // src/net/act.ts
@@ -10212,7 +10202,7 @@ init_libc();
 init_host_syscalls();
 init_errno();
 var EINVAL5 = ERRNO_NUMBERS.EINVAL;
-var SYMBOLS7 = {
+var SYMBOLS6 = {
   // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
   ioctl: {
     parameters: [
@@ -10253,7 +10243,7 @@ var SYMBOLS7 = {
     result: "i64"
   }
 };
-var sym7 = lazySymbols(SYMBOLS7);
+var sym6 = lazySymbols(SYMBOLS6);
 var SYS_SECCOMP = hostNr("seccomp");
 var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
 var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
@@ -10261,7 +10251,7 @@ var idBuf = new BigUint64Array(1);
 var idBytes = new Uint8Array(idBuf.buffer);
 var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
 function notifSetFlags(fd, flags) {
-  return sym7.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
+  return sym6.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
 }
 var pollBuf = new Uint8Array(8);
 var pollView = new DataView(pollBuf.buffer);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { bindSymbols, errno, lazySymbols, type SysResult } from "./libc.ts";
+import { bindSymbols, errno, lazySymbols, sys, type SysResult } from "./libc.ts";
 import { PTRACE } from "../kernel/ptrace.ts";
 
 const SYMBOLS = {
@@ -18,8 +18,6 @@ const SYMBOLS = {
   ptrace_buf: { name: "ptrace", parameters: ["i32", "i32", "u64", "buffer"], result: "i32" },
   // pid_t waitpid(pid_t pid, int *status, int options)
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-  // int sched_yield(void)
-  sched_yield: { parameters: [], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
@@ -82,7 +80,7 @@ export function waitpid(pid: number, options: number): [SysResult, number] {
 
 /** Gives the CPU to another runnable thread of its run queue, if any. */
 export function schedYield(): void {
-  sym.sched_yield();
+  sys("sched_yield");
 }
 
 /** Binds every symbol of this module now (see {@linkcode bindSymbols}). */

@@ -7,20 +7,10 @@
  * @module
  */
 
-import { errno, lazySymbols, sys, type SysResult } from "./libc.ts";
+import { sys, type SysResult } from "./libc.ts";
+import { setThreadSignalMask, signalSet } from "./signal_mask.ts";
 import { IOCTL } from "../kernel/ioctl.ts";
-import { LIBC_SIGSET_BYTES, SIG, SIGNALS } from "../kernel/signals.ts";
-
-const SYMBOLS = {
-  // int tcsetpgrp(int fd, pid_t pgrp)
-  tcsetpgrp: { parameters: ["i32", "i32"], result: "i32" },
-  // int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-  pthread_sigmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-const sym = lazySymbols(SYMBOLS);
-
-const SIGTTOU = SIGNALS.SIGTTOU;
+import { KERNEL_SIGSET_BYTES, SIG, SIGNALS } from "../kernel/signals.ts";
 
 /**
  * The foreground process group of the terminal on `fd`; `-errno` when `fd`
@@ -33,17 +23,15 @@ export function foregroundGroup(fd: number): SysResult {
 }
 
 /**
- * tcsetpgrp(3) with SIGTTOU blocked for the call (the kernel then lets a
- * background group set the foreground); 0 or `-errno`.
+ * tcsetpgrp(3) (the ioctl it makes) with SIGTTOU blocked for the call (the
+ * kernel then lets a background group set the foreground); 0 or `-errno`.
  */
 export function setForegroundGroup(fd: number, pgrp: number): SysResult {
-  const block = new Uint8Array(LIBC_SIGSET_BYTES);
-  block[Math.floor((SIGTTOU - 1) / 8)] = 1 << ((SIGTTOU - 1) % 8);
-  const old = new Uint8Array(LIBC_SIGSET_BYTES);
-  sym.pthread_sigmask(SIG.BLOCK, block, old);
+  const old = new Uint8Array(KERNEL_SIGSET_BYTES);
+  setThreadSignalMask(SIG.BLOCK, signalSet([SIGNALS.SIGTTOU]), old);
   try {
-    return sym.tcsetpgrp(fd, pgrp) === 0 ? 0 : -errno();
+    return sys("ioctl", fd, IOCTL.TIOCSPGRP, new Int32Array([pgrp]));
   } finally {
-    sym.pthread_sigmask(SIG.SETMASK, old, null as unknown as Uint8Array<ArrayBuffer>);
+    setThreadSignalMask(SIG.SETMASK, old, null);
   }
 }

@@ -9,6 +9,8 @@
 export const IOCTL = {
   /** TIOCGPGRP: the terminal's foreground process group (tcgetpgrp). */
   TIOCGPGRP: 0x540f,
+  /** TIOCSPGRP: set the terminal's foreground process group (tcsetpgrp). */
+  TIOCSPGRP: 0x5410,
   /** TIOCSTI: push a byte into the terminal's input. */
   TIOCSTI: 0x5412,
   /** TIOCLINUX: the Linux console's subcommands (selection paste among them). */

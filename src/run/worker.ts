@@ -25,7 +25,7 @@ function post(message: WorkerMessage): void {
 
 // The calls of the launch and of the loop, bound while this thread waits for its start message
 // rather than at their first use, when the command is waiting.
-bindPtraceNow(); // ptrace, waitpid, sched_yield
+bindPtraceNow(); // ptrace, waitpid
 bindProcessNow(["kill", "tgkill"]);
 bindSysNow(); // pidfd_getfd, prctl and the launch's other calls
 mark("worker graph loaded");
