@@ -2159,10 +2159,23 @@ var notifSetFlags = (function notifSetFlags(fd, flags) {
 var newReportOnceTable = (function newReportOnceTable() {
   return new SharedArrayBuffer(REPORT_ONCE_SLOTS * 8);
 });
+var workerUrl = (function workerUrl() {
+  const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
+  return new URL(file, import.meta.url).href;
+});
+var prestartNotifyWorker = (function prestartNotifyWorker() {
+  if (poolSize() === 0) return void 0;
+  return new Worker(workerUrl(), {
+    type: "module",
+    name: "jail-notify-0"
+  });
+});
 var startNotifyPool = (function startNotifyPool(policy, options = {}) {
-  if (!policy.notifyFilter || !policy.notifyPlans) return void 0;
   const threads = poolSize();
-  if (threads === 0) return void 0;
+  if (!policy.notifyFilter || !policy.notifyPlans || threads === 0) {
+    options.first?.terminate();
+    return void 0;
+  }
   const shared = new SharedArrayBuffer(4 * POOL.SIZE);
   const slots = new Int32Array(shared);
   slots[POOL.FD] = FD_PENDING;
@@ -2174,14 +2187,15 @@ var startNotifyPool = (function startNotifyPool(policy, options = {}) {
     const m = e.data;
     options.onDenied?.(m.pid, m.comm, m.denial);
   };
-  const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
-  const url = new URL(file, import.meta.url).href;
+  const url = workerUrl();
+  let first = options.first;
   const spawnOne = () => {
     const index = workers.length;
-    const w = new Worker(url, {
+    const w = first ?? new Worker(url, {
       type: "module",
       name: `jail-notify-${index}`
     });
+    first = void 0;
     w.onmessage = onmessage;
     w.postMessage({
       shared,
@@ -2206,6 +2220,7 @@ var startNotifyPool = (function startNotifyPool(policy, options = {}) {
       turns.port2.postMessage(0);
     } else close2();
   };
+  if (first) spawnOne();
   turns.port2.postMessage(0);
   return {
     shared,
@@ -4511,9 +4526,11 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
   try {
     if (options.log) log = startLog(options.log, argv);
   } catch (e) {
+    options.notifyWorker?.terminate();
     return Promise.reject(e);
   }
   if (inspectorRequested()) {
+    options.notifyWorker?.terminate();
     return Promise.reject(new JailError("Deno's inspector is on (--inspect or NODE_OPTIONS): the tree could connect to it and run code in jail"));
   }
   let releaseInspector = () => {
@@ -4632,9 +4649,12 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
       }
       resolve(result);
     };
-    pool = options.trace || options.log || options.onEvent ? void 0 : startNotifyPool(policy, {
+    const recorded = options.trace || options.log || options.onEvent;
+    if (recorded) options.notifyWorker?.terminate();
+    pool = recorded ? void 0 : startNotifyPool(policy, {
       // The pool's threads wrote these lines themselves: the reporter only takes note of them.
-      onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm, true))
+      onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm, true)),
+      first: options.notifyWorker
     });
     const start = {
       type: "start",
@@ -6963,7 +6983,21 @@ var writeLearned = (function writeLearned(learner, learn, command, outcome) {
   report(`learned ${n(net.size, "destination", "destinations")} and ${n(run.size, "program", "programs")}; wrote ${learn.path}${failed}`);
   return true;
 });
+var filePoolLikely = (function filePoolLikely(cli) {
+  if (cli.command.length === 0 || cli.explain || cli.learn || cli.trace || cli.summary) {
+    return false;
+  }
+  if (cli.log !== void 0 || cli.flags["allow-all"]) return false;
+  const lists = [
+    "allow-read",
+    "deny-read",
+    "allow-write",
+    "deny-write"
+  ];
+  return lists.some((f) => cli.flags[f]?.some((entry) => entry !== "*")) && kernelContinues();
+});
 var main = (async function main(args) {
+  let notifyWorker;
   try {
     const cli = parseCli(args);
     if (cli.help) {
@@ -6977,6 +7011,7 @@ var main = (async function main(args) {
     if (cli.config !== void 0 && cli.noConfig) {
       throw new UsageError("--config and --no-config: conflicting flags: give one of them");
     }
+    if (filePoolLikely(cli)) notifyWorker = prestartNotifyWorker();
     const loaded = await loadPolicy({
       flags: cli.learn ? {
         ...cli.flags,
@@ -7037,7 +7072,10 @@ var main = (async function main(args) {
       if (item) progress?.learned(item);
     } : void 0;
     const color = cli.trace && cli.traceFile === void 0 && (await Promise.resolve().then(() => (init_trace(), trace_exports))).useColor(Deno.stderr.isTerminal(), Deno.env.get("NO_COLOR"));
+    const handed = notifyWorker;
+    notifyWorker = void 0;
     const outcome = await runJailed(cli.command, loaded.compiled, {
+      notifyWorker: handed,
       onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
       timeout: cli.timeout ?? loaded.timeout,
       grace: cli.grace ?? loaded.grace,
@@ -7076,6 +7114,8 @@ var main = (async function main(args) {
     }
     report(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return EXIT_JAIL_ERROR;
+  } finally {
+    notifyWorker?.terminate();
   }
 });
 var __defProp = Object.defineProperty;
@@ -12770,6 +12810,8 @@ var LEAVE_MS = 2e3;
 
 
 
+
+
 // src/run/run.ts
 init_report();
 init_stderr();
@@ -16402,6 +16444,7 @@ init_signals();
 
 
 // src/cli/main.ts
+
 
 
 

@@ -62,6 +62,10 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
   }
   return out;
 });
+var bindSymbols = (function bindSymbols(table, names = Object.keys(table)) {
+  for (const name of names) void table[name];
+  void errnoSymbols.__errno_location;
+});
 var errno = (function errno() {
   if (errnoView === void 0) {
     const p = errnoSymbols.__errno_location();
@@ -88,16 +92,79 @@ var sys = (function sys(name, a0, a1, a2, a3, a4, a5) {
   if (nr === void 0) numbers.set(name, nr = hostNr(name));
   return sysResult(generic.syscall(nr, arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
 });
+var bindMemoryReadNow = (function bindMemoryReadNow() {
+  bindSymbols(sym, [
+    "process_vm_readv"
+  ]);
+});
+var setIovecs = (function setIovecs(address, buf) {
+  localIov[0] = addressOf(buf);
+  localIov[1] = BigInt(buf.length);
+  remoteIov[0] = address;
+  remoteIov[1] = BigInt(buf.length);
+});
+var readMemory = (function readMemory(pid, address, buf) {
+  setIovecs(address, buf);
+  const rc = Number(sym.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  return rc < 0 ? -errno() : rc;
+});
+var writeMemory = (function writeMemory(pid, address, buf) {
+  setIovecs(address, buf);
+  const rc = Number(sym.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  return rc < 0 ? -errno() : rc;
+});
+var close = (function close(fd) {
+  sys("close", fd);
+});
+var bindFsNow = (function bindFsNow() {
+  bindSymbols(sym2);
+});
+var cpath = (function cpath(path) {
+  const { written } = encoder.encodeInto(path, pathBuf);
+  if (written >= pathBuf.length - 1) return void 0;
+  pathBuf[written] = 0;
+  return pathBuf;
+});
+var lstatKind = (function lstatKind(path) {
+  const p = cpath(path);
+  if (!p) return -ENAMETOOLONG;
+  if (sym2.lstat(p, stat) !== 0) return -errno();
+  const type = stat[ST_MODE] & S_IF.MT;
+  return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
+});
+var readLink = (function readLink(path) {
+  const p = cpath(path);
+  if (!p) return void 0;
+  const n = Number(sym2.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
+});
+var readFileHead = (function readFileHead(path, max) {
+  const p = cpath(path);
+  if (!p) return void 0;
+  const fd = sym2.open(p, OPEN_HEAD);
+  if (fd < 0) return void 0;
+  try {
+    if (sym2.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    const buf = new Uint8Array(max);
+    const n = Number(sym2.read(fd, buf, BigInt(max)));
+    return n < 0 ? void 0 : buf.subarray(0, n);
+  } finally {
+    close(fd);
+  }
+});
+var bindNotifyNow = (function bindNotifyNow() {
+  bindSymbols(sym3);
+});
 var notifRecv = (function notifRecv(fd, notif) {
   notif.fill(0);
-  return sym.ioctl(fd, RECV, notif) === 0 ? 0 : -errno();
+  return sym3.ioctl(fd, RECV, notif) === 0 ? 0 : -errno();
 });
 var notifSend = (function notifSend(fd, resp) {
-  return sym.ioctl(fd, SEND, resp) === 0 ? 0 : -errno();
+  return sym3.ioctl(fd, SEND, resp) === 0 ? 0 : -errno();
 });
 var notifIdValid = (function notifIdValid(fd, id) {
   idBuf[0] = id;
-  if (sym.ioctl(fd, idValid, idBytes) === 0) return 0;
+  if (sym3.ioctl(fd, idValid, idBytes) === 0) return 0;
   const e = errno();
   if (e === EINVAL && idValid === BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID)) {
     idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR);
@@ -109,13 +176,13 @@ var pollOne = (function pollOne(fd, events, timeoutMs) {
   pollView.setInt32(0, fd, true);
   pollView.setInt16(4, events, true);
   pollView.setInt16(6, 0, true);
-  const rc = sym.poll(pollBuf, 1n, timeoutMs);
+  const rc = sym3.poll(pollBuf, 1n, timeoutMs);
   if (rc < 0) return -errno();
   return rc === 0 ? 0 : pollView.getUint16(6, true);
 });
 var notifSizes = (function notifSizes() {
   const out = new Uint8Array(SECCOMP_NOTIF_SIZES_BYTES);
-  if (Number(sym.seccomp(SYS_SECCOMP, BigInt(SECCOMP_GET_NOTIF_SIZES), 0n, out)) !== 0) {
+  if (Number(sym3.seccomp(SYS_SECCOMP, BigInt(SECCOMP_GET_NOTIF_SIZES), 0n, out)) !== 0) {
     return -errno();
   }
   const v = new DataView(out.buffer);
@@ -163,58 +230,6 @@ var readTaskIds = (function readTaskIds(tid) {
       ppid: 0
     };
   }
-});
-var close = (function close(fd) {
-  sys("close", fd);
-});
-var cpath = (function cpath(path) {
-  const { written } = encoder.encodeInto(path, pathBuf);
-  if (written >= pathBuf.length - 1) return void 0;
-  pathBuf[written] = 0;
-  return pathBuf;
-});
-var lstatKind = (function lstatKind(path) {
-  const p = cpath(path);
-  if (!p) return -ENAMETOOLONG;
-  if (sym2.lstat(p, stat) !== 0) return -errno();
-  const type = stat[ST_MODE] & S_IF.MT;
-  return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
-});
-var readLink = (function readLink(path) {
-  const p = cpath(path);
-  if (!p) return void 0;
-  const n = Number(sym2.readlink(p, linkBuf, BigInt(linkBuf.length)));
-  return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
-});
-var readFileHead = (function readFileHead(path, max) {
-  const p = cpath(path);
-  if (!p) return void 0;
-  const fd = sym2.open(p, OPEN_HEAD);
-  if (fd < 0) return void 0;
-  try {
-    if (sym2.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
-    const buf = new Uint8Array(max);
-    const n = Number(sym2.read(fd, buf, BigInt(max)));
-    return n < 0 ? void 0 : buf.subarray(0, n);
-  } finally {
-    close(fd);
-  }
-});
-var setIovecs = (function setIovecs(address, buf) {
-  localIov[0] = addressOf(buf);
-  localIov[1] = BigInt(buf.length);
-  remoteIov[0] = address;
-  remoteIov[1] = BigInt(buf.length);
-});
-var readMemory = (function readMemory(pid, address, buf) {
-  setIovecs(address, buf);
-  const rc = Number(sym3.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
-  return rc < 0 ? -errno() : rc;
-});
-var writeMemory = (function writeMemory(pid, address, buf) {
-  setIovecs(address, buf);
-  const rc = Number(sym3.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
-  return rc < 0 ? -errno() : rc;
 });
 var normalizePath = (function normalizePath(path) {
   const out = [];
@@ -1763,6 +1778,7 @@ var errnoSymbols = lazySymbols({
     result: "pointer"
   }
 });
+
 var errnoView;
 
 
@@ -1786,134 +1802,32 @@ var generic = lazySymbols({
 
 var numbers = /* @__PURE__ */ new Map();
 
-// ffi/seccomp_notify.ts
-var EINVAL = ERRNO_NUMBERS.EINVAL;
+// ffi/memory.ts
+var VM_CALL = {
+  parameters: [
+    "i32",
+    "buffer",
+    "u64",
+    "buffer",
+    "u64",
+    "u64"
+  ],
+  result: "isize"
+};
 var SYMBOLS = {
-  // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
-  ioctl: {
-    parameters: [
-      "i32",
-      "u64",
-      "buffer"
-    ],
-    result: "i32"
-  },
-  // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
-  ioctl_value: {
-    name: "ioctl",
-    parameters: [
-      "i32",
-      "u64",
-      "u64"
-    ],
-    result: "i32"
-  },
-  // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-  poll: {
-    parameters: [
-      "buffer",
-      "u64",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
-  seccomp: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "u64",
-      "u64",
-      "buffer"
-    ],
-    result: "i64"
-  }
+  // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
+  //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
+  process_vm_readv: VM_CALL,
+  // ssize_t process_vm_writev(...): same shape as process_vm_readv
+  process_vm_writev: VM_CALL
 };
 var sym = lazySymbols(SYMBOLS);
-var SYS_SECCOMP = hostNr("seccomp");
-var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
-var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
-var POLL = {
-  IN: 1,
-  HUP: 16
-};
 
-
-var idBuf = new BigUint64Array(1);
-var idBytes = new Uint8Array(idBuf.buffer);
-var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
-
-var pollBuf = new Uint8Array(8);
-var pollView = new DataView(pollBuf.buffer);
+var localIov = new BigUint64Array(2);
+var remoteIov = new BigUint64Array(2);
 
 
 
-// src/notify/report_once.ts
-
-
-
-// src/notify/pool.ts
-var POOL = {
-  /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
-  FD: 0,
-  /** Pool threads between their stop check and leaving: the listener may be in use. */
-  ALIVE: 1,
-  /** Set once: leave. */
-  STOP: 2,
-  /** Notifications answered (SEND succeeded), summed as threads leave. */
-  ANSWERED: 3,
-  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
-  MODE: 4,
-  /** How many threads serve (the others leave at once). */
-  SERVING: 5,
-  /** Slots. */
-  SIZE: 6
-};
-var FD_PENDING = -2;
-var MODE_POLL = 2;
-
-// src/supervisor/registry.ts
-
-
-// src/notify/notified_call.ts
-var NotifiedArgs = class {
-  /** The arguments, filled for each notification by the pool thread. */
-  args = [
-    0n,
-    0n,
-    0n,
-    0n,
-    0n,
-    0n
-  ];
-  arg(i) {
-    return this.args[i];
-  }
-  argInt(i) {
-    return Number(BigInt.asIntN(32, this.args[i]));
-  }
-};
-var NotifiedCaller = class {
-  #tid = 0;
-  #pid = -1;
-  /** The caller of the next notification. */
-  reset(tid) {
-    this.#tid = tid;
-    this.#pid = -1;
-  }
-  get tid() {
-    return this.#tid;
-  }
-  /**
-   * The caller's thread group (registry.ts's `readTaskIds`); the tid itself
-   * when its status cannot be read (it died: its notification is gone too,
-   * and nothing decided then is sent or reported).
-   */
-  get pid() {
-    if (this.#pid < 0) this.#pid = readTaskIds(this.#tid).tgid;
-    return this.#pid;
-  }
-};
 
 // kernel/fcntl.ts
 var O = {
@@ -2029,6 +1943,7 @@ var SYMBOLS2 = {
   }
 };
 var sym2 = lazySymbols(SYMBOLS2);
+
 var pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
 var stat = new Uint32Array(HOST_ABI.statSize / 4);
 var ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -2042,31 +1957,135 @@ var OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
 
 
 
-// ffi/memory.ts
-var VM_CALL = {
-  parameters: [
-    "i32",
-    "buffer",
-    "u64",
-    "buffer",
-    "u64",
-    "u64"
-  ],
-  result: "isize"
-};
+// ffi/seccomp_notify.ts
+var EINVAL = ERRNO_NUMBERS.EINVAL;
 var SYMBOLS3 = {
-  // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
-  //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
-  process_vm_readv: VM_CALL,
-  // ssize_t process_vm_writev(...): same shape as process_vm_readv
-  process_vm_writev: VM_CALL
+  // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
+  ioctl: {
+    parameters: [
+      "i32",
+      "u64",
+      "buffer"
+    ],
+    result: "i32"
+  },
+  // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
+  ioctl_value: {
+    name: "ioctl",
+    parameters: [
+      "i32",
+      "u64",
+      "u64"
+    ],
+    result: "i32"
+  },
+  // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+  poll: {
+    parameters: [
+      "buffer",
+      "u64",
+      "i32"
+    ],
+    result: "i32"
+  },
+  // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
+  seccomp: {
+    name: "syscall",
+    parameters: [
+      "i64",
+      "u64",
+      "u64",
+      "buffer"
+    ],
+    result: "i64"
+  }
 };
 var sym3 = lazySymbols(SYMBOLS3);
-var localIov = new BigUint64Array(2);
-var remoteIov = new BigUint64Array(2);
+
+var SYS_SECCOMP = hostNr("seccomp");
+var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
+var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
+var POLL = {
+  IN: 1,
+  HUP: 16
+};
+
+
+var idBuf = new BigUint64Array(1);
+var idBytes = new Uint8Array(idBuf.buffer);
+var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
+
+var pollBuf = new Uint8Array(8);
+var pollView = new DataView(pollBuf.buffer);
 
 
 
+// src/notify/report_once.ts
+
+
+
+// src/notify/pool.ts
+var POOL = {
+  /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
+  FD: 0,
+  /** Pool threads between their stop check and leaving: the listener may be in use. */
+  ALIVE: 1,
+  /** Set once: leave. */
+  STOP: 2,
+  /** Notifications answered (SEND succeeded), summed as threads leave. */
+  ANSWERED: 3,
+  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
+  MODE: 4,
+  /** How many threads serve (the others leave at once). */
+  SERVING: 5,
+  /** Slots. */
+  SIZE: 6
+};
+var FD_PENDING = -2;
+var MODE_POLL = 2;
+
+// src/supervisor/registry.ts
+
+
+// src/notify/notified_call.ts
+var NotifiedArgs = class {
+  /** The arguments, filled for each notification by the pool thread. */
+  args = [
+    0n,
+    0n,
+    0n,
+    0n,
+    0n,
+    0n
+  ];
+  arg(i) {
+    return this.args[i];
+  }
+  argInt(i) {
+    return Number(BigInt.asIntN(32, this.args[i]));
+  }
+};
+var NotifiedCaller = class {
+  #tid = 0;
+  #pid = -1;
+  /** The caller of the next notification. */
+  reset(tid) {
+    this.#tid = tid;
+    this.#pid = -1;
+  }
+  get tid() {
+    return this.#tid;
+  }
+  /**
+   * The caller's thread group (registry.ts's `readTaskIds`); the tid itself
+   * when its status cannot be read (it died: its notification is gone too,
+   * and nothing decided then is sent or reported).
+   */
+  get pid() {
+    if (this.#pid < 0) this.#pid = readTaskIds(this.#tid).tgid;
+    return this.#pid;
+  }
+};
 
 // src/fs/glob.ts
 
@@ -2421,6 +2440,7 @@ var VERB = {
 // src/notify/serve_worker.ts
 var { ENOENT: ENOENT2, EINTR, EPERM } = ERRNO_NUMBERS;
 var POLL_MS = 200;
+bindNotifyNow();
 self.onmessage = (e) => {
   const start = e.data;
   const slots = new Int32Array(start.shared);
@@ -2428,6 +2448,10 @@ self.onmessage = (e) => {
   let answered = 0;
   try {
     if (Atomics.load(slots, POOL.STOP) !== 0) return;
+    if (start.fs && start.plans.some((p) => p?.fs !== void 0)) {
+      bindMemoryReadNow();
+      bindFsNow();
+    }
     while (Atomics.load(slots, POOL.FD) === FD_PENDING) {
       Atomics.wait(slots, POOL.FD, FD_PENDING);
     }

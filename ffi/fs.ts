@@ -6,7 +6,7 @@
  * @module
  */
 
-import { errno, lazySymbols, type SysResult } from "./libc.ts";
+import { bindSymbols, errno, lazySymbols, type SysResult } from "./libc.ts";
 import { close } from "./io.ts";
 import { HOST_ABI } from "../kernel/abi.ts";
 import { ERRNO_NUMBERS } from "../kernel/errno.ts";
@@ -26,6 +26,11 @@ const SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
+
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
+export function bindFsNow(): void {
+  bindSymbols(sym);
+}
 
 const pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
 const stat = new Uint32Array(HOST_ABI.statSize / 4);

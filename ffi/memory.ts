@@ -6,7 +6,7 @@
  * @module
  */
 
-import { addressOf, errno, lazySymbols, type SysResult } from "./libc.ts";
+import { addressOf, bindSymbols, errno, lazySymbols, type SysResult } from "./libc.ts";
 
 const VM_CALL = {
   parameters: ["i32", "buffer", "u64", "buffer", "u64", "u64"],
@@ -22,6 +22,11 @@ const SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
+
+/** Binds process_vm_readv now (see {@linkcode bindSymbols}). */
+export function bindMemoryReadNow(): void {
+  bindSymbols(sym, ["process_vm_readv"]);
+}
 
 const localIov = new BigUint64Array(2);
 const remoteIov = new BigUint64Array(2);

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { errno, lazySymbols, type SysResult } from "./libc.ts";
+import { bindSymbols, errno, lazySymbols, type SysResult } from "./libc.ts";
 import {
   SECCOMP_GET_NOTIF_SIZES,
   SECCOMP_IOCTL_NOTIF_ID_VALID,
@@ -35,6 +35,11 @@ const SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
+
+/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
+export function bindNotifyNow(): void {
+  bindSymbols(sym);
+}
 const SYS_SECCOMP = hostNr("seccomp");
 const RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
 const SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);

@@ -229,6 +229,43 @@ Deno.test("notify fs: a policy with a redirect keeps its opens on ptrace stops, 
   }
 });
 
+Deno.test("notify fs: a pool thread created ahead for file flags, then not wanted: same run, nothing notified; a config error after it exits 125", async () => {
+  const [bin, d] = await Promise.all([tool(), tree()]);
+  try {
+    await Deno.writeTextFile(`${d}/in/to`, "TO\n");
+    // The flag makes the CLI create the pool's first thread before the policy is compiled; the
+    // config's redirect then keeps every file check on ptrace stops, and nothing else is notified.
+    await Deno.writeTextFile(
+      `${d}/config.json`,
+      JSON.stringify({ redirect: { [`${d}/in/from`]: `${d}/in/to` } }),
+    );
+    const { run, stats } = await jailed([
+      "--config",
+      `${d}/config.json`,
+      `--allow-read=${d}/in,${C_BUILD}`,
+      "--",
+      "sh",
+      "-c",
+      `cat ${d}/in/from; ${bin} loop ${d}/in/from 50 && echo looped`,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "TO\nlooped\n");
+    assert.equal(stats.stats.notified ?? 0, 0);
+    // A config that fails after the thread was created: exit 125 with the reason, nothing left.
+    const broken = await jail([
+      "--config",
+      `${d}/missing.json`,
+      `--allow-read=${d}/in`,
+      "--",
+      "true",
+    ]);
+    assert.equal(broken.code, 125, broken.stderr);
+    assert.match(broken.stderr, /missing\.json/);
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});
+
 Deno.test("notify fs: --summary and --log keep file checks on ptrace stops and report the same", async () => {
   const [bin, d] = await Promise.all([tool(), tree()]);
   try {

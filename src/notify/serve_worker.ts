@@ -26,7 +26,10 @@
 
 import { decideReference } from "../bpf/spec.ts";
 import type { SeccompData } from "../bpf/interpreter.ts";
+import { bindMemoryReadNow } from "../../ffi/memory.ts";
+import { bindFsNow } from "../../ffi/fs.ts";
 import {
+  bindNotifyNow,
   notifIdValid,
   notifRecv,
   notifSend,
@@ -55,6 +58,10 @@ const { ENOENT, EINTR, EPERM } = ERRNO_NUMBERS;
 /** In poll mode, how often the thread looks at the stop flag. */
 const POLL_MS = 200;
 
+// Bound while the run's other thread compiles the policy and launches the command (each binding
+// costs about 0.25 ms): not in the first notification, with its caller waiting.
+bindNotifyNow();
+
 self.onmessage = (e: MessageEvent<PoolStart>) => {
   const start = e.data;
   const slots = new Int32Array(start.shared);
@@ -62,6 +69,10 @@ self.onmessage = (e: MessageEvent<PoolStart>) => {
   let answered = 0;
   try {
     if (Atomics.load(slots, POOL.STOP) !== 0) return;
+    if (start.fs && start.plans.some((p) => p?.fs !== undefined)) {
+      bindMemoryReadNow();
+      bindFsNow();
+    }
     while (Atomics.load(slots, POOL.FD) === FD_PENDING) {
       Atomics.wait(slots, POOL.FD, FD_PENDING);
     }

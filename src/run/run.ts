@@ -81,6 +81,12 @@ export interface RunJailedOptions {
   inline?: boolean;
   /** Called once the command's process exists, seized, before it runs (its pid). */
   onStarted?: (pid: number) => void;
+  /**
+   * The notification pool's first thread, created ahead (pool.ts's
+   * `prestartNotifyWorker`): the run takes it, and terminates it when it
+   * has no pool.
+   */
+  notifyWorker?: Worker;
 }
 
 /**
@@ -102,9 +108,11 @@ export function runJailed(
   try {
     if (options.log) log = startLog(options.log, argv);
   } catch (e) {
+    options.notifyWorker?.terminate();
     return Promise.reject(e);
   }
   if (inspectorRequested()) {
+    options.notifyWorker?.terminate();
     return Promise.reject(
       new JailError(
         "Deno's inspector is on (--inspect or NODE_OPTIONS): the tree could connect to it and run code in jail",
@@ -234,9 +242,12 @@ export function runJailed(
       resolve(result);
     };
     // Decisions by notification, when nothing records each call (notifiable.ts).
-    pool = options.trace || options.log || options.onEvent ? undefined : startNotifyPool(policy, {
+    const recorded = options.trace || options.log || options.onEvent;
+    if (recorded) options.notifyWorker?.terminate();
+    pool = recorded ? undefined : startNotifyPool(policy, {
       // The pool's threads wrote these lines themselves: the reporter only takes note of them.
       onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm, true)),
+      first: options.notifyWorker,
     });
     const start: StartMessage = {
       type: "start",
