@@ -2516,6 +2516,48 @@ var cloneIntoPause = (function cloneIntoPause(stack) {
 var bindCloneNow = (function bindCloneNow() {
   bindSymbols(sym5);
 });
+var glibcRestorer = (function glibcRestorer() {
+  for (const sig of [
+    GLIBC_SIGSETXID,
+    SIGNALS.SIGSEGV,
+    SIGNALS.SIGBUS
+  ]) {
+    const act = new BigUint64Array(KERNEL_SIGACTION.words);
+    if (sys("rt_sigaction", sig, null, act, KERNEL_SIGSET_BYTES) !== 0) continue;
+    const flags = act[KERNEL_SIGACTION.flags] & BigInt(SA_RESTORER);
+    if (flags !== 0n && act[KERNEL_SIGACTION.restorer] !== 0n) {
+      return [
+        flags,
+        act[KERNEL_SIGACTION.restorer]
+      ];
+    }
+  }
+  return [
+    0n,
+    0n
+  ];
+});
+var installHandler = (function installHandler(sig, handler) {
+  const [flags, restorer] = glibcRestorer();
+  const old = new BigUint64Array(KERNEL_SIGACTION.words);
+  if (flags !== 0n || Deno.build.arch !== "x86_64") {
+    const act2 = new BigUint64Array(KERNEL_SIGACTION.words);
+    act2[KERNEL_SIGACTION.handler] = handler;
+    act2[KERNEL_SIGACTION.flags] = flags;
+    act2[KERNEL_SIGACTION.restorer] = restorer;
+    if (sys("rt_sigaction", sig, act2, old, KERNEL_SIGSET_BYTES) !== 0) {
+      throw new Error("rt_sigaction for the wake signal failed");
+    }
+    return () => sys("rt_sigaction", sig, old, null, KERNEL_SIGSET_BYTES);
+  }
+  const act = new Uint8Array(LIBC_SIGACTION_BYTES);
+  new DataView(act.buffer).setBigUint64(0, handler, true);
+  const libcOld = new Uint8Array(LIBC_SIGACTION_BYTES);
+  if (sym6.sigaction(sig, act, libcOld) !== 0) {
+    throw new Error("sigaction for the wake signal failed");
+  }
+  return () => sym6.sigaction(sig, libcOld, null);
+});
 var getAffinity = (function getAffinity(tid) {
   const mask = new Uint8Array(CPU_SET_BYTES);
   const rc = sys("sched_getaffinity", tid, CPU_SET_BYTES, mask);
@@ -13077,18 +13119,21 @@ var SIGEVENT = {
   tid: 16
 };
 var ITIMERSPEC_WORDS = 4;
-var LIBC_SIGACTION = {
-  bytes: 152,
+var KERNEL_SIGACTION = {
+  words: 4,
   handler: 0,
-  mask: 8,
-  flags: 136
+  flags: 1,
+  restorer: 2,
+  mask: 3
 };
+var SA_RESTORER = 67108864;
+var GLIBC_SIGSETXID = 33;
 
 // ffi/thread_alarm.ts
 var WAKE_SIGNAL = SIGRTMAX;
 var SYMBOLS6 = {
   // int sigaction(int sig, const struct sigaction *act, struct sigaction *old): glibc's, which
-  // supplies the restorer that a handler's return needs.
+  // supplies the restorer itself; only when no handler of glibc's has one to borrow.
   sigaction: {
     parameters: [
       "i32",
@@ -13099,9 +13144,12 @@ var SYMBOLS6 = {
   }
 };
 var sym6 = lazySymbols(SYMBOLS6);
+var LIBC_SIGACTION_BYTES = 152;
+
+
 var ThreadAlarm = class {
   #id;
-  #old = new Uint8Array(LIBC_SIGACTION.bytes);
+  #restore;
   /** `struct itimerspec` firing once after the alarm's delay, and the one that disarms. */
   #armed = new BigInt64Array(ITIMERSPEC_WORDS);
   #disarmed = new BigInt64Array(ITIMERSPEC_WORDS);
@@ -13119,11 +13167,7 @@ var ThreadAlarm = class {
       BigInt(Math.floor(ms / 1e3)),
       BigInt(Math.round(ms % 1e3 * 1e6))
     ]);
-    const act = new Uint8Array(LIBC_SIGACTION.bytes);
-    new DataView(act.buffer).setBigUint64(LIBC_SIGACTION.handler, symbolAddress("abs"), true);
-    if (sym6.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
-      throw new Error("sigaction for the wake signal failed");
-    }
+    this.#restore = installHandler(WAKE_SIGNAL, symbolAddress("abs"));
     const sev = new Uint8Array(SIGEVENT_BYTES);
     const view = new DataView(sev.buffer);
     view.setInt32(SIGEVENT.signo, WAKE_SIGNAL, true);
@@ -13131,7 +13175,7 @@ var ThreadAlarm = class {
     view.setInt32(SIGEVENT.tid, sys("gettid"), true);
     const id = new Int32Array(1);
     if (sys("timer_create", CLOCK_MONOTONIC, sev, id) !== 0) {
-      sym6.sigaction(WAKE_SIGNAL, this.#old, null);
+      this.#restore();
       throw new Error("timer_create failed");
     }
     this.#id = BigInt(id[0]);
@@ -13149,7 +13193,7 @@ var ThreadAlarm = class {
     if (this.#closed) return;
     this.#closed = true;
     sys("timer_delete", this.#id);
-    sym6.sigaction(WAKE_SIGNAL, this.#old, null);
+    this.#restore();
   }
 };
 

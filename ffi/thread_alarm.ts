@@ -23,11 +23,13 @@
 
 import { lazySymbols, sys } from "./libc.ts";
 import { symbolAddress } from "./clone.ts";
-import { SIGRTMAX } from "../kernel/signals.ts";
+import { KERNEL_SIGSET_BYTES, SIGNALS, SIGRTMAX } from "../kernel/signals.ts";
 import {
   CLOCK_MONOTONIC,
+  GLIBC_SIGSETXID,
   ITIMERSPEC_WORDS,
-  LIBC_SIGACTION,
+  KERNEL_SIGACTION,
+  SA_RESTORER,
   SIGEV_THREAD_ID,
   SIGEVENT,
   SIGEVENT_BYTES,
@@ -38,16 +40,67 @@ export const WAKE_SIGNAL = SIGRTMAX;
 
 const SYMBOLS = {
   // int sigaction(int sig, const struct sigaction *act, struct sigaction *old): glibc's, which
-  // supplies the restorer that a handler's return needs.
+  // supplies the restorer itself; only when no handler of glibc's has one to borrow.
   sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
 
+/** glibc's `struct sigaction` on 64-bit Linux: handler, 128-byte mask, `int sa_flags`, restorer. */
+const LIBC_SIGACTION_BYTES = 152;
+
+/**
+ * The restorer glibc gives its handlers (`__restore_rt`, not exported), with
+ * `SA_RESTORER`, from a handler glibc installed itself (SIGSETXID), or Rust's
+ * and V8's (SIGSEGV, SIGBUS, through glibc's `sigaction`); `[0n, 0n]` when
+ * none has one (aarch64 needs none).
+ */
+function glibcRestorer(): [flags: bigint, restorer: bigint] {
+  for (const sig of [GLIBC_SIGSETXID, SIGNALS.SIGSEGV, SIGNALS.SIGBUS]) {
+    const act = new BigUint64Array(KERNEL_SIGACTION.words);
+    if (sys("rt_sigaction", sig, null, act, KERNEL_SIGSET_BYTES) !== 0) continue;
+    const flags = act[KERNEL_SIGACTION.flags] & BigInt(SA_RESTORER);
+    if (flags !== 0n && act[KERNEL_SIGACTION.restorer] !== 0n) {
+      return [flags, act[KERNEL_SIGACTION.restorer]];
+    }
+  }
+  return [0n, 0n];
+}
+
+/**
+ * Installs `handler` for `sig` without SA_RESTART (an empty mask, no other
+ * flag) through the raw `rt_sigaction`, glibc's restorer borrowed: its own
+ * binding of glibc's `sigaction` would cost about 0.3 ms on every start.
+ *
+ * @returns Restores the former action.
+ */
+function installHandler(sig: number, handler: bigint): () => void {
+  const [flags, restorer] = glibcRestorer();
+  const old = new BigUint64Array(KERNEL_SIGACTION.words);
+  if (flags !== 0n || Deno.build.arch !== "x86_64") {
+    const act = new BigUint64Array(KERNEL_SIGACTION.words);
+    act[KERNEL_SIGACTION.handler] = handler;
+    act[KERNEL_SIGACTION.flags] = flags;
+    act[KERNEL_SIGACTION.restorer] = restorer;
+    if (sys("rt_sigaction", sig, act, old, KERNEL_SIGSET_BYTES) !== 0) {
+      throw new Error("rt_sigaction for the wake signal failed");
+    }
+    return () => sys("rt_sigaction", sig, old, null, KERNEL_SIGSET_BYTES);
+  }
+  // x86_64 delivers nothing to a handler without a restorer: glibc's sigaction supplies its own.
+  const act = new Uint8Array(LIBC_SIGACTION_BYTES);
+  new DataView(act.buffer).setBigUint64(0, handler, true);
+  const libcOld = new Uint8Array(LIBC_SIGACTION_BYTES);
+  if (sym.sigaction(sig, act, libcOld) !== 0) {
+    throw new Error("sigaction for the wake signal failed");
+  }
+  return () => sym.sigaction(sig, libcOld, null);
+}
+
 /** A timer that interrupts the calling thread's blocking calls; see the module's text. */
 export class ThreadAlarm {
   readonly #id: bigint;
-  readonly #old = new Uint8Array(LIBC_SIGACTION.bytes);
+  readonly #restore: () => void;
   /** `struct itimerspec` firing once after the alarm's delay, and the one that disarms. */
   readonly #armed = new BigInt64Array(ITIMERSPEC_WORDS);
   readonly #disarmed = new BigInt64Array(ITIMERSPEC_WORDS);
@@ -62,11 +115,7 @@ export class ThreadAlarm {
   constructor(ms: number) {
     // it_interval 0 (once), it_value the delay: both set per sleep, so built once here.
     this.#armed.set([0n, 0n, BigInt(Math.floor(ms / 1000)), BigInt(Math.round((ms % 1000) * 1e6))]);
-    const act = new Uint8Array(LIBC_SIGACTION.bytes); // empty mask, flags 0: no SA_RESTART
-    new DataView(act.buffer).setBigUint64(LIBC_SIGACTION.handler, symbolAddress("abs"), true);
-    if (sym.sigaction(WAKE_SIGNAL, act, this.#old) !== 0) {
-      throw new Error("sigaction for the wake signal failed");
-    }
+    this.#restore = installHandler(WAKE_SIGNAL, symbolAddress("abs"));
     const sev = new Uint8Array(SIGEVENT_BYTES);
     const view = new DataView(sev.buffer);
     view.setInt32(SIGEVENT.signo, WAKE_SIGNAL, true);
@@ -74,7 +123,7 @@ export class ThreadAlarm {
     view.setInt32(SIGEVENT.tid, sys("gettid"), true);
     const id = new Int32Array(1);
     if (sys("timer_create", CLOCK_MONOTONIC, sev, id) !== 0) {
-      sym.sigaction(WAKE_SIGNAL, this.#old, null);
+      this.#restore();
       throw new Error("timer_create failed");
     }
     this.#id = BigInt(id[0]);
@@ -95,6 +144,6 @@ export class ThreadAlarm {
     if (this.#closed) return;
     this.#closed = true;
     sys("timer_delete", this.#id);
-    sym.sigaction(WAKE_SIGNAL, this.#old, null);
+    this.#restore();
   }
 }

@@ -11,7 +11,7 @@
 # arm64: the same, Debian's arm64 packages and kernel (linux-image-arm64), booted with
 #        qemu-system-aarch64 -M virt -cpu max under TCG emulation (no KVM for a foreign arch).
 #
-# With no test files, amd64 runs the whole suite (tests/ src/ kernel/, as `deno task test`) and arm64
+# With no test files, amd64 runs the whole suite (tests/ src/ kernel/ ffi/, as `deno task test`) and arm64
 # runs ARM64_TESTS below. Every piece is cached under .vm/<arch>/ (git-ignored); a rerun only
 # rebuilds the repository copy. The whole machine lives in one initramfs (the root filesystem
 # as a cpio archive, then the kernel's modules, deno and its cache, the repository), so the
@@ -312,7 +312,7 @@ case "$cmd" in
   run)
     tests=("$@")
     if [ "${#tests[@]}" -eq 0 ]; then
-      if [ "$ARCH" = amd64 ]; then tests=(tests/ src/ kernel/); else tests=("${ARM64_TESTS[@]}"); fi
+      if [ "$ARCH" = amd64 ]; then tests=(tests/ src/ kernel/ ffi/); else tests=("${ARM64_TESTS[@]}"); fi
     fi
     build_all
     build_repo "${tests[@]}"
