@@ -2967,6 +2967,10 @@ var launch = (function launch(spec) {
   const notifyFilter = spec.notifyFilter && new Uint8Array(spec.notifyFilter);
   const notifyProgram = notifyFilter && fprog(notifyFilter);
   const caps = capabilityPlan(spec.capabilities, own2.capabilities);
+  let dropped = 0;
+  if (spec.threadEndsWithRun) {
+    while (dropped < caps.dropBounding.length && sys("prctl", PR.CAPBSET_DROP, caps.dropBounding[dropped]) === 0) dropped++;
+  }
   const capset = capsetBuffers(caps.sets);
   const base = file.slice(file.lastIndexOf("/") + 1);
   const comm = new Uint8Array(COMM_MAX + 1);
@@ -3091,7 +3095,7 @@ var launch = (function launch(spec) {
     if (at.notifyProgram === void 0) {
       takeListener("seccomp(NEW_LISTENER)", at.listenerProgram, false);
     }
-    for (const cap of caps.dropBounding) {
+    for (const cap of caps.dropBounding.slice(dropped)) {
       child2.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [
         PR.CAPBSET_DROP,
         cap
@@ -4412,7 +4416,8 @@ var supervise = (async function supervise(start, host2) {
       landlock: start.landlock,
       capabilities: start.capabilities,
       terminal: start.terminal,
-      notifyFilter: start.notify?.filter
+      notifyFilter: start.notify?.filter,
+      threadEndsWithRun: host2.threadEndsWithRun
     });
     if ("failure" in launched) {
       post({
@@ -15239,7 +15244,9 @@ var InlineSupervision = class {
           throw new Error("a function rule reached the inline supervisor");
         },
         drive: (supervisor) => drive(supervisor, alarm),
-        sleepGuard: alarm
+        sleepGuard: alarm,
+        // Only the CLI runs the loop here, and it exits once the run is over.
+        threadEndsWithRun: true
       });
     });
   }

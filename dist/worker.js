@@ -1813,6 +1813,10 @@ var launch = (function launch(spec) {
   const notifyFilter = spec.notifyFilter && new Uint8Array(spec.notifyFilter);
   const notifyProgram = notifyFilter && fprog(notifyFilter);
   const caps = capabilityPlan(spec.capabilities, own2.capabilities);
+  let dropped = 0;
+  if (spec.threadEndsWithRun) {
+    while (dropped < caps.dropBounding.length && sys("prctl", PR.CAPBSET_DROP, caps.dropBounding[dropped]) === 0) dropped++;
+  }
   const capset = capsetBuffers(caps.sets);
   const base = file.slice(file.lastIndexOf("/") + 1);
   const comm = new Uint8Array(COMM_MAX + 1);
@@ -1937,7 +1941,7 @@ var launch = (function launch(spec) {
     if (at.notifyProgram === void 0) {
       takeListener("seccomp(NEW_LISTENER)", at.listenerProgram, false);
     }
-    for (const cap of caps.dropBounding) {
+    for (const cap of caps.dropBounding.slice(dropped)) {
       child2.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [
         PR.CAPBSET_DROP,
         cap
@@ -3387,7 +3391,8 @@ var supervise = (async function supervise(start, host2) {
       landlock: start.landlock,
       capabilities: start.capabilities,
       terminal: start.terminal,
-      notifyFilter: start.notify?.filter
+      notifyFilter: start.notify?.filter,
+      threadEndsWithRun: host2.threadEndsWithRun
     });
     if ("failure" in launched) {
       post2({
@@ -10776,6 +10781,8 @@ self.onmessage = (e) => {
       return decodeDecision(JSON.parse(text));
     },
     // This thread has nothing else to do: the loop blocks it until the tree is gone.
-    drive: (supervisor) => supervisor.run()
+    drive: (supervisor) => supervisor.run(),
+    // One Worker a run, terminated with it.
+    threadEndsWithRun: true
   });
 };

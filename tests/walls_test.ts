@@ -422,6 +422,21 @@ Deno.test("caps: a root command keeps the default set; --cap-add and -A widen it
   assert.equal(observe.CapEff & mask(["SYS_ADMIN", "NET_RAW"]), mask(["SYS_ADMIN", "NET_RAW"]));
 });
 
+Deno.test("caps: a library run narrows its tree's bounding set, never the caller's thread's", async () => {
+  const own = () =>
+    BigInt(
+      `0x${/^CapBnd:\s+([0-9a-f]+)$/m.exec(Deno.readTextFileSync("/proc/thread-self/status"))![1]}`,
+    );
+  const before = own();
+  const want = (mask(DEFAULT_KEEP) & before).toString(16).padStart(16, "0");
+  // The supervisor's Worker drops the bounding set on its own thread, which the tree inherits.
+  const result = await run(["sh", "-c", `grep -q '^CapBnd:.${want}$' /proc/self/status`], {
+    config: {},
+  });
+  assert.equal(result.code, 0, `the tree's bounding set is not ${want}`);
+  assert.equal(own(), before, "the caller's thread lost bounding capabilities");
+});
+
 Deno.test("caps: a raw socket needs --cap-add=NET_RAW", async () => {
   const raw = "import socket\ntry:\n socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)\n" +
     " print('ok')\nexcept OSError as e:\n print(e.errno)";

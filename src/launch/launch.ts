@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { addressOf, cstring, cstringArray, ErrnoError } from "../../ffi/libc.ts";
+import { addressOf, cstring, cstringArray, ErrnoError, sys } from "../../ffi/libc.ts";
 import { close } from "../../ffi/io.ts";
 import { kill, pidfdGetfd, prctl } from "../../ffi/process.ts";
 import { PTRACE } from "../../kernel/ptrace.ts";
@@ -75,6 +75,15 @@ export interface LaunchSpec {
    * terminal's ^C, ^\ and ^Z reach it alone.
    */
   terminal?: { fd: number; group: number };
+  /**
+   * The calling thread ends with the run, or its process does (the CLI's
+   * thread, a supervisor Worker's): the capabilities the command loses from
+   * its bounding set are then dropped from this thread's before the clone,
+   * which the child inherits, instead of one injected `PR_CAPBSET_DROP` each
+   * (28 for root under the built-in set, about 1 ms). Nothing of jail's
+   * execs, and the bounding set limits only what an execve gives.
+   */
+  threadEndsWithRun?: boolean;
 }
 
 /** The root of the tree, seized and stopped with its execve set up; not yet resumed. */
@@ -178,6 +187,14 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   const notifyFilter = spec.notifyFilter && new Uint8Array(spec.notifyFilter);
   const notifyProgram = notifyFilter && fprog(notifyFilter);
   const caps = capabilityPlan(spec.capabilities, own.capabilities);
+  // The drops this thread made for the child to inherit; the rest are injected.
+  let dropped = 0;
+  if (spec.threadEndsWithRun) {
+    while (
+      dropped < caps.dropBounding.length &&
+      sys("prctl", PR.CAPBSET_DROP, caps.dropBounding[dropped]) === 0
+    ) dropped++;
+  }
   const capset = capsetBuffers(caps.sets);
   const base = file.slice(file.lastIndexOf("/") + 1);
   const comm = new Uint8Array(COMM_MAX + 1); // NUL-terminated, as PR_SET_NAME reads it
@@ -300,7 +317,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     if (at.notifyProgram === undefined) {
       takeListener("seccomp(NEW_LISTENER)", at.listenerProgram, false);
     }
-    for (const cap of caps.dropBounding) {
+    for (const cap of caps.dropBounding.slice(dropped)) {
       child.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [PR.CAPBSET_DROP, cap]);
     }
     const ambient = child.call("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", NR.prctl, [

@@ -127,6 +127,8 @@ export class InlineSupervision {
         },
         drive: (supervisor) => drive(supervisor, alarm),
         sleepGuard: alarm,
+        // Only the CLI runs the loop here, and it exits once the run is over.
+        threadEndsWithRun: true,
       });
     });
   }

@@ -77,6 +77,8 @@ export interface RunJailedOptions {
    * loop's slices: every 10 ms of work, and every 25 ms while the tree runs
    * without stopping (inline.ts). Ignored for a policy with function rules,
    * which run on this thread while the loop waits for them on a Worker.
+   * For a process that ends with the run: the launch narrows this thread's
+   * capability bounding set to the command's (`LaunchSpec.threadEndsWithRun`).
    */
   inline?: boolean;
   /** Called once the command's process exists, seized, before it runs (its pid). */

@@ -34,6 +34,8 @@ export interface SupervisionHost {
   drive(supervisor: Supervisor): SupervisorResult | Promise<SupervisorResult>;
   /** Called around each sleep of the loop's wait. */
   sleepGuard?: SleepGuard;
+  /** The thread ends with the run, or its process does (see `LaunchSpec.threadEndsWithRun`). */
+  threadEndsWithRun: boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
       capabilities: start.capabilities,
       terminal: start.terminal,
       notifyFilter: start.notify?.filter,
+      threadEndsWithRun: host.threadEndsWithRun,
     });
     if ("failure" in launched) {
       // Not found or not runnable: nothing ran, nothing to supervise.

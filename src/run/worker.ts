@@ -59,5 +59,7 @@ self.onmessage = (e: MessageEvent<StartMessage>) => {
     },
     // This thread has nothing else to do: the loop blocks it until the tree is gone.
     drive: (supervisor) => supervisor.run()!,
+    // One Worker a run, terminated with it.
+    threadEndsWithRun: true,
   });
 };
