@@ -33,6 +33,7 @@
  */
 
 import type { FilterSpec } from "../bpf/spec.ts";
+import type { ServerMessage, ServerSetup } from "./server.ts";
 import type { FsPolicy } from "../fs/access.ts";
 import type { FsDenial } from "../fs/check.ts";
 import type { NotifyPlan } from "./notifiable.ts";
@@ -83,30 +84,16 @@ const MAX_THREADS = 16;
 /** How long the supervisor waits for the pool to leave at the end. */
 const LEAVE_MS = 2000;
 
-/** What a pool worker is started with. */
-export interface PoolStart {
+/** What a pool worker is started with: what its server answers from, and its place in the pool. */
+export interface PoolStart extends ServerSetup {
   /** The shared buffer. */
   shared: SharedArrayBuffer;
-  /** jail's filter spec (TRACE for every supervised rule): the rule of each call. */
-  spec: FilterSpec;
-  /** How each notifiable rule is answered, by trace data. */
-  plans: (NotifyPlan | undefined)[];
-  /** The file policy, for the plans with a file check. */
-  fs?: FsPolicy;
-  /** Post each refused file access (once per process, access and path) to the owner. */
-  report: boolean;
-  /** The refusals reported by any pool thread (report_once.ts). */
-  reported: SharedArrayBuffer;
   /** This thread's index. */
   index: number;
 }
 
-/**
- * What a pool thread posts to the owner: a file access it refused and reported (the thread wrote
- * the line itself, before its answer), with the process's command name read while the caller
- * waited.
- */
-export type PoolMessage = { type: "denied"; pid: number; comm: string; denial: FsDenial };
+/** What a pool thread posts to the owner (server.ts). */
+export type PoolMessage = ServerMessage;
 
 /** The owner's handle on a started pool. */
 export interface NotifyPool {
