@@ -116,6 +116,207 @@ var setFileFlags = (function setFileFlags(fd, flags) {
   const rc = sys("fcntl", fd, F.SETFL, flags);
   return rc < 0 ? rc : 0;
 });
+var argLowOffset = (function argLowOffset(i) {
+  checkArgIndex(i);
+  return SECCOMP_DATA_ARGS + 8 * i;
+});
+var argHighOffset = (function argHighOffset(i) {
+  checkArgIndex(i);
+  return SECCOMP_DATA_ARGS + 8 * i + 4;
+});
+var checkArgIndex = (function checkArgIndex(i) {
+  if (!Number.isInteger(i) || i < 0 || i > 5) {
+    throw new RangeError(`Invalid syscall argument index: ${i} (must be 0..5)`);
+  }
+});
+var notifRecv = (function notifRecv(fd, notif) {
+  notif.fill(0);
+  return sym3.ioctl(fd, RECV, notif) === 0 ? 0 : -errno();
+});
+var notifSend = (function notifSend(fd, resp) {
+  return sym3.ioctl(fd, SEND, resp) === 0 ? 0 : -errno();
+});
+var notifIdValid = (function notifIdValid(fd, id) {
+  idBuf[0] = id;
+  if (sym3.ioctl(fd, idValid, idBytes) === 0) return 0;
+  const e = errno();
+  if (e === EINVAL && idValid === BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID)) {
+    idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR);
+    return notifIdValid(fd, id);
+  }
+  return -e;
+});
+var notifSetFlags = (function notifSetFlags(fd, flags) {
+  return sym3.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
+});
+var pollOne = (function pollOne(fd, events, timeoutMs) {
+  pollView.setInt32(0, fd, true);
+  pollView.setInt16(4, events, true);
+  pollView.setInt16(6, 0, true);
+  const rc = sym3.poll(pollBuf, 1n, timeoutMs);
+  if (rc < 0) return -errno();
+  return rc === 0 ? 0 : pollView.getUint16(6, true);
+});
+var pollOneUs = (function pollOneUs(fd, events, timeoutUs) {
+  pollView.setInt32(0, fd, true);
+  pollView.setInt16(4, events, true);
+  pollView.setInt16(6, 0, true);
+  pollWait[0] = BigInt(Math.floor(timeoutUs / 1e6));
+  pollWait[1] = BigInt(Math.round(timeoutUs % 1e6 * 1e3));
+  const rc = sys("ppoll", pollBuf, 1, pollWait, null, 0);
+  return rc <= 0 ? rc : pollView.getUint16(6, true);
+});
+var notifSizes = (function notifSizes() {
+  const out = new Uint8Array(SECCOMP_NOTIF_SIZES_BYTES);
+  if (Number(sym3.seccomp(SYS_SECCOMP, BigInt(SECCOMP_GET_NOTIF_SIZES), 0n, out)) !== 0) {
+    return -errno();
+  }
+  const v = new DataView(out.buffer);
+  return {
+    notif: v.getUint16(0, true),
+    resp: v.getUint16(2, true),
+    data: v.getUint16(4, true)
+  };
+});
+var newReportOnceTable = (function newReportOnceTable() {
+  return new SharedArrayBuffer(REPORT_ONCE_SLOTS * 8);
+});
+var keyHash = (function keyHash(key) {
+  let a = 2166136261;
+  let b = 16777619 ^ key.length;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 16777619);
+    b = Math.imul(b ^ c, 1540483477) ^ b >>> 15;
+  }
+  const h = BigInt(a >>> 0) << 32n | BigInt(b >>> 0);
+  return h === 0n ? 1n : BigInt.asIntN(64, h);
+});
+var claimReport = (function claimReport(table, key) {
+  const h = keyHash(key);
+  const n = table.length;
+  let i = Number(BigInt.asUintN(64, h) % BigInt(n));
+  for (let probes = 0; probes < n; probes++) {
+    const prev = Atomics.compareExchange(table, i, 0n, h);
+    if (prev === 0n) return true;
+    if (prev === h) return false;
+    i = i + 1 === n ? 0 : i + 1;
+  }
+  return true;
+});
+var workerUrl = (function workerUrl() {
+  const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
+  return new URL(file, import.meta.url).href;
+});
+var startNotifyPool = (function startNotifyPool(policy, options = {}) {
+  const threads = poolSize();
+  if (!policy.notifyFilter || !policy.notifyPlans || threads === 0) return void 0;
+  const shared = new SharedArrayBuffer(4 * POOL.SIZE);
+  const slots = new Int32Array(shared);
+  slots[POOL.FD] = FD_PENDING;
+  slots[POOL.SERVING] = threads;
+  const reported = newReportOnceTable();
+  const plans = policy.notifyPlans;
+  const workers = [];
+  const onmessage = (e) => {
+    const m = e.data;
+    options.onDenied?.(m.pid, m.comm, m.denial);
+  };
+  const url = workerUrl();
+  const spawnOne = () => {
+    const index = workers.length;
+    const w = new Worker(url, {
+      type: "module",
+      name: `jail-notify-${index}`
+    });
+    w.onmessage = onmessage;
+    w.postMessage({
+      shared,
+      spec: policy.spec,
+      plans,
+      fs: policy.fs,
+      report: options.onDenied !== void 0,
+      reported,
+      index
+    });
+    workers.push(w);
+  };
+  let turns;
+  let open = false;
+  const close2 = () => {
+    if (open) turns?.port1.close();
+    open = false;
+  };
+  const more = () => Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads;
+  return {
+    shared,
+    reported,
+    begin() {
+      if (turns !== void 0 || !more()) return;
+      spawnOne();
+      if (!more()) return;
+      turns = new MessageChannel();
+      open = true;
+      const { port1, port2 } = turns;
+      port1.onmessage = () => {
+        if (more()) spawnOne();
+        if (more()) port2.postMessage(0);
+        else close2();
+      };
+      port2.postMessage(0);
+    },
+    spawnNow() {
+      while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
+      close2();
+    },
+    end() {
+      close2();
+      Atomics.store(slots, POOL.STOP, 1);
+      Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
+      Atomics.notify(slots, POOL.FD);
+      for (const w of workers) w.terminate();
+      workers.length = 0;
+    }
+  };
+});
+var poolSize = (function poolSize() {
+  const asked = Deno.env.get(NOTIFY_THREADS_ENV);
+  if (asked !== void 0 && /^\d+$/.test(asked)) return Math.min(Number(asked), MAX_THREADS);
+  return Math.max(1, Math.min(Math.floor(navigator.hardwareConcurrency / 2), MAX_THREADS));
+});
+var attachListener = (function attachListener(shared, fd) {
+  const slots = new Int32Array(shared);
+  if (fd >= 0) {
+    const modern = Deno.env.get(NOTIFY_POLL_ENV) !== "1" && notifSetFlags(fd, 0) === 0;
+    const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
+    if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+    Atomics.store(slots, POOL.SERVING, serving);
+    Atomics.store(slots, POOL.MODE, modern ? MODE_BLOCKING : MODE_POLL);
+  }
+  Atomics.store(slots, POOL.FD, fd);
+  Atomics.notify(slots, POOL.FD);
+});
+var detachListener = (function detachListener(shared) {
+  const slots = new Int32Array(shared);
+  Atomics.store(slots, POOL.STOP, 1);
+  Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
+  Atomics.notify(slots, POOL.FD);
+  const deadline = performance.now() + LEAVE_MS;
+  for (; ; ) {
+    const alive = Atomics.load(slots, POOL.ALIVE);
+    if (alive === 0) break;
+    const left = deadline - performance.now();
+    if (left <= 0) return {
+      answered: Atomics.load(slots, POOL.ANSWERED),
+      free: false
+    };
+    Atomics.wait(slots, POOL.ALIVE, alive, left);
+  }
+  return {
+    answered: Atomics.load(slots, POOL.ANSWERED),
+    free: true
+  };
+});
 var denialLine = (function denialLine(pid, comm, d) {
   const head2 = `jail: denied ${VERB[d.access]} ${d.path} (pid ${pid} ${comm})`;
   if (d.deniedBy !== void 0) return `${head2}: matches ${d.access}.deny entry ${d.deniedBy}`;
@@ -327,6 +528,30 @@ var endRecord = (function endRecord(info) {
     processes: info.processes
   });
 });
+var bpfClass = (function bpfClass(code3) {
+  return code3 & 7;
+});
+var bpfSize = (function bpfSize(code3) {
+  return code3 & 24;
+});
+var bpfMode = (function bpfMode(code3) {
+  return code3 & 224;
+});
+var bpfOp = (function bpfOp(code3) {
+  return code3 & 240;
+});
+var bpfSrc = (function bpfSrc(code3) {
+  return code3 & 8;
+});
+var bpfRval = (function bpfRval(code3) {
+  return code3 & 24;
+});
+var bpfMiscOp = (function bpfMiscOp(code3) {
+  return code3 & 248;
+});
+var isCondJump = (function isCondJump(code3) {
+  return bpfClass(code3) === BPF_JMP && bpfOp(code3) !== BPF_JA;
+});
 var hasGlob = (function hasGlob(s) {
   for (let i = 0; i < s.length; i++) {
     if (s[i] === "\\") i++;
@@ -438,6 +663,58 @@ var compileRules = (function compileRules(rules2) {
     deny: new GlobSet(rules2.deny),
     base: new GlobSet(rules2.base)
   };
+});
+var readTaskIds = (function readTaskIds(tid) {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${tid}/status`);
+    const tgid = Number(/^Tgid:\s*(\d+)/m.exec(text)?.[1] ?? tid);
+    const ppid = Number(/^PPid:\s*(\d+)/m.exec(text)?.[1] ?? 0);
+    return {
+      tgid,
+      ppid
+    };
+  } catch {
+    return {
+      tgid: tid,
+      ppid: 0
+    };
+  }
+});
+var testsOf = (function testsOf(rule) {
+  return Array.isArray(rule.test) ? rule.test : [
+    rule.test
+  ];
+});
+var decideReference = (function decideReference(spec, data) {
+  if (data.arch >>> 0 !== specArch(spec)) return spec.foreignAbi;
+  const nr = data.nr >>> 0;
+  if (nr & X32_SYSCALL_BIT) return spec.foreignAbi;
+  const rule = spec.syscalls.get(nr);
+  if (rule === void 0) return unlistedAction(spec, nr);
+  if (!("rules" in rule)) return rule;
+  for (const r of rule.rules) {
+    if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
+      return r.action;
+    }
+  }
+  return rule.otherwise;
+});
+var specArch = (function specArch(spec) {
+  return spec.arch ?? AUDIT_ARCH_X86_64;
+});
+var testHolds = (function testHolds(test, arg2) {
+  switch (test.op) {
+    case "eq":
+      return arg2 === test.value;
+    case "masked_eq":
+      return (arg2 & test.mask) === test.value;
+    case "any_set":
+      return (arg2 & test.mask) !== 0n;
+  }
+});
+var unlistedAction = (function unlistedAction(spec, nr) {
+  for (const r of spec.unlisted ?? []) if (nr >= r.first && nr <= r.last) return r.action;
+  return spec.defaultAction;
 });
 var setIovecs = (function setIovecs(address, buf) {
   localIov[0] = addressOf(buf);
@@ -1539,6 +1816,60 @@ var eventSink = (function eventSink(start, post) {
     close: () => closers.forEach((c) => c())
   });
 });
+var fileChecks = (function fileChecks(fd, setup, post) {
+  if (!setup.fs || !setup.plans.some((p) => p?.fs !== void 0)) return void 0;
+  const checker = new FsChecker(setup.fs);
+  const refused = (errno3) => ({
+    val: 0n,
+    error: -errno3,
+    flags: 0
+  });
+  const policyRefusal = refused(setup.fs.errno);
+  const caller = new NotifiedCaller();
+  const view = new NotifiedArgs();
+  const seen = /* @__PURE__ */ new Set();
+  const reported = new BigInt64Array(setup.reported);
+  const pending = [];
+  if (setup.report) {
+    checker.onDeny = (_tid, pid, denial) => {
+      const key = denialKey(pid, denial);
+      if (seen.has(key) || pending.some((p) => p.key === key)) return;
+      const message = {
+        type: "denied",
+        pid,
+        comm: commOf(pid),
+        denial
+      };
+      pending.push({
+        key,
+        message
+      });
+    };
+  }
+  return (plan, id, tid, args) => {
+    pending.length = 0;
+    if (tid === 0) return policyRefusal;
+    caller.reset(tid);
+    for (let i = 0; i < 6; i++) view.args[i] = args[i];
+    const decision = checker.decide(plan.fs, caller, view);
+    let valid;
+    do
+      valid = notifIdValid(fd, id);
+    while (valid === -EINTR5);
+    if (valid === -ENOENT3) return GONE;
+    if (valid !== 0) return policyRefusal;
+    for (const p of pending) {
+      seen.add(p.key);
+      if (!claimReport(reported, p.key)) continue;
+      writeStderr(`${denialLine(p.message.pid, p.message.comm, p.message.denial)}
+`);
+      post(p.message);
+    }
+    if (decision === void 0) return plan;
+    if (decision.action === "deny") return refused(decision.errno);
+    return policyRefusal;
+  };
+});
 var unwritableReason = (function unwritableReason(path) {
   let info;
   try {
@@ -2140,163 +2471,23 @@ var capabilityPlan = (function capabilityPlan(keep, own2) {
     }
   };
 });
-var argLowOffset = (function argLowOffset(i) {
-  checkArgIndex(i);
-  return SECCOMP_DATA_ARGS + 8 * i;
-});
-var argHighOffset = (function argHighOffset(i) {
-  checkArgIndex(i);
-  return SECCOMP_DATA_ARGS + 8 * i + 4;
-});
-var checkArgIndex = (function checkArgIndex(i) {
-  if (!Number.isInteger(i) || i < 0 || i > 5) {
-    throw new RangeError(`Invalid syscall argument index: ${i} (must be 0..5)`);
-  }
-});
-var notifSetFlags = (function notifSetFlags(fd, flags) {
-  return sym3.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
-});
-var newReportOnceTable = (function newReportOnceTable() {
-  return new SharedArrayBuffer(REPORT_ONCE_SLOTS * 8);
-});
-var workerUrl = (function workerUrl() {
-  const file = import.meta.url.endsWith(".js") ? "./notify_worker.js" : "./serve_worker.ts";
-  return new URL(file, import.meta.url).href;
-});
-var prestartNotifyWorker = (function prestartNotifyWorker() {
-  if (poolSize() === 0) return void 0;
-  return new Worker(workerUrl(), {
-    type: "module",
-    name: "jail-notify-0"
-  });
-});
-var startNotifyPool = (function startNotifyPool(policy, options = {}) {
-  const threads = poolSize();
-  if (!policy.notifyFilter || !policy.notifyPlans || threads === 0) {
-    options.first?.terminate();
-    return void 0;
-  }
-  const shared = new SharedArrayBuffer(4 * POOL.SIZE);
-  const slots = new Int32Array(shared);
-  slots[POOL.FD] = FD_PENDING;
-  slots[POOL.SERVING] = threads;
-  const reported = newReportOnceTable();
-  const plans = policy.notifyPlans;
-  const workers = [];
-  const onmessage = (e) => {
-    const m = e.data;
-    options.onDenied?.(m.pid, m.comm, m.denial);
-  };
-  const url = workerUrl();
-  let first = options.first;
-  const spawnOne = () => {
-    const index = workers.length;
-    const w = first ?? new Worker(url, {
-      type: "module",
-      name: `jail-notify-${index}`
-    });
-    first = void 0;
-    w.onmessage = onmessage;
-    w.postMessage({
-      shared,
-      spec: policy.spec,
-      plans,
-      fs: policy.fs,
-      report: options.onDenied !== void 0,
-      reported,
-      index
-    });
-    workers.push(w);
-  };
-  const turns = new MessageChannel();
-  let open = true;
-  const close2 = () => {
-    if (open) turns.port1.close();
-    open = false;
-  };
-  turns.port1.onmessage = () => {
-    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
-    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) {
-      turns.port2.postMessage(0);
-    } else close2();
-  };
-  if (first) spawnOne();
-  turns.port2.postMessage(0);
-  return {
-    shared,
-    checksFiles: plans.some((p) => p?.fs !== void 0),
-    spawnFirst() {
-      if (Atomics.load(slots, POOL.STOP) === 0 && workers.length === 0) spawnOne();
-    },
-    spawnNow() {
-      while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
-      close2();
-    },
-    end() {
-      close2();
-      Atomics.store(slots, POOL.STOP, 1);
-      Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
-      Atomics.notify(slots, POOL.FD);
-      for (const w of workers) w.terminate();
-      workers.length = 0;
-    }
-  };
-});
-var poolSize = (function poolSize() {
-  const asked = Deno.env.get(NOTIFY_THREADS_ENV);
-  if (asked !== void 0 && /^\d+$/.test(asked)) return Math.min(Number(asked), MAX_THREADS);
-  return Math.max(1, Math.min(Math.floor(navigator.hardwareConcurrency / 2), MAX_THREADS));
-});
-var attachListener = (function attachListener(shared, fd) {
-  const slots = new Int32Array(shared);
-  if (fd >= 0) {
-    const modern = Deno.env.get(NOTIFY_POLL_ENV) !== "1" && notifSetFlags(fd, 0) === 0;
-    const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
-    if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
-    Atomics.store(slots, POOL.SERVING, serving);
-    Atomics.store(slots, POOL.MODE, modern ? MODE_BLOCKING : MODE_POLL);
-  }
-  Atomics.store(slots, POOL.FD, fd);
-  Atomics.notify(slots, POOL.FD);
-});
-var detachListener = (function detachListener(shared) {
-  const slots = new Int32Array(shared);
-  Atomics.store(slots, POOL.STOP, 1);
-  Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
-  Atomics.notify(slots, POOL.FD);
-  const deadline = performance.now() + LEAVE_MS;
-  for (; ; ) {
-    const alive = Atomics.load(slots, POOL.ALIVE);
-    if (alive === 0) break;
-    const left = deadline - performance.now();
-    if (left <= 0) return {
-      answered: Atomics.load(slots, POOL.ANSWERED),
-      free: false
-    };
-    Atomics.wait(slots, POOL.ALIVE, alive, left);
-  }
-  return {
-    answered: Atomics.load(slots, POOL.ANSWERED),
-    free: true
-  };
-});
 var execFailureMessage = (function execFailureMessage(cmd, f) {
-  const { ENOENT: ENOENT3, EACCES: EACCES2, ENOEXEC: ENOEXEC2, ENOTDIR: ENOTDIR2, EISDIR } = ERRNO_NUMBERS;
-  if (f.errno === ENOENT3 && !cmd.includes("/")) {
+  const { ENOENT: ENOENT4, EACCES: EACCES2, ENOEXEC: ENOEXEC2, ENOTDIR: ENOTDIR2, EISDIR } = ERRNO_NUMBERS;
+  if (f.errno === ENOENT4 && !cmd.includes("/")) {
     return {
       code: 127,
       message: `${cmd}: command not found`
     };
   }
   const named = (/* @__PURE__ */ new Set([
-    ENOENT3,
+    ENOENT4,
     EACCES2,
     ENOEXEC2,
     ENOTDIR2,
     EISDIR
   ])).has(f.errno);
   const text = named ? ERRNO_MESSAGES[f.errno] : `cannot execute (errno ${f.errno})`;
-  const code3 = f.errno === ENOENT3 || f.errno === ENOTDIR2 ? 127 : 126;
+  const code3 = f.errno === ENOENT4 || f.errno === ENOTDIR2 ? 127 : 126;
   return {
     code: code3,
     message: `${cmd}: ${text}`
@@ -2313,6 +2504,7 @@ var runOutcome = (function runOutcome(cmd, r, execFailure, timedOut) {
     stops: r.stops
   };
   if (r.notified !== void 0) stats.notified = r.notified;
+  if (r.notifiedEarly !== void 0) stats.notifiedEarly = r.notifiedEarly;
   const base = {
     code: r.root?.code,
     signal: r.root?.signal,
@@ -2579,30 +2771,6 @@ var currentCpuMask = (function currentCpuMask() {
 });
 var bindAffinityNow = (function bindAffinityNow() {
   bindSysNow();
-});
-var bpfClass = (function bpfClass(code3) {
-  return code3 & 7;
-});
-var bpfSize = (function bpfSize(code3) {
-  return code3 & 24;
-});
-var bpfMode = (function bpfMode(code3) {
-  return code3 & 224;
-});
-var bpfOp = (function bpfOp(code3) {
-  return code3 & 240;
-});
-var bpfSrc = (function bpfSrc(code3) {
-  return code3 & 8;
-});
-var bpfRval = (function bpfRval(code3) {
-  return code3 & 24;
-});
-var bpfMiscOp = (function bpfMiscOp(code3) {
-  return code3 & 248;
-});
-var isCondJump = (function isCondJump(code3) {
-  return bpfClass(code3) === BPF_JMP && bpfOp(code3) !== BPF_JA;
 });
 var pathOf = (function pathOf(env) {
   const entry = env.findLast((e) => e.startsWith("PATH="));
@@ -3189,58 +3357,6 @@ var releaseListener = (function releaseListener(launched) {
   if (launched.listenerFd >= 0) close(launched.listenerFd);
   launched.listenerFd = -1;
 });
-var readTaskIds = (function readTaskIds(tid) {
-  try {
-    const text = Deno.readTextFileSync(`/proc/${tid}/status`);
-    const tgid = Number(/^Tgid:\s*(\d+)/m.exec(text)?.[1] ?? tid);
-    const ppid = Number(/^PPid:\s*(\d+)/m.exec(text)?.[1] ?? 0);
-    return {
-      tgid,
-      ppid
-    };
-  } catch {
-    return {
-      tgid: tid,
-      ppid: 0
-    };
-  }
-});
-var testsOf = (function testsOf(rule) {
-  return Array.isArray(rule.test) ? rule.test : [
-    rule.test
-  ];
-});
-var decideReference = (function decideReference(spec, data) {
-  if (data.arch >>> 0 !== specArch(spec)) return spec.foreignAbi;
-  const nr = data.nr >>> 0;
-  if (nr & X32_SYSCALL_BIT) return spec.foreignAbi;
-  const rule = spec.syscalls.get(nr);
-  if (rule === void 0) return unlistedAction(spec, nr);
-  if (!("rules" in rule)) return rule;
-  for (const r of rule.rules) {
-    if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
-      return r.action;
-    }
-  }
-  return rule.otherwise;
-});
-var specArch = (function specArch(spec) {
-  return spec.arch ?? AUDIT_ARCH_X86_64;
-});
-var testHolds = (function testHolds(test, arg2) {
-  switch (test.op) {
-    case "eq":
-      return arg2 === test.value;
-    case "masked_eq":
-      return (arg2 & test.mask) === test.value;
-    case "any_set":
-      return (arg2 & test.mask) !== 0n;
-  }
-});
-var unlistedAction = (function unlistedAction(spec, nr) {
-  for (const r of spec.unlisted ?? []) if (nr >= r.first && nr <= r.last) return r.action;
-  return spec.defaultAction;
-});
 var refusalOf = (function refusalOf(spec, nr, regs) {
   const action = decideReference(spec, {
     nr,
@@ -3389,7 +3505,7 @@ var endWait = (function endWait(thread, regs) {
   const w = thread.waiting;
   thread.waiting = void 0;
   const rc = regs.result;
-  const interrupted = rc === BigInt(-EINTR2) || rc <= BigInt(-ERESTARTSYS) && rc >= BigInt(-ERESTART_RESTARTBLOCK);
+  const interrupted = rc === BigInt(-EINTR3) || rc <= BigInt(-ERESTARTSYS) && rc >= BigInt(-ERESTART_RESTARTBLOCK);
   if (rc < 0n && !interrupted) {
     regs.setResult(-EAGAIN2);
     return;
@@ -4408,6 +4524,7 @@ var supervise = (async function supervise(start, host2) {
       Promise.resolve().then(() => (init_report(), report_exports))
     ]) : void 0;
     const reportModule = start.trace || start.log || start.events ? Promise.resolve().then(() => (init_reporter(), reporter_exports)) : void 0;
+    const earlyModule = start.notify ? Promise.resolve().then(() => (init_early(), early_exports)) : void 0;
     if (!start.spec?.syscalls) throw new Error("the start message carries no filter spec");
     const launched = launch({
       argv: start.argv,
@@ -4428,8 +4545,24 @@ var supervise = (async function supervise(start, host2) {
       return;
     }
     held = launched;
-    if (start.notify) {
-      attachListener(start.notify.pool, launched.notifying ? launched.listenerFd : -1);
+    let early;
+    if (start.notify && launched.notifying && earlyModule) {
+      const notify = start.notify;
+      const listenerFd = launched.listenerFd;
+      early = new (await earlyModule).EarlyNotifications(listenerFd, {
+        spec: start.spec,
+        plans: notify.plans,
+        fs: start.fs,
+        report: start.reportDenials,
+        reported: notify.reported
+      }, (m) => post({
+        ...m,
+        written: true
+      }), notify.pool, () => post({
+        type: "pool"
+      }), () => attachListener(notify.pool, listenerFd));
+    } else if (start.notify) {
+      attachListener(start.notify.pool, -1);
     }
     mark("launch done");
     post({
@@ -4502,6 +4635,7 @@ var supervise = (async function supervise(start, host2) {
       results,
       script: launched.script,
       sleepGuard: host2.sleepGuard,
+      waitWork: early,
       hooks: {
         onSyscall: reporter ? (call) => {
           const d = engine.decide(call);
@@ -4535,8 +4669,12 @@ var supervise = (async function supervise(start, host2) {
     const result = await host2.drive(supervisor);
     mark("supervisor loop ended");
     emit?.close();
+    early?.stop();
     const pool = start.notify && detachListener(start.notify.pool);
-    if (pool) result.notified = pool.answered;
+    if (pool) {
+      result.notified = pool.answered + (early?.answered ?? 0);
+      result.notifiedEarly = early?.answered ?? 0;
+    }
     if (pool?.free !== false) releaseListener(launched);
     held = void 0;
     post({
@@ -4573,11 +4711,9 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
   try {
     if (options.log) log = startLog(options.log, argv);
   } catch (e) {
-    options.notifyWorker?.terminate();
     return Promise.reject(e);
   }
   if (inspectorRequested()) {
-    options.notifyWorker?.terminate();
     return Promise.reject(new JailError("Deno's inspector is on (--inspect or NODE_OPTIONS): the tree could connect to it and run code in jail"));
   }
   let releaseInspector = () => {
@@ -4654,7 +4790,10 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
           options.onEvent?.(m.event);
           return;
         case "denied":
-          fsDenied?.(0, m.pid, m.denial, m.comm);
+          fsDenied?.(0, m.pid, m.denial, m.comm, m.written);
+          return;
+        case "pool":
+          pool?.begin();
           return;
         case "hook":
           hooks.answer(m.hook, m.call);
@@ -4696,12 +4835,9 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
       }
       resolve(result);
     };
-    const recorded = options.trace || options.log || options.onEvent;
-    if (recorded) options.notifyWorker?.terminate();
-    pool = recorded ? void 0 : startNotifyPool(policy, {
+    pool = options.trace || options.log || options.onEvent ? void 0 : startNotifyPool(policy, {
       // The pool's threads wrote these lines themselves: the reporter only takes note of them.
-      onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm, true)),
-      first: options.notifyWorker
+      onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm, true))
     });
     const start = {
       type: "start",
@@ -4726,12 +4862,13 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
       log: log?.path,
       notify: pool && {
         filter: policy.notifyFilter,
-        pool: pool.shared
+        pool: pool.shared,
+        plans: policy.notifyPlans,
+        reported: pool.reported
       }
     };
     worker.postMessage(start);
     mark("start posted");
-    if (pool?.checksFiles) pool.spawnFirst();
   });
 });
 var isRet = (function isRet(code3) {
@@ -7030,21 +7167,7 @@ var writeLearned = (function writeLearned(learner, learn, command, outcome) {
   report(`learned ${n(net.size, "destination", "destinations")} and ${n(run.size, "program", "programs")}; wrote ${learn.path}${failed}`);
   return true;
 });
-var filePoolLikely = (function filePoolLikely(cli) {
-  if (cli.command.length === 0 || cli.explain || cli.learn || cli.trace || cli.summary) {
-    return false;
-  }
-  if (cli.log !== void 0 || cli.flags["allow-all"]) return false;
-  const lists = [
-    "allow-read",
-    "deny-read",
-    "allow-write",
-    "deny-write"
-  ];
-  return lists.some((f) => cli.flags[f]?.some((entry) => entry !== "*")) && kernelContinues();
-});
 var main = (async function main(args) {
-  let notifyWorker;
   try {
     const cli = parseCli(args);
     if (cli.help) {
@@ -7058,7 +7181,6 @@ var main = (async function main(args) {
     if (cli.config !== void 0 && cli.noConfig) {
       throw new UsageError("--config and --no-config: conflicting flags: give one of them");
     }
-    if (filePoolLikely(cli)) notifyWorker = prestartNotifyWorker();
     const loaded = await loadPolicy({
       flags: cli.learn ? {
         ...cli.flags,
@@ -7119,10 +7241,7 @@ var main = (async function main(args) {
       if (item) progress?.learned(item);
     } : void 0;
     const color = cli.trace && cli.traceFile === void 0 && (await Promise.resolve().then(() => (init_trace(), trace_exports))).useColor(Deno.stderr.isTerminal(), Deno.env.get("NO_COLOR"));
-    const handed = notifyWorker;
-    notifyWorker = void 0;
     const outcome = await runJailed(cli.command, loaded.compiled, {
-      notifyWorker: handed,
       onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
       timeout: cli.timeout ?? loaded.timeout,
       grace: cli.grace ?? loaded.grace,
@@ -7161,8 +7280,6 @@ var main = (async function main(args) {
     }
     report(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return EXIT_JAIL_ERROR;
-  } finally {
-    notifyWorker?.terminate();
   }
 });
 var __defProp = Object.defineProperty;
@@ -9773,6 +9890,183 @@ var init_socket = __esm({
   }
 });
 
+// kernel/seccomp.ts
+
+
+
+var SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_TRAP, SECCOMP_RET_ERRNO, SECCOMP_RET_USER_NOTIF, SECCOMP_RET_TRACE, SECCOMP_RET_LOG, SECCOMP_RET_ALLOW, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, X32_SYSCALL_BIT, SECCOMP_DATA_NR, SECCOMP_DATA_ARCH, SECCOMP_DATA_IP, SECCOMP_DATA_ARGS, SECCOMP_DATA_SIZE, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_GET_NOTIF_SIZES, SECCOMP_NOTIF, SECCOMP_NOTIF_RESP, SECCOMP_NOTIF_SIZES_BYTES, SECCOMP_USER_NOTIF_FLAG_CONTINUE, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND, SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR, SECCOMP_IOCTL_NOTIF_SET_FLAGS;
+var init_seccomp = __esm({
+  "kernel/seccomp.ts"() {
+    SECCOMP_RET_KILL_PROCESS = 2147483648;
+    SECCOMP_RET_KILL_THREAD = 0;
+    SECCOMP_RET_TRAP = 196608;
+    SECCOMP_RET_ERRNO = 327680;
+    SECCOMP_RET_USER_NOTIF = 2143289344;
+    SECCOMP_RET_TRACE = 2146435072;
+    SECCOMP_RET_LOG = 2147221504;
+    SECCOMP_RET_ALLOW = 2147418112;
+    SECCOMP_RET_ACTION_FULL = 4294901760;
+    SECCOMP_RET_DATA = 65535;
+    X32_SYSCALL_BIT = 1073741824;
+    SECCOMP_DATA_NR = 0;
+    SECCOMP_DATA_ARCH = 4;
+    SECCOMP_DATA_IP = 8;
+    SECCOMP_DATA_ARGS = 16;
+    SECCOMP_DATA_SIZE = 64;
+    SECCOMP_SET_MODE_FILTER = 1;
+    SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
+    SECCOMP_GET_NOTIF_SIZES = 3;
+    SECCOMP_NOTIF = {
+      id: 0,
+      pid: 8,
+      flags: 12,
+      /** The `struct seccomp_data` of the call, as the filter saw it. */
+      data: 16,
+      size: 16 + SECCOMP_DATA_SIZE
+    };
+    SECCOMP_NOTIF_RESP = {
+      id: 0,
+      val: 8,
+      error: 16,
+      flags: 20,
+      size: 24
+    };
+    SECCOMP_NOTIF_SIZES_BYTES = 6;
+    SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
+    SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
+    SECCOMP_IOCTL_NOTIF_RECV = 3226476800;
+    SECCOMP_IOCTL_NOTIF_SEND = 3222806785;
+    SECCOMP_IOCTL_NOTIF_ID_VALID = 1074274562;
+    SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR = 2148016386;
+    SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
+  }
+});
+
+// ffi/seccomp_notify.ts
+
+
+
+
+
+
+
+var EINVAL, SYMBOLS3, sym3, SYS_SECCOMP, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
+var init_seccomp_notify = __esm({
+  "ffi/seccomp_notify.ts"() {
+    init_libc();
+    init_seccomp();
+    init_host_syscalls();
+    init_errno();
+    EINVAL = ERRNO_NUMBERS.EINVAL;
+    SYMBOLS3 = {
+      // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
+      ioctl: {
+        parameters: [
+          "i32",
+          "u64",
+          "buffer"
+        ],
+        result: "i32"
+      },
+      // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
+      ioctl_value: {
+        name: "ioctl",
+        parameters: [
+          "i32",
+          "u64",
+          "u64"
+        ],
+        result: "i32"
+      },
+      // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+      poll: {
+        parameters: [
+          "buffer",
+          "u64",
+          "i32"
+        ],
+        result: "i32"
+      },
+      // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
+      seccomp: {
+        name: "syscall",
+        parameters: [
+          "i64",
+          "u64",
+          "u64",
+          "buffer"
+        ],
+        result: "i64"
+      }
+    };
+    sym3 = lazySymbols(SYMBOLS3);
+    SYS_SECCOMP = hostNr("seccomp");
+    RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
+    SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
+    POLL = {
+      IN: 1,
+      HUP: 16
+    };
+    idBuf = new BigUint64Array(1);
+    idBytes = new Uint8Array(idBuf.buffer);
+    idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
+    pollBuf = new Uint8Array(8);
+    pollView = new DataView(pollBuf.buffer);
+    pollWait = new BigInt64Array(2);
+  }
+});
+
+// src/notify/report_once.ts
+
+
+
+var REPORT_ONCE_SLOTS;
+var init_report_once = __esm({
+  "src/notify/report_once.ts"() {
+    REPORT_ONCE_SLOTS = 8192;
+  }
+});
+
+// src/notify/pool.ts
+
+
+
+
+
+var POOL, FD_PENDING, MODE_BLOCKING, MODE_POLL, NOTIFY_THREADS_ENV, NOTIFY_POLL_ENV, MAX_THREADS, LEAVE_MS;
+var init_pool = __esm({
+  "src/notify/pool.ts"() {
+    init_seccomp_notify();
+    init_report_once();
+    init_seccomp();
+    POOL = {
+      /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
+      FD: 0,
+      /** Pool threads between their stop check and leaving: the listener may be in use. */
+      ALIVE: 1,
+      /** Set once: leave. */
+      STOP: 2,
+      /** Notifications answered (SEND succeeded), summed as threads leave. */
+      ANSWERED: 3,
+      /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
+      MODE: 4,
+      /** How many threads serve (the others leave at once). */
+      SERVING: 5,
+      /** Threads loaded and waiting for the descriptor: the supervisor may hand it over. */
+      READY: 6,
+      /** Slots. */
+      SIZE: 7
+    };
+    FD_PENDING = -2;
+    MODE_BLOCKING = 1;
+    MODE_POLL = 2;
+    NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
+    NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
+    MAX_THREADS = 16;
+    LEAVE_MS = 2e3;
+  }
+});
+
 // src/fs/report.ts
 var report_exports = {};
 __export(report_exports, {
@@ -10370,6 +10664,52 @@ var init_log = __esm({
   }
 });
 
+// kernel/bpf.ts
+
+
+
+
+
+
+
+
+var BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_JMP, BPF_RET, BPF_MISC, BPF_W, BPF_H, BPF_B, BPF_IMM, BPF_ABS, BPF_MEM, BPF_LEN, BPF_AND, BPF_NEG, BPF_JA, BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_K, BPF_X, BPF_A, BPF_TAX, BPF_TXA, SKF_NET_OFF, BPF_MAXINSNS, BPF_MEMWORDS, BPF_MAX_COND_JUMP;
+var init_bpf = __esm({
+  "kernel/bpf.ts"() {
+    BPF_LD = 0;
+    BPF_LDX = 1;
+    BPF_ST = 2;
+    BPF_STX = 3;
+    BPF_ALU = 4;
+    BPF_JMP = 5;
+    BPF_RET = 6;
+    BPF_MISC = 7;
+    BPF_W = 0;
+    BPF_H = 8;
+    BPF_B = 16;
+    BPF_IMM = 0;
+    BPF_ABS = 32;
+    BPF_MEM = 96;
+    BPF_LEN = 128;
+    BPF_AND = 80;
+    BPF_NEG = 128;
+    BPF_JA = 0;
+    BPF_JEQ = 16;
+    BPF_JGT = 32;
+    BPF_JGE = 48;
+    BPF_JSET = 64;
+    BPF_K = 0;
+    BPF_X = 8;
+    BPF_A = 16;
+    BPF_TAX = 0;
+    BPF_TXA = 128;
+    SKF_NET_OFF = -1048576;
+    BPF_MAXINSNS = 4096;
+    BPF_MEMWORDS = 16;
+    BPF_MAX_COND_JUMP = 255;
+  }
+});
+
 // src/fs/glob.ts
 
 
@@ -10476,6 +10816,177 @@ var init_access = __esm({
         return {};
       }
     };
+  }
+});
+
+// src/supervisor/registry.ts
+
+var PidSlots, Registry;
+var init_registry = __esm({
+  "src/supervisor/registry.ts"() {
+    PidSlots = class {
+      #slots;
+      #index = /* @__PURE__ */ new Map();
+      #free = [];
+      #next = 0;
+      /** @param slots Shared memory; slot values are live pids, 0 when free. */
+      constructor(slots) {
+        this.#slots = slots;
+      }
+      /** Records a live pid. */
+      add(pid) {
+        if (this.#index.has(pid)) return;
+        const i = this.#free.pop() ?? (this.#next < this.#slots.length ? this.#next++ : -1);
+        if (i < 0) return;
+        this.#index.set(pid, i);
+        Atomics.store(this.#slots, i, pid);
+      }
+      /** Forgets a pid: called before the kernel can reuse it (while it is still an unreaped zombie). */
+      remove(pid) {
+        const i = this.#index.get(pid);
+        if (i === void 0) return;
+        Atomics.store(this.#slots, i, 0);
+        this.#index.delete(pid);
+        this.#free.push(i);
+      }
+    };
+    Registry = class {
+      /** Threads by tid. */
+      threads = /* @__PURE__ */ new Map();
+      /** Processes by pid. */
+      processes = /* @__PURE__ */ new Map();
+      /** Processes ever seen, for reports and stress checks. */
+      processCount = 0;
+      /** Threads ever seen. */
+      threadCount = 0;
+      /** Most processes alive at once. */
+      peakProcesses = 0;
+      /** Most threads alive at once. */
+      peakThreads = 0;
+      #slots;
+      /** @param slots Shared live-pid slots, when a main thread may need them. */
+      constructor(slots) {
+        this.#slots = slots;
+      }
+      /** True when no traced thread is left. */
+      get empty() {
+        return this.threads.size === 0;
+      }
+      /** Adds a thread (and its process when new). Idempotent. */
+      addThread(tid, tgid, ppid) {
+        const known = this.threads.get(tid);
+        if (known) return known;
+        const thread = {
+          tid,
+          tgid,
+          state: "running",
+          exitStop: false,
+          execStops: true
+        };
+        this.threads.set(tid, thread);
+        this.threadCount++;
+        if (this.threads.size > this.peakThreads) this.peakThreads = this.threads.size;
+        let proc = this.processes.get(tgid);
+        if (!proc) {
+          proc = {
+            pid: tgid,
+            ppid,
+            threads: /* @__PURE__ */ new Set(),
+            execs: 0
+          };
+          this.processes.set(tgid, proc);
+          this.processCount++;
+          if (this.processes.size > this.peakProcesses) this.peakProcesses = this.processes.size;
+          this.#slots?.add(tgid);
+        }
+        proc.threads.add(tid);
+        return thread;
+      }
+      /**
+       * Removes a thread whose death was reported. When the leader's death is
+       * reported the process is gone: any sibling still listed vanished without
+       * a report, and is dropped too.
+       *
+       * @returns The process, when this death ended it.
+       */
+      removeThread(tid) {
+        const thread = this.threads.get(tid);
+        if (!thread) return void 0;
+        this.threads.delete(tid);
+        const proc = this.processes.get(thread.tgid);
+        if (!proc) return void 0;
+        proc.threads.delete(tid);
+        if (tid !== proc.pid && proc.threads.size > 0) return void 0;
+        for (const other of proc.threads) this.threads.delete(other);
+        proc.threads.clear();
+        this.processes.delete(proc.pid);
+        this.#slots?.remove(proc.pid);
+        return proc;
+      }
+      /**
+       * After PTRACE_EVENT_EXEC: every other thread of the process is gone, and
+       * the thread that exec'd now has the leader's tid. The kernel guarantees
+       * that at this stop no other thread of the process is alive, so all other
+       * records are dropped. Two kinds never report a death: the old leader when
+       * another thread exec'd (its tid was taken over), and the exec'ing
+       * thread's former tid. Siblings whose death reports were still queued
+       * report later as unknown tids, which the supervisor ignores.
+       *
+       * @param pid The process (and now the exec'ing thread's tid).
+       * @param formerTid The tid the exec'ing thread had before (PTRACE_GETEVENTMSG);
+       *   `pid` when the leader exec'd or the former tid could not be read.
+       * @returns The tids dropped without a death report (the former tid excluded:
+       *   that task lives on as `pid`).
+       */
+      execed(pid, formerTid) {
+        const proc = this.processes.get(pid);
+        const vanished = [];
+        if (!proc) return vanished;
+        const execer = this.threads.get(formerTid) ?? this.threads.get(pid);
+        for (const tid of proc.threads) {
+          if (tid !== formerTid) vanished.push(tid);
+          this.threads.delete(tid);
+        }
+        proc.threads.clear();
+        proc.threads.add(pid);
+        proc.execs++;
+        const thread = execer ?? {
+          tid: pid,
+          tgid: pid,
+          state: "running",
+          exitStop: false,
+          execStops: true
+        };
+        thread.tid = pid;
+        thread.state = "running";
+        thread.pendingResult = void 0;
+        thread.waiting = void 0;
+        thread.retried = void 0;
+        this.threads.set(pid, thread);
+        return vanished;
+      }
+    };
+  }
+});
+
+// src/bpf/opcodes.ts
+var init_opcodes = __esm({
+  "src/bpf/opcodes.ts"() {
+    init_bpf();
+    init_seccomp();
+  }
+});
+
+// src/bpf/spec.ts
+
+
+
+
+
+var init_spec = __esm({
+  "src/bpf/spec.ts"() {
+    init_abi();
+    init_opcodes();
   }
 });
 
@@ -12088,6 +12599,241 @@ var init_reporter = __esm({
   }
 });
 
+// src/notify/notified_call.ts
+var NotifiedArgs, NotifiedCaller;
+var init_notified_call = __esm({
+  "src/notify/notified_call.ts"() {
+    init_registry();
+    NotifiedArgs = class {
+      /** The arguments, filled for each notification by the pool thread. */
+      args = [
+        0n,
+        0n,
+        0n,
+        0n,
+        0n,
+        0n
+      ];
+      arg(i) {
+        return this.args[i];
+      }
+      argInt(i) {
+        return Number(BigInt.asIntN(32, this.args[i]));
+      }
+    };
+    NotifiedCaller = class {
+      #tid = 0;
+      #pid = -1;
+      /** The caller of the next notification. */
+      reset(tid) {
+        this.#tid = tid;
+        this.#pid = -1;
+      }
+      get tid() {
+        return this.#tid;
+      }
+      /**
+       * The caller's thread group (registry.ts's `readTaskIds`); the tid itself
+       * when its status cannot be read (it died: its notification is gone too,
+       * and nothing decided then is sent or reported).
+       */
+      get pid() {
+        if (this.#pid < 0) this.#pid = readTaskIds(this.#tid).tgid;
+        return this.#pid;
+      }
+    };
+  }
+});
+
+// src/notify/server.ts
+
+var ENOENT3, EINTR5, EPERM7, SERVED, NotifyServer, GONE;
+var init_server = __esm({
+  "src/notify/server.ts"() {
+    init_spec();
+    init_seccomp_notify();
+    init_seccomp();
+    init_errno();
+    init_notified_call();
+    init_check();
+    init_report();
+    init_stderr();
+    init_report_once();
+    ({ ENOENT: ENOENT3, EINTR: EINTR5, EPERM: EPERM7 } = ERRNO_NUMBERS);
+    SERVED = {
+      /** A notification was taken (and answered, unless its caller had gone). */
+      ONE: 1,
+      /** Nothing taken: interrupted, or its caller went away before it was taken. */
+      NONE: 0,
+      /** The listener has nothing more to give (from 6.6, the filter has no task left), or failed. */
+      DONE: -1
+    };
+    NotifyServer = class {
+      /** Notifications answered (SEND succeeded). */
+      answered = 0;
+      #fd;
+      #spec;
+      #plans;
+      #files;
+      #notif;
+      #resp;
+      #nv;
+      #rv;
+      #args = [
+        0n,
+        0n,
+        0n,
+        0n,
+        0n,
+        0n
+      ];
+      #data;
+      /**
+       * @param fd The listener.
+       * @param setup The spec, plans and file policy.
+       * @param post Where a refusal this server reported goes (the owner takes note of it).
+       */
+      constructor(fd, setup, post) {
+        this.#fd = fd;
+        this.#spec = setup.spec;
+        this.#plans = setup.plans;
+        this.#files = fileChecks(fd, setup, post);
+        const sizes = notifSizes();
+        const notifBytes = Math.max(SECCOMP_NOTIF.size, typeof sizes === "number" ? 0 : sizes.notif);
+        const respBytes = Math.max(SECCOMP_NOTIF_RESP.size, typeof sizes === "number" ? 0 : sizes.resp);
+        this.#notif = new Uint8Array(notifBytes);
+        this.#resp = new Uint8Array(respBytes);
+        this.#nv = new DataView(this.#notif.buffer);
+        this.#rv = new DataView(this.#resp.buffer);
+        this.#data = {
+          nr: 0,
+          arch: 0,
+          instructionPointer: 0n,
+          args: this.#args
+        };
+      }
+      /**
+       * Takes one notification and answers it. `SECCOMP_IOCTL_NOTIF_RECV` waits
+       * for one: call it when the listener is readable, or from a thread with
+       * nothing else to do.
+       */
+      serveOne() {
+        const fd = this.#fd, nv = this.#nv, rv = this.#rv, args = this.#args, data = this.#data;
+        const rc = notifRecv(fd, this.#notif);
+        if (rc < 0) {
+          if (rc === -EINTR5) return SERVED.NONE;
+          if (rc === -ENOENT3 && (pollOne(fd, POLL.IN, 0) & POLL.HUP) === 0) return SERVED.NONE;
+          return SERVED.DONE;
+        }
+        const at = SECCOMP_NOTIF.data;
+        data.nr = nv.getInt32(at + SECCOMP_DATA_NR, true);
+        data.arch = nv.getUint32(at + SECCOMP_DATA_ARCH, true);
+        data.instructionPointer = nv.getBigUint64(at + SECCOMP_DATA_IP, true);
+        for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + SECCOMP_DATA_ARGS + 8 * i, true);
+        const action = decideReference(this.#spec, data);
+        const plan = action.kind === "trace" ? this.#plans[action.data] : void 0;
+        const id = nv.getBigUint64(SECCOMP_NOTIF.id, true);
+        let answer = plan;
+        if (plan?.fs !== void 0) {
+          answer = this.#files ? this.#files(plan, id, nv.getUint32(SECCOMP_NOTIF.pid, true), args) : void 0;
+          if (answer === GONE) return SERVED.ONE;
+        }
+        rv.setBigUint64(SECCOMP_NOTIF_RESP.id, id, true);
+        if (answer) {
+          rv.setBigInt64(SECCOMP_NOTIF_RESP.val, answer.val, true);
+          rv.setInt32(SECCOMP_NOTIF_RESP.error, answer.error, true);
+          rv.setUint32(SECCOMP_NOTIF_RESP.flags, answer.flags, true);
+        } else {
+          rv.setBigInt64(SECCOMP_NOTIF_RESP.val, 0n, true);
+          rv.setInt32(SECCOMP_NOTIF_RESP.error, -EPERM7, true);
+          rv.setUint32(SECCOMP_NOTIF_RESP.flags, 0, true);
+        }
+        if (notifSend(fd, this.#resp) === 0) this.answered++;
+        return SERVED.ONE;
+      }
+    };
+    GONE = {
+      val: 0n,
+      error: 0,
+      flags: 0
+    };
+  }
+});
+
+// src/notify/early.ts
+var early_exports = {};
+__export(early_exports, {
+  EarlyNotifications: () => EarlyNotifications,
+  HAND_OVER_AFTER: () => HAND_OVER_AFTER,
+  HAND_OVER_MS: () => HAND_OVER_MS
+});
+var HAND_OVER_AFTER, HAND_OVER_MS, EarlyNotifications;
+var init_early = __esm({
+  "src/notify/early.ts"() {
+    init_server();
+    init_pool();
+    init_seccomp_notify();
+    init_seccomp();
+    HAND_OVER_AFTER = 200;
+    HAND_OVER_MS = 100;
+    EarlyNotifications = class {
+      #fd;
+      #server;
+      #until;
+      #slots;
+      #request;
+      #handOver;
+      #requested = false;
+      /**
+       * @param fd jail's listener.
+       * @param setup What the answers are made from (as for a pool thread).
+       * @param post Where a refusal this thread reported goes.
+       * @param pool The pool's buffer (pool.ts), whose READY slot says when a thread waits.
+       * @param request Asks the owner to create the pool (called once).
+       * @param handOver Gives the listener to the pool (called once, on this thread).
+       */
+      constructor(fd, setup, post, pool, request, handOver) {
+        this.#slots = new Int32Array(pool);
+        this.#request = request;
+        this.#fd = fd;
+        notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+        this.#server = new NotifyServer(fd, setup, post);
+        this.#until = performance.now() + HAND_OVER_MS;
+        this.#handOver = handOver;
+      }
+      /** Calls answered by this thread. */
+      get answered() {
+        return this.#server.answered;
+      }
+      /** The listener while this thread answers it; -1 once the pool has it (or it is done). */
+      get fd() {
+        if (this.#fd < 0) return -1;
+        if (!this.#requested) {
+          if (this.#server.answered < HAND_OVER_AFTER && performance.now() < this.#until) {
+            return this.#fd;
+          }
+          this.#requested = true;
+          this.#request();
+        }
+        if (Atomics.load(this.#slots, POOL.READY) > 0) {
+          this.#fd = -1;
+          this.#handOver();
+        }
+        return this.#fd;
+      }
+      /** Takes and answers the notification the readable listener holds. */
+      serve() {
+        if (this.#fd < 0) return;
+        if (this.#server.serveOne() === SERVED.DONE) this.#fd = -1;
+      }
+      /** Stops answering, without a hand-over (the run is over). */
+      stop() {
+        this.#fd = -1;
+      }
+    };
+  }
+});
+
 // src/report/output_paths.ts
 var output_paths_exports = {};
 __export(output_paths_exports, {
@@ -12728,138 +13474,8 @@ var ALLOW_ALL_DROP = [
 
 
 
-// ffi/seccomp_notify.ts
-init_libc();
-
-// kernel/seccomp.ts
-var SECCOMP_RET_KILL_PROCESS = 2147483648;
-var SECCOMP_RET_KILL_THREAD = 0;
-var SECCOMP_RET_TRAP = 196608;
-var SECCOMP_RET_ERRNO = 327680;
-var SECCOMP_RET_USER_NOTIF = 2143289344;
-var SECCOMP_RET_TRACE = 2146435072;
-var SECCOMP_RET_LOG = 2147221504;
-var SECCOMP_RET_ALLOW = 2147418112;
-var SECCOMP_RET_ACTION_FULL = 4294901760;
-var SECCOMP_RET_DATA = 65535;
-var X32_SYSCALL_BIT = 1073741824;
-var SECCOMP_DATA_NR = 0;
-var SECCOMP_DATA_ARCH = 4;
-var SECCOMP_DATA_IP = 8;
-var SECCOMP_DATA_ARGS = 16;
-var SECCOMP_DATA_SIZE = 64;
-
-
-
-var SECCOMP_SET_MODE_FILTER = 1;
-var SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
-var SECCOMP_NOTIF = {
-  id: 0,
-  pid: 8,
-  flags: 12,
-  /** The `struct seccomp_data` of the call, as the filter saw it. */
-  data: 16,
-  size: 16 + SECCOMP_DATA_SIZE
-};
-var SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
-var SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
-var SECCOMP_IOCTL_NOTIF_RECV = 3226476800;
-var SECCOMP_IOCTL_NOTIF_SEND = 3222806785;
-var SECCOMP_IOCTL_NOTIF_ID_VALID = 1074274562;
-var SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
-
-// ffi/seccomp_notify.ts
-init_host_syscalls();
-init_errno();
-var EINVAL = ERRNO_NUMBERS.EINVAL;
-var SYMBOLS3 = {
-  // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
-  ioctl: {
-    parameters: [
-      "i32",
-      "u64",
-      "buffer"
-    ],
-    result: "i32"
-  },
-  // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
-  ioctl_value: {
-    name: "ioctl",
-    parameters: [
-      "i32",
-      "u64",
-      "u64"
-    ],
-    result: "i32"
-  },
-  // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-  poll: {
-    parameters: [
-      "buffer",
-      "u64",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
-  seccomp: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "u64",
-      "u64",
-      "buffer"
-    ],
-    result: "i64"
-  }
-};
-var sym3 = lazySymbols(SYMBOLS3);
-var SYS_SECCOMP = hostNr("seccomp");
-var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
-var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
-var idBuf = new BigUint64Array(1);
-var idBytes = new Uint8Array(idBuf.buffer);
-var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
-
-var pollBuf = new Uint8Array(8);
-var pollView = new DataView(pollBuf.buffer);
-
-// src/notify/report_once.ts
-var REPORT_ONCE_SLOTS = 8192;
-
-
-// src/notify/pool.ts
-var POOL = {
-  /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
-  FD: 0,
-  /** Pool threads between their stop check and leaving: the listener may be in use. */
-  ALIVE: 1,
-  /** Set once: leave. */
-  STOP: 2,
-  /** Notifications answered (SEND succeeded), summed as threads leave. */
-  ANSWERED: 3,
-  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
-  MODE: 4,
-  /** How many threads serve (the others leave at once). */
-  SERVING: 5,
-  /** Slots. */
-  SIZE: 6
-};
-var FD_PENDING = -2;
-var MODE_BLOCKING = 1;
-var MODE_POLL = 2;
-var NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
-var NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
-var MAX_THREADS = 16;
-var LEAVE_MS = 2e3;
-
-
-
-
-
-
-
 // src/run/run.ts
+init_pool();
 init_report();
 init_stderr();
 
@@ -13231,49 +13847,8 @@ var CPU_SET_BYTES = 128;
 
 // src/launch/launch.ts
 init_signals();
-
-// kernel/bpf.ts
-var BPF_LD = 0;
-var BPF_LDX = 1;
-var BPF_ST = 2;
-var BPF_STX = 3;
-var BPF_ALU = 4;
-var BPF_JMP = 5;
-var BPF_RET = 6;
-var BPF_MISC = 7;
-var BPF_W = 0;
-var BPF_H = 8;
-var BPF_B = 16;
-var BPF_IMM = 0;
-var BPF_ABS = 32;
-var BPF_MEM = 96;
-var BPF_LEN = 128;
-var BPF_AND = 80;
-var BPF_NEG = 128;
-var BPF_JA = 0;
-var BPF_JEQ = 16;
-var BPF_JGT = 32;
-var BPF_JGE = 48;
-var BPF_JSET = 64;
-var BPF_K = 0;
-var BPF_X = 8;
-var BPF_A = 16;
-var BPF_TAX = 0;
-var BPF_TXA = 128;
-
-
-
-
-
-
-
-
-var SKF_NET_OFF = -1048576;
-var BPF_MAXINSNS = 4096;
-var BPF_MEMWORDS = 16;
-var BPF_MAX_COND_JUMP = 255;
-
-// src/launch/launch.ts
+init_seccomp();
+init_bpf();
 init_arch();
 
 // src/launch/command_path.ts
@@ -13549,161 +14124,10 @@ var SCRIPT_SHELL = "/bin/sh";
 init_ptrace();
 init_ptrace2();
 init_signals();
-
-// src/supervisor/registry.ts
-
-var PidSlots = class {
-  #slots;
-  #index = /* @__PURE__ */ new Map();
-  #free = [];
-  #next = 0;
-  /** @param slots Shared memory; slot values are live pids, 0 when free. */
-  constructor(slots) {
-    this.#slots = slots;
-  }
-  /** Records a live pid. */
-  add(pid) {
-    if (this.#index.has(pid)) return;
-    const i = this.#free.pop() ?? (this.#next < this.#slots.length ? this.#next++ : -1);
-    if (i < 0) return;
-    this.#index.set(pid, i);
-    Atomics.store(this.#slots, i, pid);
-  }
-  /** Forgets a pid: called before the kernel can reuse it (while it is still an unreaped zombie). */
-  remove(pid) {
-    const i = this.#index.get(pid);
-    if (i === void 0) return;
-    Atomics.store(this.#slots, i, 0);
-    this.#index.delete(pid);
-    this.#free.push(i);
-  }
-};
-var Registry = class {
-  /** Threads by tid. */
-  threads = /* @__PURE__ */ new Map();
-  /** Processes by pid. */
-  processes = /* @__PURE__ */ new Map();
-  /** Processes ever seen, for reports and stress checks. */
-  processCount = 0;
-  /** Threads ever seen. */
-  threadCount = 0;
-  /** Most processes alive at once. */
-  peakProcesses = 0;
-  /** Most threads alive at once. */
-  peakThreads = 0;
-  #slots;
-  /** @param slots Shared live-pid slots, when a main thread may need them. */
-  constructor(slots) {
-    this.#slots = slots;
-  }
-  /** True when no traced thread is left. */
-  get empty() {
-    return this.threads.size === 0;
-  }
-  /** Adds a thread (and its process when new). Idempotent. */
-  addThread(tid, tgid, ppid) {
-    const known = this.threads.get(tid);
-    if (known) return known;
-    const thread = {
-      tid,
-      tgid,
-      state: "running",
-      exitStop: false,
-      execStops: true
-    };
-    this.threads.set(tid, thread);
-    this.threadCount++;
-    if (this.threads.size > this.peakThreads) this.peakThreads = this.threads.size;
-    let proc = this.processes.get(tgid);
-    if (!proc) {
-      proc = {
-        pid: tgid,
-        ppid,
-        threads: /* @__PURE__ */ new Set(),
-        execs: 0
-      };
-      this.processes.set(tgid, proc);
-      this.processCount++;
-      if (this.processes.size > this.peakProcesses) this.peakProcesses = this.processes.size;
-      this.#slots?.add(tgid);
-    }
-    proc.threads.add(tid);
-    return thread;
-  }
-  /**
-   * Removes a thread whose death was reported. When the leader's death is
-   * reported the process is gone: any sibling still listed vanished without
-   * a report, and is dropped too.
-   *
-   * @returns The process, when this death ended it.
-   */
-  removeThread(tid) {
-    const thread = this.threads.get(tid);
-    if (!thread) return void 0;
-    this.threads.delete(tid);
-    const proc = this.processes.get(thread.tgid);
-    if (!proc) return void 0;
-    proc.threads.delete(tid);
-    if (tid !== proc.pid && proc.threads.size > 0) return void 0;
-    for (const other of proc.threads) this.threads.delete(other);
-    proc.threads.clear();
-    this.processes.delete(proc.pid);
-    this.#slots?.remove(proc.pid);
-    return proc;
-  }
-  /**
-   * After PTRACE_EVENT_EXEC: every other thread of the process is gone, and
-   * the thread that exec'd now has the leader's tid. The kernel guarantees
-   * that at this stop no other thread of the process is alive, so all other
-   * records are dropped. Two kinds never report a death: the old leader when
-   * another thread exec'd (its tid was taken over), and the exec'ing
-   * thread's former tid. Siblings whose death reports were still queued
-   * report later as unknown tids, which the supervisor ignores.
-   *
-   * @param pid The process (and now the exec'ing thread's tid).
-   * @param formerTid The tid the exec'ing thread had before (PTRACE_GETEVENTMSG);
-   *   `pid` when the leader exec'd or the former tid could not be read.
-   * @returns The tids dropped without a death report (the former tid excluded:
-   *   that task lives on as `pid`).
-   */
-  execed(pid, formerTid) {
-    const proc = this.processes.get(pid);
-    const vanished = [];
-    if (!proc) return vanished;
-    const execer = this.threads.get(formerTid) ?? this.threads.get(pid);
-    for (const tid of proc.threads) {
-      if (tid !== formerTid) vanished.push(tid);
-      this.threads.delete(tid);
-    }
-    proc.threads.clear();
-    proc.threads.add(pid);
-    proc.execs++;
-    const thread = execer ?? {
-      tid: pid,
-      tgid: pid,
-      state: "running",
-      exitStop: false,
-      execStops: true
-    };
-    thread.tid = pid;
-    thread.state = "running";
-    thread.pendingResult = void 0;
-    thread.waiting = void 0;
-    thread.retried = void 0;
-    this.threads.set(pid, thread);
-    return vanished;
-  }
-};
-
-// src/bpf/spec.ts
-init_abi();
-
-
-
-
-
+init_registry();
 
 // src/supervisor/trace_origin.ts
+init_spec();
 var ORIGIN_NOT_TRACED = -1;
 var ORIGIN_REFUSED = -2;
 var BY_ARGS = -3;
@@ -13762,29 +14186,83 @@ var TraceOrigin = class {
 
 // src/supervisor/polling_wait.ts
 init_ptrace2();
+init_seccomp_notify();
+init_errno();
+var { EINTR: EINTR2 } = ERRNO_NUMBERS;
 var POLL_MAX_MS = 0.05;
 var POLL_MIN_MS = 5e-3;
 var POLL_GROW_MS = 0.2;
 var YIELDED_MS = 0.02;
 var BUSY_PAUSE_MS = 10;
 var BUSY_PAUSE_MAX_MS = 1e3;
+var WATCH_FIRST_US = 20;
+var WATCH_MAX_US = 200;
+var INTERRUPTED = [
+  -EINTR2,
+  0
+];
+var SERVE_BURST = 16;
 var PollingWait = class {
   #guard;
+  #work;
+  #watchUs = WATCH_FIRST_US;
   /** How long the next wait polls before it sleeps, in ms. */
   #pollMs = POLL_MAX_MS;
   /** Until when (performance.now()) waits sleep without polling first. */
   #pausedUntil = 0;
   /** The pause the next busy poll starts. */
   #pauseMs = BUSY_PAUSE_MS;
-  /** @param guard Called around each sleep (see {@linkcode SleepGuard}). */
-  constructor(guard) {
+  /**
+   * @param guard Called around each sleep (see {@linkcode SleepGuard}).
+   * @param work Watched while there is something to watch, instead of sleeping in waitpid.
+   */
+  constructor(guard, work) {
     this.#guard = guard;
+    this.#work = work;
   }
   #sleep() {
+    if (this.#work && this.#work.fd >= 0) return this.#watch(this.#work);
     this.#guard?.sleeping();
     const report2 = waitpid(-1, WAIT.WALL);
     this.#guard?.woke();
     return report2;
+  }
+  /** Serves what the work's descriptor has ready now, up to {@linkcode SERVE_BURST}. */
+  #serveReady(work) {
+    for (let i = 0; i < SERVE_BURST; i++) {
+      const fd = work.fd;
+      if (fd < 0) return;
+      const ready = pollOneUs(fd, POLL.IN, 0);
+      if (ready <= 0 || (ready & POLL.IN) === 0) return;
+      work.serve();
+    }
+  }
+  /**
+   * Instead of a sleep in waitpid: waits on the work's descriptor for a short
+   * while, serves it when readable, looks at waitpid, and again; ends with a
+   * report, or with EINTR when the alarm fired (the loop's slice ends), or
+   * sleeps in waitpid as usual once the work has nothing to watch.
+   */
+  #watch(work) {
+    for (; ; ) {
+      const report2 = waitpid(-1, WAIT.WALL | WAIT.WNOHANG);
+      if (report2[0] !== 0) {
+        this.#watchUs = WATCH_FIRST_US;
+        return report2;
+      }
+      const fd = work.fd;
+      if (fd < 0) return this.#sleep();
+      this.#guard?.sleeping();
+      const ready = pollOneUs(fd, POLL.IN, this.#watchUs);
+      this.#guard?.woke();
+      if (ready === -EINTR2) return INTERRUPTED;
+      if (ready > 0 && (ready & POLL.IN) !== 0) {
+        work.serve();
+        this.#watchUs = WATCH_FIRST_US;
+      } else {
+        this.#watchUs = Math.min(WATCH_MAX_US, this.#watchUs * 2);
+      }
+    }
   }
   /**
    * The next report: polled while that pays (a window that adapts, as the
@@ -13794,6 +14272,8 @@ var PollingWait = class {
    * waitpid filled it.
    */
   next() {
+    const work = this.#work;
+    if (work !== void 0) this.#serveReady(work);
     let now = performance.now();
     if (this.#pollMs > 0 && now >= this.#pausedUntil) {
       const until = now + this.#pollMs;
@@ -13945,7 +14425,7 @@ init_socket();
 init_arch();
 var FIRST_DELAY_MS = 1;
 var MAX_DELAY_MS = 32;
-var { EAGAIN: EAGAIN2, EINTR: EINTR2 } = ERRNO_NUMBERS;
+var { EAGAIN: EAGAIN2, EINTR: EINTR3 } = ERRNO_NUMBERS;
 var ERESTARTSYS = 512;
 var ERESTART_RESTARTBLOCK = 516;
 var PPOLL = HOST_ARCH.numbers.ppoll;
@@ -14060,7 +14540,7 @@ var ExecStops = class {
 
 // src/supervisor/supervisor.ts
 var EPERM3 = ERRNO_NUMBERS.EPERM;
-var EINTR3 = ERRNO_NUMBERS.EINTR;
+var EINTR4 = ERRNO_NUMBERS.EINTR;
 var ECHILD = ERRNO_NUMBERS.ECHILD;
 var GONE_KEPT = 4096;
 var SECCOMP_STATUS = PTRACE_EVENT.SECCOMP << 16 | SIGNALS.SIGTRAP << 8 | 127;
@@ -14131,7 +14611,7 @@ var Supervisor = class {
       data: 0,
       regs: this.#ctl.regs
     };
-    this.#wait = new PollingWait(options.sleepGuard);
+    this.#wait = new PollingWait(options.sleepGuard, options.waitWork);
   }
   /** Resumes the root, stopped by the launch with its execve set up. */
   start() {
@@ -14156,7 +14636,7 @@ var Supervisor = class {
         this.killTree("request");
       }
       if (pid < 0) {
-        if (pid === -EINTR3) {
+        if (pid === -EINTR4) {
           if (slice) return void 0;
           continue;
         }
@@ -14554,6 +15034,7 @@ init_address();
 
 
 // src/net/socket_filter.ts
+init_opcodes();
 var BPF = {
   LD_W_ABS: BPF_LD | BPF_W | BPF_ABS,
   LD_H_ABS: BPF_LD | BPF_H | BPF_ABS,
@@ -15186,6 +15667,7 @@ var TargetGuard = class {
 
 
 // src/run/supervise.ts
+init_pool();
 
 
 // src/run/inline.ts
@@ -15267,6 +15749,7 @@ init_errno();
 init_arch();
 
 // src/bpf/layout.ts
+init_opcodes();
 
 
 
@@ -15274,6 +15757,7 @@ init_arch();
 
 
 // src/bpf/assembler.ts
+init_opcodes();
 var BpfProgramTooLongError = class extends Error {
   /** How many instructions the program needed. */
   instructionCount;
@@ -15611,7 +16095,10 @@ var Assembler = class {
 
 
 // src/bpf/compile.ts
+init_opcodes();
+init_spec();
 init_errno();
+init_spec();
 var U64_MAX = (1n << 64n) - 1n;
 
 
@@ -15749,9 +16236,13 @@ var SOCK_PACKET = BigInt(SOCK.PACKET);
 
 
 // src/policy/notify_actions.ts
+init_spec();
+init_bpf();
+init_seccomp();
 
 
 // src/notify/notifiable.ts
+init_seccomp();
 
 
 
@@ -15776,6 +16267,7 @@ var E4 = ERRNO_NUMBERS;
 init_arch();
 
 // src/bpf/disasm.ts
+init_opcodes();
 init_abi();
 var ALU_NAMES = {
   0: "add",
@@ -16495,7 +16987,6 @@ init_signals();
 
 
 // src/cli/main.ts
-
 
 
 

@@ -1959,6 +1959,7 @@ var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
 var pollBuf = new Uint8Array(8);
 var pollView = new DataView(pollBuf.buffer);
 
+var pollWait = new BigInt64Array(2);
 
 
 // src/notify/report_once.ts
@@ -1979,8 +1980,10 @@ var POOL = {
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
+  /** Threads loaded and waiting for the descriptor: the supervisor may hand it over. */
+  READY: 6,
   /** Slots. */
-  SIZE: 6
+  SIZE: 7
 };
 var FD_PENDING = -2;
 var MODE_POLL = 2;
@@ -2501,6 +2504,7 @@ self.onmessage = (e) => {
       bindMemoryReadNow();
       bindFsNow();
     }
+    Atomics.add(slots, POOL.READY, 1);
     while (Atomics.load(slots, POOL.FD) === FD_PENDING) {
       Atomics.wait(slots, POOL.FD, FD_PENDING);
     }

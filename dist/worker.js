@@ -243,6 +243,107 @@ var compileRules = (function compileRules(rules) {
     base: new GlobSet(rules.base)
   };
 });
+var readTaskIds = (function readTaskIds(tid) {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${tid}/status`);
+    const tgid = Number(/^Tgid:\s*(\d+)/m.exec(text)?.[1] ?? tid);
+    const ppid = Number(/^PPid:\s*(\d+)/m.exec(text)?.[1] ?? 0);
+    return {
+      tgid,
+      ppid
+    };
+  } catch {
+    return {
+      tgid: tid,
+      ppid: 0
+    };
+  }
+});
+var testsOf = (function testsOf(rule) {
+  return Array.isArray(rule.test) ? rule.test : [
+    rule.test
+  ];
+});
+var decideReference = (function decideReference(spec, data) {
+  if (data.arch >>> 0 !== specArch(spec)) return spec.foreignAbi;
+  const nr = data.nr >>> 0;
+  if (nr & X32_SYSCALL_BIT) return spec.foreignAbi;
+  const rule = spec.syscalls.get(nr);
+  if (rule === void 0) return unlistedAction(spec, nr);
+  if (!("rules" in rule)) return rule;
+  for (const r of rule.rules) {
+    if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
+      return r.action;
+    }
+  }
+  return rule.otherwise;
+});
+var specArch = (function specArch(spec) {
+  return spec.arch ?? AUDIT_ARCH_X86_64;
+});
+var testHolds = (function testHolds(test, arg2) {
+  switch (test.op) {
+    case "eq":
+      return arg2 === test.value;
+    case "masked_eq":
+      return (arg2 & test.mask) === test.value;
+    case "any_set":
+      return (arg2 & test.mask) !== 0n;
+  }
+});
+var unlistedAction = (function unlistedAction(spec, nr) {
+  for (const r of spec.unlisted ?? []) if (nr >= r.first && nr <= r.last) return r.action;
+  return spec.defaultAction;
+});
+var notifRecv = (function notifRecv(fd, notif) {
+  notif.fill(0);
+  return sym4.ioctl(fd, RECV, notif) === 0 ? 0 : -errno();
+});
+var notifSend = (function notifSend(fd, resp) {
+  return sym4.ioctl(fd, SEND, resp) === 0 ? 0 : -errno();
+});
+var notifIdValid = (function notifIdValid(fd, id) {
+  idBuf[0] = id;
+  if (sym4.ioctl(fd, idValid, idBytes) === 0) return 0;
+  const e = errno();
+  if (e === EINVAL2 && idValid === BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID)) {
+    idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR);
+    return notifIdValid(fd, id);
+  }
+  return -e;
+});
+var notifSetFlags = (function notifSetFlags(fd, flags) {
+  return sym4.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
+});
+var pollOne = (function pollOne(fd, events, timeoutMs) {
+  pollView.setInt32(0, fd, true);
+  pollView.setInt16(4, events, true);
+  pollView.setInt16(6, 0, true);
+  const rc = sym4.poll(pollBuf, 1n, timeoutMs);
+  if (rc < 0) return -errno();
+  return rc === 0 ? 0 : pollView.getUint16(6, true);
+});
+var pollOneUs = (function pollOneUs(fd, events, timeoutUs) {
+  pollView.setInt32(0, fd, true);
+  pollView.setInt16(4, events, true);
+  pollView.setInt16(6, 0, true);
+  pollWait[0] = BigInt(Math.floor(timeoutUs / 1e6));
+  pollWait[1] = BigInt(Math.round(timeoutUs % 1e6 * 1e3));
+  const rc = sys("ppoll", pollBuf, 1, pollWait, null, 0);
+  return rc <= 0 ? rc : pollView.getUint16(6, true);
+});
+var notifSizes = (function notifSizes() {
+  const out = new Uint8Array(SECCOMP_NOTIF_SIZES_BYTES);
+  if (Number(sym4.seccomp(SYS_SECCOMP, BigInt(SECCOMP_GET_NOTIF_SIZES), 0n, out)) !== 0) {
+    return -errno();
+  }
+  const v = new DataView(out.buffer);
+  return {
+    notif: v.getUint16(0, true),
+    resp: v.getUint16(2, true),
+    data: v.getUint16(4, true)
+  };
+});
 var setIovecs = (function setIovecs(address, buf) {
   localIov[0] = addressOf(buf);
   localIov[1] = BigInt(buf.length);
@@ -251,12 +352,12 @@ var setIovecs = (function setIovecs(address, buf) {
 });
 var readMemory = (function readMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym4.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym5.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 });
 var writeMemory = (function writeMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym4.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym5.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 });
 var familyName = (function familyName(family) {
@@ -455,6 +556,62 @@ var wildcardLike = (function wildcardLike(family) {
   const out = new Uint8Array(family === AF.INET6 ? 28 : 16);
   out[0] = family === AF.INET6 ? AF.INET6 : AF.INET;
   return out;
+});
+var keyHash = (function keyHash(key) {
+  let a = 2166136261;
+  let b = 16777619 ^ key.length;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 16777619);
+    b = Math.imul(b ^ c, 1540483477) ^ b >>> 15;
+  }
+  const h = BigInt(a >>> 0) << 32n | BigInt(b >>> 0);
+  return h === 0n ? 1n : BigInt.asIntN(64, h);
+});
+var claimReport = (function claimReport(table, key) {
+  const h = keyHash(key);
+  const n = table.length;
+  let i = Number(BigInt.asUintN(64, h) % BigInt(n));
+  for (let probes = 0; probes < n; probes++) {
+    const prev = Atomics.compareExchange(table, i, 0n, h);
+    if (prev === 0n) return true;
+    if (prev === h) return false;
+    i = i + 1 === n ? 0 : i + 1;
+  }
+  return true;
+});
+var attachListener = (function attachListener(shared, fd) {
+  const slots = new Int32Array(shared);
+  if (fd >= 0) {
+    const modern = Deno.env.get(NOTIFY_POLL_ENV) !== "1" && notifSetFlags(fd, 0) === 0;
+    const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
+    if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+    Atomics.store(slots, POOL.SERVING, serving);
+    Atomics.store(slots, POOL.MODE, modern ? MODE_BLOCKING : MODE_POLL);
+  }
+  Atomics.store(slots, POOL.FD, fd);
+  Atomics.notify(slots, POOL.FD);
+});
+var detachListener = (function detachListener(shared) {
+  const slots = new Int32Array(shared);
+  Atomics.store(slots, POOL.STOP, 1);
+  Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
+  Atomics.notify(slots, POOL.FD);
+  const deadline = performance.now() + LEAVE_MS;
+  for (; ; ) {
+    const alive = Atomics.load(slots, POOL.ALIVE);
+    if (alive === 0) break;
+    const left = deadline - performance.now();
+    if (left <= 0) return {
+      answered: Atomics.load(slots, POOL.ANSWERED),
+      free: false
+    };
+    Atomics.wait(slots, POOL.ALIVE, alive, left);
+  }
+  return {
+    answered: Atomics.load(slots, POOL.ANSWERED),
+    free: true
+  };
 });
 var cpath = (function cpath(path) {
   const { written } = encoder2.encodeInto(path, pathBuf);
@@ -1296,6 +1453,60 @@ var eventSink = (function eventSink(start, post2) {
     close: () => closers.forEach((c) => c())
   });
 });
+var fileChecks = (function fileChecks(fd, setup, post2) {
+  if (!setup.fs || !setup.plans.some((p) => p?.fs !== void 0)) return void 0;
+  const checker = new FsChecker(setup.fs);
+  const refused = (errno2) => ({
+    val: 0n,
+    error: -errno2,
+    flags: 0
+  });
+  const policyRefusal = refused(setup.fs.errno);
+  const caller = new NotifiedCaller();
+  const view = new NotifiedArgs();
+  const seen = /* @__PURE__ */ new Set();
+  const reported = new BigInt64Array(setup.reported);
+  const pending = [];
+  if (setup.report) {
+    checker.onDeny = (_tid, pid, denial) => {
+      const key = denialKey(pid, denial);
+      if (seen.has(key) || pending.some((p) => p.key === key)) return;
+      const message = {
+        type: "denied",
+        pid,
+        comm: commOf(pid),
+        denial
+      };
+      pending.push({
+        key,
+        message
+      });
+    };
+  }
+  return (plan, id, tid, args) => {
+    pending.length = 0;
+    if (tid === 0) return policyRefusal;
+    caller.reset(tid);
+    for (let i = 0; i < 6; i++) view.args[i] = args[i];
+    const decision = checker.decide(plan.fs, caller, view);
+    let valid;
+    do
+      valid = notifIdValid(fd, id);
+    while (valid === -EINTR5);
+    if (valid === -ENOENT3) return GONE;
+    if (valid !== 0) return policyRefusal;
+    for (const p of pending) {
+      seen.add(p.key);
+      if (!claimReport(reported, p.key)) continue;
+      writeStderr(`${denialLine2(p.message.pid, p.message.comm, p.message.denial)}
+`);
+      post2(p.message);
+    }
+    if (decision === void 0) return plan;
+    if (decision.action === "deny") return refused(decision.errno);
+    return policyRefusal;
+  };
+});
 var mark = (function mark(phase) {
   if (Number.isNaN(origin)) return;
   const ms = performance.timeOrigin + performance.now() - origin;
@@ -2035,58 +2246,6 @@ var releaseListener = (function releaseListener(launched) {
   if (launched.listenerFd >= 0) close(launched.listenerFd);
   launched.listenerFd = -1;
 });
-var readTaskIds = (function readTaskIds(tid) {
-  try {
-    const text = Deno.readTextFileSync(`/proc/${tid}/status`);
-    const tgid = Number(/^Tgid:\s*(\d+)/m.exec(text)?.[1] ?? tid);
-    const ppid = Number(/^PPid:\s*(\d+)/m.exec(text)?.[1] ?? 0);
-    return {
-      tgid,
-      ppid
-    };
-  } catch {
-    return {
-      tgid: tid,
-      ppid: 0
-    };
-  }
-});
-var testsOf = (function testsOf(rule) {
-  return Array.isArray(rule.test) ? rule.test : [
-    rule.test
-  ];
-});
-var decideReference = (function decideReference(spec, data) {
-  if (data.arch >>> 0 !== specArch(spec)) return spec.foreignAbi;
-  const nr = data.nr >>> 0;
-  if (nr & X32_SYSCALL_BIT) return spec.foreignAbi;
-  const rule = spec.syscalls.get(nr);
-  if (rule === void 0) return unlistedAction(spec, nr);
-  if (!("rules" in rule)) return rule;
-  for (const r of rule.rules) {
-    if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
-      return r.action;
-    }
-  }
-  return rule.otherwise;
-});
-var specArch = (function specArch(spec) {
-  return spec.arch ?? AUDIT_ARCH_X86_64;
-});
-var testHolds = (function testHolds(test, arg2) {
-  switch (test.op) {
-    case "eq":
-      return arg2 === test.value;
-    case "masked_eq":
-      return (arg2 & test.mask) === test.value;
-    case "any_set":
-      return (arg2 & test.mask) !== 0n;
-  }
-});
-var unlistedAction = (function unlistedAction(spec, nr) {
-  for (const r of spec.unlisted ?? []) if (nr >= r.first && nr <= r.last) return r.action;
-  return spec.defaultAction;
-});
 var refusalOf = (function refusalOf(spec, nr, regs) {
   const action = decideReference(spec, {
     nr,
@@ -2235,7 +2394,7 @@ var endWait = (function endWait(thread, regs) {
   const w = thread.waiting;
   thread.waiting = void 0;
   const rc = regs.result;
-  const interrupted = rc === BigInt(-EINTR) || rc <= BigInt(-ERESTARTSYS) && rc >= BigInt(-ERESTART_RESTARTBLOCK);
+  const interrupted = rc === BigInt(-EINTR2) || rc <= BigInt(-ERESTARTSYS) && rc >= BigInt(-ERESTART_RESTARTBLOCK);
   if (rc < 0n && !interrupted) {
     regs.setResult(-EAGAIN);
     return;
@@ -2303,40 +2462,40 @@ var applyDecision = (function applyDecision(ctl, filter, thread, call, decision)
   return false;
 });
 var connectSocket = (function connectSocket(fd, addr) {
-  return sym5.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym6.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
 });
 var bindSocket = (function bindSocket(fd, addr) {
-  return sym5.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym6.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
 });
 var sendTo = (function sendTo(fd, data, flags, addr) {
-  return sysResult(sym5.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
+  return sysResult(sym6.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
 });
 var sendMsg = (function sendMsg(fd, msghdr, flags) {
-  return sysResult(sym5.sendmsg(fd, msghdr, flags));
+  return sysResult(sym6.sendmsg(fd, msghdr, flags));
 });
 var listenSocket = (function listenSocket(fd, backlog) {
-  return sym5.listen(fd, backlog) === 0 ? 0 : -errno();
+  return sym6.listen(fd, backlog) === 0 ? 0 : -errno();
 });
 var getIntOption = (function getIntOption(fd, level, name) {
   const val = new Int32Array(1);
   const len = new Uint32Array([
     4
   ]);
-  if (sym5.getsockopt(fd, level, name, val, len) !== 0) return -errno();
+  if (sym6.getsockopt(fd, level, name, val, len) !== 0) return -errno();
   return val[0];
 });
 var setIntOption = (function setIntOption(fd, level, name, value) {
   const val = new Int32Array([
     value
   ]);
-  return sym5.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
+  return sym6.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
 });
 var sendTimeoutMs = (function sendTimeoutMs(fd) {
   const tv = new BigInt64Array(2);
   const len = new Uint32Array([
     16
   ]);
-  if (sym5.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
+  if (sym6.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
   const us = Number(tv[0]) * 1e6 + Number(tv[1]);
   return us === 0 ? 0 : Math.max(1, Math.ceil(us / 1e3));
 });
@@ -2345,7 +2504,7 @@ var writableNow = (function writableNow(fd) {
     fd,
     POLLOUT
   ]);
-  return sym5.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
+  return sym6.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
 });
 var isConnectedStream = (function isConnectedStream(fd) {
   if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;
@@ -2353,14 +2512,14 @@ var isConnectedStream = (function isConnectedStream(fd) {
   const alen = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  return sym5.getpeername(fd, addr, alen) === 0;
+  return sym6.getpeername(fd, addr, alen) === 0;
 });
 var socketName = (function socketName(fd) {
   const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
   const len = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  if (sym5.getsockname(fd, addr, len) !== 0) return -errno();
+  if (sym6.getsockname(fd, addr, len) !== 0) return -errno();
   return addr.subarray(0, Math.min(len[0], SOCKADDR_STORAGE_SIZE));
 });
 var attachFilter = (function attachFilter(fd, program) {
@@ -2368,21 +2527,21 @@ var attachFilter = (function attachFilter(fd, program) {
   const fprog2 = new BigUint64Array(2);
   new Uint16Array(fprog2.buffer)[0] = insns.length / SOCK_FILTER_SIZE;
   fprog2[1] = addressOf(insns);
-  const rc = sym5.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
+  const rc = sym6.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
   return rc === 0 ? 0 : -errno();
 });
 var attachedFilter = (function attachedFilter(fd) {
   const count = new Uint32Array([
     0
   ]);
-  if (sym5.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
+  if (sym6.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
   if (count[0] === 0) return new Uint8Array(0);
   const n = count[0];
   const out = new Uint8Array(n * SOCK_FILTER_SIZE);
   const len = new Uint32Array([
     n
   ]);
-  if (sym5.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
+  if (sym6.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
   return len[0] === n ? out : -EAGAIN2;
 });
 var awaitConnection = (function awaitConnection(fd, ms) {
@@ -2394,10 +2553,10 @@ var awaitConnection = (function awaitConnection(fd, ms) {
   for (; ; ) {
     const left = end - Date.now();
     if (left <= 0) return -ETIMEDOUT;
-    const rc = sym5.poll(pfd, 1n, left);
+    const rc = sym6.poll(pfd, 1n, left);
     if (rc < 0) {
       const e = errno();
-      if (e === EINTR3) continue;
+      if (e === EINTR4) continue;
       return -e;
     }
     if (rc > 0) break;
@@ -2406,7 +2565,7 @@ var awaitConnection = (function awaitConnection(fd, ms) {
   return err < 0 ? err : -err;
 });
 var interfaceIndex = (function interfaceIndex(name) {
-  return sym5.if_nametoindex(cstring(name));
+  return sym6.if_nametoindex(cstring(name));
 });
 var ownSets = (function ownSets() {
   if (own === void 0) {
@@ -2523,7 +2682,7 @@ var localOf = (function localOf(fd) {
       loopback
     };
   }
-  return -EINVAL2;
+  return -EINVAL3;
 });
 var guardDatagram = (function guardDatagram(fd, filter, always = false) {
   const kind = kindOf(fd);
@@ -2651,7 +2810,7 @@ var copyMessage = (function copyMessage(tid, pidfd, ptr, addr, anyControl = fals
   const iovLen = Number(u64(v, 24));
   const ctlPtr = u64(v, 32);
   const ctlLen = Number(u64(v, 40));
-  if (iovLen > UIO_MAXIOV) return -EINVAL3;
+  if (iovLen > UIO_MAXIOV) return -EINVAL4;
   const iovs = new Uint8Array(16 * iovLen);
   if (iovLen && readMemory(tid, iovPtr, iovs) !== iovs.length) return -EFAULT;
   const iv = new DataView(iovs.buffer);
@@ -2676,7 +2835,7 @@ var copyMessage = (function copyMessage(tid, pidfd, ptr, addr, anyControl = fals
   const cv = new DataView(control.buffer);
   for (let off = 0; off + CMSG_HEADER_SIZE <= control.length; ) {
     const len = Number(u64(cv, off));
-    if (len < CMSG_HEADER_SIZE || off + len > control.length) return fail(-EINVAL3);
+    if (len < CMSG_HEADER_SIZE || off + len > control.length) return fail(-EINVAL4);
     const level = cv.getInt32(off + 8, true);
     const type = cv.getInt32(off + 12, true);
     const refused = anyControl ? void 0 : refusedControl(cv, off, len, level, type);
@@ -3265,7 +3424,7 @@ var deliverToGroup = (function deliverToGroup(pid, regs, tree) {
   const rule = "signal.group";
   if (sig < 0 || sig > SIGRTMAX) return {
     action: "deny",
-    errno: EINVAL4,
+    errno: EINVAL5,
     rule
   };
   const group = target === 0 ? processGroupOf(pid) : -target;
@@ -3338,42 +3497,6 @@ var procStatus = (function procStatus(pid) {
     return void 0;
   }
 });
-var notifSetFlags = (function notifSetFlags(fd, flags) {
-  return sym6.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
-});
-var attachListener = (function attachListener(shared, fd) {
-  const slots = new Int32Array(shared);
-  if (fd >= 0) {
-    const modern = Deno.env.get(NOTIFY_POLL_ENV) !== "1" && notifSetFlags(fd, 0) === 0;
-    const serving = modern ? Atomics.load(slots, POOL.SERVING) : 1;
-    if (modern && serving === 1) notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
-    Atomics.store(slots, POOL.SERVING, serving);
-    Atomics.store(slots, POOL.MODE, modern ? MODE_BLOCKING : MODE_POLL);
-  }
-  Atomics.store(slots, POOL.FD, fd);
-  Atomics.notify(slots, POOL.FD);
-});
-var detachListener = (function detachListener(shared) {
-  const slots = new Int32Array(shared);
-  Atomics.store(slots, POOL.STOP, 1);
-  Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
-  Atomics.notify(slots, POOL.FD);
-  const deadline = performance.now() + LEAVE_MS;
-  for (; ; ) {
-    const alive = Atomics.load(slots, POOL.ALIVE);
-    if (alive === 0) break;
-    const left = deadline - performance.now();
-    if (left <= 0) return {
-      answered: Atomics.load(slots, POOL.ANSWERED),
-      free: false
-    };
-    Atomics.wait(slots, POOL.ALIVE, alive, left);
-  }
-  return {
-    answered: Atomics.load(slots, POOL.ANSWERED),
-    free: true
-  };
-});
 var supervise = (async function supervise(start, host2) {
   const post2 = host2.post;
   let held;
@@ -3383,6 +3506,7 @@ var supervise = (async function supervise(start, host2) {
       Promise.resolve().then(() => (init_report(), report_exports))
     ]) : void 0;
     const reportModule = start.trace || start.log || start.events ? Promise.resolve().then(() => (init_reporter(), reporter_exports)) : void 0;
+    const earlyModule = start.notify ? Promise.resolve().then(() => (init_early(), early_exports)) : void 0;
     if (!start.spec?.syscalls) throw new Error("the start message carries no filter spec");
     const launched = launch({
       argv: start.argv,
@@ -3403,8 +3527,24 @@ var supervise = (async function supervise(start, host2) {
       return;
     }
     held = launched;
-    if (start.notify) {
-      attachListener(start.notify.pool, launched.notifying ? launched.listenerFd : -1);
+    let early;
+    if (start.notify && launched.notifying && earlyModule) {
+      const notify = start.notify;
+      const listenerFd = launched.listenerFd;
+      early = new (await earlyModule).EarlyNotifications(listenerFd, {
+        spec: start.spec,
+        plans: notify.plans,
+        fs: start.fs,
+        report: start.reportDenials,
+        reported: notify.reported
+      }, (m) => post2({
+        ...m,
+        written: true
+      }), notify.pool, () => post2({
+        type: "pool"
+      }), () => attachListener(notify.pool, listenerFd));
+    } else if (start.notify) {
+      attachListener(start.notify.pool, -1);
     }
     mark("launch done");
     post2({
@@ -3477,6 +3617,7 @@ var supervise = (async function supervise(start, host2) {
       results,
       script: launched.script,
       sleepGuard: host2.sleepGuard,
+      waitWork: early,
       hooks: {
         onSyscall: reporter ? (call) => {
           const d = engine.decide(call);
@@ -3510,8 +3651,12 @@ var supervise = (async function supervise(start, host2) {
     const result = await host2.drive(supervisor);
     mark("supervisor loop ended");
     emit?.close();
+    early?.stop();
     const pool = start.notify && detachListener(start.notify.pool);
-    if (pool) result.notified = pool.answered;
+    if (pool) {
+      result.notified = pool.answered + (early?.answered ?? 0);
+      result.notifiedEarly = early?.answered ?? 0;
+    }
     if (pool?.free !== false) releaseListener(launched);
     held = void 0;
     post2({
@@ -6391,6 +6536,68 @@ var init_decision = __esm({
   }
 });
 
+// kernel/seccomp.ts
+var SECCOMP_RET_ALLOW, X32_SYSCALL_BIT, SECCOMP_DATA_NR, SECCOMP_DATA_ARCH, SECCOMP_DATA_IP, SECCOMP_DATA_ARGS, SECCOMP_DATA_SIZE, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_GET_NOTIF_SIZES, SECCOMP_NOTIF, SECCOMP_NOTIF_RESP, SECCOMP_NOTIF_SIZES_BYTES, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND, SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR, SECCOMP_IOCTL_NOTIF_SET_FLAGS;
+var init_seccomp = __esm({
+  "kernel/seccomp.ts"() {
+    SECCOMP_RET_ALLOW = 2147418112;
+    X32_SYSCALL_BIT = 1073741824;
+    SECCOMP_DATA_NR = 0;
+    SECCOMP_DATA_ARCH = 4;
+    SECCOMP_DATA_IP = 8;
+    SECCOMP_DATA_ARGS = 16;
+    SECCOMP_DATA_SIZE = 64;
+    SECCOMP_SET_MODE_FILTER = 1;
+    SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
+    SECCOMP_GET_NOTIF_SIZES = 3;
+    SECCOMP_NOTIF = {
+      id: 0,
+      pid: 8,
+      flags: 12,
+      /** The `struct seccomp_data` of the call, as the filter saw it. */
+      data: 16,
+      size: 16 + SECCOMP_DATA_SIZE
+    };
+    SECCOMP_NOTIF_RESP = {
+      id: 0,
+      val: 8,
+      error: 16,
+      flags: 20,
+      size: 24
+    };
+    SECCOMP_NOTIF_SIZES_BYTES = 6;
+    SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
+    SECCOMP_IOCTL_NOTIF_RECV = 3226476800;
+    SECCOMP_IOCTL_NOTIF_SEND = 3222806785;
+    SECCOMP_IOCTL_NOTIF_ID_VALID = 1074274562;
+    SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR = 2148016386;
+    SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
+  }
+});
+
+// kernel/bpf.ts
+var BPF_LD, BPF_ALU, BPF_JMP, BPF_RET, BPF_W, BPF_H, BPF_B, BPF_ABS, BPF_AND, BPF_JA, BPF_JEQ, BPF_JGT, BPF_JGE, BPF_K, SKF_NET_OFF, BPF_MAXINSNS;
+var init_bpf = __esm({
+  "kernel/bpf.ts"() {
+    BPF_LD = 0;
+    BPF_ALU = 4;
+    BPF_JMP = 5;
+    BPF_RET = 6;
+    BPF_W = 0;
+    BPF_H = 8;
+    BPF_B = 16;
+    BPF_ABS = 32;
+    BPF_AND = 80;
+    BPF_JA = 0;
+    BPF_JEQ = 16;
+    BPF_JGT = 32;
+    BPF_JGE = 48;
+    BPF_K = 0;
+    SKF_NET_OFF = -1048576;
+    BPF_MAXINSNS = 4096;
+  }
+});
+
 // src/fs/glob.ts
 
 
@@ -6466,11 +6673,256 @@ var init_access = __esm({
   }
 });
 
+// src/supervisor/registry.ts
+
+var PidSlots, Registry;
+var init_registry = __esm({
+  "src/supervisor/registry.ts"() {
+    PidSlots = class {
+      #slots;
+      #index = /* @__PURE__ */ new Map();
+      #free = [];
+      #next = 0;
+      /** @param slots Shared memory; slot values are live pids, 0 when free. */
+      constructor(slots) {
+        this.#slots = slots;
+      }
+      /** Records a live pid. */
+      add(pid) {
+        if (this.#index.has(pid)) return;
+        const i = this.#free.pop() ?? (this.#next < this.#slots.length ? this.#next++ : -1);
+        if (i < 0) return;
+        this.#index.set(pid, i);
+        Atomics.store(this.#slots, i, pid);
+      }
+      /** Forgets a pid: called before the kernel can reuse it (while it is still an unreaped zombie). */
+      remove(pid) {
+        const i = this.#index.get(pid);
+        if (i === void 0) return;
+        Atomics.store(this.#slots, i, 0);
+        this.#index.delete(pid);
+        this.#free.push(i);
+      }
+    };
+    Registry = class {
+      /** Threads by tid. */
+      threads = /* @__PURE__ */ new Map();
+      /** Processes by pid. */
+      processes = /* @__PURE__ */ new Map();
+      /** Processes ever seen, for reports and stress checks. */
+      processCount = 0;
+      /** Threads ever seen. */
+      threadCount = 0;
+      /** Most processes alive at once. */
+      peakProcesses = 0;
+      /** Most threads alive at once. */
+      peakThreads = 0;
+      #slots;
+      /** @param slots Shared live-pid slots, when a main thread may need them. */
+      constructor(slots) {
+        this.#slots = slots;
+      }
+      /** True when no traced thread is left. */
+      get empty() {
+        return this.threads.size === 0;
+      }
+      /** Adds a thread (and its process when new). Idempotent. */
+      addThread(tid, tgid, ppid) {
+        const known = this.threads.get(tid);
+        if (known) return known;
+        const thread = {
+          tid,
+          tgid,
+          state: "running",
+          exitStop: false,
+          execStops: true
+        };
+        this.threads.set(tid, thread);
+        this.threadCount++;
+        if (this.threads.size > this.peakThreads) this.peakThreads = this.threads.size;
+        let proc = this.processes.get(tgid);
+        if (!proc) {
+          proc = {
+            pid: tgid,
+            ppid,
+            threads: /* @__PURE__ */ new Set(),
+            execs: 0
+          };
+          this.processes.set(tgid, proc);
+          this.processCount++;
+          if (this.processes.size > this.peakProcesses) this.peakProcesses = this.processes.size;
+          this.#slots?.add(tgid);
+        }
+        proc.threads.add(tid);
+        return thread;
+      }
+      /**
+       * Removes a thread whose death was reported. When the leader's death is
+       * reported the process is gone: any sibling still listed vanished without
+       * a report, and is dropped too.
+       *
+       * @returns The process, when this death ended it.
+       */
+      removeThread(tid) {
+        const thread = this.threads.get(tid);
+        if (!thread) return void 0;
+        this.threads.delete(tid);
+        const proc = this.processes.get(thread.tgid);
+        if (!proc) return void 0;
+        proc.threads.delete(tid);
+        if (tid !== proc.pid && proc.threads.size > 0) return void 0;
+        for (const other of proc.threads) this.threads.delete(other);
+        proc.threads.clear();
+        this.processes.delete(proc.pid);
+        this.#slots?.remove(proc.pid);
+        return proc;
+      }
+      /**
+       * After PTRACE_EVENT_EXEC: every other thread of the process is gone, and
+       * the thread that exec'd now has the leader's tid. The kernel guarantees
+       * that at this stop no other thread of the process is alive, so all other
+       * records are dropped. Two kinds never report a death: the old leader when
+       * another thread exec'd (its tid was taken over), and the exec'ing
+       * thread's former tid. Siblings whose death reports were still queued
+       * report later as unknown tids, which the supervisor ignores.
+       *
+       * @param pid The process (and now the exec'ing thread's tid).
+       * @param formerTid The tid the exec'ing thread had before (PTRACE_GETEVENTMSG);
+       *   `pid` when the leader exec'd or the former tid could not be read.
+       * @returns The tids dropped without a death report (the former tid excluded:
+       *   that task lives on as `pid`).
+       */
+      execed(pid, formerTid) {
+        const proc = this.processes.get(pid);
+        const vanished = [];
+        if (!proc) return vanished;
+        const execer = this.threads.get(formerTid) ?? this.threads.get(pid);
+        for (const tid of proc.threads) {
+          if (tid !== formerTid) vanished.push(tid);
+          this.threads.delete(tid);
+        }
+        proc.threads.clear();
+        proc.threads.add(pid);
+        proc.execs++;
+        const thread = execer ?? {
+          tid: pid,
+          tgid: pid,
+          state: "running",
+          exitStop: false,
+          execStops: true
+        };
+        thread.tid = pid;
+        thread.state = "running";
+        thread.pendingResult = void 0;
+        thread.waiting = void 0;
+        thread.retried = void 0;
+        this.threads.set(pid, thread);
+        return vanished;
+      }
+    };
+  }
+});
+
+// src/bpf/opcodes.ts
+var init_opcodes = __esm({
+  "src/bpf/opcodes.ts"() {
+    init_bpf();
+    init_seccomp();
+  }
+});
+
+// src/bpf/spec.ts
+
+
+
+
+
+var init_spec = __esm({
+  "src/bpf/spec.ts"() {
+    init_abi();
+    init_opcodes();
+  }
+});
+
+// ffi/seccomp_notify.ts
+
+
+
+
+
+
+
+var EINVAL2, SYMBOLS4, sym4, SYS_SECCOMP, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
+var init_seccomp_notify = __esm({
+  "ffi/seccomp_notify.ts"() {
+    init_libc();
+    init_seccomp();
+    init_host_syscalls();
+    init_errno();
+    EINVAL2 = ERRNO_NUMBERS.EINVAL;
+    SYMBOLS4 = {
+      // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
+      ioctl: {
+        parameters: [
+          "i32",
+          "u64",
+          "buffer"
+        ],
+        result: "i32"
+      },
+      // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
+      ioctl_value: {
+        name: "ioctl",
+        parameters: [
+          "i32",
+          "u64",
+          "u64"
+        ],
+        result: "i32"
+      },
+      // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+      poll: {
+        parameters: [
+          "buffer",
+          "u64",
+          "i32"
+        ],
+        result: "i32"
+      },
+      // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
+      seccomp: {
+        name: "syscall",
+        parameters: [
+          "i64",
+          "u64",
+          "u64",
+          "buffer"
+        ],
+        result: "i64"
+      }
+    };
+    sym4 = lazySymbols(SYMBOLS4);
+    SYS_SECCOMP = hostNr("seccomp");
+    RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
+    SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
+    POLL = {
+      IN: 1,
+      HUP: 16
+    };
+    idBuf = new BigUint64Array(1);
+    idBytes = new Uint8Array(idBuf.buffer);
+    idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
+    pollBuf = new Uint8Array(8);
+    pollView = new DataView(pollBuf.buffer);
+    pollWait = new BigInt64Array(2);
+  }
+});
+
 // ffi/memory.ts
 
 
 
-var VM_CALL, SYMBOLS4, sym4, localIov, remoteIov;
+var VM_CALL, SYMBOLS5, sym5, localIov, remoteIov;
 var init_memory = __esm({
   "ffi/memory.ts"() {
     init_libc();
@@ -6485,14 +6937,14 @@ var init_memory = __esm({
       ],
       result: "isize"
     };
-    SYMBOLS4 = {
+    SYMBOLS5 = {
       // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
       //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
       process_vm_readv: VM_CALL,
       // ssize_t process_vm_writev(...): same shape as process_vm_readv
       process_vm_writev: VM_CALL
     };
-    sym4 = lazySymbols(SYMBOLS4);
+    sym5 = lazySymbols(SYMBOLS5);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
   }
@@ -6740,6 +7192,49 @@ var init_sockaddr = __esm({
   "src/net/sockaddr.ts"() {
     init_address();
     init_socket();
+  }
+});
+
+// src/notify/report_once.ts
+
+
+var init_report_once = __esm({
+  "src/notify/report_once.ts"() {
+  }
+});
+
+// src/notify/pool.ts
+
+
+var POOL, FD_PENDING, MODE_BLOCKING, MODE_POLL, NOTIFY_POLL_ENV, LEAVE_MS;
+var init_pool = __esm({
+  "src/notify/pool.ts"() {
+    init_seccomp_notify();
+    init_report_once();
+    init_seccomp();
+    POOL = {
+      /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
+      FD: 0,
+      /** Pool threads between their stop check and leaving: the listener may be in use. */
+      ALIVE: 1,
+      /** Set once: leave. */
+      STOP: 2,
+      /** Notifications answered (SEND succeeded), summed as threads leave. */
+      ANSWERED: 3,
+      /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
+      MODE: 4,
+      /** How many threads serve (the others leave at once). */
+      SERVING: 5,
+      /** Threads loaded and waiting for the descriptor: the supervisor may hand it over. */
+      READY: 6,
+      /** Slots. */
+      SIZE: 7
+    };
+    FD_PENDING = -2;
+    MODE_BLOCKING = 1;
+    MODE_POLL = 2;
+    NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
+    LEAVE_MS = 2e3;
   }
 });
 
@@ -8343,6 +8838,241 @@ var init_reporter = __esm({
   }
 });
 
+// src/notify/notified_call.ts
+var NotifiedArgs, NotifiedCaller;
+var init_notified_call = __esm({
+  "src/notify/notified_call.ts"() {
+    init_registry();
+    NotifiedArgs = class {
+      /** The arguments, filled for each notification by the pool thread. */
+      args = [
+        0n,
+        0n,
+        0n,
+        0n,
+        0n,
+        0n
+      ];
+      arg(i) {
+        return this.args[i];
+      }
+      argInt(i) {
+        return Number(BigInt.asIntN(32, this.args[i]));
+      }
+    };
+    NotifiedCaller = class {
+      #tid = 0;
+      #pid = -1;
+      /** The caller of the next notification. */
+      reset(tid) {
+        this.#tid = tid;
+        this.#pid = -1;
+      }
+      get tid() {
+        return this.#tid;
+      }
+      /**
+       * The caller's thread group (registry.ts's `readTaskIds`); the tid itself
+       * when its status cannot be read (it died: its notification is gone too,
+       * and nothing decided then is sent or reported).
+       */
+      get pid() {
+        if (this.#pid < 0) this.#pid = readTaskIds(this.#tid).tgid;
+        return this.#pid;
+      }
+    };
+  }
+});
+
+// src/notify/server.ts
+
+var ENOENT3, EINTR5, EPERM7, SERVED, NotifyServer, GONE;
+var init_server = __esm({
+  "src/notify/server.ts"() {
+    init_spec();
+    init_seccomp_notify();
+    init_seccomp();
+    init_errno();
+    init_notified_call();
+    init_check();
+    init_report();
+    init_stderr();
+    init_report_once();
+    ({ ENOENT: ENOENT3, EINTR: EINTR5, EPERM: EPERM7 } = ERRNO_NUMBERS);
+    SERVED = {
+      /** A notification was taken (and answered, unless its caller had gone). */
+      ONE: 1,
+      /** Nothing taken: interrupted, or its caller went away before it was taken. */
+      NONE: 0,
+      /** The listener has nothing more to give (from 6.6, the filter has no task left), or failed. */
+      DONE: -1
+    };
+    NotifyServer = class {
+      /** Notifications answered (SEND succeeded). */
+      answered = 0;
+      #fd;
+      #spec;
+      #plans;
+      #files;
+      #notif;
+      #resp;
+      #nv;
+      #rv;
+      #args = [
+        0n,
+        0n,
+        0n,
+        0n,
+        0n,
+        0n
+      ];
+      #data;
+      /**
+       * @param fd The listener.
+       * @param setup The spec, plans and file policy.
+       * @param post Where a refusal this server reported goes (the owner takes note of it).
+       */
+      constructor(fd, setup, post2) {
+        this.#fd = fd;
+        this.#spec = setup.spec;
+        this.#plans = setup.plans;
+        this.#files = fileChecks(fd, setup, post2);
+        const sizes = notifSizes();
+        const notifBytes = Math.max(SECCOMP_NOTIF.size, typeof sizes === "number" ? 0 : sizes.notif);
+        const respBytes = Math.max(SECCOMP_NOTIF_RESP.size, typeof sizes === "number" ? 0 : sizes.resp);
+        this.#notif = new Uint8Array(notifBytes);
+        this.#resp = new Uint8Array(respBytes);
+        this.#nv = new DataView(this.#notif.buffer);
+        this.#rv = new DataView(this.#resp.buffer);
+        this.#data = {
+          nr: 0,
+          arch: 0,
+          instructionPointer: 0n,
+          args: this.#args
+        };
+      }
+      /**
+       * Takes one notification and answers it. `SECCOMP_IOCTL_NOTIF_RECV` waits
+       * for one: call it when the listener is readable, or from a thread with
+       * nothing else to do.
+       */
+      serveOne() {
+        const fd = this.#fd, nv = this.#nv, rv = this.#rv, args = this.#args, data = this.#data;
+        const rc = notifRecv(fd, this.#notif);
+        if (rc < 0) {
+          if (rc === -EINTR5) return SERVED.NONE;
+          if (rc === -ENOENT3 && (pollOne(fd, POLL.IN, 0) & POLL.HUP) === 0) return SERVED.NONE;
+          return SERVED.DONE;
+        }
+        const at = SECCOMP_NOTIF.data;
+        data.nr = nv.getInt32(at + SECCOMP_DATA_NR, true);
+        data.arch = nv.getUint32(at + SECCOMP_DATA_ARCH, true);
+        data.instructionPointer = nv.getBigUint64(at + SECCOMP_DATA_IP, true);
+        for (let i = 0; i < 6; i++) args[i] = nv.getBigUint64(at + SECCOMP_DATA_ARGS + 8 * i, true);
+        const action = decideReference(this.#spec, data);
+        const plan = action.kind === "trace" ? this.#plans[action.data] : void 0;
+        const id = nv.getBigUint64(SECCOMP_NOTIF.id, true);
+        let answer = plan;
+        if (plan?.fs !== void 0) {
+          answer = this.#files ? this.#files(plan, id, nv.getUint32(SECCOMP_NOTIF.pid, true), args) : void 0;
+          if (answer === GONE) return SERVED.ONE;
+        }
+        rv.setBigUint64(SECCOMP_NOTIF_RESP.id, id, true);
+        if (answer) {
+          rv.setBigInt64(SECCOMP_NOTIF_RESP.val, answer.val, true);
+          rv.setInt32(SECCOMP_NOTIF_RESP.error, answer.error, true);
+          rv.setUint32(SECCOMP_NOTIF_RESP.flags, answer.flags, true);
+        } else {
+          rv.setBigInt64(SECCOMP_NOTIF_RESP.val, 0n, true);
+          rv.setInt32(SECCOMP_NOTIF_RESP.error, -EPERM7, true);
+          rv.setUint32(SECCOMP_NOTIF_RESP.flags, 0, true);
+        }
+        if (notifSend(fd, this.#resp) === 0) this.answered++;
+        return SERVED.ONE;
+      }
+    };
+    GONE = {
+      val: 0n,
+      error: 0,
+      flags: 0
+    };
+  }
+});
+
+// src/notify/early.ts
+var early_exports = {};
+__export(early_exports, {
+  EarlyNotifications: () => EarlyNotifications,
+  HAND_OVER_AFTER: () => HAND_OVER_AFTER,
+  HAND_OVER_MS: () => HAND_OVER_MS
+});
+var HAND_OVER_AFTER, HAND_OVER_MS, EarlyNotifications;
+var init_early = __esm({
+  "src/notify/early.ts"() {
+    init_server();
+    init_pool();
+    init_seccomp_notify();
+    init_seccomp();
+    HAND_OVER_AFTER = 200;
+    HAND_OVER_MS = 100;
+    EarlyNotifications = class {
+      #fd;
+      #server;
+      #until;
+      #slots;
+      #request;
+      #handOver;
+      #requested = false;
+      /**
+       * @param fd jail's listener.
+       * @param setup What the answers are made from (as for a pool thread).
+       * @param post Where a refusal this thread reported goes.
+       * @param pool The pool's buffer (pool.ts), whose READY slot says when a thread waits.
+       * @param request Asks the owner to create the pool (called once).
+       * @param handOver Gives the listener to the pool (called once, on this thread).
+       */
+      constructor(fd, setup, post2, pool, request, handOver) {
+        this.#slots = new Int32Array(pool);
+        this.#request = request;
+        this.#fd = fd;
+        notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+        this.#server = new NotifyServer(fd, setup, post2);
+        this.#until = performance.now() + HAND_OVER_MS;
+        this.#handOver = handOver;
+      }
+      /** Calls answered by this thread. */
+      get answered() {
+        return this.#server.answered;
+      }
+      /** The listener while this thread answers it; -1 once the pool has it (or it is done). */
+      get fd() {
+        if (this.#fd < 0) return -1;
+        if (!this.#requested) {
+          if (this.#server.answered < HAND_OVER_AFTER && performance.now() < this.#until) {
+            return this.#fd;
+          }
+          this.#requested = true;
+          this.#request();
+        }
+        if (Atomics.load(this.#slots, POOL.READY) > 0) {
+          this.#fd = -1;
+          this.#handOver();
+        }
+        return this.#fd;
+      }
+      /** Takes and answers the notification the readable listener holds. */
+      serve() {
+        if (this.#fd < 0) return;
+        if (this.#server.serveOne() === SERVED.DONE) this.#fd = -1;
+      }
+      /** Stops answering, without a hand-over (the run is over). */
+      stop() {
+        this.#fd = -1;
+      }
+    };
+  }
+});
+
 // src/timing.ts
 init_stderr();
 var origin = timingOrigin();
@@ -8781,46 +9511,8 @@ init_signals();
 
 // src/launch/launch.ts
 init_signals();
-
-// kernel/seccomp.ts
-var SECCOMP_RET_ALLOW = 2147418112;
-var X32_SYSCALL_BIT = 1073741824;
-var SECCOMP_DATA_SIZE = 64;
-var SECCOMP_SET_MODE_FILTER = 1;
-var SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
-var SECCOMP_NOTIF = {
-  id: 0,
-  pid: 8,
-  flags: 12,
-  /** The `struct seccomp_data` of the call, as the filter saw it. */
-  data: 16,
-  size: 16 + SECCOMP_DATA_SIZE
-};
-var SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
-var SECCOMP_IOCTL_NOTIF_RECV = 3226476800;
-var SECCOMP_IOCTL_NOTIF_SEND = 3222806785;
-var SECCOMP_IOCTL_NOTIF_ID_VALID = 1074274562;
-var SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
-
-// kernel/bpf.ts
-var BPF_LD = 0;
-var BPF_ALU = 4;
-var BPF_JMP = 5;
-var BPF_RET = 6;
-var BPF_W = 0;
-var BPF_H = 8;
-var BPF_B = 16;
-var BPF_ABS = 32;
-var BPF_AND = 80;
-var BPF_JA = 0;
-var BPF_JEQ = 16;
-var BPF_JGT = 32;
-var BPF_JGE = 48;
-var BPF_K = 0;
-var SKF_NET_OFF = -1048576;
-var BPF_MAXINSNS = 4096;
-
-// src/launch/launch.ts
+init_seccomp();
+init_bpf();
 init_arch();
 
 // src/fs/landlock_install.ts
@@ -8878,165 +9570,14 @@ var SCRIPT_SHELL = "/bin/sh";
 init_ptrace();
 init_ptrace2();
 init_signals();
-
-// src/supervisor/registry.ts
-
-var PidSlots = class {
-  #slots;
-  #index = /* @__PURE__ */ new Map();
-  #free = [];
-  #next = 0;
-  /** @param slots Shared memory; slot values are live pids, 0 when free. */
-  constructor(slots) {
-    this.#slots = slots;
-  }
-  /** Records a live pid. */
-  add(pid) {
-    if (this.#index.has(pid)) return;
-    const i = this.#free.pop() ?? (this.#next < this.#slots.length ? this.#next++ : -1);
-    if (i < 0) return;
-    this.#index.set(pid, i);
-    Atomics.store(this.#slots, i, pid);
-  }
-  /** Forgets a pid: called before the kernel can reuse it (while it is still an unreaped zombie). */
-  remove(pid) {
-    const i = this.#index.get(pid);
-    if (i === void 0) return;
-    Atomics.store(this.#slots, i, 0);
-    this.#index.delete(pid);
-    this.#free.push(i);
-  }
-};
-var Registry = class {
-  /** Threads by tid. */
-  threads = /* @__PURE__ */ new Map();
-  /** Processes by pid. */
-  processes = /* @__PURE__ */ new Map();
-  /** Processes ever seen, for reports and stress checks. */
-  processCount = 0;
-  /** Threads ever seen. */
-  threadCount = 0;
-  /** Most processes alive at once. */
-  peakProcesses = 0;
-  /** Most threads alive at once. */
-  peakThreads = 0;
-  #slots;
-  /** @param slots Shared live-pid slots, when a main thread may need them. */
-  constructor(slots) {
-    this.#slots = slots;
-  }
-  /** True when no traced thread is left. */
-  get empty() {
-    return this.threads.size === 0;
-  }
-  /** Adds a thread (and its process when new). Idempotent. */
-  addThread(tid, tgid, ppid) {
-    const known = this.threads.get(tid);
-    if (known) return known;
-    const thread = {
-      tid,
-      tgid,
-      state: "running",
-      exitStop: false,
-      execStops: true
-    };
-    this.threads.set(tid, thread);
-    this.threadCount++;
-    if (this.threads.size > this.peakThreads) this.peakThreads = this.threads.size;
-    let proc = this.processes.get(tgid);
-    if (!proc) {
-      proc = {
-        pid: tgid,
-        ppid,
-        threads: /* @__PURE__ */ new Set(),
-        execs: 0
-      };
-      this.processes.set(tgid, proc);
-      this.processCount++;
-      if (this.processes.size > this.peakProcesses) this.peakProcesses = this.processes.size;
-      this.#slots?.add(tgid);
-    }
-    proc.threads.add(tid);
-    return thread;
-  }
-  /**
-   * Removes a thread whose death was reported. When the leader's death is
-   * reported the process is gone: any sibling still listed vanished without
-   * a report, and is dropped too.
-   *
-   * @returns The process, when this death ended it.
-   */
-  removeThread(tid) {
-    const thread = this.threads.get(tid);
-    if (!thread) return void 0;
-    this.threads.delete(tid);
-    const proc = this.processes.get(thread.tgid);
-    if (!proc) return void 0;
-    proc.threads.delete(tid);
-    if (tid !== proc.pid && proc.threads.size > 0) return void 0;
-    for (const other of proc.threads) this.threads.delete(other);
-    proc.threads.clear();
-    this.processes.delete(proc.pid);
-    this.#slots?.remove(proc.pid);
-    return proc;
-  }
-  /**
-   * After PTRACE_EVENT_EXEC: every other thread of the process is gone, and
-   * the thread that exec'd now has the leader's tid. The kernel guarantees
-   * that at this stop no other thread of the process is alive, so all other
-   * records are dropped. Two kinds never report a death: the old leader when
-   * another thread exec'd (its tid was taken over), and the exec'ing
-   * thread's former tid. Siblings whose death reports were still queued
-   * report later as unknown tids, which the supervisor ignores.
-   *
-   * @param pid The process (and now the exec'ing thread's tid).
-   * @param formerTid The tid the exec'ing thread had before (PTRACE_GETEVENTMSG);
-   *   `pid` when the leader exec'd or the former tid could not be read.
-   * @returns The tids dropped without a death report (the former tid excluded:
-   *   that task lives on as `pid`).
-   */
-  execed(pid, formerTid) {
-    const proc = this.processes.get(pid);
-    const vanished = [];
-    if (!proc) return vanished;
-    const execer = this.threads.get(formerTid) ?? this.threads.get(pid);
-    for (const tid of proc.threads) {
-      if (tid !== formerTid) vanished.push(tid);
-      this.threads.delete(tid);
-    }
-    proc.threads.clear();
-    proc.threads.add(pid);
-    proc.execs++;
-    const thread = execer ?? {
-      tid: pid,
-      tgid: pid,
-      state: "running",
-      exitStop: false,
-      execStops: true
-    };
-    thread.tid = pid;
-    thread.state = "running";
-    thread.pendingResult = void 0;
-    thread.waiting = void 0;
-    thread.retried = void 0;
-    this.threads.set(pid, thread);
-    return vanished;
-  }
-};
+init_registry();
 
 // src/supervisor/control.ts
 var CONTROL_COMMAND = 0;
 var COMMAND_KILL = 1;
 
-// src/bpf/spec.ts
-init_abi();
-
-
-
-
-
-
 // src/supervisor/trace_origin.ts
+init_spec();
 var ORIGIN_NOT_TRACED = -1;
 var ORIGIN_REFUSED = -2;
 var BY_ARGS = -3;
@@ -9095,29 +9636,83 @@ var TraceOrigin = class {
 
 // src/supervisor/polling_wait.ts
 init_ptrace2();
+init_seccomp_notify();
+init_errno();
+var { EINTR } = ERRNO_NUMBERS;
 var POLL_MAX_MS = 0.05;
 var POLL_MIN_MS = 5e-3;
 var POLL_GROW_MS = 0.2;
 var YIELDED_MS = 0.02;
 var BUSY_PAUSE_MS = 10;
 var BUSY_PAUSE_MAX_MS = 1e3;
+var WATCH_FIRST_US = 20;
+var WATCH_MAX_US = 200;
+var INTERRUPTED = [
+  -EINTR,
+  0
+];
+var SERVE_BURST = 16;
 var PollingWait = class {
   #guard;
+  #work;
+  #watchUs = WATCH_FIRST_US;
   /** How long the next wait polls before it sleeps, in ms. */
   #pollMs = POLL_MAX_MS;
   /** Until when (performance.now()) waits sleep without polling first. */
   #pausedUntil = 0;
   /** The pause the next busy poll starts. */
   #pauseMs = BUSY_PAUSE_MS;
-  /** @param guard Called around each sleep (see {@linkcode SleepGuard}). */
-  constructor(guard) {
+  /**
+   * @param guard Called around each sleep (see {@linkcode SleepGuard}).
+   * @param work Watched while there is something to watch, instead of sleeping in waitpid.
+   */
+  constructor(guard, work) {
     this.#guard = guard;
+    this.#work = work;
   }
   #sleep() {
+    if (this.#work && this.#work.fd >= 0) return this.#watch(this.#work);
     this.#guard?.sleeping();
     const report = waitpid(-1, WAIT.WALL);
     this.#guard?.woke();
     return report;
+  }
+  /** Serves what the work's descriptor has ready now, up to {@linkcode SERVE_BURST}. */
+  #serveReady(work) {
+    for (let i = 0; i < SERVE_BURST; i++) {
+      const fd = work.fd;
+      if (fd < 0) return;
+      const ready = pollOneUs(fd, POLL.IN, 0);
+      if (ready <= 0 || (ready & POLL.IN) === 0) return;
+      work.serve();
+    }
+  }
+  /**
+   * Instead of a sleep in waitpid: waits on the work's descriptor for a short
+   * while, serves it when readable, looks at waitpid, and again; ends with a
+   * report, or with EINTR when the alarm fired (the loop's slice ends), or
+   * sleeps in waitpid as usual once the work has nothing to watch.
+   */
+  #watch(work) {
+    for (; ; ) {
+      const report = waitpid(-1, WAIT.WALL | WAIT.WNOHANG);
+      if (report[0] !== 0) {
+        this.#watchUs = WATCH_FIRST_US;
+        return report;
+      }
+      const fd = work.fd;
+      if (fd < 0) return this.#sleep();
+      this.#guard?.sleeping();
+      const ready = pollOneUs(fd, POLL.IN, this.#watchUs);
+      this.#guard?.woke();
+      if (ready === -EINTR) return INTERRUPTED;
+      if (ready > 0 && (ready & POLL.IN) !== 0) {
+        work.serve();
+        this.#watchUs = WATCH_FIRST_US;
+      } else {
+        this.#watchUs = Math.min(WATCH_MAX_US, this.#watchUs * 2);
+      }
+    }
   }
   /**
    * The next report: polled while that pays (a window that adapts, as the
@@ -9127,6 +9722,8 @@ var PollingWait = class {
    * waitpid filled it.
    */
   next() {
+    const work = this.#work;
+    if (work !== void 0) this.#serveReady(work);
     let now = performance.now();
     if (this.#pollMs > 0 && now >= this.#pausedUntil) {
       const until = now + this.#pollMs;
@@ -9278,7 +9875,7 @@ init_socket();
 init_arch();
 var FIRST_DELAY_MS = 1;
 var MAX_DELAY_MS = 32;
-var { EAGAIN, EINTR } = ERRNO_NUMBERS;
+var { EAGAIN, EINTR: EINTR2 } = ERRNO_NUMBERS;
 var ERESTARTSYS = 512;
 var ERESTART_RESTARTBLOCK = 516;
 var PPOLL = HOST_ARCH.numbers.ppoll;
@@ -9393,7 +9990,7 @@ var ExecStops = class {
 
 // src/supervisor/supervisor.ts
 var EPERM3 = ERRNO_NUMBERS.EPERM;
-var EINTR2 = ERRNO_NUMBERS.EINTR;
+var EINTR3 = ERRNO_NUMBERS.EINTR;
 var ECHILD = ERRNO_NUMBERS.ECHILD;
 var GONE_KEPT = 4096;
 var SECCOMP_STATUS = PTRACE_EVENT.SECCOMP << 16 | SIGNALS.SIGTRAP << 8 | 127;
@@ -9464,7 +10061,7 @@ var Supervisor = class {
       data: 0,
       regs: this.#ctl.regs
     };
-    this.#wait = new PollingWait(options.sleepGuard);
+    this.#wait = new PollingWait(options.sleepGuard, options.waitWork);
   }
   /** Resumes the root, stopped by the launch with its execve set up. */
   start() {
@@ -9489,7 +10086,7 @@ var Supervisor = class {
         this.killTree("request");
       }
       if (pid < 0) {
-        if (pid === -EINTR2) {
+        if (pid === -EINTR3) {
           if (slice) return void 0;
           continue;
         }
@@ -9736,7 +10333,7 @@ init_memory();
 init_libc();
 init_errno();
 init_socket();
-var SYMBOLS5 = {
+var SYMBOLS6 = {
   // int connect(int fd, const struct sockaddr *addr, socklen_t len)
   connect: {
     parameters: [
@@ -9841,7 +10438,7 @@ var SYMBOLS5 = {
     result: "u32"
   }
 };
-var sym5 = lazySymbols(SYMBOLS5);
+var sym6 = lazySymbols(SYMBOLS6);
 var INSPECTOR_ADDRESS = {
   hostname: "127.0.0.1",
   port: 9229
@@ -9860,7 +10457,7 @@ var INSPECTOR_ADDRESS = {
 
 
 var EAGAIN2 = ERRNO_NUMBERS.EAGAIN;
-var EINTR3 = ERRNO_NUMBERS.EINTR;
+var EINTR4 = ERRNO_NUMBERS.EINTR;
 var ETIMEDOUT = ERRNO_NUMBERS.ETIMEDOUT;
 
 
@@ -9943,7 +10540,7 @@ var Borrowed = class {
 init_socket();
 init_errno();
 init_sockaddr();
-var { EINVAL: EINVAL2, EPERM: EPERM4 } = ERRNO_NUMBERS;
+var { EINVAL: EINVAL3, EPERM: EPERM4 } = ERRNO_NUMBERS;
 
 
 
@@ -9979,7 +10576,7 @@ init_io();
 init_memory();
 init_socket();
 init_errno();
-var { EFAULT, EINVAL: EINVAL3, EMSGSIZE } = ERRNO_NUMBERS;
+var { EFAULT, EINVAL: EINVAL4, EMSGSIZE } = ERRNO_NUMBERS;
 var MAX_PAYLOAD = 4 << 20;
 var MAX_CONTROL = 64 << 10;
 
@@ -10019,6 +10616,7 @@ init_address();
 
 
 // src/net/socket_filter.ts
+init_opcodes();
 var BPF = {
   LD_W_ABS: BPF_LD | BPF_W | BPF_ABS,
   LD_H_ABS: BPF_LD | BPF_H | BPF_ABS,
@@ -10472,7 +11070,7 @@ var NetChecker = class {
 init_errno();
 init_signals();
 var ESRCH2 = ERRNO_NUMBERS.ESRCH;
-var EINVAL4 = ERRNO_NUMBERS.EINVAL;
+var EINVAL5 = ERRNO_NUMBERS.EINVAL;
 
 
 
@@ -10650,89 +11248,8 @@ var TargetGuard = class {
 
 
 
-// ffi/seccomp_notify.ts
-init_libc();
-init_host_syscalls();
-init_errno();
-var EINVAL5 = ERRNO_NUMBERS.EINVAL;
-var SYMBOLS6 = {
-  // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
-  ioctl: {
-    parameters: [
-      "i32",
-      "u64",
-      "buffer"
-    ],
-    result: "i32"
-  },
-  // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
-  ioctl_value: {
-    name: "ioctl",
-    parameters: [
-      "i32",
-      "u64",
-      "u64"
-    ],
-    result: "i32"
-  },
-  // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-  poll: {
-    parameters: [
-      "buffer",
-      "u64",
-      "i32"
-    ],
-    result: "i32"
-  },
-  // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
-  seccomp: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "u64",
-      "u64",
-      "buffer"
-    ],
-    result: "i64"
-  }
-};
-var sym6 = lazySymbols(SYMBOLS6);
-var SYS_SECCOMP = hostNr("seccomp");
-var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
-var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
-var idBuf = new BigUint64Array(1);
-var idBytes = new Uint8Array(idBuf.buffer);
-var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
-
-var pollBuf = new Uint8Array(8);
-var pollView = new DataView(pollBuf.buffer);
-
-// src/notify/pool.ts
-var POOL = {
-  /** The listener: {@linkcode FD_PENDING} until the launch says, then the descriptor or -1. */
-  FD: 0,
-  /** Pool threads between their stop check and leaving: the listener may be in use. */
-  ALIVE: 1,
-  /** Set once: leave. */
-  STOP: 2,
-  /** Notifications answered (SEND succeeded), summed as threads leave. */
-  ANSWERED: 3,
-  /** {@linkcode MODE_BLOCKING} or {@linkcode MODE_POLL}. */
-  MODE: 4,
-  /** How many threads serve (the others leave at once). */
-  SERVING: 5,
-  /** Slots. */
-  SIZE: 6
-};
-var FD_PENDING = -2;
-var MODE_BLOCKING = 1;
-var MODE_POLL = 2;
-var NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
-var LEAVE_MS = 2e3;
-
-
-
 // src/run/supervise.ts
+init_pool();
 
 
 // src/run/worker.ts

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { bindSymbols, errno, lazySymbols, type SysResult } from "./libc.ts";
+import { bindSymbols, errno, lazySymbols, sys, type SysResult } from "./libc.ts";
 import {
   SECCOMP_GET_NOTIF_SIZES,
   SECCOMP_IOCTL_NOTIF_ID_VALID,
@@ -116,6 +116,24 @@ export function pollOne(fd: number, events: number, timeoutMs: number): SysResul
   const rc = sym.poll(pollBuf, 1n, timeoutMs);
   if (rc < 0) return -errno();
   return rc === 0 ? 0 : pollView.getUint16(6, true);
+}
+
+const pollWait = new BigInt64Array(2);
+
+/**
+ * `ppoll` on one descriptor for at most `timeoutUs` microseconds (no signal
+ * mask change), for a waiter that must also look at something else often.
+ *
+ * @returns The revents (0 on timeout), or `-errno` (EINTR: a signal's handler ran).
+ */
+export function pollOneUs(fd: number, events: number, timeoutUs: number): SysResult {
+  pollView.setInt32(0, fd, true);
+  pollView.setInt16(4, events, true);
+  pollView.setInt16(6, 0, true);
+  pollWait[0] = BigInt(Math.floor(timeoutUs / 1e6));
+  pollWait[1] = BigInt(Math.round((timeoutUs % 1e6) * 1000));
+  const rc = sys("ppoll", pollBuf, 1, pollWait, null, 0);
+  return rc <= 0 ? rc : pollView.getUint16(6, true);
 }
 
 /**

@@ -229,12 +229,11 @@ Deno.test("notify fs: a policy with a redirect keeps its opens on ptrace stops, 
   }
 });
 
-Deno.test("notify fs: a pool thread created ahead for file flags, then not wanted: same run, nothing notified; a config error after it exits 125", async () => {
+Deno.test("notify fs: file flags with a config whose redirect keeps checks on ptrace: same run, nothing notified; a config error exits 125", async () => {
   const [bin, d] = await Promise.all([tool(), tree()]);
   try {
     await Deno.writeTextFile(`${d}/in/to`, "TO\n");
-    // The flag makes the CLI create the pool's first thread before the policy is compiled; the
-    // config's redirect then keeps every file check on ptrace stops, and nothing else is notified.
+    // The config's redirect keeps every file check on ptrace stops, flags or not: nothing is notified.
     await Deno.writeTextFile(
       `${d}/config.json`,
       JSON.stringify({ redirect: { [`${d}/in/from`]: `${d}/in/to` } }),
@@ -261,6 +260,35 @@ Deno.test("notify fs: a pool thread created ahead for file flags, then not wante
     ]);
     assert.equal(broken.code, 125, broken.stderr);
     assert.match(broken.stderr, /missing\.json/);
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});
+
+Deno.test("notify fs: a short run's checks are answered by the supervisor itself, a long run's by the pool after the hand-over", async () => {
+  const [bin, d] = await Promise.all([tool(), tree()]);
+  try {
+    // A few opens: the supervisor answers them all, and no pool thread is ever started.
+    const short = await jailed([...policy(d), "--", "cat", `${d}/in/a`, `${d}/in/secret`]);
+    assert.equal(short.run.code, 1);
+    assert.equal(short.run.stdout, "A\n");
+    // The refusal reported once, by the supervisor's thread, before cat's own message.
+    const reported = lines(short.run.stderr);
+    assert.equal(reported.length, 1, short.run.stderr);
+    assert.match(reported[0], /^jail: denied read of .*\/in\/secret \(pid N cat\)/);
+    assert.ok(short.run.stderr.indexOf("jail: denied") < short.run.stderr.indexOf("cat: "));
+    const n = short.stats.stats.notified ?? 0;
+    assert.ok(n > 0, "nothing notified");
+    assert.equal(short.stats.stats.notifiedEarly, n, "a pool thread answered in a short run");
+    // Thousands: the supervisor answers the first ones (at least the hand-over's 200), the pool
+    // the rest; every one is answered once.
+    const long = await jailed([...policy(d), "--", bin, "loop", `${d}/in/a`, "3000"]);
+    assert.equal(long.run.code, 0, long.run.stderr);
+    const early = long.stats.stats.notifiedEarly ?? 0;
+    const all = long.stats.stats.notified ?? 0;
+    assert.ok(early >= 200, `the supervisor answered ${early}`);
+    assert.ok(all - early > 0, `the pool answered none of ${all}`);
+    assert.ok(all >= 3000, `notified ${all}`);
   } finally {
     await Deno.remove(d, { recursive: true });
   }

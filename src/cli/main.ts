@@ -19,8 +19,6 @@ import { HELP } from "./help.ts";
 import { SIGRTMAX, SIGRTMIN_USABLE } from "../../kernel/signals.ts";
 import { WAKE_SIGNAL } from "../../ffi/thread_alarm.ts";
 import { ignoreSignals } from "../../ffi/ignore_signals.ts";
-import { prestartNotifyWorker } from "../notify/pool.ts";
-import { kernelContinues } from "../notify/notifiable.ts";
 
 function report(message: string): void {
   writeStderr(`jail: ${message}\n`);
@@ -76,31 +74,12 @@ function writeLearned(
 }
 
 /**
- * Whether this run will most likely have its file checks answered by the
- * notification pool: file flags with lists, nothing that records each call
- * (which keeps every decision on ptrace stops), a kernel whose notifications
- * can let a call continue (5.5). A config file's rules are not known yet:
- * such a run creates its pool later, as before. A wrong guess costs one
- * Worker, about 12 ms.
- */
-function filePoolLikely(cli: Cli): boolean {
-  if (cli.command.length === 0 || cli.explain || cli.learn || cli.trace || cli.summary) {
-    return false;
-  }
-  if (cli.log !== undefined || cli.flags["allow-all"]) return false;
-  const lists = ["allow-read", "deny-read", "allow-write", "deny-write"] as const;
-  return lists.some((f) => cli.flags[f]?.some((entry) => entry !== "*")) && kernelContinues();
-}
-
-/**
  * Runs the CLI.
  *
  * @param args Command-line arguments (without the program name).
  * @returns The exit status.
  */
 export async function main(args: readonly string[]): Promise<number> {
-  // The pool's first thread when created ahead: terminated here unless the run took it.
-  let notifyWorker: Worker | undefined;
   try {
     const cli = parseCli(args);
     if (cli.help) {
@@ -114,8 +93,6 @@ export async function main(args: readonly string[]): Promise<number> {
     if (cli.config !== undefined && cli.noConfig) {
       throw new UsageError("--config and --no-config: conflicting flags: give one of them");
     }
-    // Created now, it loads while the policy is compiled and the command launched.
-    if (filePoolLikely(cli)) notifyWorker = prestartNotifyWorker();
     // Learning observes with everything allowed, network calls still stopping so each is seen.
     const loaded = await loadPolicy({
       flags: cli.learn ? { ...cli.flags, "allow-all": true } : cli.flags,
@@ -165,10 +142,7 @@ export async function main(args: readonly string[]): Promise<number> {
         Deno.stderr.isTerminal(),
         Deno.env.get("NO_COLOR"),
       );
-    const handed = notifyWorker;
-    notifyWorker = undefined;
     const outcome = await runJailed(cli.command, loaded.compiled, {
-      notifyWorker: handed,
       onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
       timeout: cli.timeout ?? loaded.timeout,
       grace: cli.grace ?? loaded.grace,
@@ -204,7 +178,5 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     report(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return EXIT_JAIL_ERROR;
-  } finally {
-    notifyWorker?.terminate();
   }
 }

@@ -9,19 +9,21 @@
  *
  * Three parties share one small buffer ({@linkcode POOL}):
  *
- * - the run's owner thread creates the workers ({@linkcode startNotifyPool})
- *   as the run starts, alongside the launch: `new Worker` blocks its caller
+ * - the run's owner thread creates the workers ({@linkcode startNotifyPool},
+ *   then `begin`) when the supervisor asks: `new Worker` blocks its caller
  *   about 12 ms each, and a Worker created from the supervisor's own Worker
  *   takes about a second to start on Deno 2.9;
- * - the supervisor's thread, which launches the tree, publishes the
- *   listener's descriptor once it holds it ({@linkcode attachListener}), and
- *   at the end waits until no pool thread can touch it again before closing
- *   it ({@linkcode detachListener});
+ * - the supervisor's thread, which launches the tree, answers the listener
+ *   itself while the run is young (early.ts), then publishes the listener's
+ *   descriptor ({@linkcode attachListener}) and asks for the workers, and at
+ *   the end waits until no pool thread can touch it again before closing it
+ *   ({@linkcode detachListener});
  * - the pool threads wait for the descriptor, serve, and leave when the
  *   filter has no task left (the listener reports POLLHUP, and from Linux
  *   6.6 a waiting RECV returns ENOENT then) or when told to stop.
  *
- * Calls made before the pool is up wait in the kernel.
+ * Calls made between the hand-over and the pool's first thread wait in the
+ * kernel.
  *
  * A pool thread that refuses a file access writes its report line before it
  * answers (once across the pool's threads: report_once.ts), then tells the
@@ -55,8 +57,10 @@ export const POOL = {
   MODE: 4,
   /** How many threads serve (the others leave at once). */
   SERVING: 5,
+  /** Threads loaded and waiting for the descriptor: the supervisor may hand it over. */
+  READY: 6,
   /** Slots. */
-  SIZE: 6,
+  SIZE: 7,
 } as const;
 
 /** {@linkcode POOL.FD} before the launch has said. */
@@ -99,27 +103,21 @@ export type PoolMessage = ServerMessage;
 export interface NotifyPool {
   /** The buffer to hand to the supervisor's thread. */
   readonly shared: SharedArrayBuffer;
+  /** The run's table of reported refusals (report_once.ts), shared with the supervisor's thread. */
+  readonly reported: SharedArrayBuffer;
+  /**
+   * Creates the pool's threads: the first now, the others one per turn of
+   * this thread's event loop. Called when the supervisor hands the listener
+   * over (the `pool` message: src/notify/early.ts); until then no thread
+   * exists, and the supervisor answers.
+   */
+  begin(): void;
   /**
    * Creates now, one after the other, the workers not created yet: for an
-   * owner about to block its event loop (a supervisor loop on its own
-   * thread), where the timers that create them would not run.
+   * owner about to block its event loop, where the turns that create them
+   * would not come.
    */
   spawnNow(): void;
-  /**
-   * Whether the pool decides file checks: then the command's first calls
-   * (the loader's opens) wait for it, and its first thread should exist as
-   * soon as the start is under way ({@linkcode NotifyPool.spawnFirst}).
-   */
-  readonly checksFiles: boolean;
-  /**
-   * Creates the first worker now, unless it exists: called once the start
-   * message is out, it loads while the command is launched. Without it, on
-   * the CLI's thread, the first turn that creates one may come only when
-   * the loop's wait in `waitpid` ends (25 ms), with the command blocked in
-   * its first open meanwhile (a run of `true` under `--allow-read` took 96
-   * ms instead of 49).
-   */
-  spawnFirst(): void;
   /** Ends the pool's workers (after the supervisor's `detachListener`, or on failure). */
   end(): void;
 }
@@ -131,8 +129,6 @@ export interface PoolOptions {
    * to stderr; reports are off without it.
    */
   onDenied?: (pid: number, comm: string, denial: FsDenial) => void;
-  /** The pool's first thread, created ahead ({@linkcode prestartNotifyWorker}): taken as it is. */
-  first?: Worker;
 }
 
 /** The module a pool thread runs. */
@@ -144,26 +140,8 @@ function workerUrl(): string {
 }
 
 /**
- * Creates the pool's first thread before the policy is compiled, for a run
- * that will most likely want one (file flags on the command line): `new
- * Worker` blocks its caller about 12 ms whenever it is called, but the
- * thread then loads its module while this one compiles the policy and
- * launches the command, instead of while the command's loader waits for it
- * in its first open (5 ms of a `jail --allow-read=... -- true`, measured).
- * Hand it to {@linkcode startNotifyPool} (`first`), or terminate it.
- *
- * @returns The worker, or undefined when the environment asks for no pool.
- */
-export function prestartNotifyWorker(): Worker | undefined {
-  if (poolSize() === 0) return undefined;
-  return new Worker(workerUrl(), { type: "module", name: "jail-notify-0" });
-}
-
-/**
- * Starts the pool's workers for a policy with notifiable rules, on the
- * thread that owns the run: one per turn of its event loop from the next
- * one on, so that the caller's start message goes out first and signals and
- * timers are served between them.
+ * Prepares the pool for a policy with notifiable rules, on the thread that
+ * owns the run. Its workers are created by {@linkcode NotifyPool.begin}.
  *
  * @param policy The compiled policy's spec, plans and file policy.
  * @param options Where the pool's reports go.
@@ -179,10 +157,7 @@ export function startNotifyPool(
   options: PoolOptions = {},
 ): NotifyPool | undefined {
   const threads = poolSize();
-  if (!policy.notifyFilter || !policy.notifyPlans || threads === 0) {
-    options.first?.terminate();
-    return undefined;
-  }
+  if (!policy.notifyFilter || !policy.notifyPlans || threads === 0) return undefined;
   const shared = new SharedArrayBuffer(4 * POOL.SIZE);
   const slots = new Int32Array(shared);
   slots[POOL.FD] = FD_PENDING;
@@ -195,11 +170,9 @@ export function startNotifyPool(
     options.onDenied?.(m.pid, m.comm, m.denial);
   };
   const url = workerUrl();
-  let first = options.first;
   const spawnOne = () => {
     const index = workers.length;
-    const w = first ?? new Worker(url, { type: "module", name: `jail-notify-${index}` });
-    first = undefined;
+    const w = new Worker(url, { type: "module", name: `jail-notify-${index}` });
     w.onmessage = onmessage;
     w.postMessage(
       {
@@ -214,30 +187,34 @@ export function startNotifyPool(
     );
     workers.push(w);
   };
-  // Each worker in a turn of its own, taken by a message to this thread rather than a timer: the
-  // caller's start message goes out first, and a supervisor loop on this thread (inline.ts) gives
-  // message turns every slice but timer turns only every 50 ms. Closed when done: an open port
-  // keeps the event loop alive.
-  const turns = new MessageChannel();
-  let open = true;
+  // After the first, each worker in a turn of its own, taken by a message to this thread rather
+  // than a timer: a supervisor loop on this thread (inline.ts) gives message turns every slice but
+  // timer turns only every 50 ms. Opened by begin(), closed when done: an open port keeps the event
+  // loop alive.
+  let turns: MessageChannel | undefined;
+  let open = false;
   const close = () => {
-    if (open) turns.port1.close();
+    if (open) turns?.port1.close();
     open = false;
   };
-  turns.port1.onmessage = () => {
-    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
-    if (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) {
-      turns.port2.postMessage(0);
-    } else close();
-  };
-  // A thread created ahead has its start at once: it costs no wait.
-  if (first) spawnOne();
-  turns.port2.postMessage(0);
+  const more = () => Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads;
   return {
     shared,
-    checksFiles: plans.some((p) => p?.fs !== undefined),
-    spawnFirst() {
-      if (Atomics.load(slots, POOL.STOP) === 0 && workers.length === 0) spawnOne();
+    reported,
+    begin() {
+      if (turns !== undefined || !more()) return;
+      // The listener waits for its first thread: created now, whatever it blocks.
+      spawnOne();
+      if (!more()) return;
+      turns = new MessageChannel();
+      open = true;
+      const { port1, port2 } = turns;
+      port1.onmessage = () => {
+        if (more()) spawnOne();
+        if (more()) port2.postMessage(0);
+        else close();
+      };
+      port2.postMessage(0);
     },
     spawnNow() {
       while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();

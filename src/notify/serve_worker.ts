@@ -34,6 +34,7 @@ self.onmessage = (e: MessageEvent<PoolStart>) => {
       bindMemoryReadNow();
       bindFsNow();
     }
+    Atomics.add(slots, POOL.READY, 1);
     while (Atomics.load(slots, POOL.FD) === FD_PENDING) {
       Atomics.wait(slots, POOL.FD, FD_PENDING);
     }

@@ -90,6 +90,7 @@ export function runOutcome(
     stops: r.stops,
   };
   if (r.notified !== undefined) stats.notified = r.notified;
+  if (r.notifiedEarly !== undefined) stats.notifiedEarly = r.notifiedEarly;
   const base = { code: r.root?.code, signal: r.root?.signal, timedOut, stats };
   if (execFailure && !r.execed) {
     const { code, message } = execFailureMessage(cmd, execFailure);

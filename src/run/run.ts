@@ -83,12 +83,6 @@ export interface RunJailedOptions {
   inline?: boolean;
   /** Called once the command's process exists, seized, before it runs (its pid). */
   onStarted?: (pid: number) => void;
-  /**
-   * The notification pool's first thread, created ahead (pool.ts's
-   * `prestartNotifyWorker`): the run takes it, and terminates it when it
-   * has no pool.
-   */
-  notifyWorker?: Worker;
 }
 
 /**
@@ -110,11 +104,9 @@ export function runJailed(
   try {
     if (options.log) log = startLog(options.log, argv);
   } catch (e) {
-    options.notifyWorker?.terminate();
     return Promise.reject(e);
   }
   if (inspectorRequested()) {
-    options.notifyWorker?.terminate();
     return Promise.reject(
       new JailError(
         "Deno's inspector is on (--inspect or NODE_OPTIONS): the tree could connect to it and run code in jail",
@@ -205,7 +197,10 @@ export function runJailed(
           options.onEvent?.(m.event);
           return;
         case "denied":
-          fsDenied?.(0, m.pid, m.denial, m.comm);
+          fsDenied?.(0, m.pid, m.denial, m.comm, m.written);
+          return;
+        case "pool":
+          pool?.begin();
           return;
         case "hook":
           hooks.answer(m.hook, m.call);
@@ -244,12 +239,9 @@ export function runJailed(
       resolve(result);
     };
     // Decisions by notification, when nothing records each call (notifiable.ts).
-    const recorded = options.trace || options.log || options.onEvent;
-    if (recorded) options.notifyWorker?.terminate();
-    pool = recorded ? undefined : startNotifyPool(policy, {
+    pool = options.trace || options.log || options.onEvent ? undefined : startNotifyPool(policy, {
       // The pool's threads wrote these lines themselves: the reporter only takes note of them.
       onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm, true)),
-      first: options.notifyWorker,
     });
     const start: StartMessage = {
       type: "start",
@@ -270,12 +262,14 @@ export function runJailed(
       events: options.onEvent !== undefined,
       trace: options.trace,
       log: log?.path,
-      notify: pool && { filter: policy.notifyFilter!, pool: pool.shared },
+      notify: pool && {
+        filter: policy.notifyFilter!,
+        pool: pool.shared,
+        plans: policy.notifyPlans!,
+        reported: pool.reported,
+      },
     };
     worker.postMessage(start);
     mark("start posted");
-    // The command's loader opens files at once: with file checks on the pool, it must not wait for
-    // the event loop's next turn to create the pool's first thread.
-    if (pool?.checksFiles) pool.spawnFirst();
   });
 }

@@ -54,6 +54,7 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
     const reportModule = start.trace || start.log || start.events
       ? import("../report/reporter.ts")
       : undefined;
+    const earlyModule = start.notify ? import("../notify/early.ts") : undefined;
     // Without jail's filter spec no stop's rule could be trusted: refuse to start.
     if (!start.spec?.syscalls) throw new Error("the start message carries no filter spec");
     const launched = launch({
@@ -72,8 +73,28 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
       return;
     }
     held = launched;
-    if (start.notify) {
-      attachListener(start.notify.pool, launched.notifying ? launched.listenerFd : -1);
+    // The listener is answered here while the run is young (early.ts), then by the pool, which
+    // the owner creates when asked; without one (the all-TRACE fallback) the pool leaves at once.
+    let early: import("../notify/early.ts").EarlyNotifications | undefined;
+    if (start.notify && launched.notifying && earlyModule) {
+      const notify = start.notify;
+      const listenerFd = launched.listenerFd;
+      early = new (await earlyModule).EarlyNotifications(
+        listenerFd,
+        {
+          spec: start.spec,
+          plans: notify.plans,
+          fs: start.fs,
+          report: start.reportDenials,
+          reported: notify.reported,
+        },
+        (m) => post({ ...m, written: true }),
+        notify.pool,
+        () => post({ type: "pool" }),
+        () => attachListener(notify.pool, listenerFd),
+      );
+    } else if (start.notify) {
+      attachListener(start.notify.pool, -1);
     }
     mark("launch done");
     post({ type: "started", pid: launched.pid });
@@ -131,6 +152,7 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
       results,
       script: launched.script,
       sleepGuard: host.sleepGuard,
+      waitWork: early,
       hooks: {
         onSyscall: reporter
           ? (call) => {
@@ -167,8 +189,12 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
     const result = await host.drive(supervisor);
     mark("supervisor loop ended");
     emit?.close();
+    early?.stop();
     const pool = start.notify && detachListener(start.notify.pool);
-    if (pool) result.notified = pool.answered;
+    if (pool) {
+      result.notified = pool.answered + (early?.answered ?? 0);
+      result.notifiedEarly = early?.answered ?? 0;
+    }
     // Before "done": the owner may end this thread as soon as it hears it.
     if (pool?.free !== false) releaseListener(launched);
     held = undefined;

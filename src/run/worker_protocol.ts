@@ -14,6 +14,7 @@ import type { LandlockSpec } from "../fs/landlock.ts";
 import type { NetPolicy } from "../net/policy.ts";
 import type { FilterSpec } from "../bpf/compile.ts";
 import type { SupervisorEvent } from "../events.ts";
+import type { NotifyPlan } from "../notify/notifiable.ts";
 import type { SinkOptions } from "../report/reporter.ts";
 
 /** The message that starts a supervision. */
@@ -40,8 +41,18 @@ export interface StartMessage extends SinkOptions {
   /** jail's controlling terminal and group, for the hand-over to the tree (job_control.ts). */
   terminal?: { fd: number; group: number };
   control: SharedArrayBuffer;
-  /** The rules a notification decides, and the pool's buffer (src/notify/pool.ts), when a pool serves them. */
-  notify?: { filter: Uint8Array; pool: SharedArrayBuffer };
+  /**
+   * The rules a notification decides, when the listener serves them: the
+   * notifying program, the pool's buffer (src/notify/pool.ts), how each rule
+   * is answered, and the run's table of reported refusals, for the answers
+   * the supervisor makes itself before the pool takes over (src/notify/early.ts).
+   */
+  notify?: {
+    filter: Uint8Array;
+    pool: SharedArrayBuffer;
+    plans: (NotifyPlan | undefined)[];
+    reported: SharedArrayBuffer;
+  };
 }
 
 /** Messages from the worker to its owner. */
@@ -55,7 +66,9 @@ export type WorkerMessage =
    * pool refuses files too (the supervisor and the pool's threads then
    * report alike, deduplicated together); once per process, access and path.
    */
-  | { type: "denied"; pid: number; comm: string; denial: FsDenial }
+  | { type: "denied"; pid: number; comm: string; denial: FsDenial; written?: boolean }
+  /** The run is past its start: the owner creates the notification pool, which takes the listener now. */
+  | { type: "pool" }
   | { type: "hook"; hook: number; call: HookCall }
   | { type: "done"; result: SupervisorResult; execFailure?: ExecFailure }
   | { type: "error"; message: string; launch: boolean };

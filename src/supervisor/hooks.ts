@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SleepGuard } from "./polling_wait.ts";
+import type { SleepGuard, WaitWork } from "./polling_wait.ts";
 import type { SyscallRegisters } from "../arch/arch.ts";
 import type { FilterSpec } from "../bpf/compile.ts";
 import type { Decision } from "../decision.ts";
@@ -88,6 +88,8 @@ export interface SupervisorOptions {
   script?: ScriptExec;
   /** Called around each sleep of the loop's wait (the CLI's alarm: src/run/inline.ts). */
   sleepGuard?: SleepGuard;
+  /** Watched by the loop's wait instead of sleeping (the young run's notifications: src/notify/early.ts). */
+  waitWork?: WaitWork;
 }
 
 /** A syscall for the root to make instead of its failed execve (see `Launched` in launch.ts). */

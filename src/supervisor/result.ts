@@ -38,8 +38,10 @@ export interface RunStats {
   quirks: QuirkCounts;
   /** The reports the loop served, by kind. */
   stops: StopCounts;
-  /** Calls answered by seccomp user notification (src/notify/), when a pool served them. */
+  /** Calls answered by seccomp user notification (src/notify/), when the listener served them. */
   notified?: number;
+  /** Of them, those the supervisor's own thread answered before the pool took over (src/notify/early.ts). */
+  notifiedEarly?: number;
 }
 
 /**

@@ -117,7 +117,7 @@ export class Supervisor {
       this.#hooks.onExec !== undefined,
     );
     this.#call = { tid: 0, pid: 0, nr: 0, data: 0, regs: this.#ctl.regs };
-    this.#wait = new PollingWait(options.sleepGuard);
+    this.#wait = new PollingWait(options.sleepGuard, options.waitWork);
   }
 
   /** Resumes the root, stopped by the launch with its execve set up. */
