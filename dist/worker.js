@@ -1507,6 +1507,10 @@ var fileChecks = (function fileChecks(fd, setup, post2) {
     return policyRefusal;
   };
 });
+var handOverMs = (function handOverMs() {
+  const asked = Deno.env.get(NOTIFY_EARLY_MS_ENV);
+  return asked !== void 0 && /^\d+$/.test(asked) ? Number(asked) : 100;
+});
 var mark = (function mark(phase) {
   if (Number.isNaN(origin)) return;
   const ms = performance.timeOrigin + performance.now() - origin;
@@ -9004,9 +9008,10 @@ var early_exports = {};
 __export(early_exports, {
   EarlyNotifications: () => EarlyNotifications,
   HAND_OVER_AFTER: () => HAND_OVER_AFTER,
-  HAND_OVER_MS: () => HAND_OVER_MS
+  NOTIFY_EARLY_MS_ENV: () => NOTIFY_EARLY_MS_ENV
 });
-var HAND_OVER_AFTER, HAND_OVER_MS, EarlyNotifications;
+
+var HAND_OVER_AFTER, NOTIFY_EARLY_MS_ENV, EarlyNotifications;
 var init_early = __esm({
   "src/notify/early.ts"() {
     init_server();
@@ -9014,7 +9019,7 @@ var init_early = __esm({
     init_seccomp_notify();
     init_seccomp();
     HAND_OVER_AFTER = 200;
-    HAND_OVER_MS = 100;
+    NOTIFY_EARLY_MS_ENV = "JAIL_NOTIFY_EARLY_MS";
     EarlyNotifications = class {
       #fd;
       #server;
@@ -9037,7 +9042,7 @@ var init_early = __esm({
         this.#fd = fd;
         notifSetFlags(fd, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
         this.#server = new NotifyServer(fd, setup, post2);
-        this.#until = performance.now() + HAND_OVER_MS;
+        this.#until = performance.now() + handOverMs();
         this.#handOver = handOver;
       }
       /** Calls answered by this thread. */
