@@ -147,7 +147,7 @@ var notifIdValid = (function notifIdValid(fd, id) {
   return -e;
 });
 var notifSetFlags = (function notifSetFlags(fd, flags) {
-  return sym3.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
+  return sys("ioctl", fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags));
 });
 var pollOne = (function pollOne(fd, events, timeoutMs) {
   pollView.setInt32(0, fd, true);
@@ -168,9 +168,8 @@ var pollOneUs = (function pollOneUs(fd, events, timeoutUs) {
 });
 var notifSizes = (function notifSizes() {
   const out = new Uint8Array(SECCOMP_NOTIF_SIZES_BYTES);
-  if (Number(sym3.seccomp(SYS_SECCOMP, BigInt(SECCOMP_GET_NOTIF_SIZES), 0n, out)) !== 0) {
-    return -errno();
-  }
+  const rc = sys("seccomp", SECCOMP_GET_NOTIF_SIZES, 0, out);
+  if (rc !== 0) return rc;
   const v = new DataView(out.buffer);
   return {
     notif: v.getUint16(0, true),
@@ -9954,31 +9953,20 @@ var init_seccomp = __esm({
 
 
 
-var EINVAL, SYMBOLS3, sym3, SYS_SECCOMP, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
+var EINVAL, SYMBOLS3, sym3, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
 var init_seccomp_notify = __esm({
   "ffi/seccomp_notify.ts"() {
     init_libc();
     init_seccomp();
-    init_host_syscalls();
     init_errno();
     EINVAL = ERRNO_NUMBERS.EINVAL;
     SYMBOLS3 = {
-      // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
+      // int ioctl(int fd, unsigned long request, void *arg): RECV, SEND, ID_VALID
       ioctl: {
         parameters: [
           "i32",
           "u64",
           "buffer"
-        ],
-        result: "i32"
-      },
-      // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
-      ioctl_value: {
-        name: "ioctl",
-        parameters: [
-          "i32",
-          "u64",
-          "u64"
         ],
         result: "i32"
       },
@@ -9990,21 +9978,9 @@ var init_seccomp_notify = __esm({
           "i32"
         ],
         result: "i32"
-      },
-      // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
-      seccomp: {
-        name: "syscall",
-        parameters: [
-          "i64",
-          "u64",
-          "u64",
-          "buffer"
-        ],
-        result: "i64"
       }
     };
     sym3 = lazySymbols(SYMBOLS3);
-    SYS_SECCOMP = hostNr("seccomp");
     RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
     SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
     POLL = {

@@ -52,6 +52,9 @@ var sys = (function sys(name, a0, a1, a2, a3, a4, a5) {
   if (nr === void 0) numbers.set(name, nr = hostNr(name));
   return sysResult(generic.syscall(nr, arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
 });
+var bindSysNow = (function bindSysNow() {
+  bindSymbols(generic);
+});
 var bindMemoryReadNow = (function bindMemoryReadNow() {
   bindSymbols(sym, [
     "process_vm_readv"
@@ -117,7 +120,10 @@ var readFileHead = (function readFileHead(path, max) {
   }
 });
 var bindNotifyNow = (function bindNotifyNow() {
-  bindSymbols(sym3);
+  bindSymbols(sym3, [
+    "ioctl"
+  ]);
+  bindSysNow();
 });
 var notifRecv = (function notifRecv(fd, notif) {
   notif.fill(0);
@@ -146,9 +152,8 @@ var pollOne = (function pollOne(fd, events, timeoutMs) {
 });
 var notifSizes = (function notifSizes() {
   const out = new Uint8Array(SECCOMP_NOTIF_SIZES_BYTES);
-  if (Number(sym3.seccomp(SYS_SECCOMP, BigInt(SECCOMP_GET_NOTIF_SIZES), 0n, out)) !== 0) {
-    return -errno();
-  }
+  const rc = sys("seccomp", SECCOMP_GET_NOTIF_SIZES, 0, out);
+  if (rc !== 0) return rc;
   const v = new DataView(out.buffer);
   return {
     notif: v.getUint16(0, true),
@@ -1660,6 +1665,7 @@ var generic = lazySymbols({
 
 var numbers = /* @__PURE__ */ new Map();
 
+
 // ffi/memory.ts
 var VM_CALL = {
   parameters: [
@@ -1901,22 +1907,12 @@ var SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR = 2148016386;
 // ffi/seccomp_notify.ts
 var EINVAL = ERRNO_NUMBERS.EINVAL;
 var SYMBOLS3 = {
-  // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
+  // int ioctl(int fd, unsigned long request, void *arg): RECV, SEND, ID_VALID
   ioctl: {
     parameters: [
       "i32",
       "u64",
       "buffer"
-    ],
-    result: "i32"
-  },
-  // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
-  ioctl_value: {
-    name: "ioctl",
-    parameters: [
-      "i32",
-      "u64",
-      "u64"
     ],
     result: "i32"
   },
@@ -1928,22 +1924,10 @@ var SYMBOLS3 = {
       "i32"
     ],
     result: "i32"
-  },
-  // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
-  seccomp: {
-    name: "syscall",
-    parameters: [
-      "i64",
-      "u64",
-      "u64",
-      "buffer"
-    ],
-    result: "i64"
   }
 };
 var sym3 = lazySymbols(SYMBOLS3);
 
-var SYS_SECCOMP = hostNr("seccomp");
 var RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
 var SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
 var POLL = {

@@ -313,7 +313,7 @@ var notifIdValid = (function notifIdValid(fd, id) {
   return -e;
 });
 var notifSetFlags = (function notifSetFlags(fd, flags) {
-  return sym4.ioctl_value(fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags)) === 0 ? 0 : -errno();
+  return sys("ioctl", fd, BigInt(SECCOMP_IOCTL_NOTIF_SET_FLAGS), BigInt(flags));
 });
 var pollOne = (function pollOne(fd, events, timeoutMs) {
   pollView.setInt32(0, fd, true);
@@ -334,9 +334,8 @@ var pollOneUs = (function pollOneUs(fd, events, timeoutUs) {
 });
 var notifSizes = (function notifSizes() {
   const out = new Uint8Array(SECCOMP_NOTIF_SIZES_BYTES);
-  if (Number(sym4.seccomp(SYS_SECCOMP, BigInt(SECCOMP_GET_NOTIF_SIZES), 0n, out)) !== 0) {
-    return -errno();
-  }
+  const rc = sys("seccomp", SECCOMP_GET_NOTIF_SIZES, 0, out);
+  if (rc !== 0) return rc;
   const v = new DataView(out.buffer);
   return {
     notif: v.getUint16(0, true),
@@ -6856,31 +6855,20 @@ var init_spec = __esm({
 
 
 
-var EINVAL2, SYMBOLS4, sym4, SYS_SECCOMP, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
+var EINVAL2, SYMBOLS4, sym4, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
 var init_seccomp_notify = __esm({
   "ffi/seccomp_notify.ts"() {
     init_libc();
     init_seccomp();
-    init_host_syscalls();
     init_errno();
     EINVAL2 = ERRNO_NUMBERS.EINVAL;
     SYMBOLS4 = {
-      // int ioctl(int fd, unsigned long request, void *arg): RECV and SEND
+      // int ioctl(int fd, unsigned long request, void *arg): RECV, SEND, ID_VALID
       ioctl: {
         parameters: [
           "i32",
           "u64",
           "buffer"
-        ],
-        result: "i32"
-      },
-      // int ioctl(int fd, unsigned long request, unsigned long arg): SET_FLAGS takes its value
-      ioctl_value: {
-        name: "ioctl",
-        parameters: [
-          "i32",
-          "u64",
-          "u64"
         ],
         result: "i32"
       },
@@ -6892,21 +6880,9 @@ var init_seccomp_notify = __esm({
           "i32"
         ],
         result: "i32"
-      },
-      // long syscall(SYS_seccomp, unsigned op, unsigned flags, void *args)
-      seccomp: {
-        name: "syscall",
-        parameters: [
-          "i64",
-          "u64",
-          "u64",
-          "buffer"
-        ],
-        result: "i64"
       }
     };
     sym4 = lazySymbols(SYMBOLS4);
-    SYS_SECCOMP = hostNr("seccomp");
     RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
     SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
     POLL = {
