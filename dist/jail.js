@@ -1110,6 +1110,10 @@ var cpath = (function cpath(path) {
   pathBuf[written] = 0;
   return pathBuf;
 });
+var pathMissing = (function pathMissing(path) {
+  const rc = sys("faccessat", AT_FDCWD, cstring(path), 0, 0);
+  return rc === -ERRNO_NUMBERS.ENOENT || rc === -ERRNO_NUMBERS.ENOTDIR;
+});
 var lstatKind = (function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG2;
@@ -6700,6 +6704,7 @@ var discover = (async function discover(opts) {
       "jail.config.ts",
       "jail.config.json"
     ]) {
+      if (pathMissing(name)) continue;
       try {
         if ((await Deno.stat(name)).isFile) {
           return {
@@ -11067,6 +11072,7 @@ var init_sockaddr = __esm({
 });
 
 // ffi/fs.ts
+
 
 
 
@@ -16355,6 +16361,7 @@ var WS = /[ \t\n\r]*/y;
 
 
 // src/policy/load.ts
+init_fs();
 init_stderr();
 
 

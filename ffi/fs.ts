@@ -6,11 +6,11 @@
  * @module
  */
 
-import { bindSymbols, errno, lazySymbols, type SysResult } from "./libc.ts";
+import { bindSymbols, cstring, errno, lazySymbols, sys, type SysResult } from "./libc.ts";
 import { close } from "./io.ts";
 import { HOST_ABI } from "../kernel/abi.ts";
 import { ERRNO_NUMBERS } from "../kernel/errno.ts";
-import { O, PATH_MAX, S_IF } from "../kernel/fcntl.ts";
+import { AT_FDCWD, O, PATH_MAX, S_IF } from "../kernel/fcntl.ts";
 
 const SYMBOLS = {
   // int lstat(const char *path, struct stat *st)
@@ -49,6 +49,18 @@ function cpath(path: string): Uint8Array<ArrayBuffer> | undefined {
   if (written >= pathBuf.length - 1) return undefined;
   pathBuf[written] = 0;
   return pathBuf;
+}
+
+/**
+ * True when `path` (relative to the working directory) does not exist, as
+ * `faccessat(F_OK)` says (ENOENT or ENOTDIR); false when it exists or the
+ * answer is anything else. No exception and no Deno op: a missing config
+ * file is every run's case, and `Deno.stat`'s NotFound cost about 0.4 ms a
+ * name on the way to the command (measured, cold).
+ */
+export function pathMissing(path: string): boolean {
+  const rc = sys("faccessat", AT_FDCWD, cstring(path), 0, 0);
+  return rc === -ERRNO_NUMBERS.ENOENT || rc === -ERRNO_NUMBERS.ENOTDIR;
 }
 
 /**

@@ -17,6 +17,7 @@ import { type NetItem, netItem, parseConfig } from "./validate.ts";
 import { locateJsonError } from "./json_error.ts";
 import type { LandlockSpec } from "../fs/landlock.ts";
 import { landlockAbi } from "../../ffi/landlock.ts";
+import { pathMissing } from "../../ffi/fs.ts";
 import { capabilityNameError, keptCapabilities } from "../launch/capabilities.ts";
 import { SCOPE_ABI } from "../../kernel/landlock.ts";
 import { writeStderr } from "../stderr.ts";
@@ -138,6 +139,7 @@ async function discover(opts: LoadOptions): Promise<{ value: unknown; source: st
   }
   if (!opts.noConfig) {
     for (const name of ["jail.config.ts", "jail.config.json"]) {
+      if (pathMissing(name)) continue;
       try {
         if ((await Deno.stat(name)).isFile) {
           return { value: await readConfigFile(name, name), source: name };
