@@ -551,6 +551,43 @@ var bpfMiscOp = (function bpfMiscOp(code3) {
 var isCondJump = (function isCondJump(code3) {
   return bpfClass(code3) === BPF_JMP && bpfOp(code3) !== BPF_JA;
 });
+var cpath = (function cpath(path) {
+  const { written } = encoder2.encodeInto(path, pathBuf);
+  if (written >= pathBuf.length - 1) return void 0;
+  pathBuf[written] = 0;
+  return pathBuf;
+});
+var pathMissing = (function pathMissing(path) {
+  const rc = sys("faccessat", AT_FDCWD, cstring(path), 0, 0);
+  return rc === -ERRNO_NUMBERS.ENOENT || rc === -ERRNO_NUMBERS.ENOTDIR;
+});
+var lstatKind = (function lstatKind(path) {
+  const p = cpath(path);
+  if (!p) return -ENAMETOOLONG;
+  if (sym7.lstat(p, stat) !== 0) return -errno();
+  const type = stat[ST_MODE] & S_IF.MT;
+  return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
+});
+var readLink = (function readLink(path) {
+  const p = cpath(path);
+  if (!p) return void 0;
+  const n = Number(sym7.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
+});
+var readFileHead = (function readFileHead(path, max) {
+  const p = cpath(path);
+  if (!p) return void 0;
+  const fd = sym7.open(p, OPEN_HEAD);
+  if (fd < 0) return void 0;
+  try {
+    if (sym7.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    const buf = new Uint8Array(max);
+    const n = Number(sym7.read(fd, buf, BigInt(max)));
+    return n < 0 ? void 0 : buf.subarray(0, n);
+  } finally {
+    close(fd);
+  }
+});
 var hasGlob = (function hasGlob(s) {
   for (let i = 0; i < s.length; i++) {
     if (s[i] === "\\") i++;
@@ -723,12 +760,12 @@ var setIovecs = (function setIovecs(address, buf) {
 });
 var readMemory = (function readMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym7.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym8.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 });
 var writeMemory = (function writeMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym7.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym8.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 });
 var familyName = (function familyName(family) {
@@ -1103,43 +1140,6 @@ var wildcardLike = (function wildcardLike(family) {
   const out = new Uint8Array(family === AF.INET6 ? 28 : 16);
   out[0] = family === AF.INET6 ? AF.INET6 : AF.INET;
   return out;
-});
-var cpath = (function cpath(path) {
-  const { written } = encoder2.encodeInto(path, pathBuf);
-  if (written >= pathBuf.length - 1) return void 0;
-  pathBuf[written] = 0;
-  return pathBuf;
-});
-var pathMissing = (function pathMissing(path) {
-  const rc = sys("faccessat", AT_FDCWD, cstring(path), 0, 0);
-  return rc === -ERRNO_NUMBERS.ENOENT || rc === -ERRNO_NUMBERS.ENOTDIR;
-});
-var lstatKind = (function lstatKind(path) {
-  const p = cpath(path);
-  if (!p) return -ENAMETOOLONG2;
-  if (sym8.lstat(p, stat) !== 0) return -errno();
-  const type = stat[ST_MODE] & S_IF.MT;
-  return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
-});
-var readLink = (function readLink(path) {
-  const p = cpath(path);
-  if (!p) return void 0;
-  const n = Number(sym8.readlink(p, linkBuf, BigInt(linkBuf.length)));
-  return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
-});
-var readFileHead = (function readFileHead(path, max) {
-  const p = cpath(path);
-  if (!p) return void 0;
-  const fd = sym8.open(p, OPEN_HEAD);
-  if (fd < 0) return void 0;
-  try {
-    if (sym8.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
-    const buf = new Uint8Array(max);
-    const n = Number(sym8.read(fd, buf, BigInt(max)));
-    return n < 0 ? void 0 : buf.subarray(0, n);
-  } finally {
-    close(fd);
-  }
 });
 var join = (function join(dir, name) {
   return dir === "/" ? `/${name}` : `${dir}/${name}`;
@@ -2800,6 +2800,7 @@ var findCommand = (function findCommand(file, path, caller) {
   let errno3 = ENOENT;
   for (const dir of path.split(":")) {
     const candidate = `${dir === "" ? "." : dir.replace(/\/+$/, "")}/${file}`;
+    if (pathMissing(candidate)) continue;
     let info;
     try {
       info = Deno.statSync(candidate);
@@ -4378,7 +4379,7 @@ var readTarget = (function readTarget(tid, raw, errno3, forBind = false) {
   };
   let bytes = encodeUnix(t.use) ?? encodeUnix(t.anywhere) ?? (addr.path.startsWith("/") ? raw : void 0);
   if (!bytes) return {
-    error: ENAMETOOLONG,
+    error: ENAMETOOLONG2,
     addr: real,
     also: [
       written
@@ -10695,6 +10696,76 @@ var init_bpf = __esm({
   }
 });
 
+// ffi/fs.ts
+
+
+
+
+
+var SYMBOLS7, sym7, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG, OPEN_HEAD;
+var init_fs = __esm({
+  "ffi/fs.ts"() {
+    init_libc();
+    init_io();
+    init_abi();
+    init_errno();
+    init_fcntl();
+    SYMBOLS7 = {
+      // int lstat(const char *path, struct stat *st)
+      lstat: {
+        parameters: [
+          "buffer",
+          "buffer"
+        ],
+        result: "i32"
+      },
+      // ssize_t readlink(const char *path, char *buf, size_t size)
+      readlink: {
+        parameters: [
+          "buffer",
+          "buffer",
+          "usize"
+        ],
+        result: "isize"
+      },
+      // int open(const char *path, int flags)
+      open: {
+        parameters: [
+          "buffer",
+          "i32"
+        ],
+        result: "i32"
+      },
+      // int fstat(int fd, struct stat *st)
+      fstat: {
+        parameters: [
+          "i32",
+          "buffer"
+        ],
+        result: "i32"
+      },
+      // ssize_t read(int fd, void *buf, size_t n)
+      read: {
+        parameters: [
+          "i32",
+          "buffer",
+          "usize"
+        ],
+        result: "isize"
+      }
+    };
+    sym7 = lazySymbols(SYMBOLS7);
+    pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
+    stat = new Uint32Array(HOST_ABI.statSize / 4);
+    ST_MODE = HOST_ABI.statModeOffset / 4;
+    linkBuf = new Uint8Array(PATH_MAX);
+    encoder2 = new TextEncoder();
+    decoder = new TextDecoder();
+    ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
+    OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
+  }
+});
+
 // src/fs/glob.ts
 
 
@@ -10979,7 +11050,7 @@ var init_spec = __esm({
 
 
 
-var VM_CALL, SYMBOLS7, sym7, localIov, remoteIov;
+var VM_CALL, SYMBOLS8, sym8, localIov, remoteIov;
 var init_memory = __esm({
   "ffi/memory.ts"() {
     init_libc();
@@ -10994,14 +11065,14 @@ var init_memory = __esm({
       ],
       result: "isize"
     };
-    SYMBOLS7 = {
+    SYMBOLS8 = {
       // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
       //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
       process_vm_readv: VM_CALL,
       // ssize_t process_vm_writev(...): same shape as process_vm_readv
       process_vm_writev: VM_CALL
     };
-    sym7 = lazySymbols(SYMBOLS7);
+    sym8 = lazySymbols(SYMBOLS8);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
   }
@@ -11068,76 +11139,6 @@ var init_sockaddr = __esm({
   "src/net/sockaddr.ts"() {
     init_address();
     init_socket();
-  }
-});
-
-// ffi/fs.ts
-
-
-
-
-
-var SYMBOLS8, sym8, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
-var init_fs = __esm({
-  "ffi/fs.ts"() {
-    init_libc();
-    init_io();
-    init_abi();
-    init_errno();
-    init_fcntl();
-    SYMBOLS8 = {
-      // int lstat(const char *path, struct stat *st)
-      lstat: {
-        parameters: [
-          "buffer",
-          "buffer"
-        ],
-        result: "i32"
-      },
-      // ssize_t readlink(const char *path, char *buf, size_t size)
-      readlink: {
-        parameters: [
-          "buffer",
-          "buffer",
-          "usize"
-        ],
-        result: "isize"
-      },
-      // int open(const char *path, int flags)
-      open: {
-        parameters: [
-          "buffer",
-          "i32"
-        ],
-        result: "i32"
-      },
-      // int fstat(int fd, struct stat *st)
-      fstat: {
-        parameters: [
-          "i32",
-          "buffer"
-        ],
-        result: "i32"
-      },
-      // ssize_t read(int fd, void *buf, size_t n)
-      read: {
-        parameters: [
-          "i32",
-          "buffer",
-          "usize"
-        ],
-        result: "isize"
-      }
-    };
-    sym8 = lazySymbols(SYMBOLS8);
-    pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
-    stat = new Uint32Array(HOST_ABI.statSize / 4);
-    ST_MODE = HOST_ABI.statModeOffset / 4;
-    linkBuf = new Uint8Array(PATH_MAX);
-    encoder2 = new TextEncoder();
-    decoder = new TextDecoder();
-    ENAMETOOLONG2 = ERRNO_NUMBERS.ENAMETOOLONG;
-    OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
   }
 });
 
@@ -13840,6 +13841,7 @@ init_arch();
 
 // src/launch/command_path.ts
 init_errno();
+init_fs();
 var DEFAULT_PATH = "/bin:/usr/bin";
 var ENOENT = ERRNO_NUMBERS.ENOENT;
 var EACCES = ERRNO_NUMBERS.EACCES;
@@ -15235,7 +15237,7 @@ init_glob();
 
 // src/net/target.ts
 var MAX_SOCKADDR = SOCKADDR_STORAGE_SIZE;
-var ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
+var ENAMETOOLONG2 = ERRNO_NUMBERS.ENAMETOOLONG;
 
 
 

@@ -116,26 +116,63 @@ var setFileFlags = (function setFileFlags(fd, flags) {
   const rc = sys("fcntl", fd, F.SETFL, flags);
   return rc < 0 ? rc : 0;
 });
+var cpath = (function cpath(path) {
+  const { written } = encoder2.encodeInto(path, pathBuf);
+  if (written >= pathBuf.length - 1) return void 0;
+  pathBuf[written] = 0;
+  return pathBuf;
+});
+var pathMissing = (function pathMissing(path) {
+  const rc = sys("faccessat", AT_FDCWD, cstring(path), 0, 0);
+  return rc === -ERRNO_NUMBERS.ENOENT || rc === -ERRNO_NUMBERS.ENOTDIR;
+});
+var lstatKind = (function lstatKind(path) {
+  const p = cpath(path);
+  if (!p) return -ENAMETOOLONG;
+  if (sym3.lstat(p, stat) !== 0) return -errno();
+  const type = stat[ST_MODE] & S_IF.MT;
+  return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
+});
+var readLink = (function readLink(path) {
+  const p = cpath(path);
+  if (!p) return void 0;
+  const n = Number(sym3.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
+});
+var readFileHead = (function readFileHead(path, max) {
+  const p = cpath(path);
+  if (!p) return void 0;
+  const fd = sym3.open(p, OPEN_HEAD);
+  if (fd < 0) return void 0;
+  try {
+    if (sym3.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    const buf = new Uint8Array(max);
+    const n = Number(sym3.read(fd, buf, BigInt(max)));
+    return n < 0 ? void 0 : buf.subarray(0, n);
+  } finally {
+    close(fd);
+  }
+});
 var ptrace = (function ptrace(request, tid, addr, data) {
   const a = addr === 0 ? 0n : BigInt(addr);
   const d = data >= 0 && data < SMALL.length ? SMALL[data] : BigInt(data);
-  if (sym3.ptrace(request, tid, a, d) === 0) return 0;
+  if (sym4.ptrace(request, tid, a, d) === 0) return 0;
   return -errno();
 });
 var ptraceCont = (function ptraceCont(tid, sig) {
-  if (sym3.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
+  if (sym4.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
   return -errno();
 });
 var ptraceBuffer = (function ptraceBuffer(request, tid, buf) {
-  if (sym3.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
+  if (sym4.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
   return -errno();
 });
 var ptraceRegset = (function ptraceRegset(request, tid, nt, iov) {
-  if (sym3.ptrace_buf(request, tid, nt, iov) === 0) return 0;
+  if (sym4.ptrace_buf(request, tid, nt, iov) === 0) return 0;
   return -errno();
 });
 var waitpid = (function waitpid(pid, options) {
-  const rc = sym3.waitpid(pid, statusBuf, options);
+  const rc = sym4.waitpid(pid, statusBuf, options);
   waitResult[0] = rc < 0 ? -errno() : rc;
   waitResult[1] = statusBuf[0];
   return waitResult;
@@ -144,7 +181,7 @@ var schedYield = (function schedYield() {
   sys("sched_yield");
 });
 var bindPtraceNow = (function bindPtraceNow() {
-  bindSymbols(sym3);
+  bindSymbols(sym4);
 });
 var registerValue = (function registerValue(v) {
   const b = typeof v === "bigint" ? v : BigInt(v);
@@ -297,14 +334,14 @@ var unlistedAction = (function unlistedAction(spec, nr) {
 });
 var notifRecv = (function notifRecv(fd, notif) {
   notif.fill(0);
-  return sym4.ioctl(fd, RECV, notif) === 0 ? 0 : -errno();
+  return sym5.ioctl(fd, RECV, notif) === 0 ? 0 : -errno();
 });
 var notifSend = (function notifSend(fd, resp) {
-  return sym4.ioctl(fd, SEND, resp) === 0 ? 0 : -errno();
+  return sym5.ioctl(fd, SEND, resp) === 0 ? 0 : -errno();
 });
 var notifIdValid = (function notifIdValid(fd, id) {
   idBuf[0] = id;
-  if (sym4.ioctl(fd, idValid, idBytes) === 0) return 0;
+  if (sym5.ioctl(fd, idValid, idBytes) === 0) return 0;
   const e = errno();
   if (e === EINVAL2 && idValid === BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID)) {
     idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR);
@@ -319,7 +356,7 @@ var pollOne = (function pollOne(fd, events, timeoutMs) {
   pollView.setInt32(0, fd, true);
   pollView.setInt16(4, events, true);
   pollView.setInt16(6, 0, true);
-  const rc = sym4.poll(pollBuf, 1n, timeoutMs);
+  const rc = sym5.poll(pollBuf, 1n, timeoutMs);
   if (rc < 0) return -errno();
   return rc === 0 ? 0 : pollView.getUint16(6, true);
 });
@@ -351,12 +388,12 @@ var setIovecs = (function setIovecs(address, buf) {
 });
 var readMemory = (function readMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym5.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym6.process_vm_readv(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 });
 var writeMemory = (function writeMemory(pid, address, buf) {
   setIovecs(address, buf);
-  const rc = Number(sym5.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
+  const rc = Number(sym6.process_vm_writev(pid, localIov, 1n, remoteIov, 1n, 0n));
   return rc < 0 ? -errno() : rc;
 });
 var familyName = (function familyName(family) {
@@ -611,39 +648,6 @@ var detachListener = (function detachListener(shared) {
     answered: Atomics.load(slots, POOL.ANSWERED),
     free: true
   };
-});
-var cpath = (function cpath(path) {
-  const { written } = encoder2.encodeInto(path, pathBuf);
-  if (written >= pathBuf.length - 1) return void 0;
-  pathBuf[written] = 0;
-  return pathBuf;
-});
-var lstatKind = (function lstatKind(path) {
-  const p = cpath(path);
-  if (!p) return -ENAMETOOLONG2;
-  if (sym7.lstat(p, stat) !== 0) return -errno();
-  const type = stat[ST_MODE] & S_IF.MT;
-  return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
-});
-var readLink = (function readLink(path) {
-  const p = cpath(path);
-  if (!p) return void 0;
-  const n = Number(sym7.readlink(p, linkBuf, BigInt(linkBuf.length)));
-  return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
-});
-var readFileHead = (function readFileHead(path, max) {
-  const p = cpath(path);
-  if (!p) return void 0;
-  const fd = sym7.open(p, OPEN_HEAD);
-  if (fd < 0) return void 0;
-  try {
-    if (sym7.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
-    const buf = new Uint8Array(max);
-    const n = Number(sym7.read(fd, buf, BigInt(max)));
-    return n < 0 ? void 0 : buf.subarray(0, n);
-  } finally {
-    close(fd);
-  }
 });
 var join = (function join(dir, name) {
   return dir === "/" ? `/${name}` : `${dir}/${name}`;
@@ -1763,6 +1767,7 @@ var findCommand = (function findCommand(file, path, caller) {
   let errno2 = ENOENT;
   for (const dir of path.split(":")) {
     const candidate = `${dir === "" ? "." : dir.replace(/\/+$/, "")}/${file}`;
+    if (pathMissing(candidate)) continue;
     let info;
     try {
       info = Deno.statSync(candidate);
@@ -2465,40 +2470,40 @@ var applyDecision = (function applyDecision(ctl, filter, thread, call, decision)
   return false;
 });
 var connectSocket = (function connectSocket(fd, addr) {
-  return sym6.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym7.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
 });
 var bindSocket = (function bindSocket(fd, addr) {
-  return sym6.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
+  return sym7.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
 });
 var sendTo = (function sendTo(fd, data, flags, addr) {
-  return sysResult(sym6.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
+  return sysResult(sym7.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
 });
 var sendMsg = (function sendMsg(fd, msghdr, flags) {
-  return sysResult(sym6.sendmsg(fd, msghdr, flags));
+  return sysResult(sym7.sendmsg(fd, msghdr, flags));
 });
 var listenSocket = (function listenSocket(fd, backlog) {
-  return sym6.listen(fd, backlog) === 0 ? 0 : -errno();
+  return sym7.listen(fd, backlog) === 0 ? 0 : -errno();
 });
 var getIntOption = (function getIntOption(fd, level, name) {
   const val = new Int32Array(1);
   const len = new Uint32Array([
     4
   ]);
-  if (sym6.getsockopt(fd, level, name, val, len) !== 0) return -errno();
+  if (sym7.getsockopt(fd, level, name, val, len) !== 0) return -errno();
   return val[0];
 });
 var setIntOption = (function setIntOption(fd, level, name, value) {
   const val = new Int32Array([
     value
   ]);
-  return sym6.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
+  return sym7.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
 });
 var sendTimeoutMs = (function sendTimeoutMs(fd) {
   const tv = new BigInt64Array(2);
   const len = new Uint32Array([
     16
   ]);
-  if (sym6.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
+  if (sym7.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
   const us = Number(tv[0]) * 1e6 + Number(tv[1]);
   return us === 0 ? 0 : Math.max(1, Math.ceil(us / 1e3));
 });
@@ -2507,7 +2512,7 @@ var writableNow = (function writableNow(fd) {
     fd,
     POLLOUT
   ]);
-  return sym6.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
+  return sym7.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
 });
 var isConnectedStream = (function isConnectedStream(fd) {
   if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;
@@ -2515,14 +2520,14 @@ var isConnectedStream = (function isConnectedStream(fd) {
   const alen = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  return sym6.getpeername(fd, addr, alen) === 0;
+  return sym7.getpeername(fd, addr, alen) === 0;
 });
 var socketName = (function socketName(fd) {
   const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
   const len = new Uint32Array([
     SOCKADDR_STORAGE_SIZE
   ]);
-  if (sym6.getsockname(fd, addr, len) !== 0) return -errno();
+  if (sym7.getsockname(fd, addr, len) !== 0) return -errno();
   return addr.subarray(0, Math.min(len[0], SOCKADDR_STORAGE_SIZE));
 });
 var attachFilter = (function attachFilter(fd, program) {
@@ -2530,21 +2535,21 @@ var attachFilter = (function attachFilter(fd, program) {
   const fprog2 = new BigUint64Array(2);
   new Uint16Array(fprog2.buffer)[0] = insns.length / SOCK_FILTER_SIZE;
   fprog2[1] = addressOf(insns);
-  const rc = sym6.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
+  const rc = sym7.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
   return rc === 0 ? 0 : -errno();
 });
 var attachedFilter = (function attachedFilter(fd) {
   const count = new Uint32Array([
     0
   ]);
-  if (sym6.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
+  if (sym7.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
   if (count[0] === 0) return new Uint8Array(0);
   const n = count[0];
   const out = new Uint8Array(n * SOCK_FILTER_SIZE);
   const len = new Uint32Array([
     n
   ]);
-  if (sym6.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
+  if (sym7.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
   return len[0] === n ? out : -EAGAIN2;
 });
 var awaitConnection = (function awaitConnection(fd, ms) {
@@ -2556,7 +2561,7 @@ var awaitConnection = (function awaitConnection(fd, ms) {
   for (; ; ) {
     const left = end - Date.now();
     if (left <= 0) return -ETIMEDOUT;
-    const rc = sym6.poll(pfd, 1n, left);
+    const rc = sym7.poll(pfd, 1n, left);
     if (rc < 0) {
       const e = errno();
       if (e === EINTR4) continue;
@@ -2568,7 +2573,7 @@ var awaitConnection = (function awaitConnection(fd, ms) {
   return err < 0 ? err : -err;
 });
 var interfaceIndex = (function interfaceIndex(name) {
-  return sym6.if_nametoindex(cstring(name));
+  return sym7.if_nametoindex(cstring(name));
 });
 var ownSets = (function ownSets() {
   if (own === void 0) {
@@ -3356,7 +3361,7 @@ var readTarget = (function readTarget(tid, raw, errno2, forBind = false) {
   };
   let bytes = encodeUnix(t.use) ?? encodeUnix(t.anywhere) ?? (addr.path.startsWith("/") ? raw : void 0);
   if (!bytes) return {
-    error: ENAMETOOLONG,
+    error: ENAMETOOLONG2,
     addr: real,
     also: [
       written
@@ -6087,6 +6092,76 @@ var init_io = __esm({
   }
 });
 
+// ffi/fs.ts
+
+
+
+
+
+var SYMBOLS3, sym3, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG, OPEN_HEAD;
+var init_fs = __esm({
+  "ffi/fs.ts"() {
+    init_libc();
+    init_io();
+    init_abi();
+    init_errno();
+    init_fcntl();
+    SYMBOLS3 = {
+      // int lstat(const char *path, struct stat *st)
+      lstat: {
+        parameters: [
+          "buffer",
+          "buffer"
+        ],
+        result: "i32"
+      },
+      // ssize_t readlink(const char *path, char *buf, size_t size)
+      readlink: {
+        parameters: [
+          "buffer",
+          "buffer",
+          "usize"
+        ],
+        result: "isize"
+      },
+      // int open(const char *path, int flags)
+      open: {
+        parameters: [
+          "buffer",
+          "i32"
+        ],
+        result: "i32"
+      },
+      // int fstat(int fd, struct stat *st)
+      fstat: {
+        parameters: [
+          "i32",
+          "buffer"
+        ],
+        result: "i32"
+      },
+      // ssize_t read(int fd, void *buf, size_t n)
+      read: {
+        parameters: [
+          "i32",
+          "buffer",
+          "usize"
+        ],
+        result: "isize"
+      }
+    };
+    sym3 = lazySymbols(SYMBOLS3);
+    pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
+    stat = new Uint32Array(HOST_ABI.statSize / 4);
+    ST_MODE = HOST_ABI.statModeOffset / 4;
+    linkBuf = new Uint8Array(PATH_MAX);
+    encoder2 = new TextEncoder();
+    decoder = new TextDecoder();
+    ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
+    OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
+  }
+});
+
 // kernel/ptrace.ts
 var PTRACE, PTRACE_O, PTRACE_EVENT, NT_PRSTATUS, NT_ARM_SYSTEM_CALL;
 var init_ptrace = __esm({
@@ -6172,12 +6247,12 @@ var init_ptrace = __esm({
 
 
 
-var SYMBOLS3, sym3, SMALL, statusBuf, waitResult;
+var SYMBOLS4, sym4, SMALL, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts"() {
     init_libc();
     init_ptrace();
-    SYMBOLS3 = {
+    SYMBOLS4 = {
       // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
       // Bound twice: data as an integer (signal, options, addr as an integer with data 0) and as a
       // buffer (registers, event message, siginfo).
@@ -6211,7 +6286,7 @@ var init_ptrace2 = __esm({
         result: "i32"
       }
     };
-    sym3 = lazySymbols(SYMBOLS3);
+    sym4 = lazySymbols(SYMBOLS4);
     SMALL = Array.from({
       length: 65
     }, (_, i) => BigInt(i));
@@ -6855,14 +6930,14 @@ var init_spec = __esm({
 
 
 
-var EINVAL2, SYMBOLS4, sym4, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
+var EINVAL2, SYMBOLS5, sym5, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
 var init_seccomp_notify = __esm({
   "ffi/seccomp_notify.ts"() {
     init_libc();
     init_seccomp();
     init_errno();
     EINVAL2 = ERRNO_NUMBERS.EINVAL;
-    SYMBOLS4 = {
+    SYMBOLS5 = {
       // int ioctl(int fd, unsigned long request, void *arg): RECV, SEND, ID_VALID
       ioctl: {
         parameters: [
@@ -6882,7 +6957,7 @@ var init_seccomp_notify = __esm({
         result: "i32"
       }
     };
-    sym4 = lazySymbols(SYMBOLS4);
+    sym5 = lazySymbols(SYMBOLS5);
     RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
     SEND = BigInt(SECCOMP_IOCTL_NOTIF_SEND);
     POLL = {
@@ -6902,7 +6977,7 @@ var init_seccomp_notify = __esm({
 
 
 
-var VM_CALL, SYMBOLS5, sym5, localIov, remoteIov;
+var VM_CALL, SYMBOLS6, sym6, localIov, remoteIov;
 var init_memory = __esm({
   "ffi/memory.ts"() {
     init_libc();
@@ -6917,14 +6992,14 @@ var init_memory = __esm({
       ],
       result: "isize"
     };
-    SYMBOLS5 = {
+    SYMBOLS6 = {
       // ssize_t process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
       //                          const struct iovec *remote, unsigned long riovcnt, unsigned long flags)
       process_vm_readv: VM_CALL,
       // ssize_t process_vm_writev(...): same shape as process_vm_readv
       process_vm_writev: VM_CALL
     };
-    sym5 = lazySymbols(SYMBOLS5);
+    sym6 = lazySymbols(SYMBOLS6);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
   }
@@ -7215,75 +7290,6 @@ var init_pool = __esm({
     MODE_POLL = 2;
     NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
     LEAVE_MS = 2e3;
-  }
-});
-
-// ffi/fs.ts
-
-
-
-
-var SYMBOLS7, sym7, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG2, OPEN_HEAD;
-var init_fs = __esm({
-  "ffi/fs.ts"() {
-    init_libc();
-    init_io();
-    init_abi();
-    init_errno();
-    init_fcntl();
-    SYMBOLS7 = {
-      // int lstat(const char *path, struct stat *st)
-      lstat: {
-        parameters: [
-          "buffer",
-          "buffer"
-        ],
-        result: "i32"
-      },
-      // ssize_t readlink(const char *path, char *buf, size_t size)
-      readlink: {
-        parameters: [
-          "buffer",
-          "buffer",
-          "usize"
-        ],
-        result: "isize"
-      },
-      // int open(const char *path, int flags)
-      open: {
-        parameters: [
-          "buffer",
-          "i32"
-        ],
-        result: "i32"
-      },
-      // int fstat(int fd, struct stat *st)
-      fstat: {
-        parameters: [
-          "i32",
-          "buffer"
-        ],
-        result: "i32"
-      },
-      // ssize_t read(int fd, void *buf, size_t n)
-      read: {
-        parameters: [
-          "i32",
-          "buffer",
-          "usize"
-        ],
-        result: "isize"
-      }
-    };
-    sym7 = lazySymbols(SYMBOLS7);
-    pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
-    stat = new Uint32Array(HOST_ABI.statSize / 4);
-    ST_MODE = HOST_ABI.statModeOffset / 4;
-    linkBuf = new Uint8Array(PATH_MAX);
-    encoder2 = new TextEncoder();
-    decoder = new TextDecoder();
-    ENAMETOOLONG2 = ERRNO_NUMBERS.ENAMETOOLONG;
-    OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
   }
 });
 
@@ -9272,6 +9278,7 @@ var EVERY = Array.from({
 
 // src/launch/command_path.ts
 init_errno();
+init_fs();
 var DEFAULT_PATH = "/bin:/usr/bin";
 var ENOENT = ERRNO_NUMBERS.ENOENT;
 var EACCES = ERRNO_NUMBERS.EACCES;
@@ -10314,7 +10321,7 @@ init_memory();
 init_libc();
 init_errno();
 init_socket();
-var SYMBOLS6 = {
+var SYMBOLS7 = {
   // int connect(int fd, const struct sockaddr *addr, socklen_t len)
   connect: {
     parameters: [
@@ -10419,7 +10426,7 @@ var SYMBOLS6 = {
     result: "u32"
   }
 };
-var sym6 = lazySymbols(SYMBOLS6);
+var sym7 = lazySymbols(SYMBOLS7);
 var INSPECTOR_ADDRESS = {
   hostname: "127.0.0.1",
   port: 9229
@@ -10811,7 +10818,7 @@ init_glob();
 
 // src/net/target.ts
 var MAX_SOCKADDR = SOCKADDR_STORAGE_SIZE;
-var ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
+var ENAMETOOLONG2 = ERRNO_NUMBERS.ENAMETOOLONG;
 
 
 

@@ -8,6 +8,7 @@
  */
 
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { pathMissing } from "../../ffi/fs.ts";
 
 /** glibc's PATH when the environment has none (`execvpe(3)`). */
 export const DEFAULT_PATH = "/bin:/usr/bin";
@@ -59,6 +60,9 @@ export function findCommand(file: string, path: string, caller: Caller): Command
   let errno = ENOENT;
   for (const dir of path.split(":")) {
     const candidate = `${dir === "" ? "." : dir.replace(/\/+$/, "")}/${file}`;
+    // Most entries do not have it: asked without an exception (NotFound from Deno.statSync cost
+    // about 0.2 ms each, cold, on the way to the command).
+    if (pathMissing(candidate)) continue;
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(candidate);
