@@ -107,9 +107,9 @@ export interface NotifyPool {
   readonly reported: SharedArrayBuffer;
   /**
    * Creates the pool's threads: the first now, the others one per turn of
-   * this thread's event loop. Called when the supervisor hands the listener
-   * over (the `pool` message: src/notify/early.ts); until then no thread
-   * exists, and the supervisor answers.
+   * this thread's event loop. Called when the supervisor asks (the `pool`
+   * message: src/notify/early.ts), which answers on until the first thread
+   * waits for the listener, then hands it over; until then no thread exists.
    */
   begin(): void;
   /**
