@@ -715,7 +715,7 @@ var fileChecks = (function fileChecks(fd, setup, post2) {
   const policyRefusal = refused(setup.fs.errno);
   const caller = new NotifiedCaller();
   const view = new NotifiedArgs();
-  const seen = /* @__PURE__ */ new Set();
+  const seen = new SeenKeys();
   const reported = new BigInt64Array(setup.reported);
   const pending = [];
   if (setup.report) {
@@ -2359,6 +2359,37 @@ var FsChecker = class {
       };
     }
     return void 0;
+  }
+};
+
+// src/seen_keys.ts
+var SEEN_LIMIT = 16384;
+var SeenKeys = class {
+  #keys = /* @__PURE__ */ new Set();
+  #limit;
+  /** @param limit How many keys it holds at most (default {@linkcode SEEN_LIMIT}). */
+  constructor(limit = SEEN_LIMIT) {
+    this.#limit = limit;
+  }
+  /** Whether `key` is held. */
+  has(key) {
+    return this.#keys.has(key);
+  }
+  /** Holds `key`; when full, first forgets the older half (a Set iterates in insertion order). */
+  add(key) {
+    if (this.#keys.has(key)) return;
+    if (this.#keys.size >= this.#limit) {
+      let drop = Math.max(1, this.#limit >> 1);
+      for (const old of this.#keys) {
+        this.#keys.delete(old);
+        if (--drop === 0) break;
+      }
+    }
+    this.#keys.add(key);
+  }
+  /** How many keys are held. */
+  get size() {
+    return this.#keys.size;
   }
 };
 

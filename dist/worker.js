@@ -1000,7 +1000,7 @@ var commOf = (function commOf(pid) {
   }
 });
 var fsReporter = (function fsReporter(write2) {
-  const seen = /* @__PURE__ */ new Set();
+  const seen = new SeenKeys();
   return (_tid, pid, d, comm, written) => {
     const key = denialKey(pid, d);
     if (seen.has(key)) return;
@@ -1467,7 +1467,7 @@ var fileChecks = (function fileChecks(fd, setup, post2) {
   const policyRefusal = refused(setup.fs.errno);
   const caller = new NotifiedCaller();
   const view = new NotifiedArgs();
-  const seen = /* @__PURE__ */ new Set();
+  const seen = new SeenKeys();
   const reported = new BigInt64Array(setup.reported);
   const pending = [];
   if (setup.report) {
@@ -3560,7 +3560,7 @@ var supervise = (async function supervise(start, host2) {
       pid: launched.pid
     });
     const control = new Int32Array(start.control);
-    const reported = /* @__PURE__ */ new Set();
+    const reported = new SeenKeys();
     let deniedDns;
     const onNetDeny = (tid, pid, d) => {
       if (d.dns !== void 0) deniedDns = {
@@ -3584,7 +3584,7 @@ var supervise = (async function supervise(start, host2) {
       const [{ FsChecker: FsChecker2 }, { commOf: commOf2, denialKey: denialKey2, fsReporter: fsReporter2 }] = await fsModules;
       fs = new FsChecker2(start.fs);
       if (start.reportDenials && start.notify) {
-        const seen = /* @__PURE__ */ new Set();
+        const seen = new SeenKeys();
         fs.onDeny = (_tid, pid, denial) => {
           const key = denialKey2(pid, denial);
           if (seen.has(key)) return;
@@ -7293,6 +7293,42 @@ var init_pool = __esm({
   }
 });
 
+// src/seen_keys.ts
+var SEEN_LIMIT, SeenKeys;
+var init_seen_keys = __esm({
+  "src/seen_keys.ts"() {
+    SEEN_LIMIT = 16384;
+    SeenKeys = class {
+      #keys = /* @__PURE__ */ new Set();
+      #limit;
+      /** @param limit How many keys it holds at most (default {@linkcode SEEN_LIMIT}). */
+      constructor(limit = SEEN_LIMIT) {
+        this.#limit = limit;
+      }
+      /** Whether `key` is held. */
+      has(key) {
+        return this.#keys.has(key);
+      }
+      /** Holds `key`; when full, first forgets the older half (a Set iterates in insertion order). */
+      add(key) {
+        if (this.#keys.has(key)) return;
+        if (this.#keys.size >= this.#limit) {
+          let drop = Math.max(1, this.#limit >> 1);
+          for (const old of this.#keys) {
+            this.#keys.delete(old);
+            if (--drop === 0) break;
+          }
+        }
+        this.#keys.add(key);
+      }
+      /** How many keys are held. */
+      get size() {
+        return this.#keys.size;
+      }
+    };
+  }
+});
+
 // src/fs/resolve.ts
 
 
@@ -7620,6 +7656,7 @@ __export(report_exports, {
 var VERB;
 var init_report = __esm({
   "src/fs/report.ts"() {
+    init_seen_keys();
     VERB = {
       read: "read of",
       write: "write to",
@@ -8884,6 +8921,7 @@ var init_server = __esm({
     init_report();
     init_stderr();
     init_report_once();
+    init_seen_keys();
     ({ ENOENT: ENOENT3, EINTR: EINTR5, EPERM: EPERM7 } = ERRNO_NUMBERS);
     SERVED = {
       /** A notification was taken (and answered, unless its caller had gone). */
@@ -11238,6 +11276,7 @@ var TargetGuard = class {
 
 // src/run/supervise.ts
 init_pool();
+init_seen_keys();
 
 
 // src/run/worker.ts

@@ -6,6 +6,7 @@
  */
 
 import type { FsDenial } from "./check.ts";
+import { SeenKeys } from "../seen_keys.ts";
 
 const VERB = { read: "read of", write: "write to", run: "run of" } as const;
 
@@ -56,7 +57,7 @@ export function commOf(pid: number): string {
 export function fsReporter(
   write: (line: string) => void,
 ): (tid: number, pid: number, d: FsDenial, comm?: string, written?: boolean) => void {
-  const seen = new Set<string>();
+  const seen = new SeenKeys();
   return (_tid, pid, d, comm, written) => {
     const key = denialKey(pid, d);
     if (seen.has(key)) return;

@@ -51,6 +51,7 @@ import { FsChecker } from "../fs/check.ts";
 import { commOf, denialKey, denialLine } from "../fs/report.ts";
 import { writeStderr } from "../stderr.ts";
 import { claimReport } from "./report_once.ts";
+import { SeenKeys } from "../seen_keys.ts";
 
 const { ENOENT, EINTR, EPERM } = ERRNO_NUMBERS;
 
@@ -189,7 +190,7 @@ function fileChecks(
   // server's own set spares it the table for what it reported itself), by the server that claims
   // it, which writes the line and tells the owner. A report waits in `pending` until the
   // notification is known to be live.
-  const seen = new Set<string>();
+  const seen = new SeenKeys();
   const reported = new BigInt64Array(setup.reported);
   const pending: { key: string; message: ServerMessage }[] = [];
   if (setup.report) {

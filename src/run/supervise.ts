@@ -23,6 +23,7 @@ import { kill } from "../../ffi/process.ts";
 import { TargetGuard } from "../supervisor/target_guard.ts";
 import type { SleepGuard } from "../supervisor/polling_wait.ts";
 import { attachListener, detachListener } from "../notify/pool.ts";
+import { SeenKeys } from "../seen_keys.ts";
 
 /** Where the supervision runs: what differs between the Worker and the main thread. */
 export interface SupervisionHost {
@@ -99,7 +100,7 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
     mark("launch done");
     post({ type: "started", pid: launched.pid });
     const control = new Int32Array(start.control);
-    const reported = new Set<string>();
+    const reported = new SeenKeys();
     // The DNS question of a denied lookup, carried into that call's event (log, summary).
     let deniedDns: { tid: number; dns: string } | undefined;
     const onNetDeny = (tid: number, pid: number, d: NetDenial) => {
@@ -122,7 +123,7 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
       if (start.reportDenials && start.notify) {
         // The pool refuses files too, and reports to the owner: so does this thread, so that one
         // reporter sees every refusal (and the pool's and these are deduplicated together).
-        const seen = new Set<string>();
+        const seen = new SeenKeys();
         fs.onDeny = (_tid, pid, denial) => {
           const key = denialKey(pid, denial);
           if (seen.has(key)) return;
