@@ -120,9 +120,7 @@ var readFileHead = (function readFileHead(path, max) {
   }
 });
 var bindNotifyNow = (function bindNotifyNow() {
-  bindSymbols(sym3, [
-    "ioctl"
-  ]);
+  bindSymbols(sym3);
   bindSysNow();
 });
 var notifRecv = (function notifRecv(fd, notif) {
@@ -146,9 +144,13 @@ var pollOne = (function pollOne(fd, events, timeoutMs) {
   pollView.setInt32(0, fd, true);
   pollView.setInt16(4, events, true);
   pollView.setInt16(6, 0, true);
-  const rc = sym3.poll(pollBuf, 1n, timeoutMs);
-  if (rc < 0) return -errno();
-  return rc === 0 ? 0 : pollView.getUint16(6, true);
+  if (timeoutMs >= 0) {
+    const ns = Math.round(timeoutMs * 1e6);
+    pollWait[0] = BigInt(Math.floor(ns / 1e9));
+    pollWait[1] = BigInt(ns % 1e9);
+  }
+  const rc = sys("ppoll", pollBuf, 1, timeoutMs >= 0 ? pollWait : null, null, 0);
+  return rc <= 0 ? rc : pollView.getUint16(6, true);
 });
 var notifSizes = (function notifSizes() {
   const out = new Uint8Array(SECCOMP_NOTIF_SIZES_BYTES);
@@ -1915,15 +1917,6 @@ var SYMBOLS3 = {
       "buffer"
     ],
     result: "i32"
-  },
-  // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-  poll: {
-    parameters: [
-      "buffer",
-      "u64",
-      "i32"
-    ],
-    result: "i32"
   }
 };
 var sym3 = lazySymbols(SYMBOLS3);
@@ -1942,8 +1935,8 @@ var idValid = BigInt(SECCOMP_IOCTL_NOTIF_ID_VALID);
 
 var pollBuf = new Uint8Array(8);
 var pollView = new DataView(pollBuf.buffer);
-
 var pollWait = new BigInt64Array(2);
+
 
 
 // src/notify/report_once.ts

@@ -356,17 +356,12 @@ var pollOne = (function pollOne(fd, events, timeoutMs) {
   pollView.setInt32(0, fd, true);
   pollView.setInt16(4, events, true);
   pollView.setInt16(6, 0, true);
-  const rc = sym5.poll(pollBuf, 1n, timeoutMs);
-  if (rc < 0) return -errno();
-  return rc === 0 ? 0 : pollView.getUint16(6, true);
-});
-var pollOneUs = (function pollOneUs(fd, events, timeoutUs) {
-  pollView.setInt32(0, fd, true);
-  pollView.setInt16(4, events, true);
-  pollView.setInt16(6, 0, true);
-  pollWait[0] = BigInt(Math.floor(timeoutUs / 1e6));
-  pollWait[1] = BigInt(Math.round(timeoutUs % 1e6 * 1e3));
-  const rc = sys("ppoll", pollBuf, 1, pollWait, null, 0);
+  if (timeoutMs >= 0) {
+    const ns = Math.round(timeoutMs * 1e6);
+    pollWait[0] = BigInt(Math.floor(ns / 1e9));
+    pollWait[1] = BigInt(ns % 1e9);
+  }
+  const rc = sys("ppoll", pollBuf, 1, timeoutMs >= 0 ? pollWait : null, null, 0);
   return rc <= 0 ? rc : pollView.getUint16(6, true);
 });
 var notifSizes = (function notifSizes() {
@@ -1554,14 +1549,8 @@ var pidfdSendSignal = (function pidfdSendSignal(pidfd, sig, info, flags) {
 });
 var signalSet = (function signalSet(signals) {
   const set = new Uint8Array(KERNEL_SIGSET_BYTES);
-  const add = (sig) => set[sig - 1 >> 3] |= 1 << (sig - 1 & 7);
-  if (signals === "all") {
-    for (let sig = 1; sig <= KERNEL_SIGSET_BYTES * 8; sig++) {
-      if (!GLIBC_INTERNAL.includes(sig)) add(sig);
-    }
-  } else {
-    for (const sig of signals) add(sig);
-  }
+  if (signals === "all") return set.fill(255);
+  for (const sig of signals) set[sig - 1 >> 3] |= 1 << (sig - 1 & 7);
   return set;
 });
 var setThreadSignalMask = (function setThreadSignalMask(how, set, old) {
@@ -6929,7 +6918,6 @@ var init_spec = __esm({
 
 
 
-
 var EINVAL2, SYMBOLS5, sym5, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
 var init_seccomp_notify = __esm({
   "ffi/seccomp_notify.ts"() {
@@ -6944,15 +6932,6 @@ var init_seccomp_notify = __esm({
           "i32",
           "u64",
           "buffer"
-        ],
-        result: "i32"
-      },
-      // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-      poll: {
-        parameters: [
-          "buffer",
-          "u64",
-          "i32"
         ],
         result: "i32"
       }
@@ -9708,7 +9687,7 @@ var PollingWait = class {
     for (let i = 0; i < SERVE_BURST; i++) {
       const fd = work.fd;
       if (fd < 0) return;
-      const ready = pollOneUs(fd, POLL.IN, 0);
+      const ready = pollOne(fd, POLL.IN, 0);
       if (ready <= 0 || (ready & POLL.IN) === 0) return;
       work.serve();
     }
@@ -9729,7 +9708,7 @@ var PollingWait = class {
       const fd = work.fd;
       if (fd < 0) return this.#sleep();
       this.#guard?.sleeping();
-      const ready = pollOneUs(fd, POLL.IN, this.#watchUs);
+      const ready = pollOne(fd, POLL.IN, this.#watchUs / 1e3);
       this.#guard?.woke();
       if (ready === -EINTR) return INTERRUPTED;
       if (ready > 0 && (ready & POLL.IN) !== 0) {

@@ -22,23 +22,21 @@ import { ERRNO_NUMBERS } from "../kernel/errno.ts";
 
 const EINVAL = ERRNO_NUMBERS.EINVAL;
 
-// The calls made once a listener (SET_FLAGS, the sizes query) go through sys(), the one binding of
-// syscall(): the run's first answers are made by the supervisor's thread (src/notify/early.ts),
-// where each binding costs about 0.25 ms of the command's start. RECV, SEND and ID_VALID keep their
-// own: through sys() an answer took 1.4 µs more (100,000 getppid under a `return` rule, 570 against
-// 712 ms, measured).
+// The calls made once a listener (SET_FLAGS, the sizes query) or only in the before-6.6 mode and at
+// a listener's end (ppoll) go through sys(), the one binding of syscall(): the run's first answers
+// are made by the supervisor's thread (src/notify/early.ts), where each binding costs about 0.25 ms
+// of the command's start. RECV, SEND and ID_VALID keep their own: through sys() an answer took
+// 1.4 µs more (100,000 getppid under a `return` rule, 570 against 712 ms, measured).
 const SYMBOLS = {
   // int ioctl(int fd, unsigned long request, void *arg): RECV, SEND, ID_VALID
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
-  // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
 
 /** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
 export function bindNotifyNow(): void {
-  bindSymbols(sym, ["ioctl"]);
+  bindSymbols(sym);
   bindSysNow();
 }
 const RECV = BigInt(SECCOMP_IOCTL_NOTIF_RECV);
@@ -100,37 +98,25 @@ export function notifSetFlags(fd: number, flags: number): SysResult {
 
 const pollBuf = new Uint8Array(8); // struct pollfd { int fd; short events; short revents; }
 const pollView = new DataView(pollBuf.buffer);
+const pollWait = new BigInt64Array(2);
 
 /**
- * poll(2) on one descriptor.
+ * `ppoll` on one descriptor, without changing the signal mask.
  *
- * @param timeoutMs -1 waits without end.
- * @returns The revents (0 on timeout), or `-errno`.
+ * @param timeoutMs How long at most, fractions of a millisecond included (the supervisor's
+ *   wait watches the listener for 20 µs at a time); -1 waits without end.
+ * @returns The revents (0 on timeout), or `-errno` (EINTR: a signal's handler ran).
  */
 export function pollOne(fd: number, events: number, timeoutMs: number): SysResult {
   pollView.setInt32(0, fd, true);
   pollView.setInt16(4, events, true);
   pollView.setInt16(6, 0, true);
-  const rc = sym.poll(pollBuf, 1n, timeoutMs);
-  if (rc < 0) return -errno();
-  return rc === 0 ? 0 : pollView.getUint16(6, true);
-}
-
-const pollWait = new BigInt64Array(2);
-
-/**
- * `ppoll` on one descriptor for at most `timeoutUs` microseconds (no signal
- * mask change), for a waiter that must also look at something else often.
- *
- * @returns The revents (0 on timeout), or `-errno` (EINTR: a signal's handler ran).
- */
-export function pollOneUs(fd: number, events: number, timeoutUs: number): SysResult {
-  pollView.setInt32(0, fd, true);
-  pollView.setInt16(4, events, true);
-  pollView.setInt16(6, 0, true);
-  pollWait[0] = BigInt(Math.floor(timeoutUs / 1e6));
-  pollWait[1] = BigInt(Math.round((timeoutUs % 1e6) * 1000));
-  const rc = sys("ppoll", pollBuf, 1, pollWait, null, 0);
+  if (timeoutMs >= 0) {
+    const ns = Math.round(timeoutMs * 1e6);
+    pollWait[0] = BigInt(Math.floor(ns / 1e9));
+    pollWait[1] = BigInt(ns % 1e9);
+  }
+  const rc = sys("ppoll", pollBuf, 1, timeoutMs >= 0 ? pollWait : null, null, 0);
   return rc <= 0 ? rc : pollView.getUint16(6, true);
 }
 

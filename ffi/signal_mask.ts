@@ -18,19 +18,13 @@ import { KERNEL_SIGSET_BYTES } from "../kernel/signals.ts";
 const GLIBC_INTERNAL = [32, 33];
 
 /**
- * A kernel signal set (64 bits) holding `signals`, or every signal but
- * glibc's own for `"all"`.
+ * A kernel signal set (64 bits) holding `signals`, or every signal for
+ * `"all"` ({@linkcode setThreadSignalMask} leaves glibc's own out).
  */
 export function signalSet(signals: readonly number[] | "all"): Uint8Array<ArrayBuffer> {
   const set = new Uint8Array(KERNEL_SIGSET_BYTES);
-  const add = (sig: number) => set[(sig - 1) >> 3] |= 1 << ((sig - 1) & 7);
-  if (signals === "all") {
-    for (let sig = 1; sig <= KERNEL_SIGSET_BYTES * 8; sig++) {
-      if (!GLIBC_INTERNAL.includes(sig)) add(sig);
-    }
-  } else {
-    for (const sig of signals) add(sig);
-  }
+  if (signals === "all") return set.fill(0xff);
+  for (const sig of signals) set[(sig - 1) >> 3] |= 1 << ((sig - 1) & 7);
   return set;
 }
 

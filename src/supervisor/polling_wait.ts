@@ -14,7 +14,7 @@
  */
 
 import { schedYield, waitpid } from "../../ffi/ptrace.ts";
-import { POLL, pollOneUs } from "../../ffi/seccomp_notify.ts";
+import { POLL, pollOne } from "../../ffi/seccomp_notify.ts";
 import { WAIT } from "../../kernel/wait.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 
@@ -118,7 +118,7 @@ export class PollingWait {
     for (let i = 0; i < SERVE_BURST; i++) {
       const fd = work.fd;
       if (fd < 0) return;
-      const ready = pollOneUs(fd, POLL.IN, 0);
+      const ready = pollOne(fd, POLL.IN, 0);
       if (ready <= 0 || (ready & POLL.IN) === 0) return;
       work.serve();
     }
@@ -140,7 +140,7 @@ export class PollingWait {
       const fd = work.fd;
       if (fd < 0) return this.#sleep();
       this.#guard?.sleeping();
-      const ready = pollOneUs(fd, POLL.IN, this.#watchUs);
+      const ready = pollOne(fd, POLL.IN, this.#watchUs / 1000);
       this.#guard?.woke();
       if (ready === -EINTR) return INTERRUPTED;
       if (ready > 0 && (ready & POLL.IN) !== 0) {
