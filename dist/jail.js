@@ -331,8 +331,7 @@ var fsReporter = (function fsReporter(write2) {
   const seen = new SeenKeys();
   return (_tid, pid, d, comm, written) => {
     const key = denialKey(pid, d);
-    if (seen.has(key)) return;
-    seen.add(key);
+    if (!seen.first(key)) return;
     if (!written) write2(`${denialLine(pid, comm ?? commOf(pid), d)}
 `);
   };
@@ -2666,14 +2665,18 @@ var supervisorWorker = (function supervisorWorker() {
   });
 });
 var symbolAddress = (function symbolAddress(name) {
-  const lib = Deno.dlopen("libc.so.6", {
-    [name]: {
-      type: "pointer"
-    }
-  });
-  const p = lib.symbols[name];
-  if (p === null) throw new Error(`libc's ${name} is at NULL`);
-  return BigInt(Deno.UnsafePointer.value(p));
+  let address = addresses.get(name);
+  if (address === void 0) {
+    const lib = Deno.dlopen("libc.so.6", {
+      [name]: {
+        type: "pointer"
+      }
+    });
+    const p = lib.symbols[name];
+    if (p === null) throw new Error(`libc's ${name} is at NULL`);
+    addresses.set(name, address = BigInt(Deno.UnsafePointer.value(p)));
+  }
+  return address;
 });
 var ownMemory = (function ownMemory(address, length) {
   const p = Deno.UnsafePointer.create(address);
@@ -4576,8 +4579,7 @@ var supervise = (async function supervise(start, host2) {
       };
       if (!start.reportDenials) return;
       const key = `${pid} ${d.address}${d.dns ? ` ${d.dns}` : ""}`;
-      if (reported.has(key)) return;
-      reported.add(key);
+      if (!reported.first(key)) return;
       let comm = "?";
       try {
         comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
@@ -4594,8 +4596,7 @@ var supervise = (async function supervise(start, host2) {
         const seen = new SeenKeys();
         fs.onDeny = (_tid, pid, denial) => {
           const key = denialKey2(pid, denial);
-          if (seen.has(key)) return;
-          seen.add(key);
+          if (!seen.first(key)) return;
           post({
             type: "denied",
             pid,
@@ -10060,6 +10061,12 @@ var init_seen_keys = __esm({
         }
         this.#keys.add(key);
       }
+      /** Holds `key`; true when it was not held yet (the first report of it). */
+      first(key) {
+        if (this.#keys.has(key)) return false;
+        this.add(key);
+        return true;
+      }
       /** How many keys are held. */
       get size() {
         return this.#keys.size;
@@ -13728,6 +13735,7 @@ var SYMBOLS5 = {
 };
 var sym5 = lazySymbols(SYMBOLS5);
 
+var addresses = /* @__PURE__ */ new Map();
 
 
 

@@ -2380,6 +2380,12 @@ var SeenKeys = class {
     }
     this.#keys.add(key);
   }
+  /** Holds `key`; true when it was not held yet (the first report of it). */
+  first(key) {
+    if (this.#keys.has(key)) return false;
+    this.add(key);
+    return true;
+  }
   /** How many keys are held. */
   get size() {
     return this.#keys.size;

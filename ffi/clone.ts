@@ -31,11 +31,18 @@ const sym = lazySymbols(SYMBOLS);
  * @throws {Error} When libc has no such symbol.
  */
 export function symbolAddress(name: string): bigint {
-  const lib = Deno.dlopen("libc.so.6", { [name]: { type: "pointer" } });
-  const p = lib.symbols[name] as Deno.PointerValue;
-  if (p === null) throw new Error(`libc's ${name} is at NULL`);
-  return BigInt(Deno.UnsafePointer.value(p));
+  let address = addresses.get(name);
+  if (address === undefined) {
+    const lib = Deno.dlopen("libc.so.6", { [name]: { type: "pointer" } });
+    const p = lib.symbols[name] as Deno.PointerValue;
+    if (p === null) throw new Error(`libc's ${name} is at NULL`);
+    addresses.set(name, address = BigInt(Deno.UnsafePointer.value(p)));
+  }
+  return address;
 }
+
+/** Addresses already read, one library handle each (a run reads `pause` and `abs`). */
+const addresses = new Map<string, bigint>();
 
 /** `length` bytes of this process's own memory at `address` (its code, for instance). */
 export function ownMemory(address: bigint, length: number): Uint8Array {

@@ -40,6 +40,13 @@ export class SeenKeys {
     this.#keys.add(key);
   }
 
+  /** Holds `key`; true when it was not held yet (the first report of it). */
+  first(key: string): boolean {
+    if (this.#keys.has(key)) return false;
+    this.add(key);
+    return true;
+  }
+
   /** How many keys are held. */
   get size(): number {
     return this.#keys.size;

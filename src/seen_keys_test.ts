@@ -6,7 +6,7 @@ Deno.test("seen keys: holds what it was given, up to its limit, then forgets the
   for (let i = 0; i < 8; i++) seen.add(`k${i}`);
   assert.equal(seen.size, 8);
   assert.ok(seen.has("k0") && seen.has("k7"));
-  seen.add("k3"); // already held: nothing forgotten
+  assert.equal(seen.first("k3"), false); // already held: nothing forgotten
   assert.equal(seen.size, 8);
   seen.add("k8");
   assert.equal(seen.size, 5);

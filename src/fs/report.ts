@@ -60,8 +60,7 @@ export function fsReporter(
   const seen = new SeenKeys();
   return (_tid, pid, d, comm, written) => {
     const key = denialKey(pid, d);
-    if (seen.has(key)) return;
-    seen.add(key);
+    if (!seen.first(key)) return;
     if (!written) write(`${denialLine(pid, comm ?? commOf(pid), d)}\n`);
   };
 }

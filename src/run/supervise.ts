@@ -108,8 +108,7 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
       if (!start.reportDenials) return;
       // Once per process and destination (and DNS question), however often the client retries.
       const key = `${pid} ${d.address}${d.dns ? ` ${d.dns}` : ""}`;
-      if (reported.has(key)) return;
-      reported.add(key);
+      if (!reported.first(key)) return;
       let comm = "?";
       try {
         comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
@@ -126,8 +125,7 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
         const seen = new SeenKeys();
         fs.onDeny = (_tid, pid, denial) => {
           const key = denialKey(pid, denial);
-          if (seen.has(key)) return;
-          seen.add(key);
+          if (!seen.first(key)) return;
           post({ type: "denied", pid, comm: commOf(pid), denial });
         };
       } else if (start.reportDenials) {
