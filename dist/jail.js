@@ -2683,25 +2683,31 @@ var ownMemory = (function ownMemory(address, length) {
   if (p === null) throw new Error("ownMemory: NULL address");
   return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, length)).slice();
 });
-var cloneIntoPause = (function cloneIntoPause(stack) {
-  const pause2 = Deno.UnsafePointer.create(symbolAddress("pause"));
+var cloneIntoPause = (function cloneIntoPause(stack, shareMemory = false) {
+  const park = Deno.UnsafePointer.create(symbolAddress("syscall"));
   const top = Deno.UnsafePointer.create(addressOf(stack) + BigInt(stack.length) & ~15n);
   const old = new Uint8Array(KERNEL_SIGSET_BYTES);
-  const pidfd = new Int32Array(1);
   const masked = setThreadSignalMask(SIG.SETMASK, signalSet("all"), old);
   if (masked < 0) throw new ErrnoError("rt_sigprocmask", -masked);
   let pid;
   let cloneErrno = 0;
   try {
-    pid = sym5.clone(pause2, top, SIGNALS.SIGCHLD | CLONE.PIDFD, null, pidfd);
+    const flags = SIGNALS.SIGCHLD | (shareMemory ? CLONE.VM : 0);
+    pid = sym5.clone(park, top, flags, Deno.UnsafePointer.create(BigInt(PARKING_CALL)), null, null, null);
     if (pid < 0) cloneErrno = errno();
   } finally {
     setThreadSignalMask(SIG.SETMASK, old, null);
   }
   if (pid < 0) throw new ErrnoError("clone", cloneErrno);
+  const pidfd = sys("pidfd_open", pid, 0);
+  if (pidfd < 0) {
+    sys("kill", pid, SIGNALS.SIGKILL);
+    sys("wait4", pid, null, 0, null);
+    throw new ErrnoError("pidfd_open", -pidfd);
+  }
   return {
     pid,
-    pidfd: pidfd[0]
+    pidfd
   };
 });
 var bindCloneNow = (function bindCloneNow() {
@@ -3077,10 +3083,13 @@ var readHost = (function readHost() {
 var needsDumpable = (function needsDumpable(sets) {
   return (sets.effective & 1n << BigInt(CAPABILITIES.SYS_PTRACE)) === 0n;
 });
-var hasChildren = (function hasChildren() {
+var hasChildren = (function hasChildren(except) {
   for (const task of Deno.readDirSync("/proc/self/task")) {
     try {
-      if (Deno.readTextFileSync(`/proc/self/task/${task.name}/children`).trim() !== "") return true;
+      const children = Deno.readTextFileSync(`/proc/self/task/${task.name}/children`);
+      if (children.split(" ").some((pid) => pid.trim() !== "" && Number(pid) !== except)) {
+        return true;
+      }
     } catch {
     }
   }
@@ -3169,23 +3178,23 @@ var launch = (function launch(spec) {
   };
   let child;
   const dumpable = own2.needsDumpable;
+  const landlocked = ruleset >= 0;
   try {
     if (dumpable) {
-      if (ruleset < 0 && hasChildren()) {
+      if (!landlocked && hasChildren()) {
         throw new LaunchError("cannot start a second tree in this process without Landlock and without CAP_SYS_PTRACE");
       }
       prctl(PR.SET_DUMPABLE, 1);
     }
-    child = cloneIntoPause(stack);
+    child = cloneIntoPause(stack, true);
   } catch (e) {
+    if (dumpable) prctl(PR.SET_DUMPABLE, 0);
     if (ruleset >= 0) close(ruleset);
     if (e instanceof LaunchError) throw e;
     throw new LaunchError(`cannot create the command's process: ${e.message}`);
-  } finally {
-    if (dumpable) prctl(PR.SET_DUMPABLE, 0);
   }
   mark("launch: cloned");
-  void [
+  const memory = [
     path,
     argv,
     envp,
@@ -3195,15 +3204,9 @@ var launch = (function launch(spec) {
     notifyFilter,
     capset,
     comm,
-    emptySet,
-    stack
+    emptySet
   ];
-  void [
-    defaultAction,
-    listenerProgram,
-    filterProgram,
-    notifyProgram
-  ];
+  memory.push(stack, defaultAction, listenerProgram, filterProgram, notifyProgram);
   const { pid, pidfd } = child;
   let listenerFd = -1;
   let notifying = false;
@@ -3220,6 +3223,7 @@ var launch = (function launch(spec) {
     throw new LaunchError(message);
   };
   const rc = ptrace(PTRACE.SEIZE, pid, 0, TRACE_OPTIONS);
+  if (dumpable) prctl(PR.SET_DUMPABLE, 0);
   if (rc !== 0) {
     const why = new ErrnoError("ptrace(PTRACE_SEIZE)", -rc).message;
     fail(`cannot trace a child process: ${why}: ${explainSeizeFailure(-rc, readHostFacts())}`);
@@ -3251,7 +3255,12 @@ var launch = (function launch(spec) {
         if (listener !== -EBUSY && listener !== -EINVAL2) throw new InjectError(name, -listener);
         return false;
       }
+      if (dumpable && !landlocked && hasChildren(pid)) {
+        throw new InjectError("taking the seccomp listener", 0, "another tree started meanwhile, and without Landlock and CAP_SYS_PTRACE jail cannot be dumpable while one runs");
+      }
+      if (dumpable) prctl(PR.SET_DUMPABLE, 1);
       listenerFd = pidfdGetfd(pidfd, listener);
+      if (dumpable) prctl(PR.SET_DUMPABLE, 0);
       if (listenerFd < 0) {
         throw new InjectError("taking the seccomp listener (pidfd_getfd)", -listenerFd);
       }
@@ -3339,7 +3348,8 @@ var launch = (function launch(spec) {
           at.envp
         ]
       },
-      deferred: child2.deferred
+      deferred: child2.deferred,
+      memory
     };
   } catch (e) {
     return fail(`starting the command: ${e.message}`);
@@ -4632,6 +4642,7 @@ var supervise = (async function supervise(start, host2) {
       filter: start.spec,
       results,
       script: launched.script,
+      launchMemory: launched.memory,
       sleepGuard: host2.sleepGuard,
       waitWork: early,
       hooks: {
@@ -13709,6 +13720,8 @@ init_libc();
 
 // kernel/clone.ts
 var CLONE = {
+  /** CLONE_VM: the child shares the parent's memory (until it execs, for vfork and jail's launch). */
+  VM: 256,
   /** CLONE_PIDFD: a pidfd of the child in `parent_tid` (Linux 5.2). */
   PIDFD: 4096,
   /** CLONE_UNTRACED: a tracer cannot force CLONE_PTRACE on the child. */
@@ -13719,16 +13732,21 @@ var PIDFD_SIGNAL_PROCESS_GROUP = 4;
 
 // ffi/clone.ts
 init_signals();
+init_aarch64_syscalls();
+init_x86_64_syscalls();
 var SYMBOLS5 = {
-  // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, ...)
-  // Variadic, but glibc's clone is assembly that reads its registers as they are.
+  // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, void *tls,
+  // pid_t *child_tid): variadic, but glibc's clone is assembly that reads its registers as they
+  // are.
   clone: {
     parameters: [
       "pointer",
       "pointer",
       "i32",
       "pointer",
-      "buffer"
+      "pointer",
+      "pointer",
+      "pointer"
     ],
     result: "i32"
   }
@@ -13737,6 +13755,7 @@ var sym5 = lazySymbols(SYMBOLS5);
 
 var addresses = /* @__PURE__ */ new Map();
 
+var PARKING_CALL = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS.ppoll : SYSCALL_NUMBERS2.pause;
 
 
 
@@ -14603,6 +14622,8 @@ var Supervisor = class {
   #killed;
   #killRule;
   #killCall;
+  /** Held, never read: the root shares jail's memory until its execve (`launchMemory`). */
+  #launchMemory;
   /**
    * @param root The seized root, its execve set up (launch.ts).
    * @param options Teardown mode, control block, hooks.
@@ -14610,6 +14631,7 @@ var Supervisor = class {
   constructor(root, options) {
     this.#root = root;
     this.#opts = options;
+    this.#launchMemory = options.launchMemory;
     this.#hooks = options.hooks ?? {};
     const slots = options.control ? new PidSlots(options.control.subarray(1)) : void 0;
     this.registry = new Registry(slots);

@@ -7,6 +7,8 @@
 
 /** clone(2) flags (linux/sched.h). */
 export const CLONE = {
+  /** CLONE_VM: the child shares the parent's memory (until it execs, for vfork and jail's launch). */
+  VM: 0x100,
   /** CLONE_PIDFD: a pidfd of the child in `parent_tid` (Linux 5.2). */
   PIDFD: 0x1000,
   /** CLONE_UNTRACED: a tracer cannot force CLONE_PTRACE on the child. */

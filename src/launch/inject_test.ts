@@ -6,12 +6,14 @@ import { ptrace, waitpid } from "../../ffi/ptrace.ts";
 import { SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
 import { cloneIntoPause } from "../../ffi/clone.ts";
-import { SYSCALL_NUMBERS as NR } from "../../kernel/x86_64_syscalls.ts";
+import { HOST_ARCH } from "../arch/arch.ts";
 import { decodeWaitStatus } from "../supervisor/stop.ts";
 import { InjectError, Injector, syscallInstruction } from "./inject.ts";
 import { TRACE_OPTIONS } from "../supervisor/trace_options.ts";
 
 const EBADF = 9;
+const NR = HOST_ARCH.numbers;
+const PR_SET_NAME = 15;
 
 /** Reaps a killed tracee: its exit stop (resumed) and then its death. */
 function reap(pid: number): void {
@@ -24,12 +26,13 @@ function reap(pid: number): void {
   }
 }
 
-Deno.test("syscallInstruction() finds 0f 05 in libc's syscall()", () => {
+Deno.test("syscallInstruction() finds the syscall instruction in libc's syscall()", () => {
+  const insn = HOST_ARCH.syscallInstruction;
   const at = syscallInstruction();
   const code = new Uint8Array(
-    Deno.UnsafePointerView.getArrayBuffer(Deno.UnsafePointer.create(at)!, 2),
+    Deno.UnsafePointerView.getArrayBuffer(Deno.UnsafePointer.create(at)!, insn.length),
   );
-  assert.deepEqual([...code], [0x0f, 0x05]);
+  assert.deepEqual([...code], insn);
 });
 
 Deno.test("Injector runs syscalls in a cloned, paused child: its own pid, an errno, a string in copied memory", () => {
@@ -44,7 +47,6 @@ Deno.test("Injector runs syscalls in a cloned, paused child: its own pid, an err
     assert.equal(child.call("getpid", NR.getpid, []), pid);
     assert.equal(child.call("close(-1)", NR.close, [-1]), -EBADF);
     assert.throws(() => child.mustCall("close(-1)", NR.close, [-1]), InjectError);
-    const PR_SET_NAME = 15;
     assert.equal(child.call("PR_SET_NAME", NR.prctl, [PR_SET_NAME, address]), 0);
     assert.equal(Deno.readTextFileSync(`/proc/${pid}/comm`), "injected\n");
     // Nothing ran in it but the calls: the copy still blocks the signals it was cloned with
@@ -60,4 +62,29 @@ Deno.test("Injector runs syscalls in a cloned, paused child: its own pid, an err
     reap(pid);
     close(pidfd);
   }
+});
+
+Deno.test("a child cloned with shareMemory reads jail's memory as it is now, not as it was at the clone", () => {
+  const name = new Uint8Array(16);
+  const address = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(name)));
+  const stack = new Uint8Array(16384);
+  const { pid, pidfd } = cloneIntoPause(stack, true);
+  try {
+    // Written after the clone: a copy would still hold zeros (an empty name, refused).
+    name.set(new TextEncoder().encode("shared\0"));
+    assert.equal(ptrace(PTRACE.SEIZE, pid, 0, TRACE_OPTIONS), 0);
+    const child = new Injector(pid);
+    assert.equal(child.call("PR_SET_NAME", NR.prctl, [PR_SET_NAME, address]), 0);
+    assert.equal(Deno.readTextFileSync(`/proc/${pid}/comm`), "shared\n");
+    // One memory: the same mappings, down to the stack buffer.
+    const maps = (p: number | string) => Deno.readTextFileSync(`/proc/${p}/maps`).split("\n")[0];
+    assert.equal(maps(pid), maps("self"));
+    // Its own process all the same: a pid, a thread group, signal actions of its own.
+    assert.equal(child.call("getpid", NR.getpid, []), pid);
+  } finally {
+    kill(pid, SIGNALS.SIGKILL);
+    reap(pid);
+    close(pidfd);
+  }
+  void [name, stack];
 });

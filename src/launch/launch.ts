@@ -3,14 +3,15 @@
  *
  * jail prepares in its own memory everything the command's process needs
  * (execve's arrays, both seccomp programs, capability data, the comm name),
- * builds the Landlock ruleset itself, then clones a copy of itself that only
- * runs `pause()` (ffi/clone.ts). Seized before it can do anything, that
- * child makes the syscalls that the exec stage, a second Deno start, used to
- * make, one by one as jail injects them (src/launch/inject.ts), with pointers into
- * the copied buffers: no_new_privs, the listener filter, capabilities, signal
- * dispositions, comm name, Landlock, jail's filter. Its execve is left set up
- * for the supervisor's loop, which runs it through the filter like any call
- * of the tree.
+ * builds the Landlock ruleset itself, then clones a child that shares its
+ * memory (as vfork does) and only blocks in one syscall (ffi/clone.ts).
+ * Seized before it can do anything, that child makes the syscalls that the
+ * exec stage, a second Deno start, used to make, one by one as jail injects
+ * them (src/launch/inject.ts), with pointers into jail's buffers:
+ * no_new_privs, the listener filter, capabilities, signal dispositions, comm
+ * name, Landlock, jail's filter. Its execve is left set up for the
+ * supervisor's loop, which runs it through the filter like any call of the
+ * tree; from that execve on it has memory of its own.
  *
  * @module
  */
@@ -107,6 +108,12 @@ export interface Launched {
   script: ScriptExec;
   /** Signals that reached the child during the launch, held back: send them once it runs. */
   deferred: number[];
+  /**
+   * The buffers the child reads until its execve has run (its stack, execve's
+   * arrays, the script fallback's): it shares jail's memory until then. Keep
+   * this referenced while it may still run (the supervisor's loop holds it).
+   */
+  memory: readonly unknown[];
 }
 
 /** A failure to start the jail itself (not the command): exit 125. */
@@ -229,29 +236,42 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
 
   let child;
   const dumpable = own.needsDumpable;
+  /** The tree gets a Landlock domain: no tree of a concurrent run can use a dumpable window. */
+  const landlocked = ruleset >= 0;
   try {
     if (dumpable) {
       // Checked before the window opens: a tree started after the check cannot exec (a hundred
-      // injected calls away) before the clone below is done.
-      if (ruleset < 0 && hasChildren()) {
+      // injected calls away) before the clone and seize below are done.
+      if (!landlocked && hasChildren()) {
         throw new LaunchError(
           "cannot start a second tree in this process without Landlock and without CAP_SYS_PTRACE",
         );
       }
       prctl(PR.SET_DUMPABLE, 1);
     }
-    child = cloneIntoPause(stack);
+    // Sharing jail's memory until its execve (CLONE_VM): nothing copied, nothing torn down.
+    child = cloneIntoPause(stack, true);
   } catch (e) {
+    if (dumpable) prctl(PR.SET_DUMPABLE, 0);
     if (ruleset >= 0) close(ruleset);
     if (e instanceof LaunchError) throw e;
     throw new LaunchError(`cannot create the command's process: ${(e as Error).message}`);
-  } finally {
-    if (dumpable) prctl(PR.SET_DUMPABLE, 0);
   }
   mark("launch: cloned");
-  // Referenced past the clone, so that none is collected (its bytes reused) before it was copied.
-  void [path, argv, envp, shPath, shArgv, filter, notifyFilter, capset, comm, emptySet, stack];
-  void [defaultAction, listenerProgram, filterProgram, notifyProgram];
+  // Everything the child reads, referenced until its execve has run (see Launched.memory).
+  const memory: unknown[] = [
+    path,
+    argv,
+    envp,
+    shPath,
+    shArgv,
+    filter,
+    notifyFilter,
+    capset,
+    comm,
+    emptySet,
+  ];
+  memory.push(stack, defaultAction, listenerProgram, filterProgram, notifyProgram);
   const { pid, pidfd } = child;
   let listenerFd = -1;
   let notifying = false;
@@ -270,6 +290,9 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   };
 
   const rc = ptrace(PTRACE.SEIZE, pid, 0, TRACE_OPTIONS);
+  // The child's dumpable flag is jail's (one memory): set back once the seize, which needed it,
+  // is done. Requests to a seized child are not checked again; pidfd_getfd is (below).
+  if (dumpable) prctl(PR.SET_DUMPABLE, 0);
   if (rc !== 0) {
     const why = new ErrnoError("ptrace(PTRACE_SEIZE)", -rc).message;
     fail(`cannot trace a child process: ${why}: ${explainSeizeFailure(-rc, readHostFacts())}`);
@@ -305,7 +328,19 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
         if (listener !== -EBUSY && listener !== -EINVAL) throw new InjectError(name, -listener);
         return false;
       }
+      // The same window as the clone's, for one call: pidfd_getfd asks what ptrace's attach asks.
+      // (A tree launched since the check before the clone may have exec'd by now.)
+      if (dumpable && !landlocked && hasChildren(pid)) {
+        throw new InjectError(
+          "taking the seccomp listener",
+          0,
+          "another tree started meanwhile, and without Landlock and CAP_SYS_PTRACE jail cannot " +
+            "be dumpable while one runs",
+        );
+      }
+      if (dumpable) prctl(PR.SET_DUMPABLE, 1);
       listenerFd = pidfdGetfd(pidfd, listener);
+      if (dumpable) prctl(PR.SET_DUMPABLE, 0);
       if (listenerFd < 0) {
         throw new InjectError("taking the seccomp listener (pidfd_getfd)", -listenerFd);
       }
@@ -386,6 +421,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
         args: [at.shPath, at.shArgv, at.envp],
       },
       deferred: child.deferred,
+      memory,
     };
   } catch (e) {
     return fail(`starting the command: ${(e as Error).message}`);

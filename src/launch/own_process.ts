@@ -69,26 +69,34 @@ export function readHost(): Host {
 }
 
 /**
- * The one wall that needs a care: a child cloned from non-dumpable jail is
- * non-dumpable too, and only CAP_SYS_PTRACE may seize it. Without that
- * capability jail is dumpable for the few microseconds of the clone.
+ * The one wall that needs a care: the child jail launches shares jail's
+ * memory, and with it jail's dumpable flag, until its execve; only
+ * CAP_SYS_PTRACE may seize a non-dumpable process, or take a descriptor of it
+ * (pidfd_getfd). Without that capability jail is dumpable for the few
+ * microseconds of the clone and seize, and of each pidfd_getfd of the launch.
  *
  * Why that window is safe: any tree jail runs has a Landlock domain whenever
  * the kernel has Landlock (5.13+), and a domain refuses every ptrace-mode
  * access from inside it to a process outside it, whatever dumpable says. Only
  * without Landlock could a tree of a concurrent run in this same process (the
- * library API) use the window: then jail refuses to launch while it has any
- * other child.
+ * library API) use a window: then jail refuses to launch while it has any
+ * other child, and to open a later window once it has one.
  */
 export function needsDumpable(sets: CapabilitySets): boolean {
   return (sets.effective & (1n << BigInt(CAPABILITIES.SYS_PTRACE))) === 0n;
 }
 
-/** True when a thread of this process has a child (a tree of a concurrent run). */
-export function hasChildren(): boolean {
+/**
+ * True when a thread of this process has a child (a tree of a concurrent run), `except` aside
+ * (the child being launched).
+ */
+export function hasChildren(except?: number): boolean {
   for (const task of Deno.readDirSync("/proc/self/task")) {
     try {
-      if (Deno.readTextFileSync(`/proc/self/task/${task.name}/children`).trim() !== "") return true;
+      const children = Deno.readTextFileSync(`/proc/self/task/${task.name}/children`);
+      if (children.split(" ").some((pid) => pid.trim() !== "" && Number(pid) !== except)) {
+        return true;
+      }
     } catch { /* the thread ended */ }
   }
   return false;

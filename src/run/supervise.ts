@@ -150,6 +150,7 @@ export async function supervise(start: StartMessage, host: SupervisionHost): Pro
       filter: start.spec,
       results,
       script: launched.script,
+      launchMemory: launched.memory,
       sleepGuard: host.sleepGuard,
       waitWork: early,
       hooks: {

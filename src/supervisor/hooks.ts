@@ -86,6 +86,11 @@ export interface SupervisorOptions {
    * call runs instead: `/bin/sh path args`, as execvpe does.
    */
   script?: ScriptExec;
+  /**
+   * What the root reads until its first execve has run (`Launched.memory`): held by the loop,
+   * which runs that execve, for as long as it runs.
+   */
+  launchMemory?: readonly unknown[];
   /** Called around each sleep of the loop's wait (the CLI's alarm: src/run/inline.ts). */
   sleepGuard?: SleepGuard;
   /** Watched by the loop's wait instead of sleeping (the young run's notifications: src/notify/early.ts). */
