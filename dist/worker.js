@@ -1990,10 +1990,9 @@ var fprog = (function fprog(program) {
     addressOf(program)
   ]);
 });
-var nonDefaultSignals = (function nonDefaultSignals(pid) {
+var ignoredSignals = (function ignoredSignals(pid) {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const mask = (name) => BigInt(`0x${status.match(new RegExp(`^${name}:\\s*(\\w+)`, "m"))?.[1] ?? "0"}`);
-  const set = mask("SigIgn") | mask("SigCgt");
+  const set = BigInt(`0x${status.match(/^SigIgn:\s*(\w+)/m)?.[1] ?? "0"}`);
   const out = [];
   for (let sig = 1; sig <= 64; sig++) {
     if (sig === SIGNALS.SIGKILL || sig === SIGNALS.SIGSTOP) continue;
@@ -2179,7 +2178,7 @@ var launch = (function launch(spec) {
       at.capData
     ]);
     mark("launch: filters, capabilities");
-    for (const sig of nonDefaultSignals(pid)) {
+    for (const sig of ignoredSignals(pid)) {
       child2.mustCall(`rt_sigaction(${sig})`, NR.rt_sigaction, [
         sig,
         at.defaultAction,
@@ -9930,6 +9929,8 @@ var FirstExec = class {
   /** The root's next syscall stop is the execve's entry (else its exit). */
   #atEntry = true;
   #scriptTried = false;
+  /** Signals that reached the root before its exec, held back (see {@linkcode hold}). */
+  #held = [];
   #ctl;
   #script;
   /**
@@ -9939,6 +9940,19 @@ var FirstExec = class {
   constructor(ctl, script) {
     this.#ctl = ctl;
     this.#script = script;
+  }
+  /**
+   * A signal for the root before its exec: not delivered, since until the exec its actions are
+   * jail's (Deno's handlers would run in it); sent again by {@linkcode execed}, when they are
+   * the command's.
+   */
+  hold(thread, signal) {
+    this.#held.push(signal);
+    this.#ctl.resume(thread, 0);
+  }
+  /** The root's exec happened: the signals held back are sent, pending for its first instruction. */
+  execed(pid) {
+    for (const sig of this.#held.splice(0)) kill(pid, sig);
   }
   /**
    * A syscall stop of the root before its exec: the entry of the execve the
@@ -10206,6 +10220,9 @@ var Supervisor = class {
       case "seccomp":
         return this.#seccomp(thread);
       case "signal":
+        if (!this.#ctl.execed && tid === this.#root) {
+          return this.#firstExec.hold(thread, stop.signal);
+        }
         this.#ctl.quirks.injected++;
         return this.#ctl.resume(thread, stop.signal);
       case "group-stop":
@@ -10272,7 +10289,10 @@ var Supervisor = class {
       this.#hooks.onQuirk?.("vanished", tid);
     }
     const current = this.registry.threads.get(pid);
-    if (pid === this.#root) this.#ctl.execed = true;
+    if (pid === this.#root && !this.#ctl.execed) {
+      this.#ctl.execed = true;
+      this.#firstExec.execed(pid);
+    }
     this.#hooks.onExec?.(pid, former);
     if (!this.#execStops.fit(current)) return;
     this.#ctl.resume(current, 0);

@@ -106,7 +106,11 @@ export interface Launched {
   notifying: boolean;
   /** For an execve that fails with ENOEXEC: `/bin/sh path args`, as execvpe runs such a file. */
   script: ScriptExec;
-  /** Signals that reached the child during the launch, held back: send them once it runs. */
+  /**
+   * Signals that reached the child during the launch, held back: send them once it runs. Until
+   * its execve its actions are still jail's, Deno's handlers among them: no signal may be
+   * delivered to it before then (the loop holds back the later ones: FirstExec).
+   */
   deferred: number[];
   /**
    * The buffers the child reads until its execve has run (its stack, execve's
@@ -146,12 +150,13 @@ function fprog(program: Uint8Array): BigUint64Array {
   return new BigUint64Array([BigInt(program.length / 8), addressOf(program)]);
 }
 
-/** Signals whose action in process `pid` is not the default: ignored (SigIgn) or caught (SigCgt). */
-function nonDefaultSignals(pid: number): number[] {
+/**
+ * Signals that process `pid` ignores (SigIgn). Its caught ones (SigCgt) need nothing: the execve
+ * resets each to its default, and until then no handler can run in it (see `Launched.deferred`).
+ */
+function ignoredSignals(pid: number): number[] {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const mask = (name: string) =>
-    BigInt(`0x${status.match(new RegExp(`^${name}:\\s*(\\w+)`, "m"))?.[1] ?? "0"}`);
-  const set = mask("SigIgn") | mask("SigCgt");
+  const set = BigInt(`0x${status.match(/^SigIgn:\s*(\w+)/m)?.[1] ?? "0"}`);
   const out: number[] = [];
   for (let sig = 1; sig <= 64; sig++) {
     if (sig === SIGNALS.SIGKILL || sig === SIGNALS.SIGSTOP) continue;
@@ -364,13 +369,14 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
       throw new InjectError("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", -ambient);
     }
     child.mustCall("capset", NR.capset, [at.capHeader, at.capData]);
-    // An ignored signal stays ignored across execve, and a caught one would run Deno's handler
-    // here: the command starts with every action at its default, as after a fresh start. Read
+    // An ignored signal stays ignored across execve: the command starts with every action at its
+    // default, as after a fresh start. (A caught one, Deno's, the execve resets; before it every
+    // signal stops at the tracer, which holds it back: the Injector here, the loop after.) Read
     // from the child, whose actions are frozen since the clone: jail's own may change meanwhile
     // (the CLI thread ignores real-time signals once a run starts), and a set read from jail before
     // the clone once missed them.
     mark("launch: filters, capabilities");
-    for (const sig of nonDefaultSignals(pid)) {
+    for (const sig of ignoredSignals(pid)) {
       child.mustCall(`rt_sigaction(${sig})`, NR.rt_sigaction, [
         sig,
         at.defaultAction,
@@ -387,8 +393,8 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
       close(ruleset);
       ruleset = -1;
     }
-    // Emptied as late as possible: from here a signal may stop the child (held back, see
-    // Injector), and with every action at its default no code of jail's can run.
+    // Emptied as late as possible: from here a signal may stop the child, and is held back
+    // (Injector) until the command runs, so that no handler of jail's runs in it.
     child.mustCall("rt_sigprocmask", NR.rt_sigprocmask, [
       SIG.SETMASK,
       at.emptySet,

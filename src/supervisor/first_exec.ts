@@ -24,6 +24,8 @@ export class FirstExec {
   /** The root's next syscall stop is the execve's entry (else its exit). */
   #atEntry = true;
   #scriptTried = false;
+  /** Signals that reached the root before its exec, held back (see {@linkcode hold}). */
+  readonly #held: number[] = [];
   readonly #ctl: ThreadControl;
   readonly #script?: ScriptExec;
 
@@ -34,6 +36,21 @@ export class FirstExec {
   constructor(ctl: ThreadControl, script: ScriptExec | undefined) {
     this.#ctl = ctl;
     this.#script = script;
+  }
+
+  /**
+   * A signal for the root before its exec: not delivered, since until the exec its actions are
+   * jail's (Deno's handlers would run in it); sent again by {@linkcode execed}, when they are
+   * the command's.
+   */
+  hold(thread: Thread, signal: number): void {
+    this.#held.push(signal);
+    this.#ctl.resume(thread, 0);
+  }
+
+  /** The root's exec happened: the signals held back are sent, pending for its first instruction. */
+  execed(pid: number): void {
+    for (const sig of this.#held.splice(0)) kill(pid, sig);
   }
 
   /**

@@ -246,6 +246,9 @@ export class Supervisor {
       case "seccomp":
         return this.#seccomp(thread);
       case "signal":
+        if (!this.#ctl.execed && tid === this.#root) {
+          return this.#firstExec.hold(thread, stop.signal);
+        }
         // The only stop where a restart's signal is delivered: inject it unchanged.
         this.#ctl.quirks.injected++;
         return this.#ctl.resume(thread, stop.signal);
@@ -334,7 +337,10 @@ export class Supervisor {
     const current = this.registry.threads.get(pid)!;
     // From here the root is resumed without syscall stops (see first_exec.ts), unless a reported
     // execve goes on to its syscall-exit-stop (ThreadControl.resume keeps it).
-    if (pid === this.#root) this.#ctl.execed = true;
+    if (pid === this.#root && !this.#ctl.execed) {
+      this.#ctl.execed = true;
+      this.#firstExec.execed(pid);
+    }
     this.#hooks.onExec?.(pid, former);
     // The only thread of its process now: its next exec needs no stop.
     if (!this.#execStops.fit(current)) return;
