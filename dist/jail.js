@@ -346,12 +346,17 @@ var ptraceCont = (function ptraceCont(tid, sig) {
   if (sym4.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
   return -errno();
 });
+var bufferAddress = (function bufferAddress(buf) {
+  let at = addresses.get(buf);
+  if (at === void 0) addresses.set(buf, at = addressOf(buf));
+  return at;
+});
 var ptraceBuffer = (function ptraceBuffer(request, tid, buf) {
-  if (sym4.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
+  if (sym4.ptrace(request, tid, 0n, bufferAddress(buf)) === 0) return 0;
   return -errno();
 });
 var ptraceRegset = (function ptraceRegset(request, tid, nt, iov) {
-  if (sym4.ptrace_buf(request, tid, nt, iov) === 0) return 0;
+  if (sym4.ptrace(request, tid, nt, bufferAddress(iov)) === 0) return 0;
   return -errno();
 });
 var waitpid = (function waitpid(pid, options) {
@@ -2665,7 +2670,7 @@ var supervisorWorker = (function supervisorWorker() {
   });
 });
 var symbolAddress = (function symbolAddress(name) {
-  let address = addresses.get(name);
+  let address = addresses2.get(name);
   if (address === void 0) {
     const lib = Deno.dlopen("libc.so.6", {
       [name]: {
@@ -2674,7 +2679,7 @@ var symbolAddress = (function symbolAddress(name) {
     });
     const p = lib.symbols[name];
     if (p === null) throw new Error(`libc's ${name} is at NULL`);
-    addresses.set(name, address = BigInt(Deno.UnsafePointer.value(p)));
+    addresses2.set(name, address = BigInt(Deno.UnsafePointer.value(p)));
   }
   return address;
 });
@@ -4700,18 +4705,18 @@ var supervise = (async function supervise(start, host2) {
   }
 });
 var drive = (async function drive(supervisor, alarm) {
-  const turns = new Turns();
+  let turns;
   try {
     for (; ; ) {
       const result = supervisor.run({
         ms: SLICE_MS
       });
       if (result) return result;
-      await turns.next();
+      await (turns ??= new Turns()).next();
     }
   } finally {
     alarm.close();
-    turns.close();
+    turns?.close();
   }
 });
 var runJailed = (function runJailed(argv, policy, options = {}) {
@@ -10193,15 +10198,17 @@ var init_ptrace = __esm({
 
 
 
-var SYMBOLS4, sym4, SMALL, statusBuf, waitResult;
+
+var SYMBOLS4, sym4, SMALL, addresses, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts"() {
     init_libc();
     init_ptrace();
     SYMBOLS4 = {
       // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
-      // Bound twice: data as an integer (signal, options, addr as an integer with data 0) and as a
-      // buffer (registers, event message, siginfo).
+      // Bound once, data as an integer: a signal, options, or a buffer's address (registers, event
+      // message, siginfo), read once per buffer (bufferAddress). A second binding for buffers cost
+      // about 0.25 ms of every start.
       ptrace: {
         name: "ptrace",
         parameters: [
@@ -10209,16 +10216,6 @@ var init_ptrace2 = __esm({
           "i32",
           "u64",
           "u64"
-        ],
-        result: "i32"
-      },
-      ptrace_buf: {
-        name: "ptrace",
-        parameters: [
-          "i32",
-          "i32",
-          "u64",
-          "buffer"
         ],
         result: "i32"
       },
@@ -10236,6 +10233,7 @@ var init_ptrace2 = __esm({
     SMALL = Array.from({
       length: 65
     }, (_, i) => BigInt(i));
+    addresses = /* @__PURE__ */ new WeakMap();
     statusBuf = new Int32Array(1);
     waitResult = [
       0,
@@ -13752,7 +13750,7 @@ var SYMBOLS5 = {
 };
 var sym5 = lazySymbols(SYMBOLS5);
 
-var addresses = /* @__PURE__ */ new Map();
+var addresses2 = /* @__PURE__ */ new Map();
 
 var PARKING_CALL = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS.ppoll : SYSCALL_NUMBERS2.pause;
 
@@ -15339,7 +15337,10 @@ var NetChecker = class {
   #lookups = new FakedLookups();
   /** Guarding of non-loopback and implicitly bound sockets; false under net.bind "allow". */
   #guarding;
-  /** The guard's socket filter (undefined: too long for one; such sockets are refused). */
+  /**
+   * The guard's socket filter (undefined: too long for one; such sockets are refused), built at
+   * the first call that needs it: most runs make none, and it costs about 0.2 ms to build.
+   */
   #guardFilter;
   /** Called once per denied destination and process. */
   onDeny;
@@ -15347,7 +15348,6 @@ var NetChecker = class {
   constructor(policy) {
     this.#policy = policy;
     this.#guarding = policy.wildcardBind !== "allow";
-    if (this.#guarding) this.#guardFilter = guardFilter(policy);
   }
   /** Where the refusals of one call go: its errno, and {@linkcode NetChecker.onDeny}. */
   #refusal(call, tid, pid) {
@@ -15359,7 +15359,10 @@ var NetChecker = class {
   }
   /** The guard for one call; a call refused because its socket cannot carry it is reported. */
   #guard(call, tid, pid) {
-    return callGuard(this.#guardFilter, this.#refusal(call, tid, pid));
+    this.#guardFilter ??= {
+      filter: guardFilter(this.#policy)
+    };
+    return callGuard(this.#guardFilter.filter, this.#refusal(call, tid, pid));
   }
   /** The guard for a call that may send from or connect a datagram socket, if the policy guards. */
   #datagramGuard(call, tid, pid) {

@@ -163,12 +163,17 @@ var ptraceCont = (function ptraceCont(tid, sig) {
   if (sym4.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
   return -errno();
 });
+var bufferAddress = (function bufferAddress(buf) {
+  let at = addresses2.get(buf);
+  if (at === void 0) addresses2.set(buf, at = addressOf(buf));
+  return at;
+});
 var ptraceBuffer = (function ptraceBuffer(request, tid, buf) {
-  if (sym4.ptrace_buf(request, tid, 0n, buf) === 0) return 0;
+  if (sym4.ptrace(request, tid, 0n, bufferAddress(buf)) === 0) return 0;
   return -errno();
 });
 var ptraceRegset = (function ptraceRegset(request, tid, nt, iov) {
-  if (sym4.ptrace_buf(request, tid, nt, iov) === 0) return 0;
+  if (sym4.ptrace(request, tid, nt, bufferAddress(iov)) === 0) return 0;
   return -errno();
 });
 var waitpid = (function waitpid(pid, options) {
@@ -6247,15 +6252,17 @@ var init_ptrace = __esm({
 
 
 
-var SYMBOLS4, sym4, SMALL, statusBuf, waitResult;
+
+var SYMBOLS4, sym4, SMALL, addresses2, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts"() {
     init_libc();
     init_ptrace();
     SYMBOLS4 = {
       // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
-      // Bound twice: data as an integer (signal, options, addr as an integer with data 0) and as a
-      // buffer (registers, event message, siginfo).
+      // Bound once, data as an integer: a signal, options, or a buffer's address (registers, event
+      // message, siginfo), read once per buffer (bufferAddress). A second binding for buffers cost
+      // about 0.25 ms of every start.
       ptrace: {
         name: "ptrace",
         parameters: [
@@ -6263,16 +6270,6 @@ var init_ptrace2 = __esm({
           "i32",
           "u64",
           "u64"
-        ],
-        result: "i32"
-      },
-      ptrace_buf: {
-        name: "ptrace",
-        parameters: [
-          "i32",
-          "i32",
-          "u64",
-          "buffer"
         ],
         result: "i32"
       },
@@ -6290,6 +6287,7 @@ var init_ptrace2 = __esm({
     SMALL = Array.from({
       length: 65
     }, (_, i) => BigInt(i));
+    addresses2 = /* @__PURE__ */ new WeakMap();
     statusBuf = new Int32Array(1);
     waitResult = [
       0,
@@ -10920,7 +10918,10 @@ var NetChecker = class {
   #lookups = new FakedLookups();
   /** Guarding of non-loopback and implicitly bound sockets; false under net.bind "allow". */
   #guarding;
-  /** The guard's socket filter (undefined: too long for one; such sockets are refused). */
+  /**
+   * The guard's socket filter (undefined: too long for one; such sockets are refused), built at
+   * the first call that needs it: most runs make none, and it costs about 0.2 ms to build.
+   */
   #guardFilter;
   /** Called once per denied destination and process. */
   onDeny;
@@ -10928,7 +10929,6 @@ var NetChecker = class {
   constructor(policy) {
     this.#policy = policy;
     this.#guarding = policy.wildcardBind !== "allow";
-    if (this.#guarding) this.#guardFilter = guardFilter(policy);
   }
   /** Where the refusals of one call go: its errno, and {@linkcode NetChecker.onDeny}. */
   #refusal(call, tid, pid) {
@@ -10940,7 +10940,10 @@ var NetChecker = class {
   }
   /** The guard for one call; a call refused because its socket cannot carry it is reported. */
   #guard(call, tid, pid) {
-    return callGuard(this.#guardFilter, this.#refusal(call, tid, pid));
+    this.#guardFilter ??= {
+      filter: guardFilter(this.#policy)
+    };
+    return callGuard(this.#guardFilter.filter, this.#refusal(call, tid, pid));
   }
   /** The guard for a call that may send from or connect a datagram socket, if the policy guards. */
   #datagramGuard(call, tid, pid) {

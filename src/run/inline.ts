@@ -90,18 +90,21 @@ class SleepAlarm implements SleepGuard {
   }
 }
 
-/** Runs the loop in slices until the tree is gone. */
+/**
+ * Runs the loop in slices until the tree is gone. The turns are made at the first slice's end: a
+ * command done within one slice needs none (a MessageChannel costs about 0.3 ms to make).
+ */
 async function drive(supervisor: Supervisor, alarm: SleepAlarm): Promise<SupervisorResult> {
-  const turns = new Turns();
+  let turns: Turns | undefined;
   try {
     for (;;) {
       const result = supervisor.run({ ms: SLICE_MS });
       if (result) return result;
-      await turns.next();
+      await (turns ??= new Turns()).next();
     }
   } finally {
     alarm.close();
-    turns.close();
+    turns?.close();
   }
 }
 
