@@ -33,7 +33,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
     Object.defineProperty(out, name, {
       configurable: true,
       enumerable: true,
-      get() {
+      get: (function () {
         const fn = Deno.dlopen(path, {
           [name]: symbols[name]
         }).symbols[name];
@@ -42,7 +42,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
           enumerable: true
         });
         return fn;
-      }
+      })
     });
   }
   return out;
@@ -75,7 +75,7 @@ var cstring = (function cstring(s) {
 var cstringArray = (function cstringArray(strings) {
   const keep = strings.map(cstring);
   const array = new BigUint64Array(keep.length + 1);
-  keep.forEach((s, i) => array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s))));
+  keep.forEach(((s, i) => array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s)))));
   return {
     array,
     keep
@@ -212,12 +212,12 @@ var startNotifyPool = (function startNotifyPool(policy, options = {}) {
   const reported = newReportOnceTable();
   const plans = policy.notifyPlans;
   const workers = [];
-  const onmessage = (e) => {
+  const onmessage = ((e) => {
     const m = e.data;
     options.onDenied?.(m.pid, m.comm, m.denial);
-  };
+  });
   const url = workerUrl();
-  const spawnOne = () => {
+  const spawnOne = (() => {
     const index = workers.length;
     const w = new Worker(url, {
       type: "module",
@@ -234,43 +234,43 @@ var startNotifyPool = (function startNotifyPool(policy, options = {}) {
       index
     });
     workers.push(w);
-  };
+  });
   let turns;
   let open = false;
-  const close2 = () => {
+  const close2 = (() => {
     if (open) turns?.port1.close();
     open = false;
-  };
-  const more = () => Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads;
+  });
+  const more = (() => Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads);
   return {
     shared,
     reported,
-    begin() {
+    begin: (function () {
       if (turns !== void 0 || !more()) return;
       spawnOne();
       if (!more()) return;
       turns = new MessageChannel();
       open = true;
       const { port1, port2 } = turns;
-      port1.onmessage = () => {
+      port1.onmessage = (() => {
         if (more()) spawnOne();
         if (more()) port2.postMessage(0);
         else close2();
-      };
+      });
       port2.postMessage(0);
-    },
-    spawnNow() {
+    }),
+    spawnNow: (function () {
       while (Atomics.load(slots, POOL.STOP) === 0 && workers.length < threads) spawnOne();
       close2();
-    },
-    end() {
+    }),
+    end: (function () {
       close2();
       Atomics.store(slots, POOL.STOP, 1);
       Atomics.compareExchange(slots, POOL.FD, FD_PENDING, -1);
       Atomics.notify(slots, POOL.FD);
       for (const w of workers) w.terminate();
       workers.length = 0;
-    }
+    })
   };
 });
 var poolSize = (function poolSize() {
@@ -329,12 +329,12 @@ var commOf = (function commOf(pid) {
 });
 var fsReporter = (function fsReporter(write2) {
   const seen = new SeenKeys();
-  return (_tid, pid, d, comm, written) => {
+  return ((_tid, pid, d, comm, written) => {
     const key = denialKey(pid, d);
     if (!seen.first(key)) return;
     if (!written) write2(`${denialLine(pid, comm ?? commOf(pid), d)}
 `);
-  };
+  });
 });
 var ptrace = (function ptrace(request, tid, addr, data) {
   const a = addr === 0 ? 0n : BigInt(addr);
@@ -390,7 +390,7 @@ var signalName2 = (function signalName2(n) {
   return signalName(n);
 });
 var printable = (function printable(s) {
-  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return s.replace(CONTROL, ((c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
 });
 var truncate = (function truncate(s, max) {
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 3))}...`;
@@ -492,10 +492,10 @@ var logRecord = (function logRecord(e) {
         syscall: e.name,
         nr: e.nr,
         args: e.args,
-        addr: e.addr?.map((a) => ({
+        addr: e.addr?.map(((a) => ({
           family: a.family,
           address: a.address
-        })),
+        }))),
         dns: e.dns,
         decision: decisionOf(e),
         result,
@@ -607,7 +607,7 @@ var normalizePath = (function normalizePath(path) {
   return `/${out.join("/")}`;
 });
 var staticPrefix = (function staticPrefix(pattern) {
-  const segs = pattern.split("/").filter((s) => s !== "");
+  const segs = pattern.split("/").filter(((s) => s !== ""));
   const out = [];
   for (const s of segs) {
     if (hasGlob(s)) break;
@@ -638,7 +638,7 @@ var segmentSource = (function segmentSource(seg) {
       let body = seg.slice(i + 1, end);
       const negate = body.startsWith("!") || body.startsWith("^");
       if (negate) body = body.slice(1);
-      body = body.replace(/[\\\]^]/g, (m) => `\\${m}`);
+      body = body.replace(/[\\\]^]/g, ((m) => `\\${m}`));
       out += negate ? `[^/${body}]` : `[${body}]`;
       i = end;
     } else if (c === "{") {
@@ -682,7 +682,7 @@ var splitAlternatives = (function splitAlternatives(s) {
   return out;
 });
 var globToRegExp = (function globToRegExp(pattern) {
-  const segs = pattern.split("/").filter((s) => s !== "" && s !== ".");
+  const segs = pattern.split("/").filter(((s) => s !== "" && s !== "."));
   let src = "";
   for (const seg of segs) {
     if (seg === "**") {
@@ -728,7 +728,7 @@ var decideReference = (function decideReference(spec, data) {
   if (rule === void 0) return unlistedAction(spec, nr);
   if (!("rules" in rule)) return rule;
   for (const r of rule.rules) {
-    if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
+    if (testsOf(r).every(((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg]))))) {
       return r.action;
     }
   }
@@ -774,7 +774,7 @@ var parseIPv4 = (function parseIPv4(s) {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
   if (!m) return void 0;
   const b = m.slice(1).map(Number);
-  return b.every((x) => x <= 255) ? Uint8Array.from(b) : void 0;
+  return b.every(((x) => x <= 255)) ? Uint8Array.from(b) : void 0;
 });
 var parseIPv6 = (function parseIPv6(s) {
   if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(":")) return void 0;
@@ -793,7 +793,7 @@ var parseIPv6 = (function parseIPv6(s) {
   }
   const halves = s.split("::");
   if (halves.length > 2) return void 0;
-  const parse = (part) => part === "" ? [] : part.split(":").map((h) => /^[0-9a-fA-F]{1,4}$/.test(h) ? parseInt(h, 16) : NaN);
+  const parse = ((part) => part === "" ? [] : part.split(":").map(((h) => /^[0-9a-fA-F]{1,4}$/.test(h) ? parseInt(h, 16) : NaN)));
   const head2 = parse(halves[0]);
   const rest = halves.length === 2 ? parse(halves[1]) : [];
   if (halves.length === 2 && head2.length + rest.length + tail.length > 7) return void 0;
@@ -806,12 +806,12 @@ var parseIPv6 = (function parseIPv6(s) {
     ...head2,
     ...tail
   ];
-  if (words.length !== 8 || words.some((w) => !Number.isInteger(w) || w < 0)) return void 0;
+  if (words.length !== 8 || words.some(((w) => !Number.isInteger(w) || w < 0))) return void 0;
   const out = new Uint8Array(16);
-  words.forEach((w, i) => {
+  words.forEach(((w, i) => {
     out[2 * i] = w >> 8;
     out[2 * i + 1] = w & 255;
-  });
+  }));
   return out;
 });
 var formatIP = (function formatIP(bytes) {
@@ -834,7 +834,7 @@ var formatIP = (function formatIP(bytes) {
     ];
     i = j;
   }
-  const hex2 = words.map((w) => w.toString(16));
+  const hex2 = words.map(((w) => w.toString(16)));
   if (best < 0) return hex2.join(":");
   return `${hex2.slice(0, best).join(":")}::${hex2.slice(best + bestLen).join(":")}`;
 });
@@ -849,14 +849,14 @@ var isLoopback = (function isLoopback(addr) {
   if (addr.family === "inet6") {
     const v4 = unmapIPv4(addr.bytes);
     if (v4) return v4[0] === 127;
-    return addr.bytes.every((b, i) => b === (i === 15 ? 1 : 0));
+    return addr.bytes.every(((b, i) => b === (i === 15 ? 1 : 0)));
   }
   return false;
 });
 var isWildcard = (function isWildcard(addr) {
   if (addr.family !== "inet" && addr.family !== "inet6") return false;
   const v4 = addr.family === "inet6" ? unmapIPv4(addr.bytes) : void 0;
-  return (v4 ?? addr.bytes).every((b) => b === 0);
+  return (v4 ?? addr.bytes).every(((b) => b === 0));
 });
 var wildcardDestination = (function wildcardDestination(addr) {
   if (!isWildcard(addr)) return void 0;
@@ -994,7 +994,7 @@ var resolveNetSpec = (function resolveNetSpec(spec, resolve) {
   if (ips.length === 0) {
     throw new NetEntryError(`${JSON.stringify(source)}: host ${host2} does not resolve`);
   }
-  return ips.map((ip) => {
+  return ips.map(((ip) => {
     const bytes = parseIPv4(ip) ?? parseIPv6(ip);
     return {
       kind: "ip",
@@ -1003,7 +1003,7 @@ var resolveNetSpec = (function resolveNetSpec(spec, resolve) {
       ports,
       host: host2
     };
-  });
+  }));
 });
 var parseNetEntry = (function parseNetEntry(source, resolve) {
   return resolveNetSpec(parseNetSpec(source), resolve);
@@ -1039,7 +1039,7 @@ var entryMatches = (function entryMatches(entry, addr) {
     return entry.kind === "unix" && entry.abstract === addr.abstract && entry.pattern.test(addr.path);
   }
   if (addr.family !== "inet" && addr.family !== "inet6") return false;
-  const inPorts = (p) => !p || addr.port >= p[0] && addr.port <= p[1];
+  const inPorts = ((p) => !p || addr.port >= p[0] && addr.port <= p[1]);
   if (entry.kind === "port") return inPorts(entry.ports);
   if (entry.kind !== "ip") return false;
   const ip = entry.net.length === 4 ? addr.family === "inet" ? addr.bytes : unmapIPv4(addr.bytes) : addr.family === "inet6" ? addr.bytes : mapIPv4(addr.bytes);
@@ -1156,7 +1156,7 @@ var resolvePath = (function resolvePath(path, opts, view) {
   const root = opts.root === "/" ? "/" : opts.root.replace(/\/+$/, "");
   const procDir = join(root, "proc");
   let cur = path.startsWith("/") ? root : opts.base;
-  const todo = path.split("/").filter((s) => s !== "" && s !== ".").reverse();
+  const todo = path.split("/").filter(((s) => s !== "" && s !== ".")).reverse();
   let links = 0;
   while (todo.length > 0) {
     const name = todo.pop();
@@ -1238,7 +1238,7 @@ var resolvePath = (function resolvePath(path, opts, view) {
             kind: "loop"
           };
           cur = "/";
-          todo.push(...real.split("/").filter((s) => s !== "").reverse());
+          todo.push(...real.split("/").filter(((s) => s !== "")).reverse());
           continue;
         }
       }
@@ -1247,7 +1247,7 @@ var resolvePath = (function resolvePath(path, opts, view) {
       kind: "loop"
     };
     if (target.startsWith("/")) cur = root;
-    todo.push(...target.split("/").filter((s) => s !== "" && s !== ".").reverse());
+    todo.push(...target.split("/").filter(((s) => s !== "" && s !== ".")).reverse());
   }
   return {
     kind: "path",
@@ -1256,7 +1256,7 @@ var resolvePath = (function resolvePath(path, opts, view) {
 });
 var canonicalize = (function canonicalize(path) {
   const norm = normalizePath(path);
-  const segs = norm.split("/").filter((s) => s !== "");
+  const segs = norm.split("/").filter(((s) => s !== ""));
   for (let n = segs.length; n >= 0; n--) {
     const head2 = `/${segs.slice(0, n).join("/")}`;
     try {
@@ -1292,9 +1292,9 @@ var openArg = (function openArg(dirfd, ptr, reg, flags, open) {
   };
 });
 var pathArgs = (function pathArgs(call, regs, openHow, open = HOST_ABI.open) {
-  const fd = (i) => regs.argInt(i);
-  const p = (i) => regs.arg(i);
-  const flags = (i) => regs.argInt(i);
+  const fd = ((i) => regs.argInt(i));
+  const p = ((i) => regs.arg(i));
+  const flags = ((i) => regs.argInt(i));
   const CWD = AT_FDCWD;
   switch (call) {
     case "open":
@@ -1567,7 +1567,7 @@ var absolutePath = (function absolutePath(path, cwd) {
     if (p === "..") parts.pop();
     else parts.push(p);
   }
-  return "/" + parts.filter((p) => p !== "").join("/");
+  return "/" + parts.filter(((p) => p !== "")).join("/");
 });
 var readCString2 = (function readCString2(pid, ptr) {
   const parts = [];
@@ -1581,7 +1581,7 @@ var readCString2 = (function readCString2(pid, ptr) {
     if (end >= 0) break;
     at += BigInt(buf.length);
   }
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  const all = new Uint8Array(parts.reduce(((n, p) => n + p.length), 0));
   let offset = 0;
   for (const p of parts) {
     all.set(p, offset);
@@ -1707,7 +1707,7 @@ var useColor = (function useColor(isTerminal, noColor) {
   return isTerminal && !noColor;
 });
 var traceLine = (function traceLine(e, options) {
-  const paint = (color, s) => options.color ? `${SGR[color]}${s}\x1B[0m` : s;
+  const paint = ((color, s) => options.color ? `${SGR[color]}${s}\x1B[0m` : s);
   const tid = e.kind === "syscall" && e.tid !== e.pid ? `/${e.tid}` : "";
   const name = e.exe ? ` ${printable(basename(e.exe))}` : "";
   const head2 = paint("dim", `[${e.pid}${tid}${name}]`);
@@ -1734,7 +1734,7 @@ var exitText = (function exitText(e, paint) {
   return e.code === 0 ? text : paint("yellow", text);
 });
 var formatArgv = (function formatArgv(argv) {
-  const shown = argv.slice(0, MAX_ARGV).map((a) => quote(a));
+  const shown = argv.slice(0, MAX_ARGV).map(((a) => quote(a)));
   if (argv.length > MAX_ARGV) shown.push(`... ${argv.length - MAX_ARGV} more`);
   return `[${shown.join(", ")}]`;
 });
@@ -1746,13 +1746,13 @@ var formatCall = (function formatCall(e) {
   const decoded = decodeArgs(e.name, {
     args: e.args,
     strings: e.strings,
-    sockaddr: () => formatSockaddr(addr[0]),
-    messages: () => {
+    sockaddr: (() => formatSockaddr(addr[0])),
+    messages: (() => {
       if (e.name === "sendmsg") return `{msg_name=${formatSockaddr(addr[0])}}`;
-      const msgs = addr.slice(0, MAX_MMSG).map((x) => `{msg_name=${formatSockaddr(x)}}`);
+      const msgs = addr.slice(0, MAX_MMSG).map(((x) => `{msg_name=${formatSockaddr(x)}}`));
       if (addr.length > MAX_MMSG) msgs.push("...");
       return `[${msgs.join(", ")}]`;
-    }
+    })
   });
   return `${printable(e.name)}(${(decoded ?? e.args).join(", ")})`;
 });
@@ -1774,7 +1774,7 @@ var resultText = (function resultText(e) {
 });
 var rewriteText = (function rewriteText(e) {
   if (!e.newArgs) return "";
-  const set = Object.entries(e.newArgs).map(([i, v]) => `arg${i}=${v}`);
+  const set = Object.entries(e.newArgs).map((([i, v]) => `arg${i}=${v}`));
   return ` (${set.join(", ")})`;
 });
 var eventSink = (function eventSink(start, post) {
@@ -1791,41 +1791,41 @@ var eventSink = (function eventSink(start, post) {
     const file = path === void 0 ? void 0 : Deno.openSync(path, {
       append: true
     });
-    sinks.push((e) => {
+    sinks.push(((e) => {
       if (calls && e.kind === "syscall" && !calls.has(e.name)) return;
       const line = `${traceLine(e, options)}
 `;
       if (file) writeAll(file, encoder3.encode(line));
       else writeStderr(line);
-    });
-    if (file) closers.push(() => file.close());
+    }));
+    if (file) closers.push((() => file.close()));
   }
   if (start.log) {
     const path = start.log;
-    const log = LogWriter.append(path, (message) => {
+    const log = LogWriter.append(path, ((message) => {
       writeStderr(`jail: --log ${path}: ${message}
 `);
-    });
-    sinks.push((e) => log.write(logRecord(e)));
-    closers.push(() => log.close());
+    }));
+    sinks.push(((e) => log.write(logRecord(e))));
+    closers.push((() => log.close()));
   }
   if (start.events) sinks.push(post);
   if (sinks.length === 0) return void 0;
-  const sink = (e) => {
+  const sink = ((e) => {
     for (const s of sinks) s(e);
-  };
+  });
   return Object.assign(sink, {
-    close: () => closers.forEach((c) => c())
+    close: (() => closers.forEach(((c) => c())))
   });
 });
 var fileChecks = (function fileChecks(fd, setup, post) {
-  if (!setup.fs || !setup.plans.some((p) => p?.fs !== void 0)) return void 0;
+  if (!setup.fs || !setup.plans.some(((p) => p?.fs !== void 0))) return void 0;
   const checker = new FsChecker(setup.fs);
-  const refused = (errno3) => ({
+  const refused = ((errno3) => ({
     val: 0n,
     error: -errno3,
     flags: 0
-  });
+  }));
   const policyRefusal = refused(setup.fs.errno);
   const caller = new NotifiedCaller();
   const view = new NotifiedArgs();
@@ -1833,9 +1833,9 @@ var fileChecks = (function fileChecks(fd, setup, post) {
   const reported = new BigInt64Array(setup.reported);
   const pending = [];
   if (setup.report) {
-    checker.onDeny = (_tid, pid, denial) => {
+    checker.onDeny = ((_tid, pid, denial) => {
       const key = denialKey(pid, denial);
-      if (seen.has(key) || pending.some((p) => p.key === key)) return;
+      if (seen.has(key) || pending.some(((p) => p.key === key))) return;
       const message = {
         type: "denied",
         pid,
@@ -1846,9 +1846,9 @@ var fileChecks = (function fileChecks(fd, setup, post) {
         key,
         message
       });
-    };
+    });
   }
-  return (plan, id, tid, args) => {
+  return ((plan, id, tid, args) => {
     pending.length = 0;
     if (tid === 0) return policyRefusal;
     caller.reset(tid);
@@ -1870,7 +1870,7 @@ var fileChecks = (function fileChecks(fd, setup, post) {
     if (decision === void 0) return plan;
     if (decision.action === "deny") return refused(decision.errno);
     return policyRefusal;
-  };
+  });
 });
 var handOverMs = (function handOverMs() {
   const asked = Deno.env.get(NOTIFY_EARLY_MS_ENV);
@@ -1940,11 +1940,11 @@ var label = (function label(n) {
 var treeLines = (function treeLines(roots, max = MAX_TREE_LINES) {
   const lines = [];
   let hidden = 0;
-  const add = (line, count = 1) => {
+  const add = ((line, count = 1) => {
     if (lines.length < max) lines.push(line);
     else hidden += count;
-  };
-  const walk = (nodes, prefix, top) => {
+  });
+  const walk = ((nodes, prefix, top) => {
     const groups = /* @__PURE__ */ new Map();
     const items = [];
     for (const n of nodes) {
@@ -1961,10 +1961,10 @@ var treeLines = (function treeLines(roots, max = MAX_TREE_LINES) {
       }
       g.push(n);
     }
-    const flat = items.flatMap((it) => Array.isArray(it) && it.length < COLLAPSE_FROM ? it : [
+    const flat = items.flatMap(((it) => Array.isArray(it) && it.length < COLLAPSE_FROM ? it : [
       it
-    ]);
-    flat.forEach((it, i) => {
+    ]));
+    flat.forEach(((it, i) => {
       const last = i === flat.length - 1;
       const branch = top ? "" : last ? "\u2514\u2500 " : "\u251C\u2500 ";
       if (Array.isArray(it)) {
@@ -1973,8 +1973,8 @@ var treeLines = (function treeLines(roots, max = MAX_TREE_LINES) {
       }
       add(`${prefix}${branch}${label(it)}`);
       walk(it.children, top ? prefix : `${prefix}${last ? "   " : "\u2502  "}`, false);
-    });
-  };
+    }));
+  });
   walk(roots, "", true);
   if (hidden > 0) lines.push(`... ${hidden} more ${hidden === 1 ? "process" : "processes"}`);
   return lines;
@@ -2000,20 +2000,20 @@ var headline = (function headline(data, outcome) {
   return `exit status ${outcome.exitCode}; ${processes} in ${seconds} s; ${denied} denied, ${rewritten} rewritten`;
 });
 var tableRows = (function tableRows(data) {
-  return data.rows.slice(0, MAX_ROWS).map((r) => [
+  return data.rows.slice(0, MAX_ROWS).map(((r) => [
     r.rule,
     r.decision,
     r.call,
     printable(r.destination),
     String(r.count),
     printable(r.programs.slice(0, 3).join(", ") + (r.programs.length > 3 ? ", ..." : ""))
-  ]);
+  ]));
 });
 var renderSummary = (function renderSummary(data, outcome) {
   const out = [
     `jail: summary: ${headline(data, outcome)}`
   ];
-  out.push(...treeLines(data.roots).map((l) => `  ${l}`));
+  out.push(...treeLines(data.roots).map(((l) => `  ${l}`)));
   if (data.rows.length === 0) {
     out.push("jail: no calls were denied or rewritten");
   } else {
@@ -2022,9 +2022,9 @@ var renderSummary = (function renderSummary(data, outcome) {
       HEADER,
       ...tableRows(data)
     ];
-    const widths = HEADER.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    const widths = HEADER.map(((_, c) => Math.max(...rows.map(((r) => r[c].length)))));
     for (const r of rows) {
-      out.push(`  ${r.map((cell2, c) => c === 4 ? cell2.padStart(widths[c]) : cell2.padEnd(widths[c])).join("  ").trimEnd()}`);
+      out.push(`  ${r.map(((cell2, c) => c === 4 ? cell2.padStart(widths[c]) : cell2.padEnd(widths[c]))).join("  ").trimEnd()}`);
     }
     if (data.rows.length > MAX_ROWS) out.push(`  ... ${data.rows.length - MAX_ROWS} more rows`);
   }
@@ -2041,14 +2041,14 @@ var renderSummaryMarkdown = (function renderSummaryMarkdown(data, outcome, comma
     `${headline(data, outcome)}.`,
     "",
     "```text",
-    ...treeLines(data.roots).map((l) => l.replaceAll("```", "'''")),
+    ...treeLines(data.roots).map(((l) => l.replaceAll("```", "'''"))),
     "```",
     ""
   ];
   if (data.rows.length === 0) {
     out.push("No calls were denied or rewritten.", "");
   } else {
-    out.push(`| ${HEADER.join(" | ")} |`, "| --- | --- | --- | --- | ---: | --- |", ...tableRows(data).map((r) => `| ${r.map(cell).join(" | ")} |`));
+    out.push(`| ${HEADER.join(" | ")} |`, "| --- | --- | --- | --- | ---: | --- |", ...tableRows(data).map(((r) => `| ${r.map(cell).join(" | ")} |`)));
     if (data.rows.length > MAX_ROWS) out.push("", `${data.rows.length - MAX_ROWS} more rows.`);
     out.push("");
   }
@@ -2103,7 +2103,7 @@ var signalSet = (function signalSet(signals) {
 });
 var setThreadSignalMask = (function setThreadSignalMask(how, set, old) {
   let given = set;
-  if (GLIBC_INTERNAL.some((sig) => set[sig - 1 >> 3] & 1 << (sig - 1 & 7))) {
+  if (GLIBC_INTERNAL.some(((sig) => set[sig - 1 >> 3] & 1 << (sig - 1 & 7)))) {
     given = set.slice();
     for (const sig of GLIBC_INTERNAL) given[sig - 1 >> 3] &= ~(1 << (sig - 1 & 7));
   }
@@ -2132,7 +2132,7 @@ var controllingTerminal = (function controllingTerminal() {
     0,
     1,
     2
-  ].find((fd) => foregroundGroup(fd) > 0);
+  ].find(((fd) => foregroundGroup(fd) > 0));
 });
 var groupIsOrphaned = (function groupIsOrphaned(group) {
   const self = procStat(Deno.pid);
@@ -2284,23 +2284,23 @@ var holdInspectorAddress = (function holdInspectorAddress() {
   if (guardFd < 0) {
     guardFd = bindInspectorAddress();
     if (guardFd < 0 && retry === void 0) {
-      const timer = setInterval(() => {
+      const timer = setInterval((() => {
         guardFd = bindInspectorAddress();
         if (guardFd >= 0) stopRetry();
-      }, RETRY_MS);
+      }), RETRY_MS);
       Deno.unrefTimer(timer);
       retry = timer;
     }
   }
   let held = true;
-  return () => {
+  return (() => {
     if (!held) return;
     held = false;
     if (--holders > 0) return;
     stopRetry();
     if (guardFd >= 0) close(guardFd);
     guardFd = -1;
-  };
+  });
 });
 var stopRetry = (function stopRetry() {
   if (retry !== void 0) clearInterval(retry);
@@ -2308,14 +2308,14 @@ var stopRetry = (function stopRetry() {
 });
 var inspectorRequested = (function inspectorRequested() {
   const flag = /^--inspect(-brk|-wait)?(=.*)?$/;
-  const fromEnv = (Deno.env.get("NODE_OPTIONS") ?? "").split(/\s+/).some((w) => flag.test(w));
+  const fromEnv = (Deno.env.get("NODE_OPTIONS") ?? "").split(/\s+/).some(((w) => flag.test(w)));
   let runtimeFlags = [];
   try {
     const argv = Deno.readTextFileSync("/proc/self/cmdline").split("\0").slice(0, -1);
     runtimeFlags = argv.slice(1, argv.length - Deno.args.length - 1);
   } catch {
   }
-  return fromEnv || runtimeFlags.some((w) => flag.test(w));
+  return fromEnv || runtimeFlags.some(((w) => flag.test(w)));
 });
 var lastCapability = (function lastCapability() {
   try {
@@ -2340,7 +2340,7 @@ var capGet = (function capGet(tid = 0) {
   const data = new Uint32Array(3 * CAP_WORDS);
   const rc = sys("capget", capHeader(tid), data);
   if (rc < 0) throw new ErrnoError("capget", -rc);
-  const join2 = (i) => BigInt(data[i]) | BigInt(data[i + 3]) << 32n;
+  const join2 = ((i) => BigInt(data[i]) | BigInt(data[i + 3]) << 32n);
   return {
     effective: join2(0),
     permitted: join2(1),
@@ -2357,10 +2357,10 @@ var inBounding = (function inBounding(cap) {
 });
 var capsetBuffers = (function capsetBuffers(sets) {
   const data = new Uint32Array(3 * CAP_WORDS);
-  const split = (i, v) => {
+  const split = ((i, v) => {
     data[i] = Number(v & 0xffffffffn);
     data[i + 3] = Number(v >> 32n & 0xffffffffn);
-  };
+  });
   split(0, sets.effective);
   split(1, sets.permitted);
   split(2, sets.inheritable);
@@ -2374,7 +2374,7 @@ var editDistance = (function editDistance(a, b, limit = Infinity) {
   let prev2 = new Array(b.length + 1).fill(0);
   let prev = Array.from({
     length: b.length + 1
-  }, (_, j) => j);
+  }, ((_, j) => j));
   let cur = new Array(b.length + 1).fill(0);
   for (let i = 1; i <= a.length; i++) {
     cur[0] = i;
@@ -2429,13 +2429,13 @@ var capabilityNameError = (function capabilityNameError(name) {
   return `unknown capability ${JSON.stringify(name)}${guess ? `: did you mean "${guess}"?` : ": expected a name such as NET_RAW, SYS_PTRACE or ALL"}`;
 });
 var keptCapabilities = (function keptCapabilities(added, allowAll = false) {
-  const names = added.map((n) => capabilityName(n)).filter((n) => n !== void 0);
+  const names = added.map(((n) => capabilityName(n))).filter(((n) => n !== void 0));
   if (names.includes(ALL_CAPABILITIES)) return [
     ...EVERY
   ];
   const keep = /* @__PURE__ */ new Set();
   if (allowAll) {
-    const dropped = new Set(ALLOW_ALL_DROP.map((n) => CAPABILITIES2[n]));
+    const dropped = new Set(ALLOW_ALL_DROP.map(((n) => CAPABILITIES2[n])));
     for (const c of EVERY) if (!dropped.has(c)) keep.add(c);
   } else {
     for (const n of DEFAULT_KEEP) keep.add(CAPABILITIES2[n]);
@@ -2443,7 +2443,7 @@ var keptCapabilities = (function keptCapabilities(added, allowAll = false) {
   for (const n of names) keep.add(CAPABILITIES2[n]);
   return [
     ...keep
-  ].sort((a, b) => a - b);
+  ].sort(((a, b) => a - b));
 });
 var ownCapabilities = (function ownCapabilities() {
   const bounding = [];
@@ -2570,7 +2570,7 @@ var show = (function show(v) {
   if (typeof v === "bigint") return `${v}n`;
   if (typeof v === "function") return "a function";
   try {
-    return JSON.stringify(v, (_, x) => typeof x === "bigint" ? `${x}n` : x) ?? String(v);
+    return JSON.stringify(v, ((_, x) => typeof x === "bigint" ? `${x}n` : x)) ?? String(v);
   } catch {
     return String(v);
   }
@@ -2623,9 +2623,9 @@ var hookDecision = (function hookDecision(d, rule) {
 });
 var startLog = (function startLog(log, argv) {
   try {
-    using writer = LogWriter.create(log.path, (message) => {
+    using writer = LogWriter.create(log.path, ((message) => {
       throw new Error(message);
-    });
+    }));
     writer.write(startRecord({
       time: Date.now(),
       pid: Deno.pid,
@@ -2640,10 +2640,10 @@ var startLog = (function startLog(log, argv) {
   return log;
 });
 var endLog = (function endLog(log, info) {
-  using writer = LogWriter.append(log.path, (message) => {
+  using writer = LogWriter.append(log.path, ((message) => {
     writeStderr(`jail: --log ${log.path}: ${message}
 `);
-  });
+  }));
   writer.write(endRecord(info));
 });
 var writeStats = (function writeStats(outcome) {
@@ -2750,7 +2750,7 @@ var installHandler = (function installHandler(sig, handler) {
     if (sys("rt_sigaction", sig, act2, old, KERNEL_SIGSET_BYTES) !== 0) {
       throw new Error("rt_sigaction for the wake signal failed");
     }
-    return () => sys("rt_sigaction", sig, old, null, KERNEL_SIGSET_BYTES);
+    return (() => sys("rt_sigaction", sig, old, null, KERNEL_SIGSET_BYTES));
   }
   const act = new Uint8Array(LIBC_SIGACTION_BYTES);
   new DataView(act.buffer).setBigUint64(0, handler, true);
@@ -2758,7 +2758,7 @@ var installHandler = (function installHandler(sig, handler) {
   if (sym6.sigaction(sig, act, libcOld) !== 0) {
     throw new Error("sigaction for the wake signal failed");
   }
-  return () => sym6.sigaction(sig, libcOld, null);
+  return (() => sym6.sigaction(sig, libcOld, null));
 });
 var getAffinity = (function getAffinity(tid) {
   const mask = new Uint8Array(CPU_SET_BYTES);
@@ -2783,7 +2783,7 @@ var bindAffinityNow = (function bindAffinityNow() {
   bindSysNow();
 });
 var pathOf = (function pathOf(env) {
-  const entry = env.findLast((e) => e.startsWith("PATH="));
+  const entry = env.findLast(((e) => e.startsWith("PATH=")));
   return entry === void 0 ? DEFAULT_PATH : entry.slice("PATH=".length);
 });
 var executable = (function executable(info, caller) {
@@ -2822,7 +2822,7 @@ var findCommand = (function findCommand(file, path, caller) {
 });
 var currentCaller = (function currentCaller() {
   const status = Deno.readTextFileSync("/proc/self/status");
-  const field3 = (name) => (status.match(new RegExp(`^${name}:\\s*(.*)$`, "m"))?.[1] ?? "").trim().split(/\s+/).filter((s) => s !== "").map(Number);
+  const field3 = ((name) => (status.match(new RegExp(`^${name}:\\s*(.*)$`, "m"))?.[1] ?? "").trim().split(/\s+/).filter(((s) => s !== "")).map(Number));
   const [, euid] = field3("Uid");
   const [, egid] = field3("Gid");
   return {
@@ -2895,17 +2895,17 @@ var grantedPaths = (function grantedPaths(rules2) {
   return [
     ...rules2.allow ?? [],
     ...rules2.base
-  ].map((e) => staticPrefix(e.pattern));
+  ].map(((e) => staticPrefix(e.pattern)));
 });
 var deniesAll = (function deniesAll(rules2) {
-  return rules2.deny.some((e) => e.pattern === "/");
+  return rules2.deny.some(((e) => e.pattern === "/"));
 });
 var landlockSpec = (function landlockSpec(policy, kinds = realPathKinds) {
   let handled = 0;
   const grants = /* @__PURE__ */ new Map();
-  const grant = (path, access) => {
+  const grant = ((path, access) => {
     grants.set(path, (grants.get(path) ?? 0) | access);
-  };
+  });
   const checker = new AccessChecker(policy);
   const { read, write: write2, run } = policy;
   if (read && (read.allow || deniesAll(read))) {
@@ -2940,7 +2940,7 @@ var landlockSpec = (function landlockSpec(policy, kinds = realPathKinds) {
   for (const [path, access] of grants) {
     const [at, dir] = existing(path, kinds);
     const rights = dir ? access : access & FILE_RIGHTS;
-    const same = rules2.find((r) => r.path === at);
+    const same = rules2.find(((r) => r.path === at));
     if (same) same.access |= rights;
     else if (rights) rules2.push({
       path: at,
@@ -3020,7 +3020,7 @@ var syscallInstruction = (function syscallInstruction() {
   const insn = HOST_ARCH.syscallInstruction;
   const step = insn.length === 4 ? 4 : 1;
   for (let i = 0; i + insn.length <= code3.length; i += step) {
-    if (insn.every((byte, k) => code3[i + k] === byte)) return syscallAddress = start + BigInt(i);
+    if (insn.every(((byte, k) => code3[i + k] === byte))) return syscallAddress = start + BigInt(i);
   }
   throw new Error("no syscall instruction in libc's syscall(): unknown libc");
 });
@@ -3053,13 +3053,13 @@ var explainSeizeFailure = (function explainSeizeFailure(errno3, facts) {
   return "ptrace is forbidden here by a security module or policy this check cannot see";
 });
 var readHostFacts = (function readHostFacts() {
-  const read = (path) => {
+  const read = ((path) => {
     try {
       return Deno.readTextFileSync(path);
     } catch {
       return void 0;
     }
-  };
+  });
   return {
     status: read("/proc/self/status"),
     yamaScope: read("/proc/sys/kernel/yama/ptrace_scope")
@@ -3092,7 +3092,7 @@ var hasChildren = (function hasChildren(except) {
   for (const task of Deno.readDirSync("/proc/self/task")) {
     try {
       const children = Deno.readTextFileSync(`/proc/self/task/${task.name}/children`);
-      if (children.split(" ").some((pid) => pid.trim() !== "" && Number(pid) !== except)) {
+      if (children.split(" ").some(((pid) => pid.trim() !== "" && Number(pid) !== except))) {
         return true;
       }
     } catch {
@@ -3214,7 +3214,7 @@ var launch = (function launch(spec) {
   const { pid, pidfd } = child;
   let listenerFd = -1;
   let notifying = false;
-  const fail = (message) => {
+  const fail = ((message) => {
     kill(pid, SIGNALS.SIGKILL);
     for (; ; ) {
       const [got, status] = waitpid(pid, WAIT.WALL);
@@ -3225,7 +3225,7 @@ var launch = (function launch(spec) {
     if (ruleset >= 0) close(ruleset);
     close(pidfd);
     throw new LaunchError(message);
-  };
+  });
   const rc = ptrace(PTRACE.SEIZE, pid, 0, TRACE_OPTIONS);
   if (dumpable) prctl(PR.SET_DUMPABLE, 0);
   if (rc !== 0) {
@@ -3249,7 +3249,7 @@ var launch = (function launch(spec) {
     if (spec.terminal && foregroundGroup(spec.terminal.fd) === spec.terminal.group) {
       setForegroundGroup(spec.terminal.fd, pid);
     }
-    const takeListener = (name, program2, last) => {
+    const takeListener = ((name, program2, last) => {
       const listener = child2.call(name, NR.seccomp, [
         SECCOMP_SET_MODE_FILTER,
         SECCOMP_FILTER_FLAG_NEW_LISTENER,
@@ -3272,7 +3272,7 @@ var launch = (function launch(spec) {
         listener
       ]);
       return true;
-    };
+    });
     if (at.notifyProgram === void 0) {
       takeListener("seccomp(NEW_LISTENER)", at.listenerProgram, false);
     }
@@ -3383,7 +3383,7 @@ var refusalOf = (function refusalOf(spec, nr, regs) {
       3,
       4,
       5
-    ].map((i) => regs.arg(i))
+    ].map(((i) => regs.arg(i)))
   });
   return action.kind === "errno" || action.kind === "kill" ? action : void 0;
 });
@@ -3497,7 +3497,7 @@ var startWait = (function startWait(filter, thread, regs, decision) {
     3,
     4,
     5
-  ].map((i) => regs.arg(i));
+  ].map(((i) => regs.arg(i)));
   const waiting = {
     nr: regs.nr,
     args,
@@ -3636,7 +3636,7 @@ var callGuard = (function callGuard(filter, refusal) {
   const { call, errno: errno3 } = refusal;
   return {
     filter,
-    refuse: () => {
+    refuse: (() => {
       refusal.report({
         call,
         address: `${call} on a socket that cannot carry the guard filter`,
@@ -3648,11 +3648,11 @@ var callGuard = (function callGuard(filter, refusal) {
         errno: errno3,
         rule: "net.bind"
       };
-    }
+    })
   };
 });
 var sameBytes = (function sameBytes(a, b) {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  return a.length === b.length && a.every(((x, i) => x === b[i]));
 });
 var guarded = (function guarded(fd, filter) {
   if (getIntOption(fd, SOL.SOCKET, SO.LOCK_FILTER) !== 1) return false;
@@ -3694,8 +3694,8 @@ var localOf = (function localOf(fd) {
   }
   if (family === AF.INET6 && name.length >= 24) {
     const ip = name.subarray(8, 24);
-    const mapped = ip.subarray(0, 12).every((b, i) => b === (i >= 10 ? 255 : 0));
-    const loopback = mapped ? ip[12] === 127 : ip.every((b, i) => b === (i === 15 ? 1 : 0));
+    const mapped = ip.subarray(0, 12).every(((b, i) => b === (i >= 10 ? 255 : 0)));
+    const loopback = mapped ? ip[12] === 127 : ip.every(((b, i) => b === (i === 15 ? 1 : 0)));
     return {
       port: name[2] << 8 | name[3],
       loopback
@@ -3740,7 +3740,7 @@ var actConnect = (function actConnect(pid, fd, addr, rule, guard) {
     const set = setFileFlags(sock.fd, flags | O.NONBLOCK);
     if (set !== 0) return performed(set, rule);
   }
-  const rc = asTracee(pid, () => connectSocket(sock.fd, addr));
+  const rc = asTracee(pid, (() => connectSocket(sock.fd, addr)));
   if (blocking) setFileFlags(sock.fd, flags);
   if (rc === -EINPROGRESS && blocking) {
     const family = addr[0] | addr[1] << 8;
@@ -3785,7 +3785,7 @@ var actBind = (function actBind(pid, fd, addr, guard, rule) {
     const rc = setIntOption(sock.fd, SOL.SOCKET, SO.REUSEPORT, 1);
     if (rc < 0) return performed(rc, rule);
   }
-  return performed(asTracee(pid, () => bindSocket(sock.fd, addr)), rule);
+  return performed(asTracee(pid, (() => bindSocket(sock.fd, addr))), rule);
 });
 var onInspectorPort = (function onInspectorPort(addr) {
   if (addr.length < 4) return false;
@@ -3797,12 +3797,12 @@ var controlPolicy = (function controlPolicy(open, refusal) {
   return {
     open,
     errno: errno3,
-    onRefused: (what) => refusal.report({
+    onRefused: ((what) => refusal.report({
       call,
       address: `${call} with ${what}`,
       phrase: true,
       hint: "it could choose the packet's interface or route"
-    })
+    }))
   };
 });
 var u64 = (function u64(view, at) {
@@ -3847,10 +3847,10 @@ var copyMessage = (function copyMessage(tid, pidfd, ptr, addr, anyControl = fals
   const control = new Uint8Array(Math.min(ctlLen, MAX_CONTROL));
   if (control.length && readMemory(tid, ctlPtr, control) !== control.length) return -EFAULT;
   const borrowed = [];
-  const fail = (rc) => {
+  const fail = ((rc) => {
     for (const fd of borrowed) close(fd);
     return rc;
-  };
+  });
   const cv = new DataView(control.buffer);
   for (let off = 0; off + CMSG_HEADER_SIZE <= control.length; ) {
     const len = Number(u64(cv, off));
@@ -3952,7 +3952,7 @@ var actSendto = (function actSendto(tid, pid, fd, buf, len, flags, addr, rule, g
   const held = borrowGuarded(pid, fd, rule, guard);
   if (!(held instanceof Borrowed)) return held;
   using sock = held;
-  const rc = asTracee(pid, () => sendTo(sock.fd, data, flags | MSG.DONTWAIT, addr));
+  const rc = asTracee(pid, (() => sendTo(sock.fd, data, flags | MSG.DONTWAIT, addr)));
   if (rc === -EAGAIN4 && blocks(sock.fd, flags)) return waitToSend(sock.fd, fd, rule);
   return performed(rc, rule);
 });
@@ -3979,7 +3979,7 @@ var actSendmsg = (function actSendmsg(tid, pid, fd, ptr, addrs, flags, vector, r
       if (typeof msg === "number") return performed(vector && sent > 0 ? sent : msg, rule);
       let rc;
       try {
-        rc = asTracee(pid, () => sendMsg(sock.fd, msg.msghdr, flags | MSG.DONTWAIT));
+        rc = asTracee(pid, (() => sendMsg(sock.fd, msg.msghdr, flags | MSG.DONTWAIT)));
       } finally {
         for (const b of msg.borrowed) close(b);
       }
@@ -4001,12 +4001,12 @@ var actSendmsg = (function actSendmsg(tid, pid, fd, ptr, addrs, flags, vector, r
 var encodeInstructions = (function encodeInstructions(instructions) {
   const out = new Uint8Array(instructions.length * 8);
   const view = new DataView(out.buffer);
-  instructions.forEach((insn, i) => {
+  instructions.forEach(((insn, i) => {
     view.setUint16(i * 8, insn.code, true);
     view.setUint8(i * 8 + 2, insn.jt);
     view.setUint8(i * 8 + 3, insn.jf);
     view.setUint32(i * 8 + 4, insn.k, true);
-  });
+  }));
   return out;
 });
 var decodeInstructions = (function decodeInstructions(bytes) {
@@ -4100,8 +4100,8 @@ var guardInstructions = (function guardInstructions(policy) {
   const drop = b.label();
   const v4 = b.label();
   const v6 = b.label();
-  const deny = policy.deny.map(matchOf).filter((m) => m !== void 0);
-  const allow = policy.allow.map(matchOf).filter((m) => m !== void 0);
+  const deny = policy.deny.map(matchOf).filter(((m) => m !== void 0));
+  const allow = policy.allow.map(matchOf).filter(((m) => m !== void 0));
   b.emit(BPF.LD_B_ABS, SKF_NET_OFF);
   b.emit(BPF.ALU_AND_K, 240);
   b.when(BPF.JMP_JEQ_K, 64, v4);
@@ -4149,7 +4149,7 @@ var refusedOption = (function refusedOption(level, name) {
   return ROUTE_OPTIONS[level]?.[name];
 });
 var openPolicy = (function openPolicy(policy) {
-  return policy.deny.length === 0 && policy.allow.some((e) => e.kind === "any");
+  return policy.deny.length === 0 && policy.allow.some(((e) => e.kind === "any"));
 });
 var optionDenial = (function optionDenial(policy, level, name) {
   const refused = refusedOption(level, name);
@@ -4219,7 +4219,7 @@ var describeQueries = (function describeQueries(queries) {
   if (types.size === 0) return void 0;
   return [
     ...types
-  ].map(([name, t]) => `${name} (${t.join(", ")})`).join(", ");
+  ].map((([name, t]) => `${name} (${t.join(", ")})`)).join(", ");
 });
 var isDnsServer = (function isDnsServer(addr) {
   return (addr.family === "inet" || addr.family === "inet6") && addr.port === DNS_PORT;
@@ -4425,12 +4425,12 @@ var verdict = (function verdict(policy, addr, also = []) {
   ] : [
     addr
   ];
-  const deny = p.deny.find((e) => forms.some((a) => entryMatches(e, a)) || also.some((a) => entryMatches(e, a)));
+  const deny = p.deny.find(((e) => forms.some(((a) => entryMatches(e, a))) || also.some(((a) => entryMatches(e, a)))));
   if (deny) return {
     allowed: false,
     deny
   };
-  if (p.allow.some((e) => forms.some((a) => entryMatches(e, a)))) return ALLOWED;
+  if (p.allow.some(((e) => forms.some(((a) => entryMatches(e, a)))))) return ALLOWED;
   if (addr.family === "unix") return {
     allowed: p.unix
   };
@@ -4534,11 +4534,11 @@ var supervise = (async function supervise(start, host2) {
   let held;
   try {
     const fsModules = start.fs ? Promise.all([
-      Promise.resolve().then(() => (init_check(), check_exports)),
-      Promise.resolve().then(() => (init_report(), report_exports))
+      Promise.resolve().then((() => (init_check(), check_exports))),
+      Promise.resolve().then((() => (init_report(), report_exports)))
     ]) : void 0;
-    const reportModule = start.trace || start.log || start.events ? Promise.resolve().then(() => (init_reporter(), reporter_exports)) : void 0;
-    const earlyModule = start.notify ? Promise.resolve().then(() => (init_early(), early_exports)) : void 0;
+    const reportModule = start.trace || start.log || start.events ? Promise.resolve().then((() => (init_reporter(), reporter_exports))) : void 0;
+    const earlyModule = start.notify ? Promise.resolve().then((() => (init_early(), early_exports))) : void 0;
     if (!start.spec?.syscalls) throw new Error("the start message carries no filter spec");
     const launched = launch({
       argv: start.argv,
@@ -4569,12 +4569,12 @@ var supervise = (async function supervise(start, host2) {
         fs: start.fs,
         report: start.reportDenials,
         reported: notify.reported
-      }, (m) => post({
+      }, ((m) => post({
         ...m,
         written: true
-      }), notify.pool, () => post({
+      })), notify.pool, (() => post({
         type: "pool"
-      }), () => attachListener(notify.pool, listenerFd));
+      })), (() => attachListener(notify.pool, listenerFd)));
     } else if (start.notify) {
       attachListener(start.notify.pool, -1);
     }
@@ -4586,7 +4586,7 @@ var supervise = (async function supervise(start, host2) {
     const control = new Int32Array(start.control);
     const reported = new SeenKeys();
     let deniedDns;
-    const onNetDeny = (tid, pid, d) => {
+    const onNetDeny = ((tid, pid, d) => {
       if (d.dns !== void 0) deniedDns = {
         tid,
         dns: d.dns
@@ -4601,14 +4601,14 @@ var supervise = (async function supervise(start, host2) {
       }
       writeStderr(`${denialLine2(d, pid, comm)}
 `);
-    };
+    });
     let fs;
     if (start.fs && fsModules) {
       const [{ FsChecker: FsChecker2 }, { commOf: commOf2, denialKey: denialKey2, fsReporter: fsReporter2 }] = await fsModules;
       fs = new FsChecker2(start.fs);
       if (start.reportDenials && start.notify) {
         const seen = new SeenKeys();
-        fs.onDeny = (_tid, pid, denial) => {
+        fs.onDeny = ((_tid, pid, denial) => {
           const key = denialKey2(pid, denial);
           if (!seen.first(key)) return;
           post({
@@ -4617,23 +4617,23 @@ var supervise = (async function supervise(start, host2) {
             comm: commOf2(pid),
             denial
           });
-        };
+        });
       } else if (start.reportDenials) {
-        fs.onDeny = fsReporter2((line) => writeStderr(line));
+        fs.onDeny = fsReporter2(((line) => writeStderr(line)));
       }
     }
     const engine = new RuleEngine(start.rules, start.net, host2.callHook, onNetDeny, fs);
-    const sink = reportModule && (await reportModule).eventSink(start, (event) => post({
+    const sink = reportModule && (await reportModule).eventSink(start, ((event) => post({
       type: "event",
       event
-    }));
-    const emit = sink && Object.assign((e) => {
+    })));
+    const emit = sink && Object.assign(((e) => {
       if (e.kind === "syscall") {
         if (deniedDns?.tid === e.tid && deniedDns.dns) e.dns = deniedDns.dns;
         deniedDns = void 0;
       }
       sink(e);
-    }, {
+    }), {
       close: sink.close
     });
     const results = start.trace !== void 0;
@@ -4650,7 +4650,7 @@ var supervise = (async function supervise(start, host2) {
       sleepGuard: host2.sleepGuard,
       waitWork: early,
       hooks: {
-        onSyscall: reporter ? (call) => {
+        onSyscall: reporter ? ((call) => {
           const d = engine.decide(call);
           if (!d) {
             reporter.syscall(call, {
@@ -4659,23 +4659,23 @@ var supervise = (async function supervise(start, host2) {
             });
           }
           return d;
-        } : (call) => engine.decide(call),
+        }) : ((call) => engine.decide(call)),
         onDecision: reporter && ((call, d) => reporter.syscall(call, d)),
         onSpawn: reporter && ((pid, ppid) => reporter.spawn(pid, ppid)),
         onExec: reporter && ((pid, former) => reporter.exec(pid, former)),
         onSyscallExit: reporter && ((tid, result2) => reporter.returned(tid, result2)),
         onExit: reporter && ((pid, s) => reporter.exit(pid, s.code, s.signal)),
         // The root stands for the tree's group: ^Z and SIGTTIN go to the whole group.
-        onGroupStop: (tid, signal) => {
+        onGroupStop: ((tid, signal) => {
           if (tid === launched.pid) post({
             type: "stopped",
             signal
           });
-        }
+        })
       }
     });
-    engine.treePids = () => supervisor.registry.processes.keys();
-    engine.targets = new TargetGuard((tid) => supervisor.registry.threads.has(tid));
+    engine.treePids = (() => supervisor.registry.processes.keys());
+    engine.targets = new TargetGuard(((tid) => supervisor.registry.threads.has(tid)));
     reporter?.spawn(launched.pid, Deno.pid);
     for (const sig of launched.deferred) kill(launched.pid, sig);
     supervisor.start();
@@ -4729,21 +4729,21 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
   if (inspectorRequested()) {
     return Promise.reject(new JailError("Deno's inspector is on (--inspect or NODE_OPTIONS): the tree could connect to it and run code in jail"));
   }
-  let releaseInspector = () => {
-  };
+  let releaseInspector = (() => {
+  });
   let ended = false;
   let pool;
-  const fsDenied = options.reportDenials ? fsReporter((line) => writeStderr(line)) : void 0;
+  const fsDenied = options.reportDenials ? fsReporter(((line) => writeStderr(line))) : void 0;
   const control = new Int32Array(new SharedArrayBuffer(4 * (1 + SLOTS)));
   const hookChannel = new SharedArrayBuffer(8 + HOOK_BYTES);
   const hooks = new HookAnswers(policy.hooks, hookChannel);
   const jobs = JobControl.open();
   const worker = options.inline === true && policy.hooks.length === 0 ? new InlineSupervision() : supervisorWorker();
-  const env = Object.entries(options.env ?? Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+  const env = Object.entries(options.env ?? Deno.env.toObject()).map((([k, v]) => `${k}=${v}`));
   const grace = options.grace ?? 2e3;
   let timedOut = false;
   let timeoutTimer;
-  const killTree = () => {
+  const killTree = (() => {
     Atomics.store(control, CONTROL_COMMAND, COMMAND_KILL);
     hooks.reply({
       action: "deny",
@@ -4754,21 +4754,21 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
       const pid = Atomics.load(control, i);
       if (pid > 0) kill(pid, SIGNALS.SIGKILL);
     }
-  };
+  });
   const relay = new SignalRelay(jobs, grace, killTree);
   relay.listen(options.forwardSignals ? FORWARDED_SIGNALS : jobs ? [
     "SIGCONT"
   ] : []);
   if (options.timeout !== void 0 && options.timeout > 0) {
-    timeoutTimer = setTimeout(() => {
+    timeoutTimer = setTimeout((() => {
       timedOut = true;
       killTree();
-    }, options.timeout);
+    }), options.timeout);
   }
-  const onAbort = () => killTree();
+  const onAbort = (() => killTree());
   options.signal?.addEventListener("abort", onAbort);
-  return new Promise((resolve, reject) => {
-    const finish = () => {
+  return new Promise(((resolve, reject) => {
+    const finish = (() => {
       jobs?.end();
       if (timeoutTimer !== void 0) clearTimeout(timeoutTimer);
       relay.end();
@@ -4777,23 +4777,23 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
       ended = true;
       pool?.end();
       releaseInspector();
-    };
-    worker.onerror = (e) => {
+    });
+    worker.onerror = ((e) => {
       e.preventDefault();
       killTree();
       finish();
       reject(new JailError(`supervisor failed: ${e.message}`));
-    };
-    worker.onmessage = (e) => {
+    });
+    worker.onmessage = ((e) => {
       const m = e.data;
       switch (m.type) {
         case "started":
           mark("started received");
           jobs?.start(m.pid);
           relay.started(m.pid);
-          queueMicrotask(() => {
+          queueMicrotask((() => {
             if (!ended) releaseInspector = holdInspectorAddress();
-          });
+          }));
           options.onStarted?.(m.pid);
           return;
         case "stopped":
@@ -4829,8 +4829,8 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
           return;
         }
       }
-    };
-    const done = (m) => {
+    });
+    const done = ((m) => {
       finish();
       const result = runOutcome(argv[0], m.result, m.execFailure, timedOut);
       writeStats(result);
@@ -4847,7 +4847,7 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
         });
       }
       resolve(result);
-    };
+    });
     pool = options.trace || options.log || options.onEvent ? void 0 : startNotifyPool(policy, {
       // The pool's threads wrote these lines themselves: the reporter only takes note of them.
       onDenied: fsDenied && ((pid, comm, d) => fsDenied(0, pid, d, comm, true))
@@ -4882,22 +4882,22 @@ var runJailed = (function runJailed(argv, policy, options = {}) {
     };
     worker.postMessage(start);
     mark("start posted");
-  });
+  }));
 });
 var isRet = (function isRet(code3) {
   return bpfClass(code3) === BPF_RET;
 });
 var layOutTrampolines = (function layOutTrampolines(items) {
   const standIns = /* @__PURE__ */ new Map();
-  const remember = (key, item) => {
+  const remember = ((key, item) => {
     const list = standIns.get(key);
     if (list) list.push(item);
     else standIns.set(key, [
       item
     ]);
-  };
+  });
   for (const item of items) if (isRet(item.code)) remember(standInKey(item), item);
-  const reach = (from, to) => to.pos - from.pos - 1 <= BPF_MAX_COND_JUMP;
+  const reach = ((from, to) => to.pos - from.pos - 1 <= BPF_MAX_COND_JUMP);
   for (let idx = items.length - 1; idx >= 0; idx--) {
     const item = items[idx];
     const j = item.jump;
@@ -4913,7 +4913,7 @@ var layOutTrampolines = (function layOutTrampolines(items) {
         if (reach(item, (branch === "t" ? j.vt : j.vf) ?? dest)) continue;
         const final = finalDestination(dest);
         const key = standInKey(final);
-        let via = standIns.get(key)?.find((t) => t.pos > item.pos && reach(item, t));
+        let via = standIns.get(key)?.find(((t) => t.pos > item.pos && reach(item, t)));
         if (!via) {
           via = isRet(final.code) ? {
             code: final.code,
@@ -5028,7 +5028,7 @@ var encodeAction = (function encodeAction(a) {
 var syscallRanges = (function syscallRanges(spec) {
   validateSpec(spec);
   const ranges = [];
-  const push = (first, last, rule) => {
+  const push = ((first, last, rule) => {
     const key = ruleKey(rule);
     const prev = ranges.at(-1);
     if (prev && prev.key === key) prev.last = last;
@@ -5038,8 +5038,8 @@ var syscallRanges = (function syscallRanges(spec) {
       rule,
       key
     });
-  };
-  const gap = (first, last) => {
+  });
+  const gap = ((first, last) => {
     let at = first;
     for (const r of spec.unlisted ?? []) {
       if (r.last < at || r.first > last) continue;
@@ -5050,27 +5050,27 @@ var syscallRanges = (function syscallRanges(spec) {
       if (at > last) return;
     }
     push(at, last, spec.defaultAction);
-  };
+  });
   let next = 0;
   for (const nr of [
     ...spec.syscalls.keys()
-  ].sort((a, b) => a - b)) {
+  ].sort(((a, b) => a - b))) {
     if (nr > next) gap(next, nr - 1);
     push(nr, nr, simplify(spec.syscalls.get(nr)));
     next = nr + 1;
   }
   if (next <= 4294967295) gap(next, 4294967295);
-  return ranges.map(({ first, last, rule }) => ({
+  return ranges.map((({ first, last, rule }) => ({
     first,
     last,
     rule
-  }));
+  })));
 });
 var compileFilter = (function compileFilter(spec) {
   const ranges = syscallRanges(spec);
   const a = new Assembler();
   const retLabels = /* @__PURE__ */ new Map();
-  const retLabel = (action) => {
+  const retLabel = ((action) => {
     const value = encodeAction(action);
     let label2 = retLabels.get(value);
     if (label2 === void 0) {
@@ -5078,9 +5078,9 @@ var compileFilter = (function compileFilter(spec) {
       retLabels.set(value, label2);
     }
     return label2;
-  };
+  });
   const blocks2 = /* @__PURE__ */ new Map();
-  const leafLabel = (rule) => {
+  const leafLabel = ((rule) => {
     if (!("rules" in rule)) return retLabel(rule);
     const key = ruleKey(rule);
     let block = blocks2.get(key);
@@ -5092,12 +5092,12 @@ var compileFilter = (function compileFilter(spec) {
       blocks2.set(key, block);
     }
     return block.label;
-  };
+  });
   a.loadArch();
   a.jeq(specArch(spec), null, retLabel(spec.foreignAbi));
   a.loadNr();
   a.jset(X32_SYSCALL_BIT, retLabel(spec.foreignAbi), null);
-  const tree = (lo, hi) => {
+  const tree = ((lo, hi) => {
     const mid = lo + hi >> 1;
     const left = mid - lo === 1 ? leafLabel(ranges[lo].rule) : null;
     const right = hi - mid === 1 ? leafLabel(ranges[mid].rule) : null;
@@ -5108,7 +5108,7 @@ var compileFilter = (function compileFilter(spec) {
       a.label(rightLabel);
       tree(mid, hi);
     }
-  };
+  });
   if (ranges.length > 1) tree(0, ranges.length);
   else if ("rules" in ranges[0].rule) leafLabel(ranges[0].rule);
   else a.ret(encodeAction(ranges[0].rule));
@@ -5121,7 +5121,7 @@ var compileFilter = (function compileFilter(spec) {
     return a.assemble();
   } catch (e) {
     if (!(e instanceof BpfProgramTooLongError)) throw e;
-    const rules2 = ranges.reduce((n, r) => n + ("rules" in r.rule ? r.rule.rules.length : 0), 0);
+    const rules2 = ranges.reduce(((n, r) => n + ("rules" in r.rule ? r.rule.rules.length : 0)), 0);
     throw new Error(`Filter spec does not fit in one seccomp program: ${ranges.length} syscall ranges and ${rules2} argument rules need ${e.instructionCount} instructions, the kernel allows 4096`, {
       cause: e
     });
@@ -5132,7 +5132,7 @@ var emitRules = (function emitRules(a, rule, retLabel) {
     const next = a.newLabel("next");
     const match = retLabel(r.action);
     const tests = testsOf(r);
-    tests.forEach((test, t) => {
+    tests.forEach(((test, t) => {
       const lastTest = t === tests.length - 1;
       const holds = lastTest ? match : a.newLabel("and");
       const mask = test.op === "eq" ? U64_MAX : test.mask;
@@ -5148,11 +5148,11 @@ var emitRules = (function emitRules(a, rule, retLabel) {
           mask: lo32(mask),
           value: lo32(value)
         }
-      ].filter((h) => h.mask !== 0);
+      ].filter(((h) => h.mask !== 0));
       if (halves.length === 0) {
         a.ja(holds);
       }
-      halves.forEach((h, i) => {
+      halves.forEach(((h, i) => {
         const last = i === halves.length - 1;
         a.loadAbs(h.offset);
         if (test.op === "any_set") {
@@ -5165,9 +5165,9 @@ var emitRules = (function emitRules(a, rule, retLabel) {
           a.and(h.mask);
           a.jeq(h.value, last ? holds : null, next);
         }
-      });
+      }));
       if (!lastTest) a.label(holds);
-    });
+    }));
     a.label(next);
   }
   a.ret(encodeAction(rule.otherwise));
@@ -5177,11 +5177,11 @@ var simplify = (function simplify(rule) {
   const rules2 = [];
   let otherwise = rule.otherwise;
   for (const r of rule.rules) {
-    const never = (t) => t.op === "any_set" && t.mask === 0n || t.op === "masked_eq" && (t.value & ~t.mask) !== 0n;
-    const always = (t) => t.op === "masked_eq" && t.mask === 0n;
+    const never = ((t) => t.op === "any_set" && t.mask === 0n || t.op === "masked_eq" && (t.value & ~t.mask) !== 0n);
+    const always = ((t) => t.op === "masked_eq" && t.mask === 0n);
     const all = testsOf(r);
     if (all.some(never)) continue;
-    const tests = all.filter((t) => !always(t));
+    const tests = all.filter(((t) => !always(t)));
     if (tests.length === 0) {
       otherwise = r.action;
       break;
@@ -5200,14 +5200,14 @@ var simplify = (function simplify(rule) {
 });
 var ruleKey = (function ruleKey(rule) {
   if (!("rules" in rule)) return `${encodeAction(rule)}`;
-  const tests = rule.rules.map((r) => {
-    const key = testsOf(r).map((t) => {
+  const tests = rule.rules.map(((r) => {
+    const key = testsOf(r).map(((t) => {
       const mask = t.op === "eq" ? U64_MAX : t.mask;
       const value = t.op === "any_set" ? "" : t.value;
       return `${t.op === "any_set" ? "set" : "eq"}:${t.arg}:${mask}:${value}`;
-    });
+    }));
     return `${key.join("&")}:${encodeAction(r.action)}`;
-  });
+  }));
   return `${tests.join(";")}|${encodeAction(rule.otherwise)}`;
 });
 var validateSpec = (function validateSpec(spec) {
@@ -5277,7 +5277,7 @@ var escapeGlob = (function escapeGlob(s) {
   return s.replace(/[*?[{\\]/g, "\\$&");
 });
 var canonicalPatterns = (function canonicalPatterns(pattern) {
-  const segs = pattern.split("/").filter((s) => s !== "");
+  const segs = pattern.split("/").filter(((s) => s !== ""));
   let k = 0;
   while (k < segs.length && !hasGlob(segs[k])) k++;
   const prefix = `/${segs.slice(0, k).join("/").replace(/\\(.)/g, "$1")}`;
@@ -5340,7 +5340,7 @@ var entries = (function entries(list, key, env, program2) {
       for (const pattern of abs === "/" ? [
         "/"
       ] : canonicalPatterns(abs)) {
-        if (!out.some((e) => e.pattern === pattern)) out.push({
+        if (!out.some(((e) => e.pattern === pattern))) out.push({
           pattern,
           source
         });
@@ -5363,8 +5363,8 @@ var baseEntries = (function baseEntries(paths) {
       source: p
     });
   }
-  const within = (a, b) => a === b || a.startsWith(b === "/" ? "/" : `${b}/`);
-  return out.filter((e, i) => !out.some((o, j) => j !== i && within(e.pattern, o.pattern) && (e.pattern !== o.pattern || j < i)));
+  const within = ((a, b) => a === b || a.startsWith(b === "/" ? "/" : `${b}/`));
+  return out.filter(((e, i) => !out.some(((o, j) => j !== i && within(e.pattern, o.pattern) && (e.pattern !== o.pattern || j < i)))));
 });
 var rules = (function rules(config, kind, base, env, allowAll) {
   const c = config[kind];
@@ -5372,7 +5372,7 @@ var rules = (function rules(config, kind, base, env, allowAll) {
   const program2 = kind === "run";
   let allow = c.allow && !allowAll ? entries(c.allow, `${kind}.allow`, env, program2 ? "allow" : void 0) : void 0;
   const deny = entries(c.deny, `${kind}.deny`, env, program2 ? "deny" : void 0);
-  if (allow?.some((e) => e.pattern === "/")) allow = void 0;
+  if (allow?.some(((e) => e.pattern === "/"))) allow = void 0;
   if (!allow && deny.length === 0) return void 0;
   return {
     allow,
@@ -5398,7 +5398,7 @@ var redirects = (function redirects(config, env) {
       to: real
     });
   }
-  return out.sort((a, b) => b.from.length - a.from.length);
+  return out.sort(((a, b) => b.from.length - a.from.length));
 });
 var compileFs = (function compileFs(config, options = {}) {
   const env = {
@@ -5424,7 +5424,7 @@ var compileFs = (function compileFs(config, options = {}) {
 });
 var explainFs = (function explainFs(fs) {
   const lines = [];
-  const list = (es) => es?.map((e) => e.pattern).join(", ") || "(none)";
+  const list = ((es) => es?.map(((e) => e.pattern)).join(", ") || "(none)");
   for (const kind of [
     "read",
     "write",
@@ -5445,8 +5445,8 @@ var explainFs = (function explainFs(fs) {
 });
 var fsFilterRules = (function fsFilterRules(policy, trace, arch = HOST_ARCH) {
   const out = /* @__PURE__ */ new Map();
-  const has = (name) => Object.hasOwn(arch.numbers, name);
-  const set = (name, rule) => out.set(arch.numbers[name], rule);
+  const has = ((name) => Object.hasOwn(arch.numbers, name));
+  const set = ((name, rule) => out.set(arch.numbers[name], rule));
   const restricted = policy.read || policy.write || policy.run;
   const allOpens = policy.read !== void 0 || policy.redirect.length > 0;
   if (allOpens || policy.write) {
@@ -5511,7 +5511,7 @@ var addGuards = (function addGuards(syscalls, NR2, options, trace) {
     otherwise: ALLOW2
   });
   syscalls.set(NR2.setns, errno2(E.EPERM));
-  const taskTarget = (name, arg2, rule) => trace({
+  const taskTarget = ((name, arg2, rule) => trace({
     syscall: name,
     decision: {
       action: "allow",
@@ -5521,12 +5521,12 @@ var addGuards = (function addGuards(syscalls, NR2, options, trace) {
       kind: "task",
       arg: arg2
     }
-  });
-  const targetIsOther = (arg2) => ({
+  }));
+  const targetIsOther = ((arg2) => ({
     op: "any_set",
     arg: arg2,
     mask: LOW32
-  });
+  }));
   for (const name of [
     "prlimit64",
     "sched_setaffinity",
@@ -5601,7 +5601,7 @@ var addGuards = (function addGuards(syscalls, NR2, options, trace) {
     ]) {
       syscalls.set(NR2[name], errno2(E.EPERM));
     }
-    const denyIfTargetsMe = (arg2, extra = [], after = []) => ({
+    const denyIfTargetsMe = ((arg2, extra = [], after = []) => ({
       rules: [
         ...extra,
         {
@@ -5616,7 +5616,7 @@ var addGuards = (function addGuards(syscalls, NR2, options, trace) {
         ...after
       ],
       otherwise: ALLOW2
-    });
+    }));
     const group = trace({
       syscall: "kill",
       decision: {
@@ -5658,12 +5658,12 @@ var addGuards = (function addGuards(syscalls, NR2, options, trace) {
       });
     }
     const scoped = options.signalScoped === true;
-    const signalTarget = (name, test) => scoped ? [] : [
+    const signalTarget = ((name, test) => scoped ? [] : [
       {
         test,
         action: taskTarget(name, 0, "signal.target")
       }
-    ];
+    ]);
     syscalls.set(NR2.kill, denyIfTargetsMe(0, groupRules, signalTarget("kill", targetIsOther(0))));
     syscalls.set(NR2.tkill, denyIfTargetsMe(0, [], signalTarget("tkill", targetIsOther(0))));
     syscalls.set(NR2.tgkill, denyIfTargetsMe(0));
@@ -5703,7 +5703,7 @@ var addGuards = (function addGuards(syscalls, NR2, options, trace) {
         otherwise: ALLOW2
       });
     }
-    const ownerInMemory = (value) => scoped ? [] : [
+    const ownerInMemory = ((value) => scoped ? [] : [
       {
         test: {
           op: "masked_eq",
@@ -5713,7 +5713,7 @@ var addGuards = (function addGuards(syscalls, NR2, options, trace) {
         },
         action: errno2(E.EPERM)
       }
-    ];
+    ]);
     if (!scoped) {
       syscalls.set(NR2.fcntl, {
         rules: [
@@ -5776,7 +5776,7 @@ var compileNet = (function compileNet(config, options, syscalls, NR2, trace) {
     deny: netEntries(config.net?.deny, "net.deny", options.resolve)
   };
   const net = netPolicy(config, lists, options.allowAll === true);
-  const openNet = !options.observeNet && net.allow.some((e) => e.kind === "any") && net.deny.length === 0 && net.wildcardBind === "allow";
+  const openNet = !options.observeNet && net.allow.some(((e) => e.kind === "any")) && net.deny.length === 0 && net.wildcardBind === "allow";
   if (openNet) return void 0;
   for (const name of [
     "io_uring_setup",
@@ -5785,14 +5785,14 @@ var compileNet = (function compileNet(config, options, syscalls, NR2, trace) {
   ]) {
     syscalls.set(NR2[name], errno2(E2.ENOSYS));
   }
-  const check = (name, check2) => trace({
+  const check = ((name, check2) => trace({
     syscall: name,
     decision: {
       action: "allow",
       rule: "net"
     },
     net: check2
-  });
+  }));
   syscalls.set(NR2.connect, check("connect", "connect"));
   syscalls.set(NR2.bind, check("bind", "bind"));
   if (net.wildcardBind !== "allow") syscalls.set(NR2.listen, check("listen", "listen"));
@@ -5846,7 +5846,7 @@ var compileNet = (function compileNet(config, options, syscalls, NR2, trace) {
   });
   const routeOption = check("setsockopt", "setsockopt");
   syscalls.set(NR2.setsockopt, {
-    rules: Object.entries(ROUTE_OPTIONS).flatMap(([level, names]) => Object.keys(names).map((name) => ({
+    rules: Object.entries(ROUTE_OPTIONS).flatMap((([level, names]) => Object.keys(names).map(((name) => ({
       test: [
         {
           op: "masked_eq",
@@ -5862,7 +5862,7 @@ var compileNet = (function compileNet(config, options, syscalls, NR2, trace) {
         }
       ],
       action: routeOption
-    }))),
+    }))))),
     otherwise: ALLOW2
   });
   return net;
@@ -5887,7 +5887,7 @@ var netPolicy = (function netPolicy(config, lists, allowAll) {
   };
 });
 var notifyingProgram = (function notifyingProgram(filter, plans) {
-  const answered = plans.map((p) => p !== void 0);
+  const answered = plans.map(((p) => p !== void 0));
   if (!answered.includes(true)) return void 0;
   const out = new Uint8Array(filter);
   const view = new DataView(out.buffer);
@@ -5919,7 +5919,7 @@ var notifyAnswer = (function notifyAnswer(rule, context = {
   };
 });
 var notifyPlans = (function notifyPlans(rules2, context) {
-  return rules2.map((r) => notifyAnswer(r, context));
+  return rules2.map(((r) => notifyAnswer(r, context)));
 });
 var answerOf = (function answerOf(d) {
   switch (d.action) {
@@ -5969,7 +5969,7 @@ var addConfigRules = (function addConfigRules(config, syscalls, NR2, rules2, tra
     const action = kernelRule(name, rule, trace, hooks);
     const builtin = syscalls.get(nr);
     const strict = action.kind === "errno" || action.kind === "kill";
-    const guards = builtin && "rules" in builtin ? builtin.rules.filter((r) => r.action.kind === "errno" || r.action.kind === "kill" || !strict && r.action.kind === "trace" && isGuardRule(rules2[r.action.data])) : [];
+    const guards = builtin && "rules" in builtin ? builtin.rules.filter(((r) => r.action.kind === "errno" || r.action.kind === "kill" || !strict && r.action.kind === "trace" && isGuardRule(rules2[r.action.data]))) : [];
     syscalls.set(nr, guards.length > 0 ? {
       rules: guards,
       otherwise: action
@@ -5983,18 +5983,18 @@ var addTraceOnly = (function addTraceOnly(syscalls, names, numbers2, trace) {
     if (nr === void 0) continue;
     const rule = syscalls.get(nr) ?? ALLOW2;
     let traced;
-    const onlyTraced = (a) => a.kind !== "allow" ? a : traced ??= trace({
+    const onlyTraced = ((a) => a.kind !== "allow" ? a : traced ??= trace({
       syscall: name,
       decision: {
         action: "allow",
         rule: TRACE_ONLY_RULE
       }
-    });
+    }));
     syscalls.set(nr, "rules" in rule ? {
-      rules: rule.rules.map((r) => ({
+      rules: rule.rules.map(((r) => ({
         ...r,
         action: onlyTraced(r.action)
-      })),
+      }))),
       otherwise: onlyTraced(rule.otherwise)
     } : onlyTraced(rule));
   }
@@ -6004,13 +6004,13 @@ var isGuardRule = (function isGuardRule(rule) {
 });
 var kernelRule = (function kernelRule(name, rule, trace, hooks) {
   const label2 = `syscalls.${name}`;
-  const traced = (decision) => trace({
+  const traced = ((decision) => trace({
     syscall: name,
     decision: {
       ...decision,
       rule: label2
     }
-  });
+  }));
   if (typeof rule === "function") {
     hooks.push(rule);
     return trace({
@@ -6069,13 +6069,13 @@ var compilePolicy = (function compilePolicy(config, options) {
   const syscalls = /* @__PURE__ */ new Map();
   const rules2 = [];
   const hooks = [];
-  const trace = (rule) => {
+  const trace = ((rule) => {
     rules2.push(rule);
     return {
       kind: "trace",
       data: rules2.length - 1
     };
-  };
+  });
   const arch = options.arch ?? HOST_ARCH;
   const NR2 = arch.numbers;
   addGuards(syscalls, NR2, options, trace);
@@ -6084,14 +6084,14 @@ var compilePolicy = (function compilePolicy(config, options) {
     allowAll: options.allowAll
   });
   if (fs) {
-    const rules3 = fsFilterRules(fs.policy, (call) => trace({
+    const rules3 = fsFilterRules(fs.policy, ((call) => trace({
       syscall: call,
       decision: {
         action: "allow",
         rule: "fs"
       },
       fs: call
-    }), arch);
+    })), arch);
     for (const [nr, rule] of rules3) syscalls.set(nr, rule);
   }
   const skipped = addConfigRules(config, syscalls, NR2, rules2, trace, hooks);
@@ -6134,21 +6134,21 @@ var compilePolicy = (function compilePolicy(config, options) {
 var disassemble = (function disassemble(program2, opts = {}) {
   const contents = trackAccumulator(program2);
   let out = "";
-  program2.forEach((insn, pc) => {
+  program2.forEach(((insn, pc) => {
     out += `${pad(pc)}: ${render(insn, pc, contents[pc], opts)}
 `;
-  });
+  }));
   return out;
 });
 var trackAccumulator = (function trackAccumulator(program2) {
   const incoming = new Array(program2.length).fill(void 0);
-  const merge = (at, c) => {
+  const merge = ((at, c) => {
     if (at >= program2.length) return;
     const old = incoming[at];
     incoming[at] = old === void 0 || old === c ? c : "other";
-  };
+  });
   const result = [];
-  program2.forEach((insn, pc) => {
+  program2.forEach(((insn, pc) => {
     const now = incoming[pc] ?? "other";
     result.push(now);
     const { code: code3, jt, jf, k } = insn;
@@ -6169,7 +6169,7 @@ var trackAccumulator = (function trackAccumulator(program2) {
       next = "other";
     }
     merge(pc + 1, next);
-  });
+  }));
   return result;
 });
 var render = (function render(insn, pc, a, opts) {
@@ -6243,7 +6243,7 @@ var operand = (function operand(k, a, op, opts) {
 var actionName = (function actionName(value) {
   const action = (value & SECCOMP_RET_ACTION_FULL) >>> 0;
   const data = value & SECCOMP_RET_DATA;
-  const withData = (name) => data ? `${name}|${data}` : name;
+  const withData = ((name) => data ? `${name}|${data}` : name);
   switch (action) {
     case SECCOMP_RET_KILL_PROCESS:
       return withData("KILL_PROCESS");
@@ -6274,12 +6274,12 @@ var explainPolicy = (function explainPolicy(p) {
   const lines = [
     `traced rules (${p.rules.length}):`
   ];
-  p.rules.forEach((r, i) => {
+  p.rules.forEach(((r, i) => {
     const what = r.net ? `net check ${r.net}` : r.fs ? `fs check` : r.hook !== void 0 ? `function rule` : r.target ? `target check (the tree's tasks only)` : r.signal ? `signal to the tree's members of the group` : r.decision.action;
     lines.push(`  TRACE|${i}  ${r.syscall}: ${what}${r.decision.rule ? ` (${r.decision.rule})` : ""}`);
-  });
+  }));
   if (p.net) {
-    const list = (es) => es.map((e) => e.source).join(", ") || "(none)";
+    const list = ((es) => es.map(((e) => e.source)).join(", ") || "(none)");
     lines.push(`net: allow ${list(p.net.allow)}; deny ${list(p.net.deny)}; loopback ${p.net.loopback}; unix ${p.net.unix}; bind to 0.0.0.0/:: ${p.net.wildcardBind}`);
   }
   if (p.fs) lines.push(explainFs({
@@ -6293,7 +6293,7 @@ var explainPolicy = (function explainPolicy(p) {
   const names = ARCHES[p.arch].names;
   lines.push(`seccomp filter (${program2.length} instructions):`);
   lines.push(disassemble(program2, {
-    syscallName: (nr) => names[nr] || void 0
+    syscallName: ((nr) => names[nr] || void 0)
   }));
   return lines.join("\n");
 });
@@ -6355,31 +6355,31 @@ var parseConfig = (function parseConfig(value, where) {
     deny: []
   };
   const durations = {};
-  const fail = (key, msg) => {
+  const fail = ((key, msg) => {
     throw new ConfigError(`${where}: ${key ? `${key}: ` : ""}${msg}`);
-  };
+  });
   if (!isObject(value)) {
     fail("", `expected an object with keys such as net, syscalls, timeout; got ${show2(value)}`);
   }
   const cfg = value;
-  const keys = (obj, allowed, prefix) => {
+  const keys = ((obj, allowed, prefix) => {
     for (const k of Object.keys(obj)) {
       if (!allowed.includes(k)) {
         const guess = suggest(k, allowed);
         fail(`${prefix}${k}`, `unknown key${guess ? `: did you mean "${guess}"?` : `: expected one of ${allowed.join(", ")}`}`);
       }
     }
-  };
+  });
   keys(cfg, TOP_KEYS, "");
-  const list = (v, key) => {
+  const list = ((v, key) => {
     if (v === void 0) return;
     if (!Array.isArray(v)) fail(key, `expected an array of strings, got ${show2(v)}`);
-    v.forEach((s, i) => {
+    v.forEach(((s, i) => {
       if (typeof s !== "string" || s.trim() === "") {
         fail(`${key}[${i}]`, `expected a non-empty string, got ${show2(s)}`);
       }
-    });
-  };
+    }));
+  });
   for (const section of [
     "net",
     "read",
@@ -6400,9 +6400,9 @@ var parseConfig = (function parseConfig(value, where) {
         "allow",
         "deny"
       ]) {
-        (obj[k] ?? []).forEach((entry, i) => {
+        (obj[k] ?? []).forEach(((entry, i) => {
           net[k].push(netItem(entry, `${where}: net.${k}[${i}]`));
-        });
+        }));
       }
       if (obj.errno !== void 0) errnoNumber(obj.errno, "net.errno", fail);
       if (obj.bind !== void 0 && ![
@@ -6425,10 +6425,10 @@ var parseConfig = (function parseConfig(value, where) {
   }
   if (cfg.redirect !== void 0) validateRedirect(cfg.redirect, fail);
   list(cfg.capabilities, "capabilities");
-  (cfg.capabilities ?? []).forEach((name, i) => {
+  (cfg.capabilities ?? []).forEach(((name, i) => {
     const why = capabilityNameError(name);
     if (why) fail(`capabilities[${i}]`, why);
-  });
+  }));
   for (const d of [
     "timeout",
     "grace"
@@ -6539,15 +6539,15 @@ var validateRule = (function validateRule(rule, key, fail) {
 });
 var locateJsonError = (function locateJsonError(text) {
   let i = 0;
-  const fail = (expected) => {
+  const fail = ((expected) => {
     throw new Stop(i, expected);
-  };
-  const ws = () => {
+  });
+  const ws = (() => {
     WS.lastIndex = i;
     WS.exec(text);
     i = WS.lastIndex;
-  };
-  const string = () => {
+  });
+  const string = (() => {
     i++;
     while (i < text.length) {
       const c = text.charCodeAt(i);
@@ -6576,8 +6576,8 @@ var locateJsonError = (function locateJsonError(text) {
       i++;
     }
     fail(`a closing '"'`);
-  };
-  const items = (close2, item) => {
+  });
+  const items = ((close2, item) => {
     i++;
     ws();
     if (text[i] === close2) {
@@ -6597,8 +6597,8 @@ var locateJsonError = (function locateJsonError(text) {
       }
       fail(`',' or '${close2}'`);
     }
-  };
-  const member = () => {
+  });
+  const member = (() => {
     ws();
     if (text[i] !== '"') fail("a property name in double quotes");
     string();
@@ -6606,8 +6606,8 @@ var locateJsonError = (function locateJsonError(text) {
     if (text[i] !== ":") fail("':' after the property name");
     i++;
     value();
-  };
-  const value = () => {
+  });
+  const value = (() => {
     ws();
     const c = text[i];
     if (c === "{") return items("}", member);
@@ -6629,7 +6629,7 @@ var locateJsonError = (function locateJsonError(text) {
       return;
     }
     fail("a value");
-  };
+  });
   try {
     value();
     ws();
@@ -6768,25 +6768,25 @@ var landlockOrWarn = (function landlockOrWarn(spec) {
 });
 var flagItems = (function flagItems(flags) {
   return {
-    allow: (flags["allow-net"] ?? []).map((s) => netItem(s, "--allow-net")),
-    deny: (flags["deny-net"] ?? []).map((s) => netItem(s, "--deny-net"))
+    allow: (flags["allow-net"] ?? []).map(((s) => netItem(s, "--allow-net"))),
+    deny: (flags["deny-net"] ?? []).map(((s) => netItem(s, "--deny-net")))
   };
 });
 var resolveItems = (function resolveItems(items, resolve) {
-  return items.flatMap(({ spec, label: label2 }) => {
+  return items.flatMap((({ spec, label: label2 }) => {
     try {
       return resolveNetSpec(spec, resolve);
     } catch (e) {
       if (e instanceof NetEntryError) throw new ConfigError(`${label2}: ${e.message}`);
       throw e;
     }
-  });
+  }));
 });
 var lookupAll = (async function lookupAll(name) {
   let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error("timed out")), LOOKUP_TIMEOUT_MS);
-  });
+  const timeout = new Promise(((_, reject) => {
+    timer = setTimeout((() => reject(new Error("timed out"))), LOOKUP_TIMEOUT_MS);
+  }));
   try {
     const { lookup } = await import("node:dns/promises");
     const found = await Promise.race([
@@ -6795,7 +6795,7 @@ var lookupAll = (async function lookupAll(name) {
       }),
       timeout
     ]);
-    return found.map((a) => a.address);
+    return found.map(((a) => a.address));
   } catch {
     return [];
   } finally {
@@ -6808,7 +6808,7 @@ var resolveHosts = (async function resolveHosts(items) {
   const out = /* @__PURE__ */ new Map();
   await Promise.all([
     ...names
-  ].map(async (name) => out.set(name, await lookupAll(name))));
+  ].map((async (name) => out.set(name, await lookupAll(name)))));
   return out;
 });
 var loadPolicy = (async function loadPolicy(opts = {}) {
@@ -6827,7 +6827,7 @@ var loadPolicy = (async function loadPolicy(opts = {}) {
     ...fromConfig.allow,
     ...fromConfig.deny
   ]);
-  const resolve = (host2) => hosts.get(host2) ?? [];
+  const resolve = ((host2) => hosts.get(host2) ?? []);
   const [flagAllow, flagDeny] = [
     resolveItems(fromFlags.allow, resolve),
     resolveItems(fromFlags.deny, resolve)
@@ -6871,8 +6871,8 @@ var loadPolicy = (async function loadPolicy(opts = {}) {
       ...config.capabilities ?? [],
       ...flags["cap-add"] ?? []
     ], flags["allow-all"] === true),
-    explain: () => `policy from ${source}
-${explainPolicy(compiled)}`
+    explain: (() => `policy from ${source}
+${explainPolicy(compiled)}`)
   };
 });
 var learnFormat = (function learnFormat(path) {
@@ -6889,7 +6889,7 @@ var times = (function times(n) {
 var netComment = (function netComment(d) {
   const calls = [
     ...d.calls
-  ].map(([call, n]) => `${call} ${times(n)}`).join(", ");
+  ].map((([call, n]) => `${call} ${times(n)}`)).join(", ");
   return `${calls} by ${[
     ...d.programs
   ].sort().join(", ")}`;
@@ -6924,9 +6924,9 @@ var renderLearnedConfig = (function renderLearnedConfig(learned, format, context
     }, null, 2)}
 `;
   }
-  const list = (items, note) => items.length === 0 ? "[]" : `[
-${items.map((i) => `      ${JSON.stringify(i)}, // ${comment(note(i))}
-`).join("")}    ]`;
+  const list = ((items, note) => items.length === 0 ? "[]" : `[
+${items.map(((i) => `      ${JSON.stringify(i)}, // ${comment(note(i))}
+`)).join("")}    ]`);
   const command = comment(context.command.map(shellQuote).join(" "));
   return [
     `// Learned by \`jail --learn\` on ${context.time.toISOString()} from a run of:`,
@@ -6936,11 +6936,11 @@ ${items.map((i) => `      ${JSON.stringify(i)}, // ${comment(note(i))}
     "// everything the run did is in here, and nothing else is allowed.",
     "export default {",
     "  net: {",
-    `    allow: ${list(net, (a) => netComment(learned.net.get(a)))},`,
+    `    allow: ${list(net, ((a) => netComment(learned.net.get(a))))},`,
     "  },",
     "  // The programs it ran.",
     "  run: {",
-    `    allow: ${list(run, (p) => programComment(p, learned.run.get(p)))},`,
+    `    allow: ${list(run, ((p) => programComment(p, learned.run.get(p))))},`,
     "  },",
     "};",
     ""
@@ -6965,7 +6965,7 @@ var resolveTraceCalls = (function resolveTraceCalls(entries2) {
   }
   return [
     ...chosen
-  ].sort((a, b) => NUMBERS[a] - NUMBERS[b]);
+  ].sort(((a, b) => NUMBERS[a] - NUMBERS[b]));
 });
 var splitCommand = (function splitCommand(args) {
   for (let i = 0; i < args.length; i++) {
@@ -7014,7 +7014,7 @@ var checkOptionNames = (function checkOptionNames(own2) {
 });
 var parseOptions = (function parseOptions(own2) {
   const values = {};
-  const set = (name, value) => {
+  const set = ((name, value) => {
     const o = OPTIONS[name];
     if (o.type === "boolean" && value !== true) {
       throw new UsageError(`--${name}: takes no value; see jail --help`);
@@ -7023,7 +7023,7 @@ var parseOptions = (function parseOptions(own2) {
       const list = values[name] ??= [];
       list.push(value);
     } else values[name] = value;
-  };
+  });
   for (let i = 0; i < own2.length; i++) {
     const a = own2[i];
     if (a.startsWith("--")) {
@@ -7062,23 +7062,23 @@ var duration = (function duration(flag, value) {
 });
 var parseCli = (function parseCli(args) {
   const [own2, command] = splitCommand(args);
-  const normalised = own2.map((a) => LIST_FLAGS.includes(a.slice(2)) ? `${a}=*` : a === "--trace" ? `${a}=${TRACE_TO_STDERR}` : a);
+  const normalised = own2.map(((a) => LIST_FLAGS.includes(a.slice(2)) ? `${a}=*` : a === "--trace" ? `${a}=${TRACE_TO_STDERR}` : a));
   checkOptionNames(own2);
   const values = parseOptions(normalised);
   const flags = {};
   for (const f of LIST_FLAGS) {
     const v = values[f];
     if (v) {
-      flags[f] = v.flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s !== "");
-      if (v.some((s) => s.trim() === "") || flags[f].length === 0) {
-        throw new UsageError(`--${f}: empty list ${JSON.stringify(v.find((s) => s.split(",").some((p) => !p.trim())))}: give entries after = (comma-separated) or drop the = to mean all`);
+      flags[f] = v.flatMap(((s) => s.split(","))).map(((s) => s.trim())).filter(((s) => s !== ""));
+      if (v.some(((s) => s.trim() === "")) || flags[f].length === 0) {
+        throw new UsageError(`--${f}: empty list ${JSON.stringify(v.find(((s) => s.split(",").some(((p) => !p.trim())))))}: give entries after = (comma-separated) or drop the = to mean all`);
       }
     }
   }
   if (values["allow-all"]) flags["allow-all"] = true;
   const capAdd = values["cap-add"];
   if (capAdd) {
-    flags["cap-add"] = capAdd.flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s);
+    flags["cap-add"] = capAdd.flatMap(((s) => s.split(","))).map(((s) => s.trim())).filter(((s) => s));
     if (flags["cap-add"].length === 0) {
       throw new UsageError(`--cap-add: empty list: expected names such as --cap-add=NET_RAW`);
     }
@@ -7104,8 +7104,8 @@ var parseCli = (function parseCli(args) {
   const callsValues = values["trace-calls"];
   let traceCalls;
   if (callsValues) {
-    const entries2 = callsValues.flatMap((s) => s.split(",")).map((s) => s.trim());
-    if (entries2.some((s) => s === "")) {
+    const entries2 = callsValues.flatMap(((s) => s.split(","))).map(((s) => s.trim()));
+    if (entries2.some(((s) => s === ""))) {
       throw new UsageError(`--trace-calls: empty entry in ${JSON.stringify(callsValues.join(","))}: expected names and classes such as --trace-calls=openat,%net`);
     }
     try {
@@ -7141,7 +7141,7 @@ var ignoreSignals = (function ignoreSignals(signals) {
     0n,
     0n
   ]);
-  return signals.filter((sig) => sys("rt_sigaction", sig, act, null, KERNEL_SIGSET_BYTES) !== 0);
+  return signals.filter(((sig) => sys("rt_sigaction", sig, act, null, KERNEL_SIGSET_BYTES) !== 0));
 });
 var report = (function report(message) {
   writeStderr(`jail: ${message}
@@ -7176,7 +7176,7 @@ var writeLearned = (function writeLearned(learner, learn, command, outcome) {
     report(`--learn ${learn.path}: cannot write: ${e.message}`);
     return false;
   }
-  const n = (k, one, many) => `${k} ${k === 1 ? one : many}`;
+  const n = ((k, one, many) => `${k} ${k === 1 ? one : many}`);
   const failed = outcome.exitCode !== 0 ? ` (the command's exit status was ${outcome.exitCode})` : "";
   report(`learned ${n(net.size, "destination", "destinations")} and ${n(run.size, "program", "programs")}; wrote ${learn.path}${failed}`);
   return true;
@@ -7240,21 +7240,21 @@ var main = (async function main(args) {
       ] : []
     ];
     if (outputs.length) {
-      const unwritable = (await Promise.resolve().then(() => (init_output_paths(), output_paths_exports))).checkOutputPaths(outputs);
+      const unwritable = (await Promise.resolve().then((() => (init_output_paths(), output_paths_exports)))).checkOutputPaths(outputs);
       if (unwritable) throw new UsageError(unwritable);
     }
-    const summaries = cli.summary ? await Promise.resolve().then(() => (init_summary(), summary_exports)) : void 0;
+    const summaries = cli.summary ? await Promise.resolve().then((() => (init_summary(), summary_exports))) : void 0;
     const summary = summaries && new summaries.SummaryCollector(cli.command);
     const learner = cli.learn ? new Learner() : void 0;
-    const progress = learner && new (await Promise.resolve().then(() => (init_progress(), progress_exports))).Progress({
+    const progress = learner && new (await Promise.resolve().then((() => (init_progress(), progress_exports)))).Progress({
       interactive: Deno.stderr.isTerminal()
     });
-    const onEvent = summary || learner ? (e) => {
+    const onEvent = summary || learner ? ((e) => {
       summary?.add(e);
       const item = learner?.add(e);
       if (item) progress?.learned(item);
-    } : void 0;
-    const color = cli.trace && cli.traceFile === void 0 && (await Promise.resolve().then(() => (init_trace(), trace_exports))).useColor(Deno.stderr.isTerminal(), Deno.env.get("NO_COLOR"));
+    }) : void 0;
+    const color = cli.trace && cli.traceFile === void 0 && (await Promise.resolve().then((() => (init_trace(), trace_exports)))).useColor(Deno.stderr.isTerminal(), Deno.env.get("NO_COLOR"));
     const outcome = await runJailed(cli.command, loaded.compiled, {
       onRootExit: cli.wait ? "wait" : loaded.config.onRootExit ?? "kill",
       timeout: cli.timeout ?? loaded.timeout,
@@ -7277,9 +7277,9 @@ var main = (async function main(args) {
       // none ends jail (and with it the tree, unwarned). All but the one that wakes the
       // supervisor's loop on this thread (inline.ts), which has a handler. Once the command's
       // process exists: it would have to reset each before its exec (a stop apiece).
-      onStarted: () => ignoreSignals(Array.from({
+      onStarted: (() => ignoreSignals(Array.from({
         length: SIGRTMAX - SIGRTMIN_USABLE + 1
-      }, (_, i) => SIGRTMIN_USABLE + i).filter((sig) => sig !== WAKE_SIGNAL))
+      }, ((_, i) => SIGRTMIN_USABLE + i)).filter(((sig) => sig !== WAKE_SIGNAL))))
     });
     if (outcome.message) report(outcome.message);
     if (summaries && summary) writeSummary(summaries, summary, outcome, cli.command);
@@ -7298,13 +7298,13 @@ var main = (async function main(args) {
 });
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
-var __esm = (fn, res) => function __init() {
+var __esm = ((fn, res) => (function __init() {
   return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;
-};
-var __export = (target, all) => {
+}));
+var __export = ((target, all) => {
   for (var name in all)
     __defProp(target, name, { get: all[name], enumerable: true });
-};
+});
 
 // src/stderr.ts
 
@@ -7312,15 +7312,15 @@ var __export = (target, all) => {
 
 var encoder, pauseWord;
 var init_stderr = __esm({
-  "src/stderr.ts"() {
+  "src/stderr.ts": (function () {
     encoder = new TextEncoder();
-  }
+  })
 });
 
 // kernel/errno.ts
 var ERRNO_NUMBERS, ERRNO_NAMES, ERRNO_MESSAGES, MAX_ERRNO;
 var init_errno = __esm({
-  "kernel/errno.ts"() {
+  "kernel/errno.ts": (function () {
     ERRNO_NUMBERS = {
       EPERM: 1,
       ENOENT: 2,
@@ -7729,13 +7729,13 @@ var init_errno = __esm({
       "Memory page has hardware error"
     ];
     MAX_ERRNO = 4095;
-  }
+  })
 });
 
 // kernel/aarch64_syscalls.ts
 var SYSCALL_TABLE_KERNEL, SYSCALL_NUMBERS, SYSCALL_NAMES, MAX_SYSCALL_NR;
 var init_aarch64_syscalls = __esm({
-  "kernel/aarch64_syscalls.ts"() {
+  "kernel/aarch64_syscalls.ts": (function () {
     SYSCALL_TABLE_KERNEL = "6.19";
     SYSCALL_NUMBERS = {
       io_setup: 0,
@@ -8538,13 +8538,13 @@ var init_aarch64_syscalls = __esm({
       "listns"
     ];
     MAX_SYSCALL_NR = 470;
-  }
+  })
 });
 
 // kernel/x86_64_syscalls.ts
 var SYSCALL_TABLE_KERNEL2, SYSCALL_NUMBERS2, SYSCALL_NAMES2, MAX_SYSCALL_NR2;
 var init_x86_64_syscalls = __esm({
-  "kernel/x86_64_syscalls.ts"() {
+  "kernel/x86_64_syscalls.ts": (function () {
     SYSCALL_TABLE_KERNEL2 = "6.19";
     SYSCALL_NUMBERS2 = {
       read: 0,
@@ -9406,18 +9406,18 @@ var init_x86_64_syscalls = __esm({
       "listns"
     ];
     MAX_SYSCALL_NR2 = 470;
-  }
+  })
 });
 
 // kernel/host_syscalls.ts
 
 var HOST_SYSCALL_NUMBERS;
 var init_host_syscalls = __esm({
-  "kernel/host_syscalls.ts"() {
+  "kernel/host_syscalls.ts": (function () {
     init_aarch64_syscalls();
     init_x86_64_syscalls();
     HOST_SYSCALL_NUMBERS = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS : SYSCALL_NUMBERS2;
-  }
+  })
 });
 
 // ffi/libc.ts
@@ -9434,7 +9434,7 @@ var init_host_syscalls = __esm({
 
 var errnoSymbols, errnoView, ErrnoError, generic, numbers;
 var init_libc = __esm({
-  "ffi/libc.ts"() {
+  "ffi/libc.ts": (function () {
     init_errno();
     init_host_syscalls();
     errnoSymbols = lazySymbols({
@@ -9480,14 +9480,14 @@ var init_libc = __esm({
       }
     });
     numbers = /* @__PURE__ */ new Map();
-  }
+  })
 });
 
 // kernel/signals.ts
 
 var SIGNALS, SIGRTMIN_USABLE, SIGRTMAX, SIG, SIG_IGN, KERNEL_SIGSET_BYTES, SIGINFO_SIZE;
 var init_signals = __esm({
-  "kernel/signals.ts"() {
+  "kernel/signals.ts": (function () {
     SIGNALS = {
       SIGHUP: 1,
       SIGINT: 2,
@@ -9532,14 +9532,14 @@ var init_signals = __esm({
     SIG_IGN = 1n;
     KERNEL_SIGSET_BYTES = 8;
     SIGINFO_SIZE = 128;
-  }
+  })
 });
 
 // kernel/abi.ts
 
 var AUDIT_ARCH_X86_64, AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_ARM, ABIS, HOST_ABI;
 var init_abi = __esm({
-  "kernel/abi.ts"() {
+  "kernel/abi.ts": (function () {
     AUDIT_ARCH_X86_64 = 3221225534;
     AUDIT_ARCH_AARCH64 = 3221225655;
     AUDIT_ARCH_I386 = 1073741827;
@@ -9592,13 +9592,13 @@ var init_abi = __esm({
       }
     };
     HOST_ABI = abiOf(Deno.build.arch);
-  }
+  })
 });
 
 // kernel/fcntl.ts
 var O, AT_FDCWD, AT, F, RESOLVE_IN_ROOT, OPEN_HOW_SIZE, S_IF, ACCESS_OK, SEEK, PATH_MAX, MAXSYMLINKS;
 var init_fcntl = __esm({
-  "kernel/fcntl.ts"() {
+  "kernel/fcntl.ts": (function () {
     init_abi();
     O = {
       /** O_WRONLY. */
@@ -9693,7 +9693,7 @@ var init_fcntl = __esm({
     };
     PATH_MAX = 4096;
     MAXSYMLINKS = 40;
-  }
+  })
 });
 
 // ffi/io.ts
@@ -9701,16 +9701,16 @@ var init_fcntl = __esm({
 
 
 var init_io = __esm({
-  "ffi/io.ts"() {
+  "ffi/io.ts": (function () {
     init_libc();
     init_fcntl();
-  }
+  })
 });
 
 // kernel/socket.ts
 var AF, SOCK, IPPROTO, SOL, SO, IP, IPV6, TCP, UDP_SEGMENT, MSG, SCM, SOCKADDR_STORAGE_SIZE, SOCKADDR_IN_SIZE, MSGHDR_SIZE, MMSGHDR_SIZE, CMSG_HEADER_SIZE, IN_PKTINFO_SIZE, IN6_PKTINFO_SIZE, IN6_PKTINFO_IFINDEX, SOCK_FILTER_SIZE, UIO_MAXIOV, POLLOUT;
 var init_socket = __esm({
-  "kernel/socket.ts"() {
+  "kernel/socket.ts": (function () {
     AF = {
       UNSPEC: 0,
       UNIX: 1,
@@ -9901,7 +9901,7 @@ var init_socket = __esm({
     SOCK_FILTER_SIZE = 8;
     UIO_MAXIOV = 1024;
     POLLOUT = 4;
-  }
+  })
 });
 
 // kernel/seccomp.ts
@@ -9910,7 +9910,7 @@ var init_socket = __esm({
 
 var SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_TRAP, SECCOMP_RET_ERRNO, SECCOMP_RET_USER_NOTIF, SECCOMP_RET_TRACE, SECCOMP_RET_LOG, SECCOMP_RET_ALLOW, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, X32_SYSCALL_BIT, SECCOMP_DATA_NR, SECCOMP_DATA_ARCH, SECCOMP_DATA_IP, SECCOMP_DATA_ARGS, SECCOMP_DATA_SIZE, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_GET_NOTIF_SIZES, SECCOMP_NOTIF, SECCOMP_NOTIF_RESP, SECCOMP_NOTIF_SIZES_BYTES, SECCOMP_USER_NOTIF_FLAG_CONTINUE, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND, SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR, SECCOMP_IOCTL_NOTIF_SET_FLAGS;
 var init_seccomp = __esm({
-  "kernel/seccomp.ts"() {
+  "kernel/seccomp.ts": (function () {
     SECCOMP_RET_KILL_PROCESS = 2147483648;
     SECCOMP_RET_KILL_THREAD = 0;
     SECCOMP_RET_TRAP = 196608;
@@ -9953,7 +9953,7 @@ var init_seccomp = __esm({
     SECCOMP_IOCTL_NOTIF_ID_VALID = 1074274562;
     SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR = 2148016386;
     SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
-  }
+  })
 });
 
 // ffi/seccomp_notify.ts
@@ -9965,7 +9965,7 @@ var init_seccomp = __esm({
 
 var EINVAL, SYMBOLS3, sym3, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
 var init_seccomp_notify = __esm({
-  "ffi/seccomp_notify.ts"() {
+  "ffi/seccomp_notify.ts": (function () {
     init_libc();
     init_seccomp();
     init_errno();
@@ -9994,7 +9994,7 @@ var init_seccomp_notify = __esm({
     pollBuf = new Uint8Array(8);
     pollView = new DataView(pollBuf.buffer);
     pollWait = new BigInt64Array(2);
-  }
+  })
 });
 
 // src/notify/report_once.ts
@@ -10003,9 +10003,9 @@ var init_seccomp_notify = __esm({
 
 var REPORT_ONCE_SLOTS;
 var init_report_once = __esm({
-  "src/notify/report_once.ts"() {
+  "src/notify/report_once.ts": (function () {
     REPORT_ONCE_SLOTS = 8192;
-  }
+  })
 });
 
 // src/notify/pool.ts
@@ -10016,7 +10016,7 @@ var init_report_once = __esm({
 
 var POOL, FD_PENDING, MODE_BLOCKING, MODE_POLL, NOTIFY_THREADS_ENV, NOTIFY_POLL_ENV, MAX_THREADS, LEAVE_MS;
 var init_pool = __esm({
-  "src/notify/pool.ts"() {
+  "src/notify/pool.ts": (function () {
     init_seccomp_notify();
     init_report_once();
     init_seccomp();
@@ -10045,13 +10045,13 @@ var init_pool = __esm({
     NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
     MAX_THREADS = 16;
     LEAVE_MS = 2e3;
-  }
+  })
 });
 
 // src/seen_keys.ts
 var SEEN_LIMIT, SeenKeys;
 var init_seen_keys = __esm({
-  "src/seen_keys.ts"() {
+  "src/seen_keys.ts": (function () {
     SEEN_LIMIT = 16384;
     SeenKeys = class {
       #keys = /* @__PURE__ */ new Set();
@@ -10087,16 +10087,16 @@ var init_seen_keys = __esm({
         return this.#keys.size;
       }
     };
-  }
+  })
 });
 
 // src/fs/report.ts
 var report_exports = {};
 __export(report_exports, {
-  commOf: () => commOf,
-  denialKey: () => denialKey,
-  denialLine: () => denialLine,
-  fsReporter: () => fsReporter
+  commOf: (() => commOf),
+  denialKey: (() => denialKey),
+  denialLine: (() => denialLine),
+  fsReporter: (() => fsReporter)
 });
 
 
@@ -10104,20 +10104,20 @@ __export(report_exports, {
 
 var VERB;
 var init_report = __esm({
-  "src/fs/report.ts"() {
+  "src/fs/report.ts": (function () {
     init_seen_keys();
     VERB = {
       read: "read of",
       write: "write to",
       run: "run of"
     };
-  }
+  })
 });
 
 // kernel/ptrace.ts
 var PTRACE, PTRACE_O, PTRACE_EVENT, NT_PRSTATUS, NT_ARM_SYSTEM_CALL;
 var init_ptrace = __esm({
-  "kernel/ptrace.ts"() {
+  "kernel/ptrace.ts": (function () {
     PTRACE = {
       /** PTRACE_CONT: resume, with a signal to deliver (0: none). */
       CONT: 7,
@@ -10188,7 +10188,7 @@ var init_ptrace = __esm({
     };
     NT_PRSTATUS = 1n;
     NT_ARM_SYSTEM_CALL = 0x404n;
-  }
+  })
 });
 
 // ffi/ptrace.ts
@@ -10201,7 +10201,7 @@ var init_ptrace = __esm({
 
 var SYMBOLS4, sym4, SMALL, addresses, statusBuf, waitResult;
 var init_ptrace2 = __esm({
-  "ffi/ptrace.ts"() {
+  "ffi/ptrace.ts": (function () {
     init_libc();
     init_ptrace();
     SYMBOLS4 = {
@@ -10232,20 +10232,20 @@ var init_ptrace2 = __esm({
     sym4 = lazySymbols(SYMBOLS4);
     SMALL = Array.from({
       length: 65
-    }, (_, i) => BigInt(i));
+    }, ((_, i) => BigInt(i)));
     addresses = /* @__PURE__ */ new WeakMap();
     statusBuf = new Int32Array(1);
     waitResult = [
       0,
       0
     ];
-  }
+  })
 });
 
 // src/arch/aarch64.ts
 var REG, REGS_SIZE, RED_ZONE, EIO, NR_OFFSET, IOV_OFFSET, STORE_SIZE, Registers;
 var init_aarch64 = __esm({
-  "src/arch/aarch64.ts"() {
+  "src/arch/aarch64.ts": (function () {
     init_libc();
     init_ptrace();
     init_ptrace2();
@@ -10386,13 +10386,13 @@ var init_aarch64 = __esm({
         return nrc;
       }
     };
-  }
+  })
 });
 
 // src/arch/x86_64.ts
 var REG2, ARG_REGS, REGS_SIZE2, RED_ZONE2, Registers2;
 var init_x86_64 = __esm({
-  "src/arch/x86_64.ts"() {
+  "src/arch/x86_64.ts": (function () {
     init_ptrace();
     init_ptrace2();
     init_abi();
@@ -10513,7 +10513,7 @@ var init_x86_64 = __esm({
         return ptraceBuffer(PTRACE.SETREGS, tid, this.buffer);
       }
     };
-  }
+  })
 });
 
 // src/arch/arch.ts
@@ -10521,7 +10521,7 @@ var init_x86_64 = __esm({
 
 var X86_64, AARCH64, ARCHES, HOST_ARCH;
 var init_arch = __esm({
-  "src/arch/arch.ts"() {
+  "src/arch/arch.ts": (function () {
     init_abi();
     init_aarch64_syscalls();
     init_x86_64_syscalls();
@@ -10533,7 +10533,7 @@ var init_arch = __esm({
       names: SYSCALL_NAMES2,
       maxNr: MAX_SYSCALL_NR2,
       tableKernel: SYSCALL_TABLE_KERNEL2,
-      newRegisters: () => new Registers2()
+      newRegisters: (() => new Registers2())
     };
     AARCH64 = {
       ...ABIS.aarch64,
@@ -10541,23 +10541,23 @@ var init_arch = __esm({
       names: SYSCALL_NAMES,
       maxNr: MAX_SYSCALL_NR,
       tableKernel: SYSCALL_TABLE_KERNEL,
-      newRegisters: () => new Registers()
+      newRegisters: (() => new Registers())
     };
     ARCHES = {
       x86_64: X86_64,
       aarch64: AARCH64
     };
     HOST_ARCH = ARCHES[abiOf(Deno.build.arch).name];
-  }
+  })
 });
 
 // src/decision.ts
 
 var TRACE_ONLY_RULE;
 var init_decision = __esm({
-  "src/decision.ts"() {
+  "src/decision.ts": (function () {
     TRACE_ONLY_RULE = "trace";
-  }
+  })
 });
 
 // src/report/_text.ts
@@ -10570,11 +10570,11 @@ var init_decision = __esm({
 
 var CONTROL;
 var init_text = __esm({
-  "src/report/_text.ts"() {
+  "src/report/_text.ts": (function () {
     init_errno();
     init_signals();
     CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-  }
+  })
 });
 
 // src/report/classify.ts
@@ -10583,11 +10583,11 @@ var init_text = __esm({
 
 var MAX_ERRNO2;
 var init_classify = __esm({
-  "src/report/classify.ts"() {
+  "src/report/classify.ts": (function () {
     init_text();
     init_errno();
     MAX_ERRNO2 = BigInt(MAX_ERRNO);
-  }
+  })
 });
 
 // src/report/log.ts
@@ -10598,7 +10598,7 @@ var init_classify = __esm({
 
 var LOG_VERSION, LogWriter;
 var init_log = __esm({
-  "src/report/log.ts"() {
+  "src/report/log.ts": (function () {
     init_classify();
     init_text();
     init_stderr();
@@ -10620,8 +10620,8 @@ var init_log = __esm({
        * @param path The file.
        * @throws {Deno.errors.NotFound} And the other errors of `Deno.openSync`.
        */
-      static create(path, onError = () => {
-      }) {
+      static create(path, onError = (() => {
+      })) {
         const file = Deno.openSync(path, {
           write: true,
           append: true,
@@ -10678,7 +10678,7 @@ var init_log = __esm({
         this.close();
       }
     };
-  }
+  })
 });
 
 // kernel/bpf.ts
@@ -10692,7 +10692,7 @@ var init_log = __esm({
 
 var BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_JMP, BPF_RET, BPF_MISC, BPF_W, BPF_H, BPF_B, BPF_IMM, BPF_ABS, BPF_MEM, BPF_LEN, BPF_AND, BPF_NEG, BPF_JA, BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_K, BPF_X, BPF_A, BPF_TAX, BPF_TXA, SKF_NET_OFF, BPF_MAXINSNS, BPF_MEMWORDS, BPF_MAX_COND_JUMP;
 var init_bpf = __esm({
-  "kernel/bpf.ts"() {
+  "kernel/bpf.ts": (function () {
     BPF_LD = 0;
     BPF_LDX = 1;
     BPF_ST = 2;
@@ -10724,7 +10724,7 @@ var init_bpf = __esm({
     BPF_MAXINSNS = 4096;
     BPF_MEMWORDS = 16;
     BPF_MAX_COND_JUMP = 255;
-  }
+  })
 });
 
 // ffi/fs.ts
@@ -10735,7 +10735,7 @@ var init_bpf = __esm({
 
 var SYMBOLS7, sym7, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG, OPEN_HEAD;
 var init_fs = __esm({
-  "ffi/fs.ts"() {
+  "ffi/fs.ts": (function () {
     init_libc();
     init_io();
     init_abi();
@@ -10794,7 +10794,7 @@ var init_fs = __esm({
     decoder = new TextDecoder();
     ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
     OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
-  }
+  })
 });
 
 // src/fs/glob.ts
@@ -10809,15 +10809,15 @@ var init_fs = __esm({
 
 var GlobSet;
 var init_glob = __esm({
-  "src/fs/glob.ts"() {
+  "src/fs/glob.ts": (function () {
     GlobSet = class {
       #globs;
       /** @param entries Absolute patterns and the entries they came from. */
       constructor(entries2) {
-        this.#globs = entries2.map((e) => ({
+        this.#globs = entries2.map(((e) => ({
           source: e.source,
           re: globToRegExp(e.pattern)
-        }));
+        })));
       }
       /** Number of patterns. */
       get size() {
@@ -10832,14 +10832,14 @@ var init_glob = __esm({
         return void 0;
       }
     };
-  }
+  })
 });
 
 // src/fs/access.ts
 
 var READ_BASE, WRITE_BASE, RUN_BASE, AccessChecker;
 var init_access = __esm({
-  "src/fs/access.ts"() {
+  "src/fs/access.ts": (function () {
     init_glob();
     READ_BASE = [
       "/usr",
@@ -10903,14 +10903,14 @@ var init_access = __esm({
         return {};
       }
     };
-  }
+  })
 });
 
 // src/supervisor/registry.ts
 
 var PidSlots, Registry;
 var init_registry = __esm({
-  "src/supervisor/registry.ts"() {
+  "src/supervisor/registry.ts": (function () {
     PidSlots = class {
       #slots;
       #index = /* @__PURE__ */ new Map();
@@ -11053,15 +11053,15 @@ var init_registry = __esm({
         return vanished;
       }
     };
-  }
+  })
 });
 
 // src/bpf/opcodes.ts
 var init_opcodes = __esm({
-  "src/bpf/opcodes.ts"() {
+  "src/bpf/opcodes.ts": (function () {
     init_bpf();
     init_seccomp();
-  }
+  })
 });
 
 // src/bpf/spec.ts
@@ -11071,10 +11071,10 @@ var init_opcodes = __esm({
 
 
 var init_spec = __esm({
-  "src/bpf/spec.ts"() {
+  "src/bpf/spec.ts": (function () {
     init_abi();
     init_opcodes();
-  }
+  })
 });
 
 // ffi/memory.ts
@@ -11083,7 +11083,7 @@ var init_spec = __esm({
 
 var VM_CALL, SYMBOLS8, sym8, localIov, remoteIov;
 var init_memory = __esm({
-  "ffi/memory.ts"() {
+  "ffi/memory.ts": (function () {
     init_libc();
     VM_CALL = {
       parameters: [
@@ -11106,7 +11106,7 @@ var init_memory = __esm({
     sym8 = lazySymbols(SYMBOLS8);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
-  }
+  })
 });
 
 // src/net/address.ts
@@ -11130,7 +11130,7 @@ var init_memory = __esm({
 
 var FAMILY_NAMES, NetEntryError;
 var init_address = __esm({
-  "src/net/address.ts"() {
+  "src/net/address.ts": (function () {
     FAMILY_NAMES = {
       3: "AF_AX25",
       4: "AF_IPX",
@@ -11158,7 +11158,7 @@ var init_address = __esm({
         this.name = "NetEntryError";
       }
     };
-  }
+  })
 });
 
 // src/net/sockaddr.ts
@@ -11167,10 +11167,10 @@ var init_address = __esm({
 
 
 var init_sockaddr = __esm({
-  "src/net/sockaddr.ts"() {
+  "src/net/sockaddr.ts": (function () {
     init_address();
     init_socket();
-  }
+  })
 });
 
 // src/fs/resolve.ts
@@ -11181,7 +11181,7 @@ var init_sockaddr = __esm({
 
 var ENOENT2, ENOTDIR, ELOOP, MAX_LINKS, realFs;
 var init_resolve = __esm({
-  "src/fs/resolve.ts"() {
+  "src/fs/resolve.ts": (function () {
     init_fs();
     init_glob();
     init_errno();
@@ -11191,15 +11191,15 @@ var init_resolve = __esm({
     ELOOP = ERRNO_NUMBERS.ELOOP;
     MAX_LINKS = MAXSYMLINKS;
     realFs = {
-      lstat(path) {
+      lstat: (function (path) {
         const kind = lstatKind(path);
         return typeof kind === "number" ? {
           missing: kind === -ENOTDIR ? ENOTDIR : ENOENT2
         } : kind;
-      },
+      }),
       readlink: readLink
     };
-  }
+  })
 });
 
 // src/fs/syscalls.ts
@@ -11208,7 +11208,7 @@ var init_resolve = __esm({
 
 var OPEN_CALLS, WRITE_CALLS, RUN_CALLS, OPEN_WRITE_FLAGS, write, writeAt;
 var init_syscalls = __esm({
-  "src/fs/syscalls.ts"() {
+  "src/fs/syscalls.ts": (function () {
     init_abi();
     init_fcntl();
     OPEN_CALLS = [
@@ -11260,7 +11260,7 @@ var init_syscalls = __esm({
       "execveat"
     ];
     OPEN_WRITE_FLAGS = O.WRONLY | O.RDWR | O.CREAT | O.TRUNC | O.APPEND | O.TMPFILE;
-    write = (dirfd, ptr, reg, target, follow, emptyPath = false) => ({
+    write = ((dirfd, ptr, reg, target, follow, emptyPath = false) => ({
       dirfd,
       ptr,
       reg,
@@ -11270,9 +11270,9 @@ var init_syscalls = __esm({
         "write"
       ],
       target
-    });
-    writeAt = (dirfd, ptr, f) => write(dirfd, ptr, 1, "existing", (f & AT.SYMLINK_NOFOLLOW) === 0, (f & AT.EMPTY_PATH) !== 0);
-  }
+    }));
+    writeAt = ((dirfd, ptr, f) => write(dirfd, ptr, 1, "existing", (f & AT.SYMLINK_NOFOLLOW) === 0, (f & AT.EMPTY_PATH) !== 0));
+  })
 });
 
 // src/fs/tracee_memory.ts
@@ -11281,7 +11281,7 @@ var init_syscalls = __esm({
 
 var PAGE, EFAULT4, ENAMETOOLONG3, scratch, decoder2;
 var init_tracee_memory = __esm({
-  "src/fs/tracee_memory.ts"() {
+  "src/fs/tracee_memory.ts": (function () {
     init_memory();
     init_abi();
     init_errno();
@@ -11293,18 +11293,18 @@ var init_tracee_memory = __esm({
     decoder2 = new TextDecoder("utf-8", {
       fatal: true
     });
-  }
+  })
 });
 
 // src/fs/check.ts
 var check_exports = {};
 __export(check_exports, {
-  FsChecker: () => FsChecker
+  FsChecker: (() => FsChecker)
 });
 
 var EBADF2, SCRIPT_HEAD, FsChecker;
 var init_check = __esm({
-  "src/fs/check.ts"() {
+  "src/fs/check.ts": (function () {
     init_fs();
     init_memory();
     init_access();
@@ -11334,7 +11334,7 @@ var init_check = __esm({
         this.#access = new AccessChecker(policy);
         this.#redirects = [
           ...policy.redirect
-        ].sort((a, b) => b.from.length - a.from.length);
+        ].sort(((a, b) => b.from.length - a.from.length));
         this.#view = view;
       }
       /** A refusal of the policy. */
@@ -11525,16 +11525,16 @@ var init_check = __esm({
         return void 0;
       }
     };
-  }
+  })
 });
 
 // kernel/auxv.ts
 var AT_NULL, AT_EXECFN;
 var init_auxv = __esm({
-  "kernel/auxv.ts"() {
+  "kernel/auxv.ts": (function () {
     AT_NULL = 0n;
     AT_EXECFN = 31n;
-  }
+  })
 });
 
 // src/report/capture.ts
@@ -11551,7 +11551,7 @@ var init_auxv = __esm({
 
 var NET_ARITY, FAMILY_NAMES2, MAX_SOCKADDR2, UNREADABLE;
 var init_capture = __esm({
-  "src/report/capture.ts"() {
+  "src/report/capture.ts": (function () {
     init_memory();
     init_address();
     init_sockaddr();
@@ -11566,23 +11566,23 @@ var init_capture = __esm({
       sendmmsg: 4,
       socket: 3
     };
-    FAMILY_NAMES2 = Object.fromEntries(Object.entries(AF).map(([name, n]) => [
+    FAMILY_NAMES2 = Object.fromEntries(Object.entries(AF).map((([name, n]) => [
       n,
       `AF_${name}`
-    ]));
+    ])));
     MAX_SOCKADDR2 = SOCKADDR_STORAGE_SIZE;
     UNREADABLE = {
       family: "?",
       address: "?",
       scope: "other"
     };
-  }
+  })
 });
 
 // src/report/processes.ts
 var ProcessTable;
 var init_processes = __esm({
-  "src/report/processes.ts"() {
+  "src/report/processes.ts": (function () {
     ProcessTable = class {
       #procs = /* @__PURE__ */ new Map();
       /** Records a new process; it inherits its parent's program. */
@@ -11621,13 +11621,13 @@ var init_processes = __esm({
         return this.#procs.size;
       }
     };
-  }
+  })
 });
 
 // src/report/trace_signatures.ts
 var SIGNATURES, ADDRESS_RESULTS;
 var init_trace_signatures = __esm({
-  "src/report/trace_signatures.ts"() {
+  "src/report/trace_signatures.ts": (function () {
     SIGNATURES = {
       read: [
         "fd",
@@ -12104,7 +12104,7 @@ var init_trace_signatures = __esm({
       "brk",
       "shmat"
     ]);
-  }
+  })
 });
 
 // src/report/trace_args.ts
@@ -12117,7 +12117,7 @@ var init_trace_signatures = __esm({
 
 var ACCESS_MODES, OPEN_FLAGS, O_TMPFILE, SOCK_TYPES, SOCK_FLAGS, PROTOCOLS, MSG_FLAGS, AT_FLAGS, UNLINK_FLAGS, ACCESS_BITS, WHENCE, LEVELS, SOCKOPTS, MAX_STRING, ESCAPES, int32, uint32, pointer, DECODERS;
 var init_trace_args = __esm({
-  "src/report/trace_args.ts"() {
+  "src/report/trace_args.ts": (function () {
     init_tracee_memory();
     init_capture();
     init_text();
@@ -12385,54 +12385,54 @@ var init_trace_args = __esm({
       34: '\\"',
       92: "\\\\"
     };
-    int32 = (hex2) => Number(BigInt.asIntN(32, BigInt(hex2)));
-    uint32 = (hex2) => Number(BigInt(hex2) & 0xffffffffn);
-    pointer = (hex2) => BigInt(hex2) === 0n ? "NULL" : hex2;
+    int32 = ((hex2) => Number(BigInt.asIntN(32, BigInt(hex2))));
+    uint32 = ((hex2) => Number(BigInt(hex2) & 0xffffffffn));
+    pointer = ((hex2) => BigInt(hex2) === 0n ? "NULL" : hex2);
     DECODERS = {
-      int: (h) => String(int32(h)),
-      long: (h) => String(BigInt.asIntN(64, BigInt(h))),
-      ulong: (h) => String(BigInt.asUintN(64, BigInt(h))),
-      hex: (h) => `0x${BigInt(h).toString(16)}`,
+      int: ((h) => String(int32(h))),
+      long: ((h) => String(BigInt.asIntN(64, BigInt(h)))),
+      ulong: ((h) => String(BigInt.asUintN(64, BigInt(h)))),
+      hex: ((h) => `0x${BigInt(h).toString(16)}`),
       ptr: pointer,
-      fd: (h) => String(int32(h)),
-      dirfd: (h) => int32(h) === AT_FDCWD ? "AT_FDCWD" : String(int32(h)),
-      path: (h, c) => c.strings?.[c.index] ?? pointer(h),
-      string: (h, c) => c.strings?.[c.index] ?? pointer(h),
-      oflags: (h) => openFlags(h),
-      mode: (h) => octalMode(BigInt(h)),
-      omode: (h) => octalMode(BigInt(h)),
-      domain: (h) => familyName2(int32(h)),
-      socktype: (h) => sockType(uint32(h)),
-      protocol: (h, c) => {
+      fd: ((h) => String(int32(h))),
+      dirfd: ((h) => int32(h) === AT_FDCWD ? "AT_FDCWD" : String(int32(h))),
+      path: ((h, c) => c.strings?.[c.index] ?? pointer(h)),
+      string: ((h, c) => c.strings?.[c.index] ?? pointer(h)),
+      oflags: ((h) => openFlags(h)),
+      mode: ((h) => octalMode(BigInt(h))),
+      omode: ((h) => octalMode(BigInt(h))),
+      domain: ((h) => familyName2(int32(h))),
+      socktype: ((h) => sockType(uint32(h))),
+      protocol: ((h, c) => {
         const family = int32(c.args[0] ?? "0x0");
         const n = int32(h);
         return family === AF.INET || family === AF.INET6 ? PROTOCOLS[n] ?? String(n) : String(n);
-      },
-      signal: (h) => int32(h) === 0 ? "0" : signalName2(int32(h)),
-      sockaddr: (_h, c) => c.sockaddr(c.index),
-      msghdr: (_h, c) => c.messages(),
-      mmsghdr: (_h, c) => c.messages(),
-      msgflags: (h) => flagsText(uint32(h), MSG_FLAGS),
-      atflags: (h) => flagsText(uint32(h), AT_FLAGS),
-      unlinkflags: (h) => flagsText(uint32(h), UNLINK_FLAGS),
-      amode: (h) => uint32(h) === 0 ? "F_OK" : flagsText(uint32(h), ACCESS_BITS),
-      whence: (h) => WHENCE[uint32(h)] ?? String(int32(h)),
-      level: (h) => LEVELS[int32(h)] ?? String(int32(h)),
-      sockopt: (h, c) => SOCKOPTS[int32(c.args[c.index - 1] ?? "0x0")]?.[int32(h)] ?? String(int32(h))
+      }),
+      signal: ((h) => int32(h) === 0 ? "0" : signalName2(int32(h))),
+      sockaddr: ((_h, c) => c.sockaddr(c.index)),
+      msghdr: ((_h, c) => c.messages()),
+      mmsghdr: ((_h, c) => c.messages()),
+      msgflags: ((h) => flagsText(uint32(h), MSG_FLAGS)),
+      atflags: ((h) => flagsText(uint32(h), AT_FLAGS)),
+      unlinkflags: ((h) => flagsText(uint32(h), UNLINK_FLAGS)),
+      amode: ((h) => uint32(h) === 0 ? "F_OK" : flagsText(uint32(h), ACCESS_BITS)),
+      whence: ((h) => WHENCE[uint32(h)] ?? String(int32(h))),
+      level: ((h) => LEVELS[int32(h)] ?? String(int32(h))),
+      sockopt: ((h, c) => SOCKOPTS[int32(c.args[c.index - 1] ?? "0x0")]?.[int32(h)] ?? String(int32(h)))
     };
-  }
+  })
 });
 
 // src/report/trace.ts
 var trace_exports = {};
 __export(trace_exports, {
-  formatArgv: () => formatArgv,
-  formatCall: () => formatCall,
-  formatReturn: () => formatReturn,
-  formatSockaddr: () => formatSockaddr,
-  openFlags: () => openFlags,
-  traceLine: () => traceLine,
-  useColor: () => useColor
+  formatArgv: (() => formatArgv),
+  formatCall: (() => formatCall),
+  formatReturn: (() => formatReturn),
+  formatSockaddr: (() => formatSockaddr),
+  openFlags: (() => openFlags),
+  traceLine: (() => traceLine),
+  useColor: (() => useColor)
 });
 
 
@@ -12445,7 +12445,7 @@ __export(trace_exports, {
 
 var SGR, DECISION_COLOR, MAX_ARGV, MAX_MMSG, RESTART_CODES, MAX_ERRNO3;
 var init_trace = __esm({
-  "src/report/trace.ts"() {
+  "src/report/trace.ts": (function () {
     init_classify();
     init_text();
     init_trace_args();
@@ -12493,19 +12493,19 @@ var init_trace = __esm({
       ]
     };
     MAX_ERRNO3 = BigInt(MAX_ERRNO);
-  }
+  })
 });
 
 // src/report/reporter.ts
 var reporter_exports = {};
 __export(reporter_exports, {
-  Reporter: () => Reporter,
-  eventSink: () => eventSink
+  Reporter: (() => Reporter),
+  eventSink: (() => eventSink)
 });
 
 var Reporter;
 var init_reporter = __esm({
-  "src/report/reporter.ts"() {
+  "src/report/reporter.ts": (function () {
     init_arch();
     init_capture();
     init_processes();
@@ -12614,13 +12614,13 @@ var init_reporter = __esm({
         this.#emit(event);
       }
     };
-  }
+  })
 });
 
 // src/notify/notified_call.ts
 var NotifiedArgs, NotifiedCaller;
 var init_notified_call = __esm({
-  "src/notify/notified_call.ts"() {
+  "src/notify/notified_call.ts": (function () {
     init_registry();
     NotifiedArgs = class {
       /** The arguments, filled for each notification by the pool thread. */
@@ -12660,14 +12660,14 @@ var init_notified_call = __esm({
         return this.#pid;
       }
     };
-  }
+  })
 });
 
 // src/notify/server.ts
 
 var ENOENT3, EINTR5, EPERM7, SERVED, NotifyServer, GONE;
 var init_server = __esm({
-  "src/notify/server.ts"() {
+  "src/notify/server.ts": (function () {
     init_spec();
     init_seccomp_notify();
     init_seccomp();
@@ -12776,20 +12776,20 @@ var init_server = __esm({
       error: 0,
       flags: 0
     };
-  }
+  })
 });
 
 // src/notify/early.ts
 var early_exports = {};
 __export(early_exports, {
-  EarlyNotifications: () => EarlyNotifications,
-  HAND_OVER_AFTER: () => HAND_OVER_AFTER,
-  NOTIFY_EARLY_MS_ENV: () => NOTIFY_EARLY_MS_ENV
+  EarlyNotifications: (() => EarlyNotifications),
+  HAND_OVER_AFTER: (() => HAND_OVER_AFTER),
+  NOTIFY_EARLY_MS_ENV: (() => NOTIFY_EARLY_MS_ENV)
 });
 
 var HAND_OVER_AFTER, NOTIFY_EARLY_MS_ENV, EarlyNotifications;
 var init_early = __esm({
-  "src/notify/early.ts"() {
+  "src/notify/early.ts": (function () {
     init_server();
     init_pool();
     init_seccomp_notify();
@@ -12851,32 +12851,32 @@ var init_early = __esm({
         this.#fd = -1;
       }
     };
-  }
+  })
 });
 
 // src/report/output_paths.ts
 var output_paths_exports = {};
 __export(output_paths_exports, {
-  checkOutputPaths: () => checkOutputPaths,
-  unwritableReason: () => unwritableReason
+  checkOutputPaths: (() => checkOutputPaths),
+  unwritableReason: (() => unwritableReason)
 });
 
 
 
 var init_output_paths = __esm({
-  "src/report/output_paths.ts"() {
-  }
+  "src/report/output_paths.ts": (function () {
+  })
 });
 
 // src/report/summary.ts
 var summary_exports = {};
 __export(summary_exports, {
-  MAX_ROWS: () => MAX_ROWS,
-  MAX_TREE_LINES: () => MAX_TREE_LINES,
-  SummaryCollector: () => SummaryCollector,
-  renderSummary: () => renderSummary,
-  renderSummaryMarkdown: () => renderSummaryMarkdown,
-  treeLines: () => treeLines
+  MAX_ROWS: (() => MAX_ROWS),
+  MAX_TREE_LINES: (() => MAX_TREE_LINES),
+  SummaryCollector: (() => SummaryCollector),
+  renderSummary: (() => renderSummary),
+  renderSummaryMarkdown: (() => renderSummaryMarkdown),
+  treeLines: (() => treeLines)
 });
 
 
@@ -12891,7 +12891,7 @@ __export(summary_exports, {
 
 var SummaryCollector, MAX_TREE_LINES, MAX_ROWS, COLLAPSE_FROM, HEADER;
 var init_summary = __esm({
-  "src/report/summary.ts"() {
+  "src/report/summary.ts": (function () {
     init_classify();
     init_text();
     SummaryCollector = class {
@@ -12949,10 +12949,10 @@ var init_summary = __esm({
             const decision = decisionOf(e);
             if (decision === "allow") return;
             const name = e.exe ? basename(e.exe) : "?";
-            let dests = e.addr?.length ? e.addr.map((a) => a.address) : [
+            let dests = e.addr?.length ? e.addr.map(((a) => a.address)) : [
               "-"
             ];
-            if (e.dns) dests = dests.map((d) => `${d === "-" ? "" : `${d} `}DNS ${e.dns}`);
+            if (e.dns) dests = dests.map(((d) => `${d === "-" ? "" : `${d} `}DNS ${e.dns}`));
             for (const destination of dests) {
               const rule = e.rule ?? "-";
               const key = JSON.stringify([
@@ -12999,18 +12999,18 @@ var init_summary = __esm({
       }
       /** The summary so far. */
       get data() {
-        const inTree = new Set(this.#nodes.flatMap((n) => n.children));
+        const inTree = new Set(this.#nodes.flatMap(((n) => n.children)));
         const rows = [
           ...this.#rows.values()
-        ].map(({ names, ...row }) => ({
+        ].map((({ names, ...row }) => ({
           ...row,
           programs: [
             ...names
           ].sort()
-        }));
-        rows.sort((a, b) => a.rule.localeCompare(b.rule) || a.decision.localeCompare(b.decision) || a.call.localeCompare(b.call) || a.destination.localeCompare(b.destination));
+        })));
+        rows.sort(((a, b) => a.rule.localeCompare(b.rule) || a.decision.localeCompare(b.decision) || a.call.localeCompare(b.call) || a.destination.localeCompare(b.destination)));
         return {
-          roots: this.#nodes.filter((n) => !inTree.has(n)),
+          roots: this.#nodes.filter(((n) => !inTree.has(n))),
           rows,
           processes: this.#nodes.length,
           calls: this.#calls,
@@ -13029,19 +13029,19 @@ var init_summary = __esm({
       "count",
       "by"
     ];
-  }
+  })
 });
 
 // src/report/progress.ts
 var progress_exports = {};
 __export(progress_exports, {
-  Progress: () => Progress,
-  learnedLine: () => learnedLine
+  Progress: (() => Progress),
+  learnedLine: (() => learnedLine)
 });
 
 var Progress;
 var init_progress = __esm({
-  "src/report/progress.ts"() {
+  "src/report/progress.ts": (function () {
     init_text();
     init_stderr();
     Progress = class {
@@ -13058,7 +13058,7 @@ var init_progress = __esm({
 `);
       }
     };
-  }
+  })
 });
 
 // src/timing.ts
@@ -13465,7 +13465,7 @@ var CAPABILITIES2 = CAPABILITIES;
 var ALL_CAPABILITIES = "ALL";
 var EVERY = Array.from({
   length: 64
-}, (_, i) => i);
+}, ((_, i) => i));
 var DEFAULT_KEEP = [
   "CHOWN",
   "DAC_OVERRIDE",
@@ -13578,7 +13578,7 @@ var SignalRelay = class {
   /** Listens to `signals` until {@linkcode end}. */
   listen(signals) {
     for (const sig of signals) {
-      const fn = () => this.forward(sig);
+      const fn = (() => this.forward(sig));
       Deno.addSignalListener(sig, fn);
       this.#listeners.push([
         sig,
@@ -13944,13 +13944,13 @@ var READ_RIGHTS = ACCESS.READ_FILE | ACCESS.READ_DIR;
 var WRITE_RIGHTS = ACCESS.WRITE_FILE | ACCESS.REMOVE_DIR | ACCESS.REMOVE_FILE | ACCESS.MAKE_CHAR | ACCESS.MAKE_DIR | ACCESS.MAKE_REG | ACCESS.MAKE_SOCK | ACCESS.MAKE_FIFO | ACCESS.MAKE_BLOCK | ACCESS.MAKE_SYM | ACCESS.REFER | ACCESS.TRUNCATE;
 
 var realPathKinds = {
-  isDir(path) {
+  isDir: (function (path) {
     try {
       return Deno.statSync(path).isDirectory;
     } catch {
       return void 0;
     }
-  }
+  })
 };
 
 
@@ -14041,7 +14041,7 @@ var Injector = class {
     this.pid = pid;
     const rc = ptrace(PTRACE.INTERRUPT, pid, 0, 0);
     if (rc !== 0) throw new InjectError("PTRACE_INTERRUPT", -rc);
-    this.#wait("PTRACE_INTERRUPT", (kind) => kind === "interrupt");
+    this.#wait("PTRACE_INTERRUPT", ((kind) => kind === "interrupt"));
     const got = this.#regs.read(pid);
     if (got !== 0) throw new InjectError("PTRACE_GETREGS", -got);
   }
@@ -14056,7 +14056,7 @@ var Injector = class {
     this.setUp(step, nr, args);
     const rc = ptrace(PTRACE.SINGLESTEP, this.pid, 0, 0);
     if (rc !== 0) throw new InjectError(step, -rc);
-    this.#wait(step, (kind, sig) => kind === "signal" && sig === SIGNALS.SIGTRAP);
+    this.#wait(step, ((kind, sig) => kind === "signal" && sig === SIGNALS.SIGTRAP));
     if (this.#regs.read(this.pid) !== 0) {
       throw new InjectError(step, 0, "the child vanished");
     }
@@ -15354,7 +15354,7 @@ var NetChecker = class {
     return {
       call,
       errno: this.#policy.errno,
-      report: (d) => this.onDeny?.(tid, pid, d)
+      report: ((d) => this.onDeny?.(tid, pid, d))
     };
   }
   /** The guard for one call; a call refused because its socket cannot carry it is reported. */
@@ -15400,7 +15400,7 @@ var NetChecker = class {
         if ("action" in d) return d;
         const { target: t, verdict: v } = d;
         if (!v.allowed) {
-          return this.#deny("sendto", tid, pid, t.addr, v, () => sendtoQuery(tid, regs.arg(1), Number(regs.arg(2))));
+          return this.#deny("sendto", tid, pid, t.addr, v, (() => sendtoQuery(tid, regs.arg(1), Number(regs.arg(2)))));
         }
         return actSendto(tid, pid, regs.argInt(0), regs.arg(1), Number(regs.arg(2)), regs.argInt(3), t.bytes, "net", this.#datagramGuard("sendto", tid, pid));
       }
@@ -15475,7 +15475,7 @@ var NetChecker = class {
     if (!v.allowed) {
       const faked = isDnsServer(t.addr) ? this.#lookups.fakeConnect(pid, fd, t.addr) : void 0;
       if (faked !== void 0) {
-        if (faked) this.#deny("connect", tid, pid, t.addr, v, () => "");
+        if (faked) this.#deny("connect", tid, pid, t.addr, v, (() => ""));
         return {
           action: "perform",
           value: 0,
@@ -15525,15 +15525,15 @@ var NetChecker = class {
       if ("action" in d) return d;
       const { target: t, verdict: v } = d;
       if (!v.allowed) {
-        return this.#deny(check, tid, pid, t.addr, v, () => sendmsgQueries(tid, ptr, stride, count));
+        return this.#deny(check, tid, pid, t.addr, v, (() => sendmsgQueries(tid, ptr, stride, count)));
       }
       addrs.push(t.bytes);
     }
-    const resolver = addrs.every((a) => a === null) ? this.#lookups.resolverOf(pid, fd) : void 0;
+    const resolver = addrs.every(((a) => a === null)) ? this.#lookups.resolverOf(pid, fd) : void 0;
     if (resolver) {
       return this.#deny(check, tid, pid, resolver, {
         allowed: false
-      }, () => sendmsgQueries(tid, ptr, stride, count) ?? "");
+      }, (() => sendmsgQueries(tid, ptr, stride, count) ?? ""));
     }
     if (!vector && addrs[0] === null && connectedStream(pid, fd)) {
       const nameless = namelessSend(tid, hdrs, flags, "net");
@@ -15670,11 +15670,11 @@ var TargetGuard = class {
    */
   #pidfdSignal(call, rule) {
     const regs = call.regs;
-    const deny = (e) => ({
+    const deny = ((e) => ({
       action: "deny",
       errno: e,
       rule
-    });
+    }));
     const pidfd = pidfdOpen(call.pid);
     if (pidfd < 0) return deny(ESRCH4);
     const dup = pidfdGetfd(pidfd, regs.argInt(0));
@@ -15739,17 +15739,17 @@ var Turns = class {
   #resolve;
   #parked = performance.now();
   constructor() {
-    this.#channel.port1.onmessage = () => this.#resolve?.();
+    this.#channel.port1.onmessage = (() => this.#resolve?.());
   }
   async next() {
-    await new Promise((resolve) => {
+    await new Promise(((resolve) => {
       this.#resolve = resolve;
       this.#channel.port2.postMessage(0);
-    });
+    }));
     const now = performance.now();
     if (now - this.#parked < PARK_MS) return;
     this.#parked = now;
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise(((resolve) => setTimeout(resolve, 0)));
   }
   /** Closes the channel, which would otherwise keep the event loop alive. */
   close() {
@@ -15776,21 +15776,21 @@ var InlineSupervision = class {
   onerror = null;
   /** Starts the supervision once the caller's current task is done. */
   postMessage(start) {
-    queueMicrotask(() => {
+    queueMicrotask((() => {
       const alarm = new SleepAlarm();
       supervise(start, {
-        post: (data) => this.onmessage?.({
+        post: ((data) => this.onmessage?.({
           data
-        }),
-        callHook: () => {
+        })),
+        callHook: (() => {
           throw new Error("a function rule reached the inline supervisor");
-        },
-        drive: (supervisor) => drive(supervisor, alarm),
+        }),
+        drive: ((supervisor) => drive(supervisor, alarm)),
         sleepGuard: alarm,
         // Only the CLI runs the loop here, and it exits once the run is over.
         threadEndsWithRun: true
       });
-    });
+    }));
   }
   /** Nothing to end: the loop returns with the tree. */
   terminate() {
@@ -16106,25 +16106,25 @@ var Assembler = class {
     if (!isRet(last.code)) {
       throw new Error(`BPF program must end with a ret instruction: the last one has code 0x${hex(last.code)}`);
     }
-    const items = this.#items.map((it) => ({
+    const items = this.#items.map(((it) => ({
       ...it,
       jump: it.jump && {
         jt: it.jump.jt,
         jf: it.jump.jf
       }
-    }));
+    })));
     this.#resolve(items);
     layOutTrampolines(items);
     if (items.length > BPF_MAXINSNS) throw new BpfProgramTooLongError(items.length);
-    const instructions = Object.freeze(items.map((it) => Object.freeze(encodeItem(it))));
+    const instructions = Object.freeze(items.map(((it) => Object.freeze(encodeItem(it)))));
     return {
       instructions,
-      bytes: () => encodeInstructions(instructions)
+      bytes: (() => encodeInstructions(instructions))
     };
   }
   #resolve(items) {
-    const find = (from, name, what) => {
-      const describe = () => `${mnemonic(from.code)} at instruction ${from.pos} (${what})`;
+    const find = ((from, name, what) => {
+      const describe = (() => `${mnemonic(from.code)} at instruction ${from.pos} (${what})`);
       if (name === null) {
         return items[from.pos + 1];
       }
@@ -16137,7 +16137,7 @@ var Assembler = class {
         throw new Error(`Label ${name} is past the last instruction, used by ${describe()}`);
       }
       return items[at];
-    };
+    });
     for (const item of items) {
       const j = item.jump;
       if (!j) continue;
@@ -16235,10 +16235,10 @@ var URING_CALLS = [
 var ALLOW2 = {
   kind: "allow"
 };
-var errno2 = (n) => ({
+var errno2 = ((n) => ({
   kind: "errno",
   errno: n
-});
+}));
 var LOW32 = 0xffffffffn;
 
 // src/policy/guards.ts
@@ -16851,10 +16851,10 @@ var SYSCALL_CLASSES = {
 // src/report/trace_calls.ts
 var NUMBERS = HOST_ARCH.numbers;
 var CLASS_NAMES = {
-  ...Object.fromEntries(Object.entries(SYSCALL_CLASSES).map(([k, v]) => [
+  ...Object.fromEntries(Object.entries(SYSCALL_CLASSES).map((([k, v]) => [
     `%${k}`,
     v
-  ])),
+  ]))),
   "%net": SYSCALL_CLASSES.network
 };
 var TRACE_CLASSES = Object.keys(CLASS_NAMES);
@@ -16900,13 +16900,13 @@ var VALUE_FLAGS = /* @__PURE__ */ new Set([
   "trace-calls"
 ]);
 var OPTIONS = {
-  ...Object.fromEntries(LIST_FLAGS.map((f) => [
+  ...Object.fromEntries(LIST_FLAGS.map(((f) => [
     f,
     {
       type: "string",
       multiple: true
     }
-  ])),
+  ]))),
   "allow-all": {
     type: "boolean",
     short: "A"
@@ -16960,12 +16960,12 @@ var OPTIONS = {
 };
 
 var LONG_NAMES = Object.keys(OPTIONS);
-var SHORT_NAMES = Object.fromEntries(Object.entries(OPTIONS).flatMap(([name, o]) => "short" in o ? [
+var SHORT_NAMES = Object.fromEntries(Object.entries(OPTIONS).flatMap((([name, o]) => "short" in o ? [
   [
     o.short,
     name
   ]
-] : []));
+] : [])));
 
 
 

@@ -8,7 +8,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
     Object.defineProperty(out, name, {
       configurable: true,
       enumerable: true,
-      get() {
+      get: (function () {
         const fn = Deno.dlopen(path, {
           [name]: symbols[name]
         }).symbols[name];
@@ -17,7 +17,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
           enumerable: true
         });
         return fn;
-      }
+      })
     });
   }
   return out;
@@ -199,7 +199,7 @@ var decideReference = (function decideReference(spec, data) {
   if (rule === void 0) return unlistedAction(spec, nr);
   if (!("rules" in rule)) return rule;
   for (const r of rule.rules) {
-    if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
+    if (testsOf(r).every(((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg]))))) {
       return r.action;
     }
   }
@@ -270,7 +270,7 @@ var segmentSource = (function segmentSource(seg) {
       let body = seg.slice(i + 1, end);
       const negate = body.startsWith("!") || body.startsWith("^");
       if (negate) body = body.slice(1);
-      body = body.replace(/[\\\]^]/g, (m) => `\\${m}`);
+      body = body.replace(/[\\\]^]/g, ((m) => `\\${m}`));
       out += negate ? `[^/${body}]` : `[${body}]`;
       i = end;
     } else if (c === "{") {
@@ -314,7 +314,7 @@ var splitAlternatives = (function splitAlternatives(s) {
   return out;
 });
 var globToRegExp = (function globToRegExp(pattern) {
-  const segs = pattern.split("/").filter((s) => s !== "" && s !== ".");
+  const segs = pattern.split("/").filter(((s) => s !== "" && s !== "."));
   let src = "";
   for (const seg of segs) {
     if (seg === "**") {
@@ -347,7 +347,7 @@ var resolvePath = (function resolvePath(path, opts, view) {
   const root = opts.root === "/" ? "/" : opts.root.replace(/\/+$/, "");
   const procDir = join(root, "proc");
   let cur = path.startsWith("/") ? root : opts.base;
-  const todo = path.split("/").filter((s) => s !== "" && s !== ".").reverse();
+  const todo = path.split("/").filter(((s) => s !== "" && s !== ".")).reverse();
   let links = 0;
   while (todo.length > 0) {
     const name = todo.pop();
@@ -429,7 +429,7 @@ var resolvePath = (function resolvePath(path, opts, view) {
             kind: "loop"
           };
           cur = "/";
-          todo.push(...real.split("/").filter((s) => s !== "").reverse());
+          todo.push(...real.split("/").filter(((s) => s !== "")).reverse());
           continue;
         }
       }
@@ -438,7 +438,7 @@ var resolvePath = (function resolvePath(path, opts, view) {
       kind: "loop"
     };
     if (target.startsWith("/")) cur = root;
-    todo.push(...target.split("/").filter((s) => s !== "" && s !== ".").reverse());
+    todo.push(...target.split("/").filter(((s) => s !== "" && s !== ".")).reverse());
   }
   return {
     kind: "path",
@@ -469,9 +469,9 @@ var openArg = (function openArg(dirfd, ptr, reg, flags, open) {
   };
 });
 var pathArgs = (function pathArgs(call, regs, openHow, open = HOST_ABI.open) {
-  const fd = (i) => regs.argInt(i);
-  const p = (i) => regs.arg(i);
-  const flags = (i) => regs.argInt(i);
+  const fd = ((i) => regs.argInt(i));
+  const p = ((i) => regs.arg(i));
+  const flags = ((i) => regs.argInt(i));
   const CWD = AT_FDCWD;
   switch (call) {
     case "open":
@@ -707,13 +707,13 @@ var commOf = (function commOf(pid) {
   }
 });
 var fileChecks = (function fileChecks(fd, setup, post2) {
-  if (!setup.fs || !setup.plans.some((p) => p?.fs !== void 0)) return void 0;
+  if (!setup.fs || !setup.plans.some(((p) => p?.fs !== void 0))) return void 0;
   const checker = new FsChecker(setup.fs);
-  const refused = (errno2) => ({
+  const refused = ((errno2) => ({
     val: 0n,
     error: -errno2,
     flags: 0
-  });
+  }));
   const policyRefusal = refused(setup.fs.errno);
   const caller = new NotifiedCaller();
   const view = new NotifiedArgs();
@@ -721,9 +721,9 @@ var fileChecks = (function fileChecks(fd, setup, post2) {
   const reported = new BigInt64Array(setup.reported);
   const pending = [];
   if (setup.report) {
-    checker.onDeny = (_tid, pid, denial) => {
+    checker.onDeny = ((_tid, pid, denial) => {
       const key = denialKey(pid, denial);
-      if (seen.has(key) || pending.some((p) => p.key === key)) return;
+      if (seen.has(key) || pending.some(((p) => p.key === key))) return;
       const message = {
         type: "denied",
         pid,
@@ -734,9 +734,9 @@ var fileChecks = (function fileChecks(fd, setup, post2) {
         key,
         message
       });
-    };
+    });
   }
-  return (plan, id, tid, args) => {
+  return ((plan, id, tid, args) => {
     pending.length = 0;
     if (tid === 0) return policyRefusal;
     caller.reset(tid);
@@ -758,7 +758,7 @@ var fileChecks = (function fileChecks(fd, setup, post2) {
     if (decision === void 0) return plan;
     if (decision.action === "deny") return refused(decision.errno);
     return policyRefusal;
-  };
+  });
 });
 var post = (function post(m) {
   self.postMessage(m);
@@ -2026,10 +2026,10 @@ var GlobSet = class {
   #globs;
   /** @param entries Absolute patterns and the entries they came from. */
   constructor(entries) {
-    this.#globs = entries.map((e) => ({
+    this.#globs = entries.map(((e) => ({
       source: e.source,
       re: globToRegExp(e.pattern)
-    }));
+    })));
   }
   /** Number of patterns. */
   get size() {
@@ -2089,12 +2089,12 @@ var MAX_LINKS = MAXSYMLINKS;
 
 
 var realFs = {
-  lstat(path) {
+  lstat: (function (path) {
     const kind = lstatKind(path);
     return typeof kind === "number" ? {
       missing: kind === -ENOTDIR ? ENOTDIR : ENOENT
     } : kind;
-  },
+  }),
   readlink: readLink
 };
 
@@ -2108,7 +2108,7 @@ var OPEN_CALLS = [
 var OPEN_WRITE_FLAGS = O.WRONLY | O.RDWR | O.CREAT | O.TRUNC | O.APPEND | O.TMPFILE;
 
 
-var write = (dirfd, ptr, reg, target, follow, emptyPath = false) => ({
+var write = ((dirfd, ptr, reg, target, follow, emptyPath = false) => ({
   dirfd,
   ptr,
   reg,
@@ -2118,8 +2118,8 @@ var write = (dirfd, ptr, reg, target, follow, emptyPath = false) => ({
     "write"
   ],
   target
-});
-var writeAt = (dirfd, ptr, f) => write(dirfd, ptr, 1, "existing", (f & AT.SYMLINK_NOFOLLOW) === 0, (f & AT.EMPTY_PATH) !== 0);
+}));
+var writeAt = ((dirfd, ptr, f) => write(dirfd, ptr, 1, "existing", (f & AT.SYMLINK_NOFOLLOW) === 0, (f & AT.EMPTY_PATH) !== 0));
 
 
 // src/fs/tracee_memory.ts
@@ -2163,7 +2163,7 @@ var FsChecker = class {
     this.#access = new AccessChecker(policy);
     this.#redirects = [
       ...policy.redirect
-    ].sort((a, b) => b.from.length - a.from.length);
+    ].sort(((a, b) => b.from.length - a.from.length));
     this.#view = view;
   }
   /** A refusal of the policy. */
@@ -2507,14 +2507,14 @@ var GONE = {
 var { EINTR: EINTR2 } = ERRNO_NUMBERS;
 var POLL_MS = 200;
 bindNotifyNow();
-self.onmessage = (e) => {
+self.onmessage = ((e) => {
   const start = e.data;
   const slots = new Int32Array(start.shared);
   Atomics.add(slots, POOL.ALIVE, 1);
   let answered = 0;
   try {
     if (Atomics.load(slots, POOL.STOP) !== 0) return;
-    if (start.fs && start.plans.some((p) => p?.fs !== void 0)) {
+    if (start.fs && start.plans.some(((p) => p?.fs !== void 0))) {
       bindMemoryReadNow();
       bindFsNow();
     }
@@ -2531,6 +2531,6 @@ self.onmessage = (e) => {
     Atomics.notify(slots, POOL.ALIVE);
     self.close();
   }
-};
+});
 
 

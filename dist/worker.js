@@ -33,7 +33,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
     Object.defineProperty(out, name, {
       configurable: true,
       enumerable: true,
-      get() {
+      get: (function () {
         const fn = Deno.dlopen(path, {
           [name]: symbols[name]
         }).symbols[name];
@@ -42,7 +42,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
           enumerable: true
         });
         return fn;
-      }
+      })
     });
   }
   return out;
@@ -75,7 +75,7 @@ var cstring = (function cstring(s) {
 var cstringArray = (function cstringArray(strings) {
   const keep = strings.map(cstring);
   const array = new BigUint64Array(keep.length + 1);
-  keep.forEach((s, i) => array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s))));
+  keep.forEach(((s, i) => array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s)))));
   return {
     array,
     keep
@@ -224,7 +224,7 @@ var segmentSource = (function segmentSource(seg) {
       let body = seg.slice(i + 1, end);
       const negate = body.startsWith("!") || body.startsWith("^");
       if (negate) body = body.slice(1);
-      body = body.replace(/[\\\]^]/g, (m) => `\\${m}`);
+      body = body.replace(/[\\\]^]/g, ((m) => `\\${m}`));
       out += negate ? `[^/${body}]` : `[${body}]`;
       i = end;
     } else if (c === "{") {
@@ -268,7 +268,7 @@ var splitAlternatives = (function splitAlternatives(s) {
   return out;
 });
 var globToRegExp = (function globToRegExp(pattern) {
-  const segs = pattern.split("/").filter((s) => s !== "" && s !== ".");
+  const segs = pattern.split("/").filter(((s) => s !== "" && s !== "."));
   let src = "";
   for (const seg of segs) {
     if (seg === "**") {
@@ -314,7 +314,7 @@ var decideReference = (function decideReference(spec, data) {
   if (rule === void 0) return unlistedAction(spec, nr);
   if (!("rules" in rule)) return rule;
   for (const r of rule.rules) {
-    if (testsOf(r).every((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg])))) {
+    if (testsOf(r).every(((t) => testHolds(t, BigInt.asUintN(64, data.args[t.arg]))))) {
       return r.action;
     }
   }
@@ -419,7 +419,7 @@ var formatIP = (function formatIP(bytes) {
     ];
     i = j;
   }
-  const hex = words.map((w) => w.toString(16));
+  const hex = words.map(((w) => w.toString(16)));
   if (best < 0) return hex.join(":");
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 });
@@ -434,14 +434,14 @@ var isLoopback = (function isLoopback(addr) {
   if (addr.family === "inet6") {
     const v4 = unmapIPv4(addr.bytes);
     if (v4) return v4[0] === 127;
-    return addr.bytes.every((b, i) => b === (i === 15 ? 1 : 0));
+    return addr.bytes.every(((b, i) => b === (i === 15 ? 1 : 0)));
   }
   return false;
 });
 var isWildcard = (function isWildcard(addr) {
   if (addr.family !== "inet" && addr.family !== "inet6") return false;
   const v4 = addr.family === "inet6" ? unmapIPv4(addr.bytes) : void 0;
-  return (v4 ?? addr.bytes).every((b) => b === 0);
+  return (v4 ?? addr.bytes).every(((b) => b === 0));
 });
 var wildcardDestination = (function wildcardDestination(addr) {
   if (!isWildcard(addr)) return void 0;
@@ -492,7 +492,7 @@ var entryMatches = (function entryMatches(entry, addr) {
     return entry.kind === "unix" && entry.abstract === addr.abstract && entry.pattern.test(addr.path);
   }
   if (addr.family !== "inet" && addr.family !== "inet6") return false;
-  const inPorts = (p) => !p || addr.port >= p[0] && addr.port <= p[1];
+  const inPorts = ((p) => !p || addr.port >= p[0] && addr.port <= p[1]);
   if (entry.kind === "port") return inPorts(entry.ports);
   if (entry.kind !== "ip") return false;
   const ip = entry.net.length === 4 ? addr.family === "inet" ? addr.bytes : unmapIPv4(addr.bytes) : addr.family === "inet6" ? addr.bytes : mapIPv4(addr.bytes);
@@ -665,7 +665,7 @@ var resolvePath = (function resolvePath(path, opts, view) {
   const root = opts.root === "/" ? "/" : opts.root.replace(/\/+$/, "");
   const procDir = join(root, "proc");
   let cur = path.startsWith("/") ? root : opts.base;
-  const todo = path.split("/").filter((s) => s !== "" && s !== ".").reverse();
+  const todo = path.split("/").filter(((s) => s !== "" && s !== ".")).reverse();
   let links = 0;
   while (todo.length > 0) {
     const name = todo.pop();
@@ -747,7 +747,7 @@ var resolvePath = (function resolvePath(path, opts, view) {
             kind: "loop"
           };
           cur = "/";
-          todo.push(...real.split("/").filter((s) => s !== "").reverse());
+          todo.push(...real.split("/").filter(((s) => s !== "")).reverse());
           continue;
         }
       }
@@ -756,7 +756,7 @@ var resolvePath = (function resolvePath(path, opts, view) {
       kind: "loop"
     };
     if (target.startsWith("/")) cur = root;
-    todo.push(...target.split("/").filter((s) => s !== "" && s !== ".").reverse());
+    todo.push(...target.split("/").filter(((s) => s !== "" && s !== ".")).reverse());
   }
   return {
     kind: "path",
@@ -787,9 +787,9 @@ var openArg = (function openArg(dirfd, ptr, reg, flags, open) {
   };
 });
 var pathArgs = (function pathArgs(call, regs, openHow, open = HOST_ABI.open) {
-  const fd = (i) => regs.argInt(i);
-  const p = (i) => regs.arg(i);
-  const flags = (i) => regs.argInt(i);
+  const fd = ((i) => regs.argInt(i));
+  const p = ((i) => regs.arg(i));
+  const flags = ((i) => regs.argInt(i));
   const CWD = AT_FDCWD;
   switch (call) {
     case "open":
@@ -1001,12 +1001,12 @@ var commOf = (function commOf(pid) {
 });
 var fsReporter = (function fsReporter(write2) {
   const seen = new SeenKeys();
-  return (_tid, pid, d, comm, written) => {
+  return ((_tid, pid, d, comm, written) => {
     const key = denialKey(pid, d);
     if (!seen.first(key)) return;
     if (!written) write2(`${denialLine2(pid, comm ?? commOf(pid), d)}
 `);
-  };
+  });
 });
 var familyName2 = (function familyName2(n) {
   return FAMILY_NAMES2[n] ?? `AF_${n}`;
@@ -1087,7 +1087,7 @@ var absolutePath = (function absolutePath(path, cwd) {
     if (p === "..") parts.pop();
     else parts.push(p);
   }
-  return "/" + parts.filter((p) => p !== "").join("/");
+  return "/" + parts.filter(((p) => p !== "")).join("/");
 });
 var readCString2 = (function readCString2(pid, ptr) {
   const parts = [];
@@ -1101,7 +1101,7 @@ var readCString2 = (function readCString2(pid, ptr) {
     if (end >= 0) break;
     at += BigInt(buf.length);
   }
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  const all = new Uint8Array(parts.reduce(((n, p) => n + p.length), 0));
   let offset = 0;
   for (const p of parts) {
     all.set(p, offset);
@@ -1154,7 +1154,7 @@ var signalName2 = (function signalName2(n) {
   return signalName(n);
 });
 var printable2 = (function printable2(s) {
-  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return s.replace(CONTROL, ((c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
 });
 var truncate = (function truncate(s, max) {
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 3))}...`;
@@ -1284,7 +1284,7 @@ var decodeArgs2 = (function decodeArgs2(name, context) {
   return out;
 });
 var traceLine = (function traceLine(e, options) {
-  const paint = (color, s) => options.color ? `${SGR[color]}${s}\x1B[0m` : s;
+  const paint = ((color, s) => options.color ? `${SGR[color]}${s}\x1B[0m` : s);
   const tid = e.kind === "syscall" && e.tid !== e.pid ? `/${e.tid}` : "";
   const name = e.exe ? ` ${printable2(basename(e.exe))}` : "";
   const head2 = paint("dim", `[${e.pid}${tid}${name}]`);
@@ -1311,7 +1311,7 @@ var exitText = (function exitText(e, paint) {
   return e.code === 0 ? text : paint("yellow", text);
 });
 var formatArgv = (function formatArgv(argv) {
-  const shown = argv.slice(0, MAX_ARGV).map((a) => quote(a));
+  const shown = argv.slice(0, MAX_ARGV).map(((a) => quote(a)));
   if (argv.length > MAX_ARGV) shown.push(`... ${argv.length - MAX_ARGV} more`);
   return `[${shown.join(", ")}]`;
 });
@@ -1323,13 +1323,13 @@ var formatCall = (function formatCall(e) {
   const decoded = decodeArgs2(e.name, {
     args: e.args,
     strings: e.strings,
-    sockaddr: () => formatSockaddr(addr[0]),
-    messages: () => {
+    sockaddr: (() => formatSockaddr(addr[0])),
+    messages: (() => {
       if (e.name === "sendmsg") return `{msg_name=${formatSockaddr(addr[0])}}`;
-      const msgs = addr.slice(0, MAX_MMSG).map((x) => `{msg_name=${formatSockaddr(x)}}`);
+      const msgs = addr.slice(0, MAX_MMSG).map(((x) => `{msg_name=${formatSockaddr(x)}}`));
       if (addr.length > MAX_MMSG) msgs.push("...");
       return `[${msgs.join(", ")}]`;
-    }
+    })
   });
   return `${printable2(e.name)}(${(decoded ?? e.args).join(", ")})`;
 });
@@ -1351,7 +1351,7 @@ var resultText = (function resultText(e) {
 });
 var rewriteText = (function rewriteText(e) {
   if (!e.newArgs) return "";
-  const set = Object.entries(e.newArgs).map(([i, v]) => `arg${i}=${v}`);
+  const set = Object.entries(e.newArgs).map((([i, v]) => `arg${i}=${v}`));
   return ` (${set.join(", ")})`;
 });
 var head = (function head(event, time) {
@@ -1400,10 +1400,10 @@ var logRecord = (function logRecord(e) {
         syscall: e.name,
         nr: e.nr,
         args: e.args,
-        addr: e.addr?.map((a) => ({
+        addr: e.addr?.map(((a) => ({
           family: a.family,
           address: a.address
-        })),
+        }))),
         dns: e.dns,
         decision: decisionOf(e),
         result,
@@ -1428,41 +1428,41 @@ var eventSink = (function eventSink(start, post2) {
     const file = path === void 0 ? void 0 : Deno.openSync(path, {
       append: true
     });
-    sinks.push((e) => {
+    sinks.push(((e) => {
       if (calls && e.kind === "syscall" && !calls.has(e.name)) return;
       const line = `${traceLine(e, options)}
 `;
       if (file) writeAll(file, encoder3.encode(line));
       else writeStderr(line);
-    });
-    if (file) closers.push(() => file.close());
+    }));
+    if (file) closers.push((() => file.close()));
   }
   if (start.log) {
     const path = start.log;
-    const log = LogWriter.append(path, (message) => {
+    const log = LogWriter.append(path, ((message) => {
       writeStderr(`jail: --log ${path}: ${message}
 `);
-    });
-    sinks.push((e) => log.write(logRecord(e)));
-    closers.push(() => log.close());
+    }));
+    sinks.push(((e) => log.write(logRecord(e))));
+    closers.push((() => log.close()));
   }
   if (start.events) sinks.push(post2);
   if (sinks.length === 0) return void 0;
-  const sink = (e) => {
+  const sink = ((e) => {
     for (const s of sinks) s(e);
-  };
+  });
   return Object.assign(sink, {
-    close: () => closers.forEach((c) => c())
+    close: (() => closers.forEach(((c) => c())))
   });
 });
 var fileChecks = (function fileChecks(fd, setup, post2) {
-  if (!setup.fs || !setup.plans.some((p) => p?.fs !== void 0)) return void 0;
+  if (!setup.fs || !setup.plans.some(((p) => p?.fs !== void 0))) return void 0;
   const checker = new FsChecker(setup.fs);
-  const refused = (errno2) => ({
+  const refused = ((errno2) => ({
     val: 0n,
     error: -errno2,
     flags: 0
-  });
+  }));
   const policyRefusal = refused(setup.fs.errno);
   const caller = new NotifiedCaller();
   const view = new NotifiedArgs();
@@ -1470,9 +1470,9 @@ var fileChecks = (function fileChecks(fd, setup, post2) {
   const reported = new BigInt64Array(setup.reported);
   const pending = [];
   if (setup.report) {
-    checker.onDeny = (_tid, pid, denial) => {
+    checker.onDeny = ((_tid, pid, denial) => {
       const key = denialKey(pid, denial);
-      if (seen.has(key) || pending.some((p) => p.key === key)) return;
+      if (seen.has(key) || pending.some(((p) => p.key === key))) return;
       const message = {
         type: "denied",
         pid,
@@ -1483,9 +1483,9 @@ var fileChecks = (function fileChecks(fd, setup, post2) {
         key,
         message
       });
-    };
+    });
   }
-  return (plan, id, tid, args) => {
+  return ((plan, id, tid, args) => {
     pending.length = 0;
     if (tid === 0) return policyRefusal;
     caller.reset(tid);
@@ -1507,7 +1507,7 @@ var fileChecks = (function fileChecks(fd, setup, post2) {
     if (decision === void 0) return plan;
     if (decision.action === "deny") return refused(decision.errno);
     return policyRefusal;
-  };
+  });
 });
 var handOverMs = (function handOverMs() {
   const asked = Deno.env.get(NOTIFY_EARLY_MS_ENV);
@@ -1559,7 +1559,7 @@ var signalSet = (function signalSet(signals) {
 });
 var setThreadSignalMask = (function setThreadSignalMask(how, set, old) {
   let given = set;
-  if (GLIBC_INTERNAL.some((sig) => set[sig - 1 >> 3] & 1 << (sig - 1 & 7))) {
+  if (GLIBC_INTERNAL.some(((sig) => set[sig - 1 >> 3] & 1 << (sig - 1 & 7)))) {
     given = set.slice();
     for (const sig of GLIBC_INTERNAL) given[sig - 1 >> 3] &= ~(1 << (sig - 1 & 7));
   }
@@ -1694,7 +1694,7 @@ var capGet = (function capGet(tid = 0) {
   const data = new Uint32Array(3 * CAP_WORDS);
   const rc = sys("capget", capHeader(tid), data);
   if (rc < 0) throw new ErrnoError("capget", -rc);
-  const join2 = (i) => BigInt(data[i]) | BigInt(data[i + 3]) << 32n;
+  const join2 = ((i) => BigInt(data[i]) | BigInt(data[i + 3]) << 32n);
   return {
     effective: join2(0),
     permitted: join2(1),
@@ -1711,10 +1711,10 @@ var inBounding = (function inBounding(cap) {
 });
 var capsetBuffers = (function capsetBuffers(sets) {
   const data = new Uint32Array(3 * CAP_WORDS);
-  const split = (i, v) => {
+  const split = ((i, v) => {
     data[i] = Number(v & 0xffffffffn);
     data[i + 3] = Number(v >> 32n & 0xffffffffn);
-  };
+  });
   split(0, sets.effective);
   split(1, sets.permitted);
   split(2, sets.inheritable);
@@ -1750,7 +1750,7 @@ var capabilityPlan = (function capabilityPlan(keep, own2) {
   };
 });
 var pathOf = (function pathOf(env) {
-  const entry = env.findLast((e) => e.startsWith("PATH="));
+  const entry = env.findLast(((e) => e.startsWith("PATH=")));
   return entry === void 0 ? DEFAULT_PATH : entry.slice("PATH=".length);
 });
 var executable = (function executable(info, caller) {
@@ -1789,7 +1789,7 @@ var findCommand = (function findCommand(file, path, caller) {
 });
 var currentCaller = (function currentCaller() {
   const status = Deno.readTextFileSync("/proc/self/status");
-  const field2 = (name) => (status.match(new RegExp(`^${name}:\\s*(.*)$`, "m"))?.[1] ?? "").trim().split(/\s+/).filter((s) => s !== "").map(Number);
+  const field2 = ((name) => (status.match(new RegExp(`^${name}:\\s*(.*)$`, "m"))?.[1] ?? "").trim().split(/\s+/).filter(((s) => s !== "")).map(Number));
   const [, euid] = field2("Uid");
   const [, egid] = field2("Gid");
   return {
@@ -1838,7 +1838,7 @@ var syscallInstruction = (function syscallInstruction() {
   const insn = HOST_ARCH.syscallInstruction;
   const step = insn.length === 4 ? 4 : 1;
   for (let i = 0; i + insn.length <= code2.length; i += step) {
-    if (insn.every((byte, k) => code2[i + k] === byte)) return syscallAddress = start + BigInt(i);
+    if (insn.every(((byte, k) => code2[i + k] === byte))) return syscallAddress = start + BigInt(i);
   }
   throw new Error("no syscall instruction in libc's syscall(): unknown libc");
 });
@@ -1869,7 +1869,7 @@ var hasChildren = (function hasChildren(except) {
   for (const task of Deno.readDirSync("/proc/self/task")) {
     try {
       const children = Deno.readTextFileSync(`/proc/self/task/${task.name}/children`);
-      if (children.split(" ").some((pid) => pid.trim() !== "" && Number(pid) !== except)) {
+      if (children.split(" ").some(((pid) => pid.trim() !== "" && Number(pid) !== except))) {
         return true;
       }
     } catch {
@@ -1977,13 +1977,13 @@ var explainSeizeFailure = (function explainSeizeFailure(errno2, facts) {
   return "ptrace is forbidden here by a security module or policy this check cannot see";
 });
 var readHostFacts = (function readHostFacts() {
-  const read = (path) => {
+  const read = ((path) => {
     try {
       return Deno.readTextFileSync(path);
     } catch {
       return void 0;
     }
-  };
+  });
   return {
     status: read("/proc/self/status"),
     yamaScope: read("/proc/sys/kernel/yama/ptrace_scope")
@@ -2103,7 +2103,7 @@ var launch = (function launch(spec) {
   const { pid, pidfd } = child;
   let listenerFd = -1;
   let notifying = false;
-  const fail = (message) => {
+  const fail = ((message) => {
     kill(pid, SIGNALS.SIGKILL);
     for (; ; ) {
       const [got, status] = waitpid(pid, WAIT.WALL);
@@ -2114,7 +2114,7 @@ var launch = (function launch(spec) {
     if (ruleset >= 0) close(ruleset);
     close(pidfd);
     throw new LaunchError(message);
-  };
+  });
   const rc = ptrace(PTRACE.SEIZE, pid, 0, TRACE_OPTIONS);
   if (dumpable) prctl(PR.SET_DUMPABLE, 0);
   if (rc !== 0) {
@@ -2138,7 +2138,7 @@ var launch = (function launch(spec) {
     if (spec.terminal && foregroundGroup(spec.terminal.fd) === spec.terminal.group) {
       setForegroundGroup(spec.terminal.fd, pid);
     }
-    const takeListener = (name, program, last) => {
+    const takeListener = ((name, program, last) => {
       const listener = child2.call(name, NR.seccomp, [
         SECCOMP_SET_MODE_FILTER,
         SECCOMP_FILTER_FLAG_NEW_LISTENER,
@@ -2161,7 +2161,7 @@ var launch = (function launch(spec) {
         listener
       ]);
       return true;
-    };
+    });
     if (at.notifyProgram === void 0) {
       takeListener("seccomp(NEW_LISTENER)", at.listenerProgram, false);
     }
@@ -2272,7 +2272,7 @@ var refusalOf = (function refusalOf(spec, nr, regs) {
       3,
       4,
       5
-    ].map((i) => regs.arg(i))
+    ].map(((i) => regs.arg(i)))
   });
   return action.kind === "errno" || action.kind === "kill" ? action : void 0;
 });
@@ -2386,7 +2386,7 @@ var startWait = (function startWait(filter, thread, regs, decision) {
     3,
     4,
     5
-  ].map((i) => regs.arg(i));
+  ].map(((i) => regs.arg(i)));
   const waiting = {
     nr: regs.nr,
     args,
@@ -2631,7 +2631,7 @@ var callGuard = (function callGuard(filter, refusal) {
   const { call, errno: errno2 } = refusal;
   return {
     filter,
-    refuse: () => {
+    refuse: (() => {
       refusal.report({
         call,
         address: `${call} on a socket that cannot carry the guard filter`,
@@ -2643,11 +2643,11 @@ var callGuard = (function callGuard(filter, refusal) {
         errno: errno2,
         rule: "net.bind"
       };
-    }
+    })
   };
 });
 var sameBytes = (function sameBytes(a, b) {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  return a.length === b.length && a.every(((x, i) => x === b[i]));
 });
 var guarded = (function guarded(fd, filter) {
   if (getIntOption(fd, SOL.SOCKET, SO.LOCK_FILTER) !== 1) return false;
@@ -2689,8 +2689,8 @@ var localOf = (function localOf(fd) {
   }
   if (family === AF.INET6 && name.length >= 24) {
     const ip = name.subarray(8, 24);
-    const mapped = ip.subarray(0, 12).every((b, i) => b === (i >= 10 ? 255 : 0));
-    const loopback = mapped ? ip[12] === 127 : ip.every((b, i) => b === (i === 15 ? 1 : 0));
+    const mapped = ip.subarray(0, 12).every(((b, i) => b === (i >= 10 ? 255 : 0)));
+    const loopback = mapped ? ip[12] === 127 : ip.every(((b, i) => b === (i === 15 ? 1 : 0)));
     return {
       port: name[2] << 8 | name[3],
       loopback
@@ -2735,7 +2735,7 @@ var actConnect = (function actConnect(pid, fd, addr, rule, guard) {
     const set = setFileFlags(sock.fd, flags | O.NONBLOCK);
     if (set !== 0) return performed(set, rule);
   }
-  const rc = asTracee(pid, () => connectSocket(sock.fd, addr));
+  const rc = asTracee(pid, (() => connectSocket(sock.fd, addr)));
   if (blocking) setFileFlags(sock.fd, flags);
   if (rc === -EINPROGRESS && blocking) {
     const family = addr[0] | addr[1] << 8;
@@ -2780,7 +2780,7 @@ var actBind = (function actBind(pid, fd, addr, guard, rule) {
     const rc = setIntOption(sock.fd, SOL.SOCKET, SO.REUSEPORT, 1);
     if (rc < 0) return performed(rc, rule);
   }
-  return performed(asTracee(pid, () => bindSocket(sock.fd, addr)), rule);
+  return performed(asTracee(pid, (() => bindSocket(sock.fd, addr))), rule);
 });
 var onInspectorPort = (function onInspectorPort(addr) {
   if (addr.length < 4) return false;
@@ -2792,12 +2792,12 @@ var controlPolicy = (function controlPolicy(open, refusal) {
   return {
     open,
     errno: errno2,
-    onRefused: (what) => refusal.report({
+    onRefused: ((what) => refusal.report({
       call,
       address: `${call} with ${what}`,
       phrase: true,
       hint: "it could choose the packet's interface or route"
-    })
+    }))
   };
 });
 var u64 = (function u64(view, at) {
@@ -2842,10 +2842,10 @@ var copyMessage = (function copyMessage(tid, pidfd, ptr, addr, anyControl = fals
   const control = new Uint8Array(Math.min(ctlLen, MAX_CONTROL));
   if (control.length && readMemory(tid, ctlPtr, control) !== control.length) return -EFAULT;
   const borrowed = [];
-  const fail = (rc) => {
+  const fail = ((rc) => {
     for (const fd of borrowed) close(fd);
     return rc;
-  };
+  });
   const cv = new DataView(control.buffer);
   for (let off = 0; off + CMSG_HEADER_SIZE <= control.length; ) {
     const len = Number(u64(cv, off));
@@ -2947,7 +2947,7 @@ var actSendto = (function actSendto(tid, pid, fd, buf, len, flags, addr, rule, g
   const held = borrowGuarded(pid, fd, rule, guard);
   if (!(held instanceof Borrowed)) return held;
   using sock = held;
-  const rc = asTracee(pid, () => sendTo(sock.fd, data, flags | MSG.DONTWAIT, addr));
+  const rc = asTracee(pid, (() => sendTo(sock.fd, data, flags | MSG.DONTWAIT, addr)));
   if (rc === -EAGAIN4 && blocks(sock.fd, flags)) return waitToSend(sock.fd, fd, rule);
   return performed(rc, rule);
 });
@@ -2974,7 +2974,7 @@ var actSendmsg = (function actSendmsg(tid, pid, fd, ptr, addrs, flags, vector, r
       if (typeof msg === "number") return performed(vector && sent > 0 ? sent : msg, rule);
       let rc;
       try {
-        rc = asTracee(pid, () => sendMsg(sock.fd, msg.msghdr, flags | MSG.DONTWAIT));
+        rc = asTracee(pid, (() => sendMsg(sock.fd, msg.msghdr, flags | MSG.DONTWAIT)));
       } finally {
         for (const b of msg.borrowed) close(b);
       }
@@ -2996,12 +2996,12 @@ var actSendmsg = (function actSendmsg(tid, pid, fd, ptr, addrs, flags, vector, r
 var encodeInstructions = (function encodeInstructions(instructions) {
   const out = new Uint8Array(instructions.length * 8);
   const view = new DataView(out.buffer);
-  instructions.forEach((insn, i) => {
+  instructions.forEach(((insn, i) => {
     view.setUint16(i * 8, insn.code, true);
     view.setUint8(i * 8 + 2, insn.jt);
     view.setUint8(i * 8 + 3, insn.jf);
     view.setUint32(i * 8 + 4, insn.k, true);
-  });
+  }));
   return out;
 });
 var word = (function word(bytes, at) {
@@ -3082,8 +3082,8 @@ var guardInstructions = (function guardInstructions(policy) {
   const drop = b.label();
   const v4 = b.label();
   const v6 = b.label();
-  const deny = policy.deny.map(matchOf).filter((m) => m !== void 0);
-  const allow = policy.allow.map(matchOf).filter((m) => m !== void 0);
+  const deny = policy.deny.map(matchOf).filter(((m) => m !== void 0));
+  const allow = policy.allow.map(matchOf).filter(((m) => m !== void 0));
   b.emit(BPF.LD_B_ABS, SKF_NET_OFF);
   b.emit(BPF.ALU_AND_K, 240);
   b.when(BPF.JMP_JEQ_K, 64, v4);
@@ -3131,7 +3131,7 @@ var refusedOption = (function refusedOption(level, name) {
   return ROUTE_OPTIONS[level]?.[name];
 });
 var openPolicy = (function openPolicy(policy) {
-  return policy.deny.length === 0 && policy.allow.some((e) => e.kind === "any");
+  return policy.deny.length === 0 && policy.allow.some(((e) => e.kind === "any"));
 });
 var optionDenial = (function optionDenial(policy, level, name) {
   const refused = refusedOption(level, name);
@@ -3201,7 +3201,7 @@ var describeQueries = (function describeQueries(queries) {
   if (types.size === 0) return void 0;
   return [
     ...types
-  ].map(([name, t]) => `${name} (${t.join(", ")})`).join(", ");
+  ].map((([name, t]) => `${name} (${t.join(", ")})`)).join(", ");
 });
 var isDnsServer = (function isDnsServer(addr) {
   return (addr.family === "inet" || addr.family === "inet6") && addr.port === DNS_PORT;
@@ -3407,12 +3407,12 @@ var verdict = (function verdict(policy, addr, also = []) {
   ] : [
     addr
   ];
-  const deny = p.deny.find((e) => forms.some((a) => entryMatches(e, a)) || also.some((a) => entryMatches(e, a)));
+  const deny = p.deny.find(((e) => forms.some(((a) => entryMatches(e, a))) || also.some(((a) => entryMatches(e, a)))));
   if (deny) return {
     allowed: false,
     deny
   };
-  if (p.allow.some((e) => forms.some((a) => entryMatches(e, a)))) return ALLOWED;
+  if (p.allow.some(((e) => forms.some(((a) => entryMatches(e, a)))))) return ALLOWED;
   if (addr.family === "unix") return {
     allowed: p.unix
   };
@@ -3516,11 +3516,11 @@ var supervise = (async function supervise(start, host2) {
   let held;
   try {
     const fsModules = start.fs ? Promise.all([
-      Promise.resolve().then(() => (init_check(), check_exports)),
-      Promise.resolve().then(() => (init_report(), report_exports))
+      Promise.resolve().then((() => (init_check(), check_exports))),
+      Promise.resolve().then((() => (init_report(), report_exports)))
     ]) : void 0;
-    const reportModule = start.trace || start.log || start.events ? Promise.resolve().then(() => (init_reporter(), reporter_exports)) : void 0;
-    const earlyModule = start.notify ? Promise.resolve().then(() => (init_early(), early_exports)) : void 0;
+    const reportModule = start.trace || start.log || start.events ? Promise.resolve().then((() => (init_reporter(), reporter_exports))) : void 0;
+    const earlyModule = start.notify ? Promise.resolve().then((() => (init_early(), early_exports))) : void 0;
     if (!start.spec?.syscalls) throw new Error("the start message carries no filter spec");
     const launched = launch({
       argv: start.argv,
@@ -3551,12 +3551,12 @@ var supervise = (async function supervise(start, host2) {
         fs: start.fs,
         report: start.reportDenials,
         reported: notify.reported
-      }, (m) => post2({
+      }, ((m) => post2({
         ...m,
         written: true
-      }), notify.pool, () => post2({
+      })), notify.pool, (() => post2({
         type: "pool"
-      }), () => attachListener(notify.pool, listenerFd));
+      })), (() => attachListener(notify.pool, listenerFd)));
     } else if (start.notify) {
       attachListener(start.notify.pool, -1);
     }
@@ -3568,7 +3568,7 @@ var supervise = (async function supervise(start, host2) {
     const control = new Int32Array(start.control);
     const reported = new SeenKeys();
     let deniedDns;
-    const onNetDeny = (tid, pid, d) => {
+    const onNetDeny = ((tid, pid, d) => {
       if (d.dns !== void 0) deniedDns = {
         tid,
         dns: d.dns
@@ -3583,14 +3583,14 @@ var supervise = (async function supervise(start, host2) {
       }
       writeStderr(`${denialLine(d, pid, comm)}
 `);
-    };
+    });
     let fs;
     if (start.fs && fsModules) {
       const [{ FsChecker: FsChecker2 }, { commOf: commOf2, denialKey: denialKey2, fsReporter: fsReporter2 }] = await fsModules;
       fs = new FsChecker2(start.fs);
       if (start.reportDenials && start.notify) {
         const seen = new SeenKeys();
-        fs.onDeny = (_tid, pid, denial) => {
+        fs.onDeny = ((_tid, pid, denial) => {
           const key = denialKey2(pid, denial);
           if (!seen.first(key)) return;
           post2({
@@ -3599,23 +3599,23 @@ var supervise = (async function supervise(start, host2) {
             comm: commOf2(pid),
             denial
           });
-        };
+        });
       } else if (start.reportDenials) {
-        fs.onDeny = fsReporter2((line) => writeStderr(line));
+        fs.onDeny = fsReporter2(((line) => writeStderr(line)));
       }
     }
     const engine = new RuleEngine(start.rules, start.net, host2.callHook, onNetDeny, fs);
-    const sink = reportModule && (await reportModule).eventSink(start, (event) => post2({
+    const sink = reportModule && (await reportModule).eventSink(start, ((event) => post2({
       type: "event",
       event
-    }));
-    const emit = sink && Object.assign((e) => {
+    })));
+    const emit = sink && Object.assign(((e) => {
       if (e.kind === "syscall") {
         if (deniedDns?.tid === e.tid && deniedDns.dns) e.dns = deniedDns.dns;
         deniedDns = void 0;
       }
       sink(e);
-    }, {
+    }), {
       close: sink.close
     });
     const results = start.trace !== void 0;
@@ -3632,7 +3632,7 @@ var supervise = (async function supervise(start, host2) {
       sleepGuard: host2.sleepGuard,
       waitWork: early,
       hooks: {
-        onSyscall: reporter ? (call) => {
+        onSyscall: reporter ? ((call) => {
           const d = engine.decide(call);
           if (!d) {
             reporter.syscall(call, {
@@ -3641,23 +3641,23 @@ var supervise = (async function supervise(start, host2) {
             });
           }
           return d;
-        } : (call) => engine.decide(call),
+        }) : ((call) => engine.decide(call)),
         onDecision: reporter && ((call, d) => reporter.syscall(call, d)),
         onSpawn: reporter && ((pid, ppid) => reporter.spawn(pid, ppid)),
         onExec: reporter && ((pid, former) => reporter.exec(pid, former)),
         onSyscallExit: reporter && ((tid, result2) => reporter.returned(tid, result2)),
         onExit: reporter && ((pid, s) => reporter.exit(pid, s.code, s.signal)),
         // The root stands for the tree's group: ^Z and SIGTTIN go to the whole group.
-        onGroupStop: (tid, signal) => {
+        onGroupStop: ((tid, signal) => {
           if (tid === launched.pid) post2({
             type: "stopped",
             signal
           });
-        }
+        })
       }
     });
-    engine.treePids = () => supervisor.registry.processes.keys();
-    engine.targets = new TargetGuard((tid) => supervisor.registry.threads.has(tid));
+    engine.treePids = (() => supervisor.registry.processes.keys());
+    engine.targets = new TargetGuard(((tid) => supervisor.registry.threads.has(tid)));
     reporter?.spawn(launched.pid, Deno.pid);
     for (const sig of launched.deferred) kill(launched.pid, sig);
     supervisor.start();
@@ -3691,13 +3691,13 @@ var post = (function post(message) {
 });
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
-var __esm = (fn, res) => function __init() {
+var __esm = ((fn, res) => (function __init() {
   return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;
-};
-var __export = (target, all) => {
+}));
+var __export = ((target, all) => {
   for (var name in all)
     __defProp(target, name, { get: all[name], enumerable: true });
-};
+});
 
 // src/stderr.ts
 
@@ -3705,15 +3705,15 @@ var __export = (target, all) => {
 
 var encoder, pauseWord;
 var init_stderr = __esm({
-  "src/stderr.ts"() {
+  "src/stderr.ts": (function () {
     encoder = new TextEncoder();
-  }
+  })
 });
 
 // kernel/errno.ts
 var ERRNO_NUMBERS, ERRNO_NAMES, ERRNO_MESSAGES, MAX_ERRNO;
 var init_errno = __esm({
-  "kernel/errno.ts"() {
+  "kernel/errno.ts": (function () {
     ERRNO_NUMBERS = {
       EPERM: 1,
       ENOENT: 2,
@@ -4122,13 +4122,13 @@ var init_errno = __esm({
       "Memory page has hardware error"
     ];
     MAX_ERRNO = 4095;
-  }
+  })
 });
 
 // kernel/aarch64_syscalls.ts
 var SYSCALL_TABLE_KERNEL, SYSCALL_NUMBERS, SYSCALL_NAMES, MAX_SYSCALL_NR;
 var init_aarch64_syscalls = __esm({
-  "kernel/aarch64_syscalls.ts"() {
+  "kernel/aarch64_syscalls.ts": (function () {
     SYSCALL_TABLE_KERNEL = "6.19";
     SYSCALL_NUMBERS = {
       io_setup: 0,
@@ -4931,13 +4931,13 @@ var init_aarch64_syscalls = __esm({
       "listns"
     ];
     MAX_SYSCALL_NR = 470;
-  }
+  })
 });
 
 // kernel/x86_64_syscalls.ts
 var SYSCALL_TABLE_KERNEL2, SYSCALL_NUMBERS2, SYSCALL_NAMES2, MAX_SYSCALL_NR2;
 var init_x86_64_syscalls = __esm({
-  "kernel/x86_64_syscalls.ts"() {
+  "kernel/x86_64_syscalls.ts": (function () {
     SYSCALL_TABLE_KERNEL2 = "6.19";
     SYSCALL_NUMBERS2 = {
       read: 0,
@@ -5799,18 +5799,18 @@ var init_x86_64_syscalls = __esm({
       "listns"
     ];
     MAX_SYSCALL_NR2 = 470;
-  }
+  })
 });
 
 // kernel/host_syscalls.ts
 
 var HOST_SYSCALL_NUMBERS;
 var init_host_syscalls = __esm({
-  "kernel/host_syscalls.ts"() {
+  "kernel/host_syscalls.ts": (function () {
     init_aarch64_syscalls();
     init_x86_64_syscalls();
     HOST_SYSCALL_NUMBERS = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS : SYSCALL_NUMBERS2;
-  }
+  })
 });
 
 // ffi/libc.ts
@@ -5827,7 +5827,7 @@ var init_host_syscalls = __esm({
 
 var errnoSymbols, errnoView, ErrnoError, generic, numbers;
 var init_libc = __esm({
-  "ffi/libc.ts"() {
+  "ffi/libc.ts": (function () {
     init_errno();
     init_host_syscalls();
     errnoSymbols = lazySymbols({
@@ -5873,14 +5873,14 @@ var init_libc = __esm({
       }
     });
     numbers = /* @__PURE__ */ new Map();
-  }
+  })
 });
 
 // kernel/signals.ts
 
 var SIGNALS, SIGRTMIN_USABLE, SIGRTMAX, SIG, KERNEL_SIGSET_BYTES, SIGINFO_SIZE;
 var init_signals = __esm({
-  "kernel/signals.ts"() {
+  "kernel/signals.ts": (function () {
     SIGNALS = {
       SIGHUP: 1,
       SIGINT: 2,
@@ -5924,14 +5924,14 @@ var init_signals = __esm({
     };
     KERNEL_SIGSET_BYTES = 8;
     SIGINFO_SIZE = 128;
-  }
+  })
 });
 
 // kernel/abi.ts
 
 var AUDIT_ARCH_X86_64, AUDIT_ARCH_AARCH64, ABIS, HOST_ABI;
 var init_abi = __esm({
-  "kernel/abi.ts"() {
+  "kernel/abi.ts": (function () {
     AUDIT_ARCH_X86_64 = 3221225534;
     AUDIT_ARCH_AARCH64 = 3221225655;
     ABIS = {
@@ -5982,13 +5982,13 @@ var init_abi = __esm({
       }
     };
     HOST_ABI = abiOf(Deno.build.arch);
-  }
+  })
 });
 
 // kernel/fcntl.ts
 var O, AT_FDCWD, AT, F, RESOLVE_IN_ROOT, OPEN_HOW_SIZE, S_IF, ACCESS_OK, SEEK, PATH_MAX, MAXSYMLINKS;
 var init_fcntl = __esm({
-  "kernel/fcntl.ts"() {
+  "kernel/fcntl.ts": (function () {
     init_abi();
     O = {
       /** O_WRONLY. */
@@ -6083,7 +6083,7 @@ var init_fcntl = __esm({
     };
     PATH_MAX = 4096;
     MAXSYMLINKS = 40;
-  }
+  })
 });
 
 // ffi/io.ts
@@ -6091,10 +6091,10 @@ var init_fcntl = __esm({
 
 
 var init_io = __esm({
-  "ffi/io.ts"() {
+  "ffi/io.ts": (function () {
     init_libc();
     init_fcntl();
-  }
+  })
 });
 
 // ffi/fs.ts
@@ -6105,7 +6105,7 @@ var init_io = __esm({
 
 var SYMBOLS3, sym3, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG, OPEN_HEAD;
 var init_fs = __esm({
-  "ffi/fs.ts"() {
+  "ffi/fs.ts": (function () {
     init_libc();
     init_io();
     init_abi();
@@ -6164,13 +6164,13 @@ var init_fs = __esm({
     decoder = new TextDecoder();
     ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
     OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
-  }
+  })
 });
 
 // kernel/ptrace.ts
 var PTRACE, PTRACE_O, PTRACE_EVENT, NT_PRSTATUS, NT_ARM_SYSTEM_CALL;
 var init_ptrace = __esm({
-  "kernel/ptrace.ts"() {
+  "kernel/ptrace.ts": (function () {
     PTRACE = {
       /** PTRACE_CONT: resume, with a signal to deliver (0: none). */
       CONT: 7,
@@ -6241,7 +6241,7 @@ var init_ptrace = __esm({
     };
     NT_PRSTATUS = 1n;
     NT_ARM_SYSTEM_CALL = 0x404n;
-  }
+  })
 });
 
 // ffi/ptrace.ts
@@ -6255,7 +6255,7 @@ var init_ptrace = __esm({
 
 var SYMBOLS4, sym4, SMALL, addresses2, statusBuf, waitResult;
 var init_ptrace2 = __esm({
-  "ffi/ptrace.ts"() {
+  "ffi/ptrace.ts": (function () {
     init_libc();
     init_ptrace();
     SYMBOLS4 = {
@@ -6286,20 +6286,20 @@ var init_ptrace2 = __esm({
     sym4 = lazySymbols(SYMBOLS4);
     SMALL = Array.from({
       length: 65
-    }, (_, i) => BigInt(i));
+    }, ((_, i) => BigInt(i)));
     addresses2 = /* @__PURE__ */ new WeakMap();
     statusBuf = new Int32Array(1);
     waitResult = [
       0,
       0
     ];
-  }
+  })
 });
 
 // src/arch/aarch64.ts
 var REG, REGS_SIZE, RED_ZONE, EIO, NR_OFFSET, IOV_OFFSET, STORE_SIZE, Registers;
 var init_aarch64 = __esm({
-  "src/arch/aarch64.ts"() {
+  "src/arch/aarch64.ts": (function () {
     init_libc();
     init_ptrace();
     init_ptrace2();
@@ -6440,13 +6440,13 @@ var init_aarch64 = __esm({
         return nrc;
       }
     };
-  }
+  })
 });
 
 // src/arch/x86_64.ts
 var REG2, ARG_REGS, REGS_SIZE2, RED_ZONE2, Registers2;
 var init_x86_64 = __esm({
-  "src/arch/x86_64.ts"() {
+  "src/arch/x86_64.ts": (function () {
     init_ptrace();
     init_ptrace2();
     init_abi();
@@ -6567,13 +6567,13 @@ var init_x86_64 = __esm({
         return ptraceBuffer(PTRACE.SETREGS, tid, this.buffer);
       }
     };
-  }
+  })
 });
 
 // src/arch/arch.ts
 var X86_64, AARCH64, ARCHES, HOST_ARCH;
 var init_arch = __esm({
-  "src/arch/arch.ts"() {
+  "src/arch/arch.ts": (function () {
     init_abi();
     init_aarch64_syscalls();
     init_x86_64_syscalls();
@@ -6585,7 +6585,7 @@ var init_arch = __esm({
       names: SYSCALL_NAMES2,
       maxNr: MAX_SYSCALL_NR2,
       tableKernel: SYSCALL_TABLE_KERNEL2,
-      newRegisters: () => new Registers2()
+      newRegisters: (() => new Registers2())
     };
     AARCH64 = {
       ...ABIS.aarch64,
@@ -6593,29 +6593,29 @@ var init_arch = __esm({
       names: SYSCALL_NAMES,
       maxNr: MAX_SYSCALL_NR,
       tableKernel: SYSCALL_TABLE_KERNEL,
-      newRegisters: () => new Registers()
+      newRegisters: (() => new Registers())
     };
     ARCHES = {
       x86_64: X86_64,
       aarch64: AARCH64
     };
     HOST_ARCH = ARCHES[abiOf(Deno.build.arch).name];
-  }
+  })
 });
 
 // src/decision.ts
 
 var TRACE_ONLY_RULE;
 var init_decision = __esm({
-  "src/decision.ts"() {
+  "src/decision.ts": (function () {
     TRACE_ONLY_RULE = "trace";
-  }
+  })
 });
 
 // kernel/seccomp.ts
 var SECCOMP_RET_ALLOW, X32_SYSCALL_BIT, SECCOMP_DATA_NR, SECCOMP_DATA_ARCH, SECCOMP_DATA_IP, SECCOMP_DATA_ARGS, SECCOMP_DATA_SIZE, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_GET_NOTIF_SIZES, SECCOMP_NOTIF, SECCOMP_NOTIF_RESP, SECCOMP_NOTIF_SIZES_BYTES, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND, SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR, SECCOMP_IOCTL_NOTIF_SET_FLAGS;
 var init_seccomp = __esm({
-  "kernel/seccomp.ts"() {
+  "kernel/seccomp.ts": (function () {
     SECCOMP_RET_ALLOW = 2147418112;
     X32_SYSCALL_BIT = 1073741824;
     SECCOMP_DATA_NR = 0;
@@ -6648,13 +6648,13 @@ var init_seccomp = __esm({
     SECCOMP_IOCTL_NOTIF_ID_VALID = 1074274562;
     SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR = 2148016386;
     SECCOMP_IOCTL_NOTIF_SET_FLAGS = 1074274564;
-  }
+  })
 });
 
 // kernel/bpf.ts
 var BPF_LD, BPF_ALU, BPF_JMP, BPF_RET, BPF_W, BPF_H, BPF_B, BPF_ABS, BPF_AND, BPF_JA, BPF_JEQ, BPF_JGT, BPF_JGE, BPF_K, SKF_NET_OFF, BPF_MAXINSNS;
 var init_bpf = __esm({
-  "kernel/bpf.ts"() {
+  "kernel/bpf.ts": (function () {
     BPF_LD = 0;
     BPF_ALU = 4;
     BPF_JMP = 5;
@@ -6671,7 +6671,7 @@ var init_bpf = __esm({
     BPF_K = 0;
     SKF_NET_OFF = -1048576;
     BPF_MAXINSNS = 4096;
-  }
+  })
 });
 
 // src/fs/glob.ts
@@ -6683,15 +6683,15 @@ var init_bpf = __esm({
 
 var GlobSet;
 var init_glob = __esm({
-  "src/fs/glob.ts"() {
+  "src/fs/glob.ts": (function () {
     GlobSet = class {
       #globs;
       /** @param entries Absolute patterns and the entries they came from. */
       constructor(entries) {
-        this.#globs = entries.map((e) => ({
+        this.#globs = entries.map(((e) => ({
           source: e.source,
           re: globToRegExp(e.pattern)
-        }));
+        })));
       }
       /** Number of patterns. */
       get size() {
@@ -6706,14 +6706,14 @@ var init_glob = __esm({
         return void 0;
       }
     };
-  }
+  })
 });
 
 // src/fs/access.ts
 
 var AccessChecker;
 var init_access = __esm({
-  "src/fs/access.ts"() {
+  "src/fs/access.ts": (function () {
     init_glob();
     AccessChecker = class {
       #rules;
@@ -6746,14 +6746,14 @@ var init_access = __esm({
         return {};
       }
     };
-  }
+  })
 });
 
 // src/supervisor/registry.ts
 
 var PidSlots, Registry;
 var init_registry = __esm({
-  "src/supervisor/registry.ts"() {
+  "src/supervisor/registry.ts": (function () {
     PidSlots = class {
       #slots;
       #index = /* @__PURE__ */ new Map();
@@ -6896,15 +6896,15 @@ var init_registry = __esm({
         return vanished;
       }
     };
-  }
+  })
 });
 
 // src/bpf/opcodes.ts
 var init_opcodes = __esm({
-  "src/bpf/opcodes.ts"() {
+  "src/bpf/opcodes.ts": (function () {
     init_bpf();
     init_seccomp();
-  }
+  })
 });
 
 // src/bpf/spec.ts
@@ -6914,10 +6914,10 @@ var init_opcodes = __esm({
 
 
 var init_spec = __esm({
-  "src/bpf/spec.ts"() {
+  "src/bpf/spec.ts": (function () {
     init_abi();
     init_opcodes();
-  }
+  })
 });
 
 // ffi/seccomp_notify.ts
@@ -6929,7 +6929,7 @@ var init_spec = __esm({
 
 var EINVAL2, SYMBOLS5, sym5, RECV, SEND, POLL, idBuf, idBytes, idValid, pollBuf, pollView, pollWait;
 var init_seccomp_notify = __esm({
-  "ffi/seccomp_notify.ts"() {
+  "ffi/seccomp_notify.ts": (function () {
     init_libc();
     init_seccomp();
     init_errno();
@@ -6958,7 +6958,7 @@ var init_seccomp_notify = __esm({
     pollBuf = new Uint8Array(8);
     pollView = new DataView(pollBuf.buffer);
     pollWait = new BigInt64Array(2);
-  }
+  })
 });
 
 // ffi/memory.ts
@@ -6967,7 +6967,7 @@ var init_seccomp_notify = __esm({
 
 var VM_CALL, SYMBOLS6, sym6, localIov, remoteIov;
 var init_memory = __esm({
-  "ffi/memory.ts"() {
+  "ffi/memory.ts": (function () {
     init_libc();
     VM_CALL = {
       parameters: [
@@ -6990,13 +6990,13 @@ var init_memory = __esm({
     sym6 = lazySymbols(SYMBOLS6);
     localIov = new BigUint64Array(2);
     remoteIov = new BigUint64Array(2);
-  }
+  })
 });
 
 // kernel/socket.ts
 var AF, SOCK, IPPROTO, SOL, SO, IP, IPV6, TCP, UDP_SEGMENT, MSG, SCM, SOCKADDR_STORAGE_SIZE, MSGHDR_SIZE, MMSGHDR_SIZE, CMSG_HEADER_SIZE, IN_PKTINFO_SIZE, IN6_PKTINFO_SIZE, IN6_PKTINFO_IFINDEX, SOCK_FILTER_SIZE, UIO_MAXIOV, POLLOUT;
 var init_socket = __esm({
-  "kernel/socket.ts"() {
+  "kernel/socket.ts": (function () {
     AF = {
       UNSPEC: 0,
       UNIX: 1,
@@ -7186,7 +7186,7 @@ var init_socket = __esm({
     SOCK_FILTER_SIZE = 8;
     UIO_MAXIOV = 1024;
     POLLOUT = 4;
-  }
+  })
 });
 
 // src/net/address.ts
@@ -7202,7 +7202,7 @@ var init_socket = __esm({
 
 var FAMILY_NAMES;
 var init_address = __esm({
-  "src/net/address.ts"() {
+  "src/net/address.ts": (function () {
     FAMILY_NAMES = {
       3: "AF_AX25",
       4: "AF_IPX",
@@ -7223,7 +7223,7 @@ var init_address = __esm({
       44: "AF_XDP",
       45: "AF_MCTP"
     };
-  }
+  })
 });
 
 // src/net/sockaddr.ts
@@ -7232,18 +7232,18 @@ var init_address = __esm({
 
 
 var init_sockaddr = __esm({
-  "src/net/sockaddr.ts"() {
+  "src/net/sockaddr.ts": (function () {
     init_address();
     init_socket();
-  }
+  })
 });
 
 // src/notify/report_once.ts
 
 
 var init_report_once = __esm({
-  "src/notify/report_once.ts"() {
-  }
+  "src/notify/report_once.ts": (function () {
+  })
 });
 
 // src/notify/pool.ts
@@ -7251,7 +7251,7 @@ var init_report_once = __esm({
 
 var POOL, FD_PENDING, MODE_BLOCKING, MODE_POLL, NOTIFY_POLL_ENV, LEAVE_MS;
 var init_pool = __esm({
-  "src/notify/pool.ts"() {
+  "src/notify/pool.ts": (function () {
     init_seccomp_notify();
     init_report_once();
     init_seccomp();
@@ -7278,13 +7278,13 @@ var init_pool = __esm({
     MODE_POLL = 2;
     NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
     LEAVE_MS = 2e3;
-  }
+  })
 });
 
 // src/seen_keys.ts
 var SEEN_LIMIT, SeenKeys;
 var init_seen_keys = __esm({
-  "src/seen_keys.ts"() {
+  "src/seen_keys.ts": (function () {
     SEEN_LIMIT = 16384;
     SeenKeys = class {
       #keys = /* @__PURE__ */ new Set();
@@ -7320,7 +7320,7 @@ var init_seen_keys = __esm({
         return this.#keys.size;
       }
     };
-  }
+  })
 });
 
 // src/fs/resolve.ts
@@ -7330,7 +7330,7 @@ var init_seen_keys = __esm({
 
 var ENOENT2, ENOTDIR, ELOOP, MAX_LINKS, realFs;
 var init_resolve = __esm({
-  "src/fs/resolve.ts"() {
+  "src/fs/resolve.ts": (function () {
     init_fs();
     init_glob();
     init_errno();
@@ -7340,15 +7340,15 @@ var init_resolve = __esm({
     ELOOP = ERRNO_NUMBERS.ELOOP;
     MAX_LINKS = MAXSYMLINKS;
     realFs = {
-      lstat(path) {
+      lstat: (function (path) {
         const kind = lstatKind(path);
         return typeof kind === "number" ? {
           missing: kind === -ENOTDIR ? ENOTDIR : ENOENT2
         } : kind;
-      },
+      }),
       readlink: readLink
     };
-  }
+  })
 });
 
 // src/fs/syscalls.ts
@@ -7357,7 +7357,7 @@ var init_resolve = __esm({
 
 var OPEN_CALLS, OPEN_WRITE_FLAGS, write, writeAt;
 var init_syscalls = __esm({
-  "src/fs/syscalls.ts"() {
+  "src/fs/syscalls.ts": (function () {
     init_abi();
     init_fcntl();
     OPEN_CALLS = [
@@ -7367,7 +7367,7 @@ var init_syscalls = __esm({
       "creat"
     ];
     OPEN_WRITE_FLAGS = O.WRONLY | O.RDWR | O.CREAT | O.TRUNC | O.APPEND | O.TMPFILE;
-    write = (dirfd, ptr, reg, target, follow, emptyPath = false) => ({
+    write = ((dirfd, ptr, reg, target, follow, emptyPath = false) => ({
       dirfd,
       ptr,
       reg,
@@ -7377,9 +7377,9 @@ var init_syscalls = __esm({
         "write"
       ],
       target
-    });
-    writeAt = (dirfd, ptr, f) => write(dirfd, ptr, 1, "existing", (f & AT.SYMLINK_NOFOLLOW) === 0, (f & AT.EMPTY_PATH) !== 0);
-  }
+    }));
+    writeAt = ((dirfd, ptr, f) => write(dirfd, ptr, 1, "existing", (f & AT.SYMLINK_NOFOLLOW) === 0, (f & AT.EMPTY_PATH) !== 0));
+  })
 });
 
 // src/fs/tracee_memory.ts
@@ -7388,7 +7388,7 @@ var init_syscalls = __esm({
 
 var PAGE, EFAULT4, ENAMETOOLONG3, scratch, decoder2;
 var init_tracee_memory = __esm({
-  "src/fs/tracee_memory.ts"() {
+  "src/fs/tracee_memory.ts": (function () {
     init_memory();
     init_abi();
     init_errno();
@@ -7400,18 +7400,18 @@ var init_tracee_memory = __esm({
     decoder2 = new TextDecoder("utf-8", {
       fatal: true
     });
-  }
+  })
 });
 
 // src/fs/check.ts
 var check_exports = {};
 __export(check_exports, {
-  FsChecker: () => FsChecker
+  FsChecker: (() => FsChecker)
 });
 
 var EBADF2, SCRIPT_HEAD, FsChecker;
 var init_check = __esm({
-  "src/fs/check.ts"() {
+  "src/fs/check.ts": (function () {
     init_fs();
     init_memory();
     init_access();
@@ -7441,7 +7441,7 @@ var init_check = __esm({
         this.#access = new AccessChecker(policy);
         this.#redirects = [
           ...policy.redirect
-        ].sort((a, b) => b.from.length - a.from.length);
+        ].sort(((a, b) => b.from.length - a.from.length));
         this.#view = view;
       }
       /** A refusal of the policy. */
@@ -7632,16 +7632,16 @@ var init_check = __esm({
         return void 0;
       }
     };
-  }
+  })
 });
 
 // src/fs/report.ts
 var report_exports = {};
 __export(report_exports, {
-  commOf: () => commOf,
-  denialKey: () => denialKey,
-  denialLine: () => denialLine2,
-  fsReporter: () => fsReporter
+  commOf: (() => commOf),
+  denialKey: (() => denialKey),
+  denialLine: (() => denialLine2),
+  fsReporter: (() => fsReporter)
 });
 
 
@@ -7649,23 +7649,23 @@ __export(report_exports, {
 
 var VERB;
 var init_report = __esm({
-  "src/fs/report.ts"() {
+  "src/fs/report.ts": (function () {
     init_seen_keys();
     VERB = {
       read: "read of",
       write: "write to",
       run: "run of"
     };
-  }
+  })
 });
 
 // kernel/auxv.ts
 var AT_NULL, AT_EXECFN;
 var init_auxv = __esm({
-  "kernel/auxv.ts"() {
+  "kernel/auxv.ts": (function () {
     AT_NULL = 0n;
     AT_EXECFN = 31n;
-  }
+  })
 });
 
 // src/report/capture.ts
@@ -7682,7 +7682,7 @@ var init_auxv = __esm({
 
 var NET_ARITY, FAMILY_NAMES2, MAX_SOCKADDR2, UNREADABLE;
 var init_capture = __esm({
-  "src/report/capture.ts"() {
+  "src/report/capture.ts": (function () {
     init_memory();
     init_address();
     init_sockaddr();
@@ -7697,23 +7697,23 @@ var init_capture = __esm({
       sendmmsg: 4,
       socket: 3
     };
-    FAMILY_NAMES2 = Object.fromEntries(Object.entries(AF).map(([name, n]) => [
+    FAMILY_NAMES2 = Object.fromEntries(Object.entries(AF).map((([name, n]) => [
       n,
       `AF_${name}`
-    ]));
+    ])));
     MAX_SOCKADDR2 = SOCKADDR_STORAGE_SIZE;
     UNREADABLE = {
       family: "?",
       address: "?",
       scope: "other"
     };
-  }
+  })
 });
 
 // src/report/processes.ts
 var ProcessTable;
 var init_processes = __esm({
-  "src/report/processes.ts"() {
+  "src/report/processes.ts": (function () {
     ProcessTable = class {
       #procs = /* @__PURE__ */ new Map();
       /** Records a new process; it inherits its parent's program. */
@@ -7752,7 +7752,7 @@ var init_processes = __esm({
         return this.#procs.size;
       }
     };
-  }
+  })
 });
 
 // src/report/_text.ts
@@ -7764,11 +7764,11 @@ var init_processes = __esm({
 
 var CONTROL;
 var init_text = __esm({
-  "src/report/_text.ts"() {
+  "src/report/_text.ts": (function () {
     init_errno();
     init_signals();
     CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-  }
+  })
 });
 
 // src/report/classify.ts
@@ -7777,17 +7777,17 @@ var init_text = __esm({
 
 var MAX_ERRNO2;
 var init_classify = __esm({
-  "src/report/classify.ts"() {
+  "src/report/classify.ts": (function () {
     init_text();
     init_errno();
     MAX_ERRNO2 = BigInt(MAX_ERRNO);
-  }
+  })
 });
 
 // src/report/trace_signatures.ts
 var SIGNATURES, ADDRESS_RESULTS;
 var init_trace_signatures = __esm({
-  "src/report/trace_signatures.ts"() {
+  "src/report/trace_signatures.ts": (function () {
     SIGNATURES = {
       read: [
         "fd",
@@ -8264,7 +8264,7 @@ var init_trace_signatures = __esm({
       "brk",
       "shmat"
     ]);
-  }
+  })
 });
 
 // src/report/trace_args.ts
@@ -8277,7 +8277,7 @@ var init_trace_signatures = __esm({
 
 var ACCESS_MODES, OPEN_FLAGS, O_TMPFILE, SOCK_TYPES, SOCK_FLAGS, PROTOCOLS, MSG_FLAGS, AT_FLAGS, UNLINK_FLAGS, ACCESS_BITS, WHENCE, LEVELS, SOCKOPTS, MAX_STRING, ESCAPES, int32, uint32, pointer, DECODERS;
 var init_trace_args = __esm({
-  "src/report/trace_args.ts"() {
+  "src/report/trace_args.ts": (function () {
     init_tracee_memory();
     init_capture();
     init_text();
@@ -8545,42 +8545,42 @@ var init_trace_args = __esm({
       34: '\\"',
       92: "\\\\"
     };
-    int32 = (hex) => Number(BigInt.asIntN(32, BigInt(hex)));
-    uint32 = (hex) => Number(BigInt(hex) & 0xffffffffn);
-    pointer = (hex) => BigInt(hex) === 0n ? "NULL" : hex;
+    int32 = ((hex) => Number(BigInt.asIntN(32, BigInt(hex))));
+    uint32 = ((hex) => Number(BigInt(hex) & 0xffffffffn));
+    pointer = ((hex) => BigInt(hex) === 0n ? "NULL" : hex);
     DECODERS = {
-      int: (h) => String(int32(h)),
-      long: (h) => String(BigInt.asIntN(64, BigInt(h))),
-      ulong: (h) => String(BigInt.asUintN(64, BigInt(h))),
-      hex: (h) => `0x${BigInt(h).toString(16)}`,
+      int: ((h) => String(int32(h))),
+      long: ((h) => String(BigInt.asIntN(64, BigInt(h)))),
+      ulong: ((h) => String(BigInt.asUintN(64, BigInt(h)))),
+      hex: ((h) => `0x${BigInt(h).toString(16)}`),
       ptr: pointer,
-      fd: (h) => String(int32(h)),
-      dirfd: (h) => int32(h) === AT_FDCWD ? "AT_FDCWD" : String(int32(h)),
-      path: (h, c) => c.strings?.[c.index] ?? pointer(h),
-      string: (h, c) => c.strings?.[c.index] ?? pointer(h),
-      oflags: (h) => openFlags(h),
-      mode: (h) => octalMode(BigInt(h)),
-      omode: (h) => octalMode(BigInt(h)),
-      domain: (h) => familyName2(int32(h)),
-      socktype: (h) => sockType(uint32(h)),
-      protocol: (h, c) => {
+      fd: ((h) => String(int32(h))),
+      dirfd: ((h) => int32(h) === AT_FDCWD ? "AT_FDCWD" : String(int32(h))),
+      path: ((h, c) => c.strings?.[c.index] ?? pointer(h)),
+      string: ((h, c) => c.strings?.[c.index] ?? pointer(h)),
+      oflags: ((h) => openFlags(h)),
+      mode: ((h) => octalMode(BigInt(h))),
+      omode: ((h) => octalMode(BigInt(h))),
+      domain: ((h) => familyName2(int32(h))),
+      socktype: ((h) => sockType(uint32(h))),
+      protocol: ((h, c) => {
         const family = int32(c.args[0] ?? "0x0");
         const n = int32(h);
         return family === AF.INET || family === AF.INET6 ? PROTOCOLS[n] ?? String(n) : String(n);
-      },
-      signal: (h) => int32(h) === 0 ? "0" : signalName2(int32(h)),
-      sockaddr: (_h, c) => c.sockaddr(c.index),
-      msghdr: (_h, c) => c.messages(),
-      mmsghdr: (_h, c) => c.messages(),
-      msgflags: (h) => flagsText(uint32(h), MSG_FLAGS),
-      atflags: (h) => flagsText(uint32(h), AT_FLAGS),
-      unlinkflags: (h) => flagsText(uint32(h), UNLINK_FLAGS),
-      amode: (h) => uint32(h) === 0 ? "F_OK" : flagsText(uint32(h), ACCESS_BITS),
-      whence: (h) => WHENCE[uint32(h)] ?? String(int32(h)),
-      level: (h) => LEVELS[int32(h)] ?? String(int32(h)),
-      sockopt: (h, c) => SOCKOPTS[int32(c.args[c.index - 1] ?? "0x0")]?.[int32(h)] ?? String(int32(h))
+      }),
+      signal: ((h) => int32(h) === 0 ? "0" : signalName2(int32(h))),
+      sockaddr: ((_h, c) => c.sockaddr(c.index)),
+      msghdr: ((_h, c) => c.messages()),
+      mmsghdr: ((_h, c) => c.messages()),
+      msgflags: ((h) => flagsText(uint32(h), MSG_FLAGS)),
+      atflags: ((h) => flagsText(uint32(h), AT_FLAGS)),
+      unlinkflags: ((h) => flagsText(uint32(h), UNLINK_FLAGS)),
+      amode: ((h) => uint32(h) === 0 ? "F_OK" : flagsText(uint32(h), ACCESS_BITS)),
+      whence: ((h) => WHENCE[uint32(h)] ?? String(int32(h))),
+      level: ((h) => LEVELS[int32(h)] ?? String(int32(h))),
+      sockopt: ((h, c) => SOCKOPTS[int32(c.args[c.index - 1] ?? "0x0")]?.[int32(h)] ?? String(int32(h)))
     };
-  }
+  })
 });
 
 // src/report/trace.ts
@@ -8594,7 +8594,7 @@ var init_trace_args = __esm({
 
 var SGR, DECISION_COLOR, MAX_ARGV, MAX_MMSG, RESTART_CODES, MAX_ERRNO3;
 var init_trace = __esm({
-  "src/report/trace.ts"() {
+  "src/report/trace.ts": (function () {
     init_classify();
     init_text();
     init_trace_args();
@@ -8642,7 +8642,7 @@ var init_trace = __esm({
       ]
     };
     MAX_ERRNO3 = BigInt(MAX_ERRNO);
-  }
+  })
 });
 
 // src/report/log.ts
@@ -8651,7 +8651,7 @@ var init_trace = __esm({
 
 var LOG_VERSION, LogWriter;
 var init_log = __esm({
-  "src/report/log.ts"() {
+  "src/report/log.ts": (function () {
     init_classify();
     init_text();
     init_stderr();
@@ -8673,8 +8673,8 @@ var init_log = __esm({
        * @param path The file.
        * @throws {Deno.errors.NotFound} And the other errors of `Deno.openSync`.
        */
-      static create(path, onError = () => {
-      }) {
+      static create(path, onError = (() => {
+      })) {
         const file = Deno.openSync(path, {
           write: true,
           append: true,
@@ -8731,19 +8731,19 @@ var init_log = __esm({
         this.close();
       }
     };
-  }
+  })
 });
 
 // src/report/reporter.ts
 var reporter_exports = {};
 __export(reporter_exports, {
-  Reporter: () => Reporter,
-  eventSink: () => eventSink
+  Reporter: (() => Reporter),
+  eventSink: (() => eventSink)
 });
 
 var Reporter;
 var init_reporter = __esm({
-  "src/report/reporter.ts"() {
+  "src/report/reporter.ts": (function () {
     init_arch();
     init_capture();
     init_processes();
@@ -8852,13 +8852,13 @@ var init_reporter = __esm({
         this.#emit(event);
       }
     };
-  }
+  })
 });
 
 // src/notify/notified_call.ts
 var NotifiedArgs, NotifiedCaller;
 var init_notified_call = __esm({
-  "src/notify/notified_call.ts"() {
+  "src/notify/notified_call.ts": (function () {
     init_registry();
     NotifiedArgs = class {
       /** The arguments, filled for each notification by the pool thread. */
@@ -8898,14 +8898,14 @@ var init_notified_call = __esm({
         return this.#pid;
       }
     };
-  }
+  })
 });
 
 // src/notify/server.ts
 
 var ENOENT3, EINTR5, EPERM7, SERVED, NotifyServer, GONE;
 var init_server = __esm({
-  "src/notify/server.ts"() {
+  "src/notify/server.ts": (function () {
     init_spec();
     init_seccomp_notify();
     init_seccomp();
@@ -9014,20 +9014,20 @@ var init_server = __esm({
       error: 0,
       flags: 0
     };
-  }
+  })
 });
 
 // src/notify/early.ts
 var early_exports = {};
 __export(early_exports, {
-  EarlyNotifications: () => EarlyNotifications,
-  HAND_OVER_AFTER: () => HAND_OVER_AFTER,
-  NOTIFY_EARLY_MS_ENV: () => NOTIFY_EARLY_MS_ENV
+  EarlyNotifications: (() => EarlyNotifications),
+  HAND_OVER_AFTER: (() => HAND_OVER_AFTER),
+  NOTIFY_EARLY_MS_ENV: (() => NOTIFY_EARLY_MS_ENV)
 });
 
 var HAND_OVER_AFTER, NOTIFY_EARLY_MS_ENV, EarlyNotifications;
 var init_early = __esm({
-  "src/notify/early.ts"() {
+  "src/notify/early.ts": (function () {
     init_server();
     init_pool();
     init_seccomp_notify();
@@ -9089,7 +9089,7 @@ var init_early = __esm({
         this.#fd = -1;
       }
     };
-  }
+  })
 });
 
 // src/timing.ts
@@ -9313,7 +9313,7 @@ init_libc();
 // src/launch/capabilities.ts
 var EVERY = Array.from({
   length: 64
-}, (_, i) => i);
+}, ((_, i) => i));
 
 
 
@@ -9421,7 +9421,7 @@ var Injector = class {
     this.pid = pid;
     const rc = ptrace(PTRACE.INTERRUPT, pid, 0, 0);
     if (rc !== 0) throw new InjectError("PTRACE_INTERRUPT", -rc);
-    this.#wait("PTRACE_INTERRUPT", (kind) => kind === "interrupt");
+    this.#wait("PTRACE_INTERRUPT", ((kind) => kind === "interrupt"));
     const got = this.#regs.read(pid);
     if (got !== 0) throw new InjectError("PTRACE_GETREGS", -got);
   }
@@ -9436,7 +9436,7 @@ var Injector = class {
     this.setUp(step, nr, args);
     const rc = ptrace(PTRACE.SINGLESTEP, this.pid, 0, 0);
     if (rc !== 0) throw new InjectError(step, -rc);
-    this.#wait(step, (kind, sig) => kind === "signal" && sig === SIGNALS.SIGTRAP);
+    this.#wait(step, ((kind, sig) => kind === "signal" && sig === SIGNALS.SIGTRAP));
     if (this.#regs.read(this.pid) !== 0) {
       throw new InjectError(step, 0, "the child vanished");
     }
@@ -10935,7 +10935,7 @@ var NetChecker = class {
     return {
       call,
       errno: this.#policy.errno,
-      report: (d) => this.onDeny?.(tid, pid, d)
+      report: ((d) => this.onDeny?.(tid, pid, d))
     };
   }
   /** The guard for one call; a call refused because its socket cannot carry it is reported. */
@@ -10981,7 +10981,7 @@ var NetChecker = class {
         if ("action" in d) return d;
         const { target: t, verdict: v } = d;
         if (!v.allowed) {
-          return this.#deny("sendto", tid, pid, t.addr, v, () => sendtoQuery(tid, regs.arg(1), Number(regs.arg(2))));
+          return this.#deny("sendto", tid, pid, t.addr, v, (() => sendtoQuery(tid, regs.arg(1), Number(regs.arg(2)))));
         }
         return actSendto(tid, pid, regs.argInt(0), regs.arg(1), Number(regs.arg(2)), regs.argInt(3), t.bytes, "net", this.#datagramGuard("sendto", tid, pid));
       }
@@ -11056,7 +11056,7 @@ var NetChecker = class {
     if (!v.allowed) {
       const faked = isDnsServer(t.addr) ? this.#lookups.fakeConnect(pid, fd, t.addr) : void 0;
       if (faked !== void 0) {
-        if (faked) this.#deny("connect", tid, pid, t.addr, v, () => "");
+        if (faked) this.#deny("connect", tid, pid, t.addr, v, (() => ""));
         return {
           action: "perform",
           value: 0,
@@ -11106,15 +11106,15 @@ var NetChecker = class {
       if ("action" in d) return d;
       const { target: t, verdict: v } = d;
       if (!v.allowed) {
-        return this.#deny(check, tid, pid, t.addr, v, () => sendmsgQueries(tid, ptr, stride, count));
+        return this.#deny(check, tid, pid, t.addr, v, (() => sendmsgQueries(tid, ptr, stride, count)));
       }
       addrs.push(t.bytes);
     }
-    const resolver = addrs.every((a) => a === null) ? this.#lookups.resolverOf(pid, fd) : void 0;
+    const resolver = addrs.every(((a) => a === null)) ? this.#lookups.resolverOf(pid, fd) : void 0;
     if (resolver) {
       return this.#deny(check, tid, pid, resolver, {
         allowed: false
-      }, () => sendmsgQueries(tid, ptr, stride, count) ?? "");
+      }, (() => sendmsgQueries(tid, ptr, stride, count) ?? ""));
     }
     if (!vector && addrs[0] === null && connectedStream(pid, fd)) {
       const nameless = namelessSend(tid, hdrs, flags, "net");
@@ -11251,11 +11251,11 @@ var TargetGuard = class {
    */
   #pidfdSignal(call, rule) {
     const regs = call.regs;
-    const deny = (e) => ({
+    const deny = ((e) => ({
       action: "deny",
       errno: e,
       rule
-    });
+    }));
     const pidfd = pidfdOpen(call.pid);
     if (pidfd < 0) return deny(ESRCH3);
     const dup = pidfdGetfd(pidfd, regs.argInt(0));
@@ -11324,14 +11324,14 @@ try {
   readHost();
 } catch {
 }
-self.onmessage = (e) => {
+self.onmessage = ((e) => {
   mark("worker got start");
   const channel = new Int32Array(e.data.hookChannel);
   const channelBytes = new Uint8Array(e.data.hookChannel, 8);
   return supervise(e.data, {
     post,
     // Function rules live on the owner's thread: ask, then block this thread until it answers.
-    callHook: (hook, call, rule) => {
+    callHook: ((hook, call, rule) => {
       const args = [
         0,
         1,
@@ -11339,7 +11339,7 @@ self.onmessage = (e) => {
         3,
         4,
         5
-      ].map((i) => call.regs.arg(i).toString());
+      ].map(((i) => call.regs.arg(i).toString()));
       Atomics.store(channel, HOOK_STATE, 0);
       post({
         type: "hook",
@@ -11355,10 +11355,10 @@ self.onmessage = (e) => {
       Atomics.wait(channel, HOOK_STATE, 0);
       const text = new TextDecoder().decode(channelBytes.slice(0, Atomics.load(channel, HOOK_LENGTH)));
       return decodeDecision(JSON.parse(text));
-    },
+    }),
     // This thread has nothing else to do: the loop blocks it until the tree is gone.
-    drive: (supervisor) => supervisor.run(),
+    drive: ((supervisor) => supervisor.run()),
     // One Worker a run, terminated with it.
     threadEndsWithRun: true
   });
-};
+});

@@ -72,6 +72,90 @@ export function eagerFunctions(text: string): string {
   return defined.join("\n") + "\n" + rest.replace(/^\n+/, "");
 }
 
+/**
+ * The module with every function literal that V8 would leave for its first
+ * call made one it compiles with the module: each arrow function and function
+ * expression not yet in parentheses gets them (V8 takes a parenthesized
+ * literal for one about to be called, nested ones too), and each object
+ * literal's method becomes a property holding a parenthesized function
+ * expression (`m() {}` → `m: (function () {})`; esbuild's module
+ * initializers are such methods, about 125 KB of the CLI's bundle). Names are
+ * kept (a property's function is named after its key), and so is every
+ * semantic the rewrite could touch: a method using `super` and computed keys
+ * are left alone, and getters, setters and class members cannot be
+ * written so (class methods stay lazy).
+ *
+ * @param text A module, as {@linkcode eagerFunctions} leaves it.
+ * @returns The same module, its inner functions compiled eagerly.
+ */
+export function eagerLiterals(text: string): string {
+  // deno-lint-ignore no-explicit-any
+  const program = parse(text, {
+    ecmaVersion: "latest",
+    sourceType: "module",
+    preserveParens: true,
+  }) as any;
+  /** Text inserted at each offset: closing parentheses first (innermost first), then openers. */
+  const closers = new Map<number, string>();
+  const openers = new Map<number, string>();
+  /** Replaced ranges: a method's head `async *name` becomes `name: (async function*`. */
+  const heads: { start: number; end: number; text: string }[] = [];
+  const wrap = (start: number, end: number, head = "(") => {
+    openers.set(start, (openers.get(start) ?? "") + head);
+    closers.set(end, ")" + (closers.get(end) ?? ""));
+  };
+  // deno-lint-ignore no-explicit-any
+  const usesSuper = (node: any): boolean => {
+    if (!node || typeof node.type !== "string") return false;
+    if (node.type === "Super") return true;
+    // A nested non-arrow function has a `super` of its own.
+    if (node.type === "FunctionExpression" || node.type === "FunctionDeclaration") return false;
+    return Object.values(node).some((v) =>
+      Array.isArray(v) ? v.some(usesSuper) : typeof v === "object" && usesSuper(v)
+    );
+  };
+  // deno-lint-ignore no-explicit-any
+  const visit = (node: any, parent: any) => {
+    if (!node || typeof node.type !== "string") return;
+    const value = node.type === "Property" ? node.value : undefined;
+    if (
+      node.type === "Property" && node.method && node.kind === "init" && !node.computed &&
+      !usesSuper(value.body)
+    ) {
+      const key = text.slice(node.key.start, node.key.end);
+      const fn = `${value.async ? "async " : ""}function${value.generator ? "*" : ""}`;
+      heads.push({ start: node.start, end: value.start, text: `${key}: (${fn} ` });
+      closers.set(node.end, ")" + (closers.get(node.end) ?? ""));
+    } else if (
+      (node.type === "ArrowFunctionExpression" ||
+        (node.type === "FunctionExpression" && parent?.type !== "MethodDefinition" &&
+          !(parent?.type === "Property" && (parent.method || parent.kind !== "init")))) &&
+      // Grouping parentheses only: a call's own (an argument) do not count for V8.
+      parent?.type !== "ParenthesizedExpression"
+    ) {
+      wrap(node.start, node.end);
+    }
+    for (const v of Object.values(node)) {
+      if (Array.isArray(v)) { for (const c of v) visit(c, node); }
+      else if (v && typeof v === "object") visit(v, node);
+    }
+  };
+  visit(program, null);
+  // Every edit is an insertion at an offset or the replacement of a method's head, which holds no
+  // other edit: apply them from the end.
+  const points = new Set([...openers.keys(), ...closers.keys(), ...heads.map((h) => h.start)]);
+  const headAt = new Map(heads.map((h) => [h.start, h]));
+  let out = "";
+  let from = text.length;
+  for (const at of [...points].sort((a, b) => b - a)) {
+    const head = headAt.get(at);
+    const rest = head ? head.text + text.slice(head.end, from) : text.slice(at, from);
+    out = (closers.get(at) ?? "") + (openers.get(at) ?? "") + rest + out;
+    from = at;
+  }
+  return text.slice(0, from) + out;
+}
+
 async function build(dir: string): Promise<void> {
   for (const { entry, out } of BUNDLES) {
     const path = `${dir}/${out}`;
@@ -85,7 +169,8 @@ async function build(dir: string): Promise<void> {
     }
     const text = await Deno.readTextFile(path);
     // The shebang of jail.ts has no place in a module that jail.ts imports.
-    await Deno.writeTextFile(path, HEADER + eagerFunctions(text.replace(/^#!.*\n/, "")));
+    const eager = eagerLiterals(eagerFunctions(text.replace(/^#!.*\n/, "")));
+    await Deno.writeTextFile(path, HEADER + eager);
   }
 }
 
