@@ -27,6 +27,7 @@
  */
 
 import { parse } from "acorn";
+import { BUILTIN_FILTER_DATA, builtinFilterSource } from "./builtin_filters.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 
@@ -197,8 +198,18 @@ export async function staleBundles(): Promise<string[]> {
   }
 }
 
+/** True when the built-in policy's prebuilt programs are what the sources make now. */
+export async function builtinFiltersFresh(): Promise<boolean> {
+  return await Deno.readTextFile(`${ROOT}/${BUILTIN_FILTER_DATA}`).catch(() => "") ===
+    builtinFilterSource();
+}
+
 if (import.meta.main) {
   if (Deno.args.includes("--check")) {
+    if (!await builtinFiltersFresh()) {
+      console.error(`${BUILTIN_FILTER_DATA}: not what the sources make: run \`deno task bundle\``);
+      Deno.exit(1);
+    }
     const stale = await staleBundles();
     if (stale.length) {
       console.error(
@@ -207,6 +218,11 @@ if (import.meta.main) {
       Deno.exit(1);
     }
   } else {
+    // First: the bundles hold it.
+    const data = builtinFilterSource();
+    if (!await builtinFiltersFresh()) {
+      await Deno.writeTextFile(`${ROOT}/${BUILTIN_FILTER_DATA}`, data);
+    }
     await Deno.mkdir(`${ROOT}/dist`, { recursive: true });
     await build(`${ROOT}/dist`);
     console.log(BUNDLES.map((b) => `dist/${b.out}`).join(", "));

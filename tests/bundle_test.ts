@@ -6,7 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { BUNDLES, eagerFunctions, eagerLiterals, staleBundles } from "../scripts/bundle.ts";
+import {
+  builtinFiltersFresh,
+  BUNDLES,
+  eagerFunctions,
+  eagerLiterals,
+  staleBundles,
+} from "../scripts/bundle.ts";
 import { parse } from "acorn";
 import { ROOT_DIR } from "./_helpers.ts";
 
@@ -16,6 +22,11 @@ Deno.test("bundle: dist/ holds the bundles of the sources under src/ (deno task 
     stale,
     [],
     `stale: ${stale.join(", ")}: run \`deno task bundle\` and commit dist/`,
+  );
+  // The built-in policy's programs, prebuilt into the sources the bundles are made of.
+  assert.ok(
+    await builtinFiltersFresh(),
+    "run `deno task bundle`: src/policy/builtin_filter_data.ts",
   );
 });
 

@@ -10,7 +10,8 @@
  */
 
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
-import { type Arch, HOST_ARCH } from "../arch/arch.ts";
+import { type Arch, ARCHES, HOST_ARCH } from "../arch/arch.ts";
+import { builtinFilter } from "./builtin_filter.ts";
 import {
   compileFilter,
   type FilterSpec,
@@ -134,6 +135,27 @@ export interface CompileOptions {
    * whose answer lets the call run may be notified. This kernel's when absent.
    */
   notifyContinue?: boolean;
+  /**
+   * Compile the built-in policy's program too, instead of taking the one prebuilt by `deno task
+   * bundle` (builtin_filter.ts): for making that one, and for the tests that compare them.
+   */
+  noPrebuilt?: boolean;
+}
+
+/**
+ * The form of the built-in policy these inputs compile to, or undefined when they are not that
+ * policy's (a config, a flag, an option that changes the program).
+ */
+function builtinForm(config: JailConfig, options: CompileOptions, arch: Arch) {
+  if (options.noPrebuilt || Object.keys(config).length > 0) return undefined;
+  if (options.allowAll || options.observeNet || (options.traceCalls?.length ?? 0) > 0) return;
+  if (options.net && (options.net.allow.length > 0 || options.net.deny.length > 0)) return;
+  if (arch !== ARCHES[arch.name]) return undefined;
+  return {
+    arch: arch.name,
+    signalScoped: options.signalScoped === true,
+    groupRule: options.supervisorPgrp !== undefined && options.supervisorPgrp > 1,
+  };
 }
 
 /**
@@ -178,15 +200,17 @@ export function compilePolicy(config: JailConfig, options: CompileOptions): Comp
     syscalls,
     foreignAbi: { kind: "kill" },
   };
-  let program;
-  try {
-    program = compileFilter(spec);
-  } catch (e) {
-    throw new ConfigError(
-      `the policy does not compile to a seccomp filter: ${(e as Error).message}`,
-    );
+  const form = builtinForm(config, options, arch);
+  let filter = form && builtinFilter(form, options.supervisorPid, options.supervisorPgrp ?? 0);
+  if (filter === undefined) {
+    try {
+      filter = compileFilter(spec).bytes();
+    } catch (e) {
+      throw new ConfigError(
+        `the policy does not compile to a seccomp filter: ${(e as Error).message}`,
+      );
+    }
   }
-  const filter = program.bytes();
   const plans = notifyPlans(rules, {
     fs: fs?.policy,
     continues: options.notifyContinue ?? kernelContinues(),
