@@ -163,29 +163,6 @@ var notifSizes = (function notifSizes() {
     data: v.getUint16(4, true)
   };
 });
-var keyHash = (function keyHash(key) {
-  let a = 2166136261;
-  let b = 16777619 ^ key.length;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 16777619);
-    b = Math.imul(b ^ c, 1540483477) ^ b >>> 15;
-  }
-  const h = BigInt(a >>> 0) << 32n | BigInt(b >>> 0);
-  return h === 0n ? 1n : BigInt.asIntN(64, h);
-});
-var claimReport = (function claimReport(table, key) {
-  const h = keyHash(key);
-  const n = table.length;
-  let i = Number(BigInt.asUintN(64, h) % BigInt(n));
-  for (let probes = 0; probes < n; probes++) {
-    const prev = Atomics.compareExchange(table, i, 0n, h);
-    if (prev === 0n) return true;
-    if (prev === h) return false;
-    i = i + 1 === n ? 0 : i + 1;
-  }
-  return true;
-});
 var testsOf = (function testsOf(rule) {
   return Array.isArray(rule.test) ? rule.test : [
     rule.test
@@ -1940,8 +1917,29 @@ var pollWait = new BigInt64Array(2);
 
 
 // src/notify/report_once.ts
-
-
+function keyHash(key) {
+  let a = 2166136261;
+  let b = 16777619 ^ key.length;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 16777619);
+    b = Math.imul(b ^ c, 1540483477) ^ b >>> 15;
+  }
+  const h = BigInt(a >>> 0) << 32n | BigInt(b >>> 0);
+  return h === 0n ? 1n : BigInt.asIntN(64, h);
+}
+function claimReport(table, key) {
+  const h = keyHash(key);
+  const n = table.length;
+  let i = Number(BigInt.asUintN(64, h) % BigInt(n));
+  for (let probes = 0; probes < n; probes++) {
+    const prev = Atomics.compareExchange(table, i, 0n, h);
+    if (prev === 0n) return true;
+    if (prev === h) return false;
+    i = i + 1 === n ? 0 : i + 1;
+  }
+  return true;
+}
 
 // src/notify/pool.ts
 var POOL = {

@@ -514,108 +514,6 @@ var formatAddress = (function formatAddress(addr) {
       return familyName(addr.number);
   }
 });
-var decodeSockaddr = (function decodeSockaddr(bytes) {
-  if (bytes.length < 2) return {
-    family: "unspec"
-  };
-  const family = bytes[0] | bytes[1] << 8;
-  const port = bytes.length >= 4 ? bytes[2] << 8 | bytes[3] : 0;
-  switch (family) {
-    case AF.UNSPEC:
-      return {
-        family: "unspec"
-      };
-    case AF.INET: {
-      const ip = bytes.slice(4, 8);
-      if (ip.length < 4) return {
-        family: "other",
-        number: family
-      };
-      return {
-        family: "inet",
-        ip: formatIP(ip),
-        port,
-        bytes: ip
-      };
-    }
-    case AF.INET6: {
-      const ip = bytes.slice(8, 24);
-      if (ip.length < 16) return {
-        family: "other",
-        number: family
-      };
-      return {
-        family: "inet6",
-        ip: formatIP(ip),
-        port,
-        bytes: ip
-      };
-    }
-    case AF.UNIX: {
-      const raw = bytes.subarray(2);
-      if (raw.length > 0 && raw[0] === 0) {
-        return {
-          family: "unix",
-          abstract: true,
-          path: new TextDecoder().decode(raw.subarray(1))
-        };
-      }
-      const end = raw.indexOf(0);
-      return {
-        family: "unix",
-        abstract: false,
-        path: new TextDecoder().decode(end < 0 ? raw : raw.subarray(0, end))
-      };
-    }
-    default:
-      return {
-        family: "other",
-        number: family
-      };
-  }
-});
-var unspecAsInet = (function unspecAsInet(bytes) {
-  if (bytes.length < 16 || (bytes[0] | bytes[1] << 8) !== AF.UNSPEC) return void 0;
-  const inet = bytes.slice(0, 16);
-  inet[0] = AF.INET;
-  return decodeSockaddr(inet);
-});
-var encodeUnix = (function encodeUnix(path) {
-  const name = new TextEncoder().encode(path);
-  if (name.length === 0 || name.length > 107 || name.includes(0)) return void 0;
-  const out = new Uint8Array(2 + name.length + 1);
-  out[0] = AF.UNIX;
-  out.set(name, 2);
-  return out;
-});
-var wildcardLike = (function wildcardLike(family) {
-  const out = new Uint8Array(family === AF.INET6 ? 28 : 16);
-  out[0] = family === AF.INET6 ? AF.INET6 : AF.INET;
-  return out;
-});
-var keyHash = (function keyHash(key) {
-  let a = 2166136261;
-  let b = 16777619 ^ key.length;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 16777619);
-    b = Math.imul(b ^ c, 1540483477) ^ b >>> 15;
-  }
-  const h = BigInt(a >>> 0) << 32n | BigInt(b >>> 0);
-  return h === 0n ? 1n : BigInt.asIntN(64, h);
-});
-var claimReport = (function claimReport(table, key) {
-  const h = keyHash(key);
-  const n = table.length;
-  let i = Number(BigInt.asUintN(64, h) % BigInt(n));
-  for (let probes = 0; probes < n; probes++) {
-    const prev = Atomics.compareExchange(table, i, 0n, h);
-    if (prev === 0n) return true;
-    if (prev === h) return false;
-    i = i + 1 === n ? 0 : i + 1;
-  }
-  return true;
-});
 var attachListener = (function attachListener(shared, fd) {
   const slots = new Int32Array(shared);
   if (fd >= 0) {
@@ -1147,314 +1045,6 @@ var readLink2 = (function readLink2(path) {
     return "";
   }
 });
-var errnoName2 = (function errnoName2(n) {
-  return ERRNO_NAMES[n] || `E${n}`;
-});
-var signalName2 = (function signalName2(n) {
-  return signalName(n);
-});
-var printable2 = (function printable2(s) {
-  return s.replace(CONTROL, ((c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
-});
-var truncate = (function truncate(s, max) {
-  return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 3))}...`;
-});
-var basename = (function basename(path) {
-  const trimmed = path.replace(/\/+$/, "");
-  return trimmed.slice(trimmed.lastIndexOf("/") + 1) || path;
-});
-var quote = (function quote(s, max = 64) {
-  return printable2(JSON.stringify(truncate(s, max)));
-});
-var decisionOf = (function decisionOf(e) {
-  switch (e.action) {
-    case "deny":
-      return e.kernel ? "allow" : "deny";
-    case "kill":
-      return "kill";
-    case "args":
-      return "rewrite";
-    case "result":
-      return "result";
-    case "return":
-      return "return";
-    // Performed by the supervisor, or (a blocking connect) handed back as a call that waits.
-    case "perform":
-    case "replace":
-    default:
-      return "allow";
-  }
-});
-var valueOf = (function valueOf(e) {
-  if (e.action === "deny") return String(-(e.errno ?? 0));
-  const sets = e.action === "return" || e.action === "result" || e.action === "perform";
-  return sets ? e.value : void 0;
-});
-var resultOf = (function resultOf(e) {
-  if (e.action === "deny") return {
-    result: -1,
-    errno: errnoName2(e.errno ?? 0)
-  };
-  const value = valueOf(e);
-  if (value === void 0) return {};
-  const v = BigInt(value);
-  if (v < 0n && v >= -MAX_ERRNO2) return {
-    result: -1,
-    errno: errnoName2(Number(-v))
-  };
-  const n = Number(v);
-  return {
-    result: Number.isSafeInteger(n) ? n : value
-  };
-});
-var flagsText = (function flagsText(value, table, none = "0") {
-  let rest = value >>> 0;
-  const names = [];
-  for (const [name, bits] of table) {
-    if ((rest & bits) === bits) {
-      names.push(name);
-      rest = (rest & ~bits) >>> 0;
-    }
-  }
-  if (rest !== 0) names.push(`0x${rest.toString(16)}`);
-  return names.length ? names.join("|") : none;
-});
-var openFlags = (function openFlags(hex) {
-  if (hex === void 0) return "?";
-  const value = Number(BigInt(hex) & 0xffffffffn);
-  const rest = flagsText(value & ~3, OPEN_FLAGS, "");
-  return rest ? `${ACCESS_MODES[value & 3]}|${rest}` : ACCESS_MODES[value & 3];
-});
-var sockType = (function sockType(value) {
-  const base = SOCK_TYPES[value & SOCK.TYPE_MASK] ?? `${value & SOCK.TYPE_MASK}`;
-  const rest = flagsText(value & ~SOCK.TYPE_MASK, SOCK_FLAGS, "");
-  return rest ? `${base}|${rest}` : base;
-});
-var octalMode = (function octalMode(value) {
-  return `0${(value & 0o7777n).toString(8).padStart(2, "0")}`;
-});
-var quoteBytes = (function quoteBytes(bytes, max = Infinity) {
-  const shown = bytes.length > max ? bytes.subarray(0, max) : bytes;
-  let out = '"';
-  for (let i = 0; i < shown.length; i++) {
-    const b = shown[i];
-    if (ESCAPES[b]) out += ESCAPES[b];
-    else if (b >= 32 && b < 127) out += String.fromCharCode(b);
-    else {
-      const next = shown[i + 1];
-      const digitNext = next !== void 0 && next >= 48 && next <= 55;
-      out += `\\${digitNext ? b.toString(8).padStart(3, "0") : b.toString(8)}`;
-    }
-  }
-  return `${out}"${bytes.length > max ? "..." : ""}`;
-});
-var captureStrings = (function captureStrings(name, tid, regs) {
-  const kinds = SIGNATURES[name];
-  if (!kinds) return void 0;
-  let out;
-  for (let i = 0; i < kinds.length; i++) {
-    if (kinds[i] !== "path" && kinds[i] !== "string") continue;
-    const ptr = regs.arg(i);
-    if (ptr === 0n) continue;
-    const bytes = readCString(tid, ptr);
-    if (typeof bytes === "number") continue;
-    (out ??= {})[i] = quoteBytes(bytes, kinds[i] === "string" ? MAX_STRING : Infinity);
-  }
-  return out;
-});
-var decodeArgs2 = (function decodeArgs2(name, context) {
-  const kinds = SIGNATURES[name];
-  if (!kinds) return void 0;
-  const out = [];
-  for (let i = 0; i < kinds.length; i++) {
-    const hex = context.args[i];
-    if (hex === void 0) {
-      out.push("?");
-      continue;
-    }
-    if (kinds[i] === "omode") {
-      const flags = uint32(context.args[i - 1] ?? "0x0");
-      if ((flags & O.CREAT) === 0 && (flags & O_TMPFILE) !== O_TMPFILE) continue;
-    }
-    out.push(DECODERS[kinds[i]](hex, {
-      ...context,
-      index: i
-    }));
-  }
-  return out;
-});
-var traceLine = (function traceLine(e, options) {
-  const paint = ((color, s) => options.color ? `${SGR[color]}${s}\x1B[0m` : s);
-  const tid = e.kind === "syscall" && e.tid !== e.pid ? `/${e.tid}` : "";
-  const name = e.exe ? ` ${printable2(basename(e.exe))}` : "";
-  const head2 = paint("dim", `[${e.pid}${tid}${name}]`);
-  switch (e.kind) {
-    case "spawn":
-      return `${head2} ${paint("cyan", "spawn")} by ${e.ppid}`;
-    case "exec":
-      return `${head2} ${paint("cyan", "exec")} ${printable2(e.exe)} ${formatArgv(e.argv)}`;
-    case "exit":
-      return `${head2} ${exitText(e, paint)}`;
-    case "syscall": {
-      const call = `${head2} ${formatCall(e)} = ${resultText(e)}`;
-      if (e.rule === TRACE_ONLY_RULE && e.action === "allow") return call;
-      const decision = decisionOf(e);
-      const by = e.rule ? ` by ${e.rule}` : "";
-      const rewrite = decision === "rewrite" ? rewriteText(e) : "";
-      return `${call}  ${paint(DECISION_COLOR[decision], decision)}${by}${rewrite}`;
-    }
-  }
-});
-var exitText = (function exitText(e, paint) {
-  if (e.signal !== void 0) return paint("red", `killed by ${signalName2(e.signal)}`);
-  const text = `exit ${e.code ?? "?"}`;
-  return e.code === 0 ? text : paint("yellow", text);
-});
-var formatArgv = (function formatArgv(argv) {
-  const shown = argv.slice(0, MAX_ARGV).map(((a) => quote(a)));
-  if (argv.length > MAX_ARGV) shown.push(`... ${argv.length - MAX_ARGV} more`);
-  return `[${shown.join(", ")}]`;
-});
-var formatSockaddr = (function formatSockaddr(a) {
-  return a ? `{${a.family}, ${printable2(a.address)}}` : "NULL";
-});
-var formatCall = (function formatCall(e) {
-  const addr = e.addr ?? [];
-  const decoded = decodeArgs2(e.name, {
-    args: e.args,
-    strings: e.strings,
-    sockaddr: (() => formatSockaddr(addr[0])),
-    messages: (() => {
-      if (e.name === "sendmsg") return `{msg_name=${formatSockaddr(addr[0])}}`;
-      const msgs = addr.slice(0, MAX_MMSG).map(((x) => `{msg_name=${formatSockaddr(x)}}`));
-      if (addr.length > MAX_MMSG) msgs.push("...");
-      return `[${msgs.join(", ")}]`;
-    })
-  });
-  return `${printable2(e.name)}(${(decoded ?? e.args).join(", ")})`;
-});
-var formatReturn = (function formatReturn(name, value) {
-  if (value < 0n && value >= -MAX_ERRNO3) {
-    const n = Number(-value);
-    const restart = RESTART_CODES[n];
-    if (restart) return `? ${restart[0]} (${restart[1]})`;
-    const message = ERRNO_MESSAGES[n];
-    return `-1 ${errnoName2(n)}${message ? ` (${message})` : ""}`;
-  }
-  if (ADDRESS_RESULTS.has(name)) return `0x${BigInt.asUintN(64, value).toString(16)}`;
-  return String(value);
-});
-var resultText = (function resultText(e) {
-  const value = valueOf(e);
-  if (value !== void 0) return formatReturn(e.name, BigInt(value));
-  return e.returned === void 0 ? "?" : formatReturn(e.name, BigInt(e.returned));
-});
-var rewriteText = (function rewriteText(e) {
-  if (!e.newArgs) return "";
-  const set = Object.entries(e.newArgs).map((([i, v]) => `arg${i}=${v}`));
-  return ` (${set.join(", ")})`;
-});
-var head = (function head(event, time) {
-  return {
-    v: LOG_VERSION,
-    event,
-    time: new Date(time).toISOString()
-  };
-});
-var put = (function put(record, fields) {
-  for (const [k, v] of Object.entries(fields)) if (v !== void 0) record[k] = v;
-  return record;
-});
-var logRecord = (function logRecord(e) {
-  const r = head(e.kind, e.time);
-  switch (e.kind) {
-    case "spawn":
-      return put(r, {
-        pid: e.pid,
-        ppid: e.ppid,
-        exe: e.exe
-      });
-    case "exec":
-      return put(r, {
-        pid: e.pid,
-        ppid: e.ppid,
-        exe: e.exe,
-        interpreter: e.interpreter,
-        argv: e.argv
-      });
-    case "exit":
-      return put(r, {
-        pid: e.pid,
-        ppid: e.ppid,
-        exe: e.exe,
-        code: e.code,
-        signal: e.signal === void 0 ? void 0 : signalName2(e.signal)
-      });
-    case "syscall": {
-      const { result, errno: errno2 } = resultOf(e);
-      return put(r, {
-        pid: e.pid,
-        tid: e.tid,
-        ppid: e.ppid,
-        exe: e.exe,
-        syscall: e.name,
-        nr: e.nr,
-        args: e.args,
-        addr: e.addr?.map(((a) => ({
-          family: a.family,
-          address: a.address
-        }))),
-        dns: e.dns,
-        decision: decisionOf(e),
-        result,
-        errno: errno2,
-        rule: e.rule,
-        set: e.newArgs
-      });
-    }
-  }
-});
-var eventSink = (function eventSink(start, post2) {
-  const sinks = [];
-  const closers = [];
-  if (start.trace) {
-    const encoder3 = new TextEncoder();
-    const options = {
-      color: start.trace.color
-    };
-    const calls = start.trace.calls && new Set(start.trace.calls);
-    const path = start.trace.path;
-    if (path !== void 0) Deno.writeFileSync(path, new Uint8Array(0));
-    const file = path === void 0 ? void 0 : Deno.openSync(path, {
-      append: true
-    });
-    sinks.push(((e) => {
-      if (calls && e.kind === "syscall" && !calls.has(e.name)) return;
-      const line = `${traceLine(e, options)}
-`;
-      if (file) writeAll(file, encoder3.encode(line));
-      else writeStderr(line);
-    }));
-    if (file) closers.push((() => file.close()));
-  }
-  if (start.log) {
-    const path = start.log;
-    const log = LogWriter.append(path, ((message) => {
-      writeStderr(`jail: --log ${path}: ${message}
-`);
-    }));
-    sinks.push(((e) => log.write(logRecord(e))));
-    closers.push((() => log.close()));
-  }
-  if (start.events) sinks.push(post2);
-  if (sinks.length === 0) return void 0;
-  const sink = ((e) => {
-    for (const s of sinks) s(e);
-  });
-  return Object.assign(sink, {
-    close: (() => closers.forEach(((c) => c())))
-  });
-});
 var fileChecks = (function fileChecks(fd, setup, post2) {
   if (!setup.fs || !setup.plans.some(((p) => p?.fs !== void 0))) return void 0;
   const checker = new FsChecker(setup.fs);
@@ -1877,22 +1467,6 @@ var hasChildren = (function hasChildren(except) {
   }
   return false;
 });
-var decodeArgs = (function decodeArgs(args) {
-  const out = {};
-  for (const [i, v] of Object.entries(args)) out[Number(i)] = BigInt(v);
-  return out;
-});
-var decodeDecision = (function decodeDecision(w) {
-  if ("args" in w) return {
-    ...w,
-    args: decodeArgs(w.args)
-  };
-  if ("value" in w) return {
-    ...w,
-    value: registerValue(w.value)
-  };
-  return w;
-});
 var foregroundGroup = (function foregroundGroup(fd) {
   const group = new Int32Array(1);
   const rc = sys("ioctl", fd, IOCTL.TIOCGPGRP, group);
@@ -1947,47 +1521,6 @@ var buildRuleset = (function buildRuleset(spec, abi) {
     throw e;
   }
   return ruleset;
-});
-var field = (function field(status, name) {
-  const m = new RegExp(`^${name}:\\s*(.*)$`, "m").exec(status);
-  return m?.[1].trim();
-});
-var explainSeizeFailure = (function explainSeizeFailure(errno2, facts) {
-  const status = facts.status ?? "";
-  const tracer = Number(field(status, "TracerPid") ?? "0");
-  if (tracer > 0) {
-    return `jail is itself being traced (by pid ${tracer}: a debugger, strace or another jail); a process has one tracer, and jail must be the tracer of the command`;
-  }
-  if (errno2 !== EPERM) return "the kernel refused to trace a child process";
-  const scope = facts.yamaScope?.trim();
-  if (scope === "3") {
-    return "kernel.yama.ptrace_scope is 3: ptrace is disabled on this host until reboot";
-  }
-  const capEff = BigInt(`0x${field(status, "CapEff") ?? "0"}`);
-  const hasPtraceCap = (capEff >> CAP_SYS_PTRACE & 1n) === 1n;
-  if (scope === "2" && !hasPtraceCap) {
-    return "kernel.yama.ptrace_scope is 2: only a process with CAP_SYS_PTRACE may trace; run jail as root, or set the sysctl to 1 (which allows tracing one's own children)";
-  }
-  if (field(status, "Seccomp") === "2") {
-    return "jail itself runs under a seccomp filter (a container runtime's profile?) that refuses ptrace; allow ptrace in that profile (docker: --security-opt seccomp=... with ptrace allowed)";
-  }
-  if (facts.status !== void 0 && !hasPtraceCap && /^Uid:\s*0\s/m.test(status)) {
-    return "jail runs as root without CAP_SYS_PTRACE (a container?); add it (docker: --cap-add=SYS_PTRACE)";
-  }
-  return "ptrace is forbidden here by a security module or policy this check cannot see";
-});
-var readHostFacts = (function readHostFacts() {
-  const read = ((path) => {
-    try {
-      return Deno.readTextFileSync(path);
-    } catch {
-      return void 0;
-    }
-  });
-  return {
-    status: read("/proc/self/status"),
-    yamaScope: read("/proc/sys/kernel/yama/ptrace_scope")
-  };
 });
 var fprog = (function fprog(program) {
   return new BigUint64Array([
@@ -2475,524 +2008,6 @@ var applyDecision = (function applyDecision(ctl, filter, thread, call, decision)
   else ctl.resume(thread, 0);
   return false;
 });
-var connectSocket = (function connectSocket(fd, addr) {
-  return sym7.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
-});
-var bindSocket = (function bindSocket(fd, addr) {
-  return sym7.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
-});
-var sendTo = (function sendTo(fd, data, flags, addr) {
-  return sysResult(sym7.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
-});
-var sendMsg = (function sendMsg(fd, msghdr, flags) {
-  return sysResult(sym7.sendmsg(fd, msghdr, flags));
-});
-var listenSocket = (function listenSocket(fd, backlog) {
-  return sym7.listen(fd, backlog) === 0 ? 0 : -errno();
-});
-var getIntOption = (function getIntOption(fd, level, name) {
-  const val = new Int32Array(1);
-  const len = new Uint32Array([
-    4
-  ]);
-  if (sym7.getsockopt(fd, level, name, val, len) !== 0) return -errno();
-  return val[0];
-});
-var setIntOption = (function setIntOption(fd, level, name, value) {
-  const val = new Int32Array([
-    value
-  ]);
-  return sym7.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
-});
-var sendTimeoutMs = (function sendTimeoutMs(fd) {
-  const tv = new BigInt64Array(2);
-  const len = new Uint32Array([
-    16
-  ]);
-  if (sym7.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
-  const us = Number(tv[0]) * 1e6 + Number(tv[1]);
-  return us === 0 ? 0 : Math.max(1, Math.ceil(us / 1e3));
-});
-var writableNow = (function writableNow(fd) {
-  const pfd = new Int32Array([
-    fd,
-    POLLOUT
-  ]);
-  return sym7.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
-});
-var isConnectedStream = (function isConnectedStream(fd) {
-  if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;
-  const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
-  const alen = new Uint32Array([
-    SOCKADDR_STORAGE_SIZE
-  ]);
-  return sym7.getpeername(fd, addr, alen) === 0;
-});
-var socketName = (function socketName(fd) {
-  const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
-  const len = new Uint32Array([
-    SOCKADDR_STORAGE_SIZE
-  ]);
-  if (sym7.getsockname(fd, addr, len) !== 0) return -errno();
-  return addr.subarray(0, Math.min(len[0], SOCKADDR_STORAGE_SIZE));
-});
-var attachFilter = (function attachFilter(fd, program) {
-  const insns = new Uint8Array(program);
-  const fprog2 = new BigUint64Array(2);
-  new Uint16Array(fprog2.buffer)[0] = insns.length / SOCK_FILTER_SIZE;
-  fprog2[1] = addressOf(insns);
-  const rc = sym7.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
-  return rc === 0 ? 0 : -errno();
-});
-var attachedFilter = (function attachedFilter(fd) {
-  const count = new Uint32Array([
-    0
-  ]);
-  if (sym7.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
-  if (count[0] === 0) return new Uint8Array(0);
-  const n = count[0];
-  const out = new Uint8Array(n * SOCK_FILTER_SIZE);
-  const len = new Uint32Array([
-    n
-  ]);
-  if (sym7.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
-  return len[0] === n ? out : -EAGAIN2;
-});
-var awaitConnection = (function awaitConnection(fd, ms) {
-  const pfd = new Int32Array([
-    fd,
-    POLLOUT
-  ]);
-  const end = Date.now() + ms;
-  for (; ; ) {
-    const left = end - Date.now();
-    if (left <= 0) return -ETIMEDOUT;
-    const rc = sym7.poll(pfd, 1n, left);
-    if (rc < 0) {
-      const e = errno();
-      if (e === EINTR4) continue;
-      return -e;
-    }
-    if (rc > 0) break;
-  }
-  const err = getIntOption(fd, SOL.SOCKET, SO.ERROR);
-  return err < 0 ? err : -err;
-});
-var interfaceIndex = (function interfaceIndex(name) {
-  return sym7.if_nametoindex(cstring(name));
-});
-var ownSets = (function ownSets() {
-  if (own === void 0) {
-    try {
-      const sets = capGet();
-      own = sets.effective === 0n ? null : sets;
-    } catch {
-      own = null;
-    }
-  }
-  return own;
-});
-var asTracee = (function asTracee(pid, call) {
-  using acting = new ActingAs(pid);
-  return acting.error || call();
-});
-var performed = (function performed(rc, rule) {
-  return {
-    action: "perform",
-    value: rc,
-    rule
-  };
-});
-var waitDecision = (function waitDecision(sock, traceeFd, rule) {
-  const timeout = sendTimeoutMs(sock);
-  return {
-    action: "wait",
-    fd: traceeFd,
-    timeoutMs: timeout > 0 ? timeout : 0,
-    rule
-  };
-});
-var kindOf = (function kindOf(fd) {
-  const domain = getIntOption(fd, SOL.SOCKET, SO.DOMAIN);
-  if (domain < 0) return domain;
-  const type = getIntOption(fd, SOL.SOCKET, SO.TYPE);
-  if (type < 0) return type;
-  return {
-    domain,
-    type
-  };
-});
-var socketType = (function socketType(pid, fd) {
-  using sock = new Borrowed(pid, fd);
-  if (sock.error) return sock.error;
-  return getIntOption(sock.fd, SOL.SOCKET, SO.TYPE);
-});
-var callGuard = (function callGuard(filter, refusal) {
-  const { call, errno: errno2 } = refusal;
-  return {
-    filter,
-    refuse: (() => {
-      refusal.report({
-        call,
-        address: `${call} on a socket that cannot carry the guard filter`,
-        phrase: true,
-        hint: "it has a locked socket filter of its own, or the policy is too long for one"
-      });
-      return {
-        action: "deny",
-        errno: errno2,
-        rule: "net.bind"
-      };
-    })
-  };
-});
-var sameBytes = (function sameBytes(a, b) {
-  return a.length === b.length && a.every(((x, i) => x === b[i]));
-});
-var guarded = (function guarded(fd, filter) {
-  if (getIntOption(fd, SOL.SOCKET, SO.LOCK_FILTER) !== 1) return false;
-  const attached = attachedFilter(fd);
-  return typeof attached !== "number" && sameBytes(attached, filter);
-});
-var ensureGuard = (function ensureGuard(fd, filter) {
-  if (!filter) return -EPERM4;
-  if (guarded(fd, filter)) return 0;
-  const rc = attachFilter(fd, filter);
-  if (rc !== 0 && rc !== -EPERM4) return rc;
-  if (rc === 0) {
-    const locked = setIntOption(fd, SOL.SOCKET, SO.LOCK_FILTER, 1);
-    if (locked !== 0) return locked;
-  }
-  return guarded(fd, filter) ? 0 : -EPERM4;
-});
-var borrowGuarded = (function borrowGuarded(pid, fd, rule, guard, always = false) {
-  const sock = new Borrowed(pid, fd);
-  let held = false;
-  try {
-    if (sock.error) return performed(sock.error, rule);
-    if (guard && guardDatagram(sock.fd, guard.filter, always) !== 0) return guard.refuse();
-    held = true;
-    return sock;
-  } finally {
-    if (!held) sock[Symbol.dispose]();
-  }
-});
-var localOf = (function localOf(fd) {
-  const name = socketName(fd);
-  if (typeof name === "number") return name;
-  const family = name.length >= 2 ? name[0] | name[1] << 8 : -1;
-  if (family === AF.INET && name.length >= 8) {
-    return {
-      port: name[2] << 8 | name[3],
-      loopback: name[4] === 127
-    };
-  }
-  if (family === AF.INET6 && name.length >= 24) {
-    const ip = name.subarray(8, 24);
-    const mapped = ip.subarray(0, 12).every(((b, i) => b === (i >= 10 ? 255 : 0)));
-    const loopback = mapped ? ip[12] === 127 : ip.every(((b, i) => b === (i === 15 ? 1 : 0)));
-    return {
-      port: name[2] << 8 | name[3],
-      loopback
-    };
-  }
-  return -EINVAL3;
-});
-var guardDatagram = (function guardDatagram(fd, filter, always = false) {
-  const kind = kindOf(fd);
-  if (typeof kind === "number") return kind;
-  if (kind.domain !== AF.INET && kind.domain !== AF.INET6 || kind.type !== SOCK.DGRAM) return 0;
-  const local = localOf(fd);
-  if (typeof local === "number") return local;
-  if (local.loopback && !always) return 0;
-  const rc = ensureGuard(fd, filter);
-  if (rc !== 0 || local.port !== 0) return rc;
-  return bindSocket(fd, wildcardLike(kind.domain));
-});
-var waitForConnection = (function waitForConnection(rule) {
-  return {
-    action: "replace",
-    nr: SYS_SENDTO,
-    args: {
-      1: 0n,
-      2: 0n,
-      3: MSG.NOSIGNAL,
-      4: 0n,
-      5: 0n
-    },
-    rule
-  };
-});
-var actConnect = (function actConnect(pid, fd, addr, rule, guard) {
-  const unspec = addr.length >= 2 && (addr[0] | addr[1] << 8) === AF.UNSPEC;
-  const held = borrowGuarded(pid, fd, rule, guard, unspec);
-  if (!(held instanceof Borrowed)) return held;
-  using sock = held;
-  const flags = getFileFlags(sock.fd);
-  if (flags < 0) return performed(flags, rule);
-  const blocking = (flags & O.NONBLOCK) === 0;
-  if (blocking) {
-    const set = setFileFlags(sock.fd, flags | O.NONBLOCK);
-    if (set !== 0) return performed(set, rule);
-  }
-  const rc = asTracee(pid, (() => connectSocket(sock.fd, addr)));
-  if (blocking) setFileFlags(sock.fd, flags);
-  if (rc === -EINPROGRESS && blocking) {
-    const family = addr[0] | addr[1] << 8;
-    if (family === AF.INET || family === AF.INET6) return waitForConnection(rule);
-    return performed(awaitConnection(sock.fd, CONNECT_WAIT_MS), rule);
-  }
-  if (rc === -EAGAIN3 && blocking) {
-    return waitDecision(sock.fd, -1, rule);
-  }
-  return performed(rc, rule);
-});
-var actListen = (function actListen(pid, fd, backlog, guard, denyWildcard) {
-  using sock = new Borrowed(pid, fd);
-  if (sock.error) return performed(sock.error, "net");
-  const kind = kindOf(sock.fd);
-  if (typeof kind === "number") return performed(kind, "net");
-  if (kind.domain === AF.INET || kind.domain === AF.INET6) {
-    const local = localOf(sock.fd);
-    if (typeof local === "number") return performed(local, "net");
-    if (local.port === 0) {
-      if (denyWildcard) return denyWildcard;
-      if (ensureGuard(sock.fd, guard.filter) !== 0) return guard.refuse();
-      const rc = bindSocket(sock.fd, wildcardLike(kind.domain));
-      if (rc !== 0) return performed(rc, "net");
-    } else if (!local.loopback && ensureGuard(sock.fd, guard.filter) !== 0) {
-      return guard.refuse();
-    }
-  }
-  return performed(listenSocket(sock.fd, backlog), "net");
-});
-var actBind = (function actBind(pid, fd, addr, guard, rule) {
-  using sock = new Borrowed(pid, fd);
-  if (sock.error) return performed(sock.error, rule);
-  if (guard) {
-    const kind = kindOf(sock.fd);
-    if (typeof kind === "number") return performed(kind, rule);
-    if ((kind.domain === AF.INET || kind.domain === AF.INET6) && ensureGuard(sock.fd, guard.filter) !== 0) {
-      return guard.refuse();
-    }
-  }
-  if (onInspectorPort(addr)) {
-    const rc = setIntOption(sock.fd, SOL.SOCKET, SO.REUSEPORT, 1);
-    if (rc < 0) return performed(rc, rule);
-  }
-  return performed(asTracee(pid, (() => bindSocket(sock.fd, addr))), rule);
-});
-var onInspectorPort = (function onInspectorPort(addr) {
-  if (addr.length < 4) return false;
-  const family = addr[0] | addr[1] << 8;
-  return (family === AF.INET || family === AF.INET6) && (addr[2] << 8 | addr[3]) === INSPECTOR_ADDRESS.port;
-});
-var controlPolicy = (function controlPolicy(open, refusal) {
-  const { call, errno: errno2 } = refusal;
-  return {
-    open,
-    errno: errno2,
-    onRefused: ((what) => refusal.report({
-      call,
-      address: `${call} with ${what}`,
-      phrase: true,
-      hint: "it could choose the packet's interface or route"
-    }))
-  };
-});
-var u64 = (function u64(view, at) {
-  return view.getBigUint64(at, true);
-});
-var loopbackInterface = (function loopbackInterface() {
-  loopbackIndex ??= interfaceIndex("lo");
-  return loopbackIndex;
-});
-var refusedControl = (function refusedControl(cv, off, len, level, type) {
-  if (HARMLESS_CONTROL.has(`${level}/${type}`)) return void 0;
-  const what = `a control message (level ${level}, type ${type})`;
-  const ifindexAt = level === SOL.IP && type === IP.PKTINFO ? len >= CMSG_HEADER_SIZE + IN_PKTINFO_SIZE ? off + CMSG_HEADER_SIZE : -1 : level === SOL.IPV6 && type === IPV6.PKTINFO ? len >= CMSG_HEADER_SIZE + IN6_PKTINFO_SIZE ? off + CMSG_HEADER_SIZE + IN6_PKTINFO_IFINDEX : -1 : void 0;
-  if (ifindexAt === void 0 || ifindexAt < 0) return what;
-  const index = cv.getInt32(ifindexAt, true);
-  if (index === 0 || index === loopbackInterface()) return void 0;
-  return `${what} choosing interface ${index}`;
-});
-var copyMessage = (function copyMessage(tid, pidfd, ptr, addr, anyControl = false) {
-  const raw = new Uint8Array(MSGHDR_SIZE);
-  if (readMemory(tid, ptr, raw) !== MSGHDR_SIZE) return -EFAULT;
-  const v = new DataView(raw.buffer);
-  const iovPtr = u64(v, 16);
-  const iovLen = Number(u64(v, 24));
-  const ctlPtr = u64(v, 32);
-  const ctlLen = Number(u64(v, 40));
-  if (iovLen > UIO_MAXIOV) return -EINVAL4;
-  const iovs = new Uint8Array(16 * iovLen);
-  if (iovLen && readMemory(tid, iovPtr, iovs) !== iovs.length) return -EFAULT;
-  const iv = new DataView(iovs.buffer);
-  let total = 0;
-  for (let i = 0; i < iovLen; i++) total += Number(u64(iv, 16 * i + 8));
-  if (total > MAX_PAYLOAD) return -EMSGSIZE;
-  const data = new Uint8Array(total);
-  let at = 0;
-  for (let i = 0; i < iovLen; i++) {
-    const base = u64(iv, 16 * i);
-    const n = Number(u64(iv, 16 * i + 8));
-    if (n && readMemory(tid, base, data.subarray(at, at + n)) !== n) return -EFAULT;
-    at += n;
-  }
-  const control = new Uint8Array(Math.min(ctlLen, MAX_CONTROL));
-  if (control.length && readMemory(tid, ctlPtr, control) !== control.length) return -EFAULT;
-  const borrowed = [];
-  const fail = ((rc) => {
-    for (const fd of borrowed) close(fd);
-    return rc;
-  });
-  const cv = new DataView(control.buffer);
-  for (let off = 0; off + CMSG_HEADER_SIZE <= control.length; ) {
-    const len = Number(u64(cv, off));
-    if (len < CMSG_HEADER_SIZE || off + len > control.length) return fail(-EINVAL4);
-    const level = cv.getInt32(off + 8, true);
-    const type = cv.getInt32(off + 12, true);
-    const refused = anyControl ? void 0 : refusedControl(cv, off, len, level, type);
-    if (refused) return fail(refused);
-    if (level === SOL.SOCKET && type === SCM.RIGHTS) {
-      for (let p = off + CMSG_HEADER_SIZE; p + 4 <= off + len; p += 4) {
-        const dup = pidfdGetfd(pidfd, cv.getInt32(p, true));
-        if (dup < 0) return fail(dup);
-        borrowed.push(dup);
-        cv.setInt32(p, dup, true);
-      }
-    }
-    off += len + 7 & ~7;
-  }
-  const iov = new BigUint64Array([
-    addressOf(data),
-    BigInt(data.length)
-  ]);
-  const out = new Uint8Array(MSGHDR_SIZE);
-  const ov = new DataView(out.buffer);
-  ov.setBigUint64(0, addr ? addressOf(addr) : 0n, true);
-  ov.setUint32(8, addr?.length ?? 0, true);
-  ov.setBigUint64(16, addressOf(iov), true);
-  ov.setBigUint64(24, 1n, true);
-  ov.setBigUint64(32, control.length ? addressOf(control) : 0n, true);
-  ov.setBigUint64(40, BigInt(control.length), true);
-  return {
-    msghdr: out,
-    keep: [
-      data,
-      control,
-      new Uint8Array(iov.buffer)
-    ],
-    borrowed
-  };
-});
-var namelessSend = (function namelessSend(tid, msghdr, flags, rule) {
-  const v = new DataView(msghdr.buffer, msghdr.byteOffset, MSGHDR_SIZE);
-  if (v.getBigUint64(40, true) !== 0n) return void 0;
-  const iovPtr = v.getBigUint64(16, true);
-  const iovLen = v.getBigUint64(24, true);
-  const kept = (flags & ~MSG.FASTOPEN) >>> 0;
-  if (iovLen === 1n) {
-    const iov = new Uint8Array(16);
-    if (readMemory(tid, iovPtr, iov) !== 16) return performed(-EFAULT2, rule);
-    const iv = new DataView(iov.buffer);
-    const args = {
-      1: iv.getBigUint64(0, true),
-      2: iv.getBigUint64(8, true),
-      3: kept,
-      4: 0n,
-      5: 0n
-    };
-    return {
-      action: "replace",
-      nr: SYS_SENDTO2,
-      args,
-      rule
-    };
-  }
-  if (kept !== 0) return void 0;
-  return {
-    action: "replace",
-    nr: SYS_WRITEV,
-    args: {
-      1: iovPtr,
-      2: iovLen
-    },
-    rule
-  };
-});
-var connectedStream = (function connectedStream(pid, fd) {
-  using sock = new Borrowed(pid, fd);
-  if (sock.error !== 0) return false;
-  const kind = kindOf(sock.fd);
-  if (typeof kind === "number" || kind.type !== SOCK.STREAM) return false;
-  if (kind.domain !== AF.UNIX) {
-    if (kind.domain !== AF.INET && kind.domain !== AF.INET6) return false;
-    const protocol = getIntOption(sock.fd, SOL.SOCKET, SO.PROTOCOL);
-    if (protocol !== IPPROTO.TCP && protocol !== IPPROTO.MPTCP) return false;
-  }
-  return isConnectedStream(sock.fd);
-});
-var blocks = (function blocks(fd, flags) {
-  const fileFlags = getFileFlags(fd);
-  return fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 && (flags & MSG.DONTWAIT) === 0;
-});
-var waitToSend = (function waitToSend(sock, traceeFd, rule) {
-  return waitDecision(sock, writableNow(sock) ? -1 : traceeFd, rule);
-});
-var actSendto = (function actSendto(tid, pid, fd, buf, len, flags, addr, rule, guard) {
-  if (len > MAX_PAYLOAD) return performed(-EMSGSIZE2, rule);
-  const data = new Uint8Array(len);
-  if (len > 0 && readMemory(tid, buf, data) !== len) return performed(-EFAULT2, rule);
-  const held = borrowGuarded(pid, fd, rule, guard);
-  if (!(held instanceof Borrowed)) return held;
-  using sock = held;
-  const rc = asTracee(pid, (() => sendTo(sock.fd, data, flags | MSG.DONTWAIT, addr)));
-  if (rc === -EAGAIN4 && blocks(sock.fd, flags)) return waitToSend(sock.fd, fd, rule);
-  return performed(rc, rule);
-});
-var actSendmsg = (function actSendmsg(tid, pid, fd, ptr, addrs, flags, vector, rule, control, guard) {
-  const held = borrowGuarded(pid, fd, rule, guard);
-  if (!(held instanceof Borrowed)) return held;
-  using sock = held;
-  const pidfd = pidfdOpen(pid);
-  if (pidfd < 0) return performed(pidfd, rule);
-  try {
-    let sent = 0;
-    for (let i = 0; i < addrs.length; i++) {
-      const at = ptr + BigInt(i * (vector ? MMSGHDR_SIZE : MSGHDR_SIZE));
-      const msg = copyMessage(tid, pidfd, at, addrs[i], control.open);
-      if (typeof msg === "string") {
-        if (vector && sent > 0) return performed(sent, rule);
-        control.onRefused(msg);
-        return {
-          action: "deny",
-          errno: control.errno,
-          rule: "net.cmsg"
-        };
-      }
-      if (typeof msg === "number") return performed(vector && sent > 0 ? sent : msg, rule);
-      let rc;
-      try {
-        rc = asTracee(pid, (() => sendMsg(sock.fd, msg.msghdr, flags | MSG.DONTWAIT)));
-      } finally {
-        for (const b of msg.borrowed) close(b);
-      }
-      if (rc === -EAGAIN4 && sent === 0 && blocks(sock.fd, flags)) {
-        return waitToSend(sock.fd, fd, rule);
-      }
-      if (!vector) return performed(rc, rule);
-      if (rc < 0) return performed(sent > 0 ? sent : rc, rule);
-      writeMemory(tid, at + 56n, new Uint8Array(new Uint32Array([
-        rc
-      ]).buffer));
-      sent++;
-    }
-    return performed(sent, rule);
-  } finally {
-    close(pidfd);
-  }
-});
 var encodeInstructions = (function encodeInstructions(instructions) {
   const out = new Uint8Array(instructions.length * 8);
   const view = new DataView(out.buffer);
@@ -3003,425 +2018,6 @@ var encodeInstructions = (function encodeInstructions(instructions) {
     view.setUint32(i * 8 + 4, insn.k, true);
   }));
   return out;
-});
-var word = (function word(bytes, at) {
-  return (bytes[at] << 24 | bytes[at + 1] << 16 | bytes[at + 2] << 8 | bytes[at + 3]) >>> 0;
-});
-var wordMask = (function wordMask(prefix, w) {
-  const bits = Math.max(0, Math.min(32, prefix - 32 * w));
-  return bits === 0 ? 0 : bits === 32 ? 4294967295 : 4294967295 << 32 - bits >>> 0;
-});
-var matchOf = (function matchOf(e) {
-  if (e.kind === "any") return {
-    anyIp: true
-  };
-  if (e.kind === "port") return {
-    anyIp: true,
-    ports: e.ports
-  };
-  if (e.kind !== "ip") return void 0;
-  if (e.net.length === 4) {
-    const mapped = new Uint8Array(16);
-    mapped.set([
-      255,
-      255
-    ], 10);
-    mapped.set(e.net, 12);
-    return {
-      anyIp: false,
-      v4: {
-        net: e.net,
-        prefix: e.prefix
-      },
-      v6: {
-        net: mapped,
-        prefix: 96 + e.prefix
-      },
-      ports: e.ports
-    };
-  }
-  const v4 = unmapIPv4(e.net);
-  return {
-    anyIp: false,
-    v4: v4 && e.prefix >= 96 ? {
-      net: v4,
-      prefix: e.prefix - 96
-    } : void 0,
-    v6: {
-      net: e.net,
-      prefix: e.prefix
-    },
-    ports: e.ports
-  };
-});
-var emitMatch = (function emitMatch(b, m, v, hit) {
-  const miss = b.label();
-  if (!m.anyIp) {
-    const addr = v === 4 ? m.v4 : m.v6;
-    if (!addr) return;
-    const base = v === 4 ? IPV4_SOURCE : IPV6_SOURCE;
-    for (let w = 0; w < addr.net.length / 4; w++) {
-      const mask = wordMask(addr.prefix, w);
-      if (mask === 0) continue;
-      b.emit(BPF.LD_W_ABS, SKF_NET_OFF + base + 4 * w);
-      if (mask !== 4294967295) b.emit(BPF.ALU_AND_K, mask);
-      b.unless(BPF.JMP_JEQ_K, (word(addr.net, 4 * w) & mask) >>> 0, miss);
-    }
-  }
-  if (m.ports && !(m.ports[0] === 0 && m.ports[1] === 65535)) {
-    b.emit(BPF.LD_H_ABS, 0);
-    if (m.ports[0] > 0) b.unless(BPF.JMP_JGE_K, m.ports[0], miss);
-    b.when(BPF.JMP_JGT_K, m.ports[1], miss);
-  }
-  b.goto(hit);
-  b.place(miss);
-});
-var guardInstructions = (function guardInstructions(policy) {
-  const b = new Builder();
-  const accept = b.label();
-  const drop = b.label();
-  const v4 = b.label();
-  const v6 = b.label();
-  const deny = policy.deny.map(matchOf).filter(((m) => m !== void 0));
-  const allow = policy.allow.map(matchOf).filter(((m) => m !== void 0));
-  b.emit(BPF.LD_B_ABS, SKF_NET_OFF);
-  b.emit(BPF.ALU_AND_K, 240);
-  b.when(BPF.JMP_JEQ_K, 64, v4);
-  b.when(BPF.JMP_JEQ_K, 96, v6);
-  b.goto(drop);
-  b.place(v4);
-  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV4_SOURCE);
-  b.emit(BPF.ALU_AND_K, 4278190080);
-  b.when(BPF.JMP_JEQ_K, 2130706432, accept);
-  for (const m of deny) emitMatch(b, m, 4, drop);
-  for (const m of allow) emitMatch(b, m, 4, accept);
-  b.goto(drop);
-  b.place(v6);
-  const notLoop = b.label();
-  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV6_SOURCE);
-  b.unless(BPF.JMP_JEQ_K, 0, notLoop);
-  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV6_SOURCE + 4);
-  b.unless(BPF.JMP_JEQ_K, 0, notLoop);
-  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV6_SOURCE + 8);
-  const mapped = b.label();
-  b.when(BPF.JMP_JEQ_K, 65535, mapped);
-  b.unless(BPF.JMP_JEQ_K, 0, notLoop);
-  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV6_SOURCE + 12);
-  b.when(BPF.JMP_JEQ_K, 1, accept);
-  b.goto(notLoop);
-  b.place(mapped);
-  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV6_SOURCE + 12);
-  b.emit(BPF.ALU_AND_K, 4278190080);
-  b.when(BPF.JMP_JEQ_K, 2130706432, accept);
-  b.place(notLoop);
-  for (const m of deny) emitMatch(b, m, 6, drop);
-  for (const m of allow) emitMatch(b, m, 6, accept);
-  b.goto(drop);
-  b.place(accept);
-  b.emit(BPF.RET_K, ACCEPT);
-  b.place(drop);
-  b.emit(BPF.RET_K, 0);
-  return b.finish();
-});
-var guardFilter = (function guardFilter(policy) {
-  const insns = guardInstructions(policy);
-  return insns.length <= BPF_MAXINSNS ? encodeInstructions(insns) : void 0;
-});
-var refusedOption = (function refusedOption(level, name) {
-  return ROUTE_OPTIONS[level]?.[name];
-});
-var openPolicy = (function openPolicy(policy) {
-  return policy.deny.length === 0 && policy.allow.some(((e) => e.kind === "any"));
-});
-var optionDenial = (function optionDenial(policy, level, name) {
-  const refused = refusedOption(level, name);
-  if (refused === void 0 || openPolicy(policy)) return void 0;
-  return {
-    call: "setsockopt",
-    address: `setsockopt ${refused}`,
-    phrase: true,
-    hint: "it could choose the packet's interface or route"
-  };
-});
-var socketDenial = (function socketDenial(policy, family, type) {
-  if (family === AF.NETLINK) return void 0;
-  if (family !== AF.PACKET && type !== SOCK.RAW) return void 0;
-  if (openPolicy(policy)) return void 0;
-  return {
-    call: "socket",
-    address: family === AF.PACKET ? "a packet socket (AF_PACKET)" : "a raw socket",
-    hint: policy.deny.length === 0 ? "raw sockets need --allow-net with no list (every destination)" : void 0
-  };
-});
-var parseDnsQuery = (function parseDnsQuery(bytes) {
-  if (bytes.length < HEADER_SIZE) return void 0;
-  if ((bytes[2] & QR_RESPONSE) !== 0 || (bytes[2] & OPCODE_MASK) !== 0) return void 0;
-  const count = bytes[4] << 8 | bytes[5];
-  if (count === 0 || count > MAX_QUESTIONS) return void 0;
-  const out = [];
-  let at = HEADER_SIZE;
-  for (let q = 0; q < count; q++) {
-    const labels = [];
-    let length = 0;
-    for (; ; ) {
-      if (at >= bytes.length) return void 0;
-      const n = bytes[at++];
-      if (n === 0) break;
-      if ((n & LABEL_POINTER) !== 0 || n > MAX_LABEL) return void 0;
-      length += n + 1;
-      if (length > MAX_NAME || at + n > bytes.length) return void 0;
-      labels.push(printable(bytes.subarray(at, at + n)));
-      at += n;
-    }
-    if (at + 4 > bytes.length) return void 0;
-    const type = bytes[at] << 8 | bytes[at + 1];
-    at += 4;
-    out.push({
-      name: labels.length ? labels.join(".") : ".",
-      type: TYPES[type] ?? `TYPE${type}`
-    });
-  }
-  return out;
-});
-var printable = (function printable(label) {
-  let s = "";
-  for (const b of label) {
-    const c = String.fromCharCode(b).toLowerCase();
-    s += /[a-z0-9_-]/.test(c) ? c : `\\${b.toString().padStart(3, "0")}`;
-  }
-  return s;
-});
-var describeQueries = (function describeQueries(queries) {
-  const types = /* @__PURE__ */ new Map();
-  for (const q of queries.flat()) {
-    const list = types.get(q.name) ?? [];
-    if (!list.includes(q.type)) list.push(q.type);
-    types.set(q.name, list);
-  }
-  if (types.size === 0) return void 0;
-  return [
-    ...types
-  ].map((([name, t]) => `${name} (${t.join(", ")})`)).join(", ");
-});
-var isDnsServer = (function isDnsServer(addr) {
-  return (addr.family === "inet" || addr.family === "inet6") && addr.port === DNS_PORT;
-});
-var sendtoQuery = (function sendtoQuery(tid, buf, len) {
-  const n = Math.min(len, MAX_DNS_QUERY);
-  const payload = new Uint8Array(Math.max(n, 0));
-  if (readMemory(tid, buf, payload) !== payload.length) return void 0;
-  return describeQueries([
-    parseDnsQuery(payload) ?? []
-  ]);
-});
-var sendmsgQueries = (function sendmsgQueries(tid, ptr, stride, count) {
-  const found = [];
-  for (let i = 0; i < count; i++) {
-    const hdr = new Uint8Array(MSGHDR_SIZE);
-    if (readMemory(tid, ptr + BigInt(i * stride), hdr) !== MSGHDR_SIZE) break;
-    const hv = new DataView(hdr.buffer);
-    if (hv.getBigUint64(24, true) === 0n) continue;
-    const iov = new Uint8Array(16);
-    if (readMemory(tid, hv.getBigUint64(16, true), iov) !== 16) continue;
-    const iv = new DataView(iov.buffer);
-    const length = iv.getBigUint64(8, true);
-    const n = length > BigInt(MAX_DNS_QUERY) ? MAX_DNS_QUERY : Number(length);
-    const payload = new Uint8Array(n);
-    if (readMemory(tid, iv.getBigUint64(0, true), payload) !== n) continue;
-    const q = parseDnsQuery(payload);
-    if (q) found.push(q);
-  }
-  return describeQueries(found);
-});
-var datagramSocket = (function datagramSocket(pid, fd) {
-  try {
-    const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${fd}`));
-    if (!m) return void 0;
-    return socketType(pid, fd) === SOCK.DGRAM ? m[1] : void 0;
-  } catch {
-    return void 0;
-  }
-});
-var denialLine = (function denialLine(d, pid, comm) {
-  const who = `${d.host ? `${d.host}, ` : ""}pid ${pid} ${comm}`;
-  if (d.dns !== void 0) {
-    return `jail: denied DNS lookup ${d.dns ? `of ${d.dns} ` : ""}via ${d.address} (${who})`;
-  }
-  const what = d.call === "socket" || d.phrase ? d.address : `${d.call} to ${d.address}`;
-  return `jail: denied ${what} (${who})${d.hint ? `; ${d.hint}` : ""}`;
-});
-var destinationDenial = (function destinationDenial(policy, call, addr, v, dns) {
-  const address = formatAddress(addr);
-  const host2 = hostOf(policy, addr);
-  let hint;
-  if (v.hint) hint = v.hint;
-  else if (v.deny) hint = `it matches the deny entry ${v.deny.source}`;
-  else if (addr.family === "other") {
-    hint = policy.deny.length === 0 ? "only --allow-net with no list (every destination) allows this family" : void 0;
-  } else {
-    const port = addr.family === "inet" || addr.family === "inet6" ? `:${addr.port}` : "";
-    hint = `allow with --allow-net=${host2 ? `${host2}${port}` : address}`;
-  }
-  const query = dns && isDnsServer(addr) ? dns() : void 0;
-  return {
-    call,
-    address,
-    host: host2,
-    hint,
-    dns: query
-  };
-});
-var hostOf = (function hostOf(policy, addr) {
-  if (addr.family !== "inet" && addr.family !== "inet6") return void 0;
-  for (const e of [
-    ...policy.deny,
-    ...policy.allow
-  ]) {
-    if (e.kind === "ip" && e.host && entryMatches({
-      ...e,
-      ports: void 0
-    }, addr)) {
-      return e.host;
-    }
-  }
-  return void 0;
-});
-var realPath = (function realPath(path) {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return void 0;
-  }
-});
-var resolveUnixPath = (function resolveUnixPath(tid, path, forBind) {
-  const relative = !path.startsWith("/");
-  const viaProc = relative ? `/proc/${tid}/cwd/${path}` : path;
-  let cwd = "/";
-  let unplaced = false;
-  if (relative) {
-    try {
-      cwd = Deno.readLinkSync(`/proc/${tid}/cwd`);
-    } catch {
-      unplaced = true;
-    }
-  }
-  const written = normalizePath(relative ? `${cwd}/${path}` : path);
-  let real;
-  if (forBind) {
-    const slash = viaProc.lastIndexOf("/");
-    const name = viaProc.slice(slash + 1);
-    const dir = realPath(slash === 0 ? "/" : viaProc.slice(0, slash));
-    if (dir !== void 0 && name !== "" && name !== "." && name !== "..") {
-      real = dir === "/" ? `/${name}` : `${dir}/${name}`;
-    }
-  } else {
-    real = realPath(viaProc);
-  }
-  return {
-    written,
-    real,
-    use: real ?? viaProc,
-    anywhere: viaProc,
-    unplaced
-  };
-});
-var copySockaddr = (function copySockaddr(tid, ptr, len) {
-  const n = Math.min(Math.max(len, 0), MAX_SOCKADDR);
-  const buf = new Uint8Array(n);
-  const got = n === 0 ? 0 : readMemory(tid, ptr, buf);
-  return got === n ? buf : void 0;
-});
-var readTarget = (function readTarget(tid, raw, errno2, forBind = false) {
-  const addr = decodeSockaddr(raw);
-  if (addr.family === "unspec") {
-    const inet = unspecAsInet(raw);
-    return {
-      addr: inet ?? addr,
-      also: [],
-      bytes: raw
-    };
-  }
-  if (addr.family !== "unix" || addr.abstract || addr.path === "") {
-    return {
-      addr,
-      also: [],
-      bytes: raw
-    };
-  }
-  const t = resolveUnixPath(tid, addr.path, forBind);
-  if (t.unplaced) return {
-    error: errno2,
-    addr,
-    also: [],
-    bytes: raw
-  };
-  const real = {
-    family: "unix",
-    abstract: false,
-    path: t.real ?? t.written
-  };
-  const written = {
-    family: "unix",
-    abstract: false,
-    path: t.written
-  };
-  let bytes = encodeUnix(t.use) ?? encodeUnix(t.anywhere) ?? (addr.path.startsWith("/") ? raw : void 0);
-  if (!bytes) return {
-    error: ENAMETOOLONG2,
-    addr: real,
-    also: [
-      written
-    ],
-    bytes: raw
-  };
-  if (forBind && t.real !== void 0) {
-    const same = addr.path.startsWith("/") ? t.real === addr.path : realCwd(tid) === realCwd(void 0);
-    if (same) bytes = raw;
-  }
-  return {
-    addr: real,
-    also: [
-      written
-    ],
-    bytes
-  };
-});
-var realCwd = (function realCwd(tid) {
-  try {
-    return tid === void 0 ? Deno.realPathSync(".") : Deno.readLinkSync(`/proc/${tid}/cwd`);
-  } catch {
-    return void 0;
-  }
-});
-var verdict = (function verdict(policy, addr, also = []) {
-  if (addr.family === "unspec") return ALLOWED;
-  if (addr.family === "other") {
-    if (LOCAL_FAMILIES.has(addr.number)) return ALLOWED;
-    if (addr.number === AF.INET || addr.number === AF.INET6) return ALLOWED;
-  }
-  const p = policy;
-  const local = wildcardDestination(addr);
-  const forms = local ? [
-    addr,
-    local
-  ] : [
-    addr
-  ];
-  const deny = p.deny.find(((e) => forms.some(((a) => entryMatches(e, a))) || also.some(((a) => entryMatches(e, a)))));
-  if (deny) return {
-    allowed: false,
-    deny
-  };
-  if (p.allow.some(((e) => forms.some(((a) => entryMatches(e, a)))))) return ALLOWED;
-  if (addr.family === "unix") return {
-    allowed: p.unix
-  };
-  if (addr.family === "other") return {
-    allowed: false
-  };
-  return {
-    allowed: p.loopback && forms.some(isLoopback)
-  };
 });
 var processGroupOf = (function processGroupOf(pid) {
   try {
@@ -6299,7 +4895,7 @@ var init_ptrace2 = __esm({
 // src/arch/aarch64.ts
 var REG, REGS_SIZE, RED_ZONE, EIO, NR_OFFSET, IOV_OFFSET, STORE_SIZE, Registers;
 var init_aarch64 = __esm({
-  "src/arch/aarch64.ts": (function () {
+  "src/arch/aarch64.ts"() {
     init_libc();
     init_ptrace();
     init_ptrace2();
@@ -6440,7 +5036,7 @@ var init_aarch64 = __esm({
         return nrc;
       }
     };
-  })
+  }
 });
 
 // src/arch/x86_64.ts
@@ -7227,23 +5823,119 @@ var init_address = __esm({
 });
 
 // src/net/sockaddr.ts
-
-
-
-
+function decodeSockaddr(bytes) {
+  if (bytes.length < 2) return {
+    family: "unspec"
+  };
+  const family = bytes[0] | bytes[1] << 8;
+  const port = bytes.length >= 4 ? bytes[2] << 8 | bytes[3] : 0;
+  switch (family) {
+    case AF.UNSPEC:
+      return {
+        family: "unspec"
+      };
+    case AF.INET: {
+      const ip = bytes.slice(4, 8);
+      if (ip.length < 4) return {
+        family: "other",
+        number: family
+      };
+      return {
+        family: "inet",
+        ip: formatIP(ip),
+        port,
+        bytes: ip
+      };
+    }
+    case AF.INET6: {
+      const ip = bytes.slice(8, 24);
+      if (ip.length < 16) return {
+        family: "other",
+        number: family
+      };
+      return {
+        family: "inet6",
+        ip: formatIP(ip),
+        port,
+        bytes: ip
+      };
+    }
+    case AF.UNIX: {
+      const raw = bytes.subarray(2);
+      if (raw.length > 0 && raw[0] === 0) {
+        return {
+          family: "unix",
+          abstract: true,
+          path: new TextDecoder().decode(raw.subarray(1))
+        };
+      }
+      const end = raw.indexOf(0);
+      return {
+        family: "unix",
+        abstract: false,
+        path: new TextDecoder().decode(end < 0 ? raw : raw.subarray(0, end))
+      };
+    }
+    default:
+      return {
+        family: "other",
+        number: family
+      };
+  }
+}
+function unspecAsInet(bytes) {
+  if (bytes.length < 16 || (bytes[0] | bytes[1] << 8) !== AF.UNSPEC) return void 0;
+  const inet = bytes.slice(0, 16);
+  inet[0] = AF.INET;
+  return decodeSockaddr(inet);
+}
+function encodeUnix(path) {
+  const name = new TextEncoder().encode(path);
+  if (name.length === 0 || name.length > 107 || name.includes(0)) return void 0;
+  const out = new Uint8Array(2 + name.length + 1);
+  out[0] = AF.UNIX;
+  out.set(name, 2);
+  return out;
+}
+function wildcardLike(family) {
+  const out = new Uint8Array(family === AF.INET6 ? 28 : 16);
+  out[0] = family === AF.INET6 ? AF.INET6 : AF.INET;
+  return out;
+}
 var init_sockaddr = __esm({
-  "src/net/sockaddr.ts": (function () {
+  "src/net/sockaddr.ts"() {
     init_address();
     init_socket();
-  })
+  }
 });
 
 // src/notify/report_once.ts
-
-
+function keyHash(key) {
+  let a = 2166136261;
+  let b = 16777619 ^ key.length;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 16777619);
+    b = Math.imul(b ^ c, 1540483477) ^ b >>> 15;
+  }
+  const h = BigInt(a >>> 0) << 32n | BigInt(b >>> 0);
+  return h === 0n ? 1n : BigInt.asIntN(64, h);
+}
+function claimReport(table, key) {
+  const h = keyHash(key);
+  const n = table.length;
+  let i = Number(BigInt.asUintN(64, h) % BigInt(n));
+  for (let probes = 0; probes < n; probes++) {
+    const prev = Atomics.compareExchange(table, i, 0n, h);
+    if (prev === 0n) return true;
+    if (prev === h) return false;
+    i = i + 1 === n ? 0 : i + 1;
+  }
+  return true;
+}
 var init_report_once = __esm({
-  "src/notify/report_once.ts": (function () {
-  })
+  "src/notify/report_once.ts"() {
+  }
 });
 
 // src/notify/pool.ts
@@ -7756,38 +6448,89 @@ var init_processes = __esm({
 });
 
 // src/report/_text.ts
-
-
-
-
-
-
+function errnoName2(n) {
+  return ERRNO_NAMES[n] || `E${n}`;
+}
+function signalName2(n) {
+  return signalName(n);
+}
+function printable2(s) {
+  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+function truncate(s, max) {
+  return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 3))}...`;
+}
+function basename(path) {
+  const trimmed = path.replace(/\/+$/, "");
+  return trimmed.slice(trimmed.lastIndexOf("/") + 1) || path;
+}
+function quote(s, max = 64) {
+  return printable2(JSON.stringify(truncate(s, max)));
+}
 var CONTROL;
 var init_text = __esm({
-  "src/report/_text.ts": (function () {
+  "src/report/_text.ts"() {
     init_errno();
     init_signals();
     CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-  })
+  }
 });
 
 // src/report/classify.ts
-
-
-
+function decisionOf(e) {
+  switch (e.action) {
+    case "deny":
+      return e.kernel ? "allow" : "deny";
+    case "kill":
+      return "kill";
+    case "args":
+      return "rewrite";
+    case "result":
+      return "result";
+    case "return":
+      return "return";
+    // Performed by the supervisor, or (a blocking connect) handed back as a call that waits.
+    case "perform":
+    case "replace":
+    default:
+      return "allow";
+  }
+}
+function valueOf(e) {
+  if (e.action === "deny") return String(-(e.errno ?? 0));
+  const sets = e.action === "return" || e.action === "result" || e.action === "perform";
+  return sets ? e.value : void 0;
+}
+function resultOf(e) {
+  if (e.action === "deny") return {
+    result: -1,
+    errno: errnoName2(e.errno ?? 0)
+  };
+  const value = valueOf(e);
+  if (value === void 0) return {};
+  const v = BigInt(value);
+  if (v < 0n && v >= -MAX_ERRNO2) return {
+    result: -1,
+    errno: errnoName2(Number(-v))
+  };
+  const n = Number(v);
+  return {
+    result: Number.isSafeInteger(n) ? n : value
+  };
+}
 var MAX_ERRNO2;
 var init_classify = __esm({
-  "src/report/classify.ts": (function () {
+  "src/report/classify.ts"() {
     init_text();
     init_errno();
     MAX_ERRNO2 = BigInt(MAX_ERRNO);
-  })
+  }
 });
 
 // src/report/trace_signatures.ts
 var SIGNATURES, ADDRESS_RESULTS;
 var init_trace_signatures = __esm({
-  "src/report/trace_signatures.ts": (function () {
+  "src/report/trace_signatures.ts"() {
     SIGNATURES = {
       read: [
         "fd",
@@ -8264,20 +7007,89 @@ var init_trace_signatures = __esm({
       "brk",
       "shmat"
     ]);
-  })
+  }
 });
 
 // src/report/trace_args.ts
-
-
-
-
-
-
-
+function flagsText(value, table, none = "0") {
+  let rest = value >>> 0;
+  const names = [];
+  for (const [name, bits] of table) {
+    if ((rest & bits) === bits) {
+      names.push(name);
+      rest = (rest & ~bits) >>> 0;
+    }
+  }
+  if (rest !== 0) names.push(`0x${rest.toString(16)}`);
+  return names.length ? names.join("|") : none;
+}
+function openFlags(hex) {
+  if (hex === void 0) return "?";
+  const value = Number(BigInt(hex) & 0xffffffffn);
+  const rest = flagsText(value & ~3, OPEN_FLAGS, "");
+  return rest ? `${ACCESS_MODES[value & 3]}|${rest}` : ACCESS_MODES[value & 3];
+}
+function sockType(value) {
+  const base = SOCK_TYPES[value & SOCK.TYPE_MASK] ?? `${value & SOCK.TYPE_MASK}`;
+  const rest = flagsText(value & ~SOCK.TYPE_MASK, SOCK_FLAGS, "");
+  return rest ? `${base}|${rest}` : base;
+}
+function octalMode(value) {
+  return `0${(value & 0o7777n).toString(8).padStart(2, "0")}`;
+}
+function quoteBytes(bytes, max = Infinity) {
+  const shown = bytes.length > max ? bytes.subarray(0, max) : bytes;
+  let out = '"';
+  for (let i = 0; i < shown.length; i++) {
+    const b = shown[i];
+    if (ESCAPES[b]) out += ESCAPES[b];
+    else if (b >= 32 && b < 127) out += String.fromCharCode(b);
+    else {
+      const next = shown[i + 1];
+      const digitNext = next !== void 0 && next >= 48 && next <= 55;
+      out += `\\${digitNext ? b.toString(8).padStart(3, "0") : b.toString(8)}`;
+    }
+  }
+  return `${out}"${bytes.length > max ? "..." : ""}`;
+}
+function captureStrings(name, tid, regs) {
+  const kinds = SIGNATURES[name];
+  if (!kinds) return void 0;
+  let out;
+  for (let i = 0; i < kinds.length; i++) {
+    if (kinds[i] !== "path" && kinds[i] !== "string") continue;
+    const ptr = regs.arg(i);
+    if (ptr === 0n) continue;
+    const bytes = readCString(tid, ptr);
+    if (typeof bytes === "number") continue;
+    (out ??= {})[i] = quoteBytes(bytes, kinds[i] === "string" ? MAX_STRING : Infinity);
+  }
+  return out;
+}
+function decodeArgs2(name, context) {
+  const kinds = SIGNATURES[name];
+  if (!kinds) return void 0;
+  const out = [];
+  for (let i = 0; i < kinds.length; i++) {
+    const hex = context.args[i];
+    if (hex === void 0) {
+      out.push("?");
+      continue;
+    }
+    if (kinds[i] === "omode") {
+      const flags = uint32(context.args[i - 1] ?? "0x0");
+      if ((flags & O.CREAT) === 0 && (flags & O_TMPFILE) !== O_TMPFILE) continue;
+    }
+    out.push(DECODERS[kinds[i]](hex, {
+      ...context,
+      index: i
+    }));
+  }
+  return out;
+}
 var ACCESS_MODES, OPEN_FLAGS, O_TMPFILE, SOCK_TYPES, SOCK_FLAGS, PROTOCOLS, MSG_FLAGS, AT_FLAGS, UNLINK_FLAGS, ACCESS_BITS, WHENCE, LEVELS, SOCKOPTS, MAX_STRING, ESCAPES, int32, uint32, pointer, DECODERS;
 var init_trace_args = __esm({
-  "src/report/trace_args.ts": (function () {
+  "src/report/trace_args.ts"() {
     init_tracee_memory();
     init_capture();
     init_text();
@@ -8545,56 +7357,119 @@ var init_trace_args = __esm({
       34: '\\"',
       92: "\\\\"
     };
-    int32 = ((hex) => Number(BigInt.asIntN(32, BigInt(hex))));
-    uint32 = ((hex) => Number(BigInt(hex) & 0xffffffffn));
-    pointer = ((hex) => BigInt(hex) === 0n ? "NULL" : hex);
+    int32 = (hex) => Number(BigInt.asIntN(32, BigInt(hex)));
+    uint32 = (hex) => Number(BigInt(hex) & 0xffffffffn);
+    pointer = (hex) => BigInt(hex) === 0n ? "NULL" : hex;
     DECODERS = {
-      int: ((h) => String(int32(h))),
-      long: ((h) => String(BigInt.asIntN(64, BigInt(h)))),
-      ulong: ((h) => String(BigInt.asUintN(64, BigInt(h)))),
-      hex: ((h) => `0x${BigInt(h).toString(16)}`),
+      int: (h) => String(int32(h)),
+      long: (h) => String(BigInt.asIntN(64, BigInt(h))),
+      ulong: (h) => String(BigInt.asUintN(64, BigInt(h))),
+      hex: (h) => `0x${BigInt(h).toString(16)}`,
       ptr: pointer,
-      fd: ((h) => String(int32(h))),
-      dirfd: ((h) => int32(h) === AT_FDCWD ? "AT_FDCWD" : String(int32(h))),
-      path: ((h, c) => c.strings?.[c.index] ?? pointer(h)),
-      string: ((h, c) => c.strings?.[c.index] ?? pointer(h)),
-      oflags: ((h) => openFlags(h)),
-      mode: ((h) => octalMode(BigInt(h))),
-      omode: ((h) => octalMode(BigInt(h))),
-      domain: ((h) => familyName2(int32(h))),
-      socktype: ((h) => sockType(uint32(h))),
-      protocol: ((h, c) => {
+      fd: (h) => String(int32(h)),
+      dirfd: (h) => int32(h) === AT_FDCWD ? "AT_FDCWD" : String(int32(h)),
+      path: (h, c) => c.strings?.[c.index] ?? pointer(h),
+      string: (h, c) => c.strings?.[c.index] ?? pointer(h),
+      oflags: (h) => openFlags(h),
+      mode: (h) => octalMode(BigInt(h)),
+      omode: (h) => octalMode(BigInt(h)),
+      domain: (h) => familyName2(int32(h)),
+      socktype: (h) => sockType(uint32(h)),
+      protocol: (h, c) => {
         const family = int32(c.args[0] ?? "0x0");
         const n = int32(h);
         return family === AF.INET || family === AF.INET6 ? PROTOCOLS[n] ?? String(n) : String(n);
-      }),
-      signal: ((h) => int32(h) === 0 ? "0" : signalName2(int32(h))),
-      sockaddr: ((_h, c) => c.sockaddr(c.index)),
-      msghdr: ((_h, c) => c.messages()),
-      mmsghdr: ((_h, c) => c.messages()),
-      msgflags: ((h) => flagsText(uint32(h), MSG_FLAGS)),
-      atflags: ((h) => flagsText(uint32(h), AT_FLAGS)),
-      unlinkflags: ((h) => flagsText(uint32(h), UNLINK_FLAGS)),
-      amode: ((h) => uint32(h) === 0 ? "F_OK" : flagsText(uint32(h), ACCESS_BITS)),
-      whence: ((h) => WHENCE[uint32(h)] ?? String(int32(h))),
-      level: ((h) => LEVELS[int32(h)] ?? String(int32(h))),
-      sockopt: ((h, c) => SOCKOPTS[int32(c.args[c.index - 1] ?? "0x0")]?.[int32(h)] ?? String(int32(h)))
+      },
+      signal: (h) => int32(h) === 0 ? "0" : signalName2(int32(h)),
+      sockaddr: (_h, c) => c.sockaddr(c.index),
+      msghdr: (_h, c) => c.messages(),
+      mmsghdr: (_h, c) => c.messages(),
+      msgflags: (h) => flagsText(uint32(h), MSG_FLAGS),
+      atflags: (h) => flagsText(uint32(h), AT_FLAGS),
+      unlinkflags: (h) => flagsText(uint32(h), UNLINK_FLAGS),
+      amode: (h) => uint32(h) === 0 ? "F_OK" : flagsText(uint32(h), ACCESS_BITS),
+      whence: (h) => WHENCE[uint32(h)] ?? String(int32(h)),
+      level: (h) => LEVELS[int32(h)] ?? String(int32(h)),
+      sockopt: (h, c) => SOCKOPTS[int32(c.args[c.index - 1] ?? "0x0")]?.[int32(h)] ?? String(int32(h))
     };
-  })
+  }
 });
 
 // src/report/trace.ts
-
-
-
-
-
-
-
-
+function traceLine(e, options) {
+  const paint = (color, s) => options.color ? `${SGR[color]}${s}\x1B[0m` : s;
+  const tid = e.kind === "syscall" && e.tid !== e.pid ? `/${e.tid}` : "";
+  const name = e.exe ? ` ${printable2(basename(e.exe))}` : "";
+  const head2 = paint("dim", `[${e.pid}${tid}${name}]`);
+  switch (e.kind) {
+    case "spawn":
+      return `${head2} ${paint("cyan", "spawn")} by ${e.ppid}`;
+    case "exec":
+      return `${head2} ${paint("cyan", "exec")} ${printable2(e.exe)} ${formatArgv(e.argv)}`;
+    case "exit":
+      return `${head2} ${exitText(e, paint)}`;
+    case "syscall": {
+      const call = `${head2} ${formatCall(e)} = ${resultText(e)}`;
+      if (e.rule === TRACE_ONLY_RULE && e.action === "allow") return call;
+      const decision = decisionOf(e);
+      const by = e.rule ? ` by ${e.rule}` : "";
+      const rewrite = decision === "rewrite" ? rewriteText(e) : "";
+      return `${call}  ${paint(DECISION_COLOR[decision], decision)}${by}${rewrite}`;
+    }
+  }
+}
+function exitText(e, paint) {
+  if (e.signal !== void 0) return paint("red", `killed by ${signalName2(e.signal)}`);
+  const text = `exit ${e.code ?? "?"}`;
+  return e.code === 0 ? text : paint("yellow", text);
+}
+function formatArgv(argv) {
+  const shown = argv.slice(0, MAX_ARGV).map((a) => quote(a));
+  if (argv.length > MAX_ARGV) shown.push(`... ${argv.length - MAX_ARGV} more`);
+  return `[${shown.join(", ")}]`;
+}
+function formatSockaddr(a) {
+  return a ? `{${a.family}, ${printable2(a.address)}}` : "NULL";
+}
+function formatCall(e) {
+  const addr = e.addr ?? [];
+  const decoded = decodeArgs2(e.name, {
+    args: e.args,
+    strings: e.strings,
+    sockaddr: () => formatSockaddr(addr[0]),
+    messages: () => {
+      if (e.name === "sendmsg") return `{msg_name=${formatSockaddr(addr[0])}}`;
+      const msgs = addr.slice(0, MAX_MMSG).map((x) => `{msg_name=${formatSockaddr(x)}}`);
+      if (addr.length > MAX_MMSG) msgs.push("...");
+      return `[${msgs.join(", ")}]`;
+    }
+  });
+  return `${printable2(e.name)}(${(decoded ?? e.args).join(", ")})`;
+}
+function formatReturn(name, value) {
+  if (value < 0n && value >= -MAX_ERRNO3) {
+    const n = Number(-value);
+    const restart = RESTART_CODES[n];
+    if (restart) return `? ${restart[0]} (${restart[1]})`;
+    const message = ERRNO_MESSAGES[n];
+    return `-1 ${errnoName2(n)}${message ? ` (${message})` : ""}`;
+  }
+  if (ADDRESS_RESULTS.has(name)) return `0x${BigInt.asUintN(64, value).toString(16)}`;
+  return String(value);
+}
+function resultText(e) {
+  const value = valueOf(e);
+  if (value !== void 0) return formatReturn(e.name, BigInt(value));
+  return e.returned === void 0 ? "?" : formatReturn(e.name, BigInt(e.returned));
+}
+function rewriteText(e) {
+  if (!e.newArgs) return "";
+  const set = Object.entries(e.newArgs).map(([i, v]) => `arg${i}=${v}`);
+  return ` (${set.join(", ")})`;
+}
 var SGR, DECISION_COLOR, MAX_ARGV, MAX_MMSG, RESTART_CODES, MAX_ERRNO3;
 var init_trace = __esm({
-  "src/report/trace.ts": (function () {
+  "src/report/trace.ts"() {
     init_classify();
     init_text();
     init_trace_args();
@@ -8642,16 +7517,73 @@ var init_trace = __esm({
       ]
     };
     MAX_ERRNO3 = BigInt(MAX_ERRNO);
-  })
+  }
 });
 
 // src/report/log.ts
-
-
-
+function head(event, time) {
+  return {
+    v: LOG_VERSION,
+    event,
+    time: new Date(time).toISOString()
+  };
+}
+function put(record, fields) {
+  for (const [k, v] of Object.entries(fields)) if (v !== void 0) record[k] = v;
+  return record;
+}
+function logRecord(e) {
+  const r = head(e.kind, e.time);
+  switch (e.kind) {
+    case "spawn":
+      return put(r, {
+        pid: e.pid,
+        ppid: e.ppid,
+        exe: e.exe
+      });
+    case "exec":
+      return put(r, {
+        pid: e.pid,
+        ppid: e.ppid,
+        exe: e.exe,
+        interpreter: e.interpreter,
+        argv: e.argv
+      });
+    case "exit":
+      return put(r, {
+        pid: e.pid,
+        ppid: e.ppid,
+        exe: e.exe,
+        code: e.code,
+        signal: e.signal === void 0 ? void 0 : signalName2(e.signal)
+      });
+    case "syscall": {
+      const { result, errno: errno2 } = resultOf(e);
+      return put(r, {
+        pid: e.pid,
+        tid: e.tid,
+        ppid: e.ppid,
+        exe: e.exe,
+        syscall: e.name,
+        nr: e.nr,
+        args: e.args,
+        addr: e.addr?.map((a) => ({
+          family: a.family,
+          address: a.address
+        })),
+        dns: e.dns,
+        decision: decisionOf(e),
+        result,
+        errno: errno2,
+        rule: e.rule,
+        set: e.newArgs
+      });
+    }
+  }
+}
 var LOG_VERSION, LogWriter;
 var init_log = __esm({
-  "src/report/log.ts": (function () {
+  "src/report/log.ts"() {
     init_classify();
     init_text();
     init_stderr();
@@ -8673,8 +7605,8 @@ var init_log = __esm({
        * @param path The file.
        * @throws {Deno.errors.NotFound} And the other errors of `Deno.openSync`.
        */
-      static create(path, onError = (() => {
-      })) {
+      static create(path, onError = () => {
+      }) {
         const file = Deno.openSync(path, {
           write: true,
           append: true,
@@ -8731,19 +7663,59 @@ var init_log = __esm({
         this.close();
       }
     };
-  })
+  }
 });
 
 // src/report/reporter.ts
 var reporter_exports = {};
 __export(reporter_exports, {
-  Reporter: (() => Reporter),
-  eventSink: (() => eventSink)
+  Reporter: () => Reporter,
+  eventSink: () => eventSink
 });
-
+function eventSink(start, post2) {
+  const sinks = [];
+  const closers = [];
+  if (start.trace) {
+    const encoder3 = new TextEncoder();
+    const options = {
+      color: start.trace.color
+    };
+    const calls = start.trace.calls && new Set(start.trace.calls);
+    const path = start.trace.path;
+    if (path !== void 0) Deno.writeFileSync(path, new Uint8Array(0));
+    const file = path === void 0 ? void 0 : Deno.openSync(path, {
+      append: true
+    });
+    sinks.push((e) => {
+      if (calls && e.kind === "syscall" && !calls.has(e.name)) return;
+      const line = `${traceLine(e, options)}
+`;
+      if (file) writeAll(file, encoder3.encode(line));
+      else writeStderr(line);
+    });
+    if (file) closers.push(() => file.close());
+  }
+  if (start.log) {
+    const path = start.log;
+    const log = LogWriter.append(path, (message) => {
+      writeStderr(`jail: --log ${path}: ${message}
+`);
+    });
+    sinks.push((e) => log.write(logRecord(e)));
+    closers.push(() => log.close());
+  }
+  if (start.events) sinks.push(post2);
+  if (sinks.length === 0) return void 0;
+  const sink = (e) => {
+    for (const s of sinks) s(e);
+  };
+  return Object.assign(sink, {
+    close: () => closers.forEach((c) => c())
+  });
+}
 var Reporter;
 var init_reporter = __esm({
-  "src/report/reporter.ts": (function () {
+  "src/report/reporter.ts"() {
     init_arch();
     init_capture();
     init_processes();
@@ -8852,7 +7824,7 @@ var init_reporter = __esm({
         this.#emit(event);
       }
     };
-  })
+  }
 });
 
 // src/notify/notified_call.ts
@@ -9493,8 +8465,22 @@ var host;
 
 // src/decision_wire.ts
 init_decision();
-
-
+function decodeArgs(args) {
+  const out = {};
+  for (const [i, v] of Object.entries(args)) out[Number(i)] = BigInt(v);
+  return out;
+}
+function decodeDecision(w) {
+  if ("args" in w) return {
+    ...w,
+    args: decodeArgs(w.args)
+  };
+  if ("value" in w) return {
+    ...w,
+    value: registerValue(w.value)
+  };
+  return w;
+}
 
 // src/run/hook_channel.ts
 var HOOK_STATE = 0;
@@ -9567,9 +8553,47 @@ var NO_EXEC_TRACE_OPTIONS = TRACE_OPTIONS & ~PTRACE_O.TRACEEXEC;
 init_errno();
 var CAP_SYS_PTRACE = BigInt(CAPABILITIES.SYS_PTRACE);
 var EPERM = ERRNO_NUMBERS.EPERM;
-
-
-
+function field(status, name) {
+  const m = new RegExp(`^${name}:\\s*(.*)$`, "m").exec(status);
+  return m?.[1].trim();
+}
+function explainSeizeFailure(errno2, facts) {
+  const status = facts.status ?? "";
+  const tracer = Number(field(status, "TracerPid") ?? "0");
+  if (tracer > 0) {
+    return `jail is itself being traced (by pid ${tracer}: a debugger, strace or another jail); a process has one tracer, and jail must be the tracer of the command`;
+  }
+  if (errno2 !== EPERM) return "the kernel refused to trace a child process";
+  const scope = facts.yamaScope?.trim();
+  if (scope === "3") {
+    return "kernel.yama.ptrace_scope is 3: ptrace is disabled on this host until reboot";
+  }
+  const capEff = BigInt(`0x${field(status, "CapEff") ?? "0"}`);
+  const hasPtraceCap = (capEff >> CAP_SYS_PTRACE & 1n) === 1n;
+  if (scope === "2" && !hasPtraceCap) {
+    return "kernel.yama.ptrace_scope is 2: only a process with CAP_SYS_PTRACE may trace; run jail as root, or set the sysctl to 1 (which allows tracing one's own children)";
+  }
+  if (field(status, "Seccomp") === "2") {
+    return "jail itself runs under a seccomp filter (a container runtime's profile?) that refuses ptrace; allow ptrace in that profile (docker: --security-opt seccomp=... with ptrace allowed)";
+  }
+  if (facts.status !== void 0 && !hasPtraceCap && /^Uid:\s*0\s/m.test(status)) {
+    return "jail runs as root without CAP_SYS_PTRACE (a container?); add it (docker: --cap-add=SYS_PTRACE)";
+  }
+  return "ptrace is forbidden here by a security module or policy this check cannot see";
+}
+function readHostFacts() {
+  const read = (path) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return void 0;
+    }
+  };
+  return {
+    status: read("/proc/self/status"),
+    yamaScope: read("/proc/sys/kernel/yama/ptrace_scope")
+  };
+}
 
 // src/launch/launch.ts
 init_errno();
@@ -10496,24 +9520,115 @@ var INSPECTOR_ADDRESS = {
   hostname: "127.0.0.1",
   port: 9229
 };
-
-
-
-
-
-
-
-
-
-
-
-
-
+function connectSocket(fd, addr) {
+  return sym7.connect(fd, addr, addr.length) === 0 ? 0 : -errno();
+}
+function bindSocket(fd, addr) {
+  return sym7.bind(fd, addr, addr.length) === 0 ? 0 : -errno();
+}
+function sendTo(fd, data, flags, addr) {
+  return sysResult(sym7.sendto(fd, data, BigInt(data.length), flags, addr, addr?.length ?? 0));
+}
+function sendMsg(fd, msghdr, flags) {
+  return sysResult(sym7.sendmsg(fd, msghdr, flags));
+}
+function listenSocket(fd, backlog) {
+  return sym7.listen(fd, backlog) === 0 ? 0 : -errno();
+}
+function getIntOption(fd, level, name) {
+  const val = new Int32Array(1);
+  const len = new Uint32Array([
+    4
+  ]);
+  if (sym7.getsockopt(fd, level, name, val, len) !== 0) return -errno();
+  return val[0];
+}
+function setIntOption(fd, level, name, value) {
+  const val = new Int32Array([
+    value
+  ]);
+  return sym7.setsockopt(fd, level, name, val, 4) === 0 ? 0 : -errno();
+}
+function sendTimeoutMs(fd) {
+  const tv = new BigInt64Array(2);
+  const len = new Uint32Array([
+    16
+  ]);
+  if (sym7.getsockopt(fd, SOL.SOCKET, SO.SNDTIMEO, tv, len) !== 0) return -errno();
+  const us = Number(tv[0]) * 1e6 + Number(tv[1]);
+  return us === 0 ? 0 : Math.max(1, Math.ceil(us / 1e3));
+}
+function writableNow(fd) {
+  const pfd = new Int32Array([
+    fd,
+    POLLOUT
+  ]);
+  return sym7.poll(pfd, 1n, 0) === 1 && (pfd[1] >>> 16 & POLLOUT) !== 0;
+}
+function isConnectedStream(fd) {
+  if (getIntOption(fd, SOL.SOCKET, SO.TYPE) !== SOCK.STREAM) return false;
+  const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  const alen = new Uint32Array([
+    SOCKADDR_STORAGE_SIZE
+  ]);
+  return sym7.getpeername(fd, addr, alen) === 0;
+}
+function socketName(fd) {
+  const addr = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  const len = new Uint32Array([
+    SOCKADDR_STORAGE_SIZE
+  ]);
+  if (sym7.getsockname(fd, addr, len) !== 0) return -errno();
+  return addr.subarray(0, Math.min(len[0], SOCKADDR_STORAGE_SIZE));
+}
+function attachFilter(fd, program) {
+  const insns = new Uint8Array(program);
+  const fprog2 = new BigUint64Array(2);
+  new Uint16Array(fprog2.buffer)[0] = insns.length / SOCK_FILTER_SIZE;
+  fprog2[1] = addressOf(insns);
+  const rc = sym7.setsockopt(fd, SOL.SOCKET, SO.ATTACH_FILTER, fprog2, fprog2.byteLength);
+  return rc === 0 ? 0 : -errno();
+}
+function attachedFilter(fd) {
+  const count = new Uint32Array([
+    0
+  ]);
+  if (sym7.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, null, count) !== 0) return -errno();
+  if (count[0] === 0) return new Uint8Array(0);
+  const n = count[0];
+  const out = new Uint8Array(n * SOCK_FILTER_SIZE);
+  const len = new Uint32Array([
+    n
+  ]);
+  if (sym7.getsockopt(fd, SOL.SOCKET, SO.GET_FILTER, out, len) !== 0) return -errno();
+  return len[0] === n ? out : -EAGAIN2;
+}
 var EAGAIN2 = ERRNO_NUMBERS.EAGAIN;
 var EINTR4 = ERRNO_NUMBERS.EINTR;
 var ETIMEDOUT = ERRNO_NUMBERS.ETIMEDOUT;
-
-
+function awaitConnection(fd, ms) {
+  const pfd = new Int32Array([
+    fd,
+    POLLOUT
+  ]);
+  const end = Date.now() + ms;
+  for (; ; ) {
+    const left = end - Date.now();
+    if (left <= 0) return -ETIMEDOUT;
+    const rc = sym7.poll(pfd, 1n, left);
+    if (rc < 0) {
+      const e = errno();
+      if (e === EINTR4) continue;
+      return -e;
+    }
+    if (rc > 0) break;
+  }
+  const err = getIntOption(fd, SOL.SOCKET, SO.ERROR);
+  return err < 0 ? err : -err;
+}
+function interfaceIndex(name) {
+  return sym7.if_nametoindex(cstring(name));
+}
 
 // src/net/act.ts
 init_io();
@@ -10522,7 +9637,17 @@ init_socket();
 
 // src/net/acting_caps.ts
 var own;
-
+function ownSets() {
+  if (own === void 0) {
+    try {
+      const sets = capGet();
+      own = sets.effective === 0n ? null : sets;
+    } catch {
+      own = null;
+    }
+  }
+  return own;
+}
 var ActingAs = class {
   /** 0 when nothing was changed; an errno (negative) when the caps could not be narrowed. */
   error = 0;
@@ -10554,13 +9679,30 @@ var ActingAs = class {
     if (this.#restore) capSet(this.#restore);
   }
 };
-
+function asTracee(pid, call) {
+  using acting = new ActingAs(pid);
+  return acting.error || call();
+}
 
 // src/net/borrowed.ts
 init_io();
 init_socket();
-
-
+function performed(rc, rule) {
+  return {
+    action: "perform",
+    value: rc,
+    rule
+  };
+}
+function waitDecision(sock, traceeFd, rule) {
+  const timeout = sendTimeoutMs(sock);
+  return {
+    action: "wait",
+    fd: traceeFd,
+    timeoutMs: timeout > 0 ? timeout : 0,
+    rule
+  };
+}
 var Borrowed = class {
   /** The duplicate in this process, or -1 when it could not be taken. */
   fd;
@@ -10586,21 +9728,109 @@ var Borrowed = class {
     if (this.#pidfd >= 0) close(this.#pidfd);
   }
 };
-
-
+function kindOf(fd) {
+  const domain = getIntOption(fd, SOL.SOCKET, SO.DOMAIN);
+  if (domain < 0) return domain;
+  const type = getIntOption(fd, SOL.SOCKET, SO.TYPE);
+  if (type < 0) return type;
+  return {
+    domain,
+    type
+  };
+}
+function socketType(pid, fd) {
+  using sock = new Borrowed(pid, fd);
+  if (sock.error) return sock.error;
+  return getIntOption(sock.fd, SOL.SOCKET, SO.TYPE);
+}
 
 // src/net/guard.ts
 init_socket();
 init_errno();
 init_sockaddr();
 var { EINVAL: EINVAL3, EPERM: EPERM4 } = ERRNO_NUMBERS;
-
-
-
-
-
-
-
+function callGuard(filter, refusal) {
+  const { call, errno: errno2 } = refusal;
+  return {
+    filter,
+    refuse: () => {
+      refusal.report({
+        call,
+        address: `${call} on a socket that cannot carry the guard filter`,
+        phrase: true,
+        hint: "it has a locked socket filter of its own, or the policy is too long for one"
+      });
+      return {
+        action: "deny",
+        errno: errno2,
+        rule: "net.bind"
+      };
+    }
+  };
+}
+function sameBytes(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+function guarded(fd, filter) {
+  if (getIntOption(fd, SOL.SOCKET, SO.LOCK_FILTER) !== 1) return false;
+  const attached = attachedFilter(fd);
+  return typeof attached !== "number" && sameBytes(attached, filter);
+}
+function ensureGuard(fd, filter) {
+  if (!filter) return -EPERM4;
+  if (guarded(fd, filter)) return 0;
+  const rc = attachFilter(fd, filter);
+  if (rc !== 0 && rc !== -EPERM4) return rc;
+  if (rc === 0) {
+    const locked = setIntOption(fd, SOL.SOCKET, SO.LOCK_FILTER, 1);
+    if (locked !== 0) return locked;
+  }
+  return guarded(fd, filter) ? 0 : -EPERM4;
+}
+function borrowGuarded(pid, fd, rule, guard, always = false) {
+  const sock = new Borrowed(pid, fd);
+  let held = false;
+  try {
+    if (sock.error) return performed(sock.error, rule);
+    if (guard && guardDatagram(sock.fd, guard.filter, always) !== 0) return guard.refuse();
+    held = true;
+    return sock;
+  } finally {
+    if (!held) sock[Symbol.dispose]();
+  }
+}
+function localOf(fd) {
+  const name = socketName(fd);
+  if (typeof name === "number") return name;
+  const family = name.length >= 2 ? name[0] | name[1] << 8 : -1;
+  if (family === AF.INET && name.length >= 8) {
+    return {
+      port: name[2] << 8 | name[3],
+      loopback: name[4] === 127
+    };
+  }
+  if (family === AF.INET6 && name.length >= 24) {
+    const ip = name.subarray(8, 24);
+    const mapped = ip.subarray(0, 12).every((b, i) => b === (i >= 10 ? 255 : 0));
+    const loopback = mapped ? ip[12] === 127 : ip.every((b, i) => b === (i === 15 ? 1 : 0));
+    return {
+      port: name[2] << 8 | name[3],
+      loopback
+    };
+  }
+  return -EINVAL3;
+}
+function guardDatagram(fd, filter, always = false) {
+  const kind = kindOf(fd);
+  if (typeof kind === "number") return kind;
+  if (kind.domain !== AF.INET && kind.domain !== AF.INET6 || kind.type !== SOCK.DGRAM) return 0;
+  const local = localOf(fd);
+  if (typeof local === "number") return local;
+  if (local.loopback && !always) return 0;
+  const rc = ensureGuard(fd, filter);
+  if (rc !== 0 || local.port !== 0) return rc;
+  return bindSocket(fd, wildcardLike(kind.domain));
+}
 
 // src/net/act.ts
 init_sockaddr();
@@ -10608,12 +9838,85 @@ init_arch();
 init_errno();
 var { EAGAIN: EAGAIN3, EINPROGRESS } = ERRNO_NUMBERS;
 var SYS_SENDTO = HOST_ARCH.numbers.sendto;
-
+function waitForConnection(rule) {
+  return {
+    action: "replace",
+    nr: SYS_SENDTO,
+    args: {
+      1: 0n,
+      2: 0n,
+      3: MSG.NOSIGNAL,
+      4: 0n,
+      5: 0n
+    },
+    rule
+  };
+}
 var CONNECT_WAIT_MS = 1e4;
-
-
-
-
+function actConnect(pid, fd, addr, rule, guard) {
+  const unspec = addr.length >= 2 && (addr[0] | addr[1] << 8) === AF.UNSPEC;
+  const held = borrowGuarded(pid, fd, rule, guard, unspec);
+  if (!(held instanceof Borrowed)) return held;
+  using sock = held;
+  const flags = getFileFlags(sock.fd);
+  if (flags < 0) return performed(flags, rule);
+  const blocking = (flags & O.NONBLOCK) === 0;
+  if (blocking) {
+    const set = setFileFlags(sock.fd, flags | O.NONBLOCK);
+    if (set !== 0) return performed(set, rule);
+  }
+  const rc = asTracee(pid, () => connectSocket(sock.fd, addr));
+  if (blocking) setFileFlags(sock.fd, flags);
+  if (rc === -EINPROGRESS && blocking) {
+    const family = addr[0] | addr[1] << 8;
+    if (family === AF.INET || family === AF.INET6) return waitForConnection(rule);
+    return performed(awaitConnection(sock.fd, CONNECT_WAIT_MS), rule);
+  }
+  if (rc === -EAGAIN3 && blocking) {
+    return waitDecision(sock.fd, -1, rule);
+  }
+  return performed(rc, rule);
+}
+function actListen(pid, fd, backlog, guard, denyWildcard) {
+  using sock = new Borrowed(pid, fd);
+  if (sock.error) return performed(sock.error, "net");
+  const kind = kindOf(sock.fd);
+  if (typeof kind === "number") return performed(kind, "net");
+  if (kind.domain === AF.INET || kind.domain === AF.INET6) {
+    const local = localOf(sock.fd);
+    if (typeof local === "number") return performed(local, "net");
+    if (local.port === 0) {
+      if (denyWildcard) return denyWildcard;
+      if (ensureGuard(sock.fd, guard.filter) !== 0) return guard.refuse();
+      const rc = bindSocket(sock.fd, wildcardLike(kind.domain));
+      if (rc !== 0) return performed(rc, "net");
+    } else if (!local.loopback && ensureGuard(sock.fd, guard.filter) !== 0) {
+      return guard.refuse();
+    }
+  }
+  return performed(listenSocket(sock.fd, backlog), "net");
+}
+function actBind(pid, fd, addr, guard, rule) {
+  using sock = new Borrowed(pid, fd);
+  if (sock.error) return performed(sock.error, rule);
+  if (guard) {
+    const kind = kindOf(sock.fd);
+    if (typeof kind === "number") return performed(kind, rule);
+    if ((kind.domain === AF.INET || kind.domain === AF.INET6) && ensureGuard(sock.fd, guard.filter) !== 0) {
+      return guard.refuse();
+    }
+  }
+  if (onInspectorPort(addr)) {
+    const rc = setIntOption(sock.fd, SOL.SOCKET, SO.REUSEPORT, 1);
+    if (rc < 0) return performed(rc, rule);
+  }
+  return performed(asTracee(pid, () => bindSocket(sock.fd, addr)), rule);
+}
+function onInspectorPort(addr) {
+  if (addr.length < 4) return false;
+  const family = addr[0] | addr[1] << 8;
+  return (family === AF.INET || family === AF.INET6) && (addr[2] << 8 | addr[3]) === INSPECTOR_ADDRESS.port;
+}
 
 // src/net/act_send.ts
 init_io();
@@ -10632,8 +9935,22 @@ init_errno();
 var { EFAULT, EINVAL: EINVAL4, EMSGSIZE } = ERRNO_NUMBERS;
 var MAX_PAYLOAD = 4 << 20;
 var MAX_CONTROL = 64 << 10;
-
-
+function controlPolicy(open, refusal) {
+  const { call, errno: errno2 } = refusal;
+  return {
+    open,
+    errno: errno2,
+    onRefused: (what) => refusal.report({
+      call,
+      address: `${call} with ${what}`,
+      phrase: true,
+      hint: "it could choose the packet's interface or route"
+    })
+  };
+}
+function u64(view, at) {
+  return view.getBigUint64(at, true);
+}
 var HARMLESS_CONTROL = /* @__PURE__ */ new Set([
   `${SOL.SOCKET}/${SCM.RIGHTS}`,
   `${SOL.SOCKET}/${SCM.CREDENTIALS}`,
@@ -10647,20 +9964,201 @@ var HARMLESS_CONTROL = /* @__PURE__ */ new Set([
   `${SOL.UDP}/${UDP_SEGMENT}`
 ]);
 var loopbackIndex;
-
-
-
+function loopbackInterface() {
+  loopbackIndex ??= interfaceIndex("lo");
+  return loopbackIndex;
+}
+function refusedControl(cv, off, len, level, type) {
+  if (HARMLESS_CONTROL.has(`${level}/${type}`)) return void 0;
+  const what = `a control message (level ${level}, type ${type})`;
+  const ifindexAt = level === SOL.IP && type === IP.PKTINFO ? len >= CMSG_HEADER_SIZE + IN_PKTINFO_SIZE ? off + CMSG_HEADER_SIZE : -1 : level === SOL.IPV6 && type === IPV6.PKTINFO ? len >= CMSG_HEADER_SIZE + IN6_PKTINFO_SIZE ? off + CMSG_HEADER_SIZE + IN6_PKTINFO_IFINDEX : -1 : void 0;
+  if (ifindexAt === void 0 || ifindexAt < 0) return what;
+  const index = cv.getInt32(ifindexAt, true);
+  if (index === 0 || index === loopbackInterface()) return void 0;
+  return `${what} choosing interface ${index}`;
+}
+function copyMessage(tid, pidfd, ptr, addr, anyControl = false) {
+  const raw = new Uint8Array(MSGHDR_SIZE);
+  if (readMemory(tid, ptr, raw) !== MSGHDR_SIZE) return -EFAULT;
+  const v = new DataView(raw.buffer);
+  const iovPtr = u64(v, 16);
+  const iovLen = Number(u64(v, 24));
+  const ctlPtr = u64(v, 32);
+  const ctlLen = Number(u64(v, 40));
+  if (iovLen > UIO_MAXIOV) return -EINVAL4;
+  const iovs = new Uint8Array(16 * iovLen);
+  if (iovLen && readMemory(tid, iovPtr, iovs) !== iovs.length) return -EFAULT;
+  const iv = new DataView(iovs.buffer);
+  let total = 0;
+  for (let i = 0; i < iovLen; i++) total += Number(u64(iv, 16 * i + 8));
+  if (total > MAX_PAYLOAD) return -EMSGSIZE;
+  const data = new Uint8Array(total);
+  let at = 0;
+  for (let i = 0; i < iovLen; i++) {
+    const base = u64(iv, 16 * i);
+    const n = Number(u64(iv, 16 * i + 8));
+    if (n && readMemory(tid, base, data.subarray(at, at + n)) !== n) return -EFAULT;
+    at += n;
+  }
+  const control = new Uint8Array(Math.min(ctlLen, MAX_CONTROL));
+  if (control.length && readMemory(tid, ctlPtr, control) !== control.length) return -EFAULT;
+  const borrowed = [];
+  const fail = (rc) => {
+    for (const fd of borrowed) close(fd);
+    return rc;
+  };
+  const cv = new DataView(control.buffer);
+  for (let off = 0; off + CMSG_HEADER_SIZE <= control.length; ) {
+    const len = Number(u64(cv, off));
+    if (len < CMSG_HEADER_SIZE || off + len > control.length) return fail(-EINVAL4);
+    const level = cv.getInt32(off + 8, true);
+    const type = cv.getInt32(off + 12, true);
+    const refused = anyControl ? void 0 : refusedControl(cv, off, len, level, type);
+    if (refused) return fail(refused);
+    if (level === SOL.SOCKET && type === SCM.RIGHTS) {
+      for (let p = off + CMSG_HEADER_SIZE; p + 4 <= off + len; p += 4) {
+        const dup = pidfdGetfd(pidfd, cv.getInt32(p, true));
+        if (dup < 0) return fail(dup);
+        borrowed.push(dup);
+        cv.setInt32(p, dup, true);
+      }
+    }
+    off += len + 7 & ~7;
+  }
+  const iov = new BigUint64Array([
+    addressOf(data),
+    BigInt(data.length)
+  ]);
+  const out = new Uint8Array(MSGHDR_SIZE);
+  const ov = new DataView(out.buffer);
+  ov.setBigUint64(0, addr ? addressOf(addr) : 0n, true);
+  ov.setUint32(8, addr?.length ?? 0, true);
+  ov.setBigUint64(16, addressOf(iov), true);
+  ov.setBigUint64(24, 1n, true);
+  ov.setBigUint64(32, control.length ? addressOf(control) : 0n, true);
+  ov.setBigUint64(40, BigInt(control.length), true);
+  return {
+    msghdr: out,
+    keep: [
+      data,
+      control,
+      new Uint8Array(iov.buffer)
+    ],
+    borrowed
+  };
+}
 
 // src/net/act_send.ts
 var { EAGAIN: EAGAIN4, EFAULT: EFAULT2, EMSGSIZE: EMSGSIZE2 } = ERRNO_NUMBERS;
 var SYS_SENDTO2 = HOST_ARCH.numbers.sendto;
 var SYS_WRITEV = HOST_ARCH.numbers.writev;
-
-
-
-
-
-
+function namelessSend(tid, msghdr, flags, rule) {
+  const v = new DataView(msghdr.buffer, msghdr.byteOffset, MSGHDR_SIZE);
+  if (v.getBigUint64(40, true) !== 0n) return void 0;
+  const iovPtr = v.getBigUint64(16, true);
+  const iovLen = v.getBigUint64(24, true);
+  const kept = (flags & ~MSG.FASTOPEN) >>> 0;
+  if (iovLen === 1n) {
+    const iov = new Uint8Array(16);
+    if (readMemory(tid, iovPtr, iov) !== 16) return performed(-EFAULT2, rule);
+    const iv = new DataView(iov.buffer);
+    const args = {
+      1: iv.getBigUint64(0, true),
+      2: iv.getBigUint64(8, true),
+      3: kept,
+      4: 0n,
+      5: 0n
+    };
+    return {
+      action: "replace",
+      nr: SYS_SENDTO2,
+      args,
+      rule
+    };
+  }
+  if (kept !== 0) return void 0;
+  return {
+    action: "replace",
+    nr: SYS_WRITEV,
+    args: {
+      1: iovPtr,
+      2: iovLen
+    },
+    rule
+  };
+}
+function connectedStream(pid, fd) {
+  using sock = new Borrowed(pid, fd);
+  if (sock.error !== 0) return false;
+  const kind = kindOf(sock.fd);
+  if (typeof kind === "number" || kind.type !== SOCK.STREAM) return false;
+  if (kind.domain !== AF.UNIX) {
+    if (kind.domain !== AF.INET && kind.domain !== AF.INET6) return false;
+    const protocol = getIntOption(sock.fd, SOL.SOCKET, SO.PROTOCOL);
+    if (protocol !== IPPROTO.TCP && protocol !== IPPROTO.MPTCP) return false;
+  }
+  return isConnectedStream(sock.fd);
+}
+function blocks(fd, flags) {
+  const fileFlags = getFileFlags(fd);
+  return fileFlags >= 0 && (fileFlags & O.NONBLOCK) === 0 && (flags & MSG.DONTWAIT) === 0;
+}
+function waitToSend(sock, traceeFd, rule) {
+  return waitDecision(sock, writableNow(sock) ? -1 : traceeFd, rule);
+}
+function actSendto(tid, pid, fd, buf, len, flags, addr, rule, guard) {
+  if (len > MAX_PAYLOAD) return performed(-EMSGSIZE2, rule);
+  const data = new Uint8Array(len);
+  if (len > 0 && readMemory(tid, buf, data) !== len) return performed(-EFAULT2, rule);
+  const held = borrowGuarded(pid, fd, rule, guard);
+  if (!(held instanceof Borrowed)) return held;
+  using sock = held;
+  const rc = asTracee(pid, () => sendTo(sock.fd, data, flags | MSG.DONTWAIT, addr));
+  if (rc === -EAGAIN4 && blocks(sock.fd, flags)) return waitToSend(sock.fd, fd, rule);
+  return performed(rc, rule);
+}
+function actSendmsg(tid, pid, fd, ptr, addrs, flags, vector, rule, control, guard) {
+  const held = borrowGuarded(pid, fd, rule, guard);
+  if (!(held instanceof Borrowed)) return held;
+  using sock = held;
+  const pidfd = pidfdOpen(pid);
+  if (pidfd < 0) return performed(pidfd, rule);
+  try {
+    let sent = 0;
+    for (let i = 0; i < addrs.length; i++) {
+      const at = ptr + BigInt(i * (vector ? MMSGHDR_SIZE : MSGHDR_SIZE));
+      const msg = copyMessage(tid, pidfd, at, addrs[i], control.open);
+      if (typeof msg === "string") {
+        if (vector && sent > 0) return performed(sent, rule);
+        control.onRefused(msg);
+        return {
+          action: "deny",
+          errno: control.errno,
+          rule: "net.cmsg"
+        };
+      }
+      if (typeof msg === "number") return performed(vector && sent > 0 ? sent : msg, rule);
+      let rc;
+      try {
+        rc = asTracee(pid, () => sendMsg(sock.fd, msg.msghdr, flags | MSG.DONTWAIT));
+      } finally {
+        for (const b of msg.borrowed) close(b);
+      }
+      if (rc === -EAGAIN4 && sent === 0 && blocks(sock.fd, flags)) {
+        return waitToSend(sock.fd, fd, rule);
+      }
+      if (!vector) return performed(rc, rule);
+      if (rc < 0) return performed(sent > 0 ? sent : rc, rule);
+      writeMemory(tid, at + 56n, new Uint8Array(new Uint32Array([
+        rc
+      ]).buffer));
+      sent++;
+    }
+    return performed(sent, rule);
+  } finally {
+    close(pidfd);
+  }
+}
 
 // src/net/socket_filter.ts
 init_address();
@@ -10728,12 +10226,129 @@ var Builder = class {
     return this.#insns;
   }
 };
-
-
-
-
-
-
+function word(bytes, at) {
+  return (bytes[at] << 24 | bytes[at + 1] << 16 | bytes[at + 2] << 8 | bytes[at + 3]) >>> 0;
+}
+function wordMask(prefix, w) {
+  const bits = Math.max(0, Math.min(32, prefix - 32 * w));
+  return bits === 0 ? 0 : bits === 32 ? 4294967295 : 4294967295 << 32 - bits >>> 0;
+}
+function matchOf(e) {
+  if (e.kind === "any") return {
+    anyIp: true
+  };
+  if (e.kind === "port") return {
+    anyIp: true,
+    ports: e.ports
+  };
+  if (e.kind !== "ip") return void 0;
+  if (e.net.length === 4) {
+    const mapped = new Uint8Array(16);
+    mapped.set([
+      255,
+      255
+    ], 10);
+    mapped.set(e.net, 12);
+    return {
+      anyIp: false,
+      v4: {
+        net: e.net,
+        prefix: e.prefix
+      },
+      v6: {
+        net: mapped,
+        prefix: 96 + e.prefix
+      },
+      ports: e.ports
+    };
+  }
+  const v4 = unmapIPv4(e.net);
+  return {
+    anyIp: false,
+    v4: v4 && e.prefix >= 96 ? {
+      net: v4,
+      prefix: e.prefix - 96
+    } : void 0,
+    v6: {
+      net: e.net,
+      prefix: e.prefix
+    },
+    ports: e.ports
+  };
+}
+function emitMatch(b, m, v, hit) {
+  const miss = b.label();
+  if (!m.anyIp) {
+    const addr = v === 4 ? m.v4 : m.v6;
+    if (!addr) return;
+    const base = v === 4 ? IPV4_SOURCE : IPV6_SOURCE;
+    for (let w = 0; w < addr.net.length / 4; w++) {
+      const mask = wordMask(addr.prefix, w);
+      if (mask === 0) continue;
+      b.emit(BPF.LD_W_ABS, SKF_NET_OFF + base + 4 * w);
+      if (mask !== 4294967295) b.emit(BPF.ALU_AND_K, mask);
+      b.unless(BPF.JMP_JEQ_K, (word(addr.net, 4 * w) & mask) >>> 0, miss);
+    }
+  }
+  if (m.ports && !(m.ports[0] === 0 && m.ports[1] === 65535)) {
+    b.emit(BPF.LD_H_ABS, 0);
+    if (m.ports[0] > 0) b.unless(BPF.JMP_JGE_K, m.ports[0], miss);
+    b.when(BPF.JMP_JGT_K, m.ports[1], miss);
+  }
+  b.goto(hit);
+  b.place(miss);
+}
+function guardInstructions(policy) {
+  const b = new Builder();
+  const accept = b.label();
+  const drop = b.label();
+  const v4 = b.label();
+  const v6 = b.label();
+  const deny = policy.deny.map(matchOf).filter((m) => m !== void 0);
+  const allow = policy.allow.map(matchOf).filter((m) => m !== void 0);
+  b.emit(BPF.LD_B_ABS, SKF_NET_OFF);
+  b.emit(BPF.ALU_AND_K, 240);
+  b.when(BPF.JMP_JEQ_K, 64, v4);
+  b.when(BPF.JMP_JEQ_K, 96, v6);
+  b.goto(drop);
+  b.place(v4);
+  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV4_SOURCE);
+  b.emit(BPF.ALU_AND_K, 4278190080);
+  b.when(BPF.JMP_JEQ_K, 2130706432, accept);
+  for (const m of deny) emitMatch(b, m, 4, drop);
+  for (const m of allow) emitMatch(b, m, 4, accept);
+  b.goto(drop);
+  b.place(v6);
+  const notLoop = b.label();
+  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV6_SOURCE);
+  b.unless(BPF.JMP_JEQ_K, 0, notLoop);
+  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV6_SOURCE + 4);
+  b.unless(BPF.JMP_JEQ_K, 0, notLoop);
+  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV6_SOURCE + 8);
+  const mapped = b.label();
+  b.when(BPF.JMP_JEQ_K, 65535, mapped);
+  b.unless(BPF.JMP_JEQ_K, 0, notLoop);
+  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV6_SOURCE + 12);
+  b.when(BPF.JMP_JEQ_K, 1, accept);
+  b.goto(notLoop);
+  b.place(mapped);
+  b.emit(BPF.LD_W_ABS, SKF_NET_OFF + IPV6_SOURCE + 12);
+  b.emit(BPF.ALU_AND_K, 4278190080);
+  b.when(BPF.JMP_JEQ_K, 2130706432, accept);
+  b.place(notLoop);
+  for (const m of deny) emitMatch(b, m, 6, drop);
+  for (const m of allow) emitMatch(b, m, 6, accept);
+  b.goto(drop);
+  b.place(accept);
+  b.emit(BPF.RET_K, ACCEPT);
+  b.place(drop);
+  b.emit(BPF.RET_K, 0);
+  return b.finish();
+}
+function guardFilter(policy) {
+  const insns = guardInstructions(policy);
+  return insns.length <= BPF_MAXINSNS ? encodeInstructions(insns) : void 0;
+}
 
 // src/net/socket_rules.ts
 init_socket();
@@ -10763,12 +10378,34 @@ var ROUTE_OPTIONS = {
     76: "IPV6_UNICAST_IF"
   }
 };
-
+function refusedOption(level, name) {
+  return ROUTE_OPTIONS[level]?.[name];
+}
 
 // src/net/socket_rules.ts
-
-
-
+function openPolicy(policy) {
+  return policy.deny.length === 0 && policy.allow.some((e) => e.kind === "any");
+}
+function optionDenial(policy, level, name) {
+  const refused = refusedOption(level, name);
+  if (refused === void 0 || openPolicy(policy)) return void 0;
+  return {
+    call: "setsockopt",
+    address: `setsockopt ${refused}`,
+    phrase: true,
+    hint: "it could choose the packet's interface or route"
+  };
+}
+function socketDenial(policy, family, type) {
+  if (family === AF.NETLINK) return void 0;
+  if (family !== AF.PACKET && type !== SOCK.RAW) return void 0;
+  if (openPolicy(policy)) return void 0;
+  return {
+    call: "socket",
+    address: family === AF.PACKET ? "a packet socket (AF_PACKET)" : "a raw socket",
+    hint: policy.deny.length === 0 ? "raw sockets need --allow-net with no list (every destination)" : void 0
+  };
+}
 
 // src/net/dns.ts
 var DNS_PORT = 53;
@@ -10793,18 +10430,92 @@ var TYPES = {
   65: "HTTPS",
   255: "ANY"
 };
-
-
-
-
+function parseDnsQuery(bytes) {
+  if (bytes.length < HEADER_SIZE) return void 0;
+  if ((bytes[2] & QR_RESPONSE) !== 0 || (bytes[2] & OPCODE_MASK) !== 0) return void 0;
+  const count = bytes[4] << 8 | bytes[5];
+  if (count === 0 || count > MAX_QUESTIONS) return void 0;
+  const out = [];
+  let at = HEADER_SIZE;
+  for (let q = 0; q < count; q++) {
+    const labels = [];
+    let length = 0;
+    for (; ; ) {
+      if (at >= bytes.length) return void 0;
+      const n = bytes[at++];
+      if (n === 0) break;
+      if ((n & LABEL_POINTER) !== 0 || n > MAX_LABEL) return void 0;
+      length += n + 1;
+      if (length > MAX_NAME || at + n > bytes.length) return void 0;
+      labels.push(printable(bytes.subarray(at, at + n)));
+      at += n;
+    }
+    if (at + 4 > bytes.length) return void 0;
+    const type = bytes[at] << 8 | bytes[at + 1];
+    at += 4;
+    out.push({
+      name: labels.length ? labels.join(".") : ".",
+      type: TYPES[type] ?? `TYPE${type}`
+    });
+  }
+  return out;
+}
+function printable(label) {
+  let s = "";
+  for (const b of label) {
+    const c = String.fromCharCode(b).toLowerCase();
+    s += /[a-z0-9_-]/.test(c) ? c : `\\${b.toString().padStart(3, "0")}`;
+  }
+  return s;
+}
+function describeQueries(queries) {
+  const types = /* @__PURE__ */ new Map();
+  for (const q of queries.flat()) {
+    const list = types.get(q.name) ?? [];
+    if (!list.includes(q.type)) list.push(q.type);
+    types.set(q.name, list);
+  }
+  if (types.size === 0) return void 0;
+  return [
+    ...types
+  ].map(([name, t]) => `${name} (${t.join(", ")})`).join(", ");
+}
+function isDnsServer(addr) {
+  return (addr.family === "inet" || addr.family === "inet6") && addr.port === DNS_PORT;
+}
 
 // src/net/dns_lookups.ts
 init_memory();
 init_socket();
 init_address();
 var MAX_DNS_QUERY = 512;
-
-
+function sendtoQuery(tid, buf, len) {
+  const n = Math.min(len, MAX_DNS_QUERY);
+  const payload = new Uint8Array(Math.max(n, 0));
+  if (readMemory(tid, buf, payload) !== payload.length) return void 0;
+  return describeQueries([
+    parseDnsQuery(payload) ?? []
+  ]);
+}
+function sendmsgQueries(tid, ptr, stride, count) {
+  const found = [];
+  for (let i = 0; i < count; i++) {
+    const hdr = new Uint8Array(MSGHDR_SIZE);
+    if (readMemory(tid, ptr + BigInt(i * stride), hdr) !== MSGHDR_SIZE) break;
+    const hv = new DataView(hdr.buffer);
+    if (hv.getBigUint64(24, true) === 0n) continue;
+    const iov = new Uint8Array(16);
+    if (readMemory(tid, hv.getBigUint64(16, true), iov) !== 16) continue;
+    const iv = new DataView(iov.buffer);
+    const length = iv.getBigUint64(8, true);
+    const n = length > BigInt(MAX_DNS_QUERY) ? MAX_DNS_QUERY : Number(length);
+    const payload = new Uint8Array(n);
+    if (readMemory(tid, iv.getBigUint64(0, true), payload) !== n) continue;
+    const q = parseDnsQuery(payload);
+    if (q) found.push(q);
+  }
+  return describeQueries(found);
+}
 var FakedLookups = class {
   /** UDP sockets whose connect to a DNS server was denied but reported as done, by `pid:inode`. */
   #lookups = new RecentMap(1024);
@@ -10841,7 +10552,15 @@ var FakedLookups = class {
     return resolver;
   }
 };
-
+function datagramSocket(pid, fd) {
+  try {
+    const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${fd}`));
+    if (!m) return void 0;
+    return socketType(pid, fd) === SOCK.DGRAM ? m[1] : void 0;
+  } catch {
+    return void 0;
+  }
+}
 var RecentMap = class {
   #map = /* @__PURE__ */ new Map();
   #limit;
@@ -10866,9 +10585,50 @@ init_address();
 
 // src/net/denial.ts
 init_address();
-
-
-
+function denialLine(d, pid, comm) {
+  const who = `${d.host ? `${d.host}, ` : ""}pid ${pid} ${comm}`;
+  if (d.dns !== void 0) {
+    return `jail: denied DNS lookup ${d.dns ? `of ${d.dns} ` : ""}via ${d.address} (${who})`;
+  }
+  const what = d.call === "socket" || d.phrase ? d.address : `${d.call} to ${d.address}`;
+  return `jail: denied ${what} (${who})${d.hint ? `; ${d.hint}` : ""}`;
+}
+function destinationDenial(policy, call, addr, v, dns) {
+  const address = formatAddress(addr);
+  const host2 = hostOf(policy, addr);
+  let hint;
+  if (v.hint) hint = v.hint;
+  else if (v.deny) hint = `it matches the deny entry ${v.deny.source}`;
+  else if (addr.family === "other") {
+    hint = policy.deny.length === 0 ? "only --allow-net with no list (every destination) allows this family" : void 0;
+  } else {
+    const port = addr.family === "inet" || addr.family === "inet6" ? `:${addr.port}` : "";
+    hint = `allow with --allow-net=${host2 ? `${host2}${port}` : address}`;
+  }
+  const query = dns && isDnsServer(addr) ? dns() : void 0;
+  return {
+    call,
+    address,
+    host: host2,
+    hint,
+    dns: query
+  };
+}
+function hostOf(policy, addr) {
+  if (addr.family !== "inet" && addr.family !== "inet6") return void 0;
+  for (const e of [
+    ...policy.deny,
+    ...policy.allow
+  ]) {
+    if (e.kind === "ip" && e.host && entryMatches({
+      ...e,
+      ports: void 0
+    }, addr)) {
+      return e.host;
+    }
+  }
+  return void 0;
+}
 
 // src/net/target.ts
 init_memory();
@@ -10878,15 +10638,117 @@ init_sockaddr();
 
 // src/net/unix_path.ts
 init_glob();
-
-
+function realPath(path) {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return void 0;
+  }
+}
+function resolveUnixPath(tid, path, forBind) {
+  const relative = !path.startsWith("/");
+  const viaProc = relative ? `/proc/${tid}/cwd/${path}` : path;
+  let cwd = "/";
+  let unplaced = false;
+  if (relative) {
+    try {
+      cwd = Deno.readLinkSync(`/proc/${tid}/cwd`);
+    } catch {
+      unplaced = true;
+    }
+  }
+  const written = normalizePath(relative ? `${cwd}/${path}` : path);
+  let real;
+  if (forBind) {
+    const slash = viaProc.lastIndexOf("/");
+    const name = viaProc.slice(slash + 1);
+    const dir = realPath(slash === 0 ? "/" : viaProc.slice(0, slash));
+    if (dir !== void 0 && name !== "" && name !== "." && name !== "..") {
+      real = dir === "/" ? `/${name}` : `${dir}/${name}`;
+    }
+  } else {
+    real = realPath(viaProc);
+  }
+  return {
+    written,
+    real,
+    use: real ?? viaProc,
+    anywhere: viaProc,
+    unplaced
+  };
+}
 
 // src/net/target.ts
 var MAX_SOCKADDR = SOCKADDR_STORAGE_SIZE;
 var ENAMETOOLONG2 = ERRNO_NUMBERS.ENAMETOOLONG;
-
-
-
+function copySockaddr(tid, ptr, len) {
+  const n = Math.min(Math.max(len, 0), MAX_SOCKADDR);
+  const buf = new Uint8Array(n);
+  const got = n === 0 ? 0 : readMemory(tid, ptr, buf);
+  return got === n ? buf : void 0;
+}
+function readTarget(tid, raw, errno2, forBind = false) {
+  const addr = decodeSockaddr(raw);
+  if (addr.family === "unspec") {
+    const inet = unspecAsInet(raw);
+    return {
+      addr: inet ?? addr,
+      also: [],
+      bytes: raw
+    };
+  }
+  if (addr.family !== "unix" || addr.abstract || addr.path === "") {
+    return {
+      addr,
+      also: [],
+      bytes: raw
+    };
+  }
+  const t = resolveUnixPath(tid, addr.path, forBind);
+  if (t.unplaced) return {
+    error: errno2,
+    addr,
+    also: [],
+    bytes: raw
+  };
+  const real = {
+    family: "unix",
+    abstract: false,
+    path: t.real ?? t.written
+  };
+  const written = {
+    family: "unix",
+    abstract: false,
+    path: t.written
+  };
+  let bytes = encodeUnix(t.use) ?? encodeUnix(t.anywhere) ?? (addr.path.startsWith("/") ? raw : void 0);
+  if (!bytes) return {
+    error: ENAMETOOLONG2,
+    addr: real,
+    also: [
+      written
+    ],
+    bytes: raw
+  };
+  if (forBind && t.real !== void 0) {
+    const same = addr.path.startsWith("/") ? t.real === addr.path : realCwd(tid) === realCwd(void 0);
+    if (same) bytes = raw;
+  }
+  return {
+    addr: real,
+    also: [
+      written
+    ],
+    bytes
+  };
+}
+function realCwd(tid) {
+  try {
+    return tid === void 0 ? Deno.realPathSync(".") : Deno.readLinkSync(`/proc/${tid}/cwd`);
+  } catch {
+    return void 0;
+  }
+}
 
 // src/net/verdict.ts
 init_address();
@@ -10898,7 +10760,36 @@ var LOCAL_FAMILIES = /* @__PURE__ */ new Set([
 var ALLOWED = {
   allowed: true
 };
-
+function verdict(policy, addr, also = []) {
+  if (addr.family === "unspec") return ALLOWED;
+  if (addr.family === "other") {
+    if (LOCAL_FAMILIES.has(addr.number)) return ALLOWED;
+    if (addr.number === AF.INET || addr.number === AF.INET6) return ALLOWED;
+  }
+  const p = policy;
+  const local = wildcardDestination(addr);
+  const forms = local ? [
+    addr,
+    local
+  ] : [
+    addr
+  ];
+  const deny = p.deny.find((e) => forms.some((a) => entryMatches(e, a)) || also.some((a) => entryMatches(e, a)));
+  if (deny) return {
+    allowed: false,
+    deny
+  };
+  if (p.allow.some((e) => forms.some((a) => entryMatches(e, a)))) return ALLOWED;
+  if (addr.family === "unix") return {
+    allowed: p.unix
+  };
+  if (addr.family === "other") return {
+    allowed: false
+  };
+  return {
+    allowed: p.loopback && forms.some(isLoopback)
+  };
+}
 
 // src/net/check.ts
 init_errno();
@@ -10935,7 +10826,7 @@ var NetChecker = class {
     return {
       call,
       errno: this.#policy.errno,
-      report: ((d) => this.onDeny?.(tid, pid, d))
+      report: (d) => this.onDeny?.(tid, pid, d)
     };
   }
   /** The guard for one call; a call refused because its socket cannot carry it is reported. */
@@ -10981,7 +10872,7 @@ var NetChecker = class {
         if ("action" in d) return d;
         const { target: t, verdict: v } = d;
         if (!v.allowed) {
-          return this.#deny("sendto", tid, pid, t.addr, v, (() => sendtoQuery(tid, regs.arg(1), Number(regs.arg(2)))));
+          return this.#deny("sendto", tid, pid, t.addr, v, () => sendtoQuery(tid, regs.arg(1), Number(regs.arg(2))));
         }
         return actSendto(tid, pid, regs.argInt(0), regs.arg(1), Number(regs.arg(2)), regs.argInt(3), t.bytes, "net", this.#datagramGuard("sendto", tid, pid));
       }
@@ -11056,7 +10947,7 @@ var NetChecker = class {
     if (!v.allowed) {
       const faked = isDnsServer(t.addr) ? this.#lookups.fakeConnect(pid, fd, t.addr) : void 0;
       if (faked !== void 0) {
-        if (faked) this.#deny("connect", tid, pid, t.addr, v, (() => ""));
+        if (faked) this.#deny("connect", tid, pid, t.addr, v, () => "");
         return {
           action: "perform",
           value: 0,
@@ -11106,15 +10997,15 @@ var NetChecker = class {
       if ("action" in d) return d;
       const { target: t, verdict: v } = d;
       if (!v.allowed) {
-        return this.#deny(check, tid, pid, t.addr, v, (() => sendmsgQueries(tid, ptr, stride, count)));
+        return this.#deny(check, tid, pid, t.addr, v, () => sendmsgQueries(tid, ptr, stride, count));
       }
       addrs.push(t.bytes);
     }
-    const resolver = addrs.every(((a) => a === null)) ? this.#lookups.resolverOf(pid, fd) : void 0;
+    const resolver = addrs.every((a) => a === null) ? this.#lookups.resolverOf(pid, fd) : void 0;
     if (resolver) {
       return this.#deny(check, tid, pid, resolver, {
         allowed: false
-      }, (() => sendmsgQueries(tid, ptr, stride, count) ?? ""));
+      }, () => sendmsgQueries(tid, ptr, stride, count) ?? "");
     }
     if (!vector && addrs[0] === null && connectedStream(pid, fd)) {
       const nameless = namelessSend(tid, hdrs, flags, "net");
