@@ -8008,9 +8008,9 @@ function claimReport(table, key) {
 }
 var REPORT_ONCE_SLOTS;
 var init_report_once = __esm({
-  "src/notify/report_once.ts"() {
+  "src/notify/report_once.ts": (function () {
     REPORT_ONCE_SLOTS = 8192;
-  }
+  })
 });
 
 // src/notify/pool.ts
@@ -8250,7 +8250,7 @@ var init_ptrace2 = __esm({
 // src/arch/aarch64.ts
 var REG, REGS_SIZE, RED_ZONE, EIO, NR_OFFSET, IOV_OFFSET, STORE_SIZE, Registers;
 var init_aarch64 = __esm({
-  "src/arch/aarch64.ts"() {
+  "src/arch/aarch64.ts": (function () {
     init_libc();
     init_ptrace();
     init_ptrace2();
@@ -8391,7 +8391,7 @@ var init_aarch64 = __esm({
         return nrc;
       }
     };
-  }
+  })
 });
 
 // src/arch/x86_64.ts
@@ -8590,11 +8590,11 @@ function shellQuote(s) {
 }
 var CONTROL;
 var init_text = __esm({
-  "src/report/_text.ts"() {
+  "src/report/_text.ts": (function () {
     init_errno();
     init_signals();
     CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-  }
+  })
 });
 
 // src/report/classify.ts
@@ -8641,11 +8641,11 @@ function resultOf(e) {
 }
 var MAX_ERRNO2;
 var init_classify = __esm({
-  "src/report/classify.ts"() {
+  "src/report/classify.ts": (function () {
     init_text();
     init_errno();
     MAX_ERRNO2 = BigInt(MAX_ERRNO);
-  }
+  })
 });
 
 // src/report/log.ts
@@ -8731,7 +8731,7 @@ function endRecord(info) {
 }
 var LOG_VERSION, LogWriter;
 var init_log = __esm({
-  "src/report/log.ts"() {
+  "src/report/log.ts": (function () {
     init_classify();
     init_text();
     init_stderr();
@@ -8811,7 +8811,7 @@ var init_log = __esm({
         this.close();
       }
     };
-  }
+  })
 });
 
 // kernel/bpf.ts
@@ -9375,10 +9375,10 @@ function wildcardLike(family) {
   return out;
 }
 var init_sockaddr = __esm({
-  "src/net/sockaddr.ts"() {
+  "src/net/sockaddr.ts": (function () {
     init_address();
     init_socket();
-  }
+  })
 });
 
 // src/fs/resolve.ts
@@ -9835,7 +9835,7 @@ var init_processes = __esm({
 // src/report/trace_signatures.ts
 var SIGNATURES, ADDRESS_RESULTS;
 var init_trace_signatures = __esm({
-  "src/report/trace_signatures.ts"() {
+  "src/report/trace_signatures.ts": (function () {
     SIGNATURES = {
       read: [
         "fd",
@@ -10312,7 +10312,7 @@ var init_trace_signatures = __esm({
       "brk",
       "shmat"
     ]);
-  }
+  })
 });
 
 // src/report/trace_args.ts
@@ -10394,7 +10394,7 @@ function decodeArgs(name, context) {
 }
 var ACCESS_MODES, OPEN_FLAGS, O_TMPFILE, SOCK_TYPES, SOCK_FLAGS, PROTOCOLS, MSG_FLAGS, AT_FLAGS, UNLINK_FLAGS, ACCESS_BITS, WHENCE, LEVELS, SOCKOPTS, MAX_STRING, ESCAPES, int32, uint32, pointer, DECODERS;
 var init_trace_args = __esm({
-  "src/report/trace_args.ts"() {
+  "src/report/trace_args.ts": (function () {
     init_tracee_memory();
     init_capture();
     init_text();
@@ -10697,7 +10697,7 @@ var init_trace_args = __esm({
       level: (h) => LEVELS[int32(h)] ?? String(int32(h)),
       sockopt: (h, c) => SOCKOPTS[int32(c.args[c.index - 1] ?? "0x0")]?.[int32(h)] ?? String(int32(h))
     };
-  }
+  })
 });
 
 // src/report/trace.ts
@@ -10787,7 +10787,7 @@ function rewriteText(e) {
 }
 var SGR, DECISION_COLOR, MAX_ARGV, MAX_MMSG, RESTART_CODES, MAX_ERRNO3;
 var init_trace = __esm({
-  "src/report/trace.ts"() {
+  "src/report/trace.ts": (function () {
     init_classify();
     init_text();
     init_trace_args();
@@ -10835,7 +10835,7 @@ var init_trace = __esm({
       ]
     };
     MAX_ERRNO3 = BigInt(MAX_ERRNO);
-  }
+  })
 });
 
 // src/report/reporter.ts
@@ -10887,7 +10887,7 @@ function eventSink(start, post) {
 }
 var Reporter;
 var init_reporter = __esm({
-  "src/report/reporter.ts"() {
+  "src/report/reporter.ts": (function () {
     init_arch();
     init_capture();
     init_processes();
@@ -10996,7 +10996,7 @@ var init_reporter = __esm({
         this.#emit(event);
       }
     };
-  }
+  })
 });
 
 // src/notify/notified_call.ts
@@ -11291,8 +11291,8 @@ function checkOutputPaths(outputs) {
   return void 0;
 }
 var init_output_paths = __esm({
-  "src/report/output_paths.ts"() {
-  }
+  "src/report/output_paths.ts": (function () {
+  })
 });
 
 // src/report/summary.ts
@@ -11437,7 +11437,7 @@ function renderSummaryMarkdown(data, outcome, command) {
 }
 var SummaryCollector, MAX_TREE_LINES, MAX_ROWS, COLLAPSE_FROM, HEADER;
 var init_summary = __esm({
-  "src/report/summary.ts"() {
+  "src/report/summary.ts": (function () {
     init_classify();
     init_text();
     SummaryCollector = class {
@@ -11575,7 +11575,7 @@ var init_summary = __esm({
       "count",
       "by"
     ];
-  }
+  })
 });
 
 // src/report/progress.ts
@@ -11589,7 +11589,7 @@ function learnedLine(item) {
 }
 var Progress;
 var init_progress = __esm({
-  "src/report/progress.ts"() {
+  "src/report/progress.ts": (function () {
     init_text();
     init_stderr();
     Progress = class {
@@ -11606,7 +11606,7 @@ var init_progress = __esm({
 `);
       }
     };
-  }
+  })
 });
 
 // src/timing.ts

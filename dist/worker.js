@@ -4895,7 +4895,7 @@ var init_ptrace2 = __esm({
 // src/arch/aarch64.ts
 var REG, REGS_SIZE, RED_ZONE, EIO, NR_OFFSET, IOV_OFFSET, STORE_SIZE, Registers;
 var init_aarch64 = __esm({
-  "src/arch/aarch64.ts"() {
+  "src/arch/aarch64.ts": (function () {
     init_libc();
     init_ptrace();
     init_ptrace2();
@@ -5036,7 +5036,7 @@ var init_aarch64 = __esm({
         return nrc;
       }
     };
-  }
+  })
 });
 
 // src/arch/x86_64.ts
@@ -5903,10 +5903,10 @@ function wildcardLike(family) {
   return out;
 }
 var init_sockaddr = __esm({
-  "src/net/sockaddr.ts"() {
+  "src/net/sockaddr.ts": (function () {
     init_address();
     init_socket();
-  }
+  })
 });
 
 // src/notify/report_once.ts
@@ -5934,8 +5934,8 @@ function claimReport(table, key) {
   return true;
 }
 var init_report_once = __esm({
-  "src/notify/report_once.ts"() {
-  }
+  "src/notify/report_once.ts": (function () {
+  })
 });
 
 // src/notify/pool.ts
@@ -6469,11 +6469,11 @@ function quote(s, max = 64) {
 }
 var CONTROL;
 var init_text = __esm({
-  "src/report/_text.ts"() {
+  "src/report/_text.ts": (function () {
     init_errno();
     init_signals();
     CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-  }
+  })
 });
 
 // src/report/classify.ts
@@ -6520,17 +6520,17 @@ function resultOf(e) {
 }
 var MAX_ERRNO2;
 var init_classify = __esm({
-  "src/report/classify.ts"() {
+  "src/report/classify.ts": (function () {
     init_text();
     init_errno();
     MAX_ERRNO2 = BigInt(MAX_ERRNO);
-  }
+  })
 });
 
 // src/report/trace_signatures.ts
 var SIGNATURES, ADDRESS_RESULTS;
 var init_trace_signatures = __esm({
-  "src/report/trace_signatures.ts"() {
+  "src/report/trace_signatures.ts": (function () {
     SIGNATURES = {
       read: [
         "fd",
@@ -7007,7 +7007,7 @@ var init_trace_signatures = __esm({
       "brk",
       "shmat"
     ]);
-  }
+  })
 });
 
 // src/report/trace_args.ts
@@ -7089,7 +7089,7 @@ function decodeArgs2(name, context) {
 }
 var ACCESS_MODES, OPEN_FLAGS, O_TMPFILE, SOCK_TYPES, SOCK_FLAGS, PROTOCOLS, MSG_FLAGS, AT_FLAGS, UNLINK_FLAGS, ACCESS_BITS, WHENCE, LEVELS, SOCKOPTS, MAX_STRING, ESCAPES, int32, uint32, pointer, DECODERS;
 var init_trace_args = __esm({
-  "src/report/trace_args.ts"() {
+  "src/report/trace_args.ts": (function () {
     init_tracee_memory();
     init_capture();
     init_text();
@@ -7392,7 +7392,7 @@ var init_trace_args = __esm({
       level: (h) => LEVELS[int32(h)] ?? String(int32(h)),
       sockopt: (h, c) => SOCKOPTS[int32(c.args[c.index - 1] ?? "0x0")]?.[int32(h)] ?? String(int32(h))
     };
-  }
+  })
 });
 
 // src/report/trace.ts
@@ -7469,7 +7469,7 @@ function rewriteText(e) {
 }
 var SGR, DECISION_COLOR, MAX_ARGV, MAX_MMSG, RESTART_CODES, MAX_ERRNO3;
 var init_trace = __esm({
-  "src/report/trace.ts"() {
+  "src/report/trace.ts": (function () {
     init_classify();
     init_text();
     init_trace_args();
@@ -7517,7 +7517,7 @@ var init_trace = __esm({
       ]
     };
     MAX_ERRNO3 = BigInt(MAX_ERRNO);
-  }
+  })
 });
 
 // src/report/log.ts
@@ -7583,7 +7583,7 @@ function logRecord(e) {
 }
 var LOG_VERSION, LogWriter;
 var init_log = __esm({
-  "src/report/log.ts"() {
+  "src/report/log.ts": (function () {
     init_classify();
     init_text();
     init_stderr();
@@ -7663,7 +7663,7 @@ var init_log = __esm({
         this.close();
       }
     };
-  }
+  })
 });
 
 // src/report/reporter.ts
@@ -7715,7 +7715,7 @@ function eventSink(start, post2) {
 }
 var Reporter;
 var init_reporter = __esm({
-  "src/report/reporter.ts"() {
+  "src/report/reporter.ts": (function () {
     init_arch();
     init_capture();
     init_processes();
@@ -7824,7 +7824,7 @@ var init_reporter = __esm({
         this.#emit(event);
       }
     };
-  }
+  })
 });
 
 // src/notify/notified_call.ts

@@ -151,6 +151,16 @@ export function eagerFunctions(text: string): string {
   return defined.join("\n") + "\n" + rest.replace(/^\n+/, "");
 }
 
+/** `var init_x = __esm({ "path"() { ... } })`: esbuild's initializer of a module. */
+// deno-lint-ignore no-explicit-any
+function isModuleInit(node: any): boolean {
+  const init = node.type === "VariableDeclaration" && node.declarations.length === 1
+    ? node.declarations[0].init
+    : undefined;
+  return init?.type === "CallExpression" && init.callee.type === "Identifier" &&
+    init.callee.name === "__esm" && init.arguments[0]?.properties?.[0]?.method === true;
+}
+
 /**
  * The module with every function literal that V8 would leave for its first
  * call made one it compiles with the module: each arrow function and function
@@ -196,19 +206,31 @@ export function eagerLiterals(text: string): string {
       Array.isArray(v) ? v.some(usesSuper) : typeof v === "object" && usesSuper(v)
     );
   };
+  /** `m() {}` → `m: (function () {})`. */
+  // deno-lint-ignore no-explicit-any
+  const eagerMethod = (node: any) => {
+    const value = node.value;
+    const key = text.slice(node.key.start, node.key.end);
+    const fn = `${value.async ? "async " : ""}function${value.generator ? "*" : ""}`;
+    heads.push({ start: node.start, end: value.start, text: `${key}: (${fn} ` });
+    closers.set(node.end, ")" + (closers.get(node.end) ?? ""));
+  };
   // deno-lint-ignore no-explicit-any
   const visit = (node: any, parent: any) => {
     if (!node || typeof node.type !== "string") return;
-    if (parent?.type === "Program" && LAZY_MODULES.has(moduleAt(starts, node.start))) return;
+    // A lazy module's statements are left alone, but for its initializer (esbuild's `__esm`
+    // method, whose body is the module's top-level code): that one runs as soon as a module
+    // importing it does. What it holds stays lazy.
+    if (parent?.type === "Program" && LAZY_MODULES.has(moduleAt(starts, node.start))) {
+      if (isModuleInit(node)) eagerMethod(node.declarations[0].init.arguments[0].properties[0]);
+      return;
+    }
     const value = node.type === "Property" ? node.value : undefined;
     if (
       node.type === "Property" && node.method && node.kind === "init" && !node.computed &&
       !usesSuper(value.body)
     ) {
-      const key = text.slice(node.key.start, node.key.end);
-      const fn = `${value.async ? "async " : ""}function${value.generator ? "*" : ""}`;
-      heads.push({ start: node.start, end: value.start, text: `${key}: (${fn} ` });
-      closers.set(node.end, ")" + (closers.get(node.end) ?? ""));
+      eagerMethod(node);
     } else if (
       (node.type === "ArrowFunctionExpression" ||
         (node.type === "FunctionExpression" && parent?.type !== "MethodDefinition" &&
