@@ -2381,14 +2381,12 @@ var launch = (function launch(spec) {
       PR.SET_NO_NEW_PRIVS,
       1
     ]);
-    child2.mustCall("setpgid", NR.setpgid, [
-      0,
-      0
-    ]);
+    const pgid = sys("setpgid", pid, pid);
+    if (pgid < 0) throw new InjectError("setpgid", -pgid);
     if (spec.terminal && foregroundGroup(spec.terminal.fd) === spec.terminal.group) {
       setForegroundGroup(spec.terminal.fd, pid);
     }
-    const takeListener = ((name, program2, last) => {
+    const takeListener = ((name, program2) => {
       const listener = child2.call(name, NR.seccomp, [
         SECCOMP_SET_MODE_FILTER,
         SECCOMP_FILTER_FLAG_NEW_LISTENER,
@@ -2407,13 +2405,10 @@ var launch = (function launch(spec) {
       if (listenerFd < 0) {
         throw new InjectError("taking the seccomp listener (pidfd_getfd)", -listenerFd);
       }
-      if (!last) child2.mustCall("close(listener)", NR.close, [
-        listener
-      ]);
       return true;
     });
     if (at.notifyProgram === void 0) {
-      takeListener("seccomp(NEW_LISTENER)", at.listenerProgram, false);
+      takeListener("seccomp(NEW_LISTENER)", at.listenerProgram);
     }
     for (const cap of caps.dropBounding.slice(dropped)) {
       child2.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [
@@ -2451,9 +2446,6 @@ var launch = (function launch(spec) {
         ruleset,
         0
       ]);
-      child2.mustCall("close(ruleset)", NR.close, [
-        ruleset
-      ]);
       close(ruleset);
       ruleset = -1;
     }
@@ -2463,7 +2455,7 @@ var launch = (function launch(spec) {
       0,
       KERNEL_SIGSET_BYTES
     ]);
-    notifying = at.notifyProgram !== void 0 && takeListener("seccomp(NEW_LISTENER, jail's filter)", at.notifyProgram, true);
+    notifying = at.notifyProgram !== void 0 && takeListener("seccomp(NEW_LISTENER, jail's filter)", at.notifyProgram);
     if (!notifying) {
       child2.mustCall("seccomp(SECCOMP_SET_MODE_FILTER)", NR.seccomp, [
         SECCOMP_SET_MODE_FILTER,

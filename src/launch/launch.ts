@@ -313,8 +313,10 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     child.mustCall("PR_SET_NO_NEW_PRIVS", NR.prctl, [PR.SET_NO_NEW_PRIVS, 1]);
     // The tree's own process group (the root's pid), as tini and dumb-init make it: a signal to
     // jail's group (GNU timeout, a terminal) reaches jail alone, which forwards it once
-    // (job_control.ts, run.ts).
-    child.mustCall("setpgid", NR.setpgid, [0, 0]);
+    // (job_control.ts, run.ts). Set by jail, the parent, as a shell does: allowed until the
+    // child's execve, and one injected call fewer.
+    const pgid = sys("setpgid", pid, pid);
+    if (pgid < 0) throw new InjectError("setpgid", -pgid);
     if (spec.terminal && foregroundGroup(spec.terminal.fd) === spec.terminal.group) {
       // Before the command can read: from the terminal's background it would stop (SIGTTIN).
       setForegroundGroup(spec.terminal.fd, pid);
@@ -323,7 +325,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     // one: in the kernel SECCOMP_RET_USER_NOTIF outranks SECCOMP_RET_TRACE, and a listener of the
     // tree's own would answer calls the supervisor must see. With a notifying program, jail's own
     // filter is the listener's, installed last (below); otherwise a filter that allows everything.
-    const takeListener = (name: string, program: bigint, last: boolean): boolean => {
+    const takeListener = (name: string, program: bigint): boolean => {
       const listener = child.call(name, NR.seccomp, [
         SECCOMP_SET_MODE_FILTER,
         SECCOMP_FILTER_FLAG_NEW_LISTENER,
@@ -349,13 +351,12 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
       if (listenerFd < 0) {
         throw new InjectError("taking the seccomp listener (pidfd_getfd)", -listenerFd);
       }
-      // After jail's own filter no call is injected: the child's copy is close-on-exec (the
-      // kernel makes it so), and a close made now would run through the filter's rules.
-      if (!last) child.mustCall("close(listener)", NR.close, [listener]);
+      // The child's copy is left to its execve: the kernel makes it close-on-exec (and after
+      // jail's own filter a close made now would run through the filter's rules).
       return true;
     };
     if (at.notifyProgram === undefined) {
-      takeListener("seccomp(NEW_LISTENER)", at.listenerProgram, false);
+      takeListener("seccomp(NEW_LISTENER)", at.listenerProgram);
     }
     for (const cap of caps.dropBounding.slice(dropped)) {
       child.mustCall(`prctl(PR_CAPBSET_DROP, ${cap})`, NR.prctl, [PR.CAPBSET_DROP, cap]);
@@ -389,7 +390,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     if (base !== "") child.call("PR_SET_NAME", NR.prctl, [PR.SET_NAME, at.comm]);
     if (ruleset >= 0) {
       child.mustCall("landlock_restrict_self", NR.landlock_restrict_self, [ruleset, 0]);
-      child.mustCall("close(ruleset)", NR.close, [ruleset]);
+      // The child's copy of the ruleset goes at its execve: the kernel makes it close-on-exec.
       close(ruleset);
       ruleset = -1;
     }
@@ -406,7 +407,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
     // the call with ENOSYS: the same rules stop at the supervisor instead (traceInstead in
     // src/bpf/spec.ts).
     notifying = at.notifyProgram !== undefined &&
-      takeListener("seccomp(NEW_LISTENER, jail's filter)", at.notifyProgram, true);
+      takeListener("seccomp(NEW_LISTENER, jail's filter)", at.notifyProgram);
     if (!notifying) {
       child.mustCall("seccomp(SECCOMP_SET_MODE_FILTER)", NR.seccomp, [
         SECCOMP_SET_MODE_FILTER,
