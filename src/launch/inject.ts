@@ -2,8 +2,8 @@
  * Running syscalls in a seized, stopped child by ptrace: the launch's way of
  * doing the pre-exec work (no_new_privs, filters, capabilities, Landlock)
  * in a process that runs no code of its own. Each call: registers set to the
- * call at a `syscall` instruction of libc's code (same address in the child,
- * a copy of jail), one PTRACE_SINGLESTEP, its result read back from rax.
+ * call at a `syscall` instruction of libc's code (the child shares jail's
+ * memory), one PTRACE_SINGLESTEP, its result read back from rax.
  *
  * Register layout and the instruction's bytes come from src/arch/.
  *
@@ -26,7 +26,7 @@ let syscallAddress: bigint | undefined;
 
 /**
  * The address of a `syscall` instruction in libc's `syscall()` function, in
- * this process and in every copy of it.
+ * this process and in every child sharing or copying its memory.
  *
  * @throws {Error} When none is found (an unknown libc).
  */
@@ -60,7 +60,7 @@ export class InjectError extends Error {
   }
 }
 
-/** A seized child stopped in `pause()`, whose syscalls jail makes. */
+/** A seized child parked in a blocking call (ffi/clone.ts), whose syscalls jail makes. */
 export class Injector {
   /** The child's pid. */
   readonly pid: number;

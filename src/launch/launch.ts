@@ -140,7 +140,7 @@ const EBUSY = ERRNO_NUMBERS.EBUSY; // A listener exists already in the chain (ja
 const ALLOW_ALL_PROGRAM = new Uint8Array(
   new Uint32Array([BPF_RET | BPF_K, SECCOMP_RET_ALLOW]).buffer,
 );
-/** The child's stack: `pause()` needs a few hundred bytes. */
+/** The child's stack: glibc's clone and `syscall()` use a few words of it. */
 const STACK_BYTES = 16384;
 /** The shell execvpe hands a file without a `#!` line to. */
 const SCRIPT_SHELL = "/bin/sh";
@@ -187,7 +187,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   const found = findCommand(file, pathOf(spec.env), own.caller);
   if ("errno" in found) return { failure: { step: "exec", errno: found.errno } };
 
-  // Everything the child reads, prepared before the clone: it has a copy at the same addresses.
+  // Everything the child reads, prepared before the clone: it shares this memory until its execve.
   const path = cstring(found.path);
   const argv = cstringArray(spec.argv);
   const envp = cstringArray(spec.env);
