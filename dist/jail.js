@@ -4378,7 +4378,10 @@ var unknownNumbers = (function unknownNumbers(arch) {
 });
 var builtinForm = (function builtinForm(config, options, arch) {
   if (options.noPrebuilt || Object.keys(config).length > 0) return void 0;
-  if (options.allowAll || options.observeNet || (options.traceCalls?.length ?? 0) > 0) return;
+  for (const [key, value] of Object.entries(options)) {
+    const unset = value === void 0 || value === false || Array.isArray(value) && value.length === 0;
+    if (!unset && !PREBUILT_OPTIONS.has(key)) return void 0;
+  }
   if (options.net && (options.net.allow.length > 0 || options.net.deny.length > 0)) return;
   if (arch !== ARCHES[arch.name]) return void 0;
   return {
@@ -19533,6 +19536,16 @@ var E3 = ERRNO_NUMBERS;
 // src/policy/compile.ts
 var E4 = ERRNO_NUMBERS;
 
+var PREBUILT_OPTIONS = /* @__PURE__ */ new Set([
+  "supervisorPid",
+  "supervisorPgrp",
+  "resolve",
+  "net",
+  "signalScoped",
+  "notifyContinue",
+  "arch",
+  "noPrebuilt"
+]);
 
 
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ARCHES } from "../arch/arch.ts";
-import { type CompileOptions, compilePolicy } from "./compile.ts";
+import { ARCHES, X86_64 } from "../arch/arch.ts";
+import { builtinForm, type CompileOptions, compilePolicy } from "./compile.ts";
 import type { JailConfig } from "./types.ts";
 import { builtinFilter, formKey } from "./builtin_filter.ts";
 import { BUILTIN_FILTERS } from "./builtin_filter_data.ts";
@@ -59,4 +59,19 @@ Deno.test("builtin filter: any other input compiles, and the pid is in the progr
     builtinFilter({ arch: "x86_64", signalScoped: true, groupRule: false }, pid, 1)!.buffer,
   );
   for (const i of prebuilt.pid) assert.equal(words[i * 2 + 1], pid);
+});
+
+Deno.test("builtin filter: an option it was not made for, as one added later would be, compiles", () => {
+  const base = { ...options(4242, 99), signalScoped: true };
+  assert.deepEqual(builtinForm({}, base, X86_64), {
+    arch: "x86_64",
+    signalScoped: true,
+    groupRule: true,
+  });
+  const future = { ...base, futureOption: true } as CompileOptions;
+  assert.equal(builtinForm({}, future, X86_64), undefined);
+  // Unset, false or empty, an option changes nothing.
+  assert.notEqual(builtinForm({}, { ...base, allowAll: false, traceCalls: [] }, X86_64), undefined);
+  // A foreign architecture object (a test's) compiles too.
+  assert.equal(builtinForm({}, base, { ...X86_64 }), undefined);
 });

@@ -143,12 +143,33 @@ export interface CompileOptions {
 }
 
 /**
- * The form of the built-in policy these inputs compile to, or undefined when they are not that
- * policy's (a config, a flag, an option that changes the program).
+ * The options a prebuilt program is made for (the numbers are patched in; `signalScoped` and the
+ * group's rule pick its form; `resolve` has nothing to resolve; `notifyContinue` changes the
+ * notification plans only). Any other option given a value compiles: one added later cannot be
+ * forgotten here and get the built-in program for a policy it changes.
  */
-function builtinForm(config: JailConfig, options: CompileOptions, arch: Arch) {
+const PREBUILT_OPTIONS = new Set<string>([
+  "supervisorPid",
+  "supervisorPgrp",
+  "resolve",
+  "net",
+  "signalScoped",
+  "notifyContinue",
+  "arch",
+  "noPrebuilt",
+]);
+
+/**
+ * The form of the built-in policy these inputs compile to, or undefined when they are not that
+ * policy's (a config, a flag, an option that changes the program). Exported for the tests.
+ */
+export function builtinForm(config: JailConfig, options: CompileOptions, arch: Arch) {
   if (options.noPrebuilt || Object.keys(config).length > 0) return undefined;
-  if (options.allowAll || options.observeNet || (options.traceCalls?.length ?? 0) > 0) return;
+  for (const [key, value] of Object.entries(options)) {
+    const unset = value === undefined || value === false ||
+      (Array.isArray(value) && value.length === 0);
+    if (!unset && !PREBUILT_OPTIONS.has(key)) return undefined;
+  }
   if (options.net && (options.net.allow.length > 0 || options.net.deny.length > 0)) return;
   if (arch !== ARCHES[arch.name]) return undefined;
   return {
