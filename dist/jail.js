@@ -1011,6 +1011,7 @@ var canonicalize = (function canonicalize(path) {
   const segs = norm.split("/").filter(((s) => s !== ""));
   for (let n = segs.length; n >= 0; n--) {
     const head2 = `/${segs.slice(0, n).join("/")}`;
+    if (pathMissing(head2)) continue;
     try {
       const real = Deno.realPathSync(head2);
       const rest = segs.slice(n).join("/");
@@ -3606,6 +3607,7 @@ var lookupProgram = (function lookupProgram(name, pathEnv, cwd) {
   const out = [];
   for (const dir of pathEnv.split(":")) {
     const candidate = `${dir.startsWith("/") ? dir : `${cwd}/${dir}`}/${name}`;
+    if (pathMissing(candidate)) continue;
     try {
       if (Deno.statSync(candidate).isFile) {
         const real = canonicalize(candidate);
@@ -3663,6 +3665,7 @@ var entries = (function entries(list, key, env, program2) {
 var baseEntries = (function baseEntries(paths) {
   const out = [];
   for (const p of paths) {
+    if (pathMissing(p)) continue;
     let real;
     try {
       real = Deno.realPathSync(p);
@@ -12660,12 +12663,14 @@ init_io();
 // src/fs/landlock.ts
 init_access();
 init_glob();
+init_fs();
 var FILE_RIGHTS = ACCESS.EXECUTE | ACCESS.WRITE_FILE | ACCESS.READ_FILE | ACCESS.TRUNCATE | ACCESS.IOCTL_DEV;
 var READ_RIGHTS = ACCESS.READ_FILE | ACCESS.READ_DIR;
 var WRITE_RIGHTS = ACCESS.WRITE_FILE | ACCESS.REMOVE_DIR | ACCESS.REMOVE_FILE | ACCESS.MAKE_CHAR | ACCESS.MAKE_DIR | ACCESS.MAKE_REG | ACCESS.MAKE_SOCK | ACCESS.MAKE_FIFO | ACCESS.MAKE_BLOCK | ACCESS.MAKE_SYM | ACCESS.REFER | ACCESS.TRUNCATE;
 
 var realPathKinds = {
   isDir: (function (path) {
+    if (pathMissing(path)) return void 0;
     try {
       return Deno.statSync(path).isDirectory;
     } catch {
@@ -19388,6 +19393,7 @@ var U64_MAX = (1n << 64n) - 1n;
 
 // src/policy/fs_compile.ts
 init_errno();
+init_fs();
 
 // src/policy/config_error.ts
 var ConfigError = class extends Error {

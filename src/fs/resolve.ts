@@ -11,7 +11,7 @@
  * @module
  */
 
-import { lstatKind, readLink } from "../../ffi/fs.ts";
+import { lstatKind, pathMissing, readLink } from "../../ffi/fs.ts";
 import { normalizePath } from "./glob.ts";
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
 import { MAXSYMLINKS } from "../../kernel/fcntl.ts";
@@ -196,6 +196,7 @@ export function canonicalize(path: string): string {
   const segs = norm.split("/").filter((s) => s !== "");
   for (let n = segs.length; n >= 0; n--) {
     const head = `/${segs.slice(0, n).join("/")}`;
+    if (pathMissing(head)) continue; // Asked first: a NotFound costs an exception.
     try {
       const real = Deno.realPathSync(head);
       const rest = segs.slice(n).join("/");

@@ -13,6 +13,7 @@
  */
 
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
+import { pathMissing } from "../../ffi/fs.ts";
 import type { JailConfig } from "./types.ts";
 import { ConfigError } from "./config_error.ts";
 import {
@@ -69,6 +70,7 @@ function lookupProgram(name: string, pathEnv: string, cwd: string): string[] {
   const out: string[] = [];
   for (const dir of pathEnv.split(":")) {
     const candidate = `${dir.startsWith("/") ? dir : `${cwd}/${dir}`}/${name}`;
+    if (pathMissing(candidate)) continue;
     try {
       if (Deno.statSync(candidate).isFile) {
         const real = canonicalize(candidate);
@@ -139,11 +141,13 @@ function entries(
 function baseEntries(paths: readonly string[]): PathEntry[] {
   const out: PathEntry[] = [];
   for (const p of paths) {
+    // Not on this system (/lib32, /libx32...): asked first, a NotFound costs an exception.
+    if (pathMissing(p)) continue;
     let real: string;
     try {
       real = Deno.realPathSync(p);
     } catch {
-      continue; // Not on this system (/lib32, /libx32...).
+      continue;
     }
     out.push({ pattern: escapeGlob(real), source: p });
   }
