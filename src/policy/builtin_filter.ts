@@ -55,11 +55,12 @@ export function builtinFilter(
 ): Uint8Array | undefined {
   const prebuilt = BUILTIN_FILTERS[formKey(form)];
   if (prebuilt === undefined) return undefined;
-  const words = new Uint32Array(prebuilt.words);
-  for (const i of prebuilt.pid) words[i * 2 + 1] = pid >>> 0;
-  for (const i of prebuilt.pgrp) words[i * 2 + 1] = (-pgrp) >>> 0;
-  // Words are little-endian in memory on both architectures jail runs on.
-  return new Uint8Array(words.buffer);
+  const program = Uint8Array.fromBase64(prebuilt.program);
+  const view = new DataView(program.buffer);
+  // `k`: the second little-endian word of each 8-byte instruction.
+  for (const i of prebuilt.pid) view.setUint32(i * 8 + 4, pid >>> 0, true);
+  for (const i of prebuilt.pgrp) view.setUint32(i * 8 + 4, (-pgrp) >>> 0, true);
+  return program;
 }
 
 /**
@@ -76,6 +77,7 @@ export function prebuild(
   if (a.program.length !== b.program.length) {
     throw new Error("the built-in program's length depends on jail's pid or process group");
   }
+  // Words as the little-endian machines jail runs on hold them.
   const wa = new Uint32Array(a.program.slice().buffer);
   const wb = new Uint32Array(b.program.slice().buffer);
   const pid: number[] = [];
@@ -87,5 +89,5 @@ export function prebuild(
     else if (wa[i + 1] === (-a.pgrp) >>> 0 && wb[i + 1] === (-b.pgrp) >>> 0) pgrp.push(i / 2);
     else throw new Error(`instruction ${i / 2}'s constant is neither the pid nor the group`);
   }
-  return { words: [...wa], pid, pgrp };
+  return { program: a.program.toBase64(), pid, pgrp };
 }
