@@ -8938,6 +8938,8 @@ var EPERM2 = ERRNO_NUMBERS.EPERM;
 init_errno();
 init_signals();
 var ENOEXEC = ERRNO_NUMBERS.ENOEXEC;
+var FIRST_REALTIME = 32;
+var HELD_MAX = 256;
 var FirstExec = class {
   /** Why the root's first execve failed, once it did (the root is killed then). */
   failure;
@@ -8962,7 +8964,10 @@ var FirstExec = class {
    * the command's.
    */
   hold(thread, signal) {
-    this.#held.push(signal);
+    const standard = signal < FIRST_REALTIME;
+    if (standard ? !this.#held.includes(signal) : this.#held.length < HELD_MAX) {
+      this.#held.push(signal);
+    }
     this.#ctl.resume(thread, 0);
   }
   /** The root's exec happened: the signals held back are sent, pending for its first instruction. */

@@ -16,6 +16,10 @@ import type { ExecFailure } from "./result.ts";
 import type { ThreadControl } from "./thread_control.ts";
 
 const ENOEXEC = ERRNO_NUMBERS.ENOEXEC;
+/** The first real-time signal (glibc's own 32 and 33 included). */
+const FIRST_REALTIME = 32;
+/** How many signals the root's pre-exec hold keeps at most. */
+const HELD_MAX = 256;
 
 /** The root's syscall stops before its exec, and how its execve failed if it did. */
 export class FirstExec {
@@ -44,7 +48,12 @@ export class FirstExec {
    * the command's.
    */
   hold(thread: Thread, signal: number): void {
-    this.#held.push(signal);
+    // A standard signal is pending at most once, as the kernel keeps it; real-time ones queue,
+    // up to a bound (a sender cannot grow jail's memory through a child that has not exec'd).
+    const standard = signal < FIRST_REALTIME;
+    if (standard ? !this.#held.includes(signal) : this.#held.length < HELD_MAX) {
+      this.#held.push(signal);
+    }
     this.#ctl.resume(thread, 0);
   }
 
