@@ -1174,7 +1174,7 @@ var ownMemory = (function ownMemory(address, length) {
   if (p === null) throw new Error("ownMemory: NULL address");
   return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, length)).slice();
 });
-var cloneIntoPause = (function cloneIntoPause(stack, shareMemory = false) {
+var cloneParked = (function cloneParked(stack, shareMemory = false) {
   const park = Deno.UnsafePointer.create(symbolAddress("syscall"));
   const top = Deno.UnsafePointer.create(addressOf(stack) + BigInt(stack.length) & ~15n);
   const old = new Uint8Array(KERNEL_SIGSET_BYTES);
@@ -1612,7 +1612,7 @@ var launch = (function launch(spec) {
       }
       prctl(PR.SET_DUMPABLE, 1);
     }
-    child = cloneIntoPause(stack, true);
+    child = cloneParked(stack, true);
   } catch (e) {
     if (dumpable) prctl(PR.SET_DUMPABLE, 0);
     if (ruleset >= 0) close(ruleset);

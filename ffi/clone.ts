@@ -58,8 +58,8 @@ export function ownMemory(address: bigint, length: number): Uint8Array {
   return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, length)).slice();
 }
 
-/** A child created by {@linkcode cloneIntoPause}. */
-export interface PausedChild {
+/** A child created by {@linkcode cloneParked}. */
+export interface ParkedChild {
   /** Its pid. */
   pid: number;
   /** A pidfd of it (close-on-exec). */
@@ -97,7 +97,7 @@ const PARKING_CALL = Deno.build.arch === "aarch64" ? AARCH64_NUMBERS.ppoll : X86
  * @param stack The child's stack; with `shareMemory`, kept alive until the child exec'd.
  * @throws {ErrnoError} When clone or pidfd_open fails.
  */
-export function cloneIntoPause(stack: Uint8Array, shareMemory = false): PausedChild {
+export function cloneParked(stack: Uint8Array, shareMemory = false): ParkedChild {
   const park = Deno.UnsafePointer.create(symbolAddress("syscall"));
   // The stack grows down from its end, 16-byte aligned as the ABI wants at a call.
   const top = Deno.UnsafePointer.create((addressOf(stack) + BigInt(stack.length)) & ~15n);

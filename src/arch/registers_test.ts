@@ -6,14 +6,14 @@ import { SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
 import { addressOf } from "../../ffi/libc.ts";
 import { close } from "../../ffi/io.ts";
-import { cloneIntoPause } from "../../ffi/clone.ts";
+import { cloneParked } from "../../ffi/clone.ts";
 import { HOST_ARCH } from "./arch.ts";
 import { NT_PRSTATUS } from "../../kernel/ptrace.ts";
 
-/** Runs `fn` on a seized child (a paused clone, as the launch makes) in a PTRACE_INTERRUPT stop, then kills and reaps it. */
+/** Runs `fn` on a seized child (a parked clone, as the launch makes) in a PTRACE_INTERRUPT stop, then kills and reaps it. */
 function withStoppedSleep(fn: (pid: number) => void): void {
   const stack = new Uint8Array(64 * 1024);
-  const { pid, pidfd } = cloneIntoPause(stack);
+  const { pid, pidfd } = cloneParked(stack);
   close(pidfd);
   try {
     assert.equal(ptrace(PTRACE.SEIZE, pid, 0, 0), 0);

@@ -5,7 +5,7 @@ import { PTRACE } from "../../kernel/ptrace.ts";
 import { ptrace, waitpid } from "../../ffi/ptrace.ts";
 import { SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
-import { cloneIntoPause } from "../../ffi/clone.ts";
+import { cloneParked } from "../../ffi/clone.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { decodeWaitStatus } from "../supervisor/stop.ts";
 import { InjectError, Injector, syscallInstruction } from "./inject.ts";
@@ -35,12 +35,12 @@ Deno.test("syscallInstruction() finds the syscall instruction in libc's syscall(
   assert.deepEqual([...code], insn);
 });
 
-Deno.test("Injector runs syscalls in a cloned, paused child: its own pid, an errno, a string in copied memory", () => {
+Deno.test("Injector runs syscalls in a cloned, parked child: its own pid, an errno, a string in copied memory", () => {
   // PR_SET_NAME reads a buffer of ours: the child has it at the same address.
   const name = new TextEncoder().encode("injected\0");
   const address = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(name)));
   const stack = new Uint8Array(16384);
-  const { pid, pidfd } = cloneIntoPause(stack);
+  const { pid, pidfd } = cloneParked(stack);
   try {
     assert.equal(ptrace(PTRACE.SEIZE, pid, 0, TRACE_OPTIONS), 0);
     const child = new Injector(pid);
@@ -68,7 +68,7 @@ Deno.test("a child cloned with shareMemory reads jail's memory as it is now, not
   const name = new Uint8Array(16);
   const address = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(name)));
   const stack = new Uint8Array(16384);
-  const { pid, pidfd } = cloneIntoPause(stack, true);
+  const { pid, pidfd } = cloneParked(stack, true);
   try {
     // Written after the clone: a copy would still hold zeros (an empty name, refused).
     name.set(new TextEncoder().encode("shared\0"));

@@ -21,7 +21,7 @@ import { kill, pidfdGetfd, prctl } from "../../ffi/process.ts";
 import { PTRACE } from "../../kernel/ptrace.ts";
 import { ptrace, waitpid } from "../../ffi/ptrace.ts";
 import { WAIT } from "../../kernel/wait.ts";
-import { cloneIntoPause } from "../../ffi/clone.ts";
+import { cloneParked } from "../../ffi/clone.ts";
 import { foregroundGroup, setForegroundGroup } from "../../ffi/terminal.ts";
 import { currentCpuMask, getAffinity, setAffinity } from "../../ffi/affinity.ts";
 import { COMM_MAX, PR, PR_CAP_AMBIENT_CLEAR_ALL } from "../../kernel/prctl.ts";
@@ -255,7 +255,7 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
       prctl(PR.SET_DUMPABLE, 1);
     }
     // Sharing jail's memory until its execve (CLONE_VM): nothing copied, nothing torn down.
-    child = cloneIntoPause(stack, true);
+    child = cloneParked(stack, true);
   } catch (e) {
     if (dumpable) prctl(PR.SET_DUMPABLE, 0);
     if (ruleset >= 0) close(ruleset);
