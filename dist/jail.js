@@ -2348,9 +2348,13 @@ var launch = (function launch(spec) {
     notifyFilter,
     capset,
     comm,
-    emptySet
+    emptySet,
+    stack,
+    defaultAction,
+    listenerProgram,
+    filterProgram,
+    notifyProgram
   ];
-  memory.push(stack, defaultAction, listenerProgram, filterProgram, notifyProgram);
   const { pid, pidfd } = child;
   let listenerFd = -1;
   let notifying = false;
@@ -13444,8 +13448,6 @@ var Supervisor = class {
   #killed;
   #killRule;
   #killCall;
-  /** Held, never read: the root shares jail's memory until its execve (`launchMemory`). */
-  #launchMemory;
   /**
    * @param root The seized root, its execve set up (launch.ts).
    * @param options Teardown mode, control block, hooks.
@@ -13453,7 +13455,6 @@ var Supervisor = class {
   constructor(root, options) {
     this.#root = root;
     this.#opts = options;
-    this.#launchMemory = options.launchMemory;
     this.#hooks = options.hooks ?? {};
     const slots = options.control ? new PidSlots(options.control.subarray(1)) : void 0;
     this.registry = new Registry(slots);

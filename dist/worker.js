@@ -1630,9 +1630,13 @@ var launch = (function launch(spec) {
     notifyFilter,
     capset,
     comm,
-    emptySet
+    emptySet,
+    stack,
+    defaultAction,
+    listenerProgram,
+    filterProgram,
+    notifyProgram
   ];
-  memory.push(stack, defaultAction, listenerProgram, filterProgram, notifyProgram);
   const { pid, pidfd } = child;
   let listenerFd = -1;
   let notifying = false;
@@ -9105,8 +9109,6 @@ var Supervisor = class {
   #killed;
   #killRule;
   #killCall;
-  /** Held, never read: the root shares jail's memory until its execve (`launchMemory`). */
-  #launchMemory;
   /**
    * @param root The seized root, its execve set up (launch.ts).
    * @param options Teardown mode, control block, hooks.
@@ -9114,7 +9116,6 @@ var Supervisor = class {
   constructor(root, options) {
     this.#root = root;
     this.#opts = options;
-    this.#launchMemory = options.launchMemory;
     this.#hooks = options.hooks ?? {};
     const slots = options.control ? new PidSlots(options.control.subarray(1)) : void 0;
     this.registry = new Registry(slots);

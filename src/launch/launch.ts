@@ -264,19 +264,9 @@ export function launch(spec: LaunchSpec): Launched | { failure: ExecFailure } {
   }
   mark("launch: cloned");
   // Everything the child reads, referenced until its execve has run (see Launched.memory).
-  const memory: unknown[] = [
-    path,
-    argv,
-    envp,
-    shPath,
-    shArgv,
-    filter,
-    notifyFilter,
-    capset,
-    comm,
-    emptySet,
-  ];
-  memory.push(stack, defaultAction, listenerProgram, filterProgram, notifyProgram);
+  // deno-fmt-ignore
+  const memory: readonly unknown[] = [path, argv, envp, shPath, shArgv, filter, notifyFilter,
+    capset, comm, emptySet, stack, defaultAction, listenerProgram, filterProgram, notifyProgram];
   const { pid, pidfd } = child;
   let listenerFd = -1;
   let notifying = false;

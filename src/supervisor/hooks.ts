@@ -88,7 +88,7 @@ export interface SupervisorOptions {
   script?: ScriptExec;
   /**
    * What the root reads until its first execve has run (`Launched.memory`): held by the loop,
-   * which runs that execve, for as long as it runs.
+   * which runs that execve, for as long as it runs (the Supervisor keeps its options).
    */
   launchMemory?: readonly unknown[];
   /** Called around each sleep of the loop's wait (the CLI's alarm: src/run/inline.ts). */

@@ -95,8 +95,6 @@ export class Supervisor {
   #killed?: SupervisorResult["killed"];
   #killRule?: string;
   #killCall?: SupervisorResult["killCall"];
-  /** Held, never read: the root shares jail's memory until its execve (`launchMemory`). */
-  readonly #launchMemory?: readonly unknown[];
 
   /**
    * @param root The seized root, its execve set up (launch.ts).
@@ -105,7 +103,6 @@ export class Supervisor {
   constructor(root: number, options: SupervisorOptions) {
     this.#root = root;
     this.#opts = options;
-    this.#launchMemory = options.launchMemory;
     this.#hooks = options.hooks ?? {};
     const slots = options.control ? new PidSlots(options.control.subarray(1)) : undefined;
     this.registry = new Registry(slots);
