@@ -15557,7 +15557,7 @@ var BpfProgramTooLongError = class extends Error {
 
 var Assembler = class {
   #items = [];
-  /** Label name → index of the instruction it precedes. */
+  /** Label name \u2192 index of the instruction it precedes. */
   #labels = /* @__PURE__ */ new Map();
   #nextLabel = 0;
   /** Number of instructions emitted so far (trampolines not included). */

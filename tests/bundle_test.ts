@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import {
+  asciiOnly,
   builtinFiltersFresh,
   BUNDLES,
   eagerFunctions,
@@ -48,6 +49,28 @@ Deno.test("bundle: jail.ts loads the bundle alone, and the bundle imports nothin
       `${out} loads modules at run time: ${dynamic.join(", ")}`,
     );
   }
+});
+
+Deno.test("bundle: every bundle is ASCII, so that V8 keeps its source as one-byte text", async () => {
+  for (const { out } of BUNDLES) {
+    const text = await Deno.readTextFile(`${ROOT_DIR}/dist/${out}`);
+    const at = text.search(/[\u0080-\uffff]/);
+    assert.equal(
+      at,
+      -1,
+      `${out} has a character outside ASCII: ${JSON.stringify(text.slice(at - 20, at + 20))}`,
+    );
+  }
+  // An escape means the same character in a string, a template and a regular expression.
+  const source =
+    'const s = "a\u2192b", t = `\u00b5${s}`, r = /\u00d7/; // \u2014 ok\nexport { s, t, r };';
+  const escaped = asciiOnly(source);
+  assert.equal(escaped.search(/[\u0080-\uffff]/), -1);
+  const load = async (code: string) => await import(`data:text/javascript;base64,${btoa(code)}`);
+  const mod = await load(escaped);
+  assert.equal(mod.s, "a\u2192b");
+  assert.equal(mod.t, "\u00b5a\u2192b");
+  assert.ok(mod.r.test("\u00d7"));
 });
 
 Deno.test("bundle: eager functions keep hoisting, names, async and generator functions", async () => {
