@@ -29,27 +29,46 @@ var hostNr = (function hostNr(name) {
 });
 var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
   const out = {};
+  const bind = ((name) => {
+    const fn = Deno.dlopen(path, {
+      [name]: symbols[name]
+    }).symbols[name];
+    Object.defineProperty(out, name, {
+      value: fn,
+      enumerable: true
+    });
+    return fn;
+  });
   for (const name of Object.keys(symbols)) {
+    const definition = symbols[name];
     Object.defineProperty(out, name, {
       configurable: true,
       enumerable: true,
       get: (function () {
-        const fn = Deno.dlopen(path, {
-          [name]: symbols[name]
+        if (definition.nonblocking) return bind(name);
+        const address = Deno.dlopen(path, {
+          [name]: {
+            type: "pointer"
+          }
         }).symbols[name];
-        Object.defineProperty(out, name, {
-          value: fn,
-          enumerable: true
+        if (address === null) throw new Error(`${path}'s ${name} is at NULL`);
+        const pointer2 = new Deno.UnsafeFnPointer(address, definition);
+        let left = CALLS_BEFORE_BINDING;
+        const call = ((...args) => {
+          if (--left < 0) return bind(name)(...args);
+          return pointer2.call(...args);
         });
-        return fn;
+        Object.defineProperty(out, name, {
+          configurable: true,
+          enumerable: true,
+          value: call
+        });
+        return call;
       })
     });
   }
+  binders.set(out, bind);
   return out;
-});
-var bindSymbols = (function bindSymbols(table, names = Object.keys(table)) {
-  for (const name of names) void table[name];
-  void errnoSymbols.__errno_location;
 });
 var errno = (function errno() {
   if (errnoView === void 0) {
@@ -94,9 +113,6 @@ var sys = (function sys(name, a0, a1, a2, a3, a4, a5) {
   let nr = numbers.get(name);
   if (nr === void 0) numbers.set(name, nr = hostNr(name));
   return sysResult(generic.syscall(nr, arg(a0), arg(a1), arg(a2), arg(a3), arg(a4), arg(a5)));
-});
-var bindSysNow = (function bindSysNow() {
-  bindSymbols(generic);
 });
 var signalName = (function signalName(sig) {
   for (const [name, n] of Object.entries(SIGNALS)) if (n === sig) return name;
@@ -1896,9 +1912,6 @@ var cloneParked = (function cloneParked(stack, shareMemory = false) {
     pidfd
   };
 });
-var bindCloneNow = (function bindCloneNow() {
-  bindSymbols(sym5);
-});
 var glibcRestorer = (function glibcRestorer() {
   for (const sig of [
     GLIBC_SIGSETXID,
@@ -1959,9 +1972,6 @@ var currentCpuMask = (function currentCpuMask() {
   const mask = new Uint8Array(CPU_SET_BYTES);
   mask[cpu >> 3] = 1 << (cpu & 7);
   return mask;
-});
-var bindAffinityNow = (function bindAffinityNow() {
-  bindSysNow();
 });
 var pathOf = (function pathOf(env) {
   const entry = env.findLast(((e) => e.startsWith("PATH=")));
@@ -2045,9 +2055,6 @@ var addPathRule = (function addPathRule(ruleset, path, access) {
   } finally {
     close(fd);
   }
-});
-var bindLandlockNow = (function bindLandlockNow() {
-  bindSysNow();
 });
 var rightsOfAbi = (function rightsOfAbi(abi) {
   if (abi <= 0) return 0;
@@ -2214,9 +2221,6 @@ var setUpProcess = (function setUpProcess() {
 var readHost = (function readHost() {
   if (host) return host;
   const capabilities = ownCapabilities();
-  bindCloneNow();
-  bindLandlockNow();
-  bindAffinityNow();
   syscallInstruction();
   return host = {
     caller: currentCaller(),
@@ -7455,13 +7459,13 @@ var init_host_syscalls = __esm({
 
 
 
-
-
-var errnoSymbols, errnoView, ErrnoError, generic, numbers;
+var CALLS_BEFORE_BINDING, binders, errnoSymbols, errnoView, ErrnoError, generic, numbers;
 var init_libc = __esm({
   "ffi/libc.ts": (function () {
     init_errno();
     init_host_syscalls();
+    CALLS_BEFORE_BINDING = 256;
+    binders = /* @__PURE__ */ new WeakMap();
     errnoSymbols = lazySymbols({
       // int *__errno_location(void)
       __errno_location: {
@@ -12524,7 +12528,6 @@ var addresses2 = /* @__PURE__ */ new Map();
 var PARKING_CALL = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS.ppoll : SYSCALL_NUMBERS2.pause;
 
 
-
 // ffi/thread_alarm.ts
 init_signals();
 
@@ -12642,7 +12645,6 @@ var CPU_SET_BYTES = 128;
 
 
 
-
 // src/launch/launch.ts
 init_signals();
 init_seccomp();
@@ -12698,7 +12700,6 @@ init_io();
 init_fcntl();
 
 var LANDLOCK_ABI_ENV = "JAIL_LANDLOCK_ABI";
-
 
 
 

@@ -4,26 +4,50 @@ var hostNr = (function hostNr(name) {
 });
 var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
   const out = {};
+  const bind = ((name) => {
+    const fn = Deno.dlopen(path, {
+      [name]: symbols[name]
+    }).symbols[name];
+    Object.defineProperty(out, name, {
+      value: fn,
+      enumerable: true
+    });
+    return fn;
+  });
   for (const name of Object.keys(symbols)) {
+    const definition = symbols[name];
     Object.defineProperty(out, name, {
       configurable: true,
       enumerable: true,
       get: (function () {
-        const fn = Deno.dlopen(path, {
-          [name]: symbols[name]
+        if (definition.nonblocking) return bind(name);
+        const address = Deno.dlopen(path, {
+          [name]: {
+            type: "pointer"
+          }
         }).symbols[name];
-        Object.defineProperty(out, name, {
-          value: fn,
-          enumerable: true
+        if (address === null) throw new Error(`${path}'s ${name} is at NULL`);
+        const pointer = new Deno.UnsafeFnPointer(address, definition);
+        let left = CALLS_BEFORE_BINDING;
+        const call = ((...args) => {
+          if (--left < 0) return bind(name)(...args);
+          return pointer.call(...args);
         });
-        return fn;
+        Object.defineProperty(out, name, {
+          configurable: true,
+          enumerable: true,
+          value: call
+        });
+        return call;
       })
     });
   }
+  binders.set(out, bind);
   return out;
 });
 var bindSymbols = (function bindSymbols(table, names = Object.keys(table)) {
-  for (const name of names) void table[name];
+  const bind = binders.get(table);
+  for (const name of names) bind(name);
   void errnoSymbols.__errno_location;
 });
 var errno = (function errno() {
@@ -1612,7 +1636,9 @@ var HOST_SYSCALL_NUMBERS = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS : SYS
 
 
 // ffi/libc.ts
+var CALLS_BEFORE_BINDING = 256;
 
+var binders = /* @__PURE__ */ new WeakMap();
 var errnoSymbols = lazySymbols({
   // int *__errno_location(void)
   __errno_location: {

@@ -29,26 +29,50 @@ var hostNr = (function hostNr(name) {
 });
 var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
   const out = {};
+  const bind = ((name) => {
+    const fn = Deno.dlopen(path, {
+      [name]: symbols[name]
+    }).symbols[name];
+    Object.defineProperty(out, name, {
+      value: fn,
+      enumerable: true
+    });
+    return fn;
+  });
   for (const name of Object.keys(symbols)) {
+    const definition = symbols[name];
     Object.defineProperty(out, name, {
       configurable: true,
       enumerable: true,
       get: (function () {
-        const fn = Deno.dlopen(path, {
-          [name]: symbols[name]
+        if (definition.nonblocking) return bind(name);
+        const address = Deno.dlopen(path, {
+          [name]: {
+            type: "pointer"
+          }
         }).symbols[name];
-        Object.defineProperty(out, name, {
-          value: fn,
-          enumerable: true
+        if (address === null) throw new Error(`${path}'s ${name} is at NULL`);
+        const pointer2 = new Deno.UnsafeFnPointer(address, definition);
+        let left = CALLS_BEFORE_BINDING;
+        const call = ((...args) => {
+          if (--left < 0) return bind(name)(...args);
+          return pointer2.call(...args);
         });
-        return fn;
+        Object.defineProperty(out, name, {
+          configurable: true,
+          enumerable: true,
+          value: call
+        });
+        return call;
       })
     });
   }
+  binders.set(out, bind);
   return out;
 });
 var bindSymbols = (function bindSymbols(table, names = Object.keys(table)) {
-  for (const name of names) void table[name];
+  const bind = binders.get(table);
+  for (const name of names) bind(name);
   void errnoSymbols.__errno_location;
 });
 var errno = (function errno() {
@@ -98,10 +122,6 @@ var sys = (function sys(name, a0, a1, a2, a3, a4, a5) {
 var bindSysNow = (function bindSysNow() {
   bindSymbols(generic);
 });
-var signalName = (function signalName(sig) {
-  for (const [name, n] of Object.entries(SIGNALS)) if (n === sig) return name;
-  return sig >= SIGRTMIN_USABLE && sig <= SIGRTMAX ? `SIGRTMIN+${sig - SIGRTMIN_USABLE}` : `SIG?${sig}`;
-});
 var abiOf = (function abiOf(arch) {
   if (arch === "x86_64" || arch === "aarch64") return ABIS[arch];
   throw new Error(`unsupported architecture: ${arch} (jail runs on x86_64 and aarch64)`);
@@ -129,25 +149,25 @@ var pathMissing = (function pathMissing(path) {
 var lstatKind = (function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG;
-  if (sym3.lstat(p, stat) !== 0) return -errno();
+  if (sym2.lstat(p, stat) !== 0) return -errno();
   const type = stat[ST_MODE] & S_IF.MT;
   return type === S_IF.DIR ? "dir" : type === S_IF.LNK ? "symlink" : "other";
 });
 var readLink = (function readLink(path) {
   const p = cpath(path);
   if (!p) return void 0;
-  const n = Number(sym3.readlink(p, linkBuf, BigInt(linkBuf.length)));
+  const n = Number(sym2.readlink(p, linkBuf, BigInt(linkBuf.length)));
   return n < 0 ? void 0 : decoder.decode(linkBuf.subarray(0, n));
 });
 var readFileHead = (function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
-  const fd = sym3.open(p, OPEN_HEAD);
+  const fd = sym2.open(p, OPEN_HEAD);
   if (fd < 0) return void 0;
   try {
-    if (sym3.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
+    if (sym2.fstat(fd, stat) !== 0 || (stat[ST_MODE] & S_IF.MT) !== S_IF.REG) return void 0;
     const buf = new Uint8Array(max);
-    const n = Number(sym3.read(fd, buf, BigInt(max)));
+    const n = Number(sym2.read(fd, buf, BigInt(max)));
     return n < 0 ? void 0 : buf.subarray(0, n);
   } finally {
     close(fd);
@@ -156,28 +176,28 @@ var readFileHead = (function readFileHead(path, max) {
 var ptrace = (function ptrace(request, tid, addr, data) {
   const a = addr === 0 ? 0n : BigInt(addr);
   const d = data >= 0 && data < SMALL.length ? SMALL[data] : BigInt(data);
-  if (sym4.ptrace(request, tid, a, d) === 0) return 0;
+  if (sym3.ptrace(request, tid, a, d) === 0) return 0;
   return -errno();
 });
 var ptraceCont = (function ptraceCont(tid, sig) {
-  if (sym4.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
+  if (sym3.ptrace(PTRACE.CONT, tid, 0n, sig === 0 ? 0n : SMALL[sig] ?? BigInt(sig)) === 0) return 0;
   return -errno();
 });
 var bufferAddress = (function bufferAddress(buf) {
-  let at = addresses2.get(buf);
-  if (at === void 0) addresses2.set(buf, at = addressOf(buf));
+  let at = addresses.get(buf);
+  if (at === void 0) addresses.set(buf, at = addressOf(buf));
   return at;
 });
 var ptraceBuffer = (function ptraceBuffer(request, tid, buf) {
-  if (sym4.ptrace(request, tid, 0n, bufferAddress(buf)) === 0) return 0;
+  if (sym3.ptrace(request, tid, 0n, bufferAddress(buf)) === 0) return 0;
   return -errno();
 });
 var ptraceRegset = (function ptraceRegset(request, tid, nt, iov) {
-  if (sym4.ptrace(request, tid, nt, bufferAddress(iov)) === 0) return 0;
+  if (sym3.ptrace(request, tid, nt, bufferAddress(iov)) === 0) return 0;
   return -errno();
 });
 var waitpid = (function waitpid(pid, options) {
-  const rc = sym4.waitpid(pid, statusBuf, options);
+  const rc = sym3.waitpid(pid, statusBuf, options);
   waitResult[0] = rc < 0 ? -errno() : rc;
   waitResult[1] = statusBuf[0];
   return waitResult;
@@ -186,7 +206,11 @@ var schedYield = (function schedYield() {
   sys("sched_yield");
 });
 var bindPtraceNow = (function bindPtraceNow() {
-  bindSymbols(sym4);
+  bindSymbols(sym3);
+});
+var signalName = (function signalName(sig) {
+  for (const [name, n] of Object.entries(SIGNALS)) if (n === sig) return name;
+  return sig >= SIGRTMIN_USABLE && sig <= SIGRTMAX ? `SIGRTMIN+${sig - SIGRTMIN_USABLE}` : `SIG?${sig}`;
 });
 var registerValue = (function registerValue(v) {
   const b = typeof v === "bigint" ? v : BigInt(v);
@@ -1141,91 +1165,6 @@ var pidfdGetfd = (function pidfdGetfd(pidfd, fd) {
 var pidfdSendSignal = (function pidfdSendSignal(pidfd, sig, info, flags) {
   return sys("pidfd_send_signal", pidfd, sig, info, flags);
 });
-var signalSet = (function signalSet(signals) {
-  const set = new Uint8Array(KERNEL_SIGSET_BYTES);
-  if (signals === "all") return set.fill(255);
-  for (const sig of signals) set[sig - 1 >> 3] |= 1 << (sig - 1 & 7);
-  return set;
-});
-var setThreadSignalMask = (function setThreadSignalMask(how, set, old) {
-  let given = set;
-  if (GLIBC_INTERNAL.some(((sig) => set[sig - 1 >> 3] & 1 << (sig - 1 & 7)))) {
-    given = set.slice();
-    for (const sig of GLIBC_INTERNAL) given[sig - 1 >> 3] &= ~(1 << (sig - 1 & 7));
-  }
-  return sys("rt_sigprocmask", how, given, old, KERNEL_SIGSET_BYTES);
-});
-var symbolAddress = (function symbolAddress(name) {
-  let address = addresses.get(name);
-  if (address === void 0) {
-    const lib = Deno.dlopen("libc.so.6", {
-      [name]: {
-        type: "pointer"
-      }
-    });
-    const p = lib.symbols[name];
-    if (p === null) throw new Error(`libc's ${name} is at NULL`);
-    addresses.set(name, address = BigInt(Deno.UnsafePointer.value(p)));
-  }
-  return address;
-});
-var ownMemory = (function ownMemory(address, length) {
-  const p = Deno.UnsafePointer.create(address);
-  if (p === null) throw new Error("ownMemory: NULL address");
-  return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, length)).slice();
-});
-var cloneParked = (function cloneParked(stack, shareMemory = false) {
-  const park = Deno.UnsafePointer.create(symbolAddress("syscall"));
-  const top = Deno.UnsafePointer.create(addressOf(stack) + BigInt(stack.length) & ~15n);
-  const old = new Uint8Array(KERNEL_SIGSET_BYTES);
-  const masked = setThreadSignalMask(SIG.SETMASK, signalSet("all"), old);
-  if (masked < 0) throw new ErrnoError("rt_sigprocmask", -masked);
-  let pid;
-  let cloneErrno = 0;
-  try {
-    const flags = SIGNALS.SIGCHLD | (shareMemory ? CLONE.VM : 0);
-    pid = sym2.clone(park, top, flags, Deno.UnsafePointer.create(BigInt(PARKING_CALL)), null, null, null);
-    if (pid < 0) cloneErrno = errno();
-  } finally {
-    setThreadSignalMask(SIG.SETMASK, old, null);
-  }
-  if (pid < 0) throw new ErrnoError("clone", cloneErrno);
-  const pidfd = sys("pidfd_open", pid, 0);
-  if (pidfd < 0) {
-    sys("kill", pid, SIGNALS.SIGKILL);
-    sys("wait4", pid, null, 0, null);
-    throw new ErrnoError("pidfd_open", -pidfd);
-  }
-  return {
-    pid,
-    pidfd
-  };
-});
-var bindCloneNow = (function bindCloneNow() {
-  bindSymbols(sym2);
-});
-var getAffinity = (function getAffinity(tid) {
-  const mask = new Uint8Array(CPU_SET_BYTES);
-  const rc = sys("sched_getaffinity", tid, CPU_SET_BYTES, mask);
-  if (rc < 0) throw new ErrnoError("sched_getaffinity", -rc);
-  return mask;
-});
-var setAffinity = (function setAffinity(tid, mask) {
-  const rc = sys("sched_setaffinity", tid, mask.length, mask);
-  if (rc < 0) throw new ErrnoError("sched_setaffinity", -rc);
-});
-var currentCpuMask = (function currentCpuMask() {
-  const got = new Uint32Array(1);
-  if (sys("getcpu", got, null, null) < 0) return void 0;
-  const cpu = got[0];
-  if (cpu >= CPU_SET_BYTES * 8) return void 0;
-  const mask = new Uint8Array(CPU_SET_BYTES);
-  mask[cpu >> 3] = 1 << (cpu & 7);
-  return mask;
-});
-var bindAffinityNow = (function bindAffinityNow() {
-  bindSysNow();
-});
 var landlockAbi = (function landlockAbi() {
   const rc = sys("landlock_create_ruleset", null, 0, CREATE_RULESET_VERSION);
   const abi = rc > 0 ? rc : 0;
@@ -1257,9 +1196,6 @@ var addPathRule = (function addPathRule(ruleset, path, access) {
   } finally {
     close(fd);
   }
-});
-var bindLandlockNow = (function bindLandlockNow() {
-  bindSysNow();
 });
 var lastCapability = (function lastCapability() {
   try {
@@ -1390,6 +1326,66 @@ var currentCaller = (function currentCaller() {
     ])
   };
 });
+var signalSet = (function signalSet(signals) {
+  const set = new Uint8Array(KERNEL_SIGSET_BYTES);
+  if (signals === "all") return set.fill(255);
+  for (const sig of signals) set[sig - 1 >> 3] |= 1 << (sig - 1 & 7);
+  return set;
+});
+var setThreadSignalMask = (function setThreadSignalMask(how, set, old) {
+  let given = set;
+  if (GLIBC_INTERNAL.some(((sig) => set[sig - 1 >> 3] & 1 << (sig - 1 & 7)))) {
+    given = set.slice();
+    for (const sig of GLIBC_INTERNAL) given[sig - 1 >> 3] &= ~(1 << (sig - 1 & 7));
+  }
+  return sys("rt_sigprocmask", how, given, old, KERNEL_SIGSET_BYTES);
+});
+var symbolAddress = (function symbolAddress(name) {
+  let address = addresses2.get(name);
+  if (address === void 0) {
+    const lib = Deno.dlopen("libc.so.6", {
+      [name]: {
+        type: "pointer"
+      }
+    });
+    const p = lib.symbols[name];
+    if (p === null) throw new Error(`libc's ${name} is at NULL`);
+    addresses2.set(name, address = BigInt(Deno.UnsafePointer.value(p)));
+  }
+  return address;
+});
+var ownMemory = (function ownMemory(address, length) {
+  const p = Deno.UnsafePointer.create(address);
+  if (p === null) throw new Error("ownMemory: NULL address");
+  return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, length)).slice();
+});
+var cloneParked = (function cloneParked(stack, shareMemory = false) {
+  const park = Deno.UnsafePointer.create(symbolAddress("syscall"));
+  const top = Deno.UnsafePointer.create(addressOf(stack) + BigInt(stack.length) & ~15n);
+  const old = new Uint8Array(KERNEL_SIGSET_BYTES);
+  const masked = setThreadSignalMask(SIG.SETMASK, signalSet("all"), old);
+  if (masked < 0) throw new ErrnoError("rt_sigprocmask", -masked);
+  let pid;
+  let cloneErrno = 0;
+  try {
+    const flags = SIGNALS.SIGCHLD | (shareMemory ? CLONE.VM : 0);
+    pid = sym4.clone(park, top, flags, Deno.UnsafePointer.create(BigInt(PARKING_CALL)), null, null, null);
+    if (pid < 0) cloneErrno = errno();
+  } finally {
+    setThreadSignalMask(SIG.SETMASK, old, null);
+  }
+  if (pid < 0) throw new ErrnoError("clone", cloneErrno);
+  const pidfd = sys("pidfd_open", pid, 0);
+  if (pidfd < 0) {
+    sys("kill", pid, SIGNALS.SIGKILL);
+    sys("wait4", pid, null, 0, null);
+    throw new ErrnoError("pidfd_open", -pidfd);
+  }
+  return {
+    pid,
+    pidfd
+  };
+});
 var decodeWaitStatus = (function decodeWaitStatus(status) {
   const low = status & 127;
   if (low === 0) return {
@@ -1441,9 +1437,6 @@ var setUpProcess = (function setUpProcess() {
 var readHost = (function readHost() {
   if (host) return host;
   const capabilities = ownCapabilities();
-  bindCloneNow();
-  bindLandlockNow();
-  bindAffinityNow();
   syscallInstruction();
   return host = {
     caller: currentCaller(),
@@ -1484,6 +1477,25 @@ var setForegroundGroup = (function setForegroundGroup(fd, pgrp) {
   } finally {
     setThreadSignalMask(SIG.SETMASK, old, null);
   }
+});
+var getAffinity = (function getAffinity(tid) {
+  const mask = new Uint8Array(CPU_SET_BYTES);
+  const rc = sys("sched_getaffinity", tid, CPU_SET_BYTES, mask);
+  if (rc < 0) throw new ErrnoError("sched_getaffinity", -rc);
+  return mask;
+});
+var setAffinity = (function setAffinity(tid, mask) {
+  const rc = sys("sched_setaffinity", tid, mask.length, mask);
+  if (rc < 0) throw new ErrnoError("sched_setaffinity", -rc);
+});
+var currentCpuMask = (function currentCpuMask() {
+  const got = new Uint32Array(1);
+  if (sys("getcpu", got, null, null) < 0) return void 0;
+  const cpu = got[0];
+  if (cpu >= CPU_SET_BYTES * 8) return void 0;
+  const mask = new Uint8Array(CPU_SET_BYTES);
+  mask[cpu >> 3] = 1 << (cpu & 7);
+  return mask;
 });
 var rightsOfAbi = (function rightsOfAbi(abi) {
   if (abi <= 0) return 0;
@@ -4417,11 +4429,13 @@ var init_host_syscalls = __esm({
 
 
 
-var errnoSymbols, errnoView, ErrnoError, generic, numbers;
+var CALLS_BEFORE_BINDING, binders, errnoSymbols, errnoView, ErrnoError, generic, numbers;
 var init_libc = __esm({
   "ffi/libc.ts": (function () {
     init_errno();
     init_host_syscalls();
+    CALLS_BEFORE_BINDING = 256;
+    binders = /* @__PURE__ */ new WeakMap();
     errnoSymbols = lazySymbols({
       // int *__errno_location(void)
       __errno_location: {
@@ -4465,57 +4479,6 @@ var init_libc = __esm({
       }
     });
     numbers = /* @__PURE__ */ new Map();
-  })
-});
-
-// kernel/signals.ts
-
-var SIGNALS, SIGRTMIN_USABLE, SIGRTMAX, SIG, KERNEL_SIGSET_BYTES, SIGINFO_SIZE;
-var init_signals = __esm({
-  "kernel/signals.ts": (function () {
-    SIGNALS = {
-      SIGHUP: 1,
-      SIGINT: 2,
-      SIGQUIT: 3,
-      SIGILL: 4,
-      SIGTRAP: 5,
-      SIGABRT: 6,
-      SIGBUS: 7,
-      SIGFPE: 8,
-      SIGKILL: 9,
-      SIGUSR1: 10,
-      SIGSEGV: 11,
-      SIGUSR2: 12,
-      SIGPIPE: 13,
-      SIGALRM: 14,
-      SIGTERM: 15,
-      SIGSTKFLT: 16,
-      SIGCHLD: 17,
-      SIGCONT: 18,
-      SIGSTOP: 19,
-      SIGTSTP: 20,
-      SIGTTIN: 21,
-      SIGTTOU: 22,
-      SIGURG: 23,
-      SIGXCPU: 24,
-      SIGXFSZ: 25,
-      SIGVTALRM: 26,
-      SIGPROF: 27,
-      SIGWINCH: 28,
-      SIGIO: 29,
-      SIGPWR: 30,
-      SIGSYS: 31
-    };
-    SIGRTMIN_USABLE = 34;
-    SIGRTMAX = 64;
-    SIG = {
-      /** SIG_BLOCK: add the set to the mask. */
-      BLOCK: 0,
-      /** SIG_SETMASK: replace the mask. */
-      SETMASK: 2
-    };
-    KERNEL_SIGSET_BYTES = 8;
-    SIGINFO_SIZE = 128;
   })
 });
 
@@ -4695,7 +4658,7 @@ var init_io = __esm({
 
 
 
-var SYMBOLS3, sym3, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG, OPEN_HEAD;
+var SYMBOLS2, sym2, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG, OPEN_HEAD;
 var init_fs = __esm({
   "ffi/fs.ts": (function () {
     init_libc();
@@ -4703,7 +4666,7 @@ var init_fs = __esm({
     init_abi();
     init_errno();
     init_fcntl();
-    SYMBOLS3 = {
+    SYMBOLS2 = {
       // int lstat(const char *path, struct stat *st)
       lstat: {
         parameters: [
@@ -4747,7 +4710,7 @@ var init_fs = __esm({
         result: "isize"
       }
     };
-    sym3 = lazySymbols(SYMBOLS3);
+    sym2 = lazySymbols(SYMBOLS2);
     pathBuf = new Uint8Array(PATH_MAX * 4 + 1);
     stat = new Uint32Array(HOST_ABI.statSize / 4);
     ST_MODE = HOST_ABI.statModeOffset / 4;
@@ -4845,12 +4808,12 @@ var init_ptrace = __esm({
 
 
 
-var SYMBOLS4, sym4, SMALL, addresses2, statusBuf, waitResult;
+var SYMBOLS3, sym3, SMALL, addresses, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts": (function () {
     init_libc();
     init_ptrace();
-    SYMBOLS4 = {
+    SYMBOLS3 = {
       // long ptrace(enum __ptrace_request req, pid_t pid, void *addr, void *data)
       // Bound once, data as an integer: a signal, options, or a buffer's address (registers, event
       // message, siginfo), read once per buffer (bufferAddress). A second binding for buffers cost
@@ -4875,16 +4838,67 @@ var init_ptrace2 = __esm({
         result: "i32"
       }
     };
-    sym4 = lazySymbols(SYMBOLS4);
+    sym3 = lazySymbols(SYMBOLS3);
     SMALL = Array.from({
       length: 65
     }, ((_, i) => BigInt(i)));
-    addresses2 = /* @__PURE__ */ new WeakMap();
+    addresses = /* @__PURE__ */ new WeakMap();
     statusBuf = new Int32Array(1);
     waitResult = [
       0,
       0
     ];
+  })
+});
+
+// kernel/signals.ts
+
+var SIGNALS, SIGRTMIN_USABLE, SIGRTMAX, SIG, KERNEL_SIGSET_BYTES, SIGINFO_SIZE;
+var init_signals = __esm({
+  "kernel/signals.ts": (function () {
+    SIGNALS = {
+      SIGHUP: 1,
+      SIGINT: 2,
+      SIGQUIT: 3,
+      SIGILL: 4,
+      SIGTRAP: 5,
+      SIGABRT: 6,
+      SIGBUS: 7,
+      SIGFPE: 8,
+      SIGKILL: 9,
+      SIGUSR1: 10,
+      SIGSEGV: 11,
+      SIGUSR2: 12,
+      SIGPIPE: 13,
+      SIGALRM: 14,
+      SIGTERM: 15,
+      SIGSTKFLT: 16,
+      SIGCHLD: 17,
+      SIGCONT: 18,
+      SIGSTOP: 19,
+      SIGTSTP: 20,
+      SIGTTIN: 21,
+      SIGTTOU: 22,
+      SIGURG: 23,
+      SIGXCPU: 24,
+      SIGXFSZ: 25,
+      SIGVTALRM: 26,
+      SIGPROF: 27,
+      SIGWINCH: 28,
+      SIGIO: 29,
+      SIGPWR: 30,
+      SIGSYS: 31
+    };
+    SIGRTMIN_USABLE = 34;
+    SIGRTMAX = 64;
+    SIG = {
+      /** SIG_BLOCK: add the set to the mask. */
+      BLOCK: 0,
+      /** SIG_SETMASK: replace the mask. */
+      SETMASK: 2
+    };
+    KERNEL_SIGSET_BYTES = 8;
+    SIGINFO_SIZE = 128;
   })
 });
 
@@ -8097,66 +8111,6 @@ var sym = lazySymbols(SYMBOLS);
 
 
 
-// ffi/clone.ts
-init_libc();
-
-// ffi/signal_mask.ts
-init_libc();
-init_signals();
-var GLIBC_INTERNAL = [
-  32,
-  33
-];
-
-
-
-// kernel/clone.ts
-var CLONE = {
-  /** CLONE_VM: the child shares the parent's memory (until it execs, for vfork and jail's launch). */
-  VM: 256,
-  /** CLONE_PIDFD: a pidfd of the child in `parent_tid` (Linux 5.2). */
-  PIDFD: 4096,
-  /** CLONE_UNTRACED: a tracer cannot force CLONE_PTRACE on the child. */
-  UNTRACED: 8388608
-};
-
-// ffi/clone.ts
-init_signals();
-init_aarch64_syscalls();
-init_x86_64_syscalls();
-var SYMBOLS2 = {
-  // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, void *tls,
-  // pid_t *child_tid): variadic, but glibc's clone is assembly that reads its registers as they
-  // are.
-  clone: {
-    parameters: [
-      "pointer",
-      "pointer",
-      "i32",
-      "pointer",
-      "pointer",
-      "pointer",
-      "pointer"
-    ],
-    result: "i32"
-  }
-};
-var sym2 = lazySymbols(SYMBOLS2);
-
-var addresses = /* @__PURE__ */ new Map();
-
-var PARKING_CALL = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS.ppoll : SYSCALL_NUMBERS2.pause;
-
-
-
-// ffi/affinity.ts
-init_libc();
-var CPU_SET_BYTES = 128;
-
-
-
-
-
 // kernel/capability.ts
 var CAPABILITIES = {
   CHOWN: 0,
@@ -8268,7 +8222,6 @@ var LANDLOCK_ABI_ENV = "JAIL_LANDLOCK_ABI";
 
 
 
-
 // ffi/security.ts
 init_libc();
 
@@ -8311,6 +8264,57 @@ var WAIT = {
   /** __WALL: wait for every child, clone children (threads) included. */
   WALL: 1073741824
 };
+
+// ffi/clone.ts
+init_libc();
+
+// ffi/signal_mask.ts
+init_libc();
+init_signals();
+var GLIBC_INTERNAL = [
+  32,
+  33
+];
+
+
+
+// kernel/clone.ts
+var CLONE = {
+  /** CLONE_VM: the child shares the parent's memory (until it execs, for vfork and jail's launch). */
+  VM: 256,
+  /** CLONE_PIDFD: a pidfd of the child in `parent_tid` (Linux 5.2). */
+  PIDFD: 4096,
+  /** CLONE_UNTRACED: a tracer cannot force CLONE_PTRACE on the child. */
+  UNTRACED: 8388608
+};
+
+// ffi/clone.ts
+init_signals();
+init_aarch64_syscalls();
+init_x86_64_syscalls();
+var SYMBOLS4 = {
+  // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, void *tls,
+  // pid_t *child_tid): variadic, but glibc's clone is assembly that reads its registers as they
+  // are.
+  clone: {
+    parameters: [
+      "pointer",
+      "pointer",
+      "i32",
+      "pointer",
+      "pointer",
+      "pointer",
+      "pointer"
+    ],
+    result: "i32"
+  }
+};
+var sym4 = lazySymbols(SYMBOLS4);
+
+var addresses2 = /* @__PURE__ */ new Map();
+
+var PARKING_CALL = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS.ppoll : SYSCALL_NUMBERS2.pause;
+
 
 // src/launch/inject.ts
 init_arch();
@@ -8517,6 +8521,13 @@ var IOCTL = {
 
 // ffi/terminal.ts
 init_signals();
+
+
+
+// ffi/affinity.ts
+init_libc();
+var CPU_SET_BYTES = 128;
+
 
 
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { bindSysNow, ErrnoError, sys } from "./libc.ts";
+import { ErrnoError, sys } from "./libc.ts";
 
 /** glibc's `cpu_set_t`: 1024 CPUs. */
 const CPU_SET_BYTES = 128;
@@ -35,9 +35,4 @@ export function currentCpuMask(): Uint8Array | undefined {
   const mask = new Uint8Array(CPU_SET_BYTES);
   mask[cpu >> 3] = 1 << (cpu & 7);
   return mask;
-}
-
-/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
-export function bindAffinityNow(): void {
-  bindSysNow();
 }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { addressOf, bindSymbols, errno, ErrnoError, lazySymbols, sys } from "./libc.ts";
+import { addressOf, errno, ErrnoError, lazySymbols, sys } from "./libc.ts";
 import { setThreadSignalMask, signalSet } from "./signal_mask.ts";
 import { CLONE } from "../kernel/clone.ts";
 import { KERNEL_SIGSET_BYTES, SIG, SIGNALS } from "../kernel/signals.ts";
@@ -132,9 +132,4 @@ export function cloneParked(stack: Uint8Array, shareMemory = false): ParkedChild
     throw new ErrnoError("pidfd_open", -pidfd);
   }
   return { pid, pidfd };
-}
-
-/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
-export function bindCloneNow(): void {
-  bindSymbols(sym);
 }

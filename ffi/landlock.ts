@@ -7,7 +7,7 @@
  * @module
  */
 
-import { bindSysNow, cstring, ErrnoError, sys, type SysResult } from "./libc.ts";
+import { cstring, ErrnoError, sys, type SysResult } from "./libc.ts";
 import { close } from "./io.ts";
 import { CREATE_RULESET_VERSION, RULE_PATH_BENEATH } from "../kernel/landlock.ts";
 import { AT_FDCWD, O } from "../kernel/fcntl.ts";
@@ -68,9 +68,4 @@ export function addPathRule(ruleset: number, path: string, access: number): SysR
   } finally {
     close(fd);
   }
-}
-
-/** Binds every symbol of this module now (see {@linkcode bindSymbols}). */
-export function bindLandlockNow(): void {
-  bindSysNow();
 }

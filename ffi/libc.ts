@@ -38,15 +38,25 @@ import { type CommonSyscall, hostNr } from "../kernel/host_syscalls.ts";
 export type SysResult = number;
 
 /**
- * A symbol table whose functions are bound on first use.
+ * Calls a symbol makes through Deno's generic call path before it gets its own
+ * compiled binding (see {@linkcode lazySymbols}).
+ */
+export const CALLS_BEFORE_BINDING = 256;
+
+/**
+ * A symbol table whose functions are bound as they prove hot.
  *
- * Binding is not free: Deno compiles a call trampoline for each symbol, about
- * 0.25 ms apiece, and every isolate pays for every symbol of the tables it
- * opens. The CLI's thread and the supervisor's thread each
- * call a different handful of libc's symbols, so each binds only those: an
- * eager `Deno.dlopen` of the former one table alone took about 8 ms per
- * isolate. A bound function replaces its getter, so a call costs the same as
- * through an eagerly opened library.
+ * Binding is not free: for each symbol Deno compiles a call trampoline with
+ * Cranelift, about 0.25 ms apiece and 0.8 ms for an isolate's first, and every
+ * isolate pays for every symbol it binds. The trampoline serves only calls
+ * from code V8 has optimized, which no call of a start-up is: the five
+ * bindings of `jail -- true` cost about 2 ms of a 30 ms run and served none of
+ * its calls. So a symbol's first {@linkcode CALLS_BEFORE_BINDING} calls go
+ * through `Deno.UnsafeFnPointer` (its address looked up, nothing compiled; a
+ * call about 2 µs more), and the next one binds it: a loop that calls it at
+ * every stop soon has its compiled binding, which then replaces the
+ * property, so a call costs the same as through an eagerly opened library.
+ * A `nonblocking` symbol, which compiles nothing, is bound at its first call.
  *
  * @param symbols The library interface, as for `Deno.dlopen`.
  * @param path The library (default libc).
@@ -56,19 +66,37 @@ export function lazySymbols<S extends Deno.ForeignLibraryInterface>(
   path = "libc.so.6",
 ): Deno.DynamicLibrary<S>["symbols"] {
   const out = {} as Deno.DynamicLibrary<S>["symbols"];
+  const bind = (name: string) => {
+    const fn = Deno.dlopen(path, { [name]: symbols[name] }).symbols[name];
+    Object.defineProperty(out, name, { value: fn, enumerable: true });
+    return fn;
+  };
   for (const name of Object.keys(symbols)) {
+    const definition = symbols[name] as Deno.ForeignFunction;
     Object.defineProperty(out, name, {
       configurable: true,
       enumerable: true,
       get() {
-        const fn = Deno.dlopen(path, { [name]: symbols[name] }).symbols[name];
-        Object.defineProperty(out, name, { value: fn, enumerable: true });
-        return fn;
+        if (definition.nonblocking) return bind(name);
+        const address = Deno.dlopen(path, { [name]: { type: "pointer" } }).symbols[name];
+        if (address === null) throw new Error(`${path}'s ${name} is at NULL`);
+        const pointer = new Deno.UnsafeFnPointer(address as Deno.PointerObject<never>, definition);
+        let left = CALLS_BEFORE_BINDING;
+        const call = (...args: unknown[]) => {
+          if (--left < 0) return (bind(name) as (...a: unknown[]) => unknown)(...args);
+          return (pointer.call as (...a: unknown[]) => unknown)(...args);
+        };
+        Object.defineProperty(out, name, { configurable: true, enumerable: true, value: call });
+        return call;
       },
     });
   }
+  binders.set(out, bind);
   return out;
 }
+
+/** Each {@linkcode lazySymbols} table's way to bind one of its symbols now, for {@linkcode bindSymbols}. */
+const binders = new WeakMap<object, (name: string) => unknown>();
 
 const errnoSymbols = lazySymbols({
   // int *__errno_location(void)
@@ -76,10 +104,12 @@ const errnoSymbols = lazySymbols({
 });
 
 /**
- * Binds symbols of a {@linkcode lazySymbols} table now rather than at their
- * first call, and the errno accessor with them: for a thread that has idle
- * time before a step where every millisecond counts (the supervisor's thread
- * before its start message). The `ffi/` modules wrap it as `bind…Now`.
+ * Binds symbols of a {@linkcode lazySymbols} table now, compiled, rather than
+ * after their first calls, and looks up the errno accessor (called once a
+ * thread): for a thread that has idle time before a step where every
+ * millisecond counts (the supervisor's Worker before its start message, a
+ * thread of the notification pool before its first notification). The `ffi/`
+ * modules wrap it as `bind…Now`.
  *
  * @param table A table from {@linkcode lazySymbols}.
  * @param names The symbols to bind (default: all of them).
@@ -88,7 +118,8 @@ export function bindSymbols<S extends Deno.ForeignLibraryInterface>(
   table: Deno.DynamicLibrary<S>["symbols"],
   names: readonly (keyof S)[] = Object.keys(table) as (keyof S)[],
 ): void {
-  for (const name of names) void table[name];
+  const bind = binders.get(table)!;
+  for (const name of names) bind(name as string);
   void errnoSymbols.__errno_location;
 }
 

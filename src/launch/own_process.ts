@@ -1,19 +1,17 @@
 /**
  * jail's own process, as every launch needs it: set up once (subreaper,
  * non-dumpable) and read once per thread (the caller's ids, Landlock's ABI,
- * jail's capabilities), with the calls the launch makes bound ahead, so that
- * none of it is done while the command's process waits.
+ * jail's capabilities), so that a thread with idle time (the supervisor's
+ * Worker) reads it before the command's process waits for it.
  *
  * @module
  */
 
 import { prctl } from "../../ffi/process.ts";
-import { bindCloneNow } from "../../ffi/clone.ts";
-import { bindAffinityNow } from "../../ffi/affinity.ts";
 import { CAPABILITIES } from "../../kernel/capability.ts";
 import { PR } from "../../kernel/prctl.ts";
 import type { CapabilitySets } from "../../ffi/security.ts";
-import { bindLandlockNow, landlockAbi } from "../../ffi/landlock.ts";
+import { landlockAbi } from "../../ffi/landlock.ts";
 import { type OwnCapabilities, ownCapabilities } from "./capabilities.ts";
 import { type Caller, currentCaller } from "./command_path.ts";
 import { syscallInstruction } from "./inject.ts";
@@ -47,18 +45,15 @@ export interface Host {
 let host: Host | undefined;
 
 /**
- * Reads what every launch needs of jail itself, and binds the calls it will
- * make: for the supervisor's thread to do while it waits for its start
- * message rather than when the command is waiting.
+ * Reads what every launch needs of jail itself: for the supervisor's thread
+ * to do while it waits for its start message rather than when the command is
+ * waiting.
  *
  * @throws {Error} When /proc or capget cannot be read.
  */
 export function readHost(): Host {
   if (host) return host;
   const capabilities = ownCapabilities();
-  bindCloneNow();
-  bindLandlockNow();
-  bindAffinityNow();
   syscallInstruction();
   return host = {
     caller: currentCaller(),
