@@ -16,8 +16,10 @@ import {
   moduleAt,
   moduleStarts,
   staleBundles,
+  STARTUP_PROFILE,
 } from "../scripts/bundle.ts";
 import { parse } from "acorn";
+import { profiledKeys } from "../scripts/startup_profile.ts";
 import { ROOT_DIR } from "./_helpers.ts";
 
 Deno.test("bundle: dist/ holds the bundles of the sources under src/ (deno task bundle)", async () => {
@@ -93,8 +95,14 @@ Deno.test("bundle: eager functions keep hoisting, names, async and generator fun
   assert.equal(await m.waits(), "named");
   assert.deepEqual([...m.counts()], [1, 2]);
   assert.equal(m.g(), 1);
-  // The bundles themselves: no declaration left at their top level but the lazy modules'.
-  for (const { out } of BUNDLES) {
+  // With a test, a function it refuses stays a declaration.
+  const some = eagerFunctions(module, (fn) => fn.id.name !== "later");
+  assert.match(some, /^function later\(x\)/m);
+  assert.match(some, /^var named = \(function named\(\)/m);
+  assert.equal((await import(`data:text/javascript,${encodeURIComponent(some)}`)).early, 42);
+  // The Worker's and the pool's bundles: no declaration left at their top level but the lazy
+  // modules' (the CLI's follows its profile: below).
+  for (const { out } of BUNDLES.filter((b) => b.out !== "jail.js")) {
     const text = await Deno.readTextFile(`${ROOT_DIR}/dist/${out}`);
     const starts = moduleStarts(text);
     for (const m of text.matchAll(/^(async )?function\*? (\w+)/gm)) {
@@ -136,9 +144,17 @@ Deno.test("bundle: eager literals put every inner function in parentheses, and c
   assert.deepEqual(m.doubled, [4]);
   assert.equal(new m.C().m()[0], 2);
   assert.equal(m.arrow.name, "arrow");
-  // The bundles themselves: no function literal outside grouping parentheses but class members,
-  // accessors, methods that could not be rewritten, and the modules left lazy.
-  for (const { out } of BUNDLES) {
+  // With a test, a literal it refuses keeps its form.
+  const some = eagerLiterals(
+    module,
+    (fn, text) => !/y|return x;/.test(text.slice(fn.start, fn.end)),
+  );
+  assert.match(some, /add = \(x\) => \(y\) => x \+ y;/);
+  assert.match(some, /init: \(function \(\)/);
+  assert.match(some, /async later\(x\)/);
+  // The Worker's and the pool's bundles: no function literal outside grouping parentheses but
+  // class members, accessors, methods that could not be rewritten, and the modules left lazy.
+  for (const { out } of BUNDLES.filter((b) => b.out !== "jail.js")) {
     const text = await Deno.readTextFile(`${ROOT_DIR}/dist/${out}`);
     const starts = moduleStarts(text);
     // deno-lint-ignore no-explicit-any
@@ -168,13 +184,96 @@ Deno.test("bundle: eager literals put every inner function in parentheses, and c
   }
 });
 
-Deno.test("bundle: the modules left lazy exist, and the CLI's bundle has each (a renamed one would be eager again)", async () => {
-  const text = await Deno.readTextFile(`${ROOT_DIR}/dist/jail.js`);
+Deno.test("bundle: the modules left lazy exist, and the Worker's bundle has those it uses (a renamed one would be eager again)", async () => {
+  const text = await Deno.readTextFile(`${ROOT_DIR}/dist/worker.js`);
   const inBundle = new Set(moduleStarts(text).map((s) => s.module));
   for (const module of LAZY_MODULES) {
     assert.ok((await Deno.stat(`${ROOT_DIR}/${module}`)).isFile, module);
-    assert.ok(inBundle.has(module), `${module} is not in dist/jail.js`);
   }
+  assert.ok(inBundle.has("src/net/check.ts"));
   // Their top-level functions stayed declarations: V8 compiles them at their first call.
   assert.match(text, /^function /m);
+});
+
+Deno.test("bundle: what jail -- true runs of the CLI's bundle is compiled with it, and little else", async () => {
+  const cwd = await Deno.makeTempDir();
+  const coverage = `${cwd}/coverage`;
+  try {
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", `--coverage=${coverage}`, `${ROOT_DIR}/jail.ts`, "--", "true"],
+      cwd,
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+    }).output();
+    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+    const ends = new Set<number>();
+    for await (const entry of Deno.readDir(coverage)) {
+      const data = JSON.parse(await Deno.readTextFile(`${coverage}/${entry.name}`));
+      if (!String(data.url).endsWith("/dist/jail.js")) continue;
+      // deno-lint-ignore no-explicit-any
+      for (const fn of data.functions as any[]) {
+        if (fn.ranges[0].count > 0) ends.add(fn.ranges[0].endOffset);
+      }
+    }
+    const text = await Deno.readTextFile(`${ROOT_DIR}/dist/jail.js`);
+    // deno-lint-ignore no-explicit-any
+    const ast = parse(text, {
+      ecmaVersion: "latest",
+      sourceType: "module",
+      preserveParens: true,
+    }) as any;
+    const ranLazy: string[] = [];
+    let ran = 0;
+    let eager = 0;
+    let literals = 0;
+    // deno-lint-ignore no-explicit-any
+    const visit = (node: any, parent: any) => {
+      if (!node || typeof node.type !== "string") return;
+      const literal = node.type === "ArrowFunctionExpression" ||
+        node.type === "FunctionExpression" || node.type === "FunctionDeclaration";
+      // What cannot be put in parentheses: class members, accessors, methods left as methods.
+      const member = parent?.type === "MethodDefinition" ||
+        (parent?.type === "Property" && (parent.method || parent.kind !== "init"));
+      if (literal && !member) {
+        literals++;
+        const parenthesized = parent?.type === "ParenthesizedExpression";
+        if (parenthesized) eager++;
+        if (ends.has(node.end)) {
+          ran++;
+          if (!parenthesized) ranLazy.push(text.slice(node.start, node.start + 50));
+        }
+      }
+      for (const v of Object.values(node)) {
+        if (Array.isArray(v)) { for (const c of v) visit(c, node); }
+        else if (v && typeof v === "object") visit(v, node);
+      }
+    };
+    visit(ast, null);
+    assert.ok(ran > 100, `only ${ran} functions ran`);
+    // A few may differ with the host (another architecture, no Landlock, not root).
+    assert.ok(
+      ranLazy.length <= ran / 10,
+      `${ranLazy.length} of the ${ran} functions jail -- true ran were compiled at their call, ` +
+        `not with the module: run \`deno task profile\`, then \`deno task bundle\`:\n` +
+        ranLazy.join("\n"),
+    );
+    // The profile, not every literal: what no profiled start runs stays lazy.
+    assert.ok(eager < literals * 0.6, `${eager} of ${literals} literals are eager`);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("bundle: the start-up profile holds what jail -- true runs now (deno task profile)", async () => {
+  const profile = new Set(
+    JSON.parse(await Deno.readTextFile(`${ROOT_DIR}/${STARTUP_PROFILE}`)) as string[],
+  );
+  const ran = await profiledKeys([["--", "true"]]);
+  const missing = [...ran].filter((k) => !profile.has(k));
+  // A few may differ with the host (another architecture, no Landlock, not root).
+  assert.ok(ran.size > 100, `only ${ran.size} functions ran`);
+  assert.ok(
+    missing.length <= ran.size / 10,
+    `${missing.length} of the ${ran.size} functions jail -- true runs are not in ` +
+      `${STARTUP_PROFILE}: run \`deno task profile\` and \`deno task bundle\``,
+  );
 });
