@@ -309,6 +309,17 @@ var pathMissing = (function pathMissing(path) {
   const rc = sys("faccessat", AT_FDCWD, cstring(path), 0, 0);
   return rc === -ERRNO_NUMBERS.ENOENT || rc === -ERRNO_NUMBERS.ENOTDIR;
 });
+var statFile = (function statFile(path) {
+  const p = cpath(path);
+  if (!p) return -ENAMETOOLONG;
+  const rc = sys("statx", AT_FDCWD, p, 0, STATX.BASIC_IDS, statxBuf);
+  if (rc < 0) return rc;
+  return {
+    mode: statxBuf.getUint16(STATX.MODE, true),
+    uid: statxBuf.getUint32(STATX.UID, true),
+    gid: statxBuf.getUint32(STATX.GID, true)
+  };
+});
 var lstatKind = (function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG;
@@ -1375,10 +1386,10 @@ var pathOf = (function pathOf(env) {
   return entry === void 0 ? DEFAULT_PATH : entry.slice("PATH=".length);
 });
 var executable = (function executable(info, caller) {
-  const mode = info.mode ?? 0;
+  const mode = info.mode;
   if (caller.uid === 0) return (mode & 73) !== 0;
   if (info.uid === caller.uid) return (mode & 64) !== 0;
-  if (info.gid !== null && caller.groups.has(info.gid)) return (mode & 8) !== 0;
+  if (caller.groups.has(info.gid)) return (mode & 8) !== 0;
   return (mode & 1) !== 0;
 });
 var findCommand = (function findCommand(file, path, caller) {
@@ -1392,14 +1403,12 @@ var findCommand = (function findCommand(file, path, caller) {
   for (const dir of path.split(":")) {
     const candidate = `${dir === "" ? "." : dir.replace(/\/+$/, "")}/${file}`;
     if (pathMissing(candidate)) continue;
-    let info;
-    try {
-      info = Deno.statSync(candidate);
-    } catch (e) {
-      if (e instanceof Deno.errors.PermissionDenied) errno3 = EACCES;
+    const info = statFile(candidate);
+    if (typeof info === "number") {
+      if (info === -EACCES) errno3 = EACCES;
       continue;
     }
-    if (info.isFile && executable(info, caller)) return {
+    if ((info.mode & S_IF.MT) === S_IF.REG && executable(info, caller)) return {
       path: candidate
     };
     errno3 = EACCES;
@@ -6488,7 +6497,7 @@ var init_abi = __esm({
 });
 
 // kernel/fcntl.ts
-var O, AT_FDCWD, AT, F, RESOLVE_IN_ROOT, OPEN_HOW_SIZE, S_IF, ACCESS_OK, SEEK, PATH_MAX, MAXSYMLINKS;
+var O, AT_FDCWD, AT, F, RESOLVE_IN_ROOT, OPEN_HOW_SIZE, STATX, S_IF, ACCESS_OK, SEEK, PATH_MAX, MAXSYMLINKS;
 var init_fcntl = __esm({
   "kernel/fcntl.ts": (function () {
     init_abi();
@@ -6553,6 +6562,16 @@ var init_fcntl = __esm({
     };
     RESOLVE_IN_ROOT = 16;
     OPEN_HOW_SIZE = 24;
+    STATX = {
+      /** STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID. */
+      BASIC_IDS: 1 | 2 | 8 | 16,
+      /** sizeof(struct statx). */
+      SIZE: 256,
+      /** Byte offsets: stx_uid (u32), stx_gid (u32), stx_mode (u16). */
+      UID: 20,
+      GID: 24,
+      MODE: 28
+    };
     S_IF = {
       /** S_IFMT: the mask. */
       MT: 61440,
@@ -7827,6 +7846,7 @@ var init_bpf = __esm({
 
 
 
+
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
@@ -7841,7 +7861,7 @@ function readFileHead(path, max) {
     close(fd);
   }
 }
-var SYMBOLS7, sym7, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG, OPEN_HEAD;
+var SYMBOLS7, sym7, pathBuf, stat, ST_MODE, linkBuf, encoder2, decoder, ENAMETOOLONG, OPEN_HEAD, statxBuf;
 var init_fs = __esm({
   "ffi/fs.ts": (function () {
     init_libc();
@@ -7902,6 +7922,7 @@ var init_fs = __esm({
     decoder = new TextDecoder();
     ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
     OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
+    statxBuf = new DataView(new ArrayBuffer(STATX.SIZE));
   })
 });
 
@@ -12028,6 +12049,7 @@ init_arch();
 // src/launch/command_path.ts
 init_errno();
 init_fs();
+init_fcntl();
 var DEFAULT_PATH = "/bin:/usr/bin";
 var ENOENT = ERRNO_NUMBERS.ENOENT;
 var EACCES = ERRNO_NUMBERS.EACCES;

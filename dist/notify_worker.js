@@ -1803,6 +1803,16 @@ var AT = {
 };
 var RESOLVE_IN_ROOT = 16;
 var OPEN_HOW_SIZE = 24;
+var STATX = {
+  /** STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID. */
+  BASIC_IDS: 1 | 2 | 8 | 16,
+  /** sizeof(struct statx). */
+  SIZE: 256,
+  /** Byte offsets: stx_uid (u32), stx_gid (u32), stx_mode (u16). */
+  UID: 20,
+  GID: 24,
+  MODE: 28
+};
 var S_IF = {
   /** S_IFMT: the mask. */
   MT: 61440,
@@ -1875,6 +1885,7 @@ var decoder = new TextDecoder();
 var ENAMETOOLONG = ERRNO_NUMBERS.ENAMETOOLONG;
 var OPEN_HEAD = O.NONBLOCK | O.NOCTTY | O.NOFOLLOW | O.CLOEXEC;
 
+var statxBuf = new DataView(new ArrayBuffer(STATX.SIZE));
 
 
 

@@ -10,7 +10,7 @@ import { bindSymbols, cstring, errno, lazySymbols, sys, type SysResult } from ".
 import { close } from "./io.ts";
 import { HOST_ABI } from "../kernel/abi.ts";
 import { ERRNO_NUMBERS } from "../kernel/errno.ts";
-import { AT_FDCWD, O, PATH_MAX, S_IF } from "../kernel/fcntl.ts";
+import { AT_FDCWD, O, PATH_MAX, S_IF, STATX } from "../kernel/fcntl.ts";
 
 const SYMBOLS = {
   // int lstat(const char *path, struct stat *st)
@@ -61,6 +61,35 @@ function cpath(path: string): Uint8Array<ArrayBuffer> | undefined {
 export function pathMissing(path: string): boolean {
   const rc = sys("faccessat", AT_FDCWD, cstring(path), 0, 0);
   return rc === -ERRNO_NUMBERS.ENOENT || rc === -ERRNO_NUMBERS.ENOTDIR;
+}
+
+/** What {@linkcode statFile} reads of a file: its mode (type and permission bits) and owner. */
+export interface FileFacts {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+const statxBuf = new DataView(new ArrayBuffer(STATX.SIZE));
+
+/**
+ * The mode and owner of the file at `path`, following symlinks: `statx(2)`
+ * for the three fields alone, where `Deno.statSync` builds a whole
+ * `FileInfo` (its first call cost about 0.3 ms of every start, on the way to
+ * the command).
+ *
+ * @returns The facts, or `-errno` (ENOENT, EACCES...).
+ */
+export function statFile(path: string): FileFacts | SysResult {
+  const p = cpath(path);
+  if (!p) return -ENAMETOOLONG;
+  const rc = sys("statx", AT_FDCWD, p, 0, STATX.BASIC_IDS, statxBuf);
+  if (rc < 0) return rc;
+  return {
+    mode: statxBuf.getUint16(STATX.MODE, true),
+    uid: statxBuf.getUint32(STATX.UID, true),
+    gid: statxBuf.getUint32(STATX.GID, true),
+  };
 }
 
 /**

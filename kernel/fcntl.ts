@@ -82,6 +82,21 @@ export const RESOLVE_IN_ROOT = 0x10;
 /** `sizeof(struct open_how)`: flags, mode, resolve (linux/openat2.h). */
 export const OPEN_HOW_SIZE = 24;
 
+/**
+ * statx(2): the mask of the fields asked for, and where `struct statx` keeps them (the same on
+ * every architecture; linux/stat.h).
+ */
+export const STATX = {
+  /** STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID. */
+  BASIC_IDS: 0x1 | 0x2 | 0x8 | 0x10,
+  /** sizeof(struct statx). */
+  SIZE: 256,
+  /** Byte offsets: stx_uid (u32), stx_gid (u32), stx_mode (u16). */
+  UID: 20,
+  GID: 24,
+  MODE: 28,
+} as const;
+
 /** File-type bits of `st_mode` (linux/stat.h). */
 export const S_IF = {
   /** S_IFMT: the mask. */

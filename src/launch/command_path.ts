@@ -8,7 +8,8 @@
  */
 
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
-import { pathMissing } from "../../ffi/fs.ts";
+import { type FileFacts, pathMissing, statFile } from "../../ffi/fs.ts";
+import { S_IF } from "../../kernel/fcntl.ts";
 
 /** glibc's PATH when the environment has none (`execvpe(3)`). */
 export const DEFAULT_PATH = "/bin:/usr/bin";
@@ -34,11 +35,11 @@ export function pathOf(env: readonly string[]): string {
   return entry === undefined ? DEFAULT_PATH : entry.slice("PATH=".length);
 }
 
-function executable(info: Deno.FileInfo, caller: Caller): boolean {
-  const mode = info.mode ?? 0;
+function executable(info: FileFacts, caller: Caller): boolean {
+  const mode = info.mode;
   if (caller.uid === 0) return (mode & 0o111) !== 0;
   if (info.uid === caller.uid) return (mode & 0o100) !== 0;
-  if (info.gid !== null && caller.groups.has(info.gid)) return (mode & 0o010) !== 0;
+  if (caller.groups.has(info.gid)) return (mode & 0o010) !== 0;
   return (mode & 0o001) !== 0;
 }
 
@@ -63,14 +64,12 @@ export function findCommand(file: string, path: string, caller: Caller): Command
     // Most entries do not have it: asked without an exception (NotFound from Deno.statSync cost
     // about 0.2 ms each, cold, on the way to the command).
     if (pathMissing(candidate)) continue;
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.statSync(candidate);
-    } catch (e) {
-      if (e instanceof Deno.errors.PermissionDenied) errno = EACCES;
+    const info = statFile(candidate);
+    if (typeof info === "number") {
+      if (info === -EACCES) errno = EACCES;
       continue;
     }
-    if (info.isFile && executable(info, caller)) return { path: candidate };
+    if ((info.mode & S_IF.MT) === S_IF.REG && executable(info, caller)) return { path: candidate };
     errno = EACCES;
   }
   return { errno };

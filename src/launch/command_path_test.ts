@@ -20,6 +20,14 @@ Deno.test("findCommand() searches PATH as execvpe does", () => {
     assert.deepEqual(findCommand("plain", `${dir}`, ROOT), { errno: 13 });
     assert.deepEqual(findCommand("adir", `${dir}`, ROOT), { errno: 13 });
     assert.deepEqual(findCommand("plain", `${dir}:${dir}/sub`, ROOT), { path: `${dir}/sub/plain` });
+    // A symlink counts as what it points to: followed to a runnable file, or to a directory.
+    Deno.mkdirSync(`${dir}/links`);
+    Deno.symlinkSync(`${dir}/prog`, `${dir}/links/viaLink`);
+    Deno.symlinkSync(`${dir}/adir`, `${dir}/links/toDir`);
+    assert.deepEqual(findCommand("viaLink", `${dir}/links`, ROOT), {
+      path: `${dir}/links/viaLink`,
+    });
+    assert.deepEqual(findCommand("toDir", `${dir}/links`, ROOT), { errno: 13 });
     // Found nowhere: ENOENT (127); a name with a slash is not searched.
     assert.deepEqual(findCommand("jail-no-such", `${dir}:/usr/bin`, ROOT), { errno: 2 });
     assert.deepEqual(findCommand("", `${dir}`, ROOT), { errno: 2 });
