@@ -118,6 +118,26 @@ export function moduleAt(starts: { at: number; module: string }[], at: number): 
   return lo === 0 ? "" : starts[lo - 1].module;
 }
 
+/**
+ * Calls `visit` on every node of an acorn tree, depth first, with its parent; a visit that returns
+ * false skips the node's children.
+ */
+export function walk(
+  // deno-lint-ignore no-explicit-any
+  node: any,
+  // deno-lint-ignore no-explicit-any
+  visit: (node: any, parent: any) => boolean | void,
+  // deno-lint-ignore no-explicit-any
+  parent: any = null,
+): void {
+  if (!node || typeof node.type !== "string") return;
+  if (visit(node, parent) === false) return;
+  for (const v of Object.values(node)) {
+    if (Array.isArray(v)) { for (const c of v) walk(c, visit, node); }
+    else if (v && typeof v === "object") walk(v, visit, node);
+  }
+}
+
 /** Which function literals a bundle's rewrite makes eager: given the node and the bundle's text. */
 // deno-lint-ignore no-explicit-any
 export type EagerTest = (fn: any, text: string) => boolean;
@@ -266,9 +286,7 @@ export function eagerLiterals(text: string, eager?: EagerTest): string {
     heads.push({ start: node.start, end: value.start, text: `${key}: (${fn} ` });
     closers.set(node.end, ")" + (closers.get(node.end) ?? ""));
   };
-  // deno-lint-ignore no-explicit-any
-  const visit = (node: any, parent: any) => {
-    if (!node || typeof node.type !== "string") return;
+  walk(program, (node, parent) => {
     // A lazy module's statements are left alone, but for its initializer (esbuild's `__esm`
     // method, whose body is the module's top-level code): that one runs as soon as a module
     // importing it does. What it holds stays lazy.
@@ -276,7 +294,7 @@ export function eagerLiterals(text: string, eager?: EagerTest): string {
       byModule && parent?.type === "Program" && LAZY_MODULES.has(moduleAt(starts, node.start))
     ) {
       if (isModuleInit(node)) eagerMethod(node.declarations[0].init.arguments[0].properties[0]);
-      return;
+      return false;
     }
     const value = node.type === "Property" ? node.value : undefined;
     if (
@@ -293,12 +311,7 @@ export function eagerLiterals(text: string, eager?: EagerTest): string {
     ) {
       wrap(node.start, node.end);
     }
-    for (const v of Object.values(node)) {
-      if (Array.isArray(v)) { for (const c of v) visit(c, node); }
-      else if (v && typeof v === "object") visit(v, node);
-    }
-  };
-  visit(program, null);
+  });
   // Every edit is an insertion at an offset or the replacement of a method's head, which holds no
   // other edit: apply them from the end.
   const points = new Set([...openers.keys(), ...closers.keys(), ...heads.map((h) => h.start)]);

@@ -22,7 +22,7 @@
  */
 
 import { parse } from "acorn";
-import { buildRaw, functionKey, STARTUP_PROFILE } from "./bundle.ts";
+import { buildRaw, functionKey, STARTUP_PROFILE, walk } from "./bundle.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 
@@ -39,6 +39,22 @@ export const PROFILED_STARTS: readonly (readonly string[])[] = [
   ["--allow-net=localhost:5432", "--", "true"],
   ["--", "sh", "-c", "/bin/true; exit 3"],
 ];
+
+/**
+ * Where each function of the CLI's bundle that ran ends (its offset in the bundle's text), from
+ * the V8 coverage `deno run --coverage=dir` wrote.
+ */
+export async function ranEnds(dir: string): Promise<Set<number>> {
+  const ends = new Set<number>();
+  for await (const entry of Deno.readDir(dir)) {
+    const data = JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}`));
+    if (!String(data.url).endsWith("/dist/jail.js")) continue;
+    for (const fn of data.functions) {
+      if (fn.ranges[0].count > 0) ends.add(fn.ranges[0].endOffset);
+    }
+  }
+  return ends;
+}
 
 /**
  * The keys of the CLI bundle's function literals that ran in `starts`, each
@@ -70,30 +86,17 @@ export async function profiledKeys(
           `jail ${args.join(" ")} exited ${run.code}: ${new TextDecoder().decode(run.stderr)}`,
         );
       }
-      for await (const entry of Deno.readDir(coverage)) {
-        const data = JSON.parse(await Deno.readTextFile(`${coverage}/${entry.name}`));
-        if (!String(data.url).endsWith("/dist/jail.js")) continue;
-        for (const fn of data.functions) {
-          if (fn.ranges[0].count > 0) ends.add(fn.ranges[0].endOffset);
-        }
-      }
+      for (const end of await ranEnds(coverage)) ends.add(end);
     }
     const keys = new Set<string>();
-    // deno-lint-ignore no-explicit-any
-    const visit = (node: any) => {
-      if (!node || typeof node.type !== "string") return;
+    walk(parse(text, { ecmaVersion: "latest", sourceType: "module" }), (node) => {
       if (
         (node.type === "FunctionDeclaration" || node.type === "FunctionExpression" ||
           node.type === "ArrowFunctionExpression") && ends.has(node.end)
       ) {
         keys.add(functionKey(text.slice(node.start, node.end)));
       }
-      for (const v of Object.values(node)) {
-        if (Array.isArray(v)) { for (const c of v) visit(c); }
-        else if (v && typeof v === "object") visit(v);
-      }
-    };
-    visit(parse(text, { ecmaVersion: "latest", sourceType: "module" }));
+    });
     return keys;
   } finally {
     await Deno.remove(tmp, { recursive: true });

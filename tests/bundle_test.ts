@@ -17,9 +17,10 @@ import {
   moduleStarts,
   staleBundles,
   STARTUP_PROFILE,
+  walk,
 } from "../scripts/bundle.ts";
 import { parse } from "acorn";
-import { profiledKeys } from "../scripts/startup_profile.ts";
+import { profiledKeys, ranEnds } from "../scripts/startup_profile.ts";
 import { ROOT_DIR } from "./_helpers.ts";
 
 Deno.test("bundle: dist/ holds the bundles of the sources under src/ (deno task bundle)", async () => {
@@ -164,22 +165,17 @@ Deno.test("bundle: eager literals put every inner function in parentheses, and c
       preserveParens: true,
     }) as any;
     const lazy: string[] = [];
-    // deno-lint-ignore no-explicit-any
-    const visit = (node: any, parent: any) => {
-      if (!node || typeof node.type !== "string") return;
-      if (parent?.type === "Program" && LAZY_MODULES.has(moduleAt(starts, node.start))) return;
+    walk(ast, (node, parent) => {
+      if (parent?.type === "Program" && LAZY_MODULES.has(moduleAt(starts, node.start))) {
+        return false;
+      }
       const literal = node.type === "ArrowFunctionExpression" || node.type === "FunctionExpression";
       const member = parent?.type === "MethodDefinition" ||
         (parent?.type === "Property" && (parent.method || parent.kind !== "init"));
       if (literal && !member && parent?.type !== "ParenthesizedExpression") {
         lazy.push(text.slice(node.start, node.start + 60));
       }
-      for (const v of Object.values(node)) {
-        if (Array.isArray(v)) { for (const c of v) visit(c, node); }
-        else if (v && typeof v === "object") visit(v, node);
-      }
-    };
-    visit(ast, null);
+    });
     assert.deepEqual(lazy, [], out);
   }
 });
@@ -205,15 +201,7 @@ Deno.test("bundle: what jail -- true runs of the CLI's bundle is compiled with i
       env: { DENO_NO_UPDATE_CHECK: "1" },
     }).output();
     assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
-    const ends = new Set<number>();
-    for await (const entry of Deno.readDir(coverage)) {
-      const data = JSON.parse(await Deno.readTextFile(`${coverage}/${entry.name}`));
-      if (!String(data.url).endsWith("/dist/jail.js")) continue;
-      // deno-lint-ignore no-explicit-any
-      for (const fn of data.functions as any[]) {
-        if (fn.ranges[0].count > 0) ends.add(fn.ranges[0].endOffset);
-      }
-    }
+    const ends = await ranEnds(coverage);
     const text = await Deno.readTextFile(`${ROOT_DIR}/dist/jail.js`);
     // deno-lint-ignore no-explicit-any
     const ast = parse(text, {
@@ -225,9 +213,7 @@ Deno.test("bundle: what jail -- true runs of the CLI's bundle is compiled with i
     let ran = 0;
     let eager = 0;
     let literals = 0;
-    // deno-lint-ignore no-explicit-any
-    const visit = (node: any, parent: any) => {
-      if (!node || typeof node.type !== "string") return;
+    walk(ast, (node, parent) => {
       const literal = node.type === "ArrowFunctionExpression" ||
         node.type === "FunctionExpression" || node.type === "FunctionDeclaration";
       // What cannot be put in parentheses: class members, accessors, methods left as methods.
@@ -242,12 +228,7 @@ Deno.test("bundle: what jail -- true runs of the CLI's bundle is compiled with i
           if (!parenthesized) ranLazy.push(text.slice(node.start, node.start + 50));
         }
       }
-      for (const v of Object.values(node)) {
-        if (Array.isArray(v)) { for (const c of v) visit(c, node); }
-        else if (v && typeof v === "object") visit(v, node);
-      }
-    };
-    visit(ast, null);
+    });
     assert.ok(ran > 100, `only ${ran} functions ran`);
     // A few may differ with the host (another architecture, no Landlock, not root).
     assert.ok(
