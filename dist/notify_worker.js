@@ -4,10 +4,14 @@ var hostNr = (function hostNr(name) {
 });
 var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
   const out = {};
+  const bound = /* @__PURE__ */ new Map();
   const bind = ((name) => {
-    const fn = Deno.dlopen(path, {
+    let fn = bound.get(name);
+    if (fn !== void 0) return fn;
+    fn = Deno.dlopen(path, {
       [name]: symbols[name]
     }).symbols[name];
+    bound.set(name, fn);
     Object.defineProperty(out, name, {
       value: fn,
       enumerable: true

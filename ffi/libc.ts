@@ -66,8 +66,13 @@ export function lazySymbols<S extends Deno.ForeignLibraryInterface>(
   path = "libc.so.6",
 ): Deno.DynamicLibrary<S>["symbols"] {
   const out = {} as Deno.DynamicLibrary<S>["symbols"];
+  const bound = new Map<string, unknown>();
+  // Once per symbol: a second `bindSymbols` of the same table must not compile it again.
   const bind = (name: string) => {
-    const fn = Deno.dlopen(path, { [name]: symbols[name] }).symbols[name];
+    let fn = bound.get(name);
+    if (fn !== undefined) return fn;
+    fn = Deno.dlopen(path, { [name]: symbols[name] }).symbols[name];
+    bound.set(name, fn);
     Object.defineProperty(out, name, { value: fn, enumerable: true });
     return fn;
   };
