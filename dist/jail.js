@@ -4,27 +4,39 @@ var hostNr = (function hostNr(name) {
 });
 var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
   const out = {};
-  const bound = /* @__PURE__ */ new Map();
-  const bind = ((name) => {
-    let fn = bound.get(name);
-    if (fn !== void 0) return fn;
-    fn = Deno.dlopen(path, {
-      [name]: symbols[name]
-    }).symbols[name];
-    bound.set(name, fn);
-    Object.defineProperty(out, name, {
-      value: fn,
-      enumerable: true
-    });
-    return fn;
-  });
+  const binds = /* @__PURE__ */ new Map();
   for (const name of Object.keys(symbols)) {
     const definition = symbols[name];
-    Object.defineProperty(out, name, {
-      configurable: true,
-      enumerable: true,
-      get: (function () {
-        if (definition.nonblocking) return bind(name);
+    if (definition.nonblocking) {
+      let fn;
+      const bind2 = (() => {
+        if (fn !== void 0) return fn;
+        fn = Deno.dlopen(path, {
+          [name]: definition
+        }).symbols[name];
+        Object.defineProperty(out, name, {
+          value: fn,
+          enumerable: true
+        });
+        return fn;
+      });
+      Object.defineProperty(out, name, {
+        configurable: true,
+        enumerable: true,
+        get: bind2
+      });
+      binds.set(name, bind2);
+      continue;
+    }
+    let slow;
+    const bound = {};
+    let left = CALLS_BEFORE_BINDING;
+    const bind = () => bound.fn ??= Deno.dlopen(path, {
+      [name]: definition
+    }).symbols[name];
+    const next = (() => {
+      if (--left < 0) return bind();
+      if (slow === void 0) {
         const address = Deno.dlopen(path, {
           [name]: {
             type: "pointer"
@@ -32,22 +44,37 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
         }).symbols[name];
         if (address === null) throw new Error(`${path}'s ${name} is at NULL`);
         const pointer2 = new Deno.UnsafeFnPointer(address, definition);
-        let left = CALLS_BEFORE_BINDING;
-        const call = ((...args) => {
-          if (--left < 0) return bind(name)(...args);
-          return pointer2.call(...args);
-        });
-        Object.defineProperty(out, name, {
-          configurable: true,
-          enumerable: true,
-          value: call
-        });
-        return call;
-      })
+        slow = pointer2.call.bind(pointer2);
+      }
+      return slow;
     });
+    out[name] = forward(definition.parameters.length, bound, next);
+    binds.set(name, bind);
   }
-  binders.set(out, bind);
+  binders.set(out, (name) => binds.get(name)());
   return out;
+});
+var forward = (function forward(arity, bound, next) {
+  switch (arity) {
+    case 0:
+      return (() => bound.fn !== void 0 ? bound.fn() : next()());
+    case 1:
+      return ((a) => bound.fn !== void 0 ? bound.fn(a) : next()(a));
+    case 2:
+      return ((a, b) => bound.fn !== void 0 ? bound.fn(a, b) : next()(a, b));
+    case 3:
+      return ((a, b, c) => bound.fn !== void 0 ? bound.fn(a, b, c) : next()(a, b, c));
+    case 4:
+      return ((a, b, c, d) => bound.fn !== void 0 ? bound.fn(a, b, c, d) : next()(a, b, c, d));
+    case 5:
+      return (a, b, c, d, e) => bound.fn !== void 0 ? bound.fn(a, b, c, d, e) : next()(a, b, c, d, e);
+    case 6:
+      return ((a, b, c, d, e, f) => bound.fn !== void 0 ? bound.fn(a, b, c, d, e, f) : next()(a, b, c, d, e, f));
+    case 7:
+      return ((a, b, c, d, e, f, g) => bound.fn !== void 0 ? bound.fn(a, b, c, d, e, f, g) : next()(a, b, c, d, e, f, g));
+    default:
+      return (...args) => bound.fn !== void 0 ? bound.fn(...args) : next()(...args);
+  }
 });
 var errno = (function errno() {
   if (errnoView === void 0) {
@@ -6321,6 +6348,7 @@ var init_host_syscalls = __esm({
 });
 
 // ffi/libc.ts
+
 
 
 function errnoName(code3) {
