@@ -23,6 +23,19 @@ import { parse } from "acorn";
 import { profiledKeys, ranEnds } from "../scripts/startup_profile.ts";
 import { ROOT_DIR } from "./_helpers.ts";
 
+/** A bundle's tree, with its grouping parentheses as nodes (what makes a literal eager). */
+// deno-lint-ignore no-explicit-any
+function parseWithParens(text: string): any {
+  return parse(text, { ecmaVersion: "latest", sourceType: "module", preserveParens: true });
+}
+
+/** A function that cannot be put in parentheses: a class member, an accessor, a method left so. */
+// deno-lint-ignore no-explicit-any
+function isMember(parent: any): boolean {
+  return parent?.type === "MethodDefinition" ||
+    (parent?.type === "Property" && (parent.method || parent.kind !== "init"));
+}
+
 Deno.test("bundle: dist/ holds the bundles of the sources under src/ (deno task bundle)", async () => {
   const stale = await staleBundles();
   assert.deepEqual(
@@ -158,21 +171,14 @@ Deno.test("bundle: eager literals put every inner function in parentheses, and c
   for (const { out } of BUNDLES.filter((b) => b.out !== "jail.js")) {
     const text = await Deno.readTextFile(`${ROOT_DIR}/dist/${out}`);
     const starts = moduleStarts(text);
-    // deno-lint-ignore no-explicit-any
-    const ast = parse(text, {
-      ecmaVersion: "latest",
-      sourceType: "module",
-      preserveParens: true,
-    }) as any;
+    const ast = parseWithParens(text);
     const lazy: string[] = [];
     walk(ast, (node, parent) => {
       if (parent?.type === "Program" && LAZY_MODULES.has(moduleAt(starts, node.start))) {
         return false;
       }
       const literal = node.type === "ArrowFunctionExpression" || node.type === "FunctionExpression";
-      const member = parent?.type === "MethodDefinition" ||
-        (parent?.type === "Property" && (parent.method || parent.kind !== "init"));
-      if (literal && !member && parent?.type !== "ParenthesizedExpression") {
+      if (literal && !isMember(parent) && parent?.type !== "ParenthesizedExpression") {
         lazy.push(text.slice(node.start, node.start + 60));
       }
     });
@@ -203,12 +209,7 @@ Deno.test("bundle: what jail -- true runs of the CLI's bundle is compiled with i
     assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
     const ends = await ranEnds(coverage);
     const text = await Deno.readTextFile(`${ROOT_DIR}/dist/jail.js`);
-    // deno-lint-ignore no-explicit-any
-    const ast = parse(text, {
-      ecmaVersion: "latest",
-      sourceType: "module",
-      preserveParens: true,
-    }) as any;
+    const ast = parseWithParens(text);
     const ranLazy: string[] = [];
     let ran = 0;
     let eager = 0;
@@ -216,10 +217,7 @@ Deno.test("bundle: what jail -- true runs of the CLI's bundle is compiled with i
     walk(ast, (node, parent) => {
       const literal = node.type === "ArrowFunctionExpression" ||
         node.type === "FunctionExpression" || node.type === "FunctionDeclaration";
-      // What cannot be put in parentheses: class members, accessors, methods left as methods.
-      const member = parent?.type === "MethodDefinition" ||
-        (parent?.type === "Property" && (parent.method || parent.kind !== "init"));
-      if (literal && !member) {
+      if (literal && !isMember(parent)) {
         literals++;
         const parenthesized = parent?.type === "ParenthesizedExpression";
         if (parenthesized) eager++;
