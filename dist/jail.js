@@ -351,6 +351,12 @@ var statFile = (function statFile(path) {
     gid: statxBuf.getUint32(STATX.GID, true)
   };
 });
+var statKind = (function statKind(path) {
+  const facts = statFile(path);
+  if (typeof facts === "number") return facts;
+  const type = facts.mode & S_IF.MT;
+  return type === S_IF.DIR ? "dir" : type === S_IF.REG ? "file" : "other";
+});
 var lstatKind = (function lstatKind(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG;
@@ -1433,7 +1439,6 @@ var findCommand = (function findCommand(file, path, caller) {
   let errno3 = ENOENT;
   for (const dir of path.split(":")) {
     const candidate = `${dir === "" ? "." : dir.replace(/\/+$/, "")}/${file}`;
-    if (pathMissing(candidate)) continue;
     const info = statFile(candidate);
     if (typeof info === "number") {
       if (info === -EACCES) errno3 = EACCES;
@@ -2934,9 +2939,7 @@ var redirects = (function redirects(config, env) {
     const [dst] = absolutePatterns(to, key, env, void 0);
     const real = canonicalize(dst);
     const parent2 = real.slice(0, real.lastIndexOf("/")) || "/";
-    try {
-      if (!Deno.statSync(parent2).isDirectory) throw new Error();
-    } catch {
+    if (statKind(parent2) !== "dir") {
       throw new ConfigError(`${key}: ${JSON.stringify(to)}: its directory ${parent2} does not exist`);
     }
     out.push({
@@ -7879,6 +7882,7 @@ var init_bpf = __esm({
 
 
 
+
 function readFileHead(path, max) {
   const p = cpath(path);
   if (!p) return void 0;
@@ -12144,12 +12148,8 @@ var WRITE_RIGHTS = ACCESS.WRITE_FILE | ACCESS.REMOVE_DIR | ACCESS.REMOVE_FILE | 
 
 var realPathKinds = {
   isDir: (function (path) {
-    if (pathMissing(path)) return void 0;
-    try {
-      return Deno.statSync(path).isDirectory;
-    } catch {
-      return void 0;
-    }
+    const kind = statKind(path);
+    return typeof kind === "number" ? void 0 : kind === "dir";
   })
 };
 
@@ -15573,14 +15573,9 @@ function lookupProgram(name, pathEnv, cwd) {
   const out = [];
   for (const dir of pathEnv.split(":")) {
     const candidate = `${dir.startsWith("/") ? dir : `${cwd}/${dir}`}/${name}`;
-    if (pathMissing(candidate)) continue;
-    try {
-      if (Deno.statSync(candidate).isFile) {
-        const real = canonicalize(candidate);
-        if (!out.includes(real)) out.push(real);
-      }
-    } catch {
-    }
+    if (statKind(candidate) !== "file") continue;
+    const real = canonicalize(candidate);
+    if (!out.includes(real)) out.push(real);
   }
   return out;
 }

@@ -173,10 +173,6 @@ var cpath = (function cpath(path) {
   pathBuf[written] = 0;
   return pathBuf;
 });
-var pathMissing = (function pathMissing(path) {
-  const rc = sys("faccessat", AT_FDCWD, cstring(path), 0, 0);
-  return rc === -ERRNO_NUMBERS.ENOENT || rc === -ERRNO_NUMBERS.ENOTDIR;
-});
 var statFile = (function statFile(path) {
   const p = cpath(path);
   if (!p) return -ENAMETOOLONG;
@@ -1338,7 +1334,6 @@ var findCommand = (function findCommand(file, path, caller) {
   let errno2 = ENOENT;
   for (const dir of path.split(":")) {
     const candidate = `${dir === "" ? "." : dir.replace(/\/+$/, "")}/${file}`;
-    if (pathMissing(candidate)) continue;
     const info = statFile(candidate);
     if (typeof info === "number") {
       if (info === -EACCES) errno2 = EACCES;
@@ -4704,7 +4699,6 @@ var init_io = __esm({
 });
 
 // ffi/fs.ts
-
 
 
 

@@ -93,6 +93,19 @@ export function statFile(path: string): FileFacts | SysResult {
 }
 
 /**
+ * The kind of file at `path`, following symlinks (as `Deno.statSync` does, without its
+ * exceptions and its whole `FileInfo`).
+ *
+ * @returns `"dir"`, `"file"` (a regular one), `"other"`, or `-errno` of the failure.
+ */
+export function statKind(path: string): "dir" | "file" | "other" | SysResult {
+  const facts = statFile(path);
+  if (typeof facts === "number") return facts;
+  const type = facts.mode & S_IF.MT;
+  return type === S_IF.DIR ? "dir" : type === S_IF.REG ? "file" : "other";
+}
+
+/**
  * The kind of file at `path`, without following a last symlink.
  *
  * @returns `"dir"`, `"symlink"`, `"other"`, or `-errno` of the failure (ENOENT, ENOTDIR...).

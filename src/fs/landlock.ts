@@ -15,7 +15,7 @@
 import { AccessChecker, type FsPolicy, type PathRules } from "./access.ts";
 import { staticPrefix } from "./glob.ts";
 import { ACCESS } from "../../kernel/landlock.ts";
-import { pathMissing } from "../../ffi/fs.ts";
+import { statKind } from "../../ffi/fs.ts";
 
 /** Rights a rule on a non-directory may carry. */
 export const FILE_RIGHTS: number = ACCESS.EXECUTE | ACCESS.WRITE_FILE | ACCESS.READ_FILE |
@@ -71,12 +71,8 @@ export interface PathKinds {
 /** The real file system. */
 export const realPathKinds: PathKinds = {
   isDir(path: string): boolean | undefined {
-    if (pathMissing(path)) return undefined; // Asked first: a NotFound costs an exception.
-    try {
-      return Deno.statSync(path).isDirectory;
-    } catch {
-      return undefined;
-    }
+    const kind = statKind(path);
+    return typeof kind === "number" ? undefined : kind === "dir";
   },
 };
 

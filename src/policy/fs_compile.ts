@@ -13,7 +13,7 @@
  */
 
 import { ERRNO_NUMBERS } from "../../kernel/errno.ts";
-import { pathMissing } from "../../ffi/fs.ts";
+import { pathMissing, statKind } from "../../ffi/fs.ts";
 import type { JailConfig } from "./types.ts";
 import { ConfigError } from "./config_error.ts";
 import {
@@ -70,15 +70,9 @@ function lookupProgram(name: string, pathEnv: string, cwd: string): string[] {
   const out: string[] = [];
   for (const dir of pathEnv.split(":")) {
     const candidate = `${dir.startsWith("/") ? dir : `${cwd}/${dir}`}/${name}`;
-    if (pathMissing(candidate)) continue;
-    try {
-      if (Deno.statSync(candidate).isFile) {
-        const real = canonicalize(candidate);
-        if (!out.includes(real)) out.push(real);
-      }
-    } catch {
-      // Not in this directory.
-    }
+    if (statKind(candidate) !== "file") continue; // Not in this directory.
+    const real = canonicalize(candidate);
+    if (!out.includes(real)) out.push(real);
   }
   return out;
 }
@@ -188,9 +182,7 @@ function redirects(config: JailConfig, env: Env): Redirect[] {
     const [dst] = absolutePatterns(to, key, env, undefined);
     const real = canonicalize(dst);
     const parent = real.slice(0, real.lastIndexOf("/")) || "/";
-    try {
-      if (!Deno.statSync(parent).isDirectory) throw new Error();
-    } catch {
+    if (statKind(parent) !== "dir") {
       throw new ConfigError(
         `${key}: ${JSON.stringify(to)}: its directory ${parent} does not exist`,
       );
