@@ -2,6 +2,20 @@
 var hostNr = (function hostNr(name) {
   return BigInt(HOST_SYSCALL_NUMBERS[name]);
 });
+var symbolAddress = (function symbolAddress(name, path = "libc.so.6") {
+  const key = `${path}\0${name}`;
+  let address = addresses.get(key);
+  if (address === void 0) {
+    const p = Deno.dlopen(path, {
+      [name]: {
+        type: "pointer"
+      }
+    }).symbols[name];
+    if (p === null) throw new Error(`${path}'s ${name} is at NULL`);
+    addresses.set(key, address = BigInt(Deno.UnsafePointer.value(p)));
+  }
+  return address;
+});
 var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
   const out = {};
   const binds = /* @__PURE__ */ new Map();
@@ -37,12 +51,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
     const next = (() => {
       if (--left < 0) return bind();
       if (slow === void 0) {
-        const address = Deno.dlopen(path, {
-          [name]: {
-            type: "pointer"
-          }
-        }).symbols[name];
-        if (address === null) throw new Error(`${path}'s ${name} is at NULL`);
+        const address = Deno.UnsafePointer.create(symbolAddress(name, path));
         const pointer2 = new Deno.UnsafeFnPointer(address, definition);
         slow = pointer2.call.bind(pointer2);
       }
@@ -51,7 +60,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
     out[name] = forward(definition.parameters.length, bound, next);
     binds.set(name, bind);
   }
-  binders.set(out, (name) => binds.get(name)());
+  binders.set(out, binds);
   return out;
 });
 var forward = (function forward(arity, bound, next) {
@@ -304,8 +313,8 @@ var ptraceCont = (function ptraceCont(tid, sig) {
   return -errno();
 });
 var bufferAddress = (function bufferAddress(buf) {
-  let at = addresses.get(buf);
-  if (at === void 0) addresses.set(buf, at = addressOf(buf));
+  let at = addresses2.get(buf);
+  if (at === void 0) addresses2.set(buf, at = addressOf(buf));
   return at;
 });
 var ptraceBuffer = (function ptraceBuffer(request, tid, buf) {
@@ -1311,52 +1320,6 @@ var writeStats = (function writeStats(outcome) {
 `);
   }
 });
-var symbolAddress = (function symbolAddress(name) {
-  let address = addresses2.get(name);
-  if (address === void 0) {
-    const lib = Deno.dlopen("libc.so.6", {
-      [name]: {
-        type: "pointer"
-      }
-    });
-    const p = lib.symbols[name];
-    if (p === null) throw new Error(`libc's ${name} is at NULL`);
-    addresses2.set(name, address = BigInt(Deno.UnsafePointer.value(p)));
-  }
-  return address;
-});
-var ownMemory = (function ownMemory(address, length) {
-  const p = Deno.UnsafePointer.create(address);
-  if (p === null) throw new Error("ownMemory: NULL address");
-  return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, length)).slice();
-});
-var cloneParked = (function cloneParked(stack, shareMemory = false) {
-  const park = Deno.UnsafePointer.create(symbolAddress("syscall"));
-  const top = Deno.UnsafePointer.create(addressOf(stack) + BigInt(stack.length) & ~15n);
-  const old = new Uint8Array(KERNEL_SIGSET_BYTES);
-  const masked = setThreadSignalMask(SIG.SETMASK, signalSet("all"), old);
-  if (masked < 0) throw new ErrnoError("rt_sigprocmask", -masked);
-  let pid;
-  let cloneErrno = 0;
-  try {
-    const flags = SIGNALS.SIGCHLD | (shareMemory ? CLONE.VM : 0);
-    pid = sym5.clone(park, top, flags, Deno.UnsafePointer.create(BigInt(PARKING_CALL)), null, null, null);
-    if (pid < 0) cloneErrno = errno();
-  } finally {
-    setThreadSignalMask(SIG.SETMASK, old, null);
-  }
-  if (pid < 0) throw new ErrnoError("clone", cloneErrno);
-  const pidfd = sys("pidfd_open", pid, 0);
-  if (pidfd < 0) {
-    sys("kill", pid, SIGNALS.SIGKILL);
-    sys("wait4", pid, null, 0, null);
-    throw new ErrnoError("pidfd_open", -pidfd);
-  }
-  return {
-    pid,
-    pidfd
-  };
-});
 var glibcRestorer = (function glibcRestorer() {
   for (const sig of [
     GLIBC_SIGSETXID,
@@ -1394,10 +1357,42 @@ var installHandler = (function installHandler(sig, handler) {
   const act = new Uint8Array(LIBC_SIGACTION_BYTES);
   new DataView(act.buffer).setBigUint64(0, handler, true);
   const libcOld = new Uint8Array(LIBC_SIGACTION_BYTES);
-  if (sym6.sigaction(sig, act, libcOld) !== 0) {
+  if (sym5.sigaction(sig, act, libcOld) !== 0) {
     throw new Error("sigaction for the wake signal failed");
   }
-  return () => sym6.sigaction(sig, libcOld, null);
+  return () => sym5.sigaction(sig, libcOld, null);
+});
+var ownMemory = (function ownMemory(address, length) {
+  const p = Deno.UnsafePointer.create(address);
+  if (p === null) throw new Error("ownMemory: NULL address");
+  return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, length)).slice();
+});
+var cloneParked = (function cloneParked(stack, shareMemory = false) {
+  const park = Deno.UnsafePointer.create(symbolAddress("syscall"));
+  const top = Deno.UnsafePointer.create(addressOf(stack) + BigInt(stack.length) & ~15n);
+  const old = new Uint8Array(KERNEL_SIGSET_BYTES);
+  const masked = setThreadSignalMask(SIG.SETMASK, signalSet("all"), old);
+  if (masked < 0) throw new ErrnoError("rt_sigprocmask", -masked);
+  let pid;
+  let cloneErrno = 0;
+  try {
+    const flags = SIGNALS.SIGCHLD | (shareMemory ? CLONE.VM : 0);
+    pid = sym6.clone(park, top, flags, Deno.UnsafePointer.create(BigInt(PARKING_CALL)), null, null, null);
+    if (pid < 0) cloneErrno = errno();
+  } finally {
+    setThreadSignalMask(SIG.SETMASK, old, null);
+  }
+  if (pid < 0) throw new ErrnoError("clone", cloneErrno);
+  const pidfd = sys("pidfd_open", pid, 0);
+  if (pidfd < 0) {
+    sys("kill", pid, SIGNALS.SIGKILL);
+    sys("wait4", pid, null, 0, null);
+    throw new ErrnoError("pidfd_open", -pidfd);
+  }
+  return {
+    pid,
+    pidfd
+  };
 });
 var getAffinity = (function getAffinity(tid) {
   const mask = new Uint8Array(CPU_SET_BYTES);
@@ -6354,6 +6349,7 @@ var init_host_syscalls = __esm({
 
 
 
+
 function errnoName(code3) {
   return ERRNO_NAMES[code3] || `errno ${code3}`;
 }
@@ -6363,11 +6359,12 @@ function errnoName(code3) {
 
 
 
-var CALLS_BEFORE_BINDING, binders, errnoSymbols, errnoView, ErrnoError, generic, numbers;
+var addresses, CALLS_BEFORE_BINDING, binders, errnoSymbols, errnoView, ErrnoError, generic, numbers;
 var init_libc = __esm({
   "ffi/libc.ts": (function () {
     init_errno();
     init_host_syscalls();
+    addresses = /* @__PURE__ */ new Map();
     CALLS_BEFORE_BINDING = 256;
     binders = /* @__PURE__ */ new WeakMap();
     errnoSymbols = lazySymbols({
@@ -7198,7 +7195,7 @@ function ptraceRegset(request, tid, nt, iov) {
 }
 
 
-var SYMBOLS4, sym4, SMALL, addresses, statusBuf, waitResult;
+var SYMBOLS4, sym4, SMALL, addresses2, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts": (function () {
     init_libc();
@@ -7232,7 +7229,7 @@ var init_ptrace2 = __esm({
     SMALL = Array.from({
       length: 65
     }, ((_, i) => BigInt(i)));
-    addresses = /* @__PURE__ */ new WeakMap();
+    addresses2 = /* @__PURE__ */ new WeakMap();
     statusBuf = new Int32Array(1);
     waitResult = [
       0,
@@ -11915,51 +11912,6 @@ function supervisorWorker() {
 
 // ffi/thread_alarm.ts
 init_libc();
-
-// ffi/clone.ts
-init_libc();
-
-// kernel/clone.ts
-var CLONE = {
-  /** CLONE_VM: the child shares the parent's memory (until it execs, for vfork and jail's launch). */
-  VM: 256,
-  /** CLONE_PIDFD: a pidfd of the child in `parent_tid` (Linux 5.2). */
-  PIDFD: 4096,
-  /** CLONE_UNTRACED: a tracer cannot force CLONE_PTRACE on the child. */
-  UNTRACED: 8388608
-};
-var PIDFD_THREAD = 128;
-var PIDFD_SIGNAL_PROCESS_GROUP = 4;
-
-// ffi/clone.ts
-init_signals();
-init_aarch64_syscalls();
-init_x86_64_syscalls();
-var SYMBOLS5 = {
-  // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, void *tls,
-  // pid_t *child_tid): variadic, but glibc's clone is assembly that reads its registers as they
-  // are.
-  clone: {
-    parameters: [
-      "pointer",
-      "pointer",
-      "i32",
-      "pointer",
-      "pointer",
-      "pointer",
-      "pointer"
-    ],
-    result: "i32"
-  }
-};
-var sym5 = lazySymbols(SYMBOLS5);
-
-var addresses2 = /* @__PURE__ */ new Map();
-
-var PARKING_CALL = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS.ppoll : SYSCALL_NUMBERS2.pause;
-
-
-// ffi/thread_alarm.ts
 init_signals();
 
 // kernel/timer.ts
@@ -11984,7 +11936,7 @@ var GLIBC_SIGSETXID = 33;
 
 // ffi/thread_alarm.ts
 var WAKE_SIGNAL = SIGRTMAX;
-var SYMBOLS6 = {
+var SYMBOLS5 = {
   // int sigaction(int sig, const struct sigaction *act, struct sigaction *old): glibc's, which
   // supplies the restorer itself; only when no handler of glibc's has one to borrow.
   sigaction: {
@@ -11996,7 +11948,7 @@ var SYMBOLS6 = {
     result: "i32"
   }
 };
-var sym6 = lazySymbols(SYMBOLS6);
+var sym5 = lazySymbols(SYMBOLS5);
 var LIBC_SIGACTION_BYTES = 152;
 
 
@@ -12068,6 +12020,47 @@ var WAIT = {
   /** __WALL: wait for every child, clone children (threads) included. */
   WALL: 1073741824
 };
+
+// ffi/clone.ts
+init_libc();
+
+// kernel/clone.ts
+var CLONE = {
+  /** CLONE_VM: the child shares the parent's memory (until it execs, for vfork and jail's launch). */
+  VM: 256,
+  /** CLONE_PIDFD: a pidfd of the child in `parent_tid` (Linux 5.2). */
+  PIDFD: 4096,
+  /** CLONE_UNTRACED: a tracer cannot force CLONE_PTRACE on the child. */
+  UNTRACED: 8388608
+};
+var PIDFD_THREAD = 128;
+var PIDFD_SIGNAL_PROCESS_GROUP = 4;
+
+// ffi/clone.ts
+init_signals();
+init_aarch64_syscalls();
+init_x86_64_syscalls();
+var SYMBOLS6 = {
+  // int clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *parent_tid, void *tls,
+  // pid_t *child_tid): variadic, but glibc's clone is assembly that reads its registers as they
+  // are.
+  clone: {
+    parameters: [
+      "pointer",
+      "pointer",
+      "i32",
+      "pointer",
+      "pointer",
+      "pointer",
+      "pointer"
+    ],
+    result: "i32"
+  }
+};
+var sym6 = lazySymbols(SYMBOLS6);
+
+var PARKING_CALL = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS.ppoll : SYSCALL_NUMBERS2.pause;
+
 
 // ffi/affinity.ts
 init_libc();
@@ -12167,6 +12160,7 @@ init_libc();
 init_ptrace();
 init_ptrace2();
 init_signals();
+init_libc();
 init_arch();
 
 // src/supervisor/stop.ts

@@ -2,6 +2,20 @@
 var hostNr = (function hostNr(name) {
   return BigInt(HOST_SYSCALL_NUMBERS[name]);
 });
+var symbolAddress = (function symbolAddress(name, path = "libc.so.6") {
+  const key = `${path}\0${name}`;
+  let address = addresses.get(key);
+  if (address === void 0) {
+    const p = Deno.dlopen(path, {
+      [name]: {
+        type: "pointer"
+      }
+    }).symbols[name];
+    if (p === null) throw new Error(`${path}'s ${name} is at NULL`);
+    addresses.set(key, address = BigInt(Deno.UnsafePointer.value(p)));
+  }
+  return address;
+});
 var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
   const out = {};
   const binds = /* @__PURE__ */ new Map();
@@ -37,12 +51,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
     const next = (() => {
       if (--left < 0) return bind();
       if (slow === void 0) {
-        const address = Deno.dlopen(path, {
-          [name]: {
-            type: "pointer"
-          }
-        }).symbols[name];
-        if (address === null) throw new Error(`${path}'s ${name} is at NULL`);
+        const address = Deno.UnsafePointer.create(symbolAddress(name, path));
         const pointer = new Deno.UnsafeFnPointer(address, definition);
         slow = pointer.call.bind(pointer);
       }
@@ -51,7 +60,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
     out[name] = forward(definition.parameters.length, bound, next);
     binds.set(name, bind);
   }
-  binders.set(out, ((name) => binds.get(name)()));
+  binders.set(out, binds);
   return out;
 });
 var forward = (function forward(arity, bound, next) {
@@ -77,8 +86,8 @@ var forward = (function forward(arity, bound, next) {
   }
 });
 var bindSymbols = (function bindSymbols(table, names = Object.keys(table)) {
-  const bind = binders.get(table);
-  for (const name of names) bind(name);
+  const binds = binders.get(table);
+  for (const name of names) binds.get(name)();
   void errnoSymbols.__errno_location;
 });
 var errno = (function errno() {
@@ -1667,6 +1676,8 @@ var HOST_SYSCALL_NUMBERS = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS : SYS
 
 
 // ffi/libc.ts
+
+var addresses = /* @__PURE__ */ new Map();
 var CALLS_BEFORE_BINDING = 256;
 
 

@@ -27,6 +27,20 @@ var writeStderr = (function writeStderr(text, stderr = Deno.stderr) {
 var hostNr = (function hostNr(name) {
   return BigInt(HOST_SYSCALL_NUMBERS[name]);
 });
+var symbolAddress = (function symbolAddress(name, path = "libc.so.6") {
+  const key = `${path}\0${name}`;
+  let address = addresses.get(key);
+  if (address === void 0) {
+    const p = Deno.dlopen(path, {
+      [name]: {
+        type: "pointer"
+      }
+    }).symbols[name];
+    if (p === null) throw new Error(`${path}'s ${name} is at NULL`);
+    addresses.set(key, address = BigInt(Deno.UnsafePointer.value(p)));
+  }
+  return address;
+});
 var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
   const out = {};
   const binds = /* @__PURE__ */ new Map();
@@ -62,12 +76,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
     const next = (() => {
       if (--left < 0) return bind();
       if (slow === void 0) {
-        const address = Deno.dlopen(path, {
-          [name]: {
-            type: "pointer"
-          }
-        }).symbols[name];
-        if (address === null) throw new Error(`${path}'s ${name} is at NULL`);
+        const address = Deno.UnsafePointer.create(symbolAddress(name, path));
         const pointer2 = new Deno.UnsafeFnPointer(address, definition);
         slow = pointer2.call.bind(pointer2);
       }
@@ -76,7 +85,7 @@ var lazySymbols = (function lazySymbols(symbols, path = "libc.so.6") {
     out[name] = forward(definition.parameters.length, bound, next);
     binds.set(name, bind);
   }
-  binders.set(out, ((name) => binds.get(name)()));
+  binders.set(out, binds);
   return out;
 });
 var forward = (function forward(arity, bound, next) {
@@ -102,8 +111,8 @@ var forward = (function forward(arity, bound, next) {
   }
 });
 var bindSymbols = (function bindSymbols(table, names = Object.keys(table)) {
-  const bind = binders.get(table);
-  for (const name of names) bind(name);
+  const binds = binders.get(table);
+  for (const name of names) binds.get(name)();
   void errnoSymbols.__errno_location;
 });
 var errno = (function errno() {
@@ -222,8 +231,8 @@ var ptraceCont = (function ptraceCont(tid, sig) {
   return -errno();
 });
 var bufferAddress = (function bufferAddress(buf) {
-  let at = addresses.get(buf);
-  if (at === void 0) addresses.set(buf, at = addressOf(buf));
+  let at = addresses2.get(buf);
+  if (at === void 0) addresses2.set(buf, at = addressOf(buf));
   return at;
 });
 var ptraceBuffer = (function ptraceBuffer(request, tid, buf) {
@@ -1374,20 +1383,6 @@ var setThreadSignalMask = (function setThreadSignalMask(how, set, old) {
     for (const sig of GLIBC_INTERNAL) given[sig - 1 >> 3] &= ~(1 << (sig - 1 & 7));
   }
   return sys("rt_sigprocmask", how, given, old, KERNEL_SIGSET_BYTES);
-});
-var symbolAddress = (function symbolAddress(name) {
-  let address = addresses2.get(name);
-  if (address === void 0) {
-    const lib = Deno.dlopen("libc.so.6", {
-      [name]: {
-        type: "pointer"
-      }
-    });
-    const p = lib.symbols[name];
-    if (p === null) throw new Error(`libc's ${name} is at NULL`);
-    addresses2.set(name, address = BigInt(Deno.UnsafePointer.value(p)));
-  }
-  return address;
 });
 var ownMemory = (function ownMemory(address, length) {
   const p = Deno.UnsafePointer.create(address);
@@ -4465,11 +4460,13 @@ var init_host_syscalls = __esm({
 
 
 
-var CALLS_BEFORE_BINDING, binders, errnoSymbols, errnoView, ErrnoError, generic, numbers;
+
+var addresses, CALLS_BEFORE_BINDING, binders, errnoSymbols, errnoView, ErrnoError, generic, numbers;
 var init_libc = __esm({
   "ffi/libc.ts": (function () {
     init_errno();
     init_host_syscalls();
+    addresses = /* @__PURE__ */ new Map();
     CALLS_BEFORE_BINDING = 256;
     binders = /* @__PURE__ */ new WeakMap();
     errnoSymbols = lazySymbols({
@@ -4855,7 +4852,7 @@ var init_ptrace = __esm({
 
 
 
-var SYMBOLS3, sym3, SMALL, addresses, statusBuf, waitResult;
+var SYMBOLS3, sym3, SMALL, addresses2, statusBuf, waitResult;
 var init_ptrace2 = __esm({
   "ffi/ptrace.ts": (function () {
     init_libc();
@@ -4889,7 +4886,7 @@ var init_ptrace2 = __esm({
     SMALL = Array.from({
       length: 65
     }, ((_, i) => BigInt(i)));
-    addresses = /* @__PURE__ */ new WeakMap();
+    addresses2 = /* @__PURE__ */ new WeakMap();
     statusBuf = new Int32Array(1);
     waitResult = [
       0,
@@ -8359,12 +8356,11 @@ var SYMBOLS4 = {
 };
 var sym4 = lazySymbols(SYMBOLS4);
 
-var addresses2 = /* @__PURE__ */ new Map();
-
 var PARKING_CALL = Deno.build.arch === "aarch64" ? SYSCALL_NUMBERS.ppoll : SYSCALL_NUMBERS2.pause;
 
 
 // src/launch/inject.ts
+init_libc();
 init_arch();
 
 // src/supervisor/stop.ts

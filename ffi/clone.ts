@@ -11,7 +11,7 @@
  * @module
  */
 
-import { addressOf, errno, ErrnoError, lazySymbols, sys } from "./libc.ts";
+import { addressOf, errno, ErrnoError, lazySymbols, symbolAddress, sys } from "./libc.ts";
 import { setThreadSignalMask, signalSet } from "./signal_mask.ts";
 import { CLONE } from "../kernel/clone.ts";
 import { KERNEL_SIGSET_BYTES, SIG, SIGNALS } from "../kernel/signals.ts";
@@ -29,27 +29,6 @@ const SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const sym = lazySymbols(SYMBOLS);
-
-/**
- * The address of libc's `name` in this process. A symbol opened as a static of
- * type "pointer" is its address, and needs no call trampoline (about 0.02 ms
- * against 0.25 ms for a binding of `dlsym`, measured).
- *
- * @throws {Error} When libc has no such symbol.
- */
-export function symbolAddress(name: string): bigint {
-  let address = addresses.get(name);
-  if (address === undefined) {
-    const lib = Deno.dlopen("libc.so.6", { [name]: { type: "pointer" } });
-    const p = lib.symbols[name] as Deno.PointerValue;
-    if (p === null) throw new Error(`libc's ${name} is at NULL`);
-    addresses.set(name, address = BigInt(Deno.UnsafePointer.value(p)));
-  }
-  return address;
-}
-
-/** Addresses already read, one library handle each (a run reads `pause` and `abs`). */
-const addresses = new Map<string, bigint>();
 
 /** `length` bytes of this process's own memory at `address` (its code, for instance). */
 export function ownMemory(address: bigint, length: number): Uint8Array {

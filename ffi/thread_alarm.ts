@@ -21,8 +21,7 @@
  * @module
  */
 
-import { lazySymbols, sys } from "./libc.ts";
-import { symbolAddress } from "./clone.ts";
+import { lazySymbols, symbolAddress, sys } from "./libc.ts";
 import { KERNEL_SIGSET_BYTES, SIGNALS, SIGRTMAX } from "../kernel/signals.ts";
 import {
   CLOCK_MONOTONIC,

@@ -15,7 +15,8 @@ import { PTRACE } from "../../kernel/ptrace.ts";
 import { ptrace, waitpid } from "../../ffi/ptrace.ts";
 import { SIGNALS } from "../../kernel/signals.ts";
 import { WAIT } from "../../kernel/wait.ts";
-import { ownMemory, symbolAddress } from "../../ffi/clone.ts";
+import { ownMemory } from "../../ffi/clone.ts";
+import { symbolAddress } from "../../ffi/libc.ts";
 import { HOST_ARCH } from "../arch/arch.ts";
 import { decodeWaitStatus } from "../supervisor/stop.ts";
 
