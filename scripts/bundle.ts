@@ -263,8 +263,8 @@ export function eagerLiterals(text: string, eager?: EagerTest): string {
   const openers = new Map<number, string>();
   /** Replaced ranges: a method's head `async *name` becomes `name: (async function*`. */
   const heads: { start: number; end: number; text: string }[] = [];
-  const wrap = (start: number, end: number, head = "(") => {
-    openers.set(start, (openers.get(start) ?? "") + head);
+  const wrap = (start: number, end: number) => {
+    openers.set(start, (openers.get(start) ?? "") + "(");
     closers.set(end, ")" + (closers.get(end) ?? ""));
   };
   // deno-lint-ignore no-explicit-any

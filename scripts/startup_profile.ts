@@ -33,27 +33,54 @@ const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replac
  * or is denied: the checks and reports of a denial stay lazy, as the
  * explanations of a failure do.
  */
-export const PROFILED_STARTS: readonly (readonly string[])[] = [
-  ["--", "true"],
-  ["--allow-read=/usr,/lib,/etc", "--", "true"],
-  ["--allow-net=localhost:5432", "--", "true"],
-  ["--", "sh", "-c", "/bin/true; exit 3"],
+export const PROFILED_STARTS: readonly ProfiledStart[] = [
+  { args: ["--", "true"], status: 0 },
+  { args: ["--allow-read=/usr,/lib,/etc", "--", "true"], status: 0 },
+  { args: ["--allow-net=localhost:5432", "--", "true"], status: 0 },
+  { args: ["--", "sh", "-c", "/bin/true; exit 3"], status: 3 },
 ];
 
+/** One start: jail's arguments, and the exit status it must end with. */
+export interface ProfiledStart {
+  args: readonly string[];
+  status: number;
+}
+
 /**
- * Where each function of the CLI's bundle that ran ends (its offset in the bundle's text), from
- * the V8 coverage `deno run --coverage=dir` wrote.
+ * Where each function of the CLI's bundle that ran in one start ends (its offset in the bundle's
+ * text): `jailTs` run under `deno run --coverage`, in an empty directory (no jail.config.ts to
+ * find, as in the bench).
+ *
+ * @throws {Error} When the start ends with another status than its own.
  */
-export async function ranEnds(dir: string): Promise<Set<number>> {
-  const ends = new Set<number>();
-  for await (const entry of Deno.readDir(dir)) {
-    const data = JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}`));
-    if (!String(data.url).endsWith("/dist/jail.js")) continue;
-    for (const fn of data.functions) {
-      if (fn.ranges[0].count > 0) ends.add(fn.ranges[0].endOffset);
+export async function ranEnds(jailTs: string, start: ProfiledStart): Promise<Set<number>> {
+  const dir = await Deno.makeTempDir({ prefix: "jail-coverage-" });
+  try {
+    const coverage = `${dir}/coverage`;
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", `--coverage=${coverage}`, jailTs, ...start.args],
+      cwd: dir,
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (run.code !== start.status) {
+      throw new Error(
+        `jail ${start.args.join(" ")} exited ${run.code}: ${new TextDecoder().decode(run.stderr)}`,
+      );
     }
+    const ends = new Set<number>();
+    for await (const entry of Deno.readDir(coverage)) {
+      const data = JSON.parse(await Deno.readTextFile(`${coverage}/${entry.name}`));
+      if (!String(data.url).endsWith("/dist/jail.js")) continue;
+      for (const fn of data.functions) {
+        if (fn.ranges[0].count > 0) ends.add(fn.ranges[0].endOffset);
+      }
+    }
+    return ends;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
-  return ends;
 }
 
 /**
@@ -61,32 +88,16 @@ export async function ranEnds(dir: string): Promise<Set<number>> {
  * run by `jail.ts` with the bundles unrewritten.
  */
 export async function profiledKeys(
-  starts: readonly (readonly string[])[] = PROFILED_STARTS,
+  starts: readonly ProfiledStart[] = PROFILED_STARTS,
 ): Promise<Set<string>> {
   const tmp = await Deno.makeTempDir({ prefix: "jail-profile-" });
   try {
     await Deno.mkdir(`${tmp}/dist`);
     const text = (await buildRaw(`${tmp}/dist`)).get("jail.js")!;
     await Deno.copyFile(`${ROOT}/jail.ts`, `${tmp}/jail.ts`);
-    const empty = await Deno.makeTempDir({ dir: tmp });
     const ends = new Set<number>();
-    for (const [i, args] of starts.entries()) {
-      const coverage = `${tmp}/coverage${i}`;
-      const run = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--quiet", `--coverage=${coverage}`, `${tmp}/jail.ts`, ...args],
-        // No jail.config.ts to find, as in the bench.
-        cwd: empty,
-        env: { DENO_NO_UPDATE_CHECK: "1" },
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      const expected = args.at(-1) === "/bin/true; exit 3" ? 3 : 0;
-      if (run.code !== expected) {
-        throw new Error(
-          `jail ${args.join(" ")} exited ${run.code}: ${new TextDecoder().decode(run.stderr)}`,
-        );
-      }
-      for (const end of await ranEnds(coverage)) ends.add(end);
+    for (const start of starts) {
+      for (const end of await ranEnds(`${tmp}/jail.ts`, start)) ends.add(end);
     }
     const keys = new Set<string>();
     walk(parse(text, { ecmaVersion: "latest", sourceType: "module" }), (node) => {

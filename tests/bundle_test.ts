@@ -198,55 +198,43 @@ Deno.test("bundle: the modules left lazy exist, and the Worker's bundle has thos
 });
 
 Deno.test("bundle: what jail -- true runs of the CLI's bundle is compiled with it, and little else", async () => {
-  const cwd = await Deno.makeTempDir();
-  const coverage = `${cwd}/coverage`;
-  try {
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", `--coverage=${coverage}`, `${ROOT_DIR}/jail.ts`, "--", "true"],
-      cwd,
-      env: { DENO_NO_UPDATE_CHECK: "1" },
-    }).output();
-    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
-    const ends = await ranEnds(coverage);
-    const text = await Deno.readTextFile(`${ROOT_DIR}/dist/jail.js`);
-    const ast = parseWithParens(text);
-    const ranLazy: string[] = [];
-    let ran = 0;
-    let eager = 0;
-    let literals = 0;
-    walk(ast, (node, parent) => {
-      const literal = node.type === "ArrowFunctionExpression" ||
-        node.type === "FunctionExpression" || node.type === "FunctionDeclaration";
-      if (literal && !isMember(parent)) {
-        literals++;
-        const parenthesized = parent?.type === "ParenthesizedExpression";
-        if (parenthesized) eager++;
-        if (ends.has(node.end)) {
-          ran++;
-          if (!parenthesized) ranLazy.push(text.slice(node.start, node.start + 50));
-        }
+  const ends = await ranEnds(`${ROOT_DIR}/jail.ts`, { args: ["--", "true"], status: 0 });
+  const text = await Deno.readTextFile(`${ROOT_DIR}/dist/jail.js`);
+  const ast = parseWithParens(text);
+  const ranLazy: string[] = [];
+  let ran = 0;
+  let eager = 0;
+  let literals = 0;
+  walk(ast, (node, parent) => {
+    const literal = node.type === "ArrowFunctionExpression" ||
+      node.type === "FunctionExpression" || node.type === "FunctionDeclaration";
+    if (literal && !isMember(parent)) {
+      literals++;
+      const parenthesized = parent?.type === "ParenthesizedExpression";
+      if (parenthesized) eager++;
+      if (ends.has(node.end)) {
+        ran++;
+        if (!parenthesized) ranLazy.push(text.slice(node.start, node.start + 50));
       }
-    });
-    assert.ok(ran > 100, `only ${ran} functions ran`);
-    // A few may differ with the host (another architecture, no Landlock, not root).
-    assert.ok(
-      ranLazy.length <= ran / 10,
-      `${ranLazy.length} of the ${ran} functions jail -- true ran were compiled at their call, ` +
-        `not with the module: run \`deno task profile\`, then \`deno task bundle\`:\n` +
-        ranLazy.join("\n"),
-    );
-    // The profile, not every literal: what no profiled start runs stays lazy.
-    assert.ok(eager < literals * 0.6, `${eager} of ${literals} literals are eager`);
-  } finally {
-    await Deno.remove(cwd, { recursive: true });
-  }
+    }
+  });
+  assert.ok(ran > 100, `only ${ran} functions ran`);
+  // A few may differ with the host (another architecture, no Landlock, not root).
+  assert.ok(
+    ranLazy.length <= ran / 10,
+    `${ranLazy.length} of the ${ran} functions jail -- true ran were compiled at their call, ` +
+      `not with the module: run \`deno task profile\`, then \`deno task bundle\`:\n` +
+      ranLazy.join("\n"),
+  );
+  // The profile, not every literal: what no profiled start runs stays lazy.
+  assert.ok(eager < literals * 0.6, `${eager} of ${literals} literals are eager`);
 });
 
 Deno.test("bundle: the start-up profile holds what jail -- true runs now (deno task profile)", async () => {
   const profile = new Set(
     JSON.parse(await Deno.readTextFile(`${ROOT_DIR}/${STARTUP_PROFILE}`)) as string[],
   );
-  const ran = await profiledKeys([["--", "true"]]);
+  const ran = await profiledKeys([{ args: ["--", "true"], status: 0 }]);
   const missing = [...ran].filter((k) => !profile.has(k));
   // A few may differ with the host (another architecture, no Landlock, not root).
   assert.ok(ran.size > 100, `only ${ran.size} functions ran`);
