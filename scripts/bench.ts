@@ -26,6 +26,10 @@
  *   (one each) and native. The workload's own time: `c/bench_time.c` times a
  *   shell that starts the P loops and waits for them (inside the jail for
  *   jail). parallel-churn: P shell loops of 300 `/bin/true` the same way.
+ *   churn and parallel-churn also run under `c/follow_tracer.c`, a C tracer
+ *   that follows the tree as jail does (fork, vfork and clone events, each
+ *   new task's first stop, signals) and does nothing else: the least those
+ *   stops cost, against which jail's own work at them shows.
  *   A `return` rule is decided by jail's notification pool (src/notify/);
  *   the per-stop and parallel groups also run the same rule with one pool
  *   thread and on ptrace stops (`JAIL_NOTIFY_THREADS=1` and `=0`).
@@ -193,6 +197,7 @@ const hold = await build("bench_hold");
 const timer = await build("bench_time");
 const seccomp = await build("bench_seccomp");
 const oneTracer = await build("bench_one_tracer");
+const followTracer = await build("follow_tracer");
 const notif = await build("bench_notif");
 const fsNotify = await build("fs_notify");
 const config = `${CWD}/return.json`;
@@ -403,6 +408,7 @@ if (GROUPS.has("churn")) {
   const subjects: Subject[] = [
     { name: "native", argv: work, inner: "bench_time_ns" },
     { name: "jail", argv: [...JAIL, "--", ...work], inner: "bench_time_ns" },
+    { name: "follow", argv: [followTracer, ...work], inner: "bench_time_ns" },
   ];
   if (hasStrace) {
     subjects.push({
@@ -422,6 +428,12 @@ if (GROUPS.has("churn")) {
     max: 2,
     text: "≤ 2× native",
   });
+  row(
+    "churn",
+    "C tracer following the tree (c/follow_tracer.c: the same stops, nothing done at them)",
+    ms(g("follow")),
+    g("follow") / g("native"),
+  );
   if (hasStrace) row("churn", "strace -f", ms(g("strace")), g("strace") / g("native"));
 }
 
@@ -572,6 +584,11 @@ if (GROUPS.has("parallel-churn")) {
         argv: [...JAIL, "--", timer, ...sideBySide(p, loop)],
         inner: "bench_time_ns",
       },
+      {
+        name: "follow",
+        argv: [followTracer, timer, ...sideBySide(p, loop)],
+        inner: "bench_time_ns",
+      },
     ]);
     const g = (k: string) => m.get(k)!.inner;
     const over = p > navigator.hardwareConcurrency
@@ -586,6 +603,12 @@ if (GROUPS.has("parallel-churn")) {
       max: 1.3,
       text: "≤ 1.3× native",
     });
+    row(
+      "parallel-churn",
+      `P=${p}: one C tracer following the tree (c/follow_tracer.c)`,
+      ms(g("follow")),
+      g("follow") / g("native"),
+    );
   }
 }
 
