@@ -21,6 +21,7 @@ import {
   keyValues,
   native,
   NEUTRAL_DIR,
+  PYTHON_PREFIXES,
   ROOT_DIR,
   until,
 } from "./_helpers.ts";
@@ -360,7 +361,20 @@ Deno.test("walls: the minimal Landlock domain keeps cross-directory rename and l
     // Control: a domain that does not handle REFER (ABI 1 file rules) refuses the rename.
     await Deno.remove(`${dir}/a`, { recursive: true });
     await Deno.remove(`${dir}/b`, { recursive: true });
-    const reads = `--allow-read=/usr,/lib,/lib64,/bin,/etc,/proc,${Deno.env.get("HOME")},${dir}`;
+    // python3's own files too: a virtualenv's (its pyvenv.cfg) are not necessarily under /usr.
+    const reads = `--allow-read=${
+      [
+        "/usr",
+        "/lib",
+        "/lib64",
+        "/bin",
+        "/etc",
+        "/proc",
+        Deno.env.get("HOME"),
+        dir,
+        ...PYTHON_PREFIXES,
+      ].join(",")
+    }`;
     const r = await jail(["--no-config", reads, "--", "sh", "-c", script, "sh", dir], {
       env: { JAIL_LANDLOCK_ABI: "1" },
     });
@@ -492,7 +506,8 @@ Deno.test({
   // supervisor makes such calls with its effective capabilities narrowed to the tracee's
   // (src/net/acting_caps.ts), so the tree cannot launder capabilities it gave up.
   name: "caps: ip link add (netlink, NET_ADMIN) needs --cap-add=NET_ADMIN, inside unshare -n",
-  ignore: Deno.uid() !== 0,
+  // canUnshareNet runs `unshare -n ip ...`: false (and says why) without either tool.
+  ignore: Deno.uid() !== 0 || !(await canUnshareNet()),
   fn: async () => {
     const args = ["--", "ip", "link", "add", "v0", "type", "veth", "peer", "name", "v1"];
     const r = await jail(["--no-config", ...args], { prefix: ["unshare", "-n"] });
