@@ -270,7 +270,7 @@ var startNotifyPool = (function startNotifyPool(policy, options = {}) {
 var poolSize = (function poolSize() {
   const asked = Deno.env.get(NOTIFY_THREADS_ENV);
   if (asked !== void 0 && /^\d+$/.test(asked)) return Math.min(Number(asked), MAX_THREADS);
-  return Math.max(1, Math.min(Math.floor(navigator.hardwareConcurrency / 2), MAX_THREADS));
+  return navigator.hardwareConcurrency >= 4 ? DEFAULT_THREADS : 1;
 });
 var detachListener = (function detachListener(shared) {
   const slots = new Int32Array(shared);
@@ -6994,7 +6994,7 @@ function attachListener(shared, fd) {
   Atomics.notify(slots, POOL.FD);
 }
 
-var POOL, FD_PENDING, MODE_BLOCKING, MODE_POLL, NOTIFY_THREADS_ENV, NOTIFY_POLL_ENV, MAX_THREADS, LEAVE_MS;
+var POOL, FD_PENDING, MODE_BLOCKING, MODE_POLL, NOTIFY_THREADS_ENV, NOTIFY_POLL_ENV, MAX_THREADS, DEFAULT_THREADS, LEAVE_MS;
 var init_pool = __esm({
   "src/notify/pool.ts": (function () {
     init_seccomp_notify();
@@ -7024,6 +7024,7 @@ var init_pool = __esm({
     NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
     NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
     MAX_THREADS = 16;
+    DEFAULT_THREADS = 2;
     LEAVE_MS = 2e3;
   })
 });

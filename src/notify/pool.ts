@@ -85,6 +85,8 @@ export const NOTIFY_THREADS_ENV = "JAIL_NOTIFY_THREADS";
 export const NOTIFY_POLL_ENV = "JAIL_NOTIFY_POLL";
 /** Most threads: beyond, one notification's work is short enough that more would only wait. */
 const MAX_THREADS = 16;
+/** The pool's size from 4 CPUs on, unless asked otherwise (see `poolSize`). */
+const DEFAULT_THREADS = 2;
 /** How long the supervisor waits for the pool to leave at the end. */
 const LEAVE_MS = 2000;
 
@@ -233,26 +235,28 @@ export function startNotifyPool(
 }
 
 /**
- * `$JAIL_NOTIFY_THREADS`, or one thread for every two CPUs, up to 16.
+ * `$JAIL_NOTIFY_THREADS`, or one thread on 2 or 3 CPUs and two from 4 on.
  *
  * Measured on 2 CPUs (README, "Decisions in parallel"): one thread woken on
  * the caller's CPU (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) served one loop and
  * two loops side by side faster than two threads did. A notification wakes
  * every idle thread waiting in RECV (the kernel's wait is not exclusive),
- * so threads beyond what the callers keep busy cost wake-ups; and one thread
- * answers at most about 200,000 calls a second, which many callers on many
- * CPUs outrun. Waking one thread per notification instead (each in an epoll
- * set of its own, the listener EPOLLEXCLUSIVE) was slower still on 2 CPUs,
- * 7 interleaved rounds of 20,000 calls a loop: one loop with two threads
- * 588 ms against 447 ms waiting in RECV (152 ms with one thread); two loops
- * 351 against 249 ms (275 ms with one), and 781 against 720 ms for opens
- * (975 with one). The thread that wakes first serves; a single woken one
- * is often the one whose CPU is busy.
+ * so each thread beyond two costs wake-ups at every notification: on a
+ * 16-core host, 16 loops of 20,000 getppid under a `return` rule took 1295,
+ * 1229, 1387, 2028 and 3615 ms with 1, 2, 4, 8 and 16 threads, and 4 loops
+ * 370, 304, 428 and 729 ms with 1, 2, 4 and 8 (the size was one per two
+ * CPUs before, 8 there). Waking one thread per notification instead (each in
+ * an epoll set of its own, the listener EPOLLEXCLUSIVE) was slower still on 2
+ * CPUs, 7 interleaved rounds of 20,000 calls a loop: one loop with two
+ * threads 588 ms against 447 ms waiting in RECV (152 ms with one thread); two
+ * loops 351 against 249 ms (275 ms with one), and 781 against 720 ms for
+ * opens (975 with one). The thread that wakes first serves; a single woken
+ * one is often the one whose CPU is busy.
  */
 function poolSize(): number {
   const asked = Deno.env.get(NOTIFY_THREADS_ENV);
   if (asked !== undefined && /^\d+$/.test(asked)) return Math.min(Number(asked), MAX_THREADS);
-  return Math.max(1, Math.min(Math.floor(navigator.hardwareConcurrency / 2), MAX_THREADS));
+  return navigator.hardwareConcurrency >= 4 ? DEFAULT_THREADS : 1;
 }
 
 /**
