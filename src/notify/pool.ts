@@ -235,7 +235,7 @@ export function startNotifyPool(
 }
 
 /**
- * `$JAIL_NOTIFY_THREADS`, or one thread on 2 or 3 CPUs and two from 4 on.
+ * `$JAIL_NOTIFY_THREADS`, or one thread below 4 CPUs and two from 4 on.
  *
  * Measured on 2 CPUs (README, "Decisions in parallel"): one thread woken on
  * the caller's CPU (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) served one loop and
