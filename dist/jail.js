@@ -197,7 +197,7 @@ var workerUrl = (function workerUrl() {
   return new URL(file, import.meta.url).href;
 });
 var startNotifyPool = (function startNotifyPool(policy, options = {}) {
-  const threads = poolSize();
+  const threads = poolSize(navigator.hardwareConcurrency, Deno.env.get(NOTIFY_THREADS_ENV));
   if (!policy.notifyFilter || !policy.notifyPlans || threads === 0) return void 0;
   const shared = new SharedArrayBuffer(4 * POOL.SIZE);
   const slots = new Int32Array(shared);
@@ -267,10 +267,9 @@ var startNotifyPool = (function startNotifyPool(policy, options = {}) {
     })
   };
 });
-var poolSize = (function poolSize() {
-  const asked = Deno.env.get(NOTIFY_THREADS_ENV);
+var poolSize = (function poolSize(cpus, asked) {
   if (asked !== void 0 && /^\d+$/.test(asked)) return Math.min(Number(asked), MAX_THREADS);
-  return navigator.hardwareConcurrency >= 4 ? DEFAULT_THREADS : 1;
+  return cpus >= 4 ? DEFAULT_THREADS : 1;
 });
 var detachListener = (function detachListener(shared) {
   const slots = new Int32Array(shared);

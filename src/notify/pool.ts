@@ -158,7 +158,7 @@ export function startNotifyPool(
   },
   options: PoolOptions = {},
 ): NotifyPool | undefined {
-  const threads = poolSize();
+  const threads = poolSize(navigator.hardwareConcurrency, Deno.env.get(NOTIFY_THREADS_ENV));
   if (!policy.notifyFilter || !policy.notifyPlans || threads === 0) return undefined;
   const shared = new SharedArrayBuffer(4 * POOL.SIZE);
   const slots = new Int32Array(shared);
@@ -235,7 +235,8 @@ export function startNotifyPool(
 }
 
 /**
- * `$JAIL_NOTIFY_THREADS`, or one thread below 4 CPUs and two from 4 on.
+ * The pool's size: `asked` (`$JAIL_NOTIFY_THREADS`, up to 16), or one thread below 4 CPUs and two
+ * from 4 on.
  *
  * Measured on 2 CPUs (README, "Decisions in parallel"): one thread woken on
  * the caller's CPU (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) served one loop and
@@ -253,10 +254,9 @@ export function startNotifyPool(
  * opens (975 with one). The thread that wakes first serves; a single woken
  * one is often the one whose CPU is busy.
  */
-function poolSize(): number {
-  const asked = Deno.env.get(NOTIFY_THREADS_ENV);
+export function poolSize(cpus: number, asked: string | undefined): number {
   if (asked !== undefined && /^\d+$/.test(asked)) return Math.min(Number(asked), MAX_THREADS);
-  return navigator.hardwareConcurrency >= 4 ? DEFAULT_THREADS : 1;
+  return cpus >= 4 ? DEFAULT_THREADS : 1;
 }
 
 /**
